@@ -1,0 +1,227 @@
+/**
+ * Lifeline wire protocol v1 — frame shapes. PROTOCOL.md is the normative text;
+ * these types mirror it so the client and the reference server cannot drift.
+ */
+
+/** Protocol version this package speaks. */
+export const PROTOCOL_VERSION = 1 as const;
+
+/** A position in a channel's log. `offset` 0 means "before the first message". */
+export interface Position {
+  offset: number;
+  epoch: string;
+}
+
+/** Limits the server announces in `welcome`. */
+export interface ServerLimits {
+  /** Largest text frame the server accepts, in bytes (UTF-8). */
+  maxFrameBytes: number;
+  /** Most channels one connection may be subscribed to at once. */
+  maxChannels: number;
+  /** Sustained publishes per second per connection (token bucket refill). */
+  publishPerSec: number;
+  /** Publish burst per connection (token bucket size). */
+  publishBurst: number;
+}
+
+/** A presence member as seen on the wire. */
+export interface PresenceMember {
+  /** Stable id of the client (from `hello.clientId`), survives reconnects. */
+  clientId: string;
+  /** Subject of the token, when the server has auth enabled. */
+  user?: string;
+  /** Client-supplied info, JSON. */
+  info?: unknown;
+}
+
+// ---------------------------------------------------------------- client → server
+
+export interface HelloFrame {
+  type: 'hello';
+  v: number;
+  token?: string;
+  /** Stable per client instance; identifies the presence member across reconnects. */
+  clientId?: string;
+  /** Free-form `name/version` of the SDK, for server logs. */
+  agent?: string;
+}
+
+export interface SubscribeFrame {
+  type: 'sub';
+  ref: number;
+  channel: string;
+  since?: Position;
+}
+
+export interface UnsubscribeFrame {
+  type: 'unsub';
+  ref: number;
+  channel: string;
+}
+
+export interface PublishFrame {
+  type: 'pub';
+  ref: number;
+  channel: string;
+  data: unknown;
+  /** Idempotency id, chosen by the client, unique per channel. */
+  id: string;
+}
+
+export interface PresenceEnterFrame {
+  type: 'presence.enter';
+  ref: number;
+  channel: string;
+  info?: unknown;
+}
+
+export interface PresenceLeaveFrame {
+  type: 'presence.leave';
+  ref: number;
+  channel: string;
+}
+
+// ---------------------------------------------------------------- either direction
+
+export interface PingFrame {
+  type: 'ping';
+  /** Opaque, echoed in the pong (sender's clock, ms). */
+  t?: number;
+}
+
+export interface PongFrame {
+  type: 'pong';
+  t?: number;
+}
+
+// ---------------------------------------------------------------- server → client
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  session: string;
+  /** The server sends a ping at least this often. */
+  heartbeatMs: number;
+  limits: ServerLimits;
+  /** Server wall clock, ms since epoch. */
+  serverTime: number;
+}
+
+export interface SubscribedFrame {
+  type: 'subscribed';
+  ref: number;
+  channel: string;
+  /** Current epoch of the channel's log. */
+  epoch: string;
+  /** Head offset at the moment of subscribing (last assigned offset, 0 if none). */
+  offset: number;
+  /**
+   * Only present when the request carried `since`. `true`: every message after
+   * `since.offset` follows (replay, then live) with no gap. `false`: continuity is
+   * lost (`reason` says why); the stream continues live after `offset`.
+   */
+  recovered?: boolean;
+  reason?: 'epoch-changed' | 'out-of-retention';
+  /** Number of replayed `msg` frames that follow this reply. */
+  replay?: number;
+  /** Presence members present when subscribing. */
+  presence?: PresenceMember[];
+}
+
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  ref: number;
+  channel: string;
+}
+
+export interface MessageFrame {
+  type: 'msg';
+  channel: string;
+  offset: number;
+  epoch: string;
+  data: unknown;
+  /** Idempotency id of the publish that created it. */
+  id?: string;
+  /** Server time at which it was stored, ms since epoch. */
+  ts?: number;
+}
+
+export interface AckFrame {
+  type: 'ack';
+  ref: number;
+  channel: string;
+  id: string;
+  offset: number;
+  epoch: string;
+  /** `true` when this id had been stored before: the original offset is returned. */
+  duplicate?: boolean;
+}
+
+export interface PresenceEventFrame {
+  type: 'presence';
+  channel: string;
+  event: 'join' | 'leave' | 'update';
+  member: PresenceMember;
+}
+
+export interface PresenceAckFrame {
+  type: 'presence.ok';
+  ref: number;
+  channel: string;
+}
+
+export interface DrainFrame {
+  type: 'drain';
+  /** Spread the first reconnect attempt uniformly over this window. */
+  reconnectWindowMs: number;
+  reason?: string;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCodeName;
+  message: string;
+  /** The `ref` of the request this answers, if any. */
+  ref?: number;
+  channel?: string;
+  /** For RATE_LIMITED / BROKER_UNAVAILABLE: when a retry may succeed. */
+  retryAfterMs?: number;
+}
+
+/** Machine-readable error codes carried by `error` frames. */
+export type ErrorCodeName =
+  | 'BAD_FRAME'
+  | 'UNKNOWN_TYPE'
+  | 'BAD_FIELD'
+  | 'NOT_READY'
+  | 'UNSUPPORTED_VERSION'
+  | 'FORBIDDEN'
+  | 'TOO_MANY_CHANNELS'
+  | 'NOT_SUBSCRIBED'
+  | 'RATE_LIMITED'
+  | 'FRAME_TOO_LARGE'
+  | 'BROKER_UNAVAILABLE'
+  | 'INTERNAL';
+
+export type ClientFrame =
+  | HelloFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | PresenceEnterFrame
+  | PresenceLeaveFrame
+  | PingFrame
+  | PongFrame;
+
+export type ServerFrame =
+  | WelcomeFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | MessageFrame
+  | AckFrame
+  | PresenceEventFrame
+  | PresenceAckFrame
+  | DrainFrame
+  | ErrorFrame
+  | PingFrame
+  | PongFrame;

@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+import { workspaceAlias } from '../../vitest.shared';
+
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: {
+    name: 'core',
+    environment: 'node',
+    include: ['test/**/*.test.{ts,tsx}'],
+    testTimeout: 15_000,
+  },
+});

@@ -1,0 +1,67 @@
+import type { Position, PresenceMember } from '@lifeline/core/protocol';
+
+/** One message as stored in a channel's log. */
+export interface StoredMessage {
+  channel: string;
+  offset: number;
+  epoch: string;
+  data: unknown;
+  /** Idempotency id of the publish. */
+  id?: string;
+  /** Time it was stored, ms since epoch. */
+  ts: number;
+}
+
+export interface PublishResult {
+  offset: number;
+  epoch: string;
+  /** The id had been stored before; `offset` is the original one. */
+  duplicate: boolean;
+}
+
+export interface ReadResult {
+  epoch: string;
+  /** Head offset (last assigned; 0 when the log is empty). */
+  head: number;
+  /** Lowest offset still retained (head + 1 when nothing is retained). */
+  earliest: number;
+  /** Retained messages with `offset > after`, ascending, at most `limit`. */
+  messages: StoredMessage[];
+}
+
+/** Presence member as the broker keeps it: one entry per (clientId, node-local connection). */
+export interface PresenceEntry extends PresenceMember {
+  /** Opaque id of the connection holding the entry (so one client on two tabs counts once per tab). */
+  connId: string;
+}
+
+export type PresenceChange = { event: 'join' | 'leave' | 'update'; member: PresenceMember };
+
+/**
+ * Where channel logs live. The memory broker keeps them in-process; the Redis broker
+ * shares them between server nodes. Every method is async so both fit.
+ *
+ * Ordering contract: `onMessage` listeners of one channel are called in offset
+ * order, each offset once, for every message published on any node after the
+ * listener was attached.
+ */
+export interface Broker {
+  /** Appends to the log unless `id` was seen within the dedupe window. */
+  publish(channel: string, data: unknown, id?: string): Promise<PublishResult>;
+  /** Current head and epoch (creates the channel's epoch if it has none yet). */
+  position(channel: string): Promise<Position>;
+  /** Reads retained messages after `after`. */
+  read(channel: string, after: number, limit: number): Promise<ReadResult>;
+  /** Live messages of a channel; returns a function that detaches the listener. */
+  onMessage(channel: string, listener: (msg: StoredMessage) => void): Promise<() => Promise<void>>;
+
+  /** Adds or refreshes a presence entry (TTL in ms, for cross-node expiry). */
+  presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
+  presenceRemove(channel: string, clientId: string, connId: string): Promise<void>;
+  presenceList(channel: string): Promise<PresenceEntry[]>;
+  onPresence(channel: string, listener: (change: PresenceChange) => void): Promise<() => Promise<void>>;
+
+  /** `true` when the backing store answers (for /healthz). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}

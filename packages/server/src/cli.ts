@@ -1,0 +1,1 @@
+console.log('lifeline-server: not built yet');

@@ -1,0 +1,1 @@
+console.log('lifeline-storm: not built yet');
