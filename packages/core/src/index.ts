@@ -1,1 +1,3 @@
 export * from './protocol';
+export * from './types';
+export * from './errors';

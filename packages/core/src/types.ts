@@ -1,0 +1,246 @@
+/**
+ * Public contract of @lifeline/core. React, Node and storm build on these shapes;
+ * the implementation lives in the other files of this package.
+ */
+import type { Position, PresenceMember } from './protocol';
+
+export type { Position, PresenceMember } from './protocol';
+
+/** The four connection states. */
+export type ConnectionState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Why a transition happened. */
+export type TransitionReason =
+  | 'connect' // connect() called
+  | 'handshake' // welcome received
+  | 'close-requested' // close() called
+  | 'socket-closed' // the server or network closed the socket
+  | 'socket-error'
+  | 'heartbeat-timeout'
+  | 'handshake-timeout'
+  | 'drain' // server asked to reconnect (drain frame)
+  | 'retry' // backoff timer fired
+  | 'reconnect-now' // reconnectNow() or browser online event
+  | 'auth-failed' // 4100 with no new token
+  | 'terminal' // a stop close code
+  | 'max-attempts' // reconnect.maxAttempts reached
+  | 'offline' // navigator.onLine === false: waiting for the online event
+  | 'pagehide'; // bfcache
+
+/** Emitted on every real state change, and held in the snapshot. */
+export interface StateChange {
+  from: ConnectionState;
+  to: ConnectionState;
+  reason: TransitionReason;
+  /** Reconnect attempt number (0 when connected or before the first retry). */
+  attempt: number;
+  /** When `to` is `closed`: ms until the scheduled retry, or `null` if none is scheduled. */
+  retryInMs: number | null;
+  /** Close code and reason of the socket, when a socket closed. */
+  closeCode?: number;
+  closeReason?: string;
+  error?: LifelineError;
+}
+
+/** Immutable snapshot, replaced only on change (safe for useSyncExternalStore). */
+export interface ConnectionSnapshot {
+  state: ConnectionState;
+  attempt: number;
+  retryInMs: number | null;
+  /** Wall-clock ms at which the scheduled retry fires, or null. */
+  retryAt: number | null;
+  reason: TransitionReason | null;
+  lastError: LifelineError | null;
+  session: string | null;
+}
+
+/** Injected time source; defaults wrap the globals lazily so fake timers work. */
+export interface Clock {
+  now(): number;
+  setTimeout(cb: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
+
+export interface ReconnectOptions {
+  /** @default 500 */
+  initialDelayMs?: number;
+  /** @default 30_000 */
+  maxDelayMs?: number;
+  /** @default 2 */
+  factor?: number;
+  /** @default 'full' */
+  jitter?: JitterStrategy;
+  /** @default Infinity */
+  maxAttempts?: number;
+  /** Reconnect even while `navigator.onLine === false`. @default false */
+  ignoreOffline?: boolean;
+}
+
+export interface HeartbeatOptions {
+  /** Silence after which the socket is declared dead. @default server heartbeatMs × 2 + 1000 (31_000 before welcome) */
+  timeoutMs?: number;
+}
+
+export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
+
+export interface OutboxOptions {
+  /** @default 1000 */
+  maxMessages?: number;
+  /** @default 1_048_576 */
+  maxBytes?: number;
+  /** @default 'reject' */
+  overflow?: OverflowPolicy;
+  /** Per-message time to live while queued; Infinity keeps forever. @default Infinity */
+  ttlMs?: number;
+  /** On close(): 'flush' waits (up to closeTimeoutMs) for queued publishes, 'fail' rejects them. @default 'fail' */
+  onClose?: 'flush' | 'fail';
+}
+
+export interface TokenContext {
+  /** Why the token is asked for. */
+  reason: 'connect' | 'expired' | 'rejected';
+  attempt: number;
+}
+
+export type TokenSource = string | ((ctx: TokenContext) => Promise<string> | string);
+
+export interface Logger {
+  debug(msg: string, meta?: Record<string, unknown>): void;
+  info(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+  error(msg: string, meta?: Record<string, unknown>): void;
+}
+
+/** A WebSocket constructor (browser, `ws`, or mock-socket). */
+export type WebSocketLike = new (url: string, protocols?: string | string[]) => WebSocket;
+
+export interface ClientOptions {
+  /** `ws://host:port/v1` or `wss://…/v1`. */
+  url: string;
+  token?: TokenSource;
+  reconnect?: ReconnectOptions;
+  heartbeat?: HeartbeatOptions;
+  outbox?: OutboxOptions;
+  /** Stable id for presence; @default random per client instance */
+  clientId?: string;
+  /** @default globalThis.WebSocket, else isomorphic-ws */
+  WebSocket?: WebSocketLike;
+  /** @default wraps Date.now / setTimeout / clearTimeout */
+  clock?: Clock;
+  /** @default Math.random */
+  random?: () => number;
+  logger?: Logger;
+  /** Connect on creation. @default true */
+  autoConnect?: boolean;
+}
+
+/** A delivered message. */
+export interface Message<T = unknown> {
+  channel: string;
+  offset: number;
+  epoch: string;
+  data: T;
+  id?: string;
+  ts?: number;
+}
+
+export type GapReason = 'epoch-changed' | 'out-of-retention' | 'hole' | 'handler-skipped';
+
+export interface GapEvent {
+  channel: string;
+  /** Last position delivered before the gap (null if none). */
+  from: Position | null;
+  /** First position after the gap (the server's head at the time). */
+  to: Position;
+  reason: GapReason;
+}
+
+export interface ChannelOptions {
+  /** Start after this position (e.g. from a checkpoint). */
+  since?: Position;
+  /** What to do when a handler throws. @default 'redeliver' */
+  onHandlerError?: 'redeliver' | 'skip';
+}
+
+export type ChannelState = 'idle' | 'subscribing' | 'subscribed' | 'unsubscribing' | 'failed';
+
+export interface ChannelSnapshot {
+  state: ChannelState;
+  position: Position | null;
+  lastGap: GapEvent | null;
+  error: LifelineError | null;
+}
+
+export interface PublishOptions {
+  /** Idempotency id. @default `${clientId}-${counter}` */
+  id?: string;
+  /** Overrides outbox.ttlMs for this message. */
+  ttlMs?: number;
+}
+
+export interface PublishResult {
+  offset: number;
+  epoch: string;
+  duplicate: boolean;
+}
+
+export interface ClientStats {
+  reconnects: number;
+  attempt: number;
+  lastCloseCode: number | null;
+  lastCloseReason: string | null;
+  outboxDepth: number;
+  outboxBytes: number;
+  rttMs: number | null;
+  received: number;
+  replayed: number;
+  deduped: number;
+  gaps: number;
+}
+
+/** Listener of a snapshot store. */
+export type Unsubscribe = () => void;
+
+// LifelineError is declared in errors.ts; re-declared here as a type-only import.
+import type { LifelineError } from './errors';
+export type { LifelineError } from './errors';
+
+export interface Channel<T = unknown> {
+  readonly name: string;
+  /** Position of the last message whose handlers returned. */
+  readonly position: Position | null;
+  /** Adds a handler; the wire subscribe happens with the first. Returns its remover. */
+  subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe;
+  publish(data: T, options?: PublishOptions): Promise<PublishResult>;
+  on(event: 'gap', listener: (e: GapEvent) => void): this;
+  on(event: 'error', listener: (e: LifelineError) => void): this;
+  on(event: 'presence', listener: (members: readonly PresenceMember[]) => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
+  getSnapshot(): ChannelSnapshot;
+  /** Store contract over the channel snapshot. */
+  subscribeSnapshot(listener: () => void): Unsubscribe;
+  readonly presence: {
+    members(): readonly PresenceMember[];
+    enter(info?: unknown): Promise<void>;
+    leave(): Promise<void>;
+  };
+}
+
+export interface LifelineClient {
+  readonly state: ConnectionState;
+  readonly clientId: string;
+  connect(): void;
+  close(): Promise<void>;
+  reconnectNow(): void;
+  channel<T = unknown>(name: string, options?: ChannelOptions): Channel<T>;
+  getSnapshot(): ConnectionSnapshot;
+  /** Store contract: the listener is called after each snapshot change. */
+  subscribe(listener: () => void): Unsubscribe;
+  on(event: 'state', listener: (e: StateChange) => void): this;
+  on(event: 'error', listener: (e: LifelineError) => void): this;
+  on(event: 'outbox', listener: (e: { kind: 'rejected' | 'dropped' | 'expired'; id: string; channel: string; error: LifelineError }) => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
+  stats(): ClientStats;
+}
