@@ -1,0 +1,206 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { StormError } from '../errors';
+import { parseEndpoint, isLoopbackHost, type Endpoint } from './address';
+import { Link } from './link';
+import { runSchedule, type ChaosStep } from './schedule';
+
+export interface ChaosProxyOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  listenPort?: number;
+  /** Loopback address to listen on. @default '127.0.0.1' */
+  listenHost?: string;
+  /**
+   * Where to forward: `ws://127.0.0.1:PORT`, `http://…` or `host:port`. Several
+   * targets are used round-robin, skipping any that refuse the connection (like a
+   * load balancer in front of server nodes). Loopback only.
+   */
+  target: string | string[];
+  /** One-way delay added in each direction, ms. @default 0 */
+  latencyMs?: number;
+  /** Bandwidth cap per connection and direction, bytes/s; null = unlimited. @default null */
+  bytesPerSec?: number | null;
+  /** Steps to run on their own, relative to creation (see {@link ChaosStep}). @default [] */
+  schedule?: ChaosStep[];
+}
+
+export interface ChaosProxyStats {
+  /** Connections accepted since start. */
+  accepted: number;
+  /** Connections currently held (forwarding or blackholed). */
+  active: number;
+  /** Connections reset by `cut()`. */
+  cut: number;
+  /** Connections the proxy could not forward because every target refused. */
+  refused: number;
+  /** Bytes forwarded client → target and target → client. */
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface ChaosProxy {
+  readonly port: number;
+  readonly host: string;
+  /** `ws://host:port`: append the path your client uses (e.g. `/v1`). */
+  readonly url: string;
+  /** Resets every current connection (both peers see a dead socket at once). */
+  cut(): number;
+  /**
+   * Half-open: current connections stop forwarding both ways and are never closed by
+   * the proxy; new connections are accepted and then ignored, until `restore()`.
+   */
+  blackhole(): number;
+  /** New connections forward again (blackholed ones stay dead, as in real life). */
+  restore(): void;
+  setLatency(ms: number): void;
+  setBandwidth(bytesPerSec: number | null): void;
+  /** Points new connections at other target(s); existing ones are untouched. */
+  setTarget(target: string | string[]): void;
+  /** Runs steps on a timer; returns a function that cancels the steps not yet run. */
+  schedule(steps: ChaosStep[]): () => void;
+  stats(): ChaosProxyStats;
+  /** Stops listening and destroys every connection. */
+  close(): Promise<void>;
+}
+
+/** Starts a TCP-level chaos proxy on loopback. Resolves once it is listening. */
+export async function createChaosProxy(options: ChaosProxyOptions): Promise<ChaosProxy> {
+  const host = options.listenHost ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) throw new StormError('NON_LOOPBACK', `proxy must listen on loopback, not ${host}`);
+  let targets = toEndpoints(options.target);
+  const shape = { latencyMs: options.latencyMs ?? 0, bytesPerSec: options.bytesPerSec ?? null };
+  const links = new Set<Link>();
+  const held = new Set<Socket>();
+  const cancels = new Set<() => void>();
+  let blackholing = false;
+  let next = 0;
+  const counts = { accepted: 0, cut: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
+
+  const forward = (client: Socket, tries: number) => {
+    const target = targets[next++ % targets.length]!;
+    const server = connect({ host: target.host, port: target.port });
+    server.setNoDelay(true);
+    const onFail = () => {
+      server.destroy();
+      if (client.destroyed) return;
+      if (tries + 1 < targets.length) forward(client, tries + 1);
+      else {
+        counts.refused++;
+        client.destroy();
+      }
+    };
+    server.once('error', onFail);
+    server.once('connect', () => {
+      server.off('error', onFail);
+      if (client.destroyed) {
+        server.destroy();
+        return;
+      }
+      const link = new Link(client, server, () => shape, (l) => {
+        counts.bytesUp += l.up.bytes;
+        counts.bytesDown += l.down.bytes;
+        links.delete(l);
+      });
+      links.add(link);
+      client.resume();
+    });
+  };
+
+  const server: Server = createServer({ pauseOnConnect: true }, (client) => {
+    counts.accepted++;
+    client.setNoDelay(true);
+    client.on('error', () => {});
+    if (blackholing) {
+      held.add(client);
+      client.on('close', () => held.delete(client));
+      client.resume(); // read and discard: nothing ever reaches the target
+      return;
+    }
+    forward(client, 0);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new StormError('RUN_FAILED', `proxy cannot listen on ${host}:${options.listenPort ?? 0}`, { cause: e })));
+    server.listen(options.listenPort ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+
+  const proxy: ChaosProxy = {
+    port,
+    host,
+    url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    cut() {
+      let n = 0;
+      for (const link of [...links]) {
+        link.cut();
+        n++;
+      }
+      for (const s of [...held]) {
+        s.destroy();
+        n++;
+      }
+      counts.cut += n;
+      return n;
+    },
+    blackhole() {
+      blackholing = true;
+      let n = 0;
+      for (const link of links) {
+        if (!link.blackholed) {
+          link.blackhole();
+          n++;
+        }
+      }
+      return n;
+    },
+    restore() {
+      blackholing = false;
+    },
+    setLatency(ms) {
+      if (!(ms >= 0)) throw new StormError('BAD_OPTION', `latency must be ≥ 0 ms, got ${ms}`);
+      shape.latencyMs = ms;
+    },
+    setBandwidth(bytesPerSec) {
+      if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
+      shape.bytesPerSec = bytesPerSec;
+    },
+    setTarget(target) {
+      targets = toEndpoints(target);
+    },
+    schedule(steps) {
+      const cancel = runSchedule(proxy, steps);
+      cancels.add(cancel);
+      return () => {
+        cancel();
+        cancels.delete(cancel);
+      };
+    },
+    stats() {
+      let up = counts.bytesUp;
+      let down = counts.bytesDown;
+      for (const l of links) {
+        up += l.up.bytes;
+        down += l.down.bytes;
+      }
+      return { accepted: counts.accepted, active: links.size + held.size, cut: counts.cut, refused: counts.refused, bytesUp: up, bytesDown: down };
+    },
+    async close() {
+      for (const c of cancels) c();
+      cancels.clear();
+      for (const link of [...links]) {
+        link.client.destroy();
+        link.server.destroy();
+      }
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  if (options.schedule?.length) proxy.schedule(options.schedule);
+  return proxy;
+}
+
+function toEndpoints(target: string | string[]): Endpoint[] {
+  const list = Array.isArray(target) ? target : [target];
+  if (list.length === 0) throw new StormError('BAD_OPTION', 'the proxy needs at least one target');
+  return list.map(parseEndpoint);
+}

@@ -1,0 +1,74 @@
+import { StormError } from '../errors';
+import type { ChaosProxy } from './chaosProxy';
+
+/**
+ * One timed chaos action, `atMs` after the schedule starts.
+ * - `cut`: reset every connection
+ * - `blackhole` / `restore`: start / end half-open mode
+ * - `latency`: set one-way latency to `value` ms
+ * - `bandwidth`: set the cap to `value` bytes/s (`null` lifts it)
+ */
+export type ChaosStep =
+  | { atMs: number; action: 'cut' | 'blackhole' | 'restore' }
+  | { atMs: number; action: 'latency'; value: number }
+  | { atMs: number; action: 'bandwidth'; value: number | null };
+
+/** Applies one step to the proxy now. */
+export function applyStep(proxy: Pick<ChaosProxy, 'cut' | 'blackhole' | 'restore' | 'setLatency' | 'setBandwidth'>, step: ChaosStep): void {
+  switch (step.action) {
+    case 'cut':
+      proxy.cut();
+      return;
+    case 'blackhole':
+      proxy.blackhole();
+      return;
+    case 'restore':
+      proxy.restore();
+      return;
+    case 'latency':
+      proxy.setLatency(step.value);
+      return;
+    case 'bandwidth':
+      proxy.setBandwidth(step.value);
+      return;
+    default:
+      throw new StormError('BAD_OPTION', `unknown chaos action ${(step as { action: string }).action}`);
+  }
+}
+
+/** Runs steps on timers; returns a cancel function for the steps not yet run. */
+export function runSchedule(
+  proxy: Pick<ChaosProxy, 'cut' | 'blackhole' | 'restore' | 'setLatency' | 'setBandwidth'>,
+  steps: ChaosStep[],
+  timers: { setTimeout: (cb: () => void, ms: number) => unknown; clearTimeout: (h: unknown) => void } = {
+    setTimeout: (cb, ms) => setTimeout(cb, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  },
+): () => void {
+  for (const s of steps) {
+    if (!(s.atMs >= 0)) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: atMs must be ≥ 0`);
+  }
+  const handles = steps.map((s) => timers.setTimeout(() => applyStep(proxy, s), s.atMs));
+  return () => handles.forEach((h) => timers.clearTimeout(h));
+}
+
+/**
+ * Parses a compact schedule string: `"500:cut,1000:latency=200,3000:blackhole,4000:restore"`.
+ */
+export function parseSchedule(text: string): ChaosStep[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^(\d+)(?:ms)?:([a-z]+)(?:=(\w+))?$/.exec(part);
+      if (!m) throw new StormError('BAD_OPTION', `bad schedule step "${part}" (want e.g. 500:cut or 1000:latency=200)`);
+      const atMs = Number(m[1]);
+      const action = m[2]!;
+      const raw = m[3];
+      if (action === 'cut' || action === 'blackhole' || action === 'restore') return { atMs, action };
+      if (action === 'latency') return { atMs, action, value: Number(raw ?? 0) };
+      if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
+      throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);
+    });
+}
