@@ -1,0 +1,53 @@
+/** Default bin width for attempt histograms, ms. */
+export const DEFAULT_BIN_MS = 100;
+
+/**
+ * Counts attempts per `binMs` bin, starting at `fromMs` (the fault) and ending with
+ * the bin of the last attempt. Attempts before `fromMs` are ignored.
+ */
+export function attemptBins(attemptTimesMs: readonly number[], fromMs: number, binMs = DEFAULT_BIN_MS): number[] {
+  const bins: number[] = [];
+  for (const t of attemptTimesMs) {
+    if (t < fromMs) continue;
+    const i = Math.floor((t - fromMs) / binMs);
+    while (bins.length <= i) bins.push(0);
+    bins[i]!++;
+  }
+  return bins;
+}
+
+export interface BurstStats {
+  /** Largest bin. */
+  peak: number;
+  /** Mean over the active span: from the first to the last non-empty bin. */
+  mean: number;
+  /** peak ÷ mean (1 = perfectly flat; 0 when there were no attempts). */
+  peakToMean: number;
+  /** peak ÷ what the server admits in one bin (admissionRate × binMs / 1000); null without a rate. */
+  peakOverCapacity: number | null;
+}
+
+/**
+ * Burstiness of a reconnect wave. The mean is taken over the active span only, so
+ * idle time before the first retry does not flatter a thundering herd.
+ */
+export function burstStats(bins: readonly number[], admissionRate: number | null, binMs = DEFAULT_BIN_MS): BurstStats {
+  const first = bins.findIndex((b) => b > 0);
+  if (first < 0) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null };
+  let last = bins.length - 1;
+  while (bins[last] === 0) last--;
+  let sum = 0;
+  let peak = 0;
+  for (let i = first; i <= last; i++) {
+    sum += bins[i]!;
+    peak = Math.max(peak, bins[i]!);
+  }
+  const mean = sum / (last - first + 1);
+  const capacityPerBin = admissionRate && admissionRate > 0 ? (admissionRate * binMs) / 1000 : null;
+  return {
+    peak,
+    mean,
+    peakToMean: peak / mean,
+    peakOverCapacity: capacityPerBin === null ? null : peak / capacityPerBin,
+  };
+}

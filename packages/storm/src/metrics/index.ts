@@ -1,0 +1,3 @@
+export * from './bins';
+export * from './reconnectTimes';
+export * from './delivery';

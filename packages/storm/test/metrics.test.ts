@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { attemptBins, burstStats } from '../src/metrics/bins';
+import { percentileTime, reconnectTimes } from '../src/metrics/reconnectTimes';
+import { analyzeDelivery, type PublishedRecord } from '../src/metrics/delivery';
+
+describe('attempt bins and burstiness', () => {
+  it('bins attempts per 100 ms from the fault, ignoring earlier ones', () => {
+    expect(attemptBins([-5, 0, 99, 100, 250, 250], 0)).toEqual([2, 1, 2]);
+    expect(attemptBins([1000, 1150], 1000, 50)).toEqual([1, 0, 0, 1]);
+    expect(attemptBins([], 0)).toEqual([]);
+  });
+
+  it('takes the mean over the active span only', () => {
+    // idle bins before the first attempt do not lower the mean
+    const s = burstStats([0, 0, 0, 10, 0, 2], 100);
+    expect(s.peak).toBe(10);
+    expect(s.mean).toBeCloseTo(4); // (10 + 0 + 2) / 3
+    expect(s.peakToMean).toBeCloseTo(2.5);
+    expect(s.peakOverCapacity).toBeCloseTo(1); // 100/s → 10 per 100 ms bin
+  });
+
+  it('a perfectly flat wave has peak-to-mean 1; no attempts gives 0', () => {
+    expect(burstStats([5, 5, 5], null)).toEqual({ peak: 5, mean: 5, peakToMean: 1, peakOverCapacity: null });
+    expect(burstStats([0, 0], 10).peakToMean).toBe(0);
+  });
+});
+
+describe('reconnect time percentiles', () => {
+  it('uses nearest rank and treats never-back clients as missing', () => {
+    const times = Array.from({ length: 100 }, (_, i) => (i + 1) * 10);
+    expect(percentileTime(times, 50)).toBe(500);
+    expect(percentileTime(times, 99)).toBe(990);
+    expect(percentileTime(times, 100)).toBe(1000);
+    expect(reconnectTimes([0, 20, null, 10])).toEqual({ t50Ms: 10, t99Ms: null, t100Ms: null, notBack: 1 });
+  });
+});
+
+describe('delivery analysis', () => {
+  const pub = (n: number, epoch = 'e1', start = 1): PublishedRecord[] =>
+    Array.from({ length: n }, (_, i) => ({ seq: start + i, epoch, offset: start + i }));
+  const seqs = (...s: number[]) => s.map((seq) => ({ seq }));
+
+  it('a complete in-order delivery is 0 / 0 / 0', () => {
+    expect(analyzeDelivery(pub(3), seqs(1, 2, 3), [])).toEqual({
+      expected: 3, delivered: 3, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0,
+    });
+  });
+
+  it('counts lost, duplicated and reordered separately', () => {
+    const r = analyzeDelivery(pub(5), seqs(1, 3, 2, 3, 5), []);
+    expect(r).toMatchObject({ lost: 1, duplicated: 1, reordered: 1, gapped: 0 });
+  });
+
+  it('messages inside an announced gap are explicit, not lost', () => {
+    const r = analyzeDelivery(pub(6), seqs(1, 2, 5, 6), [{ from: { epoch: 'e1', offset: 2 }, to: { epoch: 'e1', offset: 4 } }]);
+    expect(r).toMatchObject({ lost: 0, gapped: 2, gaps: 1 });
+  });
+
+  it('a gap across epochs covers the old tail, skipped epochs and the new head', () => {
+    const published = [...pub(3, 'e1'), ...pub(2, 'e2'), ...pub(3, 'e3')].map((p, i) => ({ ...p, seq: i + 1 }));
+    // client saw e1:1, then jumped to e3 at offset 1 (seq 6), then received the rest
+    const r = analyzeDelivery(published, seqs(1, 7, 8), [{ from: { epoch: 'e1', offset: 1 }, to: { epoch: 'e3', offset: 1 } }]);
+    expect(r).toMatchObject({ lost: 0, gapped: 5 });
+    // without the gap the same delivery is 5 lost
+    expect(analyzeDelivery(published, seqs(1, 7, 8), []).lost).toBe(5);
+  });
+
+  it('a gap does not excuse messages after its end', () => {
+    const r = analyzeDelivery(pub(5), seqs(1), [{ from: { epoch: 'e1', offset: 1 }, to: { epoch: 'e1', offset: 3 } }]);
+    expect(r).toMatchObject({ lost: 2, gapped: 2 });
+  });
+
+  it('deliveries nobody published are flagged', () => {
+    expect(analyzeDelivery(pub(1), seqs(1, 99), []).unexpected).toBe(1);
+  });
+});
