@@ -1,0 +1,39 @@
+import type { RunResult } from '../result';
+import { attemptsChart, escapeXml } from './svgChart';
+import { tableRows } from './table';
+
+/**
+ * A self-contained HTML report (no scripts, no external assets): the attempts chart
+ * as inline SVG, the summary table, and per-channel delivery totals.
+ */
+export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnect storm'): string {
+  const rows = tableRows(results);
+  const head = rows[0]!;
+  const table = `<table><thead><tr>${head.map((c) => `<th>${escapeXml(c)}</th>`).join('')}</tr></thead><tbody>${rows
+    .slice(1)
+    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+  const channels = results
+    .map(
+      (r) => `<h3>${escapeXml(`${r.strategy}${r.serverHint ? ' + hint' : ''}`)}: per channel</h3><table><thead><tr><th>channel</th><th>published</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th><th>reordered</th><th>gaps</th><th>in gaps</th></tr></thead><tbody>${r.perChannel
+        .map((c) => `<tr><th>${escapeXml(c.channel)}</th>${[c.published, c.expected, c.delivered, c.lost, c.duplicated, c.reordered, c.gaps, c.gapped].map((v) => `<td>${v}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`,
+    )
+    .join('\n');
+  const notes = [...new Set(results.flatMap((r) => r.notes))];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
+th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}thead th{background:#f5f5f5}tbody th{text-align:left;font-weight:500}</style>
+</head><body>
+<h1>${escapeXml(title)}</h1>
+<p>Scenario <b>${escapeXml(results[0]?.scenario ?? '')}</b>, ${results[0]?.clients ?? 0} clients, seed ${results[0]?.seed ?? ''}.</p>
+${attemptsChart(results)}
+<h2>Summary</h2>
+${table}
+<h2>Delivery</h2>
+${channels}
+${notes.length ? `<h2>Notes</h2><ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : ''}
+</body></html>
+`;
+}

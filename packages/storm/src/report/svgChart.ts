@@ -1,0 +1,65 @@
+import type { RunResult } from '../result';
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f'];
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** Label of a run in legends: strategy plus hint, e.g. `full + hint`. */
+export function runLabel(r: RunResult): string {
+  return `${r.strategy}${r.serverHint ? ' + hint' : ''}`;
+}
+
+/**
+ * Inline SVG: connection attempts per bin over time since the fault, one line per
+ * run, with the admission capacity per bin as a dashed line.
+ */
+export function attemptsChart(results: readonly RunResult[], width = 860, height = 320): string {
+  const pad = { left: 56, right: 16, top: 16, bottom: 40 };
+  const w = width - pad.left - pad.right;
+  const h = height - pad.top - pad.bottom;
+  const binMs = results[0]?.binMs ?? 100;
+  const bins = Math.max(1, ...results.map((r) => r.attemptsPerBin.length));
+  const capacity = results.map((r) => (r.admissionRate ? (r.admissionRate * r.binMs) / 1000 : 0));
+  const yMax = niceCeil(Math.max(1, ...results.map((r) => r.peak), ...capacity));
+  const x = (i: number) => pad.left + (i / bins) * w;
+  const y = (v: number) => pad.top + h - (v / yMax) * h;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="connection attempts per ${binMs} ms">`);
+  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`);
+  for (let k = 0; k <= 4; k++) {
+    const v = (yMax * k) / 4;
+    parts.push(`<line x1="${pad.left}" x2="${pad.left + w}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
+    parts.push(`<text x="${pad.left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end" fill="#555">${Math.round(v)}</text>`);
+  }
+  const seconds = (bins * binMs) / 1000;
+  const step = seconds > 20 ? 5 : seconds > 8 ? 2 : 1;
+  for (let s = 0; s <= seconds; s += step) {
+    const px = x((s * 1000) / binMs);
+    parts.push(`<text x="${px}" y="${pad.top + h + 16}" font-size="11" text-anchor="middle" fill="#555">${s}s</text>`);
+  }
+  parts.push(`<text x="${pad.left + w / 2}" y="${height - 6}" font-size="12" text-anchor="middle" fill="#333">time since fault</text>`);
+  parts.push(`<text x="14" y="${pad.top + h / 2}" font-size="12" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${pad.top + h / 2})">attempts / ${binMs} ms</text>`);
+  const cap = Math.max(...capacity);
+  if (cap > 0) {
+    parts.push(`<line x1="${pad.left}" x2="${pad.left + w}" y1="${y(cap)}" y2="${y(cap)}" stroke="#000" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${pad.left + w - 4}" y="${y(cap) - 4}" font-size="11" text-anchor="end">admission capacity</text>`);
+  }
+  results.forEach((r, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const pts = r.attemptsPerBin.map((v, b) => `${x(b + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts}"/>`);
+    const ly = pad.top + 14 + i * 16;
+    parts.push(`<rect x="${pad.left + 10}" y="${ly - 9}" width="12" height="3" fill="${color}"/>`);
+    parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak÷mean ${r.peakToMean}, ${r.attemptsPerClient} att/client</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function niceCeil(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}

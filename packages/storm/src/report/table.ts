@@ -1,0 +1,44 @@
+import type { RunResult } from '../result';
+
+type Row = [label: string, get: (r: RunResult) => string];
+
+const num = (x: number | null, digits = 2) => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
+const ms = (x: number | null) => (x === null ? 'never' : `${x} ms`);
+
+const ROWS: Row[] = [
+  ['scenario', (r) => r.scenario],
+  ['strategy', (r) => r.strategy],
+  ['server hint', (r) => (r.serverHint ? 'on' : 'off')],
+  ['clients', (r) => String(r.clients)],
+  ['admission rate /s', (r) => num(r.admissionRate)],
+  ['attempts', (r) => String(r.attempts)],
+  ['attempts / client', (r) => num(r.attemptsPerClient)],
+  ['peak / 100 ms', (r) => String(r.peak)],
+  ['peak ÷ mean', (r) => num(r.peakToMean)],
+  ['peak ÷ capacity', (r) => num(r.peakOverCapacity)],
+  ['t50', (r) => ms(r.t50Ms)],
+  ['t99', (r) => ms(r.t99Ms)],
+  ['t100', (r) => ms(r.t100Ms)],
+  ['not back', (r) => String(r.notBack)],
+  ['refused', (r) => String(r.refused)],
+  ['published', (r) => String(r.published)],
+  ['delivered', (r) => String(r.delivered)],
+  ['lost', (r) => String(r.lost)],
+  ['duplicated', (r) => String(r.duplicated)],
+  ['reordered', (r) => String(r.reordered)],
+  ['gaps (msgs in gaps)', (r) => `${r.gaps} (${r.gapped})`],
+];
+
+/** The summary as rows of label + one value per run (side by side for --compare). */
+export function tableRows(results: readonly RunResult[]): string[][] {
+  return ROWS.map(([label, get]) => [label, ...results.map(get)]);
+}
+
+/** A plain-text table, one column per run. */
+export function formatTable(results: readonly RunResult[]): string {
+  const rows = tableRows(results);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const sep = widths.map((w) => '─'.repeat(w)).join('  ');
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
+}

@@ -1,0 +1,124 @@
+import { attemptBins, burstStats, DEFAULT_BIN_MS } from './metrics/bins';
+import { reconnectTimes } from './metrics/reconnectTimes';
+import { addCounts, ZERO_COUNTS, type DeliveryCounts } from './metrics/delivery';
+
+export type Scenario = 'restart' | 'drain' | 'blip' | 'half-open' | 'flaky' | 'rolling';
+export const SCENARIOS: readonly Scenario[] = ['restart', 'drain', 'blip', 'half-open', 'flaky', 'rolling'];
+export type Strategy = 'full' | 'equal' | 'decorrelated' | 'none';
+export const STRATEGIES: readonly Strategy[] = ['full', 'equal', 'decorrelated', 'none'];
+
+/** Per-channel totals over every client. */
+export interface ChannelResult extends DeliveryCounts {
+  channel: string;
+  /** Messages acknowledged by the server on this channel. */
+  published: number;
+}
+
+/** Everything one run measured; the JSON report is an array (or one) of these. */
+export interface RunResult {
+  scenario: Scenario;
+  strategy: Strategy;
+  serverHint: boolean;
+  clients: number;
+  channels: number;
+  /** Server admission rate, handshakes/s (null when unknown, e.g. an external target). */
+  admissionRate: number | null;
+  seed: number;
+  /** Which client implementation ran: `core` (@lifeline/core) or another plugged in. */
+  client: string;
+  binMs: number;
+  /** Connection attempts per bin, from the fault on. */
+  attemptsPerBin: number[];
+  peak: number;
+  mean: number;
+  peakToMean: number;
+  peakOverCapacity: number | null;
+  /** Attempts after the fault. */
+  attempts: number;
+  attemptsPerClient: number;
+  t50Ms: number | null;
+  t99Ms: number | null;
+  t100Ms: number | null;
+  /** Clients not connected when the run ended. */
+  notBack: number;
+  /** Handshakes refused by admission control (HTTP 503 / close 1013). */
+  refused: number;
+  /** Messages acknowledged by the server, all channels. */
+  published: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  reordered: number;
+  gaps: number;
+  gapped: number;
+  perChannel: ChannelResult[];
+  /** Wall time of the whole run, ms. */
+  wallMs: number;
+  /** Free-text remarks (e.g. which broker the embedded server used). */
+  notes: string[];
+}
+
+/** What a run collects before it is summarised. */
+export interface RawRun {
+  scenario: Scenario;
+  strategy: Strategy;
+  serverHint: boolean;
+  clients: number;
+  admissionRate: number | null;
+  seed: number;
+  client: string;
+  /** Attempt times relative to the fault, ms (earlier ones negative). */
+  attemptTimesMs: number[];
+  /** Per client: last (re)connect relative to the fault, 0 if never dropped, null if not back. */
+  backAtMs: (number | null)[];
+  refused: number;
+  channels: { channel: string; published: number; counts: DeliveryCounts }[];
+  wallMs: number;
+  notes: string[];
+}
+
+/** Turns raw observations into the published metrics. */
+export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
+  const bins = attemptBins(raw.attemptTimesMs, 0, binMs);
+  const burst = burstStats(bins, raw.admissionRate, binMs);
+  const attempts = raw.attemptTimesMs.filter((t) => t >= 0).length;
+  const times = reconnectTimes(raw.backAtMs);
+  const total = raw.channels.reduce((acc, c) => addCounts(acc, c.counts), ZERO_COUNTS);
+  return {
+    scenario: raw.scenario,
+    strategy: raw.strategy,
+    serverHint: raw.serverHint,
+    clients: raw.clients,
+    channels: raw.channels.length,
+    admissionRate: raw.admissionRate,
+    seed: raw.seed,
+    client: raw.client,
+    binMs,
+    attemptsPerBin: bins,
+    peak: burst.peak,
+    mean: round(burst.mean),
+    peakToMean: round(burst.peakToMean),
+    peakOverCapacity: burst.peakOverCapacity === null ? null : round(burst.peakOverCapacity),
+    attempts,
+    attemptsPerClient: round(raw.clients ? attempts / raw.clients : 0),
+    t50Ms: times.t50Ms === null ? null : Math.round(times.t50Ms),
+    t99Ms: times.t99Ms === null ? null : Math.round(times.t99Ms),
+    t100Ms: times.t100Ms === null ? null : Math.round(times.t100Ms),
+    notBack: times.notBack,
+    refused: raw.refused,
+    published: raw.channels.reduce((n, c) => n + c.published, 0),
+    delivered: total.delivered,
+    lost: total.lost,
+    duplicated: total.duplicated,
+    reordered: total.reordered,
+    gaps: total.gaps,
+    gapped: total.gapped,
+    perChannel: raw.channels.map((c) => ({ channel: c.channel, published: c.published, ...c.counts })),
+    wallMs: Math.round(raw.wallMs),
+    notes: raw.notes,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { summarizeRun, type RawRun } from '../src/result';
+import { formatTable } from '../src/report/table';
+import { toJson } from '../src/report/json';
+import { toHtml } from '../src/report/html';
+import { createProgress } from '../src/report/progress';
+import { ZERO_COUNTS } from '../src/metrics/delivery';
+
+function raw(over: Partial<RawRun> = {}): RawRun {
+  return {
+    scenario: 'restart', strategy: 'full', serverHint: false, clients: 4, admissionRate: 100, seed: 1, client: 'test',
+    attemptTimesMs: [-50, 0, 10, 150, 160, 170, 420],
+    backAtMs: [0, 120, 200, 450],
+    refused: 2,
+    channels: [{ channel: 'c0', published: 3, counts: { ...ZERO_COUNTS, expected: 12, delivered: 12 } }],
+    wallMs: 1234, notes: ['memory broker'],
+    ...over,
+  };
+}
+
+describe('run summary', () => {
+  it('computes the headline metrics from raw observations', () => {
+    const r = summarizeRun(raw());
+    expect(r.attemptsPerBin).toEqual([2, 3, 0, 0, 1]);
+    expect(r.attempts).toBe(6);
+    expect(r.attemptsPerClient).toBe(1.5);
+    expect(r.peak).toBe(3);
+    expect(r.peakToMean).toBe(2.5); // 3 / (6 / 5)
+    expect(r.peakOverCapacity).toBe(0.3); // 100/s → 10 per bin
+    expect([r.t50Ms, r.t99Ms, r.t100Ms]).toEqual([120, 450, 450]);
+    expect(r.published).toBe(3);
+  });
+});
+
+describe('report output', () => {
+  const a = summarizeRun(raw());
+  const b = summarizeRun(raw({ strategy: 'none', attemptTimesMs: [0, 0, 0, 0, 500] }));
+
+  it('JSON carries the documented top-level fields; compare writes an array', () => {
+    const one = JSON.parse(toJson([a]));
+    for (const f of ['scenario', 'strategy', 'clients', 'admissionRate', 'peakToMean', 'peakOverCapacity', 'attemptsPerClient', 't50Ms', 't99Ms', 't100Ms', 'refused', 'published', 'lost', 'duplicated', 'reordered', 'gaps']) {
+      expect(one).toHaveProperty(f);
+    }
+    const many = JSON.parse(toJson([a, b]));
+    expect(many.map((r: { strategy: string }) => r.strategy)).toEqual(['full', 'none']);
+  });
+
+  it('the table puts runs side by side', () => {
+    const text = formatTable([a, b]);
+    const strategyLine = text.split('\n').find((l) => l.startsWith('strategy'))!;
+    expect(strategyLine).toMatch(/full\s+none$/);
+    expect(text).toMatch(/peak ÷ mean\s+2\.50?\s+4\b/);
+  });
+
+  it('HTML is self-contained with one SVG line per strategy', () => {
+    const html = toHtml([a, b]);
+    expect(html).toContain('<svg');
+    expect(html.match(/<polyline/g)).toHaveLength(2);
+    expect(html).not.toMatch(/<script|<link|src=|href=/);
+    expect(html).toContain('admission capacity');
+  });
+});
+
+describe('progress bar', () => {
+  function sink(isTTY: boolean) {
+    let out = '';
+    const s = new Writable({ write(chunk, _e, cb) { out += chunk; cb(); } }) as unknown as NodeJS.WriteStream;
+    (s as { isTTY?: boolean }).isTTY = isTTY;
+    return { s, out: () => out };
+  }
+  it('draws only on a TTY', () => {
+    const tty = sink(true);
+    const p = createProgress(tty.s);
+    p.update(0.5, 'storm');
+    expect(tty.out()).toContain('50% storm');
+    const pipe = sink(false);
+    createProgress(pipe.s).update(0.5, 'storm');
+    expect(pipe.out()).toBe('');
+  });
+});
