@@ -1,0 +1,31 @@
+import { useMemo, useSyncExternalStore } from 'react';
+import type { ChannelOptions, Message } from '@lifeline/core';
+import { channelKey } from './channelLeases';
+import { createMessageBuffer } from './messageBuffer';
+import { useChannel, type UseChannelResult } from './useChannel';
+
+export interface UseChannelMessagesOptions extends ChannelOptions {
+  /** How many of the latest messages to keep. @default 100 */
+  limit?: number;
+  /** Messages arriving within this window are rendered in one update. @default 16 */
+  batchMs?: number;
+}
+
+export interface UseChannelMessagesResult<T> extends UseChannelResult<T> {
+  /** The last `limit` messages, oldest first; a new array only when it changed. */
+  messages: readonly Message<T>[];
+}
+
+/** Subscribes to `name` and keeps its last `limit` messages in state, updated in batches. */
+export function useChannelMessages<T = unknown>(
+  name: string,
+  options: UseChannelMessagesOptions = {},
+): UseChannelMessagesResult<T> {
+  const { limit = 100, batchMs = 16, ...channelOptions } = options;
+  // A new subscription identity starts an empty list.
+  const buffer = useMemo(createMessageBuffer<T>, [channelKey(name, channelOptions)]);
+  const result = useChannel<T>(name, (msg) => buffer.push(msg, limit, batchMs), channelOptions);
+  const messages = useSyncExternalStore(buffer.subscribe, buffer.get, buffer.get);
+  // Spreading would read (and so track) every field: add `messages` instead.
+  return Object.assign(result, { messages });
+}

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Message } from '@lifeline/core';
+import { acquireChannel, channelKey } from '../src/channelLeases';
+import { FakeClient } from './support/fakeClient';
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+/** Captures the single handler the lease registers on the channel. */
+function captureFanOut(client: FakeClient, name: string) {
+  const channel = client.channel(name);
+  let fanOut!: (m: Message<unknown>) => void | Promise<void>;
+  const original = channel.subscribe.bind(channel);
+  channel.subscribe = (h) => {
+    fanOut = h;
+    return original(h);
+  };
+  return () => fanOut;
+}
+
+const msg = (offset: number): Message<unknown> => ({ channel: 'room', offset, epoch: 'e', data: offset });
+
+describe('channel leases', () => {
+  it('channelKey identifies name + options by value', () => {
+    expect(channelKey('a')).toBe('a');
+    expect(channelKey('a', {})).toBe('a');
+    expect(channelKey('a', { since: undefined })).toBe('a');
+    expect(channelKey('a', { since: { offset: 1, epoch: 'e' } })).toBe(
+      channelKey('a', { since: { offset: 1, epoch: 'e' } }),
+    );
+    expect(channelKey('a', { since: { offset: 1, epoch: 'e' } })).not.toBe(channelKey('a', { since: { offset: 2, epoch: 'e' } }));
+  });
+
+  it('runs every handler when one throws, then rethrows the first error to core', () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    const seen: string[] = [];
+    acquireChannel(client, 'room', undefined, () => { throw new Error('first'); }, 100);
+    acquireChannel(client, 'room', undefined, () => void seen.push('second'), 100);
+    expect(() => fanOut()(msg(1))).toThrow('first');
+    expect(seen).toEqual(['second']);
+  });
+
+  it('waits for every async handler before resolving', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    let finish!: () => void;
+    acquireChannel(client, 'room', undefined, () => new Promise<void>((r) => (finish = r)), 100);
+    acquireChannel(client, 'room', undefined, () => undefined, 100);
+    let done = false;
+    const result = fanOut()(msg(1));
+    expect(result).toBeInstanceOf(Promise);
+    void (result as Promise<void>).then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    finish();
+    await result;
+    expect(done).toBe(true);
+  });
+
+  it('a release function is idempotent', () => {
+    const client = new FakeClient();
+    const releaseA = acquireChannel(client, 'room', undefined, () => {}, 100);
+    acquireChannel(client, 'room', undefined, () => {}, 100);
+    releaseA();
+    releaseA();
+    vi.advanceTimersByTime(1_000);
+    expect(client.count('unsub')).toBe(0);
+    expect(client.channel('room').handlerCount).toBe(1);
+  });
+});
