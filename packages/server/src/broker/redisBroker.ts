@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Position } from '@lifeline/core/protocol';
+import { decodeEntry, encodeData } from './redisCodec';
+import { openConnection, whenReady, type LogCommands } from './redisConnection';
+import { BrokerUnavailableError, toBrokerError } from './redisErrors';
+import { channelKeys } from './redisKeys';
+import { RedisLiveFeed } from './redisLiveFeed';
+import { PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
+import { RedisPresence, type PresenceCommands } from './redisPresence';
+import { RedisSubscriptions } from './redisSubscriptions';
+import type { Broker, PresenceEntry, PublishResult, ReadResult } from './types';
+
+export { BrokerUnavailableError, isBrokerUnavailable } from './redisErrors';
+export type { BrokerClock, RedisBrokerOptions } from './redisOptions';
+export { REDIS_BROKER_DEFAULTS } from './redisOptions';
+
+/** A {@link Broker} backed by Redis, plus Redis-specific extras. */
+export interface RedisBroker extends Broker {
+  /** Sweeps expired presence entries of the channels this node watches now (also runs every `presenceSweepMs`). */
+  sweepPresence(): Promise<void>;
+}
+
+type Commands = Redis & LogCommands & PresenceCommands;
+
+/**
+ * Broker that keeps channel logs in Redis Streams so several server nodes share them:
+ * one stream per channel, offsets and epochs assigned atomically by a Lua script (so
+ * they agree on every node and survive server restarts), dedupe ids as keys with a
+ * TTL, cross-node fan-out over pub/sub with XRANGE catch-up, presence with TTLs.
+ *
+ * Uses two connections per node (commands, pub/sub). While Redis is unreachable every
+ * call rejects with {@link BrokerUnavailableError} (`code: 'BROKER_UNAVAILABLE'`),
+ * `healthy()` is false, and live listeners resume from the last offset they saw
+ * once Redis is back.
+ *
+ * @example
+ * const server = await createServer({ port: 8080, broker: redisBroker({ url: 'redis://10.0.0.5:6379' }) });
+ */
+export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
+  const prefix = options.keyPrefix ?? D.keyPrefix;
+  const retention = options.retention ?? D.retention;
+  if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`redis broker: retention must be an integer >= 1, got ${retention}`);
+  const clock = options.clock ?? wallClock;
+  const readyTimeoutMs = options.readyTimeoutMs ?? D.readyTimeoutMs;
+  const dedupeTtlMs = options.dedupeTtlMs ?? D.dedupeTtlMs;
+  const presenceTtlMs = options.presenceTtlMs ?? D.presenceTtlMs;
+  const newEpoch = options.newEpoch ?? (() => `e_${randomBytes(8).toString('hex')}`);
+  const onError = options.onError ?? ((err: Error) => console.error(err));
+  const settings = {
+    url: options.url ?? D.url,
+    commandTimeoutMs: options.commandTimeoutMs ?? D.commandTimeoutMs,
+    reconnectDelayMs: options.reconnectDelayMs ?? ((attempt: number) => Math.min(attempt * 100, 2000)),
+    extra: options.redisOptions,
+  };
+
+  const cmd = openConnection(settings, 'lifeline-broker') as Commands;
+  const sub = openConnection(settings, 'lifeline-broker-sub');
+  let closed = false;
+  reportOutages(cmd, 'commands', onError);
+  reportOutages(sub, 'pub/sub', onError);
+
+  /** The command connection, once ready (waits up to `readyTimeoutMs` across a reconnect). */
+  const ready = async (): Promise<Commands> => {
+    if (closed) throw new BrokerUnavailableError('redis broker: closed');
+    await whenReady(cmd, readyTimeoutMs, clock);
+    return cmd;
+  };
+  const guarded = async <T>(what: string, fn: (redis: Commands) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(await ready());
+    } catch (err) {
+      throw toBrokerError(err, what);
+    }
+  };
+
+  const read = (channel: string, after: number, limit: number): Promise<ReadResult> => {
+    const from = Math.min(Math.max(0, Math.floor(after)), Number.MAX_SAFE_INTEGER - 1);
+    const count = Math.min(Math.max(0, Math.floor(limit)), 100_000);
+    const k = channelKeys(prefix, channel);
+    return guarded('read', async (redis) => {
+      const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count));
+      return { epoch, head, earliest, messages: entries.map((e) => decodeEntry(channel, epoch, e)) };
+    });
+  };
+
+  let retryTimer: unknown;
+  const retryCallbacks: (() => void)[] = [];
+  const subscriptions = new RedisSubscriptions(
+    sub,
+    () => {
+      live.resync();
+      presence.resync().catch((err: Error) => onError(err));
+    },
+    onError,
+  );
+  const live = new RedisLiveFeed({
+    subscriptions,
+    feedName: (channel) => channelKeys(prefix, channel).feed,
+    read,
+    catchUpBatch: options.catchUpBatch ?? D.catchUpBatch,
+    retryLater: (fn) => {
+      retryCallbacks.push(fn);
+      retryTimer ??= clock.setTimeout(() => {
+        retryTimer = undefined;
+        for (const f of retryCallbacks.splice(0)) f();
+      }, 500);
+    },
+    onError,
+  });
+  const presence = new RedisPresence({
+    redis: ready,
+    subscriptions,
+    prefix,
+    now: () => clock.now(),
+    keyGraceMs: PRESENCE_KEY_GRACE_MS,
+    sweepEveryMs: options.presenceSweepMs ?? D.presenceSweepMs,
+    setTimer: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimer: (h) => clock.clearTimeout(h),
+    onError,
+  });
+  // A feed whose catch-up failed while only the command connection was down resumes here.
+  cmd.on('ready', () => live.resync());
+
+  const subReady = async (): Promise<void> => {
+    if (closed) throw new BrokerUnavailableError('redis broker: closed');
+    await whenReady(sub, readyTimeoutMs, clock);
+  };
+
+  return {
+    async publish(channel: string, data: unknown, id?: string): Promise<PublishResult> {
+      const json = encodeData(data);
+      const k = channelKeys(prefix, channel);
+      return guarded('publish', async (redis) => {
+        const [offset, epoch, dup] = await redis.llPublish(
+          k.epoch, k.seq, k.log, `${k.dedupe}${id ?? ''}`,
+          newEpoch(), json, id ?? '', String(clock.now()), String(retention),
+          options.approximateRetention ? '1' : '0', String(dedupeTtlMs), k.feed,
+        );
+        return { offset, epoch, duplicate: dup === 1 };
+      });
+    },
+    async position(channel: string): Promise<Position> {
+      const r = await read(channel, Number.MAX_SAFE_INTEGER - 1, 0);
+      return { offset: r.head, epoch: r.epoch };
+    },
+    read,
+    async onMessage(channel, listener) {
+      await subReady().catch((err: unknown) => { throw toBrokerError(err, 'subscribe'); });
+      return live.attach(channel, listener);
+    },
+    async presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
+      const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
+      await guarded('presenceSet', () => presence.set(channel, entry, ttl));
+    },
+    presenceRemove: (channel, clientId, connId) => guarded('presenceRemove', () => presence.remove(channel, clientId, connId)),
+    presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),
+    async onPresence(channel, listener) {
+      await subReady().catch((err: unknown) => { throw toBrokerError(err, 'subscribe'); });
+      try {
+        return await presence.watch(channel, listener);
+      } catch (err) {
+        throw toBrokerError(err, 'subscribe');
+      }
+    },
+    sweepPresence: () => guarded('sweepPresence', () => presence.sweep()),
+    async healthy(): Promise<boolean> {
+      if (closed || cmd.status !== 'ready' || sub.status !== 'ready') return false;
+      try {
+        return (await cmd.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
+      presence.stop();
+      live.detachAll();
+      await Promise.all([cmd, sub].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}
+
+/** Reports each outage once (ioredis emits an error per failed reconnect attempt). */
+function reportOutages(redis: Redis, role: string, onError: (err: Error) => void): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    onError(new BrokerUnavailableError(`redis broker: ${role} connection lost: ${err.message}`, { cause: err }));
+  });
+  redis.on('ready', () => {
+    down = false;
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Key layout of the Redis broker. Every key of one channel shares the hash tag
+ * `{channel}`, so a channel's keys live in one cluster slot and one Lua script can
+ * touch them all atomically.
+ */
+export interface ChannelKeys {
+  /** Random id of the log's current history. */
+  epoch: string;
+  /** Last assigned offset (integer, "0" for an empty log). */
+  seq: string;
+  /** The stream holding retained messages; entry ids are `<offset>-0`. */
+  log: string;
+  /** Pub/sub channel announcing each stored message to every node. */
+  feed: string;
+  /** Prefix of the per-publish-id dedupe keys (`dedupe + id`). */
+  dedupe: string;
+  /** Sorted set `clientId \0 connId` → expiry time (ms). */
+  presenceExpiry: string;
+  /** Hash clientId → number of live entries. */
+  presenceCount: string;
+  /** Hash clientId → member JSON as last announced. */
+  presenceCurrent: string;
+  /** Pub/sub channel for presence changes. */
+  presenceEvents: string;
+}
+
+export function channelKeys(prefix: string, channel: string): ChannelKeys {
+  // Channel names cannot hold braces (PROTOCOL.md §4); the tag is the whole name.
+  const base = `${prefix}{${channel}}`;
+  return {
+    epoch: `${base}:epoch`,
+    seq: `${base}:seq`,
+    log: `${base}:log`,
+    feed: `${base}:feed`,
+    dedupe: `${base}:id:`,
+    presenceExpiry: `${base}:pres:exp`,
+    presenceCount: `${base}:pres:cnt`,
+    presenceCurrent: `${base}:pres:cur`,
+    presenceEvents: `${base}:pres:ev`,
+  };
+}
+
+/** Field naming one presence entry; split at the last NUL, so only `connId` (server-made) must be NUL-free. */
+export const presenceField = (clientId: string, connId: string): string => `${clientId}\u0000${connId}`;

@@ -1,0 +1,188 @@
+import { decodeNotification } from './redisCodec';
+import type { RedisSubscriptions } from './redisSubscriptions';
+import type { ReadResult, StoredMessage } from './types';
+
+export interface LiveFeedDeps {
+  subscriptions: RedisSubscriptions;
+  /** Pub/sub channel name carrying a channel's notifications. */
+  feedName(channel: string): string;
+  read(channel: string, after: number, limit: number): Promise<ReadResult>;
+  /** Messages fetched per catch-up read. */
+  catchUpBatch: number;
+  /** Schedules a retry of failed catch-ups (injected clock). */
+  retryLater(fn: () => void): void;
+  onError(err: Error): void;
+}
+
+type Listener = (msg: StoredMessage) => void;
+
+interface Feed {
+  channel: string;
+  listeners: Set<{ fn: Listener }>;
+  ready: Promise<void>;
+  started: boolean;
+  closed: boolean;
+  epoch: string;
+  /** Highest offset delivered (or the head when the feed started). */
+  last: number;
+  queue: StoredMessage[];
+  needsCatchUp: boolean;
+  pumping: boolean;
+}
+
+/**
+ * Cross-node live delivery. Each stored message is PUBLISHed by the publish script;
+ * a node subscribes only to channels it has listeners for, so an idle node does
+ * nothing at all. Pub/sub can drop notifications only across a disconnect (or a
+ * notification we have not seen yet), so every jump in offsets and every reconnect
+ * is filled from the stream with XRANGE before delivery continues: listeners see
+ * each offset once, in order.
+ */
+export class RedisLiveFeed {
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly deps: LiveFeedDeps) {}
+
+  async attach(channel: string, fn: Listener): Promise<() => Promise<void>> {
+    let feed = this.feeds.get(channel);
+    if (!feed) {
+      feed = this.createFeed(channel);
+      this.feeds.set(channel, feed);
+    }
+    try {
+      await feed.ready;
+    } catch (err) {
+      if (this.feeds.get(channel) === feed) this.feeds.delete(channel);
+      throw err;
+    }
+    const entry = { fn };
+    feed.listeners.add(entry);
+    const owner = feed;
+    return async () => {
+      if (!owner.listeners.delete(entry) || owner.listeners.size > 0) return;
+      owner.closed = true;
+      if (this.feeds.get(channel) === owner) this.feeds.delete(channel);
+      await this.deps.subscriptions.remove(this.deps.feedName(channel));
+    };
+  }
+
+  /** After a reconnect: fetch whatever was published while notifications could not arrive. */
+  resync(): void {
+    for (const feed of this.feeds.values()) {
+      if (!feed.started) continue;
+      feed.needsCatchUp = true;
+      void this.pump(feed);
+    }
+  }
+
+  detachAll(): void {
+    for (const feed of this.feeds.values()) feed.closed = true;
+    this.feeds.clear();
+  }
+
+  private createFeed(channel: string): Feed {
+    const feed: Feed = {
+      channel, listeners: new Set(), ready: Promise.resolve(), started: false, closed: false,
+      epoch: '', last: 0, queue: [], needsCatchUp: false, pumping: false,
+    };
+    feed.ready = this.start(feed);
+    return feed;
+  }
+
+  private async start(feed: Feed): Promise<void> {
+    const name = this.deps.feedName(feed.channel);
+    await this.deps.subscriptions.add(name, (payload) => this.onNotification(feed, payload));
+    try {
+      // Subscribed first, head second: nothing published after this read can be missed.
+      const head = await this.deps.read(feed.channel, Number.MAX_SAFE_INTEGER - 1, 0);
+      feed.epoch = head.epoch;
+      feed.last = head.head;
+    } catch (err) {
+      await this.deps.subscriptions.remove(name);
+      throw err;
+    }
+    feed.started = true;
+    void this.pump(feed);
+  }
+
+  private onNotification(feed: Feed, payload: string): void {
+    let msg: StoredMessage;
+    try {
+      msg = decodeNotification(feed.channel, payload);
+    } catch (err) {
+      // Not ours to understand (foreign publisher on our key): recover from the stream.
+      this.deps.onError(new Error(`redis broker: unreadable notification on ${feed.channel}`, { cause: err }));
+      feed.needsCatchUp = true;
+      void this.pump(feed);
+      return;
+    }
+    feed.queue.push(msg);
+    void this.pump(feed);
+  }
+
+  private async pump(feed: Feed): Promise<void> {
+    if (feed.pumping || !feed.started) return;
+    feed.pumping = true;
+    try {
+      while (!feed.closed) {
+        if (feed.needsCatchUp) {
+          await this.catchUp(feed);
+          feed.needsCatchUp = false;
+          continue;
+        }
+        const msg = feed.queue.shift();
+        if (!msg) break;
+        if (msg.epoch !== feed.epoch || msg.offset > feed.last + 1) {
+          // Unknown history or missing offsets: the stream is the source of truth.
+          feed.queue.unshift(msg);
+          await this.catchUp(feed);
+          feed.queue.shift();
+          if (msg.epoch !== feed.epoch) continue; // from a history that is gone
+        }
+        // After a catch-up `msg` was either delivered by it or is the next one.
+        if (msg.offset === feed.last + 1) this.deliver(feed, msg);
+      }
+    } catch (err) {
+      feed.needsCatchUp = true;
+      this.deps.onError(err as Error);
+      this.deps.retryLater(() => {
+        if (!feed.closed) void this.pump(feed);
+      });
+    } finally {
+      feed.pumping = false;
+    }
+  }
+
+  private async catchUp(feed: Feed): Promise<void> {
+    const batch = this.deps.catchUpBatch;
+    for (;;) {
+      const r = await this.deps.read(feed.channel, feed.last, batch);
+      if (feed.closed) return;
+      if (r.epoch !== feed.epoch) {
+        // The history was lost and restarted: follow the new one from its start.
+        feed.epoch = r.epoch;
+        feed.last = 0;
+        continue;
+      }
+      const first = r.messages[0];
+      if (first && first.offset > feed.last + 1) {
+        this.deps.onError(new Error(
+          `redis broker: ${feed.channel} offsets ${feed.last + 1}..${first.offset - 1} fell out of retention before delivery`,
+        ));
+      }
+      for (const msg of r.messages) if (msg.offset > feed.last) this.deliver(feed, msg);
+      if (r.messages.length < batch || feed.last >= r.head) return;
+    }
+  }
+
+  private deliver(feed: Feed, msg: StoredMessage): void {
+    feed.last = msg.offset;
+    for (const listener of [...feed.listeners]) {
+      try {
+        listener.fn(msg);
+      } catch (err) {
+        this.deps.onError(err as Error);
+      }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { RedisOptions } from 'ioredis';
+
+/** Time source and timers of the Redis broker (inject a fake one in tests). */
+export interface BrokerClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of {@link redisBroker}. */
+export interface RedisBrokerOptions {
+  /**
+   * Redis URL (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS).
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string;
+  /**
+   * Prefix of every key and pub/sub channel this broker uses. Nodes sharing channels
+   * must use the same prefix.
+   * @default 'lifeline:'
+   */
+  keyPrefix?: string;
+  /**
+   * Messages retained per channel (stream MAXLEN). Older ones fall out of retention.
+   * @default 1000
+   */
+  retention?: number;
+  /**
+   * Trim with `MAXLEN ~`: cheaper for Redis, but a stream may keep somewhat more than
+   * `retention` entries (Redis trims whole radix-tree nodes, 100 entries by default).
+   * @default false
+   */
+  approximateRetention?: boolean;
+  /**
+   * How long a publish id is remembered for idempotency (a key per id with this TTL).
+   * @default 600000
+   */
+  dedupeTtlMs?: number;
+  /**
+   * Presence TTL used when `presenceSet` is called with a `ttlMs` that is not a positive number.
+   * @default 30000
+   */
+  presenceTtlMs?: number;
+  /**
+   * How often a node sweeps expired presence entries of the channels it watches
+   * (so a crashed node's members leave even when nobody else calls presence).
+   * @default 2000
+   */
+  presenceSweepMs?: number;
+  /**
+   * How long a call waits for Redis to (re)connect before rejecting with
+   * `BROKER_UNAVAILABLE`.
+   * @default 1000
+   */
+  readyTimeoutMs?: number;
+  /**
+   * A command without an answer after this long rejects with `BROKER_UNAVAILABLE`.
+   * @default 5000
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Delay before reconnect attempt `attempt` (1, 2, …).
+   * @default (attempt) => Math.min(attempt * 100, 2000)
+   */
+  reconnectDelayMs?: (attempt: number) => number;
+  /**
+   * Messages fetched per XRANGE when a node catches up after a reconnect or a missed notification.
+   * @default 500
+   */
+  catchUpBatch?: number;
+  /** @default wall clock with global timers */
+  clock?: BrokerClock;
+  /**
+   * Makes a new epoch id.
+   * @default () => 'e_' + 16 random hex characters (crypto)
+   */
+  newEpoch?: () => string;
+  /**
+   * Background problems: listener exceptions, reconnects, messages that fell out of
+   * retention before a node could deliver them.
+   * @default (err) => console.error(err)
+   */
+  onError?: (err: Error) => void;
+  /** Extra ioredis options (TLS, sentinels, …); the broker's own settings win. */
+  redisOptions?: RedisOptions;
+}
+
+export const REDIS_BROKER_DEFAULTS = {
+  url: 'redis://127.0.0.1:6379',
+  keyPrefix: 'lifeline:',
+  retention: 1000,
+  approximateRetention: false,
+  dedupeTtlMs: 600_000,
+  presenceTtlMs: 30_000,
+  presenceSweepMs: 2000,
+  readyTimeoutMs: 1000,
+  commandTimeoutMs: 5000,
+  catchUpBatch: 500,
+} as const;
+
+/** Presence keys outlive the newest entry by this much, then Redis drops abandoned channels. */
+export const PRESENCE_KEY_GRACE_MS = 60_000;
+
+export const wallClock: BrokerClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};

@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis';
+import type { PresenceMember } from '@lifeline/core/protocol';
+import { channelKeys, presenceField } from './redisKeys';
+import type { RedisSubscriptions } from './redisSubscriptions';
+import type { PresenceChange, PresenceEntry } from './types';
+
+/** The presence scripts as ioredis custom commands (see redisScripts.ts). */
+export interface PresenceCommands {
+  llPresenceSet(...args: string[]): Promise<unknown>;
+  llPresenceRemove(...args: string[]): Promise<unknown>;
+  llPresenceList(...args: string[]): Promise<[string[], string[]]>;
+}
+
+export interface PresenceDeps {
+  redis: () => Promise<Redis & PresenceCommands>;
+  subscriptions: RedisSubscriptions;
+  prefix: string;
+  now: () => number;
+  /** Extra lifetime of the channel's presence keys past the newest entry's TTL. */
+  keyGraceMs: number;
+  sweepEveryMs: number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  onError(err: Error): void;
+}
+
+type Listener = (change: PresenceChange) => void;
+
+interface Watch {
+  listeners: Set<{ fn: Listener }>;
+  /** clientId → member JSON as last announced, to rebuild missed events after a reconnect. */
+  known: Map<string, string>;
+}
+
+/**
+ * Presence shared through Redis. An entry carries an expiry time; any node's
+ * presence call (and a periodic sweep by nodes that watch the channel) removes
+ * expired entries and announces `leave`, so a crashed node's members disappear
+ * after their TTL. Events travel over pub/sub to every node.
+ */
+export class RedisPresence {
+  private readonly watches = new Map<string, Watch>();
+  private sweepTimer: unknown;
+
+  constructor(private readonly deps: PresenceDeps) {}
+
+  async set(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
+    const { connId, ...rest } = entry;
+    const member = memberJson(rest);
+    const now = this.deps.now();
+    const keys = channelKeys(this.deps.prefix, channel);
+    await (await this.deps.redis()).llPresenceSet(
+      ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(entry.clientId, connId),
+      entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs),
+    );
+  }
+
+  async remove(channel: string, clientId: string, connId: string): Promise<void> {
+    const keys = channelKeys(this.deps.prefix, channel);
+    await (await this.deps.redis()).llPresenceRemove(
+      ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents, presenceField(clientId, connId),
+    );
+  }
+
+  async list(channel: string): Promise<PresenceEntry[]> {
+    const keys = channelKeys(this.deps.prefix, channel);
+    const [fields, flat] = await (await this.deps.redis()).llPresenceList(
+      ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents,
+    );
+    const members = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) members.set(flat[i] as string, flat[i + 1] as string);
+    const entries: PresenceEntry[] = [];
+    for (const field of fields) {
+      const sep = field.lastIndexOf('\u0000');
+      const json = members.get(field.slice(0, sep));
+      // Every live entry's client has a member; skip defensively rather than invent one.
+      if (json !== undefined) entries.push({ ...(JSON.parse(json) as PresenceMember), connId: field.slice(sep + 1) });
+    }
+    return entries;
+  }
+
+  async watch(channel: string, fn: Listener): Promise<() => Promise<void>> {
+    let watch = this.watches.get(channel);
+    if (!watch) {
+      const created: Watch = { listeners: new Set(), known: new Map() };
+      const name = channelKeys(this.deps.prefix, channel).presenceEvents;
+      await this.deps.subscriptions.add(name, (payload) => this.onEvent(created, payload));
+      created.known = knownOf(await this.list(channel).catch(async (err) => {
+        await this.deps.subscriptions.remove(name);
+        throw err;
+      }));
+      // Another caller may have won the race while we awaited.
+      watch = this.watches.get(channel) ?? created;
+      this.watches.set(channel, watch);
+      this.scheduleSweep();
+    }
+    const entry = { fn };
+    watch.listeners.add(entry);
+    const owner = watch;
+    return async () => {
+      if (!owner.listeners.delete(entry) || owner.listeners.size > 0) return;
+      if (this.watches.get(channel) === owner) this.watches.delete(channel);
+      await this.deps.subscriptions.remove(channelKeys(this.deps.prefix, channel).presenceEvents);
+    };
+  }
+
+  /** Removes expired entries of every watched channel (their `leave` events follow). */
+  async sweep(): Promise<void> {
+    await Promise.all([...this.watches.keys()].map((ch) => this.list(ch)));
+  }
+
+  /** After a reconnect: announce what changed while events could not arrive. */
+  async resync(): Promise<void> {
+    for (const [channel, watch] of this.watches) {
+      const now = knownOf(await this.list(channel));
+      for (const [clientId, json] of watch.known) {
+        if (!now.has(clientId)) this.emit(watch, { event: 'leave', member: JSON.parse(json) as PresenceMember });
+      }
+      for (const [clientId, json] of now) {
+        const before = watch.known.get(clientId);
+        if (before === json) continue;
+        this.emit(watch, { event: before === undefined ? 'join' : 'update', member: JSON.parse(json) as PresenceMember });
+      }
+      watch.known = now;
+    }
+  }
+
+  stop(): void {
+    if (this.sweepTimer !== undefined) this.deps.clearTimer(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.watches.clear();
+  }
+
+  private onEvent(watch: Watch, payload: string): void {
+    let change: PresenceChange;
+    try {
+      change = JSON.parse(payload) as PresenceChange;
+    } catch (err) {
+      this.deps.onError(new Error('redis broker: unreadable presence event', { cause: err }));
+      return;
+    }
+    const json = memberJson(change.member);
+    if (change.event === 'leave') watch.known.delete(change.member.clientId);
+    else watch.known.set(change.member.clientId, json);
+    this.emit(watch, change);
+  }
+
+  private emit(watch: Watch, change: PresenceChange): void {
+    for (const l of [...watch.listeners]) {
+      try {
+        l.fn(change);
+      } catch (err) {
+        this.deps.onError(err as Error);
+      }
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    this.sweepTimer = this.deps.setTimer(() => {
+      this.sweepTimer = undefined;
+      if (this.watches.size === 0) return;
+      this.sweep()
+        .catch((err: Error) => this.deps.onError(err))
+        .finally(() => this.scheduleSweep());
+    }, this.deps.sweepEveryMs);
+  }
+}
+
+const presenceKeys = (k: ReturnType<typeof channelKeys>): string[] =>
+  [k.presenceExpiry, k.presenceCount, k.presenceCurrent];
+
+/** Canonical member JSON (fixed field order) so equal members compare equal in Lua. */
+function memberJson(m: PresenceMember): string {
+  const out: PresenceMember = { clientId: m.clientId };
+  if (m.user !== undefined) out.user = m.user;
+  if (m.info !== undefined) out.info = m.info;
+  return JSON.stringify(out);
+}
+
+function knownOf(entries: PresenceEntry[]): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const { connId: _connId, ...member } of entries) known.set(member.clientId, memberJson(member));
+  return known;
+}

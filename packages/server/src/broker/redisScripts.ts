@@ -1,0 +1,132 @@
+/**
+ * Lua scripts of the Redis broker. Each runs atomically on the Redis server, which is
+ * what makes offsets unique and consecutive across nodes: the counter INCR, the XADD
+ * with the explicit id `<offset>-0`, the dedupe SET and the fan-out PUBLISH happen as
+ * one step, so no other node's publish can interleave.
+ */
+
+// Epoch rule: the epoch key, the offset counter and the stream are one unit. A channel
+// is intact when the epoch and the counter exist and, once anything was published, the
+// stream exists too. If any piece is missing (first use, keys deleted, evicted or
+// expired), the history is gone: a new epoch is stored and offsets restart at 0.
+const ENSURE = `
+local function ensure(kEpoch, kSeq, kLog, newEpoch)
+  local epoch = redis.call('GET', kEpoch)
+  local seq = redis.call('GET', kSeq)
+  if epoch and seq and (tonumber(seq) == 0 or redis.call('EXISTS', kLog) == 1) then
+    return epoch, tonumber(seq)
+  end
+  redis.call('SET', kEpoch, newEpoch)
+  redis.call('SET', kSeq, '0')
+  redis.call('DEL', kLog)
+  return newEpoch, 0
+end
+`;
+
+/**
+ * KEYS: epoch, seq, log, dedupeKey (ignored without id)
+ * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs, feedChannel
+ * Returns {offset, epoch, duplicate(0|1)}.
+ */
+export const PUBLISH_LUA = `${ENSURE}
+local epoch, seq = ensure(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+local id = ARGV[3]
+if id ~= '' then
+  local prev = redis.call('GET', KEYS[4])
+  if prev then
+    local sep = string.find(prev, '|', 1, true)
+    if sep and string.sub(prev, 1, sep - 1) == epoch then
+      return {tonumber(string.sub(prev, sep + 1)), epoch, 1}
+    end
+  end
+end
+seq = redis.call('INCR', KEYS[2])
+local entryId = seq .. '-0'
+if ARGV[6] == '1' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4])
+else
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4])
+end
+if id ~= '' then
+  redis.call('SET', KEYS[4], epoch .. '|' .. seq, 'PX', ARGV[7])
+end
+redis.call('PUBLISH', ARGV[8], cjson.encode({epoch, seq, ARGV[4], id}) .. '\\n' .. ARGV[2])
+return {seq, epoch, 0}
+`;
+
+/**
+ * KEYS: epoch, seq, log
+ * ARGV: newEpoch, startId ('<after+1>-0'), limit
+ * Returns {epoch, head, earliest, entries}.
+ */
+export const READ_LUA = `${ENSURE}
+local epoch, seq = ensure(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+local earliest = seq + 1
+local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+if #first > 0 then
+  earliest = tonumber(string.match(first[1][1], '^(%d+)'))
+end
+local entries = {}
+local limit = tonumber(ARGV[3])
+if limit > 0 then
+  entries = redis.call('XRANGE', KEYS[3], ARGV[2], '+', 'COUNT', limit)
+end
+return {epoch, seq, earliest, entries}
+`;
+
+// Presence: KEYS are expiry (zset `clientId \0 connId` → expiry ms), count (hash
+// clientId → live entries) and current (hash clientId → member JSON). The shared sweep
+// removes entries whose expiry passed and announces `leave` for a clientId whose last
+// entry went. Expiry times come from the calling node's clock, so nodes are expected
+// to have roughly synchronised clocks (NTP).
+const PRESENCE_SWEEP = `
+local function dropEntry(field)
+  if redis.call('ZREM', KEYS[1], field) == 0 then return end
+  local cid = string.match(field, '^(.*)%z')
+  local n = redis.call('HINCRBY', KEYS[2], cid, -1)
+  if n <= 0 then
+    redis.call('HDEL', KEYS[2], cid)
+    local member = redis.call('HGET', KEYS[3], cid)
+    redis.call('HDEL', KEYS[3], cid)
+    if member then
+      redis.call('PUBLISH', ARGV[2], '{"event":"leave","member":' .. member .. '}')
+    end
+  end
+end
+local function sweep(now)
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+  for _, field in ipairs(dead) do dropEntry(field) end
+end
+`;
+
+/** ARGV: now, eventsChannel. Returns {entry fields, flat clientId/member pairs}. */
+export const PRESENCE_LIST_LUA = `${PRESENCE_SWEEP}
+sweep(ARGV[1])
+return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3])}
+`;
+
+/** ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs */
+export const PRESENCE_SET_LUA = `${PRESENCE_SWEEP}
+sweep(ARGV[1])
+local field, cid, member = ARGV[3], ARGV[4], ARGV[5]
+if redis.call('ZADD', KEYS[1], ARGV[6], field) == 1 then
+  redis.call('HINCRBY', KEYS[2], cid, 1)
+end
+local current = redis.call('HGET', KEYS[3], cid)
+if not current then
+  redis.call('HSET', KEYS[3], cid, member)
+  redis.call('PUBLISH', ARGV[2], '{"event":"join","member":' .. member .. '}')
+elseif current ~= member then
+  redis.call('HSET', KEYS[3], cid, member)
+  redis.call('PUBLISH', ARGV[2], '{"event":"update","member":' .. member .. '}')
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+return 1
+`;
+
+/** ARGV: now, eventsChannel, field */
+export const PRESENCE_REMOVE_LUA = `${PRESENCE_SWEEP}
+sweep(ARGV[1])
+dropEntry(ARGV[3])
+return 1
+`;

@@ -1,0 +1,178 @@
+// Broker-level tests of the Redis Streams broker against the real Redis at 127.0.0.1:6379.
+// Two broker instances with one key prefix play two server nodes.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
+import type { RedisBrokerOptions } from '../src/broker/redisOptions';
+import type { StoredMessage } from '../src/broker/types';
+import { deletePrefix, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix();
+const open: RedisBroker[] = [];
+const errors: Error[] = [];
+
+function node(extra: RedisBrokerOptions = {}): RedisBroker {
+  const b = redisBroker({ url: REDIS_URL, keyPrefix: prefix, onError: (e) => errors.push(e), ...extra });
+  open.push(b);
+  return b;
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
+afterAll(async () => {
+  if (available) await deletePrefix(prefix);
+});
+
+let n = 0;
+const chan = (name: string) => `${name}.${++n}`;
+
+describe.skipIf(!available)('redisBroker (real Redis)', () => {
+  it('assigns offsets 1, 2, 3… and reads them back with head, earliest and epoch', async () => {
+    const a = node();
+    const ch = chan('basic');
+    const empty = await a.position(ch);
+    expect(empty.offset).toBe(0);
+    expect(empty.epoch).toMatch(/^e_[0-9a-f]{16}$/);
+    for (let i = 1; i <= 5; i++) {
+      expect(await a.publish(ch, { i }, `p${i}`)).toEqual({ offset: i, epoch: empty.epoch, duplicate: false });
+    }
+    const r = await a.read(ch, 2, 2);
+    expect(r).toMatchObject({ epoch: empty.epoch, head: 5, earliest: 1 });
+    expect(r.messages.map((m) => [m.offset, m.data, m.id])).toEqual([[3, { i: 3 }, 'p3'], [4, { i: 4 }, 'p4']]);
+    expect(r.messages[0]).toMatchObject({ channel: ch, epoch: empty.epoch });
+    expect(typeof r.messages[0]?.ts).toBe('number');
+    expect((await a.read(ch, 5, 10)).messages).toEqual([]);
+  });
+
+  it('gives publishes from two nodes unique consecutive offsets and every listener sees each once, in order', async () => {
+    const a = node();
+    const b = node();
+    const ch = chan('order');
+    const seenA: StoredMessage[] = [];
+    const seenB: StoredMessage[] = [];
+    await a.onMessage(ch, (m) => seenA.push(m));
+    await b.onMessage(ch, (m) => seenB.push(m));
+    const acks = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? a : b).publish(ch, i, `m${i}`)),
+    );
+    expect(acks.map((x) => x.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    await waitFor(() => seenA.length >= 200 && seenB.length >= 200, 'both nodes to receive 200 messages');
+    const expected = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect(seenA.map((m) => m.offset)).toEqual(expected);
+    expect(seenB.map((m) => m.offset)).toEqual(expected);
+    // Each message's payload is the one that was acknowledged at that offset.
+    for (const [i, ack] of acks.entries()) expect(seenB[ack.offset - 1]?.data).toBe(i);
+  });
+
+  it('dedupes a re-sent id across nodes: the original offset, stored once', async () => {
+    const a = node();
+    const b = node();
+    const ch = chan('dedupe');
+    const first = await a.publish(ch, 'x', 'same-id');
+    await a.publish(ch, 'y', 'other-id');
+    const again = await b.publish(ch, 'x (re-sent)', 'same-id');
+    expect(again).toEqual({ offset: first.offset, epoch: first.epoch, duplicate: true });
+    const log = await b.read(ch, 0, 100);
+    expect(log.messages.map((m) => m.data)).toEqual(['x', 'y']);
+    expect(log.head).toBe(2);
+  });
+
+  it('keeps the dedupe key in Redis with the configured TTL', async () => {
+    const a = node({ dedupeTtlMs: 45_000 });
+    const ch = chan('ttl');
+    await a.publish(ch, 1, 'ttl-id');
+    const raw = new Redis(REDIS_URL);
+    try {
+      const ttl = await raw.pttl(`${prefix}{${ch}}:id:ttl-id`);
+      expect(ttl).toBeGreaterThan(40_000);
+      expect(ttl).toBeLessThanOrEqual(45_000);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('retains the last `retention` messages: earliest moves, older offsets are gone', async () => {
+    const a = node({ retention: 5 });
+    const ch = chan('retention');
+    for (let i = 1; i <= 12; i++) await a.publish(ch, i);
+    const r = await a.read(ch, 0, 100);
+    expect(r.head).toBe(12);
+    expect(r.earliest).toBe(8);
+    expect(r.messages.map((m) => m.offset)).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('keeps epoch and offsets across broker restarts, and changes the epoch only when the history is gone', async () => {
+    const ch = chan('epoch');
+    const first = node();
+    await first.publish(ch, 'a');
+    await first.publish(ch, 'b');
+    const before = await first.position(ch);
+    await first.close();
+
+    const second = node();
+    expect(await second.position(ch)).toEqual(before);
+    expect(await second.publish(ch, 'c')).toMatchObject({ offset: 3, epoch: before.epoch });
+
+    const raw = new Redis(REDIS_URL);
+    try {
+      await raw.del(`${prefix}{${ch}}:log`); // the stream's history is lost
+    } finally {
+      raw.disconnect();
+    }
+    const after = await second.position(ch);
+    expect(after.epoch).not.toBe(before.epoch);
+    expect(after.offset).toBe(0);
+    expect(await second.publish(ch, 'd')).toMatchObject({ offset: 1, epoch: after.epoch });
+  });
+
+  it('an empty channel keeps its epoch until the first publish', async () => {
+    const a = node();
+    const ch = chan('empty-epoch');
+    const pos = await a.position(ch);
+    expect((await node().publish(ch, 1)).epoch).toBe(pos.epoch);
+  });
+
+  it('rejects data that is not JSON with a TypeError and stores nothing', async () => {
+    const a = node();
+    const ch = chan('bad-data');
+    await expect(a.publish(ch, undefined)).rejects.toThrow(TypeError);
+    await expect(a.publish(ch, 10n)).rejects.toThrow(/JSON/);
+    expect((await a.position(ch)).offset).toBe(0);
+  });
+
+  it('keeps delivering to other listeners when one throws, and reports the exception', async () => {
+    const a = node();
+    const ch = chan('throwing');
+    const seen: number[] = [];
+    await a.onMessage(ch, () => {
+      throw new Error('listener bug');
+    });
+    await a.onMessage(ch, (m) => seen.push(m.offset));
+    await a.publish(ch, 1);
+    await a.publish(ch, 2);
+    await waitFor(() => seen.length === 2, 'two deliveries');
+    expect(seen).toEqual([1, 2]);
+    expect(errors.some((e) => e.message === 'listener bug')).toBe(true);
+  });
+
+  it('stops delivering after detach and unsubscribes when the last listener leaves', async () => {
+    const a = node();
+    const b = node();
+    const ch = chan('detach');
+    const seen: number[] = [];
+    const off = await a.onMessage(ch, (m) => seen.push(m.offset));
+    const marker: number[] = [];
+    await a.onMessage(`${ch}.other`, (m) => marker.push(m.offset));
+    await b.publish(ch, 1);
+    await waitFor(() => seen.length === 1, 'first delivery');
+    await off();
+    await b.publish(ch, 2);
+    await b.publish(`${ch}.other`, 'after');
+    // Notifications on one connection arrive in publish order: once the later one is
+    // here, the detached channel's message would have been too.
+    await waitFor(() => marker.length === 1, 'marker on another channel');
+    expect(seen).toEqual([1]);
+  });
+});

@@ -1,0 +1,137 @@
+// Helpers for the Redis broker tests: availability check, unique key prefixes and their
+// cleanup, a loopback TCP proxy that plays "Redis down / back", a fake clock.
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { BrokerClock } from '../src/broker/redisOptions';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * `true` when Redis answers PING at 127.0.0.1:6379. When it does not, warns with the
+ * reason (tests skip) or throws when LIFELINE_REQUIRE_REDIS=1 (tests fail).
+ */
+export async function redisAvailable(): Promise<boolean> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1500, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  let reason = '';
+  try {
+    await probe.connect();
+    if ((await probe.ping()) === 'PONG') return true;
+    reason = 'PING did not answer PONG';
+  } catch (err) {
+    reason = (err as Error).message;
+  } finally {
+    probe.disconnect();
+  }
+  if (process.env.LIFELINE_REQUIRE_REDIS === '1') {
+    throw new Error(`LIFELINE_REQUIRE_REDIS=1 but Redis at ${REDIS_URL} is not available: ${reason}`);
+  }
+  console.warn(`[redis tests] SKIPPED: no Redis at ${REDIS_URL} (${reason}); set LIFELINE_REQUIRE_REDIS=1 to fail instead`);
+  return false;
+}
+
+export const uniquePrefix = (): string => `lifeline-test:${process.pid}:${randomBytes(4).toString('hex')}:`;
+
+/** Deletes every key under `prefix` (SCAN + DEL; never FLUSHALL). Returns how many. */
+export async function deletePrefix(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A loopback TCP proxy in front of the real Redis: `down()` cuts and refuses, `up()` restores. */
+export interface RedisProxy {
+  url: string;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startRedisProxy(): Promise<RedisProxy> {
+  const sockets = new Set<net.Socket>();
+  let server = makeServer();
+  await listen(server, 0);
+  const port = (server.address() as net.AddressInfo).port;
+
+  function makeServer(): net.Server {
+    return net.createServer((client) => {
+      const upstream = net.connect(6379, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+  }
+  const stop = () => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    down: stop,
+    async up() {
+      server = makeServer();
+      await listen(server, port);
+    },
+    close: async () => {
+      if (server.listening) await stop();
+    },
+  };
+}
+
+const listen = (server: net.Server, port: number) =>
+  new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+
+/** Manual clock: `advance(ms)` moves time and runs due timers. */
+export function fakeClock(start = 1_000_000): BrokerClock & { advance(ms: number): void } {
+  let now = start;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout(h) {
+      timers.delete(h as number);
+    },
+    advance(ms) {
+      now += ms;
+      for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at > now) continue;
+        timers.delete(id);
+        t.fn();
+      }
+    },
+  };
+}
