@@ -10,7 +10,8 @@ export type LifelineErrorCode =
   | 'SERVER_ERROR' // an error frame from the server (see `serverCode`)
   | 'BAD_FRAME' // malformed or unknown frame from the server
   | 'HANDLER_ERROR' // a subscriber handler threw
-  | 'TOKEN_ERROR'; // the token function threw
+  | 'TOKEN_ERROR' // the token function threw
+  | 'BAD_ARGUMENT'; // invalid channel name, publish id, or data that is not JSON-serialisable
 
 /** The one error type of Lifeline: carries a code, an optional server code and a cause. */
 export class LifelineError extends Error {

@@ -1,3 +1,10 @@
 export * from './protocol';
 export * from './types';
 export * from './errors';
+export { createClient } from './client';
+export { createBackoff, DEFAULT_RECONNECT, type BackoffFn } from './backoff';
+export { createManualClock, systemClock, type ManualClock } from './clock';
+export { browserLifecycle, createManualLifecycle, type ManualLifecycle } from './browserLifecycle';
+export { DEFAULT_OUTBOX } from './outbox';
+export { DEFAULT_HEARTBEAT } from './options';
+export { silentLogger } from './logger';

@@ -81,6 +81,12 @@ export interface ReconnectOptions {
 export interface HeartbeatOptions {
   /** Silence after which the socket is declared dead. @default server heartbeatMs × 2 + 1000 (31_000 before welcome) */
   timeoutMs?: number;
+  /** Period of the liveness/TTL check (one timer for the whole client, never one per frame). @default 1000 */
+  checkIntervalMs?: number;
+  /** After a wall-clock jump or a browser signal, a ping must be answered within this. @default 5000 */
+  probeTimeoutMs?: number;
+  /** A check that runs this much later than scheduled means the clock jumped (sleep, throttled tab). @default 5000 */
+  jumpThresholdMs?: number;
 }
 
 export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
@@ -96,6 +102,8 @@ export interface OutboxOptions {
   ttlMs?: number;
   /** On close(): 'flush' waits (up to closeTimeoutMs) for queued publishes, 'fail' rejects them. @default 'fail' */
   onClose?: 'flush' | 'fail';
+  /** With onClose 'flush': how long close() waits for acks before failing the rest. @default 5000 */
+  closeTimeoutMs?: number;
 }
 
 export interface TokenContext {
@@ -134,6 +142,15 @@ export interface ClientOptions {
   logger?: Logger;
   /** Connect on creation. @default true */
   autoConnect?: boolean;
+  /** No `welcome` within this after the socket was created → retry. @default 10_000 */
+  handshakeTimeoutMs?: number;
+  /**
+   * Source of online/offline, visibility and bfcache signals. `false` disables them.
+   * @default the browser's window/document when present (a silent source elsewhere)
+   */
+  lifecycle?: LifecycleSource | false;
+  /** Sent in `hello.agent` for server logs. @default 'lifeline-core/0.1.0' */
+  agent?: string;
 }
 
 /** A delivered message. */
@@ -205,7 +222,11 @@ export type Unsubscribe = () => void;
 
 // LifelineError is declared in errors.ts; re-declared here as a type-only import.
 import type { LifelineError } from './errors';
+import type { LifecycleSource } from './browserLifecycle';
+import type { OutboxEvent } from './outbox';
 export type { LifelineError } from './errors';
+export type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
+export type { OutboxEvent } from './outbox';
 
 export interface Channel<T = unknown> {
   readonly name: string;
@@ -240,7 +261,14 @@ export interface LifelineClient {
   subscribe(listener: () => void): Unsubscribe;
   on(event: 'state', listener: (e: StateChange) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
-  on(event: 'outbox', listener: (e: { kind: 'rejected' | 'dropped' | 'expired'; id: string; channel: string; error: LifelineError }) => void): this;
+  on(event: 'outbox', listener: (e: OutboxEvent) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
   stats(): ClientStats;
+  /**
+   * Replaces the token source. After a 4100 (bad token) with a static token the client
+   * stays closed until this is called; it then connects at once.
+   */
+  setToken(token: TokenSource): void;
+  /** Publishes without going through `channel()` (same as `client.channel(name).publish`). */
+  publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult>;
 }
