@@ -1,0 +1,106 @@
+// Presence of the Redis broker across two nodes; TTL expiry on an injected fake clock.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
+import type { PresenceChange } from '../src/broker/types';
+import { deletePrefix, fakeClock, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix();
+const open: RedisBroker[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((b) => b.close()));
+});
+afterAll(async () => {
+  if (available) await deletePrefix(prefix);
+});
+
+function twoNodes() {
+  const clock = fakeClock();
+  const mk = () => redisBroker({ url: REDIS_URL, keyPrefix: prefix, clock, onError: () => undefined });
+  const a = mk();
+  const b = mk();
+  open.push(a, b);
+  return { a, b, clock };
+}
+
+let n = 0;
+const chan = () => `presence.${++n}`;
+const summary = (cs: PresenceChange[]) => cs.map((c) => `${c.event}:${c.member.clientId}:${JSON.stringify(c.member.info ?? null)}`);
+
+describe.skipIf(!available)('redisBroker presence (real Redis, fake clock)', () => {
+  it('announces join, update and leave on another node, keyed by clientId', async () => {
+    const { a, b } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'c1', info: { name: 'Ada' } }, 10_000);
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'c1', info: { name: 'Ada' } }, 10_000); // refresh: no event
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'c2', info: { name: 'Ada' } }, 10_000); // 2nd tab: no event
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'c2', info: { name: 'Ada L.' } }, 10_000); // update
+    await a.presenceRemove(ch, 'ada', 'c1'); // one tab left: no event
+    await a.presenceRemove(ch, 'ada', 'c2'); // last entry: leave
+    await waitFor(() => seen.length >= 3, 'three presence events');
+    expect(summary(seen)).toEqual(['join:ada:{"name":"Ada"}', 'update:ada:{"name":"Ada L."}', 'leave:ada:{"name":"Ada L."}']);
+    expect(await b.presenceList(ch)).toEqual([]);
+  });
+
+  it('lists entries from every node, one per connection', async () => {
+    const { a, b } = twoNodes();
+    const ch = chan();
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'a1', user: 'u1' }, 10_000);
+    await b.presenceSet(ch, { clientId: 'bob', connId: 'b1', info: 7 }, 10_000);
+    await b.presenceSet(ch, { clientId: 'ada', connId: 'b2', user: 'u1' }, 10_000);
+    const list = await a.presenceList(ch);
+    const byConn = (x: { connId: string }, y: { connId: string }) => x.connId.localeCompare(y.connId);
+    expect(list.sort(byConn)).toEqual([
+      { clientId: 'ada', user: 'u1', connId: 'a1' },
+      { clientId: 'bob', info: 7, connId: 'b1' },
+      { clientId: 'ada', user: 'u1', connId: 'b2' },
+    ]);
+  });
+
+  it("expires a crashed node's members after their TTL and announces leave on the surviving node", async () => {
+    const { a, b, clock } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await a.presenceSet(ch, { clientId: 'crashy', connId: 'x', info: 1 }, 5_000);
+    await b.presenceSet(ch, { clientId: 'steady', connId: 'y' }, 60_000);
+    await a.close(); // node A "crashes": nothing removes its entry
+    await waitFor(() => seen.length === 2, 'two joins');
+
+    clock.advance(4_999);
+    await b.sweepPresence();
+    expect((await b.presenceList(ch)).map((e) => e.clientId).sort()).toEqual(['crashy', 'steady']);
+
+    clock.advance(2);
+    await b.sweepPresence();
+    await waitFor(() => seen.length === 3, 'leave of the expired member');
+    expect(summary(seen).at(-1)).toBe('leave:crashy:1');
+    expect((await b.presenceList(ch)).map((e) => e.clientId)).toEqual(['steady']);
+  });
+
+  it('sweeps on its own timer every presenceSweepMs while a channel is watched', async () => {
+    const { a, b, clock } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await a.presenceSet(ch, { clientId: 'gone', connId: 'g' }, 1_000);
+    await waitFor(() => seen.length === 1, 'join');
+    clock.advance(2_000); // default presenceSweepMs; the timer sweeps with now = +2 s
+    await waitFor(() => seen.length === 2, 'leave from the periodic sweep');
+    expect(seen[1]?.event).toBe('leave');
+  });
+
+  it('a heartbeat (presenceSet again) keeps an entry alive past its first TTL', async () => {
+    const { a, clock } = twoNodes();
+    const ch = chan();
+    await a.presenceSet(ch, { clientId: 'beat', connId: 'h' }, 1_000);
+    clock.advance(800);
+    await a.presenceSet(ch, { clientId: 'beat', connId: 'h' }, 1_000);
+    clock.advance(800);
+    expect((await a.presenceList(ch)).map((e) => e.clientId)).toEqual(['beat']);
+    clock.advance(300);
+    expect(await a.presenceList(ch)).toEqual([]);
+  });
+});
