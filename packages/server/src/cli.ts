@@ -1,1 +1,83 @@
-console.log('lifeline-server: not built yet');
+import { readFileSync } from 'node:fs';
+import type { Broker } from './broker/types';
+import { parseCliArgs, USAGE, type CliConfig } from './cliArgs';
+import { createServer } from './createServer';
+import type { Logger, ServerOptions } from './options';
+
+const stderrLogger: Logger = {
+  debug: () => undefined,
+  info: (msg) => process.stderr.write(`lifeline-server: ${msg}\n`),
+  warn: (msg) => process.stderr.write(`lifeline-server: WARNING: ${msg}\n`),
+  error: (msg, meta) => process.stderr.write(`lifeline-server: ERROR: ${msg}${meta ? ` ${JSON.stringify(meta)}` : ''}\n`),
+};
+
+async function loadRedisBroker(url: string, keyPrefix: string | undefined): Promise<Broker> {
+  // A computed specifier keeps bundlers from inlining it: the Redis broker ships as its own file.
+  const spec = './broker/redisBroker.js';
+  let mod: { redisBroker?: (o: { url: string; keyPrefix?: string }) => Broker | Promise<Broker> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (err) {
+    throw new Error(`the Redis broker is not available in this build (${(err as Error).message}); use --broker memory`);
+  }
+  if (typeof mod.redisBroker !== 'function') throw new Error('the Redis broker module does not export redisBroker()');
+  return mod.redisBroker(keyPrefix === undefined ? { url } : { url, keyPrefix });
+}
+
+async function main(cfg: CliConfig): Promise<void> {
+  const options: ServerOptions = { port: cfg.port, host: cfg.host, logger: stderrLogger, faults: cfg.testFaults };
+  if (cfg.retention !== undefined) options.retention = cfg.retention;
+  if (cfg.heartbeatMs !== undefined) options.heartbeatMs = cfg.heartbeatMs;
+  if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
+  if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
+  if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
+  if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFileSync(cfg.tlsCert), key: readFileSync(cfg.tlsKey) };
+  let broker: Broker | undefined;
+  if (cfg.broker !== 'memory') {
+    broker = await loadRedisBroker(cfg.broker, cfg.keyPrefix);
+    options.broker = broker;
+  }
+  if (cfg.testFaults) stderrLogger.warn('--test-faults: fault hooks are exposed at POST /_test/faults/*. Never use this in production.');
+  if (!options.tls && (cfg.host === '127.0.0.1' || cfg.host === '::1' || cfg.host === 'localhost')) {
+    stderrLogger.info(`bound to loopback (${cfg.host}) only; pass --host 0.0.0.0 to accept remote clients`);
+  }
+  const server = await createServer(options);
+  process.stdout.write(`lifeline-server listening on ${server.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.exit(1); // a second signal means "now"
+    }
+    stopping = true;
+    stderrLogger.info(`${signal}: draining ${server.stats().connections} connection(s)`);
+    server
+      .drain()
+      .then(() => broker?.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          stderrLogger.error(`drain failed: ${String(err)}`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+let cfg: CliConfig;
+try {
+  cfg = parseCliArgs(process.argv.slice(2), process.env);
+} catch (err) {
+  process.stderr.write(`lifeline-server: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (cfg.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+main(cfg).catch((err: unknown) => {
+  process.stderr.write(`lifeline-server: ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

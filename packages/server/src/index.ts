@@ -1,1 +1,8 @@
+export { createServer, reconnectWindowMs, type LifelineServer } from './createServer';
+export { memoryBroker, isResettable, type MemoryBrokerOptions, type ResettableBroker } from './broker/memoryBroker';
+export { signToken, verifyToken, matchesPattern, type TokenClaims, type VerifyResult } from './auth';
+export type { ServerOptions, Logger } from './options';
+export type { ServerStats } from './stats';
+export type { FaultHooks } from './faults';
+export type { Clock } from './clock';
 export type * from './broker/types';

@@ -55,9 +55,20 @@ export interface Broker {
   /** Live messages of a channel; returns a function that detaches the listener. */
   onMessage(channel: string, listener: (msg: StoredMessage) => void): Promise<() => Promise<void>>;
 
-  /** Adds or refreshes a presence entry (TTL in ms, for cross-node expiry). */
+  /**
+   * Adds or refreshes a presence entry (TTL in ms, for cross-node expiry).
+   *
+   * Event contract (what `onPresence` listeners see), keyed by `clientId` so a client
+   * moving from one connection to another within the server's grace period never flaps:
+   * - `join` when the first entry for a `clientId` appears on the channel;
+   * - `update` when an entry is set for a `clientId` already present and its `info`
+   *   (or `user`) differs from the current one;
+   * - nothing when the same member is refreshed unchanged or gains another connection.
+   */
   presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
+  /** Removes one entry; `leave` is emitted only when it was the `clientId`'s last entry. */
   presenceRemove(channel: string, clientId: string, connId: string): Promise<void>;
+  /** Every live entry (possibly several per `clientId`; the server merges them for the wire). */
   presenceList(channel: string): Promise<PresenceEntry[]>;
   onPresence(channel: string, listener: (change: PresenceChange) => void): Promise<() => Promise<void>>;
 

@@ -1,0 +1,87 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Claims of a Lifeline token (JWT, HS256). PROTOCOL.md §10. */
+export interface TokenClaims {
+  /** User; shown in presence as `user`. */
+  sub?: string;
+  /** Expiry, seconds since the Unix epoch. Required. */
+  exp: number;
+  /** Channel patterns this token may subscribe to (`*` = any run). Missing = all. */
+  subscribe?: string[];
+  /** Channel patterns this token may publish to. Missing = all. */
+  publish?: string[];
+  [claim: string]: unknown;
+}
+
+export type VerifyResult =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; reason: 'bad' | 'expired'; message: string };
+
+const b64url = (input: Buffer | string): string => Buffer.from(input).toString('base64url');
+
+/**
+ * Mints an HS256 JWT. For tests, examples and backends; the server only verifies.
+ * `exp` defaults to one hour from now when omitted.
+ */
+export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>, secret: string): string {
+  const body = { ...claims };
+  if (body.exp === undefined) body.exp = Math.floor(Date.now() / 1000) + 3600;
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const payload = b64url(JSON.stringify(body));
+  const sig = createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url');
+  return `${head}.${payload}.${sig}`;
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** Verifies signature, `alg`, claim shapes and expiry against `nowMs`. */
+export function verifyToken(token: unknown, secret: string, nowMs: number): VerifyResult {
+  const bad = (message: string): VerifyResult => ({ ok: false, reason: 'bad', message });
+  if (typeof token !== 'string' || token.length === 0) return bad('token missing');
+  const parts = token.split('.');
+  if (parts.length !== 3) return bad('token malformed');
+  const [head, payload, sig] = parts as [string, string, string];
+  let header: unknown;
+  let claims: unknown;
+  try {
+    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return bad('token malformed');
+  }
+  if (!header || typeof header !== 'object' || (header as { alg?: unknown }).alg !== 'HS256') {
+    return bad('token alg must be HS256');
+  }
+  const expected = createHmac('sha256', secret).update(`${head}.${payload}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return bad('bad token signature');
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return bad('token claims malformed');
+  const c = claims as Record<string, unknown>;
+  if (typeof c.exp !== 'number' || !Number.isFinite(c.exp)) return bad('token has no exp');
+  if (c.sub !== undefined && typeof c.sub !== 'string') return bad('token sub must be a string');
+  if (c.subscribe !== undefined && !isStringArray(c.subscribe)) return bad('token subscribe must be string[]');
+  if (c.publish !== undefined && !isStringArray(c.publish)) return bad('token publish must be string[]');
+  if (c.exp * 1000 <= nowMs) return { ok: false, reason: 'expired', message: 'token expired' };
+  return { ok: true, claims: c as TokenClaims };
+}
+
+const patternCache = new Map<string, RegExp>();
+
+/** `*` matches any run of characters (including none); everything else is literal. */
+export function matchesPattern(pattern: string, channel: string): boolean {
+  let re = patternCache.get(pattern);
+  if (!re) {
+    const body = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('.*');
+    re = new RegExp(`^${body}$`, 's');
+    if (patternCache.size > 10_000) patternCache.clear();
+    patternCache.set(pattern, re);
+  }
+  return re.test(channel);
+}
+
+/** Whether `claims` (undefined = open server) allow `action` on `channel`. */
+export function allows(claims: TokenClaims | undefined, action: 'subscribe' | 'publish', channel: string): boolean {
+  const patterns = claims?.[action];
+  if (patterns === undefined) return true;
+  return (patterns as string[]).some((p) => matchesPattern(p, channel));
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import type { Position } from '@lifeline/core/protocol';
+import { systemClock, type Clock } from '../clock';
+import type {
+  Broker,
+  PresenceChange,
+  PresenceEntry,
+  PublishResult,
+  ReadResult,
+  StoredMessage,
+} from './types';
+
+/** Options of {@link memoryBroker}. */
+export interface MemoryBrokerOptions {
+  /** Messages kept per channel. @default 1000 */
+  retention?: number;
+  /** Idempotency ids remembered per channel. @default 10000 */
+  dedupeWindow?: number;
+  /** How long an idempotency id is remembered, ms. @default 600000 (10 minutes) */
+  dedupeTtlMs?: number;
+  /** Time source for `ts` and dedupe expiry. @default the system clock */
+  clock?: Clock;
+}
+
+/** A broker whose history can be thrown away, as a process restart would. */
+export interface ResettableBroker extends Broker {
+  /** Loses every log, dedupe id and presence entry; channels get fresh epochs. Listeners stay. */
+  reset(): Promise<void>;
+}
+
+interface ChannelLog {
+  epoch: string;
+  head: number;
+  /** Contiguous retained messages, oldest first. */
+  log: StoredMessage[];
+  /** id → original result; Map keeps insertion order, so the oldest is first. */
+  dedupe: Map<string, { offset: number; epoch: string; at: number }>;
+  listeners: Set<(msg: StoredMessage) => void>;
+  /** clientId → connId → entry. */
+  presence: Map<string, Map<string, PresenceEntry>>;
+  presenceListeners: Set<(change: PresenceChange) => void>;
+}
+
+const newEpoch = (): string => `e_${randomBytes(6).toString('hex')}`;
+
+function sameMember(a: PresenceEntry, b: PresenceEntry): boolean {
+  return a.user === b.user && JSON.stringify(a.info) === JSON.stringify(b.info);
+}
+
+function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
+  for (const listener of [...listeners]) {
+    // One faulty listener must not stop delivery to the others or fail the publish.
+    try {
+      listener(value);
+    } catch {
+      /* the listener owns its errors */
+    }
+  }
+}
+
+/**
+ * In-process broker: bounded per-channel logs, a fresh epoch per channel on every
+ * start (or {@link ResettableBroker.reset}), idempotency ids kept for
+ * `dedupeWindow` ids and `dedupeTtlMs`. Listeners are called synchronously, in
+ * offset order, before `publish` resolves.
+ */
+export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroker {
+  const retention = Math.max(1, options.retention ?? 1000);
+  const dedupeWindow = Math.max(1, options.dedupeWindow ?? 10_000);
+  const dedupeTtlMs = options.dedupeTtlMs ?? 600_000;
+  const clock = options.clock ?? systemClock;
+  const channels = new Map<string, ChannelLog>();
+  let closed = false;
+
+  const open = (): void => {
+    if (closed) throw new Error('memory broker is closed');
+  };
+
+  const channelOf = (name: string): ChannelLog => {
+    let ch = channels.get(name);
+    if (!ch) {
+      ch = {
+        epoch: newEpoch(),
+        head: 0,
+        log: [],
+        dedupe: new Map(),
+        listeners: new Set(),
+        presence: new Map(),
+        presenceListeners: new Set(),
+      };
+      channels.set(name, ch);
+    }
+    return ch;
+  };
+
+  const lookupId = (ch: ChannelLog, id: string, now: number): PublishResult | undefined => {
+    // Expired ids sit at the front (insertion order), so trimming stops at the first live one.
+    for (const [oldId, entry] of ch.dedupe) {
+      if (now - entry.at < dedupeTtlMs) break;
+      ch.dedupe.delete(oldId);
+    }
+    const hit = ch.dedupe.get(id);
+    return hit ? { offset: hit.offset, epoch: hit.epoch, duplicate: true } : undefined;
+  };
+
+  const broker: ResettableBroker = {
+    async publish(channel, data, id) {
+      open();
+      const ch = channelOf(channel);
+      const now = clock.now();
+      if (id !== undefined) {
+        const dup = lookupId(ch, id, now);
+        if (dup) return dup;
+      }
+      const msg: StoredMessage = { channel, offset: ch.head + 1, epoch: ch.epoch, data, ts: now };
+      if (id !== undefined) msg.id = id;
+      ch.head = msg.offset;
+      ch.log.push(msg);
+      if (ch.log.length > retention) ch.log.shift();
+      if (id !== undefined) {
+        ch.dedupe.set(id, { offset: msg.offset, epoch: msg.epoch, at: now });
+        if (ch.dedupe.size > dedupeWindow) ch.dedupe.delete(ch.dedupe.keys().next().value as string);
+      }
+      callEach(ch.listeners, msg);
+      return { offset: msg.offset, epoch: msg.epoch, duplicate: false };
+    },
+
+    async position(channel): Promise<Position> {
+      open();
+      const ch = channelOf(channel);
+      return { offset: ch.head, epoch: ch.epoch };
+    },
+
+    async read(channel, after, limit): Promise<ReadResult> {
+      open();
+      const ch = channelOf(channel);
+      const earliest = ch.log.length ? ch.log[0]!.offset : ch.head + 1;
+      const start = Math.max(0, after + 1 - earliest);
+      const messages = limit > 0 ? ch.log.slice(start, start + limit) : [];
+      return { epoch: ch.epoch, head: ch.head, earliest, messages };
+    },
+
+    async onMessage(channel, listener) {
+      open();
+      const ch = channelOf(channel);
+      ch.listeners.add(listener);
+      return async () => {
+        ch.listeners.delete(listener);
+      };
+    },
+
+    async presenceSet(channel, entry) {
+      open();
+      const ch = channelOf(channel);
+      let conns = ch.presence.get(entry.clientId);
+      const current = conns ? [...conns.values()].at(-1) : undefined;
+      if (!conns) {
+        conns = new Map();
+        ch.presence.set(entry.clientId, conns);
+      }
+      const stored = { ...entry };
+      conns.delete(entry.connId); // re-insert so the newest entry is last
+      conns.set(entry.connId, stored);
+      const member = toMember(stored);
+      if (!current) callEach(ch.presenceListeners, { event: 'join', member });
+      else if (!sameMember(current, stored)) callEach(ch.presenceListeners, { event: 'update', member });
+    },
+
+    async presenceRemove(channel, clientId, connId) {
+      open();
+      const ch = channels.get(channel);
+      const conns = ch?.presence.get(clientId);
+      const entry = conns?.get(connId);
+      if (!ch || !conns || !entry) return;
+      conns.delete(connId);
+      if (conns.size > 0) return;
+      ch.presence.delete(clientId);
+      callEach(ch.presenceListeners, { event: 'leave', member: toMember(entry) });
+    },
+
+    async presenceList(channel) {
+      open();
+      const ch = channels.get(channel);
+      if (!ch) return [];
+      return [...ch.presence.values()].flatMap((conns) => [...conns.values()].map((e) => ({ ...e })));
+    },
+
+    async onPresence(channel, listener) {
+      open();
+      const ch = channelOf(channel);
+      ch.presenceListeners.add(listener);
+      return async () => {
+        ch.presenceListeners.delete(listener);
+      };
+    },
+
+    async healthy() {
+      return !closed;
+    },
+
+    async close() {
+      closed = true;
+    },
+
+    async reset() {
+      open();
+      for (const ch of channels.values()) {
+        ch.epoch = newEpoch();
+        ch.head = 0;
+        ch.log = [];
+        ch.dedupe.clear();
+        ch.presence.clear();
+      }
+    },
+  };
+  return broker;
+}
+
+function toMember(entry: PresenceEntry): PresenceChange['member'] {
+  const member: PresenceChange['member'] = { clientId: entry.clientId };
+  if (entry.user !== undefined) member.user = entry.user;
+  if (entry.info !== undefined) member.info = entry.info;
+  return member;
+}
+
+/** `true` for brokers that can lose their history on demand (the memory broker). */
+export function isResettable(broker: Broker): broker is ResettableBroker {
+  return typeof (broker as Partial<ResettableBroker>).reset === 'function';
+}

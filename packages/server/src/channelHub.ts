@@ -1,0 +1,108 @@
+import type { Broker, PresenceChange, StoredMessage } from './broker/types';
+
+/** A local consumer of one channel's live feed (one per session and channel). */
+export interface HubSubscriber {
+  /** `text` is the ready-to-send `msg` frame, serialized once for every subscriber. */
+  onMessage(msg: StoredMessage, text: string): void;
+  /** `text` is the ready-to-send `presence` frame. */
+  onPresence(text: string): void;
+}
+
+interface HubChannel {
+  subs: Set<HubSubscriber>;
+  detach: (() => Promise<void>)[] | undefined;
+  /** Attach/detach steps run one at a time per channel. */
+  chain: Promise<void>;
+}
+
+/**
+ * Attaches to the broker's live feed once per channel for all local subscribers,
+ * and detaches when the last one leaves. Each message is serialized once per
+ * fan-out, not once per subscriber.
+ */
+export class ChannelHub {
+  private readonly channels = new Map<string, HubChannel>();
+
+  constructor(private readonly broker: Broker) {}
+
+  /** Resolves once `sub` receives every message published from now on. */
+  add(channel: string, sub: HubSubscriber): Promise<void> {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { subs: new Set(), detach: undefined, chain: Promise.resolve() };
+      this.channels.set(channel, entry);
+    }
+    entry.subs.add(sub);
+    const e = entry;
+    return this.enqueue(e, async () => {
+      if (e.detach || e.subs.size === 0) return;
+      const detachers: (() => Promise<void>)[] = [];
+      try {
+        detachers.push(await this.broker.onMessage(channel, (msg) => this.fanOutMessage(e, msg)));
+        detachers.push(await this.broker.onPresence(channel, (change) => this.fanOutPresence(e, channel, change)));
+      } catch (err) {
+        await Promise.allSettled(detachers.map((d) => d()));
+        throw err;
+      }
+      e.detach = detachers;
+    }).catch((err: unknown) => {
+      e.subs.delete(sub);
+      this.dropIfEmpty(channel, e);
+      throw err;
+    });
+  }
+
+  /** Stops delivery to `sub`; detaches from the broker when nobody local is left. */
+  remove(channel: string, sub: HubSubscriber): Promise<void> {
+    const e = this.channels.get(channel);
+    if (!e || !e.subs.delete(sub)) return Promise.resolve();
+    return this.enqueue(e, async () => {
+      if (e.subs.size > 0 || !e.detach) return;
+      const detachers = e.detach;
+      e.detach = undefined;
+      await Promise.allSettled(detachers.map((d) => d()));
+    })
+      .catch(() => undefined)
+      .then(() => this.dropIfEmpty(channel, e));
+  }
+
+  /** Number of channels with at least one local subscriber (for tests and stats). */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  private dropIfEmpty(channel: string, e: HubChannel): void {
+    if (e.subs.size === 0 && !e.detach && this.channels.get(channel) === e) this.channels.delete(channel);
+  }
+
+  private enqueue(e: HubChannel, step: () => Promise<void>): Promise<void> {
+    const run = e.chain.then(step);
+    e.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private fanOutMessage(e: HubChannel, msg: StoredMessage): void {
+    if (e.subs.size === 0) return;
+    const text = serializeMessage(msg);
+    for (const sub of e.subs) sub.onMessage(msg, text);
+  }
+
+  private fanOutPresence(e: HubChannel, channel: string, change: PresenceChange): void {
+    if (e.subs.size === 0) return;
+    const text = JSON.stringify({ type: 'presence', channel, event: change.event, member: change.member });
+    for (const sub of e.subs) sub.onPresence(text);
+  }
+}
+
+/** The wire form of a stored message (PROTOCOL.md §5 `msg`). */
+export function serializeMessage(msg: StoredMessage): string {
+  return JSON.stringify({
+    type: 'msg',
+    channel: msg.channel,
+    offset: msg.offset,
+    epoch: msg.epoch,
+    data: msg.data,
+    id: msg.id,
+    ts: msg.ts,
+  });
+}

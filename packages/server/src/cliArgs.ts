@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+
+export interface CliConfig {
+  port: number;
+  host: string;
+  /** 'memory' or a redis:// URL. */
+  broker: string;
+  keyPrefix: string | undefined;
+  retention: number | undefined;
+  heartbeatMs: number | undefined;
+  maxHandshakesPerSec: number | undefined;
+  authSecret: string | undefined;
+  allowedOrigins: string[] | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  testFaults: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: lifeline-server [options]
+  --port <n>                    TCP port, 0 = any free port        (default 8080)
+  --host <addr>                 interface to bind                  (default 127.0.0.1, loopback only)
+  --broker memory|redis://...   where channel logs live            (default memory)
+  --key-prefix <s>              Redis key prefix                   (default lifeline:)
+  --retention <n>               messages kept per channel          (default 1000)
+  --heartbeat-ms <n>            server ping interval               (default 15000)
+  --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
+  --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
+  --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
+  --tls-cert <file> --tls-key <file>  serve wss:// and https://
+  --test-faults                 TEST ONLY: expose POST /_test/faults/* hooks
+  --help`;
+
+function num(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number, got "${v}"`);
+  return n;
+}
+
+/** Parses argv (without node and script). Throws an Error with a readable message on bad input. */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliConfig {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      broker: { type: 'string' },
+      'key-prefix': { type: 'string' },
+      retention: { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'max-handshakes-per-sec': { type: 'string' },
+      'auth-secret': { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'test-faults': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const broker = values.broker ?? 'memory';
+  if (broker !== 'memory' && !/^rediss?:\/\//.test(broker)) {
+    throw new Error(`--broker must be "memory" or a redis:// URL, got "${broker}"`);
+  }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  const port = num('--port', values.port) ?? 8080;
+  if (!Number.isInteger(port) || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${values.port}"`);
+  return {
+    port,
+    host: values.host ?? '127.0.0.1',
+    broker,
+    keyPrefix: values['key-prefix'],
+    retention: num('--retention', values.retention),
+    heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms']),
+    maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec']),
+    authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
+    allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    testFaults: values['test-faults'] === true,
+    help: values.help === true,
+  };
+}

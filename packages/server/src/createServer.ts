@@ -1,0 +1,141 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { CloseCode } from '@lifeline/core/protocol';
+import { memoryBroker } from './broker/memoryBroker';
+import { ChannelHub } from './channelHub';
+import { systemClock } from './clock';
+import type { ServerContext } from './context';
+import { createFaults, type FaultHooks } from './faults';
+import { startHeartbeat } from './heartbeat';
+import { handleHttp } from './httpRoutes';
+import { resolveOptions, type ServerOptions } from './options';
+import { PresenceGrace } from './presenceGrace';
+import { StatsCounter, type ServerStats } from './stats';
+import { TokenBucket } from './tokenBucket';
+import { handleUpgrade } from './upgrade';
+
+/** A running Lifeline server. */
+export interface LifelineServer {
+  /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo`. */
+  url: string;
+  /** Base HTTP URL for `/healthz` and `POST /v1/publish`. */
+  httpUrl: string;
+  port: number;
+  /** Stops at once: closes every socket with 1001, stops listening, closes an owned broker. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Planned shutdown (PROTOCOL.md §13): refuse new upgrades, send `drain` to every
+   * client, close them with 1012, then close the server once they are gone or after
+   * `timeoutMs`.
+   */
+  drain(opts?: { timeoutMs?: number }): Promise<void>;
+  stats(): ServerStats;
+  /** Test-only fault hooks; present only with `faults: true`. */
+  faults?: FaultHooks;
+}
+
+/** `max(1000, 1.25 × connected ÷ admission rate)` in ms (PROTOCOL.md §13). */
+export function reconnectWindowMs(connected: number, handshakesPerSec: number): number {
+  if (!Number.isFinite(handshakesPerSec)) return 1000;
+  return Math.max(1000, Math.ceil(((1.25 * connected) / handshakesPerSec) * 1000));
+}
+
+/** Starts the reference echo + pub/sub server. Resolves once it is listening. */
+export async function createServer(options: ServerOptions = {}): Promise<LifelineServer> {
+  const clock = options.clock ?? systemClock;
+  const opts = resolveOptions(options, clock);
+  const ownsBroker = options.broker === undefined;
+  const broker = options.broker ?? memoryBroker({ retention: opts.retention, clock });
+  const ctx: ServerContext = {
+    opts,
+    broker,
+    hub: new ChannelHub(broker),
+    stats: new StatsCounter(),
+    grace: new PresenceGrace(broker, clock, opts.presenceGraceMs),
+    sessions: new Set(),
+    echoSockets: new Set(),
+    cleanups: new Set(),
+    faults: { delayMs: 0 },
+    stopping: false,
+    presenceTtlMs: Math.max(30_000, opts.heartbeatMs * 3, opts.presenceGraceMs * 2),
+  };
+  const faults = opts.faults ? createFaults(ctx) : undefined;
+  const admission = new TokenBucket(opts.maxHandshakesPerSec, opts.maxHandshakesPerSec, clock);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
+  const onRequest = handleHttp.bind(null, ctx, faults);
+  const http: HttpServer = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
+  http.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, admission, req, socket, head));
+  http.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(opts.port, opts.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const stopHeartbeat = startHeartbeat(ctx);
+  const port = (http.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const secure = options.tls !== undefined;
+  const url = `${secure ? 'wss' : 'ws'}://${hostForUrl}:${port}`;
+  const httpUrl = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  if (opts.authSecret === undefined) {
+    opts.logger.warn('no auth secret: this server is OPEN, every client may subscribe and publish anywhere');
+  }
+
+  let closing: Promise<void> | undefined;
+  const allSockets = () => [...[...ctx.sessions].map((s) => s.ws), ...ctx.echoSockets];
+  // Shutdown waits on real time, not the injected clock: a test on fake time must still be able to close.
+  const waitForEmpty = (timeoutMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      };
+      const poll = setInterval(() => ctx.stats.connections === 0 && done(), 10);
+      const timer = setTimeout(done, timeoutMs);
+      if (ctx.stats.connections === 0) done();
+    });
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      ctx.stopping = true;
+      stopHeartbeat();
+      for (const ws of allSockets()) ws.close(CloseCode.GOING_AWAY, 'server closing');
+      const listening = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      await waitForEmpty(1000);
+      for (const ws of allSockets()) ws.terminate();
+      http.closeAllConnections();
+      await listening;
+      await Promise.allSettled([...ctx.cleanups]);
+      await ctx.grace.flushAll();
+      wss.close();
+      if (ownsBroker) await broker.close();
+    })();
+    return closing;
+  };
+
+  const drain = async (drainOpts: { timeoutMs?: number } = {}): Promise<void> => {
+    if (ctx.stopping) return close();
+    ctx.stopping = true;
+    const windowMs = reconnectWindowMs(ctx.sessions.size, opts.maxHandshakesPerSec);
+    for (const s of ctx.sessions) {
+      s.send({ type: 'drain', reconnectWindowMs: windowMs, reason: 'server shutting down' });
+      s.close(CloseCode.SERVICE_RESTART, 'drain');
+    }
+    for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
+    await waitForEmpty(drainOpts.timeoutMs ?? opts.drainTimeoutMs);
+    await close();
+  };
+
+  const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot() };
+  if (faults) server.faults = faults;
+  return server;
+}

@@ -1,0 +1,125 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { allows, verifyToken, type TokenClaims } from './auth';
+import type { ServerContext } from './context';
+import type { FaultHooks } from './faults';
+import { CHANNEL_RE } from './session/validate';
+import { pathOf } from './upgrade';
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+const fail = (res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>): void =>
+  json(res, status, { code, message }, headers);
+
+/** Plain HTTP: /healthz, POST /v1/publish, the test-only fault routes, 426/404 for the rest. */
+export function handleHttp(ctx: ServerContext, faults: FaultHooks | undefined, req: IncomingMessage, res: ServerResponse): void {
+  const path = pathOf(req.url);
+  if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return void health(ctx, res);
+  if (path === '/v1/publish') {
+    if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST');
+    return void publish(ctx, req, res);
+  }
+  if (faults && path.startsWith('/_test/faults/') && req.method === 'POST') return void faultRoute(faults, path, req, res);
+  if (path === '/v1' || path === '/echo') return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');
+  fail(res, 404, 'NOT_FOUND', `no route ${path}`);
+}
+
+async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {
+  let healthy = false;
+  try {
+    healthy = await Promise.race([
+      ctx.broker.healthy(),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS).unref()),
+    ]);
+  } catch {
+    healthy = false;
+  }
+  const ok = healthy && !ctx.stopping;
+  json(res, ok ? 200 : 503, { ok, broker: healthy, draining: ctx.stopping, connections: ctx.stats.connections });
+}
+
+/** Reads at most `limit` bytes; `undefined` when the body is larger. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { opts, broker } = ctx;
+  let claims: TokenClaims | undefined;
+  if (opts.authSecret !== undefined) {
+    const auth = req.headers.authorization ?? '';
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
+    if (!verdict.ok) {
+      req.resume();
+      return fail(res, 401, verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message);
+    }
+    claims = verdict.claims;
+  }
+  let text: string | undefined;
+  try {
+    text = await readBody(req, opts.maxFrameBytes);
+  } catch {
+    return fail(res, 400, 'BAD_FRAME', 'could not read the request body');
+  }
+  if (text === undefined) return fail(res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return fail(res, 400, 'BAD_FRAME', 'body is not valid JSON');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'BAD_FRAME', 'body must be a JSON object');
+  const { channel, data, id } = body as Record<string, unknown>;
+  if (typeof channel !== 'string' || !CHANNEL_RE.test(channel)) return fail(res, 400, 'BAD_FIELD', '"channel" is missing or invalid');
+  if (data === undefined) return fail(res, 400, 'BAD_FIELD', '"data" is required');
+  if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 128)) {
+    return fail(res, 400, 'BAD_FIELD', '"id" must be a string of 1-128 characters');
+  }
+  if (!allows(claims, 'publish', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow publish on ${channel}`);
+  try {
+    const r = await broker.publish(channel, data, id as string | undefined);
+    json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
+  } catch (err) {
+    fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${err instanceof Error ? err.message : String(err)}`, { 'Retry-After': '1' });
+  }
+}
+
+/** Test-only (`faults: true` / `--test-faults`): POST /_test/faults/{drop-all,stall-all,delay,restart}. */
+async function faultRoute(faults: FaultHooks, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const params = new URL(req.url ?? '/', 'http://x').searchParams;
+  req.resume();
+  const num = (name: string): number | undefined => (params.has(name) ? Number(params.get(name)) : undefined);
+  switch (path.slice('/_test/faults/'.length)) {
+    case 'drop-all':
+      faults.dropAll(num('code'));
+      return json(res, 200, { ok: true });
+    case 'stall-all':
+      faults.stallAll();
+      return json(res, 200, { ok: true });
+    case 'delay':
+      faults.delay(num('ms') ?? 0);
+      return json(res, 200, { ok: true });
+    case 'restart':
+      await faults.restart();
+      return json(res, 200, { ok: true });
+    default:
+      return fail(res, 404, 'NOT_FOUND', 'unknown fault');
+  }
+}

@@ -1,0 +1,105 @@
+import type { Logger } from '@lifeline/core';
+import type { Broker } from './broker/types';
+import type { Clock } from './clock';
+
+export type { Logger };
+
+/** Options of {@link createServer}. Every field is optional. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. @default 0 (the CLI defaults to 8080) */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' (loopback only) */
+  host?: string;
+  /** Where channel logs live. @default memoryBroker({ retention }) */
+  broker?: Broker;
+  /** Messages retained per channel (used for the default memory broker). @default 1000 */
+  retention?: number;
+  /** Interval between server pings; a peer silent for two intervals is terminated. @default 15000 */
+  heartbeatMs?: number;
+  /** Admission control: WebSocket upgrades per second (burst = one second's worth). @default Infinity (off) */
+  maxHandshakesPerSec?: number;
+  /** HS256 secret for tokens. Without it the server is open (and says so). @default undefined */
+  authSecret?: string;
+  /** Allowed `Origin` values for upgrades; others are closed with 4001. @default undefined (any origin) */
+  allowedOrigins?: string[];
+  /** PEM certificate and key: serve wss:// and https://. @default undefined (plain ws/http) */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Largest accepted frame, bytes; larger closes with 1009. @default 65536 */
+  maxFrameBytes?: number;
+  /** Channels one connection may subscribe to at once. @default 100 */
+  maxChannels?: number;
+  /** Sustained publishes per second per connection. @default 100 */
+  publishPerSec?: number;
+  /** Publish burst per connection. @default 200 */
+  publishBurst?: number;
+  /** A dropped presence member is removed only after this long. @default 5000 */
+  presenceGraceMs?: number;
+  /** No `hello` within this long closes with 4200. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** `drain()` terminates whoever is still connected after this long. @default 10000 */
+  drainTimeoutMs?: number;
+  /** A client whose unsent buffer exceeds this is closed with 1013 (slow consumer). @default 16777216 */
+  maxBufferedBytes?: number;
+  /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
+  faults?: boolean;
+  /** Time source for heartbeat, grace, timeouts and token buckets. @default the system clock */
+  clock?: Clock;
+  /** Where the server logs. @default silent */
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  retention: number;
+  heartbeatMs: number;
+  maxHandshakesPerSec: number;
+  authSecret: string | undefined;
+  allowedOrigins: string[] | undefined;
+  maxFrameBytes: number;
+  maxChannels: number;
+  publishPerSec: number;
+  publishBurst: number;
+  presenceGraceMs: number;
+  handshakeTimeoutMs: number;
+  drainTimeoutMs: number;
+  maxBufferedBytes: number;
+  faults: boolean;
+  clock: Clock;
+  logger: Logger;
+}
+
+const noop = (): void => {};
+/** A logger that says nothing (the library default; the CLI logs to stderr). */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new TypeError(`createServer: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
+  }
+  return v;
+}
+
+export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions {
+  return {
+    port: positive('port', o.port, 0, true),
+    host: o.host ?? '127.0.0.1',
+    retention: positive('retention', o.retention, 1000),
+    heartbeatMs: positive('heartbeatMs', o.heartbeatMs, 15_000),
+    maxHandshakesPerSec: positive('maxHandshakesPerSec', o.maxHandshakesPerSec, Infinity),
+    authSecret: o.authSecret || undefined,
+    allowedOrigins: o.allowedOrigins?.length ? o.allowedOrigins : undefined,
+    maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, 65_536),
+    maxChannels: positive('maxChannels', o.maxChannels, 100),
+    publishPerSec: positive('publishPerSec', o.publishPerSec, 100),
+    publishBurst: positive('publishBurst', o.publishBurst, 200),
+    presenceGraceMs: positive('presenceGraceMs', o.presenceGraceMs, 5000, true),
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
+    drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 10_000, true),
+    maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
+    faults: o.faults === true,
+    clock,
+    logger: o.logger ?? silentLogger,
+  };
+}

@@ -1,0 +1,47 @@
+import type { PresenceEnterFrame, PresenceLeaveFrame } from '@lifeline/core/protocol';
+import { allows } from '../auth';
+import type { PresenceEntry } from '../broker/types';
+import type { Session } from './session';
+import { errorText } from './subscribeOps';
+
+export function presenceEntry(s: Session, info: unknown): PresenceEntry {
+  const entry: PresenceEntry = { clientId: s.clientId, connId: s.id };
+  if (s.claims?.sub !== undefined) entry.user = s.claims.sub;
+  if (info !== undefined) entry.info = info;
+  return entry;
+}
+
+export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Promise<void> {
+  const { channel, ref } = f;
+  if (!allows(s.claims, 'subscribe', channel)) {
+    return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
+  }
+  if (!s.presence.has(channel) && s.presence.size >= s.ctx.opts.maxChannels) {
+    return s.error('TOO_MANY_CHANNELS', `at most ${s.ctx.opts.maxChannels} presence channels per connection`, { ref, channel });
+  }
+  try {
+    await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
+    if (s.state === 'closed') {
+      // Closed while entering: cleanup already ran, so release through the grace path.
+      s.ctx.grace.schedule(channel, s.clientId, s.id);
+      return;
+    }
+    s.presence.set(channel, f.info);
+    s.send({ type: 'presence.ok', ref, channel });
+  } catch (err) {
+    s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+  }
+}
+
+export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Promise<void> {
+  const { channel, ref } = f;
+  try {
+    s.presence.delete(channel);
+    // An earlier connection of the same client may still be in its grace period: leave means now.
+    await s.ctx.grace.flush(channel, s.clientId);
+    await s.ctx.broker.presenceRemove(channel, s.clientId, s.id);
+    s.send({ type: 'presence.ok', ref, channel });
+  } catch (err) {
+    s.error('BROKER_UNAVAILABLE', `presence not removed: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+  }
+}

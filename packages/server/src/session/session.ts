@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, RawData } from 'ws';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  type ClientFrame,
+  type ErrorCodeName,
+  type HelloFrame,
+  type ServerFrame,
+} from '@lifeline/core/protocol';
+import { verifyToken, type TokenClaims } from '../auth';
+import { MAX_TIMER_MS } from '../clock';
+import type { ServerContext } from '../context';
+import { TokenBucket, WindowCounter } from '../tokenBucket';
+import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
+import { handlePublish } from './publishOp';
+import { handleSubscribe, handleUnsubscribe } from './subscribeOps';
+import type { ChannelSubscription } from './subscription';
+import { parseClientFrame } from './validate';
+
+/** Bad frames (and refused publishes) tolerated per window before close 4201. PROTOCOL.md §11. */
+const BAD_FRAME_LIMIT = 100;
+const REFUSAL_LIMIT = 1000;
+const ABUSE_WINDOW_MS = 10_000;
+
+type State = 'handshake' | 'open' | 'closed';
+
+/** One /v1 connection: handshake, dispatch, limits, and its channel subscriptions. */
+export class Session {
+  readonly id = `s_${randomBytes(8).toString('hex')}`;
+  state: State = 'handshake';
+  clientId: string = this.id;
+  claims: TokenClaims | undefined;
+  /** Last time anything arrived from the peer (clock ms). */
+  lastSeen: number;
+  /** Half-open fault: nothing is read or written, and heartbeat leaves it alone. */
+  stalled = false;
+  readonly subs = new Map<string, ChannelSubscription>();
+  /** Channels this session entered presence on → info. */
+  readonly presence = new Map<string, unknown>();
+  readonly publishBucket: TokenBucket;
+  readonly publishRefusals: WindowCounter;
+  private readonly badFrames: WindowCounter;
+  private readonly channelOps = new Map<string, Promise<void>>();
+  private readonly timers = new Set<unknown>();
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly req: IncomingMessage,
+    readonly ctx: ServerContext,
+  ) {
+    const { clock, publishPerSec, publishBurst, handshakeTimeoutMs } = ctx.opts;
+    this.lastSeen = clock.now();
+    this.publishBucket = new TokenBucket(publishPerSec, publishBurst, clock);
+    this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
+    this.badFrames = new WindowCounter(BAD_FRAME_LIMIT, ABUSE_WINDOW_MS, clock);
+    this.after(handshakeTimeoutMs, () => {
+      if (this.state === 'handshake') this.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
+    });
+    ws.on('message', (data, isBinary) => this.onData(data, isBinary));
+    ws.on('pong', () => this.touch());
+    ws.on('error', () => undefined); // 'close' follows; ws errors (e.g. 1009) are reported there
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  /** Sends a frame object. Returns false when the socket can no longer take it. */
+  send(frame: ServerFrame): boolean {
+    return this.sendRaw(JSON.stringify(frame), frame.type);
+  }
+
+  /** Sends an already serialized frame (fan-out path: serialized once for everyone). */
+  sendRaw(text: string, type: string): boolean {
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.stalled) return true; // half-open: the peer never sees it
+    const delay = this.ctx.faults.delayMs;
+    if (delay > 0) this.after(delay, () => this.write(text, type));
+    else this.write(text, type);
+    return true;
+  }
+
+  error(code: ErrorCodeName, message: string, about: { ref?: number; channel?: string; retryAfterMs?: number } = {}): void {
+    const frame: Record<string, unknown> = { type: 'error', code, message };
+    if (about.ref !== undefined) frame.ref = about.ref;
+    if (about.channel !== undefined) frame.channel = about.channel;
+    if (about.retryAfterMs !== undefined) frame.retryAfterMs = about.retryAfterMs;
+    this.sendRaw(JSON.stringify(frame), 'error');
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    try {
+      this.ws.close(code, reason.slice(0, 120));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Fault hook: stop reading and writing without closing. */
+  stall(): void {
+    this.stalled = true;
+    const raw = (this.ws as unknown as { _socket?: { pause(): void } })._socket;
+    raw?.pause();
+  }
+
+  /** Runs `fn` after `ms` on the server clock; cancelled when the session ends. */
+  after(ms: number, fn: () => void): void {
+    const handle = this.ctx.opts.clock.setTimeout(() => {
+      this.timers.delete(handle);
+      if (this.state !== 'closed') fn();
+    }, ms);
+    this.timers.add(handle);
+  }
+
+  /** Runs channel operations of this session one at a time per channel, in arrival order. */
+  onChannel(channel: string, op: () => Promise<void>): void {
+    const prev = this.channelOps.get(channel) ?? Promise.resolve();
+    const run = prev.then(op).catch((err: unknown) => {
+      this.ctx.opts.logger.error('channel operation failed', { channel, err: String(err) });
+    });
+    this.channelOps.set(channel, run);
+    void run.then(() => {
+      if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+    });
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private touch(): void {
+    this.lastSeen = this.ctx.opts.clock.now();
+  }
+
+  private write(text: string, type: string): void {
+    if (this.ws.readyState !== this.ws.OPEN || this.stalled) return;
+    this.ws.send(text);
+    this.ctx.stats.countOut(type);
+    if (this.ws.bufferedAmount > this.ctx.opts.maxBufferedBytes) {
+      // A consumer this far behind would hold unbounded memory; it catches up by replay.
+      this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
+    }
+  }
+
+  private onData(data: RawData, isBinary: boolean): void {
+    if (this.state === 'closed' || this.stalled) return;
+    this.touch();
+    if (isBinary) {
+      this.ctx.stats.countIn('binary');
+      return this.bad('BAD_FRAME', 'binary frames are not accepted on /v1');
+    }
+    const parsed = parseClientFrame(rawToString(data));
+    if (!parsed.ok) {
+      this.ctx.stats.countIn(parsed.type ?? 'invalid');
+      return this.bad(parsed.code, parsed.message, parsed);
+    }
+    const frame = parsed.frame;
+    this.ctx.stats.countIn(frame.type);
+    if (this.state === 'handshake') return this.onHandshakeFrame(frame);
+    this.dispatch(frame);
+  }
+
+  private bad(code: ErrorCodeName, message: string, about: { ref?: number; channel?: string } = {}): void {
+    if (this.state === 'handshake') {
+      this.error(code, message, about);
+      return this.close(CloseCode.PROTOCOL_ERROR, 'the first frame must be a valid hello');
+    }
+    this.error(code, message, about);
+    if (this.badFrames.hit()) this.close(CloseCode.ABUSE, 'too many bad frames');
+  }
+
+  private onHandshakeFrame(frame: ClientFrame): void {
+    if (frame.type !== 'hello') {
+      this.error('BAD_FRAME', `expected hello, got ${frame.type}`);
+      return this.close(CloseCode.PROTOCOL_ERROR, 'the first frame must be hello');
+    }
+    this.onHello(frame);
+  }
+
+  private onHello(hello: HelloFrame): void {
+    const { opts } = this.ctx;
+    if (hello.v !== PROTOCOL_VERSION) {
+      this.error('UNSUPPORTED_VERSION', `this server speaks protocol v${PROTOCOL_VERSION}`);
+      return this.close(CloseCode.UNSUPPORTED_VERSION, `unsupported protocol version ${String(hello.v)}`);
+    }
+    if (opts.authSecret !== undefined) {
+      const verdict = verifyToken(hello.token, opts.authSecret, opts.clock.now());
+      if (!verdict.ok) {
+        const code = verdict.reason === 'expired' ? CloseCode.TOKEN_EXPIRED : CloseCode.BAD_TOKEN;
+        return this.close(code, verdict.message);
+      }
+      this.claims = verdict.claims;
+      const expiresIn = verdict.claims.exp * 1000 - opts.clock.now();
+      if (expiresIn < MAX_TIMER_MS) this.after(expiresIn, () => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+    }
+    if (hello.clientId) this.clientId = hello.clientId;
+    this.state = 'open';
+    this.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      session: this.id,
+      heartbeatMs: opts.heartbeatMs,
+      limits: {
+        maxFrameBytes: opts.maxFrameBytes,
+        maxChannels: opts.maxChannels,
+        publishPerSec: opts.publishPerSec,
+        publishBurst: opts.publishBurst,
+      },
+      serverTime: opts.clock.now(),
+    });
+  }
+
+  private dispatch(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        return this.bad('BAD_FRAME', 'hello was already received on this connection');
+      case 'ping':
+        this.send(frame.t === undefined ? { type: 'pong' } : { type: 'pong', t: frame.t });
+        return;
+      case 'pong':
+        return;
+      case 'sub':
+        return this.onChannel(frame.channel, () => handleSubscribe(this, frame));
+      case 'unsub':
+        return this.onChannel(frame.channel, () => handleUnsubscribe(this, frame));
+      case 'pub':
+        return handlePublish(this, frame);
+      case 'presence.enter':
+        return this.onChannel(frame.channel, () => handlePresenceEnter(this, frame));
+      case 'presence.leave':
+        return this.onChannel(frame.channel, () => handlePresenceLeave(this, frame));
+    }
+  }
+
+  // ------------------------------------------------------------------ teardown
+
+  /** Called once when the socket closes: releases subscriptions, starts presence grace. */
+  async cleanup(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const handle of this.timers) this.ctx.opts.clock.clearTimeout(handle);
+    this.timers.clear();
+    // Let in-flight channel operations settle so nothing is re-added after release.
+    await Promise.allSettled([...this.channelOps.values()]);
+    const { hub, grace } = this.ctx;
+    await Promise.allSettled([...this.subs].map(([channel, sub]) => hub.remove(channel, sub)));
+    this.subs.clear();
+    for (const channel of this.presence.keys()) grace.schedule(channel, this.clientId, this.id);
+    this.presence.clear();
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

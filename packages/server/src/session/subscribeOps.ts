@@ -1,0 +1,76 @@
+import type { PresenceMember, SubscribeFrame, SubscribedFrame, UnsubscribeFrame } from '@lifeline/core/protocol';
+import { allows } from '../auth';
+import type { PresenceEntry } from '../broker/types';
+import { serializeMessage } from '../channelHub';
+import { planReplay } from '../replay';
+import type { Session } from './session';
+import { ChannelSubscription } from './subscription';
+
+/** Replay page size: one broker read per this many messages. */
+const REPLAY_PAGE = 1000;
+
+export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<void> {
+  const { channel, ref } = f;
+  if (!allows(s.claims, 'subscribe', channel)) {
+    return s.error('FORBIDDEN', `token does not allow subscribe on ${channel}`, { ref, channel });
+  }
+  let sub = s.subs.get(channel);
+  const isNew = !sub;
+  if (!sub) {
+    if (s.subs.size >= s.ctx.opts.maxChannels) {
+      return s.error('TOO_MANY_CHANNELS', `at most ${s.ctx.opts.maxChannels} channels per connection`, { ref, channel });
+    }
+    sub = new ChannelSubscription(s, channel);
+    s.subs.set(channel, sub);
+  }
+  sub.hold();
+  try {
+    // Attach to the live feed before reading the log: nothing can fall between the two.
+    if (isNew) await s.ctx.hub.add(channel, sub);
+    const plan = await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE);
+    const presence = mergePresence(await s.ctx.broker.presenceList(channel));
+    const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
+    if (plan.recovered !== undefined) {
+      reply.recovered = plan.recovered;
+      if (plan.reason) reply.reason = plan.reason;
+      else reply.replay = plan.messages.length;
+    }
+    reply.presence = presence;
+    s.send(reply);
+    for (const m of plan.messages) s.sendRaw(serializeMessage(m), 'msg');
+    sub.goLive(plan.epoch, plan.head);
+  } catch (err) {
+    if (isNew) {
+      s.subs.delete(channel);
+      await s.ctx.hub.remove(channel, sub);
+    } else {
+      sub.release();
+    }
+    s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+  }
+}
+
+export async function handleUnsubscribe(s: Session, f: UnsubscribeFrame): Promise<void> {
+  const sub = s.subs.get(f.channel);
+  if (sub) {
+    s.subs.delete(f.channel);
+    await s.ctx.hub.remove(f.channel, sub);
+  }
+  s.send({ type: 'unsubscribed', ref: f.ref, channel: f.channel });
+}
+
+/** One wire member per clientId (the broker may hold one entry per connection). */
+export function mergePresence(entries: PresenceEntry[]): PresenceMember[] {
+  const byClient = new Map<string, PresenceMember>();
+  for (const e of entries) {
+    const member: PresenceMember = { clientId: e.clientId };
+    if (e.user !== undefined) member.user = e.user;
+    if (e.info !== undefined) member.info = e.info;
+    byClient.set(e.clientId, member);
+  }
+  return [...byClient.values()];
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,39 @@
+/** Counters returned by `server.stats()`. */
+export interface ServerStats {
+  /** Open WebSocket connections (/v1 and /echo). */
+  connections: number;
+  /** Upgrades admitted by admission control. */
+  handshakesAccepted: number;
+  /** Upgrades refused with HTTP 503 (admission control or draining). */
+  handshakesRefused: number;
+  /** Frames received on /v1, by frame type (`invalid` for frames that failed to parse or had no known type). */
+  framesIn: Record<string, number>;
+  /** Frames sent on /v1, by frame type. */
+  framesOut: Record<string, number>;
+}
+
+export class StatsCounter {
+  connections = 0;
+  handshakesAccepted = 0;
+  handshakesRefused = 0;
+  readonly framesIn: Record<string, number> = Object.create(null);
+  readonly framesOut: Record<string, number> = Object.create(null);
+
+  countIn(type: string, n = 1): void {
+    this.framesIn[type] = (this.framesIn[type] ?? 0) + n;
+  }
+
+  countOut(type: string, n = 1): void {
+    this.framesOut[type] = (this.framesOut[type] ?? 0) + n;
+  }
+
+  snapshot(): ServerStats {
+    return {
+      connections: this.connections,
+      handshakesAccepted: this.handshakesAccepted,
+      handshakesRefused: this.handshakesRefused,
+      framesIn: { ...this.framesIn },
+      framesOut: { ...this.framesOut },
+    };
+  }
+}

@@ -1,0 +1,98 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { CloseCode } from '@lifeline/core/protocol';
+import type { ServerContext } from './context';
+import { Session } from './session/session';
+import type { TokenBucket } from './tokenBucket';
+
+/** Writes a bare HTTP response on an upgrade socket and closes it, at once. */
+export function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
+  const lines = [`HTTP/1.1 ${status} ${text}`, 'Connection: close', 'Content-Length: 0'];
+  for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+  socket.on('error', () => undefined);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n`, () => socket.destroy());
+}
+
+function retryHeaders(ms: number): Record<string, string> {
+  return { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))), 'x-retry-after-ms': String(Math.ceil(ms)) };
+}
+
+/** Routes an upgrade to /v1 or /echo after admission control; refuses the rest fast. */
+export function handleUpgrade(
+  ctx: ServerContext,
+  wss: WebSocketServer,
+  admission: TokenBucket,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const path = pathOf(req.url);
+  if (path !== '/v1' && path !== '/echo') return refuseUpgrade(socket, 404, 'Not Found');
+  if (ctx.stopping) {
+    ctx.stats.handshakesRefused++;
+    return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
+  }
+  const wait = admission.take();
+  if (wait > 0) {
+    ctx.stats.handshakesRefused++;
+    return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(Number.isFinite(wait) ? wait : 1000));
+  }
+  ctx.stats.handshakesAccepted++;
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ctx.stats.connections++;
+    if (!originAllowed(ctx, req)) {
+      ws.on('error', () => undefined);
+      ws.once('close', () => ctx.stats.connections--);
+      ws.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
+      return;
+    }
+    if (path === '/echo') acceptEcho(ctx, ws);
+    else acceptSession(ctx, ws, req);
+  });
+}
+
+function originAllowed(ctx: ServerContext, req: IncomingMessage): boolean {
+  const allowed = ctx.opts.allowedOrigins;
+  if (!allowed) return true;
+  const origin = req.headers.origin;
+  return origin !== undefined && allowed.includes(origin);
+}
+
+function acceptSession(ctx: ServerContext, ws: WebSocket, req: IncomingMessage): void {
+  const session = new Session(ws, req, ctx);
+  ctx.sessions.add(session);
+  ws.once('close', () => {
+    ctx.sessions.delete(session);
+    ctx.stats.connections--;
+    const done: Promise<void> = session.cleanup().finally(() => ctx.cleanups.delete(done));
+    ctx.cleanups.add(done);
+  });
+}
+
+/** Echo sockets whose reads are paused by the stall fault. */
+export const stalledEcho = new WeakSet<WebSocket>();
+
+function acceptEcho(ctx: ServerContext, ws: WebSocket): void {
+  ctx.echoSockets.add(ws);
+  ws.on('error', () => undefined);
+  ws.on('message', (data, isBinary) => {
+    if (stalledEcho.has(ws)) return;
+    const send = (): void => {
+      if (ws.readyState === ws.OPEN && !stalledEcho.has(ws)) ws.send(data, { binary: isBinary });
+    };
+    const delay = ctx.faults.delayMs;
+    if (delay > 0) ctx.opts.clock.setTimeout(send, delay);
+    else send();
+  });
+  ws.once('close', () => {
+    ctx.echoSockets.delete(ws);
+    ctx.stats.connections--;
+  });
+}
+
+export function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}

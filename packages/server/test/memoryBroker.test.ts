@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { memoryBroker } from '../src/broker/memoryBroker';
+import type { PresenceChange, StoredMessage } from '../src/broker/types';
+import { FakeClock } from './helpers/fakeClock';
+
+describe('memoryBroker', () => {
+  it('assigns contiguous offsets from 1 under one epoch and reports the head', async () => {
+    const b = memoryBroker();
+    expect(await b.position('a')).toMatchObject({ offset: 0 });
+    const r1 = await b.publish('a', 'x', 'i1');
+    const r2 = await b.publish('a', 'y', 'i2');
+    expect([r1.offset, r2.offset]).toEqual([1, 2]);
+    expect(r1.epoch).toBe(r2.epoch);
+    expect(r1.epoch).toMatch(/^e_/);
+    expect(await b.position('a')).toEqual({ offset: 2, epoch: r1.epoch });
+    // another channel has its own log and epoch
+    expect((await b.publish('b', 'z')).offset).toBe(1);
+  });
+
+  it('keeps only `retention` messages and reads after an offset with a limit', async () => {
+    const b = memoryBroker({ retention: 3 });
+    for (let i = 1; i <= 5; i++) await b.publish('c', i);
+    const all = await b.read('c', 0, 100);
+    expect(all.head).toBe(5);
+    expect(all.earliest).toBe(3);
+    expect(all.messages.map((m) => m.data)).toEqual([3, 4, 5]);
+    const some = await b.read('c', 3, 1);
+    expect(some.messages.map((m) => m.offset)).toEqual([4]);
+    const empty = await b.read('never', 0, 10);
+    expect(empty).toMatchObject({ head: 0, earliest: 1, messages: [] });
+  });
+
+  it('stores a re-sent id once and returns the original offset with duplicate: true', async () => {
+    const b = memoryBroker();
+    const first = await b.publish('d', 'a', 'same');
+    await b.publish('d', 'b', 'other');
+    const again = await b.publish('d', 'a', 'same');
+    expect(again).toEqual({ offset: first.offset, epoch: first.epoch, duplicate: true });
+    expect((await b.read('d', 0, 10)).messages).toHaveLength(2);
+  });
+
+  it('forgets ids after dedupeTtlMs (fake clock) and beyond dedupeWindow', async () => {
+    const clock = new FakeClock();
+    const b = memoryBroker({ dedupeTtlMs: 1000, dedupeWindow: 2, clock });
+    await b.publish('e', 1, 'x');
+    clock.advance(999);
+    expect((await b.publish('e', 1, 'x')).duplicate).toBe(true);
+    clock.advance(1);
+    expect((await b.publish('e', 1, 'x')).duplicate).toBe(false);
+    await b.publish('e', 2, 'y');
+    await b.publish('e', 3, 'z'); // window of 2: the newest x is evicted
+    expect((await b.publish('e', 1, 'x')).duplicate).toBe(false);
+    expect((await b.publish('e', 3, 'z')).duplicate).toBe(true);
+  });
+
+  it('calls listeners in offset order and stops after detach', async () => {
+    const b = memoryBroker();
+    const seen: StoredMessage[] = [];
+    const off = await b.onMessage('f', (m) => seen.push(m));
+    await Promise.all([b.publish('f', 1), b.publish('f', 2), b.publish('f', 3)]);
+    await off();
+    await b.publish('f', 4);
+    expect(seen.map((m) => m.offset)).toEqual([1, 2, 3]);
+  });
+
+  it('emits join/update/leave per clientId, not per connection', async () => {
+    const b = memoryBroker();
+    const events: PresenceChange[] = [];
+    await b.onPresence('p', (c) => events.push(c));
+    await b.presenceSet('p', { clientId: 'c1', connId: 'k1', info: { n: 1 } }, 1000);
+    await b.presenceSet('p', { clientId: 'c1', connId: 'k1', info: { n: 1 } }, 1000); // refresh: nothing
+    await b.presenceSet('p', { clientId: 'c1', connId: 'k2', info: { n: 1 } }, 1000); // second connection: nothing
+    await b.presenceSet('p', { clientId: 'c1', connId: 'k2', info: { n: 2 } }, 1000); // info changed: update
+    await b.presenceRemove('p', 'c1', 'k1'); // still on k2: nothing
+    expect((await b.presenceList('p')).map((e) => e.connId)).toEqual(['k2']);
+    await b.presenceRemove('p', 'c1', 'k2');
+    expect(events.map((e) => e.event)).toEqual(['join', 'update', 'leave']);
+    expect(events[0]!.member).toEqual({ clientId: 'c1', info: { n: 1 } });
+    expect(await b.presenceList('p')).toEqual([]);
+  });
+
+  it('reset() gives every channel a fresh epoch and an empty log', async () => {
+    const b = memoryBroker();
+    const before = await b.publish('r', 1, 'id');
+    await b.reset();
+    const after = await b.position('r');
+    expect(after.offset).toBe(0);
+    expect(after.epoch).not.toBe(before.epoch);
+    expect((await b.publish('r', 1, 'id')).duplicate).toBe(false);
+  });
+
+  it('rejects calls after close and reports unhealthy', async () => {
+    const b = memoryBroker();
+    expect(await b.healthy()).toBe(true);
+    await b.close();
+    expect(await b.healthy()).toBe(false);
+    await expect(b.publish('x', 1)).rejects.toThrow(/closed/);
+  });
+});
