@@ -1,0 +1,189 @@
+import type WebSocket from 'ws';
+import type { Agent as HttpAgent } from 'node:http';
+import {
+  createClient,
+  type ChannelOptions,
+  type ClientOptions,
+  type ClientStats,
+  type ConnectionSnapshot,
+  type ConnectionState,
+  type LifelineClient,
+  type Position,
+  type StateChange,
+  type Unsubscribe,
+} from '@lifeline/core';
+import type { CheckpointStore } from './checkpoint/types';
+import { drainClient, type DrainOptions, type DrainResult } from './drain';
+import { LifelineNodeError } from './errors';
+import type { MessageIterator } from './messageIterator';
+import { NodeChannel } from './nodeChannel';
+import { createNodeWebSocket, type TransportOptions } from './nodeSocket';
+import { ProcessKeepAlive, unrefClock } from './processLiveness';
+import { SocketFlow, type FlowControlOptions, type FlowStats } from './socketFlow';
+
+/** Options of {@link createNodeClient}: core's options plus Node transport, checkpoints and liveness. */
+export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'agent'>, Omit<TransportOptions, 'agent'> {
+  /**
+   * An `http.Agent` for the upgrade request (proxies, keep-alive pools), or a string
+   * sent as `hello.agent` (core's meaning of this name).
+   * @default undefined (Node's global agent; hello.agent 'lifeline-node/0.1.0')
+   */
+  agent?: HttpAgent | string;
+  /** Where consumers store their positions; channels resume from it. @default null (in-memory acks only) */
+  checkpoint?: CheckpointStore | null;
+  /**
+   * Hold a ref'd handle while an iteration or `consume()` runs, so the process
+   * stays up during reconnect backoff. Timers are always unref'd.
+   * @default true
+   */
+  keepProcessAlive?: boolean;
+  /** Paused-socket keepalive and the overall buffer bound. */
+  flowControl?: FlowControlOptions;
+}
+
+/** The Node client: core's client wired to `ws`, plus Node-only features. */
+export interface NodeClient {
+  /** The underlying core client (state machine, outbox, channels). */
+  readonly core: LifelineClient;
+  readonly state: ConnectionState;
+  readonly clientId: string;
+  /** Live socket and flow-control counters. */
+  readonly transport: { readonly socket: WebSocket | null; readonly paused: boolean; readonly stats: Readonly<FlowStats> };
+  /** The Node channel `name` (same object per name). */
+  channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position }): NodeChannel<T>;
+  /** Stops consumers after their current message, flushes outbox and checkpoints, closes with 1001. */
+  drain(options?: DrainOptions): Promise<DrainResult>;
+  /** Closes now (code 1000): consumers end, publishes still queued are rejected. */
+  close(): Promise<void>;
+  connect(): void;
+  getSnapshot(): ConnectionSnapshot;
+  subscribe(listener: () => void): Unsubscribe;
+  on(event: 'state', listener: (e: StateChange) => void): this;
+  on(event: string, listener: (...args: any[]) => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
+  stats(): ClientStats;
+}
+
+/** Creates a Node client. Connects at once unless `autoConnect: false`. */
+export function createNodeClient(options: NodeClientOptions): NodeClient {
+  const { checkpoint = null, keepProcessAlive = true, flowControl, headers, agent, tls, perMessageDeflate, maxPayloadBytes, ...core } =
+    options;
+  const clock = unrefClock(options.clock);
+  const flow = new SocketFlow(clock, flowControl);
+  const keepAlive = new ProcessKeepAlive(keepProcessAlive);
+  const iterators = new Set<MessageIterator<any>>();
+  const pending = new Set<Promise<unknown>>();
+  const channels = new Map<string, NodeChannel<any>>();
+  let closedState: 'open' | 'draining' | 'closed' = 'open';
+
+  flow.setBufferedCounter(() => {
+    let total = 0;
+    for (const it of iterators) total += it.buffered;
+    return total;
+  });
+
+  const WebSocketCtor = createNodeWebSocket(
+    {
+      headers,
+      agent: typeof agent === 'object' ? agent : undefined,
+      tls,
+      perMessageDeflate,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+      maxPayloadBytes,
+    },
+    (socket) => flow.attach(socket),
+  );
+  const client = createClient({
+    ...core,
+    agent: typeof agent === 'string' ? agent : 'lifeline-node/0.1.0',
+    clock,
+    WebSocket: WebSocketCtor,
+    lifecycle: options.lifecycle ?? false,
+  });
+
+  const assertOpen = () => {
+    if (closedState !== 'open') {
+      throw new LifelineNodeError('CLIENT_CLOSED', `the client is ${closedState === 'draining' ? 'draining' : 'closed'}`);
+    }
+  };
+
+  const host = {
+    coreChannel: <T>(name: string, opts: ChannelOptions) => client.channel<T>(name, opts),
+    checkpoint,
+    flow,
+    keepAlive,
+    clock,
+    assertOpen,
+    track<T>(promise: Promise<T>): Promise<T> {
+      pending.add(promise);
+      const done = () => pending.delete(promise);
+      promise.then(done, done);
+      return promise;
+    },
+    register: (it: MessageIterator<any>) => iterators.add(it),
+    unregister: (it: MessageIterator<any>) => iterators.delete(it),
+  };
+
+  const stopEverything = () => {
+    for (const it of iterators) it.stop();
+    flow.reset();
+  };
+
+  const node: NodeClient = {
+    core: client,
+    get state() {
+      return client.state;
+    },
+    get clientId() {
+      return client.clientId;
+    },
+    transport: {
+      get socket() {
+        return flow.current;
+      },
+      get paused() {
+        return flow.paused;
+      },
+      stats: flow.stats,
+    },
+    channel<T>(name: string, opts: Omit<ChannelOptions, 'since'> & { since?: Position } = {}) {
+      let ch = channels.get(name) as NodeChannel<T> | undefined;
+      if (!ch) {
+        ch = new NodeChannel<T>(name, opts, host);
+        channels.set(name, ch);
+      }
+      return ch;
+    },
+    async drain(drainOptions: DrainOptions = {}) {
+      if (closedState === 'closed') throw new LifelineNodeError('CLIENT_CLOSED', 'the client is closed');
+      closedState = 'draining';
+      const result = await drainClient(
+        { client, iterators, pending, flow, clock, closeSocket: (code, reason) => flow.current?.close(code, reason) },
+        drainOptions,
+      );
+      closedState = 'closed';
+      keepAlive.releaseAll();
+      return result;
+    },
+    async close() {
+      closedState = 'closed';
+      stopEverything();
+      await client.close();
+      await Promise.all([...iterators].map((it) => it.ended()));
+      keepAlive.releaseAll();
+    },
+    connect: () => client.connect(),
+    getSnapshot: () => client.getSnapshot(),
+    subscribe: (listener) => client.subscribe(listener),
+    on(event: string, listener: (...args: any[]) => void) {
+      client.on(event as 'state', listener);
+      return node;
+    },
+    off(event, listener) {
+      client.off(event, listener);
+      return node;
+    },
+    stats: () => client.stats(),
+  };
+  return node;
+}

@@ -1,0 +1,35 @@
+/** Machine-readable codes of {@link LifelineNodeError}. */
+export type LifelineNodeErrorCode =
+  | 'GAP' // continuity lost (epoch changed / out of retention) and onGap is 'stop'
+  | 'CONSUMER_STOPPED' // the consumer's error policy decided to stop
+  | 'DEAD_LETTER_FAILED' // the dead-letter callback itself threw
+  | 'CHECKPOINT_FAILED' // the checkpoint store could not load or save
+  | 'CHECKPOINT_CORRUPT' // the stored checkpoint is not a valid position
+  | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel
+  | 'CLIENT_CLOSED' // the Node client was closed or drained
+  | 'BAD_OPTION'; // an option has an invalid value
+
+/** The error type of @lifeline/node: a code, the channel it concerns, and its cause. */
+export class LifelineNodeError extends Error {
+  override readonly name = 'LifelineNodeError';
+  readonly code: LifelineNodeErrorCode;
+  readonly channel?: string;
+  /** Extra facts (the gap, the failed message's position, attempts…). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(
+    code: LifelineNodeErrorCode,
+    message: string,
+    extra: { cause?: unknown; channel?: string; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
+    if (extra.channel !== undefined) this.channel = extra.channel;
+    if (extra.details !== undefined) this.details = extra.details;
+  }
+}
+
+/** Type guard for {@link LifelineNodeError}, optionally of one code. */
+export function isLifelineNodeError(e: unknown, code?: LifelineNodeErrorCode): e is LifelineNodeError {
+  return e instanceof LifelineNodeError && (code === undefined || e.code === code);
+}

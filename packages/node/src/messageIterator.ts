@@ -1,0 +1,354 @@
+import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
+import { AckTracker } from './ackTracker';
+import { WatermarkQueue } from './boundedQueue';
+import type { CheckpointStore } from './checkpoint/types';
+import { consumerStateOf, type ConsumerItem, type ConsumerState } from './consumerState';
+import { LifelineNodeError } from './errors';
+import type { ProcessKeepAlive } from './processLiveness';
+import type { SocketFlow } from './socketFlow';
+
+/** What to do when the channel reports lost continuity. */
+export type GapPolicy = 'stop' | 'continue' | ((gap: GapEvent) => void | Promise<void>);
+
+/** Options of `messages()` / `channel.messages()`. */
+export interface MessagesOptions {
+  /** Ends the iteration cleanly (`done: true`), after the current loop body. @default undefined */
+  signal?: AbortSignal;
+  /** Buffered messages at which the socket is paused. @default 64 */
+  highWaterMark?: number;
+  /** Buffered messages at which a paused socket resumes. @default floor(highWaterMark / 2) */
+  lowWaterMark?: number;
+  /**
+   * `true`: a message is acknowledged when the loop body finishes (the next `next()`
+   * call). `false`: only `msg.ack()` acknowledges, in any order.
+   * @default true
+   */
+  autoAck?: boolean;
+  /**
+   * Most messages handed out whose position is not yet durable in the checkpoint
+   * store: the next message waits until fewer are outstanding. This is exactly the
+   * most a crash can redeliver. With `autoAck: false` it is also the concurrency.
+   * @default 1
+   */
+  maxUncommitted?: number;
+  /**
+   * On a gap (epoch changed, out of retention): `'stop'` ends the iteration with a
+   * `GAP` error after every message before the gap; `'continue'` goes on; a function
+   * is awaited in stream order (throwing from it stops the iteration).
+   * @default 'stop'
+   */
+  onGap?: GapPolicy;
+}
+
+export const MESSAGES_DEFAULTS = { highWaterMark: 64, autoAck: true, maxUncommitted: 1, onGap: 'stop' } as const;
+
+/** A delivered message that can be acknowledged. */
+export interface AckableMessage<T = unknown> extends Message<T> {
+  /** Marks the message processed; idempotent. The checkpoint moves over acknowledged prefixes. */
+  ack(): void;
+}
+
+/** Collaborators the Node client hands in; the standalone helper runs without them. */
+export interface IteratorDeps<T> {
+  /** Resolves the core channel (after the checkpoint was loaded) and the loaded position. */
+  open: () => Promise<{ channel: Channel<T>; start: Position | null }>;
+  checkpoint?: CheckpointStore | null;
+  flow?: SocketFlow | null;
+  keepAlive?: ProcessKeepAlive | null;
+  /** Called once the iteration ended (for drain bookkeeping). */
+  onEnd?: (iterator: MessageIterator<T>) => void;
+}
+
+const DONE = { done: true, value: undefined } as const;
+
+/** The async iterator behind `messages()`. */
+export class MessageIterator<T = unknown> implements AsyncIterableIterator<AckableMessage<T>> {
+  private readonly opts: Required<Omit<MessagesOptions, 'signal' | 'lowWaterMark'>> & { lowWaterMark: number };
+  private queue: WatermarkQueue<ConsumerItem<T>>;
+  private tracker: AckTracker<ConsumerItem<T>> | null = null;
+  private state: ConsumerState<T> | null = null;
+  private channel: Channel<T> | null = null;
+  private started: Promise<void> | null = null;
+  private lastYieldedSeq = 0;
+  private stopping: 'abort' | 'drain' | null = null;
+  private failure: unknown = null;
+  private finished = false;
+  private finishing: Promise<void> | null = null;
+  private waiter: (() => void) | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private cleanups: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: IteratorDeps<T>,
+    private readonly options: MessagesOptions = {},
+  ) {
+    const highWaterMark = options.highWaterMark ?? MESSAGES_DEFAULTS.highWaterMark;
+    this.opts = {
+      highWaterMark,
+      lowWaterMark: options.lowWaterMark ?? Math.floor(highWaterMark / 2),
+      autoAck: options.autoAck ?? MESSAGES_DEFAULTS.autoAck,
+      maxUncommitted: options.maxUncommitted ?? MESSAGES_DEFAULTS.maxUncommitted,
+      onGap: options.onGap ?? MESSAGES_DEFAULTS.onGap,
+    };
+    if (!(Number.isInteger(this.opts.maxUncommitted) && this.opts.maxUncommitted >= 1)) {
+      throw new LifelineNodeError('BAD_OPTION', `maxUncommitted must be an integer >= 1 (got ${this.opts.maxUncommitted})`);
+    }
+    this.queue = new WatermarkQueue<ConsumerItem<T>>({
+      highWaterMark: this.opts.highWaterMark,
+      lowWaterMark: this.opts.lowWaterMark,
+      onHigh: () => this.deps.flow?.requestPause(this),
+      onLow: () => this.deps.flow?.releasePause(this),
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Messages buffered and not yet handed out. */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /** Largest number of messages ever buffered. */
+  get peakBuffered(): number {
+    return this.queue.peak;
+  }
+
+  /** Name of the channel, once the iteration started. */
+  get channelName(): string | null {
+    return this.channel?.name ?? null;
+  }
+
+  /** True once the iteration ended. */
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Position durable in the checkpoint store (or acknowledged, without a store). */
+  get committed(): Position | null {
+    return this.state?.committer.position ?? null;
+  }
+
+  next(): Promise<IteratorResult<AckableMessage<T>>> {
+    const run = this.chain.then(() => this.step());
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  async return(): Promise<IteratorResult<AckableMessage<T>>> {
+    await this.finish();
+    return DONE;
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<AckableMessage<T>>> {
+    await this.finish();
+    throw error;
+  }
+
+  /**
+   * Ends the iteration for a drain: no new message is handed out; the consumer's
+   * current loop body may finish (its message is then acknowledged and committed).
+   */
+  stop(): void {
+    this.stopping ??= 'drain';
+    this.wake();
+    if (!this.started) void this.finish();
+  }
+
+  /** Resolves once the iteration has fully ended and its checkpoint is flushed. */
+  async ended(): Promise<void> {
+    while (!this.finished || this.finishing) {
+      if (this.finishing) await this.finishing;
+      else await new Promise<void>((resolve) => this.cleanups.push(resolve));
+    }
+  }
+
+  private async step(): Promise<IteratorResult<AckableMessage<T>>> {
+    if (this.finished) return DONE;
+    try {
+      await (this.started ??= this.start());
+    } catch (error) {
+      this.failure = error;
+      await this.finish();
+      throw error;
+    }
+    if (this.opts.autoAck && this.lastYieldedSeq > 0) this.ack(this.lastYieldedSeq);
+    for (;;) {
+      const failure = this.failure ?? this.state!.committer.error;
+      if (failure) {
+        await this.finish();
+        throw failure;
+      }
+      if (this.stopping) {
+        await this.finish();
+        return DONE;
+      }
+      const tracker = this.tracker!;
+      if (tracker.deliveredSeq - this.state!.committer.committedSeq >= this.opts.maxUncommitted) {
+        await this.sleep();
+        continue;
+      }
+      const item = this.queue.shift();
+      if (!item) {
+        await this.sleep();
+        continue;
+      }
+      if (item.kind === 'gap') {
+        await this.handleGap(item.gap);
+        continue;
+      }
+      const seq = tracker.deliver({ offset: item.msg.offset, epoch: item.msg.epoch }, item);
+      if (item.preAcked) {
+        this.ack(seq);
+        continue;
+      }
+      this.lastYieldedSeq = seq;
+      return { done: false, value: this.ackable(item.msg, seq) };
+    }
+  }
+
+  private async start(): Promise<void> {
+    const signal = this.options.signal;
+    if (signal?.aborted) {
+      this.stopping = 'abort';
+      return this.startIdle();
+    }
+    if (this.stopping) return this.startIdle();
+    const { channel, start } = await this.deps.open();
+    const state = consumerStateOf(channel, this.deps.checkpoint ?? null, start);
+    if (state.active) {
+      throw new LifelineNodeError('ALREADY_CONSUMING', `channel ${channel.name} already has an active consumer`, {
+        channel: channel.name,
+      });
+    }
+    state.active = true;
+    this.state = state;
+    this.channel = channel;
+    this.tracker = new AckTracker(state.committer.position);
+    for (const item of state.leftover.splice(0)) this.queue.push(item);
+
+    const onGap = (gap: GapEvent) => {
+      this.queue.push({ kind: 'gap', gap });
+      this.wake();
+    };
+    channel.on('gap', onGap);
+    const unsubscribe = channel.subscribe((msg) => this.enqueue(msg));
+    const offCommit = state.committer.onChange(() => this.wake());
+    const release = this.deps.keepAlive?.acquire();
+    const onAbort = () => {
+      this.stopping ??= 'abort';
+      this.wake();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.cleanups.push(() => {
+      unsubscribe();
+      offCommit();
+      channel.off('gap', onGap);
+      signal?.removeEventListener('abort', onAbort);
+      release?.();
+    });
+    if (signal?.aborted) onAbort();
+  }
+
+  private async startIdle(): Promise<void> {
+    this.tracker = new AckTracker();
+  }
+
+  private enqueue(msg: Message<T>): void {
+    const state = this.state!;
+    const last = state.lastSeen;
+    // Core dedupes by (epoch, offset) already; this guard keeps a core bug from
+    // reaching a consumer whose side effects are not idempotent.
+    if (last && msg.epoch === last.epoch && msg.offset <= last.offset) {
+      state.duplicatesDropped += 1;
+      return;
+    }
+    state.lastSeen = { offset: msg.offset, epoch: msg.epoch };
+    this.queue.push({ kind: 'msg', msg });
+    this.wake();
+  }
+
+  private ackable(msg: Message<T>, seq: number): AckableMessage<T> {
+    return { ...msg, ack: () => this.ack(seq) };
+  }
+
+  private ack(seq: number): void {
+    const tracker = this.tracker;
+    if (!tracker || !tracker.ack(seq) || this.state === null) return;
+    this.state.committer.request(tracker.position!, tracker.ackedSeq);
+  }
+
+  private async handleGap(gap: GapEvent): Promise<void> {
+    const policy = this.opts.onGap;
+    if (policy === 'continue') return;
+    if (policy === 'stop') {
+      this.failure = new LifelineNodeError('GAP', `continuity lost on ${gap.channel}: ${gap.reason}`, {
+        channel: gap.channel,
+        details: { gap },
+      });
+      return;
+    }
+    try {
+      await policy(gap);
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  private finish(): Promise<void> {
+    if (this.finished) return this.finishing ?? Promise.resolve();
+    this.finished = true;
+    this.finishing = (async () => {
+      const state = this.state;
+      const cleanups = this.cleanups.splice(0);
+      for (const cleanup of cleanups) cleanup();
+      this.deps.flow?.releasePause(this);
+      if (state) {
+        // Unacknowledged messages go back to the channel for the next iteration.
+        const pending = this.tracker!.takePending().map(({ item, acked }) =>
+          item.kind === 'msg' ? { ...item, preAcked: acked } : item,
+        );
+        state.leftover = [...pending, ...this.queue.drainAll(), ...state.leftover];
+        state.active = false;
+        await state.committer.flush();
+      }
+      this.wake();
+      this.deps.onEnd?.(this);
+    })();
+    const done = this.finishing;
+    void done.finally(() => {
+      if (this.finishing === done) this.finishing = null;
+    });
+    return done;
+  }
+}
+
+/**
+ * Async iteration over a core channel with acknowledgements and checkpoints. The
+ * Node client's `channel(name).messages()` adds socket backpressure and resumes
+ * from the checkpoint; this standalone form uses the channel as it is (its `since`
+ * is whatever it was created with) and bounds memory only by the watermarks'
+ * accounting, not by pausing a socket.
+ */
+export function messages<T>(
+  channel: Channel<T>,
+  options: MessagesOptions & { checkpoint?: CheckpointStore } = {},
+): MessageIterator<T> {
+  return new MessageIterator<T>(
+    { open: async () => ({ channel, start: channel.position }), checkpoint: options.checkpoint ?? null },
+    options,
+  );
+}

@@ -1,0 +1,151 @@
+import type { Channel, ChannelOptions, Clock, GapEvent, LifelineError, Position, PublishOptions, PublishResult } from '@lifeline/core';
+import type { CheckpointStore } from './checkpoint/types';
+import { consumeWith, type ConsumeOptions } from './consume';
+import { LifelineNodeError } from './errors';
+import { MessageIterator, type AckableMessage, type MessagesOptions } from './messageIterator';
+import type { ProcessKeepAlive } from './processLiveness';
+import type { SocketFlow } from './socketFlow';
+
+/** What a Node channel needs from its client. */
+export interface NodeChannelHost {
+  coreChannel<T>(name: string, options: ChannelOptions): Channel<T>;
+  checkpoint: CheckpointStore | null;
+  flow: SocketFlow;
+  keepAlive: ProcessKeepAlive;
+  clock: Clock;
+  /** Rejects when the client is draining or closed. */
+  assertOpen(): void;
+  track<T>(promise: Promise<T>): Promise<T>;
+  register(iterator: MessageIterator<any>): void;
+  unregister(iterator: MessageIterator<any>): void;
+}
+
+/**
+ * A channel of the Node client. Core's channel is created only after the stored
+ * checkpoint was read, so it subscribes with `since` = that checkpoint.
+ */
+export class NodeChannel<T = unknown> {
+  private core: Channel<T> | null = null;
+  private start: Position | null = null;
+  private readonly opened: Promise<Channel<T>>;
+  private readonly listeners: Array<[string, (...args: any[]) => void]> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly options: Omit<ChannelOptions, 'since'> & { since?: Position },
+    private readonly host: NodeChannelHost,
+  ) {
+    this.opened = this.open();
+    this.opened.catch(() => {}); // surfaced by the call that needs the channel
+  }
+
+  /** Core's channel once open (after the checkpoint was read), else null. */
+  get channel(): Channel<T> | null {
+    return this.core;
+  }
+
+  /** Resolves with core's channel once the checkpoint was read. */
+  ready(): Promise<Channel<T>> {
+    return this.opened;
+  }
+
+  /** Position of the last message handed to a consumer's queue (core's position). */
+  get position(): Position | null {
+    return this.core?.position ?? null;
+  }
+
+  /** The position this channel resumed from (stored checkpoint or `options.since`). */
+  get resumedFrom(): Position | null {
+    return this.start;
+  }
+
+  /**
+   * Async iteration with backpressure and checkpoints. One active iteration (or
+   * `consume`) per channel at a time; unacknowledged messages of an ended iteration
+   * go to the next one.
+   */
+  messages(options: MessagesOptions = {}): MessageIterator<T> {
+    this.host.assertOpen();
+    const iterator: MessageIterator<T> = new MessageIterator<T>(
+      {
+        open: async () => ({ channel: await this.opened, start: this.start }),
+        checkpoint: this.host.checkpoint,
+        flow: this.host.flow,
+        keepAlive: this.host.keepAlive,
+        onEnd: (it) => this.host.unregister(it),
+      },
+      options,
+    );
+    this.host.register(iterator);
+    return iterator;
+  }
+
+  /**
+   * Runs `handler` for every message in order; acknowledges after it resolves; on a
+   * throw applies `onError` (retry with backoff by default, then stop). Resolves
+   * when `signal` aborts or the client drains; rejects when the policy stops.
+   */
+  consume(handler: (msg: AckableMessage<T>) => void | Promise<void>, options: ConsumeOptions<T> = {}): Promise<void> {
+    const controller = new AbortController();
+    const external = options.signal;
+    const onAbort = () => controller.abort(external?.reason);
+    if (external?.aborted) onAbort();
+    else external?.addEventListener('abort', onAbort, { once: true });
+    let iterator: MessageIterator<T>;
+    try {
+      iterator = this.messages({ ...options, autoAck: false, signal: controller.signal });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A drain stops the iterator; the abort also ends a retry wait at once.
+    void iterator.ended().then(() => controller.abort());
+    return consumeWith(iterator, handler, { ...options, signal: controller.signal }, this.host.clock).finally(() =>
+      external?.removeEventListener('abort', onAbort),
+    );
+  }
+
+  /** Publishes through core's outbox; counted by `drain()`. */
+  async publish(data: T, options?: PublishOptions): Promise<PublishResult> {
+    this.host.assertOpen();
+    const channel = await this.opened;
+    return this.host.track(channel.publish(data, options));
+  }
+
+  on(event: 'gap', listener: (e: GapEvent) => void): this;
+  on(event: 'error', listener: (e: LifelineError) => void): this;
+  on(event: string, listener: (...args: any[]) => void): this {
+    this.listeners.push([event, listener]);
+    if (this.core) this.core.on(event as 'gap', listener);
+    return this;
+  }
+
+  off(event: string, listener: (...args: any[]) => void): this {
+    const i = this.listeners.findIndex(([e, l]) => e === event && l === listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+    this.core?.off(event, listener);
+    return this;
+  }
+
+  private async open(): Promise<Channel<T>> {
+    let since = this.options.since ?? null;
+    const store = this.host.checkpoint;
+    if (store) {
+      try {
+        since = (await store.load(this.name)) ?? since;
+      } catch (error) {
+        throw error instanceof LifelineNodeError
+          ? error
+          : new LifelineNodeError('CHECKPOINT_FAILED', `cannot load the checkpoint of ${this.name}`, {
+              cause: error,
+              channel: this.name,
+            });
+      }
+    }
+    this.start = since;
+    const { since: _ignored, ...rest } = this.options;
+    const core = this.host.coreChannel<T>(this.name, since ? { ...rest, since } : rest);
+    this.core = core;
+    for (const [event, listener] of this.listeners) core.on(event as 'gap', listener);
+    return core;
+  }
+}

@@ -1,0 +1,69 @@
+import type { Clock } from '@lifeline/core';
+
+/** Node's real clock, read lazily so test fake timers still apply. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (cb, ms) => setTimeout(cb, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Wraps a clock so every timer it creates is unref'd: reconnect backoff, heartbeat
+ * and retry timers alone never keep the process alive (a closed client lets the
+ * process exit). Liveness while work is wanted is {@link ProcessKeepAlive}'s job.
+ */
+export function unrefClock(base: Clock = systemClock): Clock {
+  return {
+    now: () => base.now(),
+    setTimeout(cb, ms) {
+      const handle = base.setTimeout(cb, ms);
+      (handle as { unref?: () => void } | null)?.unref?.();
+      return handle;
+    },
+    clearTimeout: (handle) => base.clearTimeout(handle),
+  };
+}
+
+/**
+ * One ref'd handle held while at least one consumer wants to run (an iteration or
+ * `consume()` in progress), so the process stays up across reconnect backoffs when
+ * no socket exists. Released when the last consumer ends, or all at once on close.
+ */
+export class ProcessKeepAlive {
+  private holders = 0;
+  private handle: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly enabled = true) {}
+
+  /** Number of consumers currently holding the process alive. */
+  get count(): number {
+    return this.holders;
+  }
+
+  /** True while the ref'd handle exists. */
+  get active(): boolean {
+    return this.handle !== null;
+  }
+
+  /** Marks one consumer as running; returns its (idempotent) release. */
+  acquire(): () => void {
+    this.holders += 1;
+    if (this.enabled && this.handle === null) {
+      // The longest interval Node allows; it never fires in practice, it only holds a ref.
+      this.handle = setInterval(() => {}, 2_147_483_647);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holders -= 1;
+      if (this.holders === 0) this.releaseAll();
+    };
+  }
+
+  releaseAll(): void {
+    this.holders = 0;
+    if (this.handle !== null) clearInterval(this.handle);
+    this.handle = null;
+  }
+}

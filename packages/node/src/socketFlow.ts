@@ -1,0 +1,136 @@
+import type WebSocket from 'ws';
+import type { Clock } from '@lifeline/core';
+
+/** Flow-control options of the Node client. */
+export interface FlowControlOptions {
+  /**
+   * While the socket is paused, every this many ms the adapter sends a protocol
+   * `ping` (so the server, which sees nothing from a paused peer otherwise, does not
+   * terminate it) and lets one socket read through (so core's heartbeat watchdog sees
+   * a frame). Keep it below both the server's 2 × heartbeatMs and core's
+   * `heartbeat.timeoutMs`.
+   * @default 10_000
+   */
+  pausedKeepaliveMs?: number;
+  /**
+   * Above this many buffered messages (all iterators of the client together) the
+   * paused-socket reads stop too; the socket then stays fully paused and, if the
+   * consumer stays stuck past core's heartbeat timeout, core reconnects and the
+   * server replays from the client's position. Bounds memory in every case.
+   * @default 4096
+   */
+  maxBufferedMessages?: number;
+}
+
+export const FLOW_DEFAULTS = { pausedKeepaliveMs: 10_000, maxBufferedMessages: 4096 } as const;
+
+export interface FlowStats {
+  /** Times the live socket was paused. */
+  pauses: number;
+  /** Times it was resumed because every consumer drained below its low-water mark. */
+  resumes: number;
+  /** Keepalive reads let through while paused. */
+  breathers: number;
+  /** Protocol pings sent while paused. */
+  keepalivePings: number;
+}
+
+/**
+ * Pauses and resumes the client's current `ws` socket on behalf of consumers that
+ * are over their high-water mark. One TCP connection carries every channel, so the
+ * socket is paused while any consumer asks for it.
+ */
+export class SocketFlow {
+  private socket: WebSocket | null = null;
+  private readonly pausers = new Set<object>();
+  private timer: unknown = null;
+  private buffered: () => number = () => 0;
+  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0 };
+  private readonly keepaliveMs: number;
+  private readonly maxBuffered: number;
+
+  constructor(
+    private readonly clock: Clock,
+    options: FlowControlOptions = {},
+  ) {
+    this.keepaliveMs = options.pausedKeepaliveMs ?? FLOW_DEFAULTS.pausedKeepaliveMs;
+    this.maxBuffered = options.maxBufferedMessages ?? FLOW_DEFAULTS.maxBufferedMessages;
+  }
+
+  /** The socket messages currently arrive on (null between connections). */
+  get current(): WebSocket | null {
+    return this.socket;
+  }
+
+  /** True while the current socket is paused. */
+  get paused(): boolean {
+    return this.socket?.isPaused ?? false;
+  }
+
+  /** Tells the controller how many messages are buffered across consumers. */
+  setBufferedCounter(counter: () => number): void {
+    this.buffered = counter;
+  }
+
+  /** Called for every socket the client constructs. */
+  attach(socket: WebSocket): void {
+    this.socket = socket;
+    socket.once('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.clearTimer();
+    });
+  }
+
+  /** A consumer is over its high-water mark (called again on every message while it is). */
+  requestPause(owner: object): void {
+    this.pausers.add(owner);
+    const socket = this.socket;
+    if (!socket || socket.readyState !== socket.OPEN || socket.isPaused) return;
+    socket.pause();
+    this.stats.pauses += 1;
+    this.scheduleKeepalive();
+  }
+
+  /** A consumer drained to its low-water mark, or ended. */
+  releasePause(owner: object): void {
+    if (!this.pausers.delete(owner) || this.pausers.size > 0) return;
+    this.clearTimer();
+    const socket = this.socket;
+    if (socket?.isPaused) {
+      socket.resume();
+      this.stats.resumes += 1;
+    }
+  }
+
+  /** Drops every pause request (client closing). */
+  reset(): void {
+    this.pausers.clear();
+    this.clearTimer();
+    if (this.socket?.isPaused) this.socket.resume();
+  }
+
+  private scheduleKeepalive(): void {
+    this.clearTimer();
+    this.timer = this.clock.setTimeout(() => this.keepalive(), this.keepaliveMs);
+  }
+
+  private keepalive(): void {
+    this.timer = null;
+    const socket = this.socket;
+    if (!socket || !socket.isPaused || socket.readyState !== socket.OPEN) return;
+    socket.send(JSON.stringify({ type: 'ping', t: this.clock.now() }));
+    this.stats.keepalivePings += 1;
+    if (this.buffered() < this.maxBuffered) {
+      // One read gets through; the next message over the high-water mark pauses again.
+      socket.resume();
+      this.stats.breathers += 1;
+    }
+    this.scheduleKeepalive();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
