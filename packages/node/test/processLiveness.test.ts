@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ProcessKeepAlive, unrefClock } from '../src/processLiveness';
+
+describe('process liveness', () => {
+  it('unrefClock creates timers that do not hold the event loop, and clears them', () => {
+    const clock = unrefClock();
+    let fired = false;
+    const h = clock.setTimeout(() => (fired = true), 60_000) as NodeJS.Timeout;
+    expect(h.hasRef()).toBe(false);
+    clock.clearTimeout(h);
+    expect(fired).toBe(false);
+  });
+
+  it('holds exactly one ref\'d handle while consumers run, released with the last one', () => {
+    const ka = new ProcessKeepAlive();
+    expect(ka.active).toBe(false);
+    const r1 = ka.acquire();
+    const r2 = ka.acquire();
+    expect(ka.active).toBe(true);
+    r1();
+    r1(); // idempotent
+    expect(ka.count).toBe(1);
+    expect(ka.active).toBe(true);
+    r2();
+    expect(ka.active).toBe(false);
+  });
+
+  it('holds nothing when disabled', () => {
+    const ka = new ProcessKeepAlive(false);
+    ka.acquire();
+    expect(ka.active).toBe(false);
+  });
+});
