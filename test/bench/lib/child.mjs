@@ -35,8 +35,9 @@ export function runChild(script, args = [], { nodeArgs = [], timeoutMs = 60_000,
 }
 
 /**
- * Starts a long-lived helper process (a bench server) that prints `READY <json>`
- * when listening. Resolves `{ info, stop }`; `stop()` kills it and waits for exit.
+ * Starts a long-lived helper process (a bench server or load worker) that prints
+ * `READY <json>` when listening. Resolves `{ info, stop, result }`: `stop()` kills it
+ * and waits for exit; `result()` resolves the `RESULT <json>` line it prints later.
  */
 export function startServer(script, args = [], { nodeArgs = [], timeoutMs = 30_000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
@@ -47,6 +48,13 @@ export function startServer(script, args = [], { nodeArgs = [], timeoutMs = 30_0
     let out = '';
     let err = '';
     let ready = false;
+    let gotResult;
+    let lostResult;
+    const resultPromise = new Promise((res, rej) => {
+      gotResult = res;
+      lostResult = rej;
+    });
+    resultPromise.catch(() => {});
     const exited = new Promise((r) => child.on('close', r));
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -59,15 +67,19 @@ export function startServer(script, args = [], { nodeArgs = [], timeoutMs = 30_0
     child.stderr.on('data', (d) => (err += d));
     child.stdout.on('data', (d) => {
       out += d;
-      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      const lines = out.split('\n');
+      const line = lines.find((l) => l.startsWith('READY '));
       if (!ready && line) {
         ready = true;
         clearTimeout(timer);
-        resolve({ info: JSON.parse(line.slice(6)), stop, stderr: () => err });
+        resolve({ info: JSON.parse(line.slice(6)), stop, stderr: () => err, result: () => resultPromise });
       }
+      const result = lines.slice(0, -1).find((l) => l.startsWith('RESULT '));
+      if (result) gotResult(JSON.parse(result.slice(7)));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      lostResult(new Error(`${script} exited ${code} without a result\n${err.slice(-3000)}`));
       if (!ready) reject(new Error(`${script} exited ${code} before READY\n${err.slice(-3000)}`));
     });
   });

@@ -1,0 +1,91 @@
+// Turns the raw per-run results of each benchmark into medians, ratios against the
+// baseline of the same run, and tables (markdown for RESULTS.md, text for the console).
+import { fmt, fmtRatio, markdownTable, median, textTable } from './stats.mjs';
+
+const both = (header, rows) => ({ markdown: markdownTable(header, rows), text: textTable(header, rows) });
+const list = (values, digits) => values.map((v) => fmt(v, digits)).join(', ');
+const mark = (ok) => (ok ? '✅' : '❌');
+
+/** runs: Array<Record<kind, result>>; baseline 'raw-ws'. */
+export function throughputSection(runs, kinds, goal = 0.92) {
+  const rows = [];
+  const summary = {};
+  for (const kind of kinds) {
+    const per = runs.map((r) => r[kind]).filter(Boolean);
+    const rates = per.map((p) => p.msgsPerSec);
+    const ratios = runs.filter((r) => r[kind] && r['raw-ws']).map((r) => r[kind].msgsPerSec / r['raw-ws'].msgsPerSec);
+    const cpu = per.map((p) => p.cpuUsPerMsg);
+    const cpuRatios = runs.filter((r) => r[kind] && r['raw-ws']).map((r) => r[kind].cpuUsPerMsg / r['raw-ws'].cpuUsPerMsg);
+    const complete = per.every((p) => !p.timedOut && p.outOfOrder === 0);
+    summary[kind] = { msgsPerSec: median(rates), ratio: median(ratios), cpuUsPerMsg: median(cpu), cpuRatio: median(cpuRatios) };
+    rows.push([
+      kind === 'raw-ws' ? 'raw ws + JSON.parse (baseline)' : kind,
+      fmt(median(rates) / 1e6, 3),
+      fmtRatio(median(ratios)),
+      fmt(median(cpu), 2),
+      fmtRatio(median(cpuRatios)),
+      complete ? 'all, in order' : 'INCOMPLETE',
+      list(rates.map((r) => r / 1e6), 3),
+    ]);
+  }
+  const ll = summary.lifeline;
+  const note = ll ? `Goal: Lifeline ≥ ${goal} × raw ws → ${fmtRatio(ll.ratio)} ${mark(ll.ratio >= goal)}` : '';
+  return { summary, note, ...both(['client', 'M msg/s (median)', '× raw (median of per-run ratios)', 'CPU µs/msg', 'CPU × raw', 'delivered', 'M msg/s per run'], rows) };
+}
+
+export function memorySection(runs, kinds, goalKb = 4.5) {
+  const rows = [];
+  const summary = {};
+  for (const kind of kinds) {
+    const per = runs.map((r) => r[kind]).filter(Boolean);
+    const heap = median(per.map((p) => p.heapKbPerClient));
+    const rss = median(per.map((p) => p.rssKbPerClient));
+    const ratios = runs.filter((r) => r[kind] && r['raw-ws']).map((r) => r[kind].heapKbPerClient / r['raw-ws'].heapKbPerClient);
+    summary[kind] = { heap, rss, ratio: median(ratios) };
+    rows.push([
+      kind === 'raw-ws' ? 'raw ws (baseline)' : kind,
+      fmt(heap, 2),
+      fmtRatio(median(ratios)),
+      fmt(rss, 1),
+      String(per[0]?.clients ?? '—'),
+      list(per.map((p) => p.heapKbPerClient), 2),
+    ]);
+  }
+  const ll = summary.lifeline;
+  const note = ll ? `Goal: ≤ ${goalKb} KB heap per Lifeline client → ${fmt(ll.heap, 2)} KB ${mark(ll.heap <= goalKb)}` : '';
+  return { summary, note, ...both(['client', 'heap KB/client (median)', 'heap × raw', 'RSS KB/client', 'clients', 'heap KB/client per run'], rows) };
+}
+
+export function roundtripSection(runs, cases) {
+  const rows = [];
+  const summary = {};
+  for (const c of cases) {
+    const p50 = median(runs.map((r) => r[c.key].p50));
+    const p99 = median(runs.map((r) => r[c.key].p99));
+    const r50 = median(runs.map((r) => r[c.key].p50 / r.echo.p50));
+    const r99 = median(runs.map((r) => r[c.key].p99 / r.echo.p99));
+    summary[c.key] = { p50, p99, r50, r99 };
+    rows.push([c.label, fmt(p50 * 1000, 0), fmt(p99 * 1000, 0), fmtRatio(r50), fmtRatio(r99), String(runs[0][c.key].n)]);
+  }
+  return { summary, note: '', ...both(['case', 'p50 µs', 'p99 µs', 'p50 × echo', 'p99 × echo', 'samples/run'], rows) };
+}
+
+export function serverSection(handshakeRuns, fanoutRuns) {
+  const hs = {
+    rate: median(handshakeRuns.map((h) => h.handshakesPerSec)),
+    p50: median(handshakeRuns.map((h) => h.p50Ms)),
+    p99: median(handshakeRuns.map((h) => h.p99Ms)),
+    failed: handshakeRuns.reduce((s, h) => s + h.failed, 0),
+  };
+  const rows = [
+    ['handshakes accepted (upgrade + hello→welcome)', `${fmt(hs.rate, 0)} /s`, `p50 ${fmt(hs.p50, 1)} ms, p99 ${fmt(hs.p99, 1)} ms`, `${handshakeRuns[0]?.accepted ?? '—'} per run, ${hs.failed} failed`],
+  ];
+  const fanout = {};
+  for (const [subs, runs] of Object.entries(fanoutRuns)) {
+    const rate = median(runs.map((r) => r.deliveriesPerSec));
+    const complete = runs.every((r) => r.delivered === r.expected && !r.timedOut);
+    fanout[subs] = rate;
+    rows.push([`fan-out to ${Number(subs).toLocaleString('en-US')} subscribers`, `${fmt(rate, 0)} msg/s delivered`, complete ? 'every message to every subscriber' : 'INCOMPLETE', `${runs[0]?.messages ?? '—'} messages per run`]);
+  }
+  return { summary: { handshakes: hs, fanout }, note: '', ...both(['measure', 'median', 'detail', 'load'], rows) };
+}
