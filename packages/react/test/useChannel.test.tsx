@@ -82,7 +82,7 @@ describe('useChannel', () => {
     const withPosition = { count: 0 };
     const received: number[] = [];
     function StateOnly() {
-      const { state } = useChannel<string>('room', (m) => received.push(m.offset));
+      const { state } = useChannel<string>('room', (m) => void received.push(m.offset));
       stateOnly.count++;
       return <p data-testid="state-only">{state}</p>;
     }

@@ -14,7 +14,7 @@ describe('useLifeline', () => {
     expect(result.current).toBe(client);
   });
 
-  it.each([
+  it.each<[string, () => unknown]>([
     ['useLifeline', () => useLifeline()],
     ['useConnectionState', () => useConnectionState()],
     ['useChannel', () => useChannel('room')],

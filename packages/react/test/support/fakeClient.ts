@@ -149,7 +149,7 @@ export class FakeClient extends Emitter implements LifelineClient {
   connects = 0;
   private channels = new Map<string, FakeChannel<any>>();
   private snapshot = initialSnapshot;
-  private listeners = new Set<() => void>();
+  private storeListenerSet = new Set<() => void>();
 
   get state() {
     return this.snapshot.state;
@@ -167,6 +167,12 @@ export class FakeClient extends Emitter implements LifelineClient {
 
   reconnectNow(): void {}
 
+  setToken(): void {}
+
+  publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult> {
+    return this.channel<T>(channel).publish(data, options);
+  }
+
   channel<T = unknown>(name: string, options?: ChannelOptions): FakeChannel<T> {
     this.channelOptions.push(options);
     let ch = this.channels.get(name);
@@ -180,17 +186,17 @@ export class FakeClient extends Emitter implements LifelineClient {
 
   /** How many store listeners are attached (React's useSyncExternalStore). */
   get storeListeners(): number {
-    return this.listeners.size;
+    return this.storeListenerSet.size;
   }
 
   subscribe(listener: () => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    this.storeListenerSet.add(listener);
+    return () => void this.storeListenerSet.delete(listener);
   }
 
   setSnapshot(patch: Partial<ConnectionSnapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch };
-    for (const l of [...this.listeners]) l();
+    for (const l of [...this.storeListenerSet]) l();
   }
 
   /** Counts recorded wire operations of one kind, optionally on one channel. */

@@ -1,5 +1,5 @@
 import { StrictMode, type ReactNode } from 'react';
-import { render } from '@testing-library/react';
+import { render, type RenderResult } from '@testing-library/react';
 import { LifelineProvider } from '../../src';
 import type { LifelineClient } from '@lifeline/core';
 
@@ -8,7 +8,7 @@ export function renderWithClient(
   client: LifelineClient,
   ui: ReactNode,
   { strict = false, releaseDelayMs }: { strict?: boolean; releaseDelayMs?: number } = {},
-) {
+): Omit<RenderResult, 'rerender'> & { rerender(next: ReactNode): void } {
   const wrap = (node: ReactNode) => {
     const tree = (
       <LifelineProvider client={client} releaseDelayMs={releaseDelayMs}>

@@ -1,0 +1,32 @@
+import { useEffect, useRef } from 'react';
+import { useChannelMessages } from '@lifeline/react';
+import { asChatMessage } from './chatMessage';
+
+export function MessageList({ room }: { room: string }) {
+  const { messages, gap, error } = useChannelMessages(room, { limit: 500 });
+  const end = useRef<HTMLLIElement>(null);
+  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [messages]);
+  return (
+    <>
+      {gap && (
+        <p className="warning" data-testid="gap">
+          Some messages could not be recovered ({gap.reason}); showing what follows.
+        </p>
+      )}
+      {error && <p className="error">{error.message}</p>}
+      <ol className="messages" data-testid="messages">
+        {messages.map((m) => {
+          const { from, text } = asChatMessage(m.data);
+          return (
+            <li key={`${m.epoch}:${m.offset}`} data-testid="message" data-offset={m.offset}>
+              <b>{from}</b>
+              <span className="text">{text}</span>
+              <small>#{m.offset}</small>
+            </li>
+          );
+        })}
+        <li ref={end} aria-hidden className="end" />
+      </ol>
+    </>
+  );
+}
