@@ -175,4 +175,34 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     await waitFor(() => marker.length === 1, 'marker on another channel');
     expect(seen).toEqual([1]);
   });
+
+  it('concurrent onMessage calls on one channel share one feed and each sees every message', async () => {
+    const a = node();
+    const ch = chan('concurrent');
+    const x: number[] = [];
+    const y: number[] = [];
+    await Promise.all([a.onMessage(ch, (m) => x.push(m.offset)), a.onMessage(ch, (m) => y.push(m.offset))]);
+    await node().publish(ch, 1);
+    await node().publish(ch, 2);
+    await waitFor(() => x.length === 2 && y.length === 2, 'both listeners');
+    expect([x, y]).toEqual([[1, 2], [1, 2]]);
+  });
+
+  it('sends Redis nothing while idle with live listeners attached (no polling)', async () => {
+    const name = `lifeline-idle-${process.pid}-${n}`;
+    const a = node({ redisOptions: { connectionName: name } });
+    for (let i = 0; i < 20; i++) await a.onMessage(chan('idle'), () => undefined);
+    const raw = new Redis(REDIS_URL);
+    try {
+      // CLIENT LIST `idle` = seconds since the connection's last command; polling would keep it at 0.
+      const idleOf = async () => {
+        const lines = (await raw.client('LIST') as string).split('\n').filter((l) => l.includes(` name=${name}:`));
+        return lines.map((l) => Number(/ idle=(\d+)/.exec(l)?.[1] ?? -1));
+      };
+      expect(await idleOf()).toHaveLength(2);
+      await waitFor(async () => (await idleOf()).every((s) => s >= 3), 'both connections idle for 3 s (Redis counts whole seconds)', 10_000);
+    } finally {
+      raw.disconnect();
+    }
+  });
 });

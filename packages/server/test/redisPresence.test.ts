@@ -103,4 +103,15 @@ describe.skipIf(!available)('redisBroker presence (real Redis, fake clock)', () 
     clock.advance(300);
     expect(await a.presenceList(ch)).toEqual([]);
   });
+
+  it('concurrent onPresence calls on one channel both receive events', async () => {
+    const { a, b } = twoNodes();
+    const ch = chan();
+    const x: string[] = [];
+    const y: string[] = [];
+    await Promise.all([b.onPresence(ch, (c) => x.push(c.event)), b.onPresence(ch, (c) => y.push(c.event))]);
+    await a.presenceSet(ch, { clientId: 'z', connId: 'z1' }, 10_000);
+    await waitFor(() => x.length === 1 && y.length === 1, 'a join on both listeners');
+    expect([x, y]).toEqual([['join'], ['join']]);
+  });
 });

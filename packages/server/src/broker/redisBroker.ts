@@ -54,8 +54,8 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     extra: options.redisOptions,
   };
 
-  const cmd = openConnection(settings, 'lifeline-broker') as Commands;
-  const sub = openConnection(settings, 'lifeline-broker-sub');
+  const cmd = openConnection(settings, 'cmd') as Commands;
+  const sub = openConnection(settings, 'sub');
   let closed = false;
   reportOutages(cmd, 'commands', onError);
   reportOutages(sub, 'pub/sub', onError);

@@ -25,10 +25,11 @@ export interface ConnectionSettings {
  * rejected (never silently re-sent later), so callers can answer BROKER_UNAVAILABLE
  * and clients re-send with the same idempotency id.
  */
-export function openConnection(s: ConnectionSettings, name: string): Redis {
+export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redis {
   const redis = new Redis(s.url, {
     ...s.extra,
-    connectionName: name,
+    // CLIENT LIST shows `<connectionName>:cmd` and `<connectionName>:sub` for each node.
+    connectionName: `${s.extra?.connectionName ?? 'lifeline-broker'}:${role}`,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,

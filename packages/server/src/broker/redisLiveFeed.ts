@@ -16,6 +16,9 @@ export interface LiveFeedDeps {
 
 type Listener = (msg: StoredMessage) => void;
 
+/** Notifications buffered per channel while delivery is stalled; beyond, re-read from the stream. */
+const MAX_QUEUED = 10_000;
+
 interface Feed {
   channel: string;
   listeners: Set<{ fn: Listener }>;
@@ -116,7 +119,13 @@ export class RedisLiveFeed {
       void this.pump(feed);
       return;
     }
-    feed.queue.push(msg);
+    if (feed.queue.length >= MAX_QUEUED) {
+      // Delivery is stalled (command connection down): the stream holds all of these.
+      feed.queue.length = 0;
+      feed.needsCatchUp = true;
+    } else {
+      feed.queue.push(msg);
+    }
     void this.pump(feed);
   }
 

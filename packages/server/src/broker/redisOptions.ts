@@ -81,7 +81,10 @@ export interface RedisBrokerOptions {
    * @default (err) => console.error(err)
    */
   onError?: (err: Error) => void;
-  /** Extra ioredis options (TLS, sentinels, …); the broker's own settings win. */
+  /**
+   * Extra ioredis options (TLS, password, db, …); the broker's own connection settings win.
+   * `connectionName` becomes a prefix: the node's connections are `<name>:cmd` and `<name>:sub`.
+   */
   redisOptions?: RedisOptions;
 }
 

@@ -30,6 +30,9 @@ interface Watch {
   listeners: Set<{ fn: Listener }>;
   /** clientId → member JSON as last announced, to rebuild missed events after a reconnect. */
   known: Map<string, string>;
+  /** Settles once subscribed to the channel's events and `known` is loaded. */
+  ready: Promise<void>;
+  loaded: boolean;
 }
 
 /**
@@ -82,17 +85,15 @@ export class RedisPresence {
   async watch(channel: string, fn: Listener): Promise<() => Promise<void>> {
     let watch = this.watches.get(channel);
     if (!watch) {
-      const created: Watch = { listeners: new Set(), known: new Map() };
-      const name = channelKeys(this.deps.prefix, channel).presenceEvents;
-      await this.deps.subscriptions.add(name, (payload) => this.onEvent(created, payload));
-      created.known = knownOf(await this.list(channel).catch(async (err) => {
-        await this.deps.subscriptions.remove(name);
-        throw err;
-      }));
-      // Another caller may have won the race while we awaited.
-      watch = this.watches.get(channel) ?? created;
+      watch = { listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false };
+      watch.ready = this.startWatch(channel, watch);
       this.watches.set(channel, watch);
-      this.scheduleSweep();
+    }
+    try {
+      await watch.ready;
+    } catch (err) {
+      if (this.watches.get(channel) === watch) this.watches.delete(channel);
+      throw err;
     }
     const entry = { fn };
     watch.listeners.add(entry);
@@ -104,6 +105,19 @@ export class RedisPresence {
     };
   }
 
+  private async startWatch(channel: string, watch: Watch): Promise<void> {
+    const name = channelKeys(this.deps.prefix, channel).presenceEvents;
+    await this.deps.subscriptions.add(name, (payload) => this.onEvent(watch, payload));
+    try {
+      watch.known = knownOf(await this.list(channel));
+      watch.loaded = true;
+    } catch (err) {
+      await this.deps.subscriptions.remove(name);
+      throw err;
+    }
+    this.scheduleSweep();
+  }
+
   /** Removes expired entries of every watched channel (their `leave` events follow). */
   async sweep(): Promise<void> {
     await Promise.all([...this.watches.keys()].map((ch) => this.list(ch)));
@@ -112,6 +126,7 @@ export class RedisPresence {
   /** After a reconnect: announce what changed while events could not arrive. */
   async resync(): Promise<void> {
     for (const [channel, watch] of this.watches) {
+      if (!watch.loaded) continue;
       const now = knownOf(await this.list(channel));
       for (const [clientId, json] of watch.known) {
         if (!now.has(clientId)) this.emit(watch, { event: 'leave', member: JSON.parse(json) as PresenceMember });
