@@ -42,8 +42,11 @@ export interface ChaosProxy {
   readonly host: string;
   /** `ws://host:port`: append the path your client uses (e.g. `/v1`). */
   readonly url: string;
-  /** Resets every current connection (both peers see a dead socket at once). */
-  cut(): number;
+  /**
+   * Resets current connections (both peers see a dead socket at once): all of them,
+   * or each with probability `fraction` drawn from `random`. Returns how many.
+   */
+  cut(fraction?: number, random?: () => number): number;
   /**
    * Half-open: current connections stop forwarding both ways and are never closed by
    * the proxy; new connections are accepted and then ignored, until `restore()`.
@@ -129,13 +132,16 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     port,
     host,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    cut() {
+    cut(fraction = 1, random = Math.random) {
       let n = 0;
+      const pick = () => fraction >= 1 || random() < fraction;
       for (const link of [...links]) {
+        if (!pick()) continue;
         link.cut();
         n++;
       }
       for (const s of [...held]) {
+        if (!pick()) continue;
         s.destroy();
         n++;
       }

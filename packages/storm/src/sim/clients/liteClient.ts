@@ -1,0 +1,176 @@
+import type { Position } from '@lifeline/core/protocol';
+import type { SimClient, SimClientFactory, SimClientSpec } from './types';
+import { liteBackoff } from './liteBackoff';
+
+interface WsLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number): void;
+  terminate?(): void;
+  onopen: (() => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: (() => void) | null;
+}
+
+/**
+ * Storm's minimal protocol v1 client: backoff, drain window, resubscribe with
+ * `since`, dedupe by (epoch, offset), hole repair, heartbeat timeout. It exists so
+ * the harness can run without @lifeline/core and as a second opinion on it; the
+ * numbers that matter are measured with core (`client: 'core'`).
+ */
+class LiteClient implements SimClient {
+  private ws: WsLike | null = null;
+  private open = false;
+  private stopped = false;
+  private attempt = 0;
+  private prevDelay = 0;
+  private drainWindowMs: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private silence: NodeJS.Timeout | null = null;
+  private silenceMs = 31_000;
+  private ref = 0;
+  private readonly positions: (Position | null)[];
+  private readonly subscribed: boolean[];
+  private readonly backoff: ReturnType<typeof liteBackoff>;
+
+  constructor(private readonly spec: SimClientSpec) {
+    this.positions = spec.channels.map(() => null);
+    this.subscribed = spec.channels.map(() => false);
+    this.backoff = liteBackoff(spec.strategy, spec.initialDelayMs, spec.maxDelayMs);
+    this.connect();
+  }
+
+  isReady(): boolean {
+    return this.open && this.subscribed.every(Boolean);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = ws.onerror = ws.onmessage = ws.onopen = null;
+      try {
+        ws.close(1000);
+      } catch {
+        ws.terminate?.();
+      }
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new this.spec.WebSocket(this.spec.url) as WsLike;
+    this.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', v: 1, agent: 'lifeline-storm-lite' }));
+    ws.onmessage = (ev) => this.onFrame(ws, String(ev.data));
+    ws.onerror = () => {};
+    ws.onclose = (ev) => this.onClose(ws, ev.code);
+    this.armSilence(ws);
+  }
+
+  private onFrame(ws: WsLike, text: string): void {
+    if (ws !== this.ws) return;
+    this.armSilence(ws);
+    let f: Record<string, any>;
+    try {
+      f = JSON.parse(text);
+    } catch {
+      return;
+    }
+    switch (f.type) {
+      case 'welcome':
+        this.open = true;
+        this.attempt = 0;
+        this.prevDelay = 0;
+        this.drainWindowMs = null;
+        this.silenceMs = f.heartbeatMs * 2 + 1000;
+        this.spec.hooks.onOpen();
+        this.spec.channels.forEach((_, i) => this.subscribe(ws, i));
+        return;
+      case 'subscribed': {
+        const i = this.spec.channels.indexOf(f.channel);
+        if (i < 0) return;
+        this.subscribed[i] = true;
+        const pos = this.positions[i] ?? null;
+        if (f.recovered === false) {
+          this.spec.hooks.onGap(i, { from: pos, to: { epoch: f.epoch, offset: f.offset } });
+          this.positions[i] = { epoch: f.epoch, offset: f.offset };
+        } else if (!pos) {
+          this.positions[i] = { epoch: f.epoch, offset: f.offset };
+        }
+        return;
+      }
+      case 'msg': {
+        const i = this.spec.channels.indexOf(f.channel);
+        const pos = this.positions[i];
+        if (i < 0 || !pos) return;
+        if (f.epoch === pos.epoch && f.offset <= pos.offset) return; // duplicate
+        if (f.epoch !== pos.epoch || f.offset > pos.offset + 1) {
+          // A hole on the live stream: ask again from where we are.
+          this.subscribe(ws, i);
+          return;
+        }
+        this.positions[i] = { epoch: f.epoch, offset: f.offset };
+        const seq = (f.data as { s?: unknown } | null)?.s;
+        if (typeof seq === 'number') this.spec.hooks.onMessage(i, seq);
+        return;
+      }
+      case 'ping':
+        ws.send(JSON.stringify({ type: 'pong', t: f.t }));
+        return;
+      case 'drain':
+        this.drainWindowMs = Math.max(0, Number(f.reconnectWindowMs) || 0);
+        return;
+      default:
+    }
+  }
+
+  private subscribe(ws: WsLike, i: number): void {
+    const since = this.positions[i];
+    ws.send(JSON.stringify({ type: 'sub', ref: ++this.ref, channel: this.spec.channels[i], ...(since ? { since } : {}) }));
+  }
+
+  private onClose(ws: WsLike, code: number): void {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.clearTimers();
+    if (this.open) this.spec.hooks.onDrop();
+    this.open = false;
+    this.subscribed.fill(false);
+    if (this.stopped || (code >= 4000 && code < 4100)) return;
+    let delay: number;
+    if (this.drainWindowMs !== null) {
+      delay = this.spec.random() * this.drainWindowMs;
+      this.drainWindowMs = null;
+    } else {
+      this.attempt++;
+      delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
+      this.prevDelay = delay;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private armSilence(ws: WsLike): void {
+    if (this.silence) clearTimeout(this.silence);
+    this.silence = setTimeout(() => {
+      if (ws !== this.ws) return;
+      // Dead without a close: tear down now, do not wait for a close handshake.
+      if (ws.terminate) ws.terminate();
+      else ws.close();
+    }, this.silenceMs);
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.silence) clearTimeout(this.silence);
+    this.timer = this.silence = null;
+  }
+}
+
+export const liteClientFactory: SimClientFactory = (spec) => new LiteClient(spec);

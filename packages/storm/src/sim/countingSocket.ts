@@ -1,0 +1,45 @@
+import { WebSocket } from 'ws';
+
+export interface SocketProbe {
+  /** A new socket was constructed: one connection attempt. */
+  attempt(): void;
+  /** The server refused the upgrade (HTTP 503) or closed with 1013. */
+  refused(): void;
+}
+
+/**
+ * A `ws` WebSocket subclass handed to the client under test. It counts attempts and
+ * refusals without the client knowing, and with `serverHint: false` hides the
+ * server's hints (drain frames, Retry-After headers, 1013 reasons), so the same
+ * client can be measured with and without them.
+ */
+export function probedWebSocket(probe: SocketProbe, serverHint: boolean): typeof WebSocket {
+  return class ProbedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      probe.attempt();
+    }
+
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'unexpected-response') {
+        const res = args[1] as { statusCode?: number; headers: Record<string, unknown> } | undefined;
+        if (res?.statusCode === 503) probe.refused();
+        if (!serverHint && res) {
+          delete res.headers['retry-after'];
+          delete res.headers['x-retry-after-ms'];
+        }
+      } else if (event === 'close') {
+        if (args[0] === 1013) probe.refused();
+        if (!serverHint && args[0] === 1013) args[1] = Buffer.alloc(0);
+      } else if (event === 'message' && !serverHint && isDrainFrame(args[0])) {
+        return false;
+      }
+      return super.emit(event, ...args);
+    }
+  } as unknown as typeof WebSocket;
+}
+
+function isDrainFrame(data: unknown): boolean {
+  const text = Buffer.isBuffer(data) ? data.toString('utf8', 0, 24) : typeof data === 'string' ? data.slice(0, 24) : '';
+  return text.includes('"type":"drain"');
+}

@@ -1,0 +1,108 @@
+import * as serverPkg from '@lifeline/server';
+import { createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
+import { StormError } from '../errors';
+
+export interface FleetOptions {
+  admissionRate: number;
+  heartbeatMs: number;
+  /**
+   * 'memory': one memory broker shared by every node and every restart (the log
+   * outlives the process, as with Redis); 'volatile': each server process has its
+   * own memory broker, so a restart loses the log (new epochs, explicit gaps);
+   * 'redis://…': the Redis broker, when @lifeline/server provides it.
+   */
+  broker: string;
+}
+
+/**
+ * The embedded reference servers a scenario kills, drains and restarts. Slots hold
+ * nodes; a restarted node comes back in the same slot on a new port (the chaos
+ * proxy in front is the stable address clients use).
+ */
+export class EmbeddedFleet {
+  readonly nodes: (LifelineServer | null)[] = [];
+  private refusedByGone = 0;
+  private shared: Broker | null = null;
+  readonly notes: string[] = [];
+
+  private constructor(private readonly options: FleetOptions) {}
+
+  static async start(count: number, options: FleetOptions): Promise<EmbeddedFleet> {
+    const fleet = new EmbeddedFleet(options);
+    await fleet.prepareBroker();
+    for (let i = 0; i < count; i++) await fleet.startNode(i);
+    return fleet;
+  }
+
+  private async prepareBroker(): Promise<void> {
+    const b = this.options.broker;
+    if (b === 'volatile') {
+      this.notes.push('broker: volatile memory (a restart loses the log: explicit gaps expected)');
+    } else if (b === 'memory') {
+      this.shared = memoryBroker({ retention: 1000 });
+      this.notes.push('broker: one memory broker shared by all server processes (the log survives restarts, as with Redis)');
+    } else if (/^redis:\/\//.test(b)) {
+      const factory = (serverPkg as unknown as { redisBroker?: (o: { url: string; keyPrefix?: string }) => Broker | Promise<Broker> }).redisBroker;
+      if (typeof factory !== 'function') throw new StormError('DEPENDENCY_MISSING', '@lifeline/server does not export redisBroker yet: use --broker memory');
+      const url = new URL(b);
+      if (!/^(127\.|localhost$|\[::1\]$)/.test(url.hostname)) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${url.hostname}`);
+      this.shared = await factory({ url: b, keyPrefix: `storm:${process.pid}:${Date.now()}:` });
+      this.notes.push(`broker: Redis at ${url.host}`);
+    } else {
+      throw new StormError('BAD_OPTION', `broker must be memory, volatile or a redis:// URL, got "${b}"`);
+    }
+  }
+
+  async startNode(slot: number): Promise<LifelineServer> {
+    const server = await createServer({
+      port: 0,
+      maxHandshakesPerSec: this.options.admissionRate,
+      heartbeatMs: this.options.heartbeatMs,
+      faults: true,
+      drainTimeoutMs: 5000,
+      ...(this.shared ? { broker: this.shared } : {}),
+    });
+    this.nodes[slot] = server;
+    return server;
+  }
+
+  /** WebSocket base URLs of the live nodes. */
+  urls(): string[] {
+    return this.nodes.filter((n): n is LifelineServer => n !== null).map((n) => n.url);
+  }
+
+  /** A live node's HTTP base, for publishing; null while every node is down. */
+  httpUrl(): string | null {
+    return this.nodes.find((n) => n !== null)?.httpUrl ?? null;
+  }
+
+  /** Crash: every socket terminated (1006), then the process is gone. */
+  async kill(slot: number): Promise<void> {
+    const node = this.nodes[slot];
+    if (!node) return;
+    this.nodes[slot] = null;
+    node.faults?.dropAll();
+    this.refusedByGone += node.stats().handshakesRefused;
+    await node.close();
+  }
+
+  /** Planned shutdown with the drain hint; resolves when the node is gone. */
+  async drain(slot: number): Promise<void> {
+    const node = this.nodes[slot];
+    if (!node) return;
+    this.nodes[slot] = null;
+    await node.drain();
+    this.refusedByGone += node.stats().handshakesRefused;
+  }
+
+  /** Handshakes refused by admission control on every node so far. */
+  refused(): number {
+    return this.refusedByGone + this.nodes.reduce((n, s) => n + (s ? s.stats().handshakesRefused : 0), 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.nodes.map((n) => n?.close()));
+    this.nodes.length = 0;
+    await this.shared?.close();
+  }
+}

@@ -1,0 +1,92 @@
+import { StormError } from '../errors';
+import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
+
+/** Options of one storm run. CLI flags map 1:1 (`--publish-rate` → publishRate). */
+export interface StormOptions {
+  scenario: Scenario;
+  /** Simulated clients. @default 1000 */
+  clients?: number;
+  /** Channels; client i subscribes to channel i mod channels. @default 4 */
+  channels?: number;
+  /** Messages per second published on each channel during the run. @default 5 */
+  publishRate?: number;
+  /** Client backoff jitter. @default 'full' */
+  strategy?: Strategy;
+  /** Let clients see the server's hints (drain window, Retry-After). @default true */
+  serverHint?: boolean;
+  /** Server admission rate C, handshakes/s. @default 1000 */
+  admissionRate?: number;
+  /** An external server (`ws://127.0.0.1:PORT`, loopback only) instead of the embedded one. @default undefined */
+  target?: string;
+  /** Seed of every random choice in the run. @default 1 */
+  seed?: number;
+  /** Longest the run waits for the fleet to recover after the fault, ms (flaky: chaos lasts half of it). @default 30000 */
+  durationMs?: number;
+  /** How long the server stays down in `restart` / `rolling`, ms. @default 2000 */
+  downMs?: number;
+  /** Client backoff base delay, ms. @default 500 */
+  initialDelayMs?: number;
+  /** Client backoff cap, ms. @default 30000 */
+  maxDelayMs?: number;
+  /** Server heartbeat interval (embedded server), ms; sets how fast half-open is noticed. @default 1000 */
+  heartbeatMs?: number;
+  /** Worker threads for clients; 0 runs them in this thread. @default 0 below 1000 clients, else 2 */
+  workers?: number;
+  /** Client implementation: 'core' (@lifeline/core) or 'lite' (storm's minimal wire client). @default 'core' */
+  client?: 'core' | 'lite';
+  /** Broker of the embedded servers: 'memory' (shared by every node) or a redis:// URL (rolling uses Redis when reachable). @default 'memory' */
+  broker?: string;
+}
+
+export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker'>> & { target: string | undefined; broker: string };
+
+export const STORM_DEFAULTS = {
+  clients: 1000,
+  channels: 4,
+  publishRate: 5,
+  strategy: 'full' as Strategy,
+  serverHint: true,
+  admissionRate: 1000,
+  seed: 1,
+  durationMs: 30_000,
+  downMs: 2000,
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  heartbeatMs: 1000,
+  client: 'core' as const,
+  broker: 'memory',
+};
+
+function int(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isFinite(v) || v < min || v > max) throw new StormError('BAD_OPTION', `${name} must be a number in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+/** Fills defaults and validates; throws StormError('BAD_OPTION') with the offending option. */
+export function resolveOptions(o: StormOptions): ResolvedStormOptions {
+  if (!SCENARIOS.includes(o.scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${o.scenario}" (one of ${SCENARIOS.join(', ')})`);
+  const strategy = o.strategy ?? STORM_DEFAULTS.strategy;
+  if (!STRATEGIES.includes(strategy)) throw new StormError('BAD_OPTION', `unknown strategy "${strategy}" (one of ${STRATEGIES.join(', ')})`);
+  const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, 1, 100_000);
+  const client = o.client ?? STORM_DEFAULTS.client;
+  if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got ${client}`);
+  return {
+    scenario: o.scenario,
+    clients,
+    channels: int('channels', o.channels ?? STORM_DEFAULTS.channels, 1, 100),
+    publishRate: int('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000),
+    strategy,
+    serverHint: o.serverHint ?? STORM_DEFAULTS.serverHint,
+    admissionRate: int('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
+    target: o.target,
+    seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
+    durationMs: int('durationMs', o.durationMs ?? STORM_DEFAULTS.durationMs, 100, 3_600_000),
+    downMs: int('downMs', o.downMs ?? STORM_DEFAULTS.downMs, 0, 600_000),
+    initialDelayMs: int('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1),
+    maxDelayMs: int('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1),
+    heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50),
+    workers: int('workers', o.workers ?? (clients >= 1000 ? 2 : 0), 0, 16),
+    client,
+    broker: o.broker ?? STORM_DEFAULTS.broker,
+  };
+}

@@ -1,0 +1,77 @@
+import type { PublishedRecord } from '../metrics/delivery';
+
+/**
+ * Publishes `{ s: seq }` on every channel at `ratePerSec` through `POST /v1/publish`,
+ * one request at a time per channel so acks arrive in offset order. A failed publish
+ * is retried with the same idempotency id until it is acknowledged, so the log
+ * holds each message once whatever happens to the servers.
+ */
+export class Publisher {
+  readonly published: PublishedRecord[][];
+  private running = false;
+  private loops: Promise<void>[] = [];
+  failures = 0;
+
+  constructor(
+    private readonly channels: string[],
+    private readonly ratePerSec: number,
+    private readonly httpUrl: () => string | null,
+    private readonly runId: string,
+  ) {
+    this.published = channels.map(() => []);
+  }
+
+  start(): void {
+    if (this.running || this.ratePerSec <= 0) return;
+    this.running = true;
+    this.loops = this.channels.map((_, i) => this.loop(i));
+  }
+
+  /** Stops after the in-flight publishes are acknowledged (or `timeoutMs`). */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.running = false;
+    this.deadline = Date.now() + timeoutMs;
+    await Promise.all(this.loops);
+  }
+
+  private deadline = Infinity;
+
+  private async loop(i: number): Promise<void> {
+    const interval = 1000 / this.ratePerSec;
+    let seq = 0;
+    let next = Date.now();
+    while (this.running) {
+      const wait = next - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (!this.running) break;
+      next += interval;
+      seq++;
+      await this.publishOne(i, seq);
+    }
+  }
+
+  private async publishOne(i: number, seq: number): Promise<void> {
+    const channel = this.channels[i]!;
+    const body = JSON.stringify({ channel, data: { s: seq }, id: `${this.runId}-${channel}-${seq}` });
+    while (Date.now() < this.deadline) {
+      const base = this.httpUrl();
+      if (base) {
+        try {
+          const res = await fetch(`${base}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(2000) });
+          if (res.ok) {
+            const ack = (await res.json()) as { offset: number; epoch: string };
+            this.published[i]!.push({ seq, epoch: ack.epoch, offset: ack.offset });
+            return;
+          }
+          await res.body?.cancel();
+        } catch {
+          // server down or restarting: retry with the same id
+        }
+      }
+      this.failures++;
+      await sleep(50);
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,183 @@
+import { StormError } from '../errors';
+import { parseEndpoint } from '../proxy/address';
+import { createChaosProxy, type ChaosProxy } from '../proxy/chaosProxy';
+import { silentProgress, type Progress } from '../report/progress';
+import { summarizeRun, type RunResult } from '../result';
+import type { SimClientFactory } from './clients/types';
+import { EmbeddedFleet } from './embedded';
+import { resolveOptions, type ResolvedStormOptions, type StormOptions } from './options';
+import { Publisher, sleep } from './publisher';
+import { deriveSeed, seededRandom } from './rng';
+import { scenarios } from './scenarios';
+import { localShard, workerShard, type ShardHandle } from './shardHandle';
+import type { ShardReport } from './shard';
+import { waitUntil } from './waitUntil';
+
+export interface RunHooks {
+  /** @default silent */
+  progress?: Progress;
+  /** A custom client implementation (runs in this thread; workers need a named client). */
+  clientFactory?: SimClientFactory;
+}
+
+/** Steady traffic before the fault and after recovery, ms. */
+const STEADY_MS = 500;
+/** After publishing stops, how long clients get to deliver the tail, ms. */
+const CATCH_UP_MS = 10_000;
+
+/**
+ * Runs one scenario end to end: servers (embedded unless `target`), the chaos proxy
+ * in front, the client fleet, a publisher, the fault, recovery, and the analysis.
+ * Every socket is on loopback; every phase has a deadline; everything is closed at
+ * the end, also on failure.
+ */
+export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const o = resolveOptions(input);
+  const def = scenarios[o.scenario];
+  const progress = hooks.progress ?? silentProgress;
+  if (o.target !== undefined) {
+    parseEndpoint(o.target);
+    if (def.needsEmbedded) throw new StormError('UNSUPPORTED_SCENARIO', `scenario ${o.scenario} restarts the server, so it needs the embedded one (drop --target)`);
+  }
+  if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
+  const started = Date.now();
+  const notes: string[] = [];
+  let fleet: EmbeddedFleet | null = null;
+  let proxy: ChaosProxy | null = null;
+  let shards: ShardHandle[] = [];
+  let publisher: Publisher | null = null;
+  try {
+    const broker = o.scenario === 'rolling' && o.broker === 'memory' ? 'memory' : o.broker;
+    if (!o.target) {
+      fleet = await EmbeddedFleet.start(def.nodes, { admissionRate: o.admissionRate, heartbeatMs: o.heartbeatMs, broker });
+      notes.push(...fleet.notes);
+    } else {
+      notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
+    }
+    proxy = await createChaosProxy({ target: fleet ? fleet.urls() : o.target! });
+    const channels = Array.from({ length: o.channels }, (_, i) => `storm:${o.seed}:${i}`);
+    shards = makeShards(o, `${proxy.url}/v1`, channels, hooks.clientFactory);
+    const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
+    notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker threads' : ''}, warm-up at ${Math.round(connectRate)} connects/s`);
+
+    // 1. Warm-up: connect the fleet under the admission rate.
+    progress.update(0, 'connecting');
+    await Promise.all(shards.map((s) => s.start()));
+    const warmDeadline = Date.now() + (o.clients / connectRate) * 1000 + 30_000;
+    const warm = await waitUntil(async () => {
+      const st = await statusAll(shards);
+      progress.update((0.3 * st.ready) / o.clients, `connecting ${st.ready}/${o.clients}`);
+      return st.ready === o.clients;
+    }, warmDeadline);
+    if (!warm) throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up`);
+
+    // 2. Steady traffic, then the fault.
+    const httpUrl = () => (fleet ? fleet.httpUrl() : o.target!.replace(/^ws/, 'http'));
+    publisher = new Publisher(channels, o.publishRate, httpUrl, `storm-${o.seed}-${started}`);
+    publisher.start();
+    await sleep(STEADY_MS);
+    await Promise.all(shards.map((s) => s.markFault()));
+    const tFault = Date.now();
+    const deadline = tFault + o.durationMs;
+    const random = seededRandom(deriveSeed(o.seed, 0xc4a05));
+    const waitForFleet = async () => {
+      await waitUntil(async () => (await statusAll(shards)).ready === o.clients, deadline);
+    };
+    progress.update(0.3, `${o.scenario}: fault`);
+    await def.run({ options: o, proxy, fleet, random, sleep, waitForFleet, notes });
+
+    // 3. Recovery: every client back (and, where the fault hit everyone, every one dropped first).
+    const recovered = await waitUntil(async () => {
+      const st = await statusAll(shards);
+      const dropped = def.dropsEveryone ? st.dropped : o.clients;
+      progress.update(0.3 + (0.6 * Math.min(st.ready, dropped)) / o.clients, `${o.scenario}: ${st.ready}/${o.clients} back`);
+      return st.ready === o.clients && dropped === o.clients;
+    }, deadline);
+    if (!recovered) notes.push(`not every client recovered within ${o.durationMs} ms`);
+
+    // 4. Steady traffic again, stop publishing, let the tail arrive.
+    await sleep(STEADY_MS);
+    await publisher.stop();
+    progress.update(0.92, 'delivering the tail');
+    const lastSeq = publisher.published.map((p) => p.at(-1)?.seq ?? 0);
+    await waitUntil(async () => {
+      const n = await Promise.all(shards.map((s) => s.caughtUp(lastSeq)));
+      return n.reduce((a, b) => a + b, 0) === o.clients;
+    }, Date.now() + CATCH_UP_MS);
+
+    // 5. Analysis.
+    const reports = await Promise.all(shards.map((s) => s.collect(publisher!.published)));
+    const raw = mergeReports(reports, tFault);
+    progress.done();
+    const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
+    if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
+    if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
+    return summarizeRun({
+      scenario: o.scenario,
+      strategy: o.strategy,
+      serverHint: o.serverHint,
+      clients: o.clients,
+      admissionRate: o.admissionRate,
+      seed: o.seed,
+      client: hooks.clientFactory ? 'custom' : o.client,
+      attemptTimesMs: raw.attempts,
+      backAtMs: raw.backAt,
+      refused: fleet ? fleet.refused() : raw.refused,
+      channels: channels.map((channel, i) => ({ channel, published: publisher!.published[i]!.length, counts: raw.counts[i]! })),
+      wallMs: Date.now() - started,
+      notes,
+    });
+  } finally {
+    progress.done();
+    await publisher?.stop(0).catch(() => {});
+    await Promise.allSettled(shards.map((s) => s.close()));
+    await proxy?.close().catch(() => {});
+    await fleet?.close().catch(() => {});
+  }
+}
+
+function makeShards(o: ResolvedStormOptions, url: string, channels: string[], factory?: SimClientFactory): ShardHandle[] {
+  const count = Math.max(1, o.workers);
+  const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * scenarios[o.scenario].nodes, 4000));
+  const per = Math.ceil(o.clients / count);
+  const out: ShardHandle[] = [];
+  for (let k = 0; k < count; k++) {
+    const from = k * per;
+    const to = Math.min(o.clients, from + per);
+    if (from >= to) break;
+    const spec = {
+      url, from, to, channels,
+      strategy: o.strategy,
+      serverHint: o.serverHint,
+      initialDelayMs: o.initialDelayMs,
+      maxDelayMs: o.maxDelayMs,
+      seed: o.seed,
+      client: o.client,
+      connectRate: connectRate / count,
+    };
+    out.push(o.workers > 0 ? workerShard(spec) : localShard(spec, factory));
+  }
+  return out;
+}
+
+async function statusAll(shards: ShardHandle[]) {
+  const all = await Promise.all(shards.map((s) => s.status()));
+  return all.reduce((a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped }), { ready: 0, dropped: 0 });
+}
+
+function mergeReports(reports: ShardReport[], tFault: number) {
+  const attempts: number[] = [];
+  const backAt: (number | null)[] = [];
+  let refused = 0;
+  const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
+  for (const r of reports) {
+    for (const t of r.attempts) attempts.push(t - tFault);
+    for (const t of r.openSince) backAt.push(t === null ? null : Math.max(0, t - tFault));
+    refused += r.refused;
+    r.counts.forEach((c, i) => {
+      const acc = counts[i]!;
+      for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
+    });
+  }
+  return { attempts, backAt, refused, counts };
+}

@@ -1,0 +1,17 @@
+import type { ScenarioDefinition } from './types';
+
+/**
+ * Planned shutdown: the replacement node starts first, the proxy (standing in for a
+ * load balancer) sends new connections to it, then the old node drains: `drain`
+ * frame with `reconnectWindowMs`, close 1012.
+ */
+export const drain: ScenarioDefinition = {
+  nodes: 1,
+  needsEmbedded: true,
+  dropsEveryone: true,
+  async run({ fleet, proxy }) {
+    await fleet!.startNode(1);
+    proxy.setTarget([fleet!.nodes[1]!.url]);
+    await fleet!.drain(0);
+  },
+};

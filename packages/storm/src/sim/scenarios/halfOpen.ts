@@ -1,0 +1,17 @@
+import type { ScenarioDefinition } from './types';
+
+/**
+ * Traffic stops without a close (the proxy blackholes every connection). The path
+ * heals after one heartbeat interval, but the old connections stay dead: clients
+ * must notice through their heartbeat timeout and reconnect.
+ */
+export const halfOpen: ScenarioDefinition = {
+  nodes: 1,
+  needsEmbedded: false,
+  dropsEveryone: true,
+  async run({ proxy, options, sleep }) {
+    proxy.blackhole();
+    await sleep(Math.min(1000, options.heartbeatMs));
+    proxy.restore();
+  },
+};

@@ -1,0 +1,14 @@
+import type { ScenarioDefinition } from './types';
+
+/** The server process is killed (sockets die with 1006) and comes back after `downMs`. */
+export const restart: ScenarioDefinition = {
+  nodes: 1,
+  needsEmbedded: true,
+  dropsEveryone: true,
+  async run({ fleet, proxy, options, sleep }) {
+    await fleet!.kill(0);
+    await sleep(options.downMs);
+    await fleet!.startNode(0);
+    proxy.setTarget(fleet!.urls());
+  },
+};

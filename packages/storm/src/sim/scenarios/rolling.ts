@@ -1,0 +1,25 @@
+import type { ScenarioDefinition } from './types';
+
+/**
+ * Two nodes behind the proxy share one broker; each is replaced in turn: a new node
+ * starts, takes the old one's place in the pool, the old one drains (server hint on)
+ * or is killed (hint off), and the fleet settles before the next node goes.
+ */
+export const rolling: ScenarioDefinition = {
+  nodes: 2,
+  needsEmbedded: true,
+  dropsEveryone: true,
+  async run({ fleet, proxy, options, waitForFleet }) {
+    for (const slot of [0, 1]) {
+      const old = fleet!.nodes[slot]!;
+      const spare = 2 + slot;
+      await fleet!.startNode(spare);
+      proxy.setTarget(fleet!.urls().filter((u) => u !== old.url));
+      if (options.serverHint) await fleet!.drain(slot);
+      else await fleet!.kill(slot);
+      fleet!.nodes[slot] = fleet!.nodes[spare]!;
+      fleet!.nodes[spare] = null;
+      if (slot === 0) await waitForFleet();
+    }
+  },
+};

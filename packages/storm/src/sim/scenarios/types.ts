@@ -1,0 +1,28 @@
+import type { ChaosProxy } from '../../proxy/chaosProxy';
+import type { ResolvedStormOptions } from '../options';
+import type { EmbeddedFleet } from '../embedded';
+
+/** What a scenario may touch while it runs its fault. */
+export interface ScenarioContext {
+  options: ResolvedStormOptions;
+  proxy: ChaosProxy;
+  /** Null with an external `--target`. */
+  fleet: EmbeddedFleet | null;
+  /** Seeded: the same seed makes the same chaos. */
+  random: () => number;
+  sleep(ms: number): Promise<void>;
+  /** Resolves when every client is connected and subscribed again (or the run's deadline passes). */
+  waitForFleet(): Promise<void>;
+  notes: string[];
+}
+
+export interface ScenarioDefinition {
+  /** Server nodes the embedded fleet starts with. */
+  nodes: number;
+  /** Needs the embedded server (it kills or drains it). */
+  needsEmbedded: boolean;
+  /** Every client loses its connection, so recovery means every client dropped and came back. */
+  dropsEveryone: boolean;
+  /** Applies the fault; resolves when the fault phase is over (recovery is then awaited). */
+  run(ctx: ScenarioContext): Promise<void>;
+}

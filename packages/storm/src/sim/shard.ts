@@ -1,0 +1,157 @@
+import { analyzeDelivery, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
+import type { Strategy } from '../result';
+import { probedWebSocket } from './countingSocket';
+import { deriveSeed, seededRandom } from './rng';
+import type { SimClient, SimClientFactory } from './clients/types';
+
+/** The slice of the fleet one shard (thread) runs: clients [from, to). */
+export interface ShardSpec {
+  url: string;
+  from: number;
+  to: number;
+  channels: string[];
+  strategy: Strategy;
+  serverHint: boolean;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  seed: number;
+  client: string;
+  /** Clients this shard creates per second during warm-up (stays under admission). */
+  connectRate: number;
+}
+
+export interface ShardStatus {
+  created: number;
+  ready: number;
+  /** Clients that lost their connection at least once since `markFault`. */
+  dropped: number;
+}
+
+export interface ShardReport {
+  /** Attempt times, absolute ms (Date.now(): comparable across threads). */
+  attempts: number[];
+  /** Per client: last open time (absolute ms) if open now, else null. */
+  openSince: (number | null)[];
+  refused: number;
+  /** Summed delivery counts per channel index. */
+  counts: DeliveryCounts[];
+}
+
+interface ClientState {
+  sim: SimClient | null;
+  openSince: number | null;
+  dropped: boolean;
+  seqs: number[];
+  gaps: GapRecord[];
+}
+
+/**
+ * Runs a slice of the fleet in the current thread: creates clients at a steady rate,
+ * records every attempt, open, drop, delivery and gap, and analyses deliveries
+ * against the publisher's log at the end. Client i subscribes to channel i mod C.
+ */
+export class Shard {
+  private readonly states: ClientState[] = [];
+  private readonly attempts: number[] = [];
+  private refused = 0;
+  private creator: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly WebSocket: ReturnType<typeof probedWebSocket>;
+
+  constructor(private readonly spec: ShardSpec, private readonly factory: SimClientFactory) {
+    this.WebSocket = probedWebSocket(
+      { attempt: () => this.attempts.push(Date.now()), refused: () => this.refused++ },
+      spec.serverHint,
+    );
+  }
+
+  start(): void {
+    const total = this.spec.to - this.spec.from;
+    const t0 = Date.now();
+    const tick = () => {
+      const due = Math.min(total, Math.ceil(((Date.now() - t0 + 10) * this.spec.connectRate) / 1000));
+      while (this.states.length < due && !this.closed) this.createClient(this.spec.from + this.states.length);
+      if (this.states.length >= total && this.creator) {
+        clearInterval(this.creator);
+        this.creator = null;
+      }
+    };
+    this.creator = setInterval(tick, 10);
+    tick();
+  }
+
+  status(): ShardStatus {
+    let ready = 0;
+    let dropped = 0;
+    for (const s of this.states) {
+      if (s.sim?.isReady()) ready++;
+      if (s.dropped) dropped++;
+    }
+    return { created: this.states.length, ready, dropped };
+  }
+
+  /** Starts counting drops from now on. */
+  markFault(): void {
+    for (const s of this.states) s.dropped = false;
+  }
+
+  /** Per-channel published logs in, per-channel delivery counts out. */
+  collect(published: PublishedRecord[][]): ShardReport {
+    const counts = this.spec.channels.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
+    this.states.forEach((s, k) => {
+      const ch = (this.spec.from + k) % this.spec.channels.length;
+      const c = analyzeDelivery(published[ch] ?? [], s.seqs.map((seq) => ({ seq })), s.gaps);
+      const acc = counts[ch]!;
+      for (const key of Object.keys(acc) as (keyof DeliveryCounts)[]) acc[key] += c[key];
+    });
+    return {
+      attempts: this.attempts,
+      openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
+      refused: this.refused,
+      counts,
+    };
+  }
+
+  /** Clients whose newest delivered message is the last one published on their channel. */
+  caughtUp(lastSeqPerChannel: number[]): number {
+    let n = 0;
+    this.states.forEach((s, k) => {
+      const last = lastSeqPerChannel[(this.spec.from + k) % this.spec.channels.length] ?? 0;
+      if (last === 0 || s.seqs.includes(last)) n++;
+    });
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.creator) clearInterval(this.creator);
+    await Promise.allSettled(this.states.map((s) => s.sim?.close()));
+  }
+
+  private createClient(index: number): void {
+    const state: ClientState = { sim: null, openSince: null, dropped: false, seqs: [], gaps: [] };
+    this.states.push(state);
+    const channel = index % this.spec.channels.length;
+    state.sim = this.factory({
+      url: this.spec.url,
+      index,
+      channels: [this.spec.channels[channel]!],
+      strategy: this.spec.strategy,
+      initialDelayMs: this.spec.initialDelayMs,
+      maxDelayMs: this.spec.maxDelayMs,
+      random: seededRandom(deriveSeed(this.spec.seed, index)),
+      WebSocket: this.WebSocket,
+      hooks: {
+        onOpen: () => {
+          state.openSince = Date.now();
+        },
+        onDrop: () => {
+          state.openSince = null;
+          state.dropped = true;
+        },
+        onMessage: (_i, seq) => state.seqs.push(seq),
+        onGap: (_i, gap) => state.gaps.push(gap),
+      },
+    });
+  }
+}
