@@ -1,7 +1,7 @@
 import EventEmitter from 'eventemitter3';
 import { LifelineError } from './errors';
 import { Presence } from './presence';
-import type { MessageFrame, Position, PresenceMember, SubscribedFrame } from './protocol';
+import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
   Channel,
@@ -13,7 +13,6 @@ import type {
   Message,
   PublishOptions,
   PublishResult,
-  Unsubscribe,
 } from './types';
 
 type Handler = (msg: Message<any>) => void | Promise<void>;
@@ -34,324 +33,275 @@ export interface ChannelHost {
   clearTimer(h: unknown): void;
 }
 
+/** The client's side of a channel (not part of the public {@link Channel} type). */
+export interface ChannelInternals {
+  /** True while at least one handler is subscribed. */
+  readonly wanted: boolean;
+  /** A connection was welcomed: subscribe again from `position`, re-enter presence. */
+  connected(): void;
+  /** The connection is gone; `error` set when the client closed for good. */
+  disconnected(error?: LifelineError): void;
+  /** The hot path: one inbound `msg`. */
+  onMsg(m: MessageFrame): void;
+  onSubscribed(f: SubscribedFrame): void;
+  onUnsubscribed(): void;
+  onPresence(f: PresenceEventFrame): void;
+  onPresenceOk(ref: number): void;
+  /** An error frame about this channel. */
+  onError(e: LifelineError, ref: number | undefined): void;
+}
+
+export type ChannelImpl<T = unknown> = Channel<T> & ChannelInternals;
+
 /** Messages buffered behind an async handler before the channel falls back to replay. */
 const MAX_BUFFERED = 1000;
 
 /**
  * One channel: reference-counted handlers, the position of the last message whose
  * handlers returned, dedupe/order/hole checks on the live stream, and presence.
+ * A closure rather than a class so the browser bundle can minify every internal name.
  */
-export class ChannelImpl<T = unknown> extends EventEmitter implements Channel<T> {
-  private handlers: Handler[] = [];
-  /** Offset/epoch of `position`, kept as primitives so delivering allocates nothing. */
-  private offset = 0;
-  private epoch: string | null = null;
-  /** Highest offset accepted for delivery (≥ off while an async handler runs). */
-  private seen = 0;
+export function createChannel<T>(name: string, options: ChannelOptions, host: ChannelHost): ChannelImpl<T> {
+  let handlers: Handler[] = [];
+  // Position as primitives, so delivering a message allocates nothing.
+  let offset = options.since ? options.since.offset : 0;
+  let epoch: string | null = options.since ? options.since.epoch : null;
+  /** Highest offset accepted for delivery (ahead of `offset` while an async handler runs). */
+  let seen = offset;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
-  private subRef = 0;
-  private sentSince = false;
-  private replayLeft = 0;
+  let subRef = 0;
+  let sentSince = false;
+  let replayLeft = 0;
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
-  private holeAt = -1;
-  private busy = false;
+  let holeAt = -1;
+  let busy = false;
   /** Offset of the message an async handler is working on. */
-  private inHand = 0;
-  private buffer: MessageFrame[] = [];
-  private overflowed = false;
-  private failures = 0;
-  private paused = false;
-  private retryTimer: unknown = null;
-  private state: ChannelState = 'idle';
-  private lastGap: GapEvent | null = null;
-  private lastError: LifelineError | null = null;
-  private snap: ChannelSnapshot | null = null;
-  private readonly snapListeners = new Set<() => void>();
-  private readonly pres: Presence;
-  private readonly skipOnError: boolean;
+  let inHand = 0;
+  let buffer: MessageFrame[] = [];
+  let overflowed = false;
+  let failures = 0;
+  let paused = false;
+  let retryTimer: unknown = null;
+  let state: ChannelState = 'idle';
+  let lastGap: GapEvent | null = null;
+  let lastError: LifelineError | null = null;
+  let snap: ChannelSnapshot | null = null;
+  const snapListeners = new Set<() => void>();
+  const skip = options.onHandlerError === 'skip';
+  const counters = host.counters;
 
-  readonly presence: Channel<T>['presence'];
+  const ch = new EventEmitter() as EventEmitter & ChannelImpl<T>;
+  const pres = new Presence(name, (m) => ch.emit('presence', m));
+  const position = (): Position | null => (epoch === null ? null : { offset, epoch });
 
-  constructor(
-    readonly name: string,
-    options: ChannelOptions,
-    private readonly host: ChannelHost,
-  ) {
-    super();
-    if (options.since) {
-      this.offset = this.seen = options.since.offset;
-      this.epoch = options.since.epoch;
+  const changed = () => {
+    snap = null;
+    for (const l of snapListeners) l();
+  };
+  const setState = (s: ChannelState) => {
+    if (state !== s) {
+      state = s;
+      changed();
     }
-    this.skipOnError = options.onHandlerError === 'skip';
-    this.pres = new Presence(name, (m) => this.emit('presence', m));
-    this.presence = {
-      members: () => this.pres.list,
-      enter: (info?: unknown) => {
-        this.pres.wanted = { info };
-        const p = this.pres.wait();
-        if (host.ready) host.send(this.pres.enterFrame(host.ref())!);
-        return p;
-      },
-      leave: async () => {
-        this.pres.wanted = undefined;
-        if (host.ready) host.send(JSON.stringify({ type: 'presence.leave', ref: host.ref(), channel: name }));
-      },
-    };
-  }
-
-  get position(): Position | null {
-    return this.epoch === null ? null : { offset: this.offset, epoch: this.epoch };
-  }
-
-  /** True while at least one handler is subscribed. */
-  get wanted(): boolean {
-    return this.handlers.length > 0;
-  }
-
-  subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe {
-    const h = handler as Handler;
-    this.handlers = [...this.handlers, h];
-    if (this.handlers.length === 1) {
-      this.setState('subscribing');
-      if (this.host.ready) this.sendSub();
-    }
-    let on = true;
-    return () => {
-      if (!on) return;
-      on = false;
-      const i = this.handlers.indexOf(h);
-      this.handlers = this.handlers.filter((_, j) => j !== i);
-      if (this.handlers.length) return;
-      this.reset();
-      if (this.host.ready) {
-        this.host.send(JSON.stringify({ type: 'unsub', ref: this.host.ref(), channel: this.name }));
-        this.setState('unsubscribing');
-      } else this.setState('idle');
-    };
-  }
-
-  publish(data: T, options?: PublishOptions): Promise<PublishResult> {
-    return this.host.publish(this.name, data, options);
-  }
-
-  getSnapshot(): ChannelSnapshot {
-    return (this.snap ??= {
-      state: this.state,
-      position: this.position,
-      lastGap: this.lastGap,
-      error: this.lastError,
-    });
-  }
-
-  subscribeSnapshot(listener: () => void): Unsubscribe {
-    this.snapListeners.add(listener);
-    return () => this.snapListeners.delete(listener);
-  }
-
-  // ------------------------------------------------------------------ client side
-
-  /** A connection was welcomed: subscribe again from `position`, re-enter presence. */
-  connected(): void {
-    if (this.wanted) this.sendSub();
-    const enter = this.pres.enterFrame(this.host.ref());
-    if (enter) this.host.send(enter);
-  }
-
-  /** The connection is gone. */
-  disconnected(): void {
-    this.reset();
-    this.pres.disconnected();
-    if (this.state !== 'idle') this.setState(this.wanted ? 'subscribing' : 'idle');
-  }
-
-  /** The client closed for good: pending presence calls fail. */
-  closed(error: LifelineError): void {
-    this.disconnected();
-    this.pres.failAll(error);
-  }
-
-  /** The hot path: one inbound `msg`. */
-  onMsg(m: MessageFrame): void {
-    if (this.subRef || this.paused || !this.handlers.length) return;
-    if (m.epoch !== this.epoch) return this.resync();
-    const o = m.offset;
-    if (o <= this.seen) {
-      this.host.counters.deduped++;
-      return;
-    }
-    if (o !== this.seen + 1) {
-      if (this.holeAt !== this.seen) {
-        this.holeAt = this.seen;
-        return this.resync();
-      }
-      // Asked once already and the server could not fill it: say so, then go on.
-      this.gap({ offset: o - 1, epoch: m.epoch }, 'hole');
-    }
-    this.seen = o;
-    const c = this.host.counters;
-    c.received++;
-    if (this.replayLeft) {
-      this.replayLeft--;
-      c.replayed++;
-    }
-    if (this.busy) {
-      if (this.buffer.length < MAX_BUFFERED) this.buffer.push(m);
-      else this.overflowed = true;
-      return;
-    }
-    this.deliver(m);
-  }
-
-  onSubscribed(f: SubscribedFrame): void {
-    if (f.ref !== this.subRef) return;
-    this.subRef = 0;
-    const head = { offset: f.offset, epoch: f.epoch };
-    if (this.sentSince && f.recovered === false) this.gap(head, f.reason ?? 'epoch-changed');
-    else if (this.epoch === null) this.moveTo(head.offset, head.epoch);
-    this.replayLeft = f.recovered ? f.replay ?? 0 : 0;
-    if (!this.busy) this.seen = this.offset;
-    this.pres.reset(f.presence);
-    this.lastError = null;
-    this.setState('subscribed');
-  }
-
-  onUnsubscribed(): void {
-    if (this.state === 'unsubscribing') this.setState('idle');
-  }
-
-  onPresenceOk(ref: number): void {
-    this.pres.answer(ref);
-  }
-
-  onPresence(f: Parameters<Presence['onEvent']>[0]): void {
-    this.pres.onEvent(f);
-  }
-
-  /** An error frame about this channel. */
-  onError(e: LifelineError, ref: number | undefined): void {
-    if (ref !== undefined && this.pres.answer(ref, e)) return;
-    if (ref !== undefined && ref === this.subRef) {
-      this.subRef = 0;
-      this.lastError = e;
-      this.setState('failed');
-    }
-    this.emit('error', e);
-    this.host.error(e);
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  private sendSub(): void {
-    const ref = (this.subRef = this.host.ref());
-    this.sentSince = this.epoch !== null;
-    const since = this.sentSince ? { offset: this.offset, epoch: this.epoch } : undefined;
-    this.host.send(JSON.stringify({ type: 'sub', ref, channel: this.name, since }));
-  }
-
-  /** Asks the server again from `position` on this connection (fills holes, redelivers). */
-  private resync(): void {
-    this.reset();
-    if (this.host.ready) {
-      this.sendSub();
-      this.setState('subscribing');
-    }
-  }
-
+  };
+  const moveTo = (o: number, e: string) => {
+    offset = o;
+    epoch = e;
+    snap = null;
+    if (snapListeners.size) changed();
+  };
+  const gap = (to: Position, reason: GapReason) => {
+    const e: GapEvent = { channel: name, from: position(), to, reason };
+    moveTo(to.offset, to.epoch);
+    seen = to.offset;
+    lastGap = e;
+    counters.gaps++;
+    ch.emit('gap', e);
+  };
+  const sendSub = () => {
+    subRef = host.ref();
+    sentSince = epoch !== null;
+    host.send(JSON.stringify({ type: 'sub', ref: subRef, channel: name, since: position() ?? undefined }));
+  };
   /** Forgets everything not yet delivered: the next subscribe replays it. */
-  private reset(): void {
-    this.subRef = 0;
-    this.replayLeft = 0;
-    this.buffer = [];
-    this.overflowed = false;
-    this.paused = false;
-    if (this.retryTimer !== null) this.host.clearTimer(this.retryTimer);
-    this.retryTimer = null;
-    this.seen = this.busy ? this.inHand : this.offset;
-  }
+  const reset = () => {
+    subRef = replayLeft = 0;
+    buffer = [];
+    overflowed = paused = false;
+    if (retryTimer !== null) host.clearTimer(retryTimer);
+    retryTimer = null;
+    seen = busy ? inHand : offset;
+  };
+  /** Asks the server again from `position` on this connection (fills holes, redelivers). */
+  const resync = () => {
+    reset();
+    if (host.ready) {
+      sendSub();
+      setState('subscribing');
+    }
+  };
+  const report = (e: LifelineError) => {
+    ch.emit('error', e);
+    host.error(e);
+  };
 
-  private deliver(m: MessageFrame): void {
-    const hs = this.handlers;
+  const deliver = (m: MessageFrame): void => {
     let r: unknown;
     try {
-      if (hs.length === 1) r = hs[0]!(m as Message);
+      if (handlers.length === 1) r = handlers[0]!(m as Message);
       else {
-        const rs = hs.map((h) => h(m as Message));
+        const rs = handlers.map((h) => h(m as Message));
         if (rs.some(isThenable)) r = Promise.all(rs);
       }
     } catch (e) {
-      return this.failed(m, e);
+      return failed(m, e);
     }
     if (isThenable(r)) {
-      this.busy = true;
-      this.inHand = m.offset;
+      busy = true;
+      inHand = m.offset;
       r.then(
-        () => this.done(m),
-        (e: unknown) => this.failed(m, e),
+        () => done(m),
+        (e: unknown) => failed(m, e),
       );
-    } else this.done(m);
-  }
-
-  private done(m: MessageFrame): void {
-    this.failures = 0;
-    if (m.epoch === this.epoch && m.offset > this.offset) this.moveTo(m.offset, m.epoch);
-    if (!this.busy) return;
-    this.busy = false;
-    while (!this.busy && this.buffer.length) this.deliver(this.buffer.shift()!);
-    if (!this.busy && this.overflowed) this.resync();
-  }
-
-  private failed(m: MessageFrame, cause: unknown): void {
-    const e = new LifelineError('HANDLER_ERROR', `handler threw on ${this.name} at offset ${m.offset}`, {
-      cause,
-      channel: this.name,
-    });
-    this.emit('error', e);
-    this.host.error(e);
-    if (this.skipOnError) {
-      this.gap({ offset: m.offset, epoch: m.epoch }, 'handler-skipped');
-      this.busy = true; // so done() drains the buffer
-      return this.done(m);
+    } else done(m);
+  };
+  const done = (m: MessageFrame): void => {
+    failures = 0;
+    if (m.epoch === epoch && m.offset > offset) moveTo(m.offset, m.epoch);
+    if (!busy) return;
+    busy = false;
+    while (!busy && buffer.length) deliver(buffer.shift()!);
+    if (!busy && overflowed) resync();
+  };
+  const failed = (m: MessageFrame, cause: unknown): void => {
+    report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause, channel: name }));
+    if (skip) {
+      gap({ offset: m.offset, epoch: m.epoch }, 'handler-skipped');
+      busy = true; // so done() drains the buffer
+      return done(m);
     }
-    // Redeliver: drop what follows and ask the server again from position after a backoff.
-    this.busy = false;
-    this.reset();
-    this.paused = true;
-    this.retryTimer = this.host.setTimer(() => {
-      this.retryTimer = null;
-      this.resync();
-    }, this.host.retryDelay(++this.failures));
-  }
+    // Redeliver: drop what follows, ask the server again from position after a backoff.
+    busy = false;
+    reset();
+    paused = true;
+    retryTimer = host.setTimer(() => {
+      retryTimer = null;
+      resync();
+    }, host.retryDelay(++failures));
+  };
 
-  private gap(to: Position, reason: GapReason): void {
-    const e: GapEvent = { channel: this.name, from: this.position, to, reason };
-    this.moveTo(to.offset, to.epoch);
-    this.seen = to.offset;
-    this.lastGap = e;
-    this.host.counters.gaps++;
-    this.emit('gap', e);
-  }
+  Object.defineProperties(ch, {
+    position: { get: position },
+    wanted: { get: () => handlers.length > 0 },
+  });
+  return Object.assign(ch, {
+    name,
+    presence: {
+      members: () => pres.list,
+      enter: (info?: unknown) => {
+        pres.wanted = { info };
+        const p = pres.wait();
+        if (host.ready) host.send(pres.enterFrame(host.ref())!);
+        return p;
+      },
+      leave: async () => {
+        pres.wanted = undefined;
+        if (host.ready) host.send(JSON.stringify({ type: 'presence.leave', ref: host.ref(), channel: name }));
+      },
+    },
+    subscribe(handler: (msg: Message<T>) => void | Promise<void>) {
+      const h = handler as Handler;
+      handlers = [...handlers, h];
+      if (handlers.length === 1) {
+        setState('subscribing');
+        if (host.ready) sendSub();
+      }
+      let on = true;
+      return () => {
+        if (!on) return;
+        on = false;
+        const i = handlers.indexOf(h);
+        handlers = handlers.filter((_, j) => j !== i);
+        if (handlers.length) return;
+        reset();
+        if (host.ready) {
+          host.send(JSON.stringify({ type: 'unsub', ref: host.ref(), channel: name }));
+          setState('unsubscribing');
+        } else setState('idle');
+      };
+    },
+    publish: (data: T, o?: PublishOptions) => host.publish(name, data, o),
+    getSnapshot: () => (snap ??= { state, position: position(), lastGap, error: lastError }),
+    subscribeSnapshot(l: () => void) {
+      snapListeners.add(l);
+      return () => void snapListeners.delete(l);
+    },
 
-  private moveTo(offset: number, epoch: string): void {
-    this.offset = offset;
-    this.epoch = epoch;
-    this.snap = null;
-    if (this.snapListeners.size) this.changed();
-  }
-
-  private setState(s: ChannelState): void {
-    if (this.state === s) return;
-    this.state = s;
-    this.changed();
-  }
-
-  private changed(): void {
-    this.snap = null;
-    for (const l of this.snapListeners) l();
-  }
+    connected() {
+      if (handlers.length) sendSub();
+      const enter = pres.enterFrame(host.ref());
+      if (enter) host.send(enter);
+    },
+    disconnected(error?: LifelineError) {
+      reset();
+      pres.disconnected();
+      if (error) pres.failAll(error);
+      if (state !== 'idle') setState(handlers.length ? 'subscribing' : 'idle');
+    },
+    onMsg(m: MessageFrame) {
+      if (subRef || paused || !handlers.length) return;
+      if (m.epoch !== epoch) return resync();
+      const o = m.offset;
+      if (o <= seen) {
+        counters.deduped++;
+        return;
+      }
+      if (o !== seen + 1) {
+        if (holeAt !== seen) {
+          holeAt = seen;
+          return resync();
+        }
+        // Asked once already and the server could not fill it: say so, then go on.
+        gap({ offset: o - 1, epoch: m.epoch }, 'hole');
+      }
+      seen = o;
+      counters.received++;
+      if (replayLeft) {
+        replayLeft--;
+        counters.replayed++;
+      }
+      if (!busy) deliver(m);
+      else if (buffer.length < MAX_BUFFERED) buffer.push(m);
+      else overflowed = true;
+    },
+    onSubscribed(f: SubscribedFrame) {
+      if (f.ref !== subRef) return;
+      subRef = 0;
+      if (sentSince && f.recovered === false) gap({ offset: f.offset, epoch: f.epoch }, f.reason ?? 'epoch-changed');
+      else if (epoch === null) moveTo(f.offset, f.epoch);
+      replayLeft = f.recovered ? (f.replay ?? 0) : 0;
+      if (!busy) seen = offset;
+      pres.reset(f.presence);
+      lastError = null;
+      setState('subscribed');
+    },
+    onUnsubscribed() {
+      if (state === 'unsubscribing') setState('idle');
+    },
+    onPresence: (f: PresenceEventFrame) => pres.onEvent(f),
+    onPresenceOk: (ref: number) => void pres.answer(ref),
+    onError(e: LifelineError, ref: number | undefined) {
+      if (ref !== undefined && pres.answer(ref, e)) return;
+      if (ref !== undefined && ref === subRef) {
+        subRef = 0;
+        lastError = e;
+        setState('failed');
+      }
+      report(e);
+    },
+  });
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return !!x && typeof (x as PromiseLike<unknown>).then === 'function';
 }
-
-export type { PresenceMember };

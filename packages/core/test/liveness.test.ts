@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { setup } from './support/harness';
+
+describe('liveness', () => {
+  it('silence for heartbeatMs × 2 + 1000 declares the socket dead and tears it down at once', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 1000 }); // timeout 3000
+    h.clock.advance(2500);
+    expect(h.client.state).toBe('open');
+    h.clock.advance(1000);
+    expect(h.client.state).toBe('closed');
+    expect(h.states.at(-1)).toMatchObject({ reason: 'heartbeat-timeout', closeCode: 4202 });
+    expect(s.terminated).toBe(true);
+  });
+
+  it('any inbound frame is proof of life', () => {
+    const h = setup();
+    const s = h.accept({ heartbeatMs: 1000 });
+    for (let i = 0; i < 20; i++) {
+      h.clock.advance(900);
+      s.push({ type: 'pong' });
+    }
+    expect(h.client.state).toBe('open');
+  });
+
+  it('heartbeat.timeoutMs overrides the derived timeout', () => {
+    const h = setup({ heartbeat: { timeoutMs: 10_000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    h.accept({ heartbeatMs: 1000 });
+    h.clock.advance(9000);
+    expect(h.client.state).toBe('open');
+    h.clock.advance(2000);
+    expect(h.client.state).toBe('closed');
+  });
+
+  it('answers server pings and measures RTT with its own pings', () => {
+    const h = setup();
+    const s = h.accept({ heartbeatMs: 2000 });
+    s.push({ type: 'ping', t: 42 });
+    expect(s.frames('pong').at(-1)).toEqual({ type: 'pong', t: 42 });
+    h.clock.advance(2000);
+    const ping = s.frames('ping').at(-1);
+    expect(ping).toBeTruthy();
+    h.clock.advance(30);
+    s.push({ type: 'pong', t: ping.t });
+    expect(h.client.stats().rttMs).toBe(30);
+  });
+
+  it('no welcome within handshakeTimeoutMs → handshake-timeout and retry', () => {
+    const h = setup({ handshakeTimeoutMs: 5000 });
+    h.sock.open();
+    h.clock.advance(5000);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'handshake-timeout' });
+    expect(h.client.getSnapshot().retryInMs).not.toBeNull();
+  });
+
+  it('a wall-clock jump (sleep) triggers an immediate probe; no answer → dead', () => {
+    const h = setup({ heartbeat: { timeoutMs: 60_000, probeTimeoutMs: 2000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 30_000 });
+    const pings = () => s.frames('ping').length;
+    const before = pings();
+    h.clock.jump(20_000); // the tick fires 19 s late
+    expect(pings()).toBe(before + 1);
+    expect(h.client.state).toBe('open');
+    h.clock.advance(2000);
+    expect(h.client.state).toBe('closed');
+    expect(h.states.at(-1)!.reason).toBe('heartbeat-timeout');
+  });
+
+  it('a probe answered in time keeps the connection', () => {
+    const h = setup({ heartbeat: { timeoutMs: 60_000, probeTimeoutMs: 2000 } });
+    const s = h.accept({ heartbeatMs: 30_000 });
+    h.clock.jump(20_000);
+    s.push({ type: 'pong', t: 1 });
+    h.clock.advance(3000);
+    expect(h.client.state).toBe('open');
+  });
+
+  it('visibilitychange to visible probes at once', () => {
+    const h = setup({ heartbeat: { probeTimeoutMs: 1000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 30_000 });
+    const before = s.frames('ping').length;
+    h.lifecycle.emit('visible');
+    expect(s.frames('ping').length).toBe(before + 1);
+    h.clock.advance(1000);
+    expect(h.client.state).toBe('closed');
+  });
+
+  it('keeps a single periodic timer, whatever the message rate (no per-frame timers)', () => {
+    const h = setup();
+    const s = h.accept();
+    const base = h.clock.pending();
+    h.client.channel('a').subscribe(() => {});
+    h.answerSubs({ a: { offset: 0, epoch: 'e1' } });
+    for (let i = 1; i <= 500; i++) h.msg('a', i);
+    expect(h.clock.pending()).toBe(base);
+    expect(s.live).toBe(true);
+  });
+});

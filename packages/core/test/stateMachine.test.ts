@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { isLifelineError } from '../src';
+import { setup } from './support/harness';
+
+describe('connection state machine', () => {
+  it('connecting → open on welcome, with every transition emitted with its cause', () => {
+    const h = setup({ autoConnect: false });
+    h.client.connect();
+    expect(h.client.state).toBe('connecting');
+    h.accept();
+    expect(h.client.state).toBe('open');
+    expect(h.states.map((s) => [s.from, s.to, s.reason])).toEqual([
+      ['closed', 'connecting', 'connect'],
+      ['connecting', 'open', 'handshake'],
+    ]);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'open', session: 's_1', attempt: 0, retryInMs: null });
+    expect(JSON.parse(h.sock.sent[0]!)).toMatchObject({ type: 'hello', v: 1, clientId: h.client.clientId });
+  });
+
+  it('connect() is idempotent and autoConnect:false waits for it', () => {
+    const h = setup({ autoConnect: false });
+    expect(h.client.state).toBe('closed');
+    expect(h.sockets.length).toBe(0);
+    h.client.connect();
+    h.client.connect();
+    expect(h.sockets.length).toBe(1);
+    h.accept();
+    h.client.connect();
+    expect(h.sockets.length).toBe(1);
+  });
+
+  it('closed says whether and when a retry is scheduled; snapshot is replaced only on change', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.accept();
+    const snap = h.client.getSnapshot();
+    expect(h.client.getSnapshot()).toBe(snap);
+    h.sock.serverClose(1006);
+    const s = h.client.getSnapshot();
+    expect(s).not.toBe(snap);
+    expect(s).toMatchObject({ state: 'closed', retryInMs: 100, retryAt: h.clock.now() + 100, attempt: 1, reason: 'socket-closed' });
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', retryInMs: 100, closeCode: 1006, attempt: 1 });
+  });
+
+  it('the attempt counter resets on welcome, not on TCP open', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100, factor: 2 } });
+    h.sock.serverClose(1006); // attempt 1: 100 ms
+    h.clock.advance(100);
+    h.sock.open(); // TCP open, no welcome
+    h.sock.serverClose(1006); // attempt 2: 200 ms
+    expect(h.client.getSnapshot()).toMatchObject({ attempt: 2, retryInMs: 200 });
+    h.clock.advance(200);
+    h.accept();
+    expect(h.client.getSnapshot().attempt).toBe(0);
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot()).toMatchObject({ attempt: 1, retryInMs: 100 });
+  });
+
+  it('maxAttempts stops retrying with reason max-attempts', () => {
+    const h = setup({ reconnect: { maxAttempts: 2, jitter: 'none', initialDelayMs: 10 } });
+    h.sock.serverClose(1006);
+    h.clock.advance(10);
+    h.sock.serverClose(1006);
+    h.clock.advance(20);
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'max-attempts', retryInMs: null });
+    h.clock.advance(60_000);
+    expect(h.sockets.length).toBe(3);
+  });
+
+  it('never two live sockets; a stale socket’s late events are ignored', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    const first = h.accept();
+    first.serverClose(1006);
+    h.clock.advance(10);
+    const second = h.accept();
+    expect(h.live()).toBe(1);
+    // late events on the old socket
+    first.push({ type: 'drain', reconnectWindowMs: 1 });
+    first.onclose?.({ code: 4000, reason: 'late' });
+    expect(h.client.state).toBe('open');
+    expect(second.live).toBe(true);
+  });
+
+  it('reconnectNow() skips the wait', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    h.accept().serverClose(1006);
+    expect(h.sockets.length).toBe(1);
+    h.client.reconnectNow();
+    expect(h.sockets.length).toBe(2);
+    expect(h.states.at(-1)).toMatchObject({ to: 'connecting', reason: 'reconnect-now' });
+    h.clock.advance(10_000);
+    expect(h.sockets.length).toBe(2); // the old timer was cancelled
+  });
+
+  it('close() resolves after the socket closed and leaves no timer and no listener', async () => {
+    const h = setup();
+    h.accept();
+    h.client.channel('a').subscribe(() => {});
+    expect(h.clock.pending()).toBeGreaterThan(0);
+    const p = h.client.close();
+    expect(h.client.state).toBe('closing');
+    expect(h.sock.closedWith).toEqual({ code: 1000, reason: 'client closed' });
+    h.sock.serverClose(1000);
+    await p;
+    expect(h.client.state).toBe('closed');
+    expect(h.clock.pending()).toBe(0);
+    expect(h.lifecycle.listeners()).toBe(0);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'close-requested', retryInMs: null });
+  });
+
+  it('close() does not hang on a peer that never finishes the close handshake', async () => {
+    const h = setup();
+    h.accept();
+    const p = h.client.close();
+    h.clock.advance(1000);
+    await p;
+    expect(h.sock.terminated).toBe(true);
+    expect(h.clock.pending()).toBe(0);
+  });
+
+  it('close() while a retry is scheduled cancels it; connect() afterwards starts again', async () => {
+    const h = setup();
+    h.accept().serverClose(1006);
+    await h.client.close();
+    expect(h.clock.pending()).toBe(0);
+    h.clock.advance(60_000);
+    expect(h.sockets.length).toBe(1);
+    h.client.connect();
+    expect(h.sockets.length).toBe(2);
+  });
+});
+
+describe('close-code policy', () => {
+  it.each([4000, 4001, 4050, 1000])('%i stops without retry', (code) => {
+    const h = setup();
+    h.accept();
+    h.sock.serverClose(code, 'no');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'terminal', retryInMs: null });
+    expect(isLifelineError(h.errors.at(-1), 'CONNECTION_REFUSED')).toBe(true);
+    h.clock.advance(120_000);
+    expect(h.sockets.length).toBe(1);
+  });
+
+  it.each([1001, 1006, 1008, 1009, 1011, 4200, 4201, 4202, 4203, 4999])('%i retries with backoff', (code) => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.accept();
+    h.sock.serverClose(code);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 100 });
+    h.clock.advance(100);
+    expect(h.sockets.length).toBe(2);
+  });
+
+  it('1013 honours retry-after-ms from the reason (in [hint, 1.5 × hint))', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.sock.serverClose(1013, 'overloaded; retry-after-ms=4000');
+    const r = h.client.getSnapshot().retryInMs!;
+    expect(r).toBeGreaterThanOrEqual(4000);
+    expect(r).toBeLessThan(6000);
+  });
+
+  it('an HTTP 503 refusal with x-retry-after-ms (Node ws) honours the hint', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.sock.refuse(503, { 'x-retry-after-ms': '2500', 'retry-after': '3' });
+    const r = h.client.getSnapshot().retryInMs!;
+    expect(r).toBeGreaterThanOrEqual(2500);
+    expect(r).toBeLessThan(3750);
+    expect(h.live()).toBe(0);
+  });
+
+  it('a refusal without a hint (what a browser sees) falls back to backoff', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.sock.error();
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot().retryInMs).toBe(100);
+  });
+
+  it('drain: the first attempt is uniform in [0, reconnectWindowMs), overriding backoff', () => {
+    const delays: number[] = [];
+    for (const r of [0, 0.25, 0.999]) {
+      const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+      h.accept();
+      h.sock.push({ type: 'drain', reconnectWindowMs: 12_000 });
+      h.sock.serverClose(1012);
+      expect(h.client.getSnapshot().reason).toBe('drain');
+      delays.push(h.client.getSnapshot().retryInMs!);
+      // the window applies to the first attempt only
+      h.clock.advance(h.client.getSnapshot().retryInMs!);
+      h.sock.serverClose(1006);
+      expect(h.client.getSnapshot().retryInMs).toBe(200);
+    }
+    expect(delays).toEqual([0, 3000, 11_988]);
+  });
+});

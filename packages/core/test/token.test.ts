@@ -1,0 +1,115 @@
+import { describe, expect, it, vi } from 'vitest';
+import { isLifelineError } from '../src';
+import { flushPromises, setup } from './support/harness';
+
+const hello = (h: ReturnType<typeof setup>) => JSON.parse(h.sock.sent[0]!);
+
+describe('token', () => {
+  it('a static string is sent in hello on every connect', () => {
+    const h = setup({ token: 'abc', reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    h.sock.open();
+    expect(hello(h).token).toBe('abc');
+    h.sock.serverClose(1006);
+    h.clock.advance(10);
+    h.sock.open();
+    expect(hello(h).token).toBe('abc');
+  });
+
+  it('a function is called on every connect with its reason', async () => {
+    const fn = vi.fn(async () => `t${fn.mock.calls.length}`);
+    const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    await flushPromises();
+    h.accept();
+    expect(hello(h).token).toBe('t1');
+    h.sock.serverClose(1006);
+    h.clock.advance(10);
+    await flushPromises();
+    h.sock.open();
+    expect(hello(h).token).toBe('t2');
+    expect(fn.mock.calls.map((c) => (c as any)[0].reason)).toEqual(['connect', 'connect']);
+  });
+
+  it('only one refresh is in flight at a time', async () => {
+    let resolve!: (t: string) => void;
+    const fn = vi.fn(() => new Promise<string>((r) => (resolve = r)));
+    const h = setup({ token: fn });
+    h.client.reconnectNow(); // no effect while connecting
+    expect(fn).toHaveBeenCalledTimes(1);
+    resolve('x');
+    await flushPromises();
+    expect(h.sockets.length).toBe(1);
+  });
+
+  it('4101 (expired) refreshes and retries at once, once; a second 4101 in a row backs off', async () => {
+    const fn = vi.fn(async () => `t${fn.mock.calls.length}`);
+    const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 500 } });
+    await flushPromises();
+    h.sock.open();
+    h.sock.serverClose(4101, 'expired');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 0 });
+    h.clock.advance(0);
+    await flushPromises();
+    expect(fn).toHaveBeenCalledTimes(2);
+    expect((fn.mock.calls[1] as any)[0].reason).toBe('expired');
+    h.sock.open();
+    h.sock.serverClose(4101, 'expired');
+    expect(h.client.getSnapshot().retryInMs).toBe(1000); // attempt 2 of the backoff
+  });
+
+  it('4100 with a static token stops until setToken()', () => {
+    const h = setup({ token: 'bad' });
+    h.sock.open();
+    h.sock.serverClose(4100, 'bad token');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'auth-failed', retryInMs: null });
+    expect(isLifelineError(h.errors.at(-1), 'AUTH_FAILED')).toBe(true);
+    h.clock.advance(600_000);
+    expect(h.sockets.length).toBe(1); // no hammering
+    h.client.setToken('good');
+    expect(h.sockets.length).toBe(2);
+    h.sock.open();
+    expect(hello(h).token).toBe('good');
+  });
+
+  it('4100 with a function asks again (reason rejected) with backoff, and stops if the token did not change', async () => {
+    const tokens = ['a', 'b', 'b'];
+    const fn = vi.fn(async () => tokens.shift()!);
+    const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    await flushPromises();
+    h.sock.open();
+    h.sock.serverClose(4100);
+    expect(h.client.getSnapshot().retryInMs).toBe(100);
+    h.clock.advance(100);
+    await flushPromises();
+    expect((fn.mock.calls[1] as any)[0].reason).toBe('rejected');
+    h.sock.open();
+    expect(hello(h).token).toBe('b');
+    h.sock.serverClose(4100);
+    h.clock.advance(200);
+    await flushPromises();
+    expect(h.client.getSnapshot()).toMatchObject({ reason: 'auth-failed', retryInMs: null });
+    expect(h.sockets.length).toBe(2);
+  });
+
+  it('a throwing token function is a TOKEN_ERROR and a backed-off retry', async () => {
+    const fn = vi.fn(async () => {
+      throw new Error('idp down');
+    });
+    const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    await flushPromises();
+    expect(isLifelineError(h.errors[0], 'TOKEN_ERROR')).toBe(true);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 100 });
+    expect(h.sockets.length).toBe(0);
+  });
+
+  it('the token never reaches the logger', async () => {
+    const lines: string[] = [];
+    const log = (m: string, meta?: object) => lines.push(m + JSON.stringify(meta ?? {}));
+    const h = setup({ token: 'SECRET-TOKEN', logger: { debug: log, info: log, warn: log, error: log } });
+    h.accept();
+    h.client.channel('a').subscribe(() => {});
+    h.sock.serverClose(4100);
+    await h.client.close();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain('SECRET-TOKEN');
+  });
+});
