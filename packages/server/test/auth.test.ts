@@ -1,0 +1,155 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, signToken, verifyToken, type LifelineServer } from '../src/index';
+import { matchesPattern } from '../src/auth';
+import { FakeClock } from './helpers/fakeClock';
+import { TestClient } from './helpers/wsClient';
+
+const SECRET = 'test-secret';
+const nowSec = () => Math.floor(Date.now() / 1000);
+let server: LifelineServer;
+const clients: TestClient[] = [];
+const open = async (path = '/v1', opts = {}) => {
+  const c = await TestClient.open(`${server.url}${path}`, opts);
+  clients.push(c);
+  return c;
+};
+const hello = async (token?: string) => {
+  const c = await open();
+  c.send(token === undefined ? { type: 'hello', v: 1 } : { type: 'hello', v: 1, token });
+  return c;
+};
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+describe('tokens (unit)', () => {
+  it('signToken/verifyToken round-trip, reject tampering, wrong alg, missing exp, and detect expiry', () => {
+    const t = signToken({ sub: 'u1', exp: 2000 }, SECRET);
+    expect(verifyToken(t, SECRET, 1_000_000)).toMatchObject({ ok: true, claims: { sub: 'u1', exp: 2000 } });
+    expect(verifyToken(t, SECRET, 2_000_000)).toMatchObject({ ok: false, reason: 'expired' });
+    expect(verifyToken(t, 'other', 0)).toMatchObject({ ok: false, reason: 'bad' });
+    const [h, , s] = t.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: 2000 })).toString('base64url')}.${s}`;
+    expect(verifyToken(forged, SECRET, 0)).toMatchObject({ ok: false, reason: 'bad' });
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${t.split('.')[1]}.`;
+    expect(verifyToken(none, SECRET, 0)).toMatchObject({ ok: false, reason: 'bad' });
+    const [h2] = t.split('.');
+    const body = Buffer.from(JSON.stringify({ sub: 'x' })).toString('base64url');
+    const sig = createHmac('sha256', SECRET).update(`${h2}.${body}`).digest('base64url');
+    expect(verifyToken(`${h2}.${body}.${sig}`, SECRET, 0)).toMatchObject({ ok: false, reason: 'bad', message: 'token has no exp' });
+    expect(verifyToken('not-a-jwt', SECRET, 0)).toMatchObject({ ok: false, reason: 'bad' });
+  });
+
+  it('channel patterns: * matches any run, everything else is literal', () => {
+    expect(matchesPattern('room:*', 'room:1')).toBe(true);
+    expect(matchesPattern('room:*', 'room:')).toBe(true);
+    expect(matchesPattern('room:*', 'lobby')).toBe(false);
+    expect(matchesPattern('a.b', 'aXb')).toBe(false);
+    expect(matchesPattern('*:admin', 'team:admin')).toBe(true);
+    expect(matchesPattern('exact', 'exact')).toBe(true);
+  });
+});
+
+describe('auth over /v1', () => {
+  it('a bad, malformed or missing token closes with 4100; an expired one with 4101', async () => {
+    server = await createServer({ authSecret: SECRET });
+    const cases: [string | undefined, number][] = [
+      [undefined, 4100],
+      ['garbage', 4100],
+      [signToken({ sub: 'u', exp: nowSec() + 60 }, 'wrong-secret'), 4100],
+      [signToken({ sub: 'u', exp: nowSec() - 1 }, SECRET), 4101],
+    ];
+    for (const [token, code] of cases) {
+      const c = await hello(token);
+      expect((await c.waitClosed()).code).toBe(code);
+      expect(c.frames.find((f) => f.type === 'welcome')).toBeUndefined();
+    }
+  });
+
+  it('a token that expires while connected closes with 4101 (fake clock)', async () => {
+    const clock = new FakeClock(1_800_000_000_000);
+    server = await createServer({ authSecret: SECRET, clock, heartbeatMs: 600_000 }); // no heartbeat kill while time jumps
+    const c = await hello(signToken({ sub: 'u', exp: 1_800_000_060 }, SECRET));
+    await c.next('welcome');
+    clock.advance(59_999);
+    c.send({ type: 'ping', t: 1 });
+    await c.next('pong');
+    clock.advance(1);
+    expect((await c.waitClosed()).code).toBe(4101);
+  });
+
+  it('per-channel subscribe/publish patterns answer FORBIDDEN and keep the connection', async () => {
+    server = await createServer({ authSecret: SECRET });
+    const token = signToken({ sub: 'ada', exp: nowSec() + 60, subscribe: ['room:*'], publish: ['room:1'] }, SECRET);
+    const c = await hello(token);
+    await c.next('welcome');
+    expect(await c.subscribe('room:7')).toMatchObject({ type: 'subscribed' });
+    expect(await c.subscribe('admin')).toMatchObject({ type: 'error', code: 'FORBIDDEN', channel: 'admin' });
+    expect(await c.publish('room:1', 'hi', 'x1')).toMatchObject({ type: 'ack', offset: 1 });
+    expect(await c.publish('room:2', 'hi', 'x2')).toMatchObject({ type: 'error', code: 'FORBIDDEN', channel: 'room:2' });
+    expect(await c.request({ type: 'presence.enter', channel: 'admin' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.request({ type: 'presence.enter', channel: 'room:7' })).toMatchObject({ type: 'presence.ok' });
+    const watcher = await hello(signToken({ exp: nowSec() + 60 }, SECRET));
+    await watcher.next('welcome');
+    // the token's sub is shown as the member's user
+    expect((await watcher.subscribe('room:7')).presence).toEqual([{ clientId: expect.any(String), user: 'ada' }]);
+    expect(c.closed).toBeUndefined();
+  });
+
+  it('an empty permission array allows nothing', async () => {
+    server = await createServer({ authSecret: SECRET });
+    const c = await hello(signToken({ exp: nowSec() + 60, publish: [] }, SECRET));
+    await c.next('welcome');
+    expect(await c.publish('any', 1, 'a')).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.subscribe('any')).toMatchObject({ type: 'subscribed' });
+  });
+
+  it('without a secret the server is open: any token is accepted and ignored', async () => {
+    const warnings: string[] = [];
+    const noop = () => undefined;
+    server = await createServer({ logger: { debug: noop, info: noop, error: noop, warn: (m) => warnings.push(m) } });
+    expect(warnings.join('\n')).toMatch(/OPEN/);
+    const c = await hello('not even a jwt');
+    await c.next('welcome');
+    expect(await c.publish('x', 1, 'a')).toMatchObject({ type: 'ack' });
+  });
+
+  it('HTTP publish requires a valid bearer token and honours publish patterns', async () => {
+    server = await createServer({ authSecret: SECRET });
+    const post = (token: string | undefined, channel: string) =>
+      fetch(`${server.httpUrl}/v1/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ channel, data: 1 }),
+      });
+    expect((await post(undefined, 'a')).status).toBe(401);
+    const expired = await post(signToken({ exp: nowSec() - 5 }, SECRET), 'a');
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toMatchObject({ code: 'TOKEN_EXPIRED' });
+    const scoped = signToken({ exp: nowSec() + 60, publish: ['ok:*'] }, SECRET);
+    const forbidden = await post(scoped, 'nope');
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.json()).toMatchObject({ code: 'FORBIDDEN' });
+    const ok = await post(scoped, 'ok:1');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ offset: 1 });
+  });
+});
+
+describe('origin allow-list', () => {
+  it('accepts listed origins and closes others (and missing ones) with 4001, on /v1 and /echo', async () => {
+    server = await createServer({ allowedOrigins: ['https://good.example'] });
+    const good = await open('/v1', { origin: 'https://good.example' });
+    good.send({ type: 'hello', v: 1 });
+    await good.next('welcome');
+    for (const path of ['/v1', '/echo']) {
+      const evil = await open(path, { origin: 'https://evil.example' });
+      expect((await evil.waitClosed()).code).toBe(4001);
+    }
+    const none = await open('/v1');
+    expect((await none.waitClosed()).code).toBe(4001);
+  });
+});

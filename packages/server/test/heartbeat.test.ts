@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type LifelineServer } from '../src/index';
+import { FakeClock } from './helpers/fakeClock';
+import { waitFor } from './helpers/waitFor';
+import { TestClient } from './helpers/wsClient';
+
+let server: LifelineServer;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+describe('heartbeat (fake clock)', () => {
+  it('pings every heartbeatMs and terminates a peer silent for two intervals; any frame counts as life', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, heartbeatMs: 1000 });
+    const silent = await TestClient.connect(server.url);
+    const chatty = await TestClient.connect(server.url);
+    clients.push(silent, chatty);
+    const inCount = () => server.stats().framesIn.sub ?? 0;
+
+    clock.advance(1000);
+    const ping = await silent.next('ping');
+    expect(ping.t).toBe(clock.now());
+    await chatty.next('ping');
+    // chatty proves life with a non-pong frame; silent says nothing
+    const before = inCount();
+    chatty.send({ type: 'sub', ref: 1, channel: 'c' });
+    await waitFor(() => inCount() > before, 'the server to read the sub');
+
+    clock.advance(1000); // silent for 2 intervals now
+    expect((await silent.waitClosed()).code).toBe(1006); // terminated: no close frame
+    await chatty.next('ping', () => true, chatty.frames.indexOf(ping) + 1);
+    expect(chatty.closed).toBeUndefined();
+  });
+
+  it('a pong keeps a connection alive across many intervals', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, heartbeatMs: 1000 });
+    const c = await TestClient.connect(server.url);
+    clients.push(c);
+    for (let i = 1; i <= 5; i++) {
+      clock.advance(1000);
+      const ping = await c.next('ping', (f) => f.t === clock.now());
+      c.send({ type: 'pong', t: ping.t });
+      await waitFor(() => (server.stats().framesIn.pong ?? 0) === i, 'the pong to arrive');
+    }
+    expect(c.closed).toBeUndefined();
+    expect(server.stats().connections).toBe(1);
+  });
+});

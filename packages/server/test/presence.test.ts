@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type LifelineServer } from '../src/index';
+import { FakeClock } from './helpers/fakeClock';
+import { waitFor } from './helpers/waitFor';
+import { TestClient } from './helpers/wsClient';
+
+let server: LifelineServer;
+const clients: TestClient[] = [];
+const connect = async (clientId: string) => {
+  const c = await TestClient.connect(server.url, { clientId });
+  clients.push(c);
+  return c;
+};
+/** Round-trips a ping: every frame the server queued for `c` before it has arrived. */
+const barrier = async (c: TestClient) => {
+  const t = Math.random();
+  c.send({ type: 'ping', t });
+  await c.next('pong', (f) => f.t === t);
+};
+const presenceEvents = (c: TestClient) => c.frames.filter((f) => f.type === 'presence').map((f) => `${f.event}:${f.member.clientId}`);
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+describe('presence', () => {
+  it('lists present members on subscribe and sends join, update and leave to subscribers', async () => {
+    server = await createServer();
+    const ada = await connect('ada');
+    const bob = await connect('bob');
+    expect(await ada.request({ type: 'presence.enter', channel: 'room', info: { name: 'Ada' } })).toMatchObject({
+      type: 'presence.ok',
+      channel: 'room',
+    });
+    const sub = await bob.subscribe('room');
+    expect(sub.presence).toEqual([{ clientId: 'ada', info: { name: 'Ada' } }]);
+    await bob.request({ type: 'presence.enter', channel: 'room', info: { name: 'Bob' } });
+    await ada.request({ type: 'presence.enter', channel: 'room', info: { name: 'Ada L.' } });
+    await ada.request({ type: 'presence.leave', channel: 'room' });
+    await bob.next('presence', (f) => f.event === 'leave');
+    expect(presenceEvents(bob)).toEqual(['join:bob', 'update:ada', 'leave:ada']);
+    expect(bob.frames.find((f) => f.type === 'presence' && f.event === 'update')!.member.info).toEqual({ name: 'Ada L.' });
+  });
+
+  it('a member who drops and returns within the grace period does not flap (fake clock)', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room');
+    const ada1 = await connect('ada');
+    await ada1.request({ type: 'presence.enter', channel: 'room', info: { n: 1 } });
+    await watcher.next('presence', (f) => f.event === 'join');
+    ada1.ws.terminate();
+    await waitFor(() => server.stats().connections === 1, 'the server to see the drop');
+    clock.advance(3000);
+    const ada2 = await connect('ada');
+    await ada2.request({ type: 'presence.enter', channel: 'room', info: { n: 1 } });
+    clock.advance(10_000); // the old connection's grace timer fires now
+    await barrier(watcher);
+    expect(presenceEvents(watcher)).toEqual(['join:ada']);
+    const again = await connect('late');
+    expect((await again.subscribe('room')).presence).toEqual([{ clientId: 'ada', info: { n: 1 } }]);
+  });
+
+  it('a member who does not return leaves exactly when the grace period ends (fake clock)', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room');
+    const ada = await connect('ada');
+    await ada.request({ type: 'presence.enter', channel: 'room' });
+    ada.ws.terminate();
+    await waitFor(() => server.stats().connections === 1, 'the server to see the drop');
+    clock.advance(4999);
+    await barrier(watcher);
+    expect(presenceEvents(watcher)).toEqual(['join:ada']);
+    clock.advance(1);
+    await watcher.next('presence', (f) => f.event === 'leave');
+    expect(presenceEvents(watcher)).toEqual(['join:ada', 'leave:ada']);
+  });
+
+  it('an explicit leave is immediate even while an older connection of the client is in grace', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room');
+    const ada1 = await connect('ada');
+    await ada1.request({ type: 'presence.enter', channel: 'room' });
+    ada1.ws.terminate();
+    await waitFor(() => server.stats().connections === 1, 'the server to see the drop');
+    const ada2 = await connect('ada');
+    await ada2.request({ type: 'presence.enter', channel: 'room' });
+    await ada2.request({ type: 'presence.leave', channel: 'room' });
+    await watcher.next('presence', (f) => f.event === 'leave');
+    expect(presenceEvents(watcher)).toEqual(['join:ada', 'leave:ada']);
+  });
+});

@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { waitFor } from './helpers/waitFor';
+import { TestClient, type Frame } from './helpers/wsClient';
+
+let server: LifelineServer;
+const clients: TestClient[] = [];
+const connect = async () => {
+  const c = await TestClient.connect(server.url);
+  clients.push(c);
+  return c;
+};
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+/** Wraps a broker so attaching and every log read take real time: publishes keep landing meanwhile. */
+function slowBroker(inner: Broker, attachMs: number, readMs: number): Broker {
+  const pause = (ms = readMs) => new Promise((r) => setTimeout(r, ms));
+  return {
+    ...inner,
+    publish: (...a) => inner.publish(...a),
+    async onMessage(channel, listener) {
+      await pause(attachMs);
+      return inner.onMessage(channel, listener);
+    },
+    presenceList: (...a) => inner.presenceList(...a),
+    async read(channel, after, limit) {
+      await pause();
+      return inner.read(channel, after, limit);
+    },
+    async position(channel) {
+      await pause();
+      return inner.position(channel);
+    },
+  };
+}
+
+const noLimits = { publishPerSec: 1e6, publishBurst: 1e6 };
+
+/** Sends `count` publishes in batches of `batch`, yielding `pauseMs` between batches (load shaping, not waiting). */
+async function publishMany(p: TestClient, channel: string, from: number, count: number, batch = count, pauseMs = 0): Promise<Frame> {
+  const start = p.frames.length;
+  for (let i = from; i < from + count; i++) {
+    p.send({ type: 'pub', ref: 100_000 + i, channel, data: { i }, id: `p-${i}` });
+    if ((i - from + 1) % batch === 0 && pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+  }
+  const lastRef = 100_000 + from + count - 1;
+  return waitFor(() => p.frames.slice(start).find((f) => f.type === 'ack' && f.ref === lastRef), 'the last ack', 15_000);
+}
+
+/** Asserts `c` got exactly offsets (since, upTo] on `channel`, in order, once each. */
+function expectContiguous(c: TestClient, channel: string, since: number, upTo: number): void {
+  const offsets = c.msgs(channel).map((m) => m.offset);
+  const expected = Array.from({ length: upTo - since }, (_, i) => since + 1 + i);
+  expect(offsets).toEqual(expected);
+}
+
+describe('subscribe with since: replay then live', () => {
+  it('replays retained messages after since, then continues live', async () => {
+    server = await createServer(noLimits);
+    const p = await connect();
+    const first = await p.publish('r', 0, 'first');
+    await publishMany(p, 'r', 1, 9); // offsets 1..10
+    const s = await connect();
+    const sub = await s.subscribe('r', { offset: 4, epoch: first.epoch });
+    expect(sub).toMatchObject({ type: 'subscribed', recovered: true, replay: 6, offset: 10, epoch: first.epoch });
+    await s.next('msg', (m) => m.offset === 10);
+    await p.publish('r', 'live', 'live-1');
+    await s.next('msg', (m) => m.offset === 11);
+    expectContiguous(s, 'r', 4, 11);
+    // the reply precedes the replayed messages
+    const idx = s.frames.findIndex((f) => f.type === 'subscribed');
+    expect(s.frames.slice(idx + 1, idx + 7).map((f) => f.offset)).toEqual([5, 6, 7, 8, 9, 10]);
+  });
+
+  for (const [label, makeBroker] of [
+    ['memory broker', () => memoryBroker({ retention: 5000 })],
+    ['memory broker with 40 ms attach and 10 ms reads', () => slowBroker(memoryBroker({ retention: 5000 }), 40, 10)],
+  ] as const) {
+    it(`no gap and no duplicate at the seam while a publisher floods during the replay (${label})`, async () => {
+      server = await createServer({ ...noLimits, broker: makeBroker() });
+      const p = await connect();
+      const head = await publishMany(p, 'flood', 0, 300); // offsets 1..300
+      const epoch = head.epoch as string;
+      const subscribers = await Promise.all(Array.from({ length: 6 }, () => connect()));
+      const sinces = [0, 50, 120, 200, 299, 300];
+      // start the flood, and subscribe while it is in full swing
+      const flood = publishMany(p, 'flood', 300, 1500, 25, 4);
+      const replies = subscribers.map(async (s, i) => {
+        await new Promise((r) => setTimeout(r, 10 + i * 20));
+        return s.subscribe('flood', { offset: sinces[i]!, epoch });
+      });
+      const subs = await Promise.all(replies);
+      const last = await flood;
+      expect(last.offset).toBe(1800);
+      for (const [i, s] of subscribers.entries()) {
+        const reply = subs[i]!;
+        expect(reply).toMatchObject({ recovered: true, replay: reply.offset - sinces[i]! });
+        await s.next('msg', (m) => m.offset === 1800, 0, 15_000);
+        expectContiguous(s, 'flood', sinces[i]!, 1800);
+      }
+      // at least one subscription must really have overlapped the flood for the test to mean anything
+      expect(subs.some((r) => r.offset > 300 && r.offset < 1800)).toBe(true);
+    });
+  }
+
+  it('recovered: false, reason epoch-changed, for a position from another epoch; no replay, live continues', async () => {
+    server = await createServer();
+    const p = await connect();
+    await p.publish('e', 1, 'e1');
+    await p.publish('e', 2, 'e2');
+    const s = await connect();
+    const sub = await s.subscribe('e', { offset: 1, epoch: 'e_somewhere_else' });
+    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 2 });
+    expect(sub.replay).toBeUndefined();
+    await p.publish('e', 3, 'e3');
+    await s.next('msg', (m) => m.offset === 3);
+    expect(s.msgs('e').map((m) => m.offset)).toEqual([3]);
+  });
+
+  it('recovered: false, reason out-of-retention, when since fell out of the window; the edge is still recovered', async () => {
+    server = await createServer({ retention: 5 });
+    const p = await connect();
+    const first = await p.publish('o', 1, 'o1');
+    for (let i = 2; i <= 10; i++) await p.publish('o', i, `o${i}`); // retained: 6..10
+    const lost = await connect();
+    const r1 = await lost.subscribe('o', { offset: 4, epoch: first.epoch });
+    expect(r1).toMatchObject({ recovered: false, reason: 'out-of-retention', offset: 10, epoch: first.epoch });
+    const edge = await connect();
+    const r2 = await edge.subscribe('o', { offset: 5, epoch: first.epoch });
+    expect(r2).toMatchObject({ recovered: true, replay: 5, offset: 10 });
+    await edge.next('msg', (m) => m.offset === 10);
+    expectContiguous(edge, 'o', 5, 10);
+    await p.publish('o', 11, 'o11');
+    await lost.next('msg', (m) => m.offset === 11);
+    expect(lost.msgs('o').map((m) => m.offset)).toEqual([11]);
+  });
+
+  it('since ahead of the head in the same epoch is recovered with replay 0', async () => {
+    server = await createServer();
+    const p = await connect();
+    const a = await p.publish('h', 1, 'h1');
+    const s = await connect();
+    expect(await s.subscribe('h', { offset: 50, epoch: a.epoch })).toMatchObject({ recovered: true, replay: 0, offset: 1 });
+  });
+
+  it('re-subscribing with since on a live subscription replays from since without duplicating live traffic', async () => {
+    server = await createServer();
+    const p = await connect();
+    const s = await connect();
+    const sub = await s.subscribe('re');
+    for (let i = 1; i <= 4; i++) await p.publish('re', i, `re${i}`);
+    await s.next('msg', (m) => m.offset === 4);
+    const again = await s.subscribe('re', { offset: 2, epoch: sub.epoch });
+    expect(again).toMatchObject({ recovered: true, replay: 2, offset: 4 });
+    await p.publish('re', 5, 're5');
+    await s.next('msg', (m) => m.offset === 5);
+    expect(s.msgs('re').map((m) => m.offset)).toEqual([1, 2, 3, 4, 3, 4, 5]);
+  });
+});
