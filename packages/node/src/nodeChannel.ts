@@ -105,10 +105,14 @@ export class NodeChannel<T = unknown> {
   }
 
   /** Publishes through core's outbox; counted by `drain()`. */
-  async publish(data: T, options?: PublishOptions): Promise<PublishResult> {
-    this.host.assertOpen();
-    const channel = await this.opened;
-    return this.host.track(channel.publish(data, options));
+  publish(data: T, options?: PublishOptions): Promise<PublishResult> {
+    try {
+      this.host.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Tracked from the first moment, so a drain() right after this call waits for it.
+    return this.host.track(this.opened.then((channel) => channel.publish(data, options)));
   }
 
   on(event: 'gap', listener: (e: GapEvent) => void): this;
