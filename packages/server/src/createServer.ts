@@ -103,15 +103,17 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       if (ctx.stats.connections === 0) done();
     });
 
-  const close = (): Promise<void> => {
+  /** `graceMs`: how long sockets get to finish the close handshake before they are cut. */
+  const shutdown = (graceMs: number): Promise<void> => {
     closing ??= (async () => {
       ctx.stopping = true;
       stopHeartbeat();
       for (const ws of allSockets()) ws.close(CloseCode.GOING_AWAY, 'server closing');
       const listening = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
-      await waitForEmpty(1000);
+      await waitForEmpty(graceMs);
       for (const ws of allSockets()) ws.terminate();
+      await waitForEmpty(1000); // 'close' events of terminated sockets arrive on a later tick
       http.closeAllConnections();
       await listening;
       await Promise.allSettled([...ctx.cleanups]);
@@ -121,6 +123,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     })();
     return closing;
   };
+  const close = (): Promise<void> => shutdown(1000);
 
   const drain = async (drainOpts: { timeoutMs?: number } = {}): Promise<void> => {
     if (ctx.stopping) return close();
@@ -132,7 +135,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     }
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(drainOpts.timeoutMs ?? opts.drainTimeoutMs);
-    await close();
+    await shutdown(0);
   };
 
   const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot() };

@@ -1,0 +1,110 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, reconnectWindowMs, type LifelineServer } from '../src/index';
+import { FakeClock } from './helpers/fakeClock';
+import { TestClient } from './helpers/wsClient';
+
+let server: LifelineServer | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+});
+
+/** A raw upgrade request, to read the HTTP status and headers of a refusal. */
+function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; headers: Record<string, unknown>; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
+      },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, ms: Date.now() - started });
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, ms: Date.now() - started });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('admission control', () => {
+  it('refuses upgrades beyond the token bucket at once with 503, Retry-After and x-retry-after-ms (fake clock)', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, maxHandshakesPerSec: 2 });
+    clients.push(await TestClient.connect(server.url), await TestClient.connect(server.url));
+    const refused = await rawUpgrade(server.port);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(Number(refused.headers['x-retry-after-ms'])).toBe(500); // one token every 500 ms at 2/s
+    expect(refused.ms).toBeLessThan(5000); // answered, not left hanging until some timeout
+    await expect(TestClient.open(`${server.url}/echo`)).rejects.toThrow(/503/);
+    clock.advance(500);
+    clients.push(await TestClient.connect(server.url));
+    expect(server.stats()).toMatchObject({ handshakesAccepted: 3, handshakesRefused: 2, connections: 3 });
+  });
+
+  it('with no limit configured every upgrade is admitted', async () => {
+    server = await createServer();
+    for (let i = 0; i < 20; i++) clients.push(await TestClient.open(`${server.url}/echo`));
+    expect(server.stats()).toMatchObject({ handshakesAccepted: 20, handshakesRefused: 0 });
+  });
+
+  it('unknown upgrade paths get 404', async () => {
+    server = await createServer();
+    expect((await rawUpgrade(server.port, '/nope')).status).toBe(404);
+  });
+});
+
+describe('drain', () => {
+  it('reconnectWindowMs = max(1000, 1.25 × connected ÷ admission rate × 1000)', () => {
+    expect(reconnectWindowMs(0, 100)).toBe(1000);
+    expect(reconnectWindowMs(3, 4)).toBe(1000); // 937.5 → floor of 1000
+    expect(reconnectWindowMs(10_000, 1000)).toBe(12_500);
+    expect(reconnectWindowMs(5, Infinity)).toBe(1000);
+  });
+
+  it('sends every client a drain frame, closes it with 1012, refuses new upgrades, then stops', async () => {
+    server = await createServer({ maxHandshakesPerSec: 2 });
+    const a = await TestClient.connect(server.url);
+    const b = await TestClient.connect(server.url);
+    const echo = await TestClient.open(`${server.url}/echo`).catch(() => undefined); // the bucket holds 2 tokens
+    clients.push(a, b);
+    const s = server;
+    const draining = s.drain({ timeoutMs: 5000 });
+    for (const c of [a, b]) {
+      expect(await c.next('drain')).toMatchObject({ type: 'drain', reconnectWindowMs: 1250 }); // 1.25 × 2 ÷ 2/s
+      expect((await c.waitClosed()).code).toBe(1012);
+    }
+    expect(echo).toBeUndefined();
+    await draining;
+    await expect(fetch(`${s.httpUrl}/healthz`)).rejects.toThrow();
+    expect(s.stats().connections).toBe(0);
+  });
+
+  it('refuses upgrades with 503 while draining and terminates stragglers after the timeout', async () => {
+    server = await createServer();
+    const c = await TestClient.connect(server.url);
+    clients.push(c);
+    // a straggler: stop reading so the close handshake never completes
+    (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const s = server;
+    const draining = s.drain({ timeoutMs: 300 });
+    const refused = await rawUpgrade(s.port);
+    expect(refused.status).toBe(503);
+    await draining;
+    expect(s.stats().connections).toBe(0);
+  });
+});

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createServer, memoryBroker, type LifelineServer } from '../src/index';
+import { TestClient } from './helpers/wsClient';
+
+let server: LifelineServer;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+});
+
+const post = (body: unknown, raw?: string) =>
+  fetch(`${server.httpUrl}/v1/publish`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ?? JSON.stringify(body),
+  });
+
+describe('/echo', () => {
+  it('echoes text and binary frames verbatim, keeping the opcode', async () => {
+    server = await createServer();
+    const ws = new WebSocket(`${server.url}/echo`);
+    const got: { data: Buffer; binary: boolean }[] = [];
+    ws.on('message', (data, binary) => got.push({ data: data as Buffer, binary }));
+    await new Promise((r) => ws.once('open', r));
+    const bin = Buffer.from([0, 1, 2, 255, 254]);
+    ws.send('héllo {"not":"parsed"}');
+    ws.send(bin);
+    ws.send('');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => got.length === 3 && (clearInterval(t), resolve()), 5);
+    });
+    expect(got[0]).toEqual({ data: Buffer.from('héllo {"not":"parsed"}'), binary: false });
+    expect(got[1]).toEqual({ data: bin, binary: true });
+    expect(got[2]).toEqual({ data: Buffer.alloc(0), binary: false });
+    ws.terminate();
+  });
+});
+
+describe('HTTP endpoints', () => {
+  it('GET /healthz answers 200 ok with the connection count', async () => {
+    server = await createServer();
+    clients.push(await TestClient.connect(server.url));
+    const res = await fetch(`${server.httpUrl}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, connections: 1 });
+  });
+
+  it('GET /healthz answers 503 when the broker does not answer', async () => {
+    const broker = memoryBroker();
+    server = await createServer({ broker });
+    await broker.close();
+    const res = await fetch(`${server.httpUrl}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ ok: false, broker: false });
+  });
+
+  it('POST /v1/publish stores, fans out, and dedupes by id', async () => {
+    server = await createServer();
+    const sub = await TestClient.connect(server.url);
+    clients.push(sub);
+    await sub.subscribe('room:1');
+    const res = await post({ channel: 'room:1', data: { text: 'from backend' }, id: 'order-991' });
+    expect(res.status).toBe(200);
+    const first = await res.json();
+    expect(first).toEqual({ offset: 1, epoch: expect.stringMatching(/^e_/) });
+    expect(await sub.next('msg')).toMatchObject({ offset: 1, data: { text: 'from backend' }, id: 'order-991' });
+    const again = await (await post({ channel: 'room:1', data: { text: 'from backend' }, id: 'order-991' })).json();
+    expect(again).toEqual({ ...first, duplicate: true });
+    const noId = await (await post({ channel: 'room:1', data: 2 })).json();
+    expect(noId.offset).toBe(2);
+  });
+
+  it('POST /v1/publish rejects bad input with typed errors', async () => {
+    server = await createServer({ maxFrameBytes: 1024 });
+    const cases: [Response, number, string][] = [
+      [await post(undefined, '{nope'), 400, 'BAD_FRAME'],
+      [await post([1, 2]), 400, 'BAD_FRAME'],
+      [await post({ data: 1 }), 400, 'BAD_FIELD'],
+      [await post({ channel: 'bad channel!', data: 1 }), 400, 'BAD_FIELD'],
+      [await post({ channel: 'ok' }), 400, 'BAD_FIELD'],
+      [await post({ channel: 'ok', data: 1, id: '' }), 400, 'BAD_FIELD'],
+      [await post({ channel: 'ok', data: 'x'.repeat(2000) }), 413, 'FRAME_TOO_LARGE'],
+      [await fetch(`${server.httpUrl}/v1/publish`), 405, 'BAD_FRAME'],
+    ];
+    for (const [res, status, code] of cases) {
+      expect(res.status).toBe(status);
+      expect(await res.json()).toMatchObject({ code, message: expect.any(String) });
+    }
+    expect((await fetch(`${server.httpUrl}/elsewhere`)).status).toBe(404);
+    expect((await fetch(`${server.httpUrl}/v1`)).status).toBe(426);
+    expect((await post({ channel: 'ok', data: 1 })).status).toBe(200); // still serving
+  });
+
+  it('POST /v1/publish answers 503 BROKER_UNAVAILABLE with Retry-After when the broker fails', async () => {
+    const broker = memoryBroker();
+    server = await createServer({ broker });
+    await broker.close();
+    const res = await post({ channel: 'c', data: 1, id: 'i' });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+  });
+});
