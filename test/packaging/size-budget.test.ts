@@ -1,0 +1,46 @@
+// Size budgets for the browser bundles, measured on the built dist exactly the way
+// test/bench/size.mjs measures the peers (esbuild, minified ESM, platform browser,
+// gzip -9). `pnpm test` builds first, so a missing dist is a failure here.
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain .mjs helper shared with the bench scripts (no types)
+import { everything, measureBundle } from '../bench/lib/bundle.mjs';
+
+const CORE_BUDGET_BYTES = 6 * 1024;
+const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
+const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
+
+interface Measured {
+  gzipBytes: number;
+  minBytes: number;
+  nodeImports: string[];
+  inputs: string[];
+}
+
+describe('browser bundle budgets (built dist)', () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within 6 KB min+gzip', async () => {
+    const core: Measured = await measureBundle(everything('@lifeline/core'));
+    expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
+    console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (budget ${CORE_BUDGET_BYTES})`);
+    expect(core.gzipBytes).toBeLessThanOrEqual(CORE_BUDGET_BYTES);
+  });
+
+  it('adds at most 1.5 KB min+gzip for @lifeline/react on top of core (react external)', async () => {
+    const core: Measured = await measureBundle(everything('@lifeline/core'));
+    const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
+    expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);
+    const onTop = stack.gzipBytes - core.gzipBytes;
+    console.info(`@lifeline/react: ${stack.gzipBytes} B min+gzip with core, ${onTop} B on top (budget ${REACT_ON_TOP_BUDGET_BYTES})`);
+    expect(onTop).toBeLessThanOrEqual(REACT_ON_TOP_BUDGET_BYTES);
+  });
+
+  it('imports no Node built-in in the browser bundles of core and react', async () => {
+    // platform "browser" with no externals: a bare `ws`, `events` or `node:*` import
+    // that is not mapped away by a `browser` field fails the build itself.
+    const core: Measured = await measureBundle(everything('@lifeline/core'));
+    const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
+    expect(core.nodeImports).toEqual([]);
+    expect(stack.nodeImports).toEqual([]);
+    // The Node implementation of WebSocket must not be pulled in through isomorphic-ws.
+    expect([...core.inputs, ...stack.inputs].filter((p) => /node_modules\/(\.pnpm\/)?ws[@/]/.test(p))).toEqual([]);
+  });
+});
