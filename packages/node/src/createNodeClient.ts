@@ -124,11 +124,6 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     unregister: (it: MessageIterator<any>) => iterators.delete(it),
   };
 
-  const stopEverything = () => {
-    for (const it of iterators) it.stop();
-    flow.reset();
-  };
-
   const node: NodeClient = {
     core: client,
     get state() {
@@ -167,9 +162,9 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     },
     async close() {
       closedState = 'closed';
-      stopEverything();
+      await Promise.all([...iterators].map((it) => it.terminate()));
+      flow.reset();
       await client.close();
-      await Promise.all([...iterators].map((it) => it.ended()));
       keepAlive.releaseAll();
     },
     connect: () => client.connect(),

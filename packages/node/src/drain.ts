@@ -54,10 +54,15 @@ export async function drainClient(host: DrainHost, options: DrainOptions): Promi
     void it.ended().then(() => finished.add(it));
   }
   const consumersDone = Promise.all(iterators.map((it) => it.ended()));
-  let clean = (await Promise.race([consumersDone.then(() => 'ok' as const), deadline])) === 'ok';
-  if (clean) clean = (await Promise.race([flushPublishes(host), deadline])) === 'ok';
+  const consumersOk = (await Promise.race([consumersDone.then(() => 'ok' as const), deadline])) === 'ok';
+  // Publishes get whatever time is left (none once the deadline passed).
+  const publishesOk = (await Promise.race([flushPublishes(host), deadline])) === 'ok';
+  const clean = consumersOk && publishesOk;
   const unflushedPublishes = host.pending.size;
+  const unfinishedConsumers = iterators.length - finished.size;
   host.clock.clearTimeout(timer);
+  // Past the deadline: end what is still running; its current message stays unacknowledged.
+  await Promise.all(iterators.filter((it) => !finished.has(it)).map((it) => it.terminate()));
   for (const it of iterators) {
     if (it.channelName !== null) checkpoints[it.channelName] = it.committed;
   }
@@ -65,7 +70,7 @@ export async function drainClient(host: DrainHost, options: DrainOptions): Promi
   // ws sends our code; core's close() then finds the socket closing and only waits for it.
   host.closeSocket(options.code ?? DRAIN_DEFAULTS.code, options.reason ?? DRAIN_DEFAULTS.reason);
   await host.client.close();
-  return { clean, unflushedPublishes, unfinishedConsumers: iterators.length - finished.size, checkpoints };
+  return { clean, unflushedPublishes, unfinishedConsumers, checkpoints };
 }
 
 async function flushPublishes(host: DrainHost): Promise<'ok'> {

@@ -156,6 +156,16 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     if (!this.started) void this.finish();
   }
 
+  /**
+   * Ends the iteration now, without waiting for the consumer's current loop body:
+   * its message stays unacknowledged (redelivered by the next iteration or run).
+   */
+  terminate(): Promise<void> {
+    this.stopping ??= 'drain';
+    this.wake();
+    return this.finish();
+  }
+
   /** Resolves once the iteration has fully ended and its checkpoint is flushed. */
   async ended(): Promise<void> {
     while (!this.finished || this.finishing) {
