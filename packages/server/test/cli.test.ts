@@ -1,0 +1,116 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCliArgs } from '../src/cliArgs';
+import { waitFor } from './helpers/waitFor';
+import { TestClient } from './helpers/wsClient';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+// Inside node_modules so the bundle resolves `ws` like the package does, and git ignores it.
+const outDir = `${pkg}node_modules/.cache/lifeline-cli-test`;
+const cliJs = `${outDir}/cli.mjs`;
+
+/** Bundles the CLI from source (the dist may be stale while tests run from src). */
+beforeAll(async () => {
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [`${pkg}src/cli.ts`],
+    outfile: cliJs,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['ws', 'ioredis'],
+    alias: {
+      '@lifeline/core/protocol': `${pkg}../core/src/protocol/index.ts`,
+      '@lifeline/core': `${pkg}../core/src/index.ts`,
+    },
+    logLevel: 'silent',
+  });
+}, 30_000);
+
+interface Run {
+  child: ChildProcessWithoutNullStreams;
+  out: string[];
+  err: string[];
+  exit: Promise<number | null>;
+}
+const running: Run[] = [];
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [cliJs, ...args], { stdio: 'pipe' });
+  const r: Run = { child, out: [], err: [], exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  child.stdout.on('data', (d) => r.out.push(...String(d).split('\n').filter(Boolean)));
+  child.stderr.on('data', (d) => r.err.push(...String(d).split('\n').filter(Boolean)));
+  running.push(r);
+  return r;
+}
+afterAll(() => {
+  for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+});
+
+describe('CLI argument parsing', () => {
+  it('reads every flag, with defaults', () => {
+    expect(parseCliArgs([])).toMatchObject({ port: 8080, host: '127.0.0.1', broker: 'memory', testFaults: false });
+    const c = parseCliArgs([
+      '--port', '0', '--host', '::1', '--broker', 'redis://127.0.0.1:6379', '--retention', '50', '--heartbeat-ms', '2000',
+      '--max-handshakes-per-sec', '100', '--auth-secret', 's', '--allowed-origins', 'https://a, https://b',
+      '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--test-faults',
+    ]);
+    expect(c).toMatchObject({
+      port: 0, host: '::1', broker: 'redis://127.0.0.1:6379', retention: 50, heartbeatMs: 2000, maxHandshakesPerSec: 100,
+      authSecret: 's', allowedOrigins: ['https://a', 'https://b'], tlsCert: 'c.pem', tlsKey: 'k.pem', testFaults: true,
+    });
+    expect(parseCliArgs([], { LIFELINE_AUTH_SECRET: 'env' }).authSecret).toBe('env');
+  });
+
+  it('rejects bad values with a readable message', () => {
+    expect(() => parseCliArgs(['--port', 'x'])).toThrow(/--port/);
+    expect(() => parseCliArgs(['--broker', 'kafka'])).toThrow(/--broker/);
+    expect(() => parseCliArgs(['--tls-cert', 'c.pem'])).toThrow(/together/);
+    expect(() => parseCliArgs(['--wat'])).toThrow();
+  });
+});
+
+describe('lifeline-server process', () => {
+  it('prints exactly one listening line, warns that it is open, serves, and drains on SIGTERM', async () => {
+    const r = run(['--port', '0']);
+    const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
+    expect(line).toMatch(/^lifeline-server listening on ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(r.err.join('\n')).toMatch(/OPEN/);
+    expect(r.err.join('\n')).toMatch(/loopback/);
+    const url = line.slice('lifeline-server listening on '.length);
+    const c = await TestClient.connect(url);
+    expect(await c.publish('cli', 1, 'c1')).toMatchObject({ type: 'ack', offset: 1 });
+    r.child.kill('SIGTERM');
+    expect(await c.next('drain')).toMatchObject({ reconnectWindowMs: 1000 });
+    expect((await c.waitClosed()).code).toBe(1012);
+    expect(await r.exit).toBe(0);
+    expect(r.out).toHaveLength(1);
+  }, 30_000);
+
+  it('with --auth-secret it does not warn about being open and refuses a missing token', async () => {
+    const r = run(['--port', '0', '--auth-secret', 'sekrit']);
+    const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
+    expect(r.err.join('\n')).not.toMatch(/OPEN/);
+    const c = await TestClient.open(`${line.split(' ').at(-1)}/v1`);
+    c.send({ type: 'hello', v: 1 });
+    expect((await c.waitClosed()).code).toBe(4100);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('fails with a clear message when the Redis broker module is not in the build', async () => {
+    const r = run(['--port', '0', '--broker', 'redis://127.0.0.1:6379']);
+    expect(await r.exit).toBe(1);
+    expect(r.err.join('\n')).toMatch(/Redis broker is not available/);
+    expect(r.out).toEqual([]);
+  }, 30_000);
+
+  it('exits 2 with usage on a bad flag', async () => {
+    const r = run(['--port', 'nope']);
+    expect(await r.exit).toBe(2);
+    expect(r.err.join('\n')).toMatch(/Usage: lifeline-server/);
+  }, 30_000);
+});
