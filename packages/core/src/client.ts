@@ -409,6 +409,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     outbox.failAll(error);
     for (const ch of channels.values()) ch.disconnected(error);
     const c = conn;
+    ready = false;
     if (c) {
       await new Promise<void>((resolve) => {
         onSocketGone = resolve;

@@ -63,7 +63,8 @@ export class Connection {
   }
 
   send(text: string): void {
-    this.ws?.send(text);
+    // Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently).
+    if (this.ws?.readyState === 1) this.ws.send(text);
   }
 
   get live(): boolean {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { browserLifecycle } from '../src';
+import { setup } from './support/harness';
+
+describe('browser lifecycle', () => {
+  it('no reconnect while offline; the online event reconnects at once', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 30_000 } });
+    h.accept();
+    h.lifecycle.setOnline(false);
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'offline', retryInMs: null });
+    h.clock.advance(120_000);
+    expect(h.sockets.length).toBe(1);
+    h.lifecycle.emit('online');
+    expect(h.sockets.length).toBe(2);
+    expect(h.states.at(-1)).toMatchObject({ to: 'connecting', reason: 'reconnect-now' });
+  });
+
+  it('reconnect.ignoreOffline keeps retrying while offline', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100, ignoreOffline: true } });
+    h.lifecycle.setOnline(false);
+    h.sock.serverClose(1006);
+    h.clock.advance(100);
+    expect(h.sockets.length).toBe(2);
+  });
+
+  it('online skips a scheduled backoff wait', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 30_000 } });
+    h.accept().serverClose(1006);
+    h.lifecycle.emit('online');
+    expect(h.sockets.length).toBe(2);
+  });
+
+  it('offline while open probes the socket', () => {
+    const h = setup({ heartbeat: { probeTimeoutMs: 500 }, reconnect: { jitter: 'none', initialDelayMs: 30_000 } });
+    const s = h.accept();
+    h.lifecycle.emit('offline');
+    expect(s.frames('ping').length).toBe(1);
+    h.clock.advance(500);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'offline' });
+  });
+
+  it('pagehide (persisted) closes cleanly without retry; pageshow resumes with replay', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    h.accept();
+    const ch = h.client.channel('room');
+    ch.subscribe(() => {});
+    h.answerSubs({ room: { offset: 4, epoch: 'e1' } });
+    const s = h.sock;
+    h.lifecycle.emit('pagehide');
+    expect(s.live).toBe(false);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'pagehide', retryInMs: null });
+    h.clock.advance(60_000);
+    expect(h.sockets.length).toBe(1);
+    h.lifecycle.emit('pageshow');
+    h.accept();
+    expect(h.sock.frames('sub')[0].since).toEqual({ offset: 4, epoch: 'e1' });
+  });
+
+  it('the default browser source is silent and online where there is no window (SSR/Node)', () => {
+    expect(typeof window).toBe('undefined');
+    const stop = browserLifecycle.listen(() => {});
+    stop();
+    expect(browserLifecycle.isOnline()).toBe(true);
+  });
+
+  it('the default browser source listens to window/document and never to beforeunload', () => {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const target = {
+      addEventListener: (n: string) => added.push(n),
+      removeEventListener: (n: string) => removed.push(n),
+    };
+    const g = globalThis as any;
+    g.window = target;
+    g.document = { ...target, visibilityState: 'visible' };
+    try {
+      const stop = browserLifecycle.listen(() => {});
+      expect(added.sort()).toEqual(['offline', 'online', 'pagehide', 'pageshow', 'visibilitychange']);
+      stop();
+      expect(removed.sort()).toEqual(added.sort());
+    } finally {
+      delete g.window;
+      delete g.document;
+    }
+  });
+});

@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { isLifelineError, type OutboxEvent } from '../src';
+import { flushPromises, setup } from './support/harness';
+
+const events = (h: ReturnType<typeof setup>) => {
+  const out: OutboxEvent[] = [];
+  h.client.on('outbox', (e) => out.push(e));
+  return out;
+};
+const settle = <T>(p: Promise<T>) => {
+  const r: { value?: T; error?: any; done: boolean } = { done: false };
+  p.then(
+    (v) => Object.assign(r, { value: v, done: true }),
+    (e) => Object.assign(r, { error: e, done: true }),
+  );
+  return r;
+};
+const ack = (h: ReturnType<typeof setup>, f: any, offset: number, duplicate = false) =>
+  h.sock.push({ type: 'ack', ref: f.ref, channel: f.channel, id: f.id, offset, epoch: 'e1', duplicate });
+
+describe('outbox', () => {
+  it('queues while not open, flushes in order after resubscription, resolves {offset} on ack', async () => {
+    const h = setup();
+    const ch = h.client.channel('room');
+    ch.subscribe(() => {});
+    const ps = [1, 2, 3].map((n) => settle(ch.publish({ n })));
+    expect(h.client.stats().outboxDepth).toBe(3);
+    const s = h.accept();
+    const types = s.frames().map((f) => f.type);
+    expect(types).toEqual(['hello', 'sub', 'pub', 'pub', 'pub']);
+    const pubs = s.frames('pub');
+    expect(pubs.map((p) => p.data.n)).toEqual([1, 2, 3]);
+    pubs.forEach((p, i) => ack(h, p, 10 + i));
+    await flushPromises();
+    expect(ps.map((p) => p.value)).toEqual([
+      { offset: 10, epoch: 'e1', duplicate: false },
+      { offset: 11, epoch: 'e1', duplicate: false },
+      { offset: 12, epoch: 'e1', duplicate: false },
+    ]);
+    expect(h.client.stats().outboxDepth).toBe(0);
+  });
+
+  it('a publish whose ack was lost is re-sent with the same id after reconnect', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    h.accept();
+    const p = settle(h.client.channel('room').publish('x'));
+    const first = h.sock.frames('pub')[0];
+    h.sock.serverClose(1006); // ack lost
+    h.clock.advance(10);
+    h.accept();
+    const again = h.sock.frames('pub')[0];
+    expect(again.id).toBe(first.id);
+    expect(again.data).toBe('x');
+    ack(h, again, 7, true);
+    await flushPromises();
+    expect(p.value).toEqual({ offset: 7, epoch: 'e1', duplicate: true });
+  });
+
+  it('ids are unique per client instance even with a fixed clientId', () => {
+    const a = setup({ clientId: 'same', random: () => 0.1 });
+    a.accept();
+    a.client.publish('c', 1);
+    const idA = a.sock.frames('pub')[0].id;
+    const b = setup({ clientId: 'same', random: () => 0.7 });
+    b.accept();
+    b.client.publish('c', 1);
+    expect(b.sock.frames('pub')[0].id).not.toBe(idA);
+  });
+
+  it('overflow reject (default): the new publish is refused with OUTBOX_FULL and an event', async () => {
+    const h = setup({ outbox: { maxMessages: 2 } });
+    const ev = events(h);
+    const ps = [1, 2, 3].map((n) => settle(h.client.publish('c', n)));
+    await flushPromises();
+    expect(ps.map((p) => p.done)).toEqual([false, false, true]);
+    expect(isLifelineError(ps[2]!.error, 'OUTBOX_FULL')).toBe(true);
+    expect(ev).toMatchObject([{ kind: 'rejected', channel: 'c' }]);
+    expect(h.client.stats().outboxDepth).toBe(2);
+  });
+
+  it('overflow drop-oldest evicts the oldest queued', async () => {
+    const h = setup({ outbox: { maxMessages: 2, overflow: 'drop-oldest' } });
+    const ev = events(h);
+    const ps = [1, 2, 3].map((n) => settle(h.client.publish('c', n)));
+    await flushPromises();
+    expect(isLifelineError(ps[0]!.error, 'OUTBOX_DROPPED')).toBe(true);
+    expect(ps.map((p) => p.done)).toEqual([true, false, false]);
+    expect(ev[0]!.kind).toBe('dropped');
+    h.accept();
+    expect(h.sock.frames('pub').map((f) => f.data)).toEqual([2, 3]);
+  });
+
+  it('overflow drop-newest refuses the newcomer with OUTBOX_DROPPED', async () => {
+    const h = setup({ outbox: { maxMessages: 2, overflow: 'drop-newest' } });
+    const ev = events(h);
+    const ps = [1, 2, 3].map((n) => settle(h.client.publish('c', n)));
+    await flushPromises();
+    expect(isLifelineError(ps[2]!.error, 'OUTBOX_DROPPED')).toBe(true);
+    expect(ev[0]).toMatchObject({ kind: 'dropped' });
+  });
+
+  it('is bounded by bytes too', async () => {
+    const h = setup({ outbox: { maxBytes: 300 } });
+    const a = settle(h.client.publish('c', 'x'.repeat(100)));
+    const b = settle(h.client.publish('c', 'y'.repeat(200)));
+    await flushPromises();
+    expect(a.done).toBe(false);
+    expect(isLifelineError(b.error, 'OUTBOX_FULL')).toBe(true);
+    expect(h.client.stats().outboxBytes).toBeLessThanOrEqual(300);
+  });
+
+  it('per-message ttl expires queued publishes (OUTBOX_EXPIRED), not in-flight ones', async () => {
+    const h = setup({ outbox: { ttlMs: 5000 } });
+    const ev = events(h);
+    const a = settle(h.client.publish('c', 1));
+    const b = settle(h.client.publish('c', 2, { ttlMs: 60_000 }));
+    h.clock.advance(6000);
+    await flushPromises();
+    expect(isLifelineError(a.error, 'OUTBOX_EXPIRED')).toBe(true);
+    expect(ev).toMatchObject([{ kind: 'expired' }]);
+    expect(b.done).toBe(false);
+    h.accept();
+    expect(h.sock.frames('pub').map((f) => f.data)).toEqual([2]);
+    for (let i = 0; i < 8; i++) {
+      h.clock.advance(10_000); // in flight: past TTL's reach (the connection stays alive)
+      h.sock.push({ type: 'pong' });
+    }
+    expect(h.client.state).toBe('open');
+    await flushPromises();
+    expect(b.done).toBe(false);
+  });
+
+  it('rejects a publish larger than the server’s maxFrameBytes before sending', async () => {
+    const h = setup();
+    const s = h.accept({ limits: { maxFrameBytes: 200, maxChannels: 10, publishPerSec: 100, publishBurst: 100 } });
+    const p = settle(h.client.publish('c', 'é'.repeat(100))); // 200 bytes of UTF-8
+    await flushPromises();
+    expect(isLifelineError(p.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(s.frames('pub')).toEqual([]);
+  });
+
+  it('a queued publish found too large once the limits are known is rejected, not sent', async () => {
+    const h = setup();
+    const p = settle(h.client.publish('c', 'x'.repeat(500)));
+    const s = h.accept({ limits: { maxFrameBytes: 200, maxChannels: 10, publishPerSec: 100, publishBurst: 100 } });
+    await flushPromises();
+    expect(isLifelineError(p.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(s.frames('pub')).toEqual([]);
+  });
+
+  it('bad input is a typed BAD_ARGUMENT rejection', async () => {
+    const h = setup();
+    const circular: any = {};
+    circular.self = circular;
+    const ps = [h.client.publish('c', circular), h.client.publish('bad name!', 1), h.client.publish('c', 1, { id: '' })];
+    for (const p of ps) await expect(p).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    expect(() => h.client.channel('no spaces')).toThrow(/invalid channel name/);
+    expect(h.client.stats().outboxDepth).toBe(0);
+  });
+
+  it('paces publishes with the server’s rate limit and re-sends RATE_LIMITED ones in order', async () => {
+    const h = setup();
+    const s = h.accept({ limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 10, publishBurst: 3 } });
+    for (let i = 1; i <= 6; i++) h.client.publish('c', i);
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3]);
+    h.clock.advance(100);
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3, 4]);
+    const p4 = s.frames('pub')[3];
+    s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: p4.ref, retryAfterMs: 500 });
+    h.clock.advance(400);
+    expect(s.frames('pub').length).toBe(4);
+    h.clock.advance(100);
+    expect(s.frames('pub').slice(4).map((f) => f.data)).toEqual([4, 5, 6]);
+    expect(s.frames('pub')[4].id).toBe(p4.id);
+  });
+
+  it('a non-retryable error on a publish rejects it with SERVER_ERROR', async () => {
+    const h = setup();
+    const s = h.accept();
+    const p = settle(h.client.publish('c', 1));
+    s.push({ type: 'error', code: 'FORBIDDEN', message: 'no', ref: s.frames('pub')[0].ref, channel: 'c' });
+    await flushPromises();
+    expect(p.error).toMatchObject({ code: 'SERVER_ERROR', serverCode: 'FORBIDDEN' });
+    expect(h.client.stats().outboxDepth).toBe(0);
+  });
+
+  it('close() with onClose fail (default) rejects queued and in-flight publishes', async () => {
+    const h = setup();
+    h.accept();
+    const a = settle(h.client.publish('c', 1));
+    h.sock.serverClose(1006);
+    const b = settle(h.client.publish('c', 2));
+    await h.client.close();
+    expect(isLifelineError(a.error, 'CLIENT_CLOSED')).toBe(true);
+    expect(isLifelineError(b.error, 'CLIENT_CLOSED')).toBe(true);
+    // after close, publishes queue again until the next connect()
+    void h.client.publish('c', 3).catch(() => {});
+    expect(h.client.stats().outboxDepth).toBe(1);
+  });
+
+  it('close() with onClose flush waits for the acks first', async () => {
+    const h = setup({ outbox: { onClose: 'flush' } });
+    const s = h.accept();
+    const a = settle(h.client.publish('c', 1));
+    const closed = settle(h.client.close());
+    await flushPromises();
+    expect(h.client.state).toBe('open');
+    ack(h, s.frames('pub')[0], 1);
+    await flushPromises();
+    expect(a.value).toMatchObject({ offset: 1 });
+    expect(h.client.state).toBe('closing');
+    s.serverClose(1000);
+    await flushPromises();
+    expect(closed.done).toBe(true);
+    expect(h.clock.pending()).toBe(0);
+  });
+
+  it('close() with onClose flush gives up after closeTimeoutMs', async () => {
+    const h = setup({ outbox: { onClose: 'flush', closeTimeoutMs: 2000 } });
+    h.accept();
+    const a = settle(h.client.publish('c', 1));
+    const closed = settle(h.client.close());
+    h.clock.advance(2000);
+    await flushPromises();
+    h.clock.advance(1000);
+    await flushPromises();
+    expect(isLifelineError(a.error, 'CLIENT_CLOSED')).toBe(true);
+    expect(closed.done).toBe(true);
+  });
+});
