@@ -1,0 +1,178 @@
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { createServer, type LifelineServer } from '@lifeline/server';
+import { createNodeClient, fileCheckpoint, isLifelineNodeError, memoryCheckpoint, type NodeClient } from '../src/index';
+import { waitFor } from './fixtures/fakeChannel';
+import { publishHttp } from './fixtures/publishHttp';
+
+let server: LifelineServer;
+let dir: string;
+const clients: NodeClient[] = [];
+const client = (o: Parameters<typeof createNodeClient>[0]) => {
+  const c = createNodeClient({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, ...o });
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  server = await createServer({ port: 0, faults: true });
+  dir = await mkdtemp(join(tmpdir(), 'lifeline-node-client-'));
+});
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const subscribed = (c: NodeClient, name: string) =>
+  waitFor(() => c.channel(name).channel?.getSnapshot().state === 'subscribed', 10_000, `${name} subscribed`);
+
+async function publishRange(channel: string, from: number, to: number) {
+  for (let n = from; n <= to; n++) await publishHttp(server.httpUrl, channel, { n }, `${channel}-${n}`);
+}
+
+describe('createNodeClient against the reference server', () => {
+  it('sends custom headers on the upgrade request through core', async () => {
+    const requests: IncomingMessage[] = [];
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws, req) => {
+      requests.push(req);
+      ws.close(1000);
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const c = client({
+      url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/v1`,
+      headers: { authorization: 'Bearer svc-token' },
+    });
+    await waitFor(() => requests.length > 0, 10_000, 'upgrade');
+    expect(requests[0]!.headers.authorization).toBe('Bearer svc-token');
+    expect(c.transport.stats.pauses).toBe(0);
+    await c.close();
+    await new Promise<void>((r) => wss.close(() => http.close(() => r())));
+  });
+
+  it('resumes from a file checkpoint in a new client: exactly the messages after the last acknowledged one', async () => {
+    const path = join(dir, 'resume.json');
+    const a = client({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path) });
+    const ac = new AbortController();
+    const got: number[] = [];
+    const run = a.channel<{ n: number }>('resume').consume(
+      (m) => {
+        got.push(m.data.n);
+        if (got.length === 5) ac.abort();
+      },
+      { signal: ac.signal },
+    );
+    await subscribed(a, 'resume');
+    await publishRange('resume', 1, 5);
+    await run;
+    await a.close();
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+
+    await publishRange('resume', 6, 10);
+    const b = client({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path) });
+    const resumed: number[] = [];
+    for await (const m of b.channel<{ n: number }>('resume').messages()) {
+      resumed.push(m.data.n);
+      if (m.data.n === 10) {
+        m.ack();
+        break;
+      }
+    }
+    expect(b.channel('resume').resumedFrom?.offset).toBe(5);
+    expect(resumed).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('loses and duplicates nothing across dropped connections (core replays from the position)', async () => {
+    const c = client({ url: `${server.url}/v1`, checkpoint: memoryCheckpoint() });
+    const it = c.channel<{ n: number }>('drops').messages();
+    const got: number[] = [];
+    const loop = (async () => {
+      for await (const m of it) {
+        got.push(m.data.n);
+        if (got.length === 60) break;
+      }
+    })();
+    await subscribed(c, 'drops');
+    await publishRange('drops', 1, 20);
+    await waitFor(() => got.length >= 10, 10_000, 'first messages');
+    server.faults!.dropAll();
+    await publishRange('drops', 21, 40);
+    await waitFor(() => c.state === 'open' && c.channel('drops').channel?.getSnapshot().state === 'subscribed');
+    server.faults!.dropAll();
+    await publishRange('drops', 41, 60);
+    await loop;
+    expect(got).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(c.stats().reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it("stops with GAP after a server restart lost the log; with onGap 'continue' the checkpoint moves to the new epoch", async () => {
+    const store = memoryCheckpoint();
+    const c = client({ url: `${server.url}/v1`, checkpoint: store });
+    const ch = c.channel<{ n: number }>('restart');
+    const gaps: unknown[] = [];
+    const got: number[] = [];
+    const it = ch.messages({ onGap: (g) => void gaps.push(g) });
+    const loop = (async () => {
+      for await (const m of it) {
+        got.push(m.data.n);
+        if (m.data.n === 103) break;
+        m.ack();
+      }
+    })();
+    await subscribed(c, 'restart');
+    await publishRange('restart', 1, 3);
+    await waitFor(() => got.length === 3);
+    const oldEpoch = store.saved.get('restart')?.epoch;
+    await server.faults!.restart();
+    await waitFor(() => gaps.length === 1, 10_000, 'gap');
+    await publishHttp(server.httpUrl, 'restart', { n: 101 });
+    await publishHttp(server.httpUrl, 'restart', { n: 102 });
+    await publishHttp(server.httpUrl, 'restart', { n: 103 });
+    await loop;
+    expect(got).toEqual([1, 2, 3, 101, 102, 103]);
+    const saved = store.saved.get('restart')!;
+    expect(saved.epoch).not.toBe(oldEpoch);
+    expect(saved.offset).toBe(2);
+
+    // A new consumer resuming from the lost epoch gets the gap again: with the default policy it stops loudly.
+    const d = client({ url: `${server.url}/v1`, checkpoint: memoryCheckpoint({ restart: { offset: 3, epoch: oldEpoch! } }) });
+    const error = await (async () => {
+      for await (const _ of d.channel('restart').messages()) {
+        /* nothing expected */
+      }
+    })().then(() => null, (e: unknown) => e);
+    expect(isLifelineNodeError(error, 'GAP')).toBe(true);
+  });
+
+  it('drain() with a consumer stuck past timeoutMs: not clean, message left unacknowledged, socket closed with 1001', async () => {
+    const store = memoryCheckpoint();
+    const c = client({ url: `${server.url}/v1`, checkpoint: store });
+    const entered: number[] = [];
+    const run = c.channel<{ n: number }>('stuck').consume((m) => {
+      entered.push(m.data.n);
+      if (m.data.n === 2) return new Promise<void>(() => {}); // never finishes
+    });
+    await subscribed(c, 'stuck');
+    await publishRange('stuck', 1, 3);
+    await waitFor(() => entered.length === 2);
+    const socket = c.transport.socket!;
+    const code = new Promise<number>((resolve) => socket.once('close', (cc: number) => resolve(cc)));
+    const result = await c.drain({ timeoutMs: 300 });
+    expect(result).toMatchObject({ clean: false, unfinishedConsumers: 1 });
+    expect(result.checkpoints.stuck?.offset).toBe(1);
+    expect(store.saved.get('stuck')?.offset).toBe(1);
+    expect(await code).toBe(1001);
+    expect(c.state).toBe('closed');
+    await expect(c.channel('stuck').publish({ n: 9 })).rejects.toSatisfy((e: unknown) => isLifelineNodeError(e, 'CLIENT_CLOSED'));
+    void run;
+  });
+});
