@@ -1,1 +1,94 @@
-console.log('demo: coming with the server issue');
+#!/usr/bin/env node
+// `pnpm demo`: starts the reference server, builds and serves the React chat, and
+// prints the URL to open. Ctrl-C stops it. When stdin is not a TTY (CI, scripts)
+// or LIFELINE_DEMO_EXIT_AFTER_MS is set, it stops by itself after a while.
+import { createRequire } from 'node:module';
+import { createServer } from '@lifeline/server';
+import { buildApp } from './react-chat/build.mjs';
+import { serveApp } from './react-chat/serve.mjs';
+
+const require = createRequire(new URL('./react-chat/package.json', import.meta.url));
+const { createClient } = require('@lifeline/core');
+
+const room = process.env.LIFELINE_DEMO_ROOM ?? 'lobby';
+const appPort = Number(process.env.PORT ?? 5173);
+const exitAfterMs = process.env.LIFELINE_DEMO_EXIT_AFTER_MS
+  ? Number(process.env.LIFELINE_DEMO_EXIT_AFTER_MS)
+  : process.stdin.isTTY
+    ? null
+    : 15_000;
+
+console.log('lifeline demo: building the React chat (examples/react-chat)…');
+const outDir = await buildApp();
+
+const server = await createServer({ port: 0, faults: true });
+const defaultQuery = { server: server.url, room };
+const app = await serveApp({
+  root: outDir,
+  port: appPort,
+  defaultQuery,
+  onDrop: () => server.faults.dropAll(),
+}).catch((e) => {
+  if (e.code !== 'EADDRINUSE') throw e;
+  console.log(`lifeline demo: port ${appPort} is busy, using a free one`);
+  return serveApp({ root: outDir, port: 0, defaultQuery, onDrop: () => server.faults.dropAll() });
+});
+
+// A bot in the room, so the first visitor is not alone, and a self-check that the
+// server really relays messages.
+const bot = createClient({ url: `${server.url}/v1` });
+const channel = bot.channel(room);
+let relayed = false;
+channel.subscribe((msg) => {
+  if (msg.data?.from === 'lifeline-bot') relayed = true;
+});
+channel.presence.enter({ name: 'lifeline-bot' }).catch(() => {});
+// A subscription without `since` starts at the head: publish once it is in place.
+await until(() => channel.getSnapshot().state === 'subscribed', 10_000);
+const welcome = channel.publish({
+  from: 'lifeline-bot',
+  text: 'Welcome! Open this page in a second tab, press "Drop connection" while sending, and watch nothing get lost.',
+});
+
+const page = `${app.url}/?server=${server.url}&room=${encodeURIComponent(room)}`;
+console.log(`
+  Lifeline demo is running.
+
+  Open   ${page}
+  Tip    open it in two tabs (add &name=ada / &name=bob), send messages, then press
+         "Drop connection": the badge shows reconnecting, then open, and both tabs
+         end with the same, complete, ordered list.
+
+  Reference server  ${server.url}/v1   (health: ${server.httpUrl}/healthz)
+  ${exitAfterMs === null ? 'Press Ctrl-C to stop.' : `Stopping by itself in ${exitAfterMs} ms (stdin is not a TTY or LIFELINE_DEMO_EXIT_AFTER_MS is set).`}
+`);
+
+let stopping = false;
+async function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`lifeline demo: stopping${signal ? ` (${signal})` : ''}…`);
+  await Promise.allSettled([bot.close(), app.close()]);
+  await server.close();
+  console.log('lifeline demo: stopped');
+  process.exit(0);
+}
+process.once('SIGINT', () => void stop('SIGINT'));
+process.once('SIGTERM', () => void stop('SIGTERM'));
+
+if (exitAfterMs !== null) {
+  await welcome;
+  await until(() => relayed, 5_000);
+  console.log(relayed ? 'lifeline demo: self-check ok (message published and relayed)' : 'lifeline demo: self-check FAILED: no message relayed');
+  if (!relayed) process.exitCode = 1;
+  setTimeout(() => void stop(), exitAfterMs).unref?.();
+  // Keep the loop alive until stop() runs, even if every socket was closed.
+  setTimeout(() => {}, exitAfterMs + 1_000);
+}
+
+/** Polls `check` every 20 ms until it is true or `timeoutMs` passed. */
+async function until(check, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}

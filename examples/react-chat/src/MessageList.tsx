@@ -5,7 +5,11 @@ import { asChatMessage } from './chatMessage';
 export function MessageList({ room }: { room: string }) {
   const { messages, gap, error } = useChannelMessages(room, { limit: 500 });
   const end = useRef<HTMLLIElement>(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'end' }), [messages]);
+  // Braces matter: newer Chromium returns a Promise from scrollIntoView, and an
+  // effect must return nothing or a cleanup function.
+  useEffect(() => {
+    void end.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages]);
   return (
     <>
       {gap && (
