@@ -77,6 +77,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private waiter: (() => void) | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private cleanups: Array<() => void> = [];
+  /** Without a socket to pause, the enqueueing handler holds core back with a promise. */
+  private heldHandlers: Array<() => void> = [];
 
   constructor(
     private readonly deps: IteratorDeps<T>,
@@ -97,7 +99,10 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       highWaterMark: this.opts.highWaterMark,
       lowWaterMark: this.opts.lowWaterMark,
       onHigh: () => this.deps.flow?.requestPause(this),
-      onLow: () => this.deps.flow?.releasePause(this),
+      onLow: () => {
+        this.deps.flow?.releasePause(this);
+        this.releaseHandlers();
+      },
     });
   }
 
@@ -265,7 +270,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     this.tracker = new AckTracker();
   }
 
-  private enqueue(msg: Message<T>): void {
+  private enqueue(msg: Message<T>): void | Promise<void> {
     const state = this.state!;
     const last = state.lastSeen;
     // Core dedupes by (epoch, offset) already; this guard keeps a core bug from
@@ -277,6 +282,15 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     state.lastSeen = { offset: msg.offset, epoch: msg.epoch };
     this.queue.push({ kind: 'msg', msg });
     this.wake();
+    if (!this.deps.flow && this.queue.isHigh) {
+      // Core waits for this promise before delivering more; it buffers a bounded number
+      // behind it and re-fetches the rest from the server later (its own overflow rule).
+      return new Promise<void>((resolve) => this.heldHandlers.push(resolve));
+    }
+  }
+
+  private releaseHandlers(): void {
+    for (const release of this.heldHandlers.splice(0)) release();
   }
 
   private ackable(msg: Message<T>, seq: number): AckableMessage<T> {
@@ -326,6 +340,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       const cleanups = this.cleanups.splice(0);
       for (const cleanup of cleanups) cleanup();
       this.deps.flow?.releasePause(this);
+      this.releaseHandlers();
       if (state) {
         // Unacknowledged messages go back to the channel for the next iteration.
         const pending = this.tracker!.takePending().map(({ item, acked }) =>
@@ -348,10 +363,11 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
 
 /**
  * Async iteration over a core channel with acknowledgements and checkpoints. The
- * Node client's `channel(name).messages()` adds socket backpressure and resumes
- * from the checkpoint; this standalone form uses the channel as it is (its `since`
- * is whatever it was created with) and bounds memory only by the watermarks'
- * accounting, not by pausing a socket.
+ * Node client's `channel(name).messages()` pauses the TCP socket and resumes from
+ * the checkpoint; this standalone form uses the channel as it is (its `since` is
+ * whatever it was created with) and, having no socket to pause, bounds memory by
+ * making core wait: above the high-water mark the handler returns a promise, core
+ * buffers up to its own limit behind it and re-fetches the rest from the server.
  */
 export function messages<T>(
   channel: Channel<T>,

@@ -238,3 +238,26 @@ describe('messages()', () => {
     expect(isLifelineNodeError(error, 'CHECKPOINT_FAILED')).toBe(true);
   });
 });
+
+describe('messages() standalone (no socket to pause)', () => {
+  it('holds core back with a pending handler promise above the high-water mark, released at the low-water mark', async () => {
+    const ch = new FakeChannel<number>();
+    const it = messages(ch.asChannel(), { highWaterMark: 3, lowWaterMark: 1 });
+    const p = it.next();
+    await waitFor(() => ch.handlers.length === 1);
+    const handler = ch.handlers[0]!;
+    const returned = [1, 2, 3, 4].map((o) => handler({ channel: 'orders', offset: o, epoch: 'e1', data: o }));
+    // The push that reaches 3 buffered returns a promise (core waits on it); the next one too.
+    expect(returned.slice(0, 2)).toEqual([undefined, undefined]);
+    expect(returned[2]).toBeInstanceOf(Promise);
+    let released = 0;
+    for (const r of returned.slice(2)) void (r as Promise<void>).then(() => (released += 1));
+    expect((await p).value!.offset).toBe(1); // 3 buffered
+    expect((await it.next()).value!.offset).toBe(2); // 2 buffered
+    await waitFor(() => true);
+    expect(released).toBe(0);
+    expect((await it.next()).value!.offset).toBe(3); // 1 buffered = low-water mark
+    await waitFor(() => released === 2, 2000, 'handlers released');
+    await it.return();
+  });
+});
