@@ -125,6 +125,27 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     expect(after.epoch).not.toBe(before.epoch);
     expect(after.offset).toBe(0);
     expect(await second.publish(ch, 'd')).toMatchObject({ offset: 1, epoch: after.epoch });
+    expect(await second.position(ch)).toEqual({ offset: 1, epoch: after.epoch });
+
+    const raw2 = new Redis(REDIS_URL);
+    try {
+      await raw2.del(`${prefix}{${ch}}:seq`); // the offset counter is lost: offsets could repeat
+    } finally {
+      raw2.disconnect();
+    }
+    const third = await second.position(ch);
+    expect(third.epoch).not.toBe(after.epoch);
+    expect(third.offset).toBe(0);
+  });
+
+  it('with approximateRetention keeps at least `retention` consecutive messages', async () => {
+    const a = node({ retention: 5, approximateRetention: true });
+    const ch = chan('approx');
+    for (let i = 1; i <= 30; i++) await a.publish(ch, i);
+    const r = await a.read(ch, 0, 1000);
+    expect(r.head).toBe(30);
+    expect(r.earliest).toBeLessThanOrEqual(26);
+    expect(r.messages.map((m) => m.offset)).toEqual(Array.from({ length: 31 - r.earliest }, (_, i) => r.earliest + i));
   });
 
   it('an empty channel keeps its epoch until the first publish', async () => {
