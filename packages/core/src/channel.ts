@@ -1,6 +1,6 @@
 import EventEmitter from 'eventemitter3';
 import { LifelineError } from './errors';
-import { Presence } from './presence';
+import { createPresence } from './presence';
 import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
@@ -91,7 +91,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
   const counters = host.counters;
 
   const ch = new EventEmitter() as EventEmitter & ChannelImpl<T>;
-  const pres = new Presence(name, (m) => ch.emit('presence', m));
+  const pres = createPresence(name, (m) => ch.emit('presence', m));
   const position = (): Position | null => (epoch === null ? null : { offset, epoch });
 
   const changed = () => {

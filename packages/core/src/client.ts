@@ -4,12 +4,12 @@ import { Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
 import type { LifecycleEvent } from './browserLifecycle';
 import { resolveOptions, randomId } from './options';
-import { Outbox, type OutboxEntry } from './outbox';
+import { createOutbox, type OutboxEntry } from './outbox';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { AckFrame, ErrorFrame, ServerLimits, WelcomeFrame } from './protocol';
-import { StateMachine } from './stateMachine';
+import { createStateMachine } from './stateMachine';
 import { createCounters } from './stats';
-import { TokenProvider } from './token';
+import { createTokenProvider } from './token';
 import type {
   Channel,
   ChannelOptions,
@@ -38,7 +38,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   const counters = createCounters();
   const channels = new Map<string, ChannelImpl<any>>();
   const snapListeners = new Set<() => void>();
-  const tokens = new TokenProvider(options.token);
+  const tokens = createTokenProvider(options.token);
   const nonce = randomId(random);
   const client = new EventEmitter() as EventEmitter & LifelineClient;
 
@@ -51,6 +51,8 @@ export function createClient(options: ClientOptions): LifelineClient {
   let gen = 0;
   let refSeq = 0;
   let pubSeq = 0;
+  /** Publish order across ids chosen by the caller and by the client. */
+  let order = 0;
   let limits: ServerLimits | null = null;
   let heartbeatMs = 0;
   let timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeat.timeoutMs;
@@ -83,12 +85,12 @@ export function createClient(options: ClientOptions): LifelineClient {
   };
   const now = () => clock.now();
 
-  const sm = new StateMachine(now, (change) => {
+  const sm = createStateMachine(now, (change) => {
     logger.info(`state ${change.from}->${change.to}`, { reason: change.reason, attempt: change.attempt, closeCode: change.closeCode });
     client.emit('state', change);
     for (const l of [...snapListeners]) l();
   });
-  const outbox = new Outbox(o.outbox, (kind, e, error) => {
+  const outbox = createOutbox(o.outbox, (kind, e, error) => {
     e.reject(error);
     client.emit('outbox', { kind, id: e.id, channel: e.channel, error });
   });
@@ -276,7 +278,7 @@ export function createClient(options: ClientOptions): LifelineClient {
         return reject(fail('MESSAGE_TOO_LARGE', `${bytes} > maxFrameBytes ${limits.maxFrameBytes}`, { channel }));
       }
       const expiresAt = now() + (po.ttlMs ?? o.outbox.ttlMs);
-      const e: OutboxEntry = { seq: ++pubSeq, id, channel, tail, bytes, expiresAt, ref: 0, resolve, reject };
+      const e: OutboxEntry = { seq: ++order, id, channel, tail, bytes, expiresAt, ref: 0, resolve, reject };
       if (outbox.add(e)) flush();
     });
 

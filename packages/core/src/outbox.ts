@@ -35,103 +35,112 @@ export interface OutboxEntry {
   reject(e: LifelineError): void;
 }
 
-type Settled = (kind: OutboxEvent['kind'], entry: OutboxEntry, error: LifelineError) => void;
+type Kind = OutboxEvent['kind'];
 
 /**
  * Publishes not yet acknowledged: `queue` (not sent on the current connection) and
  * `inFlight` (sent, waiting for an ack) are kept apart. Both count towards the bounds.
  */
-export class Outbox {
-  queue: OutboxEntry[] = [];
-  readonly inFlight = new Map<number, OutboxEntry>();
-  bytes = 0;
-
-  constructor(
-    private readonly o: typeof DEFAULT_OUTBOX,
-    private readonly settled: Settled,
-  ) {}
-
-  get size(): number {
-    return this.queue.length + this.inFlight.size;
-  }
-
+export interface Outbox {
+  readonly queue: OutboxEntry[];
+  readonly inFlight: Map<number, OutboxEntry>;
+  readonly size: number;
+  readonly bytes: number;
   /** Queues `e` or applies the overflow policy. Returns false when `e` was refused. */
-  add(e: OutboxEntry): boolean {
-    const fits = () => this.size < this.o.maxMessages && this.bytes + e.bytes <= this.o.maxBytes;
-    if (this.o.overflow === 'drop-oldest') {
-      while (!fits() && this.queue.length) {
-        this.remove(this.queue[0]!, 'dropped', err('OUTBOX_DROPPED', 'dropped by drop-oldest', this.queue[0]!));
-      }
-    }
-    if (!fits()) {
-      const dropped = this.o.overflow === 'drop-newest';
-      const why = `outbox full (${this.size} messages, ${this.bytes} bytes)`;
-      this.settled(dropped ? 'dropped' : 'rejected', e, err(dropped ? 'OUTBOX_DROPPED' : 'OUTBOX_FULL', why, e));
-      return false;
-    }
-    this.queue.push(e);
-    this.bytes += e.bytes;
-    return true;
-  }
-
+  add(e: OutboxEntry): boolean;
   /** Marks the head of the queue as sent with `ref`. */
-  sent(e: OutboxEntry, ref: number): void {
-    this.queue.shift();
-    e.ref = ref;
-    this.inFlight.set(ref, e);
-  }
-
+  sent(e: OutboxEntry, ref: number): void;
   /** Removes and returns the in-flight entry answered by `ref`. */
-  settle(ref: number): OutboxEntry | undefined {
-    const e = this.inFlight.get(ref);
-    if (e) {
-      this.inFlight.delete(ref);
-      this.bytes -= e.bytes;
-    }
-    return e;
-  }
-
+  settle(ref: number): OutboxEntry | undefined;
   /** Puts an in-flight entry back in the queue, keeping publish order. */
-  requeue(e: OutboxEntry): void {
-    this.inFlight.delete(e.ref);
-    e.ref = 0;
-    let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.seq > e.seq) i--;
-    this.queue.splice(i, 0, e);
-  }
-
+  requeue(e: OutboxEntry): void;
   /** The connection is gone: everything in flight is queued again (same ids). */
-  requeueAll(): void {
-    for (const e of [...this.inFlight.values()].sort((a, b) => b.seq - a.seq)) this.requeue(e);
-  }
-
+  requeueAll(): void;
   /** Rejects queued entries whose TTL elapsed. In-flight entries are past TTL's reach. */
-  expire(now: number): void {
-    for (const e of this.queue.filter((q) => q.expiresAt <= now)) {
-      this.remove(e, 'expired', err('OUTBOX_EXPIRED', 'ttl elapsed while queued', e));
-    }
-  }
-
+  expire(now: number): void;
   /** Rejects everything (client closed). */
-  failAll(error: LifelineError): void {
-    for (const e of [...this.inFlight.values(), ...this.queue]) {
-      this.bytes -= e.bytes;
-      e.reject(error);
-    }
-    this.queue = [];
-    this.inFlight.clear();
-  }
-
+  failAll(error: LifelineError): void;
   /** Drops `e` (queued or in flight) and reports it. */
-  remove(e: OutboxEntry, kind: OutboxEvent['kind'], error: LifelineError): void {
-    const i = this.queue.indexOf(e);
-    if (i >= 0) this.queue.splice(i, 1);
-    else if (!this.inFlight.delete(e.ref)) return;
-    this.bytes -= e.bytes;
-    this.settled(kind, e, error);
-  }
+  remove(e: OutboxEntry, kind: Kind, error: LifelineError): void;
 }
 
-function err(code: 'OUTBOX_FULL' | 'OUTBOX_DROPPED' | 'OUTBOX_EXPIRED', msg: string, e: OutboxEntry): LifelineError {
-  return new LifelineError(code, `publish ${e.id} on ${e.channel}: ${msg}`, { channel: e.channel });
+export function createOutbox(
+  o: typeof DEFAULT_OUTBOX,
+  settled: (kind: Kind, entry: OutboxEntry, error: LifelineError) => void,
+): Outbox {
+  let queue: OutboxEntry[] = [];
+  const inFlight = new Map<number, OutboxEntry>();
+  let bytes = 0;
+  const size = () => queue.length + inFlight.size;
+  const err = (code: 'OUTBOX_FULL' | 'OUTBOX_DROPPED' | 'OUTBOX_EXPIRED', e: OutboxEntry) =>
+    new LifelineError(code, `publish ${e.id}: ${code}`, { channel: e.channel });
+
+  const requeue = (e: OutboxEntry) => {
+    inFlight.delete(e.ref);
+    e.ref = 0;
+    let i = queue.length;
+    while (i > 0 && queue[i - 1]!.seq > e.seq) i--;
+    queue.splice(i, 0, e);
+  };
+  const remove = (e: OutboxEntry, kind: Kind, error: LifelineError) => {
+    const i = queue.indexOf(e);
+    if (i >= 0) queue.splice(i, 1);
+    else if (!inFlight.delete(e.ref)) return;
+    bytes -= e.bytes;
+    settled(kind, e, error);
+  };
+
+  return {
+    get queue() {
+      return queue;
+    },
+    inFlight,
+    get size() {
+      return size();
+    },
+    get bytes() {
+      return bytes;
+    },
+    add(e) {
+      const fits = () => size() < o.maxMessages && bytes + e.bytes <= o.maxBytes;
+      if (o.overflow === 'drop-oldest') {
+        while (!fits() && queue.length) remove(queue[0]!, 'dropped', err('OUTBOX_DROPPED', queue[0]!));
+      }
+      if (!fits()) {
+        const drop = o.overflow === 'drop-newest';
+        settled(drop ? 'dropped' : 'rejected', e, err(drop ? 'OUTBOX_DROPPED' : 'OUTBOX_FULL', e));
+        return false;
+      }
+      queue.push(e);
+      bytes += e.bytes;
+      return true;
+    },
+    sent(e, ref) {
+      queue.shift();
+      e.ref = ref;
+      inFlight.set(ref, e);
+    },
+    settle(ref) {
+      const e = inFlight.get(ref);
+      if (e) {
+        inFlight.delete(ref);
+        bytes -= e.bytes;
+      }
+      return e;
+    },
+    requeue,
+    requeueAll() {
+      for (const e of [...inFlight.values()].sort((a, b) => b.seq - a.seq)) requeue(e);
+    },
+    expire(now) {
+      for (const e of queue.filter((q) => q.expiresAt <= now)) remove(e, 'expired', err('OUTBOX_EXPIRED', e));
+    },
+    failAll(error) {
+      for (const e of [...inFlight.values(), ...queue]) e.reject(error);
+      queue = [];
+      inFlight.clear();
+      bytes = 0;
+    },
+    remove,
+  };
 }

@@ -13,10 +13,20 @@ export interface TransitionExtra {
  * The only place the connection state changes. Holds the immutable snapshot and
  * replaces it on every change; `emit` is told about each real change.
  */
-export class StateMachine {
-  state: ConnectionState = 'closed';
-  attempt = 0;
-  snapshot: ConnectionSnapshot = {
+export interface StateMachine {
+  readonly state: ConnectionState;
+  /** Reconnect attempt number; the client sets it (reset on welcome). */
+  attempt: number;
+  readonly snapshot: ConnectionSnapshot;
+  /**
+   * Moves to `to`. A `closed → closed` call still counts as a change when it
+   * schedules or cancels a retry, so the snapshot always says what happens next.
+   */
+  set(to: ConnectionState, reason: TransitionReason, extra?: TransitionExtra): void;
+}
+
+export function createStateMachine(now: () => number, emit: (change: StateChange) => void): StateMachine {
+  let snapshot: ConnectionSnapshot = {
     state: 'closed',
     attempt: 0,
     retryInMs: null,
@@ -25,35 +35,36 @@ export class StateMachine {
     lastError: null,
     session: null,
   };
-
-  constructor(
-    private readonly now: () => number,
-    private readonly emit: (change: StateChange) => void,
-  ) {}
-
-  /**
-   * Moves to `to`. A `closed → closed` call still counts as a change when it
-   * schedules or cancels a retry, so the snapshot always says what happens next.
-   */
-  set(to: ConnectionState, reason: TransitionReason, extra: TransitionExtra = {}): void {
-    const from = this.state;
-    const retryInMs = to === 'closed' ? (extra.retryInMs ?? null) : null;
-    const prev = this.snapshot;
-    if (from === to && prev.reason === reason && prev.retryInMs === retryInMs && prev.attempt === this.attempt) return;
-    this.state = to;
-    const change: StateChange = { from, to, reason, attempt: this.attempt, retryInMs };
-    if (extra.closeCode !== undefined) change.closeCode = extra.closeCode;
-    if (extra.closeReason !== undefined) change.closeReason = extra.closeReason;
-    if (extra.error) change.error = extra.error;
-    this.snapshot = {
-      state: to,
-      attempt: this.attempt,
-      retryInMs,
-      retryAt: retryInMs === null ? null : this.now() + retryInMs,
-      reason,
-      lastError: extra.error ?? prev.lastError,
-      session: extra.session !== undefined ? extra.session : to === 'open' ? prev.session : null,
-    };
-    this.emit(change);
-  }
+  const sm: StateMachine = {
+    attempt: 0,
+    get state() {
+      return snapshot.state;
+    },
+    get snapshot() {
+      return snapshot;
+    },
+    set(to, reason, extra = {}) {
+      const prev = snapshot;
+      const from = prev.state;
+      const attempt = sm.attempt;
+      const retryInMs = to === 'closed' ? (extra.retryInMs ?? null) : null;
+      if (from === to && prev.reason === reason && prev.retryInMs === retryInMs && prev.attempt === attempt) return;
+      const { closeCode, closeReason, error } = extra;
+      snapshot = {
+        state: to,
+        attempt,
+        retryInMs,
+        retryAt: retryInMs === null ? null : now() + retryInMs,
+        reason,
+        lastError: error ?? prev.lastError,
+        session: extra.session !== undefined ? extra.session : to === 'open' ? prev.session : null,
+      };
+      const change: StateChange = { from, to, reason, attempt, retryInMs };
+      if (closeCode !== undefined) change.closeCode = closeCode;
+      if (closeReason !== undefined) change.closeReason = closeReason;
+      if (error) change.error = error;
+      emit(change);
+    },
+  };
+  return sm;
 }

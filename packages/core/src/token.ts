@@ -4,44 +4,42 @@ import type { TokenContext, TokenSource } from './types';
  * Token source: a static string (or none) or an async function. At most one call
  * to the function is in flight; concurrent askers share its promise.
  */
-export class TokenProvider {
+export interface TokenProvider {
   /** The token sent on the last handshake. */
   last: string | undefined;
-  private pending: Promise<string | undefined> | null = null;
-
-  constructor(private source: TokenSource | undefined) {}
-
-  get isFunction(): boolean {
-    return typeof this.source === 'function';
-  }
-
+  readonly isFunction: boolean;
   /** The static token, when the source is not a function. */
-  get fixed(): string | undefined {
-    return typeof this.source === 'string' ? this.source : undefined;
-  }
-
+  readonly fixed: string | undefined;
   /** Replaces the source (e.g. after a 4100 with a static token). */
-  set(source: TokenSource | undefined): void {
-    this.source = source;
-    this.pending = null;
-  }
+  set(source: TokenSource | undefined): void;
+  get(ctx: TokenContext): Promise<string | undefined>;
+}
 
-  get(ctx: TokenContext): Promise<string | undefined> {
-    const src = this.source;
-    if (typeof src !== 'function') return Promise.resolve((this.last = src));
-    if (!this.pending) {
-      const p = (async () => src(ctx))().then(
-        (t) => {
-          if (this.pending === p) this.pending = null;
-          return (this.last = t);
-        },
-        (e: unknown) => {
-          if (this.pending === p) this.pending = null;
-          throw e;
-        },
-      );
-      this.pending = p;
-    }
-    return this.pending;
-  }
+export function createTokenProvider(source: TokenSource | undefined): TokenProvider {
+  let pending: Promise<string | undefined> | null = null;
+  const t: TokenProvider = {
+    last: undefined,
+    get isFunction() {
+      return typeof source === 'function';
+    },
+    get fixed() {
+      return typeof source === 'function' ? undefined : source;
+    },
+    set(s) {
+      source = s;
+      pending = null;
+    },
+    get(ctx) {
+      const src = source;
+      if (typeof src !== 'function') return Promise.resolve((t.last = src));
+      if (!pending) {
+        const p: Promise<string | undefined> = (async () => src(ctx))().finally(() => {
+          if (pending === p) pending = null;
+        });
+        pending = p;
+      }
+      return pending;
+    },
+  };
+  return t;
 }
