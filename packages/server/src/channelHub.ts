@@ -2,10 +2,10 @@ import type { Broker, PresenceChange, StoredMessage } from './broker/types';
 
 /** A local consumer of one channel's live feed (one per session and channel). */
 export interface HubSubscriber {
-  /** `text` is the ready-to-send `msg` frame, serialized once for every subscriber. */
-  onMessage(msg: StoredMessage, text: string): void;
-  /** `text` is the ready-to-send `presence` frame. */
-  onPresence(text: string): void;
+  /** `frame` is the ready-to-send `msg` frame, serialized and UTF-8 encoded once for every subscriber. */
+  onMessage(msg: StoredMessage, frame: Buffer): void;
+  /** `frame` is the ready-to-send `presence` frame. */
+  onPresence(frame: Buffer): void;
 }
 
 interface HubChannel {
@@ -83,14 +83,14 @@ export class ChannelHub {
 
   private fanOutMessage(e: HubChannel, msg: StoredMessage): void {
     if (e.subs.size === 0) return;
-    const text = serializeMessage(msg);
-    for (const sub of e.subs) sub.onMessage(msg, text);
+    const frame = Buffer.from(serializeMessage(msg));
+    for (const sub of e.subs) sub.onMessage(msg, frame);
   }
 
   private fanOutPresence(e: HubChannel, channel: string, change: PresenceChange): void {
     if (e.subs.size === 0) return;
-    const text = JSON.stringify({ type: 'presence', channel, event: change.event, member: change.member });
-    for (const sub of e.subs) sub.onPresence(text);
+    const frame = Buffer.from(JSON.stringify({ type: 'presence', channel, event: change.event, member: change.member }));
+    for (const sub of e.subs) sub.onPresence(frame);
   }
 }
 

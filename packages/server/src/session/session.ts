@@ -70,8 +70,8 @@ export class Session {
     return this.sendRaw(JSON.stringify(frame), frame.type);
   }
 
-  /** Sends an already serialized frame (fan-out path: serialized once for everyone). */
-  sendRaw(text: string, type: string): boolean {
+  /** Sends an already serialized frame (fan-out path: one Buffer shared by every subscriber). */
+  sendRaw(text: string | Buffer, type: string): boolean {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return false;
     if (this.stalled) return true; // half-open: the peer never sees it
     const delay = this.ctx.faults.delayMs;
@@ -135,9 +135,9 @@ export class Session {
     this.lastSeen = this.ctx.opts.clock.now();
   }
 
-  private write(text: string, type: string): void {
+  private write(text: string | Buffer, type: string): void {
     if (this.ws.readyState !== this.ws.OPEN || this.stalled) return;
-    this.ws.send(text);
+    this.ws.send(text, { binary: false });
     this.ctx.stats.countOut(type);
     if (this.ws.bufferedAmount > this.ctx.opts.maxBufferedBytes) {
       // A consumer this far behind would hold unbounded memory; it catches up by replay.

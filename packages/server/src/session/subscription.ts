@@ -2,7 +2,7 @@ import type { StoredMessage } from '../broker/types';
 import type { HubSubscriber } from '../channelHub';
 import type { Session } from './session';
 
-type Buffered = { kind: 'msg'; msg: StoredMessage; text: string } | { kind: 'presence'; text: string };
+type Buffered = { kind: 'msg'; msg: StoredMessage; frame: Buffer } | { kind: 'presence'; frame: Buffer };
 
 /**
  * One session's subscription to one channel. While a (re)subscribe reads the log it
@@ -24,14 +24,14 @@ export class ChannelSubscription implements HubSubscriber {
     this.buffer ??= [];
   }
 
-  onMessage(msg: StoredMessage, text: string): void {
-    if (this.buffer) this.buffer.push({ kind: 'msg', msg, text });
-    else this.deliver(msg, text);
+  onMessage(msg: StoredMessage, frame: Buffer): void {
+    if (this.buffer) this.buffer.push({ kind: 'msg', msg, frame });
+    else this.deliver(msg, frame);
   }
 
-  onPresence(text: string): void {
-    if (this.buffer) this.buffer.push({ kind: 'presence', text });
-    else this.session.sendRaw(text, 'presence');
+  onPresence(frame: Buffer): void {
+    if (this.buffer) this.buffer.push({ kind: 'presence', frame });
+    else this.session.sendRaw(frame, 'presence');
   }
 
   /** Everything up to `head` of `epoch` has been sent (or skipped on purpose): release the buffer. */
@@ -41,8 +41,8 @@ export class ChannelSubscription implements HubSubscriber {
     const held = this.buffer ?? [];
     this.buffer = null;
     for (const item of held) {
-      if (item.kind === 'msg') this.deliver(item.msg, item.text);
-      else this.session.sendRaw(item.text, 'presence');
+      if (item.kind === 'msg') this.deliver(item.msg, item.frame);
+      else this.session.sendRaw(item.frame, 'presence');
     }
   }
 
@@ -55,10 +55,10 @@ export class ChannelSubscription implements HubSubscriber {
     this.goLive(this.lastEpoch, this.lastOffset);
   }
 
-  private deliver(msg: StoredMessage, text: string): void {
+  private deliver(msg: StoredMessage, frame: Buffer): void {
     if (msg.epoch === this.lastEpoch && msg.offset <= this.lastOffset) return;
     this.lastEpoch = msg.epoch;
     this.lastOffset = msg.offset;
-    this.session.sendRaw(text, 'msg');
+    this.session.sendRaw(frame, 'msg');
   }
 }
