@@ -1,5 +1,5 @@
 // Helpers for the Redis broker tests: availability check, unique key prefixes and their
-// cleanup, a loopback TCP proxy that plays "Redis down / back", a fake clock.
+// cleanup, a loopback TCP proxy (Redis down / back, or a load balancer), a fake clock.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -60,23 +60,33 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-/** A loopback TCP proxy in front of the real Redis: `down()` cuts and refuses, `up()` restores. */
-export interface RedisProxy {
+/** A loopback TCP proxy: `down()` cuts and refuses, `up()` restores, `retarget()` + `cutAll()` moves clients. */
+export interface TcpProxy {
+  /** `redis://127.0.0.1:PORT` (for a Redis target). */
   url: string;
+  port: number;
   down(): Promise<void>;
   up(): Promise<void>;
+  /** New connections go to `port` from now on (a load balancer switching backends). */
+  retarget(port: number): void;
+  /** Ends every proxied connection; the listener stays up. */
+  cutAll(): void;
   close(): Promise<void>;
 }
+export type RedisProxy = TcpProxy;
 
-export async function startRedisProxy(): Promise<RedisProxy> {
+export const startRedisProxy = (): Promise<TcpProxy> => startTcpProxy(6379);
+
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  let target = targetPort;
   let server = makeServer();
   await listen(server, 0);
   const port = (server.address() as net.AddressInfo).port;
 
   function makeServer(): net.Server {
     return net.createServer((client) => {
-      const upstream = net.connect(6379, '127.0.0.1');
+      const upstream = net.connect(target, '127.0.0.1');
       for (const s of [client, upstream]) {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));
@@ -87,17 +97,25 @@ export async function startRedisProxy(): Promise<RedisProxy> {
       upstream.on('close', () => client.destroy());
     });
   }
-  const stop = () => new Promise<void>((resolve) => {
+  const cutAll = () => {
     for (const s of sockets) s.destroy();
+  };
+  const stop = () => new Promise<void>((resolve) => {
+    cutAll();
     server.close(() => resolve());
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     down: stop,
     async up() {
       server = makeServer();
       await listen(server, port);
     },
+    retarget(p) {
+      target = p;
+    },
+    cutAll,
     close: async () => {
       if (server.listening) await stop();
     },
