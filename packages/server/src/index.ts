@@ -6,3 +6,11 @@ export type { ServerStats } from './stats';
 export type { FaultHooks } from './faults';
 export type { Clock } from './clock';
 export type * from './broker/types';
+export {
+  redisBroker,
+  REDIS_BROKER_DEFAULTS,
+  BrokerUnavailableError,
+  isBrokerUnavailable,
+  type RedisBroker,
+  type RedisBrokerOptions,
+} from './broker/redisBroker';
