@@ -75,6 +75,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
   const pending = new Set<Promise<unknown>>();
   const channels = new Map<string, NodeChannel<any>>();
   let closedState: 'open' | 'draining' | 'closed' = 'open';
+  let draining: Promise<DrainResult> | null = null;
 
   flow.setBufferedCounter(() => {
     let total = 0;
@@ -149,16 +150,19 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       }
       return ch;
     },
-    async drain(drainOptions: DrainOptions = {}) {
-      if (closedState === 'closed') throw new LifelineNodeError('CLIENT_CLOSED', 'the client is closed');
+    drain(drainOptions: DrainOptions = {}) {
+      // A second SIGTERM (or call) gets the drain already under way.
+      if (draining) return draining;
+      if (closedState === 'closed') return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
       closedState = 'draining';
-      const result = await drainClient(
+      draining = drainClient(
         { client, iterators, pending, flow, clock, closeSocket: (code, reason) => flow.current?.close(code, reason) },
         drainOptions,
-      );
-      closedState = 'closed';
-      keepAlive.releaseAll();
-      return result;
+      ).finally(() => {
+        closedState = 'closed';
+        keepAlive.releaseAll();
+      });
+      return draining;
     },
     async close() {
       closedState = 'closed';

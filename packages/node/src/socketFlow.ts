@@ -119,7 +119,8 @@ export class SocketFlow {
     this.timer = null;
     const socket = this.socket;
     if (!socket || !socket.isPaused || socket.readyState !== socket.OPEN) return;
-    socket.send(JSON.stringify({ type: 'ping', t: this.clock.now() }));
+    // No `t`: core would take the pong's round trip, inflated by the pause, as its RTT.
+    socket.send('{"type":"ping"}');
     this.stats.keepalivePings += 1;
     if (this.buffered() < this.maxBuffered) {
       // One read gets through; the next message over the high-water mark pauses again.

@@ -5,8 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { createServer, type LifelineServer } from '@lifeline/server';
-import { createNodeClient, fileCheckpoint, isLifelineNodeError, memoryCheckpoint, type NodeClient } from '../src/index';
+import {
+  createNodeClient,
+  fileCheckpoint,
+  isLifelineNodeError,
+  memoryCheckpoint,
+  redisCheckpoint,
+  type CheckpointStore,
+  type NodeClient,
+} from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
 
@@ -59,36 +69,62 @@ describe('createNodeClient against the reference server', () => {
     await new Promise<void>((r) => wss.close(() => http.close(() => r())));
   });
 
-  it('resumes from a file checkpoint in a new client: exactly the messages after the last acknowledged one', async () => {
-    const path = join(dir, 'resume.json');
-    const a = client({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path) });
+  async function resumeScenario(channelName: string, store: () => CheckpointStore) {
+    const a = client({ url: `${server.url}/v1`, checkpoint: store() });
     const ac = new AbortController();
     const got: number[] = [];
-    const run = a.channel<{ n: number }>('resume').consume(
+    const run = a.channel<{ n: number }>(channelName).consume(
       (m) => {
         got.push(m.data.n);
         if (got.length === 5) ac.abort();
       },
       { signal: ac.signal },
     );
-    await subscribed(a, 'resume');
-    await publishRange('resume', 1, 5);
+    await subscribed(a, channelName);
+    await publishRange(channelName, 1, 5);
     await run;
     await a.close();
     expect(got).toEqual([1, 2, 3, 4, 5]);
 
-    await publishRange('resume', 6, 10);
-    const b = client({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path) });
+    await publishRange(channelName, 6, 10);
+    const b = client({ url: `${server.url}/v1`, checkpoint: store() });
     const resumed: number[] = [];
-    for await (const m of b.channel<{ n: number }>('resume').messages()) {
+    for await (const m of b.channel<{ n: number }>(channelName).messages()) {
       resumed.push(m.data.n);
       if (m.data.n === 10) {
         m.ack();
         break;
       }
     }
-    expect(b.channel('resume').resumedFrom?.offset).toBe(5);
+    expect(b.channel(channelName).resumedFrom?.offset).toBe(5);
     expect(resumed).toEqual([6, 7, 8, 9, 10]);
+  }
+
+  it('resumes from a file checkpoint in a new client: exactly the messages after the last acknowledged one', async () => {
+    const path = join(dir, 'resume.json');
+    await resumeScenario('resume', () => fileCheckpoint(path));
+  });
+
+  it('resumes from a Redis checkpoint in a new client (real Redis)', async (ctx) => {
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      const reason = `Redis at 127.0.0.1:6379 does not answer (${(error as Error).message})`;
+      if (process.env.LIFELINE_REQUIRE_REDIS === '1') throw new Error(reason);
+      console.warn(`[node] skipping the Redis resume test: ${reason}`);
+      return ctx.skip(reason);
+    }
+    const key = `lifeline:test:node:${randomUUID()}:checkpoints`;
+    try {
+      await resumeScenario('resume-redis', () => redisCheckpoint(redis, key));
+      expect(JSON.parse((await redis.hget(key, 'resume-redis'))!)).toMatchObject({ offset: 10 });
+    } finally {
+      await redis.del(key);
+      redis.disconnect();
+    }
   });
 
   it('loses and duplicates nothing across dropped connections (core replays from the position)', async () => {
