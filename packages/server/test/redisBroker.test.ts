@@ -209,10 +209,15 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     expect([x, y]).toEqual([[1, 2], [1, 2]]);
   });
 
-  it('sends Redis nothing while idle with live listeners attached (no polling)', async () => {
+  it('sends Redis nothing while idle with message and presence listeners attached (no polling)', async () => {
     const name = `lifeline-idle-${process.pid}-${n}`;
-    const a = node({ redisOptions: { connectionName: name } });
-    for (let i = 0; i < 20; i++) await a.onMessage(chan('idle'), () => undefined);
+    const a = node({ redisOptions: { connectionName: name }, presenceSweepMs: 200 });
+    for (let i = 0; i < 20; i++) {
+      const ch = chan('idle');
+      await a.onMessage(ch, () => undefined);
+      await a.onPresence(ch, () => undefined); // as the server does for every subscribed channel
+      if (i % 4 === 0) await a.presenceSet(ch, { clientId: `m${i}`, connId: 'c' }, 60_000);
+    }
     const raw = new Redis(REDIS_URL);
     try {
       // CLIENT LIST `idle` = seconds since the connection's last command; polling would keep it at 0.

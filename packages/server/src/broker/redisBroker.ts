@@ -17,7 +17,7 @@ export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 
 /** A {@link Broker} backed by Redis, plus Redis-specific extras. */
 export interface RedisBroker extends Broker {
-  /** Sweeps expired presence entries of the channels this node watches now (also runs every `presenceSweepMs`). */
+  /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
 }
 

@@ -42,8 +42,10 @@ export interface RedisBrokerOptions {
    */
   presenceTtlMs?: number;
   /**
-   * How often a node sweeps expired presence entries of the channels it watches
-   * (so a crashed node's members leave even when nobody else calls presence).
+   * How often a node checks the channels it watches for presence entries that may have
+   * expired; it sweeps a channel (one script) only when its earliest entry's expiry has
+   * passed or new entries arrived, so a crashed node's members leave even when nobody
+   * else calls presence.
    * @default 2000
    */
   presenceSweepMs?: number;

@@ -8,7 +8,7 @@ import type { PresenceChange, PresenceEntry } from './types';
 export interface PresenceCommands {
   llPresenceSet(...args: string[]): Promise<unknown>;
   llPresenceRemove(...args: string[]): Promise<unknown>;
-  llPresenceList(...args: string[]): Promise<[string[], string[]]>;
+  llPresenceList(...args: string[]): Promise<[string[], string[], string]>;
 }
 
 export interface PresenceDeps {
@@ -33,6 +33,10 @@ interface Watch {
   /** Settles once subscribed to the channel's events and `known` is loaded. */
   ready: Promise<void>;
   loaded: boolean;
+  /** When the channel's earliest entry expires, as of the last sweep (Infinity: no entries). */
+  nextExpiry: number;
+  /** Entries were added since the last sweep: their expiry is not known yet. */
+  dirty: boolean;
 }
 
 /**
@@ -66,8 +70,13 @@ export class RedisPresence {
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {
+    return (await this.load(channel)).entries;
+  }
+
+  /** Live entries after a sweep, and when the earliest of them expires (Infinity: none). */
+  private async load(channel: string): Promise<{ entries: PresenceEntry[]; nextExpiry: number }> {
     const keys = channelKeys(this.deps.prefix, channel);
-    const [fields, flat] = await (await this.deps.redis()).llPresenceList(
+    const [fields, flat, earliest] = await (await this.deps.redis()).llPresenceList(
       ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents,
     );
     const members = new Map<string, string>();
@@ -79,13 +88,13 @@ export class RedisPresence {
       // Every live entry's client has a member; skip defensively rather than invent one.
       if (json !== undefined) entries.push({ ...(JSON.parse(json) as PresenceMember), connId: field.slice(sep + 1) });
     }
-    return entries;
+    return { entries, nextExpiry: earliest === '' ? Infinity : Number(earliest) };
   }
 
   async watch(channel: string, fn: Listener): Promise<() => Promise<void>> {
     let watch = this.watches.get(channel);
     if (!watch) {
-      watch = { listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false };
+      watch = { listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false, nextExpiry: Infinity, dirty: false };
       watch.ready = this.startWatch(channel, watch);
       this.watches.set(channel, watch);
     }
@@ -109,7 +118,9 @@ export class RedisPresence {
     const name = channelKeys(this.deps.prefix, channel).presenceEvents;
     await this.deps.subscriptions.add(name, (payload) => this.onEvent(watch, payload));
     try {
-      watch.known = knownOf(await this.list(channel));
+      const { entries, nextExpiry } = await this.load(channel);
+      watch.known = knownOf(entries);
+      watch.nextExpiry = nextExpiry;
       watch.loaded = true;
     } catch (err) {
       await this.deps.subscriptions.remove(name);
@@ -118,16 +129,28 @@ export class RedisPresence {
     this.scheduleSweep();
   }
 
-  /** Removes expired entries of every watched channel (their `leave` events follow). */
+  /** Removes expired entries of every watched channel now (their `leave` events follow). */
   async sweep(): Promise<void> {
-    await Promise.all([...this.watches.keys()].map((ch) => this.list(ch)));
+    await Promise.all([...this.watches].map(([channel, watch]) => this.refresh(channel, watch)));
+  }
+
+  private async refresh(channel: string, watch: Watch): Promise<void> {
+    watch.dirty = false;
+    try {
+      watch.nextExpiry = (await this.load(channel)).nextExpiry;
+    } catch (err) {
+      watch.dirty = true;
+      throw err;
+    }
   }
 
   /** After a reconnect: announce what changed while events could not arrive. */
   async resync(): Promise<void> {
     for (const [channel, watch] of this.watches) {
       if (!watch.loaded) continue;
-      const now = knownOf(await this.list(channel));
+      const loaded = await this.load(channel);
+      watch.nextExpiry = loaded.nextExpiry;
+      const now = knownOf(loaded.entries);
       for (const [clientId, json] of watch.known) {
         if (!now.has(clientId)) this.emit(watch, { event: 'leave', member: JSON.parse(json) as PresenceMember });
       }
@@ -155,8 +178,13 @@ export class RedisPresence {
       return;
     }
     const json = memberJson(change.member);
-    if (change.event === 'leave') watch.known.delete(change.member.clientId);
-    else watch.known.set(change.member.clientId, json);
+    if (change.event === 'leave') {
+      watch.known.delete(change.member.clientId);
+    } else {
+      watch.known.set(change.member.clientId, json);
+      watch.dirty = true;
+      this.scheduleSweep();
+    }
     this.emit(watch, change);
   }
 
@@ -170,12 +198,18 @@ export class RedisPresence {
     }
   }
 
+  // Sweeps cost Redis a script per channel, so a channel is swept only when one of its
+  // entries may have expired (or entries of unknown expiry arrived); the timer itself
+  // runs only while some watched channel has entries.
   private scheduleSweep(): void {
     if (this.sweepTimer !== undefined) return;
+    const pending = [...this.watches.values()].some((w) => w.dirty || w.nextExpiry !== Infinity);
+    if (!pending) return;
     this.sweepTimer = this.deps.setTimer(() => {
       this.sweepTimer = undefined;
-      if (this.watches.size === 0) return;
-      this.sweep()
+      const now = this.deps.now();
+      const due = [...this.watches].filter(([, w]) => w.loaded && (w.dirty || w.nextExpiry <= now));
+      Promise.all(due.map(([channel, watch]) => this.refresh(channel, watch)))
         .catch((err: Error) => this.deps.onError(err))
         .finally(() => this.scheduleSweep());
     }, this.deps.sweepEveryMs);

@@ -99,10 +99,11 @@ local function sweep(now)
 end
 `;
 
-/** ARGV: now, eventsChannel. Returns {entry fields, flat clientId/member pairs}. */
+/** ARGV: now, eventsChannel. Returns {entry fields, flat clientId/member pairs, earliest expiry or ''}. */
 export const PRESENCE_LIST_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])
-return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3])}
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), first[2] or ''}
 `;
 
 /** ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs */
