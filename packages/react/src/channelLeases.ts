@@ -1,27 +1,22 @@
 import type { ChannelOptions, LifelineClient, Message, Unsubscribe } from '@lifeline/core';
+import { hold, type Holds } from './refCount';
 
 /** A message handler as the hooks pass it. */
 export type MessageHandler = (msg: Message<any>) => void | Promise<void>;
 
-interface Lease {
-  handlers: Set<MessageHandler>;
-  off: Unsubscribe;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-// Keyed by client so two providers over one client share subscriptions.
-const leasesByClient = new WeakMap<LifelineClient, Map<string, Lease>>();
+// Per client, so two providers over one client share subscriptions.
+const subscriptions = new WeakMap<LifelineClient, Holds>();
 
 /** Subscription identity: the channel name plus its options by value. */
 export function channelKey(name: string, options?: ChannelOptions): string {
-  const json = options ? JSON.stringify(options) : '{}';
+  const json = JSON.stringify(options ?? {});
   return json === '{}' ? name : `${name} ${json}`;
 }
 
 /**
- * Adds `handler` to a reference-counted channel subscription. The last release
- * keeps the subscription for `releaseDelayMs`, so an unmount followed by a
- * mount (StrictMode, route changes) causes no unsubscribe/subscribe on the wire.
+ * Adds `handler` to a reference-counted subscription of channel `name`: one
+ * core subscription (one wire `sub`) however many components listen, kept for
+ * `releaseDelayMs` after the last one leaves.
  */
 export function acquireChannel(
   client: LifelineClient,
@@ -30,27 +25,23 @@ export function acquireChannel(
   handler: MessageHandler,
   releaseDelayMs: number,
 ): Unsubscribe {
-  const key = channelKey(name, options);
-  let leases = leasesByClient.get(client);
-  if (!leases) leasesByClient.set(client, (leases = new Map()));
-  let lease = leases.get(key);
-  if (!lease) {
-    const handlers = new Set<MessageHandler>();
-    lease = { handlers, off: client.channel(name, options).subscribe((msg) => fanOut(handlers, msg)) };
-    leases.set(key, lease);
-  }
-  clearTimeout(lease.timer);
+  let table = subscriptions.get(client);
+  if (!table) subscriptions.set(client, (table = new Map()));
+  const [handlers, release] = hold(
+    table,
+    channelKey(name, options),
+    () => {
+      const all = new Set<MessageHandler>();
+      return [client.channel(name, options).subscribe((msg) => fanOut(all, msg)), all];
+    },
+    releaseDelayMs,
+  );
   // A fresh wrapper per acquire: the same function acquired twice counts twice.
   const entry: MessageHandler = (msg) => handler(msg);
-  lease.handlers.add(entry);
-  const held = lease;
-  const map = leases;
+  handlers.add(entry);
   return () => {
-    if (!held.handlers.delete(entry) || held.handlers.size) return;
-    held.timer = setTimeout(() => {
-      map.delete(key);
-      held.off();
-    }, releaseDelayMs);
+    handlers.delete(entry);
+    release();
   };
 }
 
@@ -60,17 +51,17 @@ export function acquireChannel(
  * advances the position once all of them are done.
  */
 function fanOut(handlers: Set<MessageHandler>, msg: Message<any>): void | Promise<void> {
-  const pending: Promise<void>[] = [];
-  let failed = false;
-  let failure: unknown;
+  const pending: unknown[] = [];
+  let failure: [unknown] | undefined;
   for (const handler of [...handlers]) {
     try {
       const result = handler(msg);
       if (result) pending.push(result);
     } catch (e) {
-      if (!failed) [failed, failure] = [true, e];
+      failure ??= [e];
     }
   }
-  if (failed) throw failure;
-  if (pending.length) return Promise.all(pending).then(() => undefined);
+  if (failure) throw failure[0];
+  // Core only awaits the promise; its value is unused.
+  if (pending.length) return Promise.all(pending) as Promise<unknown> as Promise<void>;
 }

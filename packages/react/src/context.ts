@@ -1,4 +1,4 @@
-import { createContext, useContext } from 'react';
+import { createContext, useContext } from './reactImports';
 import type { LifelineClient } from '@lifeline/core';
 
 /** What the Provider hands to the hooks. */
@@ -20,9 +20,7 @@ export const LifelineContext = createContext<LifelineContextValue | null>(null);
 export function useLifelineContext(): LifelineContextValue {
   const value = useContext(LifelineContext);
   if (!value) {
-    throw new Error(
-      'Lifeline hooks must be used inside <LifelineProvider client={…}> or <LifelineProvider url="…">',
-    );
+    throw new Error('Lifeline hooks must be used inside <LifelineProvider>');
   }
   return value;
 }

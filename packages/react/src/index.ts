@@ -8,4 +8,4 @@ export {
   type UseChannelMessagesResult,
 } from './useChannelMessages';
 export { usePresence, type UsePresenceOptions } from './usePresence';
-export { DEFAULT_RELEASE_DELAY_MS, type LifelineContextValue } from './context';
+export type { LifelineContextValue } from './context';

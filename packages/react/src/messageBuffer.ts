@@ -11,22 +11,24 @@ export function createMessageBuffer<T>(): MessageBuffer<T> {
   let messages: readonly Message<T>[] = [];
   let pending: Message<T>[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const listeners = new Set<() => void>();
+  // One buffer per hook instance, so one listener.
+  let listener: (() => void) | undefined;
   return {
     get: () => messages,
     subscribe(onChange) {
-      listeners.add(onChange);
-      return () => void listeners.delete(onChange);
+      listener = onChange;
+      return () => {
+        if (listener === onChange) listener = undefined;
+      };
     },
     push(msg, limit, batchMs) {
       pending.push(msg);
       // One render per batch, not per message: a replay of hundreds is one update.
       timer ??= setTimeout(() => {
         timer = undefined;
-        const all = [...messages, ...pending];
-        messages = all.slice(Math.max(0, all.length - limit));
+        messages = limit > 0 ? [...messages, ...pending].slice(-limit) : [];
         pending = [];
-        listeners.forEach((l) => l());
+        listener?.();
       }, batchMs);
     },
   };

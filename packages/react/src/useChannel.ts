@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useSyncExternalStore } from './reactImports';
 import type {
   Channel,
   ChannelOptions,
@@ -26,8 +26,6 @@ export interface UseChannelResult<T> {
   /** The underlying core channel. */
   channel: Channel<T>;
 }
-
-const fields = { state: 'state', position: 'position', gap: 'lastGap', error: 'error' } as const;
 
 /**
  * Subscribes to `name` for the component's lifetime. `onMessage` is read through
@@ -68,15 +66,24 @@ export function useChannel<T = unknown>(
   const snapshot = useSyncExternalStore(subscribe, get, get);
   const publish = useCallback((data: T, opts?: PublishOptions) => channel.publish(data, opts), [channel]);
 
-  const result = { publish, channel } as UseChannelResult<T>;
-  for (const [field, source] of Object.entries(fields) as [keyof typeof fields, keyof ChannelSnapshot][]) {
-    Object.defineProperty(result, field, {
-      enumerable: true,
-      get() {
-        tracked.add(source);
-        return snapshot[source];
-      },
-    });
-  }
-  return result;
+  const read = <K extends keyof ChannelSnapshot>(field: K) => {
+    tracked.add(field);
+    return snapshot[field];
+  };
+  return {
+    publish,
+    channel,
+    get state() {
+      return read('state');
+    },
+    get position() {
+      return read('position');
+    },
+    get gap() {
+      return read('lastGap');
+    },
+    get error() {
+      return read('error');
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { useMemo, useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from './reactImports';
 import type { ChannelOptions, Message } from '@lifeline/core';
 import { channelKey } from './channelLeases';
 import { createMessageBuffer } from './messageBuffer';
@@ -27,5 +27,6 @@ export function useChannelMessages<T = unknown>(
   const result = useChannel<T>(name, (msg) => buffer.push(msg, limit, batchMs), channelOptions);
   const messages = useSyncExternalStore(buffer.subscribe, buffer.get, buffer.get);
   // Spreading would read (and so track) every field: add `messages` instead.
-  return Object.assign(result, { messages });
+  (result as UseChannelMessagesResult<T>).messages = messages;
+  return result as UseChannelMessagesResult<T>;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useSyncExternalStore } from 'react';
+import { useCallback, useSyncExternalStore } from './reactImports';
 import type { ConnectionSnapshot } from '@lifeline/core';
 import { useLifeline } from './useLifeline';
 

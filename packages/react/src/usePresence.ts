@@ -1,15 +1,13 @@
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useSyncExternalStore } from './reactImports';
 import type { PresenceMember } from '@lifeline/core';
 import { acquireChannel } from './channelLeases';
 import { useLifelineContext } from './context';
-import { acquirePresence, presenceStore } from './presence';
+import { acquirePresence, ignore } from './presence';
 
 export interface UsePresenceOptions {
   /** Enter presence while mounted. @default true when `info` is given, else false */
   enter?: boolean;
 }
-
-const ignoreMessage = () => {};
 
 /**
  * The members present on `name`. With `info` (or `enter: true`) this component
@@ -30,10 +28,18 @@ export function usePresence(
     () =>
       enter
         ? acquirePresence(client, name, info, releaseDelayMs)
-        : acquireChannel(client, name, undefined, ignoreMessage, releaseDelayMs),
+        : acquireChannel(client, name, undefined, ignore, releaseDelayMs),
     // `infoKey` stands for info by value.
     [client, name, enter, infoKey, releaseDelayMs],
   );
-  const store = presenceStore(channel);
-  return useSyncExternalStore(store.subscribe, store.get, store.get);
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      channel.on('presence', onChange);
+      return () => void channel.off('presence', onChange);
+    },
+    [channel],
+  );
+  // Core replaces the member list on every change, so it is a valid snapshot as is.
+  const get = () => channel.presence.members();
+  return useSyncExternalStore(subscribe, get, get);
 }

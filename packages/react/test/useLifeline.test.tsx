@@ -32,7 +32,7 @@ describe('useLifeline', () => {
   it('a provider without client or url throws a clear error', () => {
     const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(() => render(<LifelineProvider>x</LifelineProvider>)).toThrow(/needs a `client` or a `url`/);
+      expect(() => render(<LifelineProvider>x</LifelineProvider>)).toThrow(/needs `client` or `url`/);
     } finally {
       quiet.mockRestore();
     }

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { createElement, useEffect, useMemo, useRef, type ReactNode } from './reactImports';
 import { createClient, type ClientOptions, type LifelineClient } from '@lifeline/core';
 import { DEFAULT_RELEASE_DELAY_MS, LifelineContext } from './context';
 
@@ -30,7 +30,7 @@ export function LifelineProvider({
   releaseDelayMs = DEFAULT_RELEASE_DELAY_MS,
   children,
 }: LifelineProviderProps) {
-  if (!given && !url) throw new Error('<LifelineProvider> needs a `client` or a `url`');
+  if (!given && !url) throw new Error('<LifelineProvider> needs `client` or `url`');
   // autoConnect: false keeps render free of side effects; a client created by a
   // discarded StrictMode render is inert and simply garbage-collected.
   const owned = useMemo(
@@ -45,17 +45,13 @@ export function LifelineProvider({
   useEffect(() => {
     if (!owned) return;
     clearTimeout(closeTimer.current);
-    if (!started.has(owned)) {
-      started.add(owned);
-      owned.connect();
-    }
+    // A no-op unless the client is closed: after StrictMode's remount it is already connecting.
+    owned.connect();
     return () => {
       closeTimer.current = setTimeout(() => void owned.close(), releaseDelayMs);
     };
   }, [owned, releaseDelayMs]);
 
   const value = useMemo(() => ({ client, releaseDelayMs }), [client, releaseDelayMs]);
-  return <LifelineContext.Provider value={value}>{children}</LifelineContext.Provider>;
+  return createElement(LifelineContext.Provider, { value }, children);
 }
-
-const started = new WeakSet<LifelineClient>();
