@@ -231,4 +231,23 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
       raw.disconnect();
     }
   });
+
+  it('a live listener follows a channel whose history was lost: the new epoch from offset 1', async () => {
+    const a = node();
+    const b = node();
+    const ch = chan('lost-live');
+    const seen: StoredMessage[] = [];
+    await a.onMessage(ch, (m) => seen.push(m));
+    await b.publish(ch, 'old-1');
+    await b.publish(ch, 'old-2');
+    await waitFor(() => seen.length === 2, 'two messages in the first epoch');
+    await deletePrefix(`${prefix}{${ch}}`); // what a Redis restart without persistence does to this channel
+    const fresh = await b.publish(ch, 'new-1');
+    expect(fresh.offset).toBe(1);
+    expect(fresh.epoch).not.toBe(seen[0]?.epoch);
+    await waitFor(() => seen.length === 3, 'the first message of the new epoch');
+    expect(seen.map((m) => [m.epoch === fresh.epoch, m.offset, m.data])).toEqual([
+      [false, 1, 'old-1'], [false, 2, 'old-2'], [true, 1, 'new-1'],
+    ]);
+  });
 });

@@ -158,4 +158,23 @@ describe.skipIf(!available)('two server nodes over the Redis broker', () => {
     expect(offsets(sub.msgs(ch))).toEqual([1, 2, 3, 4]);
     expect(sub.msgs(ch).map((f) => f.data)).toEqual([1, 2, 3, 'x']);
   });
+
+  it('when Redis lost the history (e.g. restarted without persistence), resuming says epoch-changed', async () => {
+    const a = await startNode();
+    const b = await startNode();
+    const ch = chan('lost');
+    const sub = await connect(a, 'sub');
+    const pub = await connect(b, 'pub');
+    const first = await sub.subscribe(ch);
+    await pub.publish(ch, 1, 'p1');
+    await waitFor(() => sub.msgs(ch).length === 1, 'one message');
+    sub.close();
+    await deletePrefix(`${prefix}{${ch}}`);
+    await pub.publish(ch, 'after', 'p2');
+
+    const again = await connect(a, 'sub');
+    const reply = await again.subscribe(ch, { offset: 1, epoch: first.epoch as string });
+    expect(reply).toMatchObject({ type: 'subscribed', recovered: false, reason: 'epoch-changed', offset: 1 });
+    expect(reply.epoch).not.toBe(first.epoch);
+  });
 });
