@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild, startServer } from './lib/child.mjs';
+import { serverMode } from './throughput.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const kind = process.argv[2] ?? 'lifeline';
@@ -15,7 +16,7 @@ const outDir = here('./.out');
 mkdirSync(outDir, { recursive: true });
 const name = `${kind}-${Date.now()}.cpuprofile`;
 
-const server = await startServer(here('./throughput/server.mjs'), [kind === 'socket.io-client' ? 'socketio' : 'protocol', String(count)]);
+const server = await startServer(here('./throughput/server.mjs'), [serverMode(kind), String(count)]);
 try {
   const r = await runChild(here('./throughput/client.mjs'), [kind, server.info.url, String(count), String(Math.floor(count / 5)), '60000'], {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${name}`],

@@ -8,12 +8,14 @@ import { runChild, startServer } from './lib/child.mjs';
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 
 /** Client kinds, baseline first. */
-export const throughputKinds = ['raw-ws', 'lifeline', 'reconnecting-websocket', 'partysocket', 'socket.io-client'];
+export const throughputKinds = ['raw-ws', 'lifeline', 'reconnecting-websocket', 'partysocket', 'socket.io-client', 'centrifuge'];
+
+export const serverMode = (kind) => (kind === 'socket.io-client' ? 'socketio' : kind === 'centrifuge' ? 'centrifuge' : 'protocol');
 
 /** One measurement of one client kind. */
 export async function runThroughputOnce(kind, { count = 400_000, maxMs = 30_000 } = {}) {
   const warmup = Math.min(50_000, Math.floor(count / 5));
-  const server = await startServer(here('./throughput/server.mjs'), [kind === 'socket.io-client' ? 'socketio' : 'protocol', String(count)]);
+  const server = await startServer(here('./throughput/server.mjs'), [serverMode(kind), String(count)]);
   try {
     return await runChild(here('./throughput/client.mjs'), [kind, server.info.url, String(count), String(warmup), String(maxMs)], {
       timeoutMs: maxMs + 30_000,

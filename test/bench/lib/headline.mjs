@@ -8,7 +8,7 @@ export function headline(byKey) {
   const lines = [];
   const t = byKey.throughput?.summary;
   if (t?.lifeline) {
-    const peers = ['reconnecting-websocket', 'partysocket', 'socket.io-client'].filter((k) => t[k]).map((k) => `${k} ${fmtRatio(t[k].ratio)}`);
+    const peers = ['reconnecting-websocket', 'partysocket', 'socket.io-client', 'centrifuge'].filter((k) => t[k]).map((k) => `${k} ${fmtRatio(t[k].ratio)}`);
     lines.push(
       `**Receive throughput:** Lifeline ${fmtRatio(t.lifeline.ratio)} raw ws msg/s (goal ≥ 0.92× ${ok(t.lifeline.ratio >= 0.92)}), ` +
         `${fmt(t.lifeline.cpuUsPerMsg, 2)} µs CPU/msg vs raw ${fmt(t['raw-ws']?.cpuUsPerMsg, 2)} (${fmtRatio(t.lifeline.cpuRatio)}); peers: ${peers.join(', ')}.`,
@@ -16,7 +16,7 @@ export function headline(byKey) {
   }
   const m = byKey.memory?.summary;
   if (m?.lifeline) {
-    const peers = ['raw-ws', 'reconnecting-websocket', 'partysocket', 'socket.io-client'].filter((k) => m[k]).map((k) => `${k} ${fmt(m[k].heap, 1)}`);
+    const peers = ['raw-ws', 'reconnecting-websocket', 'partysocket', 'socket.io-client', 'centrifuge'].filter((k) => m[k]).map((k) => `${k} ${fmt(m[k].heap, 1)}`);
     lines.push(`**Memory per idle client:** Lifeline ${fmt(m.lifeline.heap, 2)} KB heap (goal ≤ 4.5 KB ${ok(m.lifeline.heap <= 4.5)}), ${fmt(m.lifeline.rss, 1)} KB RSS; peers (KB heap): ${peers.join(', ')}.`);
   }
   const s = byKey.size?.summary;

@@ -62,6 +62,19 @@ async function factory() {
         return () => ready;
       };
     }
+    case 'centrifuge': {
+      const { Centrifuge } = await import('centrifuge');
+      return () => {
+        const client = new Centrifuge(`${url}/connection/websocket`, { websocket: WS });
+        const sub = client.newSubscription('room');
+        let ready = false;
+        sub.on('subscribed', () => (ready = true));
+        sub.on('publication', () => {});
+        sub.subscribe();
+        client.connect();
+        return () => ready;
+      };
+    }
     default:
       throw new Error(`unknown client kind ${kind}`);
   }

@@ -85,6 +85,16 @@ switch (kind) {
     stop = () => ws.close();
     break;
   }
+  case 'centrifuge': {
+    const { Centrifuge } = await import('centrifuge');
+    const client = new Centrifuge(`${url}/connection/websocket`, { websocket: WS });
+    const sub = client.newSubscription(BENCH_CHANNEL);
+    sub.on('publication', (ctx) => onMessage(ctx.data));
+    sub.subscribe();
+    client.connect();
+    stop = () => client.disconnect();
+    break;
+  }
   default:
     console.error(`unknown client kind ${kind}`);
     process.exit(2);
