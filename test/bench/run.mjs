@@ -122,7 +122,7 @@ const md = [
   '',
   markdownTable(['package', 'version'], Object.entries(v)),
   '',
-  ...sections.flatMap((s) => [`## ${s.title}`, '', s.description, '', s.markdown, '', ...(s.note ? [s.note, ''] : [])]),
+  ...sections.flatMap((s) => [`## ${s.title}`, '', `${s.description}${s.seconds ? ` (${s.seconds.toFixed(0)} s)` : ''}`, '', s.markdown, '', ...(s.note ? [s.note, ''] : [])]),
 ].join('\n');
 if (!process.env.BENCH_NO_WRITE) {
   writeFileSync(resultsPath, md);

@@ -1,6 +1,8 @@
 // Browser bundle measurement: esbuild (minified ESM, platform browser), then gzip -9.
 // Shared by size.mjs (the table) and test/packaging/size-budget.test.ts (the budgets).
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -8,6 +10,7 @@ import * as esbuild from 'esbuild';
 /** Directory whose node_modules holds @lifeline/* and every peer SDK. */
 export const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
+const requireFromBench = createRequire(new URL('../package.json', import.meta.url));
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
@@ -47,12 +50,9 @@ export const everything = (spec) => `import * as m from '${spec}';\nexport defau
 
 /** Version of an installed package, as resolved from the bench package. */
 export function versionOf(name) {
-  const require = createRequire(new URL('../package.json', import.meta.url));
-  let dir = require.resolve(name);
-  // Walk up from the resolved entry to the package's own package.json.
-  const { readFileSync, existsSync } = require('node:fs');
-  const path = require('node:path');
-  dir = path.dirname(dir);
+  // Walk up from the resolved entry to the package's own package.json (exports maps
+  // often hide ./package.json, so it cannot simply be required).
+  let dir = path.dirname(requireFromBench.resolve(name));
   while (dir !== path.dirname(dir)) {
     const pj = path.join(dir, 'package.json');
     if (existsSync(pj)) {
