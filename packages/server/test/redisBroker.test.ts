@@ -250,4 +250,15 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
       [false, 1, 'old-1'], [false, 2, 'old-2'], [true, 1, 'new-1'],
     ]);
   });
+
+  it('after close: unhealthy, and calls reject with BROKER_UNAVAILABLE', async () => {
+    const a = node();
+    await a.position(chan('closing')); // connected
+    expect(await a.healthy()).toBe(true);
+    await a.close();
+    expect(await a.healthy()).toBe(false);
+    await expect(a.publish('x', 1)).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await expect(a.onMessage('x', () => undefined)).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await a.close(); // idempotent
+  });
 });
