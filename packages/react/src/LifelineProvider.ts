@@ -1,4 +1,4 @@
-import { createElement, useEffect, useMemo, useRef, type ReactNode } from './reactImports';
+import { createElement, useEffect, useMemo, type ReactNode } from './reactImports';
 import { createClient, type ClientOptions, type LifelineClient } from '@lifeline/core';
 import { DEFAULT_RELEASE_DELAY_MS, LifelineContext } from './context';
 
@@ -40,18 +40,21 @@ export function LifelineProvider({
     [given, url],
   );
   const client = (given ?? owned)!;
-  const closeTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   useEffect(() => {
     if (!owned) return;
-    clearTimeout(closeTimer.current);
+    clearTimeout(closing.get(owned));
     // A no-op unless the client is closed: after StrictMode's remount it is already connecting.
     owned.connect();
     return () => {
-      closeTimer.current = setTimeout(() => void owned.close(), releaseDelayMs);
+      closing.set(owned, setTimeout(() => void owned.close(), releaseDelayMs));
     };
   }, [owned, releaseDelayMs]);
 
   const value = useMemo(() => ({ client, releaseDelayMs }), [client, releaseDelayMs]);
   return createElement(LifelineContext.Provider, { value }, children);
 }
+
+// Pending closes per client: a remount (StrictMode) cancels only its own client's
+// close, never the close of a client replaced by a new `url`.
+const closing = new WeakMap<LifelineClient, ReturnType<typeof setTimeout>>();
