@@ -113,4 +113,20 @@ describe.skipIf(!available)('redisBroker when Redis is down or restarting', () =
     // 2..6 fell out of retention while the node was cut: the jump is visible, never papered over.
     expect(seen).toEqual([1, 7, 8, 9, 10]);
   });
+
+  it('repeated connection cuts while another node publishes: every offset once, in order', async () => {
+    const p = await proxy();
+    const cut = node(p.url, { catchUpBatch: 7 });
+    const direct = node(REDIS_URL);
+    const ch = chan('flaky');
+    const seen: number[] = [];
+    await cut.onMessage(ch, (m) => seen.push(m.offset));
+    const N = 400;
+    for (let i = 1; i <= N; i++) {
+      await direct.publish(ch, i);
+      if (i % 50 === 25) p.cutAll(); // both of the node's connections drop and reconnect
+    }
+    await waitFor(() => seen.length >= N, `all ${N} offsets on the flaky node (have ${seen.length})`, 20_000);
+    expect(seen).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+  });
 });
