@@ -1,0 +1,57 @@
+import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
+import type { CheckpointStore } from './checkpoint/types';
+import type { ProcessKeepAlive } from './processLiveness';
+import type { SocketFlow } from './socketFlow';
+import type { MessageIterator } from './messageIterator';
+
+/** What to do when the channel reports lost continuity. */
+export type GapPolicy = 'stop' | 'continue' | ((gap: GapEvent) => void | Promise<void>);
+
+/** Options of `messages()` / `channel.messages()`. */
+export interface MessagesOptions {
+  /** Ends the iteration cleanly (`done: true`), after the current loop body. @default undefined */
+  signal?: AbortSignal;
+  /** Buffered messages at which the socket is paused. @default 64 */
+  highWaterMark?: number;
+  /** Buffered messages at which a paused socket resumes. @default floor(highWaterMark / 2) */
+  lowWaterMark?: number;
+  /**
+   * `true`: a message is acknowledged when the loop body finishes (the next `next()`
+   * call). `false`: only `msg.ack()` acknowledges, in any order.
+   * @default true
+   */
+  autoAck?: boolean;
+  /**
+   * Most messages handed out whose position is not yet durable in the checkpoint
+   * store: the next message waits until fewer are outstanding. This is exactly the
+   * most a crash can redeliver. With `autoAck: false` it is also the concurrency.
+   * @default 1
+   */
+  maxUncommitted?: number;
+  /**
+   * On a gap (epoch changed, out of retention): `'stop'` ends the iteration with a
+   * `GAP` error after every message before the gap; `'continue'` goes on; a function
+   * is awaited in stream order (throwing from it stops the iteration).
+   * @default 'stop'
+   */
+  onGap?: GapPolicy;
+}
+
+export const MESSAGES_DEFAULTS = { highWaterMark: 64, autoAck: true, maxUncommitted: 1, onGap: 'stop' } as const;
+
+/** A delivered message that can be acknowledged. */
+export interface AckableMessage<T = unknown> extends Message<T> {
+  /** Marks the message processed; idempotent. The checkpoint moves over acknowledged prefixes. */
+  ack(): void;
+}
+
+/** Collaborators the Node client hands in; the standalone helper runs without them. */
+export interface IteratorDeps<T> {
+  /** Resolves the core channel (after the checkpoint was loaded) and the loaded position. */
+  open: () => Promise<{ channel: Channel<T>; start: Position | null }>;
+  checkpoint?: CheckpointStore | null;
+  flow?: SocketFlow | null;
+  keepAlive?: ProcessKeepAlive | null;
+  /** Called once the iteration ended (for drain bookkeeping). */
+  onEnd?: (iterator: MessageIterator<T>) => void;
+}
