@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from './emitter';
 import { LifelineError } from './errors';
 import { createPresence } from './presence';
 import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
@@ -90,7 +90,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
   const skip = options.onHandlerError === 'skip';
   const counters = host.counters;
 
-  const ch = new EventEmitter() as EventEmitter & ChannelImpl<T>;
+  const ch = new Emitter() as Emitter & ChannelImpl<T>;
   const pres = createPresence(name, (m) => ch.emit('presence', m));
   const position = (): Position | null => (epoch === null ? null : { offset, epoch });
 

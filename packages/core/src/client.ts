@@ -1,6 +1,6 @@
-import EventEmitter from 'eventemitter3';
+import { Emitter } from './emitter';
 import { createChannel, type ChannelHost, type ChannelImpl } from './channel';
-import { Connection } from './connection';
+import { openConnection, type Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
 import type { LifecycleEvent } from './browserLifecycle';
 import { resolveOptions, randomId } from './options';
@@ -40,7 +40,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   const snapListeners = new Set<() => void>();
   const tokens = createTokenProvider(options.token);
   const nonce = randomId(random);
-  const client = new EventEmitter() as EventEmitter & LifelineClient;
+  const client = new Emitter() as Emitter & LifelineClient;
 
   let conn: Connection | null = null;
   /** `welcome` received on `conn`. */
@@ -86,7 +86,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   const now = () => clock.now();
 
   const sm = createStateMachine(now, (change) => {
-    logger.info(`state ${change.from}->${change.to}`, { reason: change.reason, attempt: change.attempt, closeCode: change.closeCode });
+    logger.info('state', { from: change.from, to: change.to, reason: change.reason, closeCode: change.closeCode });
     client.emit('state', change);
     for (const l of [...snapListeners]) l();
   });
@@ -130,9 +130,8 @@ export function createClient(options: ClientOptions): LifelineClient {
     const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId, agent: o.agent });
     let c: Connection;
     try {
-      c = new Connection(o.WebSocket, o.url, hello, now(), {
-        open: () => {},
-        frame: (d) => onFrame(d),
+      c = openConnection(o.WebSocket, o.url, hello, now(), {
+        frame: onFrame,
         closed: (code, why, hint) => onClosed(c, code, why, hint),
       });
     } catch (cause) {
@@ -295,7 +294,6 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (!c || !ready) return;
     if (c.silentFor(t, timeoutMs)) return dead(c);
     if (late > heartbeat.jumpThresholdMs) {
-      logger.info('clock jump', { lateMs: late });
       probe();
     } else if (heartbeatMs && t - lastPingAt >= heartbeatMs) {
       lastPingAt = t;

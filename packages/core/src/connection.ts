@@ -1,8 +1,6 @@
 import type { WebSocketLike } from './types';
 
 export interface ConnectionHandlers {
-  /** The socket opened; `hello` has been sent. */
-  open(): void;
   /** One inbound WebSocket message, undecoded. */
   frame(data: unknown): void;
   /** The socket is gone. Called exactly once per connection. `hintMs` = server's retry-after. */
@@ -15,100 +13,79 @@ export interface ConnectionHandlers {
  * Liveness is a counter bumped per inbound frame and read by a periodic check: no
  * per-frame timer and no per-frame clock read.
  */
-export class Connection {
+export interface Connection {
   /** Inbound frames so far. */
-  rx = 0;
-  private seenRx = 0;
-  private lastRxAt: number;
-  private ws: WebSocket | null;
-  private hintMs: number | undefined;
-
-  constructor(
-    Ctor: WebSocketLike,
-    url: string,
-    hello: string,
-    now: number,
-    private readonly on: ConnectionHandlers,
-  ) {
-    this.lastRxAt = now;
-    const ws = new Ctor(url);
-    this.ws = ws;
-    ws.onopen = () => {
-      if (this.ws !== ws) return;
-      ws.send(hello);
-      on.open();
-    };
-    ws.onmessage = (ev) => {
-      if (this.ws !== ws) return;
-      this.rx++;
-      on.frame(ev.data);
-    };
-    ws.onclose = (ev) => {
-      if (this.ws === ws) this.finish(ev.code || 1006, ev.reason || '');
-    };
-    // Some environments report an error without a close; closing makes the close event certain.
-    ws.onerror = () => {
-      if (this.ws === ws) safe(() => ws.close());
-    };
-    // Node's `ws` lets us read the refusal's headers (HTTP 503 + x-retry-after-ms).
-    const node = ws as unknown as { on?: (ev: string, fn: (req: unknown, res: NodeRes) => void) => void };
-    if (typeof node.on === 'function') {
-      node.on('unexpected-response', (_req, res) => {
-        const h = res.headers || {};
-        const ms = Number(h['x-retry-after-ms'] ?? Number(h['retry-after']) * 1000);
-        if (ms >= 0) this.hintMs = ms;
-        if (this.ws === ws) this.kill(1006, `http ${res.statusCode}`);
-      });
-    }
-  }
-
-  send(text: string): void {
-    // Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently).
-    if (this.ws?.readyState === 1) this.ws.send(text);
-  }
-
-  get live(): boolean {
-    return this.ws !== null;
-  }
-
-  /** True when nothing arrived for `timeoutMs` (checked against `now`). */
-  silentFor(now: number, timeoutMs: number): boolean {
-    if (this.rx !== this.seenRx) {
-      this.seenRx = this.rx;
-      this.lastRxAt = now;
-    }
-    return now - this.lastRxAt >= timeoutMs;
-  }
-
+  readonly rx: number;
+  send(text: string): void;
+  /** True when nothing arrived for `timeoutMs` before `now` (as seen by successive checks). */
+  silentFor(now: number, timeoutMs: number): boolean;
   /** Starts a clean close; `closed` follows when the socket confirms (or `kill` forces it). */
-  close(code = 1000, reason = ''): void {
-    const ws = this.ws;
-    if (ws) safe(() => ws.close(code, reason));
-  }
-
+  close(code: number, reason: string): void;
   /** Tears the socket down at once without waiting for a close handshake. */
-  kill(code: number, reason: string): void {
-    const ws = this.ws;
-    if (!ws) return;
-    this.finish(code, reason);
-    const t = ws as unknown as { terminate?: () => void };
-    safe(() => (t.terminate ? t.terminate() : ws.close(code >= 4000 ? code : 1000, reason)));
-  }
-
-  private finish(code: number, reason: string): void {
-    const ws = this.ws;
-    if (!ws) return;
-    this.ws = null;
-    ws.onopen = ws.onmessage = ws.onclose = null;
-    // Keep a no-op error handler: Node's `ws` throws on an unhandled 'error'.
-    ws.onerror = () => {};
-    this.on.closed(code, reason, this.hintMs);
-  }
+  kill(code: number, reason: string): void;
 }
 
 interface NodeRes {
   statusCode?: number;
   headers?: Record<string, string | undefined>;
+}
+
+export function openConnection(Ctor: WebSocketLike, url: string, hello: string, now: number, on: ConnectionHandlers): Connection {
+  let ws: WebSocket | null = new Ctor(url);
+  let seenRx = 0;
+  let lastRxAt = now;
+  let hintMs: number | undefined;
+  const sock = ws;
+
+  const finish = (code: number, reason: string) => {
+    if (!ws) return;
+    ws = null;
+    sock.onopen = sock.onmessage = sock.onclose = null;
+    // Keep a no-op error handler: Node's `ws` throws on an unhandled 'error'.
+    sock.onerror = () => {};
+    on.closed(code, reason, hintMs);
+  };
+  const c: Connection & { rx: number } = {
+    rx: 0,
+    send(text) {
+      // Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently).
+      if (ws?.readyState === 1) ws.send(text);
+    },
+    silentFor(t, timeoutMs) {
+      if (c.rx !== seenRx) {
+        seenRx = c.rx;
+        lastRxAt = t;
+      }
+      return t - lastRxAt >= timeoutMs;
+    },
+    close(code, reason) {
+      if (ws) safe(() => sock.close(code, reason));
+    },
+    kill(code, reason) {
+      if (!ws) return;
+      finish(code, reason);
+      const t = sock as unknown as { terminate?: () => void };
+      safe(() => (t.terminate ? t.terminate() : sock.close(code >= 4000 ? code : 1000, reason)));
+    },
+  };
+
+  sock.onopen = () => sock.send(hello);
+  sock.onmessage = (ev) => {
+    c.rx++;
+    on.frame(ev.data);
+  };
+  sock.onclose = (ev) => finish(ev.code || 1006, ev.reason || '');
+  // Some environments report an error without a close; closing makes the close event certain.
+  sock.onerror = () => safe(() => sock.close());
+  // Node's `ws` lets us read a refusal's headers (HTTP 503 + x-retry-after-ms).
+  const node = sock as unknown as { on?: (ev: string, fn: (req: unknown, res: NodeRes) => void) => void };
+  node.on?.('unexpected-response', (_req, res) => {
+    const h = res.headers || {};
+    const ms = Number(h['x-retry-after-ms'] ?? Number(h['retry-after']) * 1000);
+    if (ms >= 0) hintMs = ms;
+    c.kill(1006, `http ${res.statusCode}`);
+  });
+  return c;
 }
 
 function safe(fn: () => void): void {
