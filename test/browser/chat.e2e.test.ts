@@ -34,12 +34,15 @@ describe.skipIf(!enabled)('react chat in Chromium', () => {
 
   const errors: string[] = [];
 
+  /** Reconnect delay of the pages: an outage long enough to publish into. */
+  const RETRY_MS = 2_000;
+
   async function open(room: string, name: string): Promise<Page> {
     // Separate contexts: two independent "users", like two browsers.
     const page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${app.url}/?server=${server.url}&room=${room}&name=${name}`);
+    await page.goto(`${app.url}/?server=${server.url}&room=${room}&name=${name}&retryMs=${RETRY_MS}`);
     await until(async () => (await indicator(page)) === 'open', `${name} to connect`).catch((e: Error) => {
       throw new Error(`${e.message}; page errors: ${errors.join(' | ') || 'none'}`);
     });
@@ -77,11 +80,19 @@ describe.skipIf(!enabled)('react chat in Chromium', () => {
 
     const history = { ada: await recordIndicator(ada), bob: await recordIndicator(bob) };
     const dropsBefore = server.stats().handshakesAccepted;
+    const sentWhile: string[] = [];
     for (let i = 1; i <= 15; i++) {
+      sentWhile.push((await indicator(ada)) ?? '?');
       await send(ada, `burst ${i}`);
       expected.push(`ada: burst ${i}`);
-      if (i === 5) server.faults!.dropAll();
+      if (i === 5) {
+        server.faults!.dropAll();
+        await until(async () => (await indicator(ada)) === 'reconnecting', 'ada to notice the drop');
+      }
     }
+    // The point of the test: some of the burst was published during the outage.
+    expect(sentWhile.slice(0, 5)).toEqual(['open', 'open', 'open', 'open', 'open']);
+    expect(sentWhile[5]).toBe('reconnecting');
 
     await until(bothShow(expected.length), 'every message on both pages', 30_000);
     const [adaList, bobList] = [await readMessages(ada), await readMessages(bob)];

@@ -4,6 +4,8 @@ export interface ChatConfig {
   server: string;
   room: string;
   name: string;
+  /** Fixed reconnect delay (?retryMs=3000), for showing or testing an outage; default: quick jittered retries. */
+  retryMs: number | null;
 }
 
 export function readConfig(search: string, fallbackHost: string): ChatConfig {
@@ -12,5 +14,6 @@ export function readConfig(search: string, fallbackHost: string): ChatConfig {
     server: params.get('server') ?? `ws://${fallbackHost}:8080`,
     room: params.get('room') ?? 'lobby',
     name: params.get('name') ?? `guest-${Math.random().toString(36).slice(2, 6)}`,
+    retryMs: params.has('retryMs') ? Number(params.get('retryMs')) : null,
   };
 }
