@@ -196,7 +196,15 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       this.queue.push({ kind: 'gap', gap });
       this.wake();
     };
+    // A refused subscribe (FORBIDDEN, TOO_MANY_CHANNELS…) leaves the channel 'failed':
+    // end the iteration with that error instead of waiting forever for messages.
+    const onError = (error: unknown) => {
+      if (channel.getSnapshot().state !== 'failed') return;
+      this.failure ??= error;
+      this.wake();
+    };
     channel.on('gap', onGap);
+    channel.on('error', onError);
     const unsubscribe = channel.subscribe((msg) => this.enqueue(msg));
     const offCommit = state.committer.onChange(() => this.wake());
     const release = this.deps.keepAlive?.acquire();
@@ -209,6 +217,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       unsubscribe();
       offCommit();
       channel.off('gap', onGap);
+      channel.off('error', onError);
       signal?.removeEventListener('abort', onAbort);
       release?.();
     });

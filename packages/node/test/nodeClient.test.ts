@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { createServer, signToken, type LifelineServer } from '@lifeline/server';
 import {
   createNodeClient,
   fileCheckpoint,
@@ -187,6 +187,23 @@ describe('createNodeClient against the reference server', () => {
       }
     })().then(() => null, (e: unknown) => e);
     expect(isLifelineNodeError(error, 'GAP')).toBe(true);
+  });
+
+  it('ends the iteration with the server\'s error when the subscribe is refused (no silent hang)', async () => {
+    const secret = 'node-adapter-test-secret';
+    const guarded = await createServer({ port: 0, authSecret: secret });
+    try {
+      const c = client({ url: `${guarded.url}/v1`, token: signToken({ sub: 'svc', subscribe: ['billing:*'] }, secret) });
+      const error = await (async () => {
+        for await (const _ of c.channel('orders').messages()) {
+          /* nothing may arrive */
+        }
+      })().then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ name: 'LifelineError', code: 'SERVER_ERROR', serverCode: 'FORBIDDEN' });
+      await c.close();
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('drain() with a consumer stuck past timeoutMs: not clean, message left unacknowledged, socket closed with 1001', async () => {
