@@ -126,7 +126,10 @@ export function createClient(options: ClientOptions): LifelineClient {
       return stop('auth-failed', fail('AUTH_FAILED', 'token rejected and not renewed'));
     }
     tokens.last = token;
-    conn?.kill(1000, 'replaced'); // never two live sockets
+    // Never two live sockets (defensive: open() only runs from closed, where conn is null).
+    const old = conn;
+    conn = null;
+    old?.kill(1000, 'replaced');
     const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId, agent: o.agent });
     let c: Connection;
     try {
