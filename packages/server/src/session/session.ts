@@ -44,6 +44,7 @@ export class Session {
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
   private readonly timers = new Set<unknown>();
+  private corked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -137,12 +138,29 @@ export class Session {
 
   private write(text: string | Buffer, type: string): void {
     if (this.ws.readyState !== this.ws.OPEN || this.stalled) return;
+    this.corkUntilNextTick();
     this.ws.send(text, { binary: false });
     this.ctx.stats.countOut(type);
     if (this.ws.bufferedAmount > this.ctx.opts.maxBufferedBytes) {
       // A consumer this far behind would hold unbounded memory; it catches up by replay.
       this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
     }
+  }
+
+  /**
+   * Frames sent in the same tick (a fan-out burst, a replay) leave in one write
+   * syscall instead of one each: cork the TCP socket and uncork on the next tick.
+   */
+  private corkUntilNextTick(): void {
+    if (this.corked) return;
+    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   private onData(data: RawData, isBinary: boolean): void {
