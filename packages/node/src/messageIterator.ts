@@ -139,7 +139,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     }
     if (this.opts.autoAck && this.lastYieldedSeq > 0) this.ack(this.lastYieldedSeq);
     for (;;) {
-      const failure = this.failure ?? this.state!.committer.error;
+      const failure = this.failure ?? this.state?.committer.error ?? null;
       if (failure) {
         await this.finish();
         throw failure;

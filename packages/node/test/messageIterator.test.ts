@@ -150,6 +150,13 @@ describe('messages()', () => {
     expect(await it.next()).toEqual({ done: true, value: undefined });
   });
 
+  it('an already-aborted signal ends the iteration at once without subscribing', async () => {
+    const ch = new FakeChannel<number>();
+    const it = messages(ch.asChannel(), { signal: AbortSignal.abort() });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(ch.subscribeCount).toBe(0);
+  });
+
   it('gives unacknowledged messages of an ended iteration to the next one', async () => {
     const ch = new FakeChannel<number>();
     const first = messages(ch.asChannel());
