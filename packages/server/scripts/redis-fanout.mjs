@@ -7,8 +7,8 @@
 //   memory ×1  the in-process broker, one node           (baseline: no Redis at all)
 //   redis  ×1  the Redis broker, one node
 //   redis  ×2  the Redis broker, two nodes, subscribers split evenly
-// One publisher on node 1 publishes `messages` (100 in flight); every subscriber must
-// receive all of them. Reported: deliveries/s = subscribers × messages ÷ (first publish →
+// Two publishers (on node 1 and node 2 when there are two) publish `messages` between
+// them (50 in flight each); every subscriber must receive all of them. Reported: deliveries/s = subscribers × messages ÷ (first publish →
 // last delivery), median of `runs`. Then idle CPU of a Redis-broker node holding live
 // subscriptions. Sources are bundled from src/ with esbuild on each run (no build step).
 import { fork } from 'node:child_process';
@@ -183,11 +183,14 @@ async function fanOutRun(WebSocket, { kind, nodes, subscribers, messages, keyPre
         }
       });
     }
-    const pub = await openClient(WebSocket, started[0].url, 'publisher');
-    clients.push(pub);
+    // Two publishers, one per node when there are two: publish load is split like fan-out.
+    const pubs = [];
+    for (let i = 0; i < 2; i++) pubs.push(await openClient(WebSocket, started[i % nodes].url, `publisher-${i}`));
+    clients.push(...pubs);
     const cpuBefore = await Promise.all(started.map(nodeCpu));
     const t0 = performance.now();
-    await publishAll(pub, channel, messages, 100);
+    const half = Math.floor(messages / 2);
+    await Promise.all([publishAll(pubs[0], channel, half, 50, 'a'), publishAll(pubs[1], channel, messages - half, 50, 'b')]);
     await allDone;
     const cpuAfter = await Promise.all(started.map(nodeCpu));
     const cpuMs = cpuAfter.map((a, i) => (a.user - cpuBefore[i].user + a.system - cpuBefore[i].system) / 1000);
@@ -199,13 +202,13 @@ async function fanOutRun(WebSocket, { kind, nodes, subscribers, messages, keyPre
   }
 }
 
-function publishAll(ws, channel, count, window) {
+function publishAll(ws, channel, count, window, tag) {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let acked = 0;
     const send = () => {
       sent++;
-      ws.send(JSON.stringify({ type: 'pub', ref: sent, channel, data: { n: sent, pad: 'x'.repeat(64) }, id: `p-${sent}` }));
+      ws.send(JSON.stringify({ type: 'pub', ref: sent, channel, data: { n: sent, pad: 'x'.repeat(64) }, id: `${tag}-${sent}` }));
     };
     ws.on('message', (data) => {
       if (data[9] !== 0x61 /* the a of {"type":"ack" */) {
@@ -257,7 +260,7 @@ function report(rows, idle, { subscribers, messages, runs }) {
   const deliveries = subscribers * messages;
   const base = median(rows[0].results.map((r) => r.rate));
   const oneRedis = median(rows[1].results.map((r) => r.rate));
-  console.log(`\nFan-out: ${subscribers} subscribers × ${messages} messages (${deliveries.toLocaleString('en-US')} deliveries per run), 1 publisher, loopback, median of ${runs}`);
+  console.log(`\nFan-out: ${subscribers} subscribers × ${messages} messages (${deliveries.toLocaleString('en-US')} deliveries per run), 2 publishers, loopback, median of ${runs}`);
   console.log('| scenario | deliveries/s | runs (deliveries/s) | vs memory ×1 | vs redis ×1 | busiest node CPU per 1k deliveries | all nodes CPU per 1k deliveries |');
   console.log('|---|---:|---|---:|---:|---:|---:|');
   for (const { scenario, results } of rows) {
