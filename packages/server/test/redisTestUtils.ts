@@ -13,14 +13,16 @@ export const REDIS_URL = 'redis://127.0.0.1:6379';
  */
 export async function redisAvailable(): Promise<boolean> {
   const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1500, maxRetriesPerRequest: 0 });
-  probe.on('error', () => undefined);
   let reason = '';
+  probe.on('error', (err: Error) => {
+    reason ||= err.message; // e.g. ECONNREFUSED, more telling than the later "Connection is closed."
+  });
   try {
     await probe.connect();
     if ((await probe.ping()) === 'PONG') return true;
     reason = 'PING did not answer PONG';
   } catch (err) {
-    reason = (err as Error).message;
+    reason ||= (err as Error).message;
   } finally {
     probe.disconnect();
   }
