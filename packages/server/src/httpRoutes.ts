@@ -43,18 +43,19 @@ async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {
   json(res, ok ? 200 : 503, { ok, broker: healthy, draining: ctx.stopping, connections: ctx.stats.connections });
 }
 
-/** Reads at most `limit` bytes; `undefined` when the body is larger. */
+/** Reads at most `limit` bytes; `undefined` as soon as the body is larger (the rest is not read). */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
@@ -78,7 +79,11 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
   } catch {
     return fail(res, 400, 'BAD_FRAME', 'could not read the request body');
   }
-  if (text === undefined) return fail(res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`);
+  if (text === undefined) {
+    // Answer, then drop the connection rather than read an oversized body to its end.
+    res.on('finish', () => req.destroy());
+    return fail(res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`, { connection: 'close' });
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);

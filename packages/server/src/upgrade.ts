@@ -38,8 +38,9 @@ export function handleUpgrade(
     ctx.stats.handshakesRefused++;
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(Number.isFinite(wait) ? wait : 1000));
   }
-  ctx.stats.handshakesAccepted++;
+  // ws answers a malformed upgrade (bad key, version) with 400 itself and never calls back.
   wss.handleUpgrade(req, socket, head, (ws) => {
+    ctx.stats.handshakesAccepted++;
     ctx.stats.connections++;
     if (!originAllowed(ctx, req)) {
       ws.on('error', () => undefined);

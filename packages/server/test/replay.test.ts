@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
-import { waitFor } from './helpers/waitFor';
-import { TestClient, type Frame } from './helpers/wsClient';
+import { expectContiguous, publishMany, seamUnderFlood } from './helpers/seam';
+import { TestClient } from './helpers/wsClient';
 
 let server: LifelineServer;
 const clients: TestClient[] = [];
@@ -40,24 +40,6 @@ function slowBroker(inner: Broker, attachMs: number, readMs: number): Broker {
 
 const noLimits = { publishPerSec: 1e6, publishBurst: 1e6 };
 
-/** Sends `count` publishes in batches of `batch`, yielding `pauseMs` between batches (load shaping, not waiting). */
-async function publishMany(p: TestClient, channel: string, from: number, count: number, batch = count, pauseMs = 0): Promise<Frame> {
-  const start = p.frames.length;
-  for (let i = from; i < from + count; i++) {
-    p.send({ type: 'pub', ref: 100_000 + i, channel, data: { i }, id: `p-${i}` });
-    if ((i - from + 1) % batch === 0 && pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
-  }
-  const lastRef = 100_000 + from + count - 1;
-  return waitFor(() => p.frames.slice(start).find((f) => f.type === 'ack' && f.ref === lastRef), 'the last ack', 15_000);
-}
-
-/** Asserts `c` got exactly offsets (since, upTo] on `channel`, in order, once each. */
-function expectContiguous(c: TestClient, channel: string, since: number, upTo: number): void {
-  const offsets = c.msgs(channel).map((m) => m.offset);
-  const expected = Array.from({ length: upTo - since }, (_, i) => since + 1 + i);
-  expect(offsets).toEqual(expected);
-}
-
 describe('subscribe with since: replay then live', () => {
   it('replays retained messages after since, then continues live', async () => {
     server = await createServer(noLimits);
@@ -82,28 +64,7 @@ describe('subscribe with since: replay then live', () => {
   ] as const) {
     it(`no gap and no duplicate at the seam while a publisher floods during the replay (${label})`, async () => {
       server = await createServer({ ...noLimits, broker: makeBroker() });
-      const p = await connect();
-      const head = await publishMany(p, 'flood', 0, 300); // offsets 1..300
-      const epoch = head.epoch as string;
-      const subscribers = await Promise.all(Array.from({ length: 6 }, () => connect()));
-      const sinces = [0, 50, 120, 200, 299, 300];
-      // start the flood, and subscribe while it is in full swing
-      const flood = publishMany(p, 'flood', 300, 1500, 25, 4);
-      const replies = subscribers.map(async (s, i) => {
-        await new Promise((r) => setTimeout(r, 10 + i * 20));
-        return s.subscribe('flood', { offset: sinces[i]!, epoch });
-      });
-      const subs = await Promise.all(replies);
-      const last = await flood;
-      expect(last.offset).toBe(1800);
-      for (const [i, s] of subscribers.entries()) {
-        const reply = subs[i]!;
-        expect(reply).toMatchObject({ recovered: true, replay: reply.offset - sinces[i]! });
-        await s.next('msg', (m) => m.offset === 1800, 0, 15_000);
-        expectContiguous(s, 'flood', sinces[i]!, 1800);
-      }
-      // at least one subscription must really have overlapped the flood for the test to mean anything
-      expect(subs.some((r) => r.offset > 300 && r.offset < 1800)).toBe(true);
+      await seamUnderFlood(server.url, clients);
     });
   }
 

@@ -1,0 +1,29 @@
+import { afterAll, afterEach, describe, it } from 'vitest';
+import { createServer, redisBroker, type LifelineServer, type RedisBroker } from '../src/index';
+import { seamUnderFlood } from './helpers/seam';
+import type { TestClient } from './helpers/wsClient';
+import { REDIS_URL, deletePrefix, redisAvailable, uniquePrefix } from './redisTestUtils';
+
+// Skips with a printed reason without Redis; fails under LIFELINE_REQUIRE_REDIS=1.
+const available = await redisAvailable();
+const prefix = uniquePrefix();
+let server: LifelineServer | undefined;
+let broker: RedisBroker | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  await broker?.close();
+});
+afterAll(async () => {
+  if (available) await deletePrefix(prefix);
+});
+
+describe.skipIf(!available)('replay seam on the Redis broker', () => {
+  it('no gap and no duplicate at the seam while a publisher floods during the replay (Redis Streams)', async () => {
+    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, retention: 5000 });
+    server = await createServer({ broker, publishPerSec: 1e6, publishBurst: 1e6 });
+    await seamUnderFlood(server.url, clients);
+  }, 40_000);
+});
