@@ -4,7 +4,6 @@
 // or LIFELINE_DEMO_EXIT_AFTER_MS is set, it stops by itself after a while.
 import { createRequire } from 'node:module';
 import { createServer } from '@lifeline/server';
-import { buildApp } from './react-chat/build.mjs';
 import { serveApp } from './react-chat/serve.mjs';
 
 const require = createRequire(new URL('./react-chat/package.json', import.meta.url));
@@ -19,7 +18,16 @@ const exitAfterMs = process.env.LIFELINE_DEMO_EXIT_AFTER_MS
     : 15_000;
 
 console.log('lifeline demo: building the React chat (examples/react-chat)…');
-const outDir = await buildApp();
+let outDir;
+try {
+  // Imported here so a broken Vite install still leaves the console demo below.
+  const { buildApp } = await import('./react-chat/build.mjs');
+  outDir = await buildApp();
+} catch (e) {
+  console.error(`lifeline demo: could not build the React chat (${e?.message ?? e}); running the console demo instead.`);
+  await import('./console-demo.mjs');
+  process.exit(process.exitCode ?? 0);
+}
 
 const server = await createServer({ port: 0, faults: true });
 const defaultQuery = { server: server.url, room };
