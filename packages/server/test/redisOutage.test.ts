@@ -129,4 +129,22 @@ describe.skipIf(!available)('redisBroker when Redis is down or restarting', () =
     await waitFor(() => seen.length >= N, `all ${N} offsets on the flaky node (have ${seen.length})`, 20_000);
     expect(seen).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
+
+  it('a stalled Redis: unhealthy within readyTimeoutMs, publish times out as BROKER_UNAVAILABLE, a re-send is stored once', async () => {
+    const p = await proxy();
+    const stalled = node(p.url, { commandTimeoutMs: 300 });
+    const direct = node(REDIS_URL);
+    const ch = chan('stall');
+    expect((await stalled.publish(ch, 'before', 'b-1')).offset).toBe(1);
+    p.stall();
+    expect(await stalled.healthy()).toBe(false);
+    await expect(stalled.publish(ch, 'during', 'd-1')).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    p.resume();
+    await waitFor(() => stalled.healthy(), 'healthy after the stall');
+    // The timed-out publish may have reached Redis after all; re-sending its id is still exactly-once.
+    const resent = await stalled.publish(ch, 'during', 'd-1');
+    expect(resent.offset).toBe(2);
+    const log = await direct.read(ch, 0, 10);
+    expect(log.messages.map((m) => m.id)).toEqual(['b-1', 'd-1']);
+  });
 });

@@ -73,6 +73,9 @@ export interface TcpProxy {
   retarget(port: number): void;
   /** Ends every proxied connection; the listener stays up. */
   cutAll(): void;
+  /** Holds all bytes in both directions (a stalled peer); `resume()` lets them through. */
+  stall(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 export type RedisProxy = TcpProxy;
@@ -95,10 +98,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         s.on('error', () => undefined);
       }
       client.pipe(upstream).pipe(client);
+      if (stalled) for (const s of [client, upstream]) s.pause();
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
   }
+  let stalled = false;
   const cutAll = () => {
     for (const s of sockets) s.destroy();
   };
@@ -118,6 +123,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       target = p;
     },
     cutAll,
+    stall() {
+      stalled = true;
+      for (const s of sockets) s.pause();
+    },
+    resume() {
+      stalled = false;
+      for (const s of sockets) s.resume();
+    },
     close: async () => {
       if (server.listening) await stop();
     },

@@ -166,10 +166,17 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     sweepPresence: () => guarded('sweepPresence', () => presence.sweep()),
     async healthy(): Promise<boolean> {
       if (closed || cmd.status !== 'ready' || sub.status !== 'ready') return false;
+      // A stalled Redis must not stall /healthz for the whole command timeout.
+      let timer: unknown;
+      const late = new Promise<boolean>((resolve) => {
+        timer = clock.setTimeout(() => resolve(false), readyTimeoutMs);
+      });
       try {
-        return (await cmd.ping()) === 'PONG';
+        return await Promise.race([cmd.ping().then((r) => r === 'PONG'), late]);
       } catch {
         return false;
+      } finally {
+        clock.clearTimeout(timer);
       }
     },
     async close(): Promise<void> {
