@@ -4,7 +4,7 @@
 // test/bench/RESULTS.md. Loopback only; every loop is bounded by count and time.
 //   BENCH_RUNS=3                 runs per benchmark (size is deterministic: once)
 //   BENCH_ONLY=size,throughput,memory,roundtrip,server   subset to run
-//   BENCH_THROUGHPUT_MESSAGES=400000  BENCH_MEMORY_CLIENTS=5000  BENCH_RTT_ITERATIONS=2000
+//   BENCH_THROUGHPUT_MESSAGES=300000  BENCH_MEMORY_CLIENTS=5000  BENCH_RTT_ITERATIONS=2000
 //   BENCH_FANOUT_MESSAGES_1K=300  BENCH_FANOUT_MESSAGES_10K=40  BENCH_HANDSHAKES=3000
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -68,10 +68,22 @@ await section('size', 'Bundle size', 'esbuild 0.28, every export kept (`import *
   return { summary: rows, note, markdown: sizeTable(rows), text: sizeTable(rows, textTable) };
 });
 
-await section('throughput', 'Receive throughput', `One subscriber, loopback, 128-byte JSON messages (${env('BENCH_THROUGHPUT_MESSAGES', 400_000).toLocaleString('en-US')} per run, clock from message ${Math.min(50_000, Math.floor(env('BENCH_THROUGHPUT_MESSAGES', 400_000) / 5)).toLocaleString('en-US')}). The server writes pre-built frames straight to the TCP socket, so the client is the bottleneck; server and client are separate processes. Lifeline runs with offset tracking and dedupe (always on). CPU is the client process's user+system time per message.`, async () => {
-  const count = env('BENCH_THROUGHPUT_MESSAGES', 400_000);
-  const runs = await perKindRuns(throughputKinds, (kind) => runThroughputOnce(kind, { count }));
-  return throughputSection(runs, throughputKinds);
+await section('throughput', 'Receive throughput', `One subscriber, loopback, 128-byte JSON messages (${env('BENCH_THROUGHPUT_MESSAGES', 300_000).toLocaleString('en-US')} per run, clock from message ${Math.min(50_000, Math.floor(env('BENCH_THROUGHPUT_MESSAGES', 300_000) / 5)).toLocaleString('en-US')}). The server writes pre-built frames straight to the TCP socket, so the client is the bottleneck; server and client are separate processes. Lifeline runs with offset tracking and dedupe (always on). Each client run is paired with a raw ws run right next to it and compared with that one. CPU is the client process's user+system time per message; "msg per CPU-s × raw" (raw's CPU per message ÷ the client's) is the throughput ratio each would reach with a core to itself, and is the steadier figure on a shared machine.`, async () => {
+  const count = env('BENCH_THROUGHPUT_MESSAGES', 300_000);
+  // Load on a shared machine drifts within seconds, so every client run is paired with
+  // a raw-ws run right next to it (alternating which goes first) and compared to that.
+  const contenders = throughputKinds.filter((k) => k !== 'raw-ws');
+  const pairs = [];
+  for (let run = 0; run < RUNS; run++) {
+    for (const [i, kind] of rotated(contenders, run).entries()) {
+      process.stderr.write(`  run ${run + 1}/${RUNS} ${kind} paired with raw-ws…\n`);
+      const rawFirst = (run + i) % 2 === 0;
+      const first = await runThroughputOnce(rawFirst ? 'raw-ws' : kind, { count });
+      const second = await runThroughputOnce(rawFirst ? kind : 'raw-ws', { count });
+      pairs.push({ kind, result: rawFirst ? second : first, baseline: rawFirst ? first : second });
+    }
+  }
+  return throughputSection(pairs, throughputKinds);
 });
 
 await section('memory', 'Memory per idle client', `${env('BENCH_MEMORY_CLIENTS', 5000).toLocaleString('en-US')} clients in one process (\`--expose-gc\`), each connected and subscribed to one channel, idle; growth of heapUsed and RSS after GC divided by the client count. Lifeline clients keep their heartbeat timer armed (server pings every 15 s).`, async () => {
