@@ -1,1 +1,17 @@
-export {};
+export { createChaosProxy, type ChaosProxy, type ChaosProxyOptions, type ChaosProxyStats } from './proxy/chaosProxy';
+export { parseSchedule, runSchedule, applyStep, type ChaosStep } from './proxy/schedule';
+export { parseEndpoint, isLoopbackHost, type Endpoint } from './proxy/address';
+export { runStorm, type RunHooks } from './sim/runStorm';
+export { runCompare } from './sim/compare';
+export { resolveOptions, STORM_DEFAULTS, type StormOptions, type ResolvedStormOptions } from './sim/options';
+export { liteClientFactory, coreClientFactory, clientFactory } from './sim/clients';
+export type { SimClient, SimClientFactory, SimClientHooks, SimClientSpec } from './sim/clients';
+export { seededRandom, deriveSeed } from './sim/rng';
+export * from './metrics';
+export { summarizeRun, SCENARIOS, STRATEGIES, type RunResult, type RawRun, type ChannelResult, type Scenario, type Strategy } from './result';
+export { formatTable, tableRows } from './report/table';
+export { toJson } from './report/json';
+export { toHtml } from './report/html';
+export { attemptsChart } from './report/svgChart';
+export { createProgress, silentProgress, type Progress } from './report/progress';
+export { StormError, isStormError, type StormErrorCode } from './errors';

@@ -10,13 +10,15 @@ describe('attempt bins and burstiness', () => {
     expect(attemptBins([], 0)).toEqual([]);
   });
 
-  it('takes the mean over the active span only', () => {
-    // idle bins before the first attempt do not lower the mean
+  it('takes the mean from the fault to the last attempt', () => {
+    // a fixed delay followed by a stampede scores high
     const s = burstStats([0, 0, 0, 10, 0, 2], 100);
     expect(s.peak).toBe(10);
-    expect(s.mean).toBeCloseTo(4); // (10 + 0 + 2) / 3
-    expect(s.peakToMean).toBeCloseTo(2.5);
+    expect(s.mean).toBeCloseTo(2); // 12 / 6
+    expect(s.peakToMean).toBeCloseTo(5);
     expect(s.peakOverCapacity).toBeCloseTo(1); // 100/s → 10 per 100 ms bin
+    // trailing empty bins (after the last attempt) do not count
+    expect(burstStats([4, 4, 0, 0], null).mean).toBe(4);
   });
 
   it('a perfectly flat wave has peak-to-mean 1; no attempts gives 0', () => {

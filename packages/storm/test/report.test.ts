@@ -26,7 +26,7 @@ describe('run summary', () => {
     expect(r.attempts).toBe(6);
     expect(r.attemptsPerClient).toBe(1.5);
     expect(r.peak).toBe(3);
-    expect(r.peakToMean).toBe(2.5); // 3 / (6 / 5)
+    expect(r.peakToMean).toBe(2.5); // 3 / (6 / 5 bins from the fault)
     expect(r.peakOverCapacity).toBe(0.3); // 100/s → 10 per bin
     expect([r.t50Ms, r.t99Ms, r.t100Ms]).toEqual([120, 450, 450]);
     expect(r.published).toBe(3);

@@ -19,7 +19,7 @@ export function attemptBins(attemptTimesMs: readonly number[], fromMs: number, b
 export interface BurstStats {
   /** Largest bin. */
   peak: number;
-  /** Mean over the active span: from the first to the last non-empty bin. */
+  /** Mean per bin from the fault (bin 0) to the last non-empty bin. */
   mean: number;
   /** peak ÷ mean (1 = perfectly flat; 0 when there were no attempts). */
   peakToMean: number;
@@ -28,12 +28,14 @@ export interface BurstStats {
 }
 
 /**
- * Burstiness of a reconnect wave. The mean is taken over the active span only, so
- * idle time before the first retry does not flatter a thundering herd.
+ * Burstiness of a reconnect wave: peak bin against the mean rate from the fault to
+ * the last attempt. A fleet that waits a fixed delay and then stampedes scores high
+ * (everything in one bin of a long window); a fleet spread evenly over the same
+ * window scores 1.
  */
 export function burstStats(bins: readonly number[], admissionRate: number | null, binMs = DEFAULT_BIN_MS): BurstStats {
-  const first = bins.findIndex((b) => b > 0);
-  if (first < 0) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null };
+  const first = 0;
+  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null };
   let last = bins.length - 1;
   while (bins[last] === 0) last--;
   let sum = 0;

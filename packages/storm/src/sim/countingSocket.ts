@@ -5,6 +5,10 @@ export interface SocketProbe {
   attempt(): void;
   /** The server refused the upgrade (HTTP 503) or closed with 1013. */
   refused(): void;
+  /** A socket closed with this code (1006 when it died without a close frame). */
+  closed?(code: number): void;
+  /** A socket error (connection refused, reset, unexpected response…). */
+  failed?(message: string): void;
 }
 
 /**
@@ -29,8 +33,11 @@ export function probedWebSocket(probe: SocketProbe, serverHint: boolean): typeof
           delete res.headers['x-retry-after-ms'];
         }
       } else if (event === 'close') {
+        probe.closed?.(args[0] as number);
         if (args[0] === 1013) probe.refused();
         if (!serverHint && args[0] === 1013) args[1] = Buffer.alloc(0);
+      } else if (event === 'error') {
+        probe.failed?.(String((args[0] as Error | undefined)?.message ?? args[0]).replace(/\d+\.\d+\.\d+\.\d+:\d+/g, 'HOST'));
       } else if (event === 'message' && !serverHint && isDrainFrame(args[0])) {
         return false;
       }

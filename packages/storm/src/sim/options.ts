@@ -28,9 +28,9 @@ export interface StormOptions {
   initialDelayMs?: number;
   /** Client backoff cap, ms. @default 30000 */
   maxDelayMs?: number;
-  /** Server heartbeat interval (embedded server), ms; sets how fast half-open is noticed. @default 1000 */
+  /** Server heartbeat interval (embedded server), ms; half-open is noticed after about 2–3 intervals. @default 5000 */
   heartbeatMs?: number;
-  /** Worker threads for clients; 0 runs them in this thread. @default 0 below 1000 clients, else 2 */
+  /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else 2 */
   workers?: number;
   /** Client implementation: 'core' (@lifeline/core) or 'lite' (storm's minimal wire client). @default 'core' */
   client?: 'core' | 'lite';
@@ -52,7 +52,7 @@ export const STORM_DEFAULTS = {
   downMs: 2000,
   initialDelayMs: 500,
   maxDelayMs: 30_000,
-  heartbeatMs: 1000,
+  heartbeatMs: 5000,
   client: 'core' as const,
   broker: 'memory',
 };

@@ -1,6 +1,5 @@
 import { StormError } from '../errors';
 import { parseEndpoint } from '../proxy/address';
-import { createChaosProxy, type ChaosProxy } from '../proxy/chaosProxy';
 import { silentProgress, type Progress } from '../report/progress';
 import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
@@ -9,7 +8,8 @@ import { resolveOptions, type ResolvedStormOptions, type StormOptions } from './
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
-import { localShard, workerShard, type ShardHandle } from './shardHandle';
+import { localShard, processShard, type ShardHandle } from './shardHandle';
+import { shardNetwork } from './network';
 import type { ShardReport } from './shard';
 import { waitUntil } from './waitUntil';
 
@@ -43,7 +43,6 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   const started = Date.now();
   const notes: string[] = [];
   let fleet: EmbeddedFleet | null = null;
-  let proxy: ChaosProxy | null = null;
   let shards: ShardHandle[] = [];
   let publisher: Publisher | null = null;
   try {
@@ -54,11 +53,10 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     } else {
       notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
     }
-    proxy = await createChaosProxy({ target: fleet ? fleet.urls() : o.target! });
     const channels = Array.from({ length: o.channels }, (_, i) => `storm:${o.seed}:${i}`);
-    shards = makeShards(o, `${proxy.url}/v1`, channels, hooks.clientFactory);
+    shards = makeShards(o, fleet ? fleet.urls() : [o.target!], channels, hooks.clientFactory);
     const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
-    notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker threads' : ''}, warm-up at ${Math.round(connectRate)} connects/s`);
+    notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker processes' : ''}, each behind its own chaos proxy, warm-up at ${Math.round(connectRate)} connects/s`);
 
     // 1. Warm-up: connect the fleet under the admission rate.
     progress.update(0, 'connecting');
@@ -84,7 +82,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       await waitUntil(async () => (await statusAll(shards)).ready === o.clients, deadline);
     };
     progress.update(0.3, `${o.scenario}: fault`);
-    await def.run({ options: o, proxy, fleet, random, sleep, waitForFleet, notes });
+    const net = shardNetwork(shards, random);
+    await def.run({ options: o, net, fleet, random, sleep, waitForFleet, notes });
 
     // 3. Recovery: every client back (and, where the fault hit everyone, every one dropped first).
     const recovered = await waitUntil(async () => {
@@ -109,6 +108,14 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const reports = await Promise.all(shards.map((s) => s.collect(publisher!.published)));
     const raw = mergeReports(reports, tFault);
     progress.done();
+    const ps = (await Promise.all(shards.map((sh) => sh.proxyStats()))).reduce(
+      (a, x) => ({ accepted: a.accepted + (x?.accepted ?? 0), refused: a.refused + (x?.refused ?? 0), cut: a.cut + (x?.cut ?? 0) }),
+      { accepted: 0, refused: 0, cut: 0 },
+    );
+    notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
+    notes.push(`socket closes seen by clients, by code: ${Object.entries(raw.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ') || 'none'}`);
+    const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
+    if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
     if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
     if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
@@ -131,12 +138,11 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     progress.done();
     await publisher?.stop(0).catch(() => {});
     await Promise.allSettled(shards.map((s) => s.close()));
-    await proxy?.close().catch(() => {});
     await fleet?.close().catch(() => {});
   }
 }
 
-function makeShards(o: ResolvedStormOptions, url: string, channels: string[], factory?: SimClientFactory): ShardHandle[] {
+function makeShards(o: ResolvedStormOptions, targets: string[], channels: string[], factory?: SimClientFactory): ShardHandle[] {
   const count = Math.max(1, o.workers);
   const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * scenarios[o.scenario].nodes, 4000));
   const per = Math.ceil(o.clients / count);
@@ -146,7 +152,7 @@ function makeShards(o: ResolvedStormOptions, url: string, channels: string[], fa
     const to = Math.min(o.clients, from + per);
     if (from >= to) break;
     const spec = {
-      url, from, to, channels,
+      targets, from, to, channels,
       strategy: o.strategy,
       serverHint: o.serverHint,
       initialDelayMs: o.initialDelayMs,
@@ -155,7 +161,7 @@ function makeShards(o: ResolvedStormOptions, url: string, channels: string[], fa
       client: o.client,
       connectRate: connectRate / count,
     };
-    out.push(o.workers > 0 ? workerShard(spec) : localShard(spec, factory));
+    out.push(o.workers > 0 ? processShard(spec) : localShard(spec, factory));
   }
   return out;
 }
@@ -169,15 +175,19 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const attempts: number[] = [];
   const backAt: (number | null)[] = [];
   let refused = 0;
+  const closeCodes: Record<string, number> = {};
+  const errors: Record<string, number> = {};
   const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
   for (const r of reports) {
     for (const t of r.attempts) attempts.push(t - tFault);
     for (const t of r.openSince) backAt.push(t === null ? null : Math.max(0, t - tFault));
     refused += r.refused;
+    for (const [m, n] of Object.entries(r.errors)) errors[m] = (errors[m] ?? 0) + n;
+    for (const [c, n] of Object.entries(r.closeCodes)) closeCodes[c] = (closeCodes[c] ?? 0) + n;
     r.counts.forEach((c, i) => {
       const acc = counts[i]!;
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   }
-  return { attempts, backAt, refused, counts };
+  return { attempts, backAt, refused, closeCodes, errors, counts };
 }

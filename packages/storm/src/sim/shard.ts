@@ -3,10 +3,20 @@ import type { Strategy } from '../result';
 import { probedWebSocket } from './countingSocket';
 import { deriveSeed, seededRandom } from './rng';
 import type { SimClient, SimClientFactory } from './clients/types';
+import { createChaosProxy, type ChaosProxy, type ChaosProxyStats } from '../proxy/chaosProxy';
+
+/** Network faults the coordinator asks every shard's proxy to apply. */
+export type ChaosCommand =
+  | { op: 'cut'; fraction: number; seed: number }
+  | { op: 'blackhole' }
+  | { op: 'restore' }
+  | { op: 'latency'; ms: number }
+  | { op: 'target'; targets: string[] };
 
 /** The slice of the fleet one shard (thread) runs: clients [from, to). */
 export interface ShardSpec {
-  url: string;
+  /** Server WebSocket base URLs the shard's proxy forwards to. */
+  targets: string[];
   from: number;
   to: number;
   channels: string[];
@@ -33,6 +43,10 @@ export interface ShardReport {
   /** Per client: last open time (absolute ms) if open now, else null. */
   openSince: (number | null)[];
   refused: number;
+  /** Socket closes seen by clients, by close code. */
+  closeCodes: Record<number, number>;
+  /** Socket errors seen by clients, by message. */
+  errors: Record<string, number>;
   /** Summed delivery counts per channel index. */
   counts: DeliveryCounts[];
 }
@@ -46,7 +60,9 @@ interface ClientState {
 }
 
 /**
- * Runs a slice of the fleet in the current thread: creates clients at a steady rate,
+ * Runs a slice of the fleet in the current process behind its own chaos proxy
+ * (each process holds its clients' sockets and the proxy's, which keeps every
+ * process under the open-file limit at 10,000 clients). Creates clients at a steady rate,
  * records every attempt, open, drop, delivery and gap, and analyses deliveries
  * against the publisher's log at the end. Client i subscribes to channel i mod C.
  */
@@ -54,18 +70,29 @@ export class Shard {
   private readonly states: ClientState[] = [];
   private readonly attempts: number[] = [];
   private refused = 0;
+  private readonly closeCodes: Record<number, number> = {};
+  private readonly errors: Record<string, number> = {};
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
+  private proxy: ChaosProxy | null = null;
+  private url = '';
   private readonly WebSocket: ReturnType<typeof probedWebSocket>;
 
   constructor(private readonly spec: ShardSpec, private readonly factory: SimClientFactory) {
     this.WebSocket = probedWebSocket(
-      { attempt: () => this.attempts.push(Date.now()), refused: () => this.refused++ },
+      {
+        attempt: () => this.attempts.push(Date.now()),
+        refused: () => this.refused++,
+        closed: (code) => (this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1),
+        failed: (message) => (this.errors[message] = (this.errors[message] ?? 0) + 1),
+      },
       spec.serverHint,
     );
   }
 
-  start(): void {
+  async start(): Promise<void> {
+    this.proxy = await createChaosProxy({ target: this.spec.targets });
+    this.url = `${this.proxy.url}/v1`;
     const total = this.spec.to - this.spec.from;
     const t0 = Date.now();
     const tick = () => {
@@ -108,6 +135,8 @@ export class Shard {
       attempts: this.attempts,
       openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
       refused: this.refused,
+      closeCodes: this.closeCodes,
+      errors: this.errors,
       counts,
     };
   }
@@ -122,10 +151,35 @@ export class Shard {
     return n;
   }
 
+  chaos(cmd: ChaosCommand): number {
+    const p = this.proxy;
+    if (!p) return 0;
+    switch (cmd.op) {
+      case 'cut':
+        return p.cut(cmd.fraction, seededRandom(cmd.seed));
+      case 'blackhole':
+        return p.blackhole();
+      case 'restore':
+        p.restore();
+        return 0;
+      case 'latency':
+        p.setLatency(cmd.ms);
+        return 0;
+      case 'target':
+        p.setTarget(cmd.targets);
+        return 0;
+    }
+  }
+
+  proxyStats(): ChaosProxyStats | null {
+    return this.proxy?.stats() ?? null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.creator) clearInterval(this.creator);
     await Promise.allSettled(this.states.map((s) => s.sim?.close()));
+    await this.proxy?.close();
   }
 
   private createClient(index: number): void {
@@ -133,7 +187,7 @@ export class Shard {
     this.states.push(state);
     const channel = index % this.spec.channels.length;
     state.sim = this.factory({
-      url: this.spec.url,
+      url: this.url,
       index,
       channels: [this.spec.channels[channel]!],
       strategy: this.spec.strategy,

@@ -51,7 +51,8 @@ class LiteClient implements SimClient {
     const ws = this.ws;
     this.ws = null;
     if (ws) {
-      ws.onclose = ws.onerror = ws.onmessage = ws.onopen = null;
+      ws.onclose = ws.onmessage = ws.onopen = null;
+      ws.onerror = () => {}; // closing a socket still connecting reports an error
       try {
         ws.close(1000);
       } catch {

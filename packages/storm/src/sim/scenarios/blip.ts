@@ -5,7 +5,7 @@ export const blip: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: false,
   dropsEveryone: true,
-  async run({ proxy }) {
-    proxy.cut();
+  async run({ net }) {
+    await net.cut();
   },
 };

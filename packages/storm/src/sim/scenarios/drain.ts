@@ -9,9 +9,9 @@ export const drain: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, proxy }) {
+  async run({ fleet, net }) {
     await fleet!.startNode(1);
-    proxy.setTarget([fleet!.nodes[1]!.url]);
+    await net.setTarget([fleet!.nodes[1]!.url]);
     await fleet!.drain(0);
   },
 };

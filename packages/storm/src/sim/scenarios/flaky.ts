@@ -8,13 +8,13 @@ export const flaky: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: false,
   dropsEveryone: false,
-  async run({ proxy, options, random, sleep }) {
+  async run({ net, options, random, sleep }) {
     const end = Date.now() + options.durationMs / 2;
     while (Date.now() < end) {
       await sleep(200 + random() * 800);
-      if (random() < 0.5) proxy.cut(0.1 + random() * 0.4, random);
-      else proxy.setLatency(Math.round(random() * 300));
+      if (random() < 0.5) await net.cut(0.1 + random() * 0.4);
+      else await net.setLatency(Math.round(random() * 300));
     }
-    proxy.setLatency(0);
+    await net.setLatency(0);
   },
 };

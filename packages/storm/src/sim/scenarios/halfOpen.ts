@@ -9,9 +9,9 @@ export const halfOpen: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: false,
   dropsEveryone: true,
-  async run({ proxy, options, sleep }) {
-    proxy.blackhole();
+  async run({ net, options, sleep }) {
+    await net.blackhole();
     await sleep(Math.min(1000, options.heartbeatMs));
-    proxy.restore();
+    await net.restore();
   },
 };

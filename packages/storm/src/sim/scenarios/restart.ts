@@ -5,10 +5,10 @@ export const restart: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, proxy, options, sleep }) {
+  async run({ fleet, net, options, sleep }) {
     await fleet!.kill(0);
     await sleep(options.downMs);
     await fleet!.startNode(0);
-    proxy.setTarget(fleet!.urls());
+    await net.setTarget(fleet!.urls());
   },
 };

@@ -9,12 +9,12 @@ export const rolling: ScenarioDefinition = {
   nodes: 2,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, proxy, options, waitForFleet }) {
+  async run({ fleet, net, options, waitForFleet }) {
     for (const slot of [0, 1]) {
       const old = fleet!.nodes[slot]!;
       const spare = 2 + slot;
       await fleet!.startNode(spare);
-      proxy.setTarget(fleet!.urls().filter((u) => u !== old.url));
+      await net.setTarget(fleet!.urls().filter((u) => u !== old.url));
       if (options.serverHint) await fleet!.drain(slot);
       else await fleet!.kill(slot);
       fleet!.nodes[slot] = fleet!.nodes[spare]!;

@@ -1,11 +1,12 @@
-import type { ChaosProxy } from '../../proxy/chaosProxy';
+import type { NetworkControl } from '../network';
 import type { ResolvedStormOptions } from '../options';
 import type { EmbeddedFleet } from '../embedded';
 
 /** What a scenario may touch while it runs its fault. */
 export interface ScenarioContext {
   options: ResolvedStormOptions;
-  proxy: ChaosProxy;
+  /** The chaos proxies in front of the servers (one per client shard). */
+  net: NetworkControl;
   /** Null with an external `--target`. */
   fleet: EmbeddedFleet | null;
   /** Seeded: the same seed makes the same chaos. */

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+import { StormError } from '../errors';
+import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
+import type { StormOptions } from '../sim/options';
+import { parseSchedule, type ChaosStep } from '../proxy/schedule';
+
+export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos proxy
+
+Usage:
+  lifeline-storm <scenario> [options]
+  lifeline-storm proxy --listen PORT --target URL [--latency MS] [--bandwidth BYTES_PER_S] [--schedule STEPS]
+
+Scenarios: ${SCENARIOS.join(', ')}
+
+Options:
+  --clients N            simulated clients (default 1000)
+  --channels N           channels; client i subscribes to channel i mod N (default 4)
+  --publish-rate R       messages/s published per channel (default 5)
+  --strategy S           ${STRATEGIES.join('|')} (default full)
+  --server-hint on|off   let clients see drain windows and Retry-After (default on)
+  --admission-rate C     server handshakes/s (default 1000)
+  --target URL           external server on loopback (blip, half-open, flaky only)
+  --seed N               seed for every random choice (default 1)
+  --duration T           longest wait for recovery (flaky: chaos for half); 30s, 500ms or seconds (default 30s)
+  --down T               how long restart/rolling keep a node down (default 2s)
+  --initial-delay T      client backoff base (default 500ms)
+  --max-delay T          client backoff cap (default 30s)
+  --heartbeat T          embedded server heartbeat; half-open detection ≈ 3× (default 5s)
+  --workers N            client processes (each with its own proxy), 0 = this process (default 2 from 1000 clients)
+  --client core|lite     @lifeline/core (default) or storm's minimal wire client
+  --broker B             memory (shared, survives restarts) | volatile | redis://127.0.0.1:6379
+  --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
+  --json FILE            write the JSON result(s)
+  --report FILE          write a self-contained HTML report
+  --help                 this text
+
+Exit status: 0 ok, 1 bad usage or failed run, 2 messages were lost, duplicated or reordered.`;
+
+/** One run of a comparison: a strategy and whether the server hint is visible. */
+export interface Variant {
+  strategy: Strategy;
+  serverHint: boolean;
+}
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'storm'; options: StormOptions; variants: Variant[] | null; json?: string; report?: string }
+  | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] };
+
+/** Parses `30s`, `500ms`, `2m` or a bare number of seconds into ms. */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new StormError('BAD_OPTION', `--${flag} wants a duration like 30s or 500ms, got "${text}"`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function count(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new StormError('BAD_OPTION', `--${flag} wants a non-negative number, got "${text}"`);
+  return n;
+}
+
+/** Parses `all` or `full,none,full:nohint` into variants (hint defaults to `hintDefault`). */
+export function parseVariants(text: string, hintDefault: boolean): Variant[] {
+  const items = text === 'all' ? [...STRATEGIES] : text.split(',').map((s) => s.trim()).filter(Boolean);
+  return items.map((item) => {
+    const [s, h] = item.split(':') as [string, string | undefined];
+    if (!STRATEGIES.includes(s as Strategy)) throw new StormError('BAD_OPTION', `--compare: unknown strategy "${s}"`);
+    if (h !== undefined && h !== 'hint' && h !== 'nohint') throw new StormError('BAD_OPTION', `--compare: "${item}" (suffix :hint or :nohint)`);
+    return { strategy: s as Strategy, serverHint: h === undefined ? hintDefault : h === 'hint' };
+  });
+}
+
+/** Turns argv (without node and the script) into a command; throws StormError on bad input. */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        clients: { type: 'string' }, channels: { type: 'string' }, 'publish-rate': { type: 'string' },
+        strategy: { type: 'string' }, 'server-hint': { type: 'string' }, 'admission-rate': { type: 'string' },
+        target: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, down: { type: 'string' },
+        'initial-delay': { type: 'string' }, 'max-delay': { type: 'string' }, heartbeat: { type: 'string' },
+        workers: { type: 'string' }, client: { type: 'string' }, broker: { type: 'string' }, compare: { type: 'string' },
+        json: { type: 'string' }, report: { type: 'string' },
+        listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' },
+      },
+    });
+  } catch (cause) {
+    throw new StormError('BAD_OPTION', (cause as Error).message, { cause });
+  }
+  const v = parsed.values;
+  const [first, ...rest] = parsed.positionals;
+  if (v.help || first === undefined || first === 'help') return { kind: 'help' };
+  if (rest.length) throw new StormError('BAD_OPTION', `unexpected argument "${rest[0]}"`);
+  if (first === 'proxy') {
+    if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
+    return {
+      kind: 'proxy',
+      listenPort: count('listen', v.listen)!,
+      target: v.target,
+      latencyMs: v.latency === undefined ? 0 : parseDuration('latency', v.latency.replace(/^(\d+)$/, '$1ms')),
+      bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : count('bandwidth', v.bandwidth)!,
+      schedule: v.schedule ? parseSchedule(v.schedule) : [],
+    };
+  }
+  if (!SCENARIOS.includes(first as Scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${first}" (one of ${SCENARIOS.join(', ')}, or proxy)`);
+  const hint = v['server-hint'];
+  if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint on|off, got "${hint}"`);
+  const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
+  const options: StormOptions = {
+    scenario: first as Scenario,
+    clients: count('clients', v.clients),
+    channels: count('channels', v.channels),
+    publishRate: count('publish-rate', v['publish-rate']),
+    strategy: v.strategy as Strategy | undefined,
+    serverHint: hint === undefined ? undefined : hint === 'on',
+    admissionRate: count('admission-rate', v['admission-rate']),
+    target: v.target,
+    seed: count('seed', v.seed),
+    durationMs: ms('duration', v.duration),
+    downMs: ms('down', v.down),
+    initialDelayMs: ms('initial-delay', v['initial-delay']),
+    maxDelayMs: ms('max-delay', v['max-delay']),
+    heartbeatMs: ms('heartbeat', v.heartbeat),
+    workers: count('workers', v.workers),
+    client: v.client as 'core' | 'lite' | undefined,
+    broker: v.broker,
+  };
+  for (const k of Object.keys(options) as (keyof StormOptions)[]) if (options[k] === undefined) delete options[k];
+  const variants = v.compare === undefined ? null : parseVariants(v.compare, options.serverHint ?? true);
+  return { kind: 'storm', options, variants, ...(v.json ? { json: v.json } : {}), ...(v.report ? { report: v.report } : {}) };
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { expectIntact, smallStorm } from './stormRun';
+
+describe('scenarios that break the network (chaos proxy)', () => {
+  it('blip: every socket cut, server up; all back, 0 / 0 / 0', async () => {
+    const r = await smallStorm({ scenario: 'blip' });
+    expectIntact(r);
+    expect(r.attempts).toBeGreaterThanOrEqual(r.clients);
+    expect(r.attemptsPerClient).toBeLessThanOrEqual(2);
+    expect(r.notes.join(' ')).toMatch(/200 cut/);
+  }, 90_000);
+
+  it('half-open: blackholed connections are detected by heartbeat and replaced', async () => {
+    const r = await smallStorm({ scenario: 'half-open', heartbeatMs: 1000 });
+    expectIntact(r);
+    expect(r.attempts).toBeGreaterThanOrEqual(r.clients);
+    // nobody can notice a silent connection before the heartbeat says so
+    expect(r.attemptsPerBin.slice(0, 10).reduce((a, b) => a + b, 0)).toBe(0);
+  }, 90_000);
+
+  it('flaky: random cuts and latency for a while; the stream stays intact', async () => {
+    const r = await smallStorm({ scenario: 'flaky', durationMs: 6000 });
+    expectIntact(r);
+    expect(r.attempts).toBeGreaterThan(0);
+  }, 90_000);
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { expectIntact, smallStorm } from './stormRun';
+
+// Small real storms (200 @lifeline/core clients, embedded server, real sockets).
+// They assert invariants with generous margins, not timings: the CPUs are shared.
+describe('scenarios that restart the server', () => {
+  it('restart: everyone reconnects after the server comes back; 0 lost / duplicated / reordered', async () => {
+    const r = await smallStorm({ scenario: 'restart' });
+    expectIntact(r);
+    expect(r.gaps).toBe(0); // the log outlived the process (shared broker)
+    expect(r.attempts).toBeGreaterThanOrEqual(r.clients); // everyone had to come back
+  }, 90_000);
+
+  it('restart with a volatile log: continuity loss is announced as a gap, never silent', async () => {
+    const r = await smallStorm({ scenario: 'restart', broker: 'volatile' });
+    expectIntact(r);
+    expect(r.gaps).toBeGreaterThanOrEqual(r.clients); // every subscriber said "epoch changed"
+  }, 90_000);
+
+  it('drain with the server hint: attempts spread over the window, ~1 attempt per client', async () => {
+    const r = await smallStorm({ scenario: 'drain', serverHint: true });
+    expectIntact(r);
+    expect(r.attemptsPerClient).toBeLessThanOrEqual(1.5);
+    expect(r.peakOverCapacity!).toBeLessThanOrEqual(1.5);
+    expect(r.refused).toBeLessThanOrEqual(r.clients * 0.2);
+  }, 90_000);
+
+  it('rolling: two nodes replaced one after the other; clients move between them without loss', async () => {
+    const r = await smallStorm({ scenario: 'rolling' });
+    expectIntact(r);
+    expect(r.gaps).toBe(0);
+  }, 90_000);
+});
