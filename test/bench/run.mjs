@@ -128,7 +128,7 @@ const md = [
   '',
   '## Machine',
   '',
-  markdownTable(['cpu', 'memory', 'os', 'node', 'load average at start (1/5/15 min)'], [[machine.cpu, machine.memory, machine.os, machine.node, machine.loadAvg]]),
+  markdownTable(['cpu', 'memory', 'os', 'node', 'load average at start (1/5/15 min)', 'commit'], [[machine.cpu, machine.memory, machine.os, machine.node, machine.loadAvg, machine.commit]]),
   '',
   '## Versions',
   '',

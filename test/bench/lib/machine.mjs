@@ -1,4 +1,5 @@
 // What the results were measured on: machine, runtime and every package version.
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { versionOf } from './bundle.mjs';
@@ -15,7 +16,20 @@ export function machineInfo() {
     node: process.version,
     loadAvg: os.loadavg().map((l) => l.toFixed(2)).join(' / '),
     date: new Date().toISOString(),
+    commit: gitCommit(),
   };
+}
+
+/** The workspace commit measured (with "+dirty" when the tree has local changes). */
+function gitCommit() {
+  try {
+    const opts = { cwd: new URL('../../..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages'], opts).toString().trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export function versions() {
