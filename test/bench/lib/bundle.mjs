@@ -67,6 +67,8 @@ export function versionOf(name) {
 /** What the size table and the budgets measure, by row. */
 export const sizeTargets = [
   { name: '@lifeline/core', source: everything('@lifeline/core') },
+  // What an app that only calls createClient ships (tree-shaken), for reference.
+  { name: '@lifeline/core (createClient only)', pkg: '@lifeline/core', source: "export { createClient } from '@lifeline/core';\n" },
   // Measured as the whole stack (core + react) with react itself external; the
   // "on top of core" figure is this minus the core row.
   { name: '@lifeline/react', source: everything('@lifeline/react'), external: ['react', 'react/jsx-runtime', 'react-dom'], onTopOf: '@lifeline/core' },
