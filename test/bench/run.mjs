@@ -25,6 +25,21 @@ const resultsPath = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const started = Date.now();
 const machine = machineInfo();
 
+/**
+ * One client's failure (a peer that cannot connect, a crash) must not hide every other
+ * row: it is recorded as a non-finite result, shown as "—"/INCOMPLETE, and counted.
+ */
+let failedRuns = 0;
+async function tolerant(what, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    failedRuns++;
+    console.error(`  ${what} failed: ${String(error?.message ?? error).split('\n').slice(0, 6).join('\n    ')}`);
+    return { failed: true, timedOut: true, outOfOrder: NaN, msgsPerSec: NaN, cpuUsPerMsg: NaN, heapKbPerClient: NaN, rssKbPerClient: NaN };
+  }
+}
+
 /** Rotates the order each run so no kind always runs first (or last) on a noisy machine. */
 const rotated = (kinds, run) => kinds.map((_, i) => kinds[(i + run) % kinds.length]);
 
@@ -34,7 +49,7 @@ async function perKindRuns(kinds, once) {
     const results = {};
     for (const kind of rotated(kinds, run)) {
       process.stderr.write(`  run ${run + 1}/${RUNS} ${kind}…\n`);
-      results[kind] = await once(kind);
+      results[kind] = await tolerant(kind, () => once(kind));
     }
     runs.push(results);
   }
@@ -78,8 +93,8 @@ await section('throughput', 'Receive throughput', `One subscriber, loopback, 128
     for (const [i, kind] of rotated(contenders, run).entries()) {
       process.stderr.write(`  run ${run + 1}/${RUNS} ${kind} paired with raw-ws…\n`);
       const rawFirst = (run + i) % 2 === 0;
-      const first = await runThroughputOnce(rawFirst ? 'raw-ws' : kind, { count });
-      const second = await runThroughputOnce(rawFirst ? kind : 'raw-ws', { count });
+      const first = await tolerant(rawFirst ? 'raw-ws' : kind, () => runThroughputOnce(rawFirst ? 'raw-ws' : kind, { count }));
+      const second = await tolerant(rawFirst ? kind : 'raw-ws', () => runThroughputOnce(rawFirst ? kind : 'raw-ws', { count }));
       pairs.push({ kind, result: rawFirst ? second : first, baseline: rawFirst ? first : second });
     }
   }
@@ -140,4 +155,5 @@ if (!process.env.BENCH_NO_WRITE) {
   writeFileSync(resultsPath, md);
   console.log(`wrote ${resultsPath}`);
 }
-process.exit(failures ? 1 : 0);
+if (failedRuns) console.error(`${failedRuns} benchmark run(s) failed (shown as — / INCOMPLETE)`);
+process.exit(failures || failedRuns ? 1 : 0);

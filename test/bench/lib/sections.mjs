@@ -68,7 +68,7 @@ export function memorySection(runs, kinds, goalKb = 4.5) {
     const ratios = runs.filter((r) => r[kind] && r['raw-ws']).map((r) => r[kind].heapKbPerClient / r['raw-ws'].heapKbPerClient);
     summary[kind] = { heap, rss, ratio: median(ratios) };
     rows.push([
-      kind === 'raw-ws' ? 'raw ws (baseline)' : kind,
+      (kind === 'raw-ws' ? 'raw ws (baseline)' : kind) + (per.some((p) => p.failed) ? ' (a run FAILED)' : ''),
       fmt(heap, 2),
       fmtRatio(median(ratios)),
       fmt(rss, 1),
