@@ -39,9 +39,10 @@ export async function planReplay(
   let page = first.messages;
   for (;;) {
     for (const m of page) {
-      if (m.offset > head) break;
       // Retention may trim between pages: a hole means continuity is gone after all.
+      // (Checked before the head test: a trimmed page starts above the head.)
       if (m.offset !== since.offset + 1 + messages.length) return lost('out-of-retention');
+      if (m.offset > head) break;
       messages.push(m);
     }
     const last = since.offset + messages.length;

@@ -58,9 +58,9 @@ export class WindowCounter {
       this.ring.push(now);
       return this.ring.length === this.limit && now - this.ring[0]! < this.windowMs;
     }
-    const oldest = this.ring[this.next]!;
+    // Overwrite the oldest; the ring then holds the last `limit` events, oldest at `next`.
     this.ring[this.next] = now;
     this.next = (this.next + 1) % this.limit;
-    return now - oldest < this.windowMs;
+    return now - this.ring[this.next]! < this.windowMs;
   }
 }
