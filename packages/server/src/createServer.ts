@@ -75,6 +75,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     http.once('error', reject);
     http.listen(opts.port, opts.host, () => {
       http.off('error', reject);
+      // After listening, an unhandled 'error' (e.g. EMFILE on accept) would crash the process.
+      http.on('error', (err) => opts.logger.error('http server error', { err: String(err) }));
       resolve();
     });
   });

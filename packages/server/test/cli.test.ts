@@ -1,7 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../src/cliArgs';
 import { waitFor } from './helpers/waitFor';
@@ -99,6 +102,24 @@ describe('lifeline-server process', () => {
     expect((await c.waitClosed()).code).toBe(4100);
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('--tls-cert/--tls-key serve wss:// and say so in the listening line', async () => {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    } as never);
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-tls-'));
+    writeFileSync(join(dir, 'cert.pem'), pems.cert);
+    writeFileSync(join(dir, 'key.pem'), pems.private);
+    const r = run(['--port', '0', '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
+    expect(line).toMatch(/^lifeline-server listening on wss:\/\/127\.0\.0\.1:\d+$/);
+    const c = await TestClient.connect(line.split(' ').at(-1)!, {}, { ca: pems.cert });
+    expect(await c.subscribe('tls')).toMatchObject({ type: 'subscribed' });
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
   it('fails with a clear message when the Redis broker module is not in the build', async () => {
