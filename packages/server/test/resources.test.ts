@@ -55,7 +55,7 @@ describe('resources', () => {
   });
 
   it('closes a consumer that stops reading with 1013 once maxBufferedBytes is queued; others are unaffected', async () => {
-    server = await createServer({ maxBufferedBytes: 256 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    server = await createServer({ maxBufferedBytes: 1024 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
     const slow = await TestClient.connect(server.url);
     const fine = await TestClient.connect(server.url);
     const pub = await TestClient.connect(server.url);
@@ -65,14 +65,17 @@ describe('resources', () => {
     const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
     const payload = 'x'.repeat(4096);
-    const total = 2500; // ≈ 10 MB: more than loopback socket buffers plus the limit
+    const total = 4000; // ≈ 16 MB: more than loopback socket buffers plus the limit
     for (let i = 1; i <= total; i++) pub.send({ type: 'pub', ref: i, channel: 'firehose', data: payload, id: `f${i}` });
-    await fine.next('msg', (m) => m.offset === total, 0, 20_000);
+    await fine.next('msg', (m) => m.offset === total, 0, 30_000).catch((err: Error) => {
+      const st = { fine: fine.msgs('firehose').length, fineClosed: fine.closed, slow: slow.msgs('firehose').length, slowClosed: slow.closed };
+      throw new Error(`${err.message}: ${JSON.stringify(st)}`);
+    });
     raw.resume();
-    const closed = await slow.waitClosed(20_000);
+    const closed = await slow.waitClosed(30_000);
     expect(closed.code).toBe(1013);
     expect(closed.reason).toMatch(/slow consumer; retry-after-ms=\d+/);
     expect(slow.msgs('firehose').length).toBeLessThan(total);
     expect(fine.closed).toBeUndefined();
-  }, 40_000);
+  }, 60_000);
 });
