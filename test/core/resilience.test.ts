@@ -29,7 +29,8 @@ describe('core against the reference server', () => {
     for (let i = 0; i < N; i++) {
       results.push(pub.publish('stream', i).then((r) => (acked++, r)));
       if (i % 100 === 50) {
-        await waitFor(() => acked >= i - 40, `acks before drop ${i}`);
+        // both sides connected again, and the stream flowing, before the next drop
+        await waitFor(() => acked >= i - 40 && sub.state === 'open' && pub.state === 'open', `ready for drop ${i}`);
         server.faults!.dropAll();
       }
       if (i % 20 === 0) await new Promise((r) => setImmediate(r));

@@ -4,9 +4,9 @@ import { openConnection, type Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
 import type { LifecycleEvent } from './browserLifecycle';
 import { resolveOptions, randomId } from './options';
-import { createOutbox, type OutboxEntry } from './outbox';
+import { createPublisher } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
-import type { AckFrame, ErrorFrame, ServerLimits, WelcomeFrame } from './protocol';
+import type { ErrorFrame, WelcomeFrame } from './protocol';
 import { createStateMachine } from './stateMachine';
 import { createCounters } from './stats';
 import { createTokenProvider } from './token';
@@ -20,7 +20,7 @@ import type {
   TokenContext,
   TransitionReason,
 } from './types';
-import { CHANNEL_NAME, utf8Length } from './utf8';
+import { CHANNEL_NAME } from './utf8';
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
@@ -39,7 +39,6 @@ export function createClient(options: ClientOptions): LifelineClient {
   const channels = new Map<string, ChannelImpl<any>>();
   const snapListeners = new Set<() => void>();
   const tokens = createTokenProvider(options.token);
-  const nonce = randomId(random);
   const client = new Emitter() as Emitter & LifelineClient;
 
   let conn: Connection | null = null;
@@ -50,10 +49,6 @@ export function createClient(options: ClientOptions): LifelineClient {
   /** Bumped per connection attempt, so a late token answer for an old attempt is ignored. */
   let gen = 0;
   let refSeq = 0;
-  let pubSeq = 0;
-  /** Publish order across ids chosen by the caller and by the client. */
-  let order = 0;
-  let limits: ServerLimits | null = null;
   let heartbeatMs = 0;
   let timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeat.timeoutMs;
   let prevDelay = 0;
@@ -67,17 +62,13 @@ export function createClient(options: ClientOptions): LifelineClient {
   let stopLifecycle: (() => void) | null = null;
   let nextTickAt = 0;
   let lastPingAt = 0;
-  let bucket = 0;
-  let bucketAt = 0;
   let closing: Promise<void> | null = null;
-  let onFlushed: (() => void) | null = null;
   let onSocketGone: (() => void) | null = null;
   // Every timer the client owns; close() clears them all.
   let tRetry: unknown = null;
   let tHandshake: unknown = null;
   let tTick: unknown = null;
   let tProbe: unknown = null;
-  let tFlush: unknown = null;
   let tClosing: unknown = null;
   const clear = (h: unknown): null => {
     if (h !== null) clock.clearTimeout(h);
@@ -90,9 +81,17 @@ export function createClient(options: ClientOptions): LifelineClient {
     client.emit('state', change);
     for (const l of [...snapListeners]) l();
   });
-  const outbox = createOutbox(o.outbox, (kind, e, error) => {
-    e.reject(error);
-    client.emit('outbox', { kind, id: e.id, channel: e.channel, error });
+  const pub = createPublisher({
+    clock,
+    outbox: o.outbox,
+    idPrefix: `${clientId}-${randomId(random)}`,
+    send: (text) => {
+      if (ready) conn?.send(text);
+      return ready;
+    },
+    ref: () => ++refSeq,
+    closing: () => closing !== null,
+    onOutbox: (e) => client.emit('outbox', e),
   });
   const report = (e: LifelineError) => {
     logger.warn('error', { code: e.code, serverCode: e.serverCode, channel: e.channel });
@@ -154,7 +153,6 @@ export function createClient(options: ClientOptions): LifelineClient {
     const c = conn;
     tHandshake = clear(tHandshake);
     ready = true;
-    limits = f.limits ?? null;
     heartbeatMs = f.heartbeatMs;
     timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeatMs * 2 + 1000;
     if (everOpen) counters.reconnects++;
@@ -162,13 +160,12 @@ export function createClient(options: ClientOptions): LifelineClient {
     sm.attempt = prevDelay = expiredInRow = 0;
     tokenReason = 'connect';
     drainWindowMs = null;
-    bucket = limits?.publishBurst ?? Infinity;
-    bucketAt = lastPingAt = now();
-    c?.silentFor(bucketAt, Infinity); // the welcome itself is the last proof of life
+    lastPingAt = now();
+    c?.silentFor(lastPingAt, Infinity); // the welcome itself is the last proof of life
     sm.set('open', 'handshake', { session: f.session });
     if (conn !== c) return; // a state listener closed us
     for (const ch of channels.values()) ch.connected();
-    flush();
+    pub.connected(f.limits ?? null);
   };
 
   // ------------------------------------------------------------------ inbound
@@ -194,7 +191,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     } else if (type === 'welcome') onWelcome(f);
     else if (type === 'subscribed') ch?.onSubscribed(f);
     else if (type === 'unsubscribed') ch?.onUnsubscribed();
-    else if (type === 'ack') onAck(f);
+    else if (type === 'ack') pub.onAck(f);
     else if (type === 'presence') ch?.onPresence(f);
     else if (type === 'presence.ok') ch?.onPresenceOk(f.ref);
     else if (type === 'drain') drainWindowMs = Math.max(0, Number(f.reconnectWindowMs) || 0);
@@ -204,85 +201,10 @@ export function createClient(options: ClientOptions): LifelineClient {
 
   const badFrame = (why: string) => report(fail('BAD_FRAME', `bad frame from server: ${why}`));
 
-  const onAck = (f: AckFrame): void => {
-    const e = outbox.settle(f.ref);
-    if (!e) return;
-    e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
-    if (onFlushed && !outbox.size) onFlushed();
-  };
-
   const onServerError = (f: ErrorFrame, ch: ChannelImpl | undefined): void => {
     const e = fail('SERVER_ERROR', `${f.code}: ${f.message}`, { serverCode: f.code, channel: f.channel, retryAfterMs: f.retryAfterMs });
-    const pub = f.ref === undefined ? undefined : outbox.inFlight.get(f.ref);
-    if (!pub) return ch ? ch.onError(e, f.ref) : report(e);
-    if (f.code !== 'RATE_LIMITED' && f.code !== 'BROKER_UNAVAILABLE') return outbox.remove(pub, 'rejected', e);
-    // Not stored: send it again (same id) once the server says it may succeed.
-    outbox.requeue(pub);
-    bucket = 0;
-    clear(tFlush);
-    tFlush = clock.setTimeout(() => {
-      tFlush = null;
-      flush();
-    }, f.retryAfterMs ?? 1000);
+    if (!pub.onError(f, e)) ch ? ch.onError(e, f.ref) : report(e);
   };
-
-  // ------------------------------------------------------------------ outbound
-
-  /** Sends queued publishes in order, paced by the server's publish rate limit. */
-  const flush = (): void => {
-    const c = conn;
-    if (!ready || !c || tFlush !== null) return;
-    const t = now();
-    const rate = limits?.publishPerSec;
-    if (rate) {
-      bucket = Math.min(limits!.publishBurst, bucket + ((t - bucketAt) * rate) / 1000);
-      bucketAt = t;
-    }
-    const q = outbox.queue;
-    while (q.length) {
-      const e = q[0]!;
-      if (e.expiresAt <= t) {
-        outbox.remove(e, 'expired', fail('OUTBOX_EXPIRED', `${e.id} expired`, { channel: e.channel }));
-      } else if (limits && e.bytes > limits.maxFrameBytes) {
-        outbox.remove(e, 'rejected', fail('MESSAGE_TOO_LARGE', `${e.bytes} > maxFrameBytes`, { channel: e.channel }));
-      } else if (bucket < 1) {
-        tFlush = clock.setTimeout(() => {
-          tFlush = null;
-          flush();
-        }, Math.ceil(((1 - bucket) * 1000) / rate!));
-        return;
-      } else {
-        bucket--;
-        const r = ref();
-        outbox.sent(e, r);
-        c.send('{"type":"pub","ref":' + r + e.tail);
-      }
-    }
-  };
-
-  const publish = <T>(channel: string, data: T, po: { id?: string; ttlMs?: number } = {}): Promise<PublishResult> =>
-    new Promise((resolve, reject) => {
-      if (closing) return reject(fail('CLIENT_CLOSED', 'client closing', { channel }));
-      const id = po.id ?? `${clientId}-${nonce}-${(++pubSeq).toString(36)}`;
-      let json: string | undefined;
-      try {
-        json = JSON.stringify(data);
-      } catch (cause) {
-        json = undefined;
-      }
-      if (json === undefined || !CHANNEL_NAME.test(channel) || typeof id !== 'string' || !id || id.length > 128) {
-        return reject(fail('BAD_ARGUMENT', 'bad data (not JSON), channel name or id (1-128 chars)', { channel }));
-      }
-      const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
-      // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
-      const bytes = utf8Length(tail) + 30;
-      if (limits && bytes > limits.maxFrameBytes) {
-        return reject(fail('MESSAGE_TOO_LARGE', `${bytes} > maxFrameBytes ${limits.maxFrameBytes}`, { channel }));
-      }
-      const expiresAt = now() + (po.ttlMs ?? o.outbox.ttlMs);
-      const e: OutboxEntry = { seq: ++order, id, channel, tail, bytes, expiresAt, ref: 0, resolve, reject };
-      if (outbox.add(e)) flush();
-    });
 
   // ------------------------------------------------------------------ liveness
 
@@ -292,7 +214,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     const late = t - nextTickAt;
     nextTickAt = t + heartbeat.checkIntervalMs;
     tTick = clock.setTimeout(tick, heartbeat.checkIntervalMs);
-    outbox.expire(t);
+    pub.expire(t);
     const c = conn;
     if (!c || !ready) return;
     if (c.silentFor(t, timeoutMs)) return dead(c);
@@ -346,12 +268,11 @@ export function createClient(options: ClientOptions): LifelineClient {
     ready = false;
     tHandshake = clear(tHandshake);
     tProbe = clear(tProbe);
-    tFlush = clear(tFlush);
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
-    outbox.requeueAll();
+    pub.disconnected();
     for (const ch of channels.values()) ch.disconnected();
-    onFlushed?.();
+    pub.onEmpty?.();
     if (closing) return onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
     if (hidden) return sm.set('closed', 'pagehide', extra);
@@ -399,17 +320,17 @@ export function createClient(options: ClientOptions): LifelineClient {
     started = false;
     gen++;
     tRetry = clear(tRetry);
-    if (o.outbox.onClose === 'flush' && ready && outbox.size) {
+    if (o.outbox.onClose === 'flush' && ready && pub.size) {
       await new Promise<void>((resolve) => {
-        onFlushed = resolve;
+        pub.onEmpty = resolve;
         tClosing = clock.setTimeout(resolve, o.outbox.closeTimeoutMs);
       });
-      onFlushed = null;
+      pub.onEmpty = null;
       tClosing = clear(tClosing);
     }
     sm.set('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
-    outbox.failAll(error);
+    pub.failAll(error);
     for (const ch of channels.values()) ch.disconnected(error);
     const c = conn;
     ready = false;
@@ -426,7 +347,6 @@ export function createClient(options: ClientOptions): LifelineClient {
     tHandshake = clear(tHandshake);
     tTick = clear(tTick);
     tProbe = clear(tProbe);
-    tFlush = clear(tFlush);
     tClosing = clear(tClosing);
     stopLifecycle?.();
     stopLifecycle = null;
@@ -463,7 +383,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     counters,
     send,
     ref,
-    publish,
+    publish: pub.publish,
     error: report,
     retryDelay: (attempt) => o.backoff(attempt, 0, random),
     setTimer: (cb, ms) => clock.setTimeout(cb, ms),
@@ -475,7 +395,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     clientId,
     connect,
     reconnectNow,
-    publish,
+    publish: pub.publish,
     close: () =>
       (closing ??= shutdown().finally(() => {
         closing = null;
@@ -485,7 +405,7 @@ export function createClient(options: ClientOptions): LifelineClient {
       snapListeners.add(listener);
       return () => void snapListeners.delete(listener);
     },
-    stats: () => ({ ...counters, attempt: sm.attempt, outboxDepth: outbox.size, outboxBytes: outbox.bytes }),
+    stats: () => ({ ...counters, attempt: sm.attempt, outboxDepth: pub.size, outboxBytes: pub.bytes }),
     setToken(token: ClientOptions['token']) {
       tokens.set(token);
       rejectedToken = undefined;
