@@ -23,8 +23,11 @@ describe('outbox', () => {
     const h = setup();
     const ch = h.client.channel('room');
     ch.subscribe(() => {});
+    const timers = h.clock.pending();
     const ps = [1, 2, 3].map((n) => settle(ch.publish({ n })));
     expect(h.client.stats().outboxDepth).toBe(3);
+    expect(h.clock.pending()).toBe(timers); // nothing is scheduled for a queue that cannot send
+    h.clock.advance(5000);
     const s = h.accept();
     const types = s.frames().map((f) => f.type);
     expect(types).toEqual(['hello', 'sub', 'pub', 'pub', 'pub']);
