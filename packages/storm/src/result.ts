@@ -41,7 +41,7 @@ export interface RunResult {
   t100Ms: number | null;
   /** Clients not connected when the run ended. */
   notBack: number;
-  /** Handshakes refused by admission control (HTTP 503 / close 1013). */
+  /** Handshakes refused by admission control (HTTP 503 / close 1013) after the fault. */
   refused: number;
   /** Messages acknowledged by the server, all channels. */
   published: number;

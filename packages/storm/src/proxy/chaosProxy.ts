@@ -123,7 +123,8 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new StormError('RUN_FAILED', `proxy cannot listen on ${host}:${options.listenPort ?? 0}`, { cause: e })));
-    server.listen(options.listenPort ?? 0, host, () => resolve());
+    // A deep accept queue: a reconnect wave must not overflow it (SYN retries take seconds).
+    server.listen({ port: options.listenPort ?? 0, host, backlog: 4096 }, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

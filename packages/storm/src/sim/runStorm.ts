@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StormError } from '../errors';
 import { parseEndpoint } from '../proxy/address';
 import { silentProgress, type Progress } from '../report/progress';
@@ -42,6 +43,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
   const started = Date.now();
   const notes: string[] = [];
+  // The servers share this thread: a long event-loop stall explains slow handshakes.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   let fleet: EmbeddedFleet | null = null;
   let shards: ShardHandle[] = [];
   let publisher: Publisher | null = null;
@@ -67,7 +71,12 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       progress.update((0.3 * st.ready) / o.clients, `connecting ${st.ready}/${o.clients}`);
       return st.ready === o.clients;
     }, warmDeadline);
-    if (!warm) throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up`);
+    if (!warm) {
+      const diag = mergeReports(await Promise.all(shards.map((s) => s.collect(channels.map(() => [])))), Date.now());
+      const errs = Object.entries(diag.errors).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([m, n]) => `${m} ×${n}`).join('; ');
+      const codes = Object.entries(diag.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ');
+      throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up (${diag.attempts.length} attempts; closes: ${codes || 'none'}; errors: ${errs || 'none'}; server refusals: ${fleet?.refused() ?? 'n/a'})`);
+    }
 
     // 2. Steady traffic, then the fault.
     const httpUrl = () => (fleet ? fleet.httpUrl() : o.target!.replace(/^ws/, 'http'));
@@ -76,6 +85,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     await sleep(STEADY_MS);
     await Promise.all(shards.map((s) => s.markFault()));
     const tFault = Date.now();
+    const refusedBefore = fleet ? fleet.refused() : 0;
     const deadline = tFault + o.durationMs;
     const random = seededRandom(deriveSeed(o.seed, 0xc4a05));
     const waitForFleet = async () => {
@@ -83,7 +93,11 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     };
     progress.update(0.3, `${o.scenario}: fault`);
     const net = shardNetwork(shards, random);
-    await def.run({ options: o, net, fleet, random, sleep, waitForFleet, notes });
+    const timeline: string[] = [];
+    const mark = (step: string) => timeline.push(`${step} +${Date.now() - tFault} ms`);
+    await def.run({ options: o, net, fleet, random, sleep, waitForFleet, notes, mark });
+    mark('fault over');
+    notes.push(`timeline: ${timeline.join(', ')}`);
 
     // 3. Recovery: every client back (and, where the fault hit everyone, every one dropped first).
     const recovered = await waitUntil(async () => {
@@ -114,6 +128,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     );
     notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
     notes.push(`socket closes seen by clients, by code: ${Object.entries(raw.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ') || 'none'}`);
+    notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
@@ -129,12 +144,13 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       client: hooks.clientFactory ? 'custom' : o.client,
       attemptTimesMs: raw.attempts,
       backAtMs: raw.backAt,
-      refused: fleet ? fleet.refused() : raw.refused,
+      refused: fleet ? fleet.refused() - refusedBefore : raw.refused,
       channels: channels.map((channel, i) => ({ channel, published: publisher!.published[i]!.length, counts: raw.counts[i]! })),
       wallMs: Date.now() - started,
       notes,
     });
   } finally {
+    loopDelay.disable();
     progress.done();
     await publisher?.stop(0).catch(() => {});
     await Promise.allSettled(shards.map((s) => s.close()));

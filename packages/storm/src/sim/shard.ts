@@ -117,8 +117,9 @@ export class Shard {
     return { created: this.states.length, ready, dropped };
   }
 
-  /** Starts counting drops from now on. */
+  /** Starts counting drops and refusals from now on. */
   markFault(): void {
+    this.refused = 0;
     for (const s of this.states) s.dropped = false;
   }
 

@@ -5,10 +5,12 @@ export const restart: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, net, options, sleep }) {
+  async run({ fleet, net, options, sleep, mark }) {
     await fleet!.kill(0);
+    mark('server killed');
     await sleep(options.downMs);
     await fleet!.startNode(0);
     await net.setTarget(fleet!.urls());
+    mark('server back');
   },
 };

@@ -15,6 +15,8 @@ export interface ScenarioContext {
   /** Resolves when every client is connected and subscribed again (or the run's deadline passes). */
   waitForFleet(): Promise<void>;
   notes: string[];
+  /** Records a step of the fault's timeline (shown in the run's notes). */
+  mark(step: string): void;
 }
 
 export interface ScenarioDefinition {
