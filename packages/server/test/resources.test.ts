@@ -66,7 +66,11 @@ describe('resources', () => {
     raw.pause();
     const payload = 'x'.repeat(4096);
     const total = 4000; // ≈ 16 MB: more than loopback socket buffers plus the limit
-    for (let i = 1; i <= total; i++) pub.send({ type: 'pub', ref: i, channel: 'firehose', data: payload, id: `f${i}` });
+    // Paced so the reading consumer, which shares this process's event loop, keeps up.
+    for (let i = 1; i <= total; i++) {
+      pub.send({ type: 'pub', ref: i, channel: 'firehose', data: payload, id: `f${i}` });
+      if (i % 50 === 0) await fine.next('msg', (m) => m.offset === i, 0, 20_000);
+    }
     await fine.next('msg', (m) => m.offset === total, 0, 30_000).catch((err: Error) => {
       const st = { fine: fine.msgs('firehose').length, fineClosed: fine.closed, slow: slow.msgs('firehose').length, slowClosed: slow.closed };
       throw new Error(`${err.message}: ${JSON.stringify(st)}`);
