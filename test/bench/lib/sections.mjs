@@ -24,6 +24,7 @@ export function throughputSection(pairs, kinds, goal = 0.92) {
     fmt(summary['raw-ws'].cpuUsPerMsg, 2),
     fmtRatio(1),
     complete(base) ? 'all, in order' : 'INCOMPLETE',
+    fmt(median(base.map((b) => b.cpuShare)), 2),
     list(base.map((b) => b.msgsPerSec / 1e6), 3),
   ]);
   for (const kind of kinds.filter((k) => k !== 'raw-ws')) {
@@ -44,6 +45,7 @@ export function throughputSection(pairs, kinds, goal = 0.92) {
       fmt(summary[kind].cpuUsPerMsg, 2),
       fmtRatio(summary[kind].cpuBoundRatio),
       complete(per.map((p) => p.result)) ? 'all, in order' : 'INCOMPLETE',
+      fmt(median(per.map((p) => p.result.cpuShare)), 2),
       list(rates.map((r) => r / 1e6), 3),
     ]);
   }
@@ -54,7 +56,7 @@ export function throughputSection(pairs, kinds, goal = 0.92) {
   return {
     summary,
     note,
-    ...both(['client', 'M msg/s (median)', '× raw (paired runs)', 'CPU µs/msg', 'msg per CPU-s × raw', 'delivered', 'M msg/s per run'], rows),
+    ...both(['client', 'M msg/s (median)', '× raw (paired runs)', 'CPU µs/msg', 'msg per CPU-s × raw', 'delivered', 'CPU share of wall time', 'M msg/s per run'], rows),
   };
 }
 

@@ -28,6 +28,9 @@ function finish(timedOut) {
     timedOut,
     msgsPerSec: measured > 0 ? measured / ((t1 - t0) / 1000) : 0,
     cpuUsPerMsg: measured > 0 ? (cpu.user + cpu.system) / measured : NaN,
+    // Share of the wall time the client was on a CPU: well below 1 means it was
+    // waiting (descheduled by other load, or starved by the server) rather than busy.
+    cpuShare: measured > 0 ? (cpu.user + cpu.system) / 1000 / (t1 - t0) : NaN,
   });
   stop();
 }
