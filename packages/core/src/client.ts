@@ -1,5 +1,6 @@
 import { Emitter } from './emitter';
-import { createChannel, type ChannelHost, type ChannelImpl } from './channel';
+import type { ChannelHost, ChannelImpl } from './channel';
+import { createChannelRegistry } from './channelRegistry';
 import { openConnection, type Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
 import type { LifecycleEvent } from './browserLifecycle';
@@ -20,7 +21,6 @@ import type {
   TokenContext,
   TransitionReason,
 } from './types';
-import { CHANNEL_NAME } from './utf8';
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
@@ -36,7 +36,6 @@ export function createClient(options: ClientOptions): LifelineClient {
   const { clock, random, logger, lifecycle, heartbeat, reconnect } = o;
   const clientId = o.clientId;
   const counters = createCounters();
-  const channels = new Map<string, ChannelImpl<any>>();
   const snapListeners = new Set<() => void>();
   const tokens = createTokenProvider(options.token);
   const client = new Emitter() as Emitter & LifelineClient;
@@ -164,7 +163,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     c?.silentFor(lastPingAt, Infinity); // the welcome itself is the last proof of life
     sm.set('open', 'handshake', { session: f.session });
     if (conn !== c) return; // a state listener closed us
-    for (const ch of channels.values()) ch.connected();
+    channels.connected();
     pub.connected(f.limits ?? null);
   };
 
@@ -181,10 +180,10 @@ export function createClient(options: ClientOptions): LifelineClient {
     const type = f.type;
     if (type === 'msg') {
       if (typeof f.offset !== 'number' || typeof f.epoch !== 'string') return badFrame('msg without offset/epoch');
-      channels.get(f.channel)?.onMsg(f);
+      channels.find(f.channel)?.onMsg(f);
       return;
     }
-    const ch = channels.get(f.channel);
+    const ch = channels.find(f.channel);
     if (type === 'ping') send(JSON.stringify({ type: 'pong', t: f.t }));
     else if (type === 'pong') {
       if (typeof f.t === 'number') counters.rttMs = Math.max(0, now() - f.t);
@@ -271,7 +270,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
     pub.disconnected();
-    for (const ch of channels.values()) ch.disconnected();
+    channels.disconnected();
     pub.onEmpty?.();
     if (closing) return onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
@@ -331,7 +330,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     sm.set('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
     pub.failAll(error);
-    for (const ch of channels.values()) ch.disconnected(error);
+    channels.disconnected(error);
     const c = conn;
     ready = false;
     if (c) {
@@ -376,7 +375,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     }
   };
 
-  const host: ChannelHost = {
+  const channels = createChannelRegistry({
     get ready() {
       return ready;
     },
@@ -388,7 +387,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     retryDelay: (attempt) => o.backoff(attempt, 0, random),
     setTimer: (cb, ms) => clock.setTimeout(cb, ms),
     clearTimer: (h) => clock.clearTimeout(h),
-  };
+  } satisfies ChannelHost);
 
   Object.defineProperty(client, 'state', { get: () => sm.state });
   Object.assign(client, {
@@ -411,14 +410,7 @@ export function createClient(options: ClientOptions): LifelineClient {
       rejectedToken = undefined;
       if (started && sm.state === 'closed' && tRetry === null) open('connect');
     },
-    channel<T>(name: string, co: ChannelOptions = {}): Channel<T> {
-      let ch = channels.get(name);
-      if (!ch) {
-        if (!CHANNEL_NAME.test(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
-        channels.set(name, (ch = createChannel<T>(name, co, host)));
-      }
-      return ch;
-    },
+    channel: <T>(name: string, co?: ChannelOptions): Channel<T> => channels.get(name, co),
   });
   if (options.autoConnect !== false) connect();
   return client;
