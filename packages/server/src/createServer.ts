@@ -62,7 +62,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     presenceTtlMs: Math.max(30_000, opts.heartbeatMs * 3, opts.presenceGraceMs * 2),
   };
   const faults = opts.faults ? createFaults(ctx) : undefined;
-  const admission = new TokenBucket(opts.maxHandshakesPerSec, opts.maxHandshakesPerSec, clock);
+  // Burst = one second's worth, but at least one handshake (a rate below 1/s must still admit someone).
+  const admission = new TokenBucket(opts.maxHandshakesPerSec, Math.max(1, opts.maxHandshakesPerSec), clock);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
   const onRequest = handleHttp.bind(null, ctx, faults);
   const http: HttpServer = options.tls

@@ -56,6 +56,18 @@ describe('admission control', () => {
     expect(server.stats()).toMatchObject({ handshakesAccepted: 3, handshakesRefused: 2, connections: 3 });
   });
 
+  it('a rate below one per second still admits one handshake, then one every 1/rate seconds (fake clock)', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, maxHandshakesPerSec: 0.5 });
+    clients.push(await TestClient.connect(server.url));
+    const refused = await rawUpgrade(server.port);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['x-retry-after-ms']).toBe('2000');
+    expect(refused.headers['retry-after']).toBe('2');
+    clock.advance(2000);
+    clients.push(await TestClient.connect(server.url));
+  });
+
   it('with no limit configured every upgrade is admitted', async () => {
     server = await createServer();
     for (let i = 0; i < 20; i++) clients.push(await TestClient.open(`${server.url}/echo`));
