@@ -81,4 +81,24 @@ describe('fuzz', () => {
     fresh.close();
     good.close();
   }, 60_000);
+
+  it('random HTTP publish bodies (seeded) each get 200, 400 or 413 with a JSON error, never a 5xx or a hang', async () => {
+    server = await createServer({ maxFrameBytes: 2048 });
+    const body = fc.oneof(
+      fc.record({ channel: fc.oneof(fc.constantFrom('room:1', 'x'), fc.string({ maxLength: 10 }), fc.anything()), data: fc.anything(), id: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o) ?? 'null'),
+      fc.json({ maxDepth: 3 }),
+      fc.string({ maxLength: 3000 }),
+    );
+    const bodies = fc.sample(body, { seed: 7_301, numRuns: 300 });
+    const statuses = new Map<number, number>();
+    for (const b of bodies) {
+      const res = await fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const json = (await res.json()) as Record<string, unknown>;
+      expect([200, 400, 413]).toContain(res.status);
+      if (res.status !== 200) expect(typeof json.code).toBe('string');
+      else expect(typeof json.offset).toBe('number');
+    }
+    expect(statuses.get(400)).toBeGreaterThan(0);
+  }, 60_000);
 });
