@@ -15,6 +15,7 @@ export async function proxyCommand(o: { listenPort: number; target: string; late
     const rl = createInterface({ input: process.stdin, terminal: false });
     const stop = async () => {
       rl.close();
+      process.stdin.destroy(); // an open stdin pipe would keep the process alive
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       await proxy.close();
