@@ -65,18 +65,31 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
   return { ok: true, claims: c as TokenClaims };
 }
 
-const patternCache = new Map<string, RegExp>();
-
-/** `*` matches any run of characters (including none); everything else is literal. */
+/**
+ * `*` matches any run of characters (including none); everything else is literal.
+ * Linear-time glob matching (no regular expressions, so no catastrophic backtracking).
+ */
 export function matchesPattern(pattern: string, channel: string): boolean {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    const body = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')).join('.*');
-    re = new RegExp(`^${body}$`, 's');
-    if (patternCache.size > 10_000) patternCache.clear();
-    patternCache.set(pattern, re);
+  let p = 0;
+  let c = 0;
+  let star = -1; // position of the last `*` seen in the pattern
+  let resume = 0; // where in the channel that `*` currently stops
+  while (c < channel.length) {
+    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === channel[c]) {
+      p++;
+      c++;
+    } else if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      resume = c;
+    } else if (star !== -1) {
+      p = star + 1;
+      c = ++resume;
+    } else {
+      return false;
+    }
   }
-  return re.test(channel);
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** Whether `claims` (undefined = open server) allow `action` on `channel`. */

@@ -50,6 +50,12 @@ describe('tokens (unit)', () => {
     expect(matchesPattern('a.b', 'aXb')).toBe(false);
     expect(matchesPattern('*:admin', 'team:admin')).toBe(true);
     expect(matchesPattern('exact', 'exact')).toBe(true);
+    expect(matchesPattern('exact', 'exactly')).toBe(false);
+    expect(matchesPattern('*', '')).toBe(true);
+    expect(matchesPattern('a*b*c', 'a-x-b-y-c')).toBe(true);
+    expect(matchesPattern('a*b*c', 'a-x-c-y-b')).toBe(false);
+    expect(matchesPattern('room:**', 'room:')).toBe(true);
+    expect(matchesPattern('a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(200))).toBe(false);
   });
 });
 
