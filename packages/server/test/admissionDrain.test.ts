@@ -13,8 +13,7 @@ afterEach(async () => {
 });
 
 /** A raw upgrade request, to read the HTTP status and headers of a refusal. */
-function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; headers: Record<string, unknown>; ms: number }> {
-  const started = Date.now();
+function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
@@ -29,11 +28,11 @@ function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; heade
     });
     req.on('response', (res) => {
       res.resume();
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, ms: Date.now() - started });
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, ms: Date.now() - started });
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
     });
     req.on('error', reject);
     req.end();
@@ -49,7 +48,7 @@ describe('admission control', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(Number(refused.headers['x-retry-after-ms'])).toBe(500); // one token every 500 ms at 2/s
-    expect(refused.ms).toBeLessThan(5000); // answered, not left hanging until some timeout
+    // (the await above resolving at all is the proof it was answered, not left hanging)
     await expect(TestClient.open(`${server.url}/echo`)).rejects.toThrow(/503/);
     clock.advance(500);
     clients.push(await TestClient.connect(server.url));
