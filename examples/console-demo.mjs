@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
-const { default: WebSocket } = await import(require.resolve('ws').replace(/index\.js$/, 'wrapper.mjs'));
+const WebSocket = require('ws');
 const { createServer } = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
 
 const CHANNEL = 'room:demo';
