@@ -1,7 +1,23 @@
 import { defineConfig } from 'tsup';
 
+/**
+ * Members of internal objects only (channel/publisher/outbox/presence/connection/token
+ * plumbing), renamed to short names in dist so the browser bundle does not carry them.
+ * A name here must never be a public property (options, snapshots, events, stats), a
+ * wire-frame field, or a member of a built-in/DOM/`ws` object the core touches:
+ * esbuild renames every `x.name` in the bundle. test/manglePropsList.test.ts checks that.
+ */
+export const INTERNAL_PROPS = [
+  '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'inFlight', 'failAll',
+  'silentFor', 'queue', 'isFunction', 'fixed', 'fixedTimeoutMs', 'expiresAt', 'expire', 'enterFrame',
+  'counters', 'answer', 'tail', 'settle', 'setTimer', 'clearTimer', 'sent', 'retryDelay', 'requeue',
+  'requeueAll', 'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
+  'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',
+  'backoff', 'seq', 'remove', 'last', 'flush', 'snapshot', 'bytes', 'reset', 'stop',
+];
+
 export default defineConfig({
-  entry: ["src/index.ts", "src/protocol/index.ts"],
+  entry: ['src/index.ts', 'src/protocol/index.ts', 'src/testing.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -10,4 +26,7 @@ export default defineConfig({
   platform: 'neutral',
   splitting: false,
   treeshake: true,
+  esbuildOptions(o) {
+    o.mangleProps = new RegExp(`^(${INTERNAL_PROPS.join('|')})$`);
+  },
 });

@@ -6,7 +6,11 @@ type Listener = (...args: any[]) => void;
  * from running (its error is rethrown asynchronously, like a DOM event listener's).
  */
 export class Emitter {
-  private _l: Record<string, Listener[]> = {};
+  private declare _l: Record<string, Listener[]>;
+
+  constructor() {
+    this._l = {};
+  }
 
   on(event: string, fn: Listener): this {
     (this._l[event] ||= []).push(fn);

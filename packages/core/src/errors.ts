@@ -15,23 +15,24 @@ export type LifelineErrorCode =
 
 /** The one error type of Lifeline: carries a code, an optional server code and a cause. */
 export class LifelineError extends Error {
-  override readonly name = 'LifelineError';
-  readonly code: LifelineErrorCode;
+  // `declare`d, not class fields: fields would add per-instance define helpers to the bundle.
+  declare readonly code: LifelineErrorCode;
   /** Code of the server's error frame, for SERVER_ERROR. */
-  readonly serverCode?: string;
-  readonly channel?: string;
-  readonly retryAfterMs?: number;
+  declare readonly serverCode?: string;
+  declare readonly channel?: string;
+  declare readonly retryAfterMs?: number;
 
   constructor(
     code: LifelineErrorCode,
     message: string,
     extra: { cause?: unknown; serverCode?: string; channel?: string; retryAfterMs?: number } = {},
   ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    const { cause, ...rest } = extra;
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'LifelineError';
     this.code = code;
-    if (extra.serverCode !== undefined) this.serverCode = extra.serverCode;
-    if (extra.channel !== undefined) this.channel = extra.channel;
-    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
+    // Only the keys given (and defined) become own properties.
+    for (const k in rest) if (rest[k as keyof typeof rest] !== undefined) (this as any)[k] = rest[k as keyof typeof rest];
   }
 }
 

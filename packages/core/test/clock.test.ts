@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../src';
+import { createManualClock } from '../src/testing';
 
 describe('createManualClock', () => {
   it('advance fires timers in due order at their due time', () => {

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '@lifeline/core';
+import { createManualClock } from '@lifeline/core/testing';
 import { createNodeClient, type NodeClient } from '../src/index';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild, type Child } from './fixtures/child';

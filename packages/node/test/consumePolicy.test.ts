@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '@lifeline/core';
+import { createManualClock } from '@lifeline/core/testing';
 import { consumeWith, retryDelayMs, type ConsumeOptions } from '../src/consume';
 import { messages } from '../src/messageIterator';
 import { memoryCheckpoint } from '../src/checkpoint/memoryCheckpoint';

@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createManualClock } from '@lifeline/core';
+import { createManualClock } from '@lifeline/core/testing';
 import { SocketFlow } from '../src/socketFlow';
 import { waitFor } from './fixtures/fakeChannel';
 

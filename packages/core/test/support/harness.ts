@@ -1,4 +1,5 @@
-import { createClient, createManualClock, createManualLifecycle } from '../../src';
+import { createClient } from '../../src';
+import { createManualClock, createManualLifecycle } from '../../src/testing';
 import type { ClientOptions, LifelineClient, StateChange } from '../../src';
 import { FakeSocket, welcomeFrame } from './fakeSocket';
 
