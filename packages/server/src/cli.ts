@@ -11,17 +11,20 @@ const stderrLogger: Logger = {
   error: (msg, meta) => process.stderr.write(`lifeline-server: ERROR: ${msg}${meta ? ` ${JSON.stringify(meta)}` : ''}\n`),
 };
 
-async function loadRedisBroker(url: string, keyPrefix: string | undefined): Promise<Broker> {
+async function loadRedisBroker(url: string, keyPrefix: string | undefined, retention: number | undefined): Promise<Broker> {
   // A computed specifier keeps bundlers from inlining it: the Redis broker ships as its own file.
   const spec = './broker/redisBroker.js';
-  let mod: { redisBroker?: (o: { url: string; keyPrefix?: string }) => Broker | Promise<Broker> };
+  let mod: { redisBroker?: (o: { url: string; keyPrefix?: string; retention?: number }) => Broker | Promise<Broker> };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (err) {
     throw new Error(`the Redis broker is not available in this build (${(err as Error).message}); use --broker memory`);
   }
   if (typeof mod.redisBroker !== 'function') throw new Error('the Redis broker module does not export redisBroker()');
-  return mod.redisBroker(keyPrefix === undefined ? { url } : { url, keyPrefix });
+  const options: { url: string; keyPrefix?: string; retention?: number } = { url };
+  if (keyPrefix !== undefined) options.keyPrefix = keyPrefix;
+  if (retention !== undefined) options.retention = retention;
+  return mod.redisBroker(options);
 }
 
 async function main(cfg: CliConfig): Promise<void> {
@@ -34,7 +37,7 @@ async function main(cfg: CliConfig): Promise<void> {
   if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFileSync(cfg.tlsCert), key: readFileSync(cfg.tlsKey) };
   let broker: Broker | undefined;
   if (cfg.broker !== 'memory') {
-    broker = await loadRedisBroker(cfg.broker, cfg.keyPrefix);
+    broker = await loadRedisBroker(cfg.broker, cfg.keyPrefix, cfg.retention);
     options.broker = broker;
   }
   if (cfg.testFaults) stderrLogger.warn('--test-faults: fault hooks are exposed at POST /_test/faults/*. Never use this in production.');

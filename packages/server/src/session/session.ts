@@ -245,6 +245,11 @@ export class Session {
       case 'unsub':
         return this.onChannel(frame.channel, () => handleUnsubscribe(this, frame));
       case 'pub':
+        // ws emits every frame of a chunk synchronously: a publish must not be stored before a
+        // subscribe (or presence op) sent ahead of it on this channel has fixed its position.
+        if (this.channelOps.has(frame.channel)) {
+          return this.onChannel(frame.channel, async () => handlePublish(this, frame));
+        }
         return handlePublish(this, frame);
       case 'presence.enter':
         return this.onChannel(frame.channel, () => handlePresenceEnter(this, frame));
