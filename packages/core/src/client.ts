@@ -15,6 +15,7 @@ import type {
   Channel,
   ChannelOptions,
   ClientOptions,
+  CloseOptions,
   LifelineClient,
   PublishOptions,
   PublishResult,
@@ -315,7 +316,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     sm.set('closed', reason, { ...extra, error });
   };
 
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (code: number, reason: string): Promise<void> => {
     started = false;
     gen++;
     tRetry = clear(tRetry);
@@ -336,9 +337,9 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (c) {
       await new Promise<void>((resolve) => {
         onSocketGone = resolve;
-        c.close(1000, 'client closed');
+        c.close(code, reason);
         // A peer that never answers the close handshake must not hold close() forever.
-        tClosing = clock.setTimeout(() => c.kill(1000, 'client closed'), 1000);
+        tClosing = clock.setTimeout(() => c.kill(code, reason), 1000);
       });
       onSocketGone = null;
     }
@@ -395,10 +396,16 @@ export function createClient(options: ClientOptions): LifelineClient {
     connect,
     reconnectNow,
     publish: pub.publish,
-    close: () =>
-      (closing ??= shutdown().finally(() => {
+    close: (co: CloseOptions = {}) => {
+      const { code = 1000, reason = 'client closed' } = co;
+      if (!closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
+        return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
+      }
+      return (closing ??= shutdown(code, reason).finally(() => {
         closing = null;
-      })),
+      }));
+    },
+    whenFlushed: pub.flushed,
     getSnapshot: () => sm.snapshot,
     subscribe(listener: () => void) {
       snapListeners.add(listener);

@@ -59,7 +59,8 @@ export function openConnection(Ctor: WebSocketLike, url: string, hello: string, 
       return t - lastRxAt >= timeoutMs;
     },
     close(code, reason) {
-      if (ws) safe(() => sock.close(code, reason));
+      // Browsers refuse some codes (1001) and reasons over 123 bytes: then close plainly.
+      if (ws && !safe(() => sock.close(code, reason))) safe(() => sock.close());
     },
     kill(code, reason) {
       if (!ws) return;
@@ -88,10 +89,12 @@ export function openConnection(Ctor: WebSocketLike, url: string, hello: string, 
   return c;
 }
 
-function safe(fn: () => void): void {
+/** Runs `fn`; false when it threw (closing an already-failed socket may throw). */
+function safe(fn: () => void): boolean {
   try {
     fn();
+    return true;
   } catch {
-    // closing an already-failed socket may throw; the socket is gone either way
+    return false;
   }
 }

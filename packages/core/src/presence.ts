@@ -33,8 +33,12 @@ export interface Presence {
 export function createPresence(channel: string, changed: (members: readonly PresenceMember[]) => void): Presence {
   const byId = new Map<string, PresenceMember>();
   let waiters: Waiter[] = [];
+  /** Replaces the list (a new frozen array) only when a member joined, left or changed. */
   const publish = () => {
-    p.list = [...byId.values()];
+    const list = [...byId.values()];
+    const before = new Map(p.list.map((m) => [m.clientId, JSON.stringify(m)]));
+    if (list.length === before.size && list.every((m) => before.get(m.clientId) === JSON.stringify(m))) return;
+    p.list = Object.freeze(list);
     changed(p.list);
   };
   const p: Presence & { list: readonly PresenceMember[] } = {

@@ -38,6 +38,8 @@ export interface Publisher {
   failAll(error: LifelineError): void;
   /** Called whenever the outbox becomes empty after an ack (close with onClose 'flush'). */
   onEmpty: (() => void) | null;
+  /** Resolves once nothing is queued or in flight (acked, failed, expired or dropped). */
+  flushed(): Promise<void>;
   /** Clears the pacing timer. */
   stop(): void;
 }
@@ -47,9 +49,18 @@ const fail = (code: 'MESSAGE_TOO_LARGE' | 'OUTBOX_EXPIRED' | 'CLIENT_CLOSED' | '
 
 export function createPublisher(h: PublisherHost): Publisher {
   const { clock } = h;
+  /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
+  let idle: Array<() => void> = [];
+  const settledAll = () => {
+    if (outbox.size) return;
+    const rs = idle;
+    idle = [];
+    for (const r of rs) r();
+  };
   const outbox = createOutbox(h.outbox, (kind, e, error) => {
     e.reject(error);
     h.onOutbox({ kind, id: e.id, channel: e.channel, error });
+    settledAll();
   });
   let limits: ServerLimits | null = null;
   let idSeq = 0;
@@ -147,6 +158,7 @@ export function createPublisher(h: PublisherHost): Publisher {
       if (!e) return;
       e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
       if (!outbox.size) p.onEmpty?.();
+      settledAll();
     },
     onError(f, e) {
       const pub = f.ref === undefined ? undefined : outbox.inFlight.get(f.ref);
@@ -163,7 +175,9 @@ export function createPublisher(h: PublisherHost): Publisher {
     failAll(error) {
       stop();
       outbox.failAll(error);
+      settledAll();
     },
+    flushed: () => new Promise((resolve) => (outbox.size ? idle.push(resolve) : resolve())),
     stop,
   };
   return p;

@@ -243,17 +243,48 @@ export interface Channel<T = unknown> {
   /** Store contract over the channel snapshot. */
   subscribeSnapshot(listener: () => void): Unsubscribe;
   readonly presence: {
+    /**
+     * The members present, as a frozen array that is replaced only when membership
+     * changes (a member joined, left, or changed its info). Between changes every call
+     * returns the same array, so it is safe as a `useSyncExternalStore` snapshot; a
+     * re-announcement of the same members (after a reconnect) keeps the same array.
+     */
     members(): readonly PresenceMember[];
     enter(info?: unknown): Promise<void>;
     leave(): Promise<void>;
   };
 }
 
+/** Options of {@link LifelineClient.close}. */
+export interface CloseOptions {
+  /**
+   * Close code sent to the server: 1000, 1001 (going away, e.g. a draining Node process)
+   * or 3000–4999. Anything else rejects with BAD_ARGUMENT. Browsers only send 1000 and
+   * 3000–4999; for another code they close with no code (the server sees 1005).
+   * @default 1000
+   */
+  code?: number;
+  /** Close reason sent to the server (at most 123 UTF-8 bytes). @default 'client closed' */
+  reason?: string;
+}
+
 export interface LifelineClient {
   readonly state: ConnectionState;
   readonly clientId: string;
   connect(): void;
-  close(): Promise<void>;
+  /**
+   * Stops the client: fails (or, with `outbox.onClose: 'flush'`, first flushes) the
+   * outbox, closes the socket with `code`/`reason`, clears every timer and listener.
+   * A call while a close is in progress returns the same promise (its options are ignored).
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /**
+   * Resolves once the outbox is empty: nothing queued and nothing in flight. Publishes
+   * leave it by ack or by failure (rejected, dropped, expired, client closed), so this
+   * never rejects; each publish's own promise says how it ended. Resolves at once when
+   * the outbox is already empty. Publishes made after the call are waited for too.
+   */
+  whenFlushed(): Promise<void>;
   reconnectNow(): void;
   channel<T = unknown>(name: string, options?: ChannelOptions): Channel<T>;
   getSnapshot(): ConnectionSnapshot;

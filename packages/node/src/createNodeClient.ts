@@ -156,7 +156,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       if (closedState === 'closed') return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
       closedState = 'draining';
       draining = drainClient(
-        { client, iterators, pending, flow, clock, closeSocket: (code, reason) => flow.current?.close(code, reason) },
+        { client, iterators, pending, flow, clock },
         drainOptions,
       ).finally(() => {
         closedState = 'closed';

@@ -30,7 +30,6 @@ export interface DrainHost {
   pending: Set<Promise<unknown>>;
   flow: SocketFlow;
   clock: Clock;
-  closeSocket(code: number, reason: string): void;
 }
 
 export const DRAIN_DEFAULTS = { timeoutMs: 10_000, code: 1001, reason: 'drain' } as const;
@@ -67,17 +66,15 @@ export async function drainClient(host: DrainHost, options: DrainOptions): Promi
     if (it.channelName !== null) checkpoints[it.channelName] = it.committed;
   }
   host.flow.reset();
-  // ws sends our code; core's close() then finds the socket closing and only waits for it.
-  host.closeSocket(options.code ?? DRAIN_DEFAULTS.code, options.reason ?? DRAIN_DEFAULTS.reason);
-  await host.client.close();
+  await host.client.close({ code: options.code ?? DRAIN_DEFAULTS.code, reason: options.reason ?? DRAIN_DEFAULTS.reason });
   return { clean, unflushedPublishes, unfinishedConsumers, checkpoints };
 }
 
 async function flushPublishes(host: DrainHost): Promise<'ok'> {
-  // Publishes made through core directly are visible only as outbox depth: poll it.
-  while (host.pending.size > 0 || host.client.stats().outboxDepth > 0) {
-    if (host.pending.size > 0) await Promise.allSettled([...host.pending]);
-    else await new Promise<void>((resolve) => host.clock.setTimeout(resolve, 20));
-  }
+  // whenFlushed() also covers publishes made through core directly.
+  do {
+    await Promise.allSettled([...host.pending]);
+    await host.client.whenFlushed();
+  } while (host.pending.size > 0);
   return 'ok';
 }

@@ -160,6 +160,9 @@ export class FakeClient extends Emitter implements LifelineClient {
     this.setSnapshot({ state: 'connecting', reason: 'connect' });
   }
 
+  /** The fake has no outbox: it is always flushed. */
+  async whenFlushed(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed++;
     this.setSnapshot({ state: 'closed', reason: 'close-requested' });
