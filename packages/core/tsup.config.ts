@@ -5,7 +5,8 @@ import { defineConfig } from 'tsup';
  * plumbing), renamed to short names in dist so the browser bundle does not carry them.
  * A name here must never be a public property (options, snapshots, events, stats), a
  * wire-frame field, or a member of a built-in/DOM/`ws` object the core touches:
- * esbuild renames every `x.name` in the bundle. test/manglePropsList.test.ts checks that.
+ * esbuild renames every `x.name` in the bundle. test/mangleProps.test.ts checks the public side of that; the
+ * suite run against dist (vitest.dist.config.ts) checks the rest.
  */
 export const INTERNAL_PROPS = [
   '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'inFlight', 'failAll',
@@ -13,7 +14,7 @@ export const INTERNAL_PROPS = [
   'counters', 'answer', 'tail', 'settle', 'setTimer', 'clearTimer', 'sent', 'retryDelay', 'requeue',
   'requeueAll', 'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
   'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',
-  'backoff', 'seq', 'remove', 'last', 'flush', 'snapshot', 'bytes', 'reset', 'stop',
+  'backoff', 'seq', 'remove', 'last', 'flush', 'flushed', 'snapshot', 'bytes', 'reset', 'stop',
 ];
 
 export default defineConfig({
