@@ -1,7 +1,7 @@
 // The published packages and what each must expose. Shared by the packaging checks,
 // which all run against the built dist (never src) the way a user would see it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,21 +12,29 @@ export const testDir = path.join(root, 'test');
 export interface PublishedPackage {
   name: string;
   dir: string;
-  /** Subpaths besides "." that the exports map publishes. */
+  /** Subpaths besides "." that the exports map publishes (read from package.json). */
   subpaths: string[];
   /** Runtime names that must exist under both ESM and CJS (from the design brief). */
   mustExport: string[];
 }
 
-const pkg = (name: string, mustExport: string[], subpaths: string[] = []): PublishedPackage => ({
-  name: `@lifeline/${name}`,
-  dir: path.join(root, 'packages', name),
-  subpaths,
-  mustExport,
-});
+/** Names a known subpath must export; a subpath not listed here is still checked for loading. */
+export const subpathExports: Record<string, string[]> = {
+  '@lifeline/core/protocol': ['CloseCode', 'PROTOCOL_VERSION'],
+  '@lifeline/core/testing': ['createManualClock', 'createManualLifecycle'],
+};
+
+function pkg(name: string, mustExport: string[]): PublishedPackage {
+  const dir = path.join(root, 'packages', name);
+  const exportsMap = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {};
+  const subpaths = Object.keys(exportsMap)
+    .filter((k) => k !== '.' && !k.endsWith('.json'))
+    .map((k) => k.replace(/^\.\//, ''));
+  return { name: `@lifeline/${name}`, dir, subpaths, mustExport };
+}
 
 export const publishedPackages: PublishedPackage[] = [
-  pkg('core', ['createClient', 'CloseCode', 'LifelineError'], ['protocol']),
+  pkg('core', ['createClient', 'CloseCode', 'LifelineError']),
   pkg('react', ['LifelineProvider', 'useChannel', 'useConnectionState', 'usePresence']),
   pkg('node', []),
   pkg('server', ['createServer']),
