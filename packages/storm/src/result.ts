@@ -1,5 +1,5 @@
 import { attemptBins, burstStats, DEFAULT_BIN_MS } from './metrics/bins';
-import { reconnectTimes } from './metrics/reconnectTimes';
+import { percentileTime, reconnectTimes } from './metrics/reconnectTimes';
 import { addCounts, ZERO_COUNTS, type DeliveryCounts } from './metrics/delivery';
 
 export type Scenario = 'restart' | 'drain' | 'blip' | 'half-open' | 'flaky' | 'rolling';
@@ -41,6 +41,9 @@ export interface RunResult {
   t100Ms: number | null;
   /** Clients not connected when the run ended. */
   notBack: number;
+  /** Per client, from its own drop to its last reconnect (clients that dropped): median and 99th percentile. */
+  offlineP50Ms: number | null;
+  offlineP99Ms: number | null;
   /** Handshakes refused by admission control (HTTP 503 / close 1013) after the fault. */
   refused: number;
   /** Messages acknowledged by the server, all channels. */
@@ -71,6 +74,8 @@ export interface RawRun {
   attemptTimesMs: number[];
   /** Per client: last (re)connect relative to the fault, 0 if never dropped, null if not back. */
   backAtMs: (number | null)[];
+  /** Per client that dropped: from its first drop to its last reconnect, null if not back. */
+  offlineMs?: (number | null)[];
   refused: number;
   channels: { channel: string; published: number; counts: DeliveryCounts }[];
   wallMs: number;
@@ -105,6 +110,8 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     t99Ms: times.t99Ms === null ? null : Math.round(times.t99Ms),
     t100Ms: times.t100Ms === null ? null : Math.round(times.t100Ms),
     notBack: times.notBack,
+    offlineP50Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 50) : null),
+    offlineP99Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 99) : null),
     refused: raw.refused,
     published: raw.channels.reduce((n, c) => n + c.published, 0),
     delivered: total.delivered,
@@ -117,6 +124,10 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     wallMs: Math.round(raw.wallMs),
     notes: raw.notes,
   };
+}
+
+function roundMs(x: number | null): number | null {
+  return x === null ? null : Math.round(x);
 }
 
 function round(x: number): number {

@@ -26,7 +26,7 @@ Options:
   --initial-delay T      client backoff base (default 500ms)
   --max-delay T          client backoff cap (default 30s)
   --heartbeat T          embedded server heartbeat; half-open detection ≈ 3× (default 5s)
-  --workers N            client processes (each with its own proxy), 0 = this process (default 2 from 1000 clients)
+  --workers N            client processes (each with its own proxy), 0 = this process (default: 0 below 1000 clients, else one per 2500, at least 2)
   --client core|lite     @lifeline/core (default) or storm's minimal wire client
   --broker B             memory (shared, survives restarts) | volatile | redis://127.0.0.1:6379
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint

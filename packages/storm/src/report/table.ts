@@ -19,6 +19,7 @@ const ROWS: Row[] = [
   ['t50', (r) => ms(r.t50Ms)],
   ['t99', (r) => ms(r.t99Ms)],
   ['t100', (r) => ms(r.t100Ms)],
+  ['offline p50 / p99', (r) => `${ms(r.offlineP50Ms)} / ${ms(r.offlineP99Ms)}`],
   ['not back', (r) => String(r.notBack)],
   ['refused', (r) => String(r.refused)],
   ['published', (r) => String(r.published)],

@@ -30,7 +30,7 @@ export interface StormOptions {
   maxDelayMs?: number;
   /** Server heartbeat interval (embedded server), ms; half-open is noticed after about 2–3 intervals. @default 5000 */
   heartbeatMs?: number;
-  /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else 2 */
+  /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else one per 2,500 clients (at least 2) */
   workers?: number;
   /** Client implementation: 'core' (@lifeline/core) or 'lite' (storm's minimal wire client). @default 'core' */
   client?: 'core' | 'lite';
@@ -85,7 +85,7 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     initialDelayMs: int('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1),
     maxDelayMs: int('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1),
     heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50),
-    workers: int('workers', o.workers ?? (clients >= 1000 ? 2 : 0), 0, 16),
+    workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), 0, 16),
     client,
     broker: o.broker ?? STORM_DEFAULTS.broker,
   };

@@ -39,7 +39,8 @@ export class Publisher {
   private async loop(i: number): Promise<void> {
     const interval = 1000 / this.ratePerSec;
     let seq = 0;
-    let next = Date.now();
+    // Channels take turns: one fan-out at a time instead of all of them at once.
+    let next = Date.now() + (i * interval) / this.channels.length;
     while (this.running) {
       const wait = next - Date.now();
       if (wait > 0) await sleep(wait);

@@ -144,6 +144,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       client: hooks.clientFactory ? 'custom' : o.client,
       attemptTimesMs: raw.attempts,
       backAtMs: raw.backAt,
+      offlineMs: raw.offline,
       refused: fleet ? fleet.refused() - refusedBefore : raw.refused,
       channels: channels.map((channel, i) => ({ channel, published: publisher!.published[i]!.length, counts: raw.counts[i]! })),
       wallMs: Date.now() - started,
@@ -190,13 +191,18 @@ async function statusAll(shards: ShardHandle[]) {
 function mergeReports(reports: ShardReport[], tFault: number) {
   const attempts: number[] = [];
   const backAt: (number | null)[] = [];
+  const offline: (number | null)[] = [];
   let refused = 0;
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
   for (const r of reports) {
     for (const t of r.attempts) attempts.push(t - tFault);
-    for (const t of r.openSince) backAt.push(t === null ? null : Math.max(0, t - tFault));
+    r.openSince.forEach((t, k) => {
+      backAt.push(t === null ? null : Math.max(0, t - tFault));
+      const d = r.droppedAt[k] ?? null;
+      if (d !== null) offline.push(t === null ? null : Math.max(0, t - d));
+    });
     refused += r.refused;
     for (const [m, n] of Object.entries(r.errors)) errors[m] = (errors[m] ?? 0) + n;
     for (const [c, n] of Object.entries(r.closeCodes)) closeCodes[c] = (closeCodes[c] ?? 0) + n;
@@ -205,5 +211,5 @@ function mergeReports(reports: ShardReport[], tFault: number) {
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   }
-  return { attempts, backAt, refused, closeCodes, errors, counts };
+  return { attempts, backAt, offline, refused, closeCodes, errors, counts };
 }

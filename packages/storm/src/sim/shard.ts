@@ -42,6 +42,8 @@ export interface ShardReport {
   attempts: number[];
   /** Per client: last open time (absolute ms) if open now, else null. */
   openSince: (number | null)[];
+  /** Per client: first drop after the fault (absolute ms), null if it never dropped. */
+  droppedAt: (number | null)[];
   refused: number;
   /** Socket closes seen by clients, by close code. */
   closeCodes: Record<number, number>;
@@ -55,6 +57,8 @@ interface ClientState {
   sim: SimClient | null;
   openSince: number | null;
   dropped: boolean;
+  /** First drop after the fault (absolute ms). */
+  droppedAt: number | null;
   seqs: number[];
   gaps: GapRecord[];
 }
@@ -120,7 +124,10 @@ export class Shard {
   /** Starts counting drops and refusals from now on. */
   markFault(): void {
     this.refused = 0;
-    for (const s of this.states) s.dropped = false;
+    for (const s of this.states) {
+      s.dropped = false;
+      s.droppedAt = null;
+    }
   }
 
   /** Per-channel published logs in, per-channel delivery counts out. */
@@ -135,6 +142,7 @@ export class Shard {
     return {
       attempts: this.attempts,
       openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
+      droppedAt: this.states.map((s) => s.droppedAt),
       refused: this.refused,
       closeCodes: this.closeCodes,
       errors: this.errors,
@@ -184,7 +192,7 @@ export class Shard {
   }
 
   private createClient(index: number): void {
-    const state: ClientState = { sim: null, openSince: null, dropped: false, seqs: [], gaps: [] };
+    const state: ClientState = { sim: null, openSince: null, dropped: false, droppedAt: null, seqs: [], gaps: [] };
     this.states.push(state);
     const channel = index % this.spec.channels.length;
     state.sim = this.factory({
@@ -202,6 +210,7 @@ export class Shard {
         },
         onDrop: () => {
           state.openSince = null;
+          if (!state.dropped) state.droppedAt = Date.now();
           state.dropped = true;
         },
         onMessage: (_i, seq) => state.seqs.push(seq),
