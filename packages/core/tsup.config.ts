@@ -9,12 +9,13 @@ import { defineConfig } from 'tsup';
  * suite run against dist (vitest.dist.config.ts) checks the rest.
  */
 export const INTERNAL_PROPS = [
-  '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'inFlight', 'failAll',
-  'silentFor', 'queue', 'isFunction', 'fixed', 'fixedTimeoutMs', 'expiresAt', 'expire', 'enterFrame',
-  'counters', 'answer', 'tail', 'settle', 'setTimer', 'clearTimer', 'sent', 'retryDelay', 'requeue',
-  'requeueAll', 'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
+  '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'failAll',
+  'silentFor', 'isFunction', 'fixed', 'fixedTimeoutMs', 'expiresAt', 'expire', 'enterFrame',
+  'counters', 'answer', 'tail', 'setTimer', 'clearTimer', 'retryDelay',
+  'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
   'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',
-  'backoff', 'seq', 'remove', 'last', 'flush', 'flushed', 'snapshot', 'bytes', 'reset', 'stop',
+  'backoff', 'seq', 'last', 'flushed', 'snapshot', 'bytes', 'reset', 'find', 'pub', 'welcome', 'pong',
+  'drain', 'report',
 ];
 
 export default defineConfig({

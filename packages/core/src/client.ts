@@ -1,5 +1,5 @@
 import { Emitter } from './emitter';
-import type { ChannelHost, ChannelImpl } from './channel';
+import type { ChannelHost } from './channel';
 import { createChannelRegistry } from './channelRegistry';
 import { openConnection, type Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
@@ -7,7 +7,8 @@ import type { LifecycleEvent } from './browserLifecycle';
 import { resolveOptions, randomId } from './options';
 import { createPublisher } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
-import type { ErrorFrame, WelcomeFrame } from './protocol';
+import type { WelcomeFrame } from './protocol';
+import { createFrameRouter } from './inbound';
 import { createStateMachine } from './stateMachine';
 import { createCounters } from './stats';
 import { createTokenProvider } from './token';
@@ -64,15 +65,19 @@ export function createClient(options: ClientOptions): LifelineClient {
   let lastPingAt = 0;
   let closing: Promise<void> | null = null;
   let onSocketGone: (() => void) | null = null;
-  // Every timer the client owns; close() clears them all.
-  let tRetry: unknown = null;
-  let tHandshake: unknown = null;
-  let tTick: unknown = null;
-  let tProbe: unknown = null;
-  let tClosing: unknown = null;
-  const clear = (h: unknown): null => {
-    if (h !== null) clock.clearTimeout(h);
-    return null;
+  // Every timer the client owns, by name; close() clears them all.
+  const timers: Partial<Record<'retry' | 'handshake' | 'tick' | 'probe' | 'closing', unknown>> = {};
+  const cancel = (k: keyof typeof timers): void => {
+    if (timers[k] != null) clock.clearTimeout(timers[k]);
+    timers[k] = null;
+  };
+  /** (Re)arms timer `k`; it forgets its handle before running `fn`. */
+  const after = (k: keyof typeof timers, ms: number, fn: () => void): void => {
+    cancel(k);
+    timers[k] = clock.setTimeout(() => {
+      timers[k] = null;
+      fn();
+    }, ms);
   };
   const now = () => clock.now();
 
@@ -142,16 +147,15 @@ export function createClient(options: ClientOptions): LifelineClient {
       return retry('socket-error', { error });
     }
     conn = c;
-    tHandshake = clock.setTimeout(() => {
-      tHandshake = null;
+    after('handshake', o.handshakeTimeoutMs, () => {
       killWhy = 'handshake-timeout';
       c.kill(4200, 'handshake timeout');
-    }, o.handshakeTimeoutMs);
+    });
   };
 
   const onWelcome = (f: WelcomeFrame): void => {
     const c = conn;
-    tHandshake = clear(tHandshake);
+    cancel('handshake');
     ready = true;
     heartbeatMs = f.heartbeatMs;
     timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeatMs * 2 + 1000;
@@ -168,43 +172,15 @@ export function createClient(options: ClientOptions): LifelineClient {
     pub.connected(f.limits ?? null);
   };
 
-  // ------------------------------------------------------------------ inbound
-
-  const onFrame = (data: unknown): void => {
-    let f: any;
-    try {
-      f = JSON.parse(data as string);
-    } catch {
-      return badFrame(typeof data === 'string' ? 'not JSON' : 'binary');
-    }
-    if (f === null || typeof f !== 'object') return badFrame('not an object');
-    const type = f.type;
-    if (type === 'msg') {
-      if (typeof f.offset !== 'number' || typeof f.epoch !== 'string') return badFrame('msg without offset/epoch');
-      channels.find(f.channel)?.onMsg(f);
-      return;
-    }
-    const ch = channels.find(f.channel);
-    if (type === 'ping') send(JSON.stringify({ type: 'pong', t: f.t }));
-    else if (type === 'pong') {
-      if (typeof f.t === 'number') counters.rttMs = Math.max(0, now() - f.t);
-    } else if (type === 'welcome') onWelcome(f);
-    else if (type === 'subscribed') ch?.onSubscribed(f);
-    else if (type === 'unsubscribed') ch?.onUnsubscribed();
-    else if (type === 'ack') pub.onAck(f);
-    else if (type === 'presence') ch?.onPresence(f);
-    else if (type === 'presence.ok') ch?.onPresenceOk(f.ref);
-    else if (type === 'drain') drainWindowMs = Math.max(0, Number(f.reconnectWindowMs) || 0);
-    else if (type === 'error') onServerError(f, ch);
-    else badFrame(`unknown type ${String(type).slice(0, 40)}`);
-  };
-
-  const badFrame = (why: string) => report(fail('BAD_FRAME', `bad frame from server: ${why}`));
-
-  const onServerError = (f: ErrorFrame, ch: ChannelImpl | undefined): void => {
-    const e = fail('SERVER_ERROR', `${f.code}: ${f.message}`, { serverCode: f.code, channel: f.channel, retryAfterMs: f.retryAfterMs });
-    if (!pub.onError(f, e)) ch ? ch.onError(e, f.ref) : report(e);
-  };
+  const onFrame = createFrameRouter({
+    find: (name) => channels.find(name),
+    pub,
+    send,
+    welcome: onWelcome,
+    pong: (t) => (counters.rttMs = Math.max(0, now() - t)),
+    drain: (ms) => (drainWindowMs = ms),
+    report,
+  });
 
   // ------------------------------------------------------------------ liveness
 
@@ -213,30 +189,28 @@ export function createClient(options: ClientOptions): LifelineClient {
     const t = now();
     const late = t - nextTickAt;
     nextTickAt = t + heartbeat.checkIntervalMs;
-    tTick = clock.setTimeout(tick, heartbeat.checkIntervalMs);
+    after('tick', heartbeat.checkIntervalMs, tick);
     pub.expire(t);
     const c = conn;
     if (!c || !ready) return;
     if (c.silentFor(t, timeoutMs)) return dead(c);
     if (late > heartbeat.jumpThresholdMs) {
       probe();
-    } else if (heartbeatMs && t - lastPingAt >= heartbeatMs) {
-      lastPingAt = t;
-      c.send(`{"type":"ping","t":${t}}`);
-    }
+    } else if (heartbeatMs && t - lastPingAt >= heartbeatMs) ping(c);
   };
+
+  /** Client pings measure the round trip (the pong echoes `t`). */
+  const ping = (c: Connection) => c.send(`{"type":"ping","t":${(lastPingAt = now())}}`);
 
   /** Pings now; no frame within probeTimeoutMs → dead. */
   const probe = (): void => {
     const c = conn;
-    if (!c || !ready || tProbe !== null) return;
+    if (!c || !ready || timers.probe) return;
     const rx = c.rx;
-    lastPingAt = now();
-    c.send(`{"type":"ping","t":${lastPingAt}}`);
-    tProbe = clock.setTimeout(() => {
-      tProbe = null;
+    ping(c);
+    after('probe', heartbeat.probeTimeoutMs, () => {
       if (c === conn && c.rx === rx) dead(c);
-    }, heartbeat.probeTimeoutMs);
+    });
   };
 
   const dead = (c: Connection) => {
@@ -248,7 +222,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (closing) return;
     if (e === 'pagehide') {
       hidden = true;
-      tRetry = clear(tRetry);
+      cancel('retry');
       if (conn) conn.kill(1000, 'pagehide');
       else sm.set('closed', 'pagehide');
     } else if (e === 'pageshow' || (e === 'online' && !hidden)) {
@@ -266,8 +240,8 @@ export function createClient(options: ClientOptions): LifelineClient {
     killWhy = null;
     conn = null;
     ready = false;
-    tHandshake = clear(tHandshake);
-    tProbe = clear(tProbe);
+    cancel('handshake');
+    cancel('probe');
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
     pub.disconnected();
@@ -302,16 +276,13 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (attempt > reconnect.maxAttempts) return stop('max-attempts', undefined, extra);
     if (delayMs === undefined) delayMs = prevDelay = o.backoff(attempt, prevDelay, random);
     if (offline()) return sm.set('closed', 'offline', extra);
-    tRetry = clear(tRetry);
+    cancel('retry');
     sm.set('closed', reason, { ...extra, retryInMs: delayMs });
-    tRetry = clock.setTimeout(() => {
-      tRetry = null;
-      open('retry');
-    }, delayMs);
+    after('retry', delayMs, () => open('retry'));
   };
 
   const stop = (reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void => {
-    tRetry = clear(tRetry);
+    cancel('retry');
     if (error) report(error);
     sm.set('closed', reason, { ...extra, error });
   };
@@ -319,14 +290,14 @@ export function createClient(options: ClientOptions): LifelineClient {
   const shutdown = async (code: number, reason: string): Promise<void> => {
     started = false;
     gen++;
-    tRetry = clear(tRetry);
+    cancel('retry');
     if (o.outbox.onClose === 'flush' && ready && pub.size) {
       await new Promise<void>((resolve) => {
         pub.onEmpty = resolve;
-        tClosing = clock.setTimeout(resolve, o.outbox.closeTimeoutMs);
+        after('closing', o.outbox.closeTimeoutMs, resolve);
       });
       pub.onEmpty = null;
-      tClosing = clear(tClosing);
+      cancel('closing');
     }
     sm.set('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
@@ -339,15 +310,11 @@ export function createClient(options: ClientOptions): LifelineClient {
         onSocketGone = resolve;
         c.close(code, reason);
         // A peer that never answers the close handshake must not hold close() forever.
-        tClosing = clock.setTimeout(() => c.kill(code, reason), 1000);
+        after('closing', 1000, () => c.kill(code, reason));
       });
       onSocketGone = null;
     }
-    tRetry = clear(tRetry);
-    tHandshake = clear(tHandshake);
-    tTick = clear(tTick);
-    tProbe = clear(tProbe);
-    tClosing = clear(tClosing);
+    for (const k in timers) cancel(k as keyof typeof timers);
     stopLifecycle?.();
     stopLifecycle = null;
     hidden = false;
@@ -365,13 +332,13 @@ export function createClient(options: ClientOptions): LifelineClient {
       nextTickAt = now();
       tick();
     }
-    tRetry = clear(tRetry);
+    cancel('retry');
     open('connect');
   };
 
   const reconnectNow = (): void => {
     if (started && !closing && sm.state === 'closed') {
-      tRetry = clear(tRetry);
+      cancel('retry');
       open('reconnect-now');
     }
   };
@@ -415,7 +382,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     setToken(token: ClientOptions['token']) {
       tokens.set(token);
       rejectedToken = undefined;
-      if (started && sm.state === 'closed' && tRetry === null) open('connect');
+      if (started && sm.state === 'closed' && !timers.retry) open('connect');
     },
     channel: <T>(name: string, co?: ChannelOptions): Channel<T> => channels.get(name, co),
   });
