@@ -18,17 +18,44 @@ export const INTERNAL_PROPS = [
   'drain', 'report',
 ];
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/protocol/index.ts', 'src/testing.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'neutral',
-  splitting: false,
-  treeshake: true,
-  esbuildOptions(o) {
-    o.mangleProps = new RegExp(`^(${INTERNAL_PROPS.join('|')})$`);
+const mangleProps = new RegExp(`^(${INTERNAL_PROPS.join('|')})$`);
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts', 'src/protocol/index.ts', 'src/testing.ts'],
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'es2022',
+    platform: 'neutral',
+    splitting: false,
+    treeshake: true,
+    esbuildOptions(o) {
+      o.mangleProps = mangleProps;
+    },
   },
-});
+  {
+    // The `browser` export condition: the same client with platform.browser.ts in place
+    // of platform.ts (no isomorphic-ws, no `ws`-only code). Types are those of index.
+    entry: { 'index.browser': 'src/index.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'browser',
+    splitting: false,
+    treeshake: true,
+    esbuildPlugins: [
+      {
+        name: 'browser-platform',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/platform$/ }, (args) => ({ path: `${args.resolveDir}/platform.browser.ts` }));
+        },
+      },
+    ],
+    esbuildOptions(o) {
+      o.mangleProps = mangleProps;
+    },
+  },
+]);

@@ -21,17 +21,20 @@ export const browserLifecycle: LifecycleSource = {
     const w = typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? window : null;
     const d = typeof document !== 'undefined' && typeof document.addEventListener === 'function' ? document : null;
     if (!w) return () => {};
-    const on: Array<[EventTarget, string, (e: Event) => void]> = [
-      [w, 'online', () => handler('online')],
-      [w, 'offline', () => handler('offline')],
-      [w, 'pagehide', (e) => (e as PageTransitionEvent).persisted && handler('pagehide')],
-      [w, 'pageshow', (e) => (e as PageTransitionEvent).persisted && handler('pageshow')],
-    ];
-    if (d) on.push([d, 'visibilitychange', () => d.visibilityState === 'visible' && handler('visible')]);
-    for (const [t, n, f] of on) t.addEventListener(n, f);
-    return () => {
-      for (const [t, n, f] of on) t.removeEventListener(n, f);
+    // One listener for every signal; bfcache events count only when the page is persisted.
+    const on = (e: Event) => {
+      const t = e.type;
+      if (t === 'visibilitychange') d!.visibilityState === 'visible' && handler('visible');
+      else if (t[0] !== 'p' || (e as PageTransitionEvent).persisted) handler(t as LifecycleEvent);
     };
+    const names = ['online', 'offline', 'pagehide', 'pageshow'];
+    const each = (add: boolean) => {
+      const m = add ? 'addEventListener' : 'removeEventListener';
+      for (const n of names) w[m](n, on);
+      d?.[m]('visibilitychange', on);
+    };
+    each(true);
+    return () => each(false);
   },
   isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
 };

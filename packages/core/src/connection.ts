@@ -1,3 +1,4 @@
+import { watchRefusal } from './platform';
 import type { WebSocketLike } from './types';
 
 export interface ConnectionHandlers {
@@ -23,11 +24,6 @@ export interface Connection {
   close(code: number, reason: string): void;
   /** Tears the socket down at once without waiting for a close handshake. */
   kill(code: number, reason: string): void;
-}
-
-interface NodeRes {
-  statusCode?: number;
-  headers?: Record<string, string | undefined>;
 }
 
 export function openConnection(Ctor: WebSocketLike, url: string, hello: string, now: number, on: ConnectionHandlers): Connection {
@@ -78,13 +74,9 @@ export function openConnection(Ctor: WebSocketLike, url: string, hello: string, 
   sock.onclose = (ev) => finish(ev.code || 1006, ev.reason || '');
   // Some environments report an error without a close; closing makes the close event certain.
   sock.onerror = () => safe(() => sock.close());
-  // Node's `ws` lets us read a refusal's headers (HTTP 503 + x-retry-after-ms).
-  const node = sock as unknown as { on?: (ev: string, fn: (req: unknown, res: NodeRes) => void) => void };
-  node.on?.('unexpected-response', (_req, res) => {
-    const h = res.headers || {};
-    const ms = Number(h['x-retry-after-ms'] ?? Number(h['retry-after']) * 1000);
-    if (ms >= 0) hintMs = ms;
-    c.kill(1006, `http ${res.statusCode}`);
+  watchRefusal(sock, (ms, status) => {
+    hintMs = ms;
+    c.kill(1006, `http ${status}`);
   });
   return c;
 }

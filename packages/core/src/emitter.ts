@@ -56,14 +56,4 @@ export class Emitter {
   listenerCount(event: string): number {
     return this._l[event]?.length ?? 0;
   }
-
-  /** Alias of {@link on}. */
-  addListener(event: string, fn: Listener): this {
-    return this.on(event, fn);
-  }
-
-  /** Alias of {@link off}. */
-  removeListener(event: string, fn?: Listener): this {
-    return this.off(event, fn);
-  }
 }

@@ -1,7 +1,7 @@
-import WS from 'isomorphic-ws';
 import { createBackoff, DEFAULT_RECONNECT, type BackoffFn } from './backoff';
 import { browserLifecycle, type LifecycleSource } from './browserLifecycle';
 import { systemClock } from './clock';
+import { defaultWebSocket } from './platform';
 import { silentLogger } from './logger';
 import { DEFAULT_OUTBOX } from './outbox';
 import type { ClientOptions, Clock, Logger, WebSocketLike } from './types';
@@ -43,7 +43,7 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     backoff: createBackoff(reconnect),
     heartbeat: { ...DEFAULT_HEARTBEAT, ...o.heartbeat, fixedTimeoutMs: o.heartbeat?.timeoutMs },
     outbox: { ...DEFAULT_OUTBOX, ...o.outbox },
-    WebSocket: o.WebSocket ?? (WS as unknown as WebSocketLike),
+    WebSocket: o.WebSocket ?? defaultWebSocket(),
     clock: o.clock ?? systemClock,
     random,
     logger: o.logger ?? silentLogger,

@@ -84,4 +84,35 @@ describe('browser lifecycle', () => {
       delete g.document;
     }
   });
+
+  it('the default browser source maps DOM events: bfcache only when persisted, visibility only to visible', () => {
+    const listeners = new Map<string, (e: any) => void>();
+    const target = {
+      addEventListener: (n: string, f: (e: any) => void) => listeners.set(n, f),
+      removeEventListener: (n: string) => listeners.delete(n),
+    };
+    const g = globalThis as any;
+    g.window = target;
+    g.document = { ...target, visibilityState: 'hidden' };
+    try {
+      const got: string[] = [];
+      const stop = browserLifecycle.listen((e) => got.push(e));
+      const fire = (type: string, extra: object = {}) => listeners.get(type)!({ type, ...extra });
+      fire('online');
+      fire('offline');
+      fire('pagehide', { persisted: false });
+      fire('pagehide', { persisted: true });
+      fire('pageshow', { persisted: false });
+      fire('pageshow', { persisted: true });
+      fire('visibilitychange');
+      g.document.visibilityState = 'visible';
+      fire('visibilitychange');
+      expect(got).toEqual(['online', 'offline', 'pagehide', 'pageshow', 'visible']);
+      stop();
+      expect(listeners.size).toBe(0);
+    } finally {
+      delete g.window;
+      delete g.document;
+    }
+  });
 });
