@@ -23,18 +23,11 @@ export type BackoffFn = (attempt: number, previousDelayMs: number, random: () =>
 export function createBackoff(options: ReconnectOptions = {}): BackoffFn {
   const o = { ...DEFAULT_RECONNECT, ...options };
   return (attempt, previousDelayMs, random) => {
-    const cap = Math.min(o.maxDelayMs, o.initialDelayMs * o.factor ** Math.max(0, attempt - 1));
-    switch (o.jitter) {
-      case 'none':
-        return cap;
-      case 'equal':
-        return cap / 2 + (random() * cap) / 2;
-      case 'decorrelated': {
-        const prev = Math.max(previousDelayMs, o.initialDelayMs);
-        return Math.min(o.maxDelayMs, o.initialDelayMs + random() * (prev * 3 - o.initialDelayMs));
-      }
-      default:
-        return random() * cap;
-    }
+    const { initialDelayMs: first, maxDelayMs: max, jitter } = o;
+    const cap = Math.min(max, first * o.factor ** Math.max(0, attempt - 1));
+    if (jitter === 'none') return cap;
+    if (jitter === 'equal') return cap / 2 + (random() * cap) / 2;
+    if (jitter === 'decorrelated') return Math.min(max, first + random() * (Math.max(previousDelayMs, first) * 3 - first));
+    return random() * cap;
   };
 }

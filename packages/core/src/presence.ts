@@ -63,10 +63,14 @@ export function createPresence(channel: string, changed: (members: readonly Pres
     },
     wait: () => new Promise((resolve, reject) => void waiters.push({ ref: 0, resolve, reject })),
     answer(ref, error) {
-      const mine = waiters.filter((w) => w.ref === ref);
-      waiters = waiters.filter((w) => w.ref !== ref);
-      for (const w of mine) (error ? w.reject(error) : w.resolve());
-      return mine.length > 0;
+      let mine = false;
+      waiters = waiters.filter((w) => {
+        if (w.ref !== ref) return true;
+        mine = true;
+        error ? w.reject(error) : w.resolve();
+        return false;
+      });
+      return mine;
     },
     disconnected() {
       for (const w of waiters) w.ref = 0;
