@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
 
 export const workspaceAlias = [
   { find: /^@lifeline\/core\/protocol$/, replacement: src('core/src/protocol/index.ts') },
+  { find: /^@lifeline\/core\/testing$/, replacement: src('core/src/testing.ts') },
   { find: /^@lifeline\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@lifeline\/react$/, replacement: src('react/src/index.ts') },
   { find: /^@lifeline\/node$/, replacement: src('node/src/index.ts') },
