@@ -24,3 +24,22 @@ describe('scenarios that break the network (chaos proxy)', () => {
     expect(r.attempts).toBeGreaterThan(0);
   }, 90_000);
 });
+
+describe('an external target', () => {
+  it('blip against a server storm did not start (--target), path given or not', async () => {
+    const { createServer } = await import('@lifeline/server');
+    const server = await createServer({ port: 0, maxHandshakesPerSec: 500 });
+    try {
+      const r = await smallStorm({ scenario: 'blip', target: `${server.url}/v1` });
+      expectIntact(r);
+      expect(r.attempts).toBeGreaterThanOrEqual(r.clients);
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
+
+  it('refuses scenarios that must restart the server', async () => {
+    await expect(smallStorm({ scenario: 'restart', target: 'ws://127.0.0.1:1' })).rejects.toThrow(/needs the embedded one/);
+    await expect(smallStorm({ scenario: 'blip', target: 'ws://192.168.1.1:80' })).rejects.toThrow(/non-loopback/);
+  });
+});

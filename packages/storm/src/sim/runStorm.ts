@@ -58,7 +58,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
     }
     const channels = Array.from({ length: o.channels }, (_, i) => `storm:${o.seed}:${i}`);
-    shards = makeShards(o, fleet ? fleet.urls() : [o.target!], channels, hooks.clientFactory);
+    shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
     const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
     notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker processes' : ''}, each behind its own chaos proxy, warm-up at ${Math.round(connectRate)} connects/s`);
 
@@ -79,7 +79,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     }
 
     // 2. Steady traffic, then the fault.
-    const httpUrl = () => (fleet ? fleet.httpUrl() : o.target!.replace(/^ws/, 'http'));
+    const external = o.target ? targetBases(o.target) : null;
+    const httpUrl = () => (fleet ? fleet.httpUrl() : external!.http);
     publisher = new Publisher(channels, o.publishRate, httpUrl, `storm-${o.seed}-${started}`);
     publisher.start();
     await sleep(STEADY_MS);
@@ -157,6 +158,13 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     await Promise.allSettled(shards.map((s) => s.close()));
     await fleet?.close().catch(() => {});
   }
+}
+
+/** `ws://h:p/anything` → the ws and http origins (clients add `/v1`, the publisher `/v1/publish`). */
+function targetBases(target: string): { ws: string; http: string } {
+  const u = new URL(/^[a-z]+:\/\//i.test(target) ? target : `ws://${target}`);
+  const secure = u.protocol === 'wss:' || u.protocol === 'https:';
+  return { ws: `${secure ? 'wss' : 'ws'}://${u.host}`, http: `${secure ? 'https' : 'http'}://${u.host}` };
 }
 
 function makeShards(o: ResolvedStormOptions, targets: string[], channels: string[], factory?: SimClientFactory): ShardHandle[] {
