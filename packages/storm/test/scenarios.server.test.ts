@@ -26,7 +26,7 @@ describe('scenarios that restart the server', () => {
   }, 90_000);
 
   it('rolling: two nodes replaced one after the other; clients move between them without loss', async () => {
-    const r = await smallStorm({ scenario: 'rolling' });
+    const r = await smallStorm({ scenario: 'rolling', broker: 'memory' }); // Redis: scenarios.redis.test.ts
     expectIntact(r);
     expect(r.gaps).toBe(0);
   }, 90_000);

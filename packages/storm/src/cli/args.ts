@@ -28,7 +28,8 @@ Options:
   --heartbeat T          embedded server heartbeat; half-open detection ≈ 3× (default 5s)
   --workers N            client processes (each with its own proxy), 0 = this process (default: 0 below 1000 clients, else one per 2500, at least 2)
   --client core|lite     @lifeline/core (default) or storm's minimal wire client
-  --broker B             memory (shared, survives restarts) | volatile | redis://127.0.0.1:6379
+  --broker B             memory (shared, survives restarts) | volatile | auto | redis://127.0.0.1:6379
+                         (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
   --json FILE            write the JSON result(s)
   --report FILE          write a self-contained HTML report

@@ -1,6 +1,7 @@
 import * as serverPkg from '@lifeline/server';
 import { createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
 import { StormError } from '../errors';
+import { deleteKeysWithPrefix, redisAnswers } from './redisAdmin';
 
 export interface FleetOptions {
   admissionRate: number;
@@ -9,7 +10,9 @@ export interface FleetOptions {
    * 'memory': one memory broker shared by every node and every restart (the log
    * outlives the process, as with Redis); 'volatile': each server process has its
    * own memory broker, so a restart loses the log (new epochs, explicit gaps);
-   * 'redis://…': the Redis broker, when @lifeline/server provides it.
+   * 'redis://…': the Redis broker, when @lifeline/server provides it (keys under a
+   * unique prefix, deleted at the end); 'auto': Redis at 127.0.0.1:6379 when it
+   * answers, else 'memory'.
    */
   broker: string;
 }
@@ -23,6 +26,7 @@ export class EmbeddedFleet {
   readonly nodes: (LifelineServer | null)[] = [];
   private refusedByGone = 0;
   private shared: Broker | null = null;
+  private redis: { url: string; prefix: string } | null = null;
   readonly notes: string[] = [];
 
   private constructor(private readonly options: FleetOptions) {}
@@ -35,7 +39,13 @@ export class EmbeddedFleet {
   }
 
   private async prepareBroker(): Promise<void> {
-    const b = this.options.broker;
+    let b = this.options.broker;
+    if (b === 'auto') {
+      const url = 'redis://127.0.0.1:6379';
+      const hasFactory = typeof (serverPkg as { redisBroker?: unknown }).redisBroker === 'function';
+      b = hasFactory && (await redisAnswers(url)) ? url : 'memory';
+      if (b === 'memory') this.notes.push('no Redis broker available (server export or 127.0.0.1:6379): using a shared memory broker');
+    }
     if (b === 'volatile') {
       this.notes.push('broker: volatile memory (a restart loses the log: explicit gaps expected)');
     } else if (b === 'memory') {
@@ -46,7 +56,9 @@ export class EmbeddedFleet {
       if (typeof factory !== 'function') throw new StormError('DEPENDENCY_MISSING', '@lifeline/server does not export redisBroker yet: use --broker memory');
       const url = new URL(b);
       if (!/^(127\.|localhost$|\[::1\]$)/.test(url.hostname)) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${url.hostname}`);
-      this.shared = await factory({ url: b, keyPrefix: `storm:${process.pid}:${Date.now()}:` });
+      const prefix = `lifeline-storm:${process.pid}:${Date.now()}:`;
+      this.redis = { url: b, prefix };
+      this.shared = await factory({ url: b, keyPrefix: prefix });
       this.notes.push(`broker: Redis at ${url.host}`);
     } else {
       throw new StormError('BAD_OPTION', `broker must be memory, volatile or a redis:// URL, got "${b}"`);
@@ -104,5 +116,6 @@ export class EmbeddedFleet {
     await Promise.allSettled(this.nodes.map((n) => n?.close()));
     this.nodes.length = 0;
     await this.shared?.close();
+    if (this.redis) await deleteKeysWithPrefix(this.redis.url, this.redis.prefix).catch(() => {});
   }
 }

@@ -34,7 +34,12 @@ export interface StormOptions {
   workers?: number;
   /** Client implementation: 'core' (@lifeline/core) or 'lite' (storm's minimal wire client). @default 'core' */
   client?: 'core' | 'lite';
-  /** Broker of the embedded servers: 'memory' (shared by every node) or a redis:// URL (rolling uses Redis when reachable). @default 'memory' */
+  /**
+   * Broker of the embedded servers: 'memory' (one log shared by every node and restart),
+   * 'volatile' (each server process has its own; a restart loses history), 'auto'
+   * (Redis at 127.0.0.1:6379 when it answers, else memory) or a `redis://` URL.
+   * @default 'memory' ('auto' for rolling)
+   */
   broker?: string;
 }
 

@@ -50,7 +50,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   let shards: ShardHandle[] = [];
   let publisher: Publisher | null = null;
   try {
-    const broker = o.scenario === 'rolling' && o.broker === 'memory' ? 'memory' : o.broker;
+    // rolling uses the Redis broker when it is there (unless a broker was chosen).
+    const broker = o.scenario === 'rolling' && input.broker === undefined ? 'auto' : o.broker;
     if (!o.target) {
       fleet = await EmbeddedFleet.start(def.nodes, { admissionRate: o.admissionRate, heartbeatMs: o.heartbeatMs, broker });
       notes.push(...fleet.notes);
