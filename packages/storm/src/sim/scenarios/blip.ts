@@ -5,7 +5,7 @@ export const blip: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: false,
   dropsEveryone: true,
-  async run({ net }) {
-    await net.cut();
+  async run({ net, mark }) {
+    mark(`cut ${await net.cut()} connections`);
   },
 };

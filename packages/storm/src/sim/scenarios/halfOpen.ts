@@ -9,9 +9,10 @@ export const halfOpen: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: false,
   dropsEveryone: true,
-  async run({ net, options, sleep }) {
-    await net.blackhole();
+  async run({ net, options, sleep, mark }) {
+    mark(`blackholed ${await net.blackhole()} connections`);
     await sleep(Math.min(1000, options.heartbeatMs));
     await net.restore();
+    mark('path restored (old connections stay dead)');
   },
 };

@@ -9,7 +9,7 @@ export const rolling: ScenarioDefinition = {
   nodes: 2,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, net, options, waitForFleet }) {
+  async run({ fleet, net, options, waitForFleet, mark }) {
     for (const slot of [0, 1]) {
       const old = fleet!.nodes[slot]!;
       const spare = 2 + slot;
@@ -17,9 +17,13 @@ export const rolling: ScenarioDefinition = {
       await net.setTarget(fleet!.urls().filter((u) => u !== old.url));
       if (options.serverHint) await fleet!.drain(slot);
       else await fleet!.kill(slot);
+      mark(`node ${slot} ${options.serverHint ? 'drained' : 'killed'}`);
       fleet!.nodes[slot] = fleet!.nodes[spare]!;
       fleet!.nodes[spare] = null;
-      if (slot === 0) await waitForFleet();
+      if (slot === 0) {
+        await waitForFleet();
+        mark('fleet settled');
+      }
     }
   },
 };
