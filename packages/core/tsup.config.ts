@@ -11,7 +11,7 @@ import { defineConfig } from 'tsup';
 export const INTERNAL_PROPS = [
   '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'failAll',
   'silentFor', 'isFunction', 'fixed', 'fixedTimeoutMs', 'expiresAt', 'expire', 'enterFrame',
-  'counters', 'answer', 'tail', 'setTimer', 'clearTimer', 'retryDelay',
+  'counters', 'answer', 'tail', 'retryDelay',
   'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
   'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',
   'backoff', 'seq', 'last', 'flushed', 'snapshot', 'bytes', 'reset', 'find', 'pub', 'welcome', 'pong',

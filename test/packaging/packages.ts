@@ -34,7 +34,7 @@ function pkg(name: string, mustExport: string[]): PublishedPackage {
 }
 
 export const publishedPackages: PublishedPackage[] = [
-  pkg('core', ['createClient', 'CloseCode', 'LifelineError']),
+  pkg('core', ['createClient', 'LifelineError']),
   pkg('react', ['LifelineProvider', 'useChannel', 'useConnectionState', 'usePresence']),
   pkg('node', []),
   pkg('server', ['createServer']),

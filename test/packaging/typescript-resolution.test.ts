@@ -15,15 +15,15 @@ let fixtures = '';
 /** One import per package that uses a real exported symbol where the brief names one. */
 function consumerSource(): string {
   const lines = [
-    `import { createClient, CloseCode, type LifelineClient, type Message } from '@lifeline/core';`,
-    `import { PROTOCOL_VERSION, type MessageFrame } from '@lifeline/core/protocol';`,
+    `import { createClient, type CloseCodeValue, type LifelineClient, type Message } from '@lifeline/core';`,
+    `import { CloseCode, PROTOCOL_VERSION, type MessageFrame } from '@lifeline/core/protocol';`,
     `import { createManualClock } from '@lifeline/core/testing';`,
     `import { LifelineProvider, useChannel, useConnectionState, usePresence } from '@lifeline/react';`,
     `import { createServer } from '@lifeline/server';`,
     `import * as nodeAdapter from '@lifeline/node';`,
     `import * as storm from '@lifeline/storm';`,
     `export const make = (): LifelineClient => createClient({ url: 'ws://127.0.0.1:1/v1', autoConnect: false });`,
-    `export const code: number = CloseCode.NORMAL;`,
+    `export const code: CloseCodeValue = CloseCode.NORMAL;`,
     `export const v: number = PROTOCOL_VERSION;`,
     `export const clock = createManualClock;`,
     `export type Pair = [Message<{ n: number }>, MessageFrame];`,

@@ -18,9 +18,9 @@ export interface LifecycleSource {
  */
 export const browserLifecycle: LifecycleSource = {
   listen(handler) {
-    const w = typeof window !== 'undefined' && typeof window.addEventListener === 'function' ? window : null;
-    const d = typeof document !== 'undefined' && typeof document.addEventListener === 'function' ? document : null;
-    if (!w) return () => {};
+    // Read off globalThis: absent (SSR, Node, workers) is simply undefined.
+    const { window: w, document: d } = globalThis as { window?: Window; document?: Document };
+    if (!w?.addEventListener) return () => {};
     // One listener for every signal; bfcache events count only when the page is persisted.
     const on = (e: Event) => {
       const t = e.type;
@@ -28,13 +28,12 @@ export const browserLifecycle: LifecycleSource = {
       else if (t[0] !== 'p' || (e as PageTransitionEvent).persisted) handler(t as LifecycleEvent);
     };
     const names = ['online', 'offline', 'pagehide', 'pageshow'];
-    const each = (add: boolean) => {
-      const m = add ? 'addEventListener' : 'removeEventListener';
+    const each = (m: 'addEventListener' | 'removeEventListener') => {
       for (const n of names) w[m](n, on);
-      d?.[m]('visibilitychange', on);
+      d?.[m]?.('visibilitychange', on);
     };
-    each(true);
-    return () => each(false);
+    each('addEventListener');
+    return () => each('removeEventListener');
   },
   isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
 };

@@ -5,6 +5,7 @@ import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from
 import type { Counters } from './stats';
 import type {
   Channel,
+  Clock,
   ChannelOptions,
   ChannelSnapshot,
   ChannelState,
@@ -29,14 +30,11 @@ export interface ChannelHost {
   error(e: LifelineError): void;
   /** Delay before re-delivering after the `attempt`-th consecutive handler failure. */
   retryDelay(attempt: number): number;
-  setTimer(cb: () => void, ms: number): unknown;
-  clearTimer(h: unknown): void;
+  readonly clock: Clock;
 }
 
 /** The client's side of a channel (not part of the public {@link Channel} type). */
 export interface ChannelInternals {
-  /** True while at least one handler is subscribed. */
-  readonly wanted: boolean;
   /** A connection was welcomed: subscribe again from `position`, re-enter presence. */
   connected(): void;
   /** The connection is gone; `error` set when the client closed for good. */
@@ -128,7 +126,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     subRef = replayLeft = 0;
     buffer = [];
     overflowed = paused = false;
-    if (retryTimer !== null) host.clearTimer(retryTimer);
+    if (retryTimer !== null) host.clock.clearTimeout(retryTimer);
     retryTimer = null;
     seen = busy ? inHand : offset;
   };
@@ -184,16 +182,13 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     busy = false;
     reset();
     paused = true;
-    retryTimer = host.setTimer(() => {
+    retryTimer = host.clock.setTimeout(() => {
       retryTimer = null;
       resync();
     }, host.retryDelay(++failures));
   };
 
-  Object.defineProperties(ch, {
-    position: { get: position },
-    wanted: { get: () => handlers.length > 0 },
-  });
+  Object.defineProperty(ch, 'position', { get: position });
   return Object.assign(ch, {
     name,
     presence: {

@@ -80,9 +80,12 @@ export function createClient(options: ClientOptions): LifelineClient {
     }, ms);
   };
   const now = () => clock.now();
+  const send = (text: string) => conn?.send(text);
+  const ref = () => ++refSeq;
 
   const sm = createStateMachine(now, (change) => {
-    logger.info('state', { from: change.from, to: change.to, reason: change.reason, closeCode: change.closeCode });
+    const { error, ...meta } = change; // the error is logged (by code) where it is reported
+    logger.info('state', meta);
     client.emit('state', change);
     for (const l of [...snapListeners]) l();
   });
@@ -94,7 +97,7 @@ export function createClient(options: ClientOptions): LifelineClient {
       if (ready) conn?.send(text);
       return ready;
     },
-    ref: () => ++refSeq,
+    ref,
     closing: () => closing !== null,
     onOutbox: (e) => client.emit('outbox', e),
   });
@@ -102,8 +105,6 @@ export function createClient(options: ClientOptions): LifelineClient {
     logger.warn('error', { code: e.code, serverCode: e.serverCode, channel: e.channel });
     client.emit('error', e);
   };
-  const send = (text: string) => conn?.send(text);
-  const ref = () => ++refSeq;
   const offline = () => !reconnect.ignoreOffline && !!lifecycle && !lifecycle.isOnline();
 
   // ------------------------------------------------------------------ connecting
@@ -353,8 +354,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     publish: pub.publish,
     error: report,
     retryDelay: (attempt) => o.backoff(attempt, 0, random),
-    setTimer: (cb, ms) => clock.setTimeout(cb, ms),
-    clearTimer: (h) => clock.clearTimeout(h),
+    clock,
   } satisfies ChannelHost);
 
   Object.defineProperty(client, 'state', { get: () => sm.state });

@@ -1,4 +1,6 @@
-export * from './protocol';
+// Runtime protocol values (CloseCode, closeAction, PROTOCOL_VERSION…) live in
+// `@lifeline/core/protocol` so browser bundles of the client do not carry them.
+export type * from './protocol';
 export * from './types';
 export * from './errors';
 export { createClient } from './client';

@@ -172,16 +172,16 @@ export function createPublisher(h: PublisherHost): Publisher {
         // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
         const b = utf8Length(tail) + 30;
         if (limits && b > limits.maxFrameBytes) {
-          return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes ${limits.maxFrameBytes}`));
+          return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
         }
         const e: Entry = { seq: ++order, id, channel, tail, bytes: b, expiresAt: clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
         if (o.overflow === 'drop-oldest') {
-          while (queue.length && (size() >= o.maxMessages || bytes + b > o.maxBytes)) drop(queue[0]!, 'dropped', err('OUTBOX_DROPPED', queue[0]!, 'dropped (drop-oldest)'));
+          while (queue.length && (size() >= o.maxMessages || bytes + b > o.maxBytes)) drop(queue[0]!, 'dropped', err('OUTBOX_DROPPED', queue[0]!, 'dropped: outbox full'));
         }
         if (size() >= o.maxMessages || bytes + b > o.maxBytes) {
           return o.overflow === 'drop-newest'
-            ? refuse(e, 'dropped', err('OUTBOX_DROPPED', e, 'dropped: outbox full (drop-newest)'))
-            : refuse(e, 'rejected', err('OUTBOX_FULL', e, 'refused: outbox full'));
+            ? refuse(e, 'dropped', err('OUTBOX_DROPPED', e, 'dropped: outbox full'))
+            : refuse(e, 'rejected', err('OUTBOX_FULL', e, 'outbox full'));
         }
         queue.push(e);
         bytes += b;

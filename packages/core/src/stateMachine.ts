@@ -59,11 +59,8 @@ export function createStateMachine(now: () => number, emit: (change: StateChange
         lastError: error ?? prev.lastError,
         session: extra.session !== undefined ? extra.session : to === 'open' ? prev.session : null,
       };
-      const change: StateChange = { from, to, reason, attempt, retryInMs };
-      if (closeCode !== undefined) change.closeCode = closeCode;
-      if (closeReason !== undefined) change.closeReason = closeReason;
-      if (error) change.error = error;
-      emit(change);
+      // Keys without a value stay undefined rather than absent (one object shape).
+      emit({ from, to, reason, attempt, retryInMs, closeCode, closeReason, error });
     },
   };
   return sm;

@@ -48,8 +48,7 @@ export type CloseAction = 'stop' | 'refresh-token' | 'retry';
 
 /** Maps a close code to the client's action. Unknown codes retry with backoff. */
 export function closeAction(code: number): CloseAction {
-  if (code === CloseCode.NORMAL) return 'stop';
-  if (code >= 4000 && code < 4100) return 'stop';
+  if (code === 1000 || (code >= 4000 && code < 4100)) return 'stop';
   if (code >= 4100 && code < 4200) return 'refresh-token';
   return 'retry';
 }
