@@ -15,6 +15,7 @@ import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
 import { TokenBucket } from './tokenBucket';
 import { handleUpgrade } from './upgrade';
+import { inBatches } from './inBatches';
 
 /** A running Lifeline server. */
 export interface LifelineServer {
@@ -132,10 +133,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     if (ctx.stopping) return close();
     ctx.stopping = true;
     const windowMs = reconnectWindowMs(ctx.sessions.size, opts.maxHandshakesPerSec);
-    for (const s of ctx.sessions) {
-      s.send({ type: 'drain', reconnectWindowMs: windowMs, reason: 'server shutting down' });
-      s.close(CloseCode.SERVICE_RESTART, 'drain');
-    }
+    const sessions = [...ctx.sessions];
+    // Every client hears the hint before anyone is closed, and the loops yield between
+    // batches so the server keeps serving while it drains.
+    const frame = JSON.stringify({ type: 'drain', reconnectWindowMs: windowMs, reason: 'server shutting down' });
+    await inBatches(sessions, (s) => s.sendRaw(frame, 'drain'));
+    await inBatches(sessions, (s) => s.close(CloseCode.SERVICE_RESTART, 'drain'));
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(drainOpts.timeoutMs ?? opts.drainTimeoutMs);
     await shutdown(0);
