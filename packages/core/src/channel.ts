@@ -108,10 +108,10 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     snap = null;
     if (snapListeners.size) changed();
   };
-  const gap = (to: Position, reason: GapReason) => {
-    const e: GapEvent = { channel: name, from: position(), to, reason };
-    moveTo(to.offset, to.epoch);
-    seen = to.offset;
+  const gap = (o: number, ep: string, reason: GapReason) => {
+    const e: GapEvent = { channel: name, from: position(), to: { offset: o, epoch: ep }, reason };
+    moveTo(o, ep);
+    seen = o;
     lastGap = e;
     counters.gaps++;
     ch.emit('gap', e);
@@ -174,7 +174,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
   const failed = (m: MessageFrame, cause: unknown): void => {
     report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause, channel: name }));
     if (skip) {
-      gap({ offset: m.offset, epoch: m.epoch }, 'handler-skipped');
+      gap(m.offset, m.epoch, 'handler-skipped');
       busy = true; // so done() drains the buffer
       return done(m);
     }
@@ -215,8 +215,8 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
       return () => {
         if (!on) return;
         on = false;
-        const i = handlers.indexOf(h);
-        handlers = handlers.filter((_, j) => j !== i);
+        // A new array: a delivery in progress keeps iterating the old one.
+        (handlers = [...handlers]).splice(handlers.indexOf(h), 1);
         if (handlers.length) return;
         reset();
         if (host.ready) {
@@ -257,7 +257,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
           return resync();
         }
         // Asked once already and the server could not fill it: say so, then go on.
-        gap({ offset: o - 1, epoch: m.epoch }, 'hole');
+        gap(o - 1, m.epoch, 'hole');
       }
       seen = o;
       counters.received++;
@@ -272,7 +272,7 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     onSubscribed(f: SubscribedFrame) {
       if (f.ref !== subRef) return;
       subRef = 0;
-      if (sentSince && f.recovered === false) gap({ offset: f.offset, epoch: f.epoch }, f.reason ?? 'epoch-changed');
+      if (sentSince && f.recovered === false) gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
       else if (epoch === null) moveTo(f.offset, f.epoch);
       replayLeft = f.recovered ? (f.replay ?? 0) : 0;
       if (!busy) seen = offset;

@@ -32,9 +32,9 @@ export function createFrameRouter(h: InboundHost): (data: unknown) => void {
     try {
       f = JSON.parse(data as string);
     } catch {
-      return bad(typeof data === 'string' ? 'not JSON' : 'binary');
+      // f stays undefined: reported below
     }
-    if (f === null || typeof f !== 'object') return bad('not an object');
+    if (f === null || typeof f !== 'object') return bad(typeof data === 'string' ? 'not a JSON object' : 'binary');
     const type = f.type;
     const ch = h.find(f.channel);
     if (type === 'msg') {
