@@ -10,7 +10,7 @@ import { defineConfig } from 'tsup';
  */
 export const INTERNAL_PROPS = [
   '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'failAll',
-  'silentFor', 'isFunction', 'fixed', 'fixedTimeoutMs', 'expiresAt', 'expire', 'enterFrame',
+  'silentFor', 'isFunction', 'fixed', 'expiresAt', 'expire', 'enterFrame',
   'counters', 'answer', 'tail', 'retryDelay',
   'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
   'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',

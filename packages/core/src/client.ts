@@ -4,7 +4,13 @@ import { createChannelRegistry } from './channelRegistry';
 import { openConnection, type Connection } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
 import type { LifecycleEvent } from './browserLifecycle';
-import { resolveOptions, randomId } from './options';
+import { DEFAULT_HEARTBEAT, randomId } from './options';
+import { createBackoff, DEFAULT_RECONNECT } from './backoff';
+import { browserLifecycle } from './browserLifecycle';
+import { systemClock } from './clock';
+import { defaultWebSocket } from './platform';
+import { silentLogger } from './logger';
+import { DEFAULT_OUTBOX } from './outbox';
 import { createPublisher } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { WelcomeFrame } from './protocol';
@@ -34,9 +40,18 @@ const fail = (code: LifelineErrorCode, msg: string, extra?: ConstructorParameter
  * closure (not a class) so the browser bundle minifies every internal name.
  */
 export function createClient(options: ClientOptions): LifelineClient {
-  const o = resolveOptions(options);
-  const { clock, random, logger, lifecycle, heartbeat, reconnect } = o;
-  const clientId = o.clientId;
+  // Every option with its documented default, read once.
+  const { url, agent = 'lifeline-core/0.1.0', handshakeTimeoutMs = 10_000, WebSocket: Socket = defaultWebSocket() } = options;
+  const random = options.random ?? Math.random;
+  const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
+  const backoff = createBackoff(reconnect);
+  const heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat };
+  const fixedTimeoutMs = options.heartbeat?.timeoutMs;
+  const outbox = { ...DEFAULT_OUTBOX, ...options.outbox };
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
+  const clientId = options.clientId ?? `c_${randomId(random)}`;
   const counters = createCounters();
   const snapListeners = new Set<() => void>();
   const tokens = createTokenProvider(options.token);
@@ -51,7 +66,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   let gen = 0;
   let refSeq = 0;
   let heartbeatMs = 0;
-  let timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeat.timeoutMs;
+  let timeoutMs = fixedTimeoutMs ?? heartbeat.timeoutMs;
   let prevDelay = 0;
   let drainWindowMs: number | null = null;
   let expiredInRow = 0;
@@ -91,7 +106,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   });
   const pub = createPublisher({
     clock,
-    outbox: o.outbox,
+    outbox,
     idPrefix: `${clientId}-${randomId(random)}`,
     send: (text) => {
       if (ready) conn?.send(text);
@@ -135,10 +150,10 @@ export function createClient(options: ClientOptions): LifelineClient {
     const old = conn;
     conn = null;
     old?.kill(1000, 'replaced');
-    const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId, agent: o.agent });
+    const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId, agent });
     let c: Connection;
     try {
-      c = openConnection(o.WebSocket, o.url, hello, now(), {
+      c = openConnection(Socket, url, hello, now(), {
         frame: onFrame,
         closed: (code, why, hint) => onClosed(c, code, why, hint),
       });
@@ -148,7 +163,7 @@ export function createClient(options: ClientOptions): LifelineClient {
       return retry('socket-error', { error });
     }
     conn = c;
-    after('handshake', o.handshakeTimeoutMs, () => {
+    after('handshake', handshakeTimeoutMs, () => {
       killWhy = 'handshake-timeout';
       c.kill(4200, 'handshake timeout');
     });
@@ -159,7 +174,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     cancel('handshake');
     ready = true;
     heartbeatMs = f.heartbeatMs;
-    timeoutMs = heartbeat.fixedTimeoutMs ?? heartbeatMs * 2 + 1000;
+    timeoutMs = fixedTimeoutMs ?? heartbeatMs * 2 + 1000;
     if (everOpen) counters.reconnects++;
     everOpen = true;
     sm.attempt = prevDelay = expiredInRow = 0;
@@ -275,7 +290,7 @@ export function createClient(options: ClientOptions): LifelineClient {
   const retry = (reason: TransitionReason, extra: Extra, delayMs?: number): void => {
     const attempt = ++sm.attempt;
     if (attempt > reconnect.maxAttempts) return stop('max-attempts', undefined, extra);
-    if (delayMs === undefined) delayMs = prevDelay = o.backoff(attempt, prevDelay, random);
+    if (delayMs === undefined) delayMs = prevDelay = backoff(attempt, prevDelay, random);
     if (offline()) return sm.set('closed', 'offline', extra);
     cancel('retry');
     sm.set('closed', reason, { ...extra, retryInMs: delayMs });
@@ -292,10 +307,10 @@ export function createClient(options: ClientOptions): LifelineClient {
     started = false;
     gen++;
     cancel('retry');
-    if (o.outbox.onClose === 'flush' && ready && pub.size) {
+    if (outbox.onClose === 'flush' && ready && pub.size) {
       await new Promise<void>((resolve) => {
         pub.onEmpty = resolve;
-        after('closing', o.outbox.closeTimeoutMs, resolve);
+        after('closing', outbox.closeTimeoutMs, resolve);
       });
       pub.onEmpty = null;
       cancel('closing');
@@ -353,7 +368,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     ref,
     publish: pub.publish,
     error: report,
-    retryDelay: (attempt) => o.backoff(attempt, 0, random),
+    retryDelay: (attempt) => backoff(attempt, 0, random),
     clock,
   } satisfies ChannelHost);
 
