@@ -128,16 +128,21 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (offline()) return sm.set('closed', 'offline');
     sm.set('connecting', reason);
     const g = ++gen;
-    if (!tokens.isFunction) return startSocket(tokens.fixed, g);
-    tokens.get({ reason: tokenReason, attempt: sm.attempt }).then(
+    const t = tokens.get({ reason: tokenReason, attempt: sm.attempt });
+    if (!(t instanceof Promise)) return startSocket(t, g);
+    t.then(
       (t) => startSocket(t, g),
       (cause) => {
         if (g !== gen || sm.state !== 'connecting') return;
-        const error = fail('TOKEN_ERROR', 'token function failed', { cause });
-        report(error);
-        retry('socket-error', { error });
+        attemptFailed(fail('TOKEN_ERROR', 'token function failed', { cause }));
       },
     );
+  };
+
+  /** No socket came out of this attempt: report why and retry with backoff. */
+  const attemptFailed = (error: LifelineError): void => {
+    report(error);
+    retry('socket-error', { error });
   };
 
   const startSocket = (token: string | undefined, g: number): void => {
@@ -158,9 +163,7 @@ export function createClient(options: ClientOptions): LifelineClient {
         closed: (code, why, hint) => onClosed(c, code, why, hint),
       });
     } catch (cause) {
-      const error = fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause });
-      report(error);
-      return retry('socket-error', { error });
+      return attemptFailed(fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause }));
     }
     conn = c;
     after('handshake', handshakeTimeoutMs, () => {
@@ -211,6 +214,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     if (!c || !ready) return;
     if (c.silentFor(t, timeoutMs)) return dead(c);
     if (late > heartbeat.jumpThresholdMs) {
+      logger.info('clock-jump', { lateMs: late });
       probe();
     } else if (heartbeatMs && t - lastPingAt >= heartbeatMs) ping(c);
   };

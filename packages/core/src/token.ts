@@ -8,11 +8,10 @@ export interface TokenProvider {
   /** The token sent on the last handshake. */
   last: string | undefined;
   readonly isFunction: boolean;
-  /** The static token, when the source is not a function. */
-  readonly fixed: string | undefined;
   /** Replaces the source (e.g. after a 4100 with a static token). */
   set(source: TokenSource | undefined): void;
-  get(ctx: TokenContext): Promise<string | undefined>;
+  /** The static token as is (so a static token connects synchronously), else the function's pending answer. */
+  get(ctx: TokenContext): string | undefined | Promise<string | undefined>;
 }
 
 export function createTokenProvider(source: TokenSource | undefined): TokenProvider {
@@ -22,16 +21,13 @@ export function createTokenProvider(source: TokenSource | undefined): TokenProvi
     get isFunction() {
       return typeof source === 'function';
     },
-    get fixed() {
-      return typeof source === 'function' ? undefined : source;
-    },
     set(s) {
       source = s;
       pending = null;
     },
     get(ctx) {
       const src = source;
-      if (typeof src !== 'function') return Promise.resolve((t.last = src));
+      if (typeof src !== 'function') return src;
       if (!pending) {
         const p: Promise<string | undefined> = (async () => src(ctx))().finally(() => {
           if (pending === p) pending = null;

@@ -66,6 +66,18 @@ describe('liveness', () => {
     expect(h.states.at(-1)!.reason).toBe('heartbeat-timeout');
   });
 
+  it('a wall-clock jump is logged with how late the check ran; socket closes are logged with code and reason', () => {
+    const lines: Array<[string, Record<string, unknown> | undefined]> = [];
+    const log = (msg: string, meta?: Record<string, unknown>) => void lines.push([msg, meta]);
+    const h = setup({ heartbeat: { timeoutMs: 60_000 }, logger: { debug: log, info: log, warn: log, error: log } });
+    const s = h.accept({ heartbeatMs: 30_000 });
+    h.clock.jump(20_000);
+    const jump = lines.find(([m]) => m === 'clock-jump');
+    expect(jump?.[1]?.lateMs).toBeGreaterThan(5000);
+    s.serverClose(4202, 'gone');
+    expect(lines.filter(([m]) => m === 'state').at(-1)?.[1]).toMatchObject({ to: 'closed', closeCode: 4202, closeReason: 'gone' });
+  });
+
   it('a probe answered in time keeps the connection', () => {
     const h = setup({ heartbeat: { timeoutMs: 60_000, probeTimeoutMs: 2000 } });
     const s = h.accept({ heartbeatMs: 30_000 });
