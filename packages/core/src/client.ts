@@ -68,7 +68,9 @@ export function createClient(options: ClientOptions): LifelineClient {
   let heartbeatMs = 0;
   let timeoutMs = fixedTimeoutMs ?? heartbeat.timeoutMs;
   let prevDelay = 0;
-  let drainWindowMs: number | null = null;
+  /** Drain hint: the window counts from the drain frame, not from the (possibly slow) close. */
+  let drainAt: number | null = null;
+  let drainWindowMs = 0;
   let expiredInRow = 0;
   let tokenReason: TokenContext['reason'] = 'connect';
   let rejectedToken: string | undefined;
@@ -182,7 +184,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     everOpen = true;
     sm.attempt = prevDelay = expiredInRow = 0;
     tokenReason = 'connect';
-    drainWindowMs = null;
+    drainAt = null;
     lastPingAt = now();
     c?.silentFor(lastPingAt, Infinity); // the welcome itself is the last proof of life
     sm.set('open', 'handshake', { session: f.session });
@@ -197,7 +199,7 @@ export function createClient(options: ClientOptions): LifelineClient {
     send,
     welcome: onWelcome,
     pong: (t) => (counters.rttMs = Math.max(0, now() - t)),
-    drain: (ms) => (drainWindowMs = ms),
+    drain: (ms) => ((drainWindowMs = ms), (drainAt = now())),
     report,
   });
 
@@ -281,9 +283,9 @@ export function createClient(options: ClientOptions): LifelineClient {
       }
       return retry(why, extra);
     }
-    if (drainWindowMs !== null) {
-      const d = random() * drainWindowMs;
-      drainWindowMs = null;
+    if (drainAt !== null) {
+      const d = Math.max(0, drainAt + random() * drainWindowMs - now());
+      drainAt = null;
       return retry('drain', extra, d);
     }
     const hint = parseRetryAfterMs(reason) ?? hintMs;

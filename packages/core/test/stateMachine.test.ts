@@ -190,4 +190,20 @@ describe('close-code policy', () => {
     }
     expect(delays).toEqual([0, 3000, 11_988]);
   });
+
+  it('drain: the window counts from the drain frame, not from the close that follows it', () => {
+    const at: number[] = [];
+    for (const r of [0.5, 0.1]) {
+      const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+      h.accept();
+      const t0 = h.clock.now();
+      h.sock.push({ type: 'drain', reconnectWindowMs: 10_000 });
+      h.clock.advance(2_000); // a slow close handshake on a loaded server
+      h.sock.serverClose(1012);
+      expect(h.client.getSnapshot().reason).toBe('drain');
+      at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
+    }
+    // r = 0.5 → 5 s after the frame; r = 0.1 fell before the close → at the close, not later
+    expect(at).toEqual([5_000, 2_000]);
+  });
 });
