@@ -191,19 +191,19 @@ describe('close-code policy', () => {
     expect(delays).toEqual([0, 3000, 11_988]);
   });
 
-  it('drain: the window counts from the drain frame, not from the close that follows it', () => {
+  it('drain: the window ends reconnectWindowMs after the drain frame; a slow close spreads over what is left', () => {
     const at: number[] = [];
-    for (const r of [0.5, 0.1]) {
+    for (const [r, closeAfterMs] of [[0.5, 2_000], [0.1, 2_000], [0.999, 2_000], [0.5, 12_000]] as const) {
       const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
       h.accept();
       const t0 = h.clock.now();
       h.sock.push({ type: 'drain', reconnectWindowMs: 10_000 });
-      h.clock.advance(2_000); // a slow close handshake on a loaded server
+      h.clock.advance(closeAfterMs); // a slow close handshake on a loaded server
       h.sock.serverClose(1012);
       expect(h.client.getSnapshot().reason).toBe('drain');
       at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
     }
-    // r = 0.5 → 5 s after the frame; r = 0.1 fell before the close → at the close, not later
-    expect(at).toEqual([5_000, 2_000]);
+    // uniform over the 8 s left → 2 s + r × 8 s, never past 10 s; a close after the window: at once
+    expect(at).toEqual([6_000, 2_800, 9_992, 12_000]);
   });
 });
