@@ -28,6 +28,7 @@ export default defineConfig({
     },
   ],
   test: {
+    name: 'core-dist',
     root: here('../..'),
     // The integration suite relies on the default WebSocket, which the browser build takes
     // from globalThis (absent in Node 20): unit tests only there.
