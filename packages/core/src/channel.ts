@@ -180,12 +180,16 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     }
     // Redeliver: drop what follows, ask the server again from position after a backoff.
     busy = false;
+    retryLater(host.retryDelay(++failures));
+  };
+  /** Forgets what is pending and subscribes again from position after `ms`. */
+  const retryLater = (ms: number) => {
     reset();
     paused = true;
     retryTimer = host.clock.setTimeout(() => {
       retryTimer = null;
       resync();
-    }, host.retryDelay(++failures));
+    }, ms);
   };
 
   Object.defineProperty(ch, 'position', { get: position });
@@ -289,8 +293,12 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
       if (ref !== undefined && pres.answer(ref, e)) return;
       if (ref !== undefined && ref === subRef) {
         subRef = 0;
-        lastError = e;
-        setState('failed');
+        // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again.
+        if (Number.isFinite(e.retryAfterMs)) retryLater(e.retryAfterMs!);
+        else {
+          lastError = e;
+          setState('failed');
+        }
       }
       report(e);
     },

@@ -256,6 +256,65 @@ describe('channels', () => {
     expect(errs[0]).toMatchObject({ code: 'SERVER_ERROR', serverCode: 'FORBIDDEN' });
   });
 
+  it('a subscribe answered by a transient error with retryAfterMs is re-sent from position after that delay', () => {
+    const h = setup();
+    h.accept();
+    const c = subscribed(h);
+    h.answerSubs({ room: { offset: 4, epoch: 'e1' } });
+    h.msg('room', 5);
+    h.msg('room', 7); // a hole: the channel re-subscribes from position
+    const ref = lastSub(h).ref;
+    h.sock.push({ type: 'error', code: 'BROKER_UNAVAILABLE', message: 'later', ref, channel: 'room', retryAfterMs: 1000 });
+    expect(c.ch.getSnapshot().state).not.toBe('failed');
+    expect(h.errors[0]).toMatchObject({ code: 'SERVER_ERROR', serverCode: 'BROKER_UNAVAILABLE' });
+    h.clock.advance(999);
+    expect(lastSub(h).ref).toBe(ref);
+    h.clock.advance(1);
+    expect(lastSub(h).ref).not.toBe(ref);
+    expect(lastSub(h).since).toEqual({ offset: 5, epoch: 'e1' });
+    h.answerSubs({ room: { offset: 7, epoch: 'e1', recovered: true, replay: 2 } });
+    h.msg('room', 6);
+    h.msg('room', 7);
+    expect(c.offsets()).toEqual([5, 6, 7]);
+    expect(c.ch.getSnapshot().state).toBe('subscribed');
+  });
+
+  it('a pending transient-retry timer is cleared by unsubscribe and by close', async () => {
+    for (const end of ['unsub', 'close'] as const) {
+      const h = setup();
+      h.accept();
+      const c = subscribed(h);
+      const base = h.clock.pending();
+      h.sock.push({ type: 'error', code: 'BROKER_UNAVAILABLE', message: 'later', ref: lastSub(h).ref, channel: 'room', retryAfterMs: 1000 });
+      expect(h.clock.pending()).toBe(base + 1);
+      if (end === 'unsub') {
+        c.off();
+        expect(h.clock.pending()).toBe(base);
+      } else {
+        const closed = h.client.close();
+        h.sock.serverClose(1000);
+        await closed;
+        expect(h.clock.pending()).toBe(0);
+      }
+      const subs = h.sock.frames('sub').length;
+      h.clock.advance(5000);
+      expect(h.sock.frames('sub').length).toBe(subs);
+    }
+  });
+
+  it('a subscribe error without retryAfterMs (TOO_MANY_CHANNELS, BAD_FIELD) still fails the channel', () => {
+    for (const code of ['TOO_MANY_CHANNELS', 'BAD_FIELD']) {
+      const h = setup();
+      h.accept();
+      const c = subscribed(h);
+      h.sock.push({ type: 'error', code, message: 'no', ref: lastSub(h).ref, channel: 'room' });
+      expect(c.ch.getSnapshot()).toMatchObject({ state: 'failed', error: { serverCode: code } });
+      const subs = h.sock.frames('sub').length;
+      h.clock.advance(2_000);
+      expect(h.sock.frames('sub').length).toBe(subs);
+    }
+  });
+
   it('subscribeSnapshot is told about state and position changes; snapshots are immutable', () => {
     const h = setup();
     h.accept();
