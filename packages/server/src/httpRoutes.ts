@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allows, verifyToken, type TokenClaims } from './auth';
 import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
+import { errorText } from './session/subscribeOps';
 import { CHANNEL_RE } from './session/validate';
 import { pathOf } from './upgrade';
 
@@ -102,7 +103,7 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
     const r = await broker.publish(channel, data, id as string | undefined);
     json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
   } catch (err) {
-    fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${err instanceof Error ? err.message : String(err)}`, { 'Retry-After': '1' });
+    fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, { 'Retry-After': '1' });
   }
 }
 

@@ -253,8 +253,10 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
 
   it('after close: unhealthy, and calls reject with BROKER_UNAVAILABLE', async () => {
     const a = node();
-    await a.position(chan('closing')); // connected
+    await a.position(chan('closing')); // the command connection is up
+    const detach = await a.onMessage(chan('closing'), () => undefined); // and the pub/sub one
     expect(await a.healthy()).toBe(true);
+    await detach();
     await a.close();
     expect(await a.healthy()).toBe(false);
     await expect(a.publish('x', 1)).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });

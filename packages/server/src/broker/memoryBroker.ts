@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
-import type {
-  Broker,
-  PresenceChange,
-  PresenceEntry,
-  PublishResult,
-  ReadResult,
-  StoredMessage,
+import {
+  toMember,
+  type Broker,
+  type PresenceChange,
+  type PresenceEntry,
+  type PublishResult,
+  type ReadResult,
+  type StoredMessage,
 } from './types';
 
 /** Options of {@link memoryBroker}. */
@@ -214,13 +215,6 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
     },
   };
   return broker;
-}
-
-function toMember(entry: PresenceEntry): PresenceChange['member'] {
-  const member: PresenceChange['member'] = { clientId: entry.clientId };
-  if (entry.user !== undefined) member.user = entry.user;
-  if (entry.info !== undefined) member.info = entry.info;
-  return member;
 }
 
 /** `true` for brokers that can lose their history on demand (the memory broker). */

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { PresenceMember } from '@lifeline/core/protocol';
 import { channelKeys, presenceField } from './redisKeys';
 import type { RedisSubscriptions } from './redisSubscriptions';
-import type { PresenceChange, PresenceEntry } from './types';
+import { toMember, type PresenceChange, type PresenceEntry } from './types';
 
 /** The presence scripts as ioredis custom commands (see redisScripts.ts). */
 export interface PresenceCommands {
@@ -221,10 +221,7 @@ const presenceKeys = (k: ReturnType<typeof channelKeys>): string[] =>
 
 /** Canonical member JSON (fixed field order) so equal members compare equal in Lua. */
 function memberJson(m: PresenceMember): string {
-  const out: PresenceMember = { clientId: m.clientId };
-  if (m.user !== undefined) out.user = m.user;
-  if (m.info !== undefined) out.info = m.info;
-  return JSON.stringify(out);
+  return JSON.stringify(toMember(m));
 }
 
 function knownOf(entries: PresenceEntry[]): Map<string, string> {

@@ -37,6 +37,14 @@ export interface PresenceEntry extends PresenceMember {
 
 export type PresenceChange = { event: 'join' | 'leave' | 'update'; member: PresenceMember };
 
+/** The wire member of an entry: `clientId`, then `user` and `info` when present (fixed order). */
+export function toMember(m: PresenceMember): PresenceMember {
+  const member: PresenceMember = { clientId: m.clientId };
+  if (m.user !== undefined) member.user = m.user;
+  if (m.info !== undefined) member.info = m.info;
+  return member;
+}
+
 /**
  * Where channel logs live. The memory broker keeps them in-process; the Redis broker
  * shares them between server nodes. Every method is async so both fit.

@@ -1,6 +1,6 @@
 import type { PresenceMember, SubscribeFrame, SubscribedFrame, UnsubscribeFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
-import type { PresenceEntry } from '../broker/types';
+import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
 import { planReplay } from '../replay';
 import type { Session } from './session';
@@ -62,12 +62,7 @@ export async function handleUnsubscribe(s: Session, f: UnsubscribeFrame): Promis
 /** One wire member per clientId (the broker may hold one entry per connection). */
 export function mergePresence(entries: PresenceEntry[]): PresenceMember[] {
   const byClient = new Map<string, PresenceMember>();
-  for (const e of entries) {
-    const member: PresenceMember = { clientId: e.clientId };
-    if (e.user !== undefined) member.user = e.user;
-    if (e.info !== undefined) member.info = e.info;
-    byClient.set(e.clientId, member);
-  }
+  for (const e of entries) byClient.set(e.clientId, toMember(e));
   return [...byClient.values()];
 }
 

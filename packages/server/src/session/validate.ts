@@ -18,8 +18,8 @@ export type Parsed =
   | { ok: true; frame: ClientFrame }
   | { ok: false; code: ErrorCodeName; message: string; ref?: number; channel?: string; type?: string };
 
+/** Refs and offsets alike: non-negative safe integers. */
 const isRef = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isOffset = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Parses one text frame and checks the fields its type requires. Never throws. */
 export function parseClientFrame(text: string): Parsed {
@@ -60,7 +60,7 @@ export function parseClientFrame(text: string): Parsed {
       }
       if (type === 'sub' && f.since !== undefined) {
         const s = f.since as Record<string, unknown> | null;
-        if (!s || typeof s !== 'object' || !isOffset(s.offset) || typeof s.epoch !== 'string') {
+        if (!s || typeof s !== 'object' || !isRef(s.offset) || typeof s.epoch !== 'string') {
           return bad('"since" must be {offset: non-negative integer, epoch: string}');
         }
       }
