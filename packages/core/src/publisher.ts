@@ -71,6 +71,8 @@ export function createPublisher(h: PublisherHost): Publisher {
   let idSeq = 0;
   /** Publish order across ids chosen by the caller and by the client. */
   let order = 0;
+  /** The server's publishPerSec when usable (finite, > 0), else 0: not paced. */
+  let rate = 0;
   let bucket = 0;
   let bucketAt = 0;
   let timer: unknown = null;
@@ -125,7 +127,6 @@ export function createPublisher(h: PublisherHost): Publisher {
   const flush = (): void => {
     if (!live || timer !== null) return;
     const t = clock.now();
-    const rate = limits?.publishPerSec;
     if (rate) {
       bucket = Math.min(limits!.publishBurst, bucket + ((t - bucketAt) * rate) / 1000);
       bucketAt = t;
@@ -134,7 +135,7 @@ export function createPublisher(h: PublisherHost): Publisher {
       const e = queue[0]!;
       if (e.expiresAt <= t) drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
       else if (limits && e.bytes > limits.maxFrameBytes) drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
-      else if (bucket < 1) return later(Math.ceil(((1 - bucket) * 1000) / rate!));
+      else if (bucket < 1) return later(Math.ceil(((1 - bucket) * 1000) / rate));
       else {
         const r = h.ref();
         if (!h.send('{"type":"pub","ref":' + r + e.tail)) return;
@@ -190,7 +191,9 @@ export function createPublisher(h: PublisherHost): Publisher {
     connected(l) {
       live = true;
       limits = l;
-      bucket = l?.publishPerSec ? l.publishBurst : Infinity;
+      const r = l?.publishPerSec;
+      rate = r! > 0 && r! < 1 / 0 ? r! : 0;
+      bucket = rate ? l!.publishBurst : 1 / 0;
       bucketAt = clock.now();
       stop();
       flush();
@@ -215,7 +218,7 @@ export function createPublisher(h: PublisherHost): Publisher {
       if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
         // Not stored: send it again (same id) once the server says it may succeed.
         requeue(e);
-        bucket = 0;
+        if (rate) bucket = 0;
         later(f.retryAfterMs ?? 1000);
       } else drop(e, 'rejected', error);
       return true;

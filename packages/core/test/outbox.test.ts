@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError, type OutboxEvent } from '../src';
+import { createManualClock } from '../src/testing';
 import { flushPromises, setup } from './support/harness';
 
 const events = (h: ReturnType<typeof setup>) => {
@@ -175,6 +176,41 @@ describe('outbox', () => {
     h.clock.advance(100);
     expect(s.frames('pub').slice(4).map((f) => f.data)).toEqual([4, 5, 6]);
     expect(s.frames('pub')[4].id).toBe(p4.id);
+  });
+
+  it.each([
+    ['no limits', { limits: undefined }],
+    ['publishPerSec 0', { limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 0, publishBurst: 3 } }],
+  ])('welcome with %s: RATE_LIMITED retryAfterMs 500 → one resend after 500 ms, no timer storm', async (_, over) => {
+    // Counts timers armed, and stops a storm (a 0 ms timer re-arming itself) instead of hanging.
+    const clock = createManualClock(0);
+    let armed = 0;
+    const counting = {
+      ...clock,
+      setTimeout(cb: () => void, ms: number) {
+        if (++armed > 50) throw new Error(`timer storm: ${armed} timers armed (last ${ms} ms)`);
+        return clock.setTimeout(cb, ms);
+      },
+    };
+    const h = setup({ clock: counting });
+    const s = h.accept(over);
+    const p = settle(h.client.publish('c', 1));
+    const base = clock.pending();
+    const f = s.frames('pub')[0];
+    s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: f.ref, retryAfterMs: 500 });
+    expect(clock.pending()).toBe(base + 1);
+    clock.advance(499);
+    expect(s.frames('pub').length).toBe(1);
+    expect(clock.pending()).toBe(base + 1);
+    clock.advance(1);
+    expect(s.frames('pub').length).toBe(2);
+    expect(s.frames('pub')[1].id).toBe(f.id);
+    expect(clock.pending()).toBe(base);
+    clock.advance(5000);
+    expect(s.frames('pub').length).toBe(2);
+    ack(h, s.frames('pub')[1], 1);
+    await flushPromises();
+    expect(p.value).toMatchObject({ offset: 1 });
   });
 
   it('a non-retryable error on a publish rejects it with SERVER_ERROR', async () => {
