@@ -37,20 +37,25 @@ export function createFrameRouter(h: InboundHost): (data: unknown) => void {
     if (f === null || typeof f !== 'object') return bad(typeof data === 'string' ? 'not a JSON object' : 'binary');
     const type = f.type;
     const ch = h.find(f.channel);
-    if (type === 'msg') {
-      if (typeof f.offset !== 'number' || typeof f.epoch !== 'string') return bad('msg without offset/epoch');
-      ch?.onMsg(f);
-    } else if (type === 'ping') h.send(JSON.stringify({ type: 'pong', t: f.t }));
+    // Shapes checked here so a malformed frame never throws out of the socket's onmessage.
+    const p = f.presence;
+    const pos = typeof f.offset === 'number' && typeof f.epoch === 'string';
+    /** A malformed frame of a known type, or an unknown type: named in the message. */
+    const no = () => bad(String(type).slice(0, 40));
+    if (type === 'msg') pos ? ch?.onMsg(f) : no();
+    else if (type === 'ping') h.send(JSON.stringify({ type: 'pong', t: f.t }));
     else if (type === 'pong') {
       if (typeof f.t === 'number') h.pong(f.t);
-    } else if (type === 'welcome') h.welcome(f);
-    else if (type === 'subscribed') ch?.onSubscribed(f);
+    } else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 ? h.welcome(f) : no();
+    else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?.onSubscribed(f) : no();
     else if (type === 'unsubscribed') ch?.onUnsubscribed();
     else if (type === 'ack') h.pub.onAck(f);
-    else if (type === 'presence') ch?.onPresence(f);
+    else if (type === 'presence') isMember(f.member) ? ch?.onPresence(f) : no();
     else if (type === 'presence.ok') ch?.onPresenceOk(f.ref);
-    else if (type === 'drain') h.drain(Math.max(0, Number(f.reconnectWindowMs) || 0));
+    else if (type === 'drain') h.drain(Math.max(0, f.reconnectWindowMs) || 0);
     else if (type === 'error') onError(f, ch);
-    else bad(`unknown type ${String(type).slice(0, 40)}`);
+    else no();
   };
 }
+
+const isMember = (m: any): boolean => typeof m?.clientId === 'string';

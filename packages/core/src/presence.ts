@@ -50,8 +50,7 @@ export function createPresence(channel: string, changed: (members: readonly Pres
       publish();
     },
     onEvent(f) {
-      const m = f.member;
-      if (!m || typeof m.clientId !== 'string') return;
+      const m = f.member; // checked by the frame router
       if (f.event === 'leave') byId.delete(m.clientId);
       else byId.set(m.clientId, m);
       publish();

@@ -24,6 +24,59 @@ describe('bad input from the server', () => {
     expect(got).toEqual([1]);
   });
 
+  it.each([
+    ['offset not a number, epoch not a string, presence null', { offset: 'x', epoch: 1, presence: null }],
+    ['presence not an array', { offset: 0, epoch: 'e1', presence: 'x' }],
+    ['a presence member without clientId', { offset: 0, epoch: 'e1', presence: [null] }],
+  ])('subscribed with %s → BAD_FRAME, no throw; a later valid answer still subscribes', (_, bad) => {
+    const h = setup();
+    const s = h.accept();
+    const ch = h.client.channel('room');
+    const got: number[] = [];
+    ch.subscribe((m) => void got.push(m.offset));
+    const ref = s.frames('sub')[0].ref;
+    expect(() => s.push({ type: 'subscribed', ref, channel: 'room', ...bad })).not.toThrow();
+    expect(h.errors.length).toBe(1);
+    expect(isLifelineError(h.errors[0], 'BAD_FRAME')).toBe(true);
+    expect(h.client.state).toBe('open');
+    s.push({ type: 'subscribed', ref, channel: 'room', offset: 0, epoch: 'e1' });
+    expect(ch.getSnapshot().state).toBe('subscribed');
+    h.msg('room', 1);
+    expect(got).toEqual([1]);
+  });
+
+  it.each([
+    ['without heartbeatMs', { heartbeatMs: undefined }],
+    ['with heartbeatMs a string', { heartbeatMs: '15000' }],
+    ['with heartbeatMs 0', { heartbeatMs: 0 }],
+    ['with heartbeatMs null', { heartbeatMs: null }],
+  ])('a welcome %s → BAD_FRAME, dropped; a valid welcome still opens', (_, over) => {
+    const h = setup();
+    const s = h.sock;
+    s.open();
+    expect(() => s.push(JSON.stringify({ type: 'welcome', v: 1, session: 's_1', serverTime: 0, ...over }))).not.toThrow();
+    expect(isLifelineError(h.errors[0], 'BAD_FRAME')).toBe(true);
+    expect(h.client.state).not.toBe('open');
+    h.accept();
+    expect(h.client.state).toBe('open');
+  });
+
+  it.each([
+    ['no member', {}],
+    ['a member without a string clientId', { member: { clientId: 7 } }],
+  ])('a presence event with %s → BAD_FRAME; later valid events still apply', (_, over) => {
+    const h = setup();
+    const s = h.accept();
+    const ch = h.client.channel('room');
+    ch.subscribe(() => {});
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    expect(() => s.push({ type: 'presence', channel: 'room', event: 'join', ...over })).not.toThrow();
+    expect(isLifelineError(h.errors[0], 'BAD_FRAME')).toBe(true);
+    expect(h.client.state).toBe('open');
+    s.push({ type: 'presence', channel: 'room', event: 'join', member: { clientId: 'a' } });
+    expect(ch.presence.members().map((m) => m.clientId)).toEqual(['a']);
+  });
+
   it('a binary frame is BAD_FRAME too', () => {
     const h = setup();
     const s = h.accept();
