@@ -108,10 +108,10 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     snap = null;
     if (snapListeners.size) changed();
   };
-  const gap = (o: number, ep: string, reason: GapReason) => {
+  /** `seen` is the caller's: messages buffered behind an async handler may be past `o`. */
+  const gap = (o: number, ep: string, reason: GapReason, move = true) => {
     const e: GapEvent = { channel: name, from: position(), to: { offset: o, epoch: ep }, reason };
-    moveTo(o, ep);
-    seen = o;
+    if (move) moveTo(o, ep);
     lastGap = e;
     counters.gaps++;
     ch.emit('gap', e);
@@ -260,8 +260,9 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
           holeAt = seen;
           return resync();
         }
-        // Asked once already and the server could not fill it: say so, then go on.
-        gap(o - 1, m.epoch, 'hole');
+        // Asked once already and the server could not fill it: say so, then go on. While
+        // busy, position stays behind the buffered messages; their completions move it.
+        gap(o - 1, m.epoch, 'hole', !busy);
       }
       seen = o;
       counters.received++;
@@ -276,10 +277,11 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     onSubscribed(f: SubscribedFrame) {
       if (f.ref !== subRef) return;
       subRef = 0;
-      if (sentSince && f.recovered === false) gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
+      const lost = sentSince && f.recovered === false;
+      if (lost) gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
       else if (epoch === null) moveTo(f.offset, f.epoch);
       replayLeft = f.recovered ? (f.replay ?? 0) : 0;
-      if (!busy) seen = offset;
+      if (lost || !busy) seen = offset;
       pres.reset(f.presence);
       lastError = null;
       setState('subscribed');

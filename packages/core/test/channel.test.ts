@@ -190,6 +190,32 @@ describe('channels', () => {
     expect(gaps).toMatchObject([{ reason: 'handler-skipped', from: { offset: 1 }, to: { offset: 2 } }]);
   });
 
+  it('skip + an async handler that rejects while later messages are buffered: the next live message is not a hole', async () => {
+    const h = setup();
+    h.accept();
+    const ch = h.client.channel('room', { onHandlerError: 'skip' });
+    const gaps: GapEvent[] = [];
+    ch.on('gap', (g) => gaps.push(g));
+    const got: number[] = [];
+    const pending: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+    ch.subscribe((m) => new Promise<void>((resolve, reject) => void pending.push({ resolve: () => (got.push(m.offset), resolve()), reject })));
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    for (const o of [1, 2, 3]) h.msg('room', o); // 2 and 3 wait behind 1
+    const subs = h.sock.frames('sub').length;
+    pending[0]!.reject(new Error('boom'));
+    await flushPromises();
+    expect(gaps).toMatchObject([{ reason: 'handler-skipped', to: { offset: 1 } }]);
+    h.msg('room', 4); // live, right after the buffered 3
+    for (let i = 1; i < 4; i++) {
+      pending[i]!.resolve();
+      await flushPromises();
+    }
+    expect(got).toEqual([2, 3, 4]);
+    expect(h.sock.frames('sub').length).toBe(subs); // no re-subscribe for a hole
+    expect(gaps.length).toBe(1);
+    expect(ch.position!.offset).toBe(4);
+  });
+
   it('async handlers run one at a time in order; position follows each completion', async () => {
     const h = setup();
     h.accept();
