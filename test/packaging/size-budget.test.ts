@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met yet (7,686 B at the last measurement, every contract
+// Issue goal: core ≤ 6 KB. Not met yet (7,794 B at the last measurement, every contract
 // feature kept). Until it is, the test holds the ceiling so the bundle cannot grow, and
 // prints the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
