@@ -68,7 +68,6 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
   let seen = offset;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
   let subRef = 0;
-  let sentSince = false;
   let replayLeft = 0;
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
   let holeAt = -1;
@@ -118,7 +117,6 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
   };
   const sendSub = () => {
     subRef = host.ref();
-    sentSince = epoch !== null;
     host.send(JSON.stringify({ type: 'sub', ref: subRef, channel: name, since: position() ?? undefined }));
   };
   /** Forgets everything not yet delivered: the next subscribe replays it. */
@@ -277,7 +275,8 @@ export function createChannel<T>(name: string, options: ChannelOptions, host: Ch
     onSubscribed(f: SubscribedFrame) {
       if (f.ref !== subRef) return;
       subRef = 0;
-      const lost = sentSince && f.recovered === false;
+      // `since` went out iff we had a position; it cannot change while the sub is pending.
+      const lost = epoch !== null && f.recovered === false;
       if (lost) gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
       else if (epoch === null) moveTo(f.offset, f.epoch);
       replayLeft = f.recovered ? (f.replay ?? 0) : 0;

@@ -13,5 +13,4 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-/** Channel names the protocol accepts (PROTOCOL.md §4). */
-export const CHANNEL_NAME = /^[A-Za-z0-9_\-:.@/=+]{1,200}$/;
+export { CHANNEL_NAME } from './protocol/frames';

@@ -3,8 +3,8 @@ import { allows, verifyToken, type TokenClaims } from './auth';
 import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
 import { errorText } from './session/subscribeOps';
-import { CHANNEL_RE } from './session/validate';
 import { pathOf } from './upgrade';
+import { CHANNEL_NAME } from '@lifeline/core/protocol';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -93,7 +93,7 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'BAD_FRAME', 'body must be a JSON object');
   const { channel, data, id } = body as Record<string, unknown>;
-  if (typeof channel !== 'string' || !CHANNEL_RE.test(channel)) return fail(res, 400, 'BAD_FIELD', '"channel" is missing or invalid');
+  if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) return fail(res, 400, 'BAD_FIELD', '"channel" is missing or invalid');
   if (data === undefined) return fail(res, 400, 'BAD_FIELD', '"data" is required');
   if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 128)) {
     return fail(res, 400, 'BAD_FIELD', '"id" must be a string of 1-128 characters');

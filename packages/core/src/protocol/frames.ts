@@ -3,6 +3,9 @@
  * these types mirror it so the client and the reference server cannot drift.
  */
 
+/** Channel names the protocol accepts (PROTOCOL.md §4). */
+export const CHANNEL_NAME = /^[A-Za-z0-9_\-:.@/=+]{1,200}$/;
+
 /** Protocol version this package speaks. */
 export const PROTOCOL_VERSION = 1 as const;
 

@@ -1,7 +1,4 @@
-import type { ClientFrame, ErrorCodeName } from '@lifeline/core/protocol';
-
-/** PROTOCOL.md §4. */
-export const CHANNEL_RE = /^[A-Za-z0-9_\-:.@/=+]{1,200}$/;
+import { CHANNEL_NAME, type ClientFrame, type ErrorCodeName } from '@lifeline/core/protocol';
 
 export const CLIENT_FRAME_TYPES = new Set([
   'hello',
@@ -55,7 +52,7 @@ export function parseClientFrame(text: string): Parsed {
       break;
     default: {
       if (!isRef(f.ref)) return bad('"ref" must be a non-negative integer');
-      if (typeof f.channel !== 'string' || !CHANNEL_RE.test(f.channel)) {
+      if (typeof f.channel !== 'string' || !CHANNEL_NAME.test(f.channel)) {
         return bad('"channel" must match ^[A-Za-z0-9_\\-:.@/=+]{1,200}$');
       }
       if (type === 'sub' && f.since !== undefined) {
@@ -76,6 +73,6 @@ export function parseClientFrame(text: string): Parsed {
 function refOf(f: Record<string, unknown>): { ref?: number; channel?: string } {
   const out: { ref?: number; channel?: string } = {};
   if (isRef(f.ref)) out.ref = f.ref;
-  if (typeof f.channel === 'string' && CHANNEL_RE.test(f.channel)) out.channel = f.channel;
+  if (typeof f.channel === 'string' && CHANNEL_NAME.test(f.channel)) out.channel = f.channel;
   return out;
 }
