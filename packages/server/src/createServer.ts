@@ -13,7 +13,7 @@ import { handleHttp } from './httpRoutes';
 import { resolveOptions, type ServerOptions } from './options';
 import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
-import { TokenBucket } from './tokenBucket';
+import { SpreadingBucket } from './refusalSpread';
 import { handleUpgrade } from './upgrade';
 import { inBatches } from './inBatches';
 
@@ -64,7 +64,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   };
   const faults = opts.faults ? createFaults(ctx) : undefined;
   // Burst = one second's worth, but at least one handshake (a rate below 1/s must still admit someone).
-  const admission = new TokenBucket(opts.maxHandshakesPerSec, Math.max(1, opts.maxHandshakesPerSec), clock);
+  const admission = new SpreadingBucket(opts.maxHandshakesPerSec, Math.max(1, opts.maxHandshakesPerSec), clock);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
   const onRequest = handleHttp.bind(null, ctx, faults);
   const http: HttpServer = options.tls
