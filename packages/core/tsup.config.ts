@@ -1,24 +1,17 @@
 import { defineConfig } from 'tsup';
 
 /**
- * Members of internal objects only (channel/publisher/outbox/presence/connection/token
- * plumbing), renamed to short names in dist so the browser bundle does not carry them.
- * A name here must never be a public property (options, snapshots, events, stats), a
- * wire-frame field, or a member of a built-in/DOM/`ws` object the core touches:
- * esbuild renames every `x.name` in the bundle. test/mangleProps.test.ts checks the public side of that; the
- * suite run against dist (vitest.dist.config.ts) checks the rest.
+ * Internal members (of the client, channel, publisher, presence, connection and token
+ * classes) start with `_` and are renamed to short names in dist, so the browser bundle
+ * does not carry them. esbuild renames every `x._name` in the bundle, so no public
+ * property (options, snapshots, events, stats), wire-frame field, or member of a
+ * built-in/DOM/`ws` object the core touches may start with `_`:
+ * test/mangleProps.test.ts checks the public side; the suite run against dist
+ * (vitest.dist.config.ts) checks the rest.
  */
-export const INTERNAL_PROPS = [
-  '_l', '_f', 'rx', 'ready', 'connected', 'disconnected', 'wanted', 'onEmpty', 'failAll',
-  'silentFor', 'isFunction', 'fixed', 'expiresAt', 'expire', 'enterFrame',
-  'counters', 'answer', 'tail', 'retryDelay',
-  'onUnsubscribed', 'onSubscribed', 'onPresence', 'onPresenceOk', 'onMsg', 'onEvent',
-  'onAck', 'onError', 'onOutbox', 'idPrefix', 'frame', 'closing', 'closed', 'kill', 'list', 'wait',
-  'backoff', 'seq', 'last', 'flushed', 'snapshot', 'bytes', 'reset', 'find', 'pub', 'welcome', 'pong',
-  'drain', 'report',
-];
+export const INTERNAL_PREFIX = '_';
 
-const mangleProps = new RegExp(`^(${INTERNAL_PROPS.join('|')})$`);
+const mangleProps = /^_/;
 
 export default defineConfig([
   {

@@ -22,12 +22,15 @@ export type BackoffFn = (attempt: number, previousDelayMs: number, random: () =>
  */
 export function createBackoff(options: ReconnectOptions = {}): BackoffFn {
   const o = { ...DEFAULT_RECONNECT, ...options };
-  return (attempt, previousDelayMs, random) => {
-    const { initialDelayMs: first, maxDelayMs: max, jitter } = o;
-    const cap = Math.min(max, first * o.factor ** Math.max(0, attempt - 1));
-    if (jitter === 'none') return cap;
-    if (jitter === 'equal') return cap / 2 + (random() * cap) / 2;
-    if (jitter === 'decorrelated') return Math.min(max, first + random() * (Math.max(previousDelayMs, first) * 3 - first));
-    return random() * cap;
-  };
+  return (attempt, previousDelayMs, random) => backoffDelay(o, attempt, previousDelayMs, random);
+}
+
+/** The backoff rule itself, for complete options (what the client calls: no closure per client). */
+export function backoffDelay(o: typeof DEFAULT_RECONNECT, attempt: number, previousDelayMs: number, random: () => number): number {
+  const { initialDelayMs: first, maxDelayMs: max, jitter } = o;
+  const cap = Math.min(max, first * o.factor ** Math.max(0, attempt - 1));
+  if (jitter === 'none') return cap;
+  if (jitter === 'equal') return cap / 2 + (random() * cap) / 2;
+  if (jitter === 'decorrelated') return Math.min(max, first + random() * (Math.max(previousDelayMs, first) * 3 - first));
+  return random() * cap;
 }

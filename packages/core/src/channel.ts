@@ -1,19 +1,20 @@
 import { Emitter } from './emitter';
 import { LifelineError } from './errors';
-import { createPresence } from './presence';
+import { Presence } from './presence';
 import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
-  Channel,
-  Clock,
+  Channel as PublicChannel,
   ChannelOptions,
   ChannelSnapshot,
   ChannelState,
+  Clock,
   GapEvent,
   GapReason,
   Message,
   PublishOptions,
   PublishResult,
+  Unsubscribe,
 } from './types';
 
 type Handler = (msg: Message<any>) => void | Promise<void>;
@@ -21,289 +22,329 @@ type Handler = (msg: Message<any>) => void | Promise<void>;
 /** What a channel needs from its client. */
 export interface ChannelHost {
   /** True after `welcome` on the current connection. */
-  readonly ready: boolean;
-  readonly counters: Counters;
-  send(text: string): void;
-  ref(): number;
+  readonly _ready: boolean;
+  readonly _counters: Counters;
+  readonly _clock: Clock;
+  _send(text: string): void;
+  _ref(): number;
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Reports a channel error on the client's `error` event too. */
-  error(e: LifelineError): void;
+  _report(e: LifelineError): void;
   /** Delay before re-delivering after the `attempt`-th consecutive handler failure. */
-  retryDelay(attempt: number): number;
-  readonly clock: Clock;
+  _retryDelay(attempt: number): number;
 }
-
-/** The client's side of a channel (not part of the public {@link Channel} type). */
-export interface ChannelInternals {
-  /** A connection was welcomed: subscribe again from `position`, re-enter presence. */
-  connected(): void;
-  /** The connection is gone; `error` set when the client closed for good. */
-  disconnected(error?: LifelineError): void;
-  /** The hot path: one inbound `msg`. */
-  onMsg(m: MessageFrame): void;
-  onSubscribed(f: SubscribedFrame): void;
-  onUnsubscribed(): void;
-  onPresence(f: PresenceEventFrame): void;
-  onPresenceOk(ref: number): void;
-  /** An error frame about this channel. */
-  onError(e: LifelineError, ref: number | undefined): void;
-}
-
-export type ChannelImpl<T = unknown> = Channel<T> & ChannelInternals;
 
 /** Messages buffered behind an async handler before the channel falls back to replay. */
 const MAX_BUFFERED = 1000;
+const NO_HANDLERS: readonly Handler[] = [];
 
 /**
  * One channel: reference-counted handlers, the position of the last message whose
  * handlers returned, dedupe/order/hole checks on the live stream, and presence.
- * A closure rather than a class so the browser bundle can minify every internal name.
+ * Everything a channel may never need (buffer, snapshot listeners, presence) is
+ * created on first use, so an idle subscribed channel is one small object.
  */
-export function createChannel<T>(name: string, options: ChannelOptions, host: ChannelHost): ChannelImpl<T> {
-  let handlers: Handler[] = [];
+export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
+  _handlers = NO_HANDLERS;
   // Position as primitives, so delivering a message allocates nothing.
-  let offset = options.since ? options.since.offset : 0;
-  let epoch: string | null = options.since ? options.since.epoch : null;
-  /** Highest offset accepted for delivery (ahead of `offset` while an async handler runs). */
-  let seen = offset;
+  _offset: number;
+  _epoch: string | null;
+  /** Highest offset accepted for delivery (ahead of `_offset` while an async handler runs). */
+  _seen: number;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
-  let subRef = 0;
-  let replayLeft = 0;
+  _subRef = 0;
+  _replayLeft = 0;
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
-  let holeAt = -1;
-  let busy = false;
+  _holeAt = -1;
+  _busy = false;
   /** Offset of the message an async handler is working on. */
-  let inHand = 0;
-  let buffer: MessageFrame[] = [];
-  let overflowed = false;
-  let failures = 0;
-  let paused = false;
-  let retryTimer: unknown = null;
-  let state: ChannelState = 'idle';
-  let lastGap: GapEvent | null = null;
-  let lastError: LifelineError | null = null;
-  let snap: ChannelSnapshot | null = null;
-  const snapListeners = new Set<() => void>();
-  const skip = options.onHandlerError === 'skip';
-  const counters = host.counters;
+  _inHand = 0;
+  _buffer: MessageFrame[] | null = null;
+  _overflowed = false;
+  _failures = 0;
+  _paused = false;
+  _retryTimer: unknown = null;
+  _state: ChannelState = 'idle';
+  _lastGap: GapEvent | null = null;
+  _lastError: LifelineError | null = null;
+  _snap: ChannelSnapshot | null = null;
+  _snapListeners: Set<() => void> | null = null;
+  _pres: Presence | null = null;
+  /** onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap). */
+  _skip: boolean;
 
-  const ch = new Emitter() as Emitter & ChannelImpl<T>;
-  const pres = createPresence(name, (m) => ch.emit('presence', m));
-  const position = (): Position | null => (epoch === null ? null : { offset, epoch });
+  readonly name: string;
+  _host: ChannelHost;
 
-  const changed = () => {
-    snap = null;
-    for (const l of snapListeners) l();
-  };
-  const setState = (s: ChannelState) => {
-    if (state !== s) {
-      state = s;
-      changed();
+  constructor(name: string, options: ChannelOptions, host: ChannelHost) {
+    super();
+    this.name = name;
+    this._host = host;
+    const since = options.since;
+    this._seen = this._offset = since ? since.offset : 0;
+    this._epoch = since ? since.epoch : null;
+    this._skip = options.onHandlerError === 'skip';
+  }
+
+  /** Position of the last message whose handlers returned. */
+  get position(): Position | null {
+    return this._epoch === null ? null : { offset: this._offset, epoch: this._epoch };
+  }
+
+  get presence(): Presence {
+    return (this._pres ??= new Presence(this));
+  }
+
+  subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe {
+    const h = handler as Handler;
+    this._handlers = [...this._handlers, h];
+    if (this._handlers.length === 1) {
+      this._setState('subscribing');
+      if (this._host._ready) this._sendSub();
     }
-  };
-  const moveTo = (o: number, e: string) => {
-    offset = o;
-    epoch = e;
-    snap = null;
-    if (snapListeners.size) changed();
-  };
-  /** `seen` is the caller's: messages buffered behind an async handler may be past `o`. */
-  const gap = (o: number, ep: string, reason: GapReason, move = true) => {
-    const e: GapEvent = { channel: name, from: position(), to: { offset: o, epoch: ep }, reason };
-    if (move) moveTo(o, ep);
-    lastGap = e;
-    counters.gaps++;
-    ch.emit('gap', e);
-  };
-  const sendSub = () => {
-    subRef = host.ref();
-    host.send(JSON.stringify({ type: 'sub', ref: subRef, channel: name, since: position() ?? undefined }));
-  };
+    let on = true;
+    return () => {
+      if (!on) return;
+      on = false;
+      // A new array: a delivery in progress keeps iterating the old one.
+      const hs = (this._handlers = [...this._handlers]);
+      hs.splice(hs.indexOf(h), 1);
+      if (hs.length) return;
+      this._reset();
+      if (this._host._ready) {
+        this._send(JSON.stringify({ type: 'unsub', ref: this._ref(), channel: this.name }));
+        this._setState('unsubscribing');
+      } else this._setState('idle');
+    };
+  }
+
+  publish(data: T, o?: PublishOptions): Promise<PublishResult> {
+    return this._host.publish(this.name, data, o);
+  }
+
+  getSnapshot(): ChannelSnapshot {
+    return (this._snap ??= { state: this._state, position: this.position, lastGap: this._lastGap, error: this._lastError });
+  }
+
+  subscribeSnapshot(l: () => void): Unsubscribe {
+    const ls = (this._snapListeners ??= new Set());
+    ls.add(l);
+    return () => void ls.delete(l);
+  }
+
+  // ---------------------------------------------------------------- for presence
+
+  _ready(): boolean {
+    return this._host._ready;
+  }
+  _send(text: string): void {
+    this._host._send(text);
+  }
+  _ref(): number {
+    return this._host._ref();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  _changed(): void {
+    this._snap = null;
+    if (this._snapListeners) for (const l of this._snapListeners) l();
+  }
+
+  _setState(s: ChannelState): void {
+    if (this._state !== s) {
+      this._state = s;
+      this._changed();
+    }
+  }
+
+  _moveTo(o: number, e: string): void {
+    this._offset = o;
+    this._epoch = e;
+    this._changed();
+  }
+
+  /** `_seen` is the caller's: messages buffered behind an async handler may be past `o`. */
+  _gap(o: number, ep: string, reason: GapReason, move = true): void {
+    const e: GapEvent = { channel: this.name, from: this.position, to: { offset: o, epoch: ep }, reason };
+    if (move) this._moveTo(o, ep);
+    this._lastGap = e;
+    this._host._counters.gaps++;
+    this.emit('gap', e);
+  }
+
+  _sendSub(): void {
+    this._subRef = this._ref();
+    this._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
+  }
+
   /** Forgets everything not yet delivered: the next subscribe replays it. */
-  const reset = () => {
-    subRef = replayLeft = 0;
-    buffer = [];
-    overflowed = paused = false;
-    if (retryTimer !== null) host.clock.clearTimeout(retryTimer);
-    retryTimer = null;
-    seen = busy ? inHand : offset;
-  };
-  /** Asks the server again from `position` on this connection (fills holes, redelivers). */
-  const resync = () => {
-    reset();
-    if (host.ready) {
-      sendSub();
-      setState('subscribing');
-    }
-  };
-  const report = (e: LifelineError) => {
-    ch.emit('error', e);
-    host.error(e);
-  };
+  _reset(): void {
+    this._subRef = this._replayLeft = 0;
+    this._buffer = null;
+    this._overflowed = this._paused = false;
+    if (this._retryTimer !== null) this._host._clock.clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    this._seen = this._busy ? this._inHand : this._offset;
+  }
 
-  const deliver = (m: MessageFrame): void => {
+  /** Asks the server again from the position on this connection (fills holes, redelivers). */
+  _resync(): void {
+    this._reset();
+    if (this._host._ready) {
+      this._sendSub();
+      this._setState('subscribing');
+    }
+  }
+
+  _report(e: LifelineError): void {
+    this.emit('error', e);
+    this._host._report(e);
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  _deliver(m: MessageFrame): void {
+    const hs = this._handlers;
     let r: unknown;
     try {
-      if (handlers.length === 1) r = handlers[0]!(m as Message);
+      if (hs.length === 1) r = hs[0]!(m as Message);
       else {
-        const rs = handlers.map((h) => h(m as Message));
+        const rs = hs.map((h) => h(m as Message));
         if (rs.some(isThenable)) r = Promise.all(rs);
       }
     } catch (e) {
-      return failed(m, e);
+      return this._failed(m, e);
     }
     if (isThenable(r)) {
-      busy = true;
-      inHand = m.offset;
+      this._busy = true;
+      this._inHand = m.offset;
       r.then(
-        () => done(m),
-        (e: unknown) => failed(m, e),
+        () => this._done(m),
+        (e: unknown) => this._failed(m, e),
       );
-    } else done(m);
-  };
-  const done = (m: MessageFrame): void => {
-    failures = 0;
-    if (m.epoch === epoch && m.offset > offset) moveTo(m.offset, m.epoch);
-    if (!busy) return;
-    busy = false;
-    while (!busy && buffer.length) deliver(buffer.shift()!);
-    if (!busy && overflowed) resync();
-  };
-  const failed = (m: MessageFrame, cause: unknown): void => {
-    report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause, channel: name }));
-    if (skip) {
-      gap(m.offset, m.epoch, 'handler-skipped');
-      busy = true; // so done() drains the buffer
-      return done(m);
+    } else this._done(m);
+  }
+
+  _done(m: MessageFrame): void {
+    this._failures = 0;
+    if (m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
+    if (!this._busy) return;
+    this._busy = false;
+    const b = this._buffer;
+    while (!this._busy && b?.length) this._deliver(b.shift()!);
+    if (!this._busy && this._overflowed) this._resync();
+  }
+
+  _failed(m: MessageFrame, cause: unknown): void {
+    const name = this.name;
+    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause, channel: name }));
+    if (this._skip) {
+      this._gap(m.offset, m.epoch, 'handler-skipped');
+      this._busy = true; // so _done() drains the buffer
+      return this._done(m);
     }
     // Redeliver: drop what follows, ask the server again from position after a backoff.
-    busy = false;
-    retryLater(host.retryDelay(++failures));
-  };
+    this._busy = false;
+    this._retryLater(this._host._retryDelay(++this._failures));
+  }
+
   /** Forgets what is pending and subscribes again from position after `ms`. */
-  const retryLater = (ms: number) => {
-    reset();
-    paused = true;
-    retryTimer = host.clock.setTimeout(() => {
-      retryTimer = null;
-      resync();
+  _retryLater(ms: number): void {
+    this._reset();
+    this._paused = true;
+    this._retryTimer = this._host._clock.setTimeout(() => {
+      this._retryTimer = null;
+      this._resync();
     }, ms);
-  };
+  }
 
-  Object.defineProperty(ch, 'position', { get: position });
-  return Object.assign(ch, {
-    name,
-    presence: {
-      members: () => pres.list,
-      enter: (info?: unknown) => {
-        pres.wanted = { info };
-        const p = pres.wait();
-        if (host.ready) host.send(pres.enterFrame(host.ref())!);
-        return p;
-      },
-      leave: async () => {
-        pres.wanted = undefined;
-        if (host.ready) host.send(JSON.stringify({ type: 'presence.leave', ref: host.ref(), channel: name }));
-      },
-    },
-    subscribe(handler: (msg: Message<T>) => void | Promise<void>) {
-      const h = handler as Handler;
-      handlers = [...handlers, h];
-      if (handlers.length === 1) {
-        setState('subscribing');
-        if (host.ready) sendSub();
-      }
-      let on = true;
-      return () => {
-        if (!on) return;
-        on = false;
-        // A new array: a delivery in progress keeps iterating the old one.
-        (handlers = [...handlers]).splice(handlers.indexOf(h), 1);
-        if (handlers.length) return;
-        reset();
-        if (host.ready) {
-          host.send(JSON.stringify({ type: 'unsub', ref: host.ref(), channel: name }));
-          setState('unsubscribing');
-        } else setState('idle');
-      };
-    },
-    publish: (data: T, o?: PublishOptions) => host.publish(name, data, o),
-    getSnapshot: () => (snap ??= { state, position: position(), lastGap, error: lastError }),
-    subscribeSnapshot(l: () => void) {
-      snapListeners.add(l);
-      return () => void snapListeners.delete(l);
-    },
+  // ---------------------------------------------------------------- from the client
 
-    connected() {
-      if (handlers.length) sendSub();
-      const enter = pres.enterFrame(host.ref());
-      if (enter) host.send(enter);
-    },
-    disconnected(error?: LifelineError) {
-      reset();
-      pres.disconnected();
-      if (error) pres.failAll(error);
-      if (state !== 'idle') setState(handlers.length ? 'subscribing' : 'idle');
-    },
-    onMsg(m: MessageFrame) {
-      if (subRef || paused || !handlers.length) return;
-      if (m.epoch !== epoch) return resync();
-      const o = m.offset;
-      if (o <= seen) {
-        counters.deduped++;
-        return;
+  /** A connection was welcomed: subscribe again from the position, re-enter presence. */
+  _connected(): void {
+    if (this._handlers.length) this._sendSub();
+    const enter = this._pres?._enterFrame(this._ref());
+    if (enter) this._send(enter);
+  }
+
+  /** The connection is gone; `error` set when the client closed for good. */
+  _disconnected(error?: LifelineError): void {
+    this._reset();
+    this._pres?._disconnected(error);
+    if (this._state !== 'idle') this._setState(this._handlers.length ? 'subscribing' : 'idle');
+  }
+
+  /** The hot path: one inbound `msg`. */
+  _onMsg(m: MessageFrame): void {
+    if (this._subRef || this._paused || !this._handlers.length) return;
+    if (m.epoch !== this._epoch) return this._resync();
+    const o = m.offset;
+    const counters = this._host._counters;
+    if (o <= this._seen) {
+      counters.deduped++;
+      return;
+    }
+    if (o !== this._seen + 1) {
+      if (this._holeAt !== this._seen) {
+        this._holeAt = this._seen;
+        return this._resync();
       }
-      if (o !== seen + 1) {
-        if (holeAt !== seen) {
-          holeAt = seen;
-          return resync();
-        }
-        // Asked once already and the server could not fill it: say so, then go on. While
-        // busy, position stays behind the buffered messages; their completions move it.
-        gap(o - 1, m.epoch, 'hole', !busy);
+      // Asked once already and the server could not fill it: say so, then go on. While
+      // busy, position stays behind the buffered messages; their completions move it.
+      this._gap(o - 1, m.epoch, 'hole', !this._busy);
+    }
+    this._seen = o;
+    counters.received++;
+    if (this._replayLeft) {
+      this._replayLeft--;
+      counters.replayed++;
+    }
+    if (!this._busy) this._deliver(m);
+    else if ((this._buffer ??= []).length < MAX_BUFFERED) this._buffer.push(m);
+    else this._overflowed = true;
+  }
+
+  _onSubscribed(f: SubscribedFrame): void {
+    if (f.ref !== this._subRef) return;
+    this._subRef = 0;
+    // `since` went out iff we had a position; it cannot change while the sub is pending.
+    const lost = this._epoch !== null && f.recovered === false;
+    if (lost) this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
+    else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
+    this._replayLeft = f.recovered ? (f.replay ?? 0) : 0;
+    if (lost || !this._busy) this._seen = this._offset;
+    if (this._pres || f.presence?.length) this.presence._reset(f.presence);
+    this._lastError = null;
+    this._setState('subscribed');
+  }
+
+  _onUnsubscribed(): void {
+    if (this._state === 'unsubscribing') this._setState('idle');
+  }
+
+  _onPresence(f: PresenceEventFrame): void {
+    this.presence._onEvent(f);
+  }
+
+  _onPresenceOk(ref: number): void {
+    this._pres?._answer(ref);
+  }
+
+  /** An error frame about this channel. */
+  _onError(e: LifelineError, ref: number | undefined): void {
+    if (ref !== undefined && this._pres?._answer(ref, e)) return;
+    if (ref !== undefined && ref === this._subRef) {
+      this._subRef = 0;
+      // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again.
+      if (Number.isFinite(e.retryAfterMs)) this._retryLater(e.retryAfterMs!);
+      else {
+        this._lastError = e;
+        this._setState('failed');
       }
-      seen = o;
-      counters.received++;
-      if (replayLeft) {
-        replayLeft--;
-        counters.replayed++;
-      }
-      if (!busy) deliver(m);
-      else if (buffer.length < MAX_BUFFERED) buffer.push(m);
-      else overflowed = true;
-    },
-    onSubscribed(f: SubscribedFrame) {
-      if (f.ref !== subRef) return;
-      subRef = 0;
-      // `since` went out iff we had a position; it cannot change while the sub is pending.
-      const lost = epoch !== null && f.recovered === false;
-      if (lost) gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
-      else if (epoch === null) moveTo(f.offset, f.epoch);
-      replayLeft = f.recovered ? (f.replay ?? 0) : 0;
-      if (lost || !busy) seen = offset;
-      pres.reset(f.presence);
-      lastError = null;
-      setState('subscribed');
-    },
-    onUnsubscribed() {
-      if (state === 'unsubscribing') setState('idle');
-    },
-    onPresence: (f: PresenceEventFrame) => pres.onEvent(f),
-    onPresenceOk: (ref: number) => void pres.answer(ref),
-    onError(e: LifelineError, ref: number | undefined) {
-      if (ref !== undefined && pres.answer(ref, e)) return;
-      if (ref !== undefined && ref === subRef) {
-        subRef = 0;
-        // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again.
-        if (Number.isFinite(e.retryAfterMs)) retryLater(e.retryAfterMs!);
-        else {
-          lastError = e;
-          setState('failed');
-        }
-      }
-      report(e);
-    },
-  });
+    }
+    this._report(e);
+  }
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {

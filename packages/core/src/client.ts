@@ -1,33 +1,42 @@
 import { Emitter } from './emitter';
-import type { ChannelHost } from './channel';
-import { createChannelRegistry } from './channelRegistry';
-import { openConnection, type Connection } from './connection';
+import { Channel as ChannelImpl, type ChannelHost } from './channel';
+import { Connection, type ConnectionOwner } from './connection';
 import { LifelineError, type LifelineErrorCode } from './errors';
-import type { LifecycleEvent } from './browserLifecycle';
+import type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 import { DEFAULT_HEARTBEAT, randomId } from './options';
-import { createBackoff, DEFAULT_RECONNECT } from './backoff';
+import { backoffDelay, DEFAULT_RECONNECT } from './backoff';
 import { browserLifecycle } from './browserLifecycle';
 import { systemClock } from './clock';
 import { defaultWebSocket } from './platform';
 import { silentLogger } from './logger';
 import { DEFAULT_OUTBOX } from './outbox';
-import { createPublisher } from './publisher';
+import { Publisher, type PublisherHost } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
-import type { WelcomeFrame } from './protocol';
-import { createFrameRouter } from './inbound';
-import { createStateMachine } from './stateMachine';
-import { createCounters } from './stats';
-import { createTokenProvider } from './token';
+import type { ServerLimits, WelcomeFrame } from './protocol';
+import { routeFrame, type InboundHost } from './inbound';
+import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMachine';
+import { createCounters, type Counters } from './stats';
+import { joinTicker, leaveTicker } from './ticker';
+import { getToken, type TokenHolder } from './token';
+import { CHANNEL_NAME } from './utf8';
 import type {
   Channel,
   ChannelOptions,
   ClientOptions,
+  ClientStats,
+  Clock,
   CloseOptions,
+  ConnectionSnapshot,
+  ConnectionState,
   LifelineClient,
+  Logger,
   PublishOptions,
   PublishResult,
   TokenContext,
+  TokenSource,
   TransitionReason,
+  Unsubscribe,
+  WebSocketLike,
 } from './types';
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
@@ -35,381 +44,475 @@ type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError }
 const fail = (code: LifelineErrorCode, msg: string, extra?: ConstructorParameters<typeof LifelineError>[2]) =>
   new LifelineError(code, msg, extra);
 
+/** Option groups: the shared defaults object itself when the caller set nothing. */
+const merged = <T extends object>(defaults: T, given: Partial<T> | undefined): T => (given ? { ...defaults, ...given } : defaults);
+
+
 /**
- * Creates a client; it connects at once unless `autoConnect: false`. Written as one
- * closure (not a class) so the browser bundle minifies every internal name.
+ * Creates a client; it connects at once unless `autoConnect: false`.
  */
 export function createClient(options: ClientOptions): LifelineClient {
-  // Every option with its documented default, read once.
-  const { url, agent = 'lifeline-core/0.1.0', handshakeTimeoutMs = 10_000, WebSocket: Socket = defaultWebSocket() } = options;
-  const random = options.random ?? Math.random;
-  const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
-  const backoff = createBackoff(reconnect);
-  const heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat };
-  const fixedTimeoutMs = options.heartbeat?.timeoutMs;
-  const outbox = { ...DEFAULT_OUTBOX, ...options.outbox };
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
-  const lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
-  const clientId = options.clientId ?? `c_${randomId(random)}`;
-  const counters = createCounters();
-  const snapListeners = new Set<() => void>();
-  const tokens = createTokenProvider(options.token);
-  const client = new Emitter() as Emitter & LifelineClient;
+  const client = new Client(options);
+  if (options.autoConnect !== false) client.connect();
+  return client;
+}
 
-  let conn: Connection | null = null;
-  /** `welcome` received on `conn`. */
-  let ready = false;
+/**
+ * The client. A class whose per-client state is plain fields and whose behaviour lives
+ * on the prototype: an idle connected client is a handful of small objects (measured
+ * by `pnpm bench`, memory per idle client). Members starting with `_` are internal and
+ * renamed in dist.
+ */
+export class Client extends Emitter implements LifelineClient, ChannelHost, PublisherHost, InboundHost, ConnectionOwner, TokenHolder {
+  readonly clientId: string;
+  /** As given; url, agent, WebSocket and handshakeTimeoutMs are read from it per attempt. */
+  _opts: ClientOptions;
+  _random: () => number;
+  _reconnect: typeof DEFAULT_RECONNECT;
+  _heartbeat: typeof DEFAULT_HEARTBEAT;
+  _outbox: typeof DEFAULT_OUTBOX;
+  _clock: Clock;
+  _logger: Logger;
+  _lifecycle: LifecycleSource | null;
+  _counters: Counters = createCounters();
+  _token: TokenSource | undefined;
+  _tokenPending: Promise<string | undefined> | null = null;
+  _tokenLast: string | undefined = undefined;
+  _snap: ConnectionSnapshot = INITIAL_SNAPSHOT;
+  /** Reconnect attempt number (reset on welcome). */
+  _attempt = 0;
+  _snapListeners: Set<() => void> | null = null;
+  _channels: Map<string, ChannelImpl<any>> | null = null;
+  _outgoing: Publisher | null = null;
+  _limits: ServerLimits | null = null;
+  _idNonce: string | null = null;
+  _conn: Connection | null = null;
+  /** `welcome` received on `_conn`. */
+  _ready = false;
   /** connect() was called and close() was not. */
-  let started = false;
+  _started = false;
   /** Bumped per connection attempt, so a late token answer for an old attempt is ignored. */
-  let gen = 0;
-  let refSeq = 0;
-  let heartbeatMs = 0;
-  let timeoutMs = fixedTimeoutMs ?? heartbeat.timeoutMs;
-  let prevDelay = 0;
+  _gen = 0;
+  _refSeq = 0;
+  _heartbeatMs = 0;
+  _timeoutMs: number;
+  _prevDelay = 0;
   /** Drain hint: the window ends `reconnectWindowMs` after the drain frame, however slow the close. */
-  let drainAt: number | null = null;
-  let drainWindowMs = 0;
-  let expiredInRow = 0;
-  let tokenReason: TokenContext['reason'] = 'connect';
-  let rejectedToken: string | undefined;
-  let killWhy: TransitionReason | null = null;
-  let hidden = false;
-  let everOpen = false;
-  let stopLifecycle: (() => void) | null = null;
-  let nextTickAt = 0;
-  let lastPingAt = 0;
-  let closing: Promise<void> | null = null;
-  let onSocketGone: (() => void) | null = null;
-  // Every timer the client owns, by name; close() clears them all.
-  const timers: Partial<Record<'retry' | 'handshake' | 'tick' | 'probe' | 'closing', unknown>> = {};
-  const cancel = (k: keyof typeof timers): void => {
-    if (timers[k] != null) clock.clearTimeout(timers[k]);
-    timers[k] = null;
-  };
-  /** (Re)arms timer `k`; it forgets its handle before running `fn`. */
-  const after = (k: keyof typeof timers, ms: number, fn: () => void): void => {
-    cancel(k);
-    timers[k] = clock.setTimeout(() => {
-      timers[k] = null;
+  _drainEndsAt: number | null = null;
+  _expiredInRow = 0;
+  _tokenReason: TokenContext['reason'] = 'connect';
+  _rejectedToken: string | undefined = undefined;
+  _killWhy: TransitionReason | null = null;
+  _hidden = false;
+  _everOpen = false;
+  _stopLifecycle: (() => void) | null = null;
+  _nextTickAt = 0;
+  _lastPingAt = 0;
+  _closing: Promise<void> | null = null;
+  _onSocketGone: (() => void) | null = null;
+  /**
+   * The one timer of the current state: the retry (closed), the handshake timeout
+   * (connecting), the liveness probe (open) or the close timeout (closing). They never
+   * overlap, so one handle is enough; the periodic check is shared (ticker.ts).
+   */
+  _timer: unknown = null;
+
+  constructor(options: ClientOptions) {
+    super();
+    // Every option with its documented default, read once.
+    this._opts = options;
+    this._random = options.random ?? Math.random;
+    this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
+    this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
+    this._timeoutMs = this._heartbeat.timeoutMs;
+    this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
+    this._clock = options.clock ?? systemClock;
+    this._logger = options.logger ?? silentLogger;
+    this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
+    this.clientId = options.clientId ?? `c_${randomId(this._random)}`;
+    this._token = options.token;
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  get state(): ConnectionState {
+    return this._snap.state;
+  }
+
+  connect(): void {
+    if (this._closing || this._snap.state !== 'closed') return;
+    if (!this._started) {
+      this._started = true;
+      this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e)) ?? null;
+      this._nextTickAt = this._now();
+      joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
+      this._tick();
+    }
+    this._cancel();
+    this._open('connect');
+  }
+
+  reconnectNow(): void {
+    if (this._started && !this._closing && this._snap.state === 'closed') {
+      this._cancel();
+      this._open('reconnect-now');
+    }
+  }
+
+  publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult> {
+    return this._pub()._publish(channel, data, options);
+  }
+
+  close(co: CloseOptions = {}): Promise<void> {
+    const { code = 1000, reason = 'client closed' } = co;
+    if (!this._closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
+      return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
+    }
+    return (this._closing ??= this._shutdown(code, reason).finally(() => {
+      this._closing = null;
+    }));
+  }
+
+  whenFlushed(): Promise<void> {
+    return this._outgoing?._flushed() ?? Promise.resolve();
+  }
+
+  getSnapshot(): ConnectionSnapshot {
+    return this._snap;
+  }
+
+  subscribe(listener: () => void): Unsubscribe {
+    const ls = (this._snapListeners ??= new Set());
+    ls.add(listener);
+    return () => void ls.delete(listener);
+  }
+
+  stats(): ClientStats {
+    const p = this._outgoing;
+    return { ...this._counters, attempt: this._attempt, outboxDepth: p?._size ?? 0, outboxBytes: p?._bytes ?? 0 };
+  }
+
+  setToken(token: TokenSource): void {
+    this._token = token;
+    this._tokenPending = null;
+    this._rejectedToken = undefined;
+    if (this._started && this._snap.state === 'closed' && !this._timer) this._open('connect');
+  }
+
+  channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
+    const chs = (this._channels ??= new Map());
+    let ch = chs.get(name);
+    if (!ch) {
+      if (!CHANNEL_NAME.test(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
+      chs.set(name, (ch = new ChannelImpl(name, co, this)));
+    }
+    return ch;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  _now(): number {
+    return this._clock.now();
+  }
+
+  _send(text: string): void {
+    this._conn?._send(text);
+  }
+
+  _ref(): number {
+    return ++this._refSeq;
+  }
+
+  _isClosing(): boolean {
+    return this._closing !== null;
+  }
+
+  get _idPrefix(): string {
+    return `${this.clientId}-${(this._idNonce ??= randomId(this._random))}`;
+  }
+
+  /** The publisher, created on the first publish. */
+  _pub(): Publisher {
+    if (!this._outgoing) {
+      this._outgoing = new Publisher(this);
+      if (this._ready) this._outgoing._connected();
+    }
+    return this._outgoing;
+  }
+
+  _find(name: unknown): ChannelImpl | undefined {
+    return this._channels?.get(name as string);
+  }
+
+  _eachChannel(fn: (ch: ChannelImpl) => void): void {
+    if (this._channels) for (const ch of this._channels.values()) fn(ch);
+  }
+
+  _retryDelay(attempt: number): number {
+    return backoffDelay(this._reconnect, attempt, 0, this._random);
+  }
+
+  _cancel(): void {
+    if (this._timer != null) this._clock.clearTimeout(this._timer);
+    this._timer = null;
+  }
+
+  /** (Re)arms the state's timer; it forgets its handle before running `fn`. */
+  _after(ms: number, fn: () => void): void {
+    this._cancel();
+    this._timer = this._clock.setTimeout(() => {
+      this._timer = null;
       fn();
     }, ms);
-  };
-  const now = () => clock.now();
-  const send = (text: string) => conn?.send(text);
-  const ref = () => ++refSeq;
+  }
 
-  const sm = createStateMachine(now, (change) => {
-    const { error, ...meta } = change; // the error is logged (by code) where it is reported
-    logger.info('state', meta);
-    client.emit('state', change);
-    for (const l of [...snapListeners]) l();
-  });
-  const pub = createPublisher({
-    clock,
-    outbox,
-    idPrefix: `${clientId}-${randomId(random)}`,
-    send: (text) => {
-      if (ready) conn?.send(text);
-      return ready;
-    },
-    ref,
-    closing: () => closing !== null,
-    onOutbox: (e) => client.emit('outbox', e),
-  });
-  const report = (e: LifelineError) => {
-    logger.warn('error', { code: e.code, serverCode: e.serverCode, channel: e.channel });
-    client.emit('error', e);
-  };
-  const offline = () => !reconnect.ignoreOffline && !!lifecycle && !lifecycle.isOnline();
+  _setState(to: ConnectionState, reason: TransitionReason, extra: TransitionExtra = {}): void {
+    const prev = this._snap;
+    const next = nextSnapshot(prev, to, reason, this._attempt, extra, this._now());
+    if (!next) return;
+    this._snap = next;
+    const { closeCode, closeReason, error } = extra;
+    // Keys without a value stay undefined rather than absent (one object shape).
+    const change = { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode, closeReason, error };
+    // The error is logged (by code) where it is reported.
+    this._logger.info('state', { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode, closeReason });
+    this.emit('state', change);
+    if (this._snapListeners) for (const l of [...this._snapListeners]) l();
+  }
 
-  // ------------------------------------------------------------------ connecting
+  _report(e: LifelineError): void {
+    this._logger.warn('error', { code: e.code, serverCode: e.serverCode, channel: e.channel });
+    this.emit('error', e);
+  }
 
-  const open = (reason: TransitionReason): void => {
-    if (offline()) return sm.set('closed', 'offline');
-    sm.set('connecting', reason);
-    const g = ++gen;
-    const t = tokens.get({ reason: tokenReason, attempt: sm.attempt });
-    if (!(t instanceof Promise)) return startSocket(t, g);
+  _offline(): boolean {
+    return !this._reconnect.ignoreOffline && !!this._lifecycle && !this._lifecycle.isOnline();
+  }
+
+  // ---------------------------------------------------------------- connecting
+
+  _open(reason: TransitionReason): void {
+    if (this._offline()) return this._setState('closed', 'offline');
+    this._setState('connecting', reason);
+    const g = ++this._gen;
+    const t = getToken(this, { reason: this._tokenReason, attempt: this._attempt });
+    if (!(t instanceof Promise)) return this._startSocket(t, g);
     t.then(
-      (t) => startSocket(t, g),
+      (t) => this._startSocket(t, g),
       (cause) => {
-        if (g !== gen || sm.state !== 'connecting') return;
-        attemptFailed(fail('TOKEN_ERROR', 'token function failed', { cause }));
+        if (g !== this._gen || this._snap.state !== 'connecting') return;
+        this._attemptFailed(fail('TOKEN_ERROR', 'token function failed', { cause }));
       },
     );
-  };
+  }
 
   /** No socket came out of this attempt: report why and retry with backoff. */
-  const attemptFailed = (error: LifelineError): void => {
-    report(error);
-    retry('socket-error', { error });
-  };
+  _attemptFailed(error: LifelineError): void {
+    this._report(error);
+    this._retry('socket-error', { error });
+  }
 
-  const startSocket = (token: string | undefined, g: number): void => {
-    if (g !== gen || sm.state !== 'connecting') return;
-    if (tokenReason === 'rejected' && token !== undefined && token === rejectedToken) {
-      return stop('auth-failed', fail('AUTH_FAILED', 'token rejected and not renewed'));
+  _startSocket(token: string | undefined, g: number): void {
+    if (g !== this._gen || this._snap.state !== 'connecting') return;
+    if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
+      return this._stop('auth-failed', fail('AUTH_FAILED', 'token rejected and not renewed'));
     }
-    tokens.last = token;
-    // Never two live sockets (defensive: open() only runs from closed, where conn is null).
-    const old = conn;
-    conn = null;
-    old?.kill(1000, 'replaced');
-    const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId, agent });
+    this._tokenLast = token;
+    // Never two live sockets (defensive: _open() only runs from closed, where _conn is null).
+    const old = this._conn;
+    this._conn = null;
+    old?._kill(1000, 'replaced');
+    const o = this._opts;
+    const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId: this.clientId, agent: o.agent ?? 'lifeline-core/0.1.0' });
     let c: Connection;
     try {
-      c = openConnection(Socket, url, hello, now(), {
-        frame: onFrame,
-        closed: (code, why, hint) => onClosed(c, code, why, hint),
-      });
+      c = new Connection(o.WebSocket ?? defaultWebSocket(), o.url, hello, this._now(), this);
     } catch (cause) {
-      return attemptFailed(fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause }));
+      return this._attemptFailed(fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause }));
     }
-    conn = c;
-    after('handshake', handshakeTimeoutMs, () => {
-      killWhy = 'handshake-timeout';
-      c.kill(4200, 'handshake timeout');
+    this._conn = c;
+    this._after(o.handshakeTimeoutMs ?? 10_000, () => {
+      this._killWhy = 'handshake-timeout';
+      c._kill(4200, 'handshake timeout');
     });
-  };
+  }
 
-  const onWelcome = (f: WelcomeFrame): void => {
-    const c = conn;
-    cancel('handshake');
-    ready = true;
-    heartbeatMs = f.heartbeatMs;
-    timeoutMs = fixedTimeoutMs ?? heartbeatMs * 2 + 1000;
-    if (everOpen) counters.reconnects++;
-    everOpen = true;
-    sm.attempt = prevDelay = expiredInRow = 0;
-    tokenReason = 'connect';
-    drainAt = null;
-    lastPingAt = now();
-    c?.silentFor(lastPingAt, Infinity); // the welcome itself is the last proof of life
-    sm.set('open', 'handshake', { session: f.session });
-    if (conn !== c) return; // a state listener closed us
-    channels.connected();
-    pub.connected(f.limits ?? null);
-  };
+  _frame(data: unknown): void {
+    routeFrame(this, data);
+  }
 
-  const onFrame = createFrameRouter({
-    find: (name) => channels.find(name),
-    pub,
-    send,
-    welcome: onWelcome,
-    pong: (t) => (counters.rttMs = Math.max(0, now() - t)),
-    drain: (ms) => ((drainWindowMs = ms), (drainAt = now())),
-    report,
-  });
+  _welcome(f: WelcomeFrame): void {
+    const c = this._conn;
+    this._cancel();
+    this._ready = true;
+    this._heartbeatMs = f.heartbeatMs;
+    this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? f.heartbeatMs * 2 + 1000;
+    this._limits = f.limits ?? null;
+    if (this._everOpen) this._counters.reconnects++;
+    this._everOpen = true;
+    this._attempt = this._prevDelay = this._expiredInRow = 0;
+    this._tokenReason = 'connect';
+    this._drainEndsAt = null;
+    this._lastPingAt = this._now();
+    c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
+    this._setState('open', 'handshake', { session: f.session });
+    if (this._conn !== c) return; // a state listener closed us
+    this._eachChannel((ch) => ch._connected());
+    this._outgoing?._connected();
+  }
 
-  // ------------------------------------------------------------------ liveness
+  _pong(t: number): void {
+    this._counters.rttMs = Math.max(0, this._now() - t);
+  }
 
-  /** The one periodic timer: TTLs, liveness, client pings (RTT), wall-clock jumps. */
-  const tick = (): void => {
-    const t = now();
-    const late = t - nextTickAt;
-    nextTickAt = t + heartbeat.checkIntervalMs;
-    after('tick', heartbeat.checkIntervalMs, tick);
-    pub.expire(t);
-    const c = conn;
-    if (!c || !ready) return;
-    if (c.silentFor(t, timeoutMs)) return dead(c);
-    if (late > heartbeat.jumpThresholdMs) {
-      logger.info('clock-jump', { lateMs: late });
-      probe();
-    } else if (heartbeatMs && t - lastPingAt >= heartbeatMs) ping(c);
-  };
+  _drain(windowMs: number): void {
+    this._drainEndsAt = this._now() + windowMs;
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  /** The periodic check (every heartbeat.checkIntervalMs): TTLs, liveness, client pings (RTT), wall-clock jumps. */
+  _tick(): void {
+    const t = this._now();
+    const hb = this._heartbeat;
+    const late = t - this._nextTickAt;
+    this._nextTickAt = t + hb.checkIntervalMs;
+    this._outgoing?._expire(t);
+    const c = this._conn;
+    if (!c || !this._ready) return;
+    if (c._silentFor(t, this._timeoutMs)) return this._dead(c);
+    if (late > hb.jumpThresholdMs) {
+      this._logger.info('clock-jump', { lateMs: late });
+      this._probe();
+    } else if (this._heartbeatMs && t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
+  }
 
   /** Client pings measure the round trip (the pong echoes `t`). */
-  const ping = (c: Connection) => c.send(`{"type":"ping","t":${(lastPingAt = now())}}`);
+  _ping(c: Connection): void {
+    c._send(`{"type":"ping","t":${(this._lastPingAt = this._now())}}`);
+  }
 
   /** Pings now; no frame within probeTimeoutMs → dead. */
-  const probe = (): void => {
-    const c = conn;
-    if (!c || !ready || timers.probe) return;
-    const rx = c.rx;
-    ping(c);
-    after('probe', heartbeat.probeTimeoutMs, () => {
-      if (c === conn && c.rx === rx) dead(c);
+  _probe(): void {
+    const c = this._conn;
+    if (!c || !this._ready || this._timer) return;
+    const rx = c._rx;
+    this._ping(c);
+    this._after(this._heartbeat.probeTimeoutMs, () => {
+      if (c === this._conn && c._rx === rx) this._dead(c);
     });
-  };
+  }
 
-  const dead = (c: Connection) => {
-    killWhy = 'heartbeat-timeout';
-    c.kill(4202, 'client heartbeat timeout');
-  };
+  _dead(c: Connection): void {
+    this._killWhy = 'heartbeat-timeout';
+    c._kill(4202, 'client heartbeat timeout');
+  }
 
-  const onLifecycle = (e: LifecycleEvent): void => {
-    if (closing) return;
+  _onLifecycle(e: LifecycleEvent): void {
+    if (this._closing) return;
     if (e === 'pagehide') {
-      hidden = true;
-      cancel('retry');
-      if (conn) conn.kill(1000, 'pagehide');
-      else sm.set('closed', 'pagehide');
-    } else if (e === 'pageshow' || (e === 'online' && !hidden)) {
-      hidden = false;
-      reconnectNow();
-      probe();
-    } else probe(); // offline / visible: is the socket still alive?
-  };
+      this._hidden = true;
+      this._cancel();
+      if (this._conn) this._conn._kill(1000, 'pagehide');
+      else this._setState('closed', 'pagehide');
+    } else if (e === 'pageshow' || (e === 'online' && !this._hidden)) {
+      this._hidden = false;
+      this.reconnectNow();
+      this._probe();
+    } else this._probe(); // offline / visible: is the socket still alive?
+  }
 
-  // ------------------------------------------------------------------ closing
+  // ---------------------------------------------------------------- closing
 
-  const onClosed = (c: Connection, code: number, reason: string, hintMs?: number): void => {
-    if (c !== conn) return;
-    const why = killWhy ?? 'socket-closed';
-    killWhy = null;
-    conn = null;
-    ready = false;
-    cancel('handshake');
-    cancel('probe');
+  _closed(c: Connection, code: number, reason: string, hintMs?: number): void {
+    if (c !== this._conn) return;
+    const why = this._killWhy ?? 'socket-closed';
+    this._killWhy = null;
+    this._conn = null;
+    this._ready = false;
+    // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
+    if (!this._closing) this._cancel();
+    const counters = this._counters;
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
-    pub.disconnected();
-    channels.disconnected();
-    pub.onEmpty?.();
-    if (closing) return onSocketGone?.();
+    this._outgoing?._disconnected();
+    this._eachChannel((ch) => ch._disconnected());
+    if (this._closing) return this._onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
-    if (hidden) return sm.set('closed', 'pagehide', extra);
+    if (this._hidden) return this._setState('closed', 'pagehide', extra);
     const action = closeAction(code);
-    if (action === 'stop') return stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
+    if (action === 'stop') return this._stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
     if (action === 'refresh-token') {
-      tokenReason = code === 4101 ? 'expired' : 'rejected';
-      if (code === 4101 && expiredInRow++ === 0) return retry(why, extra, 0);
-      rejectedToken = code === 4101 ? undefined : tokens.last;
-      if (code !== 4101 && !tokens.isFunction) {
-        return stop('auth-failed', fail('AUTH_FAILED', `token rejected (${code}): call setToken()`), extra);
+      const expired = code === 4101;
+      this._tokenReason = expired ? 'expired' : 'rejected';
+      if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, 0);
+      this._rejectedToken = expired ? undefined : this._tokenLast;
+      if (!expired && typeof this._token !== 'function') {
+        return this._stop('auth-failed', fail('AUTH_FAILED', `token rejected (${code}): call setToken()`), extra);
       }
-      return retry(why, extra);
+      return this._retry(why, extra);
     }
-    if (drainAt !== null) {
+    if (this._drainEndsAt !== null) {
       // Uniform over what is left of the window: clients whose close came late must not
       // all reconnect at once (measured: that alone made a 10k fleet refuse 17k handshakes).
-      const left = drainAt + drainWindowMs - now();
-      const d = left > 0 ? random() * left : 0;
-      drainAt = null;
-      return retry('drain', extra, d);
+      const left = this._drainEndsAt - this._now();
+      this._drainEndsAt = null;
+      return this._retry('drain', extra, left > 0 ? this._random() * left : 0);
     }
     const hint = parseRetryAfterMs(reason) ?? hintMs;
-    retry(why, extra, hint === undefined ? undefined : hint * (1 + random() / 2));
-  };
+    this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));
+  }
 
   /** Schedules the next attempt (`delayMs` overrides the backoff). */
-  const retry = (reason: TransitionReason, extra: Extra, delayMs?: number): void => {
-    const attempt = ++sm.attempt;
-    if (attempt > reconnect.maxAttempts) return stop('max-attempts', undefined, extra);
-    if (delayMs === undefined) delayMs = prevDelay = backoff(attempt, prevDelay, random);
-    if (offline()) return sm.set('closed', 'offline', extra);
-    cancel('retry');
-    sm.set('closed', reason, { ...extra, retryInMs: delayMs });
-    after('retry', delayMs, () => open('retry'));
-  };
+  _retry(reason: TransitionReason, extra: Extra, delayMs?: number): void {
+    const attempt = ++this._attempt;
+    if (attempt > this._reconnect.maxAttempts) return this._stop('max-attempts', undefined, extra);
+    if (delayMs === undefined) delayMs = this._prevDelay = backoffDelay(this._reconnect, attempt, this._prevDelay, this._random);
+    if (this._offline()) return this._setState('closed', 'offline', extra);
+    this._cancel();
+    this._setState('closed', reason, { ...extra, retryInMs: delayMs });
+    this._after(delayMs, () => this._open('retry'));
+  }
 
-  const stop = (reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void => {
-    cancel('retry');
-    if (error) report(error);
-    sm.set('closed', reason, { ...extra, error });
-  };
+  _stop(reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void {
+    this._cancel();
+    if (error) this._report(error);
+    this._setState('closed', reason, { ...extra, error });
+  }
 
-  const shutdown = async (code: number, reason: string): Promise<void> => {
-    started = false;
-    gen++;
-    cancel('retry');
-    if (outbox.onClose === 'flush' && ready && pub.size) {
+  async _shutdown(code: number, reason: string): Promise<void> {
+    this._started = false;
+    this._gen++;
+    this._cancel();
+    const pub = this._outgoing;
+    if (this._outbox.onClose === 'flush' && this._ready && pub?._size) {
       await new Promise<void>((resolve) => {
-        pub.onEmpty = resolve;
-        after('closing', outbox.closeTimeoutMs, resolve);
+        void pub._flushed().then(resolve);
+        this._after(this._outbox.closeTimeoutMs, resolve);
       });
-      pub.onEmpty = null;
-      cancel('closing');
+      this._cancel();
     }
-    sm.set('closing', 'close-requested');
+    this._setState('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
-    pub.failAll(error);
-    channels.disconnected(error);
-    const c = conn;
-    ready = false;
+    pub?._failAll(error);
+    this._eachChannel((ch) => ch._disconnected(error));
+    const c = this._conn;
+    this._ready = false;
     if (c) {
       await new Promise<void>((resolve) => {
-        onSocketGone = resolve;
-        c.close(code, reason);
+        this._onSocketGone = resolve;
+        c._close(code, reason);
         // A peer that never answers the close handshake must not hold close() forever.
-        after('closing', 1000, () => c.kill(code, reason));
+        this._after(1000, () => c._kill(code, reason));
       });
-      onSocketGone = null;
+      this._onSocketGone = null;
     }
-    for (const k in timers) cancel(k as keyof typeof timers);
-    stopLifecycle?.();
-    stopLifecycle = null;
-    hidden = false;
-    sm.attempt = 0;
-    sm.set('closed', 'close-requested');
-  };
-
-  // ------------------------------------------------------------------ public API
-
-  const connect = (): void => {
-    if (closing || sm.state !== 'closed') return;
-    if (!started) {
-      started = true;
-      stopLifecycle = lifecycle?.listen(onLifecycle) ?? null;
-      nextTickAt = now();
-      tick();
-    }
-    cancel('retry');
-    open('connect');
-  };
-
-  const reconnectNow = (): void => {
-    if (started && !closing && sm.state === 'closed') {
-      cancel('retry');
-      open('reconnect-now');
-    }
-  };
-
-  const channels = createChannelRegistry({
-    get ready() {
-      return ready;
-    },
-    counters,
-    send,
-    ref,
-    publish: pub.publish,
-    error: report,
-    retryDelay: (attempt) => backoff(attempt, 0, random),
-    clock,
-  } satisfies ChannelHost);
-
-  Object.defineProperty(client, 'state', { get: () => sm.state });
-  Object.assign(client, {
-    clientId,
-    connect,
-    reconnectNow,
-    publish: pub.publish,
-    close: (co: CloseOptions = {}) => {
-      const { code = 1000, reason = 'client closed' } = co;
-      if (!closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
-        return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
-      }
-      return (closing ??= shutdown(code, reason).finally(() => {
-        closing = null;
-      }));
-    },
-    whenFlushed: pub.flushed,
-    getSnapshot: () => sm.snapshot,
-    subscribe(listener: () => void) {
-      snapListeners.add(listener);
-      return () => void snapListeners.delete(listener);
-    },
-    stats: () => ({ ...counters, attempt: sm.attempt, outboxDepth: pub.size, outboxBytes: pub.bytes }),
-    setToken(token: ClientOptions['token']) {
-      tokens.set(token);
-      rejectedToken = undefined;
-      if (started && sm.state === 'closed' && !timers.retry) open('connect');
-    },
-    channel: <T>(name: string, co?: ChannelOptions): Channel<T> => channels.get(name, co),
-  });
-  if (options.autoConnect !== false) connect();
-  return client;
+    this._cancel();
+    leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
+    this._stopLifecycle?.();
+    this._stopLifecycle = null;
+    this._hidden = false;
+    this._attempt = 0;
+    this._setState('closed', 'close-requested');
+  }
 }

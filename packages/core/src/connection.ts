@@ -1,84 +1,102 @@
-import { watchRefusal } from './platform';
+import type { SocketListener } from './domSocket';
+import { attach, detach } from './platform';
 import type { WebSocketLike } from './types';
 
-export interface ConnectionHandlers {
+/** What a connection reports to its owner (the client). */
+export interface ConnectionOwner {
   /** One inbound WebSocket message, undecoded. */
-  frame(data: unknown): void;
+  _frame(data: unknown): void;
   /** The socket is gone. Called exactly once per connection. `hintMs` = server's retry-after. */
-  closed(code: number, reason: string, hintMs?: number): void;
+  _closed(c: Connection, code: number, reason: string, hintMs?: number): void;
 }
 
 /**
  * One socket, from upgrade to close. Once it reports `closed` (or is killed) it
  * detaches from the socket, so a stale socket's late events can never reach the client.
  * Liveness is a counter bumped per inbound frame and read by a periodic check: no
- * per-frame timer and no per-frame clock read.
+ * per-frame timer and no per-frame clock read. The platform attaches the socket's
+ * events (platform.ts): an idle connection holds at most one closure.
  */
-export interface Connection {
+export class Connection implements SocketListener {
   /** Inbound frames so far. */
-  readonly rx: number;
-  send(text: string): void;
+  _rx = 0;
+  _seenRx = 0;
+  _lastRxAt: number;
+  _hintMs: number | undefined = undefined;
+  /** The socket while attached; null once closed or killed. */
+  _ws: WebSocket | null;
+  _sock: WebSocket;
+  /** Sent on open, then forgotten. */
+  _hello: string | null;
+  _owner: ConnectionOwner;
+
+  constructor(Ctor: WebSocketLike, url: string, hello: string, now: number, owner: ConnectionOwner) {
+    this._ws = this._sock = new Ctor(url);
+    this._hello = hello;
+    this._lastRxAt = now;
+    this._owner = owner;
+    attach(this._sock, this);
+  }
+
+  _onOpen(): void {
+    this._sock.send(this._hello!);
+    this._hello = null;
+  }
+
+  _onMessage(data: unknown): void {
+    this._rx++;
+    this._owner._frame(data);
+  }
+
+  _onClose(code: number, reason: string): void {
+    this._finish(code || 1006, reason || '');
+  }
+
+  /** An error without a close happens in some environments; closing makes the close event certain. */
+  _onError(): void {
+    safe(() => this._sock.close());
+  }
+
+  _onRefused(hintMs: number | undefined, status: number | undefined): void {
+    this._hintMs = hintMs;
+    this._kill(1006, `http ${status}`);
+  }
+
+  _finish(code: number, reason: string): void {
+    if (!this._ws) return;
+    this._ws = null;
+    detach(this._sock);
+    this._owner._closed(this, code, reason, this._hintMs);
+  }
+
+  /** Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently). */
+  _send(text: string): void {
+    if (this._ws?.readyState === 1) this._ws.send(text);
+  }
+
   /** True when nothing arrived for `timeoutMs` before `now` (as seen by successive checks). */
-  silentFor(now: number, timeoutMs: number): boolean;
-  /** Starts a clean close; `closed` follows when the socket confirms (or `kill` forces it). */
-  close(code: number, reason: string): void;
+  _silentFor(now: number, timeoutMs: number): boolean {
+    if (this._rx !== this._seenRx) {
+      this._seenRx = this._rx;
+      this._lastRxAt = now;
+    }
+    return now - this._lastRxAt >= timeoutMs;
+  }
+
+  /** Starts a clean close; `closed` follows when the socket confirms (or `_kill` forces it). */
+  _close(code: number, reason: string): void {
+    const sock = this._sock;
+    // Browsers refuse some codes (1001) and reasons over 123 bytes: then close plainly.
+    if (this._ws && !safe(() => sock.close(code, reason))) safe(() => sock.close());
+  }
+
   /** Tears the socket down at once without waiting for a close handshake. */
-  kill(code: number, reason: string): void;
-}
-
-export function openConnection(Ctor: WebSocketLike, url: string, hello: string, now: number, on: ConnectionHandlers): Connection {
-  let ws: WebSocket | null = new Ctor(url);
-  let seenRx = 0;
-  let lastRxAt = now;
-  let hintMs: number | undefined;
-  const sock = ws;
-
-  const finish = (code: number, reason: string) => {
-    if (!ws) return;
-    ws = null;
-    sock.onopen = sock.onmessage = sock.onclose = null;
-    // Keep a no-op error handler: Node's `ws` throws on an unhandled 'error'.
-    sock.onerror = () => {};
-    on.closed(code, reason, hintMs);
-  };
-  const c: Connection & { rx: number } = {
-    rx: 0,
-    send(text) {
-      // Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently).
-      if (ws?.readyState === 1) ws.send(text);
-    },
-    silentFor(t, timeoutMs) {
-      if (c.rx !== seenRx) {
-        seenRx = c.rx;
-        lastRxAt = t;
-      }
-      return t - lastRxAt >= timeoutMs;
-    },
-    close(code, reason) {
-      // Browsers refuse some codes (1001) and reasons over 123 bytes: then close plainly.
-      if (ws && !safe(() => sock.close(code, reason))) safe(() => sock.close());
-    },
-    kill(code, reason) {
-      if (!ws) return;
-      finish(code, reason);
-      const t = sock as unknown as { terminate?: () => void };
-      safe(() => (t.terminate ? t.terminate() : sock.close(code >= 4000 ? code : 1000, reason)));
-    },
-  };
-
-  sock.onopen = () => sock.send(hello);
-  sock.onmessage = (ev) => {
-    c.rx++;
-    on.frame(ev.data);
-  };
-  sock.onclose = (ev) => finish(ev.code || 1006, ev.reason || '');
-  // Some environments report an error without a close; closing makes the close event certain.
-  sock.onerror = () => safe(() => sock.close());
-  watchRefusal(sock, (ms, status) => {
-    hintMs = ms;
-    c.kill(1006, `http ${status}`);
-  });
-  return c;
+  _kill(code: number, reason: string): void {
+    if (!this._ws) return;
+    this._finish(code, reason);
+    const t = this._sock as unknown as { terminate?: () => void };
+    safe(() => (t.terminate ? t.terminate() : this._sock.close(code >= 4000 ? code : 1000, reason)));
+  }
 }
 
 /** Runs `fn`; false when it threw (closing an already-failed socket may throw). */

@@ -1,30 +1,27 @@
-type Listener = (...args: any[]) => void;
+type Listener = ((...args: any[]) => void) & { _f?: Listener };
 
 /**
  * A minimal event emitter (on/off/once/emit/removeAllListeners/listenerCount).
  * Listeners are called in registration order; one that throws does not stop the others
  * from running (its error is rethrown asynchronously, like a DOM event listener's).
+ * The listener table is created on the first `on`: most clients and channels never get one.
  */
 export class Emitter {
-  private declare _l: Record<string, Listener[]>;
-
-  constructor() {
-    this._l = {};
-  }
+  _l: Record<string, Listener[]> | undefined = undefined;
 
   on(event: string, fn: Listener): this {
-    (this._l[event] ||= []).push(fn);
+    ((this._l ||= {})[event] ||= []).push(fn);
     return this;
   }
 
   off(event: string, fn?: Listener): this {
-    const ls = this._l[event];
-    if (ls) this._l[event] = fn ? ls.filter((l) => l !== fn && (l as { _f?: Listener })._f !== fn) : [];
+    const ls = this._l?.[event];
+    if (ls) this._l![event] = fn ? ls.filter((l) => l !== fn && l._f !== fn) : [];
     return this;
   }
 
   once(event: string, fn: Listener): this {
-    const w = (...args: unknown[]) => {
+    const w: Listener = (...args: unknown[]) => {
       this.off(event, w);
       fn(...args);
     };
@@ -33,8 +30,8 @@ export class Emitter {
   }
 
   emit(event: string, ...args: unknown[]): boolean {
-    const ls = this._l[event];
-    if (!ls || !ls.length) return false;
+    const ls = this._l?.[event];
+    if (!ls?.length) return false;
     for (const l of [...ls]) {
       try {
         l(...args);
@@ -48,12 +45,12 @@ export class Emitter {
   }
 
   removeAllListeners(event?: string): this {
-    if (event === undefined) this._l = {};
-    else delete this._l[event];
+    if (event === undefined) this._l = undefined;
+    else if (this._l) this._l[event] = [];
     return this;
   }
 
   listenerCount(event: string): number {
-    return this._l[event]?.length ?? 0;
+    return this._l?.[event]?.length ?? 0;
   }
 }

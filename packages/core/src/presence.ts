@@ -7,78 +7,103 @@ interface Waiter {
   reject(e: LifelineError): void;
 }
 
-/**
- * One channel's presence: the member list (replaced on every change, so it can be
- * handed out as a snapshot) and this client's wish to be present, which is
- * re-entered after every reconnect.
- */
-export interface Presence {
-  readonly list: readonly PresenceMember[];
-  /** Info to be present with, or undefined when this client does not want to be present. */
-  wanted: { info: unknown } | undefined;
-  /** Replaces the member list (from a `subscribed` reply). */
-  reset(members?: PresenceMember[]): void;
-  onEvent(f: PresenceEventFrame): void;
-  /** Builds the enter frame to send now (or after the next connect); null when not wanted. */
-  enterFrame(ref: number): string | null;
-  /** Resolves once the server confirmed an enter sent after this call. */
-  wait(): Promise<void>;
-  /** A `presence.ok` or an `error` answered `ref`; true when it was ours. */
-  answer(ref: number, error?: LifelineError): boolean;
-  /** The connection dropped: enters in flight will be sent again. */
-  disconnected(): void;
-  failAll(error: LifelineError): void;
+/** What presence needs from its channel. */
+export interface PresenceHost {
+  readonly name: string;
+  /** True when frames can be sent now. */
+  _ready(): boolean;
+  _send(text: string): void;
+  _ref(): number;
+  emit(event: 'presence', members: readonly PresenceMember[]): void;
 }
 
-export function createPresence(channel: string, changed: (members: readonly PresenceMember[]) => void): Presence {
-  const byId = new Map<string, PresenceMember>();
-  let waiters: Waiter[] = [];
+const EMPTY: readonly PresenceMember[] = Object.freeze([]);
+
+/**
+ * One channel's presence (`channel.presence`): the member list (replaced on every
+ * change, so it can be handed out as a snapshot) and this client's wish to be present,
+ * which is re-entered after every reconnect. Created on first use: a channel nobody
+ * is present on costs nothing.
+ */
+export class Presence {
+  _byId = new Map<string, PresenceMember>();
+  _list = EMPTY;
+  /** Info to be present with, or undefined when this client does not want to be present. */
+  _wanted: { info: unknown } | undefined = undefined;
+  _waiters: Waiter[] = [];
+
+  _host: PresenceHost;
+
+  // Not a TS parameter property: esbuild would not rename it in dist.
+  constructor(host: PresenceHost) {
+    this._host = host;
+  }
+
+  members(): readonly PresenceMember[] {
+    return this._list;
+  }
+
+  enter(info?: unknown): Promise<void> {
+    this._wanted = { info };
+    const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, resolve, reject }));
+    const h = this._host;
+    if (h._ready()) h._send(this._enterFrame(h._ref())!);
+    return p;
+  }
+
+  async leave(): Promise<void> {
+    const h = this._host;
+    this._wanted = undefined;
+    if (h._ready()) h._send(JSON.stringify({ type: 'presence.leave', ref: h._ref(), channel: h.name }));
+  }
+
   /** Replaces the list (a new frozen array) only when a member joined, left or changed. */
-  const publish = () => {
-    const list = [...byId.values()];
-    const before = new Map(p.list.map((m) => [m.clientId, JSON.stringify(m)]));
+  _publish(): void {
+    const list = [...this._byId.values()];
+    const before = new Map(this._list.map((m) => [m.clientId, JSON.stringify(m)]));
     if (list.length === before.size && list.every((m) => before.get(m.clientId) === JSON.stringify(m))) return;
-    p.list = Object.freeze(list);
-    changed(p.list);
-  };
-  const p: Presence & { list: readonly PresenceMember[] } = {
-    list: [],
-    wanted: undefined,
-    reset(members = []) {
-      byId.clear();
-      for (const m of members) byId.set(m.clientId, m);
-      publish();
-    },
-    onEvent(f) {
-      const m = f.member; // checked by the frame router
-      if (f.event === 'leave') byId.delete(m.clientId);
-      else byId.set(m.clientId, m);
-      publish();
-    },
-    enterFrame(ref) {
-      if (!p.wanted) return null;
-      for (const w of waiters) w.ref ||= ref;
-      return JSON.stringify({ type: 'presence.enter', ref, channel, info: p.wanted.info });
-    },
-    wait: () => new Promise((resolve, reject) => void waiters.push({ ref: 0, resolve, reject })),
-    answer(ref, error) {
-      let mine = false;
-      waiters = waiters.filter((w) => {
-        if (w.ref !== ref) return true;
-        mine = true;
-        error ? w.reject(error) : w.resolve();
-        return false;
-      });
-      return mine;
-    },
-    disconnected() {
-      for (const w of waiters) w.ref = 0;
-    },
-    failAll(error) {
-      const ws = waiters;
-      waiters = [];
-      for (const w of ws) w.reject(error);
-    },
-  };
-  return p;
+    this._host.emit('presence', (this._list = Object.freeze(list)));
+  }
+
+  /** Replaces the member list (from a `subscribed` reply). */
+  _reset(members: PresenceMember[] = []): void {
+    this._byId.clear();
+    for (const m of members) this._byId.set(m.clientId, m);
+    this._publish();
+  }
+
+  _onEvent(f: PresenceEventFrame): void {
+    const m = f.member; // checked by the frame router
+    if (f.event === 'leave') this._byId.delete(m.clientId);
+    else this._byId.set(m.clientId, m);
+    this._publish();
+  }
+
+  /** The enter frame to send now (or after the next connect); null when not wanted. */
+  _enterFrame(ref: number): string | null {
+    if (!this._wanted) return null;
+    for (const w of this._waiters) w.ref ||= ref;
+    return JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted.info });
+  }
+
+  /** A `presence.ok` or an `error` answered `ref`; true when it was ours. */
+  _answer(ref: number, error?: LifelineError): boolean {
+    let mine = false;
+    this._waiters = this._waiters.filter((w) => {
+      if (w.ref !== ref) return true;
+      mine = true;
+      error ? w.reject(error) : w.resolve();
+      return false;
+    });
+    return mine;
+  }
+
+  /** The connection dropped: enters in flight will be sent again. */
+  _disconnected(error?: LifelineError): void {
+    for (const w of this._waiters) w.ref = 0;
+    if (!error) return;
+    const ws = this._waiters;
+    this._waiters = [];
+    for (const w of ws) w.reject(error);
+  }
 }

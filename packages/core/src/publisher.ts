@@ -4,43 +4,20 @@ import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
 import { CHANNEL_NAME, utf8Length } from './utf8';
 
+/** What the publisher needs from its client. */
 export interface PublisherHost {
-  clock: Clock;
-  outbox: typeof DEFAULT_OUTBOX;
+  readonly _clock: Clock;
+  readonly _outbox: typeof DEFAULT_OUTBOX;
   /** Prefix of generated idempotency ids (`clientId-instanceNonce`). */
-  idPrefix: string;
-  /** Sends a frame when the connection is welcomed; false when it is not. */
-  send(text: string): boolean;
-  ref(): number;
-  closing(): boolean;
-  onOutbox(e: OutboxEvent): void;
-}
-
-/**
- * The publishing side and its outbox: builds `pub` frames (data serialised once),
- * keeps them in order, sends them paced by the server's publish rate limit, and
- * settles them on `ack` or `error`. Unacknowledged publishes are either in the
- * `queue` (not sent on the current connection) or in flight (sent, awaiting an ack);
- * both count towards the bounds.
- */
-export interface Publisher {
-  readonly size: number;
-  readonly bytes: number;
-  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
-  /** A welcome arrived: adopt the server's limits and send what is queued. */
-  connected(limits: ServerLimits | null): void;
-  /** The connection is gone: in-flight publishes are queued again (same ids, same order). */
-  disconnected(): void;
-  onAck(f: AckFrame): void;
-  /** An error frame; true when it answered one of our publishes. */
-  onError(f: ErrorFrame, e: LifelineError): boolean;
-  /** Rejects queued publishes whose TTL elapsed. In-flight ones are past TTL's reach. */
-  expire(now: number): void;
-  failAll(error: LifelineError): void;
-  /** Called whenever the outbox becomes empty after an ack (close with onClose 'flush'). */
-  onEmpty: (() => void) | null;
-  /** Resolves once nothing is queued or in flight (acked, failed, expired or dropped). */
-  flushed(): Promise<void>;
+  readonly _idPrefix: string;
+  /** A welcomed connection exists; nothing is sent before. */
+  readonly _ready: boolean;
+  /** The server's limits from the current connection's welcome. */
+  readonly _limits: ServerLimits | null;
+  _send(text: string): void;
+  _ref(): number;
+  _isClosing(): boolean;
+  emit(event: 'outbox', e: OutboxEvent): void;
 }
 
 interface Entry {
@@ -61,181 +38,206 @@ interface Entry {
 
 const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
   new LifelineError(code, `publish to ${channel}: ${detail}`, { channel });
+const err = (code: LifelineErrorCode, e: Entry, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
 
-export function createPublisher(h: PublisherHost): Publisher {
-  const { clock, outbox: o } = h;
-  let queue: Entry[] = [];
-  const inFlight = new Map<number, Entry>();
-  let bytes = 0;
-  let limits: ServerLimits | null = null;
-  let idSeq = 0;
+/**
+ * The publishing side and its outbox: builds `pub` frames (data serialised once),
+ * keeps them in order, sends them paced by the server's publish rate limit, and
+ * settles them on `ack` or `error`. Unacknowledged publishes are either in the
+ * queue (not sent on the current connection) or in flight (sent, awaiting an ack);
+ * both count towards the bounds. The client creates it on the first publish.
+ */
+export class Publisher {
+  _queue: Entry[] = [];
+  _inFlight = new Map<number, Entry>();
+  _bytes = 0;
+  _idSeq = 0;
   /** Publish order across ids chosen by the caller and by the client. */
-  let order = 0;
+  _order = 0;
   /** The server's publishPerSec when usable (finite, > 0), else 0: not paced. */
-  let rate = 0;
-  let bucket = 0;
-  let bucketAt = 0;
-  let timer: unknown = null;
-  /** A welcomed connection exists; nothing is sent before. */
-  let live = false;
+  _rate = 0;
+  _bucket = Infinity;
+  _bucketAt = 0;
+  _timer: unknown = null;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
-  let idle: Array<() => void> = [];
+  _idle: Array<() => void> = [];
 
-  const size = () => queue.length + inFlight.size;
-  const emptied = () => {
-    if (size()) return;
-    const rs = idle;
-    idle = [];
+  _host: PublisherHost;
+
+  constructor(host: PublisherHost) {
+    this._host = host;
+  }
+
+  get _size(): number {
+    return this._queue.length + this._inFlight.size;
+  }
+
+  _publish(channel: string, data: unknown, po: PublishOptions = {}): Promise<PublishResult> {
+    return new Promise((resolve, reject) => {
+      const h = this._host;
+      const o = h._outbox;
+      const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
+      if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+      const id = po.id ?? `${h._idPrefix}-${(++this._idSeq).toString(36)}`;
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(data);
+      } catch {
+        // reported below as not JSON
+      }
+      if (json === undefined) return bad('data is not JSON');
+      if (!CHANNEL_NAME.test(channel)) return bad('invalid channel name');
+      if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
+      const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
+      // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
+      const b = utf8Length(tail) + 30;
+      if (b > (h._limits?.maxFrameBytes ?? Infinity)) return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
+      const e: Entry = { seq: ++this._order, id, channel, tail, bytes: b, expiresAt: h._clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
+      const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
+      if (o.overflow === 'drop-oldest') {
+        while (this._queue.length && full()) this._drop(this._queue[0]!, 'dropped', err('OUTBOX_DROPPED', this._queue[0]!, 'dropped: outbox full'));
+      }
+      if (full()) {
+        return o.overflow === 'drop-newest'
+          ? this._refuse(e, 'dropped', err('OUTBOX_DROPPED', e, 'dropped: outbox full'))
+          : this._refuse(e, 'rejected', err('OUTBOX_FULL', e, 'outbox full'));
+      }
+      this._queue.push(e);
+      this._bytes += b;
+      this._flush();
+    });
+  }
+
+  /** Resolves once nothing is queued or in flight (acked, failed, expired or dropped). */
+  _flushed(): Promise<void> {
+    return new Promise((resolve) => (this._size ? this._idle.push(resolve) : resolve()));
+  }
+
+  _emptied(): void {
+    if (this._size) return;
+    const rs = this._idle;
+    this._idle = [];
     for (const r of rs) r();
-  };
-  const err = (code: LifelineErrorCode, e: Entry, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
+  }
+
   /** Rejects `e` (not or no longer in the outbox) and reports it as an `outbox` event. */
-  const refuse = (e: Entry, kind: OutboxEvent['kind'], error: LifelineError) => {
+  _refuse(e: Entry, kind: OutboxEvent['kind'], error: LifelineError): void {
     e.reject(error);
-    h.onOutbox({ kind, id: e.id, channel: e.channel, error });
-  };
+    this._host.emit('outbox', { kind, id: e.id, channel: e.channel, error });
+  }
+
   /** Drops `e` (queued or in flight) and reports it. */
-  const drop = (e: Entry, kind: OutboxEvent['kind'], error: LifelineError) => {
-    const i = queue.indexOf(e);
-    if (i >= 0) queue.splice(i, 1);
-    else if (!inFlight.delete(e.ref)) return;
-    bytes -= e.bytes;
-    refuse(e, kind, error);
-    emptied();
-  };
+  _drop(e: Entry, kind: OutboxEvent['kind'], error: LifelineError): void {
+    const i = this._queue.indexOf(e);
+    if (i >= 0) this._queue.splice(i, 1);
+    else if (!this._inFlight.delete(e.ref)) return;
+    this._bytes -= e.bytes;
+    this._refuse(e, kind, error);
+    this._emptied();
+  }
+
   /** Puts an in-flight entry back in the queue, keeping publish order. */
-  const requeue = (e: Entry) => {
-    inFlight.delete(e.ref);
+  _requeue(e: Entry): void {
+    const q = this._queue;
+    this._inFlight.delete(e.ref);
     e.ref = 0;
-    let i = queue.length;
-    while (i > 0 && queue[i - 1]!.seq > e.seq) i--;
-    queue.splice(i, 0, e);
-  };
-  const stop = () => {
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = null;
-  };
-  const later = (ms: number) => {
-    stop();
-    timer = clock.setTimeout(() => {
-      timer = null;
-      flush();
+    let i = q.length;
+    while (i > 0 && q[i - 1]!.seq > e.seq) i--;
+    q.splice(i, 0, e);
+  }
+
+  _stop(): void {
+    if (this._timer !== null) this._host._clock.clearTimeout(this._timer);
+    this._timer = null;
+  }
+
+  _later(ms: number): void {
+    this._stop();
+    this._timer = this._host._clock.setTimeout(() => {
+      this._timer = null;
+      this._flush();
     }, ms);
-  };
+  }
 
   /** Sends queued publishes in order, as fast as the rate limit allows. */
-  const flush = (): void => {
-    if (!live || timer !== null) return;
-    const t = clock.now();
-    if (rate) {
-      bucket = Math.min(limits!.publishBurst, bucket + ((t - bucketAt) * rate) / 1000);
-      bucketAt = t;
+  _flush(): void {
+    const h = this._host;
+    if (!h._ready || this._timer !== null) return;
+    const t = h._clock.now();
+    const limits = h._limits;
+    if (this._rate) {
+      this._bucket = Math.min(limits!.publishBurst, this._bucket + ((t - this._bucketAt) * this._rate) / 1000);
+      this._bucketAt = t;
     }
-    while (queue.length) {
-      const e = queue[0]!;
-      if (e.expiresAt <= t) drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
-      else if (limits && e.bytes > limits.maxFrameBytes) drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
-      else if (bucket < 1) return later(Math.ceil(((1 - bucket) * 1000) / rate));
+    const q = this._queue;
+    while (q.length) {
+      const e = q[0]!;
+      if (e.expiresAt <= t) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
+      else if (limits && e.bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
+      else if (this._bucket < 1) return this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
       else {
-        const r = h.ref();
-        if (!h.send('{"type":"pub","ref":' + r + e.tail)) return;
-        bucket--;
-        queue.shift();
+        if (!h._ready) return; // an `outbox` listener closed the client
+        const r = h._ref();
+        h._send('{"type":"pub","ref":' + r + e.tail);
+        this._bucket--;
+        q.shift();
         e.ref = r;
-        inFlight.set(r, e);
+        this._inFlight.set(r, e);
       }
     }
-  };
+  }
 
-  const p: Publisher = {
-    get size() {
-      return size();
-    },
-    get bytes() {
-      return bytes;
-    },
-    onEmpty: null,
-    publish: (channel, data, po = {}) =>
-      new Promise((resolve, reject) => {
-        const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
-        if (h.closing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
-        const id = po.id ?? `${h.idPrefix}-${(++idSeq).toString(36)}`;
-        let json: string | undefined;
-        try {
-          json = JSON.stringify(data);
-        } catch {
-          // reported below as not JSON
-        }
-        if (json === undefined) return bad('data is not JSON');
-        if (!CHANNEL_NAME.test(channel)) return bad('invalid channel name');
-        if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
-        const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
-        // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
-        const b = utf8Length(tail) + 30;
-        if (limits && b > limits.maxFrameBytes) {
-          return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
-        }
-        const e: Entry = { seq: ++order, id, channel, tail, bytes: b, expiresAt: clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
-        if (o.overflow === 'drop-oldest') {
-          while (queue.length && (size() >= o.maxMessages || bytes + b > o.maxBytes)) drop(queue[0]!, 'dropped', err('OUTBOX_DROPPED', queue[0]!, 'dropped: outbox full'));
-        }
-        if (size() >= o.maxMessages || bytes + b > o.maxBytes) {
-          return o.overflow === 'drop-newest'
-            ? refuse(e, 'dropped', err('OUTBOX_DROPPED', e, 'dropped: outbox full'))
-            : refuse(e, 'rejected', err('OUTBOX_FULL', e, 'outbox full'));
-        }
-        queue.push(e);
-        bytes += b;
-        flush();
-      }),
-    connected(l) {
-      live = true;
-      limits = l;
-      const r = l?.publishPerSec;
-      rate = r! > 0 && r! < 1 / 0 ? r! : 0;
-      bucket = rate ? l!.publishBurst : 1 / 0;
-      bucketAt = clock.now();
-      stop();
-      flush();
-    },
-    disconnected() {
-      live = false;
-      stop();
-      for (const e of [...inFlight.values()].sort((a, b) => b.seq - a.seq)) requeue(e);
-    },
-    onAck(f) {
-      const e = inFlight.get(f.ref);
-      if (!e) return;
-      inFlight.delete(f.ref);
-      bytes -= e.bytes;
-      e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
-      if (!size()) p.onEmpty?.();
-      emptied();
-    },
-    onError(f, error) {
-      const e = f.ref === undefined ? undefined : inFlight.get(f.ref);
-      if (!e) return false;
-      if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
-        // Not stored: send it again (same id) once the server says it may succeed.
-        requeue(e);
-        if (rate) bucket = 0;
-        later(f.retryAfterMs ?? 1000);
-      } else drop(e, 'rejected', error);
-      return true;
-    },
-    expire(now) {
-      for (const e of queue.filter((q) => q.expiresAt <= now)) drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
-    },
-    failAll(error) {
-      stop();
-      const all = [...inFlight.values(), ...queue];
-      queue = [];
-      inFlight.clear();
-      bytes = 0;
-      for (const e of all) e.reject(error);
-      emptied();
-    },
-    flushed: () => new Promise((resolve) => (size() ? idle.push(resolve) : resolve())),
-  };
-  return p;
+  /** A welcome arrived: adopt the server's limits and send what is queued. */
+  _connected(): void {
+    const l = this._host._limits;
+    const r = l?.publishPerSec;
+    this._rate = r! > 0 && r! < Infinity ? r! : 0;
+    this._bucket = this._rate ? l!.publishBurst : Infinity;
+    this._bucketAt = this._host._clock.now();
+    this._stop();
+    this._flush();
+  }
+
+  /** The connection is gone: in-flight publishes are queued again (same ids, same order). */
+  _disconnected(): void {
+    this._stop();
+    for (const e of [...this._inFlight.values()].sort((a, b) => b.seq - a.seq)) this._requeue(e);
+  }
+
+  _onAck(f: AckFrame): void {
+    const e = this._inFlight.get(f.ref);
+    if (!e) return;
+    this._inFlight.delete(f.ref);
+    this._bytes -= e.bytes;
+    e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
+    this._emptied();
+  }
+
+  /** An error frame; true when it answered one of our publishes. */
+  _onError(f: ErrorFrame, error: LifelineError): boolean {
+    const e = f.ref === undefined ? undefined : this._inFlight.get(f.ref);
+    if (!e) return false;
+    if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
+      // Not stored: send it again (same id) once the server says it may succeed.
+      this._requeue(e);
+      if (this._rate) this._bucket = 0;
+      this._later(f.retryAfterMs ?? 1000);
+    } else this._drop(e, 'rejected', error);
+    return true;
+  }
+
+  /** Rejects queued publishes whose TTL elapsed. In-flight ones are past TTL's reach. */
+  _expire(now: number): void {
+    for (const e of this._queue.filter((q) => q.expiresAt <= now)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
+  }
+
+  _failAll(error: LifelineError): void {
+    this._stop();
+    const all = [...this._inFlight.values(), ...this._queue];
+    this._queue = [];
+    this._inFlight.clear();
+    this._bytes = 0;
+    for (const e of all) e.reject(error);
+    this._emptied();
+  }
 }

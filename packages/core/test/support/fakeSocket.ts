@@ -55,22 +55,22 @@ export class FakeSocket {
   }
   open(): void {
     this.readyState = 1;
-    this.onopen?.({});
+    this.onopen?.({ type: 'open' });
   }
   push(frame: unknown): void {
-    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+    this.onmessage?.({ type: 'message', data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
   }
   pushRaw(data: unknown): void {
-    this.onmessage?.({ data });
+    this.onmessage?.({ type: 'message', data });
   }
   /** The close handshake completes (server- or client-initiated). */
   serverClose(code = 1006, reason = ''): void {
     if (this.readyState === 3) return;
     this.readyState = 3;
-    this.onclose?.({ code, reason });
+    this.onclose?.({ type: 'close', code, reason });
   }
   error(): void {
-    this.onerror?.({});
+    this.onerror?.({ type: 'error' });
   }
   refuse(status: number, headers: Record<string, string>): void {
     this.nodeListeners.get('unexpected-response')?.({}, { statusCode: status, headers });
