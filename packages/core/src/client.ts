@@ -45,6 +45,10 @@ const fail = (code: LifelineErrorCode, msg: string, extra?: ConstructorParameter
   new LifelineError(code, msg, extra);
 
 /** Option groups: the shared defaults object itself when the caller set nothing. */
+const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
+/** Channel count above which lookups by name go through a Map. */
+const MAP_ABOVE = 8;
+
 const merged = <T extends object>(defaults: T, given: Partial<T> | undefined): T => (given ? { ...defaults, ...given } : defaults);
 
 
@@ -82,7 +86,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** Reconnect attempt number (reset on welcome). */
   _attempt = 0;
   _snapListeners: Set<() => void> | null = null;
-  _channels: Map<string, ChannelImpl<any>> | null = null;
+  /** Every channel asked for (the desired set), in creation order. */
+  _channels: readonly ChannelImpl<any>[] = NO_CHANNELS;
+  /** By name, once there are more than a few (a Map costs ~0.2 KB: most clients have one channel). */
+  _byName: Map<string, ChannelImpl<any>> | null = null;
   _outgoing: Publisher | null = null;
   _limits: ServerLimits | null = null;
   _idNonce: string | null = null;
@@ -200,11 +207,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
-    const chs = (this._channels ??= new Map());
-    let ch = chs.get(name);
+    let ch = this._find(name) as ChannelImpl<T> | undefined;
     if (!ch) {
       if (!CHANNEL_NAME.test(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
-      chs.set(name, (ch = new ChannelImpl(name, co, this)));
+      ch = new ChannelImpl<T>(name, co, this);
+      // A new array of the exact size (concat; a spread or pushed-to array reserves ~17 slots).
+      const all = (this._channels = this._channels.concat(ch));
+      if (this._byName) this._byName.set(name, ch);
+      else if (all.length > MAP_ABOVE) this._byName = new Map(all.map((c) => [c.name, c]));
     }
     return ch;
   }
@@ -241,11 +251,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _find(name: unknown): ChannelImpl | undefined {
-    return this._channels?.get(name as string);
+    if (this._byName) return this._byName.get(name as string);
+    for (const ch of this._channels) if (ch.name === name) return ch;
+    return undefined;
   }
 
   _eachChannel(fn: (ch: ChannelImpl) => void): void {
-    if (this._channels) for (const ch of this._channels.values()) fn(ch);
+    for (const ch of this._channels) fn(ch);
   }
 
   _retryDelay(attempt: number): number {
