@@ -34,6 +34,10 @@ export default defineConfig([
     entry: { 'index.browser': 'src/index.ts' },
     format: ['esm'],
     dts: false,
+    // Minified here, so the mangled names are chosen by how often each is used (shortest
+    // for the most used): ~0.3 KB gzip less in the bundles people ship than renaming
+    // without minifying, which the user's own minifier cannot undo.
+    minify: true,
     sourcemap: true,
     target: 'es2022',
     platform: 'browser',

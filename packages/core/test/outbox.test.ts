@@ -254,6 +254,22 @@ describe('outbox', () => {
     expect(h.clock.pending()).toBe(0);
   });
 
+  it('close() with onClose flush goes on as soon as the last publish is rejected (no wait for the timeout)', async () => {
+    const h = setup({ outbox: { onClose: 'flush', closeTimeoutMs: 60_000 } });
+    const s = h.accept();
+    const a = settle(h.client.publish('c', 1));
+    const closed = settle(h.client.close());
+    await flushPromises();
+    expect(h.client.state).toBe('open');
+    s.push({ type: 'error', ref: s.frames('pub')[0].ref, code: 'FORBIDDEN', message: 'no' });
+    await flushPromises();
+    expect(a.error?.code).toBe('SERVER_ERROR');
+    expect(h.client.state).toBe('closing'); // at once, not after 60 s
+    s.serverClose(1000);
+    await flushPromises();
+    expect(closed.done).toBe(true);
+  });
+
   it('close() with onClose flush gives up after closeTimeoutMs', async () => {
     const h = setup({ outbox: { onClose: 'flush', closeTimeoutMs: 2000 } });
     h.accept();
