@@ -3,25 +3,59 @@ import { allows } from '../auth';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
 
-export function handlePublish(s: Session, f: PublishFrame): void {
+/**
+ * A publish refused with a retryable code (RATE_LIMITED, BROKER_UNAVAILABLE): the
+ * client sends it again with the same id. Until it does, later publishes of the same
+ * session on the same channel are refused the same way, so they cannot be stored ahead
+ * of it: one publisher's messages land in the log in publish order. The block lapses
+ * `BLOCK_GRACE_MS` after the retry was due, in case the client gave up on that publish.
+ */
+export interface PublishBlock {
+  id: string;
+  code: 'RATE_LIMITED' | 'BROKER_UNAVAILABLE';
+  /** When the refused publish may be retried. */
+  retryAt: number;
+}
+
+const BLOCK_GRACE_MS = 5000;
+const BROKER_RETRY_MS = 1000;
+
+/**
+ * Handles one `pub`. The session runs publishes of a channel one after the other
+ * (Session.onChannel), so the broker's answer to one is known before the next starts.
+ */
+export async function handlePublish(s: Session, f: PublishFrame): Promise<void> {
   const { channel, ref, id } = f;
   if (!allows(s.claims, 'publish', channel)) {
     return s.error('FORBIDDEN', `token does not allow publish on ${channel}`, { ref, channel });
   }
+  const clock = s.ctx.opts.clock;
+  const block = s.publishBlocks.get(channel);
+  if (block && block.id !== id && clock.now() < block.retryAt + BLOCK_GRACE_MS) {
+    s.error(block.code, `publish ${block.id} on ${channel} must be stored first`, { ref, channel, retryAfterMs: Math.max(1, block.retryAt - clock.now()) });
+    // Behind a rate refusal it counts as one (a flood must not escape the abuse close by
+    // being blocked); behind a broker outage it does not, as broker refusals never do.
+    if (block.code === 'RATE_LIMITED' && s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'publish flood');
+    return;
+  }
+  if (block) s.publishBlocks.delete(channel);
+  const refuse = (code: PublishBlock['code'], message: string, retryAfterMs: number) => {
+    s.publishBlocks.set(channel, { id, code, retryAt: clock.now() + retryAfterMs });
+    s.error(code, message, { ref, channel, retryAfterMs });
+  };
   const wait = s.publishBucket.take();
   if (wait > 0) {
-    s.error('RATE_LIMITED', 'publish rate limit reached', { ref, channel, retryAfterMs: wait });
+    refuse('RATE_LIMITED', 'publish rate limit reached', wait);
     if (s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'publish flood');
     return;
   }
-  s.ctx.broker.publish(channel, f.data, id).then(
-    (result) => {
-      const ack: AckFrame = { type: 'ack', ref, channel, id, offset: result.offset, epoch: result.epoch };
-      if (result.duplicate) ack.duplicate = true;
-      s.send(ack);
-    },
-    (err: unknown) => {
-      s.error('BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
-    },
-  );
+  let result: Awaited<ReturnType<typeof s.ctx.broker.publish>>;
+  try {
+    result = await s.ctx.broker.publish(channel, f.data, id);
+  } catch (err) {
+    return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, BROKER_RETRY_MS);
+  }
+  const ack: AckFrame = { type: 'ack', ref, channel, id, offset: result.offset, epoch: result.epoch };
+  if (result.duplicate) ack.duplicate = true;
+  s.send(ack);
 }

@@ -14,7 +14,7 @@ import { MAX_TIMER_MS } from '../clock';
 import type { ServerContext } from '../context';
 import { TokenBucket, WindowCounter } from '../tokenBucket';
 import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
-import { handlePublish } from './publishOp';
+import { handlePublish, type PublishBlock } from './publishOp';
 import { handleSubscribe, handleUnsubscribe } from './subscribeOps';
 import type { ChannelSubscription } from './subscription';
 import { parseClientFrame } from './validate';
@@ -41,6 +41,8 @@ export class Session {
   readonly presence = new Map<string, unknown>();
   readonly publishBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
+  /** Per channel: a publish refused with a retryable code, which must be stored before any later one (publishOp.ts). */
+  readonly publishBlocks = new Map<string, PublishBlock>();
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
   private readonly timers = new Set<unknown>();
@@ -245,12 +247,10 @@ export class Session {
       case 'unsub':
         return this.onChannel(frame.channel, () => handleUnsubscribe(this, frame));
       case 'pub':
-        // ws emits every frame of a chunk synchronously: a publish must not be stored before a
-        // subscribe (or presence op) sent ahead of it on this channel has fixed its position.
-        if (this.channelOps.has(frame.channel)) {
-          return this.onChannel(frame.channel, async () => handlePublish(this, frame));
-        }
-        return handlePublish(this, frame);
+        // In order with every other op on the channel: a publish must not be stored before a
+        // subscribe (or presence op) sent ahead of it has fixed its position, nor before an
+        // earlier publish of this session has its answer (publishOp.ts: publish order).
+        return this.onChannel(frame.channel, () => handlePublish(this, frame));
       case 'presence.enter':
         return this.onChannel(frame.channel, () => handlePresenceEnter(this, frame));
       case 'presence.leave':
