@@ -283,12 +283,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const next = nextSnapshot(prev, to, reason, this._attempt, extra, this._now());
     if (!next) return;
     this._snap = next;
-    const { closeCode, closeReason, error } = extra;
-    // Keys without a value stay undefined rather than absent (one object shape).
-    const change = { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode, closeReason, error };
-    // The error is logged (by code) where it is reported.
-    this._logger.info('state', { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode, closeReason });
-    this.emit('state', change);
+    // Keys without a value stay undefined rather than absent (one object shape). The
+    // error is left out of the log line: it is logged (by code) where it is reported.
+    const meta = { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode: extra.closeCode, closeReason: extra.closeReason };
+    this._logger.info('state', meta);
+    this.emit('state', { ...meta, error: extra.error });
     if (this._snapListeners) for (const l of [...this._snapListeners]) l();
   }
 
