@@ -1,20 +1,33 @@
 import type { ServerContext } from './context';
 import { presenceEntry } from './session/presenceOps';
 
+/** Groups the sessions are pinged in, one group per tenth of the interval. */
+const SLOTS = 10;
+
 /**
- * Every `heartbeatMs`: terminate open sessions silent for two intervals (no close
- * handshake: the peer is presumed gone), ping the others, and refresh their presence
- * entries' TTL. Returns a stop function.
+ * Every `heartbeatMs`, for each open session: terminate it if silent for two intervals
+ * (no close handshake: the peer is presumed gone), else ping it and refresh its
+ * presence entries' TTL. Sessions are visited in SLOTS groups spread over the interval
+ * (a session keeps its group), not all at once: 10,000 clients answering one ping
+ * round together showed up as the highest bins of a reconnect storm (storm, drain 10k:
+ * peak 1.64-2.24 × the admission rate before, 1.28-1.38 × after). Returns a stop
+ * function.
  */
 export function startHeartbeat(ctx: ServerContext): () => void {
   const { clock, heartbeatMs } = ctx.opts;
+  const slotOf = new WeakMap<object, number>();
+  let seen = 0;
+  let tickNo = 0;
   let handle: unknown;
   let stopped = false;
 
   const tick = (): void => {
     const now = clock.now();
+    const phase = ++tickNo % SLOTS;
     for (const s of ctx.sessions) {
-      if (s.state !== 'open' || s.stalled) continue;
+      let slot = slotOf.get(s);
+      if (slot === undefined) slotOf.set(s, (slot = seen++ % SLOTS));
+      if (slot !== phase || s.state !== 'open' || s.stalled) continue;
       if (now - s.lastSeen >= 2 * heartbeatMs) {
         ctx.opts.logger.info('heartbeat timeout: terminating', { session: s.id });
         s.terminate();
@@ -25,10 +38,10 @@ export function startHeartbeat(ctx: ServerContext): () => void {
         ctx.broker.presenceSet(channel, presenceEntry(s, info), ctx.presenceTtlMs).catch(() => undefined);
       }
     }
-    if (!stopped) handle = clock.setTimeout(tick, heartbeatMs);
+    if (!stopped) handle = clock.setTimeout(tick, heartbeatMs / SLOTS);
   };
 
-  handle = clock.setTimeout(tick, heartbeatMs);
+  handle = clock.setTimeout(tick, heartbeatMs / SLOTS);
   return () => {
     stopped = true;
     clock.clearTimeout(handle);

@@ -35,6 +35,23 @@ describe('heartbeat (fake clock)', () => {
     expect(chatty.closed).toBeUndefined();
   });
 
+  it('spreads the ping round over the interval: 20 sessions, 2 per tenth, each exactly once in the interval', async () => {
+    const clock = new FakeClock();
+    server = await createServer({ clock, heartbeatMs: 1000 });
+    const all = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(server.url)));
+    clients.push(...all);
+    const pings = () => all.reduce((n, c) => n + c.frames.filter((f) => f.type === 'ping').length, 0);
+    const perTenth: number[] = [];
+    for (let tenth = 1; tenth <= 10; tenth++) {
+      const before = pings();
+      clock.advance(100);
+      await waitFor(() => pings() >= before + 2 || undefined, `the pings of tenth ${tenth}`);
+      perTenth.push(pings() - before);
+    }
+    expect(perTenth).toEqual(Array(10).fill(2));
+    for (const c of all) expect(c.frames.filter((f) => f.type === 'ping')).toHaveLength(1);
+  });
+
   it('a pong keeps a connection alive across many intervals', async () => {
     const clock = new FakeClock();
     server = await createServer({ clock, heartbeatMs: 1000 });
