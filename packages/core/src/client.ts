@@ -96,6 +96,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _conn: Connection | null = null;
   /** `welcome` received on `_conn`. */
   _ready = false;
+  /** ... and handled to the end (channels re-subscribed): a publisher created now may send at once. */
+  _welcomed = false;
   /** connect() was called and close() was not. */
   _started = false;
   /** Bumped per connection attempt, so a late token answer for an old attempt is ignored. */
@@ -127,7 +129,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   constructor(options: ClientOptions) {
     super();
     // Every option with its documented default, read once.
-    this._opts = options;
+    // A copy: options changed after createClient() do not reach the client.
+    this._opts = { ...options };
     this._random = options.random ?? Math.random;
     this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
@@ -245,7 +248,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _pub(): Publisher {
     if (!this._outgoing) {
       this._outgoing = new Publisher(this);
-      if (this._ready) this._outgoing._connected();
+      // Created by an `open` listener, it waits for the end of the welcome like the rest.
+      if (this._welcomed) this._outgoing._connected();
     }
     return this._outgoing;
   }
@@ -353,6 +357,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _welcome(f: WelcomeFrame): void {
+    // close() was called while connecting: that socket is on its way out (and the timer
+    // now is close()'s own timeout, which must keep running).
+    if (this._closing) return;
     const c = this._conn;
     this._cancel();
     this._ready = true;
@@ -369,6 +376,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
     this._eachChannel((ch) => ch._connected());
+    this._welcomed = true;
     this._outgoing?._connected();
   }
 
@@ -440,7 +448,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const why = this._killWhy ?? 'socket-closed';
     this._killWhy = null;
     this._conn = null;
-    this._ready = false;
+    this._ready = this._welcomed = false;
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
     const counters = this._counters;
@@ -500,7 +508,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       await new Promise<void>((resolve) => {
         void pub._flushed().then(resolve);
         this._after(this._outbox.closeTimeoutMs, resolve);
+        // Without a socket nothing more will be acked: fail the rest now.
+        this._onSocketGone = resolve;
       });
+      this._onSocketGone = null;
       this._cancel();
     }
     this._setState('closing', 'close-requested');
@@ -508,7 +519,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     pub?._failAll(error);
     this._eachChannel((ch) => ch._disconnected(error));
     const c = this._conn;
-    this._ready = false;
+    this._ready = this._welcomed = false;
     if (c) {
       await new Promise<void>((resolve) => {
         this._onSocketGone = resolve;

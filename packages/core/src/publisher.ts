@@ -10,8 +10,6 @@ export interface PublisherHost {
   readonly _outbox: typeof DEFAULT_OUTBOX;
   /** Prefix of generated idempotency ids (`clientId-instanceNonce`). */
   readonly _idPrefix: string;
-  /** A welcomed connection exists; nothing is sent before. */
-  readonly _ready: boolean;
   /** The server's limits from the current connection's welcome. */
   readonly _limits: ServerLimits | null;
   _send(text: string): void;
@@ -59,6 +57,8 @@ export class Publisher {
   _bucket = Infinity;
   _bucketAt = 0;
   _timer: unknown = null;
+  /** Connected to a welcomed connection (set by _connected, cleared by _disconnected and _failAll). */
+  _live = false;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
   _idle: Array<() => void> = [];
 
@@ -162,7 +162,7 @@ export class Publisher {
   /** Sends queued publishes in order, as fast as the rate limit allows. */
   _flush(): void {
     const h = this._host;
-    if (!h._ready || this._timer !== null) return;
+    if (!this._live || this._timer !== null) return;
     const t = h._clock.now();
     const limits = h._limits;
     if (this._rate) {
@@ -176,7 +176,7 @@ export class Publisher {
       else if (limits && e.bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
       else if (this._bucket < 1) return this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
       else {
-        if (!h._ready) return; // an `outbox` listener closed the client
+        if (!this._live) return; // an `outbox` listener closed the client
         const r = h._ref();
         h._send('{"type":"pub","ref":' + r + e.tail);
         this._bucket--;
@@ -190,6 +190,7 @@ export class Publisher {
   /** A welcome arrived: adopt the server's limits and send what is queued. */
   _connected(): void {
     const l = this._host._limits;
+    this._live = true;
     const r = l?.publishPerSec;
     this._rate = r! > 0 && r! < Infinity ? r! : 0;
     this._bucket = this._rate ? l!.publishBurst : Infinity;
@@ -200,6 +201,7 @@ export class Publisher {
 
   /** The connection is gone: in-flight publishes are queued again (same ids, same order). */
   _disconnected(): void {
+    this._live = false;
     this._stop();
     for (const e of [...this._inFlight.values()].sort((a, b) => b.seq - a.seq)) this._requeue(e);
   }
@@ -232,6 +234,7 @@ export class Publisher {
   }
 
   _failAll(error: LifelineError): void {
+    this._live = false;
     this._stop();
     const all = [...this._inFlight.values(), ...this._queue];
     this._queue = [];

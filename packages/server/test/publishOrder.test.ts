@@ -80,7 +80,8 @@ describe('publish order after a retryable refusal', () => {
     expect((await c.publish('orders', 'p1', 'p1')).type).toBe('ack');
     expect((await c.publish('orders', 'p2', 'p2')).type).toBe('error');
     clock.advance(1000 + 4999);
-    expect((await c.publish('orders', 'p3', 'p3')).type).toBe('error');
+    // p2 was due and did not come: p3 is told to wait a second, not to hammer
+    expect(await c.publish('orders', 'p3', 'p3')).toMatchObject({ type: 'error', code: 'RATE_LIMITED', retryAfterMs: 1000 });
     clock.advance(1);
     expect((await c.publish('orders', 'p3', 'p3')).type).toBe('ack');
     expect(await storedIds('orders', 2)).toEqual(['p1', 'p3']);

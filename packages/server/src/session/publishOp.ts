@@ -19,6 +19,8 @@ export interface PublishBlock {
 
 const BLOCK_GRACE_MS = 5000;
 const BROKER_RETRY_MS = 1000;
+/** retryAfterMs behind a block whose refused publish was due and did not come. */
+const BLOCKED_RETRY_MS = 1000;
 
 /**
  * Handles one `pub`. The session runs publishes of a channel one after the other
@@ -32,7 +34,10 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   const clock = s.ctx.opts.clock;
   const block = s.publishBlocks.get(channel);
   if (block && block.id !== id && clock.now() < block.retryAt + BLOCK_GRACE_MS) {
-    s.error(block.code, `publish ${block.id} on ${channel} must be stored first`, { ref, channel, retryAfterMs: Math.max(1, block.retryAt - clock.now()) });
+    // Until its retry is due, come back with it; past that the client may have given up
+    // on it, and retrying every millisecond until the block lapses would only flood.
+    const left = block.retryAt - clock.now();
+    s.error(block.code, `publish ${block.id} on ${channel} must be stored first`, { ref, channel, retryAfterMs: left > 0 ? left : BLOCKED_RETRY_MS });
     // Behind a rate refusal it counts as one (a flood must not escape the abuse close by
     // being blocked); behind a broker outage it does not, as broker refusals never do.
     if (block.code === 'RATE_LIMITED' && s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'publish flood');
