@@ -69,7 +69,10 @@ export function createClient(options: ClientOptions): LifelineClient {
  */
 export class Client extends Emitter implements LifelineClient, ChannelHost, PublisherHost, InboundHost, ConnectionOwner, TokenHolder {
   readonly clientId: string;
-  /** As given; url, agent, WebSocket and handshakeTimeoutMs are read from it per attempt. */
+  /**
+   * As given (not copied: an idle client keeps no second options object); url, agent,
+   * WebSocket, handshakeTimeoutMs and heartbeat.timeoutMs are read from it per attempt.
+   */
   _opts: ClientOptions;
   _random: () => number;
   _reconnect: typeof DEFAULT_RECONNECT;
@@ -129,8 +132,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   constructor(options: ClientOptions) {
     super();
     // Every option with its documented default, read once.
-    // A copy: options changed after createClient() do not reach the client.
-    this._opts = { ...options };
+    this._opts = options;
     this._random = options.random ?? Math.random;
     this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);

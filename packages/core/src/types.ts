@@ -124,6 +124,11 @@ export interface Logger {
 /** A WebSocket constructor (browser, `ws`, or mock-socket). */
 export type WebSocketLike = new (url: string, protocols?: string | string[]) => WebSocket;
 
+/**
+ * Options of {@link createClient}. The object is kept as given: `url`, `WebSocket`,
+ * `agent`, `handshakeTimeoutMs` and `heartbeat.timeoutMs` are read at each connection
+ * attempt, the rest once at creation.
+ */
 export interface ClientOptions {
   /** `ws://host:port/v1` or `wss://…/v1`. */
   url: string;
