@@ -95,7 +95,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _byName: Map<string, ChannelImpl<any>> | null = null;
   _outgoing: Publisher | null = null;
   _limits: ServerLimits | null = null;
-  _idNonce: string | null = null;
   _conn: Connection | null = null;
   /** `welcome` received on `_conn`. */
   _ready = false;
@@ -242,8 +241,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return this._closing !== null;
   }
 
+  /** A fresh prefix for generated publish ids (`clientId-nonce`); the publisher asks once. */
   get _idPrefix(): string {
-    return `${this.clientId}-${(this._idNonce ??= randomId(this._random))}`;
+    return `${this.clientId}-${randomId(this._random)}`;
   }
 
   /** The publisher, created on the first publish. */

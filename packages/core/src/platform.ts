@@ -35,9 +35,13 @@ function error(this: NodeWs) {
 }
 /** A refused upgrade (HTTP 503 + `x-retry-after-ms`/`retry-after`): browsers only see a failed socket. */
 function unexpectedResponse(this: NodeWs, _req: unknown, res: Res) {
+  refused(this[OWNER], res);
+}
+
+function refused(to: SocketListener | undefined, res: Res): void {
   const h = res.headers || {};
   const ms = Number(h['x-retry-after-ms'] ?? Number(h['retry-after']) * 1000);
-  this[OWNER]?._onRefused(ms >= 0 ? ms : undefined, res.statusCode);
+  to?._onRefused(ms >= 0 ? ms : undefined, res.statusCode);
 }
 
 /**
@@ -55,9 +59,7 @@ export function attach(sock: WebSocket, to: SocketListener): void {
   } else {
     attachDom(sock, to);
     // Another Node WebSocket with `ws`'s events (e.g. a second copy of `ws`).
-    (sock as { on?: (ev: string, fn: (req: unknown, res: Res) => void) => void }).on?.('unexpected-response', (req, res) =>
-      unexpectedResponse.call({ [OWNER]: to } as NodeWs, req, res),
-    );
+    (sock as { on?: (ev: string, fn: (req: unknown, res: Res) => void) => void }).on?.('unexpected-response', (_req, res) => refused(to, res));
   }
 }
 

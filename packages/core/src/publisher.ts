@@ -63,9 +63,12 @@ export class Publisher {
   _idle: Array<() => void> = [];
 
   _host: PublisherHost;
+  /** Prefix of the ids this publisher generates, drawn once. */
+  _idPrefix: string;
 
   constructor(host: PublisherHost) {
     this._host = host;
+    this._idPrefix = host._idPrefix;
   }
 
   get _size(): number {
@@ -78,7 +81,7 @@ export class Publisher {
       const o = h._outbox;
       const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
       if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
-      const id = po.id ?? `${h._idPrefix}-${(++this._idSeq).toString(36)}`;
+      const id = po.id ?? `${this._idPrefix}-${(++this._idSeq).toString(36)}`;
       let json: string | undefined;
       try {
         json = JSON.stringify(data);
