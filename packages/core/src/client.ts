@@ -110,6 +110,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _prevDelay = 0;
   /** Drain hint: the window ends `reconnectWindowMs` after the drain frame, however slow the close. */
   _drainEndsAt: number | null = null;
+  /** This client's share of the drain window, as fractions of it (PROTOCOL.md §13). */
+  _drainSlot: [number, number] = [0, 1];
   _expiredInRow = 0;
   _tokenReason: TokenContext['reason'] = 'connect';
   _rejectedToken: string | undefined = undefined;
@@ -386,8 +388,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._counters.rttMs = Math.max(0, this._now() - t);
   }
 
-  _drain(windowMs: number): void {
+  _drain(windowMs: number, slot?: unknown): void {
     this._drainEndsAt = this._now() + windowMs;
+    // A slot outside the window (or not a pair of numbers) is ignored: the whole window.
+    const [a, b] = Array.isArray(slot) ? slot : [];
+    this._drainSlot = +a === a && +b === b && 0 <= a && a <= b && b <= windowMs ? [a / windowMs, b / windowMs] : [0, 1];
   }
 
   // ---------------------------------------------------------------- liveness
@@ -474,11 +479,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       return this._retry(why, extra);
     }
     if (this._drainEndsAt !== null) {
-      // Uniform over what is left of the window: clients whose close came late must not
-      // all reconnect at once (measured: that alone made a 10k fleet refuse 17k handshakes).
+      // Uniform over this client's slot of what is left of the window: clients whose close
+      // came late must not all reconnect at once (measured: that alone made a 10k fleet
+      // refuse 17k handshakes), and the slot keeps a late fleet in the server's order.
       const left = this._drainEndsAt - this._now();
+      const [a, b] = this._drainSlot;
       this._drainEndsAt = null;
-      return this._retry('drain', extra, left > 0 ? this._random() * left : 0);
+      return this._retry('drain', extra, left > 0 ? (a + this._random() * (b - a)) * left : 0);
     }
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));

@@ -206,4 +206,30 @@ describe('close-code policy', () => {
     // uniform over the 8 s left → 2 s + r × 8 s, never past 10 s; a close after the window: at once
     expect(at).toEqual([6_000, 2_800, 9_992, 12_000]);
   });
+
+  it("drain: a reconnectSlotMs narrows the attempt to the client's slot of what is left of the window", () => {
+    const at: number[] = [];
+    for (const [r, closeAfterMs] of [[0, 0], [0.5, 0], [0.999, 0], [0.5, 2_000]] as const) {
+      const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+      h.accept();
+      const t0 = h.clock.now();
+      h.sock.push({ type: 'drain', reconnectWindowMs: 10_000, reconnectSlotMs: [4_000, 5_000] });
+      h.clock.advance(closeAfterMs);
+      h.sock.serverClose(1012);
+      expect(h.client.getSnapshot().reason).toBe('drain');
+      at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
+    }
+    // slot 40-50 % of the window; with the close 2 s late, 40-50 % of the 8 s left, after those 2 s
+    expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 5_600]);
+  });
+
+  it('drain: a malformed or out-of-window slot is ignored (the whole window)', () => {
+    for (const slot of [[5_000, 4_000], [-1, 100], [0, 20_000], ['1', '2'], [null, 5], 'x', [1]]) {
+      const h = setup({ random: () => 0.5, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+      h.accept();
+      h.sock.push({ type: 'drain', reconnectWindowMs: 10_000, reconnectSlotMs: slot });
+      h.sock.serverClose(1012);
+      expect(h.client.getSnapshot().retryInMs).toBe(5_000);
+    }
+  });
 });

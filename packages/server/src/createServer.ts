@@ -15,8 +15,7 @@ import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
 import { SpreadingBucket } from './refusalSpread';
 import { handleUpgrade } from './upgrade';
-import { inBatches } from './inBatches';
-import { endAfterCloseFrame } from './drainClose';
+import { drainAll, reconnectWindowMs } from './drainClose';
 
 /** A running Lifeline server. */
 export interface LifelineServer {
@@ -38,11 +37,8 @@ export interface LifelineServer {
   faults?: FaultHooks;
 }
 
-/** `max(1000, 1.25 × connected ÷ admission rate)` in ms (PROTOCOL.md §13). */
-export function reconnectWindowMs(connected: number, handshakesPerSec: number): number {
-  if (!Number.isFinite(handshakesPerSec)) return 1000;
-  return Math.max(1000, Math.ceil(((1.25 * connected) / handshakesPerSec) * 1000));
-}
+/** Pending connections the kernel may queue for accept. */
+const LISTEN_BACKLOG = 4096;
 
 /** Starts the reference echo + pub/sub server. Resolves once it is listening. */
 export async function createServer(options: ServerOptions = {}): Promise<LifelineServer> {
@@ -76,7 +72,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(opts.port, opts.host, () => {
+    // A deep accept queue: Node's default (511) overflowed in a reconnect wave while the
+    // event loop was busy, and each dropped SYN came back 1 s later (storm, drain 10k:
+    // 16,000 overflows, arrivals in 1 s bursts). The kernel caps it at somaxconn.
+    http.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       http.off('error', reject);
       // After listening, an unhandled 'error' (e.g. EMFILE on accept) would crash the process.
       http.on('error', (err) => opts.logger.error('http server error', { err: String(err) }));
@@ -133,21 +132,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const drain = async (drainOpts: { timeoutMs?: number } = {}): Promise<void> => {
     if (ctx.stopping) return close();
     ctx.stopping = true;
-    const windowMs = reconnectWindowMs(ctx.sessions.size, opts.maxHandshakesPerSec);
     const sessions = [...ctx.sessions];
-    // Every client hears the hint before anyone is closed; the frames go in batches that
-    // yield, so the server keeps serving while it sends them (a client's window starts
-    // at its frame). The closes then go in one pass: a client spreads over what is left
-    // of its window after its close, and yielding between close batches let the rest of
-    // a busy server's work in, stretching the sweep to 4-5 s and squeezing late clients
-    // into a shorter window (storm, drain 10k at C = 500/s: 1,100-1,500 refusals and
-    // 5 s at 1.5 × C; one pass: 0 refusals, a flat wave after a ~2 s stall).
-    const frame = JSON.stringify({ type: 'drain', reconnectWindowMs: windowMs, reason: 'server shutting down' });
-    await inBatches(sessions, (s) => s.sendRaw(frame, 'drain'));
-    for (const s of sessions) {
-      s.close(CloseCode.SERVICE_RESTART, 'drain');
-      endAfterCloseFrame(s.ws);
-    }
+    const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
+    drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(drainOpts.timeoutMs ?? opts.drainTimeoutMs);
     await shutdown(0);

@@ -1,4 +1,5 @@
-export { createServer, reconnectWindowMs, type LifelineServer } from './createServer';
+export { createServer, type LifelineServer } from './createServer';
+export { reconnectWindowMs } from './drainClose';
 export { memoryBroker, isResettable, type MemoryBrokerOptions, type ResettableBroker } from './broker/memoryBroker';
 export { signToken, verifyToken, matchesPattern, type TokenClaims, type VerifyResult } from './auth';
 export type { ServerOptions, Logger } from './options';

@@ -80,10 +80,10 @@ describe('admission control', () => {
 });
 
 describe('drain', () => {
-  it('reconnectWindowMs = max(1000, 1.25 × connected ÷ admission rate × 1000)', () => {
+  it('reconnectWindowMs = max(1000, 1.2 × connected ÷ admission rate × 1000)', () => {
     expect(reconnectWindowMs(0, 100)).toBe(1000);
-    expect(reconnectWindowMs(3, 4)).toBe(1000); // 937.5 → floor of 1000
-    expect(reconnectWindowMs(10_000, 1000)).toBe(12_500);
+    expect(reconnectWindowMs(3, 4)).toBe(1000); // 900 → floor of 1000
+    expect(reconnectWindowMs(10_000, 1000)).toBe(12_000);
     expect(reconnectWindowMs(5, Infinity)).toBe(1000);
   });
 
@@ -96,7 +96,7 @@ describe('drain', () => {
     const s = server;
     const draining = s.drain({ timeoutMs: 5000 });
     for (const c of [a, b]) {
-      expect(await c.next('drain')).toMatchObject({ type: 'drain', reconnectWindowMs: 1250 }); // 1.25 × 2 ÷ 2/s
+      expect(await c.next('drain')).toMatchObject({ type: 'drain', reconnectWindowMs: 1200 }); // 1.2 × 2 ÷ 2/s
       expect((await c.waitClosed()).code).toBe(1012);
     }
     expect(echo).toBeUndefined();

@@ -177,6 +177,13 @@ export interface DrainFrame {
   type: 'drain';
   /** Spread the first reconnect attempt uniformly over this window. */
   reconnectWindowMs: number;
+  /**
+   * This client's share of the window, `[fromMs, toMs]` with `0 ≤ fromMs ≤ toMs ≤
+   * reconnectWindowMs`: the attempt is uniform inside it instead of over the whole
+   * window. A server hands consecutive slots to consecutive clients so that the fleet's
+   * attempts arrive evenly rather than with a random spread's clumps. Optional.
+   */
+  reconnectSlotMs?: [number, number];
   reason?: string;
 }
 

@@ -13,6 +13,7 @@ import { localShard, processShard, type ShardHandle } from './shardHandle';
 import { shardNetwork } from './network';
 import type { ShardReport } from './shard';
 import { waitUntil } from './waitUntil';
+import { percentileTime } from '../metrics/reconnectTimes';
 
 export interface RunHooks {
   /** @default silent */
@@ -130,6 +131,14 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     );
     notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
     notes.push(`socket closes seen by clients, by code: ${Object.entries(raw.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ') || 'none'}`);
+    if (raw.dropAt.length > 0) {
+      const at = (q: number) => percentileTime(raw.dropAt, q);
+      notes.push(`clients saw their connection drop at p1 +${at(1)} ms, p50 +${at(50)} ms, p99 +${at(99)} ms after the fault`);
+    }
+    if (raw.refusedAt.length > 0) {
+      const at = (q: number) => percentileTime(raw.refusedAt, q);
+      notes.push(`refusals reached clients at p1 +${at(1)} ms, p50 +${at(50)} ms, p99 +${at(99)} ms after the fault`);
+    }
     notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
@@ -201,6 +210,8 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const attempts: number[] = [];
   const backAt: (number | null)[] = [];
   const offline: (number | null)[] = [];
+  const dropAt: number[] = [];
+  const refusedAt: number[] = [];
   let refused = 0;
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
@@ -210,9 +221,13 @@ function mergeReports(reports: ShardReport[], tFault: number) {
     r.openSince.forEach((t, k) => {
       backAt.push(t === null ? null : Math.max(0, t - tFault));
       const d = r.droppedAt[k] ?? null;
-      if (d !== null) offline.push(t === null ? null : Math.max(0, t - d));
+      if (d !== null) {
+        offline.push(t === null ? null : Math.max(0, t - d));
+        dropAt.push(Math.max(0, d - tFault));
+      }
     });
     refused += r.refused;
+    for (const t of r.refusedAt) if (t >= tFault) refusedAt.push(t - tFault);
     for (const [m, n] of Object.entries(r.errors)) errors[m] = (errors[m] ?? 0) + n;
     for (const [c, n] of Object.entries(r.closeCodes)) closeCodes[c] = (closeCodes[c] ?? 0) + n;
     r.counts.forEach((c, i) => {
@@ -220,5 +235,5 @@ function mergeReports(reports: ShardReport[], tFault: number) {
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   }
-  return { attempts, backAt, offline, refused, closeCodes, errors, counts };
+  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, counts };
 }

@@ -45,6 +45,8 @@ export interface ShardReport {
   /** Per client: first drop after the fault (absolute ms), null if it never dropped. */
   droppedAt: (number | null)[];
   refused: number;
+  /** When each refusal reached its client (absolute ms). */
+  refusedAt: number[];
   /** Socket closes seen by clients, by close code. */
   closeCodes: Record<number, number>;
   /** Socket errors seen by clients, by message. */
@@ -74,6 +76,7 @@ export class Shard {
   private readonly states: ClientState[] = [];
   private readonly attempts: number[] = [];
   private refused = 0;
+  private refusedAt: number[] = [];
   private readonly closeCodes: Record<number, number> = {};
   private readonly errors: Record<string, number> = {};
   private creator: NodeJS.Timeout | null = null;
@@ -86,7 +89,10 @@ export class Shard {
     this.WebSocket = probedWebSocket(
       {
         attempt: () => this.attempts.push(Date.now()),
-        refused: () => this.refused++,
+        refused: () => {
+          this.refused++;
+          this.refusedAt.push(Date.now());
+        },
         closed: (code) => (this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1),
         failed: (message) => (this.errors[message] = (this.errors[message] ?? 0) + 1),
       },
@@ -124,6 +130,7 @@ export class Shard {
   /** Starts counting drops and refusals from now on. */
   markFault(): void {
     this.refused = 0;
+    this.refusedAt = [];
     for (const s of this.states) {
       s.dropped = false;
       s.droppedAt = null;
@@ -144,6 +151,7 @@ export class Shard {
       openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
       droppedAt: this.states.map((s) => s.droppedAt),
       refused: this.refused,
+      refusedAt: this.refusedAt,
       closeCodes: this.closeCodes,
       errors: this.errors,
       counts,
