@@ -19,7 +19,8 @@ describe('scenarios that restart the server', () => {
 
   it('drain with the server hint: attempts spread over the window, ~1 attempt per client', async () => {
     const r = await smallStorm({ scenario: 'drain', serverHint: true });
-    expectIntact(r);
+    expectIntact(r); // everyone came back: the next attempts went to the new node (no proxy in between)
+    expect(r.notes.join(' ')).toContain('connecting straight to the servers');
     expect(r.attemptsPerClient).toBeLessThanOrEqual(1.5);
     expect(r.peakOverCapacity!).toBeLessThanOrEqual(1.5);
     expect(r.refused).toBeLessThanOrEqual(r.clients * 0.2);

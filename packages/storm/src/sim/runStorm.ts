@@ -62,7 +62,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const channels = Array.from({ length: o.channels }, (_, i) => `storm:${o.seed}:${i}`);
     shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
     const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
-    notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker processes' : ''}, each behind its own chaos proxy, warm-up at ${Math.round(connectRate)} connects/s`);
+    const via = def.network === 'direct' ? 'connecting straight to the servers (no network faults here)' : 'each behind its own chaos proxy';
+    notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker processes' : ''}, ${via}, warm-up at ${Math.round(connectRate)} connects/s`);
 
     // 1. Warm-up: connect the fleet under the admission rate.
     progress.update(0, 'connecting');
@@ -129,7 +130,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       (a, x) => ({ accepted: a.accepted + (x?.accepted ?? 0), refused: a.refused + (x?.refused ?? 0), cut: a.cut + (x?.cut ?? 0) }),
       { accepted: 0, refused: 0, cut: 0 },
     );
-    notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
+    if (def.network !== 'direct') notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
     notes.push(`socket closes seen by clients, by code: ${Object.entries(raw.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ') || 'none'}`);
     if (raw.dropAt.length > 0) {
       const at = (q: number) => percentileTime(raw.dropAt, q);
@@ -195,6 +196,7 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
       seed: o.seed,
       client: o.client,
       connectRate: connectRate / count,
+      direct: scenarios[o.scenario].network === 'direct',
     };
     out.push(o.workers > 0 ? processShard(spec) : localShard(spec, factory));
   }

@@ -1,3 +1,4 @@
+import { StormError } from '../errors';
 import { analyzeDelivery, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
 import type { Strategy } from '../result';
 import { probedWebSocket } from './countingSocket';
@@ -28,6 +29,8 @@ export interface ShardSpec {
   client: string;
   /** Clients this shard creates per second during warm-up (stays under admission). */
   connectRate: number;
+  /** Connect straight to `targets` (no chaos proxy; only `target` commands apply). */
+  direct?: boolean;
 }
 
 export interface ShardStatus {
@@ -82,6 +85,8 @@ export class Shard {
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
   private proxy: ChaosProxy | null = null;
+  /** Direct mode: the servers new attempts go to, round-robin by client. */
+  private targets: string[] = [];
   private url = '';
   private readonly WebSocket: ReturnType<typeof probedWebSocket>;
 
@@ -101,8 +106,11 @@ export class Shard {
   }
 
   async start(): Promise<void> {
-    this.proxy = await createChaosProxy({ target: this.spec.targets });
-    this.url = `${this.proxy.url}/v1`;
+    if (this.spec.direct) this.targets = this.spec.targets;
+    else {
+      this.proxy = await createChaosProxy({ target: this.spec.targets });
+      this.url = `${this.proxy.url}/v1`;
+    }
     const total = this.spec.to - this.spec.from;
     const t0 = Date.now();
     const tick = () => {
@@ -169,6 +177,12 @@ export class Shard {
   }
 
   chaos(cmd: ChaosCommand): number {
+    if (this.spec.direct) {
+      if (cmd.op !== 'target') throw new StormError('UNSUPPORTED_SCENARIO', `"${cmd.op}" needs the chaos proxy, and this scenario connects directly`);
+      this.targets = cmd.targets;
+      this.states.forEach((s, k) => s.sim?.setUrl(this.urlFor(this.spec.from + k)));
+      return 0;
+    }
     const p = this.proxy;
     if (!p) return 0;
     switch (cmd.op) {
@@ -199,12 +213,16 @@ export class Shard {
     await this.proxy?.close();
   }
 
+  private urlFor(index: number): string {
+    return this.spec.direct ? `${this.targets[index % this.targets.length]}/v1` : this.url;
+  }
+
   private createClient(index: number): void {
     const state: ClientState = { sim: null, openSince: null, dropped: false, droppedAt: null, seqs: [], gaps: [] };
     this.states.push(state);
     const channel = index % this.spec.channels.length;
     state.sim = this.factory({
-      url: this.url,
+      url: this.urlFor(index),
       index,
       channels: [this.spec.channels[channel]!],
       strategy: this.spec.strategy,

@@ -15,13 +15,15 @@ export function findCreateClient(): CreateClient | null {
 export const coreClientFactory: SimClientFactory = (spec) => {
   const createClient = findCreateClient();
   if (!createClient) throw new StormError('DEPENDENCY_MISSING', '@lifeline/core does not export createClient yet: use client "lite"');
-  const client = createClient({
+  // Kept: core reads `url` from the options object at each attempt.
+  const options: ClientOptions = {
     url: spec.url,
     clientId: `storm-${spec.index}`,
     reconnect: { jitter: spec.strategy, initialDelayMs: spec.initialDelayMs, maxDelayMs: spec.maxDelayMs },
     WebSocket: spec.WebSocket as ClientOptions['WebSocket'],
     random: spec.random,
-  });
+  };
+  const client = createClient(options);
   client.on('state', (e: StateChange) => {
     if (e.to === 'open') spec.hooks.onOpen();
     else if (e.from === 'open') spec.hooks.onDrop();
@@ -37,6 +39,9 @@ export const coreClientFactory: SimClientFactory = (spec) => {
   });
   const sim: SimClient = {
     isReady: () => client.state === 'open' && channels.every((c) => c.getSnapshot().state === 'subscribed'),
+    setUrl: (url) => {
+      options.url = url;
+    },
     close: () => client.close(),
   };
   return sim;

@@ -34,7 +34,10 @@ class LiteClient implements SimClient {
   private readonly subscribed: boolean[];
   private readonly backoff: ReturnType<typeof liteBackoff>;
 
+  private url: string;
+
   constructor(private readonly spec: SimClientSpec) {
+    this.url = spec.url;
     this.positions = spec.channels.map(() => null);
     this.subscribed = spec.channels.map(() => false);
     this.backoff = liteBackoff(spec.strategy, spec.initialDelayMs, spec.maxDelayMs);
@@ -43,6 +46,10 @@ class LiteClient implements SimClient {
 
   isReady(): boolean {
     return this.open && this.subscribed.every(Boolean);
+  }
+
+  setUrl(url: string): void {
+    this.url = url;
   }
 
   async close(): Promise<void> {
@@ -63,7 +70,7 @@ class LiteClient implements SimClient {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new this.spec.WebSocket(this.spec.url) as WsLike;
+    const ws = new this.spec.WebSocket(this.url) as WsLike;
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', v: 1, agent: 'lifeline-storm-lite' }));
     ws.onmessage = (ev) => this.onFrame(ws, String(ev.data));

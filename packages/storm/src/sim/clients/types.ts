@@ -32,6 +32,8 @@ export interface SimClientSpec {
 export interface SimClient {
   /** Connected and subscribed to every channel. */
   isReady(): boolean;
+  /** Where the next connection attempts go (the current connection is untouched). */
+  setUrl(url: string): void;
   close(): Promise<void>;
 }
 

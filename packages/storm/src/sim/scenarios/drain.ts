@@ -1,14 +1,17 @@
 import type { ScenarioDefinition } from './types';
 
 /**
- * Planned shutdown: the replacement node starts first, the proxy (standing in for a
- * load balancer) sends new connections to it, then the old node drains: `drain`
- * frame with `reconnectWindowMs`, close 1012.
+ * Planned shutdown: the replacement node starts first, new connections go to it (as a
+ * load balancer would send them), then the old node drains: `drain` frame with
+ * `reconnectWindowMs` and a slot, close 1012. The network is healthy, so no proxy:
+ * with 2,500 clients per process the proxy's sockets doubled each process's work and
+ * its stalls showed up as spikes in the wave.
  */
 export const drain: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: true,
   dropsEveryone: true,
+  network: 'direct',
   async run({ fleet, net, mark }) {
     await fleet!.startNode(1);
     mark('new node up');

@@ -26,6 +26,12 @@ export interface ScenarioDefinition {
   needsEmbedded: boolean;
   /** Every client loses its connection, so recovery means every client dropped and came back. */
   dropsEveryone: boolean;
+  /**
+   * `direct`: no network faults, so clients connect straight to the servers and a
+   * `setTarget` points their next attempts elsewhere (what a load balancer does); the
+   * client processes then carry no proxy sockets. @default 'proxy'
+   */
+  network?: 'proxy' | 'direct';
   /** Applies the fault; resolves when the fault phase is over (recovery is then awaited). */
   run(ctx: ScenarioContext): Promise<void>;
 }
