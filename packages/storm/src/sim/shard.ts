@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StormError } from '../errors';
 import { analyzeDelivery, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
 import type { Strategy } from '../result';
@@ -56,6 +57,8 @@ export interface ShardReport {
   errors: Record<string, number>;
   /** Summed delivery counts per channel index. */
   counts: DeliveryCounts[];
+  /** This process's event-loop delay since the fault, ms: a stall delays every due attempt. */
+  loopDelay: { p99Ms: number; maxMs: number };
 }
 
 interface ClientState {
@@ -89,6 +92,7 @@ export class Shard {
   private targets: string[] = [];
   private url = '';
   private readonly WebSocket: ReturnType<typeof probedWebSocket>;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly spec: ShardSpec, private readonly factory: SimClientFactory) {
     this.WebSocket = probedWebSocket(
@@ -106,6 +110,7 @@ export class Shard {
   }
 
   async start(): Promise<void> {
+    this.loopDelay.enable();
     if (this.spec.direct) this.targets = this.spec.targets;
     else {
       this.proxy = await createChaosProxy({ target: this.spec.targets });
@@ -139,6 +144,7 @@ export class Shard {
   markFault(): void {
     this.refused = 0;
     this.refusedAt = [];
+    this.loopDelay.reset();
     for (const s of this.states) {
       s.dropped = false;
       s.droppedAt = null;
@@ -163,6 +169,7 @@ export class Shard {
       closeCodes: this.closeCodes,
       errors: this.errors,
       counts,
+      loopDelay: { p99Ms: Math.round(this.loopDelay.percentile(99) / 1e6), maxMs: Math.round(this.loopDelay.max / 1e6) },
     };
   }
 
@@ -208,6 +215,7 @@ export class Shard {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.loopDelay.disable();
     if (this.creator) clearInterval(this.creator);
     await Promise.allSettled(this.states.map((s) => s.sim?.close()));
     await this.proxy?.close();
