@@ -12,8 +12,8 @@ export function reconnectWindowMs(connected: number, handshakesPerSec: number): 
  * Client `k` of `n`'s share of the window: consecutive, disjoint, together the whole
  * window. Why slots rather than each client drawing over the whole window: 10,000
  * independent uniform draws clump (the fullest 100 ms bin held 1.3–1.4 × the mean in
- * storm runs), and the server is sized for the mean. Slots are handed out in the order
- * the closes go out, so a close pass that takes a while squeezes the wave, in order.
+ * storm runs), and the server is sized for the mean. Slot k goes to the k-th session in
+ * connection order; `drainAll` closes them latest slot first.
  */
 export function drainSlotMs(k: number, n: number, windowMs: number): [number, number] {
   return [Math.floor((k * windowMs) / n), Math.floor(((k + 1) * windowMs) / n)];
@@ -33,8 +33,8 @@ export function drainAll(sessions: readonly Session[], windowMs: number): void {
 }
 
 /**
- * One client's drain: the `drain` frame (PROTOCOL.md §13), the 1012 close frame and the
- * TCP half-close leave in one write instead of three syscalls.
+ * One client's drain: the `drain` frame (PROTOCOL.md §13) and the 1012 close frame leave
+ * in one write (the socket is corked around them), then the TCP half-close.
  */
 export function drainSession(s: Session, windowMs: number, slotMs: [number, number]): void {
   const raw = socketOf(s.ws);
