@@ -26,6 +26,13 @@ describe('scenarios that restart the server', () => {
     expect(r.refused).toBeLessThanOrEqual(r.clients * 0.2);
   }, 90_000);
 
+  it("drain with storm's lite client (slot-aware, no @lifeline/core): ~1 attempt per client, nothing lost", async () => {
+    const r = await smallStorm({ scenario: 'drain', serverHint: true, client: 'lite' });
+    expectIntact(r);
+    expect(r.attemptsPerClient).toBeLessThanOrEqual(1.5);
+    expect(r.peakOverCapacity!).toBeLessThanOrEqual(1.5);
+  }, 90_000);
+
   it('rolling: two nodes replaced one after the other; clients move between them without loss', async () => {
     const r = await smallStorm({ scenario: 'rolling', broker: 'memory' }); // Redis: scenarios.redis.test.ts
     expectIntact(r);

@@ -14,7 +14,7 @@ interface WsLike {
 }
 
 /**
- * Storm's minimal protocol v1 client: backoff, drain window, resubscribe with
+ * Storm's minimal protocol v1 client: backoff, drain window (and slot), resubscribe with
  * `since`, dedupe by (epoch, offset), hole repair, heartbeat timeout. It exists so
  * the harness can run without @lifeline/core and as a second opinion on it; the
  * numbers that matter are measured with core (`client: 'core'`).
@@ -25,7 +25,8 @@ class LiteClient implements SimClient {
   private stopped = false;
   private attempt = 0;
   private prevDelay = 0;
-  private drainWindowMs: number | null = null;
+  /** From a `drain` frame: where in the window to reconnect, ms (the slot, else the whole window). */
+  private drainSlot: [number, number] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private silence: NodeJS.Timeout | null = null;
   private silenceMs = 31_000;
@@ -93,7 +94,7 @@ class LiteClient implements SimClient {
         this.open = true;
         this.attempt = 0;
         this.prevDelay = 0;
-        this.drainWindowMs = null;
+        this.drainSlot = null;
         this.silenceMs = f.heartbeatMs * 2 + 1000;
         this.spec.hooks.onOpen();
         this.spec.channels.forEach((_, i) => this.subscribe(ws, i));
@@ -129,9 +130,13 @@ class LiteClient implements SimClient {
       case 'ping':
         ws.send(JSON.stringify({ type: 'pong', t: f.t }));
         return;
-      case 'drain':
-        this.drainWindowMs = Math.max(0, Number(f.reconnectWindowMs) || 0);
+      case 'drain': {
+        const w = Math.max(0, Number(f.reconnectWindowMs) || 0);
+        const slot = f.reconnectSlotMs;
+        const ok = Array.isArray(slot) && typeof slot[0] === 'number' && typeof slot[1] === 'number' && 0 <= slot[0] && slot[0] <= slot[1] && slot[1] <= w;
+        this.drainSlot = ok ? [slot[0], slot[1]] : [0, w];
         return;
+      }
       default:
     }
   }
@@ -150,9 +155,10 @@ class LiteClient implements SimClient {
     this.subscribed.fill(false);
     if (this.stopped || (code >= 4000 && code < 4100)) return;
     let delay: number;
-    if (this.drainWindowMs !== null) {
-      delay = this.spec.random() * this.drainWindowMs;
-      this.drainWindowMs = null;
+    if (this.drainSlot !== null) {
+      const [a, b] = this.drainSlot;
+      delay = a + this.spec.random() * (b - a);
+      this.drainSlot = null;
     } else {
       this.attempt++;
       delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
