@@ -132,7 +132,7 @@ describe('core against the reference server', () => {
     await waitFor(() => bad.state === 'open', 'open with the new token');
   });
 
-  it('drain: clients spread their first attempt uniformly over the announced reconnect window', async () => {
+  it('drain: the fleet spreads its first attempts over the announced reconnect window, each client inside it', async () => {
     server = await createServer({ port: 0, maxHandshakesPerSec: 4 });
     const url = `${server.url}/v1`;
     const spreads: number[] = [];
@@ -146,7 +146,7 @@ describe('core against the reference server', () => {
     await waitFor(() => spreads.length === n, 'every client scheduled its drain retry');
     await draining;
     server = null;
-    const windowMs = Math.max(1000, Math.ceil(((1.25 * n) / 4) * 1000)); // 3125
+    const windowMs = Math.max(1000, Math.ceil(((1.2 * n) / 4) * 1000)); // 3000, as the server computes it
     for (const d of spreads) {
       expect(d).toBeGreaterThanOrEqual(0);
       expect(d).toBeLessThan(windowMs);

@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met (8,513 B at the last measurement, every contract
+// Issue goal: core ≤ 6 KB. Not met (8,518 B at the last measurement, every contract
 // feature kept). The class rewrite that cut an idle client's heap from 18.9 KB to 4.4 KB
-// (the memory goal) cost ~0.6 KB here, the drain slots (PROTOCOL.md §13) 81 B; until the
+// (the memory goal) cost ~0.6 KB here, the drain slots (PROTOCOL.md §13) 86 B; until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;

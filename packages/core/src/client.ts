@@ -392,7 +392,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._drainEndsAt = this._now() + windowMs;
     // A slot outside the window (or not a pair of numbers) is ignored: the whole window.
     const [a, b] = Array.isArray(slot) ? slot : [];
-    this._drainSlot = +a === a && +b === b && 0 <= a && a <= b && b <= windowMs ? [a / windowMs, b / windowMs] : [0, 1];
+    this._drainSlot = +a === a && +b === b && 0 <= a && a <= b && b <= windowMs && isFinite(windowMs) ? [a / windowMs, b / windowMs] : [0, 1];
   }
 
   // ---------------------------------------------------------------- liveness

@@ -223,6 +223,14 @@ describe('close-code policy', () => {
     expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 5_600]);
   });
 
+  it('drain: a window that is not finite (1e999 parses to Infinity) never makes a NaN delay', () => {
+    const h = setup({ random: () => 0.5, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.accept();
+    h.sock.pushRaw('{"type":"drain","reconnectWindowMs":1e999,"reconnectSlotMs":[0,1000]}');
+    h.sock.serverClose(1012);
+    expect(Number.isNaN(h.client.getSnapshot().retryInMs)).toBe(false);
+  });
+
   it('drain: a malformed or out-of-window slot is ignored (the whole window)', () => {
     for (const slot of [[5_000, 4_000], [-1, 100], [0, 20_000], ['1', '2'], [null, 5], 'x', [1]]) {
       const h = setup({ random: () => 0.5, reconnect: { jitter: 'none', initialDelayMs: 100 } });

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode } from '@lifeline/core/protocol';
+import { CloseCode, type DrainFrame } from '@lifeline/core/protocol';
 import type { Session } from './session/session';
 
 /** `max(1000, 1.2 × connected ÷ admission rate)` in ms (PROTOCOL.md §13). */
@@ -39,7 +39,8 @@ export function drainAll(sessions: readonly Session[], windowMs: number): void {
 export function drainSession(s: Session, windowMs: number, slotMs: [number, number]): void {
   const raw = socketOf(s.ws);
   raw?.cork();
-  s.sendRaw(`{"type":"drain","reconnectWindowMs":${windowMs},"reconnectSlotMs":[${slotMs[0]},${slotMs[1]}],"reason":"server shutting down"}`, 'drain');
+  const frame: DrainFrame = { type: 'drain', reconnectWindowMs: windowMs, reconnectSlotMs: slotMs, reason: 'server shutting down' };
+  s.sendRaw(JSON.stringify(frame), 'drain');
   s.close(CloseCode.SERVICE_RESTART, 'drain');
   endAfterCloseFrame(s.ws);
   raw?.uncork();

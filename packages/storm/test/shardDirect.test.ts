@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StormError } from '../src/errors';
 import { Shard, type ShardSpec } from '../src/sim/shard';
-import type { SimClientFactory } from '../src/sim/clients/types';
+import type { SimClient, SimClientFactory } from '../src/sim/clients/types';
 
 const spec = (direct: boolean): ShardSpec => ({
   targets: ['ws://127.0.0.1:9', 'ws://127.0.0.1:10'],
@@ -37,6 +37,14 @@ describe('shard without a proxy (scenarios with a healthy network)', () => {
       ['ws://127.0.0.1:10/v1', 'ws://127.0.0.1:11/v1'],
     ]);
     expect(shard.proxyStats()).toBeNull();
+  });
+
+  it('says so when a custom client cannot be moved (no setUrl) or there is nowhere to move it', async () => {
+    const shard = new Shard(spec(true), () => ({ isReady: () => false, close: async () => {} }) as unknown as SimClient);
+    await shard.start();
+    expect(() => shard.chaos({ op: 'target', targets: ['ws://127.0.0.1:11'] })).toThrow(/setUrl/);
+    expect(() => shard.chaos({ op: 'target', targets: [] })).toThrow(StormError);
+    await shard.close();
   });
 
   it('refuses network faults with a typed error: they need the proxy', () => {

@@ -140,8 +140,10 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       const at = (q: number) => percentileTime(raw.refusedAt, q);
       notes.push(`refusals reached clients at p1 +${at(1)} ms, p50 +${at(50)} ms, p99 +${at(99)} ms after the fault`);
     }
-    const worst = reports.reduce((a, r) => (r.loopDelay.maxMs > a.maxMs ? r.loopDelay : a), { p99Ms: 0, maxMs: 0 });
-    notes.push(`client process event-loop delay after the fault (worst of ${reports.length}): p99 ${worst.p99Ms} ms, max ${worst.maxMs} ms`);
+    const p99 = Math.max(...reports.map((r) => r.loopDelay.p99Ms));
+    const max = Math.max(...reports.map((r) => r.loopDelay.maxMs));
+    const where = o.workers > 0 ? `the ${reports.length} client processes` : 'the clients (in the servers\' process)';
+    notes.push(`event-loop delay of ${where} after the fault, worst: p99 ${p99} ms, max ${max} ms`);
     notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);

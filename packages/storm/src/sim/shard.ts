@@ -186,6 +186,10 @@ export class Shard {
   chaos(cmd: ChaosCommand): number {
     if (this.spec.direct) {
       if (cmd.op !== 'target') throw new StormError('UNSUPPORTED_SCENARIO', `"${cmd.op}" needs the chaos proxy, and this scenario connects directly`);
+      if (cmd.targets.length === 0) throw new StormError('RUN_FAILED', 'no server to send the clients to');
+      if (this.states.some((s) => s.sim && typeof s.sim.setUrl !== 'function')) {
+        throw new StormError('BAD_OPTION', 'this scenario moves clients with setUrl(url), and the client does not have it');
+      }
       this.targets = cmd.targets;
       this.states.forEach((s, k) => s.sim?.setUrl(this.urlFor(this.spec.from + k)));
       return 0;
