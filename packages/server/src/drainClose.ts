@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type DrainFrame } from '@lifeline/core/protocol';
+import { socketOf } from './rawSocket';
 import type { Session } from './session/session';
 
 /** `max(1000, 1.2 × connected ÷ admission rate)` in ms (PROTOCOL.md §13). */
@@ -61,15 +62,4 @@ export function drainSession(s: Session, windowMs: number, slotMs: [number, numb
 export function endAfterCloseFrame(ws: WebSocket): void {
   const raw = socketOf(ws);
   if (raw && !raw.destroyed) raw.end();
-}
-
-interface RawSocket {
-  cork(): void;
-  uncork(): void;
-  end(): void;
-  destroyed?: boolean;
-}
-
-function socketOf(ws: WebSocket): RawSocket | undefined {
-  return (ws as unknown as { _socket?: RawSocket })._socket;
 }

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { isResettable } from './broker/memoryBroker';
 import type { ServerContext } from './context';
+import { socketOf } from './rawSocket';
 import { stalledEcho } from './upgrade';
 
 /** Test-only fault hooks, present when `createServer({ faults: true })`. */
@@ -41,7 +42,7 @@ export function createFaults(ctx: ServerContext): FaultHooks {
       for (const s of ctx.sessions) s.stall();
       for (const ws of ctx.echoSockets) {
         stalledEcho.add(ws);
-        (ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
+        socketOf(ws)?.pause();
       }
     },
     delay(ms: number) {

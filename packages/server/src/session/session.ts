@@ -11,6 +11,7 @@ import {
 } from '@lifeline/core/protocol';
 import { verifyToken, type TokenClaims } from '../auth';
 import { MAX_TIMER_MS } from '../clock';
+import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
 import { TokenBucket, WindowCounter } from '../tokenBucket';
 import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
@@ -107,7 +108,7 @@ export class Session {
   /** Fault hook: stop reading and writing without closing. */
   stall(): void {
     this.stalled = true;
-    const raw = (this.ws as unknown as { _socket?: { pause(): void } })._socket;
+    const raw = socketOf(this.ws);
     raw?.pause();
   }
 
@@ -155,7 +156,7 @@ export class Session {
    */
   private corkUntilNextTick(): void {
     if (this.corked) return;
-    const raw = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const raw = socketOf(this.ws);
     if (!raw) return;
     this.corked = true;
     raw.cork();

@@ -81,7 +81,7 @@ interface ClientState {
 export class Shard {
   private readonly states: ClientState[] = [];
   private readonly attempts: number[] = [];
-  private refused = 0;
+  /** When each refusal reached its client (absolute ms); their count is the refusals. */
   private refusedAt: number[] = [];
   private readonly closeCodes: Record<number, number> = {};
   private readonly errors: Record<string, number> = {};
@@ -98,10 +98,7 @@ export class Shard {
     this.WebSocket = probedWebSocket(
       {
         attempt: () => this.attempts.push(Date.now()),
-        refused: () => {
-          this.refused++;
-          this.refusedAt.push(Date.now());
-        },
+        refused: () => this.refusedAt.push(Date.now()),
         closed: (code) => (this.closeCodes[code] = (this.closeCodes[code] ?? 0) + 1),
         failed: (message) => (this.errors[message] = (this.errors[message] ?? 0) + 1),
       },
@@ -142,7 +139,6 @@ export class Shard {
 
   /** Starts counting drops and refusals from now on. */
   markFault(): void {
-    this.refused = 0;
     this.refusedAt = [];
     this.loopDelay.reset();
     for (const s of this.states) {
@@ -164,7 +160,7 @@ export class Shard {
       attempts: this.attempts,
       openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
       droppedAt: this.states.map((s) => s.droppedAt),
-      refused: this.refused,
+      refused: this.refusedAt.length,
       refusedAt: this.refusedAt,
       closeCodes: this.closeCodes,
       errors: this.errors,
