@@ -14,6 +14,8 @@ import { shardNetwork } from './network';
 import type { ShardReport } from './shard';
 import { waitUntil } from './waitUntil';
 import { percentileTime } from '../metrics/reconnectTimes';
+import { attemptBins, DEFAULT_BIN_MS } from '../metrics/bins';
+import { stallNote, type ProcessStall } from '../metrics/stalls';
 
 export interface RunHooks {
   /** @default silent */
@@ -144,6 +146,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const max = Math.max(...reports.map((r) => r.loopDelay.maxMs));
     const where = o.workers > 0 ? `the ${reports.length} client processes` : 'the clients (in the servers\' process)';
     notes.push(`event-loop delay of ${where} after the fault, worst: p99 ${p99} ms, max ${max} ms`);
+    const bins = attemptBins(raw.attempts, 0);
+    notes.push(stallNote(raw.stalls, bins.length ? bins.indexOf(Math.max(...bins)) : -1, DEFAULT_BIN_MS, o.workers > 0 ? 'client-process' : 'in-process client'));
     notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
@@ -218,10 +222,14 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const offline: (number | null)[] = [];
   const dropAt: number[] = [];
   const refusedAt: number[] = [];
+  const stalls: ProcessStall[] = [];
   let refused = 0;
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
+  reports.forEach((r, process) => {
+    for (const st of r.stalls) if (st.atMs >= tFault) stalls.push({ atMs: st.atMs - tFault, ms: st.ms, process });
+  });
   for (const r of reports) {
     for (const t of r.attempts) attempts.push(t - tFault);
     r.openSince.forEach((t, k) => {
@@ -241,5 +249,5 @@ function mergeReports(reports: ShardReport[], tFault: number) {
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   }
-  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, counts };
+  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, counts, stalls };
 }

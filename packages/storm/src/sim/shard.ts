@@ -3,6 +3,7 @@ import { StormError } from '../errors';
 import { analyzeDelivery, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
 import type { Strategy } from '../result';
 import { probedWebSocket } from './countingSocket';
+import { StallLog, type Stall } from './stallLog';
 import { deriveSeed, seededRandom } from './rng';
 import type { SimClient, SimClientFactory } from './clients/types';
 import { createChaosProxy, type ChaosProxy, type ChaosProxyStats } from '../proxy/chaosProxy';
@@ -59,6 +60,8 @@ export interface ShardReport {
   counts: DeliveryCounts[];
   /** This process's event-loop delay since the fault, ms: a stall delays every due attempt. */
   loopDelay: { p99Ms: number; maxMs: number };
+  /** This process's event-loop stalls of 50 ms or more since the fault (absolute ms). */
+  stalls: Stall[];
 }
 
 interface ClientState {
@@ -93,6 +96,7 @@ export class Shard {
   private url = '';
   private readonly WebSocket: ReturnType<typeof probedWebSocket>;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly stallLog = new StallLog();
 
   constructor(private readonly spec: ShardSpec, private readonly factory: SimClientFactory) {
     this.WebSocket = probedWebSocket(
@@ -108,6 +112,7 @@ export class Shard {
 
   async start(): Promise<void> {
     this.loopDelay.enable();
+    this.stallLog.start();
     if (this.spec.direct) this.targets = this.spec.targets;
     else {
       this.proxy = await createChaosProxy({ target: this.spec.targets });
@@ -141,6 +146,7 @@ export class Shard {
   markFault(): void {
     this.refusedAt = [];
     this.loopDelay.reset();
+    this.stallLog.reset();
     for (const s of this.states) {
       s.dropped = false;
       s.droppedAt = null;
@@ -166,6 +172,7 @@ export class Shard {
       errors: this.errors,
       counts,
       loopDelay: { p99Ms: Math.round(this.loopDelay.percentile(99) / 1e6), maxMs: Math.round(this.loopDelay.max / 1e6) },
+      stalls: this.stallLog.recorded(),
     };
   }
 
@@ -216,6 +223,7 @@ export class Shard {
   async close(): Promise<void> {
     this.closed = true;
     this.loopDelay.disable();
+    this.stallLog.stop();
     if (this.creator) clearInterval(this.creator);
     await Promise.allSettled(this.states.map((s) => s.sim?.close()));
     await this.proxy?.close();
