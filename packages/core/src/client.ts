@@ -108,10 +108,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _heartbeatMs = 0;
   _timeoutMs: number;
   _prevDelay = 0;
-  /** Drain hint: the window ends `reconnectWindowMs` after the drain frame, however slow the close. */
-  _drainEndsAt: number | null = null;
-  /** This client's share of the drain window, as fractions of it (PROTOCOL.md §13). */
-  _drainSlot: [number, number] = [0, 1];
+  /**
+   * Drain hint (PROTOCOL.md §13) as clock times from the frame: this client's slot and
+   * the window's end, however slow the close; null when there is none.
+   */
+  _drainSlot: [from: number, to: number, end: number] | null = null;
   _expiredInRow = 0;
   _tokenReason: TokenContext['reason'] = 'connect';
   _rejectedToken: string | undefined = undefined;
@@ -374,7 +375,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._everOpen = true;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
-    this._drainEndsAt = null;
+    this._drainSlot = null;
     this._lastPingAt = this._now();
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
@@ -389,10 +390,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _drain(windowMs: number, slot?: unknown): void {
-    this._drainEndsAt = this._now() + windowMs;
+    // A window that is not finite (JSON 1e999) is no hint: backoff as for any close.
+    if (!isFinite(windowMs)) return;
+    const t = this._now();
+    const end = t + windowMs;
     // A slot outside the window (or not a pair of numbers) is ignored: the whole window.
     const [a, b] = Array.isArray(slot) ? slot : [];
-    this._drainSlot = +a === a && +b === b && 0 <= a && a <= b && b <= windowMs && isFinite(windowMs) ? [a / windowMs, b / windowMs] : [0, 1];
+    this._drainSlot = +a === a && +b === b && 0 <= a && a <= b && b <= windowMs ? [t + a, t + b, end] : [t, end, end];
   }
 
   // ---------------------------------------------------------------- liveness
@@ -478,14 +482,19 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       }
       return this._retry(why, extra);
     }
-    if (this._drainEndsAt !== null) {
-      // Uniform over this client's slot of what is left of the window: clients whose close
-      // came late must not all reconnect at once (measured: that alone made a 10k fleet
-      // refuse 17k handshakes), and the slot keeps a late fleet in the server's order.
-      const left = this._drainEndsAt - this._now();
-      const [a, b] = this._drainSlot;
-      this._drainEndsAt = null;
-      return this._retry('drain', extra, left > 0 ? (a + this._random() * (b - a)) * left : 0);
+    const drain = this._drainSlot;
+    if (drain) {
+      // A moment in this client's slot, counted from the drain frame, not from the close:
+      // a client process sees its closes in batches (a loaded one, ~100 ms apart), and a
+      // delay counted from the close carried each jump into the wave as an overlap. If
+      // that moment has passed by the time the close came, anywhere in what is left:
+      // late clients must not all reconnect at once (measured: that alone made a 10k
+      // fleet refuse 17k handshakes).
+      const now = this._now();
+      const [from, to, end] = drain;
+      const at = from + this._random() * (to - from);
+      this._drainSlot = null;
+      return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));

@@ -191,7 +191,7 @@ describe('close-code policy', () => {
     expect(delays).toEqual([0, 3000, 11_988]);
   });
 
-  it('drain: the window ends reconnectWindowMs after the drain frame; a slow close spreads over what is left', () => {
+  it('drain: the attempt is drawn from the drain frame, so a slow close keeps it; a moment already past spreads over what is left', () => {
     const at: number[] = [];
     for (const [r, closeAfterMs] of [[0.5, 2_000], [0.1, 2_000], [0.999, 2_000], [0.5, 12_000]] as const) {
       const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
@@ -203,13 +203,14 @@ describe('close-code policy', () => {
       expect(h.client.getSnapshot().reason).toBe('drain');
       at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
     }
-    // uniform over the 8 s left → 2 s + r × 8 s, never past 10 s; a close after the window: at once
-    expect(at).toEqual([6_000, 2_800, 9_992, 12_000]);
+    // r × 10 s from the frame while that is still ahead (5 s, 9.99 s); 1 s had passed at the
+    // 2 s close → 2 s + r × the 8 s left; a close after the window: at once
+    expect(at).toEqual([5_000, 2_800, 9_990, 12_000]);
   });
 
-  it("drain: a reconnectSlotMs narrows the attempt to the client's slot of what is left of the window", () => {
+  it("drain: a reconnectSlotMs narrows the attempt to the client's slot, counted from the drain frame", () => {
     const at: number[] = [];
-    for (const [r, closeAfterMs] of [[0, 0], [0.5, 0], [0.999, 0], [0.5, 2_000]] as const) {
+    for (const [r, closeAfterMs] of [[0, 0], [0.5, 0], [0.999, 0], [0.5, 2_000], [0.5, 6_000]] as const) {
       const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
       h.accept();
       const t0 = h.clock.now();
@@ -219,16 +220,20 @@ describe('close-code policy', () => {
       expect(h.client.getSnapshot().reason).toBe('drain');
       at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
     }
-    // slot 40-50 % of the window; with the close 2 s late, 40-50 % of the 8 s left, after those 2 s
-    expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 5_600]);
+    // inside 4-5 s after the frame, also when the close came 2 s late (close batches on a
+    // loaded client must not move the attempt); a close at 6 s, after the slot: r × the
+    // 4 s left of the window, from 6 s
+    expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 4_500, 8_000]);
   });
 
-  it('drain: a window that is not finite (1e999 parses to Infinity) never makes a NaN delay', () => {
-    const h = setup({ random: () => 0.5, reconnect: { jitter: 'none', initialDelayMs: 100 } });
-    h.accept();
-    h.sock.pushRaw('{"type":"drain","reconnectWindowMs":1e999,"reconnectSlotMs":[0,1000]}');
-    h.sock.serverClose(1012);
-    expect(Number.isNaN(h.client.getSnapshot().retryInMs)).toBe(false);
+  it('drain: a window that is not finite (1e999 parses to Infinity) is no hint: backoff, never a NaN delay', () => {
+    for (const r of [0, 0.5]) {
+      const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+      h.accept();
+      h.sock.pushRaw('{"type":"drain","reconnectWindowMs":1e999,"reconnectSlotMs":[0,1000]}');
+      h.sock.serverClose(1012);
+      expect(h.client.getSnapshot().retryInMs).toBe(100);
+    }
   });
 
   it('drain: a malformed or out-of-window slot is ignored (the whole window)', () => {

@@ -22,25 +22,35 @@ export function drainSlotMs(k: number, n: number, windowMs: number): [number, nu
 
 /**
  * Drains every session in one pass, latest slot first (client k of n gets slot k): the
- * clients closed while the pass still runs are the ones due last, so client k
- * reconnects at about pass × (1 − k/n) + k/n × window, and the wave runs evenly from
- * the end of the pass to the end of the window however long the pass takes. (Frames
- * first in batches, closes after, each client due at once after its close: the early
- * slots knocked while the pass still held the event loop, and their handshakes waited
- * behind it, peaks of 2.7 × C in storm drain 10k.)
+ * clients closed while the pass still runs are the ones due last. Each frame carries
+ * what is left of the window and its slot counted from when that frame is written
+ * (clients count from the frame's arrival), so client k reconnects at about k/n ×
+ * window after the drain began however long the pass takes; a slot the pass has
+ * overrun is left out and that client spreads over what is left. (Frames first in
+ * batches, closes after, each client due at once after its close: the early slots
+ * knocked while the pass still held the event loop, and their handshakes waited behind
+ * it, peaks of 2.7 × C in storm drain 10k.)
+ *
+ * @param now clock for the time the pass has taken; default `performance.now`
  */
-export function drainAll(sessions: readonly Session[], windowMs: number): void {
-  for (let k = sessions.length - 1; k >= 0; k--) drainSession(sessions[k]!, windowMs, drainSlotMs(k, sessions.length, windowMs));
+export function drainAll(sessions: readonly Session[], windowMs: number, now: () => number = performance.now.bind(performance)): void {
+  const start = now();
+  for (let k = sessions.length - 1; k >= 0; k--) {
+    const spent = Math.round(now() - start);
+    const [a, b] = drainSlotMs(k, sessions.length, windowMs);
+    const left = Math.max(0, windowMs - spent);
+    drainSession(sessions[k]!, left, b > spent ? [Math.max(0, a - spent), b - spent] : undefined);
+  }
 }
 
 /**
  * One client's drain: the `drain` frame (PROTOCOL.md §13) and the 1012 close frame leave
  * in one write (the socket is corked around them), then the TCP half-close.
  */
-export function drainSession(s: Session, windowMs: number, slotMs: [number, number]): void {
+export function drainSession(s: Session, windowMs: number, slotMs: [number, number] | undefined): void {
   const raw = socketOf(s.ws);
   raw?.cork();
-  const frame: DrainFrame = { type: 'drain', reconnectWindowMs: windowMs, reconnectSlotMs: slotMs, reason: 'server shutting down' };
+  const frame: DrainFrame = { type: 'drain', reconnectWindowMs: windowMs, ...(slotMs ? { reconnectSlotMs: slotMs } : {}), reason: 'server shutting down' };
   s.sendRaw(JSON.stringify(frame), 'drain');
   s.close(CloseCode.SERVICE_RESTART, 'drain');
   endAfterCloseFrame(s.ws);

@@ -44,23 +44,43 @@ describe('drain close', () => {
     for (let i = 0; i < 8; i++) clients.push(await TestClient.connect(server.url));
     await server.drain({ timeoutMs: 5000 });
     const frames = await Promise.all(clients.map((c) => c.next('drain') as unknown as Promise<{ reconnectWindowMs: number; reconnectSlotMs: [number, number] }>));
-    const windowMs = frames[0]!.reconnectWindowMs;
-    expect(frames.every((f) => f.reconnectWindowMs === windowMs)).toBe(true);
-    expect(frames[0]!.reconnectSlotMs[0]).toBe(0);
-    expect(frames.at(-1)!.reconnectSlotMs[1]).toBe(windowMs);
-    for (let i = 1; i < frames.length; i++) expect(frames[i]!.reconnectSlotMs[0]).toBe(frames[i - 1]!.reconnectSlotMs[1]);
+    // 8 clients at 1,000/s: the 1 s minimum window. Each frame carries what is left of it
+    // when it was written, its slot counted from then: put back on the window's clock,
+    // the slots tile it (a slot the pass had already entered starts when it was written).
+    const windowMs = 1000;
+    const spent = frames.map((f) => windowMs - f.reconnectWindowMs);
+    const onWindowClock = frames.map((f, i) => f.reconnectSlotMs.map((t) => t + spent[i]!));
+    expect(onWindowClock[0]![0]).toBe(Math.max(0, spent[0]!));
+    expect(onWindowClock.at(-1)![1]).toBe(windowMs);
+    for (let i = 1; i < frames.length; i++) expect(onWindowClock[i]![0]).toBe(Math.max(onWindowClock[i - 1]![1], spent[i]!));
   });
+
+  const fakeSession = (i: number, calls: string[]) =>
+    ({
+      ws: {},
+      sendRaw: (text: string) => {
+        const f = JSON.parse(text);
+        calls.push(`frame ${i} ${f.reconnectWindowMs} ${f.reconnectSlotMs?.join('-') ?? 'no slot'}`);
+      },
+      close: (code: number) => calls.push(`close ${i} ${code}`),
+    }) as unknown as Session;
 
   it('closes the latest slot first, each client after its own frame', () => {
     const calls: string[] = [];
-    const fake = (i: number) =>
-      ({
-        ws: {},
-        sendRaw: (text: string) => calls.push(`frame ${i} ${JSON.parse(text).reconnectSlotMs.join('-')}`),
-        close: (code: number) => calls.push(`close ${i} ${code}`),
-      }) as unknown as Session;
-    drainAll([0, 1, 2].map(fake), 3000);
-    expect(calls).toEqual(['frame 2 2000-3000', 'close 2 1012', 'frame 1 1000-2000', 'close 1 1012', 'frame 0 0-1000', 'close 0 1012']);
+    drainAll([0, 1, 2].map((i) => fakeSession(i, calls)), 3000, () => 0);
+    expect(calls).toEqual(['frame 2 3000 2000-3000', 'close 2 1012', 'frame 1 3000 1000-2000', 'close 1 1012', 'frame 0 3000 0-1000', 'close 0 1012']);
+  });
+
+  it('counts window and slot from when each frame is written; a slot already passed is left out', () => {
+    // A pass slow enough to matter: 1.5 s in before the second frame, 2.5 s before the third.
+    const times = [0, 0, 1500, 2500];
+    const calls: string[] = [];
+    drainAll([0, 1, 2].map((i) => fakeSession(i, calls)), 3000, () => times.shift()!);
+    expect(calls.filter((c) => c.startsWith('frame'))).toEqual([
+      'frame 2 3000 2000-3000',
+      'frame 1 1500 0-500', // 1,000-2,000 ms of the window, 1.5 s of it gone: what is left of it
+      'frame 0 500 no slot', // 0-1,000 ms: gone; the client spreads over the 0.5 s left
+    ]);
   });
 
   it('drainSlotMs splits the window into n consecutive integer slots', () => {

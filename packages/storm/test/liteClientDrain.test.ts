@@ -23,12 +23,14 @@ class FakeSocket {
 
 const hooks = { onOpen: () => {}, onDrop: () => {}, onMessage: () => {}, onGap: () => {} };
 
-function attemptDelayAfterDrain(drain: object, r: number): number {
+/** Delay from the close to the next attempt, the close coming `closeAfterMs` after the frame. */
+function attemptDelayAfterDrain(drain: object, r: number, closeAfterMs = 0): number {
   FakeSocket.made = [];
   const c = liteClientFactory({ url: 'ws://x/v1', index: 0, channels: ['c'], strategy: 'full', initialDelayMs: 500, maxDelayMs: 30_000, random: () => r, WebSocket: FakeSocket, hooks });
   const ws = FakeSocket.last;
   ws.push({ type: 'welcome', heartbeatMs: 60_000 });
   ws.push(drain);
+  vi.advanceTimersByTime(closeAfterMs);
   const closedAt = Date.now();
   ws.onclose?.({ code: 1012, reason: 'drain' });
   vi.advanceTimersByTime(60_000);
@@ -42,6 +44,12 @@ describe("storm's lite client and the drain frame", () => {
 
   it('reconnects inside its slot when the frame has one', () => {
     expect(attemptDelayAfterDrain({ type: 'drain', reconnectWindowMs: 10_000, reconnectSlotMs: [4_000, 5_000] }, 0.5)).toBe(4_500);
+  });
+
+  it('counts the slot from the frame, not the close; a slot already past spreads over what is left', () => {
+    const slot = { type: 'drain', reconnectWindowMs: 10_000, reconnectSlotMs: [4_000, 5_000] };
+    expect(attemptDelayAfterDrain(slot, 0.5, 2_000)).toBe(2_500); // 4.5 s after the frame
+    expect(attemptDelayAfterDrain(slot, 0.5, 6_000)).toBe(2_000); // half of the 4 s left
   });
 
   it('spreads over the whole window without a slot, or with one outside the window', () => {

@@ -175,13 +175,18 @@ export interface PresenceAckFrame {
 
 export interface DrainFrame {
   type: 'drain';
-  /** Spread the first reconnect attempt uniformly over this window. */
+  /**
+   * Spread the first reconnect attempt uniformly over this window, counted from this
+   * frame's arrival. A server that drains many clients in one pass sends each what is
+   * left of its window when that client's frame is written (PROTOCOL.md §13).
+   */
   reconnectWindowMs: number;
   /**
    * This client's share of the window, `[fromMs, toMs]` with `0 ≤ fromMs ≤ toMs ≤
-   * reconnectWindowMs`: the attempt is uniform inside it instead of over the whole
-   * window. A server hands consecutive slots to consecutive clients so that the fleet's
-   * attempts arrive evenly rather than with a random spread's clumps. Optional.
+   * reconnectWindowMs`, counted from this frame's arrival: the attempt is uniform inside
+   * it instead of over the whole window. A server hands consecutive slots to consecutive
+   * clients so that the fleet's attempts arrive evenly rather than with a random
+   * spread's clumps. Optional (left out when the client's slot has already passed).
    */
   reconnectSlotMs?: [number, number];
   reason?: string;

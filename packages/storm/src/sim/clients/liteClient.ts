@@ -25,8 +25,11 @@ class LiteClient implements SimClient {
   private stopped = false;
   private attempt = 0;
   private prevDelay = 0;
-  /** From a `drain` frame: where in the window to reconnect, ms (the slot, else the whole window). */
-  private drainSlot: [number, number] | null = null;
+  /**
+   * From a `drain` frame, clock times: where to reconnect (the slot, else the whole
+   * window, counted from the frame) and when the window ends.
+   */
+  private drainSlot: [from: number, to: number, end: number] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private silence: NodeJS.Timeout | null = null;
   private silenceMs = 31_000;
@@ -132,9 +135,11 @@ class LiteClient implements SimClient {
         return;
       case 'drain': {
         const w = Math.max(0, Number(f.reconnectWindowMs) || 0);
+        if (!Number.isFinite(w)) return;
         const slot = f.reconnectSlotMs;
         const ok = Array.isArray(slot) && typeof slot[0] === 'number' && typeof slot[1] === 'number' && 0 <= slot[0] && slot[0] <= slot[1] && slot[1] <= w;
-        this.drainSlot = ok ? [slot[0], slot[1]] : [0, w];
+        const t = Date.now();
+        this.drainSlot = ok ? [t + slot[0], t + slot[1], t + w] : [t, t + w, t + w];
         return;
       }
       default:
@@ -156,8 +161,12 @@ class LiteClient implements SimClient {
     if (this.stopped || (code >= 4000 && code < 4100)) return;
     let delay: number;
     if (this.drainSlot !== null) {
-      const [a, b] = this.drainSlot;
-      delay = a + this.spec.random() * (b - a);
+      // As core does (PROTOCOL.md §13): inside the slot, counted from the frame; if that
+      // moment has passed when the close comes, anywhere in what is left of the window.
+      const [from, to, end] = this.drainSlot;
+      const now = Date.now();
+      const at = from + this.spec.random() * (to - from);
+      delay = at >= now ? at - now : Math.max(0, this.spec.random() * (end - now));
       this.drainSlot = null;
     } else {
       this.attempt++;
