@@ -375,7 +375,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._everOpen = true;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
-    this._drainSlot = null;
     this._lastPingAt = this._now();
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
@@ -389,9 +388,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._counters.rttMs = Math.max(0, this._now() - t);
   }
 
-  _drain(windowMs: number, slot?: unknown): void {
-    // A window that is not finite (JSON 1e999) is no hint: backoff as for any close.
-    if (!isFinite(windowMs)) return;
+  _drain(windowMs: unknown, slot?: unknown): void {
+    // Not a number of ms a timer can wait (missing, negative, 1e999, past 2^31 − 1): no
+    // hint, backoff as for any close.
+    if (!(+(windowMs as number) === windowMs && 0 <= windowMs && windowMs < 2 ** 31)) return;
     const t = this._now();
     const end = t + windowMs;
     // A slot outside the window (or not a pair of numbers) is ignored: the whole window.
@@ -456,6 +456,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _closed(c: Connection, code: number, reason: string, hintMs?: number): void {
     if (c !== this._conn) return;
+    // A drain hint is for this close only, whichever way it is handled below.
+    const drain = this._drainSlot;
+    this._drainSlot = null;
     const why = this._killWhy ?? 'socket-closed';
     this._killWhy = null;
     this._conn = null;
@@ -482,7 +485,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       }
       return this._retry(why, extra);
     }
-    const drain = this._drainSlot;
     if (drain) {
       // A moment in this client's slot, counted from the drain frame, not from the close:
       // a client process sees its closes in batches (a loaded one, ~100 ms apart), and a
@@ -493,7 +495,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const now = this._now();
       const [from, to, end] = drain;
       const at = from + this._random() * (to - from);
-      this._drainSlot = null;
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
     const hint = parseRetryAfterMs(reason) ?? hintMs;

@@ -13,8 +13,8 @@ export interface InboundHost {
   _welcome(f: WelcomeFrame): void;
   /** A `pong` answered a ping sent at `t`. */
   _pong(t: number): void;
-  /** The server is draining: reconnect within `windowMs` when the socket closes. */
-  _drain(windowMs: number, slotMs?: unknown): void;
+  /** The server is draining: reconnect inside the slot (else the window) counted from now. */
+  _drain(windowMs: unknown, slotMs?: unknown): void;
   _report(e: LifelineError): void;
 }
 
@@ -45,7 +45,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'ack') h._outgoing?._onAck(f);
   else if (type === 'presence') isMember(f.member) ? ch?._onPresence(f) : bad(h, type);
   else if (type === 'presence.ok') ch?._onPresenceOk(f.ref);
-  else if (type === 'drain') h._drain(Math.max(0, f.reconnectWindowMs) || 0, f.reconnectSlotMs);
+  else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);
   else if (type === 'error') onError(h, f, ch);
   else bad(h, type);
 }

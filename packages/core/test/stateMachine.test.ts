@@ -210,7 +210,7 @@ describe('close-code policy', () => {
 
   it("drain: a reconnectSlotMs narrows the attempt to the client's slot, counted from the drain frame", () => {
     const at: number[] = [];
-    for (const [r, closeAfterMs] of [[0, 0], [0.5, 0], [0.999, 0], [0.5, 2_000], [0.5, 6_000]] as const) {
+    for (const [r, closeAfterMs] of [[0, 0], [0.5, 0], [0.999, 0], [0.5, 2_000], [0.25, 4_500], [0.5, 6_000]] as const) {
       const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
       h.accept();
       const t0 = h.clock.now();
@@ -221,19 +221,39 @@ describe('close-code policy', () => {
       at.push(h.clock.now() - t0 + h.client.getSnapshot().retryInMs!);
     }
     // inside 4-5 s after the frame, also when the close came 2 s late (close batches on a
-    // loaded client must not move the attempt); a close at 6 s, after the slot: r × the
-    // 4 s left of the window, from 6 s
-    expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 4_500, 8_000]);
+    // loaded client must not move the attempt); a close at 4.5 s with the moment drawn at
+    // 4.25 s: r × the 5.5 s left, from 4.5 s; a close at 6 s, after the slot: r × the 4 s
+    // left of the window, from 6 s
+    expect(at.map(Math.round)).toEqual([4_000, 4_500, 4_999, 4_500, 5_875, 8_000]);
   });
 
-  it('drain: a window that is not finite (1e999 parses to Infinity) is no hint: backoff, never a NaN delay', () => {
-    for (const r of [0, 0.5]) {
-      const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
-      h.accept();
-      h.sock.pushRaw('{"type":"drain","reconnectWindowMs":1e999,"reconnectSlotMs":[0,1000]}');
-      h.sock.serverClose(1012);
-      expect(h.client.getSnapshot().retryInMs).toBe(100);
+  it('drain: a window that is not a usable number of ms is no hint: backoff, never a NaN or instant delay', () => {
+    // 1e999 parses to Infinity; past 2^31 − 1 ms a timer fires at once; missing, negative
+    // or a string is not a window either.
+    for (const raw of ['1e999', '-1e999', '1e12', '-5', '"5000"', 'null', undefined]) {
+      for (const r of [0, 0.5]) {
+        const h = setup({ random: () => r, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+        h.accept();
+        h.sock.pushRaw(`{"type":"drain"${raw === undefined ? '' : `,"reconnectWindowMs":${raw}`},"reconnectSlotMs":[0,1000]}`);
+        h.sock.serverClose(1012);
+        expect(h.client.getSnapshot()).toMatchObject({ reason: 'socket-closed', retryInMs: 100 });
+      }
     }
+  });
+
+  it('drain: the hint is for the close that follows it only, however that close is handled', async () => {
+    const h = setup({ random: () => 0.5, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.accept();
+    h.sock.push({ type: 'drain', reconnectWindowMs: 60_000 });
+    const closing = h.client.close(); // the app closes first: the hint is not used...
+    h.sock.serverClose(1000);
+    await closing;
+    expect(h.client.state).toBe('closed');
+    h.clock.advance(1_000);
+    h.client.connect(); // ...and not carried to a later, unrelated drop
+    h.accept();
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot()).toMatchObject({ reason: 'socket-closed', retryInMs: 100 });
   });
 
   it('drain: a malformed or out-of-window slot is ignored (the whole window)', () => {

@@ -25,8 +25,9 @@ export function drainSlotMs(k: number, n: number, windowMs: number): [number, nu
  * clients closed while the pass still runs are the ones due last. Each frame carries
  * what is left of the window and its slot counted from when that frame is written
  * (clients count from the frame's arrival), so client k reconnects at about k/n ×
- * window after the drain began however long the pass takes; a slot the pass has
- * overrun is left out and that client spreads over what is left. (Frames first in
+ * window after the drain began, an even wave when the window is long next to the pass;
+ * a slot the pass has overrun is left out and that client spreads over what is left
+ * (with a window no longer than the pass, they crowd its end). (Frames first in
  * batches, closes after, each client due at once after its close: the early slots
  * knocked while the pass still held the event loop, and their handshakes waited behind
  * it, peaks of 2.7 × C in storm drain 10k.)

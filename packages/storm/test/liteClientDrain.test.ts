@@ -52,6 +52,12 @@ describe("storm's lite client and the drain frame", () => {
     expect(attemptDelayAfterDrain(slot, 0.5, 6_000)).toBe(2_000); // half of the 4 s left
   });
 
+  it('takes a frame without a usable window as no hint: its backoff (full jitter, 500 ms base)', () => {
+    for (const w of [undefined, -1, 1e12, '5000']) {
+      expect(attemptDelayAfterDrain({ type: 'drain', reconnectWindowMs: w, reconnectSlotMs: [0, 1000] }, 0.5)).toBe(250);
+    }
+  });
+
   it('spreads over the whole window without a slot, or with one outside the window', () => {
     expect(attemptDelayAfterDrain({ type: 'drain', reconnectWindowMs: 10_000 }, 0.5)).toBe(5_000);
     expect(attemptDelayAfterDrain({ type: 'drain', reconnectWindowMs: 10_000, reconnectSlotMs: [4_000, 20_000] }, 0.5)).toBe(5_000);

@@ -1,4 +1,7 @@
-/** One event-loop stall: when it began (absolute ms) and how long the loop was held. */
+/**
+ * One event-loop stall (absolute ms): `atMs` is when the late sample was due, so the
+ * stall began at most one sampling interval before it; it ended at `atMs + ms`.
+ */
 export interface Stall {
   atMs: number;
   ms: number;

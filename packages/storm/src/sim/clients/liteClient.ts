@@ -134,8 +134,10 @@ class LiteClient implements SimClient {
         ws.send(JSON.stringify({ type: 'pong', t: f.t }));
         return;
       case 'drain': {
-        const w = Math.max(0, Number(f.reconnectWindowMs) || 0);
-        if (!Number.isFinite(w)) return;
+        const w = f.reconnectWindowMs;
+        this.drainSlot = null;
+        // Not a number of ms a timer can wait: no hint (as core).
+        if (typeof w !== 'number' || !(w >= 0 && w < 2 ** 31)) return;
         const slot = f.reconnectSlotMs;
         const ok = Array.isArray(slot) && typeof slot[0] === 'number' && typeof slot[1] === 'number' && 0 <= slot[0] && slot[0] <= slot[1] && slot[1] <= w;
         const t = Date.now();
@@ -158,16 +160,17 @@ class LiteClient implements SimClient {
     if (this.open) this.spec.hooks.onDrop();
     this.open = false;
     this.subscribed.fill(false);
+    const drain = this.drainSlot; // for this close only
+    this.drainSlot = null;
     if (this.stopped || (code >= 4000 && code < 4100)) return;
     let delay: number;
-    if (this.drainSlot !== null) {
+    if (drain !== null) {
       // As core does (PROTOCOL.md §13): inside the slot, counted from the frame; if that
       // moment has passed when the close comes, anywhere in what is left of the window.
-      const [from, to, end] = this.drainSlot;
+      const [from, to, end] = drain;
       const now = Date.now();
       const at = from + this.spec.random() * (to - from);
       delay = at >= now ? at - now : Math.max(0, this.spec.random() * (end - now));
-      this.drainSlot = null;
     } else {
       this.attempt++;
       delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
