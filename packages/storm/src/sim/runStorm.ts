@@ -229,8 +229,6 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
   reports.forEach((r, process) => {
     for (const st of r.stalls) if (st.atMs >= tFault) stalls.push({ atMs: st.atMs - tFault, ms: st.ms, process });
-  });
-  for (const r of reports) {
     for (const t of r.attempts) attempts.push(t - tFault);
     r.openSince.forEach((t, k) => {
       backAt.push(t === null ? null : Math.max(0, t - tFault));
@@ -248,6 +246,6 @@ function mergeReports(reports: ShardReport[], tFault: number) {
       const acc = counts[i]!;
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
-  }
+  });
   return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, counts, stalls };
 }
