@@ -20,7 +20,8 @@ export const browserLifecycle: LifecycleSource = {
   listen(handler) {
     // Read off globalThis: absent (SSR, Node, workers) is simply undefined.
     const { window: w, document: d } = globalThis as { window?: Window; document?: Document };
-    if (!w?.addEventListener) return () => {};
+    // Shared: a function made here would keep this call's context alive per client.
+    if (!w?.addEventListener) return noop;
     // One listener for every signal; bfcache events count only when the page is persisted.
     const on = (e: Event) => {
       const t = e.type;
@@ -37,3 +38,5 @@ export const browserLifecycle: LifecycleSource = {
   },
   isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
 };
+
+const noop = () => {};
