@@ -192,7 +192,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Asks the server again from the position on this connection (fills holes, redelivers). */
   _resync(): void {
     this._reset();
-    if (this._host._ready) {
+    // Nobody subscribed any more (a handler settled after the last unsubscribe): nothing to ask for.
+    if (this._host._ready && this._handlers.length) {
       this._sendSub();
       this._setState('subscribing');
     }
@@ -232,8 +233,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
     if (!this._busy) return;
     this._busy = false;
-    const b = this._buffer;
-    while (!this._busy && b?.length) this._deliver(b.shift()!);
+    // Read afresh each time: a handler that throws, or the last unsubscribe, resets the
+    // buffer; what was in it must not be delivered (nor move the position) after that.
+    while (!this._busy && this._buffer?.length) this._deliver(this._buffer.shift()!);
     if (!this._busy && this._overflowed) this._resync();
   }
 
@@ -245,9 +247,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       this._busy = true; // so _done() drains the buffer
       return this._done(m);
     }
-    // Redeliver: drop what follows, ask the server again from position after a backoff.
+    // Redeliver: drop what follows, ask the server again from position after a backoff
+    // (unless nobody is subscribed any more).
     this._busy = false;
-    this._retryLater(this._host._retryDelay(++this._failures));
+    if (this._handlers.length) this._retryLater(this._host._retryDelay(++this._failures));
   }
 
   /** Forgets what is pending and subscribes again from position after `ms`. */
@@ -278,7 +281,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   /** The hot path: one inbound `msg`. */
   _onMsg(m: MessageFrame): void {
-    if (this._subRef || this._paused || !this._handlers.length) return;
+    // Overflowed: nothing more is taken until the buffer drained and the resync from the
+    // position replays what was left out (taking a later message would skip those).
+    if (this._subRef || this._paused || this._overflowed || !this._handlers.length) return;
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;

@@ -54,6 +54,10 @@ export class Presence {
   async leave(): Promise<void> {
     const h = this._host;
     this._wanted = undefined;
+    // Enters not sent yet will never be: they are settled here, as if entered then left
+    // (a sent one is answered by the server, before the leave).
+    for (const w of this._waiters) if (!w.ref) w.resolve();
+    this._waiters = this._waiters.filter((w) => w.ref);
     if (h._ready()) h._send(JSON.stringify({ type: 'presence.leave', ref: h._ref(), channel: h.name }));
   }
 

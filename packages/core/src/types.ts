@@ -255,7 +255,14 @@ export interface Channel<T = unknown> {
      * re-announcement of the same members (after a reconnect) keeps the same array.
      */
     members(): readonly PresenceMember[];
+    /**
+     * Enters presence with `info` (now, or once connected) and again after every
+     * reconnect until `leave()`. Resolves when the server confirmed (`presence.ok`), or
+     * at once when `leave()` is called before it could be sent; rejects on an error
+     * frame for it or when the client closes.
+     */
     enter(info?: unknown): Promise<void>;
+    /** Stops being present (and being re-entered after reconnects). */
     leave(): Promise<void>;
   };
 }
