@@ -18,8 +18,10 @@ export class AckTracker<T = unknown> {
   private prefixSeq = 0;
   private prefixPosition: Position | null;
 
-  constructor(start: Position | null = null) {
+  /** `startSeq`: the last sequence number used before (numbering goes on after it). */
+  constructor(start: Position | null = null, startSeq = 0) {
     this.prefixPosition = start;
+    this.lastSeq = this.prefixSeq = startSeq;
   }
 
   /** Sequence number of the last delivered message (1-based, 0 before any). */

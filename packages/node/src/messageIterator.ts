@@ -180,6 +180,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     }
     if (this.stopping) return this.startIdle();
     const { channel, start } = await this.deps.open();
+    // Ended (terminate(), close()) while the checkpoint loaded: subscribe to nothing,
+    // hold nothing; the cleanups that would undo it have already run.
+    if (this.finished) return;
     const state = consumerStateOf(channel, this.deps.checkpoint ?? null, start);
     if (state.active) {
       throw new LifelineNodeError('ALREADY_CONSUMING', `channel ${channel.name} already has an active consumer`, {
@@ -189,7 +192,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     state.active = true;
     this.state = state;
     this.channel = channel;
-    this.tracker = new AckTracker(state.committer.position);
+    // Numbered after an earlier iteration's acknowledgements: maxUncommitted counts
+    // against the committer's sequence, which outlives iterations.
+    this.tracker = new AckTracker(state.committer.position, state.committer.lastRequestedSeq);
     for (const item of state.leftover.splice(0)) this.queue.push(item);
 
     const onGap = (gap: GapEvent) => {

@@ -5,6 +5,7 @@ import { memoryCheckpoint } from '../src/checkpoint/memoryCheckpoint';
 import type { CheckpointStore } from '../src/checkpoint/types';
 import { isLifelineNodeError } from '../src/errors';
 import { FakeChannel, waitFor } from './fixtures/fakeChannel';
+import { ProcessKeepAlive } from '../src/processLiveness';
 
 /** A store whose saves resolve only when the test says so. */
 function gatedStore() {
@@ -85,6 +86,36 @@ describe('messages()', () => {
     const p3 = it.return();
     await waitFor(() => saves.length === 1); // nothing new acked: 2 was still in the body
     await p3;
+  });
+
+  it('maxUncommitted holds across iterations of the same channel (the sequence goes on after the last one acknowledged)', async () => {
+    const ch = new FakeChannel<number>();
+    const { store, saves } = gatedStore();
+    const first = messages(ch.asChannel(), { checkpoint: store, maxUncommitted: 1 });
+    const p = first.next();
+    await waitFor(() => ch.handlers.length === 1);
+    for (let i = 1; i <= 5; i++) ch.emit(i, i);
+    expect((await p).value!.offset).toBe(1);
+    for (let i = 2; i <= 3; i++) {
+      const next = first.next();
+      await waitFor(() => saves.length === i - 1, 2000, `save of ${i - 1}`);
+      saves[i - 2]!.resolve();
+      expect((await next).value!.offset).toBe(i);
+    }
+    await first.return(); // 3 unacknowledged: given to the next iteration
+    const second = messages(ch.asChannel(), { checkpoint: store, maxUncommitted: 1 });
+    expect((await second.next()).value!.offset).toBe(3);
+    let handedOut = false;
+    const p4 = second.next().then((r) => {
+      handedOut = true;
+      return r;
+    });
+    await waitFor(() => saves.length === 3, 2000, 'save of 3 started');
+    expect(handedOut).toBe(false); // 4 waits for the durable write of 3, as in one iteration
+    saves[2]!.resolve();
+    expect((await p4).value!.offset).toBe(4);
+    const end = second.return();
+    await end;
   });
 
   it('coalesces checkpoint writes while one is in flight (maxUncommitted > 1)', async () => {
@@ -217,6 +248,30 @@ describe('messages()', () => {
     ch.emit(1, 1);
     await pa;
     await a.return();
+  });
+
+  it('ended while the checkpoint was loading: subscribes to nothing, holds nothing, and the next consumer may start', async () => {
+    const ch = new FakeChannel<number>();
+    let loaded!: () => void;
+    const keepAlive = new ProcessKeepAlive(true);
+    const slow = new MessageIterator<number>({
+      open: () => new Promise((resolve) => (loaded = () => resolve({ channel: ch.asChannel(), start: null }))),
+      checkpoint: null,
+      keepAlive,
+    });
+    const pending = slow.next();
+    await waitFor(() => loaded !== undefined);
+    await slow.terminate();
+    loaded();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(ch.handlers.length).toBe(0);
+    expect(keepAlive.active).toBe(false);
+    const next = messages(ch.asChannel());
+    const p = next.next();
+    await waitFor(() => ch.handlers.length === 1);
+    ch.emit(1, 1);
+    expect((await p).value!.offset).toBe(1);
+    await next.return();
   });
 
   it('drops a duplicate (same epoch, offset not above the last seen) instead of handing it out twice', async () => {

@@ -11,6 +11,7 @@ export class CheckpointCommitter {
   private target: { position: Position; seq: number } | null = null;
   private writing: Promise<void> | null = null;
   private durableSeq = 0;
+  private requestedSeq = 0;
   private durablePosition: Position | null;
   private failure: LifelineNodeError | null = null;
   private readonly listeners = new Set<() => void>();
@@ -28,6 +29,15 @@ export class CheckpointCommitter {
     return this.durableSeq;
   }
 
+  /**
+   * Highest delivery sequence number ever requested (durable or not). A later
+   * iteration numbers its deliveries after it, so `delivered − committedSeq` keeps
+   * counting what is not durable yet across iterations.
+   */
+  get lastRequestedSeq(): number {
+    return this.requestedSeq;
+  }
+
   /** The durable position (what a restart resumes after). */
   get position(): Position | null {
     return this.durablePosition;
@@ -40,6 +50,7 @@ export class CheckpointCommitter {
 
   /** Asks for `position` (the acknowledged prefix ending at `seq`) to become durable. */
   request(position: Position, seq: number): void {
+    this.requestedSeq = seq;
     if (!this.store) {
       this.durableSeq = seq;
       this.durablePosition = position;
