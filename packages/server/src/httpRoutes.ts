@@ -5,6 +5,7 @@ import type { FaultHooks } from './faults';
 import { errorText } from './session/subscribeOps';
 import { pathOf } from './upgrade';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
+import { encodable, wellFormed } from './wireValues';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -95,8 +96,9 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
   const { channel, data, id } = body as Record<string, unknown>;
   if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) return fail(res, 400, 'BAD_FIELD', '"channel" is missing or invalid');
   if (data === undefined) return fail(res, 400, 'BAD_FIELD', '"data" is required');
-  if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 128)) {
-    return fail(res, 400, 'BAD_FIELD', '"id" must be a string of 1-128 characters');
+  if (!encodable(data)) return fail(res, 400, 'BAD_FIELD', '"data" is nested too deeply to be sent on');
+  if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 128 || !wellFormed(id))) {
+    return fail(res, 400, 'BAD_FIELD', '"id" must be a well-formed string of 1-128 characters');
   }
   if (!allows(claims, 'publish', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow publish on ${channel}`);
   try {

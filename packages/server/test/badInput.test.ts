@@ -65,6 +65,49 @@ describe('bad input gets a typed answer and loses nothing', () => {
     await stillServing();
   });
 
+  it('data or presence info nested too deeply to be sent on is refused with BAD_FIELD; nothing stored, the channel keeps working', async () => {
+    const broker = memoryBroker();
+    server = await createServer({ broker });
+    const c = await connect();
+    await c.subscribe('deep');
+    // Small and valid JSON, but JSON.stringify overflows the stack on it.
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    let from = c.frames.length;
+    c.send(`{"type":"pub","ref":1,"channel":"deep","id":"d1","data":${deep}}`);
+    expect(await c.next('error', () => true, from)).toMatchObject({ code: 'BAD_FIELD', ref: 1, channel: 'deep' });
+    from = c.frames.length;
+    c.send(`{"type":"presence.enter","ref":2,"channel":"deep","info":${deep}}`);
+    expect(await c.next('error', () => true, from)).toMatchObject({ code: 'BAD_FIELD', ref: 2, channel: 'deep' });
+    expect((await broker.read('deep', 0, 10)).messages).toEqual([]);
+    const later = await connect();
+    expect(await later.subscribe('deep', { offset: 0, epoch: (await broker.position('deep')).epoch })).toMatchObject({ type: 'subscribed' });
+    await stillServing();
+  });
+
+  it('an id or clientId that is not well-formed Unicode (a lone surrogate) is refused with BAD_FIELD', async () => {
+    server = await createServer();
+    const c = await connect();
+    const from = c.frames.length;
+    c.send('{"type":"pub","ref":1,"channel":"ok","id":"c1-\\ud800","data":1}');
+    expect(await c.next('error', () => true, from)).toMatchObject({ code: 'BAD_FIELD', ref: 1 });
+    const hello = await TestClient.open(`${server.url}/v1`);
+    clients.push(hello);
+    hello.send('{"type":"hello","v":1,"clientId":"\\udc00x"}');
+    expect(await hello.next('error')).toMatchObject({ code: 'BAD_FIELD' });
+  });
+
+  it('frames that arrive after the server closed the connection (4201) are not acted on', async () => {
+    const broker = memoryBroker();
+    server = await createServer({ broker });
+    const abuser = await connect();
+    // The publishes leave right behind the 100th bad frame, before the close reaches the client.
+    for (let i = 0; i < 100; i++) abuser.send('garbage');
+    for (let i = 0; i < 5; i++) abuser.send({ type: 'pub', ref: i + 1, channel: 'late', data: i, id: `late-${i}` });
+    expect((await abuser.waitClosed()).code).toBe(4201);
+    expect((await broker.read('late', 0, 10)).messages).toEqual([]);
+    expect(abuser.frames.filter((f) => f.type === 'ack')).toEqual([]);
+  });
+
   it('a frame above maxFrameBytes closes with 1009; others keep being served', async () => {
     server = await createServer({ maxFrameBytes: 1024 });
     const c = await connect();

@@ -73,7 +73,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('POST /v1/publish rejects bad input with typed errors', async () => {
-    server = await createServer({ maxFrameBytes: 1024 });
+    server = await createServer({ maxFrameBytes: 16_384 });
     const cases: [Response, number, string][] = [
       [await post(undefined, '{nope'), 400, 'BAD_FRAME'],
       [await post([1, 2]), 400, 'BAD_FRAME'],
@@ -81,7 +81,10 @@ describe('HTTP endpoints', () => {
       [await post({ channel: 'bad channel!', data: 1 }), 400, 'BAD_FIELD'],
       [await post({ channel: 'ok' }), 400, 'BAD_FIELD'],
       [await post({ channel: 'ok', data: 1, id: '' }), 400, 'BAD_FIELD'],
-      [await post({ channel: 'ok', data: 'x'.repeat(2000) }), 413, 'FRAME_TOO_LARGE'],
+      // Valid JSON that cannot be sent on: nested past JSON.stringify's stack; an id with a lone surrogate.
+      [await post(undefined, `{"channel":"ok","data":${'['.repeat(5000)}${']'.repeat(5000)}}`), 400, 'BAD_FIELD'],
+      [await post(undefined, '{"channel":"ok","data":1,"id":"c1-\\ud800"}'), 400, 'BAD_FIELD'],
+      [await post({ channel: 'ok', data: 'x'.repeat(20_000) }), 413, 'FRAME_TOO_LARGE'],
       [await fetch(`${server.httpUrl}/v1/publish`), 405, 'BAD_FRAME'],
     ];
     for (const [res, status, code] of cases) {

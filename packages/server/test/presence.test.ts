@@ -95,4 +95,14 @@ describe('presence', () => {
     await watcher.next('presence', (f) => f.event === 'leave');
     expect(presenceEvents(watcher)).toEqual(['join:ada', 'leave:ada']);
   });
+  it('maxChannels bounds presence per connection also when the enters arrive together', async () => {
+    server = await createServer({ maxChannels: 2 });
+    const c = await connect('burst');
+    const from = c.frames.length;
+    for (let i = 0; i < 10; i++) c.send({ type: 'presence.enter', ref: i + 1, channel: `room${i}` });
+    await waitFor(() => c.frames.slice(from).filter((f) => f.ref !== undefined).length === 10, 'ten answers');
+    const answers = c.frames.slice(from).filter((f) => f.ref !== undefined);
+    expect(answers.filter((f) => f.type === 'presence.ok')).toHaveLength(2);
+    expect(answers.filter((f) => f.type === 'error' && f.code === 'TOO_MANY_CHANNELS')).toHaveLength(8);
+  });
 });

@@ -79,6 +79,15 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     expect(log.head).toBe(2);
   });
 
+  it('refuses an id that is not well-formed Unicode (Redis would store it as U+FFFD, merging two ids)', async () => {
+    const a = node();
+    const ch = chan('surrogate');
+    const lone = JSON.parse('"c1-\\ud800"') as string;
+    await expect(a.publish(ch, 'first', lone)).rejects.toThrow(TypeError);
+    expect((await a.read(ch, 0, 10)).messages).toEqual([]);
+    expect(await a.publish(ch, 'ok', 'c1-\u{1F600}')).toMatchObject({ offset: 1, duplicate: false }); // a pair is fine
+  });
+
   it('keeps the dedupe key in Redis with the configured TTL', async () => {
     const a = node({ dedupeTtlMs: 45_000 });
     const ch = chan('ttl');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Position } from '@lifeline/core/protocol';
 import { decodeEntry, encodeData } from './redisCodec';
+import { wellFormed } from '../wireValues';
 import { openConnection, whenReady, type LogCommands } from './redisConnection';
 import { BrokerUnavailableError, toBrokerError } from './redisErrors';
 import { channelKeys } from './redisKeys';
@@ -129,6 +130,9 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
 
   return {
     async publish(channel: string, data: unknown, id?: string): Promise<PublishResult> {
+      // Redis stores the id as UTF-8, where every lone surrogate becomes U+FFFD: two
+      // different ids would share one dedupe key (the second acked, never stored).
+      if (id !== undefined && !wellFormed(id)) throw new TypeError('redis broker: the publish id is not well-formed Unicode');
       const json = encodeData(data);
       const k = channelKeys(prefix, channel);
       return guarded('publish', async (redis) => {

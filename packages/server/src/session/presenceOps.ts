@@ -16,9 +16,12 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   if (!allows(s.claims, 'subscribe', channel)) {
     return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
   }
-  if (!s.presence.has(channel) && s.presence.size >= s.ctx.opts.maxChannels) {
+  // Enters on different channels run concurrently: one still being stored holds its slot.
+  const held = s.presence.has(channel) || s.presenceEntering.has(channel);
+  if (!held && s.presence.size + s.presenceEntering.size >= s.ctx.opts.maxChannels) {
     return s.error('TOO_MANY_CHANNELS', `at most ${s.ctx.opts.maxChannels} presence channels per connection`, { ref, channel });
   }
+  s.presenceEntering.add(channel);
   try {
     await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
@@ -30,6 +33,8 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {
     s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+  } finally {
+    s.presenceEntering.delete(channel);
   }
 }
 

@@ -40,6 +40,8 @@ export class Session {
   readonly subs = new Map<string, ChannelSubscription>();
   /** Channels this session entered presence on → info. */
   readonly presence = new Map<string, unknown>();
+  /** Channels whose presence.enter is being stored: they count against maxChannels already. */
+  readonly presenceEntering = new Set<string>();
   readonly publishBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
   /** Per channel: a publish refused with a retryable code, which must be stored before any later one (publishOp.ts). */
@@ -167,7 +169,9 @@ export class Session {
   }
 
   private onData(data: RawData, isBinary: boolean): void {
-    if (this.state === 'closed' || this.stalled) return;
+    // Closing (close() sent, e.g. 4101 token expired, 4201 abuse): ws still emits what
+    // the peer sends until its close handshake ends; none of it may be acted on.
+    if (this.state === 'closed' || this.stalled || this.ws.readyState !== this.ws.OPEN) return;
     this.touch();
     if (isBinary) {
       this.ctx.stats.countIn('binary');

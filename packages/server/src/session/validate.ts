@@ -1,4 +1,5 @@
 import { CHANNEL_NAME, type ClientFrame, type ErrorCodeName } from '@lifeline/core/protocol';
+import { encodable, wellFormed } from '../wireValues';
 
 export const CLIENT_FRAME_TYPES = new Set([
   'hello',
@@ -41,8 +42,8 @@ export function parseClientFrame(text: string): Parsed {
     case 'hello':
       if (typeof f.v !== 'number') return bad('"v" must be a number');
       if (f.token !== undefined && typeof f.token !== 'string') return bad('"token" must be a string');
-      if (f.clientId !== undefined && (typeof f.clientId !== 'string' || f.clientId.length < 1 || f.clientId.length > 128)) {
-        return bad('"clientId" must be a string of 1-128 characters');
+      if (f.clientId !== undefined && (typeof f.clientId !== 'string' || f.clientId.length < 1 || f.clientId.length > 128 || !wellFormed(f.clientId))) {
+        return bad('"clientId" must be a well-formed string of 1-128 characters');
       }
       if (f.agent !== undefined && typeof f.agent !== 'string') return bad('"agent" must be a string');
       break;
@@ -63,8 +64,12 @@ export function parseClientFrame(text: string): Parsed {
       }
       if (type === 'pub') {
         if (!('data' in f) || f.data === undefined) return bad('"data" is required');
-        if (typeof f.id !== 'string' || f.id.length < 1 || f.id.length > 128) return bad('"id" must be a string of 1-128 characters');
+        if (!encodable(f.data)) return bad('"data" is nested too deeply to be sent on');
+        if (typeof f.id !== 'string' || f.id.length < 1 || f.id.length > 128 || !wellFormed(f.id)) {
+          return bad('"id" must be a well-formed string of 1-128 characters');
+        }
       }
+      if (type === 'presence.enter' && !encodable(f.info)) return bad('"info" is nested too deeply to be sent on');
     }
   }
   return { ok: true, frame: f as unknown as ClientFrame };
