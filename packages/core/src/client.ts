@@ -210,7 +210,18 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._token = token;
     this._tokenPending = null;
     this._rejectedToken = undefined;
-    if (this._started && this._snap.state === 'closed' && !this._timer) this._open('connect');
+    if (!this._started || this._closing) return;
+    const state = this._snap.state;
+    if (state === 'connecting') {
+      // The attempt in flight carries the old token (or awaits the old function's
+      // answer): start it again with the new one, so a refusal of the old token cannot
+      // stop the client before the new one was tried.
+      const old = this._conn;
+      this._conn = null;
+      old?._kill(1000, 'token changed');
+      this._cancel();
+      this._open('connect');
+    } else if (state === 'closed' && !this._timer) this._open('connect');
   }
 
   channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {

@@ -97,8 +97,21 @@ export class Publisher {
       if (b > (h._limits?.maxFrameBytes ?? Infinity)) return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
       const e: Entry = { seq: ++this._order, id, channel, tail, bytes: b, expiresAt: h._clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
-      if (o.overflow === 'drop-oldest') {
-        while (this._queue.length && full()) this._drop(this._queue[0]!, 'dropped', err('OUTBOX_DROPPED', this._queue[0]!, 'dropped: outbox full'));
+      if (o.overflow === 'drop-oldest' && full()) {
+        // Evict only when that makes room: what is in flight stays, so the new one must
+        // fit beside it (else dropping the queue would lose it all for nothing).
+        let inFlightBytes = 0;
+        for (const x of this._inFlight.values()) inFlightBytes += x.bytes;
+        if (this._inFlight.size < o.maxMessages && inFlightBytes + b <= o.maxBytes) {
+          while (full()) {
+            // Not _drop(): the outbox is about to hold `e`, so whenFlushed() must not resolve.
+            const old = this._queue.shift()!;
+            this._bytes -= old.bytes;
+            this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
+          }
+          // An `outbox` listener may have closed the client meanwhile.
+          if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+        }
       }
       if (full()) {
         return o.overflow === 'drop-newest'
@@ -173,18 +186,21 @@ export class Publisher {
       this._bucketAt = t;
     }
     const q = this._queue;
-    while (q.length) {
+    // `_live` again each time: an `outbox` listener may close the client mid-loop.
+    while (this._live && q.length) {
       const e = q[0]!;
       if (e.expiresAt <= t) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
       else if (limits && e.bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
       else if (this._bucket < 1) return this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
       else {
-        if (!this._live) return; // an `outbox` listener closed the client
         const r = h._ref();
         h._send('{"type":"pub","ref":' + r + e.tail);
         this._bucket--;
         q.shift();
         e.ref = r;
+        // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
+        // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
+        e.expiresAt = Infinity;
         this._inFlight.set(r, e);
       }
     }
@@ -231,7 +247,7 @@ export class Publisher {
     return true;
   }
 
-  /** Rejects queued publishes whose TTL elapsed. In-flight ones are past TTL's reach. */
+  /** Rejects queued publishes whose TTL elapsed. One ever sent is past TTL's reach (expiresAt = Infinity). */
   _expire(now: number): void {
     for (const e of this._queue.filter((q) => q.expiresAt <= now)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
   }
@@ -240,7 +256,8 @@ export class Publisher {
     this._live = false;
     this._stop();
     const all = [...this._inFlight.values(), ...this._queue];
-    this._queue = [];
+    // Emptied in place: a _flush loop that is running holds this array.
+    this._queue.length = 0;
     this._inFlight.clear();
     this._bytes = 0;
     for (const e of all) e.reject(error);

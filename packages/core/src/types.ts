@@ -98,7 +98,7 @@ export interface OutboxOptions {
   maxBytes?: number;
   /** @default 'reject' */
   overflow?: OverflowPolicy;
-  /** Per-message time to live while queued; Infinity keeps forever. @default Infinity */
+  /** Per-message time to live while not yet sent (once sent it is re-sent until acked); Infinity keeps forever. @default Infinity */
   ttlMs?: number;
   /** On close(): 'flush' waits (up to closeTimeoutMs) for queued publishes, 'fail' rejects them. @default 'fail' */
   onClose?: 'flush' | 'fail';
@@ -309,7 +309,8 @@ export interface LifelineClient {
   stats(): ClientStats;
   /**
    * Replaces the token source. After a 4100 (bad token) with a static token the client
-   * stays closed until this is called; it then connects at once.
+   * stays closed until this is called; it then connects at once. While connecting, the
+   * attempt in flight (which carries the old token) is started again with the new one.
    */
   setToken(token: TokenSource): void;
   /** Publishes without going through `channel()` (same as `client.channel(name).publish`). */

@@ -134,6 +134,83 @@ describe('outbox', () => {
     expect(b.done).toBe(false);
   });
 
+  it('a publish once sent is not expired after a dropped connection puts it back in the queue (it may be stored)', async () => {
+    const h = setup({ outbox: { ttlMs: 5000 }, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    const p = settle(h.client.publish('c', 1));
+    h.accept();
+    expect(h.sock.frames('pub').map((f) => f.data)).toEqual([1]);
+    h.sock.serverClose(1006);
+    h.clock.advance(60_000); // far past its TTL, while back in the queue
+    await flushPromises();
+    expect(p.done).toBe(false);
+    h.accept();
+    const resent = h.sock.frames('pub')[0];
+    expect(resent.data).toBe(1);
+    ack(h, resent, 7, true);
+    await flushPromises();
+    expect(p.value).toMatchObject({ offset: 7, duplicate: true });
+  });
+
+  it('drop-oldest evicts nothing when eviction cannot make room: OUTBOX_FULL for the newcomer only', async () => {
+    // Too big for maxBytes on its own.
+    const h = setup({ autoConnect: false, outbox: { overflow: 'drop-oldest', maxBytes: 1000 } });
+    const ev = events(h);
+    const small = [1, 2, 3].map((i) => settle(h.client.publish('c', i)));
+    const big = settle(h.client.publish('c', 'x'.repeat(2000)));
+    await flushPromises();
+    expect(isLifelineError(big.error, 'OUTBOX_FULL')).toBe(true);
+    expect(small.every((r) => !r.done)).toBe(true);
+    expect(ev.map((e) => e.kind)).toEqual(['rejected']);
+    // Fits only if what is in flight were dropped too (it never is).
+    const h2 = setup({ outbox: { overflow: 'drop-oldest', maxBytes: 1000 } });
+    h2.accept({ limits: { maxFrameBytes: 65536, maxChannels: 100, publishPerSec: 1, publishBurst: 1 } });
+    const inFlight = settle(h2.client.publish('c', 'a'.repeat(600)));
+    const queued = settle(h2.client.publish('c', 'b'));
+    expect(h2.sock.frames('pub').length).toBe(1);
+    const wide = settle(h2.client.publish('c', 'c'.repeat(500)));
+    await flushPromises();
+    expect(isLifelineError(wide.error, 'OUTBOX_FULL')).toBe(true);
+    expect(inFlight.done || queued.done).toBe(false);
+  });
+
+  it('whenFlushed() waits for a publish that evicted the last queued one (drop-oldest)', async () => {
+    const h = setup({ autoConnect: false, outbox: { overflow: 'drop-oldest', maxMessages: 1 } });
+    const a = settle(h.client.publish('c', 'A'));
+    const flushed = settle(h.client.whenFlushed());
+    const b = settle(h.client.publish('c', 'B'));
+    await flushPromises();
+    expect(isLifelineError(a.error, 'OUTBOX_DROPPED')).toBe(true);
+    expect(b.done).toBe(false);
+    expect(flushed.done).toBe(false);
+    h.client.connect();
+    h.accept();
+    ack(h, h.sock.frames('pub')[0], 1);
+    await flushPromises();
+    expect(b.value).toMatchObject({ offset: 1 });
+    expect(flushed.done).toBe(true);
+  });
+
+  it('an outbox listener that closes the client: the publish that evicted settles CLIENT_CLOSED; a flush of doomed entries ends', async () => {
+    const h = setup({ autoConnect: false, outbox: { overflow: 'drop-oldest', maxMessages: 1 } });
+    const a = settle(h.client.publish('c', 'A'));
+    const closing: Promise<void>[] = [];
+    h.client.on('outbox', () => closing.push(h.client.close()));
+    const b = settle(h.client.publish('c', 'B'));
+    await Promise.all(closing);
+    await flushPromises();
+    expect(isLifelineError(a.error, 'OUTBOX_DROPPED')).toBe(true);
+    expect(isLifelineError(b.error, 'CLIENT_CLOSED')).toBe(true);
+    // Queued entries found too large by the welcome's limits, and a listener closing on the first.
+    const h2 = setup({ autoConnect: false });
+    const queued = [1, 2, 3].map(() => settle(h2.client.publish('c', 'x'.repeat(1000))));
+    h2.client.on('outbox', () => void h2.client.close());
+    h2.client.connect();
+    h2.accept({ limits: { maxFrameBytes: 500, maxChannels: 100, publishPerSec: 100, publishBurst: 200 } });
+    await flushPromises();
+    expect(isLifelineError(queued[0]!.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(queued.slice(1).every((r) => isLifelineError(r.error, 'CLIENT_CLOSED'))).toBe(true);
+  });
+
   it('rejects a publish larger than the server’s maxFrameBytes before sending', async () => {
     const h = setup();
     const s = h.accept({ limits: { maxFrameBytes: 200, maxChannels: 10, publishPerSec: 100, publishBurst: 100 } });

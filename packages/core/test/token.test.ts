@@ -70,6 +70,30 @@ describe('token', () => {
     expect(hello(h).token).toBe('good');
   });
 
+  it('setToken() while connecting starts the attempt again with the new token (a static token)', () => {
+    const h = setup({ token: 'bad' });
+    h.sock.open();
+    expect(hello(h).token).toBe('bad');
+    h.client.setToken('good');
+    expect(h.sockets.length).toBe(2);
+    h.sockets[0]!.serverClose(4100, 'bad token'); // the old attempt's refusal changes nothing
+    h.sock.open();
+    expect(hello(h).token).toBe('good');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'connecting' });
+    expect(h.errors.some((e) => e.code === 'AUTH_FAILED')).toBe(false);
+  });
+
+  it('setToken() while the token function is still answering: its late answer is not used', async () => {
+    let answer!: (t: string) => void;
+    const h = setup({ token: () => new Promise<string>((r) => (answer = r)) });
+    h.client.setToken('good');
+    answer('stale');
+    await flushPromises();
+    expect(h.sockets.length).toBe(1);
+    h.sock.open();
+    expect(hello(h).token).toBe('good');
+  });
+
   it('4100 with a function asks again (reason rejected) with backoff, and stops if the token did not change', async () => {
     const tokens = ['a', 'b', 'b'];
     const fn = vi.fn(async () => tokens.shift()!);
