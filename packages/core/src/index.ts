@@ -4,6 +4,8 @@ export type * from './protocol';
 export * from './types';
 export * from './errors';
 export { createClient } from './client';
+/** The snapshot of a client that never connected (what a server render shows). */
+export { INITIAL_SNAPSHOT } from './stateMachine';
 export { createBackoff, DEFAULT_RECONNECT, type BackoffFn } from './backoff';
 export { systemClock } from './clock';
 export { browserLifecycle } from './browserLifecycle';

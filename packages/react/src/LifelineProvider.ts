@@ -1,5 +1,6 @@
 import { createElement, useEffect, useMemo, type ReactNode } from './reactImports';
-import { createClient, type ClientOptions, type LifelineClient } from '@lifeline/core';
+import type { ClientOptions, LifelineClient } from '@lifeline/core';
+import { createClient } from './coreImports';
 import { DEFAULT_RELEASE_DELAY_MS, LifelineContext } from './context';
 
 export interface LifelineProviderProps {
@@ -43,11 +44,23 @@ export function LifelineProvider({
 
   useEffect(() => {
     if (!owned) return;
+    let mounted = true;
     clearTimeout(closing.get(owned));
-    // A no-op unless the client is closed: after StrictMode's remount it is already connecting.
-    owned.connect();
+    const pendingClose = closed.get(owned);
+    // A no-op unless the client is closed: after StrictMode's remount it is already
+    // connecting. Shown again while the delayed close is still running (<Activity>, Fast
+    // Refresh): connect() would be ignored mid-close, so connect once the close is done.
+    if (pendingClose) void pendingClose.then(() => mounted && owned.connect());
+    else owned.connect();
     return () => {
-      closing.set(owned, setTimeout(() => void owned.close(), releaseDelayMs));
+      mounted = false;
+      closing.set(
+        owned,
+        setTimeout(() => {
+          // One close at a time: the next connect waits for this one.
+          closed.set(owned, owned.close().finally(() => closed.delete(owned)));
+        }, releaseDelayMs),
+      );
     };
   }, [owned, releaseDelayMs]);
 
@@ -58,3 +71,5 @@ export function LifelineProvider({
 // Pending closes per client: a remount (StrictMode) cancels only its own client's
 // close, never the close of a client replaced by a new `url`.
 const closing = new WeakMap<LifelineClient, ReturnType<typeof setTimeout>>();
+// Closes under way (the delay passed), until they complete.
+const closed = new WeakMap<LifelineClient, Promise<void>>();

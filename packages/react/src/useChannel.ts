@@ -13,6 +13,7 @@ import type {
 } from '@lifeline/core';
 import { acquireChannel, channelKey } from './channelLeases';
 import { useLifelineContext } from './context';
+import { serverChannelSnapshot } from './serverSnapshots';
 
 export interface UseChannelResult<T> {
   /** Publishes to the channel; resolves on the server's ack (queued while offline). */
@@ -41,29 +42,47 @@ export function useChannel<T = unknown>(
 ): UseChannelResult<T> {
   const { client, releaseDelayMs } = useLifelineContext();
   const key = channelKey(name, options);
-  const handler = useRef(onMessage);
+  // The channel the handler is for goes with it: see the lease's handler below.
+  const handler = useRef({ name, onMessage });
   useInsertionEffect(() => {
-    handler.current = onMessage;
+    handler.current = { name, onMessage };
   });
   // `key` stands for name + options by value.
   const channel = useMemo(() => client.channel<T>(name, options), [client, key]);
   useEffect(
-    () => acquireChannel(client, name, options, (msg) => handler.current?.(msg), releaseDelayMs),
+    // After a name change, `handler` holds the new name's handler from the commit on,
+    // while this lease stays until its cleanup: a message arriving in between is not
+    // for that handler.
+    () =>
+      acquireChannel(
+        client,
+        name,
+        options,
+        (msg) => (handler.current.name === name ? handler.current.onMessage?.(msg) : undefined),
+        releaseDelayMs,
+      ),
     [client, key, releaseDelayMs],
   );
 
-  // Tracked fields, as in TanStack Query: keep the previous snapshot while every
-  // field read during render is unchanged, so React bails out of the update.
+  // Tracked fields, as in TanStack Query: React is told of a change only when a field
+  // read during render changed, so it skips the rest. Renders always read the latest
+  // snapshot: a field read for the first time must not come from an older one.
   const tracked = useRef(new Set<keyof ChannelSnapshot>()).current;
-  const last = useRef<ChannelSnapshot | null>(null);
-  const subscribe = useCallback((onChange: () => void) => channel.subscribeSnapshot(onChange), [channel]);
-  const get = () => {
-    const next = channel.getSnapshot();
-    const prev = last.current;
-    if (prev && prev !== next && [...tracked].every((k) => prev[k] === next[k])) return prev;
-    return (last.current = next);
-  };
-  const snapshot = useSyncExternalStore(subscribe, get, get);
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      let seen = channel.getSnapshot();
+      return channel.subscribeSnapshot(() => {
+        const next = channel.getSnapshot();
+        const changed = [...tracked].some((k) => seen[k] !== next[k]);
+        seen = next;
+        if (changed) onChange();
+      });
+    },
+    [channel],
+  );
+  const get = () => channel.getSnapshot();
+  const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [key]);
+  const snapshot = useSyncExternalStore(subscribe, get, () => serverSnapshot);
   const publish = useCallback((data: T, opts?: PublishOptions) => channel.publish(data, opts), [channel]);
 
   const read = <K extends keyof ChannelSnapshot>(field: K) => {

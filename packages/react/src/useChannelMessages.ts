@@ -3,6 +3,7 @@ import type { ChannelOptions, Message } from '@lifeline/core';
 import { channelKey } from './channelLeases';
 import { createMessageBuffer } from './messageBuffer';
 import { useChannel, type UseChannelResult } from './useChannel';
+import { useLifeline } from './useLifeline';
 
 export interface UseChannelMessagesOptions extends ChannelOptions {
   /** How many of the latest messages to keep. @default 100 */
@@ -22,9 +23,11 @@ export function useChannelMessages<T = unknown>(
   options: UseChannelMessagesOptions = {},
 ): UseChannelMessagesResult<T> {
   const { limit = 100, batchMs = 16, ...channelOptions } = options;
-  // A new subscription identity starts an empty list.
-  const buffer = useMemo(createMessageBuffer<T>, [channelKey(name, channelOptions)]);
+  // A new subscription identity (another client, name or options) starts an empty list.
+  const client = useLifeline();
+  const buffer = useMemo(createMessageBuffer<T>, [client, channelKey(name, channelOptions)]);
   const result = useChannel<T>(name, (msg) => buffer.push(msg, limit, batchMs), channelOptions);
+  // Created empty by this render, so the server snapshot is the same (empty) list.
   const messages = useSyncExternalStore(buffer.subscribe, buffer.get, buffer.get);
   // Spreading would read (and so track) every field: add `messages` instead.
   (result as UseChannelMessagesResult<T>).messages = messages;

@@ -1,11 +1,15 @@
 import { useCallback, useSyncExternalStore } from './reactImports';
 import type { ConnectionSnapshot } from '@lifeline/core';
+import { INITIAL_SNAPSHOT } from './coreImports';
 import { useLifeline } from './useLifeline';
+
+// Server render and hydration: a client that never connected (serverSnapshots.ts).
+const serverConnection = () => INITIAL_SNAPSHOT;
 
 /** The client's connection snapshot (state, attempt, retryInMs, lastError…); re-renders on change. */
 export function useConnectionState(): ConnectionSnapshot {
   const client = useLifeline();
   const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client]);
   const get = () => client.getSnapshot();
-  return useSyncExternalStore(subscribe, get, get);
+  return useSyncExternalStore(subscribe, get, serverConnection);
 }

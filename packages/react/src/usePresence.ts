@@ -3,6 +3,9 @@ import type { PresenceMember } from '@lifeline/core';
 import { acquireChannel } from './channelLeases';
 import { useLifelineContext } from './context';
 import { acquirePresence, ignore } from './presence';
+import { NO_MEMBERS } from './serverSnapshots';
+
+const noMembers = () => NO_MEMBERS;
 
 export interface UsePresenceOptions {
   /** Enter presence while mounted. @default true when `info` is given, else false */
@@ -41,5 +44,5 @@ export function usePresence(
   );
   // Core replaces the member list on every change, so it is a valid snapshot as is.
   const get = () => channel.presence.members();
-  return useSyncExternalStore(subscribe, get, get);
+  return useSyncExternalStore(subscribe, get, noMembers);
 }

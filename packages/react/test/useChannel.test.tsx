@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useLayoutEffect, useState } from 'react';
 import { act, cleanup, screen } from '@testing-library/react';
 import type { Message } from '@lifeline/core';
 import { useChannel } from '../src';
@@ -105,6 +106,26 @@ describe('useChannel', () => {
     act(() => channel.setSnapshot({ state: 'failed' }));
     expect(stateOnly.count).toBe(before + 1);
     expect(screen.getByTestId('state-only').textContent).toBe('failed');
+  });
+
+  it('a field read for the first time shows its latest value in the render that first reads it', () => {
+    const client = new FakeClient();
+    const committed: string[] = [];
+    let show!: (v: boolean) => void;
+    function Late() {
+      const [visible, setVisible] = useState(false);
+      show = setVisible;
+      const result = useChannel<string>('room', () => {});
+      const text = visible ? String(result.position?.offset ?? 'none') : 'hidden';
+      useLayoutEffect(() => void committed.push(text));
+      return <p>{text}</p>;
+    }
+    renderWithClient(client, <Late />);
+    const channel = client.channel<string>('room');
+    for (const m of ['a', 'b', 'c']) act(() => void channel.deliver(m));
+    committed.length = 0;
+    act(() => show(true));
+    expect(committed).toEqual(['3']);
   });
 
   it('keys the subscription on options by value: equal options keep it, new options replace it', () => {

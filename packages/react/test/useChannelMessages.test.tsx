@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { act, cleanup, screen } from '@testing-library/react';
-import { useChannelMessages } from '../src';
+import { useLayoutEffect, useState } from 'react';
+import { act, cleanup, render, screen } from '@testing-library/react';
+import { LifelineProvider, useChannelMessages } from '../src';
 import { FakeClient } from './support/fakeClient';
 import { renderWithClient } from './support/render';
 
@@ -64,6 +65,58 @@ describe('useChannelMessages', () => {
     act(() => void client.channel<string>('other').deliver('new'));
     act(() => vi.advanceTimersByTime(16));
     expect(items()).toEqual(['new']);
+  });
+
+  it('after a name change, a message of the old channel arriving before the old lease ends stays out of the new list', () => {
+    const client = new FakeClient();
+    let rename!: (n: string) => void;
+    function Inject({ name }: { name: string }) {
+      // A socket message between the commit and the passive effects (after paint in an
+      // app), played from a layout effect of the same commit.
+      useLayoutEffect(() => {
+        if (name === 'b') void client.channel<string>('a').deliver('from-a');
+      }, [name]);
+      return null;
+    }
+    function Switching() {
+      const [name, setName] = useState('a');
+      rename = setName;
+      const { messages } = useChannelMessages<string>(name, { batchMs: 1 });
+      return (
+        <>
+          <Inject name={name} />
+          <p data-testid="list">{messages.map((m) => `${m.channel}:${m.data}`).join(',')}</p>
+        </>
+      );
+    }
+    renderWithClient(client, <Switching />);
+    act(() => rename('b'));
+    act(() => void client.channel<string>('b').deliver('from-b'));
+    act(() => vi.advanceTimersByTime(20));
+    expect(screen.getByTestId('list').textContent).toBe('b:from-b');
+  });
+
+  it('a new client from the Provider starts an empty list (offsets of two clients never mix)', () => {
+    const a = new FakeClient();
+    const b = new FakeClient();
+    function Offsets() {
+      const { messages } = useChannelMessages<string>('room', { batchMs: 1 });
+      return <p data-testid="list">{messages.map((m) => `${m.offset}:${m.data}`).join(',')}</p>;
+    }
+    const tree = (client: FakeClient) => (
+      <LifelineProvider client={client}>
+        <Offsets />
+      </LifelineProvider>
+    );
+    const r = render(tree(a));
+    act(() => void a.channel<string>('room').deliver('a1'));
+    act(() => void a.channel<string>('room').deliver('a2'));
+    act(() => vi.advanceTimersByTime(5));
+    expect(screen.getByTestId('list').textContent).toBe('1:a1,2:a2');
+    r.rerender(tree(b));
+    act(() => void b.channel<string>('room').deliver('b1'));
+    act(() => vi.advanceTimersByTime(5));
+    expect(screen.getByTestId('list').textContent).toBe('1:b1');
   });
 
   it('subscribes once under StrictMode', () => {
