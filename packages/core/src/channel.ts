@@ -165,9 +165,13 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._changed();
   }
 
-  /** `_seen` is the caller's: messages buffered behind an async handler may be past `o`. */
-  _gap(o: number, ep: string, reason: GapReason, move = true): void {
-    const e: GapEvent = { channel: this.name, from: this.position, to: { offset: o, epoch: ep }, reason };
+  /**
+   * `_seen` is the caller's: messages buffered behind an async handler may be past `o`.
+   * `from` defaults to the position; a hole seen while busy starts after `_seen` instead
+   * (what is buffered before it is still delivered).
+   */
+  _gap(o: number, ep: string, reason: GapReason, move = true, from = this.position): void {
+    const e: GapEvent = { channel: this.name, from, to: { offset: o, epoch: ep }, reason };
     if (move) this._moveTo(o, ep);
     this._lastGap = e;
     this._host._counters.gaps++;
@@ -298,7 +302,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       }
       // Asked once already and the server could not fill it: say so, then go on. While
       // busy, position stays behind the buffered messages; their completions move it.
-      this._gap(o - 1, m.epoch, 'hole', !this._busy);
+      this._gap(o - 1, m.epoch, 'hole', !this._busy, { offset: this._seen, epoch: m.epoch });
     }
     this._seen = o;
     counters.received++;

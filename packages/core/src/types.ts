@@ -172,9 +172,12 @@ export type GapReason = 'epoch-changed' | 'out-of-retention' | 'hole' | 'handler
 
 export interface GapEvent {
   channel: string;
-  /** Last position delivered before the gap (null if none). */
+  /**
+   * Position of the last message before the gap in delivery order (null if none): the
+   * messages after it, up to and including `to`, are missing.
+   */
   from: Position | null;
-  /** First position after the gap (the server's head at the time). */
+  /** Where the channel goes on from: the next message delivered is the one after it. */
   to: Position;
   reason: GapReason;
 }

@@ -121,6 +121,36 @@ describe('async delivery and the buffer', () => {
   });
 });
 
+describe('gaps behind an async handler', () => {
+  it('a hole found while earlier messages wait in the buffer starts after the last of them, not at the position', async () => {
+    const h = setup();
+    h.accept();
+    const ch = h.client.channel('room');
+    const gaps: GapEvent[] = [];
+    ch.on('gap', (g) => gaps.push(g));
+    const got: number[] = [];
+    let release!: () => void;
+    ch.subscribe((m) => {
+      got.push(m.offset);
+      if (m.offset === 1) return new Promise<void>((r) => (release = r));
+    });
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    h.msg('room', 1); // in the handler
+    h.msg('room', 2); // buffered
+    h.msg('room', 4); // a hole at 3: asked again from the position (0)
+    // The server's log lacks 3 as well: it replays 1, 2 and 4.
+    h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e1', offset: 4, recovered: true, replay: 3 });
+    h.msg('room', 1); // still in the handler: deduped
+    h.msg('room', 2); // buffered again
+    h.msg('room', 4); // the same hole: a gap, raised while 2 waits behind 1
+    release();
+    await flushPromises();
+    expect(got).toEqual([1, 2, 4]);
+    // Missing is 3 alone: 2 was delivered before the gap.
+    expect(gaps).toMatchObject([{ reason: 'hole', from: { offset: 2, epoch: 'e1' }, to: { offset: 3, epoch: 'e1' } }]);
+  });
+});
+
 describe('presence enter and leave', () => {
   it('leave() before a pending enter could be sent settles that enter, and nothing is sent', async () => {
     const h = setup();
