@@ -6,6 +6,8 @@ import type { Clock } from './types';
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (cb, ms) => setTimeout(cb, ms),
+  // Hosts run any delay of 2^31 ms or more (or NaN) after ~1 ms: a server's Retry-After
+  // of 30 days became a reconnect loop. Capped at the largest delay they keep (~24.8 days).
+  setTimeout: (cb, ms) => setTimeout(cb, Math.min(ms, 2 ** 31 - 1)),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
