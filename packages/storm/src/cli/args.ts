@@ -28,7 +28,7 @@ Options:
   --heartbeat T          embedded server heartbeat; half-open detection ≈ 3× (default 5s)
   --workers N            client processes (each with its own proxy), 0 = this process (default: 0 below 1000 clients, else one per 2500, at least 2)
   --client core|lite     @lifeline/core (default) or storm's minimal wire client
-  --broker B             memory (shared, survives restarts) | volatile | auto | redis://127.0.0.1:6379
+  --broker B             memory (shared, survives restarts) | volatile (not rolling) | auto | redis://127.0.0.1:6379
                          (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
   --json FILE            write the JSON result(s)
@@ -60,6 +60,20 @@ function count(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new StormError('BAD_OPTION', `--${flag} wants a non-negative number, got "${text}"`);
+  return n;
+}
+
+/** Clients, channels, seed, workers: `--clients 1.5` would hang warm-up, `--seed 1.5` would run as seed 1. */
+function integer(flag: string, text: string | undefined): number | undefined {
+  const n = count(flag, text);
+  if (n !== undefined && !Number.isInteger(n)) throw new StormError('BAD_OPTION', `--${flag} wants a whole number, got "${text}"`);
+  return n;
+}
+
+/** A TCP port; 0 lets the system pick a free one (the banner prints it). */
+function port(flag: string, text: string): number {
+  const n = integer(flag, text)!;
+  if (n > 65535) throw new StormError('BAD_OPTION', `--${flag} wants a port in [0, 65535], got "${text}"`);
   return n;
 }
 
@@ -104,7 +118,7 @@ export function parseCommand(argv: string[]): Command {
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
     return {
       kind: 'proxy',
-      listenPort: count('listen', v.listen)!,
+      listenPort: port('listen', v.listen),
       target: v.target,
       latencyMs: v.latency === undefined ? 0 : parseDuration('latency', v.latency.replace(/^(\d+)$/, '$1ms')),
       bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : count('bandwidth', v.bandwidth)!,
@@ -117,20 +131,20 @@ export function parseCommand(argv: string[]): Command {
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
   const options: StormOptions = {
     scenario: first as Scenario,
-    clients: count('clients', v.clients),
-    channels: count('channels', v.channels),
+    clients: integer('clients', v.clients),
+    channels: integer('channels', v.channels),
     publishRate: count('publish-rate', v['publish-rate']),
     strategy: v.strategy as Strategy | undefined,
     serverHint: hint === undefined ? undefined : hint === 'on',
     admissionRate: count('admission-rate', v['admission-rate']),
     target: v.target,
-    seed: count('seed', v.seed),
+    seed: integer('seed', v.seed),
     durationMs: ms('duration', v.duration),
     downMs: ms('down', v.down),
     initialDelayMs: ms('initial-delay', v['initial-delay']),
     maxDelayMs: ms('max-delay', v['max-delay']),
     heartbeatMs: ms('heartbeat', v.heartbeat),
-    workers: count('workers', v.workers),
+    workers: integer('workers', v.workers),
     client: v.client as 'core' | 'lite' | undefined,
     broker: v.broker,
   };

@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { StormError } from '../errors';
 import { parseEndpoint, isLoopbackHost, type Endpoint } from './address';
-import { Link } from './link';
+import { Link, reset } from './link';
 import { runSchedule, type ChaosStep } from './schedule';
 
 export interface ChaosProxyOptions {
@@ -73,20 +73,34 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   const shape = { latencyMs: options.latencyMs ?? 0, bytesPerSec: options.bytesPerSec ?? null };
   const links = new Set<Link>();
   const held = new Set<Socket>();
+  // Accepted clients whose connection to a target is still being made (client → that
+  // attempt): current connections too, so cut(), blackhole() and close() reach them.
+  const pending = new Map<Socket, Socket>();
   const cancels = new Set<() => void>();
   let blackholing = false;
   let next = 0;
   const counts = { accepted: 0, cut: 0, refused: 0, bytesUp: 0, bytesDown: 0 };
 
+  /** Half-open from now on: read and discard, never forward, never close. */
+  const hold = (client: Socket) => {
+    held.add(client);
+    client.on('close', () => held.delete(client));
+    client.resume(); // read and discard: nothing ever reaches the target
+  };
+
   const forward = (client: Socket, tries: number) => {
     const target = targets[next++ % targets.length]!;
     const server = connect({ host: target.host, port: target.port });
     server.setNoDelay(true);
+    pending.set(client, server);
+    // cut(), blackhole() or close() took the client while this attempt was in flight.
+    const abandoned = () => pending.get(client) !== server || client.destroyed;
     const onFail = () => {
       server.destroy();
-      if (client.destroyed) return;
+      if (abandoned()) return;
       if (tries + 1 < targets.length) forward(client, tries + 1);
       else {
+        pending.delete(client);
         counts.refused++;
         client.destroy();
       }
@@ -94,10 +108,11 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     server.once('error', onFail);
     server.once('connect', () => {
       server.off('error', onFail);
-      if (client.destroyed) {
+      if (abandoned()) {
         server.destroy();
         return;
       }
+      pending.delete(client);
       const link = new Link(client, server, () => shape, (l) => {
         counts.bytesUp += l.up.bytes;
         counts.bytesDown += l.down.bytes;
@@ -113,11 +128,13 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     client.setNoDelay(true);
     client.on('error', () => {});
     if (blackholing) {
-      held.add(client);
-      client.on('close', () => held.delete(client));
-      client.resume(); // read and discard: nothing ever reaches the target
+      hold(client);
       return;
     }
+    client.on('close', () => {
+      pending.get(client)?.destroy(); // gave up before its target answered
+      pending.delete(client);
+    });
     forward(client, 0);
   });
 
@@ -146,6 +163,13 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
         s.destroy();
         n++;
       }
+      for (const [client, attempt] of [...pending]) {
+        if (!pick()) continue;
+        pending.delete(client);
+        attempt.destroy();
+        reset(client);
+        n++;
+      }
       counts.cut += n;
       return n;
     },
@@ -157,6 +181,13 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
           link.blackhole();
           n++;
         }
+      }
+      // Still connecting upstream: they never start forwarding, also after restore().
+      for (const [client, attempt] of [...pending]) {
+        pending.delete(client);
+        attempt.destroy();
+        hold(client);
+        n++;
       }
       return n;
     },
@@ -189,7 +220,7 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
         up += l.up.bytes;
         down += l.down.bytes;
       }
-      return { accepted: counts.accepted, active: links.size + held.size, cut: counts.cut, refused: counts.refused, bytesUp: up, bytesDown: down };
+      return { accepted: counts.accepted, active: links.size + held.size + pending.size, cut: counts.cut, refused: counts.refused, bytesUp: up, bytesDown: down };
     },
     async close() {
       for (const c of cancels) c();
@@ -199,6 +230,11 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
         link.server.destroy();
       }
       for (const s of held) s.destroy();
+      for (const [client, attempt] of [...pending]) {
+        attempt.destroy();
+        client.destroy();
+      }
+      pending.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

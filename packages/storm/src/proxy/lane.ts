@@ -19,6 +19,8 @@ export class Lane {
   /** When the bandwidth budget allows the next byte, ms (performance.now()). */
   private nextFree = 0;
   private black = false;
+  /** `from` has ended (FIN): pass the FIN on to `to` once the queue has drained. */
+  private ending = false;
   bytes = 0;
 
   constructor(
@@ -40,6 +42,17 @@ export class Lane {
 
   get blackholed(): boolean {
     return this.black;
+  }
+
+  /**
+   * The sender finished (a clean half-close). Its last bytes may still be waiting out
+   * the latency or bandwidth queue, so `to` is ended only once they are written:
+   * a refusal, a drain frame or a close reason sent just before a FIN must arrive.
+   */
+  end(): void {
+    if (this.black || this.ending) return;
+    this.ending = true;
+    this.endIfFlushed();
   }
 
   dispose(): void {
@@ -87,6 +100,13 @@ export class Lane {
       this.write(this.queue.shift()!.chunk);
     }
     this.schedule();
+    this.endIfFlushed();
+  }
+
+  private endIfFlushed(): void {
+    if (!this.ending || this.black || this.queue.length > 0) return;
+    // Buffered writes go out before the FIN, also under backpressure.
+    if (!this.to.destroyed && !this.to.writableEnded) this.to.end();
   }
 
   private write(chunk: Buffer): void {

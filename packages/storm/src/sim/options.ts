@@ -1,5 +1,6 @@
 import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
+import { scenarios } from './scenarios';
 
 /** Options of one storm run. CLI flags map 1:1 (`--publish-rate` → publishRate). */
 export interface StormOptions {
@@ -38,6 +39,7 @@ export interface StormOptions {
    * Broker of the embedded servers: 'memory' (one log shared by every node and restart),
    * 'volatile' (each server process has its own; a restart loses history), 'auto'
    * (Redis at 127.0.0.1:6379 when it answers, else memory) or a `redis://` URL.
+   * 'volatile' is refused for a scenario that serves clients from several nodes at once (rolling).
    * @default 'memory' ('auto' for rolling)
    */
   broker?: string;
@@ -62,8 +64,14 @@ export const STORM_DEFAULTS = {
   broker: 'memory',
 };
 
-function int(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function num(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isFinite(v) || v < min || v > max) throw new StormError('BAD_OPTION', `${name} must be a number in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+/** A count: 1.5 clients would never all be ready (warm-up waits for ready === 1.5), seed 1.5 would run as 1. */
+function int(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new StormError('BAD_OPTION', `${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 }
 
@@ -75,23 +83,29 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, 1, 100_000);
   const client = o.client ?? STORM_DEFAULTS.client;
   if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got ${client}`);
+  const broker = o.broker ?? STORM_DEFAULTS.broker;
+  // Each node would keep its own log while the publisher posts to one of them: clients
+  // on the other would report as lost what the harness never sent them.
+  if (broker === 'volatile' && scenarios[o.scenario].nodes > 1) {
+    throw new StormError('BAD_OPTION', `broker volatile gives each node its own log, but ${o.scenario} serves clients from ${scenarios[o.scenario].nodes} nodes at once and the publisher reaches one: use memory, auto or a redis:// URL`);
+  }
   return {
     scenario: o.scenario,
     clients,
     channels: int('channels', o.channels ?? STORM_DEFAULTS.channels, 1, 100),
-    publishRate: int('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000),
+    publishRate: num('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000),
     strategy,
     serverHint: o.serverHint ?? STORM_DEFAULTS.serverHint,
-    admissionRate: int('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
+    admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
     target: o.target,
     seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
-    durationMs: int('durationMs', o.durationMs ?? STORM_DEFAULTS.durationMs, 100, 3_600_000),
-    downMs: int('downMs', o.downMs ?? STORM_DEFAULTS.downMs, 0, 600_000),
-    initialDelayMs: int('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1),
-    maxDelayMs: int('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1),
-    heartbeatMs: int('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50),
+    durationMs: num('durationMs', o.durationMs ?? STORM_DEFAULTS.durationMs, 100, 3_600_000),
+    downMs: num('downMs', o.downMs ?? STORM_DEFAULTS.downMs, 0, 600_000),
+    initialDelayMs: num('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1),
+    maxDelayMs: num('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1),
+    heartbeatMs: num('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50),
     workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), 0, 16),
     client,
-    broker: o.broker ?? STORM_DEFAULTS.broker,
+    broker,
   };
 }

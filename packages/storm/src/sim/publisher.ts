@@ -10,6 +10,8 @@ export class Publisher {
   readonly published: PublishedRecord[][];
   private running = false;
   private loops: Promise<void>[] = [];
+  /** Aborted by stop(): at 0.1 msg/s a loop sleeps 10 s between publishes. */
+  private wake = new AbortController();
   failures = 0;
 
   constructor(
@@ -24,13 +26,15 @@ export class Publisher {
   start(): void {
     if (this.running || this.ratePerSec <= 0) return;
     this.running = true;
+    this.wake = new AbortController();
     this.loops = this.channels.map((_, i) => this.loop(i));
   }
 
-  /** Stops after the in-flight publishes are acknowledged (or `timeoutMs`). */
+  /** Stops after the in-flight publishes are acknowledged (or `timeoutMs`); a loop waiting for its next publish stops at once. */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.running = false;
     this.deadline = Date.now() + timeoutMs;
+    this.wake.abort();
     await Promise.all(this.loops);
   }
 
@@ -43,7 +47,7 @@ export class Publisher {
     let next = Date.now() + (i * interval) / this.channels.length;
     while (this.running) {
       const wait = next - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, this.wake.signal);
       if (!this.running) break;
       next += interval;
       seq++;
@@ -70,9 +74,20 @@ export class Publisher {
         }
       }
       this.failures++;
-      await sleep(50);
+      await sleep(50); // not woken by stop(): woken retries against a down server would spin
     }
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });

@@ -20,7 +20,11 @@ export interface ScenarioContext {
 }
 
 export interface ScenarioDefinition {
-  /** Server nodes the embedded fleet starts with. */
+  /**
+   * Server nodes the embedded fleet starts with, all serving clients at once (more than
+   * one rules out the volatile broker: each node would have its own log). A node started
+   * to take over from one going away (drain, restart) does not count.
+   */
   nodes: number;
   /** Needs the embedded server (it kills or drains it). */
   needsEmbedded: boolean;
