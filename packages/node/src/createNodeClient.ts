@@ -13,7 +13,7 @@ import {
   type Unsubscribe,
 } from '@lifeline/core';
 import type { CheckpointStore } from './checkpoint/types';
-import { drainClient, type DrainOptions, type DrainResult } from './drain';
+import { drainClient, resolveDrainOptions, type DrainOptions, type DrainResult, type ResolvedDrainOptions } from './drain';
 import { LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { NodeChannel } from './nodeChannel';
@@ -153,12 +153,16 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     drain(drainOptions: DrainOptions = {}) {
       // A second SIGTERM (or call) gets the drain already under way.
       if (draining) return draining;
+      // Bad options are refused before any step of the drain: the client stays usable.
+      let resolved: ResolvedDrainOptions;
+      try {
+        resolved = resolveDrainOptions(drainOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (closedState === 'closed') return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
       closedState = 'draining';
-      draining = drainClient(
-        { client, iterators, pending, flow, clock },
-        drainOptions,
-      ).finally(() => {
+      draining = drainClient({ client, iterators, pending, flow, clock }, resolved).finally(() => {
         closedState = 'closed';
         keepAlive.releaseAll();
       });

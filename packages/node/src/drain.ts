@@ -1,12 +1,22 @@
 import type { Clock, LifelineClient, Position } from '@lifeline/core';
+import { LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import type { SocketFlow } from './socketFlow';
 
 /** Options of `client.drain()`. */
 export interface DrainOptions {
-  /** Upper bound for the whole drain; past it, whatever is left is abandoned and the socket closed. @default 10_000 */
+  /**
+   * Upper bound for the whole drain; past it, whatever is left is abandoned and the socket closed.
+   * `Infinity` (or any value >= 2^31 - 1 ms, about 24.8 days) means no deadline: the drain waits
+   * for every consumer and publish. NaN or a negative value rejects with `BAD_OPTION`.
+   * @default 10_000
+   */
   timeoutMs?: number;
-  /** Close code sent to the server. @default 1001 */
+  /**
+   * Close code sent to the server: 1000, 1001 or 3000–4999 (core's rule). Anything else
+   * rejects with `BAD_OPTION` before the drain does anything.
+   * @default 1001
+   */
   code?: number;
   /** @default 'drain' */
   reason?: string;
@@ -34,19 +44,53 @@ export interface DrainHost {
 
 export const DRAIN_DEFAULTS = { timeoutMs: 10_000, code: 1001, reason: 'drain' } as const;
 
+/** Node's timers fire after ~1 ms for any delay above this (or a non-finite one). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Drain options checked and defaulted; `timeoutMs: null` = no deadline. */
+export interface ResolvedDrainOptions {
+  timeoutMs: number | null;
+  code: number;
+  reason: string;
+}
+
+/**
+ * Checks the options before the drain does anything irreversible (consumers
+ * stopped, client marked closed): a code core's close() would refuse only after
+ * all of that would leave the socket open forever.
+ */
+export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions {
+  const timeoutMs = options.timeoutMs ?? DRAIN_DEFAULTS.timeoutMs;
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new LifelineNodeError('BAD_OPTION', `drain timeoutMs must be a number >= 0 or Infinity (got ${String(timeoutMs)})`);
+  }
+  const code = options.code ?? DRAIN_DEFAULTS.code;
+  // Core's rule (CloseOptions.code), plus integer: a close code is a 16-bit integer.
+  if (!(Number.isInteger(code) && (code === 1000 || code === 1001 || (code >= 3000 && code <= 4999)))) {
+    throw new LifelineNodeError('BAD_OPTION', `drain close code ${String(code)}: use 1000, 1001 or 3000-4999`);
+  }
+  return {
+    // Passing such a delay to setTimeout would end the drain at once instead of never.
+    timeoutMs: Number.isFinite(timeoutMs) && timeoutMs < MAX_TIMER_MS ? timeoutMs : null,
+    code,
+    reason: options.reason ?? DRAIN_DEFAULTS.reason,
+  };
+}
+
 /**
  * Graceful shutdown, in order: consumers stop taking messages (the one being
  * processed may finish and is committed), checkpoint writes complete, queued
  * publishes are acknowledged, then the socket closes with 1001 and the client stops.
  */
-export async function drainClient(host: DrainHost, options: DrainOptions): Promise<DrainResult> {
-  const timeoutMs = options.timeoutMs ?? DRAIN_DEFAULTS.timeoutMs;
+export async function drainClient(host: DrainHost, options: ResolvedDrainOptions): Promise<DrainResult> {
+  const { timeoutMs } = options;
   let timer: unknown = null;
   const deadline = new Promise<'timeout'>((resolve) => {
-    timer = host.clock.setTimeout(() => resolve('timeout'), timeoutMs);
+    if (timeoutMs !== null) timer = host.clock.setTimeout(() => resolve('timeout'), timeoutMs);
   });
   const iterators = [...host.iterators];
-  const checkpoints: Record<string, Position | null> = {};
+  // Null prototype: a channel named `__proto__` must be a key here, not a prototype change.
+  const checkpoints: Record<string, Position | null> = Object.create(null);
   const finished = new Set<MessageIterator<any>>();
   for (const it of iterators) {
     it.stop();
@@ -59,14 +103,14 @@ export async function drainClient(host: DrainHost, options: DrainOptions): Promi
   const clean = consumersOk && publishesOk;
   const unflushedPublishes = host.pending.size;
   const unfinishedConsumers = iterators.length - finished.size;
-  host.clock.clearTimeout(timer);
+  if (timer !== null) host.clock.clearTimeout(timer);
   // Past the deadline: end what is still running; its current message stays unacknowledged.
   await Promise.all(iterators.filter((it) => !finished.has(it)).map((it) => it.terminate()));
   for (const it of iterators) {
     if (it.channelName !== null) checkpoints[it.channelName] = it.committed;
   }
   host.flow.reset();
-  await host.client.close({ code: options.code ?? DRAIN_DEFAULTS.code, reason: options.reason ?? DRAIN_DEFAULTS.reason });
+  await host.client.close({ code: options.code, reason: options.reason });
   return { clean, unflushedPublishes, unfinishedConsumers, checkpoints };
 }
 

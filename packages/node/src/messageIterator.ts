@@ -20,6 +20,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private started: Promise<void> | null = null;
   private lastYieldedSeq = 0;
   private stopping: 'abort' | 'drain' | null = null;
+  private readonly stopRequest = new AbortController();
   private failure: unknown = null;
   private finished = false;
   private finishing: Promise<void> | null = null;
@@ -79,6 +80,16 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     return this.finished;
   }
 
+  /**
+   * Aborts as soon as the iteration is asked to end — `stop()`, `terminate()`, the
+   * `signal` option — or ends otherwise, i.e. before `ended()` resolves (which waits
+   * for the consumer's next `next()`). A consumer waiting on something else between
+   * two messages (`consume()`'s retry wait) listens to it to give up at once.
+   */
+  get stopSignal(): AbortSignal {
+    return this.stopRequest.signal;
+  }
+
   /** Position durable in the checkpoint store (or acknowledged, without a store). */
   get committed(): Position | null {
     return this.state?.committer.position ?? null;
@@ -105,8 +116,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
    * current loop body may finish (its message is then acknowledged and committed).
    */
   stop(): void {
-    this.stopping ??= 'drain';
-    this.wake();
+    this.requestStop('drain');
     if (!this.started) void this.finish();
   }
 
@@ -115,8 +125,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
    * its message stays unacknowledged (redelivered by the next iteration or run).
    */
   terminate(): Promise<void> {
-    this.stopping ??= 'drain';
-    this.wake();
+    this.requestStop('drain');
     return this.finish();
   }
 
@@ -175,7 +184,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private async start(): Promise<void> {
     const signal = this.options.signal;
     if (signal?.aborted) {
-      this.stopping = 'abort';
+      this.requestStop('abort');
       return this.startIdle();
     }
     if (this.stopping) return this.startIdle();
@@ -213,10 +222,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     const unsubscribe = channel.subscribe((msg) => this.enqueue(msg));
     const offCommit = state.committer.onChange(() => this.wake());
     const release = this.deps.keepAlive?.acquire();
-    const onAbort = () => {
-      this.stopping ??= 'abort';
-      this.wake();
-    };
+    const onAbort = () => this.requestStop('abort');
     signal?.addEventListener('abort', onAbort, { once: true });
     this.cleanups.push(() => {
       unsubscribe();
@@ -283,6 +289,12 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     }
   }
 
+  private requestStop(kind: 'abort' | 'drain'): void {
+    this.stopping ??= kind;
+    this.stopRequest.abort();
+    this.wake();
+  }
+
   private sleep(): Promise<void> {
     return new Promise((resolve) => {
       this.waiter = resolve;
@@ -298,6 +310,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private finish(): Promise<void> {
     if (this.finished) return this.finishing ?? Promise.resolve();
     this.finished = true;
+    this.stopRequest.abort();
     this.finishing = (async () => {
       const state = this.state;
       const cleanups = this.cleanups.splice(0);

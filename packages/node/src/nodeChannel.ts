@@ -97,11 +97,16 @@ export class NodeChannel<T = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
-    // A drain stops the iterator; the abort also ends a retry wait at once.
-    void iterator.ended().then(() => controller.abort());
-    return consumeWith(iterator, handler, { ...options, signal: controller.signal }, this.host.clock).finally(() =>
-      external?.removeEventListener('abort', onAbort),
-    );
+    // A drain or close asks the iterator to stop: abort at that moment, so a retry wait
+    // ends at once (message unacknowledged) and a failing handler is not called again.
+    // Waiting for ended() instead would wait for the consumer's next next(), i.e. for
+    // the retry wait itself. A handler already running is not interrupted by this.
+    const onStop = () => controller.abort();
+    iterator.stopSignal.addEventListener('abort', onStop, { once: true });
+    return consumeWith(iterator, handler, { ...options, signal: controller.signal }, this.host.clock).finally(() => {
+      external?.removeEventListener('abort', onAbort);
+      iterator.stopSignal.removeEventListener('abort', onStop);
+    });
   }
 
   /** Publishes through core's outbox; counted by `drain()`. */

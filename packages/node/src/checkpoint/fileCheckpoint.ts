@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Position } from '@lifeline/core';
 import { LifelineNodeError } from '../errors';
 import { parsePosition, type CheckpointStore } from './types';
@@ -16,41 +17,65 @@ export interface FileCheckpointOptions {
 }
 
 /**
+ * Saves to one file are queued here, per resolved path and for the whole process, so
+ * two stores on one path (two clients, or a store created twice) never interleave
+ * their read-modify-write cycles. An entry lives only while operations are queued.
+ */
+const queues = new Map<string, Promise<unknown>>();
+
+function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const run = (queues.get(key) ?? Promise.resolve()).then(task);
+  const tail = run.catch(() => {});
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return run;
+}
+
+/**
  * A checkpoint store in one JSON file (all channels of the process). Every save
- * writes a temporary file next to it, fsyncs it, renames it over the target and
- * fsyncs the directory, so a crash at any instant leaves either the old or the new
- * file, never a torn one. Saves are serialized.
+ * reads the file, writes the updated content to a uniquely named temporary file
+ * next to it, fsyncs it, renames it over the target and fsyncs the directory, so a
+ * crash at any instant leaves either the old or the new file, never a torn one.
+ * Saves to one path are serialized across every store of the process. One process
+ * per file: two processes writing one file can lose each other's updates.
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
   const fsync = options.fsync ?? true;
-  let cache: Record<string, Position> | null = null;
-  let chain: Promise<unknown> = Promise.resolve();
-  let counter = 0;
+  const key = resolve(path);
 
-  async function readAll(): Promise<Record<string, Position>> {
-    if (cache) return cache;
+  // Channel names are arbitrary strings, including `__proto__` and `constructor`:
+  // positions live in a Map, never in a plain object's (inherited) properties.
+  async function readAll(): Promise<Map<string, Position>> {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readFile(key, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return (cache = {});
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}`, { cause: error });
     }
     try {
+      // JSON.parse makes every key an own property, `__proto__` included.
       const parsed = JSON.parse(text) as FileContent;
-      const channels: Record<string, Position> = {};
+      const channels = new Map<string, Position>();
       for (const [name, pos] of Object.entries(parsed.channels ?? {})) {
-        channels[name] = parsePosition(pos, `${path} channel ${name}`);
+        channels.set(name, parsePosition(pos, `${path} channel ${name}`));
       }
-      return (cache = channels);
+      return channels;
     } catch (error) {
       throw new LifelineNodeError('CHECKPOINT_CORRUPT', `checkpoint file ${path} is not valid`, { cause: error });
     }
   }
 
-  async function writeAll(channels: Record<string, Position>): Promise<void> {
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
-    const body = JSON.stringify({ version: 1, channels } satisfies FileContent);
+  async function writeAll(channels: Map<string, Position>): Promise<void> {
+    // Unique per write, not per store: two stores on one path must never share a temp file.
+    const tmp = join(dirname(key), `.${basename(key)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    // A null-prototype object: assigning `__proto__` creates an own key (which
+    // JSON.stringify writes) instead of calling Object.prototype's setter.
+    const record: Record<string, Position> = Object.create(null);
+    for (const [name, pos] of channels) record[name] = pos;
+    const body = JSON.stringify({ version: 1, channels: record } satisfies FileContent);
     try {
       const file = await open(tmp, 'w', 0o644);
       try {
@@ -59,8 +84,8 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       } finally {
         await file.close();
       }
-      await rename(tmp, path);
-      if (fsync) await syncDirectory(dirname(path));
+      await rename(tmp, key);
+      if (fsync) await syncDirectory(dirname(key));
     } catch (error) {
       await unlink(tmp).catch(() => {});
       throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}`, { cause: error });
@@ -70,16 +95,17 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
   return {
     async load(channel) {
       const all = await readAll();
-      return all[channel] ?? null;
+      return all.get(channel) ?? null;
     },
     save(channel, position) {
-      const run = chain.then(async () => {
-        const all = { ...(await readAll()), [channel]: { offset: position.offset, epoch: position.epoch } };
+      // Read-modify-write from the file itself, not from a per-store cache: another
+      // store of this process on the same path may have written since (its channels
+      // must survive this write). The read costs little next to the fsyncs.
+      return serialized(key, async () => {
+        const all = await readAll();
+        all.set(channel, { offset: position.offset, epoch: position.epoch });
         await writeAll(all);
-        cache = all;
       });
-      chain = run.catch(() => {});
-      return run;
     },
   };
 }

@@ -1,0 +1,61 @@
+// drain() refuses bad options before doing anything: a close code core's close()
+// would refuse (1012, …) used to be rejected only after consumers were ended and the
+// client marked closed, leaving the socket open forever.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type LifelineServer } from '@lifeline/server';
+import { createNodeClient, isLifelineNodeError, memoryCheckpoint, type DrainOptions } from '../src/index';
+import { waitFor } from './fixtures/fakeChannel';
+import { publishHttp } from './fixtures/publishHttp';
+
+let server: LifelineServer;
+beforeAll(async () => {
+  server = await createServer({ port: 0 });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const bad: Array<[string, DrainOptions]> = [
+  ['code 1012 (core refuses it)', { code: 1012 }],
+  ['code 2999', { code: 2999 }],
+  ['code 5000', { code: 5000 }],
+  ['code 1000.5', { code: 1000.5 }],
+  ['timeoutMs NaN', { timeoutMs: Number.NaN }],
+  ['timeoutMs -1', { timeoutMs: -1 }],
+];
+
+describe('drain() with invalid options', () => {
+  it.each(bad)('%s: rejects with BAD_OPTION and leaves the client working; a valid drain then works', async (_name, options) => {
+    const store = memoryCheckpoint();
+    const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store });
+    const channel = `bad-drain-${Math.random().toString(36).slice(2)}`;
+    try {
+      const got: number[] = [];
+      const consuming = client.channel<number>(channel).consume((m) => void got.push(m.data));
+      await waitFor(() => client.channel(channel).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
+      const socket = client.transport.socket!;
+
+      const error = await client.drain(options).then(() => null, (e: unknown) => e);
+      expect(isLifelineNodeError(error, 'BAD_OPTION')).toBe(true);
+
+      // Nothing happened: same socket still open, consumer still consuming, publishing allowed.
+      expect(client.state).toBe('open');
+      expect(client.transport.socket).toBe(socket);
+      expect(socket.readyState).toBe(socket.OPEN);
+      await client.channel<number>(channel).publish(1);
+      await publishHttp(server.httpUrl, channel, 2);
+      await waitFor(() => got.length === 2, 5000, 'both messages consumed');
+      expect(got).toEqual([1, 2]);
+
+      // The refused call did not become "the drain under way": a valid one still runs.
+      const result = await client.drain({ timeoutMs: 5000 });
+      expect(result).toMatchObject({ clean: true, unfinishedConsumers: 0 });
+      expect(result.checkpoints[channel]?.offset).toBe(2);
+      expect(client.state).toBe('closed');
+      expect(client.transport.socket).toBeNull();
+      await consuming;
+    } finally {
+      await client.close();
+    }
+  });
+});
