@@ -3,8 +3,8 @@
 // reference server, one loses its network, messages keep flowing, and it catches up
 // by replay with nothing lost and nothing twice. Exits by itself (code 1 if a check fails).
 // Run after a build: `pnpm --filter @lifeline/server build && node examples/console-demo.mjs`.
-// Until @lifeline/core's client is wired in here, the clients speak the wire protocol
-// (PROTOCOL.md) over raw `ws`.
+// The clients speak the wire protocol (PROTOCOL.md) over raw `ws` on purpose: the point
+// is to show the frames. `pnpm demo` shows the same with @lifeline/core and React.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
