@@ -93,6 +93,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       maxPayloadBytes,
     },
     (socket) => flow.attach(socket),
+    (socket) => flow.sent(socket),
   );
   const client = createClient({
     ...core,
@@ -101,9 +102,12 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     WebSocket: WebSocketCtor,
     lifecycle: options.lifecycle ?? false,
   });
+  flow.setAwaitingAcksCounter(() => client.stats().outboxDepth);
 
-  const assertOpen = () => {
-    if (closedState !== 'open') {
+  // A drain lets running loop bodies finish, publishes included (they are flushed by
+  // the drain); no new iteration may start. After the drain nothing is accepted.
+  const assertOpen = (publishing = false) => {
+    if (closedState !== 'open' && !(publishing && closedState === 'draining')) {
       throw new LifelineNodeError('CLIENT_CLOSED', `the client is ${closedState === 'draining' ? 'draining' : 'closed'}`);
     }
   };

@@ -89,8 +89,7 @@ export async function drainClient(host: DrainHost, options: ResolvedDrainOptions
     if (timeoutMs !== null) timer = host.clock.setTimeout(() => resolve('timeout'), timeoutMs);
   });
   const iterators = [...host.iterators];
-  // Null prototype: a channel named `__proto__` must be a key here, not a prototype change.
-  const checkpoints: Record<string, Position | null> = Object.create(null);
+  const checkpoints: Record<string, Position | null> = {};
   const finished = new Set<MessageIterator<any>>();
   for (const it of iterators) {
     it.stop();
@@ -107,7 +106,11 @@ export async function drainClient(host: DrainHost, options: ResolvedDrainOptions
   // Past the deadline: end what is still running; its current message stays unacknowledged.
   await Promise.all(iterators.filter((it) => !finished.has(it)).map((it) => it.terminate()));
   for (const it of iterators) {
-    if (it.channelName !== null) checkpoints[it.channelName] = it.committed;
+    // defineProperty: a channel named `__proto__` becomes a key, not a prototype change,
+    // and the result stays a plain object (it prints as one in a log line).
+    if (it.channelName !== null) {
+      Object.defineProperty(checkpoints, it.channelName, { value: it.committed, enumerable: true, writable: true, configurable: true });
+    }
   }
   host.flow.reset();
   await host.client.close({ code: options.code, reason: options.reason });

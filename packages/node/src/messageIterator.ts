@@ -153,7 +153,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
         await this.finish();
         throw failure;
       }
-      if (this.stopping) {
+      // `finished` without `stopping`: return() was called while this next() waited
+      // (from another piece of code, or during the checkpoint load): end it with done.
+      if (this.stopping || this.finished) {
         await this.finish();
         return DONE;
       }

@@ -13,8 +13,8 @@ export interface NodeChannelHost {
   flow: SocketFlow;
   keepAlive: ProcessKeepAlive;
   clock: Clock;
-  /** Rejects when the client is draining or closed. */
-  assertOpen(): void;
+  /** Throws when the client is draining or closed (`publishing`: only once closed). */
+  assertOpen(publishing?: boolean): void;
   track<T>(promise: Promise<T>): Promise<T>;
   register(iterator: MessageIterator<any>): void;
   unregister(iterator: MessageIterator<any>): void;
@@ -112,7 +112,8 @@ export class NodeChannel<T = unknown> {
   /** Publishes through core's outbox; counted by `drain()`. */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     try {
-      this.host.assertOpen();
+      // Allowed while draining: a loop body the drain lets finish may publish its result.
+      this.host.assertOpen(true);
     } catch (error) {
       return Promise.reject(error);
     }

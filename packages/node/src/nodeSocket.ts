@@ -72,11 +72,18 @@ export function toWsOptions(options: TransportOptions): WsClientOptions {
 export function createNodeWebSocket(
   options: TransportOptions = {},
   onSocket?: (socket: WebSocket) => void,
+  onSend?: (socket: WebSocket) => void,
 ): WebSocketLike & typeof WebSocket {
   class LifelineNodeWebSocket extends WebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols, toWsOptions(options));
       onSocket?.(this);
+    }
+
+    // Every frame core sends passes here (the flow controller reads on for an awaited ack).
+    override send(...args: any[]): void {
+      (super.send as (...a: any[]) => void)(...args);
+      onSend?.(this);
     }
   }
   return LifelineNodeWebSocket as unknown as WebSocketLike & typeof WebSocket;

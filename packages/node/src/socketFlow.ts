@@ -33,6 +33,8 @@ export interface FlowStats {
   breathers: number;
   /** Protocol pings sent while paused. */
   keepalivePings: number;
+  /** Times the paused socket was resumed because a publish of this client awaited its ack. */
+  ackReads: number;
 }
 
 /**
@@ -45,7 +47,8 @@ export class SocketFlow {
   private readonly pausers = new Set<object>();
   private timer: unknown = null;
   private buffered: () => number = () => 0;
-  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0 };
+  private awaitingAcks: () => number = () => 0;
+  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0, ackReads: 0 };
   private readonly keepaliveMs: number;
   private readonly maxBuffered: number;
 
@@ -72,6 +75,25 @@ export class SocketFlow {
     this.buffered = counter;
   }
 
+  /**
+   * Tells the controller how many publishes of the client await their ack (core's
+   * outbox depth). An ack comes on the same TCP stream as the messages, behind them:
+   * while one is awaited the socket keeps reading (up to `maxBufferedMessages`), or a
+   * consumer awaiting its own publish inside the loop body would wait for it forever
+   * (or for a keepalive read per message).
+   */
+  setAwaitingAcksCounter(counter: () => number): void {
+    this.awaitingAcks = counter;
+  }
+
+  /** Called after the client sent a frame on `socket` (a publish, a ping…). */
+  sent(socket: WebSocket): void {
+    if (socket !== this.socket || !socket.isPaused || !this.mustRead()) return;
+    this.clearTimer();
+    socket.resume();
+    this.stats.ackReads += 1;
+  }
+
   /** Called for every socket the client constructs. */
   attach(socket: WebSocket): void {
     this.socket = socket;
@@ -86,7 +108,7 @@ export class SocketFlow {
   requestPause(owner: object): void {
     this.pausers.add(owner);
     const socket = this.socket;
-    if (!socket || socket.readyState !== socket.OPEN || socket.isPaused) return;
+    if (!socket || socket.readyState !== socket.OPEN || socket.isPaused || this.mustRead()) return;
     socket.pause();
     this.stats.pauses += 1;
     this.scheduleKeepalive();
@@ -108,6 +130,11 @@ export class SocketFlow {
     this.pausers.clear();
     this.clearTimer();
     if (this.socket?.isPaused) this.socket.resume();
+  }
+
+  /** A publish awaits its ack, and the overall bound leaves room to read on. */
+  private mustRead(): boolean {
+    return this.awaitingAcks() > 0 && this.buffered() < this.maxBuffered;
   }
 
   private scheduleKeepalive(): void {
