@@ -47,10 +47,10 @@ const NO_HANDLERS: readonly Handler[] = [];
 export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _handlers = NO_HANDLERS;
   // Position as primitives, so delivering a message allocates nothing.
-  _offset: number;
-  _epoch: string | null;
+  _offset = 0;
+  _epoch: string | null = null;
   /** Highest offset accepted for delivery (ahead of `_offset` while an async handler runs). */
-  _seen: number;
+  _seen = 0;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
   _subRef = 0;
   _replayLeft = 0;
@@ -80,10 +80,22 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     super();
     this.name = name;
     this._host = host;
-    const since = options.since;
-    this._seen = this._offset = since ? since.offset : 0;
-    this._epoch = since ? since.epoch : null;
     this._skip = options.onHandlerError === 'skip';
+    this._since(options.since);
+  }
+
+  /**
+   * Starts after `since` unless the channel has a position already. Called by every
+   * `client.channel(name, { since })`: a channel first made without it (by presence, or
+   * to publish) skipped the messages after the checkpoint without a gap.
+   */
+  _since(p: Position | undefined): void {
+    if (p && this._epoch === null) {
+      this._seen = p.offset;
+      this._moveTo(p.offset, p.epoch);
+      // A `sub` without it is awaiting its answer: ask again, from the checkpoint.
+      if (this._subRef) this._resync();
+    }
   }
 
   /** Position of the last message whose handlers returned. */
@@ -320,8 +332,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._subRef = 0;
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
-    if (lost) this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
-    else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
+    if (lost) {
+      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
+      // A hole asked for in the old history says nothing of the new one: a hole at the
+      // same offset in a new epoch was taken as unfillable (a gap, not a replay).
+      this._holeAt = -1;
+    } else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
     this._replayLeft = f.recovered ? (f.replay ?? 0) : 0;
     if (lost || !this._busy) this._seen = this._offset;
     if (this._pres || f.presence?.length) this.presence._reset(f.presence);

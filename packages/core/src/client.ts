@@ -233,7 +233,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const all = (this._channels = this._channels.concat(ch));
       if (this._byName) this._byName.set(name, ch);
       else if (all.length > MAP_ABOVE) this._byName = new Map(all.map((c) => [c.name, c]));
-    }
+    } else ch._since(co.since);
     return ch;
   }
 
@@ -326,6 +326,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._offline()) return this._setState('closed', 'offline');
     this._setState('connecting', reason);
     const g = ++this._gen;
+    // One deadline for the whole attempt, the token function's answer included: one that
+    // never answers (a fetch hanging on a bad network) held the client in connecting for
+    // good. The hung call is forgotten, so the next attempt asks again.
+    this._after(this._opts.handshakeTimeoutMs ?? 10_000, () => {
+      this._tokenPending = null;
+      const c = this._conn;
+      if (!c) return this._attemptFailed(fail('TOKEN_ERROR', 'token function timed out'));
+      this._killWhy = 'handshake-timeout';
+      c._kill(4200, 'handshake timeout');
+    });
     const t = getToken(this, { reason: this._tokenReason, attempt: this._attempt });
     if (!(t instanceof Promise)) return this._startSocket(t, g);
     t.then(
@@ -362,10 +372,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       return this._attemptFailed(fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause }));
     }
     this._conn = c;
-    this._after(o.handshakeTimeoutMs ?? 10_000, () => {
-      this._killWhy = 'handshake-timeout';
-      c._kill(4200, 'handshake timeout');
-    });
   }
 
   _frame(data: unknown): void {

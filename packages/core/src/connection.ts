@@ -76,7 +76,9 @@ export class Connection implements SocketListener {
 
   /** True when nothing arrived for `timeoutMs` before `now` (as seen by successive checks). */
   _silentFor(now: number, timeoutMs: number): boolean {
-    if (this._rx !== this._seenRx) {
+    // A wall clock stepped back (NTP, a restored VM) restarts the count from now, else
+    // a socket dying then would be declared dead only once the clock caught up.
+    if (this._rx !== this._seenRx || now < this._lastRxAt) {
       this._seenRx = this._rx;
       this._lastRxAt = now;
     }

@@ -34,7 +34,10 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   const type = f.type;
   const ch = h._find(f.channel);
   const p = f.presence;
-  const pos = typeof f.offset === 'number' && typeof f.epoch === 'string';
+  // Offsets are integers from 0 (PROTOCOL §3). Anything else (1.5, -1, 1e999 = Infinity,
+  // 2^53 + 2, which equals its neighbour) as a position would make later messages look
+  // like duplicates or holes, or resolve a publish with it.
+  const pos = f.offset >= 0 && Number.isSafeInteger(f.offset) && typeof f.epoch === 'string';
   if (type === 'msg') pos ? ch?._onMsg(f) : bad(h, type);
   else if (type === 'ping') h._send(JSON.stringify({ type: 'pong', t: f.t }));
   else if (type === 'pong') {
@@ -42,7 +45,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   } else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 ? h._welcome(f) : bad(h, type);
   else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
   else if (type === 'unsubscribed') ch?._onUnsubscribed();
-  else if (type === 'ack') h._outgoing?._onAck(f);
+  else if (type === 'ack') pos ? h._outgoing?._onAck(f) : bad(h, type);
   else if (type === 'presence') isMember(f.member) ? ch?._onPresence(f) : bad(h, type);
   else if (type === 'presence.ok') ch?._onPresenceOk(f.ref);
   else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);

@@ -182,7 +182,8 @@ export class Publisher {
     const t = h._clock.now();
     const limits = h._limits;
     if (this._rate) {
-      this._bucket = Math.min(limits!.publishBurst, this._bucket + ((t - this._bucketAt) * this._rate) / 1000);
+      // max: a wall clock stepped back must not drain the bucket (publishes held that long).
+      this._bucket = Math.min(limits!.publishBurst, this._bucket + (Math.max(0, t - this._bucketAt) * this._rate) / 1000);
       this._bucketAt = t;
     }
     const q = this._queue;

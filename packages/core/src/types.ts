@@ -147,7 +147,11 @@ export interface ClientOptions {
   logger?: Logger;
   /** Connect on creation. @default true */
   autoConnect?: boolean;
-  /** No `welcome` within this after the socket was created → retry. @default 10_000 */
+  /**
+   * No `welcome` within this after the attempt started (the token function's answer
+   * included) → retry; a token function that has not answered by then fails the attempt
+   * with `TOKEN_ERROR` and is called again on the next one. @default 10_000
+   */
   handshakeTimeoutMs?: number;
   /**
    * Source of online/offline, visibility and bfcache signals. `false` disables them.
@@ -183,7 +187,11 @@ export interface GapEvent {
 }
 
 export interface ChannelOptions {
-  /** Start after this position (e.g. from a checkpoint). */
+  /**
+   * Start after this position (e.g. from a checkpoint). Also applies on a later
+   * `channel(name, { since })` while the channel has no position yet (made earlier
+   * without it, e.g. by presence or to publish); a channel that has one keeps it.
+   */
   since?: Position;
   /** What to do when a handler throws. @default 'redeliver' */
   onHandlerError?: 'redeliver' | 'skip';

@@ -100,3 +100,57 @@ describe('bad input from the server', () => {
     expect(h.errors).toEqual([]);
   });
 });
+
+describe('offsets that are not log offsets (PROTOCOL §3: integers from 0, +1 per message)', () => {
+  // Raw text: 1e999 parses to Infinity, 2^53 + 2 cannot be told from its neighbours.
+  const offsets = [['1.5'], ['1e999'], ['-1'], ['9007199254740994'], ['"1"']];
+
+  it.each(offsets)('a msg with offset %s → BAD_FRAME; the stream carries on without a gap', (raw) => {
+    const h = setup();
+    const s = h.accept();
+    const ch = h.client.channel('room');
+    const got: number[] = [];
+    const gaps: unknown[] = [];
+    ch.on('gap', (g) => void gaps.push(g));
+    ch.subscribe((m) => void got.push(m.offset));
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    h.msg('room', 1);
+    s.push(`{"type":"msg","channel":"room","offset":${raw},"epoch":"e1","data":0}`);
+    expect(h.errors.map((e) => e.code)).toEqual(['BAD_FRAME']);
+    h.msg('room', 2);
+    expect(got).toEqual([1, 2]);
+    expect(gaps).toEqual([]);
+    expect(ch.position).toEqual({ offset: 2, epoch: 'e1' });
+  });
+
+  it.each(offsets)('a subscribed with offset %s → BAD_FRAME; a later valid answer subscribes, nothing is dropped', (raw) => {
+    const h = setup();
+    const s = h.accept();
+    const ch = h.client.channel('room');
+    const got: number[] = [];
+    ch.subscribe((m) => void got.push(m.offset));
+    const ref = s.frames('sub')[0].ref;
+    s.push(`{"type":"subscribed","ref":${ref},"channel":"room","offset":${raw},"epoch":"e1"}`);
+    expect(h.errors.map((e) => e.code)).toEqual(['BAD_FRAME']);
+    expect(ch.position).toBeNull();
+    s.push({ type: 'subscribed', ref, channel: 'room', offset: 0, epoch: 'e1' });
+    h.msg('room', 1);
+    expect(got).toEqual([1]);
+    expect(h.client.stats().deduped).toBe(0);
+  });
+
+  it('an ack without an offset → BAD_FRAME; the publish is not resolved with a missing offset', async () => {
+    const h = setup();
+    const s = h.accept();
+    let result: unknown = 'pending';
+    void h.client.publish('room', 1).then((r) => (result = r));
+    const pub = s.frames('pub')[0];
+    s.push({ type: 'ack', ref: pub.ref, channel: 'room', id: pub.id });
+    await Promise.resolve();
+    expect(h.errors.map((e) => e.code)).toEqual(['BAD_FRAME']);
+    expect(result).toBe('pending');
+    s.push({ type: 'ack', ref: pub.ref, channel: 'room', id: pub.id, offset: 7, epoch: 'e1' });
+    await Promise.resolve();
+    expect(result).toEqual({ offset: 7, epoch: 'e1', duplicate: false });
+  });
+});

@@ -59,6 +59,51 @@ describe('channels', () => {
     expect(lastSub(h, 'cp').since).toEqual({ offset: 3, epoch: 'eX' });
   });
 
+  it('channel(name, { since }) on a channel made earlier without it (presence, publish) still starts from the checkpoint', () => {
+    const h = setup();
+    h.accept();
+    const first = h.client.channel('cp'); // e.g. usePresence('cp') rendered first
+    void first.presence.members();
+    const ch = h.client.channel('cp', { since: { offset: 3, epoch: 'eX' } });
+    expect(ch).toBe(first);
+    expect(ch.position).toEqual({ offset: 3, epoch: 'eX' });
+    expect(ch.getSnapshot().position).toEqual({ offset: 3, epoch: 'eX' });
+    const got: number[] = [];
+    ch.subscribe((m) => void got.push(m.offset));
+    expect(lastSub(h, 'cp').since).toEqual({ offset: 3, epoch: 'eX' });
+    h.answerSubs({ cp: { offset: 5, epoch: 'eX', recovered: true, replay: 2 } });
+    h.msg('cp', 4, 'eX');
+    h.msg('cp', 5, 'eX');
+    expect(got).toEqual([4, 5]);
+  });
+
+  it('since given while the first sub (without it) awaits its answer: asked again from the checkpoint', () => {
+    const h = setup();
+    h.accept();
+    const c = subscribed(h, 'cp');
+    expect(lastSub(h, 'cp').since).toBeUndefined();
+    h.client.channel('cp', { since: { offset: 3, epoch: 'e1' } });
+    expect(lastSub(h, 'cp').since).toEqual({ offset: 3, epoch: 'e1' });
+    const subs = h.sock.frames('sub');
+    expect(subs.length).toBe(2);
+    // The first sub's answer is stale (its ref); the second one's recovers from the checkpoint.
+    h.sock.push({ type: 'subscribed', ref: subs[0].ref, channel: 'cp', offset: 5, epoch: 'e1' });
+    h.sock.push({ type: 'subscribed', ref: subs[1].ref, channel: 'cp', offset: 5, epoch: 'e1', recovered: true, replay: 2 });
+    h.msg('cp', 4);
+    h.msg('cp', 5);
+    expect(c.offsets()).toEqual([4, 5]);
+    expect(c.gaps).toEqual([]);
+  });
+
+  it('a channel that has a position keeps it: a later since is ignored (its handlers would see messages twice)', () => {
+    const h = setup();
+    h.accept();
+    const c = subscribed(h, 'cp');
+    h.answerSubs({ cp: { offset: 7, epoch: 'e1' } });
+    h.client.channel('cp', { since: { offset: 3, epoch: 'e1' } });
+    expect(c.ch.position).toEqual({ offset: 7, epoch: 'e1' });
+  });
+
   it('dedupes by (epoch, offset) and delivers strictly in order', () => {
     const h = setup();
     h.accept();
@@ -90,6 +135,29 @@ describe('channels', () => {
     for (const o of [2, 3, 4, 5]) h.msg('room', o);
     expect(c.offsets()).toEqual([1, 2, 3, 4, 5]);
     expect(c.gaps).toEqual([]);
+  });
+
+  it('a hole at an offset where one was filled in an earlier epoch is still asked for, not a gap', () => {
+    const h = setup();
+    h.accept();
+    const c = subscribed(h);
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    h.msg('room', 1);
+    h.msg('room', 3); // 2 lost on the way: asked for and filled
+    h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e1', offset: 3, recovered: true, replay: 2 });
+    h.msg('room', 2);
+    h.msg('room', 3);
+    // The broker lost its history: a new epoch, offsets from 1 again.
+    h.msg('room', 1, 'e2');
+    h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e2', offset: 1, recovered: false, reason: 'epoch-changed' });
+    expect(c.gaps.map((g) => g.reason)).toEqual(['epoch-changed']);
+    h.msg('room', 3, 'e2'); // e2#2 lost on the way: the same offset as the earlier hole, another epoch
+    expect(c.gaps.map((g) => g.reason)).toEqual(['epoch-changed']);
+    expect(lastSub(h).since).toEqual({ offset: 1, epoch: 'e2' });
+    h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e2', offset: 3, recovered: true, replay: 2 });
+    h.msg('room', 2, 'e2');
+    h.msg('room', 3, 'e2');
+    expect(c.got.map((m) => `${m.epoch}#${m.offset}`)).toEqual(['e1#1', 'e1#2', 'e1#3', 'e2#2', 'e2#3']);
   });
 
   it('recovered:false raises exactly one gap from position to the server head', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../src/testing';
 import { setup } from './support/harness';
 
 describe('liveness', () => {
@@ -106,5 +107,47 @@ describe('liveness', () => {
     for (let i = 1; i <= 500; i++) h.msg('a', i);
     expect(h.clock.pending()).toBe(base);
     expect(s.live).toBe(true);
+  });
+});
+
+/**
+ * Date.now() can step backwards (an NTP correction, a VM restored, the user setting the
+ * time) while timers keep running: a clock whose now() is a manual clock plus a skew.
+ */
+function steppedClock(setupClock: () => ReturnType<typeof createManualClock>) {
+  let skew = 0;
+  const base = setupClock();
+  return {
+    base,
+    step: (ms: number) => void (skew += ms),
+    clock: { now: () => base.now() + skew, setTimeout: base.setTimeout, clearTimeout: base.clearTimeout },
+  };
+}
+
+describe('wall clock stepping backwards', () => {
+  it('liveness still declares a silent socket dead within the timeout (not an hour later)', () => {
+    const w = steppedClock(() => createManualClock(10_000_000));
+    const h = setup({ clock: w.clock, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 1000 }); // timeout 3000
+    s.push({ type: 'pong' });
+    w.base.advance(1000); // a check sees that frame
+    w.step(-3_600_000); // then the wall clock steps back an hour, and the socket falls silent
+    w.base.advance(5000);
+    expect(h.client.state).toBe('closed');
+    expect(h.states.at(-1)).toMatchObject({ reason: 'heartbeat-timeout' });
+    expect(s.terminated).toBe(true);
+  });
+
+  it('publish pacing does not stall for the size of the step', () => {
+    const w = steppedClock(() => createManualClock(10_000_000));
+    const h = setup({ clock: w.clock });
+    const s = h.accept({ limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 10, publishBurst: 2 } });
+    void h.client.publish('c', 1);
+    void h.client.publish('c', 2);
+    expect(s.frames('pub').length).toBe(2); // the burst is spent
+    w.step(-3_600_000);
+    void h.client.publish('c', 3);
+    w.base.advance(100); // one token at 10/s
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3]);
   });
 });

@@ -137,3 +137,50 @@ describe('token', () => {
     expect(lines.join('\n')).not.toContain('SECRET-TOKEN');
   });
 });
+
+describe('a token function that never answers', () => {
+  it('fails the attempt after handshakeTimeoutMs (TOKEN_ERROR, as when it throws), then asks the function again', async () => {
+    let calls = 0;
+    const answers: Array<(t: string) => void> = [];
+    const fn = vi.fn(
+      () =>
+        new Promise<string>((r) => {
+          calls++;
+          answers.push(r);
+        }),
+    );
+    const h = setup({ token: fn, handshakeTimeoutMs: 5000, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    await flushPromises();
+    expect(h.client.state).toBe('connecting');
+    h.clock.advance(4999);
+    expect(h.client.state).toBe('connecting');
+    h.clock.advance(1);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'socket-error', retryInMs: 100 });
+    expect(isLifelineError(h.errors.at(-1), 'TOKEN_ERROR')).toBe(true);
+    // The hung call is not shared with the next attempt: the function is asked again.
+    h.clock.advance(100);
+    await flushPromises();
+    expect(calls).toBe(2);
+    // The first call's late answer is not used; the second one's is.
+    answers[0]!('stale');
+    await flushPromises();
+    expect(h.sockets.length).toBe(0);
+    answers[1]!('fresh');
+    await flushPromises();
+    expect(h.sockets.length).toBe(1);
+    h.accept();
+    expect(hello(h).token).toBe('fresh');
+    expect(h.client.state).toBe('open');
+    // The welcome ended the attempt's deadline: nothing fires later.
+    h.clock.advance(10_000);
+    expect(h.client.state).toBe('open');
+  });
+
+  it('close() while the token function hangs leaves no timer armed', async () => {
+    const h = setup({ token: () => new Promise<string>(() => {}), handshakeTimeoutMs: 5000 });
+    await flushPromises();
+    await h.client.close();
+    expect(h.clock.pending()).toBe(0);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'close-requested' });
+  });
+});
