@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '@lifeline/core/protocol';
 import { memoryBroker } from './broker/memoryBroker';
 import { ChannelHub } from './channelHub';
-import { systemClock } from './clock';
+import { MAX_TIMER_MS, systemClock } from './clock';
 import type { ServerContext } from './context';
 import { createFaults, type FaultHooks } from './faults';
 import { startHeartbeat } from './heartbeat';
@@ -29,7 +29,8 @@ export interface LifelineServer {
   /**
    * Planned shutdown (PROTOCOL.md §13): refuse new upgrades, send `drain` to every
    * client, close them with 1012, then close the server once they are gone or after
-   * `timeoutMs`.
+   * `timeoutMs` (default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
+   * NaN rejects with a TypeError before anything stops).
    */
   drain(opts?: { timeoutMs?: number }): Promise<void>;
   stats(): ServerStats;
@@ -95,6 +96,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   let closing: Promise<void> | undefined;
   const allSockets = () => [...[...ctx.sessions].map((s) => s.ws), ...ctx.echoSockets];
   // Shutdown waits on real time, not the injected clock: a test on fake time must still be able to close.
+  // A timeout no timer can hold (Infinity, >= 2^31 ms) means no deadline: Node fires such a
+  // timer after 1 ms, so drain({ timeoutMs: Infinity }) cut every client at once.
   const waitForEmpty = (timeoutMs: number): Promise<void> =>
     new Promise((resolve) => {
       const done = (): void => {
@@ -103,7 +106,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
         resolve();
       };
       const poll = setInterval(() => ctx.stats.connections === 0 && done(), 10);
-      const timer = setTimeout(done, timeoutMs);
+      const timer = timeoutMs < MAX_TIMER_MS ? setTimeout(done, timeoutMs) : undefined;
       if (ctx.stats.connections === 0) done();
     });
 
@@ -130,13 +133,18 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const close = (): Promise<void> => shutdown(1000);
 
   const drain = async (drainOpts: { timeoutMs?: number } = {}): Promise<void> => {
+    const timeoutMs = drainOpts.timeoutMs ?? opts.drainTimeoutMs;
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      // Checked before anything stops: a bad value used to drain and cut every client at once.
+      throw new TypeError(`drain: timeoutMs must be a non-negative number of ms (Infinity: no deadline), got ${String(drainOpts.timeoutMs)}`);
+    }
     if (ctx.stopping) return close();
     ctx.stopping = true;
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
-    await waitForEmpty(drainOpts.timeoutMs ?? opts.drainTimeoutMs);
+    await waitForEmpty(timeoutMs);
     await shutdown(0);
   };
 

@@ -66,8 +66,8 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
   const { opts, broker } = ctx;
   let claims: TokenClaims | undefined;
   if (opts.authSecret !== undefined) {
-    const auth = req.headers.authorization ?? '';
-    const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
+    const token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
     if (!verdict.ok) {
       req.resume();

@@ -36,7 +36,7 @@ export interface ServerOptions {
   presenceGraceMs?: number;
   /** No `hello` within this long closes with 4200. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** `drain()` terminates whoever is still connected after this long. @default 10000 */
+  /** `drain()` terminates whoever is still connected after this long (`Infinity`: no deadline). @default 10000 */
   drainTimeoutMs?: number;
   /** A client whose unsent buffer exceeds this is closed with 1013 (slow consumer). @default 16777216 */
   maxBufferedBytes?: number;

@@ -18,6 +18,14 @@ export function encodable(value: unknown): boolean {
   }
 }
 
+/**
+ * A configured number as the welcome carries it: a limit left unbounded (`Infinity`) is
+ * written as 2^53-1, since JSON has no Infinity and JSON.stringify writes `null`, which the
+ * reference client reads as a welcome to refuse (`heartbeatMs`) or a limit of 0
+ * (`maxFrameBytes`: every publish MESSAGE_TOO_LARGE; `publishBurst`: no publish ever sent).
+ */
+export const wireNumber = (n: number): number => (Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER);
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**

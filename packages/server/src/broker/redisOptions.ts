@@ -106,8 +106,9 @@ export const REDIS_BROKER_DEFAULTS = {
 /** Presence keys outlive the newest entry by this much, then Redis drops abandoned channels. */
 export const PRESENCE_KEY_GRACE_MS = 60_000;
 
+/** Capped at 2^31-1 ms like the server's clock: Node runs a longer delay (`readyTimeoutMs: Infinity`) after 1 ms. */
 export const wallClock: BrokerClock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_483_647)),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };

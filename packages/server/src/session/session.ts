@@ -19,6 +19,7 @@ import { handlePublish, type PublishBlock } from './publishOp';
 import { handleSubscribe, handleUnsubscribe } from './subscribeOps';
 import type { ChannelSubscription } from './subscription';
 import { parseClientFrame } from './validate';
+import { wireNumber } from '../wireValues';
 
 /** Bad frames (and refused publishes) tolerated per window before close 4201. PROTOCOL.md §11. */
 const BAD_FRAME_LIMIT = 100;
@@ -148,8 +149,40 @@ export class Session {
     this.ctx.stats.countOut(type);
     if (this.ws.bufferedAmount > this.ctx.opts.maxBufferedBytes) {
       // A consumer this far behind would hold unbounded memory; it catches up by replay.
-      this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
+      this.closeSlowConsumer();
     }
+  }
+
+  /** Closes with 1013: more than `maxBufferedBytes` is waiting for this peer. */
+  closeSlowConsumer(): void {
+    this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
+  }
+
+  /**
+   * For bulk senders (a replay), called after each frame: resolves at once while less
+   * than half of `maxBufferedBytes` is queued for the socket, else once the socket has
+   * written its queue out or closed. A replay written in one go queued the whole backlog
+   * at once, and a backlog above `maxBufferedBytes` (1,000 retained messages of 20 KB)
+   * closed a client that was reading at full speed as a slow consumer, every time it
+   * came back to catch up.
+   */
+  paced(): Promise<void> {
+    const raw = socketOf(this.ws);
+    if (!raw || this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return Promise.resolve();
+    if (this.ws.bufferedAmount <= this.ctx.opts.maxBufferedBytes / 2) return Promise.resolve();
+    // Below the stream's high-water mark no 'drain' comes: let the queue go out for a turn.
+    if (!raw.writableNeedDrain) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      const done = (): void => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        this.ws.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+      this.ws.on('close', done);
+    });
   }
 
   /**
@@ -227,12 +260,12 @@ export class Session {
       type: 'welcome',
       v: PROTOCOL_VERSION,
       session: this.id,
-      heartbeatMs: opts.heartbeatMs,
+      heartbeatMs: wireNumber(opts.heartbeatMs),
       limits: {
-        maxFrameBytes: opts.maxFrameBytes,
-        maxChannels: opts.maxChannels,
-        publishPerSec: opts.publishPerSec,
-        publishBurst: opts.publishBurst,
+        maxFrameBytes: wireNumber(opts.maxFrameBytes),
+        maxChannels: wireNumber(opts.maxChannels),
+        publishPerSec: wireNumber(opts.publishPerSec),
+        publishBurst: wireNumber(opts.publishBurst),
       },
       serverTime: opts.clock.now(),
     });

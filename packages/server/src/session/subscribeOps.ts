@@ -37,7 +37,12 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     }
     reply.presence = presence;
     s.send(reply);
-    for (const m of plan.messages) s.sendRaw(serializeMessage(m), 'msg');
+    // At the pace the client reads (live traffic is held by `sub` meanwhile): written in
+    // one go, a backlog above maxBufferedBytes closed a healthy client as a slow consumer.
+    for (const m of plan.messages) {
+      if (!s.sendRaw(serializeMessage(m), 'msg')) break;
+      await s.paced();
+    }
     sub.goLive(plan.epoch, plan.head);
   } catch (err) {
     if (isNew) {

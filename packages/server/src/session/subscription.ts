@@ -11,6 +11,8 @@ type Buffered = { kind: 'msg'; msg: StoredMessage; frame: Buffer } | { kind: 'pr
  */
 export class ChannelSubscription implements HubSubscriber {
   private buffer: Buffered[] | null = null;
+  /** Bytes of the frames in `buffer`: held for the peer, so they count against maxBufferedBytes. */
+  private bufferedBytes = 0;
   private lastEpoch: string | undefined;
   private lastOffset = 0;
 
@@ -21,17 +23,36 @@ export class ChannelSubscription implements HubSubscriber {
 
   /** Start holding live traffic (called before attaching to the live feed and reading the log). */
   hold(): void {
-    this.buffer ??= [];
+    if (this.buffer) return;
+    this.buffer = [];
+    this.bufferedBytes = 0;
   }
 
   onMessage(msg: StoredMessage, frame: Buffer): void {
-    if (this.buffer) this.buffer.push({ kind: 'msg', msg, frame });
+    if (this.buffer) this.keep({ kind: 'msg', msg, frame });
     else this.deliver(msg, frame);
   }
 
   onPresence(frame: Buffer): void {
-    if (this.buffer) this.buffer.push({ kind: 'presence', frame });
+    if (this.buffer) this.keep({ kind: 'presence', frame });
     else this.session.sendRaw(frame, 'presence');
+  }
+
+  /**
+   * Holds live traffic during a (re)subscribe. A replay waits for the client to read it,
+   * so what is held here is bounded like the socket's own queue: past maxBufferedBytes
+   * the client is a slow consumer (1013) and nothing more is kept for it.
+   */
+  private keep(item: Buffered): void {
+    const { session } = this;
+    if (session.state === 'closed' || session.ws.readyState !== session.ws.OPEN) return;
+    this.buffer!.push(item);
+    this.bufferedBytes += item.frame.length;
+    if (this.bufferedBytes > session.ctx.opts.maxBufferedBytes) {
+      this.buffer = [];
+      this.bufferedBytes = 0;
+      session.closeSlowConsumer();
+    }
   }
 
   /** Everything up to `head` of `epoch` has been sent (or skipped on purpose): release the buffer. */
@@ -40,6 +61,7 @@ export class ChannelSubscription implements HubSubscriber {
     this.lastOffset = head;
     const held = this.buffer ?? [];
     this.buffer = null;
+    this.bufferedBytes = 0;
     for (const item of held) {
       if (item.kind === 'msg') this.deliver(item.msg, item.frame);
       else this.session.sendRaw(item.frame, 'presence');
