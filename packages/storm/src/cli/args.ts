@@ -22,12 +22,12 @@ Options:
   --target URL           external server on loopback (blip, half-open, flaky only)
   --seed N               seed for every random choice (default 1)
   --duration T           longest wait for recovery (flaky: chaos for half); 30s, 500ms or seconds (default 30s)
-  --down T               how long restart/rolling keep a node down (default 2s)
+  --down T               how long restart keeps the server down (default 2s)
   --initial-delay T      client backoff base (default 500ms)
   --max-delay T          client backoff cap (default 30s)
-  --heartbeat T          embedded server heartbeat; half-open detection ≈ 3× (default 5s)
+  --heartbeat T          embedded server heartbeat; half-open detection ≈ 2× + 1s (default 5s)
   --workers N            client processes (each with its own proxy), 0 = this process (default: 0 below 1000 clients, else one per 2500, at least 2)
-  --client core|lite     @lifeline/core (default) or storm's minimal wire client
+  --client core|lite     core: @lifeline/core, lite: storm's minimal wire client (default core)
   --broker B             memory (shared, survives restarts) | volatile (not rolling) | auto | redis://127.0.0.1:6379
                          (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint

@@ -26,7 +26,7 @@ export interface ChaosProxyOptions {
 export interface ChaosProxyStats {
   /** Connections accepted since start. */
   accepted: number;
-  /** Connections currently held (forwarding or blackholed). */
+  /** Connections currently held (forwarding, blackholed, or still connecting to the target). */
   active: number;
   /** Connections reset by `cut()`. */
   cut: number;

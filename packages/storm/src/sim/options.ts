@@ -23,13 +23,13 @@ export interface StormOptions {
   seed?: number;
   /** Longest the run waits for the fleet to recover after the fault, ms (flaky: chaos lasts half of it). @default 30000 */
   durationMs?: number;
-  /** How long the server stays down in `restart` / `rolling`, ms. @default 2000 */
+  /** How long the server stays down in `restart`, ms (`rolling` replaces nodes without downtime). @default 2000 */
   downMs?: number;
   /** Client backoff base delay, ms. @default 500 */
   initialDelayMs?: number;
   /** Client backoff cap, ms. @default 30000 */
   maxDelayMs?: number;
-  /** Server heartbeat interval (embedded server), ms; half-open is noticed after about 2–3 intervals. @default 5000 */
+  /** Server heartbeat interval (embedded server), ms; half-open is noticed after about 2 intervals + 1 s (core's heartbeat timeout). @default 5000 */
   heartbeatMs?: number;
   /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else one per 2,500 clients (at least 2) */
   workers?: number;

@@ -2,8 +2,8 @@ import type { ScenarioDefinition } from './types';
 
 /**
  * Traffic stops without a close (the proxy blackholes every connection). The path
- * heals after one heartbeat interval, but the old connections stay dead: clients
- * must notice through their heartbeat timeout and reconnect.
+ * heals after 1 s (one heartbeat interval if that is shorter), but the old connections
+ * stay dead: clients must notice through their heartbeat timeout and reconnect.
  */
 export const halfOpen: ScenarioDefinition = {
   nodes: 1,
