@@ -6,13 +6,9 @@ export type { Clock };
 export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * The real clock. Wraps the globals lazily so test fakes installed later still apply.
- * Delays are capped at {@link MAX_TIMER_MS} (~24.8 days): Node runs a longer one (an
- * option set to `Infinity` to mean "never") after 1 ms, so `handshakeTimeoutMs: Infinity`
- * closed every connection with 4200 before its hello could arrive.
+ * The real clock: core's, which reads the globals at call time (test fakes installed
+ * later still apply) and caps delays at {@link MAX_TIMER_MS} (~24.8 days). Node runs a
+ * longer one (an option set to `Infinity` to mean "never") after 1 ms, so
+ * `handshakeTimeoutMs: Infinity` closed every connection with 4200 before its hello.
  */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (cb, ms) => setTimeout(cb, Math.min(ms, MAX_TIMER_MS)),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+export { systemClock } from '@lifeline/core';

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import { systemClock } from '../clock';
 
 /** Time source and timers of the Redis broker (inject a fake one in tests). */
 export interface BrokerClock {
@@ -106,9 +107,5 @@ export const REDIS_BROKER_DEFAULTS = {
 /** Presence keys outlive the newest entry by this much, then Redis drops abandoned channels. */
 export const PRESENCE_KEY_GRACE_MS = 60_000;
 
-/** Capped at 2^31-1 ms like the server's clock: Node runs a longer delay (`readyTimeoutMs: Infinity`) after 1 ms. */
-export const wallClock: BrokerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.min(ms, 2_147_483_647)),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+/** The server's clock (capped at 2^31-1 ms: Node runs a longer delay, `readyTimeoutMs: Infinity`, after 1 ms). */
+export const wallClock: BrokerClock = systemClock;
