@@ -12,6 +12,7 @@ export { summarizeRun, SCENARIOS, STRATEGIES, type RunResult, type RawRun, type 
 export { formatTable, tableRows } from './report/table';
 export { toJson } from './report/json';
 export { toHtml } from './report/html';
+export { groupNotes, formatNotes, type NoteGroup } from './report/notes';
 export { attemptsChart } from './report/svgChart';
 export { createProgress, silentProgress, type Progress } from './report/progress';
 export { StormError, isStormError, type StormErrorCode } from './errors';

@@ -21,8 +21,10 @@ export interface RunResult {
   serverHint: boolean;
   clients: number;
   channels: number;
-  /** Server admission rate, handshakes/s (null when unknown, e.g. an external target). */
+  /** Server admission rate per node, handshakes/s (null when unknown, e.g. an external target). */
   admissionRate: number | null;
+  /** Server nodes admitting handshakes at once (`rolling`: 2); the fleet's capacity is `admissionRate × nodes`. */
+  nodes: number;
   seed: number;
   /** Which client implementation ran: `core` (@lifeline/core) or another plugged in. */
   client: string;
@@ -68,6 +70,11 @@ export interface RawRun {
   serverHint: boolean;
   clients: number;
   admissionRate: number | null;
+  /**
+   * Server nodes admitting handshakes at once, each at `admissionRate` (the proxy
+   * spreads attempts over them). @default 1
+   */
+  nodes?: number;
   seed: number;
   client: string;
   /** Attempt times relative to the fault, ms (earlier ones negative). */
@@ -85,7 +92,9 @@ export interface RawRun {
 /** Turns raw observations into the published metrics. */
 export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
   const bins = attemptBins(raw.attemptTimesMs, 0, binMs);
-  const burst = burstStats(bins, raw.admissionRate, binMs);
+  const nodes = raw.nodes ?? 1;
+  // Two nodes behind the proxy admit twice the handshakes: measure the wave against both.
+  const burst = burstStats(bins, raw.admissionRate === null ? null : raw.admissionRate * nodes, binMs);
   const attempts = raw.attemptTimesMs.filter((t) => t >= 0).length;
   const times = reconnectTimes(raw.backAtMs);
   const total = raw.channels.reduce((acc, c) => addCounts(acc, c.counts), ZERO_COUNTS);
@@ -96,6 +105,7 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     clients: raw.clients,
     channels: raw.channels.length,
     admissionRate: raw.admissionRate,
+    nodes,
     seed: raw.seed,
     client: raw.client,
     binMs,

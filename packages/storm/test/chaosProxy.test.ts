@@ -136,4 +136,17 @@ describe('chaos proxy against a real TCP echo on loopback', () => {
       { atMs: 10, action: 'bandwidth', value: null },
     ]);
   });
+
+  it('cut() refuses a fraction outside [0, 1] (NaN from "cut abc" on stdin cut nothing and said "cut 0")', async () => {
+    const { proxy, echo } = await setup();
+    const a = await dial(proxy.port);
+    await waitFor(() => echo.sockets.size === 1, 10_000, 'upstream socket');
+    for (const bad of [Number.NaN, -0.1, 1.5, Infinity]) {
+      expect(() => proxy.cut(bad)).toThrow(expect.objectContaining({ code: 'BAD_OPTION' }));
+    }
+    expect(proxy.stats()).toMatchObject({ cut: 0, active: 1 });
+    expect(proxy.cut(0)).toBe(0);
+    expect(proxy.cut(1)).toBe(1);
+    await waitFor(() => a.closed(), 10_000, 'client closed');
+  });
 });

@@ -4,6 +4,7 @@ import { summarizeRun, type RawRun } from '../src/result';
 import { formatTable } from '../src/report/table';
 import { toJson } from '../src/report/json';
 import { toHtml } from '../src/report/html';
+import { formatNotes, groupNotes } from '../src/report/notes';
 import { createProgress } from '../src/report/progress';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 
@@ -30,6 +31,14 @@ describe('run summary', () => {
     expect(r.peakOverCapacity).toBe(0.3); // 100/s → 10 per bin
     expect([r.t50Ms, r.t99Ms, r.t100Ms]).toEqual([120, 450, 450]);
     expect(r.published).toBe(3);
+  });
+
+  it('measures the wave against every node that admits at once (rolling: two nodes, twice the capacity)', () => {
+    const r = summarizeRun(raw({ scenario: 'rolling', nodes: 2 }));
+    expect(r.nodes).toBe(2);
+    expect(r.peakOverCapacity).toBe(0.15); // 3 ÷ (2 nodes × 100/s × 0.1 s)
+    expect(formatTable([r])).toMatch(/admission rate \/s\s+100 × 2 nodes/);
+    expect(summarizeRun(raw()).nodes).toBe(1);
   });
 });
 
@@ -59,6 +68,28 @@ describe('report output', () => {
     expect(html.match(/<polyline/g)).toHaveLength(2);
     expect(html).not.toMatch(/<script|<link|src=|href=/);
     expect(html).toContain('admission capacity');
+  });
+});
+
+describe('notes of a comparison', () => {
+  const a = summarizeRun(raw({ notes: ['memory broker', 'timeline: server killed +20 ms', 'socket closes seen by clients, by code: 1006×4'] }));
+  const b = summarizeRun(raw({ strategy: 'none', notes: ['memory broker', 'timeline: server killed +31 ms', 'socket closes seen by clients, by code: 1006×4'] }));
+
+  it('says which run each note belongs to, and keeps a note two runs share word for word', () => {
+    expect(groupNotes([a, b])).toEqual([
+      { run: null, notes: ['memory broker', 'socket closes seen by clients, by code: 1006×4'] },
+      { run: 'full', notes: ['timeline: server killed +20 ms'] },
+      { run: 'none', notes: ['timeline: server killed +31 ms'] },
+    ]);
+    const text = formatNotes([a, b]);
+    expect(text).toMatch(/ {2}full:\n {4}· timeline: server killed \+20 ms\n {2}none:\n {4}· timeline: server killed \+31 ms/);
+    const html = toHtml([a, b]);
+    expect(html).toMatch(/<h3>full<\/h3><ul><li>timeline: server killed \+20 ms<\/li><\/ul>/);
+    expect(html).toMatch(/<h3>none<\/h3><ul><li>timeline: server killed \+31 ms<\/li><\/ul>/);
+  });
+
+  it('a single run lists its notes as they are', () => {
+    expect(formatNotes([a])).toBe('  · memory broker\n  · timeline: server killed +20 ms\n  · socket closes seen by clients, by code: 1006×4');
   });
 });
 

@@ -4,6 +4,7 @@ import { toHtml } from '../report/html';
 import { toJson } from '../report/json';
 import { createProgress } from '../report/progress';
 import { formatTable } from '../report/table';
+import { formatNotes } from '../report/notes';
 import { runCompare } from '../sim/compare';
 import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
@@ -23,8 +24,8 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
     results = [await runStorm(c.options, { progress: createProgress() })];
   }
   process.stdout.write(formatTable(results) + '\n');
-  const notes = [...new Set(results.flatMap((r) => r.notes))];
-  if (notes.length) process.stdout.write(notes.map((n) => `  · ${n}`).join('\n') + '\n');
+  const notes = formatNotes(results);
+  if (notes) process.stdout.write(notes + '\n');
   if (c.json) await writeFile(c.json, toJson(results));
   if (c.report) await writeFile(c.report, toHtml(results));
   const broken = results.filter((r) => r.lost + r.duplicated + r.reordered > 0);

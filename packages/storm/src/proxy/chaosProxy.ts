@@ -45,6 +45,7 @@ export interface ChaosProxy {
   /**
    * Resets current connections (both peers see a dead socket at once): all of them,
    * or each with probability `fraction` drawn from `random`. Returns how many.
+   * Throws `BAD_OPTION` unless `0 ≤ fraction ≤ 1`. @default fraction 1, random Math.random
    */
   cut(fraction?: number, random?: () => number): number;
   /**
@@ -151,6 +152,8 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     host,
     url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
     cut(fraction = 1, random = Math.random) {
+      // NaN would compare false everywhere and cut nothing, silently.
+      if (!(fraction >= 0 && fraction <= 1)) throw new StormError('BAD_OPTION', `cut fraction must be in [0, 1], got ${fraction}`);
       let n = 0;
       const pick = () => fraction >= 1 || random() < fraction;
       for (const link of [...links]) {

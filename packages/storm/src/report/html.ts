@@ -1,6 +1,7 @@
 import type { RunResult } from '../result';
 import { attemptsChart, escapeXml } from './svgChart';
 import { tableRows } from './table';
+import { groupNotes } from './notes';
 
 /**
  * A self-contained HTML report (no scripts, no external assets): the attempts chart
@@ -20,7 +21,9 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
         .join('')}</tbody></table>`,
     )
     .join('\n');
-  const notes = [...new Set(results.flatMap((r) => r.notes))];
+  const notes = groupNotes(results)
+    .map((g) => `${g.run === null ? '' : `<h3>${escapeXml(g.run)}</h3>`}<ul>${g.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
@@ -33,7 +36,7 @@ ${attemptsChart(results)}
 ${table}
 <h2>Delivery</h2>
 ${channels}
-${notes.length ? `<h2>Notes</h2><ul>${notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : ''}
+${notes ? `<h2>Notes</h2>\n${notes}` : ''}
 </body></html>
 `;
 }

@@ -21,7 +21,7 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
   const h = height - pad.top - pad.bottom;
   const binMs = results[0]?.binMs ?? 100;
   const bins = Math.max(1, ...results.map((r) => r.attemptsPerBin.length));
-  const capacity = results.map((r) => (r.admissionRate ? (r.admissionRate * r.binMs) / 1000 : 0));
+  const capacity = results.map((r) => (r.admissionRate ? (r.admissionRate * (r.nodes ?? 1) * r.binMs) / 1000 : 0));
   const yMax = niceCeil(Math.max(1, ...results.map((r) => r.peak), ...capacity));
   const x = (i: number) => pad.left + (i / bins) * w;
   const y = (v: number) => pad.top + h - (v / yMax) * h;

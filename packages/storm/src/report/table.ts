@@ -10,7 +10,7 @@ const ROWS: Row[] = [
   ['strategy', (r) => r.strategy],
   ['server hint', (r) => (r.serverHint ? 'on' : 'off')],
   ['clients', (r) => String(r.clients)],
-  ['admission rate /s', (r) => num(r.admissionRate)],
+  ['admission rate /s', (r) => (r.nodes > 1 && r.admissionRate !== null ? `${num(r.admissionRate)} × ${r.nodes} nodes` : num(r.admissionRate))],
   ['attempts', (r) => String(r.attempts)],
   ['attempts / client', (r) => num(r.attemptsPerClient)],
   ['peak / 100 ms', (r) => String(r.peak)],

@@ -5,8 +5,12 @@ export interface SocketProbe {
   attempt(): void;
   /** The server refused the upgrade (HTTP 503) or closed with 1013. */
   refused(): void;
-  /** A socket closed with this code (1006 when it died without a close frame). */
-  closed?(code: number): void;
+  /**
+   * A socket closed with this code (1006 when it died without a close frame), or
+   * `HTTP <status>` when the upgrade was answered with a plain HTTP response: `ws`
+   * reports those as 1006 too, and a 503 refusal is not a dropped connection.
+   */
+  closed?(code: number | string): void;
   /** A socket error (connection refused, reset, unexpected response…). */
   failed?(message: string): void;
 }
@@ -19,6 +23,9 @@ export interface SocketProbe {
  */
 export function probedWebSocket(probe: SocketProbe, serverHint: boolean): typeof WebSocket {
   return class ProbedWebSocket extends WebSocket {
+    /** HTTP status of a refused upgrade, so its close is not counted as a 1006. */
+    private httpStatus: number | null = null;
+
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       probe.attempt();
@@ -27,13 +34,14 @@ export function probedWebSocket(probe: SocketProbe, serverHint: boolean): typeof
     override emit(event: string | symbol, ...args: unknown[]): boolean {
       if (event === 'unexpected-response') {
         const res = args[1] as { statusCode?: number; headers: Record<string, unknown> } | undefined;
+        if (res?.statusCode !== undefined) this.httpStatus = res.statusCode;
         if (res?.statusCode === 503) probe.refused();
         if (!serverHint && res) {
           delete res.headers['retry-after'];
           delete res.headers['x-retry-after-ms'];
         }
       } else if (event === 'close') {
-        probe.closed?.(args[0] as number);
+        probe.closed?.(this.httpStatus === null ? (args[0] as number) : `HTTP ${this.httpStatus}`);
         if (args[0] === 1013) probe.refused();
         if (!serverHint && args[0] === 1013) args[1] = Buffer.alloc(0);
       } else if (event === 'error') {

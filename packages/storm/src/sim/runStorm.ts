@@ -160,6 +160,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       serverHint: o.serverHint,
       clients: o.clients,
       admissionRate: o.admissionRate,
+      nodes: o.target ? 1 : def.nodes,
       seed: o.seed,
       client: hooks.clientFactory ? 'custom' : o.client,
       attemptTimesMs: raw.attempts,

@@ -52,8 +52,8 @@ export interface ShardReport {
   refused: number;
   /** When each refusal reached its client (absolute ms). */
   refusedAt: number[];
-  /** Socket closes seen by clients, by close code. */
-  closeCodes: Record<number, number>;
+  /** Socket closes seen by clients, by close code (`HTTP 503` for a refused upgrade). */
+  closeCodes: Record<string, number>;
   /** Socket errors seen by clients, by message. */
   errors: Record<string, number>;
   /** Summed delivery counts per channel index. */
@@ -86,7 +86,7 @@ export class Shard {
   private readonly attempts: number[] = [];
   /** When each refusal reached its client (absolute ms); their count is the refusals. */
   private refusedAt: number[] = [];
-  private readonly closeCodes: Record<number, number> = {};
+  private readonly closeCodes: Record<string, number> = {};
   private readonly errors: Record<string, number> = {};
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
