@@ -42,23 +42,26 @@ export function useChannel<T = unknown>(
 ): UseChannelResult<T> {
   const { client, releaseDelayMs } = useLifelineContext();
   const key = channelKey(name, options);
-  // The channel the handler is for goes with it: see the lease's handler below.
-  const handler = useRef({ name, onMessage });
+  // The client and channel the handler is for go with it: see the lease's handler below.
+  const handler = useRef({ client, name, onMessage });
   useInsertionEffect(() => {
-    handler.current = { name, onMessage };
+    handler.current = { client, name, onMessage };
   });
   // `key` stands for name + options by value.
   const channel = useMemo(() => client.channel<T>(name, options), [client, key]);
   useEffect(
-    // After a name change, `handler` holds the new name's handler from the commit on,
-    // while this lease stays until its cleanup: a message arriving in between is not
-    // for that handler.
+    // After a name or client change, `handler` holds the new channel's handler from the
+    // commit on, while this lease stays until its cleanup: a message arriving in between
+    // is not for that handler.
     () =>
       acquireChannel(
         client,
         name,
         options,
-        (msg) => (handler.current.name === name ? handler.current.onMessage?.(msg) : undefined),
+        (msg) => {
+          const h = handler.current;
+          return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
+        },
         releaseDelayMs,
       ),
     [client, key, releaseDelayMs],

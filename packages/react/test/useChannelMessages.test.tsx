@@ -119,6 +119,35 @@ describe('useChannelMessages', () => {
     expect(screen.getByTestId('list').textContent).toBe('1:b1');
   });
 
+  it('after the Provider switches client, a message of the old client arriving before the old lease ends stays out of the new list', () => {
+    const a = new FakeClient();
+    const b = new FakeClient();
+    function Inject({ client }: { client: FakeClient }) {
+      // Between the commit and the passive effects, as in the name-change test above.
+      useLayoutEffect(() => {
+        if (client === b) void a.channel<string>('room').deliver('a-late');
+      }, [client]);
+      return null;
+    }
+    function Offsets() {
+      const { messages } = useChannelMessages<string>('room', { batchMs: 1 });
+      return <p data-testid="list">{messages.map((m) => `${m.offset}:${m.data}`).join(',')}</p>;
+    }
+    const tree = (client: FakeClient) => (
+      <LifelineProvider client={client}>
+        <Inject client={client} />
+        <Offsets />
+      </LifelineProvider>
+    );
+    const r = render(tree(a));
+    act(() => void a.channel<string>('room').deliver('a1'));
+    act(() => vi.advanceTimersByTime(5));
+    r.rerender(tree(b));
+    act(() => void b.channel<string>('room').deliver('b1'));
+    act(() => vi.advanceTimersByTime(5));
+    expect(screen.getByTestId('list').textContent).toBe('1:b1');
+  });
+
   it('subscribes once under StrictMode', () => {
     const client = new FakeClient();
     renderWithClient(client, <List renders={{ count: 0 }} />, { strict: true });
