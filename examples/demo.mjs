@@ -53,9 +53,23 @@ channel.subscribe((msg) => {
 channel.presence.enter({ name: 'lifeline-bot' }).catch(() => {});
 // A subscription without `since` starts at the head: publish once it is in place.
 await until(() => channel.getSnapshot().state === 'subscribed', 10_000);
-const welcome = channel.publish({
-  from: 'lifeline-bot',
-  text: 'Welcome! Open this page in a second tab, press "Drop connection" while sending, and watch nothing get lost.',
+// The self-check: nobody is in the room yet, so only the bot sees this one.
+const welcome = channel.publish({ from: 'lifeline-bot', text: 'lifeline-bot is here' });
+// Greets each visitor as it enters presence. A page subscribes before it enters (the same
+// channel, in order on one connection), so its subscription is live when the greeting
+// comes; a message published before anyone subscribed would never be seen (a
+// subscription without `since` starts at the head). A reconnect keeps the clientId: no
+// second greeting.
+const greeted = new Set([bot.clientId]);
+channel.on('presence', (members) => {
+  for (const m of members) {
+    if (greeted.has(m.clientId)) continue;
+    greeted.add(m.clientId);
+    const name = typeof m.info?.name === 'string' ? m.info.name : m.clientId;
+    channel
+      .publish({ from: 'lifeline-bot', text: `Welcome, ${name}! Open this page in a second tab, press "Drop connection" while sending, and watch nothing get lost.` })
+      .catch(() => {});
+  }
 });
 
 const page = `${app.url}/?server=${server.url}&room=${encodeURIComponent(room)}`;
@@ -65,7 +79,7 @@ console.log(`
   Open   ${page}
   Tip    open it in two tabs (add &name=ada / &name=bob), send messages, then press
          "Drop connection": the badge shows reconnecting, then open, and both tabs
-         end with the same, complete, ordered list.
+         end with every message sent after both joined, complete and in order.
 
   Reference server  ${server.url}/v1   (health: ${server.httpUrl}/healthz)
   ${exitAfterMs === null ? 'Press Ctrl-C to stop.' : `Stopping by itself in ${exitAfterMs} ms (stdin is not a TTY or LIFELINE_DEMO_EXIT_AFTER_MS is set).`}

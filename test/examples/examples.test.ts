@@ -4,15 +4,24 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createClient } from '@lifeline/core';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 
-function run(script: string, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function run(
+  script: string,
+  timeoutMs: number,
+  { env, onOutput }: { env?: Record<string, string>; onOutput?: (out: string) => void } = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd: examples, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { cwd: examples, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (out += t));
+    const add = (t: string) => {
+      out += t;
+      onOutput?.(out);
+    };
+    child.stdout.setEncoding('utf8').on('data', add);
+    child.stderr.setEncoding('utf8').on('data', add);
     // Bounded: a hung example is killed and reported, never left running.
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
@@ -35,4 +44,38 @@ describe('examples', () => {
     expect(out).toContain('Demo finished: every check passed.');
     expect(code).toBe(0);
   });
+
+  it('pnpm demo: the bot greets a visitor who enters the room (its first message was published before anyone could see it)', async () => {
+    let greeted: Promise<string> | undefined;
+    const visit = (server: string) => {
+      // A visitor as the chat page is one: subscribe to the room, then enter presence.
+      const client = createClient({ url: `${server}/v1`, clientId: 'examples-visitor' });
+      const room = client.channel<{ from: string; text: string }>('lobby');
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no greeting within 10 s')), 10_000);
+        room.subscribe((msg) => {
+          if (msg.data.from !== 'lifeline-bot') return;
+          clearTimeout(timer);
+          resolve(msg.data.text);
+        });
+        room.presence.enter({ name: 'ada' }).catch(() => {});
+      }).finally(() => client.close());
+    };
+    const done = run('demo.mjs', 90_000, {
+      env: { LIFELINE_DEMO_EXIT_AFTER_MS: '12000', PORT: '0' },
+      onOutput: (out) => {
+        const server = /Reference server\s+(ws:\/\/127\.0\.0\.1:\d+)\/v1/.exec(out)?.[1];
+        if (server && !greeted) {
+          greeted = visit(server);
+          greeted.catch(() => {}); // awaited below, once the demo has exited
+        }
+      },
+    });
+    const { code, out } = await done;
+    expect(greeted, out).toBeDefined();
+    expect(await greeted).toMatch(/^Welcome, ada!/);
+    expect(out).toContain('self-check ok');
+    expect(code).toBe(0);
+  }, 100_000);
 });
+
