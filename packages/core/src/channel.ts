@@ -21,8 +21,12 @@ type Handler = (msg: Message<any>) => void | Promise<void>;
 
 /** What a channel needs from its client. */
 export interface ChannelHost {
-  /** True after `welcome` on the current connection. */
-  readonly _ready: boolean;
+  /**
+   * True once the current connection's welcome was handled, channels re-subscribed. Not
+   * before: a `sub` or `presence.enter` sent by an `open` state listener went out twice
+   * (once more by the re-subscription right after it).
+   */
+  readonly _welcomed: boolean;
   readonly _counters: Counters;
   readonly _clock: Clock;
   _send(text: string): void;
@@ -113,7 +117,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._handlers = this._handlers.concat(h);
     if (this._handlers.length === 1) {
       this._setState('subscribing');
-      if (this._host._ready) this._sendSub();
+      if (this._host._welcomed) this._sendSub();
     }
     let on = true;
     return () => {
@@ -124,7 +128,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       hs.splice(hs.indexOf(h), 1);
       if (hs.length) return;
       this._reset();
-      if (this._host._ready) {
+      if (this._host._welcomed) {
         this._send(JSON.stringify({ type: 'unsub', ref: this._ref(), channel: this.name }));
         this._setState('unsubscribing');
       } else this._setState('idle');
@@ -148,7 +152,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   // ---------------------------------------------------------------- for presence
 
   _ready(): boolean {
-    return this._host._ready;
+    return this._host._welcomed;
   }
   _send(text: string): void {
     this._host._send(text);
@@ -161,7 +165,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   _changed(): void {
     this._snap = null;
-    if (this._snapListeners) for (const l of this._snapListeners) l();
+    // A copy: a listener added while being told (one re-subscribing itself) waits for the
+    // next change, else it was told again and again in this one.
+    if (this._snapListeners) for (const l of [...this._snapListeners]) l();
   }
 
   _setState(s: ChannelState): void {
@@ -209,7 +215,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _resync(): void {
     this._reset();
     // Nobody subscribed any more (a handler settled after the last unsubscribe): nothing to ask for.
-    if (this._host._ready && this._handlers.length) {
+    if (this._host._welcomed && this._handlers.length) {
       this._sendSub();
       this._setState('subscribing');
     }
@@ -328,7 +334,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   _onSubscribed(f: SubscribedFrame): void {
-    if (f.ref !== this._subRef) return;
+    // Not ref 0 (which no request carries): that is `_subRef` when nothing is pending.
+    if (!f.ref || f.ref !== this._subRef) return;
     this._subRef = 0;
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
@@ -359,8 +366,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   /** An error frame about this channel. */
   _onError(e: LifelineError, ref: number | undefined): void {
-    if (ref !== undefined && this._pres?._answer(ref, e)) return;
-    if (ref !== undefined && ref === this._subRef) {
+    if (this._pres?._answer(ref, e)) return;
+    if (ref && ref === this._subRef) {
       this._subRef = 0;
       // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again.
       if (Number.isFinite(e.retryAfterMs)) this._retryLater(e.retryAfterMs!);

@@ -15,7 +15,7 @@ import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
 import { routeFrame, type InboundHost } from './inbound';
 import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMachine';
-import { createCounters, type Counters } from './stats';
+import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
 import { getToken, type TokenHolder } from './token';
 import { CHANNEL_NAME } from './utf8';
@@ -81,7 +81,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _clock: Clock;
   _logger: Logger;
   _lifecycle: LifecycleSource | null;
-  _counters: Counters = createCounters();
+  _counters: Counters = {
+    reconnects: 0,
+    lastCloseCode: null,
+    lastCloseReason: null,
+    rttMs: null,
+    received: 0,
+    replayed: 0,
+    deduped: 0,
+    gaps: 0,
+  };
   _token: TokenSource | undefined;
   _tokenPending: Promise<string | undefined> | null = null;
   _tokenLast: string | undefined = undefined;
@@ -98,7 +107,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _conn: Connection | null = null;
   /** `welcome` received on `_conn`. */
   _ready = false;
-  /** ... and handled to the end (channels re-subscribed): a publisher created now may send at once. */
+  /**
+   * ... and handled to the end (channels re-subscribed): a publisher created now may send
+   * at once, and so may channels and presence (not from an `open` listener, which runs
+   * before the re-subscription that sends their frames).
+   */
   _welcomed = false;
   /** connect() was called and close() was not. */
   _started = false;
@@ -418,13 +431,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   // ---------------------------------------------------------------- liveness
 
-  /** The periodic check (every heartbeat.checkIntervalMs): TTLs, liveness, client pings (RTT), wall-clock jumps. */
+  /** The periodic check (every heartbeat.checkIntervalMs): liveness, client pings (RTT), wall-clock jumps (TTLs have their own timer, publisher.ts). */
   _tick(): void {
     const t = this._now();
     const hb = this._heartbeat;
     const late = t - this._nextTickAt;
     this._nextTickAt = t + hb.checkIntervalMs;
-    this._outgoing?._expire(t);
     const c = this._conn;
     if (!c || !this._ready) return;
     if (c._silentFor(t, this._timeoutMs)) return this._dead(c);

@@ -91,8 +91,10 @@ export class Presence {
   }
 
   /** A `presence.ok` or an `error` answered `ref`; true when it was ours. */
-  _answer(ref: number, error?: LifelineError): boolean {
+  _answer(ref: number | undefined, error?: LifelineError): boolean {
     let mine = false;
+    // Ref 0 marks enters not sent yet (no request carries it): no answer is for them.
+    if (!ref) return mine;
     this._waiters = this._waiters.filter((w) => {
       if (w.ref !== ref) return true;
       mine = true;

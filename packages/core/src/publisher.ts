@@ -20,14 +20,15 @@ export interface PublisherHost {
 
 interface Entry {
   /** Publish order; the queue stays sorted by it. */
-  seq: number;
+  _seq: number;
   id: string;
   channel: string;
   /** The `pub` frame after its ref: `,"channel":…,"id":…,"data":…}`. */
-  tail: string;
+  _tail: string;
   /** UTF-8 size of the frame. */
-  bytes: number;
-  expiresAt: number;
+  _bytes: number;
+  /** Infinity once sent: a publish that may be stored is re-sent until acked, never expired. */
+  _expiresAt: number;
   /** Ref of the `pub` on the current connection; 0 while queued. */
   ref: number;
   resolve(r: PublishResult): void;
@@ -57,6 +58,13 @@ export class Publisher {
   _bucket = Infinity;
   _bucketAt = 0;
   _timer: unknown = null;
+  /**
+   * Fires at the earliest TTL in the queue, in every state: the liveness check that
+   * expired them only ran while the client had been started, so a publish made before
+   * connect() or after close() never expired. Null while nothing queued can expire (an
+   * idle client arms nothing).
+   */
+  _ttlTimer: unknown = null;
   /** Connected to a welcomed connection (set by _connected, cleared by _disconnected and _failAll). */
   _live = false;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
@@ -95,18 +103,18 @@ export class Publisher {
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;
       if (b > (h._limits?.maxFrameBytes ?? Infinity)) return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
-      const e: Entry = { seq: ++this._order, id, channel, tail, bytes: b, expiresAt: h._clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
+      const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
         // Evict only when that makes room: what is in flight stays, so the new one must
         // fit beside it (else dropping the queue would lose it all for nothing).
         let inFlightBytes = 0;
-        for (const x of this._inFlight.values()) inFlightBytes += x.bytes;
+        for (const x of this._inFlight.values()) inFlightBytes += x._bytes;
         if (this._inFlight.size < o.maxMessages && inFlightBytes + b <= o.maxBytes) {
           while (full()) {
             // Not _drop(): the outbox is about to hold `e`, so whenFlushed() must not resolve.
             const old = this._queue.shift()!;
-            this._bytes -= old.bytes;
+            this._bytes -= old._bytes;
             this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
           }
           // An `outbox` listener may have closed the client meanwhile.
@@ -147,7 +155,7 @@ export class Publisher {
     const i = this._queue.indexOf(e);
     if (i >= 0) this._queue.splice(i, 1);
     else if (!this._inFlight.delete(e.ref)) return;
-    this._bytes -= e.bytes;
+    this._bytes -= e._bytes;
     this._refuse(e, kind, error);
     this._emptied();
   }
@@ -158,7 +166,7 @@ export class Publisher {
     this._inFlight.delete(e.ref);
     e.ref = 0;
     let i = q.length;
-    while (i > 0 && q[i - 1]!.seq > e.seq) i--;
+    while (i > 0 && q[i - 1]!._seq > e._seq) i--;
     q.splice(i, 0, e);
   }
 
@@ -175,36 +183,48 @@ export class Publisher {
     }, ms);
   }
 
-  /** Sends queued publishes in order, as fast as the rate limit allows. */
+  /**
+   * Fails what is queued past its TTL, sends the rest in order as fast as the rate limit
+   * allows, and sets the TTL timer for what is left.
+   */
   _flush(): void {
     const h = this._host;
-    if (!this._live || this._timer !== null) return;
-    const t = h._clock.now();
-    const limits = h._limits;
-    if (this._rate) {
-      // max: a wall clock stepped back must not drain the bucket (publishes held that long).
-      this._bucket = Math.min(limits!.publishBurst, this._bucket + (Math.max(0, t - this._bucketAt) * this._rate) / 1000);
-      this._bucketAt = t;
-    }
+    const c = h._clock;
+    const t = c.now();
     const q = this._queue;
-    // `_live` again each time: an `outbox` listener may close the client mid-loop.
-    while (this._live && q.length) {
-      const e = q[0]!;
-      if (e.expiresAt <= t) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
-      else if (limits && e.bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e.bytes} B > maxFrameBytes`));
-      else if (this._bucket < 1) return this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
-      else {
-        const r = h._ref();
-        h._send('{"type":"pub","ref":' + r + e.tail);
-        this._bucket--;
-        q.shift();
-        e.ref = r;
-        // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
-        // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
-        e.expiresAt = Infinity;
-        this._inFlight.set(r, e);
+    for (const e of q.filter((x) => x._expiresAt <= t)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
+    // `_live` again each time: an `outbox` listener may close the client meanwhile.
+    if (this._live && this._timer === null) {
+      const limits = h._limits;
+      if (this._rate) {
+        // max: a wall clock stepped back must not drain the bucket (publishes held that long).
+        this._bucket = Math.min(limits!.publishBurst, this._bucket + (Math.max(0, t - this._bucketAt) * this._rate) / 1000);
+        this._bucketAt = t;
+      }
+      while (this._live && q.length) {
+        const e = q[0]!;
+        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e._bytes} B > maxFrameBytes`));
+        else if (this._bucket < 1) {
+          this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
+          break;
+        } else {
+          const r = h._ref();
+          h._send('{"type":"pub","ref":' + r + e._tail);
+          this._bucket--;
+          q.shift();
+          e.ref = r;
+          // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
+          // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
+          e._expiresAt = Infinity;
+          this._inFlight.set(r, e);
+        }
       }
     }
+    let at = Infinity;
+    for (const e of q) if (e._expiresAt < at) at = e._expiresAt;
+    if (this._ttlTimer !== null) c.clearTimeout(this._ttlTimer);
+    // The timer's handle is not forgotten when it fires: clearing a fired timer is a no-op.
+    this._ttlTimer = at < Infinity ? c.setTimeout(() => this._flush(), at - t) : null;
   }
 
   /** A welcome arrived: adopt the server's limits and send what is queued. */
@@ -223,14 +243,14 @@ export class Publisher {
   _disconnected(): void {
     this._live = false;
     this._stop();
-    for (const e of [...this._inFlight.values()].sort((a, b) => b.seq - a.seq)) this._requeue(e);
+    for (const e of [...this._inFlight.values()].sort((a, b) => b._seq - a._seq)) this._requeue(e);
   }
 
   _onAck(f: AckFrame): void {
     const e = this._inFlight.get(f.ref);
     if (!e) return;
     this._inFlight.delete(f.ref);
-    this._bytes -= e.bytes;
+    this._bytes -= e._bytes;
     e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
     this._emptied();
   }
@@ -248,11 +268,6 @@ export class Publisher {
     return true;
   }
 
-  /** Rejects queued publishes whose TTL elapsed. One ever sent is past TTL's reach (expiresAt = Infinity). */
-  _expire(now: number): void {
-    for (const e of this._queue.filter((q) => q.expiresAt <= now)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
-  }
-
   _failAll(error: LifelineError): void {
     this._live = false;
     this._stop();
@@ -261,6 +276,7 @@ export class Publisher {
     this._queue.length = 0;
     this._inFlight.clear();
     this._bytes = 0;
+    this._flush(); // clears the TTL timer
     for (const e of all) e.reject(error);
     this._emptied();
   }

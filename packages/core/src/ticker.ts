@@ -6,8 +6,8 @@ export interface Ticked {
 }
 
 interface Group {
-  members: Set<Ticked>;
-  handle: unknown;
+  _members: Set<Ticked>;
+  _handle: unknown;
 }
 
 /**
@@ -23,11 +23,11 @@ export function joinTicker(clock: Clock, intervalMs: number, member: Ticked): vo
   if (!byInterval) groups.set(clock, (byInterval = new Map()));
   let g = byInterval.get(intervalMs);
   if (!g) {
-    const group: Group = (g = { members: new Set(), handle: null });
+    const group: Group = (g = { _members: new Set(), _handle: null });
     byInterval.set(intervalMs, group);
     const fire = () => {
-      group.handle = clock.setTimeout(fire, intervalMs);
-      for (const m of [...group.members]) {
+      group._handle = clock.setTimeout(fire, intervalMs);
+      for (const m of [...group._members]) {
         try {
           m._tick();
         } catch (e) {
@@ -38,16 +38,16 @@ export function joinTicker(clock: Clock, intervalMs: number, member: Ticked): vo
         }
       }
     };
-    group.handle = clock.setTimeout(fire, intervalMs);
+    group._handle = clock.setTimeout(fire, intervalMs);
   }
-  g.members.add(member);
+  g._members.add(member);
 }
 
 export function leaveTicker(clock: Clock, intervalMs: number, member: Ticked): void {
   const byInterval = groups.get(clock);
   const g = byInterval?.get(intervalMs);
-  if (!g?.members.delete(member) || g.members.size) return;
-  clock.clearTimeout(g.handle);
+  if (!g?._members.delete(member) || g._members.size) return;
+  clock.clearTimeout(g._handle);
   byInterval!.delete(intervalMs);
   if (!byInterval!.size) groups.delete(clock);
 }
