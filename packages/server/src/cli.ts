@@ -11,20 +11,36 @@ const stderrLogger: Logger = {
   error: (msg, meta) => process.stderr.write(`lifeline-server: ERROR: ${msg}${meta ? ` ${JSON.stringify(meta)}` : ''}\n`),
 };
 
+interface RedisBrokerCliOptions {
+  url: string;
+  keyPrefix?: string;
+  retention?: number;
+  onError: (err: Error) => void;
+}
+
 async function loadRedisBroker(url: string, keyPrefix: string | undefined, retention: number | undefined): Promise<Broker> {
   // A computed specifier keeps bundlers from inlining it: the Redis broker ships as its own file.
   const spec = './broker/redisBroker.js';
-  let mod: { redisBroker?: (o: { url: string; keyPrefix?: string; retention?: number }) => Broker | Promise<Broker> };
+  let mod: { redisBroker?: (o: RedisBrokerCliOptions) => Broker | Promise<Broker> };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (err) {
     throw new Error(`the Redis broker is not available in this build (${(err as Error).message}); use --broker memory`);
   }
   if (typeof mod.redisBroker !== 'function') throw new Error('the Redis broker module does not export redisBroker()');
-  const options: { url: string; keyPrefix?: string; retention?: number } = { url };
+  // One stderr line per outage in the CLI's format (the default printed a multi-line stack).
+  const options: RedisBrokerCliOptions = { url, onError: (err) => stderrLogger.error(err.message) };
   if (keyPrefix !== undefined) options.keyPrefix = keyPrefix;
   if (retention !== undefined) options.retention = retention;
   return mod.redisBroker(options);
+}
+
+function readFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
 }
 
 async function main(cfg: CliConfig): Promise<void> {
@@ -34,8 +50,9 @@ async function main(cfg: CliConfig): Promise<void> {
   if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
-  if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFileSync(cfg.tlsCert), key: readFileSync(cfg.tlsKey) };
+  if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };
   let broker: Broker | undefined;
+  if (cfg.broker === 'memory' && cfg.keyPrefix !== undefined) stderrLogger.warn('--key-prefix has no effect with the memory broker');
   if (cfg.broker !== 'memory') {
     broker = await loadRedisBroker(cfg.broker, cfg.keyPrefix, cfg.retention);
     options.broker = broker;
@@ -44,7 +61,12 @@ async function main(cfg: CliConfig): Promise<void> {
   if (!options.tls && (cfg.host === '127.0.0.1' || cfg.host === '::1' || cfg.host === 'localhost')) {
     stderrLogger.info(`bound to loopback (${cfg.host}) only; pass --host 0.0.0.0 to accept remote clients`);
   }
-  const server = await createServer(options);
+  const server = await createServer(options).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'EADDRINUSE') {
+      throw new Error(`port ${cfg.port} on ${cfg.host} is already in use; stop the other process or pass another --port`);
+    }
+    throw err;
+  });
   process.stdout.write(`lifeline-server listening on ${server.url}\n`);
 
   let stopping = false;

@@ -31,10 +31,23 @@ export const USAGE = `Usage: lifeline-server [options]
   --test-faults                 TEST ONLY: expose POST /_test/faults/* hooks
   --help`;
 
-function num(flag: string, v: string | undefined): number | undefined {
+type Kind = 'port' | 'count' | 'positive';
+const EXPECTED: Record<Kind, string> = {
+  port: 'an integer 0-65535',
+  count: 'an integer >= 1',
+  positive: 'a number > 0',
+};
+
+/**
+ * A numeric flag, checked here so that a bad value exits 2 with the usage text instead of
+ * failing later inside the server (exit 1). `Number('')` is 0, so `--port ""` used to
+ * listen on a random port, and `--retention 0` got as far as createServer.
+ */
+function num(flag: string, v: string | undefined, kind: Kind): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number, got "${v}"`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  const ok = Number.isFinite(n) && (kind === 'positive' ? n > 0 : Number.isInteger(n) && n >= (kind === 'port' ? 0 : 1));
+  if (!ok || (kind === 'port' && n > 65535)) throw new Error(`${flag} must be ${EXPECTED[kind]}, got "${v}"`);
   return n;
 }
 
@@ -64,16 +77,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     throw new Error(`--broker must be "memory" or a redis:// URL, got "${broker}"`);
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
-  const port = num('--port', values.port) ?? 8080;
-  if (!Number.isInteger(port) || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${values.port}"`);
   return {
-    port,
+    port: num('--port', values.port, 'port') ?? 8080,
     host: values.host ?? '127.0.0.1',
     broker,
     keyPrefix: values['key-prefix'],
-    retention: num('--retention', values.retention),
-    heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms']),
-    maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec']),
+    retention: num('--retention', values.retention, 'count'),
+    heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
+    maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert: values['tls-cert'],

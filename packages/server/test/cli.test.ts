@@ -74,6 +74,20 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--tls-cert', 'c.pem'])).toThrow(/together/);
     expect(() => parseCliArgs(['--wat'])).toThrow();
   });
+
+  it('rejects numbers the server would refuse, naming the flag (exit 2 with usage, not a failure at startup)', () => {
+    expect(() => parseCliArgs(['--port', ''])).toThrow(/--port must be an integer 0-65535, got ""/);
+    expect(() => parseCliArgs(['--port', '80.5'])).toThrow(/--port/);
+    expect(() => parseCliArgs(['--port', '65536'])).toThrow(/--port/);
+    expect(() => parseCliArgs(['--retention', '0'])).toThrow(/--retention must be an integer >= 1, got "0"/);
+    expect(() => parseCliArgs(['--retention', '1.5'])).toThrow(/--retention/);
+    expect(() => parseCliArgs(['--heartbeat-ms', '0'])).toThrow(/--heartbeat-ms must be a number > 0/);
+    expect(() => parseCliArgs(['--max-handshakes-per-sec', '0'])).toThrow(/--max-handshakes-per-sec must be a number > 0/);
+    expect(() => parseCliArgs(['--max-handshakes-per-sec', 'Infinity'])).toThrow(/--max-handshakes-per-sec/);
+    expect(parseCliArgs(['--port', '0', '--retention', '1', '--max-handshakes-per-sec', '0.5'])).toMatchObject({
+      port: 0, retention: 1, maxHandshakesPerSec: 0.5,
+    });
+  });
 });
 
 describe('lifeline-server process', () => {
@@ -133,5 +147,30 @@ describe('lifeline-server process', () => {
     const r = run(['--port', 'nope']);
     expect(await r.exit).toBe(2);
     expect(r.err.join('\n')).toMatch(/Usage: lifeline-server/);
+  }, 30_000);
+
+  it('exits 2 with usage on a value the server cannot use (it used to fail with exit 1 after starting up)', async () => {
+    const r = run(['--port', '0', '--retention', '0']);
+    expect(await r.exit).toBe(2);
+    expect(r.err.join('\n')).toMatch(/--retention must be an integer >= 1[\s\S]*Usage: lifeline-server/);
+    expect(r.out).toEqual([]);
+  }, 30_000);
+
+  it('exits 1 with a clear message when the port is in use', async () => {
+    const first = run(['--port', '0']);
+    const line = await waitFor(() => first.out[0], 'the listening line', 15_000);
+    const port = line.split(':').at(-1)!;
+    const second = run(['--port', port]);
+    expect(await second.exit).toBe(1);
+    expect(second.err.join('\n')).toMatch(new RegExp(`ERROR: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    expect(second.out).toEqual([]);
+    first.child.kill('SIGTERM');
+    expect(await first.exit).toBe(0);
+  }, 30_000);
+
+  it('says which flag names an unreadable TLS file', async () => {
+    const r = run(['--port', '0', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem']);
+    expect(await r.exit).toBe(1);
+    expect(r.err.join('\n')).toMatch(/ERROR: --tls-cert: cannot read \/nonexistent\/cert\.pem/);
   }, 30_000);
 });

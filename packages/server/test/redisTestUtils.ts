@@ -143,8 +143,8 @@ const listen = (server: net.Server, port: number) =>
     server.listen(port, '127.0.0.1', () => resolve());
   });
 
-/** Manual clock: `advance(ms)` moves time and runs due timers. */
-export function fakeClock(start = 1_000_000): BrokerClock & { advance(ms: number): void } {
+/** Manual clock: `advance(ms)` moves time and runs due timers; `pending()` counts armed ones. */
+export function fakeClock(start = 1_000_000): BrokerClock & { advance(ms: number): void; pending(): number } {
   let now = start;
   let nextId = 1;
   const timers = new Map<number, { at: number; fn: () => void }>();
@@ -158,6 +158,7 @@ export function fakeClock(start = 1_000_000): BrokerClock & { advance(ms: number
     clearTimeout(h) {
       timers.delete(h as number);
     },
+    pending: () => timers.size,
     advance(ms) {
       now += ms;
       for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {

@@ -58,13 +58,15 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const cmd = openConnection(settings, 'cmd') as Commands;
   const sub = openConnection(settings, 'sub');
   let closed = false;
+  // Ends every wait for a connection at close (one closed while reconnecting never emits 'end').
+  const closing = new AbortController();
   reportOutages(cmd, 'commands', onError);
   reportOutages(sub, 'pub/sub', onError);
 
   /** The command connection, once ready (waits up to `readyTimeoutMs` across a reconnect). */
   const ready = async (): Promise<Commands> => {
     if (closed) throw new BrokerUnavailableError('redis broker: closed');
-    await whenReady(cmd, readyTimeoutMs, clock);
+    await whenReady(cmd, readyTimeoutMs, clock, closing.signal);
     return cmd;
   };
   const guarded = async <T>(what: string, fn: (redis: Commands) => Promise<T>): Promise<T> => {
@@ -101,6 +103,9 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     read,
     catchUpBatch: options.catchUpBatch ?? D.catchUpBatch,
     retryLater: (fn) => {
+      // A catch-up that fails because close() cut its connection must not arm a timer
+      // that keeps the process alive after close.
+      if (closed) return;
       retryCallbacks.push(fn);
       retryTimer ??= clock.setTimeout(() => {
         retryTimer = undefined;
@@ -125,7 +130,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
 
   const subReady = async (): Promise<void> => {
     if (closed) throw new BrokerUnavailableError('redis broker: closed');
-    await whenReady(sub, readyTimeoutMs, clock);
+    await whenReady(sub, readyTimeoutMs, clock, closing.signal);
   };
 
   return {
@@ -172,8 +177,11 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       if (closed || cmd.status !== 'ready' || sub.status !== 'ready') return false;
       // A stalled Redis must not stall /healthz for the whole command timeout.
       let timer: unknown;
+      let onClosed = (): void => undefined;
       const late = new Promise<boolean>((resolve) => {
         timer = clock.setTimeout(() => resolve(false), readyTimeoutMs);
+        onClosed = () => resolve(false);
+        closing.signal.addEventListener('abort', onClosed, { once: true });
       });
       try {
         return await Promise.race([cmd.ping().then((r) => r === 'PONG'), late]);
@@ -181,12 +189,16 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
         return false;
       } finally {
         clock.clearTimeout(timer);
+        closing.signal.removeEventListener('abort', onClosed);
       }
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      closing.abort();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
+      retryTimer = undefined;
+      retryCallbacks.length = 0;
       presence.stop();
       live.detachAll();
       await Promise.all([cmd, sub].map((c) => c.quit().catch(() => c.disconnect())));

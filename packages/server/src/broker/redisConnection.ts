@@ -36,6 +36,10 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
     maxRetriesPerRequest: 0,
     commandTimeout: s.commandTimeoutMs,
     retryStrategy: (attempt) => s.reconnectDelayMs(attempt),
+    // disconnect() ends the socket and destroys it if it is still open after this long.
+    // Closed while reconnecting, the socket is already gone and never reports 'close', so
+    // ioredis's default (2000 ms) kept the process alive for 2 s after close().
+    disconnectTimeout: 0,
   });
   redis.defineCommand('llPublish', { numberOfKeys: 4, lua: PUBLISH_LUA });
   redis.defineCommand('llRead', { numberOfKeys: 3, lua: READ_LUA });
@@ -45,8 +49,13 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
   return redis;
 }
 
-/** Resolves when `redis` is ready; rejects after `timeoutMs` (or at once once it has ended). */
-export function whenReady(redis: Redis, timeoutMs: number, clock: BrokerClock): Promise<void> {
+/**
+ * Resolves when `redis` is ready; rejects after `timeoutMs`, or at once once it has ended
+ * or `closed` is aborted. (A connection closed while reconnecting never emits 'end', so
+ * without `closed` a waiter, and its timer, outlived the broker by `timeoutMs`.)
+ */
+export function whenReady(redis: Redis, timeoutMs: number, clock: BrokerClock, closed?: AbortSignal): Promise<void> {
+  if (closed?.aborted) return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
   if (redis.status === 'ready') return Promise.resolve();
   if (redis.status === 'end') return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
   return new Promise((resolve, reject) => {
@@ -54,16 +63,19 @@ export function whenReady(redis: Redis, timeoutMs: number, clock: BrokerClock): 
       clock.clearTimeout(timer);
       redis.off('ready', onReady);
       redis.off('end', onEnd);
+      closed?.removeEventListener('abort', onClosed);
       if (err) reject(err);
       else resolve();
     };
     const onReady = () => done();
     const onEnd = () => done(new BrokerUnavailableError('redis broker: connection ended'));
+    const onClosed = () => done(new BrokerUnavailableError('redis broker: closed'));
     const timer = clock.setTimeout(
       () => done(new BrokerUnavailableError(`redis broker: Redis not reachable within ${timeoutMs} ms (${redis.status})`)),
       timeoutMs,
     );
     redis.once('ready', onReady);
     redis.once('end', onEnd);
+    closed?.addEventListener('abort', onClosed, { once: true });
   });
 }

@@ -69,10 +69,13 @@ export class RedisLiveFeed {
     };
   }
 
-  /** After a reconnect: fetch whatever was published while notifications could not arrive. */
+  /**
+   * After a reconnect: fetch whatever was published while notifications could not arrive.
+   * A feed still starting is marked too: its head read may have run before the outage
+   * began, and the pump that follows the start catches up from that head.
+   */
   resync(): void {
     for (const feed of this.feeds.values()) {
-      if (!feed.started) continue;
       feed.needsCatchUp = true;
       void this.pump(feed);
     }
@@ -135,8 +138,10 @@ export class RedisLiveFeed {
     try {
       while (!feed.closed) {
         if (feed.needsCatchUp) {
-          await this.catchUp(feed);
+          // Cleared before the read, not after: a reconnect during this read (whose answer
+          // may predate the outage) asks for another catch-up, which must not be erased.
           feed.needsCatchUp = false;
+          await this.catchUp(feed);
           continue;
         }
         const msg = feed.queue.shift();
@@ -153,6 +158,8 @@ export class RedisLiveFeed {
       }
     } catch (err) {
       feed.needsCatchUp = true;
+      // Detached (or the broker closed) while a read was in flight: nothing to retry.
+      if (feed.closed) return;
       this.deps.onError(err as Error);
       this.deps.retryLater(() => {
         if (!feed.closed) void this.pump(feed);

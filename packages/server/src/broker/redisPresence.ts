@@ -33,6 +33,8 @@ interface Watch {
   /** Settles once subscribed to the channel's events and `known` is loaded. */
   ready: Promise<void>;
   loaded: boolean;
+  /** A reconnect happened while loading: events after the load may be missing, so resync once loaded. */
+  resyncPending: boolean;
   /** When the channel's earliest entry expires, as of the last sweep (Infinity: no entries). */
   nextExpiry: number;
   /** Entries were added since the last sweep: their expiry is not known yet. */
@@ -94,7 +96,10 @@ export class RedisPresence {
   async watch(channel: string, fn: Listener): Promise<() => Promise<void>> {
     let watch = this.watches.get(channel);
     if (!watch) {
-      watch = { listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false, nextExpiry: Infinity, dirty: false };
+      watch = {
+        listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false, resyncPending: false,
+        nextExpiry: Infinity, dirty: false,
+      };
       watch.ready = this.startWatch(channel, watch);
       this.watches.set(channel, watch);
     }
@@ -127,6 +132,8 @@ export class RedisPresence {
       throw err;
     }
     this.scheduleSweep();
+    // Runs after the listener is attached: the resync answers only after another round trip.
+    if (watch.resyncPending) void this.resyncWatch(channel, watch).catch((err: Error) => this.deps.onError(err));
   }
 
   /** Removes expired entries of every watched channel now (their `leave` events follow). */
@@ -146,21 +153,28 @@ export class RedisPresence {
 
   /** After a reconnect: announce what changed while events could not arrive. */
   async resync(): Promise<void> {
-    for (const [channel, watch] of this.watches) {
-      if (!watch.loaded) continue;
-      const loaded = await this.load(channel);
-      watch.nextExpiry = loaded.nextExpiry;
-      const now = knownOf(loaded.entries);
-      for (const [clientId, json] of watch.known) {
-        if (!now.has(clientId)) this.emit(watch, { event: 'leave', member: JSON.parse(json) as PresenceMember });
-      }
-      for (const [clientId, json] of now) {
-        const before = watch.known.get(clientId);
-        if (before === json) continue;
-        this.emit(watch, { event: before === undefined ? 'join' : 'update', member: JSON.parse(json) as PresenceMember });
-      }
-      watch.known = now;
+    for (const [channel, watch] of this.watches) await this.resyncWatch(channel, watch);
+  }
+
+  private async resyncWatch(channel: string, watch: Watch): Promise<void> {
+    // Still loading: its load may predate the outage, so it resyncs once loaded.
+    if (!watch.loaded) {
+      watch.resyncPending = true;
+      return;
     }
+    watch.resyncPending = false;
+    const loaded = await this.load(channel);
+    watch.nextExpiry = loaded.nextExpiry;
+    const now = knownOf(loaded.entries);
+    for (const [clientId, json] of watch.known) {
+      if (!now.has(clientId)) this.emit(watch, { event: 'leave', member: JSON.parse(json) as PresenceMember });
+    }
+    for (const [clientId, json] of now) {
+      const before = watch.known.get(clientId);
+      if (before === json) continue;
+      this.emit(watch, { event: before === undefined ? 'join' : 'update', member: JSON.parse(json) as PresenceMember });
+    }
+    watch.known = now;
   }
 
   stop(): void {

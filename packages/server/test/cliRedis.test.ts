@@ -1,0 +1,135 @@
+// The CLI on the Redis broker, as an operator runs it: Redis down at start, Redis going
+// away and coming back while it serves, SIGTERM under load. Redis is reached through a
+// loopback proxy (the shared Redis itself is never stopped).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/waitFor';
+import { TestClient } from './helpers/wsClient';
+import { deletePrefix, redisAvailable, startRedisProxy, uniquePrefix, type RedisProxy } from './redisTestUtils';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix();
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+// A build with the Redis broker as its own file next to the CLI, as in dist/ (`.js` files
+// are ES modules here: the package is `"type": "module"`).
+const outDir = `${pkg}node_modules/.cache/lifeline-cli-redis-test`;
+
+beforeAll(async () => {
+  if (!available) return;
+  mkdirSync(outDir, { recursive: true });
+  await build({
+    entryPoints: [`${pkg}src/cli.ts`, `${pkg}src/broker/redisBroker.ts`],
+    outbase: `${pkg}src`,
+    outdir: outDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['ws', 'ioredis'],
+    alias: { '@lifeline/core/protocol': `${pkg}../core/src/protocol/index.ts`, '@lifeline/core': `${pkg}../core/src/index.ts` },
+    logLevel: 'silent',
+  });
+}, 30_000);
+
+interface Run {
+  child: ChildProcessWithoutNullStreams;
+  out: string[];
+  err: string[];
+  exit: Promise<number | null>;
+}
+const running: Run[] = [];
+const proxies: RedisProxy[] = [];
+function run(args: string[]): Run {
+  const child = spawn(process.execPath, [`${outDir}/cli.js`, ...args], { stdio: 'pipe' });
+  const r: Run = { child, out: [], err: [], exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  child.stdout.on('data', (d) => r.out.push(...String(d).split('\n').filter(Boolean)));
+  child.stderr.on('data', (d) => r.err.push(...String(d).split('\n').filter(Boolean)));
+  running.push(r);
+  return r;
+}
+async function redisProxy(): Promise<RedisProxy> {
+  const p = await startRedisProxy();
+  proxies.push(p);
+  return p;
+}
+afterEach(async () => {
+  for (const r of running.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  await Promise.all(proxies.splice(0).map((p) => p.close()));
+});
+afterAll(async () => {
+  if (available) await deletePrefix(prefix);
+});
+
+/** Starts the CLI on the Redis behind `p`; resolves with its base URLs once it listens. */
+async function serve(p: RedisProxy): Promise<{ r: Run; url: string; http: string }> {
+  const r = run(['--port', '0', '--broker', p.url, '--key-prefix', prefix]);
+  const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
+  const url = line.slice('lifeline-server listening on '.length);
+  return { r, url, http: url.replace(/^ws/, 'http') };
+}
+async function health(http: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${http}/healthz`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+/** The health status, polled until it is `status` (the broker notices a drop within its timeouts). */
+async function healthBecomes(http: string, status: number): Promise<Record<string, unknown>> {
+  let last: { status: number; body: Record<string, unknown> } | undefined;
+  await waitFor(() => {
+    void health(http).then((h) => (last = h), () => undefined);
+    return last?.status === status;
+  }, `/healthz ${status}`, 10_000);
+  return last!.body;
+}
+
+describe.skipIf(!available)('lifeline-server --broker redis://', () => {
+  it('with Redis down at start: serves, /healthz 503 and publish 503 until Redis comes, one clear stderr line, no crash', async () => {
+    const p = await redisProxy();
+    await p.down();
+    const { r, http } = await serve(p);
+    expect((await health(http))).toEqual({ status: 503, body: { ok: false, broker: false, draining: false, connections: 0 } });
+    const pub = await fetch(`${http}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'a', data: 1 }) });
+    expect(pub.status).toBe(503);
+    expect(await pub.json()).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await waitFor(() => r.err.some((l) => l.includes('connection lost')), 'the outage on stderr');
+    const errors = r.err.filter((l) => l.includes('ERROR'));
+    expect(errors.join('\n')).toMatch(/^lifeline-server: ERROR: redis broker: (commands|pub\/sub) connection lost: .*ECONNREFUSED/m);
+    // The default onError printed a stack trace and the error's fields over ~20 lines.
+    expect(r.err.filter((l) => /^\s+at |^\s*\}|code: 'BROKER_UNAVAILABLE'/.test(l))).toEqual([]);
+
+    await p.up();
+    expect(await healthBecomes(http, 200)).toMatchObject({ ok: true, broker: true });
+    expect(r.child.exitCode).toBe(null);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('Redis going away while serving: /healthz turns 503 and back, the subscriber gets what was published meanwhile; SIGINT drains (drain frame, 1012, exit 0)', async () => {
+    const p = await redisProxy();
+    const { r, url, http } = await serve(p);
+    await healthBecomes(http, 200); // listening comes first, Redis a moment later
+    const c = await TestClient.connect(url);
+    expect(await c.subscribe('ops')).toMatchObject({ type: 'subscribed' });
+    expect(await c.publish('ops', 1, 'p1')).toMatchObject({ type: 'ack', offset: 1 });
+
+    await p.down();
+    expect(await healthBecomes(http, 503)).toMatchObject({ ok: false, broker: false, connections: 1 });
+    expect(await c.publish('ops', 2, 'p2')).toMatchObject({ type: 'error', code: 'BROKER_UNAVAILABLE' });
+    await p.up();
+    await healthBecomes(http, 200);
+    expect(await c.publish('ops', 2, 'p2')).toMatchObject({ type: 'ack', offset: 2 });
+    await waitFor(() => c.msgs('ops').length >= 2, 'both messages live');
+    expect(c.msgs('ops').map((m) => m.offset)).toEqual([1, 2]);
+    expect(r.child.exitCode).toBe(null);
+
+    r.child.kill('SIGINT');
+    const drain = await c.next('drain');
+    expect(drain).toMatchObject({ reconnectWindowMs: expect.any(Number) });
+    expect((await c.waitClosed()).code).toBe(1012);
+    expect(c.frames.at(-1)).toBe(drain);
+    expect(await r.exit).toBe(0);
+    expect(r.err.join('\n')).toMatch(/SIGINT: draining 1 connection/);
+  }, 30_000);
+});
