@@ -19,6 +19,7 @@ import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
 import { getToken, type TokenHolder } from './token';
 import { CHANNEL_NAME } from './utf8';
+import { checkOptions } from './checkOptions';
 import type {
   Channel,
   ChannelOptions,
@@ -153,6 +154,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
     this._timeoutMs = this._heartbeat.timeoutMs;
     this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
+    checkOptions({ ...this._reconnect, ...this._heartbeat, ...this._outbox }, { ...DEFAULT_RECONNECT, ...DEFAULT_HEARTBEAT, ...DEFAULT_OUTBOX });
     this._clock = options.clock ?? systemClock;
     this._logger = options.logger ?? silentLogger;
     this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
@@ -507,11 +509,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (action === 'refresh-token') {
       const expired = code === 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
+      // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
+      if (typeof this._token !== 'function') {
+        return this._stop('auth-failed', fail('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
+      }
       if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, 0);
       this._rejectedToken = expired ? undefined : this._tokenLast;
-      if (!expired && typeof this._token !== 'function') {
-        return this._stop('auth-failed', fail('AUTH_FAILED', `token rejected (${code}): call setToken()`), extra);
-      }
       return this._retry(why, extra);
     }
     if (drain) {

@@ -99,11 +99,14 @@ export class Publisher {
       if (json === undefined) return bad('data is not JSON');
       if (!CHANNEL_NAME.test(channel)) return bad('invalid channel name');
       if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
+      const ttl = po.ttlMs ?? o.ttlMs;
+      // typeof: a string '5000' was glued onto the clock's time as text.
+      if (typeof ttl !== 'number' || !(ttl >= 0)) return bad('ttlMs must be a number >= 0');
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;
       if (b > (h._limits?.maxFrameBytes ?? Infinity)) return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
-      const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + (po.ttlMs ?? o.ttlMs), ref: 0, resolve, reject };
+      const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + ttl, ref: 0, resolve, reject };
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
         // Evict only when that makes room: what is in flight stays, so the new one must
@@ -263,7 +266,9 @@ export class Publisher {
       // Not stored: send it again (same id) once the server says it may succeed.
       this._requeue(e);
       if (this._rate) this._bucket = 0;
-      this._later(f.retryAfterMs ?? 1000);
+      const ms = f.retryAfterMs!;
+      // Only a real delay: a missing or malformed hint (NaN, '5', -1) waits 1 s, neither at once nor never.
+      this._later(Number.isFinite(ms) && ms >= 0 ? ms : 1000);
     } else this._drop(e, 'rejected', error);
     return true;
   }

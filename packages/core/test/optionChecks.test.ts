@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createClient, isLifelineError } from '../src';
+import { flushPromises, setup } from './support/harness';
+import { FakeSocket } from './support/fakeSocket';
+
+const make = (over: Record<string, unknown>) => () =>
+  createClient({ url: 'ws://test/v1', WebSocket: FakeSocket as any, autoConnect: false, lifecycle: false, ...over });
+
+describe('option checks', () => {
+  it.each([
+    ['reconnect.initialDelayMs NaN', { reconnect: { initialDelayMs: NaN } }, 'initialDelayMs'],
+    ['reconnect.initialDelayMs 0', { reconnect: { initialDelayMs: 0 } }, 'initialDelayMs'],
+    ['reconnect.maxDelayMs -1', { reconnect: { maxDelayMs: -1 } }, 'maxDelayMs'],
+    ['reconnect.factor 0.5', { reconnect: { factor: 0.5 } }, 'factor'],
+    ['reconnect.maxAttempts "3"', { reconnect: { maxAttempts: '3' } }, 'maxAttempts'],
+    ['heartbeat.checkIntervalMs 0', { heartbeat: { checkIntervalMs: 0 } }, 'checkIntervalMs'],
+    ['heartbeat.timeoutMs NaN', { heartbeat: { timeoutMs: NaN } }, 'timeoutMs'],
+    ['outbox.maxMessages -1', { outbox: { maxMessages: -1 } }, 'maxMessages'],
+    ['outbox.ttlMs "5000"', { outbox: { ttlMs: '5000' } }, 'ttlMs'],
+    ['outbox.overflow 7', { outbox: { overflow: 7 } }, 'overflow'],
+  ])('%s is refused with BAD_ARGUMENT naming the option', (_, over, key) => {
+    let thrown: unknown;
+    try {
+      make(over)();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isLifelineError(thrown, 'BAD_ARGUMENT')).toBe(true);
+    expect((thrown as Error).message).toContain(key);
+  });
+
+  it('accepts the defaults, Infinity where it means "never", and a factor of 1', () => {
+    expect(make({})).not.toThrow();
+    expect(
+      make({
+        reconnect: { maxAttempts: Infinity, maxDelayMs: 0.5, initialDelayMs: 0.5, factor: 1, jitter: 'none' },
+        outbox: { ttlMs: Infinity, maxMessages: 0, overflow: 'drop-oldest' },
+        heartbeat: { timeoutMs: Infinity },
+      }),
+    ).not.toThrow();
+  });
+
+  it('a publish with a ttlMs that is not a number >= 0 rejects with BAD_ARGUMENT and queues nothing', async () => {
+    const h = setup({ autoConnect: false });
+    for (const ttlMs of ['5000', NaN, -1] as any[]) {
+      await expect(h.client.publish('c', 1, { ttlMs })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    }
+    expect(h.client.stats().outboxDepth).toBe(0);
+  });
+});
+
+describe('a static token the server says expired (4101)', () => {
+  it('stops with AUTH_FAILED instead of retrying the same token for ever; setToken() resumes', () => {
+    const h = setup({ token: 'old' });
+    h.sock.open();
+    h.sock.serverClose(4101, 'expired');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'auth-failed', retryInMs: null });
+    expect(isLifelineError(h.errors.at(-1), 'AUTH_FAILED')).toBe(true);
+    expect(h.errors.at(-1).message).toContain('expired');
+    h.clock.advance(600_000);
+    expect(h.sockets.length).toBe(1);
+    h.client.setToken('new');
+    expect(h.sockets.length).toBe(2);
+    h.sock.open();
+    expect(JSON.parse(h.sock.sent[0]!).token).toBe('new');
+  });
+});
+
+describe('a RATE_LIMITED publish error with a malformed retryAfterMs', () => {
+  it.each([['a string', '5'], ['negative', -1], ['NaN as null', null]])('(%s) re-sends after 1 s: neither at once nor never', async (_, retryAfterMs) => {
+    const h = setup();
+    const s = h.accept();
+    void h.client.publish('c', 1).catch(() => {});
+    const f = s.frames('pub')[0];
+    s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: f.ref, retryAfterMs });
+    await flushPromises();
+    h.clock.advance(999);
+    expect(s.frames('pub').length).toBe(1);
+    h.clock.advance(1);
+    expect(s.frames('pub').length).toBe(2);
+    expect(s.frames('pub')[1].id).toBe(f.id);
+  });
+});
