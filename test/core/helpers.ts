@@ -1,8 +1,9 @@
+import type WebSocketType from 'ws';
 import { createRequire } from 'node:module';
 import { createClient, type ClientOptions, type LifelineClient } from '@lifeline/core';
 
 /** Node's `ws`, resolved from core's own dependencies. */
-export const NodeWS: any = createRequire(new URL('../../packages/core/package.json', import.meta.url))('ws');
+export const NodeWS: typeof WebSocketType = createRequire(new URL('../../packages/core/package.json', import.meta.url))('ws');
 
 /** Polls `cond` until true or the (generous) deadline passes. */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {

@@ -20,6 +20,7 @@ const virtualDir = `${root}test/docs/.snippets/`;
 
 const READMES = [
   'README.md',
+  'packages/core/README.md',
   'packages/react/README.md',
   'packages/node/README.md',
   'packages/storm/README.md',
@@ -30,6 +31,7 @@ const READMES = [
 
 /** The package a README's signature blocks document. */
 const PACKAGE_OF: Record<string, string> = {
+  'packages/core/README.md': '@lifeline/core',
   'packages/react/README.md': '@lifeline/react',
   'packages/node/README.md': '@lifeline/node',
   'packages/storm/README.md': '@lifeline/storm',
@@ -53,6 +55,7 @@ declare function render(data: unknown): void;
 declare function fetchToken(): Promise<string>;
 declare function getToken(): Promise<string>;
 declare function refetch(from: unknown, to: unknown, reason: string): void;
+declare function refetchHistory(from: unknown, to: unknown, reason: string): void;
 interface Order { id: string; total: number }
 declare function charge(order: Order): Promise<void>;
 declare function handle(order: Order): Promise<void>;

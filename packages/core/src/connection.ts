@@ -31,7 +31,8 @@ export class Connection implements SocketListener {
   _owner: ConnectionOwner;
 
   constructor(Ctor: WebSocketLike, url: string, hello: string, now: number, owner: ConnectionOwner) {
-    this._ws = this._sock = new Ctor(url);
+    // The client's own view of it: handlers and fields it sets are those of a DOM WebSocket.
+    this._ws = this._sock = new Ctor(url) as unknown as WebSocket;
     this._hello = hello;
     this._lastRxAt = now;
     this._owner = owner;

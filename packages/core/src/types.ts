@@ -121,8 +121,23 @@ export interface Logger {
   error(msg: string, meta?: Record<string, unknown>): void;
 }
 
+/**
+ * The part of a WebSocket instance the client uses: the browser's `WebSocket`, Node's
+ * `ws` and mock-socket all fit (`ws`'s own class is not a DOM `WebSocket` to TypeScript,
+ * so a constructor returning one was a type error without a cast).
+ */
+export interface WebSocketInstanceLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: any) => unknown) | null;
+  onmessage: ((ev: any) => unknown) | null;
+  onclose: ((ev: any) => unknown) | null;
+  onerror: ((ev: any) => unknown) | null;
+}
+
 /** A WebSocket constructor (browser, `ws`, or mock-socket). */
-export type WebSocketLike = new (url: string, protocols?: string | string[]) => WebSocket;
+export type WebSocketLike = new (url: string, protocols?: string | string[]) => WebSocketInstanceLike;
 
 /**
  * Options of {@link createClient}. The object is kept as given: `url`, `WebSocket`,
