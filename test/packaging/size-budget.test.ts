@@ -26,17 +26,20 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // Then (8,625 B): option checks, 99 B (a NaN or 0 reconnect delay, or a 0 check interval,
 // looped without pause: a fleet doing that stampedes the server), a per-publish ttlMs that
 // is not a number, a malformed retryAfterMs on RATE_LIMITED (a string meant 5 ms, null at
-// once), and a static token the server calls expired (retried for ever), 52 B.
+// once), and a static token the server calls expired (retried for ever), 52 B. Then
+// (8,701 B) 75 B: a client that gave up leaves the shared check timer (a Node process
+// never exited), close() from a state listener (stack overflow), a throwing WebSocket
+// constructor and an upgrade refused with 404 stop instead of retrying for ever, silently.
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_630;
+const CORE_CEILING_BYTES = 8_706;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,630 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,706 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

@@ -197,9 +197,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (!this._closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
       return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
     }
-    return (this._closing ??= this._shutdown(code, reason).finally(() => {
-      this._closing = null;
-    }));
+    if (!this._closing) {
+      // Set before the shutdown runs: a state listener calling close() again (on
+      // 'closing') got a second shutdown, and so on until the stack overflowed.
+      let run!: (p: Promise<void>) => void;
+      this._closing = new Promise<void>((r) => (run = r)).finally(() => {
+        this._closing = null;
+      });
+      run(this._shutdown(code, reason));
+    }
+    return this._closing;
   }
 
   whenFlushed(): Promise<void> {
@@ -339,6 +346,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _open(reason: TransitionReason): void {
     if (this._offline()) return this._setState('closed', 'offline');
+    // Again after _stop() left the shared check; a check missed meanwhile is no clock jump.
+    joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
+    this._nextTickAt = Math.max(this._nextTickAt, this._now());
     this._setState('connecting', reason);
     const g = ++this._gen;
     // One deadline for the whole attempt, the token function's answer included: one that
@@ -384,7 +394,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     try {
       c = new Connection(o.WebSocket ?? defaultWebSocket(), o.url, hello, this._now(), this);
     } catch (cause) {
-      return this._attemptFailed(fail('CONNECTION_REFUSED', 'cannot create WebSocket', { cause }));
+      // Not retried: the same url and constructor throw the same way every time (an
+      // invalid URL, a blocked port), so retrying for ever only hid the reason.
+      return this._stop('terminal', fail('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
     }
     this._conn = c;
   }
@@ -504,6 +516,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._closing) return this._onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
     if (this._hidden) return this._setState('closed', 'pagehide', extra);
+    // An upgrade refused with a 4xx other than 408/429 (Node's ws tells the status; a
+    // browser cannot): a wrong path or a forbidding proxy answers the same way each time.
+    if (/^http 4(?!08|29)/.test(reason)) return this._stop('terminal', fail('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
     const action = closeAction(code);
     if (action === 'stop') return this._stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
     if (action === 'refresh-token') {
@@ -546,6 +561,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _stop(reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void {
     this._cancel();
+    // Nothing to check until setToken(), reconnectNow() or connect() (_open joins again):
+    // the shared timer kept a Node process alive for good after the client gave up.
+    leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
     if (error) this._report(error);
     this._setState('closed', reason, { ...extra, error });
   }

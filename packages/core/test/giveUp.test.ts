@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { isLifelineError } from '../src';
+import { setup } from './support/harness';
+
+describe('a client that gave up', () => {
+  it.each([
+    ['max-attempts', (h: ReturnType<typeof setup>) => h.sock.serverClose(1006)],
+    ['terminal', (h: ReturnType<typeof setup>) => h.sock.serverClose(4000, 'version')],
+    ['auth-failed', (h: ReturnType<typeof setup>) => h.sock.serverClose(4100, 'bad token')],
+  ])('(%s) arms no timer, so a Node process can exit; setToken() starts the checks again', (reason, giveUp) => {
+    const h = setup({ token: 't', reconnect: { maxAttempts: 0 } });
+    h.sock.open();
+    giveUp(h);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason, retryInMs: null });
+    expect(h.clock.pending()).toBe(0);
+    h.client.setToken('t2');
+    expect(h.client.state).toBe('connecting');
+    // The handshake deadline and the shared periodic check.
+    expect(h.clock.pending()).toBe(2);
+  });
+
+  it('a check missed while stopped is not taken for a clock jump after resuming', () => {
+    const h = setup({ token: 't', reconnect: { maxAttempts: 0 } });
+    h.accept();
+    h.sock.serverClose(4100, 'bad token');
+    h.clock.advance(3_600_000);
+    h.client.setToken('t2');
+    h.accept();
+    const before = h.sock.sent.length;
+    h.clock.advance(1000);
+    // A jump would send a probe ping at once.
+    expect(h.sock.sent.slice(before).filter((f) => JSON.parse(f).type === 'ping')).toEqual([]);
+  });
+});
+
+describe('close() called again from a state listener', () => {
+  it('on closing: the same shutdown, once, no recursion', async () => {
+    const h = setup({ autoConnect: false });
+    const seen: string[] = [];
+    let again: Promise<void> | null = null;
+    h.client.on('state', (s) => {
+      seen.push(s.to);
+      if (s.to === 'closing') again = h.client.close();
+    });
+    const first = h.client.close();
+    expect(again).toBe(first);
+    await first;
+    expect(seen).toEqual(['closing', 'closed']);
+    // A later close() is a new one (the first has ended).
+    await h.client.close();
+  });
+});
+
+describe('a WebSocket constructor that throws', () => {
+  it('stops the client (terminal) with the reason, instead of retrying the same throw for ever', () => {
+    class Throws {
+      constructor(url: string) {
+        throw new SyntaxError(`Invalid URL: ${url}`);
+      }
+    }
+    const h = setup({ url: 'not a url', WebSocket: Throws as any, autoConnect: false });
+    h.client.connect();
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'terminal', retryInMs: null });
+    const e = h.errors.at(-1);
+    expect(isLifelineError(e, 'CONNECTION_REFUSED')).toBe(true);
+    expect(e.message).toContain('Invalid URL: not a url');
+    expect(e.cause).toBeInstanceOf(SyntaxError);
+    expect(h.clock.pending()).toBe(0);
+  });
+});
