@@ -43,6 +43,13 @@ describe('the packed tarballs, installed outside the workspace', () => {
     expect((await node(['--input-type=commonjs', '-e', cjs])).trim()).toBe('ok');
   }, 30_000);
 
+  it('every package ships the MIT license its manifest declares', () => {
+    for (const m of manifests.values()) {
+      const text = readFileSync(path.join(dir, 'node_modules', m.name, 'LICENSE'), 'utf8');
+      expect(text.startsWith('MIT License'), m.name).toBe(true);
+    }
+  });
+
   it('every bin runs and prints its usage', async () => {
     const bins = [...manifests.values()].flatMap((m) => Object.entries(m.bin ?? {}).map(([name, file]) => ({ name, file: path.join(dir, 'node_modules', m.name, file) })));
     expect(bins.map((b) => b.name).sort()).toEqual(['lifeline-server', 'lifeline-storm']);
