@@ -153,7 +153,7 @@ export interface ClientOptions {
   outbox?: OutboxOptions;
   /** Stable id for presence; @default random per client instance */
   clientId?: string;
-  /** @default globalThis.WebSocket, else isomorphic-ws */
+  /** @default the browser's `WebSocket` in a browser build (the `browser` export condition), Node's `ws` (through isomorphic-ws) elsewhere */
   WebSocket?: WebSocketLike;
   /** @default wraps Date.now / setTimeout / clearTimeout */
   clock?: Clock;
