@@ -178,12 +178,22 @@ export interface ClientOptions {
 }
 
 /** A delivered message. */
+/**
+ * A delivered message: the server's `msg` frame itself (not copied, to keep delivery
+ * allocation-free), so it also carries `type: 'msg'`.
+ */
 export interface Message<T = unknown> {
+  /** `'msg'` on every delivered message (the frame's own type field). */
+  type?: 'msg';
   channel: string;
+  /** Per-channel, +1 per message. */
   offset: number;
+  /** The channel log's id: changes when its history was lost. */
   epoch: string;
   data: T;
+  /** The publisher's idempotency id. */
   id?: string;
+  /** Server time it was stored, ms since 1970 (PROTOCOL.md §5). */
   ts?: number;
 }
 
