@@ -516,9 +516,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._closing) return this._onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
     if (this._hidden) return this._setState('closed', 'pagehide', extra);
-    // An upgrade refused with a 4xx other than 408/429 (Node's ws tells the status; a
-    // browser cannot): a wrong path or a forbidding proxy answers the same way each time.
-    if (/^http 4(?!08|29)/.test(reason)) return this._stop('terminal', fail('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
+    // An upgrade refused with a 4xx other than 408/429 (connection.ts reports it as 1006
+    // 'http 4xx'; only Node's ws tells the status, a browser cannot): a wrong path or a
+    // forbidding proxy answers the same way each time.
+    if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', fail('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
     const action = closeAction(code);
     if (action === 'stop') return this._stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
     if (action === 'refresh-token') {
