@@ -1,17 +1,18 @@
 import type { Clock } from '@lifeline/core';
 import { LifelineNodeError } from './errors';
+import { MAX_TIMER_MS } from './nodeOptions';
 import type { AckableMessage, MessageIterator, MessagesOptions } from './messageIterator';
 
 /** Retry the failing message with capped exponential backoff, then stop or dead-letter it. */
 export interface RetryPolicy {
   policy: 'retry';
-  /** Attempts in total, the first included. @default 5 */
+  /** Attempts in total, the first included: an integer >= 1. @default 5 */
   maxAttempts?: number;
-  /** @default 100 */
+  /** Delay before the first retry, 0 … 2^31 - 1 ms. @default 100 */
   initialDelayMs?: number;
-  /** @default 10_000 */
+  /** Cap of the delay, 0 … 2^31 - 1 ms. @default 10_000 */
   maxDelayMs?: number;
-  /** @default 2 */
+  /** Growth of the delay per retry, a finite number >= 1. @default 2 */
   factor?: number;
   /** After the last attempt failed. @default 'stop' */
   onExhausted?: 'stop' | 'dead-letter';
@@ -56,18 +57,51 @@ export function retryDelayMs(retry: number, policy: RetryPolicy): number {
   return Math.min(max, initial * factor ** (retry - 1));
 }
 
-function validate<T>(options: ConsumeOptions<T>): ErrorPolicy {
+/**
+ * Checks `consume()`'s handler and options; throws `BAD_OPTION`. A mistyped policy must
+ * not silently mean another one (an unknown `onExhausted` meant 'stop', an unknown
+ * `policy` stopped at the first failure), and a NaN or out-of-range delay retried after 1 ms.
+ */
+export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions<T>): ErrorPolicy {
+  if (typeof handler !== 'function') throw bad(`the handler must be a function (got ${typeof handler})`);
   const policy = options.onError ?? { policy: 'retry' };
+  if (typeof policy !== 'object' || policy === null || !['retry', 'dead-letter', 'stop'].includes(policy.policy)) {
+    throw bad(`onError.policy must be 'retry', 'dead-letter' or 'stop' (got ${show(typeof policy === 'object' && policy !== null ? policy.policy : policy)})`);
+  }
+  if (options.signal !== undefined && typeof (options.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
+    throw bad('signal must be an AbortSignal');
+  }
+  for (const name of ['deadLetter', 'onRetry'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw bad(`${name} must be a function`);
+  }
+  if (policy.policy === 'retry') {
+    const { maxAttempts, initialDelayMs, maxDelayMs, factor, onExhausted } = policy;
+    if (onExhausted !== undefined && onExhausted !== 'stop' && onExhausted !== 'dead-letter') {
+      throw bad(`onError.onExhausted must be 'stop' or 'dead-letter' (got ${show(onExhausted)})`);
+    }
+    if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+      throw bad(`maxAttempts must be an integer >= 1 (got ${maxAttempts})`);
+    }
+    for (const [name, value] of [['initialDelayMs', initialDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
+      // Node's timers fire after 1 ms for a delay that is not a number or above 2^31 - 1.
+      if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= MAX_TIMER_MS)) {
+        throw bad(`${name} must be a number of ms between 0 and 2^31 - 1 (got ${value})`);
+      }
+    }
+    if (factor !== undefined && !(typeof factor === 'number' && factor >= 1 && Number.isFinite(factor))) {
+      throw bad(`factor must be a finite number >= 1 (got ${factor})`);
+    }
+  }
   const wantsDeadLetter =
     policy.policy === 'dead-letter' || (policy.policy === 'retry' && policy.onExhausted === 'dead-letter');
   if (wantsDeadLetter && typeof options.deadLetter !== 'function') {
-    throw new LifelineNodeError('BAD_OPTION', 'the dead-letter policy needs a deadLetter(msg, info) callback');
-  }
-  if (policy.policy === 'retry' && !((policy.maxAttempts ?? 1) >= 1)) {
-    throw new LifelineNodeError('BAD_OPTION', `maxAttempts must be >= 1 (got ${policy.maxAttempts})`);
+    throw bad('the dead-letter policy needs a deadLetter(msg, info) callback');
   }
   return policy;
 }
+
+const bad = (message: string) => new LifelineNodeError('BAD_OPTION', message);
+const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
 /**
  * Runs `handler` for every message of `iterator`, in order, acknowledging each one
@@ -80,7 +114,7 @@ export async function consumeWith<T>(
   options: ConsumeOptions<T>,
   clock: Clock,
 ): Promise<void> {
-  const policy = validate(options);
+  const policy = checkConsumeOptions(handler, options);
   const signal = options.signal;
   try {
     for await (const msg of iterator) {

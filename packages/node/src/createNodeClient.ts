@@ -17,9 +17,13 @@ import { drainClient, resolveDrainOptions, type DrainOptions, type DrainResult, 
 import { LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { NodeChannel } from './nodeChannel';
+import { checkNodeOptions } from './nodeOptions';
 import { createNodeWebSocket, type TransportOptions } from './nodeSocket';
 import { ProcessKeepAlive, unrefClock } from './processLiveness';
 import { SocketFlow, type FlowControlOptions, type FlowStats } from './socketFlow';
+
+/** Core's reasons for a stop with no retry that neither close() nor drain() caused. */
+const GIVE_UP_REASONS: ReadonlySet<string> = new Set(['terminal', 'auth-failed', 'max-attempts']);
 
 /** Options of {@link createNodeClient}: core's options plus Node transport, checkpoints and liveness. */
 export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'agent'>, Omit<TransportOptions, 'agent'> {
@@ -47,8 +51,17 @@ export interface NodeClient {
   readonly core: LifelineClient;
   readonly state: ConnectionState;
   readonly clientId: string;
-  /** Live socket and flow-control counters. */
-  readonly transport: { readonly socket: WebSocket | null; readonly paused: boolean; readonly stats: Readonly<FlowStats> };
+  /**
+   * Live socket, flow-control counters, and `lastError`: the last error `ws` reported on
+   * a socket (TLS verification, DNS, ECONNREFUSED…), which core only sees as a close with
+   * 1006; `null` until one happened. Each one is also logged as `warn('socket-error')`.
+   */
+  readonly transport: {
+    readonly socket: WebSocket | null;
+    readonly paused: boolean;
+    readonly stats: Readonly<FlowStats>;
+    readonly lastError: (Error & { code?: string }) | null;
+  };
   /** The Node channel `name` (same object per name). */
   channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position }): NodeChannel<T>;
   /** Stops consumers after their current message, flushes outbox and checkpoints, closes with 1001. */
@@ -64,8 +77,14 @@ export interface NodeClient {
   stats(): ClientStats;
 }
 
-/** Creates a Node client. Connects at once unless `autoConnect: false`. */
+/**
+ * Creates a Node client. Connects at once unless `autoConnect: false`.
+ * Throws `LifelineNodeError` `BAD_OPTION` for an invalid Node option (url, transport,
+ * flowControl, checkpoint) and core's `LifelineError` `BAD_ARGUMENT` for an invalid core
+ * option (reconnect, heartbeat, outbox), before anything connects.
+ */
 export function createNodeClient(options: NodeClientOptions): NodeClient {
+  checkNodeOptions(options);
   const { checkpoint = null, keepProcessAlive = true, flowControl, headers, agent, tls, perMessageDeflate, maxPayloadBytes, ...core } =
     options;
   const clock = unrefClock(options.clock);
@@ -76,6 +95,15 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
   const channels = new Map<string, NodeChannel<any>>();
   let closedState: 'open' | 'draining' | 'closed' = 'open';
   let draining: Promise<DrainResult> | null = null;
+  let lastError: (Error & { code?: string }) | null = null;
+  // Core's socket handling is the browser's: an error is a close with 1006, nothing more.
+  // Node knows why (a certificate, DNS, a refused port); an operator needs that.
+  const onSocketError = (error: Error & { code?: string }) => {
+    // Closing a socket that is still connecting makes ws report one: not a fault.
+    if (closedState !== 'open') return;
+    lastError = error;
+    options.logger?.warn('socket-error', { url: options.url, code: error.code, message: error.message });
+  };
 
   flow.setBufferedCounter(() => {
     let total = 0;
@@ -92,8 +120,11 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       maxPayloadBytes,
     },
-    (socket) => flow.attach(socket),
-    (socket) => flow.sent(socket),
+    (socket) => {
+      socket.on('error', onSocketError);
+      flow.attach(socket);
+    },
+    (socket, data) => flow.sent(socket, data),
   );
   const client = createClient({
     ...core,
@@ -103,6 +134,22 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     lifecycle: options.lifecycle ?? false,
   });
   flow.setAwaitingAcksCounter(() => client.stats().outboxDepth);
+
+  // Core stopped for good (no retry scheduled) for a reason of its own: a loop waiting for
+  // messages would wait for ever, holding the process up. It fails instead, so a worker
+  // with a revoked credential crashes visibly rather than hanging. (close()/drain() end
+  // loops with done, and are not among these reasons.)
+  // An iteration started while stopped fails at once; connect()/setToken() start over.
+  let gaveUp: LifelineNodeError | null = null;
+  client.on('state', (change: StateChange) => {
+    if (change.to === 'connecting') gaveUp = null;
+    if (change.to !== 'closed' || change.retryInMs !== null || !GIVE_UP_REASONS.has(change.reason)) return;
+    gaveUp = new LifelineNodeError('CLIENT_STOPPED', `the client stopped connecting (${change.reason}): ${change.error?.message ?? 'no retry left'}`, {
+      ...(change.error ? { cause: change.error } : {}),
+      details: { reason: change.reason, closeCode: change.closeCode, closeReason: change.closeReason },
+    });
+    for (const it of iterators) it.fail(gaveUp);
+  });
 
   // A drain lets running loop bodies finish, publishes included (they are flushed by
   // the drain); no new iteration may start. After the drain nothing is accepted.
@@ -125,7 +172,10 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       promise.then(done, done);
       return promise;
     },
-    register: (it: MessageIterator<any>) => iterators.add(it),
+    register: (it: MessageIterator<any>) => {
+      iterators.add(it);
+      if (gaveUp) it.fail(gaveUp);
+    },
     unregister: (it: MessageIterator<any>) => iterators.delete(it),
   };
 
@@ -145,6 +195,9 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
         return flow.paused;
       },
       stats: flow.stats,
+      get lastError() {
+        return lastError;
+      },
     },
     channel<T>(name: string, opts: Omit<ChannelOptions, 'since'> & { since?: Position } = {}) {
       let ch = channels.get(name) as NodeChannel<T> | undefined;
@@ -174,10 +227,14 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     },
     async close() {
       closedState = 'closed';
-      await Promise.all([...iterators].map((it) => it.terminate()));
+      const running = [...iterators];
+      // terminate() unsubscribes at once and does not wait for checkpoint writes, so the
+      // socket closes even while a store hangs; the writes in flight are awaited last.
+      await Promise.all(running.map((it) => it.terminate()));
       flow.reset();
       await client.close();
       keepAlive.releaseAll();
+      await Promise.all(running.map((it) => it.flushed()));
     },
     connect: () => client.connect(),
     getSnapshot: () => client.getSnapshot(),

@@ -1,6 +1,7 @@
 import type { Clock, LifelineClient, Position } from '@lifeline/core';
 import { LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
+import { MAX_TIMER_MS } from './nodeOptions';
 import type { SocketFlow } from './socketFlow';
 
 /** Options of `client.drain()`. */
@@ -43,9 +44,6 @@ export interface DrainHost {
 }
 
 export const DRAIN_DEFAULTS = { timeoutMs: 10_000, code: 1001, reason: 'drain' } as const;
-
-/** Node's timers fire after ~1 ms for any delay above this (or a non-finite one). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Drain options checked and defaulted; `timeoutMs: null` = no deadline. */
 export interface ResolvedDrainOptions {

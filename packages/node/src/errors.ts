@@ -7,6 +7,7 @@ export type LifelineNodeErrorCode =
   | 'CHECKPOINT_CORRUPT' // the stored checkpoint is not a valid position
   | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel
   | 'CLIENT_CLOSED' // the Node client was closed or drained
+  | 'CLIENT_STOPPED' // core gave up connecting for good (terminal refusal, token refused, maxAttempts)
   | 'BAD_OPTION'; // an option has an invalid value
 
 /** The error type of @lifeline/node: a code, the channel it concerns, and its cause. */
@@ -22,7 +23,8 @@ export class LifelineNodeError extends Error {
     message: string,
     extra: { cause?: unknown; channel?: string; details?: Record<string, unknown> } = {},
   ) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    // `'cause' in`, not `!== undefined`: a handler that threw undefined has that as its cause.
+    super(message, 'cause' in extra ? { cause: extra.cause } : undefined);
     this.code = code;
     if (extra.channel !== undefined) this.channel = extra.channel;
     if (extra.details !== undefined) this.details = extra.details;

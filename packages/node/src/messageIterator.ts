@@ -24,6 +24,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private failure: unknown = null;
   private finished = false;
   private finishing: Promise<void> | null = null;
+  /** Set by terminate(): ending does not wait for a checkpoint write in flight. */
+  private abandoned = false;
+  private abandonFlush: (() => void) | null = null;
   private waiter: (() => void) | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private cleanups: Array<() => void> = [];
@@ -44,6 +47,17 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     };
     if (!(Number.isInteger(this.opts.maxUncommitted) && this.opts.maxUncommitted >= 1)) {
       throw new LifelineNodeError('BAD_OPTION', `maxUncommitted must be an integer >= 1 (got ${this.opts.maxUncommitted})`);
+    }
+    // Checked now: a mistyped onGap would only fail when a gap happens, mid-incident.
+    const onGap = this.opts.onGap;
+    if (onGap !== 'stop' && onGap !== 'continue' && typeof onGap !== 'function') {
+      throw new LifelineNodeError('BAD_OPTION', `onGap must be 'stop', 'continue' or a function (got ${String(onGap)})`);
+    }
+    if (typeof this.opts.autoAck !== 'boolean') {
+      throw new LifelineNodeError('BAD_OPTION', `autoAck must be a boolean (got ${String(this.opts.autoAck)})`);
+    }
+    if (options.signal !== undefined && typeof (options.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
+      throw new LifelineNodeError('BAD_OPTION', 'signal must be an AbortSignal');
     }
     this.queue = new WatermarkQueue<ConsumerItem<T>>({
       highWaterMark: this.opts.highWaterMark,
@@ -121,15 +135,37 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   }
 
   /**
+   * Ends the iteration with `error` once the consumer's current loop body finishes (its
+   * message is acknowledged first, as for any finished body); a waiting `next()` throws it now.
+   */
+  fail(error: unknown): void {
+    if (this.finished) return;
+    this.failure ??= error;
+    this.wake();
+  }
+
+  /**
    * Ends the iteration now, without waiting for the consumer's current loop body:
-   * its message stays unacknowledged (redelivered by the next iteration or run).
+   * its message stays unacknowledged (redelivered by the next iteration or run). Nor
+   * does it wait for a checkpoint write in flight (a store that hangs must not hold a
+   * drain past its deadline): see {@link flushed}.
    */
   terminate(): Promise<void> {
+    this.abandoned = true;
+    this.abandonFlush?.();
     this.requestStop('drain');
     return this.finish();
   }
 
-  /** Resolves once the iteration has fully ended and its checkpoint is flushed. */
+  /** Resolves once every checkpoint write requested for this channel is done (or failed). */
+  flushed(): Promise<void> {
+    return this.state?.committer.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once the iteration has fully ended and its checkpoint is flushed (after
+   * `terminate()`: without waiting for a write in flight).
+   */
   async ended(): Promise<void> {
     while (!this.finished || this.finishing) {
       if (this.finishing) await this.finishing;
@@ -326,7 +362,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
         );
         state.leftover = [...pending, ...this.queue.drainAll(), ...state.leftover];
         state.active = false;
-        await state.committer.flush();
+        if (!this.abandoned) {
+          await Promise.race([state.committer.flush(), new Promise<void>((resolve) => (this.abandonFlush = resolve))]);
+        }
       }
       this.wake();
       this.deps.onEnd?.(this);

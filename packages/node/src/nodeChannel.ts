@@ -1,6 +1,6 @@
 import type { Channel, ChannelOptions, Clock, GapEvent, LifelineError, Position, PublishOptions, PublishResult } from '@lifeline/core';
 import type { CheckpointStore } from './checkpoint/types';
-import { consumeWith, type ConsumeOptions } from './consume';
+import { checkConsumeOptions, consumeWith, type ConsumeOptions } from './consume';
 import { LifelineNodeError } from './errors';
 import { MessageIterator, type AckableMessage, type MessagesOptions } from './messageIterator';
 import type { ProcessKeepAlive } from './processLiveness';
@@ -86,6 +86,12 @@ export class NodeChannel<T = unknown> {
    * when `signal` aborts or the client drains; rejects when the policy stops.
    */
   consume(handler: (msg: AckableMessage<T>) => void | Promise<void>, options: ConsumeOptions<T> = {}): Promise<void> {
+    try {
+      // Before the iteration exists: a refused call leaves nothing registered or subscribed.
+      checkConsumeOptions(handler, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const controller = new AbortController();
     const external = options.signal;
     const onAbort = () => controller.abort(external?.reason);

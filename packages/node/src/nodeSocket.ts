@@ -3,6 +3,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import type { ClientOptions as WsClientOptions, PerMessageDeflateOptions } from 'ws';
 import type { WebSocketLike } from '@lifeline/core';
+import { checkHeaders } from './nodeOptions';
 
 /** TLS options passed to `tls.connect` for `wss://` URLs. */
 export type TlsOptions = Pick<
@@ -27,9 +28,9 @@ export interface TransportOptions {
    * @default {}
    */
   headers?: Record<string, string> | (() => Record<string, string>);
-  /** HTTP(S) agent for the upgrade request, e.g. a proxy agent. @default undefined (Node's global agent) */
+  /** HTTP(S) agent for the upgrade request, e.g. a proxy agent; its protocol must match the URL's. @default undefined (Node's global agent) */
   agent?: HttpAgent;
-  /** TLS options for `wss://` (custom CA, client certificate, …). @default undefined */
+  /** TLS options for `wss://` (custom CA, client certificate, …); refused with a `ws://` URL. @default undefined */
   tls?: TlsOptions;
   /**
    * permessage-deflate negotiation. Off by default: compression costs CPU and memory
@@ -37,9 +38,13 @@ export interface TransportOptions {
    * @default false
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Time allowed for the HTTP upgrade. @default 10_000 */
+  /** Time allowed for the HTTP upgrade, 1 … 2^31 - 1 ms (createNodeClient checks it). @default 10_000 */
   handshakeTimeoutMs?: number;
-  /** Largest incoming message `ws` accepts before closing with 1009. @default 1_048_576 */
+  /**
+   * Largest incoming message `ws` accepts before closing with 1009: an integer 1 … 2^31 - 1
+   * (`ws` reads 0, NaN or more as no limit; createNodeClient refuses them).
+   * @default 1_048_576
+   */
   maxPayloadBytes?: number;
 }
 
@@ -49,9 +54,14 @@ export const TRANSPORT_DEFAULTS = {
   maxPayloadBytes: 1_048_576,
 } as const;
 
-/** Builds the options object handed to `new ws.WebSocket(url, protocols, options)`. */
+/**
+ * Builds the options object handed to `new ws.WebSocket(url, protocols, options)`.
+ * Calls a `headers` function and throws what it throws, or `BAD_OPTION` for a header
+ * Node would refuse.
+ */
 export function toWsOptions(options: TransportOptions): WsClientOptions {
   const headers = typeof options.headers === 'function' ? options.headers() : options.headers;
+  checkHeaders(headers);
   const out: WsClientOptions = {
     ...(options.tls ?? {}),
     perMessageDeflate: options.perMessageDeflate ?? TRANSPORT_DEFAULTS.perMessageDeflate,
@@ -65,25 +75,47 @@ export function toWsOptions(options: TransportOptions): WsClientOptions {
 }
 
 /**
+ * `toWsOptions`, except that a failing header function (a credential store down, a
+ * value with a stray newline) fails this connection attempt like a network error,
+ * asynchronously: a constructor that throws is a permanent failure to core (the same
+ * URL would throw the same way), and the next attempt may well get good headers.
+ */
+function wsOptionsFor(options: TransportOptions): WsClientOptions {
+  try {
+    return toWsOptions(options);
+  } catch (error) {
+    const failed = error instanceof Error ? error : new Error(String(error));
+    const reason = new Error(`headers function failed: ${failed.message}`, { cause: error });
+    // ws calls finishRequest before sending anything; destroying the request there makes
+    // ws emit this error and close with 1006, which core retries with backoff.
+    return {
+      ...toWsOptions({ ...options, headers: undefined }),
+      finishRequest: (request) => void request.destroy(reason),
+    };
+  }
+}
+
+/**
  * Returns a WebSocket constructor for core's `WebSocket` option: a subclass of `ws`
  * that applies the Node transport options and reports every instance it creates,
- * so the adapter can pause/resume the live socket (TCP backpressure).
+ * so the adapter can pause/resume the live socket (TCP backpressure). `onSend`
+ * gets each frame sent (the flow controller reads on for an awaited ack or a ping).
  */
 export function createNodeWebSocket(
   options: TransportOptions = {},
   onSocket?: (socket: WebSocket) => void,
-  onSend?: (socket: WebSocket) => void,
+  onSend?: (socket: WebSocket, data: unknown) => void,
 ): WebSocketLike & typeof WebSocket {
   class LifelineNodeWebSocket extends WebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols, toWsOptions(options));
+      super(url, protocols, wsOptionsFor(options));
       onSocket?.(this);
     }
 
     // Every frame core sends passes here (the flow controller reads on for an awaited ack).
     override send(...args: any[]): void {
       (super.send as (...a: any[]) => void)(...args);
-      onSend?.(this);
+      onSend?.(this, args[0]);
     }
   }
   return LifelineNodeWebSocket as unknown as WebSocketLike & typeof WebSocket;

@@ -1,5 +1,6 @@
 import type WebSocket from 'ws';
 import type { Clock } from '@lifeline/core';
+import { checkCount, checkDelay } from './nodeOptions';
 
 /** Flow-control options of the Node client. */
 export interface FlowControlOptions {
@@ -8,7 +9,7 @@ export interface FlowControlOptions {
    * `ping` (so the server, which sees nothing from a paused peer otherwise, does not
    * terminate it) and lets one socket read through (so core's heartbeat watchdog sees
    * a frame). Keep it below both the server's 2 × heartbeatMs and core's
-   * `heartbeat.timeoutMs`.
+   * `heartbeat.timeoutMs`. 1 … 2^31 - 1 ms, else `BAD_OPTION`.
    * @default 10_000
    */
   pausedKeepaliveMs?: number;
@@ -16,7 +17,8 @@ export interface FlowControlOptions {
    * Above this many buffered messages (all iterators of the client together) the
    * paused-socket reads stop too; the socket then stays fully paused and, if the
    * consumer stays stuck past core's heartbeat timeout, core reconnects and the
-   * server replays from the client's position. Bounds memory in every case.
+   * server replays from the client's position. Bounds memory in every case. An
+   * integer >= 1, else `BAD_OPTION`.
    * @default 4096
    */
   maxBufferedMessages?: number;
@@ -35,6 +37,11 @@ export interface FlowStats {
   keepalivePings: number;
   /** Times the paused socket was resumed because a publish of this client awaited its ack. */
   ackReads: number;
+  /**
+   * Reads let through because core pinged while the socket was paused (a ping awaits a
+   * frame back: core's liveness probe after a blocked event loop kills the socket without one).
+   */
+  pingReads: number;
 }
 
 /**
@@ -48,14 +55,19 @@ export class SocketFlow {
   private timer: unknown = null;
   private buffered: () => number = () => 0;
   private awaitingAcks: () => number = () => 0;
-  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0, ackReads: 0 };
+  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0, ackReads: 0, pingReads: 0 };
   private readonly keepaliveMs: number;
   private readonly maxBuffered: number;
+  /** True while keepalive() sends its own ping (it lets its read through itself). */
+  private inKeepalive = false;
 
   constructor(
     private readonly clock: Clock,
     options: FlowControlOptions = {},
   ) {
+    // A NaN or 0 period pinged every millisecond while paused; a NaN bound never read for an ack.
+    checkDelay('flowControl.pausedKeepaliveMs', options.pausedKeepaliveMs);
+    checkCount('flowControl.maxBufferedMessages', options.maxBufferedMessages);
     this.keepaliveMs = options.pausedKeepaliveMs ?? FLOW_DEFAULTS.pausedKeepaliveMs;
     this.maxBuffered = options.maxBufferedMessages ?? FLOW_DEFAULTS.maxBufferedMessages;
   }
@@ -87,11 +99,21 @@ export class SocketFlow {
   }
 
   /** Called after the client sent a frame on `socket` (a publish, a ping…). */
-  sent(socket: WebSocket): void {
-    if (socket !== this.socket || !socket.isPaused || !this.mustRead()) return;
-    this.clearTimer();
-    socket.resume();
-    this.stats.ackReads += 1;
+  sent(socket: WebSocket, data?: unknown): void {
+    if (socket !== this.socket || !socket.isPaused || this.inKeepalive) return;
+    if (this.mustRead()) {
+      this.clearTimer();
+      socket.resume();
+      this.stats.ackReads += 1;
+    } else if (isCorePing(data) && this.buffered() < this.maxBuffered) {
+      // Core pings on schedule and, after its check ran late (a loop body blocked the
+      // event loop past jumpThresholdMs), as a probe: no frame within probeTimeoutMs
+      // (5 s, half the keepalive period) and it kills a healthy connection. Any frame
+      // is proof of life, so one read is enough: the next message over the
+      // high-water mark pauses again.
+      socket.resume();
+      this.stats.pingReads += 1;
+    }
   }
 
   /** Called for every socket the client constructs. */
@@ -147,7 +169,12 @@ export class SocketFlow {
     const socket = this.socket;
     if (!socket || !socket.isPaused || socket.readyState !== socket.OPEN) return;
     // No `t`: core would take the pong's round trip, inflated by the pause, as its RTT.
-    socket.send('{"type":"ping"}');
+    this.inKeepalive = true;
+    try {
+      socket.send('{"type":"ping"}');
+    } finally {
+      this.inKeepalive = false;
+    }
     this.stats.keepalivePings += 1;
     if (this.buffered() < this.maxBuffered) {
       // One read gets through; the next message over the high-water mark pauses again.
@@ -161,4 +188,9 @@ export class SocketFlow {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/** Core's pings, scheduled or probe: `{"type":"ping","t":…}` (client.ts `_ping`). */
+function isCorePing(data: unknown): boolean {
+  return typeof data === 'string' && data.startsWith('{"type":"ping"');
 }

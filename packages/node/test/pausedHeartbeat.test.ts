@@ -32,8 +32,12 @@ function publishContinuously(channel: string) {
   })();
 }
 
-async function stalledConsumer(channel: string, pausedKeepaliveMs: number) {
-  client = createNodeClient({ url: `${server.url}/v1`, flowControl: { pausedKeepaliveMs }, reconnect: { initialDelayMs: 50, maxDelayMs: 100 } });
+async function stalledConsumer(channel: string, pausedKeepaliveMs: number, maxBufferedMessages?: number) {
+  client = createNodeClient({
+    url: `${server.url}/v1`,
+    flowControl: { pausedKeepaliveMs, maxBufferedMessages },
+    reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
+  });
   const c = client;
   const ch = c.channel(channel);
   const it = ch.messages({ highWaterMark: 4, lowWaterMark: 1 });
@@ -55,8 +59,19 @@ describe('heartbeats while the socket is paused (server heartbeatMs 1000: silent
     expect(c.transport.stats.pauses).toBeGreaterThan(1); // re-paused after the reads let through
   }, 30_000);
 
-  it('control: without keepalive within the limits the same stalled consumer loses its connection', async () => {
-    const c = await stalledConsumer('hb-none', 60_000);
+  it("core's own pings (every heartbeatMs) each let one read through: connected with the keepalive far off", async () => {
+    const c = await stalledConsumer('hb-core-pings', 60_000);
+    // ≈ 4 s of core pings, one a second: past the server's 2 s and core's 3 s silence limits.
+    await waitFor(() => c.transport.stats.pingReads >= 4, 20_000, '4 reads for core pings');
+    expect(c.stats().reconnects).toBe(0);
+    expect(c.state).toBe('open');
+    expect(c.transport.stats.keepalivePings).toBe(0);
+    expect(c.transport.stats.pauses).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('control: with no read let through (keepalive far off, buffer at maxBufferedMessages) the same stalled consumer loses its connection', async () => {
+    // Core's pings reach the server, but nothing reaches core: its watchdog ends the socket.
+    const c = await stalledConsumer('hb-none', 60_000, 4);
     const dropped = new Promise<string>((resolve) =>
       c.on('state', (e) => {
         if (e.from === 'open') resolve(e.reason);

@@ -1,0 +1,103 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { LifelineNodeError } from './errors';
+import type { TransportOptions } from './nodeSocket';
+
+/** Node's timers (and `ws`'s handshake timer) fire after 1 ms for any delay above this. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const bad = (message: string) => new LifelineNodeError('BAD_OPTION', message);
+
+/** A whole number of ms in [1, 2^31 - 1], or undefined. */
+export function checkDelay(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !(value >= 1 && value <= MAX_TIMER_MS)) {
+    throw bad(`${name} must be a number of ms between 1 and 2^31 - 1 (got ${String(value)})`);
+  }
+}
+
+/** An integer in [1, max], or undefined. */
+export function checkCount(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw bad(`${name} must be an integer between 1 and ${max} (got ${String(value)})`);
+  }
+}
+
+/** What `createNodeClient` checks itself (core checks its own options in `createClient`). */
+export interface CheckedNodeOptions extends Omit<TransportOptions, 'agent'> {
+  url: string;
+  agent?: unknown;
+  checkpoint?: unknown;
+  keepProcessAlive?: unknown;
+}
+
+/**
+ * Throws `BAD_OPTION` for a transport option that `ws` or Node would refuse on every
+ * connection attempt (each attempt failing with CONNECTION_REFUSED, retried for ever)
+ * or take silently with another meaning (`maxPayload` NaN or ≥ 2^31 = no limit; TLS
+ * options on a `ws://` URL = plaintext). Header functions are called per attempt
+ * and so are checked then, by Node.
+ */
+export function checkNodeOptions(options: CheckedNodeOptions): void {
+  let protocol: string;
+  try {
+    protocol = new URL(options.url).protocol;
+  } catch {
+    throw bad(`url ${JSON.stringify(options.url)} is not a URL`);
+  }
+  // `ws` accepts http(s) for ws(s).
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(protocol)) {
+    throw bad(`url ${JSON.stringify(options.url)}: use ws:// or wss://`);
+  }
+  const secure = protocol === 'wss:' || protocol === 'https:';
+
+  checkDelay('handshakeTimeoutMs', options.handshakeTimeoutMs);
+  checkCount('maxPayloadBytes', options.maxPayloadBytes, MAX_TIMER_MS); // ws keeps it as an int32
+  const deflate = options.perMessageDeflate;
+  if (deflate !== undefined && typeof deflate !== 'boolean' && (typeof deflate !== 'object' || deflate === null)) {
+    throw bad(`perMessageDeflate must be a boolean or ws's PerMessageDeflateOptions (got ${String(deflate)})`);
+  }
+  checkHeaders(options.headers);
+
+  const { agent, tls } = options;
+  if (agent !== undefined && agent !== null && typeof agent !== 'string') {
+    if (typeof agent !== 'object' || typeof (agent as { addRequest?: unknown }).addRequest !== 'function') {
+      throw bad(`agent must be an http.Agent/https.Agent or the hello agent text (got ${String(agent)})`);
+    }
+    // Node's own check (ClientRequest): an Agent that states its protocol serves only it.
+    const agentProtocol = (agent as { protocol?: unknown }).protocol;
+    const wanted = secure ? 'https:' : 'http:';
+    if (typeof agentProtocol === 'string' && agentProtocol !== wanted) {
+      throw bad(`agent is for ${agentProtocol} but the url needs ${wanted} (${secure ? 'https.Agent' : 'http.Agent'})`);
+    }
+  }
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null) throw bad(`tls must be an object of TLS options (got ${String(tls)})`);
+    if (!secure) throw bad('tls options are set but the url is ws:// (plaintext): use wss:// or drop tls');
+  }
+
+  if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {
+    throw bad(`keepProcessAlive must be a boolean (got ${String(options.keepProcessAlive)})`);
+  }
+  const store = options.checkpoint as { load?: unknown; save?: unknown } | null | undefined;
+  if (store != null && (typeof store.load !== 'function' || typeof store.save !== 'function')) {
+    throw bad('checkpoint must be a CheckpointStore ({ load(channel), save(channel, position) }) or null');
+  }
+}
+
+/** Node's rules for request headers; throws `BAD_OPTION` naming the header. */
+export function checkHeaders(headers: unknown): void {
+  if (headers === undefined || typeof headers === 'function') return;
+  if (typeof headers !== 'object' || headers === null) {
+    throw bad(`headers must be an object or a function returning one (got ${String(headers)})`);
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      // Node's rules for request headers, checked now rather than on every attempt.
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch (cause) {
+      throw new LifelineNodeError('BAD_OPTION', `header ${JSON.stringify(name)} is invalid: ${(cause as Error).message}`, { cause });
+    }
+  }
+}
