@@ -146,7 +146,16 @@ async function handleOne<T>(
       const info = { attempts: attempt, error };
       if (attempt < maxAttempts && policy.policy === 'retry') {
         const delayMs = retryDelayMs(attempt, policy);
-        options.onRetry?.(msg, { ...info, delayMs });
+        try {
+          options.onRetry?.(msg, { ...info, delayMs });
+        } catch (hookError) {
+          // A typed stop, like a failing deadLetter: the raw throw ended consume() untyped.
+          throw new LifelineNodeError('CONSUMER_STOPPED', `onRetry callback failed on ${msg.channel}@${msg.offset}`, {
+            cause: hookError,
+            channel: msg.channel,
+            details: { offset: msg.offset, epoch: msg.epoch, attempts: attempt, handlerError: error },
+          });
+        }
         // An abort during the wait ends consumption with this message unacknowledged.
         if (!(await wait(clock, delayMs, signal))) throw new StopSignal();
         continue;

@@ -31,7 +31,10 @@ export interface DrainResult {
   unflushedPublishes: number;
   /** Consumers still running when the timeout hit (their current message stays unacknowledged). */
   unfinishedConsumers: number;
-  /** Durable (committed) position of each consumed channel after the drain. */
+  /**
+   * Durable (committed) position after the drain of each consumer still running when
+   * drain() was called (null: it never committed one). Loops ended before are not listed.
+   */
   checkpoints: Record<string, Position | null>;
 }
 

@@ -120,3 +120,29 @@ describe('consume() refuses a mistyped policy with BAD_OPTION before consuming',
     expect(result).toMatchObject({ clean: true, unfinishedConsumers: 0 });
   });
 });
+
+describe('an onRetry callback that throws', () => {
+  it('stops consumption with a typed CONSUMER_STOPPED whose cause is its error, the message unacknowledged', async () => {
+    const hookError = new Error('metrics down');
+    const handlerError = new Error('handler');
+    const { ch, store, done } = run(
+      () => {
+        throw handlerError;
+      },
+      {
+        onError: { policy: 'retry', maxAttempts: 3, initialDelayMs: 50 },
+        onRetry: () => {
+          throw hookError;
+        },
+      },
+    );
+    await waitFor(() => ch.handlers.length === 1);
+    ch.emit(1, 1);
+    const error = (await done.then(() => null, (e: unknown) => e)) as Error & { details?: Record<string, unknown> };
+    expect(isLifelineNodeError(error, 'CONSUMER_STOPPED')).toBe(true);
+    expect(error.message).toContain('onRetry');
+    expect(error.cause).toBe(hookError);
+    expect(error.details).toMatchObject({ offset: 1, attempts: 1, handlerError });
+    expect(store.saved.size).toBe(0);
+  });
+});
