@@ -369,8 +369,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (this._pres?._answer(ref, e)) return;
     if (ref && ref === this._subRef) {
       this._subRef = 0;
-      // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again.
-      if (Number.isFinite(e.retryAfterMs)) this._retryLater(e.retryAfterMs!);
+      // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again; a malformed
+      // hint (-1, '5') waits 1 s, neither at once, in a loop, nor never.
+      const ms = e.retryAfterMs;
+      if (ms != null) this._retryLater(Number.isFinite(ms) && ms >= 0 ? ms : 1000);
       else {
         this._lastError = e;
         this._setState('failed');

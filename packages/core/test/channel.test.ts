@@ -373,6 +373,22 @@ describe('channels', () => {
     expect(c.ch.getSnapshot().state).toBe('subscribed');
   });
 
+  it.each([['negative', -5], ['a string', '5']])(
+    'a transient error whose retryAfterMs is %s re-sends the subscribe after 1 s: neither at once nor never',
+    (_, retryAfterMs) => {
+      const h = setup();
+      h.accept();
+      const c = subscribed(h);
+      const ref = lastSub(h).ref;
+      h.sock.push({ type: 'error', code: 'BROKER_UNAVAILABLE', message: 'later', ref, channel: 'room', retryAfterMs });
+      expect(c.ch.getSnapshot().state).not.toBe('failed');
+      h.clock.advance(999);
+      expect(lastSub(h).ref).toBe(ref);
+      h.clock.advance(1);
+      expect(lastSub(h).ref).not.toBe(ref);
+    },
+  );
+
   it('a pending transient-retry timer is cleared by unsubscribe and by close', async () => {
     for (const end of ['unsub', 'close'] as const) {
       const h = setup();
