@@ -23,6 +23,8 @@ export class Connection implements SocketListener {
   _seenRx = 0;
   _lastRxAt: number;
   _hintMs: number | undefined = undefined;
+  /** The socket error's message, set only if one happens (no field on a healthy connection). */
+  declare _err?: string;
   /** The socket while attached; null once closed or killed. */
   _ws: WebSocket | null;
   _sock: WebSocket;
@@ -50,11 +52,14 @@ export class Connection implements SocketListener {
   }
 
   _onClose(code: number, reason: string): void {
-    this._finish(code || 1006, reason || '');
+    // A socket that failed closes with no reason: the error's message (Node's ws gives
+    // one: ECONNREFUSED, a TLS failure) is the only account of why.
+    this._finish(code || 1006, reason || this._err || '');
   }
 
   /** An error without a close happens in some environments; closing makes the close event certain. */
-  _onError(): void {
+  _onError(e?: { message?: string }): void {
+    this._err = e?.message;
     safe(() => this._sock.close());
   }
 

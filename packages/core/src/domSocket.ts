@@ -3,7 +3,8 @@ export interface SocketListener {
   _onOpen(): void;
   _onMessage(data: unknown): void;
   _onClose(code: number, reason: string): void;
-  _onError(): void;
+  /** `e`: Node's `ws` passes the Error; a DOM error event has no message. */
+  _onError(e?: { message?: string }): void;
   /** An upgrade refused with an HTTP status (Node's `ws` only); `hintMs` from its retry-after headers. */
   _onRefused(hintMs: number | undefined, status: number | undefined): void;
 }

@@ -30,8 +30,8 @@ function message(this: NodeWs, data: Buffer, isBinary: boolean) {
 function close(this: NodeWs, code: number, reason: Buffer) {
   this[OWNER]?._onClose(code, reason.toString());
 }
-function error(this: NodeWs) {
-  this[OWNER]?._onError();
+function error(this: NodeWs, e: Error) {
+  this[OWNER]?._onError(e);
 }
 /** A refused upgrade (HTTP 503 + `x-retry-after-ms`/`retry-after`): browsers only see a failed socket. */
 function unexpectedResponse(this: NodeWs, _req: unknown, res: Res) {

@@ -36,7 +36,11 @@ export interface StateChange {
   attempt: number;
   /** When `to` is `closed`: ms until the scheduled retry, or `null` if none is scheduled. */
   retryInMs: number | null;
-  /** Close code and reason of the socket, when a socket closed. */
+  /**
+   * Close code and reason of the socket, when a socket closed. A socket that failed
+   * without a reason (code 1006) has the socket error's message here when the platform
+   * gives one (Node's `ws`: `connect ECONNREFUSED 127.0.0.1:8080`; browsers give none).
+   */
   closeCode?: number;
   closeReason?: string;
   error?: LifelineError;
