@@ -190,11 +190,14 @@ export class Publisher {
    * Fails what is queued past its TTL, sends the rest in order as fast as the rate limit
    * allows, and sets the TTL timer for what is left.
    */
-  _flush(): void {
+  _flush(due?: number): void {
     const h = this._host;
     const c = h._clock;
     const t = c.now();
     const q = this._queue;
+    // The TTL timer fired, so real time reached `due`; a wall clock behind it was stepped
+    // back: move every deadline back by as much (or each TTL would last that much longer).
+    if (due! > t) for (const e of q) e._expiresAt -= due! - t;
     for (const e of q.filter((x) => x._expiresAt <= t)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
     // `_live` again each time: an `outbox` listener may close the client meanwhile.
     if (this._live && this._timer === null) {
@@ -227,7 +230,9 @@ export class Publisher {
     for (const e of q) if (e._expiresAt < at) at = e._expiresAt;
     if (this._ttlTimer !== null) c.clearTimeout(this._ttlTimer);
     // The timer's handle is not forgotten when it fires: clearing a fired timer is a no-op.
-    this._ttlTimer = at < Infinity ? c.setTimeout(() => this._flush(), at - t) : null;
+    // Capped as hosts cap timers, so `due` is when it really fires even for a 30-day TTL.
+    const ms = Math.min(at - t, 2 ** 31 - 1);
+    this._ttlTimer = at < Infinity ? c.setTimeout(() => this._flush(t + ms), ms) : null;
   }
 
   /** A welcome arrived: adopt the server's limits and send what is queued. */

@@ -3,6 +3,7 @@
 // to the millisecond, and nothing stays armed once nothing queued can expire.
 import { describe, expect, it } from 'vitest';
 import { isLifelineError, type OutboxEvent } from '../src';
+import { createManualClock } from '../src/testing';
 import { flushPromises, setup } from './support/harness';
 
 const settle = <T>(p: Promise<T>) => {
@@ -120,5 +121,58 @@ describe('outbox TTL while not connected', () => {
     h.client.connect();
     h.accept();
     expect(h.sock.frames('pub').map((f) => f.data)).toEqual(['b', 'c']);
+  });
+});
+
+describe('outbox TTL when the wall clock steps back', () => {
+  /** now() is a manual clock plus a skew: Date.now() stepping back while timers keep running. */
+  function steppedSetup() {
+    const base = createManualClock(10_000_000);
+    let skew = 0;
+    // Timers capped the way hosts (and systemClock) cap them: 2^31 - 1 ms at most.
+    const setTimeout = (cb: () => void, ms: number) => base.setTimeout(cb, Math.min(ms, 2 ** 31 - 1));
+    const h = setup({ autoConnect: false, clock: { now: () => base.now() + skew, setTimeout, clearTimeout: base.clearTimeout } });
+    return { h, base, step: (ms: number) => void (skew += ms) };
+  }
+
+  it('expires a queued publish at its TTL in real time, not an hour later', async () => {
+    const { h, base, step } = steppedSetup();
+    const p = settle(h.client.publish('c', 1, { ttlMs: 2000 }));
+    step(-3_600_000);
+    base.advance(1999);
+    await flushPromises();
+    expect(p.done).toBe(false);
+    base.advance(1);
+    await flushPromises();
+    expect(isLifelineError(p.error, 'OUTBOX_EXPIRED')).toBe(true);
+  });
+
+  it('moves the later deadlines back too, each expiring at its own TTL', async () => {
+    const { h, base, step } = steppedSetup();
+    const a = settle(h.client.publish('c', 'a', { ttlMs: 1000 }));
+    const b = settle(h.client.publish('c', 'b', { ttlMs: 5000 }));
+    const c = settle(h.client.publish('c', 'c'));
+    step(-600_000);
+    base.advance(1000);
+    await flushPromises();
+    expect([a.done, b.done]).toEqual([true, false]);
+    base.advance(3999);
+    await flushPromises();
+    expect(b.done).toBe(false);
+    base.advance(1);
+    await flushPromises();
+    expect(isLifelineError(b.error, 'OUTBOX_EXPIRED')).toBe(true);
+    expect(c.done).toBe(false); // no TTL: never expires
+  });
+
+  it('a TTL beyond the longest timer hosts keep (~24.8 days) is not cut short by the capped timer', async () => {
+    const { h, base } = steppedSetup();
+    const p = settle(h.client.publish('c', 1, { ttlMs: 30 * 86_400_000 }));
+    base.advance(2 ** 31 - 1); // the capped timer fires; the wall clock agrees with it
+    await flushPromises();
+    expect(p.done).toBe(false);
+    base.advance(30 * 86_400_000 - (2 ** 31 - 1));
+    await flushPromises();
+    expect(isLifelineError(p.error, 'OUTBOX_EXPIRED')).toBe(true);
   });
 });
