@@ -57,6 +57,11 @@ describe('CLI arguments', () => {
     bad(['blip', '--compare', 'full,chaotic'], /unknown strategy/);
     bad(['proxy', '--listen', '9000'], /--target/);
     bad(['blip', '--frobnicate'], /frobnicate/);
+    // Out-of-range values are named by the flag the user typed, not the option behind it.
+    bad(['blip', '--duration', '0'], /^--duration must be a number in \[100, 3600000\], got 0 \(ms\)$/);
+    bad(['blip', '--clients', '0'], /^--clients must be an integer in \[1, 100000\], got 0$/);
+    bad(['blip', '--publish-rate', '5000'], /^--publish-rate must/);
+    bad(['blip', '--heartbeat', '10ms'], /^--heartbeat must/);
     expect(() => resolveOptions({ scenario: 'blip', strategy: 'random' as never })).toThrow(/unknown strategy/);
     expect(() => resolveOptions({ scenario: 'blip', clients: 0 })).toThrow(/clients/);
   });

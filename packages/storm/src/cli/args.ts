@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
-import type { StormOptions } from '../sim/options';
+import { resolveOptions, type StormOptions } from '../sim/options';
+import { withFlagNames } from './flagErrors';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
 
 export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos proxy
@@ -149,6 +150,8 @@ export function parseCommand(argv: string[]): Command {
     broker: v.broker,
   };
   for (const k of Object.keys(options) as (keyof StormOptions)[]) if (options[k] === undefined) delete options[k];
+  // Checked here so a bad value is reported by its flag before anything starts.
+  withFlagNames(() => resolveOptions(options));
   const variants = v.compare === undefined ? null : parseVariants(v.compare, options.serverHint ?? true);
   return { kind: 'storm', options, variants, ...(v.json ? { json: v.json } : {}), ...(v.report ? { report: v.report } : {}) };
 }

@@ -5,6 +5,7 @@ import { silentProgress, type Progress } from '../report/progress';
 import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
 import { EmbeddedFleet } from './embedded';
+import { runChannels } from './channelNames';
 import { resolveOptions, type ResolvedStormOptions, type StormOptions } from './options';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
@@ -61,7 +62,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     } else {
       notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
     }
-    const channels = Array.from({ length: o.channels }, (_, i) => `storm:${o.seed}:${i}`);
+    const channels = runChannels(o.seed, o.channels);
     shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
     const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
     const via = def.network === 'direct' ? 'connecting straight to the servers (no network faults here)' : 'each behind its own chaos proxy';
@@ -144,11 +145,12 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     }
     const p99 = Math.max(...reports.map((r) => r.loopDelay.p99Ms));
     const max = Math.max(...reports.map((r) => r.loopDelay.maxMs));
-    const where = o.workers > 0 ? `the ${reports.length} client processes` : 'the clients (in the servers\' process)';
+    const where = o.workers > 0 ? `the ${reports.length} client processes` : o.target ? 'the clients (this process)' : 'the clients (in the servers\' process)';
     notes.push(`event-loop delay of ${where} after the fault, worst: p99 ${p99} ms, max ${max} ms`);
     const bins = attemptBins(raw.attempts, 0);
     notes.push(stallNote(raw.stalls, bins.length ? bins.indexOf(Math.max(...bins)) : -1, DEFAULT_BIN_MS, o.workers > 0 ? 'client-process' : 'in-process client'));
-    notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
+    // With --target the servers run elsewhere: this loop is the clients' (said above).
+    if (!o.target) notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
