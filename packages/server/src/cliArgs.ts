@@ -51,10 +51,27 @@ function num(flag: string, v: string | undefined, kind: Kind): number | undefine
   return n;
 }
 
+/**
+ * `--port -1` is, to parseArgs, a flag missing its value ("argument is ambiguous"); joined
+ * as `--port=-1` it reaches the range check and gets the message that says what is wanted.
+ */
+function negativeValuesJoined(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Parses argv (without node and script). Throws an Error with a readable message on bad input. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliConfig {
   const { values } = parseArgs({
-    args: argv,
+    args: negativeValuesJoined(argv),
     strict: true,
     options: {
       port: { type: 'string' },

@@ -79,6 +79,10 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--port', ''])).toThrow(/--port must be an integer 0-65535, got ""/);
     expect(() => parseCliArgs(['--port', '80.5'])).toThrow(/--port/);
     expect(() => parseCliArgs(['--port', '65536'])).toThrow(/--port/);
+    // A negative value after a space is still a value: the range check says what is wanted.
+    expect(() => parseCliArgs(['--port', '-1'])).toThrow(/--port must be an integer 0-65535, got "-1"/);
+    expect(() => parseCliArgs(['--retention', '-5', '--port', '0'])).toThrow(/--retention must be an integer >= 1, got "-5"/);
+    expect(parseCliArgs(['--port', '0', '--host', '127.0.0.1']).port).toBe(0);
     expect(() => parseCliArgs(['--retention', '0'])).toThrow(/--retention must be an integer >= 1, got "0"/);
     expect(() => parseCliArgs(['--retention', '1.5'])).toThrow(/--retention/);
     expect(() => parseCliArgs(['--heartbeat-ms', '0'])).toThrow(/--heartbeat-ms must be a number > 0/);
