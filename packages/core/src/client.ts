@@ -18,7 +18,7 @@ import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMac
 import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
 import { getToken, type TokenHolder } from './token';
-import { CHANNEL_NAME } from './utf8';
+import { isChannelName } from './channelName';
 import { checkOptions } from './checkOptions';
 import type {
   Channel,
@@ -249,7 +249,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
     let ch = this._find(name) as ChannelImpl<T> | undefined;
     if (!ch) {
-      if (!CHANNEL_NAME.test(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
+      if (!isChannelName(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
       ch = new ChannelImpl<T>(name, co, this);
       // A new array of the exact size (concat; a spread or pushed-to array reserves ~17 slots).
       const all = (this._channels = this._channels.concat(ch));
@@ -375,7 +375,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** No socket came out of this attempt: report why and retry with backoff. */
   _attemptFailed(error: LifelineError): void {
     this._report(error);
-    this._retry('socket-error', { error });
+    this._retry('token-error', { error });
   }
 
   _startSocket(token: string | undefined, g: number): void {
@@ -584,7 +584,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._onSocketGone = null;
       this._cancel();
     }
-    this._setState('closing', 'close-requested');
+    // Already closed (gave up, waiting to retry, never connected): nothing to close, so
+    // no `closing` with nothing behind it; `closed` below still says why it stays closed.
+    if (this._snap.state !== 'closed') this._setState('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
     pub?._failAll(error);
     this._eachChannel((ch) => ch._disconnected(error));

@@ -2,7 +2,8 @@ import { LifelineError, type LifelineErrorCode } from './errors';
 import type { DEFAULT_OUTBOX, OutboxEvent } from './outbox';
 import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
-import { CHANNEL_NAME, utf8Length } from './utf8';
+import { isChannelName } from './channelName';
+import { utf8Length } from './utf8';
 
 /** What the publisher needs from its client. */
 export interface PublisherHost {
@@ -37,7 +38,9 @@ interface Entry {
 
 const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
   new LifelineError(code, `publish to ${channel}: ${detail}`, { channel });
-const err = (code: LifelineErrorCode, e: Entry, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
+const err = (code: LifelineErrorCode, e: Pick<Entry, 'channel' | 'id'>, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
+/** Said the same before and after the limit is known, with the limit (not only the size). */
+const tooLarge = (e: Pick<Entry, 'channel' | 'id'>, bytes: number, max: number) => err('MESSAGE_TOO_LARGE', e, `${bytes} B > maxFrameBytes ${max}`);
 
 /**
  * The publishing side and its outbox: builds `pub` frames (data serialised once),
@@ -97,7 +100,7 @@ export class Publisher {
         // reported below as not JSON
       }
       if (json === undefined) return bad('data is not JSON');
-      if (!CHANNEL_NAME.test(channel)) return bad('invalid channel name');
+      if (!isChannelName(channel)) return bad('invalid channel name');
       if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
       const ttl = po.ttlMs ?? o.ttlMs;
       // typeof: a string '5000' was glued onto the clock's time as text.
@@ -105,7 +108,8 @@ export class Publisher {
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;
-      if (b > (h._limits?.maxFrameBytes ?? Infinity)) return reject(fail('MESSAGE_TOO_LARGE', channel, `${b} B > maxFrameBytes`));
+      const max = h._limits?.maxFrameBytes ?? Infinity;
+      if (b > max) return reject(tooLarge({ channel, id }, b, max));
       const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + ttl, ref: 0, resolve, reject };
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
@@ -209,7 +213,7 @@ export class Publisher {
       }
       while (this._live && q.length) {
         const e = q[0]!;
-        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', err('MESSAGE_TOO_LARGE', e, `${e._bytes} B > maxFrameBytes`));
+        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', tooLarge(e, e._bytes, limits.maxFrameBytes));
         else if (this._bucket < 1) {
           this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
           break;

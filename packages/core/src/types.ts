@@ -15,7 +15,7 @@ export type TransitionReason =
   | 'handshake' // welcome received
   | 'close-requested' // close() called
   | 'socket-closed' // the server or network closed the socket
-  | 'socket-error'
+  | 'token-error' // the token function threw, rejected or timed out (error: TOKEN_ERROR); no socket was opened
   | 'heartbeat-timeout'
   | 'handshake-timeout'
   | 'drain' // server asked to reconnect (drain frame)
@@ -76,7 +76,11 @@ export interface ReconnectOptions {
   factor?: number;
   /** @default 'full' */
   jitter?: JitterStrategy;
-  /** @default Infinity */
+  /**
+   * Retries after a failure, the first attempt not counted: `0` never retries, `2` makes
+   * at most 3 attempts in a row. Then `closed` with reason `max-attempts`; the count
+   * starts again after a handshake succeeds. @default Infinity
+   */
   maxAttempts?: number;
   /** Reconnect even while `navigator.onLine === false`. @default false */
   ignoreOffline?: boolean;
@@ -279,6 +283,11 @@ export interface Channel<T = unknown> {
   readonly position: Position | null;
   /** Adds a handler; the wire subscribe happens with the first. Returns its remover. */
   subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe;
+  /**
+   * Resolves on the server's ack. Queued while not connected — before `connect()` and
+   * after `close()` too, for a later `connect()`: such a publish settles only then, at its
+   * `ttlMs`, or on overflow; it does not reject because the client is closed.
+   */
   publish(data: T, options?: PublishOptions): Promise<PublishResult>;
   on(event: 'gap', listener: (e: GapEvent) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;

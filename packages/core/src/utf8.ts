@@ -13,4 +13,3 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-export { CHANNEL_NAME } from './protocol/frames';

@@ -33,9 +33,35 @@ describe('a client that gave up', () => {
   });
 });
 
+describe('close() on a client that is already closed', () => {
+  it.each([
+    ['gave up (max-attempts)', { maxAttempts: 0 }],
+    ['waiting to retry', {}],
+  ])('%s: one closed → closed change that says close-requested, no `closing` with nothing to close', async (_, reconnect) => {
+    const h = setup({ reconnect });
+    h.sock.open();
+    h.sock.serverClose(1006);
+    expect(h.client.state).toBe('closed');
+    const seen: string[] = [];
+    h.client.on('state', (s) => seen.push(`${s.from}>${s.to}:${s.reason}:${s.retryInMs}`));
+    await h.client.close();
+    expect(seen).toEqual(['closed>closed:close-requested:null']);
+    expect(h.clock.pending()).toBe(0); // the retry, if one was scheduled, is cancelled
+  });
+
+  it('never connected: close() says close-requested, without `closing`', async () => {
+    const h = setup({ autoConnect: false });
+    const seen: string[] = [];
+    h.client.on('state', (s) => seen.push(`${s.from}>${s.to}:${s.reason}`));
+    await h.client.close();
+    expect(seen).toEqual(['closed>closed:close-requested']);
+  });
+});
+
 describe('close() called again from a state listener', () => {
   it('on closing: the same shutdown, once, no recursion', async () => {
-    const h = setup({ autoConnect: false });
+    const h = setup();
+    h.accept();
     const seen: string[] = [];
     let again: Promise<void> | null = null;
     h.client.on('state', (s) => {
@@ -44,6 +70,7 @@ describe('close() called again from a state listener', () => {
     });
     const first = h.client.close();
     expect(again).toBe(first);
+    h.sock.serverClose(1000);
     await first;
     expect(seen).toEqual(['closing', 'closed']);
     // A later close() is a new one (the first has ended).

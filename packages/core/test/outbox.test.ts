@@ -214,18 +214,21 @@ describe('outbox', () => {
   it('rejects a publish larger than the server’s maxFrameBytes before sending', async () => {
     const h = setup();
     const s = h.accept({ limits: { maxFrameBytes: 200, maxChannels: 10, publishPerSec: 100, publishBurst: 100 } });
-    const p = settle(h.client.publish('c', 'é'.repeat(100))); // 200 bytes of UTF-8
+    const p = settle(h.client.publish('c', 'é'.repeat(100), { id: 'p1' })); // 200 bytes of UTF-8
     await flushPromises();
     expect(isLifelineError(p.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    // The id, the size and the limit: the same words as when the limit is learnt later.
+    expect(p.error.message).toMatch(/^publish to c: p1 \d+ B > maxFrameBytes 200$/);
     expect(s.frames('pub')).toEqual([]);
   });
 
   it('a queued publish found too large once the limits are known is rejected, not sent', async () => {
     const h = setup();
-    const p = settle(h.client.publish('c', 'x'.repeat(500)));
+    const p = settle(h.client.publish('c', 'x'.repeat(500), { id: 'p2' }));
     const s = h.accept({ limits: { maxFrameBytes: 200, maxChannels: 10, publishPerSec: 100, publishBurst: 100 } });
     await flushPromises();
     expect(isLifelineError(p.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(p.error.message).toMatch(/^publish to c: p2 \d+ B > maxFrameBytes 200$/);
     expect(s.frames('pub')).toEqual([]);
   });
 
@@ -237,6 +240,18 @@ describe('outbox', () => {
     for (const p of ps) await expect(p).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     expect(() => h.client.channel('no spaces')).toThrow(/invalid channel name/);
     expect(h.client.stats().outboxDepth).toBe(0);
+  });
+
+  it('a channel name that is not a string is BAD_ARGUMENT too (a regex reads 123 as "123"), nothing queued or subscribed', async () => {
+    const h = setup();
+    const s = h.accept();
+    for (const name of [123, null, undefined, ['a'], { toString: () => 'a' }] as any[]) {
+      await expect(h.client.publish(name, 1)).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+      expect(() => h.client.channel(name)).toThrow(/invalid channel name/);
+    }
+    expect(h.client.stats().outboxDepth).toBe(0);
+    expect(s.frames('pub')).toEqual([]);
+    expect(s.frames('sub')).toEqual([]);
   });
 
   it('paces publishes with the server’s rate limit and re-sends RATE_LIMITED ones in order', async () => {

@@ -55,7 +55,7 @@ describe('connection state machine', () => {
     expect(h.client.getSnapshot()).toMatchObject({ attempt: 1, retryInMs: 100 });
   });
 
-  it('maxAttempts stops retrying with reason max-attempts', () => {
+  it('maxAttempts 2: two retries after the first attempt (3 sockets), then closed with reason max-attempts', () => {
     const h = setup({ reconnect: { maxAttempts: 2, jitter: 'none', initialDelayMs: 10 } });
     h.sock.serverClose(1006);
     h.clock.advance(10);

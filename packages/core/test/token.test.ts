@@ -121,7 +121,9 @@ describe('token', () => {
     const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 100 } });
     await flushPromises();
     expect(isLifelineError(h.errors[0], 'TOKEN_ERROR')).toBe(true);
-    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 100 });
+    // Said as a token failure: no socket was opened, so not a socket's error or close.
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'token-error', retryInMs: 100 });
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'token-error', error: expect.objectContaining({ code: 'TOKEN_ERROR' }) });
     expect(h.sockets.length).toBe(0);
   });
 
@@ -155,7 +157,7 @@ describe('a token function that never answers', () => {
     h.clock.advance(4999);
     expect(h.client.state).toBe('connecting');
     h.clock.advance(1);
-    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'socket-error', retryInMs: 100 });
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'token-error', retryInMs: 100 });
     expect(isLifelineError(h.errors.at(-1), 'TOKEN_ERROR')).toBe(true);
     // The hung call is not shared with the next attempt: the function is asked again.
     h.clock.advance(100);
