@@ -20,6 +20,7 @@ import { NodeChannel } from './nodeChannel';
 import { checkNodeOptions } from './nodeOptions';
 import { createNodeWebSocket, type TransportOptions } from './nodeSocket';
 import { ProcessKeepAlive, unrefClock } from './processLiveness';
+import { failedByNodeClose, PublishHolds } from './publishHolds';
 import { SocketFlow, type FlowControlOptions, type FlowStats } from './socketFlow';
 
 /** Core's reasons for a stop with no retry that neither close() nor drain() caused. */
@@ -36,8 +37,10 @@ export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'ag
   /** Where consumers store their positions; channels resume from it. @default null (in-memory acks only) */
   checkpoint?: CheckpointStore | null;
   /**
-   * Hold a ref'd handle while an iteration or `consume()` runs, so the process
-   * stays up during reconnect backoff. Timers are always unref'd.
+   * Hold a ref'd handle while there is work in progress — an iteration or `consume()`
+   * running, a publish queued or in flight (not yet acked or rejected), a `drain()`
+   * under way — so the process stays up during reconnect backoff. Timers are always
+   * unref'd; an idle or closed client holds nothing.
    * @default true
    */
   keepProcessAlive?: boolean;
@@ -134,6 +137,10 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     lifecycle: options.lifecycle ?? false,
   });
   flow.setAwaitingAcksCounter(() => client.stats().outboxDepth);
+  // Not once closed: a publish made on a closed core client waits for a connect() that
+  // may never come, and must not keep the process up for ever.
+  const publishes = new PublishHolds(keepAlive, () => closedState !== 'closed');
+  publishes.wrap(client);
 
   // Core stopped for good (no retry scheduled) for a reason of its own: a loop waiting for
   // messages would wait for ever, holding the process up. It fails instead, so a worker
@@ -167,10 +174,12 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     clock,
     assertOpen,
     track<T>(promise: Promise<T>): Promise<T> {
-      pending.add(promise);
-      const done = () => pending.delete(promise);
-      promise.then(done, done);
-      return promise;
+      // Held from the call on: before core sees it, the channel may still be loading its checkpoint.
+      const held = publishes.hold(promise, failedByNodeClose);
+      pending.add(held);
+      const done = () => pending.delete(held);
+      held.then(done, done);
+      return held;
     },
     register: (it: MessageIterator<any>) => {
       iterators.add(it);
@@ -219,7 +228,10 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       }
       if (closedState === 'closed') return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
       closedState = 'draining';
-      draining = drainClient({ client, iterators, pending, flow, clock }, resolved).finally(() => {
+      // Its deadline timer is unref'd: without this a drain waiting for an ack with the
+      // server down ended with the process, before it returned.
+      keepAlive.acquire();
+      draining = drainClient({ client, iterators, pending, flow, clock, failedByClose: () => publishes.failedByClose }, resolved).finally(() => {
         closedState = 'closed';
         keepAlive.releaseAll();
       });

@@ -25,10 +25,20 @@ export interface DrainOptions {
 
 /** What a drain achieved. */
 export interface DrainResult {
-  /** False when `timeoutMs` ran out before consumers ended and publishes were acknowledged. */
+  /**
+   * False when `timeoutMs` ran out before consumers ended and publishes were
+   * acknowledged, or when a `close()` during the drain failed publishes (`failedPublishes`).
+   */
   clean: boolean;
-  /** Publishes still unacknowledged when the socket closed (they were rejected with CLIENT_CLOSED). */
+  /** Publishes still unacknowledged when the drain closed the socket (they were rejected with CLIENT_CLOSED). */
   unflushedPublishes: number;
+  /**
+   * Publishes the drain was waiting for that a `close()` called during the drain (on this
+   * client or on `client.core`) failed with CLIENT_CLOSED before the drain closed the
+   * socket itself. Such a publish may or may not have been stored: re-publish it with the
+   * same `id` (the server dedupes by id). 0 when nothing interrupted the drain.
+   */
+  failedPublishes: number;
   /** Consumers still running when the timeout hit (their current message stays unacknowledged). */
   unfinishedConsumers: number;
   /**
@@ -44,6 +54,8 @@ export interface DrainHost {
   pending: Set<Promise<unknown>>;
   flow: SocketFlow;
   clock: Clock;
+  /** Publishes failed with CLIENT_CLOSED so far (a counter; the drain takes the difference). */
+  failedByClose(): number;
 }
 
 export const DRAIN_DEFAULTS = { timeoutMs: 10_000, code: 1001, reason: 'drain' } as const;
@@ -85,6 +97,7 @@ export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions
  */
 export async function drainClient(host: DrainHost, options: ResolvedDrainOptions): Promise<DrainResult> {
   const { timeoutMs } = options;
+  const failedBefore = host.failedByClose();
   let timer: unknown = null;
   const deadline = new Promise<'timeout'>((resolve) => {
     if (timeoutMs !== null) timer = host.clock.setTimeout(() => resolve('timeout'), timeoutMs);
@@ -100,7 +113,9 @@ export async function drainClient(host: DrainHost, options: ResolvedDrainOptions
   const consumersOk = (await Promise.race([consumersDone.then(() => 'ok' as const), deadline])) === 'ok';
   // Publishes get whatever time is left (none once the deadline passed).
   const publishesOk = (await Promise.race([flushPublishes(host), deadline])) === 'ok';
-  const clean = consumersOk && publishesOk;
+  // Counted before our own close(), which fails only what is left (unflushedPublishes).
+  const failedPublishes = host.failedByClose() - failedBefore;
+  const clean = consumersOk && publishesOk && failedPublishes === 0;
   const unflushedPublishes = host.pending.size;
   const unfinishedConsumers = iterators.length - finished.size;
   if (timer !== null) host.clock.clearTimeout(timer);
@@ -115,7 +130,7 @@ export async function drainClient(host: DrainHost, options: ResolvedDrainOptions
   }
   host.flow.reset();
   await host.client.close({ code: options.code, reason: options.reason });
-  return { clean, unflushedPublishes, unfinishedConsumers, checkpoints };
+  return { clean, unflushedPublishes, failedPublishes, unfinishedConsumers, checkpoints };
 }
 
 async function flushPublishes(host: DrainHost): Promise<'ok'> {

@@ -124,7 +124,13 @@ export class NodeChannel<T = unknown> {
       return Promise.reject(error);
     }
     // Tracked from the first moment, so a drain() right after this call waits for it.
-    return this.host.track(this.opened.then((channel) => channel.publish(data, options)));
+    return this.host.track(
+      this.opened.then((channel) => {
+        // A close() while the checkpoint loaded: core's closed client would queue it for ever.
+        this.host.assertOpen(true);
+        return channel.publish(data, options);
+      }),
+    );
   }
 
   on(event: 'gap', listener: (e: GapEvent) => void): this;

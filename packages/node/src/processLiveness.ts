@@ -25,17 +25,24 @@ export function unrefClock(base: Clock = systemClock): Clock {
 }
 
 /**
- * One ref'd handle held while at least one consumer wants to run (an iteration or
- * `consume()` in progress), so the process stays up across reconnect backoffs when
- * no socket exists. Released when the last consumer ends, or all at once on close.
+ * One ref'd handle held while the client has work in progress: an iteration or
+ * `consume()` running, a publish not yet settled, a drain under way. The process
+ * then stays up across reconnect backoffs when no socket exists. Released when the
+ * last holder ends, or all at once on close.
  */
 export class ProcessKeepAlive {
   private holders = 0;
   private handle: ReturnType<typeof setInterval> | null = null;
+  /**
+   * Bumped by releaseAll(): a release handed out before it is then a no-op. Without
+   * it, a publish settling after close() drove the count below zero, and the next
+   * holder's release never reached zero (the handle stayed, the process never exited).
+   */
+  private generation = 0;
 
   constructor(private readonly enabled = true) {}
 
-  /** Number of consumers currently holding the process alive. */
+  /** Number of holders currently keeping the process alive. */
   get count(): number {
     return this.holders;
   }
@@ -45,23 +52,26 @@ export class ProcessKeepAlive {
     return this.handle !== null;
   }
 
-  /** Marks one consumer as running; returns its (idempotent) release. */
+  /** Marks one piece of work as running; returns its (idempotent) release. */
   acquire(): () => void {
     this.holders += 1;
     if (this.enabled && this.handle === null) {
       // The longest interval Node allows; it never fires in practice, it only holds a ref.
       this.handle = setInterval(() => {}, 2_147_483_647);
     }
+    const generation = this.generation;
     let released = false;
     return () => {
-      if (released) return;
+      if (released || generation !== this.generation) return;
       released = true;
       this.holders -= 1;
       if (this.holders === 0) this.releaseAll();
     };
   }
 
+  /** Drops every holder at once (close, end of a drain); their releases become no-ops. */
   releaseAll(): void {
+    this.generation += 1;
     this.holders = 0;
     if (this.handle !== null) clearInterval(this.handle);
     this.handle = null;

@@ -25,6 +25,19 @@ describe('process liveness', () => {
     expect(ka.active).toBe(false);
   });
 
+  it('a release handed out before releaseAll() is a no-op afterwards (the count never goes below zero)', () => {
+    const ka = new ProcessKeepAlive();
+    const stale = ka.acquire();
+    ka.releaseAll();
+    const fresh = ka.acquire();
+    stale();
+    expect(ka.count).toBe(1);
+    expect(ka.active).toBe(true);
+    fresh();
+    expect(ka.count).toBe(0);
+    expect(ka.active).toBe(false);
+  });
+
   it('holds nothing when disabled', () => {
     const ka = new ProcessKeepAlive(false);
     ka.acquire();
