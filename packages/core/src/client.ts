@@ -273,10 +273,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return ++this._refSeq;
   }
 
-  _isClosing(): boolean {
-    return this._closing !== null;
-  }
-
   /** A fresh prefix for generated publish ids (`clientId-nonce`); the publisher asks once. */
   get _idPrefix(): string {
     return `${this.clientId}-${randomId(this._random)}`;

@@ -14,7 +14,8 @@ export interface PublisherHost {
   readonly _limits: ServerLimits | null;
   _send(text: string): void;
   _ref(): number;
-  _isClosing(): boolean;
+  /** Set while close() runs: publishes are refused. */
+  readonly _closing: Promise<void> | null;
   emit(event: 'outbox', e: OutboxEvent): void;
 }
 
@@ -88,7 +89,7 @@ export class Publisher {
       const h = this._host;
       const o = h._outbox;
       const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
-      if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+      if (h._closing) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
       const id = po.id ?? `${this._idPrefix}-${(++this._idSeq).toString(36)}`;
       let json: string | undefined;
       try {
@@ -121,7 +122,7 @@ export class Publisher {
             this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
           }
           // An `outbox` listener may have closed the client meanwhile.
-          if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+          if (h._closing) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
         }
       }
       if (full()) {
