@@ -273,11 +273,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return ++this._refSeq;
   }
 
-  /** A fresh prefix for generated publish ids (`clientId-nonce`); the publisher asks once. */
-  get _idPrefix(): string {
-    return `${this.clientId}-${randomId(this._random)}`;
-  }
-
   /** The publisher, created on the first publish. */
   _pub(): Publisher {
     if (!this._outgoing) {

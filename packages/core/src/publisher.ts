@@ -2,14 +2,15 @@ import { LifelineError, type LifelineErrorCode } from './errors';
 import type { DEFAULT_OUTBOX, OutboxEvent } from './outbox';
 import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
+import { randomId } from './options';
 import { CHANNEL_NAME, utf8Length } from './utf8';
 
 /** What the publisher needs from its client. */
 export interface PublisherHost {
   readonly _clock: Clock;
   readonly _outbox: typeof DEFAULT_OUTBOX;
-  /** Prefix of generated idempotency ids (`clientId-instanceNonce`). */
-  readonly _idPrefix: string;
+  readonly clientId: string;
+  readonly _random: () => number;
   /** The server's limits from the current connection's welcome. */
   readonly _limits: ServerLimits | null;
   _send(text: string): void;
@@ -72,12 +73,12 @@ export class Publisher {
   _idle: Array<() => void> = [];
 
   _host: PublisherHost;
-  /** Prefix of the ids this publisher generates, drawn once. */
+  /** Prefix of the ids this publisher generates (`clientId-instanceNonce`), drawn once. */
   _idPrefix: string;
 
   constructor(host: PublisherHost) {
     this._host = host;
-    this._idPrefix = host._idPrefix;
+    this._idPrefix = `${host.clientId}-${randomId(host._random)}`;
   }
 
   get _size(): number {
