@@ -151,9 +151,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   // ---------------------------------------------------------------- for presence
 
-  _ready(): boolean {
-    return this._host._welcomed;
-  }
   _send(text: string): void {
     this._host._send(text);
   }

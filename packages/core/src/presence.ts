@@ -10,8 +10,8 @@ interface Waiter {
 /** What presence needs from its channel. */
 export interface PresenceHost {
   readonly name: string;
-  /** True when frames can be sent now. */
-  _ready(): boolean;
+  /** Its client: `_welcomed` is true when frames can be sent now. */
+  readonly _host: { readonly _welcomed: boolean };
   _send(text: string): void;
   _ref(): number;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
@@ -47,7 +47,7 @@ export class Presence {
     this._wanted = { info };
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, resolve, reject }));
     const h = this._host;
-    if (h._ready()) h._send(this._enterFrame(h._ref())!);
+    if (h._host._welcomed) h._send(this._enterFrame(h._ref())!);
     return p;
   }
 
@@ -58,7 +58,7 @@ export class Presence {
     // (a sent one is answered by the server, before the leave).
     for (const w of this._waiters) if (!w.ref) w.resolve();
     this._waiters = this._waiters.filter((w) => w.ref);
-    if (h._ready()) h._send(JSON.stringify({ type: 'presence.leave', ref: h._ref(), channel: h.name }));
+    if (h._host._welcomed) h._send(JSON.stringify({ type: 'presence.leave', ref: h._ref(), channel: h.name }));
   }
 
   /** Replaces the list (a new frozen array) only when a member joined, left or changed. */
