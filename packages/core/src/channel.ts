@@ -129,7 +129,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       if (hs.length) return;
       this._reset();
       if (this._host._welcomed) {
-        this._send(JSON.stringify({ type: 'unsub', ref: this._ref(), channel: this.name }));
+        this._host._send(JSON.stringify({ type: 'unsub', ref: this._host._ref(), channel: this.name }));
         this._setState('unsubscribing');
       } else this._setState('idle');
     };
@@ -151,12 +151,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   // ---------------------------------------------------------------- for presence
 
-  _send(text: string): void {
-    this._host._send(text);
-  }
-  _ref(): number {
-    return this._host._ref();
-  }
 
   // ---------------------------------------------------------------- state
 
@@ -194,8 +188,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   _sendSub(): void {
-    this._subRef = this._ref();
-    this._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
+    this._subRef = this._host._ref();
+    this._host._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
   }
 
   /** Forgets everything not yet delivered: the next subscribe replays it. */
@@ -287,8 +281,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** A connection was welcomed: subscribe again from the position, re-enter presence. */
   _connected(): void {
     if (this._handlers.length) this._sendSub();
-    const enter = this._pres?._enterFrame(this._ref());
-    if (enter) this._send(enter);
+    const enter = this._pres?._enterFrame(this._host._ref());
+    if (enter) this._host._send(enter);
   }
 
   /** The connection is gone; `error` set when the client closed for good. */
