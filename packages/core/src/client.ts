@@ -289,10 +289,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return undefined;
   }
 
-  _eachChannel(fn: (ch: ChannelImpl) => void): void {
-    for (const ch of this._channels) fn(ch);
-  }
-
   _retryDelay(attempt: number): number {
     return backoffDelay(this._reconnect, attempt, 0, this._random);
   }
@@ -414,7 +410,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
-    this._eachChannel((ch) => ch._connected());
+    for (const ch of this._channels) ch._connected();
     this._welcomed = true;
     this._outgoing?._connected();
   }
@@ -503,7 +499,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
-    this._eachChannel((ch) => ch._disconnected());
+    for (const ch of this._channels) ch._disconnected();
     if (this._closing) return this._onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
     if (this._hidden) return this._setState('closed', 'pagehide', extra);
@@ -578,7 +574,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._setState('closing', 'close-requested');
     const error = fail('CLIENT_CLOSED', 'client closed');
     pub?._failAll(error);
-    this._eachChannel((ch) => ch._disconnected(error));
+    for (const ch of this._channels) ch._disconnected(error);
     const c = this._conn;
     this._ready = this._welcomed = false;
     if (c) {
