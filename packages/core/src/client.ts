@@ -194,10 +194,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   close(co: CloseOptions = {}): Promise<void> {
     const { code = 1000, reason = 'client closed' } = co;
-    if (!this._closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
-      return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
-    }
     if (!this._closing) {
+      if (!(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
+        return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
+      }
       // Set before the shutdown runs: a state listener calling close() again (on
       // 'closing') got a second shutdown, and so on until the stack overflowed.
       let run!: (p: Promise<void>) => void;
