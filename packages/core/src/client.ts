@@ -13,7 +13,7 @@ import { DEFAULT_OUTBOX } from './outbox';
 import { Publisher, type PublisherHost } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
-import { routeFrame, type InboundHost } from './inbound';
+import type { InboundHost } from './inbound';
 import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMachine';
 import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
@@ -386,10 +386,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       return this._stop('terminal', fail('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
     }
     this._conn = c;
-  }
-
-  _frame(data: unknown): void {
-    routeFrame(this, data);
   }
 
   _welcome(f: WelcomeFrame): void {

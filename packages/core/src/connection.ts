@@ -1,11 +1,10 @@
 import type { SocketListener } from './domSocket';
+import { routeFrame, type InboundHost } from './inbound';
 import { attach, detach } from './platform';
 import type { WebSocketLike } from './types';
 
-/** What a connection reports to its owner (the client). */
-export interface ConnectionOwner {
-  /** One inbound WebSocket message, undecoded. */
-  _frame(data: unknown): void;
+/** What a connection reports to its owner (the client); inbound frames go to it through the frame router. */
+export interface ConnectionOwner extends InboundHost {
   /** The socket is gone. Called exactly once per connection. `hintMs` = server's retry-after. */
   _closed(c: Connection, code: number, reason: string, hintMs?: number): void;
 }
@@ -48,7 +47,7 @@ export class Connection implements SocketListener {
 
   _onMessage(data: unknown): void {
     this._rx++;
-    this._owner._frame(data);
+    routeFrame(this._owner, data);
   }
 
   _onClose(code: number, reason: string): void {
