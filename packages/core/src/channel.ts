@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import { LifelineError } from './errors';
 import { Presence } from './presence';
-import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
+import type { MessageFrame, Position, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
   Channel as PublicChannel,
@@ -345,14 +345,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   _onUnsubscribed(): void {
     if (this._state === 'unsubscribing') this._setState('idle');
-  }
-
-  _onPresence(f: PresenceEventFrame): void {
-    this.presence._onEvent(f);
-  }
-
-  _onPresenceOk(ref: number): void {
-    this._pres?._answer(ref);
   }
 
   /** An error frame about this channel. */

@@ -46,8 +46,8 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
   else if (type === 'unsubscribed') ch?._onUnsubscribed();
   else if (type === 'ack') pos ? h._outgoing?._onAck(f) : bad(h, type);
-  else if (type === 'presence') isMember(f.member) ? ch?._onPresence(f) : bad(h, type);
-  else if (type === 'presence.ok') ch?._onPresenceOk(f.ref);
+  else if (type === 'presence') isMember(f.member) ? ch?.presence._onEvent(f) : bad(h, type);
+  else if (type === 'presence.ok') ch?._pres?._answer(f.ref);
   else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);
   else if (type === 'error') onError(h, f, ch);
   else bad(h, type);
