@@ -343,10 +343,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._setState('subscribed');
   }
 
-  _onUnsubscribed(): void {
-    if (this._state === 'unsubscribing') this._setState('idle');
-  }
-
   /** An error frame about this channel. */
   _onError(e: LifelineError, ref: number | undefined): void {
     if (this._pres?._answer(ref, e)) return;
