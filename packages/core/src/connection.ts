@@ -21,7 +21,8 @@ export class Connection implements SocketListener {
   _rx = 0;
   _seenRx = 0;
   _lastRxAt: number;
-  _hintMs: number | undefined = undefined;
+  /** The server's retry-after of a refused upgrade (platform.ts sets it: Node's `ws` only). */
+  declare _hintMs?: number;
   /** The socket error's message, set only if one happens (no field on a healthy connection). */
   declare _err?: string;
   /** The socket while attached; null once closed or killed. */
@@ -60,11 +61,6 @@ export class Connection implements SocketListener {
   _onError(e?: { message?: string }): void {
     this._err = e?.message;
     safe(() => this._sock.close());
-  }
-
-  _onRefused(hintMs: number | undefined, status: number | undefined): void {
-    this._hintMs = hintMs;
-    this._kill(1006, `http ${status}`);
   }
 
   _finish(code: number, reason: string): void {
