@@ -120,7 +120,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _gen = 0;
   _refSeq = 0;
   _heartbeatMs = 0;
-  _timeoutMs: number;
+  /** Liveness timeout of the current connection, set by its welcome (not read before: checks wait for it). */
+  _timeoutMs = 0;
   _prevDelay = 0;
   /**
    * Drain hint (PROTOCOL.md §13) as clock times from the frame: this client's slot and
@@ -152,7 +153,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._random = options.random ?? Math.random;
     this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
-    this._timeoutMs = this._heartbeat.timeoutMs;
     this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
     checkOptions({ ...this._reconnect, ...this._heartbeat, ...this._outbox }, { ...DEFAULT_RECONNECT, ...DEFAULT_HEARTBEAT, ...DEFAULT_OUTBOX });
     this._clock = options.clock ?? systemClock;
