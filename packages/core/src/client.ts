@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import { Channel as ChannelImpl, type ChannelHost } from './channel';
 import { Connection, type ConnectionOwner } from './connection';
-import { LifelineError, type LifelineErrorCode } from './errors';
+import { LifelineError } from './errors';
 import type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 import { DEFAULT_HEARTBEAT, randomId } from './options';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff';
@@ -42,8 +42,6 @@ import type {
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
-const fail = (code: LifelineErrorCode, msg: string, extra?: ConstructorParameters<typeof LifelineError>[2]) =>
-  new LifelineError(code, msg, extra);
 
 /** Option groups: the shared defaults object itself when the caller set nothing. */
 const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
@@ -196,7 +194,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const { code = 1000, reason = 'client closed' } = co;
     if (!this._closing) {
       if (!(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
-        return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
+        return Promise.reject(new LifelineError('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
       }
       // Set before the shutdown runs: a state listener calling close() again (on
       // 'closing') got a second shutdown, and so on until the stack overflowed.
@@ -249,7 +247,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
     let ch = this._find(name) as ChannelImpl<T> | undefined;
     if (!ch) {
-      if (!CHANNEL_NAME.test(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
+      if (!CHANNEL_NAME.test(name)) throw new LifelineError('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
       ch = new ChannelImpl<T>(name, co, this);
       // A new array of the exact size (concat; a spread or pushed-to array reserves ~17 slots).
       const all = (this._channels = this._channels.concat(ch));
@@ -344,7 +342,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._after(this._opts.handshakeTimeoutMs ?? 10_000, () => {
       this._tokenPending = null;
       const c = this._conn;
-      if (!c) return this._attemptFailed(fail('TOKEN_ERROR', 'token function timed out'));
+      if (!c) return this._attemptFailed(new LifelineError('TOKEN_ERROR', 'token function timed out'));
       this._killWhy = 'handshake-timeout';
       c._kill(4200, 'handshake timeout');
     });
@@ -354,7 +352,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       (t) => this._startSocket(t, g),
       (cause) => {
         if (g !== this._gen || this._snap.state !== 'connecting') return;
-        this._attemptFailed(fail('TOKEN_ERROR', 'token function failed', { cause }));
+        this._attemptFailed(new LifelineError('TOKEN_ERROR', 'token function failed', { cause }));
       },
     );
   }
@@ -368,7 +366,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _startSocket(token: string | undefined, g: number): void {
     if (g !== this._gen || this._snap.state !== 'connecting') return;
     if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
-      return this._stop('auth-failed', fail('AUTH_FAILED', 'token rejected and not renewed'));
+      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }
     this._tokenLast = token;
     // Never two live sockets (defensive: _open() only runs from closed, where _conn is null).
@@ -383,7 +381,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     } catch (cause) {
       // Not retried: the same url and constructor throw the same way every time (an
       // invalid URL, a blocked port), so retrying for ever only hid the reason.
-      return this._stop('terminal', fail('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
+      return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
     }
     this._conn = c;
   }
@@ -502,15 +500,15 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // An upgrade refused with a 4xx other than 408/429 (connection.ts reports it as 1006
     // 'http 4xx'; only Node's ws tells the status, a browser cannot): a wrong path or a
     // forbidding proxy answers the same way each time.
-    if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', fail('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
+    if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
     const action = closeAction(code);
-    if (action === 'stop') return this._stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
+    if (action === 'stop') return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
     if (action === 'refresh-token') {
       const expired = code === 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
       if (typeof this._token !== 'function') {
-        return this._stop('auth-failed', fail('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
+        return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
       }
       if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, 0);
       this._rejectedToken = expired ? undefined : this._tokenLast;
@@ -568,7 +566,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._cancel();
     }
     this._setState('closing', 'close-requested');
-    const error = fail('CLIENT_CLOSED', 'client closed');
+    const error = new LifelineError('CLIENT_CLOSED', 'client closed');
     pub?._failAll(error);
     for (const ch of this._channels) ch._disconnected(error);
     const c = this._conn;
