@@ -248,7 +248,9 @@ export class Publisher {
   _disconnected(): void {
     this._live = false;
     this._stop();
-    for (const e of [...this._inFlight.values()].sort((a, b) => b._seq - a._seq)) this._requeue(e);
+    // _requeue inserts by publish order, so the order taken here does not matter (and a Map
+    // iterated while its current entry is deleted visits every other entry once).
+    for (const e of this._inFlight.values()) this._requeue(e);
   }
 
   _onAck(f: AckFrame): void {
