@@ -187,7 +187,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult> {
-    return this._pub()._publish(channel, data, options);
+    let p = this._outgoing;
+    if (!p) {
+      // The publisher, created on the first publish. Created by an `open` listener, it
+      // waits for the end of the welcome like the rest.
+      p = this._outgoing = new Publisher(this);
+      if (this._welcomed) p._connected();
+    }
+    return p._publish(channel, data, options);
   }
 
   close(co: CloseOptions = {}): Promise<void> {
@@ -269,16 +276,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _ref(): number {
     return ++this._refSeq;
-  }
-
-  /** The publisher, created on the first publish. */
-  _pub(): Publisher {
-    if (!this._outgoing) {
-      this._outgoing = new Publisher(this);
-      // Created by an `open` listener, it waits for the end of the welcome like the rest.
-      if (this._welcomed) this._outgoing._connected();
-    }
-    return this._outgoing;
   }
 
   _find(name: unknown): ChannelImpl | undefined {
