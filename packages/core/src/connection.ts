@@ -97,8 +97,8 @@ export class Connection implements SocketListener {
   _kill(code: number, reason: string): void {
     if (!this._ws) return;
     this._finish(code, reason);
-    const t = this._sock as unknown as { terminate?: () => void };
-    safe(() => (t.terminate ? t.terminate() : this._sock.close(code >= 4000 ? code : 1000, reason)));
+    const sock = this._sock as WebSocket & { terminate?: () => void };
+    safe(() => (sock.terminate ? sock.terminate() : sock.close(code >= 4000 ? code : 1000, reason)));
   }
 }
 
