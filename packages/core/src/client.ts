@@ -43,12 +43,19 @@ import type {
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
 
-/** Option groups: the shared defaults object itself when the caller set nothing. */
 const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
 /** Channel count above which lookups by name go through a Map. */
 const MAP_ABOVE = 8;
 
-const merged = <T extends object>(defaults: T, given: Partial<T> | undefined): T => (given ? { ...defaults, ...given } : defaults);
+/**
+ * An option group with its defaults, checked (checkOptions.ts): the shared defaults object
+ * itself when the caller set nothing.
+ */
+const merged = <T extends Record<string, unknown>>(defaults: T, given: Partial<T> | undefined): T => {
+  const o = given ? { ...defaults, ...given } : defaults;
+  checkOptions(o, defaults);
+  return o;
+};
 
 
 /**
@@ -152,7 +159,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
     this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
-    checkOptions({ ...this._reconnect, ...this._heartbeat, ...this._outbox }, { ...DEFAULT_RECONNECT, ...DEFAULT_HEARTBEAT, ...DEFAULT_OUTBOX });
     this._clock = options.clock ?? systemClock;
     this._logger = options.logger ?? silentLogger;
     this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
