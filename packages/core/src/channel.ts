@@ -289,7 +289,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _disconnected(error?: LifelineError): void {
     this._reset();
     this._pres?._disconnected(error);
-    if (this._state !== 'idle') this._setState(this._handlers.length ? 'subscribing' : 'idle');
+    // An idle channel has no handlers: it stays idle.
+    this._setState(this._handlers.length ? 'subscribing' : 'idle');
   }
 
   /** The hot path: one inbound `msg`. */
