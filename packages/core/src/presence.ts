@@ -56,8 +56,7 @@ export class Presence {
     this._wanted = undefined;
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
-    for (const w of this._waiters) if (!w.ref) w.resolve();
-    this._waiters = this._waiters.filter((w) => w.ref);
+    this._waiters = this._waiters.filter((w) => w.ref || void w.resolve());
     if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: h.name }));
   }
 
