@@ -264,7 +264,8 @@ export class Publisher {
 
   /** An error frame; true when it answered one of our publishes. */
   _onError(f: ErrorFrame, error: LifelineError): boolean {
-    const e = f.ref === undefined ? undefined : this._inFlight.get(f.ref);
+    // A frame without a ref finds nothing: refs are numbers.
+    const e = this._inFlight.get(f.ref!);
     if (!e) return false;
     if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
       // Not stored: send it again (same id) once the server says it may succeed.
