@@ -36,7 +36,8 @@ export const browserLifecycle: LifecycleSource = {
     each('addEventListener');
     return () => each('removeEventListener');
   },
-  isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
+  // Off globalThis too: no navigator (SSR, Node < 21) is online.
+  isOnline: () => (globalThis as { navigator?: Navigator }).navigator?.onLine !== false,
 };
 
 const noop = () => {};

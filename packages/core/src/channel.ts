@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import { LifelineError } from './errors';
 import { Presence } from './presence';
-import type { MessageFrame, Position, PresenceEventFrame, SubscribedFrame } from './protocol';
+import type { MessageFrame, Position, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
   Channel as PublicChannel,
@@ -129,7 +129,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       if (hs.length) return;
       this._reset();
       if (this._host._welcomed) {
-        this._send(JSON.stringify({ type: 'unsub', ref: this._ref(), channel: this.name }));
+        this._host._send(JSON.stringify({ type: 'unsub', ref: this._host._ref(), channel: this.name }));
         this._setState('unsubscribing');
       } else this._setState('idle');
     };
@@ -151,15 +151,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   // ---------------------------------------------------------------- for presence
 
-  _ready(): boolean {
-    return this._host._welcomed;
-  }
-  _send(text: string): void {
-    this._host._send(text);
-  }
-  _ref(): number {
-    return this._host._ref();
-  }
 
   // ---------------------------------------------------------------- state
 
@@ -197,8 +188,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   _sendSub(): void {
-    this._subRef = this._ref();
-    this._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
+    this._subRef = this._host._ref();
+    this._host._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
   }
 
   /** Forgets everything not yet delivered: the next subscribe replays it. */
@@ -290,15 +281,16 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** A connection was welcomed: subscribe again from the position, re-enter presence. */
   _connected(): void {
     if (this._handlers.length) this._sendSub();
-    const enter = this._pres?._enterFrame(this._ref());
-    if (enter) this._send(enter);
+    const enter = this._pres?._enterFrame(this._host._ref());
+    if (enter) this._host._send(enter);
   }
 
   /** The connection is gone; `error` set when the client closed for good. */
   _disconnected(error?: LifelineError): void {
     this._reset();
     this._pres?._disconnected(error);
-    if (this._state !== 'idle') this._setState(this._handlers.length ? 'subscribing' : 'idle');
+    // An idle channel has no handlers: it stays idle.
+    this._setState(this._handlers.length ? 'subscribing' : 'idle');
   }
 
   /** The hot path: one inbound `msg`. */
@@ -350,18 +342,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (this._pres || f.presence?.length) this.presence._reset(f.presence);
     this._lastError = null;
     this._setState('subscribed');
-  }
-
-  _onUnsubscribed(): void {
-    if (this._state === 'unsubscribing') this._setState('idle');
-  }
-
-  _onPresence(f: PresenceEventFrame): void {
-    this.presence._onEvent(f);
-  }
-
-  _onPresenceOk(ref: number): void {
-    this._pres?._answer(ref);
   }
 
   /** An error frame about this channel. */

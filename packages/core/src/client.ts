@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import { Channel as ChannelImpl, type ChannelHost } from './channel';
 import { Connection, type ConnectionOwner } from './connection';
-import { LifelineError, type LifelineErrorCode } from './errors';
+import { LifelineError } from './errors';
 import type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 import { DEFAULT_HEARTBEAT, randomId } from './options';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff';
@@ -13,7 +13,7 @@ import { DEFAULT_OUTBOX } from './outbox';
 import { Publisher, type PublisherHost } from './publisher';
 import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
-import { routeFrame, type InboundHost } from './inbound';
+import type { InboundHost } from './inbound';
 import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMachine';
 import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
@@ -42,15 +42,20 @@ import type {
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
-const fail = (code: LifelineErrorCode, msg: string, extra?: ConstructorParameters<typeof LifelineError>[2]) =>
-  new LifelineError(code, msg, extra);
 
-/** Option groups: the shared defaults object itself when the caller set nothing. */
 const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
 /** Channel count above which lookups by name go through a Map. */
 const MAP_ABOVE = 8;
 
-const merged = <T extends object>(defaults: T, given: Partial<T> | undefined): T => (given ? { ...defaults, ...given } : defaults);
+/**
+ * An option group with its defaults, checked (checkOptions.ts): the shared defaults object
+ * itself when the caller set nothing.
+ */
+const merged = <T extends Record<string, unknown>>(defaults: T, given: Partial<T> | undefined): T => {
+  const o = given ? { ...defaults, ...given } : defaults;
+  checkOptions(o, defaults);
+  return o;
+};
 
 
 /**
@@ -120,7 +125,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _gen = 0;
   _refSeq = 0;
   _heartbeatMs = 0;
-  _timeoutMs: number;
+  /** Liveness timeout of the current connection, set by its welcome (not read before: checks wait for it). */
+  _timeoutMs = 0;
   _prevDelay = 0;
   /**
    * Drain hint (PROTOCOL.md §13) as clock times from the frame: this client's slot and
@@ -152,9 +158,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._random = options.random ?? Math.random;
     this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
     this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
-    this._timeoutMs = this._heartbeat.timeoutMs;
     this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
-    checkOptions({ ...this._reconnect, ...this._heartbeat, ...this._outbox }, { ...DEFAULT_RECONNECT, ...DEFAULT_HEARTBEAT, ...DEFAULT_OUTBOX });
     this._clock = options.clock ?? systemClock;
     this._logger = options.logger ?? silentLogger;
     this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
@@ -189,15 +193,22 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult> {
-    return this._pub()._publish(channel, data, options);
+    let p = this._outgoing;
+    if (!p) {
+      // The publisher, created on the first publish. Created by an `open` listener, it
+      // waits for the end of the welcome like the rest.
+      p = this._outgoing = new Publisher(this);
+      if (this._welcomed) p._connected();
+    }
+    return p._publish(channel, data, options);
   }
 
   close(co: CloseOptions = {}): Promise<void> {
     const { code = 1000, reason = 'client closed' } = co;
-    if (!this._closing && !(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
-      return Promise.reject(fail('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
-    }
     if (!this._closing) {
+      if (!(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
+        return Promise.reject(new LifelineError('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
+      }
       // Set before the shutdown runs: a state listener calling close() again (on
       // 'closing') got a second shutdown, and so on until the stack overflowed.
       let run!: (p: Promise<void>) => void;
@@ -249,7 +260,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
     let ch = this._find(name) as ChannelImpl<T> | undefined;
     if (!ch) {
-      if (!isChannelName(name)) throw fail('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
+      if (!isChannelName(name)) throw new LifelineError('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
       ch = new ChannelImpl<T>(name, co, this);
       // A new array of the exact size (concat; a spread or pushed-to array reserves ~17 slots).
       const all = (this._channels = this._channels.concat(ch));
@@ -273,33 +284,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return ++this._refSeq;
   }
 
-  _isClosing(): boolean {
-    return this._closing !== null;
-  }
-
-  /** A fresh prefix for generated publish ids (`clientId-nonce`); the publisher asks once. */
-  get _idPrefix(): string {
-    return `${this.clientId}-${randomId(this._random)}`;
-  }
-
-  /** The publisher, created on the first publish. */
-  _pub(): Publisher {
-    if (!this._outgoing) {
-      this._outgoing = new Publisher(this);
-      // Created by an `open` listener, it waits for the end of the welcome like the rest.
-      if (this._welcomed) this._outgoing._connected();
-    }
-    return this._outgoing;
-  }
-
   _find(name: unknown): ChannelImpl | undefined {
     if (this._byName) return this._byName.get(name as string);
     for (const ch of this._channels) if (ch.name === name) return ch;
     return undefined;
-  }
-
-  _eachChannel(fn: (ch: ChannelImpl) => void): void {
-    for (const ch of this._channels) fn(ch);
   }
 
   _retryDelay(attempt: number): number {
@@ -357,7 +345,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._after(this._opts.handshakeTimeoutMs ?? 10_000, () => {
       this._tokenPending = null;
       const c = this._conn;
-      if (!c) return this._attemptFailed(fail('TOKEN_ERROR', 'token function timed out'));
+      if (!c) return this._attemptFailed(new LifelineError('TOKEN_ERROR', 'token function timed out'));
       this._killWhy = 'handshake-timeout';
       c._kill(4200, 'handshake timeout');
     });
@@ -367,7 +355,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       (t) => this._startSocket(t, g),
       (cause) => {
         if (g !== this._gen || this._snap.state !== 'connecting') return;
-        this._attemptFailed(fail('TOKEN_ERROR', 'token function failed', { cause }));
+        this._attemptFailed(new LifelineError('TOKEN_ERROR', 'token function failed', { cause }));
       },
     );
   }
@@ -381,7 +369,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _startSocket(token: string | undefined, g: number): void {
     if (g !== this._gen || this._snap.state !== 'connecting') return;
     if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
-      return this._stop('auth-failed', fail('AUTH_FAILED', 'token rejected and not renewed'));
+      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }
     this._tokenLast = token;
     // Never two live sockets (defensive: _open() only runs from closed, where _conn is null).
@@ -396,13 +384,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     } catch (cause) {
       // Not retried: the same url and constructor throw the same way every time (an
       // invalid URL, a blocked port), so retrying for ever only hid the reason.
-      return this._stop('terminal', fail('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
+      return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
     }
     this._conn = c;
-  }
-
-  _frame(data: unknown): void {
-    routeFrame(this, data);
   }
 
   _welcome(f: WelcomeFrame): void {
@@ -423,7 +407,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
-    this._eachChannel((ch) => ch._connected());
+    for (const ch of this._channels) ch._connected();
     this._welcomed = true;
     this._outgoing?._connected();
   }
@@ -512,22 +496,22 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     counters.lastCloseCode = code;
     counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
-    this._eachChannel((ch) => ch._disconnected());
+    for (const ch of this._channels) ch._disconnected();
     if (this._closing) return this._onSocketGone?.();
     const extra = { closeCode: code, closeReason: reason };
     if (this._hidden) return this._setState('closed', 'pagehide', extra);
     // An upgrade refused with a 4xx other than 408/429 (connection.ts reports it as 1006
     // 'http 4xx'; only Node's ws tells the status, a browser cannot): a wrong path or a
     // forbidding proxy answers the same way each time.
-    if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', fail('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
+    if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
     const action = closeAction(code);
-    if (action === 'stop') return this._stop('terminal', fail('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
+    if (action === 'stop') return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
     if (action === 'refresh-token') {
       const expired = code === 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
       if (typeof this._token !== 'function') {
-        return this._stop('auth-failed', fail('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
+        return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
       }
       if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, 0);
       this._rejectedToken = expired ? undefined : this._tokenLast;
@@ -587,9 +571,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Already closed (gave up, waiting to retry, never connected): nothing to close, so
     // no `closing` with nothing behind it; `closed` below still says why it stays closed.
     if (this._snap.state !== 'closed') this._setState('closing', 'close-requested');
-    const error = fail('CLIENT_CLOSED', 'client closed');
+    const error = new LifelineError('CLIENT_CLOSED', 'client closed');
     pub?._failAll(error);
-    this._eachChannel((ch) => ch._disconnected(error));
+    for (const ch of this._channels) ch._disconnected(error);
     const c = this._conn;
     this._ready = this._welcomed = false;
     if (c) {

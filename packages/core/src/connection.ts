@@ -1,11 +1,10 @@
 import type { SocketListener } from './domSocket';
+import { routeFrame, type InboundHost } from './inbound';
 import { attach, detach } from './platform';
 import type { WebSocketLike } from './types';
 
-/** What a connection reports to its owner (the client). */
-export interface ConnectionOwner {
-  /** One inbound WebSocket message, undecoded. */
-  _frame(data: unknown): void;
+/** What a connection reports to its owner (the client); inbound frames go to it through the frame router. */
+export interface ConnectionOwner extends InboundHost {
   /** The socket is gone. Called exactly once per connection. `hintMs` = server's retry-after. */
   _closed(c: Connection, code: number, reason: string, hintMs?: number): void;
 }
@@ -22,7 +21,8 @@ export class Connection implements SocketListener {
   _rx = 0;
   _seenRx = 0;
   _lastRxAt: number;
-  _hintMs: number | undefined = undefined;
+  /** The server's retry-after of a refused upgrade (platform.ts sets it: Node's `ws` only). */
+  declare _hintMs?: number;
   /** The socket error's message, set only if one happens (no field on a healthy connection). */
   declare _err?: string;
   /** The socket while attached; null once closed or killed. */
@@ -48,7 +48,7 @@ export class Connection implements SocketListener {
 
   _onMessage(data: unknown): void {
     this._rx++;
-    this._owner._frame(data);
+    routeFrame(this._owner, data);
   }
 
   _onClose(code: number, reason: string): void {
@@ -61,11 +61,6 @@ export class Connection implements SocketListener {
   _onError(e?: { message?: string }): void {
     this._err = e?.message;
     safe(() => this._sock.close());
-  }
-
-  _onRefused(hintMs: number | undefined, status: number | undefined): void {
-    this._hintMs = hintMs;
-    this._kill(1006, `http ${status}`);
   }
 
   _finish(code: number, reason: string): void {
@@ -102,8 +97,8 @@ export class Connection implements SocketListener {
   _kill(code: number, reason: string): void {
     if (!this._ws) return;
     this._finish(code, reason);
-    const t = this._sock as unknown as { terminate?: () => void };
-    safe(() => (t.terminate ? t.terminate() : this._sock.close(code >= 4000 ? code : 1000, reason)));
+    const sock = this._sock as WebSocket & { terminate?: () => void };
+    safe(() => (sock.terminate ? sock.terminate() : sock.close(code >= 4000 ? code : 1000, reason)));
   }
 }
 

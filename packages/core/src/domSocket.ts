@@ -5,8 +5,12 @@ export interface SocketListener {
   _onClose(code: number, reason: string): void;
   /** `e`: Node's `ws` passes the Error; a DOM error event has no message. */
   _onError(e?: { message?: string }): void;
-  /** An upgrade refused with an HTTP status (Node's `ws` only); `hintMs` from its retry-after headers. */
-  _onRefused(hintMs: number | undefined, status: number | undefined): void;
+  /**
+   * An upgrade refused with an HTTP status (Node's `ws` only, so platform.ts does it and
+   * browser bundles carry none of it): the hint from its retry-after headers, then a kill.
+   */
+  _hintMs?: number;
+  _kill(code: number, reason: string): void;
 }
 
 /** DOM-style sockets: one handler for all four events, dispatched on the event's type. */

@@ -27,12 +27,13 @@ export class LifelineError extends Error {
     message: string,
     extra: { cause?: unknown; serverCode?: string; channel?: string; retryAfterMs?: number } = {},
   ) {
-    const { cause, ...rest } = extra;
-    super(message, cause === undefined ? undefined : { cause });
+    // Error itself reads only `cause` from its options.
+    super(message, extra.cause === undefined ? undefined : extra);
     this.name = 'LifelineError';
     this.code = code;
-    // Only the keys given (and defined) become own properties.
-    for (const k in rest) if (rest[k as keyof typeof rest] !== undefined) (this as any)[k] = rest[k as keyof typeof rest];
+    // Only the keys given (and defined) become own properties; `cause` is left to Error (an
+    // engine without error causes keeps none).
+    for (const k in extra) if (k !== 'cause' && extra[k as keyof typeof extra] !== undefined) (this as any)[k] = extra[k as keyof typeof extra];
   }
 }
 

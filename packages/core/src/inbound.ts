@@ -44,10 +44,11 @@ export function routeFrame(h: InboundHost, data: unknown): void {
     if (typeof f.t === 'number') h._pong(f.t);
   } else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 ? h._welcome(f) : bad(h, type);
   else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
-  else if (type === 'unsubscribed') ch?._onUnsubscribed();
+  // Ends an unsubscribe in progress; a late answer (subscribed again meanwhile) changes nothing.
+  else if (type === 'unsubscribed') ch?._state === 'unsubscribing' && ch._setState('idle');
   else if (type === 'ack') pos ? h._outgoing?._onAck(f) : bad(h, type);
-  else if (type === 'presence') isMember(f.member) ? ch?._onPresence(f) : bad(h, type);
-  else if (type === 'presence.ok') ch?._onPresenceOk(f.ref);
+  else if (type === 'presence') isMember(f.member) ? ch?.presence._onEvent(f) : bad(h, type);
+  else if (type === 'presence.ok') ch?._pres?._answer(f.ref);
   else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);
   else if (type === 'error') onError(h, f, ch);
   else bad(h, type);

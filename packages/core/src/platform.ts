@@ -39,9 +39,11 @@ function unexpectedResponse(this: NodeWs, _req: unknown, res: Res) {
 }
 
 function refused(to: SocketListener | undefined, res: Res): void {
+  if (!to) return;
   const h = res.headers || {};
   const ms = Number(h['x-retry-after-ms'] ?? Number(h['retry-after']) * 1000);
-  to?._onRefused(ms >= 0 ? ms : undefined, res.statusCode);
+  to._hintMs = ms >= 0 ? ms : undefined;
+  to._kill(1006, `http ${res.statusCode}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ChannelHost } from './channel';
 import type { LifelineError } from './errors';
 import type { PresenceEventFrame, PresenceMember } from './protocol';
 
@@ -10,10 +11,8 @@ interface Waiter {
 /** What presence needs from its channel. */
 export interface PresenceHost {
   readonly name: string;
-  /** True when frames can be sent now. */
-  _ready(): boolean;
-  _send(text: string): void;
-  _ref(): number;
+  /** Its client, which sends the frames (`_welcomed`: they can be sent now). */
+  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref'>;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
 }
 
@@ -46,19 +45,19 @@ export class Presence {
   enter(info?: unknown): Promise<void> {
     this._wanted = { info };
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, resolve, reject }));
-    const h = this._host;
-    if (h._ready()) h._send(this._enterFrame(h._ref())!);
+    const c = this._host._host;
+    if (c._welcomed) c._send(this._enterFrame(c._ref())!);
     return p;
   }
 
   async leave(): Promise<void> {
     const h = this._host;
+    const c = h._host;
     this._wanted = undefined;
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
-    for (const w of this._waiters) if (!w.ref) w.resolve();
-    this._waiters = this._waiters.filter((w) => w.ref);
-    if (h._ready()) h._send(JSON.stringify({ type: 'presence.leave', ref: h._ref(), channel: h.name }));
+    this._waiters = this._waiters.filter((w) => w.ref || void w.resolve());
+    if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: h.name }));
   }
 
   /** Replaces the list (a new frozen array) only when a member joined, left or changed. */

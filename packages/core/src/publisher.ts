@@ -3,19 +3,21 @@ import type { DEFAULT_OUTBOX, OutboxEvent } from './outbox';
 import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
 import { isChannelName } from './channelName';
+import { randomId } from './options';
 import { utf8Length } from './utf8';
 
 /** What the publisher needs from its client. */
 export interface PublisherHost {
   readonly _clock: Clock;
   readonly _outbox: typeof DEFAULT_OUTBOX;
-  /** Prefix of generated idempotency ids (`clientId-instanceNonce`). */
-  readonly _idPrefix: string;
+  readonly clientId: string;
+  readonly _random: () => number;
   /** The server's limits from the current connection's welcome. */
   readonly _limits: ServerLimits | null;
   _send(text: string): void;
   _ref(): number;
-  _isClosing(): boolean;
+  /** Set while close() runs: publishes are refused. */
+  readonly _closing: Promise<void> | null;
   emit(event: 'outbox', e: OutboxEvent): void;
 }
 
@@ -74,12 +76,12 @@ export class Publisher {
   _idle: Array<() => void> = [];
 
   _host: PublisherHost;
-  /** Prefix of the ids this publisher generates, drawn once. */
+  /** Prefix of the ids this publisher generates (`clientId-instanceNonce`), drawn once. */
   _idPrefix: string;
 
   constructor(host: PublisherHost) {
     this._host = host;
-    this._idPrefix = host._idPrefix;
+    this._idPrefix = `${host.clientId}-${randomId(host._random)}`;
   }
 
   get _size(): number {
@@ -91,7 +93,7 @@ export class Publisher {
       const h = this._host;
       const o = h._outbox;
       const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
-      if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+      if (h._closing) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
       const id = po.id ?? `${this._idPrefix}-${(++this._idSeq).toString(36)}`;
       let json: string | undefined;
       try {
@@ -125,7 +127,7 @@ export class Publisher {
             this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
           }
           // An `outbox` listener may have closed the client meanwhile.
-          if (h._isClosing()) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
+          if (h._closing) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
         }
       }
       if (full()) {
@@ -255,7 +257,9 @@ export class Publisher {
   _disconnected(): void {
     this._live = false;
     this._stop();
-    for (const e of [...this._inFlight.values()].sort((a, b) => b._seq - a._seq)) this._requeue(e);
+    // _requeue inserts by publish order, so the order taken here does not matter (and a Map
+    // iterated while its current entry is deleted visits every other entry once).
+    for (const e of this._inFlight.values()) this._requeue(e);
   }
 
   _onAck(f: AckFrame): void {
@@ -269,7 +273,8 @@ export class Publisher {
 
   /** An error frame; true when it answered one of our publishes. */
   _onError(f: ErrorFrame, error: LifelineError): boolean {
-    const e = f.ref === undefined ? undefined : this._inFlight.get(f.ref);
+    // A frame without a ref finds nothing: refs are numbers.
+    const e = this._inFlight.get(f.ref!);
     if (!e) return false;
     if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
       // Not stored: send it again (same id) once the server says it may succeed.

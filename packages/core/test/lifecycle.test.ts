@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { browserLifecycle } from '../src';
 import { setup } from './support/harness';
 
@@ -62,6 +62,19 @@ describe('browser lifecycle', () => {
     const stop = browserLifecycle.listen(() => {});
     stop();
     expect(browserLifecycle.isOnline()).toBe(true);
+  });
+
+  it('the default browser source is offline only when navigator.onLine is false', () => {
+    try {
+      vi.stubGlobal('navigator', { onLine: false });
+      expect(browserLifecycle.isOnline()).toBe(false);
+      vi.stubGlobal('navigator', { onLine: true });
+      expect(browserLifecycle.isOnline()).toBe(true);
+      vi.stubGlobal('navigator', {});
+      expect(browserLifecycle.isOnline()).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('where there is no window, every client gets the same stop function (none keeps a closure of its own)', () => {

@@ -270,6 +270,21 @@ describe('outbox', () => {
     expect(s.frames('pub')[4].id).toBe(p4.id);
   });
 
+  it('re-sends in publish order after a reconnect, a RATE_LIMITED one re-sent after later ones included', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    const s = h.accept();
+    for (let i = 1; i <= 3; i++) h.client.publish('c', i);
+    const p2 = s.frames('pub')[1];
+    s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: p2.ref, retryAfterMs: 500 });
+    h.clock.advance(500);
+    // In flight now: 1 and 3 sent first, 2 sent again after them.
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3, 2]);
+    s.serverClose(1006);
+    h.clock.advance(10);
+    const again = h.accept();
+    expect(again.frames('pub').map((f) => f.data)).toEqual([1, 2, 3]);
+  });
+
   it.each([
     ['no limits', { limits: undefined }],
     ['publishPerSec 0', { limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 0, publishBurst: 3 } }],
