@@ -43,16 +43,18 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // handed to presence), Node's refused-upgrade handling moved to platform.ts (out of the
 // browser build), in-flight publishes requeued without a sort, and guards and initial
 // values that could not matter dropped.
+// Then (8,632 B) 15 B: a server publishBurst below 1 or not a number counts as 1 (below 1
+// nothing was ever sent; NaN switched pacing off).
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_617;
+const CORE_CEILING_BYTES = 8_632;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,617 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,632 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

@@ -61,6 +61,11 @@ export class Publisher {
   /** The server's publishPerSec when usable (finite, > 0), else 0: not paced. */
   _rate = 0;
   _bucket = Infinity;
+  /**
+   * The server's publishBurst, at least 1: below 1 (or not a number) the bucket never
+   * held a whole token and nothing was ever sent; NaN switched pacing off.
+   */
+  _burst = 1;
   _bucketAt = 0;
   _timer: unknown = null;
   /**
@@ -210,7 +215,7 @@ export class Publisher {
       const limits = h._limits;
       if (this._rate) {
         // max: a wall clock stepped back must not drain the bucket (publishes held that long).
-        this._bucket = Math.min(limits!.publishBurst, this._bucket + (Math.max(0, t - this._bucketAt) * this._rate) / 1000);
+        this._bucket = Math.min(this._burst, this._bucket + (Math.max(0, t - this._bucketAt) * this._rate) / 1000);
         this._bucketAt = t;
       }
       while (this._live && q.length) {
@@ -247,7 +252,8 @@ export class Publisher {
     this._live = true;
     const r = l?.publishPerSec;
     this._rate = r! > 0 && r! < Infinity ? r! : 0;
-    this._bucket = this._rate ? l!.publishBurst : Infinity;
+    this._burst = Math.max(1, +l?.publishBurst! || 1);
+    this._bucket = this._rate ? this._burst : Infinity;
     this._bucketAt = this._host._clock.now();
     this._stop();
     this._flush();

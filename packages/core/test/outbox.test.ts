@@ -254,6 +254,17 @@ describe('outbox', () => {
     expect(s.frames('sub')).toEqual([]);
   });
 
+  it.each([0, 0.5, -3, undefined, 'x'])('a publishBurst of %s still sends, one at a time at publishPerSec (it stalled, or pacing went off)', (burst) => {
+    const h = setup();
+    const s = h.accept({ limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 10, publishBurst: burst as any } });
+    for (let i = 1; i <= 3; i++) void h.client.publish('c', i);
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1]);
+    h.clock.advance(100);
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2]);
+    h.clock.advance(100);
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3]);
+  });
+
   it('paces publishes with the server’s rate limit and re-sends RATE_LIMITED ones in order', async () => {
     const h = setup();
     const s = h.accept({ limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 10, publishBurst: 3 } });
