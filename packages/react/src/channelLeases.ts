@@ -36,8 +36,16 @@ export function acquireChannel(
     },
     releaseDelayMs,
   );
-  // A fresh wrapper per acquire: the same function acquired twice counts twice.
-  const entry: MessageHandler = (msg) => handler(msg);
+  // A fresh wrapper per acquire: the same function acquired twice counts twice. It skips
+  // what this handler already handled: when another handler of the channel throws, core
+  // ('redeliver') hands the message, and what followed it, to every handler again. A new
+  // epoch starts its offsets over, so only the same epoch is compared.
+  let last: Message<any> | undefined;
+  const entry: MessageHandler = (msg) =>
+    last?.epoch === msg.epoch && msg.offset <= last.offset
+      ? undefined
+      : // Handled once it returned, or its promise resolved: one that threw or rejected gets it again.
+        handler(msg)?.then?.(() => void (last = msg)) ?? void (last = msg);
   handlers.add(entry);
   return () => {
     handlers.delete(entry);

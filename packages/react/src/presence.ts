@@ -5,8 +5,9 @@ import { hold, type Holds } from './refCount';
 // Keyed by channel object, so per client; entries exist only while held.
 const presences: Holds = new Map();
 
-// Enter failures also reach the channel's error snapshot; a CLIENT_CLOSED rejection
-// during teardown is expected. Catching keeps them from becoming unhandled.
+// Catching keeps enter/leave rejections from becoming unhandled: a CLIENT_CLOSED during
+// teardown is expected. An enter the server refuses is lost here too: core reports it
+// nowhere else (not on the client's or the channel's `error` event; see README).
 export const ignore = () => {};
 
 /**

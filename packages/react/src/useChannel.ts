@@ -47,8 +47,11 @@ export function useChannel<T = unknown>(
   useInsertionEffect(() => {
     handler.current = { client, name, onMessage };
   });
-  // `key` stands for name + options by value.
-  const channel = useMemo(() => client.channel<T>(name, options), [client, key]);
+  // `key` stands for name + options by value. Not `since` during render: on a channel that
+  // exists without a position it moves the position, which re-renders the other components
+  // reading it in the middle of this render (a React error) and can send a `sub`. The lease
+  // passes it, in an effect.
+  const channel = useMemo(() => client.channel<T>(name, { ...options, since: undefined }), [client, key]);
   useEffect(
     // After a name or client change, `handler` holds the new channel's handler from the
     // commit on, while this lease stays until its cleanup: a message arriving in between

@@ -10,14 +10,15 @@ import { describe, expect, it } from 'vitest';
  * top at the last measurement). This is a stricter guard on the package alone, core
  * external (its import statements and strings share nothing with core's compression
  * context): it was 1,511 B until the SSR and StrictMode fixes (hydration snapshots,
- * per-name handlers, reconnect after a pending close) made it 1,666 B, and handlers
- * checked per client as well as per name 1,678 B. It keeps the
- * package from growing unnoticed.
+ * per-name handlers, reconnect after a pending close) made it 1,666 B, handlers
+ * checked per client as well as per name 1,678 B, and each handler skipping what core
+ * redelivers after another handler threw, with `since` kept out of render, 1,729 B.
+ * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 1680;
+const STANDALONE_CEILING_BYTES = 1730;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 1,680 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 1,730 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

@@ -167,6 +167,62 @@ describe('useChannel', () => {
     expect(client.wire).toContainEqual({ op: 'pub', channel: 'room', data: 'hello' });
   });
 
+  it('when another handler threw and core hands the messages to every handler again, a handler that handled them is not called twice', () => {
+    const client = new FakeClient();
+    const steady: string[] = [];
+    const flaky: string[] = [];
+    renderWithClient(
+      client,
+      <>
+        <Room onMessage={(m) => void steady.push(m.data)} />
+        <Room
+          onMessage={(m) => {
+            flaky.push(m.data);
+            if (m.data === 'b' && flaky.length === 2) throw new Error('flaky');
+          }}
+        />
+      </>,
+    );
+    const channel = client.channel<string>('room');
+    const a = channel.deliver('a');
+    let b!: Message<string>;
+    expect(() => (b = channel.deliver('b'))).toThrow('flaky');
+    b ??= { channel: 'room', offset: 2, epoch: 'e1', data: 'b' };
+    // 'redeliver': core asks again from the position (after 'a') and hands b to every handler.
+    act(() => {
+      channel.redeliver(a);
+      channel.redeliver(b);
+    });
+    act(() => void channel.deliver('c'));
+    expect(steady).toEqual(['a', 'b', 'c']);
+    expect(flaky).toEqual(['a', 'b', 'b', 'c']);
+  });
+
+  it('an async handler that rejected gets the message again; one that resolved does not', async () => {
+    const client = new FakeClient();
+    const seen: string[] = [];
+    let fail = true;
+    function Async() {
+      useChannel<string>('room', async (m) => {
+        seen.push(m.data);
+        if (fail) {
+          fail = false;
+          throw new Error('async');
+        }
+      });
+      return null;
+    }
+    renderWithClient(client, <Async />);
+    const channel = client.channel<string>('room');
+    const a = channel.deliver('a'); // rejects: not handled
+    await act(async () => {});
+    channel.redeliver(a); // resolves: handled
+    await act(async () => {});
+    channel.redeliver(a);
+    await act(async () => {});
+    expect(seen).toEqual(['a', 'a']);
+  });
+
   it('two components on one channel share one wire subscription and both get messages', () => {
     const client = new FakeClient();
     const a: string[] = [];

@@ -17,7 +17,7 @@ function List({ limit, renders, name = 'room' }: { limit?: number; renders: { co
   return (
     <ul data-testid="list" data-state={state}>
       {messages.map((m) => (
-        <li key={m.offset}>{m.data}</li>
+        <li key={`${m.epoch}:${m.offset}`}>{m.data}</li>
       ))}
     </ul>
   );
@@ -51,6 +51,37 @@ describe('useChannelMessages', () => {
     for (const d of ['c', 'd', 'e']) act(() => void channel.deliver(d));
     act(() => vi.advanceTimersByTime(16));
     expect(items()).toEqual(['c', 'd', 'e']);
+  });
+
+  it('a message handed over again (core redelivers after any handler of the channel threw) is listed once', () => {
+    const client = new FakeClient();
+    renderWithClient(client, <List renders={{ count: 0 }} />);
+    const channel = client.channel<string>('room');
+    const a = channel.deliver('a');
+    const b = channel.deliver('b');
+    // 'redeliver' replays from the position: what followed the failed message comes again too.
+    act(() => {
+      channel.redeliver(a);
+      channel.redeliver(b);
+    });
+    act(() => vi.advanceTimersByTime(16));
+    act(() => void channel.deliver('c'));
+    act(() => channel.redeliver(b));
+    act(() => vi.advanceTimersByTime(16));
+    expect(items()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a new epoch (offsets start over after the stream was reset) is listed after the old one', () => {
+    const client = new FakeClient();
+    renderWithClient(client, <List renders={{ count: 0 }} />);
+    const channel = client.channel<string>('room');
+    act(() => {
+      channel.deliver('a');
+      channel.deliver('b');
+      channel.redeliver({ channel: 'room', offset: 1, epoch: 'e2', data: 'new1' });
+    });
+    act(() => vi.advanceTimersByTime(16));
+    expect(items()).toEqual(['a', 'b', 'new1']);
   });
 
   it('starts an empty list for another channel', () => {

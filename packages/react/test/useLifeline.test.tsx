@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, render, renderHook } from '@testing-library/react';
-import { LifelineProvider, useChannel, useConnectionState, useLifeline, usePresence } from '../src';
+import { LifelineProvider, useChannel, useChannelMessages, useConnectionState, useLifeline, usePresence } from '../src';
 import { FakeClient } from './support/fakeClient';
 
 afterEach(cleanup);
@@ -18,6 +18,7 @@ describe('useLifeline', () => {
     ['useLifeline', () => useLifeline()],
     ['useConnectionState', () => useConnectionState()],
     ['useChannel', () => useChannel('room')],
+    ['useChannelMessages', () => useChannelMessages('room')],
     ['usePresence', () => usePresence('room')],
   ])('%s throws a clear error outside a provider', (_name, hook) => {
     // React logs the render error to console.error; keep the test output readable.

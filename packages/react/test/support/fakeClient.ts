@@ -87,9 +87,19 @@ export class FakeChannel<T = unknown> extends Emitter implements Channel<T> {
   /** Test helper: delivers a message as the server would. */
   deliver(data: T): Message<T> {
     const msg: Message<T> = { channel: this.name, offset: ++this.offset, epoch: 'e1', data };
-    for (const h of [...this.handlers]) void h(msg);
+    this.handOver(msg);
     this.setSnapshot({ position: { offset: msg.offset, epoch: msg.epoch } });
     return msg;
+  }
+
+  /** Test helper: hands an already delivered message to the handlers again, as core does after a handler threw ('redeliver'). */
+  redeliver(msg: Message<T>): void {
+    this.handOver(msg);
+  }
+
+  /** Calls every handler; a synchronous throw propagates, a rejection is taken (core reports it). */
+  private handOver(msg: Message<T>): void {
+    for (const h of [...this.handlers]) void h(msg)?.catch(() => {});
   }
 
   async publish(data: T, _options?: PublishOptions): Promise<PublishResult> {
