@@ -177,9 +177,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (!this._started) {
       this._started = true;
       this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e)) ?? null;
-      this._nextTickAt = this._now();
       joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
-      this._tick();
+      this._tick(); // sets _nextTickAt (no socket yet: it checks nothing)
     }
     this._cancel();
     this._open('connect');
