@@ -564,8 +564,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
         // Without a socket nothing more will be acked: fail the rest now.
         this._onSocketGone = resolve;
       });
+      // The close timeout may still be armed: the close below (or the end) re-arms or cancels it.
       this._onSocketGone = null;
-      this._cancel();
     }
     // Already closed (gave up, waiting to retry, never connected): nothing to close, so
     // no `closing` with nothing behind it; `closed` below still says why it stays closed.
