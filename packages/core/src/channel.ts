@@ -66,7 +66,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _buffer: MessageFrame[] | null = null;
   _overflowed = false;
   _failures = 0;
-  _paused = false;
+  /** The handler-failure or subscribe-error backoff; messages are ignored while it runs. */
   _retryTimer: unknown = null;
   _state: ChannelState = 'idle';
   _lastGap: GapEvent | null = null;
@@ -196,7 +196,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _reset(): void {
     this._subRef = this._replayLeft = 0;
     this._buffer = null;
-    this._overflowed = this._paused = false;
+    this._overflowed = false;
     if (this._retryTimer !== null) this._host._clock.clearTimeout(this._retryTimer);
     this._retryTimer = null;
     this._seen = this._busy ? this._inHand : this._offset;
@@ -269,7 +269,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Forgets what is pending and subscribes again from position after `ms`. */
   _retryLater(ms: number): void {
     this._reset();
-    this._paused = true;
     this._retryTimer = this._host._clock.setTimeout(() => {
       this._retryTimer = null;
       this._resync();
@@ -297,7 +296,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _onMsg(m: MessageFrame): void {
     // Overflowed: nothing more is taken until the buffer drained and the resync from the
     // position replays what was left out (taking a later message would skip those).
-    if (this._subRef || this._paused || this._overflowed || !this._handlers.length) return;
+    if (this._subRef || this._retryTimer !== null || this._overflowed || !this._handlers.length) return;
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;

@@ -124,6 +124,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** Bumped per connection attempt, so a late token answer for an old attempt is ignored. */
   _gen = 0;
   _refSeq = 0;
+  /** The last welcome's heartbeatMs (> 0: checked by the frame router); 0 before the first. */
   _heartbeatMs = 0;
   /** Liveness timeout of the current connection, set by its welcome (not read before: checks wait for it). */
   _timeoutMs = 0;
@@ -138,7 +139,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _rejectedToken: string | undefined = undefined;
   _killWhy: TransitionReason | null = null;
   _hidden = false;
-  _everOpen = false;
   _stopLifecycle: (() => void) | null = null;
   _nextTickAt = 0;
   _lastPingAt = 0;
@@ -177,9 +177,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (!this._started) {
       this._started = true;
       this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e)) ?? null;
-      this._nextTickAt = this._now();
       joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
-      this._tick();
+      this._tick(); // sets _nextTickAt (no socket yet: it checks nothing)
     }
     this._cancel();
     this._open('connect');
@@ -396,11 +395,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const c = this._conn;
     this._cancel();
     this._ready = true;
+    if (this._heartbeatMs) this._counters.reconnects++;
     this._heartbeatMs = f.heartbeatMs;
     this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? f.heartbeatMs * 2 + 1000;
     this._limits = f.limits ?? null;
-    if (this._everOpen) this._counters.reconnects++;
-    this._everOpen = true;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._lastPingAt = this._now();
@@ -441,7 +439,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (late > hb.jumpThresholdMs) {
       this._logger.info('clock-jump', { lateMs: late });
       this._probe();
-    } else if (this._heartbeatMs && t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
+    } else if (t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
   }
 
   /** Client pings measure the round trip (the pong echoes `t`). */
@@ -565,8 +563,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
         // Without a socket nothing more will be acked: fail the rest now.
         this._onSocketGone = resolve;
       });
+      // The close timeout may still be armed: the close below (or the end) re-arms or cancels it.
       this._onSocketGone = null;
-      this._cancel();
     }
     // Already closed (gave up, waiting to retry, never connected): nothing to close, so
     // no `closing` with nothing behind it; `closed` below still says why it stays closed.

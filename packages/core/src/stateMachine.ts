@@ -42,6 +42,8 @@ export function nextSnapshot(
     retryAt: retryInMs === null ? null : now + retryInMs,
     reason,
     lastError: extra.error ?? prev.lastError,
-    session: extra.session !== undefined ? extra.session : to === 'open' ? prev.session : null,
+    // Only a welcome moves to open, and it passes its session: every other state has none
+    // (open → open, a second welcome, is no change and returns above).
+    session: extra.session ?? null,
   };
 }
