@@ -49,16 +49,18 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // other copy (a channel's pause from its retry timer, "opened before" from the last
 // welcome's heartbeat), and work done twice done once (connect()'s check time, close()'s
 // timer cancel, a snapshot's session).
+// Then (8,595 B) 6 B: a gap is in the channel snapshot before snapshot listeners are
+// told, and they are told of a gap that does not move the position (lastGap stayed stale).
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_589;
+const CORE_CEILING_BYTES = 8_595;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,589 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,595 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

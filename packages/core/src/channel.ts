@@ -181,8 +181,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    */
   _gap(o: number, ep: string, reason: GapReason, move = true, from = this.position): void {
     const e: GapEvent = { channel: this.name, from, to: { offset: o, epoch: ep }, reason };
-    if (move) this._moveTo(o, ep);
+    // Set before listeners are told (a listener reading the snapshot caches it), and told
+    // even when the position stays (a hole seen while an async handler is busy).
     this._lastGap = e;
+    move ? this._moveTo(o, ep) : this._changed();
     this._host._counters.gaps++;
     this.emit('gap', e);
   }

@@ -142,7 +142,10 @@ describe('gaps behind an async handler', () => {
     h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e1', offset: 4, recovered: true, replay: 3 });
     h.msg('room', 1); // still in the handler: deduped
     h.msg('room', 2); // buffered again
+    expect(ch.getSnapshot().lastGap).toBeNull(); // read (and cached) before the gap
     h.msg('room', 4); // the same hole: a gap, raised while 2 waits behind 1
+    // Raised without moving the position, it is in the snapshot all the same.
+    expect(ch.getSnapshot().lastGap).toMatchObject({ reason: 'hole' });
     release();
     await flushPromises();
     expect(got).toEqual([1, 2, 4]);

@@ -196,6 +196,26 @@ describe('channels', () => {
     expect(c.offsets()).toEqual([1, 3, 4]);
   });
 
+  it('snapshot listeners told of a gap read it in the snapshot (lastGap set before they are told)', () => {
+    const h = setup();
+    h.accept();
+    const c = subscribed(h);
+    const seenInListener: unknown[] = [];
+    c.ch.subscribeSnapshot(() => {
+      const snap = c.ch.getSnapshot();
+      seenInListener.push([snap.position?.offset, snap.lastGap?.reason ?? null]);
+    });
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    h.msg('room', 1);
+    h.msg('room', 3);
+    h.sock.push({ type: 'subscribed', ref: lastSub(h).ref, channel: 'room', epoch: 'e1', offset: 3, recovered: true, replay: 0 });
+    h.msg('room', 3); // still a hole at 2: the gap moves the position
+    expect(c.gaps.length).toBe(1);
+    // The gap moved the position to 2 (past the hole): told then, the snapshot has the gap.
+    expect(seenInListener.filter(([offset]: any) => offset === 2)).toEqual([[2, 'hole']]);
+    expect(c.ch.getSnapshot().lastGap).toMatchObject({ reason: 'hole' });
+  });
+
   it('position advances only after the handler returned', () => {
     const h = setup();
     h.accept();
