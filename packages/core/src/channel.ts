@@ -74,6 +74,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _snap: ChannelSnapshot | null = null;
   _snapListeners: Set<() => void> | null = null;
   _pres: Presence | null = null;
+  /**
+   * Handlers that handled the message at offset `o` of epoch `e` while another failed on
+   * it: its redelivery skips them (they would have had it twice).
+   */
+  _part: { o: number; e: string; hs: Set<Handler> } | null = null;
   /** onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap). */
   _skip: boolean;
 
@@ -222,29 +227,45 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   // ---------------------------------------------------------------- delivery
 
   _deliver(m: MessageFrame): void {
+    const skip = this._handled(m);
+    // Every handler runs, even after one threw; the message counts as handled when all
+    // are done, and a failure redelivers it only to those that did not handle it.
     const hs = this._handlers;
-    let r: unknown;
-    try {
-      if (hs.length === 1) r = hs[0]!(m as Message);
-      else {
-        const rs = hs.map((h) => h(m as Message));
-        if (rs.some(isThenable)) r = Promise.all(rs);
+    let bad: Map<Handler, unknown> | undefined;
+    let waits: PromiseLike<unknown>[] | undefined;
+    for (const h of hs) {
+      if (skip?.has(h)) continue;
+      try {
+        const x = h(m as Message);
+        if (isThenable(x)) (waits ??= []).push(x.then(null, (e: unknown) => void (bad ??= new Map()).set(h, e)));
+      } catch (e) {
+        (bad ??= new Map()).set(h, e);
       }
-    } catch (e) {
-      return this._failed(m, e);
     }
-    if (isThenable(r)) {
-      this._busy = true;
-      this._inHand = m.offset;
-      r.then(
-        () => this._done(m),
-        (e: unknown) => this._failed(m, e),
-      );
-    } else this._done(m);
+    if (!waits) return this._settle(m, hs, bad);
+    this._busy = true;
+    this._inHand = m.offset;
+    void Promise.all(waits).then(() => this._settle(m, hs, bad));
+  }
+
+  /** Handlers that already handled `m` (another failed on it), if any did. */
+  _handled(m: MessageFrame): Set<Handler> | undefined {
+    const p = this._part;
+    return p && p.o === m.offset && p.e === m.epoch ? p.hs : undefined;
+  }
+
+  /** All handlers of `hs` are done with `m`; those in `bad` failed. */
+  _settle(m: MessageFrame, hs: readonly Handler[], bad: Map<Handler, unknown> | undefined): void {
+    if (!bad) return this._done(m);
+    const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
+    for (const h of hs) if (!bad.has(h)) part.add(h);
+    this._failed(m, bad.values().next().value);
   }
 
   _done(m: MessageFrame): void {
     this._failures = 0;
+    // Handled by all now: the handlers are not kept alive by it.
+    if (this._handled(m)) this._part = null;
     if (m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
     if (!this._busy) return;
     this._busy = false;
