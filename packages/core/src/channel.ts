@@ -368,8 +368,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   /** An error frame about this channel. */
   _onError(e: LifelineError, ref: number | undefined): void {
-    if (this._pres?._answer(ref, e)) return;
-    if (ref && ref === this._subRef) {
+    // A refused presence.enter is an error event too (its promise alone went unseen).
+    if (!this._pres?._answer(ref, e) && ref && ref === this._subRef) {
       this._subRef = 0;
       // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again; a malformed
       // hint (-1, '5') waits 1 s, neither at once, in a loop, nor never.

@@ -12,7 +12,7 @@ interface Waiter {
 export interface PresenceHost {
   readonly name: string;
   /** Its client, which sends the frames (`_welcomed`: they can be sent now). */
-  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref'>;
+  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref' | '_clock'>;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
 }
 
@@ -30,6 +30,8 @@ export class Presence {
   /** Info to be present with, or undefined when this client does not want to be present. */
   _wanted: { info: unknown } | undefined = undefined;
   _waiters: Waiter[] = [];
+  /** The enter the server refused for now, sent again when it said to. */
+  _retry: unknown = null;
 
   _host: PresenceHost;
 
@@ -54,6 +56,7 @@ export class Presence {
     const h = this._host;
     const c = h._host;
     this._wanted = undefined;
+    this._stopRetry();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
     this._waiters = this._waiters.filter((w) => w.ref || void w.resolve());
@@ -89,22 +92,46 @@ export class Presence {
     return JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted.info });
   }
 
-  /** A `presence.ok` or an `error` answered `ref`; true when it was ours. */
+  /**
+   * A `presence.ok` or an `error` answered `ref`; true when it was ours. A refusal with
+   * `retryAfterMs` (the broker is down) is sent again after it (a malformed hint: 1 s);
+   * any other rejects the enter, and it is not re-sent on the next connect.
+   */
   _answer(ref: number | undefined, error?: LifelineError): boolean {
-    let mine = false;
     // Ref 0 marks enters not sent yet (no request carries it): no answer is for them.
-    if (!ref) return mine;
-    this._waiters = this._waiters.filter((w) => {
-      if (w.ref !== ref) return true;
-      mine = true;
-      error ? w.reject(error) : w.resolve();
-      return false;
-    });
-    return mine;
+    const mine = ref ? this._waiters.filter((w) => w.ref === ref) : [];
+    if (!mine.length) return false;
+    const ms = error?.retryAfterMs;
+    if (ms != null && this._wanted) {
+      for (const w of mine) w.ref = 0;
+      const c = this._host._host;
+      this._stopRetry();
+      this._retry = c._clock.setTimeout(
+        () => {
+          this._retry = null;
+          const f = c._welcomed && this._enterFrame(c._ref());
+          if (f) c._send(f);
+        },
+        Number.isFinite(ms) && ms >= 0 ? ms : 1000,
+      );
+    } else {
+      this._waiters = this._waiters.filter((w) => w.ref !== ref);
+      for (const w of mine) error ? w.reject(error) : w.resolve();
+      // A newer enter still waiting keeps the wish; otherwise it was refused for good.
+      if (error && !this._waiters.length) this._wanted = undefined;
+    }
+    return true;
+  }
+
+  _stopRetry(): void {
+    if (this._retry !== null) this._host._host._clock.clearTimeout(this._retry);
+    this._retry = null;
   }
 
   /** The connection dropped: enters in flight will be sent again. */
   _disconnected(error?: LifelineError): void {
+    // The next connect re-enters anyway: a retry pending now would send it twice.
+    this._stopRetry();
     for (const w of this._waiters) w.ref = 0;
     if (!error) return;
     const ws = this._waiters;
