@@ -20,7 +20,7 @@ export type BackoffFn = (attempt: number, previousDelayMs: number, random: () =>
  * - `decorrelated`: min(max, initial + uniform in [0, 3 × previous − initial))
  * - `none`: exactly cap
  */
-export function createBackoff(options: ReconnectOptions = {}): BackoffFn {
+export function createBackoff(options?: ReconnectOptions): BackoffFn {
   const o = { ...DEFAULT_RECONNECT, ...options };
   return (attempt, previousDelayMs, random) => backoffDelay(o, attempt, previousDelayMs, random);
 }

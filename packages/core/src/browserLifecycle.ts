@@ -1,3 +1,5 @@
+import { noop } from './domSocket';
+
 /** Browser signals the client reacts to. */
 export type LifecycleEvent = 'online' | 'offline' | 'visible' | 'pagehide' | 'pageshow';
 
@@ -39,5 +41,3 @@ export const browserLifecycle: LifecycleSource = {
   // Off globalThis too: no navigator (SSR, Node < 21) is online.
   isOnline: () => (globalThis as { navigator?: Navigator }).navigator?.onLine !== false,
 };
-
-const noop = () => {};

@@ -11,15 +11,15 @@ import { defaultWebSocket } from './platform';
 import { silentLogger } from './logger';
 import { DEFAULT_OUTBOX } from './outbox';
 import { Publisher, type PublisherHost } from './publisher';
-import { closeAction, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
+import { PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
 import type { InboundHost } from './inbound';
-import { INITIAL_SNAPSHOT, nextSnapshot, type TransitionExtra } from './stateMachine';
+import { INITIAL_SNAPSHOT, type TransitionExtra } from './stateMachine';
 import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
-import { getToken, type TokenHolder } from './token';
+import type { TokenHolder } from './token';
 import { isChannelName } from './channelName';
-import { checkOptions } from './checkOptions';
+import { withDefaults } from './checkOptions';
 import type {
   Channel,
   ChannelOptions,
@@ -46,17 +46,6 @@ type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError }
 const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
 /** Channel count above which lookups by name go through a Map. */
 const MAP_ABOVE = 8;
-
-/**
- * An option group with its defaults, checked (checkOptions.ts): the shared defaults object
- * itself when the caller set nothing.
- */
-const merged = <T extends Record<string, unknown>>(defaults: T, given: Partial<T> | undefined): T => {
-  const o = given ? { ...defaults, ...given } : defaults;
-  checkOptions(o, defaults);
-  return o;
-};
-
 
 /**
  * Creates a client; it connects at once unless `autoConnect: false`.
@@ -156,9 +145,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Every option with its documented default, read once.
     this._opts = options;
     this._random = options.random ?? Math.random;
-    this._reconnect = merged(DEFAULT_RECONNECT, options.reconnect);
-    this._heartbeat = merged(DEFAULT_HEARTBEAT, options.heartbeat);
-    this._outbox = merged(DEFAULT_OUTBOX, options.outbox);
+    this._reconnect = withDefaults(DEFAULT_RECONNECT, options.reconnect);
+    this._heartbeat = withDefaults(DEFAULT_HEARTBEAT, options.heartbeat);
+    this._outbox = withDefaults(DEFAULT_OUTBOX, options.outbox);
     this._clock = options.clock ?? systemClock;
     this._logger = options.logger ?? silentLogger;
     this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
@@ -307,14 +296,30 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     }, ms);
   }
 
+  /**
+   * The connection state machine's one rule: nothing happens when nothing changed. A
+   * `closed → closed` move still counts as a change when it schedules or cancels a retry,
+   * so the snapshot always says what happens next.
+   */
   _setState(to: ConnectionState, reason: TransitionReason, extra: TransitionExtra = {}): void {
     const prev = this._snap;
-    const next = nextSnapshot(prev, to, reason, this._attempt, extra, this._now());
-    if (!next) return;
-    this._snap = next;
+    const attempt = this._attempt;
+    const retryInMs = to === 'closed' ? (extra.retryInMs ?? null) : null;
+    if (prev.state === to && prev.reason === reason && prev.retryInMs === retryInMs && prev.attempt === attempt) return;
+    this._snap = {
+      state: to,
+      attempt,
+      retryInMs,
+      retryAt: retryInMs === null ? null : this._now() + retryInMs,
+      reason,
+      lastError: extra.error ?? prev.lastError,
+      // Only a welcome moves to open, and it passes its session: every other state has none
+      // (open → open, a second welcome, is no change and returns above).
+      session: extra.session ?? null,
+    };
     // Keys without a value stay undefined rather than absent (one object shape). The
     // error is left out of the log line: it is logged (by code) where it is reported.
-    const meta = { from: prev.state, to, reason, attempt: next.attempt, retryInMs: next.retryInMs, closeCode: extra.closeCode, closeReason: extra.closeReason };
+    const meta = { from: prev.state, to, reason, attempt, retryInMs, closeCode: extra.closeCode, closeReason: extra.closeReason };
     this._logger.info('state', meta);
     this.emit('state', { ...meta, error: extra.error });
     if (this._snapListeners) for (const l of [...this._snapListeners]) l();
@@ -326,7 +331,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _offline(): boolean {
-    return !this._reconnect.ignoreOffline && !!this._lifecycle && !this._lifecycle.isOnline();
+    return !(this._reconnect.ignoreOffline || !this._lifecycle || this._lifecycle.isOnline());
   }
 
   // ---------------------------------------------------------------- connecting
@@ -348,7 +353,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._killWhy = 'handshake-timeout';
       c._kill(4200, 'handshake timeout');
     });
-    const t = getToken(this, { reason: this._tokenReason, attempt: this._attempt });
+    // The static token as is (so a static token connects synchronously), else the token
+    // function's pending answer: at most one call to the function is in flight.
+    const src = this._token;
+    let t: string | undefined | Promise<string | undefined> = src as string | undefined;
+    if (typeof src === 'function') {
+      // Forgotten once settled, unless a later call replaced it meanwhile.
+      const p: Promise<string | undefined> = (t = this._tokenPending ||= (async () => src({ reason: this._tokenReason, attempt: this._attempt }))().finally(() => {
+        if (this._tokenPending === p) this._tokenPending = null;
+      }));
+    }
     if (!(t instanceof Promise)) return this._startSocket(t, g);
     t.then(
       (t) => this._startSocket(t, g),
@@ -434,12 +448,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const late = t - this._nextTickAt;
     this._nextTickAt = t + hb.checkIntervalMs;
     const c = this._conn;
-    if (!c || !this._ready) return;
-    if (c._silentFor(t, this._timeoutMs)) return this._dead(c);
-    if (late > hb.jumpThresholdMs) {
-      this._logger.info('clock-jump', { lateMs: late });
-      this._probe();
-    } else if (t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
+    // Nothing to check without a welcomed socket.
+    if (c && this._ready) {
+      if (c._silentFor(t, this._timeoutMs)) this._dead(c);
+      else if (late > hb.jumpThresholdMs) {
+        this._logger.info('clock-jump', { lateMs: late });
+        this._probe();
+      } else if (t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
+    }
   }
 
   /** Client pings measure the round trip (the pong echoes `t`). */
@@ -502,9 +518,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // 'http 4xx'; only Node's ws tells the status, a browser cannot): a wrong path or a
     // forbidding proxy answers the same way each time.
     if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
-    const action = closeAction(code);
-    if (action === 'stop') return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
-    if (action === 'refresh-token') {
+    // closeAction() (protocol/closeCodes.ts) as numbers: 'stop' is 1000 and 4000-4099,
+    // 'refresh-token' 4100-4199, anything else 'retry'.
+    if (code === 1000 || (code >= 4000 && code < 4100)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
+    if (code >= 4100 && code < 4200) {
       const expired = code === 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
@@ -527,7 +544,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const at = from + this._random() * (to - from);
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
-    const hint = parseRetryAfterMs(reason) ?? hintMs;
+    // parseRetryAfterMs() (protocol/closeCodes.ts) on a reason that is always a string.
+    const m = /retry-after-ms=(\d+)/.exec(reason);
+    const hint = m ? +m[1]! : hintMs;
     this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));
   }
 
@@ -558,10 +577,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const pub = this._outgoing;
     if (this._outbox.onClose === 'flush' && this._ready && pub?._size) {
       await new Promise<void>((resolve) => {
-        void pub._flushed().then(resolve);
-        this._after(this._outbox.closeTimeoutMs, resolve);
         // Without a socket nothing more will be acked: fail the rest now.
         this._onSocketGone = resolve;
+        void pub._flushed().then(resolve);
+        this._after(this._outbox.closeTimeoutMs, resolve);
       });
       // The close timeout may still be armed: the close below (or the end) re-arms or cancels it.
       this._onSocketGone = null;
@@ -583,12 +602,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       });
       this._onSocketGone = null;
     }
-    this._cancel();
-    leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
     this._stopLifecycle?.();
     this._stopLifecycle = null;
     this._hidden = false;
     this._attempt = 0;
-    this._setState('closed', 'close-requested');
+    this._stop('close-requested');
   }
 }

@@ -30,4 +30,4 @@ export function detachDom(sock: WebSocket): void {
   sock.onerror = noop;
 }
 
-const noop = () => {};
+export const noop = () => {};

@@ -25,10 +25,10 @@ export class LifelineError extends Error {
   constructor(
     code: LifelineErrorCode,
     message: string,
-    extra: { cause?: unknown; serverCode?: string; channel?: string; retryAfterMs?: number } = {},
+    extra?: { cause?: unknown; serverCode?: string; channel?: string; retryAfterMs?: number },
   ) {
     // Error itself reads only `cause` from its options.
-    super(message, extra.cause === undefined ? undefined : extra);
+    super(message, extra?.cause === undefined ? undefined : extra);
     this.name = 'LifelineError';
     this.code = code;
     // Only the keys given (and defined) become own properties; `cause` is left to Error (an

@@ -93,13 +93,13 @@ export class Publisher {
     return this._queue.length + this._inFlight.size;
   }
 
-  _publish(channel: string, data: unknown, po: PublishOptions = {}): Promise<PublishResult> {
+  _publish(channel: string, data: unknown, po?: PublishOptions): Promise<PublishResult> {
     return new Promise((resolve, reject) => {
       const h = this._host;
       const o = h._outbox;
       const bad = (detail: string) => reject(fail('BAD_ARGUMENT', channel, detail));
       if (h._closing) return reject(fail('CLIENT_CLOSED', channel, 'client closing'));
-      const id = po.id ?? `${this._idPrefix}-${(++this._idSeq).toString(36)}`;
+      const id = po?.id ?? `${this._idPrefix}-${(++this._idSeq).toString(36)}`;
       let json: string | undefined;
       try {
         json = JSON.stringify(data);
@@ -109,15 +109,15 @@ export class Publisher {
       if (json === undefined) return bad('data is not JSON');
       if (!isChannelName(channel)) return bad('invalid channel name');
       if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
-      const ttl = po.ttlMs ?? o.ttlMs;
+      const ttl = po?.ttlMs ?? o.ttlMs;
       // typeof: a string '5000' was glued onto the clock's time as text.
       if (typeof ttl !== 'number' || !(ttl >= 0)) return bad('ttlMs must be a number >= 0');
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;
-      const max = h._limits?.maxFrameBytes ?? Infinity;
-      if (b > max) return reject(tooLarge({ channel, id }, b, max));
       const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + ttl, ref: 0, resolve, reject };
+      const max = h._limits?.maxFrameBytes ?? Infinity;
+      if (b > max) return reject(tooLarge(e, b, max));
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
         // Evict only when that makes room: what is in flight stays, so the new one must
@@ -184,13 +184,13 @@ export class Publisher {
     q.splice(i, 0, e);
   }
 
-  _stop(): void {
-    if (this._timer !== null) this._host._clock.clearTimeout(this._timer);
+  _cancel(): void {
+    if (this._timer != null) this._host._clock.clearTimeout(this._timer);
     this._timer = null;
   }
 
   _later(ms: number): void {
-    this._stop();
+    this._cancel();
     this._timer = this._host._clock.setTimeout(() => {
       this._timer = null;
       this._flush();
@@ -255,14 +255,14 @@ export class Publisher {
     this._burst = Math.max(1, +l?.publishBurst! || 1);
     this._bucket = this._rate ? this._burst : Infinity;
     this._bucketAt = this._host._clock.now();
-    this._stop();
+    this._cancel();
     this._flush();
   }
 
   /** The connection is gone: in-flight publishes are queued again (same ids, same order). */
   _disconnected(): void {
     this._live = false;
-    this._stop();
+    this._cancel();
     // _requeue inserts by publish order, so the order taken here does not matter (and a Map
     // iterated while its current entry is deleted visits every other entry once).
     for (const e of this._inFlight.values()) this._requeue(e);
@@ -295,7 +295,7 @@ export class Publisher {
 
   _failAll(error: LifelineError): void {
     this._live = false;
-    this._stop();
+    this._cancel();
     const all = [...this._inFlight.values(), ...this._queue];
     // Emptied in place: a _flush loop that is running holds this array.
     this._queue.length = 0;

@@ -1,6 +1,7 @@
-import type { ConnectionSnapshot, ConnectionState, TransitionReason } from './types';
+import type { ConnectionSnapshot } from './types';
 import type { LifelineError } from './errors';
 
+/** What a transition carries besides its state and reason (client.ts `_setState` applies the state machine's rule). */
 export interface TransitionExtra {
   retryInMs?: number | null;
   closeCode?: number;
@@ -19,31 +20,3 @@ export const INITIAL_SNAPSHOT: ConnectionSnapshot = {
   lastError: null,
   session: null,
 };
-
-/**
- * The connection state machine's one rule: the snapshot after moving from `prev` to
- * `to`, or null when nothing changed. A `closed → closed` move still counts as a change
- * when it schedules or cancels a retry, so the snapshot always says what happens next.
- */
-export function nextSnapshot(
-  prev: ConnectionSnapshot,
-  to: ConnectionState,
-  reason: TransitionReason,
-  attempt: number,
-  extra: TransitionExtra,
-  now: number,
-): ConnectionSnapshot | null {
-  const retryInMs = to === 'closed' ? (extra.retryInMs ?? null) : null;
-  if (prev.state === to && prev.reason === reason && prev.retryInMs === retryInMs && prev.attempt === attempt) return null;
-  return {
-    state: to,
-    attempt,
-    retryInMs,
-    retryAt: retryInMs === null ? null : now + retryInMs,
-    reason,
-    lastError: extra.error ?? prev.lastError,
-    // Only a welcome moves to open, and it passes its session: every other state has none
-    // (open → open, a second welcome, is no change and returns above).
-    session: extra.session ?? null,
-  };
-}
