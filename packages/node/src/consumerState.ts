@@ -2,10 +2,22 @@ import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
 import { CheckpointCommitter } from './checkpoint/committer';
 import type { CheckpointStore } from './checkpoint/types';
 
+/**
+ * A message on its way to a consumer. The same object travels from the socket to an
+ * iteration and, if that iteration ends before it is acknowledged, back to the channel's
+ * leftover and to the next iteration, so an `ack()` made at any point lands on it.
+ */
+export interface MessageItem<T> {
+  kind: 'msg';
+  msg: Message<T>;
+  /** Acknowledged while not handed out (a late ack, or acked behind an unacked one). */
+  preAcked?: boolean;
+  /** Set while an iteration has it handed out: acknowledges it in that iteration. */
+  live?: (() => void) | undefined;
+}
+
 /** What flows from the socket to a consumer, in arrival order. */
-export type ConsumerItem<T> =
-  | { kind: 'msg'; msg: Message<T>; preAcked?: boolean }
-  | { kind: 'gap'; gap: GapEvent };
+export type ConsumerItem<T> = MessageItem<T> | { kind: 'gap'; gap: GapEvent };
 
 /**
  * Per-channel state that outlives one iteration: the checkpoint committer and the
@@ -42,4 +54,20 @@ export function consumerStateOf<T>(
     states.set(channel, state as ConsumerState<unknown>);
   }
   return state;
+}
+
+/**
+ * With no iteration running, commits the acknowledged prefix of the leftover (messages
+ * acknowledged after their iteration ended): the checkpoint does not wait for another
+ * iteration, and that iteration does not hand them out again. A gap or an unacknowledged
+ * message stops it (the next iteration handles those in order).
+ */
+export function commitAcknowledgedLeftover<T>(state: ConsumerState<T>): void {
+  if (state.active) return;
+  let last: Message<T> | null = null;
+  for (let first = state.leftover[0]; first?.kind === 'msg' && first.preAcked; first = state.leftover[0]) {
+    state.leftover.shift();
+    last = first.msg;
+  }
+  if (last) state.committer.request({ offset: last.offset, epoch: last.epoch }, state.committer.lastRequestedSeq + 1);
 }

@@ -9,6 +9,7 @@ import {
   type ConnectionState,
   type LifelineClient,
   type Position,
+  type PublishOptions,
   type StateChange,
   type Unsubscribe,
 } from '@lifeline/core';
@@ -168,6 +169,8 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
 
   const host = {
     coreChannel: <T>(name: string, opts: ChannelOptions) => client.channel<T>(name, opts),
+    // client.publish is wrapped by PublishHolds (core's channels publish through it too).
+    publish: (name: string, data: unknown, opts?: PublishOptions) => client.publish(name, data, opts),
     checkpoint,
     flow,
     keepAlive,

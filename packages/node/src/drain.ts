@@ -26,8 +26,10 @@ export interface DrainOptions {
 /** What a drain achieved. */
 export interface DrainResult {
   /**
-   * False when `timeoutMs` ran out before consumers ended and publishes were
-   * acknowledged, or when a `close()` during the drain failed publishes (`failedPublishes`).
+   * False when `timeoutMs` ran out before consumers ended (with `autoAck: false`: before the
+   * messages they had handed out were acknowledged) and publishes were acknowledged, when a
+   * checkpoint write failed (`failedCheckpoints`), or when a `close()` during the drain
+   * failed publishes (`failedPublishes`).
    */
   clean: boolean;
   /** Publishes still unacknowledged when the drain closed the socket (they were rejected with CLIENT_CLOSED). */
@@ -39,8 +41,17 @@ export interface DrainResult {
    * same `id` (the server dedupes by id). 0 when nothing interrupted the drain.
    */
   failedPublishes: number;
-  /** Consumers still running when the timeout hit (their current message stays unacknowledged). */
+  /**
+   * Consumers still running when the timeout hit (their current message stays
+   * unacknowledged), or, with `autoAck: false`, still owing an `ack()` for a message handed out.
+   */
   unfinishedConsumers: number;
+  /**
+   * Channels whose last checkpoint write failed (the store refused it: disk full, Redis
+   * read-only): their `checkpoints` entry is the last durable position, behind what was
+   * processed, and those messages are redelivered next run. Any → `clean: false`.
+   */
+  failedCheckpoints: string[];
   /**
    * Durable (committed) position after the drain of each consumer still running when
    * drain() was called (null: it never committed one). Loops ended before are not listed.
@@ -105,32 +116,37 @@ export async function drainClient(host: DrainHost, options: ResolvedDrainOptions
   const iterators = [...host.iterators];
   const checkpoints: Record<string, Position | null> = {};
   const finished = new Set<MessageIterator<any>>();
-  for (const it of iterators) {
+  // A consumer is done once it ended, the messages it had handed out are acknowledged
+  // (autoAck: false: a pool's tasks may still run after the loop got `done`) and its
+  // checkpoint writes completed (or failed).
+  const done = iterators.map((it) => {
     it.stop();
-    void it.ended().then(() => finished.add(it));
-  }
-  const consumersDone = Promise.all(iterators.map((it) => it.ended()));
+    return it.acknowledged().then(() => void finished.add(it));
+  });
+  const consumersDone = Promise.all(done);
   const consumersOk = (await Promise.race([consumersDone.then(() => 'ok' as const), deadline])) === 'ok';
   // Publishes get whatever time is left (none once the deadline passed).
   const publishesOk = (await Promise.race([flushPublishes(host), deadline])) === 'ok';
   // Counted before our own close(), which fails only what is left (unflushedPublishes).
   const failedPublishes = host.failedByClose() - failedBefore;
-  const clean = consumersOk && publishesOk && failedPublishes === 0;
   const unflushedPublishes = host.pending.size;
   const unfinishedConsumers = iterators.length - finished.size;
   if (timer !== null) host.clock.clearTimeout(timer);
   // Past the deadline: end what is still running; its current message stays unacknowledged.
   await Promise.all(iterators.filter((it) => !finished.has(it)).map((it) => it.terminate()));
+  const failedCheckpoints: string[] = [];
   for (const it of iterators) {
+    if (it.checkpointError && it.channelName !== null) failedCheckpoints.push(it.channelName);
     // defineProperty: a channel named `__proto__` becomes a key, not a prototype change,
     // and the result stays a plain object (it prints as one in a log line).
     if (it.channelName !== null) {
       Object.defineProperty(checkpoints, it.channelName, { value: it.committed, enumerable: true, writable: true, configurable: true });
     }
   }
+  const clean = consumersOk && publishesOk && failedPublishes === 0 && failedCheckpoints.length === 0;
   host.flow.reset();
   await host.client.close({ code: options.code, reason: options.reason });
-  return { clean, unflushedPublishes, failedPublishes, unfinishedConsumers, checkpoints };
+  return { clean, unflushedPublishes, failedPublishes, unfinishedConsumers, failedCheckpoints, checkpoints };
 }
 
 async function flushPublishes(host: DrainHost): Promise<'ok'> {

@@ -2,7 +2,7 @@ import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
 import { AckTracker } from './ackTracker';
 import { WatermarkQueue } from './boundedQueue';
 import type { CheckpointStore } from './checkpoint/types';
-import { consumerStateOf, type ConsumerItem, type ConsumerState } from './consumerState';
+import { commitAcknowledgedLeftover, consumerStateOf, type ConsumerItem, type ConsumerState, type MessageItem } from './consumerState';
 import { LifelineNodeError } from './errors';
 import { MESSAGES_DEFAULTS, type AckableMessage, type IteratorDeps, type MessagesOptions } from './messagesOptions';
 
@@ -32,6 +32,13 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   private cleanups: Array<() => void> = [];
   /** Without a socket to pause, the enqueueing handler holds core back with a promise. */
   private heldHandlers: Array<() => void> = [];
+  /**
+   * With `autoAck: false`, an iteration that ended with `done` because it was asked to stop:
+   * the messages then handed out and not yet acknowledged (tasks still running). A drain
+   * waits for their acks ({@link acknowledged}).
+   */
+  private awaitingAcks = new Set<MessageItem<T>>();
+  private acksSettled: Array<() => void> = [];
 
   constructor(
     private readonly deps: IteratorDeps<T>,
@@ -107,6 +114,32 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   /** Position durable in the checkpoint store (or acknowledged, without a store). */
   get committed(): Position | null {
     return this.state?.committer.position ?? null;
+  }
+
+  /**
+   * The `CHECKPOINT_FAILED` (or store) error of the channel's last failed checkpoint write,
+   * or null. Cleared when a new iteration on the channel writes again.
+   */
+  get checkpointError(): LifelineNodeError | null {
+    return this.state?.committer.error ?? null;
+  }
+
+  /** Messages handed out before a stop that are still unacknowledged (see {@link acknowledged}). */
+  get awaitingAcknowledgement(): number {
+    return this.awaitingAcks.size;
+  }
+
+  /**
+   * Resolves once the messages this iteration had handed out when it ended with `done`
+   * (asked to stop: `signal`, `stop()`/drain), and that were not acknowledged yet, are all
+   * acknowledged — with `autoAck: false` a pool's tasks may still run — and their positions
+   * written. At once when there are none (with `autoAck: true` there never are: a `break` or a
+   * throwing body leaves its message unacknowledged on purpose).
+   */
+  async acknowledged(): Promise<void> {
+    await this.ended();
+    if (this.awaitingAcks.size > 0) await new Promise<void>((resolve) => this.acksSettled.push(resolve));
+    await this.flushed();
   }
 
   next(): Promise<IteratorResult<AckableMessage<T>>> {
@@ -192,7 +225,11 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       // `finished` without `stopping`: return() was called while this next() waited
       // (from another piece of code, or during the checkpoint load): end it with done.
       if (this.stopping || this.finished) {
-        await this.finish();
+        await this.finish(!this.finished);
+        // The last write (the body just acknowledged, flushed by finish) failed: the loop is
+        // told, rather than ending with `done` as if that message were durable.
+        const error = this.abandoned ? null : (this.state?.committer.error ?? null);
+        if (error) throw error;
         return DONE;
       }
       const tracker = this.tracker!;
@@ -214,8 +251,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
         this.ack(seq);
         continue;
       }
+      item.live = () => this.ack(seq);
       this.lastYieldedSeq = seq;
-      return { done: false, value: this.ackable(item.msg, seq) };
+      return { done: false, value: this.ackable(item) };
     }
   }
 
@@ -238,6 +276,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     }
     state.active = true;
     this.state = state;
+    // A save that failed in an earlier iteration is written again, not rethrown for ever.
+    state.committer.retry();
     this.channel = channel;
     // Numbered after an earlier iteration's acknowledgements: maxUncommitted counts
     // against the committer's sequence, which outlives iterations.
@@ -300,8 +340,25 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     for (const release of this.heldHandlers.splice(0)) release();
   }
 
-  private ackable(msg: Message<T>, seq: number): AckableMessage<T> {
-    return { ...msg, ack: () => this.ack(seq) };
+  private ackable(item: MessageItem<T>): AckableMessage<T> {
+    return { ...item.msg, ack: () => this.acknowledge(item) };
+  }
+
+  /**
+   * `msg.ack()`: in the iteration that has the message handed out now (this one, or the
+   * next one that got it back), else — its iteration ended — remembered on the message:
+   * committed at once when it completes the acknowledged prefix of the leftover, skipped
+   * (and committed) by the next iteration otherwise. Never lost, never handed out again.
+   */
+  private acknowledge(item: MessageItem<T>): void {
+    if (item.live) item.live();
+    else if (!item.preAcked) {
+      item.preAcked = true;
+      if (this.state) commitAcknowledgedLeftover(this.state);
+    }
+    if (this.awaitingAcks.delete(item) && this.awaitingAcks.size === 0) {
+      for (const resolve of this.acksSettled.splice(0)) resolve();
+    }
   }
 
   private ack(seq: number): void {
@@ -345,7 +402,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     waiter?.();
   }
 
-  private finish(): Promise<void> {
+  /** `stopped`: this ends with `done` because the iteration was asked to stop. */
+  private finish(stopped = false): Promise<void> {
     if (this.finished) return this.finishing ?? Promise.resolve();
     this.finished = true;
     this.stopRequest.abort();
@@ -356,12 +414,20 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       this.deps.flow?.releasePause(this);
       this.releaseHandlers();
       if (state) {
-        // Unacknowledged messages go back to the channel for the next iteration.
-        const pending = this.tracker!.takePending().map(({ item, acked }) =>
-          item.kind === 'msg' ? { ...item, preAcked: acked } : item,
-        );
+        // Unacknowledged messages go back to the channel for the next iteration; an ack()
+        // made later still reaches them (acknowledge()).
+        const pending = this.tracker!.takePending().map(({ item, acked }) => {
+          if (item.kind === 'msg') {
+            item.live = undefined;
+            item.preAcked = acked;
+            if (!acked && stopped && !this.opts.autoAck && !this.abandoned) this.awaitingAcks.add(item);
+          }
+          return item;
+        });
         state.leftover = [...pending, ...this.queue.drainAll(), ...state.leftover];
         state.active = false;
+        // Messages acknowledged while they waited in the queue (late acks) may now lead it.
+        commitAcknowledgedLeftover(state);
         if (!this.abandoned) {
           await Promise.race([state.committer.flush(), new Promise<void>((resolve) => (this.abandonFlush = resolve))]);
         }

@@ -41,7 +41,12 @@ export const MESSAGES_DEFAULTS = { highWaterMark: 64, autoAck: true, maxUncommit
 
 /** A delivered message that can be acknowledged. */
 export interface AckableMessage<T = unknown> extends Message<T> {
-  /** Marks the message processed; idempotent. The checkpoint moves over acknowledged prefixes. */
+  /**
+   * Marks the message processed; idempotent. The checkpoint moves over acknowledged prefixes.
+   * Also after its iteration ended (a pool's task finishing after `break`, an abort or a
+   * drain): the message is not handed out again in this process and its position is
+   * committed (at once when the prefix is complete, else by the next iteration).
+   */
   ack(): void;
 }
 

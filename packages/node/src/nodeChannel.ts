@@ -9,6 +9,8 @@ import type { SocketFlow } from './socketFlow';
 /** What a Node channel needs from its client. */
 export interface NodeChannelHost {
   coreChannel<T>(name: string, options: ChannelOptions): Channel<T>;
+  /** Core's client publish (through the outbox and the process holds). */
+  publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   checkpoint: CheckpointStore | null;
   flow: SocketFlow;
   keepAlive: ProcessKeepAlive;
@@ -22,12 +24,14 @@ export interface NodeChannelHost {
 
 /**
  * A channel of the Node client. Core's channel is created only after the stored
- * checkpoint was read, so it subscribes with `since` = that checkpoint.
+ * checkpoint was read, so it subscribes with `since` = that checkpoint. A failed read is
+ * not remembered: the next `ready()` (or iteration) reads the store again.
  */
 export class NodeChannel<T = unknown> {
   private core: Channel<T> | null = null;
   private start: Position | null = null;
-  private readonly opened: Promise<Channel<T>>;
+  /** The checkpoint read in progress or done; null after a failed one (read again on demand). */
+  private opening: Promise<Channel<T>> | null = null;
   private readonly listeners: Array<[string, (...args: any[]) => void]> = [];
 
   constructor(
@@ -35,8 +39,9 @@ export class NodeChannel<T = unknown> {
     private readonly options: Omit<ChannelOptions, 'since'> & { since?: Position },
     private readonly host: NodeChannelHost,
   ) {
-    this.opened = this.open();
-    this.opened.catch(() => {}); // surfaced by the call that needs the channel
+    // Read at once, so the subscription starts early; a failure is surfaced by the call
+    // that needs the channel (ready(), an iteration), which reads the store again.
+    this.ready().catch(() => {});
   }
 
   /** Core's channel once open (after the checkpoint was read), else null. */
@@ -44,9 +49,21 @@ export class NodeChannel<T = unknown> {
     return this.core;
   }
 
-  /** Resolves with core's channel once the checkpoint was read. */
+  /**
+   * Resolves with core's channel once the checkpoint was read. Rejects with
+   * `CHECKPOINT_FAILED` / `CHECKPOINT_CORRUPT` when the store could not be read; that
+   * failure is not kept: a later call (or iteration) reads the store again, so a store
+   * that failed once (Redis restarting, a network blip) does not break the channel.
+   */
   ready(): Promise<Channel<T>> {
-    return this.opened;
+    if (!this.opening) {
+      const opening = this.open();
+      this.opening = opening;
+      opening.catch(() => {
+        if (this.opening === opening) this.opening = null;
+      });
+    }
+    return this.opening;
   }
 
   /** Position of the last message handed to a consumer's queue (core's position). */
@@ -68,7 +85,7 @@ export class NodeChannel<T = unknown> {
     this.host.assertOpen();
     const iterator: MessageIterator<T> = new MessageIterator<T>(
       {
-        open: async () => ({ channel: await this.opened, start: this.start }),
+        open: async () => ({ channel: await this.ready(), start: this.start }),
         checkpoint: this.host.checkpoint,
         flow: this.host.flow,
         keepAlive: this.host.keepAlive,
@@ -115,7 +132,11 @@ export class NodeChannel<T = unknown> {
     });
   }
 
-  /** Publishes through core's outbox; counted by `drain()`. */
+  /**
+   * Publishes through core's outbox (idempotency id, ack `{ offset, epoch, duplicate }`);
+   * counted by `drain()`. Does not wait for the checkpoint read (publishing does not use
+   * it): a store that is slow or failing does not hold or fail publishes.
+   */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     try {
       // Allowed while draining: a loop body the drain lets finish may publish its result.
@@ -123,14 +144,9 @@ export class NodeChannel<T = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Core's client publish, as core's channel.publish does: same outbox, same holds.
     // Tracked from the first moment, so a drain() right after this call waits for it.
-    return this.host.track(
-      this.opened.then((channel) => {
-        // A close() while the checkpoint loaded: core's closed client would queue it for ever.
-        this.host.assertOpen(true);
-        return channel.publish(data, options);
-      }),
-    );
+    return this.host.track(this.host.publish(this.name, data, options));
   }
 
   on(event: 'gap', listener: (e: GapEvent) => void): this;

@@ -65,7 +65,7 @@ export function checkNodeOptions(options: CheckedNodeOptions): void {
       throw bad(`agent must be an http.Agent/https.Agent or the hello agent text (got ${String(agent)})`);
     }
     // Node's own check (ClientRequest): an Agent that states its protocol serves only it.
-    const agentProtocol = (agent as { protocol?: unknown }).protocol;
+    const agentProtocol = statedProtocol(agent);
     const wanted = secure ? 'https:' : 'http:';
     if (typeof agentProtocol === 'string' && agentProtocol !== wanted) {
       throw bad(`agent is for ${agentProtocol} but the url needs ${wanted} (${secure ? 'https.Agent' : 'http.Agent'})`);
@@ -85,11 +85,47 @@ export function checkNodeOptions(options: CheckedNodeOptions): void {
   }
 }
 
-/** Node's rules for request headers; throws `BAD_OPTION` naming the header. */
-export function checkHeaders(headers: unknown): void {
-  if (headers === undefined || typeof headers === 'function') return;
+/**
+ * The agent's `protocol` when it is a plain value (own or inherited data property), else
+ * undefined. agent-base's agents (https-proxy-agent, socks-proxy-agent, proxy-agent,
+ * pac-proxy-agent) define it as a getter that reads the call stack: 'https:' only when
+ * called from inside Node's https module, so read from here it says 'http:' for an agent
+ * Node accepts for https. Such a computed protocol is left to Node, per request.
+ */
+function statedProtocol(agent: object): unknown {
+  for (let o: object | null = agent; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, 'protocol');
+    if (descriptor) return 'value' in descriptor ? descriptor.value : undefined;
+  }
+  return undefined;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+
+/**
+ * Node's rules for request headers; throws `BAD_OPTION` naming the header. `fromFunction`:
+ * the value is what a `headers` function returned (for the message).
+ */
+export function checkHeaders(headers: unknown, fromFunction = false): void {
+  if (headers === undefined || (!fromFunction && typeof headers === 'function')) return;
+  if (isThenable(headers)) {
+    // Object.entries(promise) is []: the upgrade would go out without the header, silently.
+    // A rejected promise must not become an unhandled rejection on top of this error.
+    Promise.resolve(headers).catch(() => {});
+    throw bad(
+      fromFunction
+        ? 'the headers function returned a Promise: return the headers synchronously (fetch a rotated credential beforehand and return the cached value)'
+        : 'headers is a Promise: pass the headers object, or a function returning it synchronously',
+    );
+  }
   if (typeof headers !== 'object' || headers === null) {
     throw bad(`headers must be an object or a function returning one (got ${String(headers)})`);
+  }
+  // A Map, a fetch Headers or an array of pairs has no own enumerable entries by name:
+  // taken as a record it would send no header at all.
+  if (typeof (headers as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
+    throw bad('headers must be a plain object of name → value (got a Map, Headers or array: use Object.fromEntries())');
   }
   for (const [name, value] of Object.entries(headers)) {
     try {

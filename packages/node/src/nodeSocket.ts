@@ -23,12 +23,19 @@ export type TlsOptions = Pick<
 /** How the Node adapter opens its sockets (all options of `ws` that a service needs). */
 export interface TransportOptions {
   /**
-   * Extra HTTP headers on the upgrade request (e.g. `Authorization`). A function is
-   * called for every connection attempt, so a refreshed credential is picked up.
+   * Extra HTTP headers on the upgrade request (e.g. `Authorization`): a plain object of
+   * name → value. A function is called for every connection attempt, so a refreshed
+   * credential is picked up; it must return the headers synchronously: a Promise (an
+   * `async` function) fails that attempt with `BAD_OPTION` in `transport.lastError`, as does
+   * a throw or an invalid header (the attempt is retried with backoff).
    * @default {}
    */
   headers?: Record<string, string> | (() => Record<string, string>);
-  /** HTTP(S) agent for the upgrade request, e.g. a proxy agent; its protocol must match the URL's. @default undefined (Node's global agent) */
+  /**
+   * HTTP(S) agent for the upgrade request, e.g. a proxy agent. An agent that states its
+   * `protocol` as a value must match the URL's; a computed one (agent-base's proxy agents) is
+   * left to Node. @default undefined (Node's global agent)
+   */
   agent?: HttpAgent;
   /** TLS options for `wss://` (custom CA, client certificate, …); refused with a `ws://` URL. @default undefined */
   tls?: TlsOptions;
@@ -57,11 +64,12 @@ export const TRANSPORT_DEFAULTS = {
 /**
  * Builds the options object handed to `new ws.WebSocket(url, protocols, options)`.
  * Calls a `headers` function and throws what it throws, or `BAD_OPTION` for a header
- * Node would refuse.
+ * Node would refuse or a returned Promise (headers must be returned synchronously).
  */
 export function toWsOptions(options: TransportOptions): WsClientOptions {
-  const headers = typeof options.headers === 'function' ? options.headers() : options.headers;
-  checkHeaders(headers);
+  const fromFunction = typeof options.headers === 'function';
+  const headers = fromFunction ? (options.headers as () => Record<string, string>)() : options.headers;
+  checkHeaders(headers, fromFunction);
   const out: WsClientOptions = {
     ...(options.tls ?? {}),
     perMessageDeflate: options.perMessageDeflate ?? TRANSPORT_DEFAULTS.perMessageDeflate,
@@ -85,7 +93,10 @@ function wsOptionsFor(options: TransportOptions): WsClientOptions {
     return toWsOptions(options);
   } catch (error) {
     const failed = error instanceof Error ? error : new Error(String(error));
-    const reason = new Error(`headers function failed: ${failed.message}`, { cause: error });
+    const reason: Error & { code?: string } = new Error(`headers function failed: ${failed.message}`, { cause: error });
+    // transport.lastError.code: 'BAD_OPTION' for a header Node refuses or a returned Promise.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string') reason.code = code;
     // ws calls finishRequest before sending anything; destroying the request there makes
     // ws emit this error and close with 1006, which core retries with backoff.
     return {

@@ -29,7 +29,7 @@ describe('drain() interrupted by close()', () => {
     const drained = client.drain({ timeoutMs: 2000 });
     void client.close();
     expect(await published).toBe('CLIENT_CLOSED');
-    expect(await drained).toEqual({ clean: false, unflushedPublishes: 0, failedPublishes: 1, unfinishedConsumers: 0, checkpoints: {} });
+    expect(await drained).toEqual({ clean: false, unflushedPublishes: 0, failedPublishes: 1, unfinishedConsumers: 0, failedCheckpoints: [], checkpoints: {} });
   });
 
   it('publishes queued in core\'s outbox (channel and client.core) that close() failed: counted once each', async () => {

@@ -54,7 +54,7 @@ describe('drain() with a checkpoint write that never completes', () => {
     await new Promise((r) => setImmediate(r));
     clock.advance(1_000);
     await waitFor(() => result !== null, 5_000, 'the drain to end at its deadline');
-    expect(result).toEqual({ clean: false, unflushedPublishes: 0, failedPublishes: 0, unfinishedConsumers: 1, checkpoints: { 'stuck-store': null } });
+    expect(result).toEqual({ clean: false, unflushedPublishes: 0, failedPublishes: 0, unfinishedConsumers: 1, failedCheckpoints: [], checkpoints: { 'stuck-store': null } });
     expect(await closeCode).toBe(1001);
     expect(client.state).toBe('closed');
     await loop; // the loop ended with done

@@ -66,6 +66,7 @@ describe('process lifetime of publishes and drain (child processes that never ca
       unflushedPublishes: 1,
       failedPublishes: 0,
       unfinishedConsumers: 0,
+      failedCheckpoints: [],
       checkpoints: {},
     });
     expect(child.lines).toHaveLength(2);

@@ -9,6 +9,8 @@ import type { CheckpointStore } from './types';
  */
 export class CheckpointCommitter {
   private target: { position: Position; seq: number } | null = null;
+  /** The newest position ever requested (written again by retry() after a failure). */
+  private latest: { position: Position; seq: number } | null = null;
   private writing: Promise<void> | null = null;
   private durableSeq = 0;
   private requestedSeq = 0;
@@ -43,14 +45,32 @@ export class CheckpointCommitter {
     return this.durablePosition;
   }
 
-  /** Set once a save failed; the consumer must stop rather than run ahead of its checkpoint. */
+  /**
+   * Set once a save failed; the consumer must stop rather than run ahead of its
+   * checkpoint. Cleared by {@link retry} (a new iteration on the channel).
+   */
   get error(): LifelineNodeError | null {
     return this.failure;
+  }
+
+  /**
+   * Forgets a failed save and writes the newest requested position again (when it is
+   * not durable yet): a store that failed once (Redis restarting, a network blip) does
+   * not fail every later iteration of the channel. No-op without a failure.
+   */
+  retry(): void {
+    if (!this.failure) return;
+    this.failure = null;
+    const latest = this.latest;
+    if (latest && latest.seq > this.durableSeq) this.target ??= latest;
+    if (this.target && !this.writing) this.writing = this.loop();
+    this.notify();
   }
 
   /** Asks for `position` (the acknowledged prefix ending at `seq`) to become durable. */
   request(position: Position, seq: number): void {
     this.requestedSeq = seq;
+    this.latest = { position, seq };
     if (!this.store) {
       this.durableSeq = seq;
       this.durablePosition = position;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Position } from '@lifeline/core';
 import { LifelineNodeError } from '../errors';
@@ -17,9 +17,10 @@ export interface FileCheckpointOptions {
 }
 
 /**
- * Saves to one file are queued here, per resolved path and for the whole process, so
- * two stores on one path (two clients, or a store created twice) never interleave
- * their read-modify-write cycles. An entry lives only while operations are queued.
+ * Saves to one file are queued here, per real path (directory symlinks resolved) and for
+ * the whole process, so two stores on one file (two clients, a store created twice, or
+ * reached through a symlinked directory) never interleave their read-modify-write
+ * cycles. An entry lives only while operations are queued.
  */
 const queues = new Map<string, Promise<unknown>>();
 
@@ -43,14 +44,32 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
   const fsync = options.fsync ?? true;
-  const key = resolve(path);
+  const resolved = resolve(path);
+  // The queue key: the directory's real path + the file name, so two spellings of one file
+  // through a symlinked directory (a release link, /var/lib/app -> /data/app) share a
+  // queue. Resolved once, by the first save (every save waits for it, in call order); a
+  // directory that does not exist yet is resolved again by the next save.
+  let realKey: Promise<string> | null = null;
+  const queueKey = (): Promise<string> => {
+    if (!realKey) {
+      const pending = realpath(dirname(resolved)).then(
+        (dir) => join(dir, basename(resolved)),
+        () => {
+          realKey = null;
+          return resolved;
+        },
+      );
+      realKey = pending;
+    }
+    return realKey;
+  };
 
   // Channel names are arbitrary strings, including `__proto__` and `constructor`:
   // positions live in a Map, never in a plain object's (inherited) properties.
   async function readAll(): Promise<Map<string, Position>> {
     let text: string;
     try {
-      text = await readFile(key, 'utf8');
+      text = await readFile(resolved, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}`, { cause: error });
@@ -68,7 +87,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     }
   }
 
-  async function writeAll(channels: Map<string, Position>): Promise<void> {
+  async function writeAll(key: string, channels: Map<string, Position>): Promise<void> {
     // Unique per write, not per store: two stores on one path must never share a temp file.
     const tmp = join(dirname(key), `.${basename(key)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     // A null-prototype object: assigning `__proto__` creates an own key (which
@@ -101,11 +120,13 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       // Read-modify-write from the file itself, not from a per-store cache: another
       // store of this process on the same path may have written since (its channels
       // must survive this write). The read costs little next to the fsyncs.
-      return serialized(key, async () => {
-        const all = await readAll();
-        all.set(channel, { offset: position.offset, epoch: position.epoch });
-        await writeAll(all);
-      });
+      return queueKey().then((key) =>
+        serialized(key, async () => {
+          const all = await readAll();
+          all.set(channel, { offset: position.offset, epoch: position.epoch });
+          await writeAll(key, all);
+        }),
+      );
     },
   };
 }
