@@ -1,6 +1,6 @@
 import { Emitter } from './emitter';
 import { LifelineError } from './errors';
-import { Presence } from './presence';
+import { EMPTY, Presence } from './presence';
 import type { MessageFrame, Position, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
@@ -26,7 +26,7 @@ export interface ChannelHost {
    * before: a `sub` or `presence.enter` sent by an `open` state listener went out twice
    * (once more by the re-subscription right after it).
    */
-  readonly _welcomed: boolean;
+  readonly _welcomed?: boolean;
   readonly _counters: Counters;
   readonly _clock: Clock;
   _send(text: string): void;
@@ -38,10 +38,6 @@ export interface ChannelHost {
   _retryDelay(attempt: number): number;
 }
 
-/** Messages buffered behind an async handler before the channel falls back to replay. */
-const MAX_BUFFERED = 1000;
-const NO_HANDLERS: readonly Handler[] = [];
-
 /**
  * One channel: reference-counted handlers, the position of the last message whose
  * handlers returned, dedupe/order/hole checks on the live stream, and presence.
@@ -49,36 +45,36 @@ const NO_HANDLERS: readonly Handler[] = [];
  * created on first use, so an idle subscribed channel is one small object.
  */
 export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
-  _handlers = NO_HANDLERS;
+  _handlers: readonly Handler[] = EMPTY;
   // Position as primitives, so delivering a message allocates nothing.
   _offset = 0;
   _epoch: string | null = null;
   /** Highest offset accepted for delivery (ahead of `_offset` while an async handler runs). */
   _seen = 0;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
-  _subRef = 0;
-  _replayLeft = 0;
+  _subRef?: number;
+  _replayLeft?: number;
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
   _holeAt = -1;
-  _busy = false;
+  _busy?: boolean;
   /** Offset of the message an async handler is working on. */
-  _inHand = 0;
-  _buffer: MessageFrame[] | null = null;
-  _overflowed = false;
+  _inHand!: number;
+  _buffer?: MessageFrame[] | null;
+  _overflowed?: boolean;
   _failures = 0;
   /** The handler-failure or subscribe-error backoff; messages are ignored while it runs. */
   _retryTimer: unknown = null;
   _state: ChannelState = 'idle';
   _lastGap: GapEvent | null = null;
   _lastError: LifelineError | null = null;
-  _snap: ChannelSnapshot | null = null;
-  _snapListeners: Set<() => void> | null = null;
-  _pres: Presence | null = null;
+  _snap?: ChannelSnapshot | null;
+  _snapListeners?: Set<() => void>;
+  _pres?: Presence;
   /**
    * Handlers that handled the message at offset `o` of epoch `e` while another failed on
    * it: its redelivery skips them (they would have had it twice).
    */
-  _part: { o: number; e: string; hs: Set<Handler> } | null = null;
+  _part?: { o: number; e: string; hs: Set<Handler> } | null;
   /** onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap). */
   _skip: boolean;
 
@@ -237,7 +233,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       if (skip?.has(h)) continue;
       try {
         const x = h(m as Message);
-        if (isThenable(x)) (waits ??= []).push(x.then(null, (e: unknown) => void (bad ??= new Map()).set(h, e)));
+        if (x && typeof (x as PromiseLike<unknown>).then === 'function') (waits ??= []).push(x.then(null, (e: unknown) => void (bad ??= new Map()).set(h, e)));
       } catch (e) {
         (bad ??= new Map()).set(h, e);
       }
@@ -259,7 +255,17 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (!bad) return this._done(m);
     const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
     for (const h of hs) if (!bad.has(h)) part.add(h);
-    this._failed(m, bad.values().next().value);
+    const name = this.name;
+    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause: bad.values().next().value, channel: name }));
+    if (this._skip) {
+      this._gap(m.offset, m.epoch, 'handler-skipped');
+      this._busy = true; // so _done() drains the buffer
+      return this._done(m);
+    }
+    // Redeliver: drop what follows, ask the server again from position after a backoff
+    // (unless nobody is subscribed any more).
+    this._busy = false;
+    if (this._handlers.length) this._retryLater(this._host._retryDelay(++this._failures));
   }
 
   _done(m: MessageFrame): void {
@@ -273,20 +279,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // buffer; what was in it must not be delivered (nor move the position) after that.
     while (!this._busy && this._buffer?.length) this._deliver(this._buffer.shift()!);
     if (!this._busy && this._overflowed) this._resync();
-  }
-
-  _failed(m: MessageFrame, cause: unknown): void {
-    const name = this.name;
-    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause, channel: name }));
-    if (this._skip) {
-      this._gap(m.offset, m.epoch, 'handler-skipped');
-      this._busy = true; // so _done() drains the buffer
-      return this._done(m);
-    }
-    // Redeliver: drop what follows, ask the server again from position after a backoff
-    // (unless nobody is subscribed any more).
-    this._busy = false;
-    if (this._handlers.length) this._retryLater(this._host._retryDelay(++this._failures));
   }
 
   /** Forgets what is pending and subscribes again from position after `ms`. */
@@ -303,8 +295,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** A connection was welcomed: subscribe again from the position, re-enter presence. */
   _connected(): void {
     if (this._handlers.length) this._sendSub();
-    const enter = this._pres?._enterFrame(this._host._ref());
-    if (enter) this._host._send(enter);
+    this._pres?._sendEnter(true);
   }
 
   /** The connection is gone; `error` set when the client closed for good. */
@@ -343,12 +334,13 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       counters.replayed++;
     }
     if (!this._busy) this._deliver(m);
-    else if ((this._buffer ??= []).length < MAX_BUFFERED) this._buffer.push(m);
+    // At most 1000 messages buffered behind an async handler; past that, replay.
+    else if ((this._buffer ??= []).length < 1000) this._buffer.push(m);
     else this._overflowed = true;
   }
 
   _onSubscribed(f: SubscribedFrame): void {
-    // Not ref 0 (which no request carries): that is `_subRef` when nothing is pending.
+    // Not ref 0 (which no request carries): `_subRef` is 0 (or unset) when nothing is pending.
     if (!f.ref || f.ref !== this._subRef) return;
     this._subRef = 0;
     // `since` went out iff we had a position; it cannot change while the sub is pending.
@@ -382,8 +374,4 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     }
     this._report(e);
   }
-}
-
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return !!x && typeof (x as PromiseLike<unknown>).then === 'function';
 }

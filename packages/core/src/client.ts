@@ -1,6 +1,7 @@
 import { Emitter } from './emitter';
 import { Channel as ChannelImpl, type ChannelHost } from './channel';
 import { Connection, type ConnectionOwner } from './connection';
+import { EMPTY } from './presence';
 import { LifelineError } from './errors';
 import type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 import { DEFAULT_HEARTBEAT, randomId } from './options';
@@ -42,11 +43,6 @@ import type {
 
 type Extra = { closeCode?: number; closeReason?: string; error?: LifelineError };
 
-
-const NO_CHANNELS: readonly ChannelImpl<any>[] = [];
-/** Channel count above which lookups by name go through a Map. */
-const MAP_ABOVE = 8;
-
 /**
  * Creates a client; it connects at once unless `autoConnect: false`.
  */
@@ -87,58 +83,60 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     gaps: 0,
   };
   _token: TokenSource | undefined;
-  _tokenPending: Promise<string | undefined> | null = null;
-  _tokenLast: string | undefined = undefined;
+  _tokenPending?: Promise<string | undefined> | null;
+  _tokenLast?: string;
   _snap: ConnectionSnapshot = INITIAL_SNAPSHOT;
   /** Reconnect attempt number (reset on welcome). */
   _attempt = 0;
-  _snapListeners: Set<() => void> | null = null;
+  _snapListeners?: Set<() => void>;
   /** Every channel asked for (the desired set), in creation order. */
-  _channels: readonly ChannelImpl<any>[] = NO_CHANNELS;
+  _channels: readonly ChannelImpl<any>[] = EMPTY;
   /** By name, once there are more than a few (a Map costs ~0.2 KB: most clients have one channel). */
-  _byName: Map<string, ChannelImpl<any>> | null = null;
-  _outgoing: Publisher | null = null;
-  _limits: ServerLimits | null = null;
-  _conn: Connection | null = null;
+  _byName?: Map<string, ChannelImpl<any>>;
+  _outgoing?: Publisher;
+  _limits?: ServerLimits | null;
+  _conn?: Connection | null;
   /** `welcome` received on `_conn`. */
-  _ready = false;
+  _ready?: boolean;
   /**
    * ... and handled to the end (channels re-subscribed): a publisher created now may send
    * at once, and so may channels and presence (not from an `open` listener, which runs
    * before the re-subscription that sends their frames).
    */
-  _welcomed = false;
+  _welcomed?: boolean;
   /** connect() was called and close() was not. */
-  _started = false;
+  _started?: boolean;
   /** Bumped per connection attempt, so a late token answer for an old attempt is ignored. */
   _gen = 0;
   _refSeq = 0;
-  /** The last welcome's heartbeatMs (> 0: checked by the frame router); 0 before the first. */
-  _heartbeatMs = 0;
+  /** The last welcome's heartbeatMs (> 0: checked by the frame router); unset before the first. */
+  _heartbeatMs?: number;
   /** Liveness timeout of the current connection, set by its welcome (not read before: checks wait for it). */
-  _timeoutMs = 0;
+  _timeoutMs!: number;
   _prevDelay = 0;
   /**
    * Drain hint (PROTOCOL.md §13) as clock times from the frame: this client's slot and
-   * the window's end, however slow the close; null when there is none.
+   * the window's end, however slow the close; null (or unset) when there is none.
    */
-  _drainSlot: [from: number, to: number, end: number] | null = null;
+  _drainSlot?: [from: number, to: number, end: number] | null;
   _expiredInRow = 0;
   _tokenReason: TokenContext['reason'] = 'connect';
-  _rejectedToken: string | undefined = undefined;
-  _killWhy: TransitionReason | null = null;
-  _hidden = false;
-  _stopLifecycle: (() => void) | null = null;
-  _nextTickAt = 0;
-  _lastPingAt = 0;
-  _closing: Promise<void> | null = null;
-  _onSocketGone: (() => void) | null = null;
+  _rejectedToken?: string;
+  _killWhy?: TransitionReason | null;
+  _hidden?: boolean;
+  _stopLifecycle?: (() => void) | null;
+  /** Set by the first _tick(), which connect() runs (its lateness, NaN then, is read only with a socket). */
+  _nextTickAt!: number;
+  /** Set by the welcome, before the checks read it. */
+  _lastPingAt!: number;
+  _closing?: Promise<void> | null;
+  _onSocketGone?: (() => void) | null;
   /**
    * The one timer of the current state: the retry (closed), the handshake timeout
    * (connecting), the liveness probe (open) or the close timeout (closing). They never
    * overlap, so one handle is enough; the periodic check is shared (ticker.ts).
    */
-  _timer: unknown = null;
+  _timer?: unknown;
 
   constructor(options: ClientOptions) {
     super();
@@ -169,13 +167,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
       this._tick(); // sets _nextTickAt (no socket yet: it checks nothing)
     }
-    this._cancel();
     this._open('connect');
   }
 
   reconnectNow(): void {
     if (this._started && !this._closing && this._snap.state === 'closed') {
-      this._cancel();
       this._open('reconnect-now');
     }
   }
@@ -191,8 +187,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return p._publish(channel, data, options);
   }
 
-  close(co: CloseOptions = {}): Promise<void> {
-    const { code = 1000, reason = 'client closed' } = co;
+  close({ code = 1000, reason = 'client closed' }: CloseOptions = {}): Promise<void> {
     if (!this._closing) {
       if (!(code === 1000 || (code >= 3000 && code < 5000) || code === 1001)) {
         return Promise.reject(new LifelineError('BAD_ARGUMENT', `close code ${code}: use 1000, 1001 or 3000-4999`));
@@ -240,7 +235,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const old = this._conn;
       this._conn = null;
       old?._kill(1000, 'token changed');
-      this._cancel();
       this._open('connect');
     } else if (state === 'closed' && !this._timer) this._open('connect');
   }
@@ -253,16 +247,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       // A new array of the exact size (concat; a spread or pushed-to array reserves ~17 slots).
       const all = (this._channels = this._channels.concat(ch));
       if (this._byName) this._byName.set(name, ch);
-      else if (all.length > MAP_ABOVE) this._byName = new Map(all.map((c) => [c.name, c]));
+      // Above 8 channels, lookups by name go through a Map.
+      else if (all.length > 8) this._byName = new Map(all.map((c) => [c.name, c]));
     } else ch._since(co.since);
     return ch;
   }
 
   // ---------------------------------------------------------------- plumbing
-
-  _now(): number {
-    return this._clock.now();
-  }
 
   _send(text: string): void {
     this._conn?._send(text);
@@ -310,7 +301,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       state: to,
       attempt,
       retryInMs,
-      retryAt: retryInMs === null ? null : this._now() + retryInMs,
+      retryAt: retryInMs === null ? null : this._clock.now() + retryInMs,
       reason,
       lastError: extra.error ?? prev.lastError,
       // Only a welcome moves to open, and it passes its session: every other state has none
@@ -336,11 +327,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   // ---------------------------------------------------------------- connecting
 
+  /** A new attempt; whatever timer was armed (a retry, an old handshake) is cancelled. */
   _open(reason: TransitionReason): void {
+    this._cancel();
     if (this._offline()) return this._setState('closed', 'offline');
     // Again after _stop() left the shared check; a check missed meanwhile is no clock jump.
     joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
-    this._nextTickAt = Math.max(this._nextTickAt, this._now());
+    this._nextTickAt = Math.max(this._nextTickAt, this._clock.now());
     this._setState('connecting', reason);
     const g = ++this._gen;
     // One deadline for the whole attempt, the token function's answer included: one that
@@ -393,7 +386,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const hello = JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, token, clientId: this.clientId, agent: o.agent ?? 'lifeline-core/0.1.0' });
     let c: Connection;
     try {
-      c = new Connection(o.WebSocket ?? defaultWebSocket(), o.url, hello, this._now(), this);
+      c = new Connection(o.WebSocket ?? defaultWebSocket(), o.url, hello, this._clock.now(), this);
     } catch (cause) {
       // Not retried: the same url and constructor throw the same way every time (an
       // invalid URL, a blocked port), so retrying for ever only hid the reason.
@@ -415,7 +408,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._limits = f.limits ?? null;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
-    this._lastPingAt = this._now();
+    this._lastPingAt = this._clock.now();
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
@@ -425,14 +418,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _pong(t: number): void {
-    this._counters.rttMs = Math.max(0, this._now() - t);
+    this._counters.rttMs = Math.max(0, this._clock.now() - t);
   }
 
   _drain(windowMs: unknown, slot?: unknown): void {
     // Not a number of ms a timer can wait (missing, negative, 1e999, past 2^31 − 1): no
     // hint, backoff as for any close.
     if (!(+(windowMs as number) === windowMs && 0 <= windowMs && windowMs < 2 ** 31)) return;
-    const t = this._now();
+    const t = this._clock.now();
     const end = t + windowMs;
     // A slot outside the window (or not a pair of numbers) is ignored: the whole window.
     const [a, b] = Array.isArray(slot) ? slot : [];
@@ -443,7 +436,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   /** The periodic check (every heartbeat.checkIntervalMs): liveness, client pings (RTT), wall-clock jumps (TTLs have their own timer, publisher.ts). */
   _tick(): void {
-    const t = this._now();
+    const t = this._clock.now();
     const hb = this._heartbeat;
     const late = t - this._nextTickAt;
     this._nextTickAt = t + hb.checkIntervalMs;
@@ -454,13 +447,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       else if (late > hb.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });
         this._probe();
-      } else if (t - this._lastPingAt >= this._heartbeatMs) this._ping(c);
+      } else if (t - this._lastPingAt >= this._heartbeatMs!) this._ping(c);
     }
   }
 
   /** Client pings measure the round trip (the pong echoes `t`). */
   _ping(c: Connection): void {
-    c._send(`{"type":"ping","t":${(this._lastPingAt = this._now())}}`);
+    c._send(`{"type":"ping","t":${(this._lastPingAt = this._clock.now())}}`);
   }
 
   /** Pings now; no frame within probeTimeoutMs → dead. */
@@ -539,7 +532,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       // that moment has passed by the time the close came, anywhere in what is left:
       // late clients must not all reconnect at once (measured: that alone made a 10k
       // fleet refuse 17k handshakes).
-      const now = this._now();
+      const now = this._clock.now();
       const [from, to, end] = drain;
       const at = from + this._random() * (to - from);
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));

@@ -7,7 +7,7 @@ type Listener = ((...args: any[]) => void) & { _f?: Listener };
  * The listener table is created on the first `on`: most clients and channels never get one.
  */
 export class Emitter {
-  _l: Record<string, Listener[]> | undefined = undefined;
+  _l?: Record<string, Listener[]>;
 
   on(event: string, fn: Listener): this {
     ((this._l ||= {})[event] ||= []).push(fn);

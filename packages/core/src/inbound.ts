@@ -8,7 +8,7 @@ export interface InboundHost {
   /** The channel a frame names, if the client has it. */
   _find(name: unknown): Channel | undefined;
   /** The publisher, if anything was ever published. */
-  readonly _outgoing: Publisher | null;
+  readonly _outgoing?: Publisher;
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
   /** A `pong` answered a ping sent at `t`. */

@@ -1,6 +1,5 @@
 import type { Logger } from './types';
-
-const noop = () => {};
+import { noop } from './domSocket';
 
 /** The default logger: silent. Pass `console` (or any {@link Logger}) to see the client's log. */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };

@@ -16,7 +16,8 @@ export interface PresenceHost {
   emit(event: 'presence', members: readonly PresenceMember[]): void;
 }
 
-const EMPTY: readonly PresenceMember[] = Object.freeze([]);
+/** The empty list of every kind (members, a channel's handlers, a client's channels): frozen, never changed in place. */
+export const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
  * One channel's presence (`channel.presence`): the member list (replaced on every
@@ -26,9 +27,9 @@ const EMPTY: readonly PresenceMember[] = Object.freeze([]);
  */
 export class Presence {
   _byId = new Map<string, PresenceMember>();
-  _list = EMPTY;
+  _list: readonly PresenceMember[] = EMPTY;
   /** Info to be present with, or undefined when this client does not want to be present. */
-  _wanted: { info: unknown } | undefined = undefined;
+  _wanted?: { info: unknown };
   _waiters: Waiter[] = [];
   /** The enter the server refused for now, sent again when it said to. */
   _retry: unknown = null;
@@ -47,8 +48,7 @@ export class Presence {
   enter(info?: unknown): Promise<void> {
     this._wanted = { info };
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, resolve, reject }));
-    const c = this._host._host;
-    if (c._welcomed) c._send(this._enterFrame(c._ref())!);
+    this._sendEnter();
     return p;
   }
 
@@ -85,11 +85,19 @@ export class Presence {
     this._publish();
   }
 
-  /** The enter frame to send now (or after the next connect); null when not wanted. */
-  _enterFrame(ref: number): string | null {
-    if (!this._wanted) return null;
-    for (const w of this._waiters) w.ref ||= ref;
-    return JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted.info });
+  /**
+   * Sends the enter when wanted, if the connection is welcomed (or `now`: the welcome
+   * itself, before the client counts as welcomed); else the next connect sends it.
+   */
+  _sendEnter(now?: boolean): void {
+    const c = this._host._host;
+    if (now || c._welcomed) {
+      const ref = c._ref();
+      if (this._wanted) {
+        for (const w of this._waiters) w.ref ||= ref;
+        c._send(JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted.info }));
+      }
+    }
   }
 
   /**
@@ -104,13 +112,11 @@ export class Presence {
     const ms = error?.retryAfterMs;
     if (ms != null && this._wanted) {
       for (const w of mine) w.ref = 0;
-      const c = this._host._host;
       this._stopRetry();
-      this._retry = c._clock.setTimeout(
+      this._retry = this._host._host._clock.setTimeout(
         () => {
           this._retry = null;
-          const f = c._welcomed && this._enterFrame(c._ref());
-          if (f) c._send(f);
+          this._sendEnter();
         },
         Number.isFinite(ms) && ms >= 0 ? ms : 1000,
       );

@@ -13,11 +13,11 @@ export interface PublisherHost {
   readonly clientId: string;
   readonly _random: () => number;
   /** The server's limits from the current connection's welcome. */
-  readonly _limits: ServerLimits | null;
+  readonly _limits?: ServerLimits | null;
   _send(text: string): void;
   _ref(): number;
   /** Set while close() runs: publishes are refused. */
-  readonly _closing: Promise<void> | null;
+  readonly _closing?: Promise<void> | null;
   emit(event: 'outbox', e: OutboxEvent): void;
 }
 
@@ -58,15 +58,16 @@ export class Publisher {
   _idSeq = 0;
   /** Publish order across ids chosen by the caller and by the client. */
   _order = 0;
+  // The pacing fields are set by _connected, before anything is sent (none is read before).
   /** The server's publishPerSec when usable (finite, > 0), else 0: not paced. */
-  _rate = 0;
-  _bucket = Infinity;
+  _rate!: number;
+  _bucket!: number;
   /**
    * The server's publishBurst, at least 1: below 1 (or not a number) the bucket never
    * held a whole token and nothing was ever sent; NaN switched pacing off.
    */
-  _burst = 1;
-  _bucketAt = 0;
+  _burst!: number;
+  _bucketAt!: number;
   _timer: unknown = null;
   /**
    * Fires at the earliest TTL in the queue, in every state: the liveness check that
@@ -76,7 +77,7 @@ export class Publisher {
    */
   _ttlTimer: unknown = null;
   /** Connected to a welcomed connection (set by _connected, cleared by _disconnected and _failAll). */
-  _live = false;
+  _live?: boolean;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
   _idle: Array<() => void> = [];
 

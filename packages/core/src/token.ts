@@ -4,7 +4,7 @@ import type { TokenSource } from './types';
 export interface TokenHolder {
   _token: TokenSource | undefined;
   /** The token function's answer in flight, shared by concurrent askers. */
-  _tokenPending: Promise<string | undefined> | null;
+  _tokenPending?: Promise<string | undefined> | null;
   /** The token sent on the last handshake. */
-  _tokenLast: string | undefined;
+  _tokenLast?: string;
 }
