@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { allows, verifyToken, type TokenClaims } from './auth';
 import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
+import { isBrokerUnavailable } from './broker/redisErrors';
 import { errorText } from './session/subscribeOps';
 import { pathOf } from './upgrade';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
@@ -93,7 +94,9 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
     return fail(res, 400, 'BAD_FRAME', 'body is not valid JSON');
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) return fail(res, 400, 'BAD_FRAME', 'body must be a JSON object');
-  const { channel, data, id } = body as Record<string, unknown>;
+  const { channel, data } = body as Record<string, unknown>;
+  // `"id": null` is an absent id (it is optional), as JSON writers often emit for a missing field.
+  const id = (body as Record<string, unknown>).id ?? undefined;
   if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) return fail(res, 400, 'BAD_FIELD', '"channel" is missing or invalid');
   if (data === undefined) return fail(res, 400, 'BAD_FIELD', '"data" is required');
   if (!encodable(data)) return fail(res, 400, 'BAD_FIELD', '"data" is nested too deeply to be sent on');
@@ -105,7 +108,8 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
     const r = await broker.publish(channel, data, id as string | undefined);
     json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
   } catch (err) {
-    fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, { 'Retry-After': '1' });
+    if (isBrokerUnavailable(err)) return fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, { 'Retry-After': '1' });
+    fail(res, 500, 'INTERNAL', `not stored: ${errorText(err)}`);
   }
 }
 

@@ -31,7 +31,13 @@ export async function planReplay(
   const lost = (reason: 'epoch-changed' | 'out-of-retention', epoch = first.epoch, head = first.head): ReplayPlan =>
     ({ epoch, head, recovered: false, reason, messages: [] });
   if (first.epoch !== since.epoch) return lost('epoch-changed');
-  if (since.offset >= first.head) return { epoch: first.epoch, head: first.head, recovered: true, messages: [] };
+  // Ahead of the head in the same epoch: offsets of an epoch only grow, so the log lost
+  // messages the client has (Redis losing acknowledged writes) and offsets after the head
+  // may be handed out again for other messages. An explicit gap, never recovered: true
+  // (the client would drop those as duplicates). The epoch is not changed for it: any
+  // client could claim any offset.
+  if (since.offset > first.head) return lost('out-of-retention');
+  if (since.offset === first.head) return { epoch: first.epoch, head: first.head, recovered: true, messages: [] };
   if (since.offset + 1 < first.earliest) return lost('out-of-retention');
 
   const head = first.head;

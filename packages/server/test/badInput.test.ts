@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
 import { TestClient } from './helpers/wsClient';
 
@@ -149,9 +149,9 @@ describe('bad input gets a typed answer and loses nothing', () => {
     let failing = true;
     const broker: Broker = {
       ...inner,
-      publish: (...a) => (failing ? Promise.reject(new Error('store down')) : inner.publish(...a)),
-      read: (...a) => (failing ? Promise.reject(new Error('store down')) : inner.read(...a)),
-      position: (...a) => (failing ? Promise.reject(new Error('store down')) : inner.position(...a)),
+      publish: (...a) => (failing ? Promise.reject(new BrokerUnavailableError('store down')) : inner.publish(...a)),
+      read: (...a) => (failing ? Promise.reject(new BrokerUnavailableError('store down')) : inner.read(...a)),
+      position: (...a) => (failing ? Promise.reject(new BrokerUnavailableError('store down')) : inner.position(...a)),
     };
     server = await createServer({ broker });
     const c = await connect();
@@ -160,5 +160,27 @@ describe('bad input gets a typed answer and loses nothing', () => {
     failing = false;
     expect(await c.publish('b', 1, 'b1')).toMatchObject({ type: 'ack', offset: 1 }); // safe to re-send: stored once
     expect(await c.subscribe('b')).toMatchObject({ type: 'subscribed', offset: 1 });
+  });
+
+  it('a broker error that is not an outage (a bug) answers INTERNAL without a retry hint, and blocks nothing', async () => {
+    const inner = memoryBroker();
+    let failing = true;
+    const broker: Broker = {
+      ...inner,
+      publish: (...a) => (failing ? Promise.reject(new Error('ERR script bug')) : inner.publish(...a)),
+    };
+    server = await createServer({ broker });
+    const c = await connect();
+    const refused = await c.publish('b', 1, 'b1');
+    expect(refused).toMatchObject({ type: 'error', code: 'INTERNAL' });
+    expect(refused.retryAfterMs).toBeUndefined();
+    failing = false;
+    expect(await c.publish('b', 2, 'b2')).toMatchObject({ type: 'ack', offset: 1 }); // another id: not held back
+    const res = await fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'b', data: 3 }) }).then(async (r) => [r.status, await r.json()]);
+    expect(res).toEqual([200, { offset: 2, epoch: expect.any(String) }]);
+    failing = true;
+    const http = await fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'b', data: 4 }) });
+    expect(http.status).toBe(500);
+    expect(await http.json()).toMatchObject({ code: 'INTERNAL' });
   });
 });

@@ -70,6 +70,10 @@ describe('HTTP endpoints', () => {
     expect(again).toEqual({ ...first, duplicate: true });
     const noId = await (await post({ channel: 'room:1', data: 2 })).json();
     expect(noId.offset).toBe(2);
+    // "id": null is an absent id (it is optional), not a 400
+    const nullId = await post({ channel: 'room:1', data: 3, id: null });
+    expect(nullId.status).toBe(200);
+    expect(await nullId.json()).toEqual({ offset: 3, epoch: first.epoch });
   });
 
   it('POST /v1/publish rejects bad input with typed errors', async () => {

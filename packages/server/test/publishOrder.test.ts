@@ -1,7 +1,7 @@
 // One publisher's messages are stored in publish order, even when one of them is refused
 // with a retryable code while later ones are already on the wire.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
 import { TestClient } from './helpers/wsClient';
 import { waitFor } from './helpers/waitFor';
@@ -55,7 +55,7 @@ describe('publish order after a retryable refusal', () => {
       publish: (channel: string, data: unknown, id: string) => {
         if (failNext) {
           failNext = false;
-          return Promise.reject(new Error('broker down for one call'));
+          return Promise.reject(new BrokerUnavailableError('broker down for one call'));
         }
         return inner.publish(channel, data, id);
       },

@@ -5,7 +5,9 @@ import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../src/broker/redisOptions';
 import type { StoredMessage } from '../src/broker/types';
-import { deletePrefix, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+import { channelKeys } from '../src/broker/redisKeys';
+import { PUBLISH_LUA } from '../src/broker/redisScripts';
+import { deletePrefix, redisAvailable, REDIS_URL, startRedisProxy, uniquePrefix, waitFor } from './redisTestUtils';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix();
@@ -271,5 +273,61 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     await expect(a.publish('x', 1)).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     await expect(a.onMessage('x', () => undefined)).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     await a.close(); // idempotent
+  });
+
+  it('dedupeTtlMs: Infinity keeps ids without expiry: stored once, notified, a re-send is a duplicate (it failed every publish after storing it)', async () => {
+    const a = node({ dedupeTtlMs: Infinity });
+    const ch = chan('ttl-inf');
+    const got: StoredMessage[] = [];
+    await a.onMessage(ch, (m) => got.push(m));
+    const first = await a.publish(ch, 'hello', 'm1');
+    expect(first).toMatchObject({ offset: 1, duplicate: false });
+    expect(await a.publish(ch, 'hello', 'm1')).toEqual({ ...first, duplicate: true });
+    await waitFor(() => got.length === 1, 'notified');
+    expect((await a.read(ch, 0, 10)).messages.map((m) => [m.offset, m.id])).toEqual([[1, 'm1']]);
+    const r = new Redis(REDIS_URL);
+    try {
+      expect(await r.pttl(`${channelKeys(prefix, ch).dedupe}m1`)).toBe(-1);
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('the publish script checks its arguments before its first write (a Lua error does not undo earlier writes)', async () => {
+    const r = new Redis(REDIS_URL);
+    r.defineCommand('llPublishRaw', { numberOfKeys: 4, lua: PUBLISH_LUA });
+    const k = channelKeys(prefix, chan('script-args'));
+    const call = (maxLen: string, ttl: string) => (r as unknown as { llPublishRaw(...a: string[]): Promise<unknown> })
+      .llPublishRaw(k.epoch, k.seq, k.log, `${k.dedupe}x`, 'e_test', '1', 'x', '0', maxLen, '0', ttl, k.feed);
+    try {
+      for (const [maxLen, ttl] of [['10', '0'], ['10', '1.5'], ['10', 'Infinity'], ['0', '1000'], ['x', '1000']]) {
+        await expect(call(maxLen!, ttl!), `${maxLen} ${ttl}`).rejects.toThrow(/lifeline publish: bad/);
+      }
+      expect(await r.exists(k.epoch, k.seq, k.log, `${k.dedupe}x`)).toBe(0);
+      await expect(call('10', '')).resolves.toEqual([1, 'e_test', 0]); // '' = no expiry
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('catchUpBatch: 1 catches up everything published during a cut, one read per message', async () => {
+    const proxy = await startRedisProxy();
+    try {
+      const a = node();
+      const b = node({ url: proxy.url, catchUpBatch: 1, reconnectDelayMs: () => 20 });
+      const ch = chan('batch-1');
+      const got: number[] = [];
+      await b.onMessage(ch, (m) => got.push(m.offset));
+      await a.publish(ch, 1, 'b1');
+      await waitFor(() => got.length === 1, 'live 1');
+      await proxy.down();
+      for (let i = 2; i <= 5; i++) await a.publish(ch, i, `b${i}`);
+      await proxy.up();
+      await waitFor(() => got.length === 5, 'catch-up of 2..5');
+      expect(got).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await Promise.all(open.splice(0).map((b) => b.close()));
+      await proxy.close();
+    }
   });
 });

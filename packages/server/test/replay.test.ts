@@ -100,12 +100,19 @@ describe('subscribe with since: replay then live', () => {
     expect(lost.msgs('o').map((m) => m.offset)).toEqual([11]);
   });
 
-  it('since ahead of the head in the same epoch is recovered with replay 0', async () => {
+  it('since ahead of the head in the same epoch is an explicit gap (the log lost what the client has), not recovered with replay 0', async () => {
     server = await createServer();
     const p = await connect();
     const a = await p.publish('h', 1, 'h1');
     const s = await connect();
-    expect(await s.subscribe('h', { offset: 50, epoch: a.epoch })).toMatchObject({ recovered: true, replay: 0, offset: 1 });
+    const reply = await s.subscribe('h', { offset: 50, epoch: a.epoch });
+    expect(reply).toMatchObject({ recovered: false, reason: 'out-of-retention', offset: 1, epoch: a.epoch });
+    expect(reply.replay).toBeUndefined();
+    // live continues after the reply's offset; the epoch is unchanged for everyone
+    expect(await p.publish('h', 2, 'h2')).toMatchObject({ offset: 2, epoch: a.epoch });
+    await s.next('msg', (m) => m.offset === 2);
+    const at = await connect();
+    expect(await at.subscribe('h', { offset: 1, epoch: a.epoch })).toMatchObject({ recovered: true, replay: 1, offset: 2 });
   });
 
   it('re-subscribing with since on a live subscription replays from since without duplicating live traffic', async () => {

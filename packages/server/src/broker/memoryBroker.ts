@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
+import { BrokerUnavailableError } from './redisErrors';
 import {
   toMember,
   type Broker,
@@ -74,7 +75,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
   let closed = false;
 
   const open = (): void => {
-    if (closed) throw new Error('memory broker is closed');
+    // An outage as far as callers can tell: BROKER_UNAVAILABLE, not INTERNAL.
+    if (closed) throw new BrokerUnavailableError('memory broker is closed');
   };
 
   const channelOf = (name: string): ChannelLog => {

@@ -6,8 +6,9 @@ import { wellFormed } from '../wireValues';
 import { openConnection, whenReady, type LogCommands } from './redisConnection';
 import { BrokerUnavailableError, toBrokerError } from './redisErrors';
 import { channelKeys } from './redisKeys';
+import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
-import { PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
+import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
 import type { Broker, PresenceEntry, PublishResult, ReadResult } from './types';
@@ -40,17 +41,13 @@ type Commands = Redis & LogCommands & PresenceCommands;
  */
 export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const prefix = options.keyPrefix ?? D.keyPrefix;
-  const retention = options.retention ?? D.retention;
-  if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`redis broker: retention must be an integer >= 1, got ${retention}`);
+  const { retention, readyTimeoutMs, dedupeTtlMs, presenceTtlMs, presenceSweepMs, commandTimeoutMs, catchUpBatch } = numericOptions(options);
   const clock = options.clock ?? wallClock;
-  const readyTimeoutMs = options.readyTimeoutMs ?? D.readyTimeoutMs;
-  const dedupeTtlMs = options.dedupeTtlMs ?? D.dedupeTtlMs;
-  const presenceTtlMs = options.presenceTtlMs ?? D.presenceTtlMs;
   const newEpoch = options.newEpoch ?? (() => `e_${randomBytes(8).toString('hex')}`);
   const onError = options.onError ?? ((err: Error) => console.error(err));
   const settings = {
     url: options.url ?? D.url,
-    commandTimeoutMs: options.commandTimeoutMs ?? D.commandTimeoutMs,
+    commandTimeoutMs,
     reconnectDelayMs: options.reconnectDelayMs ?? ((attempt: number) => Math.min(attempt * 100, 2000)),
     extra: options.redisOptions,
   };
@@ -77,14 +74,39 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     }
   };
 
-  const read = (channel: string, after: number, limit: number): Promise<ReadResult> => {
-    const from = Math.min(Math.max(0, Math.floor(after)), Number.MAX_SAFE_INTEGER - 1);
-    const count = Math.min(Math.max(0, Math.floor(limit)), 100_000);
+  // Redis losing acknowledged writes (AOF everysec crash, RDB restore, failover to a
+  // lagging replica) brings a channel back with its epoch and a lower counter. Every
+  // publish and read compares its answer with what this node had seen before sending it
+  // (redisHighWater.ts) and, on a step back, rotates the epoch and asks again, so an
+  // offset is never handed out twice in one epoch after the loss is noticed.
+  const marks = new HighWaterMarks();
+  const rotate = (channel: string, stale: string, why: string): Promise<void> => {
+    const k = channelKeys(prefix, channel);
+    return guarded('rotate', async (redis) => {
+      const fresh = newEpoch();
+      if ((await redis.llRotate(k.epoch, k.seq, k.log, stale, fresh)) !== fresh) return; // another node did it
+      onError(new Error(`redis broker: ${channel}: Redis lost acknowledged writes (${why}); epoch ${stale} replaced by ${fresh}, its retained messages dropped`));
+    });
+  };
+
+  const readOnce = (channel: string, from: number, count: number): Promise<ReadResult> => {
     const k = channelKeys(prefix, channel);
     return guarded('read', async (redis) => {
       const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count));
       return { epoch, head, earliest, messages: entries.map((e) => decodeEntry(channel, epoch, e)) };
     });
+  };
+  const read = async (channel: string, after: number, limit: number): Promise<ReadResult> => {
+    const from = Math.min(Math.max(0, Math.floor(after)), Number.MAX_SAFE_INTEGER - 1);
+    const count = Math.min(Math.max(0, Math.floor(limit)), MAX_CATCH_UP_BATCH);
+    const before = marks.get(channel);
+    let r = await readOnce(channel, from, count);
+    if (HighWaterMarks.wentBack(before, r.epoch, r.head, false)) {
+      await rotate(channel, r.epoch, `head ${r.head} after offset ${before!.offset} was seen`);
+      r = await readOnce(channel, from, count);
+    }
+    marks.observe(channel, r.epoch, r.head);
+    return r;
   };
 
   let retryTimer: unknown;
@@ -101,7 +123,9 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     subscriptions,
     feedName: (channel) => channelKeys(prefix, channel).feed,
     read,
-    catchUpBatch: options.catchUpBatch ?? D.catchUpBatch,
+    observe: (channel, epoch, offset) => marks.observe(channel, epoch, offset),
+    rotate: (channel, stale) => rotate(channel, stale, 'a live notification went back to an offset already notified'),
+    catchUpBatch,
     retryLater: (fn) => {
       // A catch-up that fails because close() cut its connection must not arm a timer
       // that keeps the process alive after close.
@@ -120,7 +144,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     prefix,
     now: () => clock.now(),
     keyGraceMs: PRESENCE_KEY_GRACE_MS,
-    sweepEveryMs: options.presenceSweepMs ?? D.presenceSweepMs,
+    sweepEveryMs: presenceSweepMs,
     setTimer: (fn, ms) => clock.setTimeout(fn, ms),
     clearTimer: (h) => clock.clearTimeout(h),
     onError,
@@ -140,14 +164,24 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       if (id !== undefined && !wellFormed(id)) throw new TypeError('redis broker: the publish id is not well-formed Unicode');
       const json = encodeData(data);
       const k = channelKeys(prefix, channel);
-      return guarded('publish', async (redis) => {
+      const once = () => guarded('publish', async (redis) => {
         const [offset, epoch, dup] = await redis.llPublish(
           k.epoch, k.seq, k.log, `${k.dedupe}${id ?? ''}`,
           newEpoch(), json, id ?? '', String(clock.now()), String(retention),
-          options.approximateRetention ? '1' : '0', String(dedupeTtlMs), k.feed,
+          options.approximateRetention ? '1' : '0', dedupeTtlMs === Infinity ? '' : String(dedupeTtlMs), k.feed,
         );
         return { offset, epoch, duplicate: dup === 1 };
       });
+      const before = marks.get(channel);
+      let r = await once();
+      if (!r.duplicate && HighWaterMarks.wentBack(before, r.epoch, r.offset, true)) {
+        // Stored at an offset that already named another message: that copy goes with the
+        // rotation, and the publish is stored again (same id) in the new epoch.
+        await rotate(channel, r.epoch, `publish got offset ${r.offset} after offset ${before!.offset} was seen`);
+        r = await once();
+      }
+      if (!r.duplicate) marks.observe(channel, r.epoch, r.offset);
+      return r;
     },
     async position(channel: string): Promise<Position> {
       const r = await read(channel, Number.MAX_SAFE_INTEGER - 1, 0);

@@ -3,13 +3,14 @@ import type { RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from './redisErrors';
 import type { BrokerClock } from './redisOptions';
 import {
-  PRESENCE_LIST_LUA, PRESENCE_REMOVE_LUA, PRESENCE_SET_LUA, PUBLISH_LUA, READ_LUA,
+  PRESENCE_LIST_LUA, PRESENCE_REMOVE_LUA, PRESENCE_SET_LUA, PUBLISH_LUA, READ_LUA, ROTATE_LUA,
 } from './redisScripts';
 
 /** The broker's scripts as ioredis commands (EVALSHA with automatic script loading). */
 export interface LogCommands {
   llPublish(...args: string[]): Promise<[number, string, number]>;
   llRead(...args: string[]): Promise<[string, number, number, [string, string[]][]]>;
+  llRotate(...args: string[]): Promise<string>;
 }
 
 export interface ConnectionSettings {
@@ -34,7 +35,8 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: s.commandTimeoutMs,
+    // Infinity: no timeout (ioredis would arm setTimeout(Infinity), which Node runs after 1 ms).
+    commandTimeout: s.commandTimeoutMs === Infinity ? undefined : s.commandTimeoutMs,
     retryStrategy: (attempt) => s.reconnectDelayMs(attempt),
     // disconnect() ends the socket and destroys it if it is still open after this long.
     // Closed while reconnecting, the socket is already gone and never reports 'close', so
@@ -43,6 +45,7 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
   });
   redis.defineCommand('llPublish', { numberOfKeys: 4, lua: PUBLISH_LUA });
   redis.defineCommand('llRead', { numberOfKeys: 3, lua: READ_LUA });
+  redis.defineCommand('llRotate', { numberOfKeys: 3, lua: ROTATE_LUA });
   redis.defineCommand('llPresenceSet', { numberOfKeys: 3, lua: PRESENCE_SET_LUA });
   redis.defineCommand('llPresenceRemove', { numberOfKeys: 3, lua: PRESENCE_REMOVE_LUA });
   redis.defineCommand('llPresenceList', { numberOfKeys: 3, lua: PRESENCE_LIST_LUA });

@@ -7,6 +7,10 @@ export interface LiveFeedDeps {
   /** Pub/sub channel name carrying a channel's notifications. */
   feedName(channel: string): string;
   read(channel: string, after: number, limit: number): Promise<ReadResult>;
+  /** Records a notified offset as seen (see redisHighWater.ts). */
+  observe(channel: string, epoch: string, offset: number): void;
+  /** Replaces the channel's epoch if it is still `stale` (Redis lost acknowledged writes). */
+  rotate(channel: string, stale: string): Promise<void>;
   /** Messages fetched per catch-up read. */
   catchUpBatch: number;
   /** Schedules a retry of failed catch-ups (injected clock). */
@@ -31,7 +35,14 @@ interface Feed {
   queue: StoredMessage[];
   needsCatchUp: boolean;
   pumping: boolean;
+  /** Highest offset notified per epoch (Infinity once the epoch is known to have gone back). */
+  notified: Map<string, number>;
+  /** An epoch to rotate before delivering anything else. */
+  rotate: string | undefined;
 }
+
+/** Epochs remembered per feed for the notified check. */
+const MAX_EPOCHS = 8;
 
 /**
  * Cross-node live delivery. Each stored message is PUBLISHed by the publish script;
@@ -89,7 +100,7 @@ export class RedisLiveFeed {
   private createFeed(channel: string): Feed {
     const feed: Feed = {
       channel, listeners: new Set(), ready: Promise.resolve(), started: false, closed: false,
-      epoch: '', last: 0, queue: [], needsCatchUp: false, pumping: false,
+      epoch: '', last: 0, queue: [], needsCatchUp: false, pumping: false, notified: new Map(), rotate: undefined,
     };
     feed.ready = this.start(feed);
     return feed;
@@ -122,6 +133,22 @@ export class RedisLiveFeed {
       void this.pump(feed);
       return;
     }
+    // One connection receives a channel's notifications in the order the scripts ran, and
+    // offsets of one epoch only grow: one at or below an offset already notified in its
+    // epoch means Redis lost acknowledged writes and is handing their offsets out again.
+    // Rotate the epoch (subscribers then see an explicit change, not a silent loss) and
+    // distrust every later notification of that epoch.
+    const seen = feed.notified.get(msg.epoch);
+    if (seen !== undefined && msg.offset <= seen) {
+      feed.notified.set(msg.epoch, Infinity);
+      feed.rotate = msg.epoch;
+      void this.pump(feed);
+      return;
+    }
+    feed.notified.delete(msg.epoch);
+    feed.notified.set(msg.epoch, msg.offset);
+    if (feed.notified.size > MAX_EPOCHS) feed.notified.delete(feed.notified.keys().next().value as string);
+    this.deps.observe(feed.channel, msg.epoch, msg.offset);
     if (feed.queue.length >= MAX_QUEUED) {
       // Delivery is stalled (command connection down): the stream holds all of these.
       feed.queue.length = 0;
@@ -137,6 +164,13 @@ export class RedisLiveFeed {
     feed.pumping = true;
     try {
       while (!feed.closed) {
+        if (feed.rotate !== undefined) {
+          // Cleared only once done: a failed rotation is retried with the catch-up.
+          await this.deps.rotate(feed.channel, feed.rotate);
+          feed.rotate = undefined;
+          feed.needsCatchUp = true;
+          continue;
+        }
         if (feed.needsCatchUp) {
           // Cleared before the read, not after: a reconnect during this read (whose answer
           // may predate the outage) asks for another catch-up, which must not be erased.
@@ -171,9 +205,21 @@ export class RedisLiveFeed {
 
   private async catchUp(feed: Feed): Promise<void> {
     const batch = this.deps.catchUpBatch;
+    let rotated = false;
     for (;;) {
       const r = await this.deps.read(feed.channel, feed.last, batch);
       if (feed.closed) return;
+      if (r.epoch === feed.epoch && r.head < feed.last) {
+        // The head went below what this feed delivered: Redis lost acknowledged writes (the
+        // broker's read normally notices first). Once rotated, follow what is there even if
+        // the epoch stayed (a `newEpoch` that repeats itself).
+        if (!rotated) {
+          rotated = true;
+          await this.deps.rotate(feed.channel, r.epoch);
+          continue;
+        }
+        feed.last = r.head;
+      }
       if (r.epoch !== feed.epoch) {
         // The history was lost and restarted: follow the new one from its start.
         feed.epoch = r.epoch;

@@ -33,12 +33,15 @@ export interface RedisBrokerOptions {
    */
   approximateRetention?: boolean;
   /**
-   * How long a publish id is remembered for idempotency (a key per id with this TTL).
+   * How long a publish id is remembered for idempotency (a key per id with this TTL):
+   * an integer >= 1, or `Infinity` to keep every id's key without expiry (budget the
+   * memory: one key per published id, forever). `0` and fractions throw a RangeError.
    * @default 600000
    */
   dedupeTtlMs?: number;
   /**
-   * Presence TTL used when `presenceSet` is called with a `ttlMs` that is not a positive number.
+   * Presence TTL used when `presenceSet` is called with a `ttlMs` that is not a positive
+   * number (an integer >= 1).
    * @default 30000
    */
   presenceTtlMs?: number;
@@ -46,18 +49,19 @@ export interface RedisBrokerOptions {
    * How often a node checks the channels it watches for presence entries that may have
    * expired; it sweeps a channel (one script) only when its earliest entry's expiry has
    * passed or new entries arrived, so a crashed node's members leave even when nobody
-   * else calls presence.
+   * else calls presence. A number >= 1 (`Infinity`: only presence calls sweep).
    * @default 2000
    */
   presenceSweepMs?: number;
   /**
    * How long a call waits for Redis to (re)connect before rejecting with
-   * `BROKER_UNAVAILABLE`.
+   * `BROKER_UNAVAILABLE`. A number >= 0 (`Infinity`: wait for as long as it takes).
    * @default 1000
    */
   readyTimeoutMs?: number;
   /**
    * A command without an answer after this long rejects with `BROKER_UNAVAILABLE`.
+   * An integer >= 1, or `Infinity` for no command timeout.
    * @default 5000
    */
   commandTimeoutMs?: number;
@@ -67,7 +71,8 @@ export interface RedisBrokerOptions {
    */
   reconnectDelayMs?: (attempt: number) => number;
   /**
-   * Messages fetched per XRANGE when a node catches up after a reconnect or a missed notification.
+   * Messages fetched per XRANGE when a node catches up after a reconnect or a missed
+   * notification: an integer from 1 to 100000.
    * @default 500
    */
   catchUpBatch?: number;
@@ -103,6 +108,45 @@ export const REDIS_BROKER_DEFAULTS = {
   commandTimeoutMs: 5000,
   catchUpBatch: 500,
 } as const;
+
+/** Largest `catchUpBatch` (one read returns at most this many messages). */
+export const MAX_CATCH_UP_BATCH = 100_000;
+
+type NumericOption = 'retention' | 'dedupeTtlMs' | 'presenceTtlMs' | 'presenceSweepMs' | 'readyTimeoutMs' | 'commandTimeoutMs' | 'catchUpBatch';
+/** What each numeric option accepts: the least value, integer only, Infinity allowed, the greatest value. */
+const NUMERIC_RULES: Record<NumericOption, { min: number; integer: boolean; infinite: boolean; max?: number }> = {
+  retention: { min: 1, integer: true, infinite: false },
+  dedupeTtlMs: { min: 1, integer: true, infinite: true },
+  presenceTtlMs: { min: 1, integer: true, infinite: false },
+  presenceSweepMs: { min: 1, integer: false, infinite: true },
+  readyTimeoutMs: { min: 0, integer: false, infinite: true },
+  commandTimeoutMs: { min: 1, integer: true, infinite: true },
+  catchUpBatch: { min: 1, integer: true, infinite: false, max: MAX_CATCH_UP_BATCH },
+};
+
+/**
+ * The numeric options with their defaults applied, checked up front: a value Redis or
+ * the broker cannot use (`dedupeTtlMs: 0` made every publish fail after storing it,
+ * `catchUpBatch: 0.5` lost messages) throws a RangeError from `redisBroker()`.
+ */
+export function numericOptions(options: RedisBrokerOptions): Record<NumericOption, number> {
+  const out = {} as Record<NumericOption, number>;
+  for (const [name, rule] of Object.entries(NUMERIC_RULES) as [NumericOption, (typeof NUMERIC_RULES)[NumericOption]][]) {
+    const value = options[name] ?? REDIS_BROKER_DEFAULTS[name];
+    const ok = typeof value === 'number' && value >= rule.min && value <= (rule.max ?? Infinity)
+      && (value === Infinity ? rule.infinite : !rule.integer || Number.isInteger(value));
+    if (!ok) {
+      const what = [
+        rule.integer ? 'an integer' : 'a number',
+        rule.max !== undefined ? `from ${rule.min} to ${rule.max}` : `>= ${rule.min}`,
+        rule.infinite ? 'or Infinity' : '',
+      ].filter(Boolean).join(' ');
+      throw new RangeError(`redis broker: ${name} must be ${what}, got ${String(value)}`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
 
 /** Presence keys outlive the newest entry by this much, then Redis drops abandoned channels. */
 export const PRESENCE_KEY_GRACE_MS = 60_000;

@@ -25,10 +25,19 @@ end
 
 /**
  * KEYS: epoch, seq, log, dedupeKey (ignored without id)
- * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs, feedChannel
+ * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs ('' = no expiry), feedChannel
  * Returns {offset, epoch, duplicate(0|1)}.
+ *
+ * Every argument is checked before the first write: a Lua error does not undo the
+ * writes before it, so a late failure would leave a message stored but reported as not.
  */
 export const PUBLISH_LUA = `${ENSURE}
+local function positiveInt(v)
+  local n = tonumber(v)
+  return n ~= nil and n >= 1 and n == math.floor(n) and n < 2^53
+end
+if not positiveInt(ARGV[5]) then return redis.error_reply('ERR lifeline publish: bad maxLen ' .. ARGV[5]) end
+if ARGV[7] ~= '' and not positiveInt(ARGV[7]) then return redis.error_reply('ERR lifeline publish: bad dedupe TTL ' .. ARGV[7]) end
 local epoch, seq = ensure(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 local id = ARGV[3]
 if id ~= '' then
@@ -48,7 +57,11 @@ else
   redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4])
 end
 if id ~= '' then
-  redis.call('SET', KEYS[4], epoch .. '|' .. seq, 'PX', ARGV[7])
+  if ARGV[7] == '' then
+    redis.call('SET', KEYS[4], epoch .. '|' .. seq)
+  else
+    redis.call('SET', KEYS[4], epoch .. '|' .. seq, 'PX', ARGV[7])
+  end
 end
 redis.call('PUBLISH', ARGV[8], cjson.encode({epoch, seq, ARGV[4], id}) .. '\\n' .. ARGV[2])
 return {seq, epoch, 0}
@@ -72,6 +85,31 @@ if limit > 0 then
   entries = redis.call('XRANGE', KEYS[3], ARGV[2], '+', 'COUNT', limit)
 end
 return {epoch, seq, earliest, entries}
+`;
+
+/**
+ * Rotation after Redis lost acknowledged writes (an AOF `everysec` crash, an RDB restore,
+ * a failover to a replica that lagged): the channel came back with the same epoch and a
+ * lower counter, so the next publishes would reuse offsets that already named other
+ * messages. A node that notices (redisBroker.ts, redisLiveFeed.ts) calls this; it is a
+ * compare-and-set, so nodes noticing at once rotate once and a stale request is a no-op.
+ *
+ * It starts a new history exactly like a lost one (new epoch, counter 0, stream
+ * deleted): stream entries carry no epoch of their own (the epoch key names them all),
+ * so entries kept under the new epoch would be renamed, and any of them written after
+ * the loss reuse offsets that named other messages before it.
+ *
+ * KEYS: epoch, seq, log
+ * ARGV: staleEpoch, newEpoch
+ * Returns the channel's epoch afterwards ('' when it has none).
+ */
+export const ROTATE_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur ~= ARGV[1] then return cur or '' end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], '0')
+redis.call('DEL', KEYS[3])
+return ARGV[2]
 `;
 
 // Presence: KEYS are expiry (zset `clientId \0 connId` → expiry ms), count (hash

@@ -1,5 +1,6 @@
 import { CloseCode, type AckFrame, type PublishFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
+import { isBrokerUnavailable } from '../broker/redisErrors';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
 
@@ -58,7 +59,10 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   try {
     result = await s.ctx.broker.publish(channel, f.data, id);
   } catch (err) {
-    return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, BROKER_RETRY_MS);
+    if (isBrokerUnavailable(err)) return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, BROKER_RETRY_MS);
+    // Not an outage (a script or argument bug, data the broker cannot store): re-sending
+    // cannot help, so no retry hint and no block on the channel.
+    return s.error('INTERNAL', `not stored: ${errorText(err)}`, { ref, channel });
   }
   const ack: AckFrame = { type: 'ack', ref, channel, id, offset: result.offset, epoch: result.epoch };
   if (result.duplicate) ack.duplicate = true;
