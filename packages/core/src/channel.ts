@@ -63,7 +63,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _overflowed?: boolean;
   _failures = 0;
   /** The handler-failure or subscribe-error backoff; messages are ignored while it runs. */
-  _retryTimer: unknown = null;
+  _retryTimer?: unknown;
   _state: ChannelState = 'idle';
   _lastGap: GapEvent | null = null;
   _lastError: LifelineError | null = null;
@@ -81,12 +81,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   readonly name: string;
   _host: ChannelHost;
 
-  constructor(name: string, options: ChannelOptions, host: ChannelHost) {
+  constructor(name: string, options: ChannelOptions | undefined, host: ChannelHost) {
     super();
     this.name = name;
     this._host = host;
-    this._skip = options.onHandlerError === 'skip';
-    this._since(options.since);
+    this._skip = options?.onHandlerError === 'skip';
+    this._since(options?.since);
   }
 
   /**
@@ -200,7 +200,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._subRef = this._replayLeft = 0;
     this._buffer = null;
     this._overflowed = false;
-    if (this._retryTimer !== null) this._host._clock.clearTimeout(this._retryTimer);
+    if (this._retryTimer != null) this._host._clock.clearTimeout(this._retryTimer);
     this._retryTimer = null;
     this._seen = this._busy ? this._inHand : this._offset;
   }
@@ -255,8 +255,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (!bad) return this._done(m);
     const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
     for (const h of hs) if (!bad.has(h)) part.add(h);
-    const name = this.name;
-    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${name}#${m.offset}`, { cause: bad.values().next().value, channel: name }));
+    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${this.name}#${m.offset}`, { cause: bad.values().next().value, channel: this.name }));
     if (this._skip) {
       this._gap(m.offset, m.epoch, 'handler-skipped');
       this._busy = true; // so _done() drains the buffer
@@ -310,7 +309,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _onMsg(m: MessageFrame): void {
     // Overflowed: nothing more is taken until the buffer drained and the resync from the
     // position replays what was left out (taking a later message would skip those).
-    if (this._subRef || this._retryTimer !== null || this._overflowed || !this._handlers.length) return;
+    if (this._subRef || this._retryTimer != null || this._overflowed || !this._handlers.length) return;
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;
@@ -351,7 +350,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;
     } else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
-    this._replayLeft = f.recovered ? (f.replay ?? 0) : 0;
+    this._replayLeft = f.recovered ? f.replay : 0;
     if (lost || !this._busy) this._seen = this._offset;
     if (this._pres || f.presence?.length) this.presence._reset(f.presence);
     this._lastError = null;

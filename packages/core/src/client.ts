@@ -163,7 +163,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._closing || this._snap.state !== 'closed') return;
     if (!this._started) {
       this._started = true;
-      this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e)) ?? null;
+      this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e));
       joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
       this._tick(); // sets _nextTickAt (no socket yet: it checks nothing)
     }
@@ -239,7 +239,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     } else if (state === 'closed' && !this._timer) this._open('connect');
   }
 
-  channel<T = unknown>(name: string, co: ChannelOptions = {}): Channel<T> {
+  channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
     let ch = this._find(name) as ChannelImpl<T> | undefined;
     if (!ch) {
       if (!isChannelName(name)) throw new LifelineError('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
@@ -249,7 +249,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (this._byName) this._byName.set(name, ch);
       // Above 8 channels, lookups by name go through a Map.
       else if (all.length > 8) this._byName = new Map(all.map((c) => [c.name, c]));
-    } else ch._since(co.since);
+    } else ch._since(co?.since);
     return ch;
   }
 
@@ -405,7 +405,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._heartbeatMs) this._counters.reconnects++;
     this._heartbeatMs = f.heartbeatMs;
     this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? f.heartbeatMs * 2 + 1000;
-    this._limits = f.limits ?? null;
+    this._limits = f.limits;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._lastPingAt = this._clock.now();
@@ -415,10 +415,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     for (const ch of this._channels) ch._connected();
     this._welcomed = true;
     this._outgoing?._connected();
-  }
-
-  _pong(t: number): void {
-    this._counters.rttMs = Math.max(0, this._clock.now() - t);
   }
 
   _drain(windowMs: unknown, slot?: unknown): void {
@@ -437,14 +433,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** The periodic check (every heartbeat.checkIntervalMs): liveness, client pings (RTT), wall-clock jumps (TTLs have their own timer, publisher.ts). */
   _tick(): void {
     const t = this._clock.now();
-    const hb = this._heartbeat;
     const late = t - this._nextTickAt;
-    this._nextTickAt = t + hb.checkIntervalMs;
+    this._nextTickAt = t + this._heartbeat.checkIntervalMs;
     const c = this._conn;
     // Nothing to check without a welcomed socket.
     if (c && this._ready) {
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
-      else if (late > hb.jumpThresholdMs) {
+      else if (late > this._heartbeat.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });
         this._probe();
       } else if (t - this._lastPingAt >= this._heartbeatMs!) this._ping(c);
@@ -499,9 +494,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._ready = this._welcomed = false;
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
-    const counters = this._counters;
-    counters.lastCloseCode = code;
-    counters.lastCloseReason = reason;
+    this._counters.lastCloseCode = code;
+    this._counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
     for (const ch of this._channels) ch._disconnected();
     if (this._closing) return this._onSocketGone?.();

@@ -2,6 +2,8 @@ import type { Channel } from './channel';
 import { LifelineError } from './errors';
 import type { ErrorFrame, WelcomeFrame } from './protocol';
 import type { Publisher } from './publisher';
+import type { Counters } from './stats';
+import type { Clock } from './types';
 
 /** What the frame router needs from the client. */
 export interface InboundHost {
@@ -11,8 +13,8 @@ export interface InboundHost {
   readonly _outgoing?: Publisher;
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
-  /** A `pong` answered a ping sent at `t`. */
-  _pong(t: number): void;
+  readonly _counters: Counters;
+  readonly _clock: Clock;
   /** The server is draining: reconnect inside the slot (else the window) counted from now. */
   _drain(windowMs: unknown, slotMs?: unknown): void;
   _report(e: LifelineError): void;
@@ -41,7 +43,8 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   if (type === 'msg') pos ? ch?._onMsg(f) : bad(h, type);
   else if (type === 'ping') h._send(JSON.stringify({ type: 'pong', t: f.t }));
   else if (type === 'pong') {
-    if (typeof f.t === 'number') h._pong(f.t);
+    // Answers a client ping sent at `t`: its round trip.
+    if (typeof f.t === 'number') h._counters.rttMs = Math.max(0, h._clock.now() - f.t);
   } else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 ? h._welcome(f) : bad(h, type);
   else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
   // Ends an unsubscribe in progress; a late answer (subscribed again meanwhile) changes nothing.

@@ -32,7 +32,7 @@ export class Presence {
   _wanted?: { info: unknown };
   _waiters: Waiter[] = [];
   /** The enter the server refused for now, sent again when it said to. */
-  _retry: unknown = null;
+  _retry?: unknown;
 
   _host: PresenceHost;
 
@@ -53,14 +53,13 @@ export class Presence {
   }
 
   async leave(): Promise<void> {
-    const h = this._host;
-    const c = h._host;
+    const c = this._host._host;
     this._wanted = undefined;
     this._stopRetry();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
     this._waiters = this._waiters.filter((w) => w.ref || void w.resolve());
-    if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: h.name }));
+    if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: this._host.name }));
   }
 
   /** Replaces the list (a new frozen array) only when a member joined, left or changed. */
@@ -130,7 +129,7 @@ export class Presence {
   }
 
   _stopRetry(): void {
-    if (this._retry !== null) this._host._host._clock.clearTimeout(this._retry);
+    if (this._retry != null) this._host._host._clock.clearTimeout(this._retry);
     this._retry = null;
   }
 

@@ -42,7 +42,7 @@ const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
   new LifelineError(code, `publish to ${channel}: ${detail}`, { channel });
 const err = (code: LifelineErrorCode, e: Pick<Entry, 'channel' | 'id'>, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
 /** Said the same before and after the limit is known, with the limit (not only the size). */
-const tooLarge = (e: Pick<Entry, 'channel' | 'id'>, bytes: number, max: number) => err('MESSAGE_TOO_LARGE', e, `${bytes} B > maxFrameBytes ${max}`);
+const tooLarge = (e: Entry, max: number) => err('MESSAGE_TOO_LARGE', e, `${e._bytes} B > maxFrameBytes ${max}`);
 
 /**
  * The publishing side and its outbox: builds `pub` frames (data serialised once),
@@ -68,14 +68,14 @@ export class Publisher {
    */
   _burst!: number;
   _bucketAt!: number;
-  _timer: unknown = null;
+  _timer?: unknown;
   /**
    * Fires at the earliest TTL in the queue, in every state: the liveness check that
    * expired them only ran while the client had been started, so a publish made before
-   * connect() or after close() never expired. Null while nothing queued can expire (an
-   * idle client arms nothing).
+   * connect() or after close() never expired. Unset or null while nothing queued can expire
+   * (an idle client arms nothing).
    */
-  _ttlTimer: unknown = null;
+  _ttlTimer?: unknown;
   /** Connected to a welcomed connection (set by _connected, cleared by _disconnected and _failAll). */
   _live?: boolean;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
@@ -118,7 +118,7 @@ export class Publisher {
       const b = utf8Length(tail) + 30;
       const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + ttl, ref: 0, resolve, reject };
       const max = h._limits?.maxFrameBytes ?? Infinity;
-      if (b > max) return reject(tooLarge(e, b, max));
+      if (b > max) return reject(tooLarge(e, max));
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
         // Evict only when that makes room: what is in flight stays, so the new one must
@@ -212,7 +212,7 @@ export class Publisher {
     if (due! > t) for (const e of q) e._expiresAt -= due! - t;
     for (const e of q.filter((x) => x._expiresAt <= t)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
     // `_live` again each time: an `outbox` listener may close the client meanwhile.
-    if (this._live && this._timer === null) {
+    if (this._live && this._timer == null) {
       const limits = h._limits;
       if (this._rate) {
         // max: a wall clock stepped back must not drain the bucket (publishes held that long).
@@ -221,7 +221,7 @@ export class Publisher {
       }
       while (this._live && q.length) {
         const e = q[0]!;
-        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', tooLarge(e, e._bytes, limits.maxFrameBytes));
+        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes));
         else if (this._bucket < 1) {
           this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
           break;
@@ -240,7 +240,7 @@ export class Publisher {
     }
     let at = Infinity;
     for (const e of q) if (e._expiresAt < at) at = e._expiresAt;
-    if (this._ttlTimer !== null) c.clearTimeout(this._ttlTimer);
+    if (this._ttlTimer != null) c.clearTimeout(this._ttlTimer);
     // The timer's handle is not forgotten when it fires: clearing a fired timer is a no-op.
     // Capped as hosts cap timers, so `due` is when it really fires even for a 30-day TTL.
     const ms = Math.min(at - t, 2 ** 31 - 1);
