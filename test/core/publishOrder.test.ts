@@ -1,6 +1,6 @@
 // The core client against the reference server: one publisher's messages land in the log
 // in publish order even when the broker refuses one of a pipelined batch.
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
+import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
 import type { LifelineClient, Message } from '@lifeline/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeClient, waitFor } from './helpers';
@@ -20,7 +20,7 @@ describe('publish order through a retryable refusal', () => {
     let calls = 0;
     const broker: Broker = Object.assign(Object.create(inner) as Broker, {
       publish: (channel: string, data: unknown, id: string) =>
-        ++calls === 10 ? Promise.reject(new Error('broker hiccup')) : inner.publish(channel, data, id),
+        ++calls === 10 ? Promise.reject(new BrokerUnavailableError('broker hiccup')) : inner.publish(channel, data, id),
     });
     server = await createServer({ port: 0, broker });
     const url = `${server.url}/v1`;

@@ -78,9 +78,17 @@ function port(flag: string, text: string): number {
   return n;
 }
 
+/** `--bandwidth`: bytes/s, > 0 (0 would read as "unlimited"); `off` lifts the cap. */
+function bandwidth(text: string): number {
+  const n = count('bandwidth', text)!;
+  if (!(n > 0)) throw new StormError('BAD_OPTION', `--bandwidth wants bytes/s > 0 or off, got "${text}"`);
+  return n;
+}
+
 /** Parses `all` or `full,none,full:nohint` into variants (hint defaults to `hintDefault`). */
 export function parseVariants(text: string, hintDefault: boolean): Variant[] {
   const items = text === 'all' ? [...STRATEGIES] : text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new StormError('BAD_OPTION', `--compare wants at least one strategy (all, or e.g. full,none), got "${text}"`);
   return items.map((item) => {
     const [s, h] = item.split(':') as [string, string | undefined];
     if (!STRATEGIES.includes(s as Strategy)) throw new StormError('BAD_OPTION', `--compare: unknown strategy "${s}"`);
@@ -121,8 +129,9 @@ export function parseCommand(argv: string[]): Command {
       kind: 'proxy',
       listenPort: port('listen', v.listen),
       target: v.target,
-      latencyMs: v.latency === undefined ? 0 : parseDuration('latency', v.latency.replace(/^(\d+)$/, '$1ms')),
-      bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : count('bandwidth', v.bandwidth)!,
+      // A bare number (decimals too) is ms, as documented (--latency MS).
+      latencyMs: v.latency === undefined ? 0 : parseDuration('latency', v.latency.trim().replace(/^(\d+(?:\.\d+)?)$/, '$1ms')),
+      bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : bandwidth(v.bandwidth),
       schedule: v.schedule ? parseSchedule(v.schedule) : [],
     };
   }

@@ -2,7 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { StormError } from '../errors';
 import { parseEndpoint, isLoopbackHost, type Endpoint } from './address';
 import { Link, reset } from './link';
-import { runSchedule, type ChaosStep } from './schedule';
+import { checkSteps, runSchedule, type ChaosStep } from './schedule';
 
 export interface ChaosProxyOptions {
   /** Port to listen on; 0 picks a free one. @default 0 */
@@ -71,7 +71,14 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   const host = options.listenHost ?? '127.0.0.1';
   if (!isLoopbackHost(host)) throw new StormError('NON_LOOPBACK', `proxy must listen on loopback, not ${host}`);
   let targets = toEndpoints(options.target);
-  const shape = { latencyMs: options.latencyMs ?? 0, bytesPerSec: options.bytesPerSec ?? null };
+  // Checked before listening, with the setters' rules: a bad value must not leave a
+  // server behind, nor throw later inside a timer (NaN latency would forward nothing).
+  const latencyMs = options.latencyMs ?? 0;
+  if (!(latencyMs >= 0)) throw new StormError('BAD_OPTION', `latency must be ≥ 0 ms, got ${latencyMs}`);
+  const bytesPerSec = options.bytesPerSec ?? null;
+  if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
+  if (options.schedule) checkSteps(options.schedule);
+  const shape = { latencyMs, bytesPerSec };
   const links = new Set<Link>();
   const held = new Set<Socket>();
   // Accepted clients whose connection to a target is still being made (client → that

@@ -36,6 +36,35 @@ export function applyStep(proxy: Pick<ChaosProxy, 'cut' | 'blackhole' | 'restore
   }
 }
 
+/**
+ * Checks every step up front (time, action and value, with the same rules as the
+ * proxy's setters), so a bad step is a `BAD_OPTION` at the call and never a throw
+ * later inside a timer. Throws on the first bad step.
+ */
+export function checkSteps(steps: readonly ChaosStep[]): void {
+  for (const s of steps) {
+    if (!(s.atMs >= 0)) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: atMs must be ≥ 0`);
+    switch (s.action) {
+      case 'cut':
+      case 'blackhole':
+      case 'restore':
+        break;
+      case 'latency':
+        if (!(typeof s.value === 'number' && s.value >= 0)) {
+          throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: latency must be ≥ 0 ms, got ${s.value}`);
+        }
+        break;
+      case 'bandwidth':
+        if (s.value !== null && !(typeof s.value === 'number' && s.value > 0)) {
+          throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: bandwidth must be > 0 bytes/s or off, got ${s.value}`);
+        }
+        break;
+      default:
+        throw new StormError('BAD_OPTION', `schedule step at ${(s as { atMs: number }).atMs} ms: unknown chaos action ${(s as { action: string }).action}`);
+    }
+  }
+}
+
 /** Runs steps on timers; returns a cancel function for the steps not yet run. */
 export function runSchedule(
   proxy: Pick<ChaosProxy, 'cut' | 'blackhole' | 'restore' | 'setLatency' | 'setBandwidth'>,
@@ -45,9 +74,7 @@ export function runSchedule(
     clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   },
 ): () => void {
-  for (const s of steps) {
-    if (!(s.atMs >= 0)) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: atMs must be ≥ 0`);
-  }
+  checkSteps(steps);
   const handles = steps.map((s) => timers.setTimeout(() => applyStep(proxy, s), s.atMs));
   return () => handles.forEach((h) => timers.clearTimeout(h));
 }
@@ -56,7 +83,7 @@ export function runSchedule(
  * Parses a compact schedule string: `"500:cut,1000:latency=200,3000:blackhole,4000:restore"`.
  */
 export function parseSchedule(text: string): ChaosStep[] {
-  return text
+  const steps: ChaosStep[] = text
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
@@ -71,4 +98,6 @@ export function parseSchedule(text: string): ChaosStep[] {
       if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
       throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);
     });
+  checkSteps(steps);
+  return steps;
 }

@@ -1,6 +1,7 @@
 import * as serverPkg from '@lifeline/server';
 import { createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
 import { StormError } from '../errors';
+import { isLoopbackHost } from '../proxy/address';
 import { deleteKeysWithPrefix, redisAnswers } from './redisAdmin';
 
 export interface FleetOptions {
@@ -55,7 +56,7 @@ export class EmbeddedFleet {
       const factory = (serverPkg as unknown as { redisBroker?: (o: { url: string; keyPrefix?: string }) => Broker | Promise<Broker> }).redisBroker;
       if (typeof factory !== 'function') throw new StormError('DEPENDENCY_MISSING', '@lifeline/server does not export redisBroker yet: use --broker memory');
       const url = new URL(b);
-      if (!/^(127\.|localhost$|\[::1\]$)/.test(url.hostname)) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${url.hostname}`);
+      if (!isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${url.hostname}`);
       const prefix = `lifeline-storm:${process.pid}:${Date.now()}:`;
       this.redis = { url: b, prefix };
       this.shared = await factory({ url: b, keyPrefix: prefix });
