@@ -12,7 +12,7 @@ import { defaultWebSocket } from './platform';
 import { silentLogger } from './logger';
 import { DEFAULT_OUTBOX } from './outbox';
 import { Publisher, type PublisherHost } from './publisher';
-import { PROTOCOL_VERSION } from './protocol';
+import { isStopCode, isTokenCode, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
 import type { InboundHost } from './inbound';
 import { INITIAL_SNAPSHOT, type TransitionExtra } from './stateMachine';
@@ -505,10 +505,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // 'http 4xx'; only Node's ws tells the status, a browser cannot): a wrong path or a
     // forbidding proxy answers the same way each time.
     if (code === 1006 && /^http 4(?!08|29)/.test(reason)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `upgrade refused: ${reason}`), extra);
-    // closeAction() (protocol/closeCodes.ts) as numbers: 'stop' is 1000 and 4000-4099,
-    // 'refresh-token' 4100-4199, anything else 'retry'.
-    if (code === 1000 || (code >= 4000 && code < 4100)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
-    if (code >= 4100 && code < 4200) {
+    // closeAction()'s rules (protocol/closeCodes.ts), without its action strings.
+    if (isStopCode(code)) return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `server closed ${code} ${reason}`), extra);
+    if (isTokenCode(code)) {
       const expired = code === 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
@@ -531,9 +530,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const at = from + this._random() * (to - from);
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
-    // parseRetryAfterMs() (protocol/closeCodes.ts) on a reason that is always a string.
-    const m = /retry-after-ms=(\d+)/.exec(reason);
-    const hint = m ? +m[1]! : hintMs;
+    const hint = parseRetryAfterMs(reason) ?? hintMs;
     this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));
   }
 

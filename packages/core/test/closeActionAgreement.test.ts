@@ -1,5 +1,5 @@
-// The client applies closeAction()'s and parseRetryAfterMs()'s rules inline (smaller
-// browser bundle); this keeps the two in agreement for every close code a server may send.
+// The client tests closeAction()'s predicates itself (no action strings in the browser
+// bundle); this keeps what it does in agreement with closeAction() for every class of code.
 import { describe, expect, it } from 'vitest';
 import { closeAction, parseRetryAfterMs } from '../src/protocol';
 import { flushPromises, setup } from './support/harness';

@@ -46,11 +46,18 @@ export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 /** What a client should do after a close with `code`. */
 export type CloseAction = 'stop' | 'refresh-token' | 'retry';
 
-/** Maps a close code to the client's action. Unknown codes retry with backoff. */
+/** True for a close after which the client stops for good: 1000 and 4000-4099. */
+export const isStopCode = (code: number): boolean => code === 1000 || (code >= 4000 && code < 4100);
+
+/** True for a close after which the client retries with a new token: 4100-4199. */
+export const isTokenCode = (code: number): boolean => code >= 4100 && code < 4200;
+
+/**
+ * Maps a close code to the client's action. Unknown codes retry with backoff. The client
+ * tests the two predicates itself (no action strings in the browser bundle).
+ */
 export function closeAction(code: number): CloseAction {
-  if (code === 1000 || (code >= 4000 && code < 4100)) return 'stop';
-  if (code >= 4100 && code < 4200) return 'refresh-token';
-  return 'retry';
+  return isStopCode(code) ? 'stop' : isTokenCode(code) ? 'refresh-token' : 'retry';
 }
 
 /** Parses the `retry-after-ms=N` hint of a 1013 close reason (or an HTTP Retry-After in seconds). */
