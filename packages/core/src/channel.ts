@@ -75,8 +75,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * it: its redelivery skips them (they would have had it twice).
    */
   _part?: { o: number; e: string; hs: Set<Handler> } | null;
-  /** onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap). */
-  _skip: boolean;
+  /**
+   * onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap).
+   * Unset (redeliver) until a caller names a policy: a channel made by presence or to
+   * publish takes the first one named.
+   */
+  _skip?: boolean;
 
   readonly name: string;
   _host: ChannelHost;
@@ -85,7 +89,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     super();
     this.name = name;
     this._host = host;
-    this._skip = options?.onHandlerError === 'skip';
     this._since(options?.since);
   }
 

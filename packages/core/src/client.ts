@@ -250,6 +250,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       // Above 8 channels, lookups by name go through a Map.
       else if (all.length > 8) this._byName = new Map(all.map((c) => [c.name, c]));
     } else ch._since(co?.since);
+    const policy = co?.onHandlerError;
+    if (policy !== undefined) {
+      // A typo ('skipp') was silently 'redeliver'. The channel is shared: the first caller
+      // to name a policy sets it, and one asking for the other is refused (it was silently
+      // given the first one's).
+      const skip = policy === 'skip';
+      if ((!skip && policy !== 'redeliver') || (ch._skip ??= skip) !== skip) {
+        throw new LifelineError('BAD_ARGUMENT', `onHandlerError ${policy}: channel ${name} has ${ch._skip ? 'skip' : 'redeliver'}`);
+      }
+    }
     return ch;
   }
 
