@@ -15,6 +15,13 @@ export interface Mark {
  * after an answer arrived ran after it.
  *
  * Bounded: the least recently seen channels are forgotten (only their detection is lost).
+ *
+ * Not the live feed's per-epoch `notified` map (redisLiveFeed.ts), though notifications
+ * are recorded here too: a mark mixes acks and read heads, which can arrive on the command
+ * connection ahead of the notifications of the same offsets, so a notification checked
+ * against a mark would look like a step back on every node that publishes or catches up,
+ * and rotate epochs for nothing. A mark is also one epoch per channel; `notified` keeps
+ * several per subscribed channel, for as long as the channel is subscribed.
  */
 export class HighWaterMarks {
   private readonly marks = new Map<string, Mark>();

@@ -35,7 +35,14 @@ interface Feed {
   queue: StoredMessage[];
   needsCatchUp: boolean;
   pumping: boolean;
-  /** Highest offset notified per epoch (Infinity once the epoch is known to have gone back). */
+  /**
+   * Highest offset notified per epoch (Infinity once the epoch is known to have gone back).
+   * Kept apart from the broker's HighWaterMarks (which these offsets also feed): only
+   * notifications arrive in script order on one connection, so only they may be compared
+   * with each other without a "sent after" guarantee; a mark also holds acks and read
+   * heads that overtake their notifications. Per epoch, so a failover back to an older
+   * epoch is still noticed (a mark holds one epoch); it lives and dies with the feed.
+   */
   notified: Map<string, number>;
   /** An epoch to rotate before delivering anything else. */
   rotate: string | undefined;
