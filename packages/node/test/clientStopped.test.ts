@@ -1,49 +1,42 @@
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLifelineError } from '@lifeline/core';
-import { createServer, type LifelineServer } from '@lifeline/server';
-import { createNodeClient, isLifelineNodeError, type NodeClient } from '../src/index';
+import { createNodeClient, isLifelineNodeError } from '../src/index';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild } from './fixtures/child';
+import { refusedUrl } from './fixtures/freePort';
+import { useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
 // Core gives up for good on some failures (an upgrade refused with a stop code or a 4xx,
 // a static token refused, reconnect.maxAttempts reached): no retry is scheduled. A loop
 // waiting for messages then waited for ever, and the ref'd handle it holds kept the
 // process up: a worker with a revoked credential hung, looking alive, instead of failing.
 
-let server: LifelineServer;
+const testServer = useTestServer({ allowedOrigins: ['https://billing.internal'] });
+const clients = useTracker();
 let worker: string;
 let dir: string;
 let deadUrl: string;
-const clients: NodeClient[] = [];
 
 beforeAll(async () => {
-  [server, worker, dir] = await Promise.all([
-    createServer({ port: 0, allowedOrigins: ['https://billing.internal'] }),
+  [worker, dir, deadUrl] = await Promise.all([
     bundleFixture('forAwaitWorker.ts'),
     mkdtemp(join(tmpdir(), 'lifeline-stopped-')),
+    refusedUrl(),
   ]);
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  deadUrl = `ws://127.0.0.1:${(probe.address() as AddressInfo).port}/v1`;
-  await new Promise<void>((r) => probe.close(() => r()));
 }, 30_000);
-afterEach(async () => {
-  killAllChildren();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+afterEach(() => killAllChildren());
 afterAll(async () => {
-  await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('a client core has stopped for good ends its running iterations', () => {
   it('an upgrade refused with a stop code: messages() and consume() end with CLIENT_STOPPED (cause: core’s error)', async () => {
-    const client = createNodeClient({ url: `${server.url}/v1` }); // no allowed Origin header
-    clients.push(client);
+    const client = createNodeClient({ url: testServer.url }); // no allowed Origin header
+    clients.add(client);
     const iterating = client.channel('a').messages().next();
     const consuming = client.channel('b').consume(() => {});
     const [viaIterator, viaConsume] = await Promise.all([iterating.catch((e: unknown) => e), consuming.catch((e: unknown) => e)]);
@@ -60,21 +53,21 @@ describe('a client core has stopped for good ends its running iterations', () =>
 
   it('reconnect.maxAttempts reached: the iteration ends instead of waiting', async () => {
     const client = createNodeClient({ url: deadUrl, reconnect: { maxAttempts: 2, initialDelayMs: 5, maxDelayMs: 10 } });
-    clients.push(client);
+    clients.add(client);
     const error = await client.channel('a').messages().next().catch((e: unknown) => e);
     expect(isLifelineNodeError(error, 'CLIENT_STOPPED')).toBe(true);
     expect((error as { details?: unknown }).details).toMatchObject({ reason: 'max-attempts' });
   });
 
   it('the README worker with a refused credential fails and exits by itself instead of hanging', async () => {
-    const child = startChild(worker, [`${server.url}/v1`, 'refused', join(dir, 'refused.json'), join(dir, 'refused.out'), '0']);
+    const child = startChild(worker, [testServer.url, 'refused', join(dir, 'refused.json'), join(dir, 'refused.out'), '0']);
     const failed = JSON.parse((await child.line('LOOP-FAILED', 10_000)).slice(12));
     expect(failed.code).toBe('CLIENT_STOPPED');
     expect(await child.exited).toEqual({ code: 1, signal: null });
   }, 30_000);
 
   it('close() and drain() are not a stop of this kind: a loop ends with done, no error', async () => {
-    const client = createNodeClient({ url: `${server.url}/v1`, headers: { origin: 'https://billing.internal' } });
+    const client = createNodeClient({ url: testServer.url, headers: { origin: 'https://billing.internal' } });
     const pending = client.channel('c').messages().next();
     await new Promise<void>((r) => client.on('state', (e) => e.to === 'open' && r()));
     await client.close();

@@ -3,26 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild } from './fixtures/child';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
+const testServer = useTestServer();
 let subscriber: string;
 let dir: string;
 
 beforeAll(async () => {
-  [server, subscriber, dir] = await Promise.all([
-    createServer({ port: 0 }),
-    bundleFixture('subscriberProcess.ts'),
-    mkdtemp(join(tmpdir(), 'lifeline-crash-')),
-  ]);
+  [subscriber, dir] = await Promise.all([bundleFixture('subscriberProcess.ts'), mkdtemp(join(tmpdir(), 'lifeline-crash-'))]);
 }, 30_000);
 afterEach(() => killAllChildren());
 afterAll(async () => {
-  await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -37,13 +32,13 @@ describe('kill -9 and restart (child-process subscriber, real server)', () => {
       const checkpoint = join(dir, `${channel}.ckpt.json`);
       const output = join(dir, `${channel}.out`);
       const total = 300;
-      const url = `${server.url}/v1`;
+      const url = testServer.url;
       const args = [url, channel, checkpoint, output, '2', String(window)];
 
       const first = startChild(subscriber, args);
       await first.line('READY');
       const published = (async () => {
-        for (let n = 1; n <= total; n++) await publishHttp(server.httpUrl, channel, { n }, `p-${n}`);
+        for (let n = 1; n <= total; n++) await publishHttp(testServer.httpUrl, channel, { n }, `p-${n}`);
       })();
       await waitFor(() => processed(output).length >= 80, 30_000, 'first run mid-stream');
       first.proc.kill('SIGKILL');
@@ -81,9 +76,9 @@ describe('SIGTERM drain (child process)', () => {
     const channel = 'orders-drain';
     const checkpoint = join(dir, `${channel}.ckpt.json`);
     const output = join(dir, `${channel}.out`);
-    const child = startChild(subscriber, [`${server.url}/v1`, channel, checkpoint, output, '20', '1']);
+    const child = startChild(subscriber, [testServer.url, channel, checkpoint, output, '20', '1']);
     await child.line('READY');
-    for (let n = 1; n <= 40; n++) await publishHttp(server.httpUrl, channel, { n });
+    for (let n = 1; n <= 40; n++) await publishHttp(testServer.httpUrl, channel, { n });
     await waitFor(() => processed(output).length >= 5, 20_000, 'some processing');
     child.proc.kill('SIGTERM');
     const drained = JSON.parse((await child.line('DRAINED', 20_000)).slice('DRAINED '.length));

@@ -3,24 +3,16 @@
 // save (disk full, read-only remount, Redis refusing writes) was reported clean: true and
 // the loop ended with `done`: the CHECKPOINT_FAILED was swallowed, the operator's log said
 // "clean shutdown" while the handled message was not durable (redelivered next run).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import type { Position } from '@lifeline/core';
-import { createNodeClient, isLifelineNodeError, type CheckpointStore, type NodeClient } from '../src/index';
+import { createNodeClient, isLifelineNodeError, type CheckpointStore } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
-let server: LifelineServer;
-const clients: NodeClient[] = [];
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
+const clients = useTracker();
 
 function breakableStore(): CheckpointStore & { saved: Map<string, Position>; broken: boolean } {
   const saved = new Map<string, Position>();
@@ -41,8 +33,8 @@ function breakableStore(): CheckpointStore & { saved: Map<string, Position>; bro
 describe('drain() when the last checkpoint save fails', () => {
   it('is not clean, names the channel, and the loop gets CHECKPOINT_FAILED instead of done', async () => {
     const s = breakableStore();
-    const c = createNodeClient({ url: `${server.url}/v1`, checkpoint: s });
-    clients.push(c);
+    const c = createNodeClient({ url: testServer.url, checkpoint: s });
+    clients.add(c);
     const ch = c.channel<{ n: number }>('drain-enospc');
     await ch.ready();
     const handled: number[] = [];
@@ -60,8 +52,8 @@ describe('drain() when the last checkpoint save fails', () => {
       }
     })();
     await waitFor(() => ch.channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-    await publishHttp(server.httpUrl, 'drain-enospc', { n: 1 }, 'de-1');
-    await publishHttp(server.httpUrl, 'drain-enospc', { n: 2 }, 'de-2');
+    await publishHttp(testServer.httpUrl, 'drain-enospc', { n: 1 }, 'de-1');
+    await publishHttp(testServer.httpUrl, 'drain-enospc', { n: 2 }, 'de-2');
     await waitFor(() => handled.length === 2, 5000, 'two handled');
     await waitFor(() => s.saved.get('drain-enospc')?.offset === 1, 5000, '#1 committed');
     s.broken = true; // the disk fills up now

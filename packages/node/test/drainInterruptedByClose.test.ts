@@ -1,30 +1,22 @@
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNodeClient } from '../src/index';
+import { refusedUrl } from './fixtures/freePort';
+import { useTestServer } from './fixtures/testServer';
 
 // A close() during a drain fails the publishes the drain was waiting for: the drain
 // must not report itself clean, and must say how many it lost.
 
-let server: LifelineServer;
+const testServer = useTestServer();
 let deadUrl: string;
 beforeAll(async () => {
-  server = await createServer({ port: 0 });
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  deadUrl = `ws://127.0.0.1:${(probe.address() as AddressInfo).port}/v1`;
-  await new Promise<void>((r) => probe.close(() => r()));
-});
-afterAll(async () => {
-  await server.close();
+  deadUrl = await refusedUrl();
 });
 
 const codeOf = (p: Promise<unknown>) => p.then(() => 'acked', (e: { code?: string }) => e.code);
 
 describe('drain() interrupted by close()', () => {
   it('a publish close() failed before it reached the outbox: not clean, failedPublishes 1', async () => {
-    const client = createNodeClient({ url: `${server.url}/v1` });
+    const client = createNodeClient({ url: testServer.url });
     const published = codeOf(client.channel('x4').publish({ a: 1 }));
     const drained = client.drain({ timeoutMs: 2000 });
     void client.close();

@@ -2,20 +2,14 @@
 // where Node turns any delay >= 2^31 ms (or Infinity) into ~1 ms: the drain gave up
 // at once and abandoned the running loop body. The client runs on a manual clock
 // with Node's delay rule, so the test needs no real waiting.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import { createNodeClient, memoryCheckpoint, type DrainResult } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { createNodeTimerClock } from './fixtures/nodeTimerClock';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
 
 describe('drain() without a deadline', () => {
   it.each([Infinity, 2 ** 31, Number.MAX_SAFE_INTEGER])(
@@ -23,7 +17,7 @@ describe('drain() without a deadline', () => {
     async (timeoutMs) => {
       const clock = createNodeTimerClock();
       const store = memoryCheckpoint();
-      const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store, clock });
+      const client = createNodeClient({ url: testServer.url, checkpoint: store, clock });
       const channel = `no-deadline-${Math.random().toString(36).slice(2)}`;
       try {
         let release!: () => void;
@@ -34,7 +28,7 @@ describe('drain() without a deadline', () => {
           await gate;
         });
         await waitFor(() => client.channel(channel).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-        await publishHttp(server.httpUrl, channel, 1);
+        await publishHttp(testServer.httpUrl, channel, 1);
         await waitFor(() => entered, 5000, 'handler running');
 
         let result: DrainResult | null = null;

@@ -1,19 +1,13 @@
 // drain() refuses bad options before doing anything: a close code core's close()
 // would refuse (1012, …) used to be rejected only after consumers were ended and the
 // client marked closed, leaving the socket open forever.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import { createNodeClient, isLifelineNodeError, memoryCheckpoint, type DrainOptions } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
 
 const bad: Array<[string, DrainOptions]> = [
   ['code 1012 (core refuses it)', { code: 1012 }],
@@ -27,7 +21,7 @@ const bad: Array<[string, DrainOptions]> = [
 describe('drain() with invalid options', () => {
   it.each(bad)('%s: rejects with BAD_OPTION and leaves the client working; a valid drain then works', async (_name, options) => {
     const store = memoryCheckpoint();
-    const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store });
+    const client = createNodeClient({ url: testServer.url, checkpoint: store });
     const channel = `bad-drain-${Math.random().toString(36).slice(2)}`;
     try {
       const got: number[] = [];
@@ -43,7 +37,7 @@ describe('drain() with invalid options', () => {
       expect(client.transport.socket).toBe(socket);
       expect(socket.readyState).toBe(socket.OPEN);
       await client.channel<number>(channel).publish(1);
-      await publishHttp(server.httpUrl, channel, 2);
+      await publishHttp(testServer.httpUrl, channel, 2);
       await waitFor(() => got.length === 2, 5000, 'both messages consumed');
       expect(got).toEqual([1, 2]);
 

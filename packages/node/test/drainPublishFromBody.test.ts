@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import { createNodeClient, isLifelineNodeError, memoryCheckpoint } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
 // drain() lets the loop body that is running finish and commits its message. A body
 // that publishes its result (README: "publishing from a consumer") must be able to.
 
-let server: LifelineServer;
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
 
 describe('drain() while a loop body is running', () => {
   it('the body may still publish: the publish is flushed, the message committed, the drain clean', async () => {
     const store = memoryCheckpoint();
-    const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store });
+    const client = createNodeClient({ url: testServer.url, checkpoint: store });
     const results = client.channel<{ for: number }>('drain-results');
     let inBody!: () => void;
     const entered = new Promise<void>((resolve) => (inBody = resolve));
@@ -36,7 +30,7 @@ describe('drain() while a loop body is running', () => {
       }
     });
     await waitFor(() => client.channel('drain-jobs').channel?.getSnapshot().state === 'subscribed', 10_000, 'subscribed');
-    await publishHttp(server.httpUrl, 'drain-jobs', { n: 1 });
+    await publishHttp(testServer.httpUrl, 'drain-jobs', { n: 1 });
     await entered;
     const drained = client.drain({ timeoutMs: 5_000 });
     finishBody();
@@ -53,7 +47,7 @@ describe('drain() while a loop body is running', () => {
   }, 20_000);
 
   it('no new iteration may start while draining', async () => {
-    const client = createNodeClient({ url: `${server.url}/v1`, autoConnect: false });
+    const client = createNodeClient({ url: testServer.url, autoConnect: false });
     const drained = client.drain({ timeoutMs: 1_000 });
     expect(() => client.channel('x').messages()).toThrow(/draining/);
     await drained;

@@ -4,20 +4,14 @@
 // the retry wait: the drain ran into its timeout, or the failing handler ran again.
 // The client's clock is manual and never advanced: neither the retry delay nor the
 // drain's deadline can elapse, so only the stop request can end the wait.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@lifeline/core/testing';
 import { createNodeClient, memoryCheckpoint, type DrainResult, type NodeClient } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
 
 const retry = { policy: 'retry', maxAttempts: 5, initialDelayMs: 8000, maxDelayMs: 8000 } as const;
 
@@ -31,7 +25,7 @@ function drainWithin(client: NodeClient, ms: number): Promise<DrainResult> {
 
 async function setup(name: string) {
   const store = memoryCheckpoint();
-  const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store, clock: createManualClock() });
+  const client = createNodeClient({ url: testServer.url, checkpoint: store, clock: createManualClock() });
   const channel = `${name}-${Math.random().toString(36).slice(2)}`;
   return { store, client, channel };
 }
@@ -50,7 +44,7 @@ describe('drain() and consume() retries', () => {
         { onError: retry, onRetry: (_m, info) => retries.push(info.delayMs) },
       );
       await waitFor(() => client.channel(channel).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-      await publishHttp(server.httpUrl, channel, 1);
+      await publishHttp(testServer.httpUrl, channel, 1);
       await waitFor(() => retries.length === 1, 5000, 'in the retry wait');
 
       const result = await drainWithin(client, 2000);
@@ -77,7 +71,7 @@ describe('drain() and consume() retries', () => {
         { onError: retry },
       );
       await waitFor(() => client.channel(channel).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-      await publishHttp(server.httpUrl, channel, 1);
+      await publishHttp(testServer.httpUrl, channel, 1);
       await waitFor(() => calls === 1, 5000, 'handler running');
 
       const draining = drainWithin(client, 2000);
@@ -112,7 +106,7 @@ describe('drain() and consume() retries', () => {
         { onError: retry },
       );
       await waitFor(() => client.channel(channel).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-      await publishHttp(server.httpUrl, channel, 1);
+      await publishHttp(testServer.httpUrl, channel, 1);
       await waitFor(() => finish !== undefined, 5000, 'handler running');
 
       const draining = drainWithin(client, 2000);

@@ -1,23 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@lifeline/core/testing';
 import type { Position } from '@lifeline/core';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { createNodeClient, type CheckpointStore, type DrainResult } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
 // A checkpoint store whose save never settles: Redis unreachable with ioredis queueing
 // commands while it reconnects (maxRetriesPerRequest: null), a hung network filesystem.
 // `timeoutMs` is documented as the upper bound of the whole drain; the drain waited for
 // that write for ever, so the socket stayed open and the SIGTERMed pod never exited.
 
-let server: LifelineServer;
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
 
 function hangingStore(): CheckpointStore & { saves: Position[] } {
   const saves: Position[] = [];
@@ -35,15 +29,15 @@ describe('drain() with a checkpoint write that never completes', () => {
   it('still ends at timeoutMs: not clean, the socket closed with 1001, the position not claimed durable', async () => {
     const clock = createManualClock(Date.now());
     const store = hangingStore();
-    const client = createNodeClient({ url: `${server.url}/v1`, clock, checkpoint: store });
+    const client = createNodeClient({ url: testServer.url, clock, checkpoint: store });
     const channel = client.channel<{ n: number }>('stuck-store');
     const handled: number[] = [];
     const loop = (async () => {
       for await (const msg of channel.messages()) handled.push(msg.offset);
     })();
     await waitFor(() => channel.channel?.getSnapshot().state === 'subscribed', 10_000, 'subscribed');
-    await publishHttp(server.httpUrl, 'stuck-store', { n: 1 });
-    await publishHttp(server.httpUrl, 'stuck-store', { n: 2 });
+    await publishHttp(testServer.httpUrl, 'stuck-store', { n: 1 });
+    await publishHttp(testServer.httpUrl, 'stuck-store', { n: 2 });
     // Message 1 handled; its save hangs, so message 2 waits behind maxUncommitted (1).
     await waitFor(() => store.saves.length === 1, 10_000, 'the first save');
     const socket = client.transport.socket!;
@@ -63,12 +57,12 @@ describe('drain() with a checkpoint write that never completes', () => {
 
   it('close() closes the socket at once even while a checkpoint write hangs', async () => {
     const store = hangingStore();
-    const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store });
+    const client = createNodeClient({ url: testServer.url, checkpoint: store });
     const channel = client.channel<{ n: number }>('stuck-store-close');
     const iterator = channel.messages();
     const first = iterator.next();
     await waitFor(() => channel.channel?.getSnapshot().state === 'subscribed', 10_000, 'subscribed');
-    await publishHttp(server.httpUrl, 'stuck-store-close', { n: 1 });
+    await publishHttp(testServer.httpUrl, 'stuck-store-close', { n: 1 });
     await first;
     void iterator.next(); // acknowledges message 1: its save hangs
     await waitFor(() => store.saves.length === 1, 10_000, 'the save');

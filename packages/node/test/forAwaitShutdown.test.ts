@@ -3,28 +3,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild, type Child } from './fixtures/child';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { startTestServer, useTestServer } from './fixtures/testServer';
 
 // The README's worker as written there (for-await, file checkpoint, SIGTERM → drain, no
 // process.exit()), run as a child process that is signalled, killed and restarted.
-let server: LifelineServer;
+const testServer = useTestServer();
 let worker: string;
 let dir: string;
 
 beforeAll(async () => {
-  [server, worker, dir] = await Promise.all([
-    createServer({ port: 0 }),
-    bundleFixture('forAwaitWorker.ts'),
-    mkdtemp(join(tmpdir(), 'lifeline-forawait-')),
-  ]);
+  [worker, dir] = await Promise.all([bundleFixture('forAwaitWorker.ts'), mkdtemp(join(tmpdir(), 'lifeline-forawait-'))]);
 }, 30_000);
 afterEach(() => killAllChildren());
 afterAll(async () => {
-  await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -53,10 +48,10 @@ describe('README worker: SIGTERM mid-message with publishes in flight', () => {
     const channel = 'fa-drain';
     const checkpoint = join(dir, `${channel}.json`);
     const output = join(dir, `${channel}.out`);
-    const args = [`${server.url}/v1`, channel, checkpoint, output, '5'];
+    const args = [testServer.url, channel, checkpoint, output, '5'];
     const first = startChild(worker, args);
     await first.line('READY'); // no checkpoint yet: a first run starts at the head
-    for (let n = 1; n <= 400; n++) await publishHttp(server.httpUrl, channel, { n });
+    for (let n = 1; n <= 400; n++) await publishHttp(testServer.httpUrl, channel, { n });
     // SIGTERM lands while a body runs (each body sleeps 5 ms after publishing), with a backlog
     // over the high-water mark (64) buffered: the socket is paused.
     await waitFor(() => events(output, 'START').length >= 5, 20_000, 'some messages handled');
@@ -76,7 +71,7 @@ describe('README worker: SIGTERM mid-message with publishes in flight', () => {
     const outcomes = JSON.parse(first.lines.find((l) => l.startsWith('LOOP-ENDED '))!.slice(11)) as string[];
     expect(outcomes).toEqual(done.map((_, i) => `acked ${i + 1}`)); // every in-flight publish acknowledged
     // The server holds exactly one result per handled message: the next offset is the sentinel's.
-    expect(await publishHttp(server.httpUrl, `${channel}-results`, { sentinel: true })).toBe(done.length + 1);
+    expect(await publishHttp(testServer.httpUrl, `${channel}-results`, { sentinel: true })).toBe(done.length + 1);
 
     // A restart after a drain resumes right after the checkpoint: no message twice.
     const second = startChild(worker, args);
@@ -94,10 +89,10 @@ describe('README worker: kill -9 and restart, then a server that lost its log', 
     const channel = 'fa-crash';
     const checkpoint = join(dir, `${channel}.json`);
     const output = join(dir, `${channel}.out`);
-    const args = [`${server.url}/v1`, channel, checkpoint, output, '15'];
+    const args = [testServer.url, channel, checkpoint, output, '15'];
     const first = startChild(worker, args);
     await first.line('READY');
-    for (let n = 1; n <= 80; n++) await publishHttp(server.httpUrl, channel, { n });
+    for (let n = 1; n <= 80; n++) await publishHttp(testServer.httpUrl, channel, { n });
     await waitFor(() => events(output, 'START').length >= 20, 20_000, 'mid-stream');
     first.proc.kill('SIGKILL');
     await first.exited;
@@ -118,10 +113,10 @@ describe('README worker: kill -9 and restart, then a server that lost its log', 
     expect(all.length - 80).toBe(k - c); // duplicates: exactly (checkpoint, last started]
 
     // A fresh server (memory broker: new epoch, log gone): the documented GAP, loudly.
-    const fresh = await createServer({ port: 0 });
+    const fresh = await startTestServer();
     try {
       await publishHttp(fresh.httpUrl, channel, { n: 1 });
-      const third = startChild(worker, [`${fresh.url}/v1`, channel, checkpoint, output, '0']);
+      const third = startChild(worker, [fresh.url, channel, checkpoint, output, '0']);
       const failed = JSON.parse((await third.line('LOOP-FAILED', 20_000)).slice(12));
       expect(failed).toEqual({ code: 'GAP', reason: 'epoch-changed' });
       expect(await exitsWithin(third, 10_000)).toEqual({ code: 1, signal: null });

@@ -4,14 +4,14 @@
 // while tasks still ran, the acks those tasks made afterwards were silently ignored: the
 // checkpoint did not move, and the next iteration in the same process handed the
 // already-processed messages out again; a drain reported clean without them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import type { Position } from '@lifeline/core';
 import { messages } from '../src/messageIterator';
 import { memoryCheckpoint } from '../src/checkpoint/memoryCheckpoint';
 import { createNodeClient, type AckableMessage, type CheckpointStore } from '../src/index';
 import { FakeChannel, waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
 /** A pool of 2 took #1 and #2 when the iteration is asked to stop; returns their messages. */
 async function poolStoppedWithTwoRunning(ch: FakeChannel<string>, store: ReturnType<typeof memoryCheckpoint>) {
@@ -73,13 +73,7 @@ describe('msg.ack() after the iteration ended', () => {
 });
 
 describe('drain() and a worker pool (autoAck: false)', () => {
-  let server: LifelineServer;
-  beforeAll(async () => {
-    server = await createServer({ port: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const testServer = useTestServer();
 
   function recordingStore(): CheckpointStore & { saved: Map<string, Position> } {
     const saved = new Map<string, Position>();
@@ -88,7 +82,7 @@ describe('drain() and a worker pool (autoAck: false)', () => {
 
   async function poolUnderDrain(channel: string, ackBoth: boolean, timeoutMs: number) {
     const store = recordingStore();
-    const client = createNodeClient({ url: `${server.url}/v1`, checkpoint: store });
+    const client = createNodeClient({ url: testServer.url, checkpoint: store });
     const ch = client.channel<{ n: number }>(channel);
     await ch.ready();
     let finishTasks!: () => void;
@@ -102,7 +96,7 @@ describe('drain() and a worker pool (autoAck: false)', () => {
       }
     })();
     await waitFor(() => ch.channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-    for (let n = 1; n <= 3; n++) await publishHttp(server.httpUrl, channel, { n }, `${channel}-${n}`);
+    for (let n = 1; n <= 3; n++) await publishHttp(testServer.httpUrl, channel, { n }, `${channel}-${n}`);
     await waitFor(() => taken.length === 2, 5000, 'two tasks running');
     const draining = client.drain({ timeoutMs });
     await loop; // the loop got `done` while both tasks still run

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { createServer, signToken, type LifelineServer } from '@lifeline/server';
+import { signToken } from '@lifeline/server';
 import {
   createNodeClient,
   fileCheckpoint,
@@ -19,25 +19,22 @@ import {
 } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { startTestServer, useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
-let server: LifelineServer;
+const testServer = useTestServer({ faults: true });
+const clients = useTracker();
 let dir: string;
-const clients: NodeClient[] = [];
 const client = (o: Parameters<typeof createNodeClient>[0]) => {
   const c = createNodeClient({ reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, ...o });
-  clients.push(c);
+  clients.add(c);
   return c;
 };
 
 beforeAll(async () => {
-  server = await createServer({ port: 0, faults: true });
   dir = await mkdtemp(join(tmpdir(), 'lifeline-node-client-'));
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
 afterAll(async () => {
-  await server.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -45,7 +42,7 @@ const subscribed = (c: NodeClient, name: string) =>
   waitFor(() => c.channel(name).channel?.getSnapshot().state === 'subscribed', 10_000, `${name} subscribed`);
 
 async function publishRange(channel: string, from: number, to: number) {
-  for (let n = from; n <= to; n++) await publishHttp(server.httpUrl, channel, { n }, `${channel}-${n}`);
+  for (let n = from; n <= to; n++) await publishHttp(testServer.httpUrl, channel, { n }, `${channel}-${n}`);
 }
 
 describe('createNodeClient against the reference server', () => {
@@ -70,7 +67,7 @@ describe('createNodeClient against the reference server', () => {
   });
 
   async function resumeScenario(channelName: string, store: () => CheckpointStore) {
-    const a = client({ url: `${server.url}/v1`, checkpoint: store() });
+    const a = client({ url: testServer.url, checkpoint: store() });
     const ac = new AbortController();
     const got: number[] = [];
     const run = a.channel<{ n: number }>(channelName).consume(
@@ -87,7 +84,7 @@ describe('createNodeClient against the reference server', () => {
     expect(got).toEqual([1, 2, 3, 4, 5]);
 
     await publishRange(channelName, 6, 10);
-    const b = client({ url: `${server.url}/v1`, checkpoint: store() });
+    const b = client({ url: testServer.url, checkpoint: store() });
     const resumed: number[] = [];
     for await (const m of b.channel<{ n: number }>(channelName).messages()) {
       resumed.push(m.data.n);
@@ -128,7 +125,7 @@ describe('createNodeClient against the reference server', () => {
   });
 
   it('loses and duplicates nothing across dropped connections (core replays from the position)', async () => {
-    const c = client({ url: `${server.url}/v1`, checkpoint: memoryCheckpoint() });
+    const c = client({ url: testServer.url, checkpoint: memoryCheckpoint() });
     const it = c.channel<{ n: number }>('drops').messages();
     const got: number[] = [];
     const loop = (async () => {
@@ -140,10 +137,10 @@ describe('createNodeClient against the reference server', () => {
     await subscribed(c, 'drops');
     await publishRange('drops', 1, 20);
     await waitFor(() => got.length >= 10, 10_000, 'first messages');
-    server.faults!.dropAll();
+    testServer.server.faults!.dropAll();
     await publishRange('drops', 21, 40);
     await waitFor(() => c.state === 'open' && c.channel('drops').channel?.getSnapshot().state === 'subscribed');
-    server.faults!.dropAll();
+    testServer.server.faults!.dropAll();
     await publishRange('drops', 41, 60);
     await loop;
     expect(got).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -152,7 +149,7 @@ describe('createNodeClient against the reference server', () => {
 
   it("stops with GAP after a server restart lost the log; with onGap 'continue' the checkpoint moves to the new epoch", async () => {
     const store = memoryCheckpoint();
-    const c = client({ url: `${server.url}/v1`, checkpoint: store });
+    const c = client({ url: testServer.url, checkpoint: store });
     const ch = c.channel<{ n: number }>('restart');
     const gaps: unknown[] = [];
     const got: number[] = [];
@@ -168,11 +165,11 @@ describe('createNodeClient against the reference server', () => {
     await publishRange('restart', 1, 3);
     await waitFor(() => got.length === 3);
     const oldEpoch = store.saved.get('restart')?.epoch;
-    await server.faults!.restart();
+    await testServer.server.faults!.restart();
     await waitFor(() => gaps.length === 1, 10_000, 'gap');
-    await publishHttp(server.httpUrl, 'restart', { n: 101 });
-    await publishHttp(server.httpUrl, 'restart', { n: 102 });
-    await publishHttp(server.httpUrl, 'restart', { n: 103 });
+    await publishHttp(testServer.httpUrl, 'restart', { n: 101 });
+    await publishHttp(testServer.httpUrl, 'restart', { n: 102 });
+    await publishHttp(testServer.httpUrl, 'restart', { n: 103 });
     await loop;
     expect(got).toEqual([1, 2, 3, 101, 102, 103]);
     const saved = store.saved.get('restart')!;
@@ -180,7 +177,7 @@ describe('createNodeClient against the reference server', () => {
     expect(saved.offset).toBe(2);
 
     // A new consumer resuming from the lost epoch gets the gap again: with the default policy it stops loudly.
-    const d = client({ url: `${server.url}/v1`, checkpoint: memoryCheckpoint({ restart: { offset: 3, epoch: oldEpoch! } }) });
+    const d = client({ url: testServer.url, checkpoint: memoryCheckpoint({ restart: { offset: 3, epoch: oldEpoch! } }) });
     const error = await (async () => {
       for await (const _ of d.channel('restart').messages()) {
         /* nothing expected */
@@ -191,9 +188,9 @@ describe('createNodeClient against the reference server', () => {
 
   it('ends the iteration with the server\'s error when the subscribe is refused (no silent hang)', async () => {
     const secret = 'node-adapter-test-secret';
-    const guarded = await createServer({ port: 0, authSecret: secret });
+    const guarded = await startTestServer({ authSecret: secret });
     try {
-      const c = client({ url: `${guarded.url}/v1`, token: signToken({ sub: 'svc', subscribe: ['billing:*'] }, secret) });
+      const c = client({ url: guarded.url, token: signToken({ sub: 'svc', subscribe: ['billing:*'] }, secret) });
       const error = await (async () => {
         for await (const _ of c.channel('orders').messages()) {
           /* nothing may arrive */
@@ -208,7 +205,7 @@ describe('createNodeClient against the reference server', () => {
 
   it('drain() with a consumer stuck past timeoutMs: not clean, message left unacknowledged, socket closed with 1001', async () => {
     const store = memoryCheckpoint();
-    const c = client({ url: `${server.url}/v1`, checkpoint: store });
+    const c = client({ url: testServer.url, checkpoint: store });
     const entered: number[] = [];
     const run = c.channel<{ n: number }>('stuck').consume((m) => {
       entered.push(m.data.n);

@@ -1,24 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeClient, type NodeClient } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
 // The server pings every second and terminates a peer silent for two intervals.
-let server: LifelineServer;
+const testServer = useTestServer({ heartbeatMs: 1000 });
 let client: NodeClient | null = null;
 let publishing = false;
 
-beforeAll(async () => {
-  server = await createServer({ port: 0, heartbeatMs: 1000 });
-});
 afterEach(async () => {
   publishing = false;
   await client?.close();
   client = null;
-});
-afterAll(async () => {
-  await server.close();
 });
 
 /** Publishes a small message every 20 ms until stopped, so a paused socket always has data behind it. */
@@ -26,7 +20,7 @@ function publishContinuously(channel: string) {
   publishing = true;
   void (async () => {
     for (let n = 1; publishing; n++) {
-      await publishHttp(server.httpUrl, channel, { n }).catch(() => {});
+      await publishHttp(testServer.httpUrl, channel, { n }).catch(() => {});
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
@@ -34,7 +28,7 @@ function publishContinuously(channel: string) {
 
 async function stalledConsumer(channel: string, pausedKeepaliveMs: number, maxBufferedMessages?: number) {
   client = createNodeClient({
-    url: `${server.url}/v1`,
+    url: testServer.url,
     flowControl: { pausedKeepaliveMs, maxBufferedMessages },
     reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
   });

@@ -1,10 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@lifeline/core/testing';
 import type { StateChange } from '@lifeline/core';
-import { createServer, type LifelineServer } from '@lifeline/server';
-import { createNodeClient, type NodeClient } from '../src/index';
+import { createNodeClient } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
 // A loop body that blocks the event loop for longer than core's jumpThresholdMs (5 s: a
 // synchronous batch, a long GC pause) makes core probe the connection: it pings and
@@ -12,34 +13,25 @@ import { publishHttp } from './fixtures/publishHttp';
 // the socket is paused for backpressure nothing is read, so every such body cost a
 // reconnect (code 4202) although the connection was fine.
 
-let server: LifelineServer;
-const clients: NodeClient[] = [];
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
+const clients = useTracker();
 
 describe("core's liveness probe while the socket is paused", () => {
   it('lets one read through for the probe ping, so a long-blocked loop body does not cost a reconnect', async () => {
     const clock = createManualClock(Date.now());
     // The keepalive read is far away: only the probe's own read can save the connection.
-    const client = createNodeClient({ url: `${server.url}/v1`, clock, flowControl: { pausedKeepaliveMs: 60_000 } });
-    clients.push(client);
+    const client = createNodeClient({ url: testServer.url, clock, flowControl: { pausedKeepaliveMs: 60_000 } });
+    clients.add(client);
     const states: StateChange[] = [];
     client.on('state', (e) => states.push(e));
     const channel = client.channel<{ n: number }>('batch');
     const iterator = channel.messages({ highWaterMark: 4, lowWaterMark: 1 });
     const first = iterator.next();
     await waitFor(() => channel.channel?.getSnapshot().state === 'subscribed', 10_000, 'subscribed');
-    await publishHttp(server.httpUrl, 'batch', { n: 1 });
+    await publishHttp(testServer.httpUrl, 'batch', { n: 1 });
     await first;
     // The body of message 1 runs long while 40 more arrive: the socket pauses over the mark.
-    for (let n = 2; n <= 41; n++) await publishHttp(server.httpUrl, 'batch', { n });
+    for (let n = 2; n <= 41; n++) await publishHttp(testServer.httpUrl, 'batch', { n });
     await waitFor(() => client.transport.paused && iterator.buffered >= 4, 10_000, 'paused over the high-water mark');
     const bufferedBefore = iterator.buffered;
 

@@ -1,32 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '@lifeline/core/testing';
-import { createServer, type LifelineServer } from '@lifeline/server';
-import { createNodeClient, type NodeClient } from '../src/index';
+import { createNodeClient } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
 // A consumer that publishes a result and awaits its ack inside the loop body (the
 // README's "publishing from a consumer"): while its buffer is over the high-water
 // mark the socket is paused, and the ack is behind the pause on the same TCP stream.
 
-let server: LifelineServer;
-const clients: NodeClient[] = [];
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
+const clients = useTracker();
 
 describe('a publish awaited inside the loop body while the socket is paused', () => {
   it('gets its ack without waiting for a keepalive read (the manual clock never advances); every message in order', async () => {
     // The clock never moves: no keepalive read ever lets the ack through.
     const clock = createManualClock(Date.now());
-    const client = createNodeClient({ url: `${server.url}/v1`, clock, flowControl: { maxBufferedMessages: 200 } });
-    clients.push(client);
+    const client = createNodeClient({ url: testServer.url, clock, flowControl: { maxBufferedMessages: 200 } });
+    clients.add(client);
     const jobs = client.channel<{ n: number }>('jobs');
     const results = client.channel<{ n: number }>('results');
     await results.ready();
@@ -34,10 +26,10 @@ describe('a publish awaited inside the loop body while the socket is paused', ()
     const first = iterator.next();
     await waitFor(() => jobs.channel?.getSnapshot().state === 'subscribed', 10_000, 'subscribed');
     const count = 30;
-    await publishHttp(server.httpUrl, 'jobs', { n: 1 });
+    await publishHttp(testServer.httpUrl, 'jobs', { n: 1 });
     const msg1 = (await first).value!;
     // The consumer is busy with message 1 while the rest arrive: over the high-water mark.
-    for (let n = 2; n <= count; n++) await publishHttp(server.httpUrl, 'jobs', { n });
+    for (let n = 2; n <= count; n++) await publishHttp(testServer.httpUrl, 'jobs', { n });
     await waitFor(() => client.transport.paused && iterator.buffered >= 4, 10_000, 'paused over the high-water mark');
     const seen = [msg1.data.n];
     const acked: number[] = [];

@@ -1,30 +1,21 @@
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild } from './fixtures/child';
+import { refusedUrl } from './fixtures/freePort';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
+const testServer = useTestServer();
 let script: string;
 let deadUrl: string;
 
 beforeAll(async () => {
-  [server, script] = await Promise.all([createServer({ port: 0 }), bundleFixture('livenessProcess.ts')]);
-  // A port that was free a moment ago: connections to it are refused.
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  deadUrl = `ws://127.0.0.1:${(probe.address() as AddressInfo).port}/v1`;
-  await new Promise<void>((r) => probe.close(() => r()));
+  [script, deadUrl] = await Promise.all([bundleFixture('livenessProcess.ts'), refusedUrl()]);
 }, 30_000);
-afterAll(async () => {
-  killAllChildren();
-  await server.close();
-});
+afterAll(() => killAllChildren());
 
 describe('process lifetime (child processes that never call process.exit)', () => {
   it('exits by itself after close(): no timer or socket of the client keeps it alive', async () => {
-    const child = startChild(script, ['close', `${server.url}/v1`]);
+    const child = startChild(script, ['close', testServer.url]);
     await child.line('CLOSED');
     expect(await child.exited).toEqual({ code: 0, signal: null });
   }, 30_000);

@@ -6,31 +6,29 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { createNodeClient, fileCheckpoint } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
 
-let server: LifelineServer;
+const testServer = useTestServer();
 let dir: string;
 beforeAll(async () => {
-  server = await createServer({ port: 0 });
   dir = await mkdtemp(join(tmpdir(), 'lifeline-proto-names-'));
 });
 afterAll(async () => {
-  await server.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('channels named like Object.prototype keys, with a file checkpoint', () => {
   it.each(['constructor', '__proto__'])('%s: consumed, drained into its own checkpoint entry, resumed by a new client', async (name) => {
     const path = join(dir, `${name}.json`);
-    const first = createNodeClient({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path, { fsync: false }) });
+    const first = createNodeClient({ url: testServer.url, checkpoint: fileCheckpoint(path, { fsync: false }) });
     const got: number[] = [];
     try {
       const consuming = first.channel<number>(name).consume((m) => void got.push(m.data));
       await waitFor(() => first.channel(name).channel?.getSnapshot().state === 'subscribed', 5000, 'subscribed');
-      await publishHttp(server.httpUrl, name, 1);
+      await publishHttp(testServer.httpUrl, name, 1);
       await waitFor(() => got.length === 1, 5000, 'message consumed');
       const result = await first.drain({ timeoutMs: 5000 });
       expect(Object.hasOwn(result.checkpoints, name)).toBe(true);
@@ -40,8 +38,8 @@ describe('channels named like Object.prototype keys, with a file checkpoint', ()
       await first.close();
     }
 
-    await publishHttp(server.httpUrl, name, 2);
-    const second = createNodeClient({ url: `${server.url}/v1`, checkpoint: fileCheckpoint(path, { fsync: false }) });
+    await publishHttp(testServer.httpUrl, name, 2);
+    const second = createNodeClient({ url: testServer.url, checkpoint: fileCheckpoint(path, { fsync: false }) });
     try {
       const iterator = second.channel<number>(name).messages();
       const next = await iterator.next();

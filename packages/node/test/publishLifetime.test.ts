@@ -1,29 +1,17 @@
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
 import { bundleFixture } from './fixtures/bundle';
 import { killAllChildren, startChild } from './fixtures/child';
+import { freePort, refusedUrl } from './fixtures/freePort';
+import { startTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
 let script: string;
-const servers: LifelineServer[] = [];
-
-/** A port that was free a moment ago: connections to it are refused until something listens. */
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
+const servers = useTracker();
 
 beforeAll(async () => {
   script = await bundleFixture('publishProcess.ts');
 }, 30_000);
-afterAll(async () => {
-  killAllChildren();
-  await Promise.all(servers.map((s) => s.close()));
-});
+afterAll(() => killAllChildren());
 
 // 13 is Node's exit code for an ES module whose top-level await never settled: the event
 // loop ran empty while the publish (or drain) was still waiting.
@@ -33,7 +21,7 @@ describe('process lifetime of publishes and drain (child processes that never ca
     const child = startChild(script, ['publish', `ws://127.0.0.1:${port}/v1`, 'close']);
     await new Promise((r) => setTimeout(r, 1000));
     expect(child.proc.exitCode).toBeNull();
-    servers.push(await createServer({ port }));
+    servers.add(await startTestServer({ port }));
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.lines).toEqual(['PUBLISHED', 'CLOSED']);
   }, 30_000);
@@ -41,7 +29,7 @@ describe('process lifetime of publishes and drain (child processes that never ca
   it('once the publish is acked the hold is gone: with the server gone too, the process exits without close()', async () => {
     const port = await freePort();
     const child = startChild(script, ['publish', `ws://127.0.0.1:${port}/v1`, 'stay']);
-    const server = await createServer({ port });
+    const server = servers.add(await startTestServer({ port }));
     await child.line('PUBLISHED');
     // Only the open socket keeps it up now; in reconnect backoff nothing of the client does.
     await server.close();
@@ -51,14 +39,14 @@ describe('process lifetime of publishes and drain (child processes that never ca
 
   for (const route of ['node', 'core', 'core-channel']) {
     it(`a publish through ${route === 'node' ? 'channel().publish' : route === 'core' ? 'client.core.publish' : 'client.core.channel().publish'} with the server down holds the process until its TTL rejects it, then lets it exit`, async () => {
-      const child = startChild(script, ['expire', `ws://127.0.0.1:${await freePort()}/v1`, route]);
+      const child = startChild(script, ['expire', await refusedUrl(), route]);
       expect(await child.exited).toEqual({ code: 0, signal: null });
       expect(child.lines).toEqual(['EXPIRED OUTBOX_EXPIRED']);
     }, 30_000);
   }
 
   it('drain() with the server down and a publish waiting returns after its timeout (not cut off by the process ending)', async () => {
-    const child = startChild(script, ['drain', `ws://127.0.0.1:${await freePort()}/v1`]);
+    const child = startChild(script, ['drain', await refusedUrl()]);
     expect(await child.exited).toEqual({ code: 0, signal: null });
     expect(child.lines[0]).toBe('REJECTED CLIENT_CLOSED');
     expect(JSON.parse(child.lines[1]!.replace(/^DRAINED /, ''))).toEqual({

@@ -2,24 +2,16 @@
 // works again. The failed load was kept for the life of the channel (every publish() and
 // every later messages() failed with it), and a failed save was rethrown by every later
 // iteration: one transient error broke the channel until the process restarted.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
 import type { Position } from '@lifeline/core';
 import { createNodeClient, isLifelineNodeError, type CheckpointStore, type NodeClient } from '../src/index';
 import { waitFor } from './fixtures/fakeChannel';
 import { publishHttp } from './fixtures/publishHttp';
+import { useTestServer } from './fixtures/testServer';
+import { useTracker } from './fixtures/tracker';
 
-let server: LifelineServer;
-const clients: NodeClient[] = [];
-beforeAll(async () => {
-  server = await createServer({ port: 0 });
-});
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await server.close();
-});
+const testServer = useTestServer();
+const clients = useTracker();
 
 /** A store whose next `failLoads` loads and `failSaves` saves reject, then works. */
 function flakyStore(failLoads: number, failSaves: number): CheckpointStore & { saved: Map<string, Position>; loads: number } {
@@ -41,8 +33,8 @@ function flakyStore(failLoads: number, failSaves: number): CheckpointStore & { s
 }
 
 const mk = (store: CheckpointStore) => {
-  const c = createNodeClient({ url: `${server.url}/v1`, checkpoint: store, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
-  clients.push(c);
+  const c = createNodeClient({ url: testServer.url, checkpoint: store, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
+  clients.add(c);
   return c;
 };
 const subscribed = (c: NodeClient, name: string) =>
@@ -77,7 +69,7 @@ describe('a transient checkpoint-store error', () => {
     const it2 = ch.messages();
     const got = settle(it2.next());
     await subscribed(c, 'transient-load');
-    await publishHttp(server.httpUrl, 'transient-load', { n: 1 }, 'tl-1');
+    await publishHttp(testServer.httpUrl, 'transient-load', { n: 1 }, 'tl-1');
     expect(await got).toMatchObject({ ok: true, value: { done: false, value: { data: { n: 1 } } } });
     await it2.return();
   });
@@ -90,7 +82,7 @@ describe('a transient checkpoint-store error', () => {
     const it1 = ch.messages();
     const n1 = it1.next();
     await subscribed(c, 'transient-save');
-    for (let n = 1; n <= 3; n++) await publishHttp(server.httpUrl, 'transient-save', { n }, `ts-${n}`);
+    for (let n = 1; n <= 3; n++) await publishHttp(testServer.httpUrl, 'transient-save', { n }, `ts-${n}`);
     expect((await n1).value!.data.n).toBe(1);
     // Body done; the save of #1 fails (transient): the loop stops rather than run ahead.
     await expect(it1.next()).rejects.toSatisfy((e) => isLifelineNodeError(e, 'CHECKPOINT_FAILED'));
