@@ -1,6 +1,7 @@
 import { attemptBins, burstStats, DEFAULT_BIN_MS } from './metrics/bins';
 import { percentileTime, reconnectTimes } from './metrics/reconnectTimes';
 import { addCounts, ZERO_COUNTS, type DeliveryCounts } from './metrics/delivery';
+import { acceptStats, type AcceptSample } from './metrics/accepts';
 
 export type Scenario = 'restart' | 'drain' | 'blip' | 'half-open' | 'flaky' | 'rolling';
 export const SCENARIOS: readonly Scenario[] = ['restart', 'drain', 'blip', 'half-open', 'flaky', 'rolling'];
@@ -31,27 +32,43 @@ export interface RunResult {
   binMs: number;
   /** Connection attempts per bin, from the fault on. */
   attemptsPerBin: number[];
+  /** Largest bin of `attemptsPerBin`. */
   peak: number;
+  /** Mean per bin from the fault to the last attempt, over at least one second of bins. */
   mean: number;
+  /** peak ÷ mean: 1 is an even wave lasting a second or more; a one-bin stampede scores 1000 / binMs. */
   peakToMean: number;
   peakOverCapacity: number | null;
+  /** The peak bin as a rate, attempts/s (peak × 1000 / binMs). */
+  peakPerSec: number;
   /** Attempts after the fault. */
   attempts: number;
   attemptsPerClient: number;
   t50Ms: number | null;
   t99Ms: number | null;
   t100Ms: number | null;
-  /** Clients not connected when the run ended. */
+  /** Clients not connected (and subscribed) when the run ended. */
   notBack: number;
   /** Per client, from its own drop to its last reconnect (clients that dropped): median and 99th percentile. */
   offlineP50Ms: number | null;
   offlineP99Ms: number | null;
   /** Handshakes refused by admission control (HTTP 503 / close 1013) after the fault. */
   refused: number;
+  /**
+   * Handshakes the servers accepted (every node) from the fault until the fleet was
+   * back or the run's deadline passed; null when storm cannot read the server's
+   * counters (an external `target`).
+   */
+  serverAccepted: number | null;
+  /** Most handshakes the servers accepted in any 1 s window over the same span; null as above. */
+  serverAcceptedPeakPerSec: number | null;
   /** Messages acknowledged by the server, all channels. */
   published: number;
   delivered: number;
+  /** Messages a subscriber missed with no gap announced, except those `undelivered` to clients not back. */
   lost: number;
+  /** Messages published after the last delivery to a client not back at the end (it was offline): not in `lost`. */
+  undelivered: number;
   duplicated: number;
   reordered: number;
   gaps: number;
@@ -84,6 +101,11 @@ export interface RawRun {
   /** Per client that dropped: from its first drop to its last reconnect, null if not back. */
   offlineMs?: (number | null)[];
   refused: number;
+  /**
+   * The servers' accepted-handshake counter sampled over the wave (ms after the fault,
+   * accepted since it); null or absent when it could not be read.
+   */
+  serverAccepts?: AcceptSample[] | null;
   channels: { channel: string; published: number; counts: DeliveryCounts }[];
   wallMs: number;
   notes: string[];
@@ -98,6 +120,7 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
   const attempts = raw.attemptTimesMs.filter((t) => t >= 0).length;
   const times = reconnectTimes(raw.backAtMs);
   const total = raw.channels.reduce((acc, c) => addCounts(acc, c.counts), ZERO_COUNTS);
+  const accepts = raw.serverAccepts ? acceptStats(raw.serverAccepts) : null;
   return {
     scenario: raw.scenario,
     strategy: raw.strategy,
@@ -114,6 +137,7 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     mean: round(burst.mean),
     peakToMean: round(burst.peakToMean),
     peakOverCapacity: burst.peakOverCapacity === null ? null : round(burst.peakOverCapacity),
+    peakPerSec: round(burst.peakPerSec),
     attempts,
     attemptsPerClient: round(raw.clients ? attempts / raw.clients : 0),
     t50Ms: times.t50Ms === null ? null : Math.round(times.t50Ms),
@@ -123,9 +147,12 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     offlineP50Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 50) : null),
     offlineP99Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 99) : null),
     refused: raw.refused,
+    serverAccepted: accepts ? accepts.accepted : null,
+    serverAcceptedPeakPerSec: accepts ? round(accepts.peakPerSec) : null,
     published: raw.channels.reduce((n, c) => n + c.published, 0),
     delivered: total.delivered,
     lost: total.lost,
+    undelivered: total.undelivered,
     duplicated: total.duplicated,
     reordered: total.reordered,
     gaps: total.gaps,

@@ -10,20 +10,46 @@ describe('attempt bins and burstiness', () => {
     expect(attemptBins([], 0)).toEqual([]);
   });
 
-  it('takes the mean from the fault to the last attempt', () => {
+  it('takes the mean from the fault to the last attempt, over at least one second', () => {
     // a fixed delay followed by a stampede scores high
-    const s = burstStats([0, 0, 0, 10, 0, 2], 100);
+    const s = burstStats([0, 0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 1], 100);
     expect(s.peak).toBe(10);
-    expect(s.mean).toBeCloseTo(2); // 12 / 6
-    expect(s.peakToMean).toBeCloseTo(5);
+    expect(s.mean).toBeCloseTo(1); // 12 / 12 bins
+    expect(s.peakToMean).toBeCloseTo(10);
     expect(s.peakOverCapacity).toBeCloseTo(1); // 100/s → 10 per 100 ms bin
     // trailing empty bins (after the last attempt) do not count
-    expect(burstStats([4, 4, 0, 0], null).mean).toBe(4);
+    expect(burstStats([...Array(12).fill(4), 0, 0], null).mean).toBe(4);
   });
 
   it('a perfectly flat wave has peak-to-mean 1; no attempts gives 0', () => {
-    expect(burstStats([5, 5, 5], null)).toEqual({ peak: 5, mean: 5, peakToMean: 1, peakOverCapacity: null });
-    expect(burstStats([0, 0], 10).peakToMean).toBe(0);
+    expect(burstStats(Array(10).fill(5), null)).toEqual({ peak: 5, mean: 5, peakToMean: 1, peakOverCapacity: null, peakPerSec: 50 });
+    expect(burstStats([0, 0], 10)).toEqual({ peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: 0, peakPerSec: 0 });
+  });
+
+  it('a stampede into one bin is the burstiest wave, not a flat one', () => {
+    // every client back within the first 100 ms: the old mean (over that one bin) called it 1.0
+    const s = burstStats([1000], null);
+    expect(s.peakToMean).toBe(10); // 1000 ÷ (1000 over one second)
+    expect(s.peakPerSec).toBe(10_000);
+    // the same stampede a little later is no flatter
+    expect(burstStats([0, 0, 1000], null).peakToMean).toBe(10);
+  });
+
+  it('an even spread over a second or more scores ~1, with its absolute rate', () => {
+    const s = burstStats(Array(20).fill(50), 1000);
+    expect(s.peakToMean).toBe(1);
+    expect(s.peakPerSec).toBe(500);
+    expect(s.peakOverCapacity).toBe(0.5);
+    expect(burstStats([49, 51, 50, 50, 52, 48, 50, 50, 50, 50], null).peakToMean).toBeCloseTo(1.04);
+  });
+
+  it('an even wave shorter than a second is not called flat', () => {
+    // 1000 attempts spread evenly over 500 ms: twice the rate of the same fleet over a second
+    const s = burstStats(Array(5).fill(200), null);
+    expect(s.peakToMean).toBe(2);
+    expect(s.peakPerSec).toBe(2000);
+    // with 50 ms bins a second is 20 bins
+    expect(burstStats(Array(10).fill(100), null, 50).peakToMean).toBe(2);
   });
 });
 
@@ -44,7 +70,7 @@ describe('delivery analysis', () => {
 
   it('a complete in-order delivery is 0 / 0 / 0', () => {
     expect(analyzeDelivery(pub(3), seqs(1, 2, 3), [])).toEqual({
-      expected: 3, delivered: 3, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0,
+      expected: 3, delivered: 3, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0, unrecovered: 0, undelivered: 0,
     });
   });
 
@@ -70,6 +96,29 @@ describe('delivery analysis', () => {
   it('a gap does not excuse messages after its end', () => {
     const r = analyzeDelivery(pub(5), seqs(1), [{ from: { epoch: 'e1', offset: 1 }, to: { epoch: 'e1', offset: 3 } }]);
     expect(r).toMatchObject({ lost: 2, gapped: 2 });
+  });
+
+  it('a client that recovered and still misses messages lost them (the SDK broke its promise)', () => {
+    expect(analyzeDelivery(pub(5), seqs(1, 2), [])).toMatchObject({ lost: 3, undelivered: 0, unrecovered: 0 });
+    expect(analyzeDelivery(pub(5), seqs(1, 2), [], { recovered: true })).toMatchObject({ lost: 3, undelivered: 0 });
+  });
+
+  it('messages after the last delivery to a client that never came back are undelivered, not lost', () => {
+    expect(analyzeDelivery(pub(5), seqs(1, 2), [], { recovered: false })).toEqual({
+      expected: 5, delivered: 2, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0, unrecovered: 1, undelivered: 3,
+    });
+    // it never got anything: all of it undelivered
+    expect(analyzeDelivery(pub(3), [], [], { recovered: false })).toMatchObject({ lost: 0, undelivered: 3, unrecovered: 1 });
+  });
+
+  it('a hole inside what a client not back did receive is still lost', () => {
+    // it got 1 and 3 (so it was connected past 2), then dropped for good
+    expect(analyzeDelivery(pub(5), seqs(1, 3), [], { recovered: false })).toMatchObject({ lost: 1, undelivered: 2 });
+  });
+
+  it('an announced gap covers a client not back too (explicit before undelivered)', () => {
+    const r = analyzeDelivery(pub(5), seqs(1), [{ from: { epoch: 'e1', offset: 1 }, to: { epoch: 'e1', offset: 3 } }], { recovered: false });
+    expect(r).toMatchObject({ lost: 0, gapped: 2, undelivered: 2 });
   });
 
   it('deliveries nobody published are flagged', () => {

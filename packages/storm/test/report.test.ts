@@ -27,10 +27,38 @@ describe('run summary', () => {
     expect(r.attempts).toBe(6);
     expect(r.attemptsPerClient).toBe(1.5);
     expect(r.peak).toBe(3);
-    expect(r.peakToMean).toBe(2.5); // 3 / (6 / 5 bins from the fault)
+    expect(r.peakToMean).toBe(5); // 3 / (6 attempts / 10 bins: the mean spans at least one second)
+    expect(r.peakPerSec).toBe(30); // 3 in one 100 ms bin
     expect(r.peakOverCapacity).toBe(0.3); // 100/s → 10 per bin
     expect([r.t50Ms, r.t99Ms, r.t100Ms]).toEqual([120, 450, 450]);
     expect(r.published).toBe(3);
+  });
+
+  it('summarises the server\'s accepted handshakes when they were sampled, null when not', () => {
+    const r = summarizeRun(raw({ serverAccepts: [{ atMs: 0, total: 0 }, { atMs: 500, total: 3 }, { atMs: 1500, total: 4 }] }));
+    expect([r.serverAccepted, r.serverAcceptedPeakPerSec]).toEqual([4, 3]);
+    expect(formatTable([r])).toMatch(/server accepted \(peak \/s\)\s+4 \(3\/s\)/);
+    const ext = summarizeRun(raw({ serverAccepts: null }));
+    expect([ext.serverAccepted, ext.serverAcceptedPeakPerSec]).toEqual([null, null]);
+    expect(formatTable([ext])).toMatch(/server accepted \(peak \/s\)\s+—/);
+    expect(JSON.parse(toJson([ext]))).toMatchObject({ serverAccepted: null, serverAcceptedPeakPerSec: null });
+  });
+
+  it('keeps messages a client not back never got apart from lost ones', () => {
+    const r = summarizeRun(raw({
+      backAtMs: [0, 120, 200, null],
+      channels: [
+        { channel: 'c0', published: 3, counts: { ...ZERO_COUNTS, expected: 6, delivered: 5, lost: 1 } },
+        { channel: 'c1', published: 3, counts: { ...ZERO_COUNTS, expected: 6, delivered: 4, unrecovered: 1, undelivered: 2 } },
+      ],
+    }));
+    expect([r.lost, r.undelivered, r.notBack]).toEqual([1, 2, 1]);
+    expect(r.perChannel[1]).toMatchObject({ channel: 'c1', lost: 0, unrecovered: 1, undelivered: 2 });
+    const text = formatTable([r]);
+    expect(text).toMatch(/^lost\s+1$/m);
+    expect(text).toMatch(/^undelivered \(clients not back\)\s+2$/m);
+    expect(JSON.parse(toJson([r]))).toMatchObject({ lost: 1, undelivered: 2, notBack: 1 });
+    expect(toHtml([r])).toContain('<th>c1</th><td>3</td><td>6</td><td>4</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td><td>2</td>');
   });
 
   it('measures the wave against every node that admits at once (rolling: two nodes, twice the capacity)', () => {
@@ -48,7 +76,7 @@ describe('report output', () => {
 
   it('JSON carries the documented top-level fields; compare writes an array', () => {
     const one = JSON.parse(toJson([a]));
-    for (const f of ['scenario', 'strategy', 'clients', 'admissionRate', 'peakToMean', 'peakOverCapacity', 'attemptsPerClient', 't50Ms', 't99Ms', 't100Ms', 'refused', 'published', 'lost', 'duplicated', 'reordered', 'gaps']) {
+    for (const f of ['scenario', 'strategy', 'clients', 'admissionRate', 'peakToMean', 'peakOverCapacity', 'peakPerSec', 'attemptsPerClient', 't50Ms', 't99Ms', 't100Ms', 'refused', 'published', 'lost', 'duplicated', 'reordered', 'gaps']) {
       expect(one).toHaveProperty(f);
     }
     const many = JSON.parse(toJson([a, b]));
@@ -59,7 +87,8 @@ describe('report output', () => {
     const text = formatTable([a, b]);
     const strategyLine = text.split('\n').find((l) => l.startsWith('strategy'))!;
     expect(strategyLine).toMatch(/full\s+none$/);
-    expect(text).toMatch(/peak ÷ mean\s+2\.50?\s+4\b/);
+    expect(text).toMatch(/peak ÷ mean\s+5\s+8\b/);
+    expect(text).toMatch(/peak rate \/s\s+30\s+40\b/);
   });
 
   it('HTML is self-contained with one SVG line per strategy', () => {
@@ -68,6 +97,7 @@ describe('report output', () => {
     expect(html.match(/<polyline/g)).toHaveLength(2);
     expect(html).not.toMatch(/<script|<link|src=|href=/);
     expect(html).toContain('admission capacity');
+    expect(html).toContain('<th>peak rate /s</th><td>30</td><td>40</td>');
   });
 });
 

@@ -8,6 +8,8 @@ describe('scenarios that break the network (chaos proxy)', () => {
     expect(r.attempts).toBeGreaterThanOrEqual(r.clients);
     expect(r.attemptsPerClient).toBeLessThanOrEqual(2);
     expect(r.notes.join(' ')).toMatch(/200 cut/);
+    // every client came back through a handshake the server accepted
+    expect(r.serverAccepted!).toBeGreaterThanOrEqual(r.clients);
   }, 90_000);
 
   it('half-open: blackholed connections are detected by heartbeat and replaced', async () => {
@@ -33,6 +35,9 @@ describe('an external target', () => {
       const r = await smallStorm({ scenario: 'blip', target: `${server.url}/v1` });
       expectIntact(r);
       expect(r.attempts).toBeGreaterThanOrEqual(r.clients);
+      // storm cannot read an external server's counters: null, and the notes say why
+      expect([r.serverAccepted, r.serverAcceptedPeakPerSec]).toEqual([null, null]);
+      expect(r.notes.join(' | ')).toContain('server-side accepts not measured');
     } finally {
       await server.close();
     }

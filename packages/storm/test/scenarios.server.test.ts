@@ -9,6 +9,11 @@ describe('scenarios that restart the server', () => {
     expectIntact(r);
     expect(r.gaps).toBe(0); // the log outlived the process (shared broker)
     expect(r.attempts).toBeGreaterThanOrEqual(r.clients); // everyone had to come back
+    // the server saw the wave too: one accepted handshake per client at least, and never
+    // more in a second than its bucket allows (burst C + C refilled per second)
+    expect(r.serverAccepted!).toBeGreaterThanOrEqual(r.clients);
+    expect(r.serverAcceptedPeakPerSec!).toBeGreaterThan(0);
+    expect(r.serverAcceptedPeakPerSec!).toBeLessThanOrEqual(2 * r.admissionRate!);
   }, 90_000);
 
   it('restart with a volatile log: continuity loss is announced as a gap, never silent', async () => {

@@ -9,6 +9,7 @@ import { runCompare } from '../sim/compare';
 import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
 import type { Variant } from './args';
+import { verdict } from './verdict';
 
 /** Runs one scenario (or a comparison), prints the table, writes the files; returns the exit status. */
 export async function stormCommand(c: { options: StormOptions; variants: Variant[] | null; json?: string; report?: string }): Promise<number> {
@@ -28,10 +29,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   if (notes) process.stdout.write(notes + '\n');
   if (c.json) await writeFile(c.json, toJson(results));
   if (c.report) await writeFile(c.report, toHtml(results));
-  const broken = results.filter((r) => r.lost + r.duplicated + r.reordered > 0);
-  if (broken.length) {
-    process.stderr.write(`invariant broken: ${broken.map((r) => `${r.strategy}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.reordered} reordered`).join('; ')}\n`);
-    return 2;
-  }
-  return 0;
+  const v = verdict(results);
+  if (v.message) process.stderr.write(`${v.message}\n`);
+  return v.status;
 }

@@ -16,15 +16,23 @@ export function attemptBins(attemptTimesMs: readonly number[], fromMs: number, b
   return bins;
 }
 
+/** The shortest span a wave's mean is taken over, ms: rates (and admission) are per second. */
+export const MIN_MEAN_SPAN_MS = 1000;
+
 export interface BurstStats {
   /** Largest bin. */
   peak: number;
-  /** Mean per bin from the fault (bin 0) to the last non-empty bin. */
+  /**
+   * Mean per bin from the fault (bin 0) to the last non-empty bin, over at least
+   * `MIN_MEAN_SPAN_MS` (one second) of bins.
+   */
   mean: number;
-  /** peak ÷ mean (1 = perfectly flat; 0 when there were no attempts). */
+  /** peak ÷ mean (1 = perfectly flat over a second or more; 0 when there were no attempts). */
   peakToMean: number;
   /** peak ÷ what the server admits in one bin (admissionRate × binMs / 1000); null without a rate. */
   peakOverCapacity: number | null;
+  /** The peak bin as a rate: attempts per second (peak × 1000 / binMs). */
+  peakPerSec: number;
 }
 
 /**
@@ -32,10 +40,16 @@ export interface BurstStats {
  * the last attempt. A fleet that waits a fixed delay and then stampedes scores high
  * (everything in one bin of a long window); a fleet spread evenly over the same
  * window scores 1.
+ *
+ * The mean is taken over at least one second of bins. Without that floor a fleet that
+ * stampedes into a single bin (everyone back within the first 100 ms) has peak = mean
+ * and scores 1, "perfectly flat", for the worst wave there is; with it, that stampede
+ * scores 1000 / binMs (10 with 100 ms bins) and an even wave shorter than a second
+ * scores 1 s ÷ its length. `peakPerSec` gives the absolute rate next to the shape.
  */
 export function burstStats(bins: readonly number[], admissionRate: number | null, binMs = DEFAULT_BIN_MS): BurstStats {
   const first = 0;
-  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null };
+  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null, peakPerSec: 0 };
   let last = bins.length - 1;
   while (bins[last] === 0) last--;
   let sum = 0;
@@ -44,12 +58,13 @@ export function burstStats(bins: readonly number[], admissionRate: number | null
     sum += bins[i]!;
     peak = Math.max(peak, bins[i]!);
   }
-  const mean = sum / (last - first + 1);
+  const mean = sum / Math.max(last - first + 1, Math.ceil(MIN_MEAN_SPAN_MS / binMs));
   const capacityPerBin = admissionRate && admissionRate > 0 ? (admissionRate * binMs) / 1000 : null;
   return {
     peak,
     mean,
     peakToMean: peak / mean,
     peakOverCapacity: capacityPerBin === null ? null : peak / capacityPerBin,
+    peakPerSec: (peak * 1000) / binMs,
   };
 }

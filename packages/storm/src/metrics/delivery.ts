@@ -23,7 +23,11 @@ export interface DeliveryCounts {
   expected: number;
   /** Handler calls. */
   delivered: number;
-  /** Expected, never delivered, and not covered by an announced gap. */
+  /**
+   * Expected, never delivered, not covered by an announced gap, and not excused by the
+   * client being offline at the end (see `undelivered`): a subscriber that is connected
+   * missed it, or a client not back has a hole inside what it did receive.
+   */
   lost: number;
   /** Handler calls beyond the first for the same message. */
   duplicated: number;
@@ -35,10 +39,23 @@ export interface DeliveryCounts {
   gapped: number;
   /** Deliveries of messages nobody acknowledged (should be 0). */
   unexpected: number;
+  /** Clients not connected and subscribed when the run ended (per client: 0 or 1). */
+  unrecovered: number;
+  /**
+   * Messages published after the last one a client not back delivered, not covered by
+   * a gap: it was offline (gave up, or still backing off), so they are not a delivery
+   * failure of a connected subscriber and are kept out of `lost`.
+   */
+  undelivered: number;
+}
+
+export interface DeliveryOptions {
+  /** Whether the client was connected and subscribed at the end of the run. @default true */
+  recovered?: boolean;
 }
 
 export const ZERO_COUNTS: DeliveryCounts = Object.freeze({
-  expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0,
+  expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0, unrecovered: 0, undelivered: 0,
 });
 
 export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
@@ -51,6 +68,8 @@ export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts 
     gaps: a.gaps + b.gaps,
     gapped: a.gapped + b.gapped,
     unexpected: a.unexpected + b.unexpected,
+    unrecovered: a.unrecovered + b.unrecovered,
+    undelivered: a.undelivered + b.undelivered,
   };
 }
 
@@ -58,12 +77,18 @@ export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts 
  * Compares what one client delivered on one channel with what was published there.
  * `published` is in publish (= offset) order; epochs are ordered by first appearance
  * in it, so a gap that jumps from epoch A to epoch C also covers everything in B.
+ *
+ * A client that was not back at the end (`recovered: false`) could not receive what was
+ * published after its last delivery: those messages are `undelivered`, not `lost`. A
+ * hole before that point (it was connected past it) is still `lost`.
  */
 export function analyzeDelivery(
   published: readonly PublishedRecord[],
   delivered: readonly DeliveredRecord[],
   gaps: readonly GapRecord[],
+  options: DeliveryOptions = {},
 ): DeliveryCounts {
+  const recovered = options.recovered ?? true;
   const order = new Map<number, number>();
   const epochIndex = new Map<string, number>();
   published.forEach((p, i) => {
@@ -91,12 +116,17 @@ export function analyzeDelivery(
   }
   let lost = 0;
   let gapped = 0;
-  for (const p of published) {
-    if (seen.has(p.seq)) continue;
+  let undelivered = 0;
+  published.forEach((p, idx) => {
+    if (seen.has(p.seq)) return;
     if (gaps.some((g) => covers(g, p, epochIndex))) gapped++;
+    else if (!recovered && idx > maxIndex) undelivered++;
     else lost++;
-  }
-  return { expected: published.length, delivered: delivered.length, lost, duplicated, reordered, gaps: gaps.length, gapped, unexpected };
+  });
+  return {
+    expected: published.length, delivered: delivered.length, lost, duplicated, reordered, gaps: gaps.length, gapped, unexpected,
+    unrecovered: recovered ? 0 : 1, undelivered,
+  };
 }
 
 /** Whether an announced gap `from → to` spans the message at `p`. */

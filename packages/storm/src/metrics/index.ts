@@ -1,3 +1,4 @@
 export * from './bins';
 export * from './reconnectTimes';
 export * from './delivery';
+export * from './accepts';

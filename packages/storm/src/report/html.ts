@@ -16,8 +16,8 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
     .join('')}</tbody></table>`;
   const channels = results
     .map(
-      (r) => `<h3>${escapeXml(`${r.strategy}${r.serverHint ? ' + hint' : ''}`)}: per channel</h3><table><thead><tr><th>channel</th><th>published</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th><th>reordered</th><th>gaps</th><th>in gaps</th></tr></thead><tbody>${r.perChannel
-        .map((c) => `<tr><th>${escapeXml(c.channel)}</th>${[c.published, c.expected, c.delivered, c.lost, c.duplicated, c.reordered, c.gaps, c.gapped].map((v) => `<td>${v}</td>`).join('')}</tr>`)
+      (r) => `<h3>${escapeXml(`${r.strategy}${r.serverHint ? ' + hint' : ''}`)}: per channel</h3><table><thead><tr><th>channel</th><th>published</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th><th>reordered</th><th>gaps</th><th>in gaps</th><th>not back</th><th>undelivered</th></tr></thead><tbody>${r.perChannel
+        .map((c) => `<tr><th>${escapeXml(c.channel)}</th>${[c.published, c.expected, c.delivered, c.lost, c.duplicated, c.reordered, c.gaps, c.gapped, c.unrecovered, c.undelivered].map((v) => `<td>${v}</td>`).join('')}</tr>`)
         .join('')}</tbody></table>`,
     )
     .join('\n');

@@ -1,5 +1,5 @@
 import * as serverPkg from '@lifeline/server';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
+import { createServer, memoryBroker, type Broker, type LifelineServer, type ServerStats } from '@lifeline/server';
 import { StormError } from '../errors';
 import { isLoopbackHost } from '../proxy/address';
 import { deleteKeysWithPrefix, redisAnswers } from './redisAdmin';
@@ -25,7 +25,12 @@ export interface FleetOptions {
  */
 export class EmbeddedFleet {
   readonly nodes: (LifelineServer | null)[] = [];
-  private refusedByGone = 0;
+  /**
+   * Nodes killed or drained. Their counters stay in the totals from the moment they
+   * leave `nodes`: counted only once gone, a node draining for seconds would drop out
+   * of the totals and then jump back, which a sampled total reads as a burst.
+   */
+  private readonly gone: LifelineServer[] = [];
   private shared: Broker | null = null;
   private redis: { url: string; prefix: string } | null = null;
   readonly notes: string[] = [];
@@ -94,8 +99,8 @@ export class EmbeddedFleet {
     const node = this.nodes[slot];
     if (!node) return;
     this.nodes[slot] = null;
+    this.gone.push(node);
     node.faults?.dropAll();
-    this.refusedByGone += node.stats().handshakesRefused;
     await node.close();
   }
 
@@ -104,13 +109,24 @@ export class EmbeddedFleet {
     const node = this.nodes[slot];
     if (!node) return;
     this.nodes[slot] = null;
+    this.gone.push(node);
     await node.drain();
-    this.refusedByGone += node.stats().handshakesRefused;
   }
 
   /** Handshakes refused by admission control on every node so far. */
   refused(): number {
-    return this.refusedByGone + this.nodes.reduce((n, s) => n + (s ? s.stats().handshakesRefused : 0), 0);
+    return this.total((s) => s.handshakesRefused);
+  }
+
+  /** Handshakes accepted on every node so far. */
+  accepted(): number {
+    return this.total((s) => s.handshakesAccepted);
+  }
+
+  private total(pick: (s: ServerStats) => number): number {
+    let n = 0;
+    for (const node of [...this.gone, ...this.nodes]) if (node) n += pick(node.stats());
+    return n;
   }
 
   async close(): Promise<void> {

@@ -15,8 +15,10 @@ import { shardNetwork } from './network';
 import type { ShardReport } from './shard';
 import { waitUntil } from './waitUntil';
 import { percentileTime } from '../metrics/reconnectTimes';
+import { ZERO_COUNTS, type DeliveryCounts } from '../metrics/delivery';
 import { attemptBins, DEFAULT_BIN_MS } from '../metrics/bins';
 import { stallNote, type ProcessStall } from '../metrics/stalls';
+import { ACCEPT_SAMPLE_MS, AcceptLog } from './acceptLog';
 
 export interface RunHooks {
   /** @default silent */
@@ -53,6 +55,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   let fleet: EmbeddedFleet | null = null;
   let shards: ShardHandle[] = [];
   let publisher: Publisher | null = null;
+  let acceptLog: AcceptLog | null = null;
   try {
     // rolling uses the Redis broker when it is there (unless a broker was chosen).
     const broker = o.scenario === 'rolling' && input.broker === undefined ? 'auto' : o.broker;
@@ -93,6 +96,11 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     await Promise.all(shards.map((s) => s.markFault()));
     const tFault = Date.now();
     const refusedBefore = fleet ? fleet.refused() : 0;
+    // How fast the servers took the wave in, from their own counter (every node, old and new).
+    if (fleet) {
+      acceptLog = new AcceptLog(() => fleet!.accepted());
+      acceptLog.start(tFault);
+    }
     const deadline = tFault + o.durationMs;
     const random = seededRandom(deriveSeed(o.seed, 0xc4a05));
     const waitForFleet = async () => {
@@ -114,6 +122,15 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       return st.ready === o.clients && dropped === o.clients;
     }, deadline);
     if (!recovered) notes.push(`not every client recovered within ${o.durationMs} ms`);
+    // The wave is over: later accepts (none, once everyone is back) are not part of it.
+    acceptLog?.sample(Date.now());
+    acceptLog?.stop();
+    const acceptSpan = acceptLog?.samples().at(-1)?.atMs ?? 0;
+    notes.push(
+      acceptLog
+        ? `server-side accepts: the servers' handshake counter read every ${ACCEPT_SAMPLE_MS} ms from the fault until ${recovered ? 'the fleet was back' : 'the deadline'} (+${acceptSpan} ms); peak over 1 s windows`
+        : 'server-side accepts not measured: an external --target does not expose its handshake counter to storm',
+    );
 
     // 4. Steady traffic again, stop publishing, let the tail arrive.
     await sleep(STEADY_MS);
@@ -169,12 +186,14 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       backAtMs: raw.backAt,
       offlineMs: raw.offline,
       refused: fleet ? fleet.refused() - refusedBefore : raw.refused,
+      serverAccepts: acceptLog ? acceptLog.samples() : null,
       channels: channels.map((channel, i) => ({ channel, published: publisher!.published[i]!.length, counts: raw.counts[i]! })),
       wallMs: Date.now() - started,
       notes,
     });
   } finally {
     loopDelay.disable();
+    acceptLog?.stop();
     progress.done();
     await publisher?.stop(0).catch(() => {});
     await Promise.allSettled(shards.map((s) => s.close()));
@@ -229,7 +248,7 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   let refused = 0;
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
-  const counts = reports[0]!.counts.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
+  const counts: DeliveryCounts[] = reports[0]!.counts.map(() => ({ ...ZERO_COUNTS }));
   reports.forEach((r, process) => {
     for (const st of r.stalls) if (st.atMs >= tFault) stalls.push({ atMs: st.atMs - tFault, ms: st.ms, process });
     for (const t of r.attempts) attempts.push(t - tFault);

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StormError } from '../errors';
-import { analyzeDelivery, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
+import { analyzeDelivery, ZERO_COUNTS, type DeliveryCounts, type GapRecord, type PublishedRecord } from '../metrics/delivery';
 import type { Strategy } from '../result';
 import { probedWebSocket } from './countingSocket';
 import { StallLog, type Stall } from './stallLog';
@@ -155,10 +155,12 @@ export class Shard {
 
   /** Per-channel published logs in, per-channel delivery counts out. */
   collect(published: PublishedRecord[][]): ShardReport {
-    const counts = this.spec.channels.map(() => ({ expected: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, gaps: 0, gapped: 0, unexpected: 0 }));
+    const counts: DeliveryCounts[] = this.spec.channels.map(() => ({ ...ZERO_COUNTS }));
     this.states.forEach((s, k) => {
       const ch = (this.spec.from + k) % this.spec.channels.length;
-      const c = analyzeDelivery(published[ch] ?? [], s.seqs.map((seq) => ({ seq })), s.gaps);
+      // Same test as openSince below, so `unrecovered` adds up to the run's notBack.
+      const recovered = s.sim?.isReady() ?? false;
+      const c = analyzeDelivery(published[ch] ?? [], s.seqs.map((seq) => ({ seq })), s.gaps, { recovered });
       const acc = counts[ch]!;
       for (const key of Object.keys(acc) as (keyof DeliveryCounts)[]) acc[key] += c[key];
     });

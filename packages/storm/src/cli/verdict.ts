@@ -1,0 +1,26 @@
+import type { RunResult } from '../result';
+
+/** What a storm run's results mean for the CLI's exit status. */
+export interface Verdict {
+  /** 0 ok; 2 a subscriber lost, duplicated or reordered a message; 3 not every client came back. */
+  status: 0 | 2 | 3;
+  /** The line for stderr; null when ok. */
+  message: string | null;
+}
+
+/**
+ * A broken delivery invariant (status 2) wins over clients not back (status 3). The two
+ * used to share status 2 because a client not back had its missed messages counted as
+ * lost; they are `undelivered` now, and a fleet that did not recover is still a failure.
+ */
+export function verdict(results: readonly RunResult[]): Verdict {
+  const broken = results.filter((r) => r.lost + r.duplicated + r.reordered > 0);
+  if (broken.length) {
+    return { status: 2, message: `invariant broken: ${broken.map((r) => `${r.strategy}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.reordered} reordered`).join('; ')}` };
+  }
+  const stranded = results.filter((r) => r.notBack > 0);
+  if (stranded.length) {
+    return { status: 3, message: `not every client came back: ${stranded.map((r) => `${r.strategy}: ${r.notBack} not back (${r.undelivered} messages undelivered to them)`).join('; ')}` };
+  }
+  return { status: 0, message: null };
+}
