@@ -3,64 +3,24 @@
 // offset, with the same epoch. Simulated with DUMP/RESTORE of one channel's keys under this
 // run's prefix (never FLUSHALL, never a restart of the shared Redis). Offsets once handed
 // out must not be handed out again in the same epoch once a node notices.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { createServer, type LifelineServer } from '../src/createServer';
-import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
-import type { RedisBrokerOptions } from '../src/broker/redisOptions';
+import { describe, expect, it } from 'vitest';
 import { channelKeys } from '../src/broker/redisKeys';
-import { TestClient, type Frame } from './helpers/wsClient';
-import { deletePrefix, redisAvailable, REDIS_URL, startRedisProxy, uniquePrefix, waitFor } from './redisTestUtils';
+import type { TestClient, Frame } from './helpers/wsClient';
+import { lostWrites, lostWritesHarness } from './helpers/lostWrites';
+import { redisAvailable, startRedisProxy, waitFor } from './redisTestUtils';
 
 const available = await redisAvailable();
-const prefix = uniquePrefix();
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
-});
-
-interface Node { server: LifelineServer; broker: RedisBroker; errors: Error[] }
-async function startNode(brokerOptions: RedisBrokerOptions = {}): Promise<Node> {
-  const errors: Error[] = [];
-  const broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, onError: (e) => errors.push(e), ...brokerOptions });
-  const server = await createServer({ port: 0, broker, publishPerSec: 10_000, publishBurst: 10_000 });
-  cleanups.push(async () => {
-    await server.close();
-    await broker.close();
-  });
-  return { server, broker, errors };
-}
-async function connect(node: Node, clientId: string): Promise<TestClient> {
-  const c = await TestClient.connect(node.server.url, { clientId });
-  cleanups.push(() => c.close());
-  return c;
-}
-async function raw(): Promise<Redis> {
-  const r = new Redis(REDIS_URL);
-  cleanups.push(() => r.disconnect());
-  return r;
-}
-let n = 0;
-const chan = (name: string) => `${name}.${++n}`;
-const keysOf = (ch: string) => {
-  const k = channelKeys(prefix, ch);
-  return [k.epoch, k.seq, k.log];
-};
-const lostWrites = (errors: Error[]) => errors.filter((e) => /lost acknowledged writes/.test(e.message));
+const { prefix, cleanups, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(available);
 
 /** Publishes old-1..10 through `p`, then puts the channel's keys back as they were after old-7. */
 async function publishThenRollBack(ch: string, p: TestClient, beforeLoss: () => Promise<void> = async () => undefined): Promise<string> {
   let epoch = '';
   for (let i = 1; i <= 7; i++) epoch = (await p.publish(ch, `old-${i}`, `old-${i}`)).epoch as string;
-  const r = await raw();
-  const snapshot = await Promise.all(keysOf(ch).map(async (k) => [k, await r.dumpBuffer(k)] as const));
+  const at7 = await snapshot(ch);
   for (let i = 8; i <= 10; i++) await p.publish(ch, `old-${i}`, `old-${i}`);
   await beforeLoss();
-  await r.del(...keysOf(ch));
-  for (const [k, v] of snapshot) if (v) await r.restore(k, 0, v, 'REPLACE');
+  await restore(ch, at7);
+  const r = await raw();
   expect(await r.get(channelKeys(prefix, ch).seq)).toBe('7');
   return epoch;
 }
