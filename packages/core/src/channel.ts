@@ -77,8 +77,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _part?: { o: number; e: string; hs: Set<Handler> } | null;
   /**
    * onHandlerError 'skip': a throwing handler's message counts as delivered (with a gap).
-   * Unset (redeliver) until a caller names a policy: a channel made by presence or to
-   * publish takes the first one named.
+   * Unset (redeliver) until a caller names a policy; while the channel has handlers, only
+   * the same policy may be named again (client.channel checks).
    */
   _skip?: boolean;
 

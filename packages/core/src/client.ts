@@ -252,13 +252,15 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     } else ch._since(co?.since);
     const policy = co?.onHandlerError;
     if (policy !== undefined) {
-      // A typo ('skipp') was silently 'redeliver'. The channel is shared: the first caller
-      // to name a policy sets it, and one asking for the other is refused (it was silently
-      // given the first one's).
+      // A typo ('skipp') was silently 'redeliver'. The channel is shared: while it has
+      // handlers, one asking for the other policy is refused (it was silently given the
+      // one in force); without handlers nobody depends on it, and the policy named last
+      // applies (a page that used 'skip' and left does not bind the next one).
       const skip = policy === 'skip';
-      if ((!skip && policy !== 'redeliver') || (ch._skip ??= skip) !== skip) {
+      if ((!skip && policy !== 'redeliver') || (ch._handlers.length && ch._skip !== undefined && ch._skip !== skip)) {
         throw new LifelineError('BAD_ARGUMENT', `onHandlerError ${policy}: channel ${name} has ${ch._skip ? 'skip' : 'redeliver'}`);
       }
+      ch._skip = skip;
     }
     return ch;
   }

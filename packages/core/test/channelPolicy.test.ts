@@ -4,6 +4,7 @@ import { setup } from './support/harness';
 import { FakeSocket } from './support/fakeSocket';
 
 const client = () => createClient({ url: 'ws://test/v1', WebSocket: FakeSocket as any, autoConnect: false, lifecycle: false });
+const noop = () => {};
 
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -21,9 +22,10 @@ describe('channel onHandlerError policy', () => {
     expect((e as Error).message).toContain('skipp');
   });
 
-  it('refuses a second caller asking for the other policy of a shared channel, naming the one it has', () => {
+  it('while the channel has handlers, refuses a caller asking for the other policy, naming the one in force', () => {
     const c = client();
     const ch = c.channel('room', { onHandlerError: 'skip' });
+    ch.subscribe(noop);
     const e = thrownBy(() => c.channel('room', { onHandlerError: 'redeliver' }));
     expect(isLifelineError(e, 'BAD_ARGUMENT')).toBe(true);
     expect((e as Error).message).toBe('onHandlerError redeliver: channel room has skip');
@@ -32,21 +34,28 @@ describe('channel onHandlerError policy', () => {
     expect(c.channel('room')).toBe(ch);
   });
 
-  it('refuses "skip" for a channel made with an explicit "redeliver"', () => {
+  it('refuses "skip" while handlers run under an explicit "redeliver"', () => {
     const c = client();
-    c.channel('room', { onHandlerError: 'redeliver' });
+    c.channel('room', { onHandlerError: 'redeliver' }).subscribe(noop);
     const e = thrownBy(() => c.channel('room', { onHandlerError: 'skip' }));
     expect(isLifelineError(e, 'BAD_ARGUMENT')).toBe(true);
     expect((e as Error).message).toBe('onHandlerError skip: channel room has redeliver');
   });
 
-  it('lets the first caller that names a policy set it on a channel made without one (by presence or to publish)', () => {
+  it('lets a caller name a policy for handlers that run under none yet (a channel made by presence or to publish)', () => {
+    const c = client();
+    const ch = c.channel('room');
+    ch.subscribe(noop);
+    expect(c.channel('room', { onHandlerError: 'skip' })).toBe(ch);
+    expect(thrownBy(() => c.channel('room', { onHandlerError: 'redeliver' }))).toBeDefined();
+  });
+
+  it('without handlers, the policy named last applies: one that every handler left does not bind the next caller', () => {
     const h = setup();
     h.accept();
-    const ch = h.client.channel('room');
-    expect(h.client.channel('room', { onHandlerError: 'skip' })).toBe(ch);
-    const e = thrownBy(() => h.client.channel('room', { onHandlerError: 'redeliver' }));
-    expect((e as Error).message).toBe('onHandlerError redeliver: channel room has skip');
+    const off = h.client.channel('room', { onHandlerError: 'redeliver' }).subscribe(noop);
+    off();
+    const ch = h.client.channel('room', { onHandlerError: 'skip' });
     // 'skip' is in force: the message whose handler threw is passed with a gap, not redelivered.
     const gaps: GapEvent[] = [];
     ch.on('gap', (g) => gaps.push(g));
@@ -59,5 +68,6 @@ describe('channel onHandlerError policy', () => {
     for (const o of [1, 2, 3]) h.msg('room', o);
     expect(got).toEqual([1, 3]);
     expect(gaps).toMatchObject([{ reason: 'handler-skipped', to: { offset: 2 } }]);
+    expect(thrownBy(() => h.client.channel('room', { onHandlerError: 'redeliver' }))).toBeDefined();
   });
 });

@@ -2,7 +2,7 @@ import type { ChannelOptions, LifelineClient, Message, Unsubscribe } from '@life
 import { hold, type Holds } from './refCount';
 
 /** A message handler as the hooks pass it. */
-export type MessageHandler = (msg: Message<any>) => void | Promise<void>;
+export type MessageHandler = (msg: Message<any>) => unknown;
 
 // Per client, so two providers over one client share subscriptions.
 const subscriptions = new WeakMap<LifelineClient, Holds>();
@@ -45,7 +45,7 @@ export function acquireChannel(
     last?.epoch === msg.epoch && msg.offset <= last.offset
       ? undefined
       : // Handled once it returned, or its promise resolved: one that threw or rejected gets it again.
-        handler(msg)?.then?.(() => void (last = msg)) ?? void (last = msg);
+        (handler(msg) as PromiseLike<unknown> | undefined)?.then?.(() => void (last = msg)) ?? void (last = msg);
   handlers.add(entry);
   return () => {
     handlers.delete(entry);
@@ -58,18 +58,21 @@ export function acquireChannel(
  * applies its `onHandlerError` policy; waits for async handlers so core only
  * advances the position once all of them are done.
  */
-function fanOut(handlers: Set<MessageHandler>, msg: Message<any>): void | Promise<void> {
-  const pending: unknown[] = [];
+function fanOut(handlers: Set<MessageHandler>, msg: Message<any>) {
   let failure: [unknown] | undefined;
-  for (const handler of [...handlers]) {
+  const fail = (e: unknown) => void (failure ??= [e]);
+  // Settled, not Promise.all's first rejection: core redelivers only once every handler is
+  // done (a slow one was handed the message again while still on it), and a rejection next
+  // to a handler that threw is caught (it was unhandled).
+  const pending = [...handlers].map((handler) => {
     try {
-      const result = handler(msg);
-      if (result) pending.push(result);
+      return (handler(msg) as PromiseLike<unknown> | undefined)?.then(null, fail);
     } catch (e) {
-      failure ??= [e];
+      fail(e);
     }
-  }
-  if (failure) throw failure[0];
-  // Core only awaits the promise; its value is unused.
-  if (pending.length) return Promise.all(pending) as Promise<unknown> as Promise<void>;
+  });
+  const end = () => {
+    if (failure) throw failure[0];
+  };
+  return pending.some(Boolean) ? Promise.all(pending).then(end) : end();
 }

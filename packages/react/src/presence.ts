@@ -6,8 +6,8 @@ import { hold, type Holds } from './refCount';
 const presences: Holds = new Map();
 
 // Catching keeps enter/leave rejections from becoming unhandled: a CLIENT_CLOSED during
-// teardown is expected. An enter the server refuses is lost here too: core reports it
-// nowhere else (not on the client's or the channel's `error` event; see README).
+// teardown is expected. Core reports a refused enter on the channel's and the client's
+// `error` event.
 export const ignore = () => {};
 
 /**
@@ -39,7 +39,8 @@ export function acquirePresence(
   const json = JSON.stringify(info) ?? '';
   if (entered.json !== json) {
     entered.json = json;
-    channel.presence.enter(info).catch(ignore);
+    // Refused for good (or the client closed): not entered, so the next acquire enters again.
+    channel.presence.enter(info).catch(() => (entered.json = undefined));
   }
   return release;
 }

@@ -37,7 +37,7 @@ export interface UseChannelResult<T> {
  */
 export function useChannel<T = unknown>(
   name: string,
-  onMessage?: (msg: Message<T>) => void | Promise<void>,
+  onMessage?: (msg: Message<T>) => unknown,
   options?: ChannelOptions,
 ): UseChannelResult<T> {
   const { client, releaseDelayMs } = useLifelineContext();
@@ -47,11 +47,10 @@ export function useChannel<T = unknown>(
   useInsertionEffect(() => {
     handler.current = { client, name, onMessage };
   });
-  // `key` stands for name + options by value. Not `since` during render: on a channel that
-  // exists without a position it moves the position, which re-renders the other components
-  // reading it in the middle of this render (a React error) and can send a `sub`. The lease
-  // passes it, in an effect.
-  const channel = useMemo(() => client.channel<T>(name, { ...options, since: undefined }), [client, key]);
+  // No options during render, only in the lease's effect: `since` on a channel without a
+  // position moves it (re-rendering other readers mid-render, a React error), and
+  // `onHandlerError` fixes the shared channel's policy even for a render never committed.
+  const channel = useMemo(() => client.channel<T>(name), [client, name]);
   useEffect(
     // After a name or client change, `handler` holds the new channel's handler from the
     // commit on, while this lease stays until its cleanup: a message arriving in between

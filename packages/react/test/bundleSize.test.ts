@@ -12,13 +12,16 @@ import { describe, expect, it } from 'vitest';
  * context): it was 1,511 B until the SSR and StrictMode fixes (hydration snapshots,
  * per-name handlers, reconnect after a pending close) made it 1,666 B, handlers
  * checked per client as well as per name 1,678 B, and each handler skipping what core
- * redelivers after another handler threw, with `since` kept out of render, 1,729 B.
+ * redelivers after another handler threw, with `since` kept out of render, 1,729 B;
+ * handlers' promises all settled before a failure is rethrown (an early rejection made
+ * core redeliver to a handler still on the message; a rejection next to a throw went
+ * unhandled) and a refused presence enter entered again on the next mount, 1,737 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 1730;
+const STANDALONE_CEILING_BYTES = 1737;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 1,730 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 1,737 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

@@ -1,22 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Component, type ReactNode } from 'react';
 import { cleanup, screen } from '@testing-library/react';
 import { createClient, type ChannelOptions } from '@lifeline/core';
 import { useChannel } from '../src';
 import { renderWithClient } from './support/render';
+import { ErrorBoundary } from './support/errorBoundary';
 
 afterEach(cleanup);
-
-class Boundary extends Component<{ children: ReactNode }, { error: unknown }> {
-  state = { error: null as unknown };
-  static getDerivedStateFromError(error: unknown) {
-    return { error };
-  }
-  render() {
-    const e = this.state.error as { code?: string; message?: string } | null;
-    return e ? <p data-testid="error">{`${e.code}: ${e.message}`}</p> : this.props.children;
-  }
-}
 
 function Room({ options }: { options: ChannelOptions }) {
   useChannel('room', () => {}, options);
@@ -31,10 +20,10 @@ describe('useChannel onHandlerError on a shared channel', () => {
     const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
     renderWithClient(
       client(),
-      <Boundary>
+      <ErrorBoundary>
         <Room options={{ onHandlerError: 'skip' }} />
         <Room options={{ onHandlerError: 'redeliver' }} />
-      </Boundary>,
+      </ErrorBoundary>,
     );
     quiet.mockRestore();
     expect(screen.getByTestId('error').textContent).toBe('BAD_ARGUMENT: onHandlerError redeliver: channel room has skip');
@@ -44,11 +33,11 @@ describe('useChannel onHandlerError on a shared channel', () => {
     const c = client();
     renderWithClient(
       c,
-      <Boundary>
+      <ErrorBoundary>
         <Room options={{ onHandlerError: 'skip' }} />
         <Room options={{ onHandlerError: 'skip' }} />
         <Room options={{}} />
-      </Boundary>,
+      </ErrorBoundary>,
     );
     expect(screen.queryByTestId('error')).toBeNull();
     expect(() => c.channel('room', { onHandlerError: 'redeliver' })).toThrow('channel room has skip');

@@ -24,6 +24,12 @@ export function checks() {
     expectTypeOf(msg).toEqualTypeOf<Message<Chat>>();
   });
   expectTypeOf(chat.publish).parameter(0).toEqualTypeOf<Chat>();
+  // Everyday handlers whose return value is not void compile (it is only awaited).
+  const seen: Chat[] = [];
+  const db = { put: (value: Chat) => Promise.resolve(value.text) };
+  useChannel<Chat>('room', (msg) => seen.push(msg.data));
+  useChannel<Chat>('room', (msg) => db.put(msg.data));
+  useChannel<Chat>('room', async (msg) => db.put(msg.data));
   expectTypeOf(chat.publish({ from: 'a', text: 'b' })).toEqualTypeOf<Promise<PublishResult>>();
   // @ts-expect-error data must match the channel's type
   void chat.publish({ nope: true });
