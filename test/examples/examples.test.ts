@@ -39,6 +39,13 @@ describe('examples', () => {
     expect(code).toBe(0);
   }, 45_000);
 
+  it('storm scenario: a fleet through a server crash loses, duplicates and reorders nothing, and jitter halves the peak rate', async () => {
+    const { code, out } = await run('storm-scenario/rehearse.mjs', 90_000, { env: { CLIENTS: '200' } });
+    expect(out).toMatch(/rehearsal: peak \d+ attempts\/s with the defaults, \d+\/s with a fixed delay \(admission 200\/s\); [1-9]\d* published, 0 lost, 0 duplicated, 0 reordered/);
+    expect(out).toContain('rehearsal: passed');
+    expect(code).toBe(0);
+  }, 95_000);
+
   it('console demo: the protocol walk-through ends with every check passed', async () => {
     const { code, out } = await run('console-demo.mjs', 20_000);
     expect(out).toContain('Demo finished: every check passed.');
