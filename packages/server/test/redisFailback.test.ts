@@ -1,19 +1,72 @@
 // Redis failing back to an OLDER epoch: a channel lost writes in epoch A and was rotated to
 // B, then a replica or a restore brings back A itself, with a counter below offsets of A
-// that were already delivered. A node's high-water mark holds one epoch (B by then), so
-// what notices is a live feed, which remembers the highest offset notified in each of
-// several epochs (redisLiveFeed.ts `notified`). Simulated with DUMP/RESTORE of the
-// channel's keys under this file's own prefix (helpers/lostWrites.ts).
+// that were already acked or delivered. A node remembers the highest offset it saw in each
+// of a channel's last 8 epochs (redisHighWater.ts), so its own next publish or read in A
+// notices; a live feed remembers the same for notifications (redisLiveFeed.ts `notified`,
+// unit-tested in liveFeedEpochs.test.ts, since the catch-up read now notices first here).
+// Simulated with DUMP/RESTORE of the channel's keys under this file's own prefix
+// (helpers/lostWrites.ts).
 import { describe, expect, it } from 'vitest';
 import { channelKeys } from '../src/broker/redisKeys';
-import type { Frame } from './helpers/wsClient';
-import { lostWrites, lostWritesHarness } from './helpers/lostWrites';
+import type { Frame, TestClient } from './helpers/wsClient';
+import { lostWrites, lostWritesHarness, type Node } from './helpers/lostWrites';
 import { redisAvailable, waitFor } from './redisTestUtils';
 
 const available = await redisAvailable();
 const { prefix, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(available);
 
+/**
+ * Through node `a` (client `p`): A:1..10, then A back at 7 (node a rotates it to B at a read),
+ * B:1..3, then A back at 7 again. Node a acked A:8..10 and B:1..3; no feed is subscribed.
+ */
+async function failBackThroughOneNode(a: Node, p: TestClient, ch: string): Promise<{ epochA: string; epochB: string }> {
+  let epochA = '';
+  for (let i = 1; i <= 7; i++) epochA = (await p.publish(ch, `old-${i}`, `old-${i}`)).epoch as string;
+  const aAt7 = await snapshot(ch);
+  for (let i = 8; i <= 10; i++) expect(await p.publish(ch, `old-${i}`, `old-${i}`)).toMatchObject({ epoch: epochA, offset: i });
+  await restore(ch, aAt7);
+  const epochB = (await a.broker.read(ch, 0, 100)).epoch;
+  expect(epochB).not.toBe(epochA);
+  for (let i = 1; i <= 3; i++) expect(await p.publish(ch, `mid-${i}`, `mid-${i}`)).toMatchObject({ epoch: epochB, offset: i });
+  await restore(ch, aAt7);
+  const r = await raw();
+  expect([await r.get(channelKeys(prefix, ch).epoch), await r.get(channelKeys(prefix, ch).seq)]).toEqual([epochA, '7']);
+  expect(lostWrites(a.errors)).toHaveLength(1); // the first loss
+  return { epochA, epochB };
+}
+
 describe.skipIf(!available)('Redis failing back to an older epoch', () => {
+  it('a node that acked A:10 then B:1..3 rotates at its next publish after the failback: the ack names a new epoch, never A:8 again (no subscriber needed)', async () => {
+    const a = await startNode();
+    const ch = chan('publisher');
+    const p = await connect(a, 'p');
+    const { epochA, epochB } = await failBackThroughOneNode(a, p, ch);
+
+    const ack = await p.publish(ch, 'new-1', 'new-1');
+    expect(ack.type).toBe('ack');
+    expect([epochA, epochB]).not.toContain(ack.epoch);
+    expect(ack.offset).toBe(1);
+    // The A:8 copy of new-1 went with the rotation; the log holds new-1 once, in the new epoch.
+    const log = await a.broker.read(ch, 0, 100);
+    expect([log.epoch, log.messages.map((m) => [m.offset, m.data])]).toEqual([ack.epoch, [[1, 'new-1']]]);
+    expect(lostWrites(a.errors)).toHaveLength(2);
+    expect(lostWrites(a.errors)[1]!.message).toContain(`epoch ${epochA} replaced`);
+  });
+
+  it('a node that acked A:10 then B:1..3 rotates at its next read after the failback (head 7 below 10 in A)', async () => {
+    const a = await startNode();
+    const ch = chan('reader');
+    const p = await connect(a, 'p');
+    const { epochA, epochB } = await failBackThroughOneNode(a, p, ch);
+
+    const back = await connect(a, 'back');
+    const sub = await back.subscribe(ch, { offset: 3, epoch: epochB });
+    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 0 });
+    expect([epochA, epochB]).not.toContain(sub.epoch);
+    expect(lostWrites(a.errors)).toHaveLength(2);
+    expect(await p.publish(ch, 'new-1', 'new-1')).toMatchObject({ type: 'ack', epoch: sub.epoch, offset: 1 });
+  });
+
   it('a live subscriber that got A:1..10 then B:1..3 rotates on a notification of A:8: later messages come in a new epoch, never as A:8 again', async () => {
     const a = await startNode();
     const b = await startNode();

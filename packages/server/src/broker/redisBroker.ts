@@ -75,10 +75,11 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   };
 
   // Redis losing acknowledged writes (AOF everysec crash, RDB restore, failover to a
-  // lagging replica) brings a channel back with its epoch and a lower counter. Every
-  // publish and read compares its answer with what this node had seen before sending it
-  // (redisHighWater.ts) and, on a step back, rotates the epoch and asks again, so an
-  // offset is never handed out twice in one epoch after the loss is noticed.
+  // lagging replica) brings a channel back with its epoch and a lower counter, or back to
+  // an older epoch it was rotated away from. Every publish and read compares its answer
+  // with what this node had seen of the answer's epoch before sending it (redisHighWater.ts)
+  // and, on a step back, rotates the epoch and asks again, so an offset is never handed
+  // out twice in one epoch after the loss is noticed.
   const marks = new HighWaterMarks();
   const rotate = (channel: string, stale: string, why: string): Promise<void> => {
     const k = channelKeys(prefix, channel);
@@ -99,10 +100,11 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const read = async (channel: string, after: number, limit: number): Promise<ReadResult> => {
     const from = Math.min(Math.max(0, Math.floor(after)), Number.MAX_SAFE_INTEGER - 1);
     const count = Math.min(Math.max(0, Math.floor(limit)), MAX_CATCH_UP_BATCH);
-    const before = marks.get(channel);
+    const before = marks.before(channel);
     let r = await readOnce(channel, from, count);
-    if (HighWaterMarks.wentBack(before, r.epoch, r.head, false)) {
-      await rotate(channel, r.epoch, `head ${r.head} after offset ${before!.offset} was seen`);
+    const seen = HighWaterMarks.wentBack(before, r.epoch, r.head, false);
+    if (seen !== undefined) {
+      await rotate(channel, r.epoch, `head ${r.head} after offset ${seen} was seen`);
       r = await readOnce(channel, from, count);
     }
     marks.observe(channel, r.epoch, r.head);
@@ -172,12 +174,13 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
         );
         return { offset, epoch, duplicate: dup === 1 };
       });
-      const before = marks.get(channel);
+      const before = marks.before(channel);
       let r = await once();
-      if (!r.duplicate && HighWaterMarks.wentBack(before, r.epoch, r.offset, true)) {
+      const seen = r.duplicate ? undefined : HighWaterMarks.wentBack(before, r.epoch, r.offset, true);
+      if (seen !== undefined) {
         // Stored at an offset that already named another message: that copy goes with the
         // rotation, and the publish is stored again (same id) in the new epoch.
-        await rotate(channel, r.epoch, `publish got offset ${r.offset} after offset ${before!.offset} was seen`);
+        await rotate(channel, r.epoch, `publish got offset ${r.offset} after offset ${seen} was seen`);
         r = await once();
       }
       if (!r.duplicate) marks.observe(channel, r.epoch, r.offset);

@@ -41,7 +41,8 @@ interface Feed {
    * notifications arrive in script order on one connection, so only they may be compared
    * with each other without a "sent after" guarantee; a mark also holds acks and read
    * heads that overtake their notifications. Per epoch, so a failover back to an older
-   * epoch is still noticed (a mark holds one epoch); it lives and dies with the feed.
+   * epoch is still noticed by a notification (marks keep several epochs too, but only a
+   * publish or a read of this node consults them); it lives and dies with the feed.
    */
   notified: Map<string, number>;
   /** An epoch to rotate before delivering anything else. */
