@@ -33,7 +33,7 @@ export interface ChannelHost {
   _ref(): number;
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Reports a channel error on the client's `error` event too. */
-  _report(e: LifelineError): void;
+  _report(e: LifelineError, heard?: boolean): void;
   /** Delay before re-delivering after the `attempt`-th consecutive handler failure. */
   _retryDelay(attempt: number): number;
 }
@@ -219,8 +219,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   _report(e: LifelineError): void {
-    this.emit('error', e);
-    this._host._report(e);
+    this._host._report(e, this.emit('error', e));
   }
 
   // ---------------------------------------------------------------- delivery

@@ -328,9 +328,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._snapListeners) for (const l of [...this._snapListeners]) l();
   }
 
-  _report(e: LifelineError): void {
+  _report(e: LifelineError, heard?: boolean): void {
     this._logger.warn('error', { code: e.code, serverCode: e.serverCode, channel: e.channel });
-    this.emit('error', e);
+    // Heard by nobody (no `error` listener here or on its channel, no logger) it would
+    // vanish, a throwing handler held its channel without a trace: the console gets it,
+    // as a browser's for an uncaught error.
+    if (!this.emit('error', e) && !heard && this._logger == silentLogger) console.error(e);
   }
 
   _offline(): boolean {
