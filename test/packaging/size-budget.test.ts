@@ -58,21 +58,21 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // client, helpers used once inlined, initial values that read the same as unset dropped.
 // Then (8,485 B) 24 B: the client calls the protocol's close-code predicates and
 // parseRetryAfterMs again instead of carrying copies of their rules.
-// Then (8,553 B) 68 B: `onHandlerError` checked (a typo was silently 'redeliver') and,
-// while a shared channel has handlers, a caller naming the other policy refused (it was
-// silently given theirs).
-// Then (8,580 B) 27 B: an error nothing hears (no `error` listener, no logger) goes to
+// Then (8,553 B, 8,564 B once a refused call changes nothing) 79 B: `onHandlerError`
+// checked (a typo was silently 'redeliver') and, while a shared channel has handlers, a
+// caller naming the other policy refused (it was silently given theirs).
+// Then (8,591 B) 27 B: an error nothing hears (no `error` listener, no logger) goes to
 // console.error (a throwing handler held its channel without a trace).
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_580;
+const CORE_CEILING_BYTES = 8_591;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,580 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,591 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

@@ -240,7 +240,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
+    const policy = co?.onHandlerError;
+    const skip = policy === 'skip';
     let ch = this._find(name) as ChannelImpl<T> | undefined;
+    // Checked before anything changes. A typo ('skipp') was silently 'redeliver'. The
+    // channel is shared: while it has handlers, one asking for the other policy is refused
+    // (it was silently given the one in force); without handlers nobody depends on it, and
+    // the policy named last applies (a page that used 'skip' and left does not bind the next).
+    if (policy !== undefined && ((!skip && policy !== 'redeliver') || (ch?._handlers.length && ch._skip !== undefined && ch._skip !== skip))) {
+      throw new LifelineError('BAD_ARGUMENT', `onHandlerError ${policy}: channel ${name} has ${ch?._skip ? 'skip' : 'redeliver'}`);
+    }
     if (!ch) {
       if (!isChannelName(name)) throw new LifelineError('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
       ch = new ChannelImpl<T>(name, co, this);
@@ -250,18 +259,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       // Above 8 channels, lookups by name go through a Map.
       else if (all.length > 8) this._byName = new Map(all.map((c) => [c.name, c]));
     } else ch._since(co?.since);
-    const policy = co?.onHandlerError;
-    if (policy !== undefined) {
-      // A typo ('skipp') was silently 'redeliver'. The channel is shared: while it has
-      // handlers, one asking for the other policy is refused (it was silently given the
-      // one in force); without handlers nobody depends on it, and the policy named last
-      // applies (a page that used 'skip' and left does not bind the next one).
-      const skip = policy === 'skip';
-      if ((!skip && policy !== 'redeliver') || (ch._handlers.length && ch._skip !== undefined && ch._skip !== skip)) {
-        throw new LifelineError('BAD_ARGUMENT', `onHandlerError ${policy}: channel ${name} has ${ch._skip ? 'skip' : 'redeliver'}`);
-      }
-      ch._skip = skip;
-    }
+    if (policy) ch._skip = skip;
     return ch;
   }
 

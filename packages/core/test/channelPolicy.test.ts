@@ -22,6 +22,14 @@ describe('channel onHandlerError policy', () => {
     expect((e as Error).message).toContain('skipp');
   });
 
+  it('a refused call changes nothing: its since is not applied', () => {
+    const c = client();
+    const ch = c.channel('room', { onHandlerError: 'skip' });
+    ch.subscribe(noop);
+    expect(thrownBy(() => c.channel('room', { onHandlerError: 'redeliver', since: { offset: 5, epoch: 'e1' } }))).toBeDefined();
+    expect(ch.position).toBeNull();
+  });
+
   it('while the channel has handlers, refuses a caller asking for the other policy, naming the one in force', () => {
     const c = client();
     const ch = c.channel('room', { onHandlerError: 'skip' });
