@@ -8,21 +8,36 @@
 // half the fixed delay's peak rate. Everything runs on loopback and stops by itself.
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { formatTable, runCompare, toHtml } from '@lifeline/storm';
+import { join, resolve } from 'node:path';
+import { formatTable, isStormError, runCompare, toHtml } from '@lifeline/storm';
 
 const clients = Number(process.env.CLIENTS ?? 300);
-const report = process.env.REPORT ?? join(tmpdir(), 'lifeline-rehearsal.html');
+if (!Number.isInteger(clients) || clients < 1) {
+  console.error(`rehearsal: CLIENTS must be a whole number of clients (at least 1), got "${process.env.CLIENTS}"`);
+  process.exit(1);
+}
+// `pnpm --filter … start` runs this in examples/storm-scenario; INIT_CWD is where the
+// user typed the command, which is what a relative REPORT means to them.
+const report = process.env.REPORT ? resolve(process.env.INIT_CWD ?? '.', process.env.REPORT) : join(tmpdir(), 'lifeline-rehearsal.html');
 
 console.log(`rehearsal: ${clients} clients, server killed for 2 s under traffic (admission 200 handshakes/s)`);
-const [defaults, fixed] = await runCompare(
-  // Bounded: at most 20 s of recovery per run, in-process (workers: 0).
-  { scenario: 'restart', clients, channels: 2, admissionRate: 200, seed: 1, durationMs: 20_000, downMs: 2000, workers: 0 },
-  [
-    { strategy: 'full', serverHint: true },
-    { strategy: 'none', serverHint: false },
-  ],
-);
+let defaults;
+let fixed;
+try {
+  [defaults, fixed] = await runCompare(
+    // Bounded: at most 20 s of recovery per run, in-process (workers: 0).
+    { scenario: 'restart', clients, channels: 2, admissionRate: 200, seed: 1, durationMs: 20_000, downMs: 2000, workers: 0 },
+    [
+      { strategy: 'full', serverHint: true },
+      { strategy: 'none', serverHint: false },
+    ],
+  );
+} catch (err) {
+  // A refused option (CLIENTS above the simulator's limit) is a message, not a stack.
+  if (!isStormError(err)) throw err;
+  console.error(`rehearsal: ${err.message}`);
+  process.exit(1);
+}
 console.log(formatTable([defaults, fixed]));
 await writeFile(report, toHtml([defaults, fixed]));
 console.log(`rehearsal: report written to ${report}`);

@@ -2,6 +2,9 @@
 // would run it (a child process on the built packages, its own server on port 0)
 // and checks itself; these tests hold them to their exit code and their last word.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '@lifeline/core';
@@ -40,11 +43,28 @@ describe('examples', () => {
   }, 45_000);
 
   it('storm scenario: a fleet through a server crash loses, duplicates and reorders nothing, and jitter halves the peak rate', async () => {
-    const { code, out } = await run('storm-scenario/rehearse.mjs', 90_000, { env: { CLIENTS: '200' } });
-    expect(out).toMatch(/rehearsal: peak \d+ attempts\/s with the defaults, \d+\/s with a fixed delay \(admission 200\/s\); [1-9]\d* published, 0 lost, 0 duplicated, 0 reordered/);
-    expect(out).toContain('rehearsal: passed');
-    expect(code).toBe(0);
+    // A relative REPORT is where the user typed `pnpm --filter … start` (INIT_CWD), not
+    // the example's directory the script runs in.
+    const typedIn = mkdtempSync(path.join(tmpdir(), 'rehearsal-'));
+    try {
+      const { code, out } = await run('storm-scenario/rehearse.mjs', 90_000, { env: { CLIENTS: '200', REPORT: 'rehearsal.html', INIT_CWD: typedIn } });
+      expect(out).toMatch(/rehearsal: peak \d+ attempts\/s with the defaults, \d+\/s with a fixed delay \(admission 200\/s\); [1-9]\d* published, 0 lost, 0 duplicated, 0 reordered/);
+      expect(out).toContain(`rehearsal: report written to ${path.join(typedIn, 'rehearsal.html')}`);
+      expect(readFileSync(path.join(typedIn, 'rehearsal.html'), 'utf8')).toMatch(/^<!doctype html>/i);
+      expect(out).toContain('rehearsal: passed');
+      expect(code).toBe(0);
+    } finally {
+      rmSync(typedIn, { recursive: true, force: true });
+    }
   }, 95_000);
+
+  it('storm scenario: a CLIENTS that is not a whole number is refused with a message, not a stack trace', async () => {
+    for (const clients of ['many', '2.5', '0']) {
+      const { code, out } = await run('storm-scenario/rehearse.mjs', 20_000, { env: { CLIENTS: clients } });
+      expect(out.trim()).toBe(`rehearsal: CLIENTS must be a whole number of clients (at least 1), got "${clients}"`);
+      expect(code).toBe(1);
+    }
+  }, 30_000);
 
   it('console demo: the protocol walk-through ends with every check passed', async () => {
     const { code, out } = await run('console-demo.mjs', 20_000);

@@ -32,11 +32,13 @@ Options:
   --broker B             memory (shared, survives restarts) | volatile (not rolling) | auto | redis://127.0.0.1:6379
                          (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
-  --json FILE            write the JSON result(s)
-  --report FILE          write a self-contained HTML report
+  --json FILE            write the JSON result(s); a relative FILE is relative to the
+                         current directory (packages/storm under pnpm --filter … exec)
+  --report FILE          write a self-contained HTML report (FILE as for --json)
   --help                 this text
 
-Exit status: 0 ok, 1 bad usage or failed run, 2 messages were lost, duplicated or reordered.`;
+Exit status: 0 ok, 1 bad usage or failed run, 2 messages were lost, duplicated or reordered,
+3 not every client came back (pnpm --filter … exec reports every failure as 1).`;
 
 /** One run of a comparison: a strategy and whether the server hint is visible. */
 export interface Variant {

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { RunResult } from '../result';
 import { toHtml } from '../report/html';
 import { toJson } from '../report/json';
@@ -27,9 +28,18 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   process.stdout.write(formatTable(results) + '\n');
   const notes = formatNotes(results);
   if (notes) process.stdout.write(notes + '\n');
-  if (c.json) await writeFile(c.json, toJson(results));
-  if (c.report) await writeFile(c.report, toHtml(results));
+  if (c.json) await writeOut('JSON', c.json, toJson(results));
+  if (c.report) await writeOut('report', c.report, toHtml(results));
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
   return v.status;
+}
+
+// The absolute path is printed because a relative one resolves against the process's
+// cwd, and `pnpm --filter @lifeline/storm exec` runs in packages/storm, not where the
+// user typed the command.
+async function writeOut(what: string, file: string, text: string): Promise<void> {
+  const path = resolve(file);
+  await writeFile(path, text);
+  process.stderr.write(`${what} written to ${path}\n`);
 }
