@@ -2,16 +2,16 @@
 export type LifelineErrorCode =
   | 'OUTBOX_FULL' // publish refused: outbox at maxMessages/maxBytes with overflow 'reject'
   | 'OUTBOX_DROPPED' // evicted by 'drop-oldest' / refused by 'drop-newest'
-  | 'OUTBOX_EXPIRED' // ttlMs elapsed while queued
-  | 'MESSAGE_TOO_LARGE' // above the server's maxFrameBytes
-  | 'CLIENT_CLOSED' // the client was closed
-  | 'AUTH_FAILED' // bad token (4100) and no new token
-  | 'CONNECTION_REFUSED' // terminal close code
-  | 'SERVER_ERROR' // an error frame from the server (see `serverCode`)
+  | 'OUTBOX_EXPIRED' // ttlMs elapsed while queued (never once sent)
+  | 'MESSAGE_TOO_LARGE' // the pub frame is above the server's maxFrameBytes (from its welcome)
+  | 'CLIENT_CLOSED' // close() failed it: a publish, a pending presence enter; or a publish made while close() runs
+  | 'AUTH_FAILED' // a static token refused (4100–4199), or a token function returned the refused token again; stays closed until setToken()
+  | 'CONNECTION_REFUSED' // the server closed with a stop code (1000, 4000–4099), an upgrade was refused with HTTP 4xx (not 408/429), or the WebSocket constructor threw
+  | 'SERVER_ERROR' // an error frame from the server (see `serverCode`, `retryAfterMs`)
   | 'BAD_FRAME' // malformed or unknown frame from the server
-  | 'HANDLER_ERROR' // a subscriber handler threw
-  | 'TOKEN_ERROR' // the token function threw
-  | 'BAD_ARGUMENT'; // invalid channel name, publish id, or data that is not JSON-serialisable
+  | 'HANDLER_ERROR' // a subscriber handler threw or rejected (the cause is the first failure)
+  | 'TOKEN_ERROR' // the token function threw, rejected, or did not answer within handshakeTimeoutMs
+  | 'BAD_ARGUMENT'; // invalid option value (createClient), channel name, onHandlerError, publish id/ttlMs, data that is not JSON-serialisable, or close code
 
 /** The one error type of Lifeline: carries a code, an optional server code and a cause. */
 export class LifelineError extends Error {
@@ -19,7 +19,9 @@ export class LifelineError extends Error {
   declare readonly code: LifelineErrorCode;
   /** Code of the server's error frame, for SERVER_ERROR. */
   declare readonly serverCode?: string;
+  /** The channel it concerns, when it concerns one. */
   declare readonly channel?: string;
+  /** For SERVER_ERROR: when the server said to try again, ms (the client does so itself). */
   declare readonly retryAfterMs?: number;
 
   constructor(

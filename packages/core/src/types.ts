@@ -21,8 +21,8 @@ export type TransitionReason =
   | 'drain' // server asked to reconnect (drain frame)
   | 'retry' // backoff timer fired
   | 'reconnect-now' // reconnectNow() or browser online event
-  | 'auth-failed' // 4100 with no new token
-  | 'terminal' // a stop close code
+  | 'auth-failed' // token refused (4100–4199) with a static token, or the token function returned the refused token again
+  | 'terminal' // a stop close code from the server (1000, 4000–4099), an upgrade refused with HTTP 4xx other than 408/429, or a WebSocket constructor that threw
   | 'max-attempts' // reconnect.maxAttempts reached
   | 'offline' // navigator.onLine === false: waiting for the online event
   | 'pagehide'; // bfcache
@@ -49,32 +49,47 @@ export interface StateChange {
 /** Immutable snapshot, replaced only on change (safe for useSyncExternalStore). */
 export interface ConnectionSnapshot {
   state: ConnectionState;
+  /** Failed attempts in a row (0 once a handshake succeeded); see `reconnect.maxAttempts`. */
   attempt: number;
+  /** When `closed`: ms until the scheduled retry, or null when none is scheduled (gave up, closed, offline). */
   retryInMs: number | null;
   /** Wall-clock ms at which the scheduled retry fires, or null. */
   retryAt: number | null;
+  /** Why the last transition happened; null before the first. */
   reason: TransitionReason | null;
+  /** The last error reported with a transition; later transitions (a successful handshake too) keep it until another error replaces it. */
   lastError: LifelineError | null;
+  /** The server's session id while `open` (from `welcome`), else null. */
   session: string | null;
 }
 
-/** Injected time source; defaults wrap the globals lazily so fake timers work. */
+/** Injected time source (ms); defaults wrap the globals lazily so fake timers work. */
 export interface Clock {
   now(): number;
   setTimeout(cb: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * How a retry delay is drawn from its cap (`min(maxDelayMs, initialDelayMs × factor^(attempt − 1))`):
+ * `full` uniform in [0, cap); `equal` cap/2 + uniform in [0, cap/2); `decorrelated`
+ * min(maxDelayMs, initialDelayMs + uniform in [0, 3 × previous − initialDelayMs)); `none` exactly the cap.
+ */
 export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
 
+/**
+ * Reconnect backoff. Also paces a channel's redelivery after a handler failure. Checked at
+ * creation: a value of the wrong type, NaN or negative, a 0 `initialDelayMs` or a `factor`
+ * below 1 throws `BAD_ARGUMENT`.
+ */
 export interface ReconnectOptions {
-  /** @default 500 */
+  /** Cap of the first retry's delay, ms (> 0). @default 500 */
   initialDelayMs?: number;
-  /** @default 30_000 */
+  /** Largest delay between attempts, ms. @default 30_000 */
   maxDelayMs?: number;
-  /** @default 2 */
+  /** Growth of the cap per attempt (>= 1). @default 2 */
   factor?: number;
-  /** @default 'full' */
+  /** How the delay is drawn below its cap; an unknown value acts as `'full'`. @default 'full' */
   jitter?: JitterStrategy;
   /**
    * Retries after a failure, the first attempt not counted: `0` never retries, `2` makes
@@ -86,42 +101,79 @@ export interface ReconnectOptions {
   ignoreOffline?: boolean;
 }
 
+/** Liveness of an open connection. Checked at creation like {@link ReconnectOptions}. */
 export interface HeartbeatOptions {
-  /** Silence after which the socket is declared dead. @default server heartbeatMs × 2 + 1000 (31_000 before welcome) */
+  /**
+   * Silence (no frame at all), in ms, after which an open socket is declared dead and
+   * closed (reason `heartbeat-timeout`). Read at each welcome; checked only after one
+   * (before it, `handshakeTimeoutMs` applies). Detection lags by up to `checkIntervalMs`.
+   * @default the welcome's heartbeatMs × 2 + 1000 (31_000 with the reference server's 15 s)
+   */
   timeoutMs?: number;
-  /** Period of the liveness/TTL check (one timer for the whole client, never one per frame). @default 1000 */
+  /**
+   * Period of the client's check, ms (> 0): liveness, client pings (RTT, once per server
+   * heartbeatMs) and clock jumps. One timer shared by every client with the same clock and
+   * period, never one per frame. Outbox TTLs have their own timer.
+   * @default 1000
+   */
   checkIntervalMs?: number;
-  /** After a wall-clock jump or a browser signal, a ping must be answered within this. @default 5000 */
+  /** After a clock jump or a browser signal (offline, visible, online), a frame must arrive within this many ms or the socket is declared dead. @default 5000 */
   probeTimeoutMs?: number;
-  /** A check that runs this much later than scheduled means the clock jumped (sleep, throttled tab). @default 5000 */
+  /** A check that runs this many ms later than scheduled means the clock jumped (sleep, throttled tab): the socket is probed. @default 5000 */
   jumpThresholdMs?: number;
 }
 
+/**
+ * What happens when the outbox is full: `reject` refuses the new publish (`OUTBOX_FULL`);
+ * `drop-oldest` evicts the oldest unsent publishes (`OUTBOX_DROPPED`; in-flight ones stay);
+ * `drop-newest` refuses the new one with `OUTBOX_DROPPED`. Each also emits an `outbox` event.
+ */
 export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
 
+/**
+ * Bounds of the outbox: publishes not yet acknowledged, queued or in flight (both count).
+ * Checked at creation like {@link ReconnectOptions}.
+ */
 export interface OutboxOptions {
-  /** @default 1000 */
+  /** Most publishes held (queued + in flight), a count. @default 1000 */
   maxMessages?: number;
-  /** @default 1_048_576 */
+  /** Most bytes held: the UTF-8 size of their `pub` frames. @default 1_048_576 */
   maxBytes?: number;
-  /** @default 'reject' */
+  /** When `maxMessages` or `maxBytes` would be exceeded; an unknown value acts as `'reject'`. @default 'reject' */
   overflow?: OverflowPolicy;
-  /** Per-message time to live while not yet sent (once sent it is re-sent until acked); Infinity keeps forever. @default Infinity */
+  /**
+   * Per-message time to live while not yet sent, ms: past it the publish rejects with
+   * `OUTBOX_EXPIRED`. Once sent it is re-sent until acked, never expired. Infinity keeps forever.
+   * @default Infinity
+   */
   ttlMs?: number;
-  /** On close(): 'flush' waits (up to closeTimeoutMs) for queued publishes, 'fail' rejects them. @default 'fail' */
+  /**
+   * On close(): 'flush' waits (up to closeTimeoutMs, and only while connected) for
+   * queued publishes, 'fail' rejects them at once; either way what is left rejects with
+   * `CLIENT_CLOSED`. An unknown value acts as `'fail'`.
+   * @default 'fail'
+   */
   onClose?: 'flush' | 'fail';
-  /** With onClose 'flush': how long close() waits for acks before failing the rest. @default 5000 */
+  /** With onClose 'flush': how long close() waits for acks before failing the rest, ms. @default 5000 */
   closeTimeoutMs?: number;
 }
 
+/** What a token function is told. */
 export interface TokenContext {
-  /** Why the token is asked for. */
+  /** Why the token is asked for: a first or ordinary attempt, the last one expired (4101), or was refused (4100 or another 41xx code). */
   reason: 'connect' | 'expired' | 'rejected';
+  /** The client's failed attempts in a row (0 on the first). */
   attempt: number;
 }
 
+/**
+ * A static token, or a function asked for one on each connection attempt (at most one
+ * call in flight). A function must not return the token just refused (4100): the client
+ * then stops with `AUTH_FAILED`.
+ */
 export type TokenSource = string | ((ctx: TokenContext) => Promise<string> | string);
 
+/** Where the client logs; lines carry codes, counts and names, never tokens or payloads. */
 export interface Logger {
   debug(msg: string, meta?: Record<string, unknown>): void;
   info(msg: string, meta?: Record<string, unknown>): void;
@@ -155,25 +207,40 @@ export type WebSocketLike = new (url: string, protocols?: string | string[]) => 
 export interface ClientOptions {
   /** `ws://host:port/v1` or `wss://…/v1`. */
   url: string;
+  /**
+   * Sent in `hello`. A static token refused by the server (4100–4199) stops the client
+   * with `AUTH_FAILED` until `setToken()`; a function is asked again (reason `expired`
+   * or `rejected`). A function that throws, rejects or does not answer within
+   * `handshakeTimeoutMs` fails that attempt with `TOKEN_ERROR` (retried with backoff).
+   * @default undefined (no token: only an open server accepts it)
+   */
   token?: TokenSource;
+  /** Backoff between connection attempts. @default {@link DEFAULT_RECONNECT} */
   reconnect?: ReconnectOptions;
+  /** Liveness checks of the open connection. @default {@link DEFAULT_HEARTBEAT} */
   heartbeat?: HeartbeatOptions;
+  /** Bounds and policies of the publish outbox. @default {@link DEFAULT_OUTBOX} */
   outbox?: OutboxOptions;
-  /** Stable id for presence; @default random per client instance */
+  /** Stable id for presence, also the prefix of generated publish ids. @default `c_` + a random id per client instance */
   clientId?: string;
   /** @default the browser's `WebSocket` in a browser build (the `browser` export condition), Node's `ws` (through isomorphic-ws) elsewhere */
   WebSocket?: WebSocketLike;
-  /** @default wraps Date.now / setTimeout / clearTimeout */
+  /** @default {@link systemClock} (Date.now / setTimeout / clearTimeout, delays capped at 2^31 − 1 ms) */
   clock?: Clock;
-  /** @default Math.random */
+  /** Source of randomness for jitter, ids and drain slots, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * @default {@link silentLogger}; an error with no `error` listener (on the client or its
+   * channel) and no logger goes to `console.error`
+   */
   logger?: Logger;
   /** Connect on creation. @default true */
   autoConnect?: boolean;
   /**
-   * No `welcome` within this after the attempt started (the token function's answer
-   * included) → retry; a token function that has not answered by then fails the attempt
-   * with `TOKEN_ERROR` and is called again on the next one. @default 10_000
+   * No `welcome` within this many ms after the attempt started (the token function's
+   * answer included) → retry (reason `handshake-timeout`); a token function that has not
+   * answered by then fails the attempt with `TOKEN_ERROR` and is called again on the next
+   * one. @default 10_000
    */
   handshakeTimeoutMs?: number;
   /**
@@ -185,7 +252,6 @@ export interface ClientOptions {
   agent?: string;
 }
 
-/** A delivered message. */
 /**
  * A delivered message: the server's `msg` frame itself (not copied, to keep delivery
  * allocation-free), so it also carries `type: 'msg'`.
@@ -205,8 +271,15 @@ export interface Message<T = unknown> {
   ts?: number;
 }
 
+/**
+ * Why continuity was lost: the channel's history was replaced (`epoch-changed`), the
+ * messages after the position are no longer retained (`out-of-retention`), the server
+ * could not fill a hole in the live stream on a second request (`hole`), or a handler
+ * threw with `onHandlerError: 'skip'` (`handler-skipped`: `to` is the skipped message).
+ */
 export type GapReason = 'epoch-changed' | 'out-of-retention' | 'hole' | 'handler-skipped';
 
+/** A channel's `gap` event (also its snapshot's `lastGap`): messages were skipped. */
 export interface GapEvent {
   channel: string;
   /**
@@ -226,43 +299,78 @@ export interface ChannelOptions {
    * without it, e.g. by presence or to publish); a channel that has one keeps it.
    */
   since?: Position;
-  /** What to do when a handler throws. @default 'redeliver' */
+  /**
+   * What to do when a handler throws or rejects (each failure is reported as
+   * `HANDLER_ERROR`): `'redeliver'` asks the server again from the position after a
+   * backoff (`reconnect` options) and hands the message only to the handlers that failed
+   * on it; `'skip'` counts it as delivered and emits a `handler-skipped` gap. Another
+   * value, or the other policy while the channel has handlers, makes `channel()` throw
+   * `BAD_ARGUMENT`.
+   * @default 'redeliver'
+   */
   onHandlerError?: 'redeliver' | 'skip';
 }
 
+/**
+ * `idle`: no handlers; `subscribing`: a `sub` is pending (or waits for a connection);
+ * `subscribed`: live; `unsubscribing`: the last handler left, `unsub` pending; `failed`: the
+ * server refused the subscribe for good (see `error`; tried again on the next connection).
+ */
 export type ChannelState = 'idle' | 'subscribing' | 'subscribed' | 'unsubscribing' | 'failed';
 
+/** Immutable snapshot of a channel, replaced only on change (safe for useSyncExternalStore). */
 export interface ChannelSnapshot {
   state: ChannelState;
+  /** Position of the last message whose handlers returned, or null before any. */
   position: Position | null;
+  /** The last gap, or null. */
   lastGap: GapEvent | null;
+  /** Why the subscribe failed (state `failed`); cleared by the next successful subscribe. */
   error: LifelineError | null;
 }
 
+/** Options of one publish. */
 export interface PublishOptions {
-  /** Idempotency id. @default `${clientId}-${counter}` */
+  /**
+   * Idempotency id, 1–128 characters (else `BAD_ARGUMENT`): the server stores a
+   * re-sent id once. @default `${clientId}-${random}-${counter}`
+   */
   id?: string;
-  /** Overrides outbox.ttlMs for this message. */
+  /** Overrides `outbox.ttlMs` for this message, ms (a number >= 0, else `BAD_ARGUMENT`). */
   ttlMs?: number;
 }
 
+/** The server's ack of a publish. */
 export interface PublishResult {
+  /** Offset of the message in its channel. */
   offset: number;
   epoch: string;
+  /** The id had been stored before: `offset` is that original message's. */
   duplicate: boolean;
 }
 
+/** Counters of a client since it was created (`stats()` returns a copy). */
 export interface ClientStats {
+  /** Successful handshakes after the first one. */
   reconnects: number;
+  /** Failed attempts in a row (as in the snapshot). */
   attempt: number;
+  /** Code of the last socket close, or null before any. */
   lastCloseCode: number | null;
   lastCloseReason: string | null;
+  /** Publishes in the outbox: queued plus in flight. */
   outboxDepth: number;
+  /** UTF-8 bytes of those publishes' frames (what `outbox.maxBytes` bounds). */
   outboxBytes: number;
+  /** Round trip of the last client ping, ms, or null before the first pong. */
   rttMs: number | null;
+  /** Messages accepted for delivery (live and replayed; duplicates not counted). */
   received: number;
+  /** Of `received`, those replayed after a (re)subscribe. */
   replayed: number;
+  /** Messages dropped as already seen. */
   deduped: number;
+  /** Gap events, all channels together. */
   gaps: number;
 }
 
@@ -277,22 +385,33 @@ export type { LifelineError } from './errors';
 export type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 export type { OutboxEvent } from './outbox';
 
+/** One channel of a client (`client.channel(name)`: the same object per name). */
 export interface Channel<T = unknown> {
   readonly name: string;
   /** Position of the last message whose handlers returned. */
   readonly position: Position | null;
-  /** Adds a handler; the wire subscribe happens with the first. Returns its remover. */
+  /**
+   * Adds a handler; the wire subscribe happens with the first, the unsubscribe when the
+   * last is removed. Messages arrive in offset order, one at a time: a handler returning a
+   * promise holds the next message until it settles. Returns its (idempotent) remover.
+   */
   subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe;
   /**
    * Resolves on the server's ack. Queued while not connected — before `connect()` and
    * after `close()` too, for a later `connect()`: such a publish settles only then, at its
-   * `ttlMs`, or on overflow; it does not reject because the client is closed.
+   * `ttlMs`, or on overflow; it does not reject because the client is closed. Rejects with
+   * `BAD_ARGUMENT` (data not JSON, bad id or ttlMs), `OUTBOX_FULL`, `OUTBOX_DROPPED`,
+   * `OUTBOX_EXPIRED`, `MESSAGE_TOO_LARGE`, `SERVER_ERROR` (refused by the server; rate
+   * limits and broker outages are retried, not rejected) or `CLIENT_CLOSED` (published
+   * while `close()` runs, or failed by it).
    */
   publish(data: T, options?: PublishOptions): Promise<PublishResult>;
+  /** `gap`: continuity lost. `error`: a subscribe or presence refusal, a handler failure (also on the client). `presence`: the member list changed. */
   on(event: 'gap', listener: (e: GapEvent) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
   on(event: 'presence', listener: (members: readonly PresenceMember[]) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
+  /** The current snapshot (the same object until something changes). */
   getSnapshot(): ChannelSnapshot;
   /** Store contract over the channel snapshot. */
   subscribeSnapshot(listener: () => void): Unsubscribe;
@@ -307,11 +426,12 @@ export interface Channel<T = unknown> {
     /**
      * Enters presence with `info` (now, or once connected) and again after every
      * reconnect until `leave()`. Resolves when the server confirmed (`presence.ok`), or
-     * at once when `leave()` is called before it could be sent; rejects on an error
-     * frame for it or when the client closes.
+     * at once when `leave()` is called before it could be sent; rejects with the
+     * `SERVER_ERROR` of an error frame for it (one with `retryAfterMs` is sent again
+     * instead), or `CLIENT_CLOSED` when the client closes. Entering again replaces `info`.
      */
     enter(info?: unknown): Promise<void>;
-    /** Stops being present (and being re-entered after reconnects). */
+    /** Stops being present (and being re-entered after reconnects). Resolves at once: it does not wait for the server. */
     leave(): Promise<void>;
   };
 }
@@ -329,14 +449,18 @@ export interface CloseOptions {
   reason?: string;
 }
 
+/** A Lifeline client (see {@link createClient}). */
 export interface LifelineClient {
   readonly state: ConnectionState;
   readonly clientId: string;
+  /** Starts connecting; a no-op unless `closed` (and ignored while `close()` runs). Reconnects by itself from then on. */
   connect(): void;
   /**
    * Stops the client: fails (or, with `outbox.onClose: 'flush'`, first flushes) the
    * outbox, closes the socket with `code`/`reason`, clears every timer and listener.
    * A call while a close is in progress returns the same promise (its options are ignored).
+   * Rejects with `BAD_ARGUMENT` for a code other than 1000, 1001 or 3000–4999. The
+   * client may be connected again with `connect()`.
    */
   close(options?: CloseOptions): Promise<void>;
   /**
@@ -346,15 +470,28 @@ export interface LifelineClient {
    * the outbox is already empty. Publishes made after the call are waited for too.
    */
   whenFlushed(): Promise<void>;
+  /** Retries at once instead of waiting for the backoff (or after giving up); a no-op unless started and `closed`. */
   reconnectNow(): void;
+  /**
+   * The channel `name`, created on first use (the same object for every call). `since` and
+   * `onHandlerError` apply as described in {@link ChannelOptions}.
+   * @throws LifelineError `BAD_ARGUMENT` for an invalid channel name or `onHandlerError`
+   * value, or a policy other than the one in force while the channel has handlers.
+   */
   channel<T = unknown>(name: string, options?: ChannelOptions): Channel<T>;
+  /** The current snapshot (the same object until something changes). */
   getSnapshot(): ConnectionSnapshot;
   /** Store contract: the listener is called after each snapshot change. */
   subscribe(listener: () => void): Unsubscribe;
+  /**
+   * `state`: every transition. `error`: every error reported (auth, refusals, bad frames,
+   * channel errors too). `outbox`: a publish left the outbox unsent (rejected, dropped, expired).
+   */
   on(event: 'state', listener: (e: StateChange) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
   on(event: 'outbox', listener: (e: OutboxEvent) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
+  /** A copy of the client's counters. */
   stats(): ClientStats;
   /**
    * Replaces the token source. After a 4100 (bad token) with a static token the client

@@ -2,9 +2,9 @@ import { LifelineNodeError } from './errors';
 
 /** Options of {@link WatermarkQueue}. */
 export interface WatermarkOptions {
-  /** At this many buffered items the producer is told to stop. */
+  /** At this many buffered items (>= 1) the producer is told to stop. */
   highWaterMark: number;
-  /** At or below this many the producer is told to go again. */
+  /** At or below this many (0 … highWaterMark − 1) the producer is told to go again. */
   lowWaterMark: number;
   /** Called on every push that leaves the queue at or above the high-water mark. */
   onHigh: () => void;
@@ -25,6 +25,7 @@ export class WatermarkQueue<T> {
   /** Largest length ever reached (for tests and diagnostics). */
   peak = 0;
 
+  /** @throws LifelineNodeError `BAD_OPTION` when the marks are out of range. */
   constructor(private readonly options: WatermarkOptions) {
     if (!(options.highWaterMark >= 1) || !(options.lowWaterMark >= 0) || options.lowWaterMark >= options.highWaterMark) {
       throw new LifelineNodeError(

@@ -21,10 +21,12 @@ export interface RetryPolicy {
 /**
  * What happens when the handler throws. Never a silent skip: a message is either
  * processed, handed to `deadLetter` (then acknowledged), or the consumer stops with
- * the message unacknowledged (redelivered on the next run).
+ * the message unacknowledged (redelivered on the next run). `'dead-letter'` and `'stop'`
+ * act on the first failure, without retrying. An unknown policy: `BAD_OPTION`.
  */
 export type ErrorPolicy = RetryPolicy | { policy: 'dead-letter' } | { policy: 'stop' };
 
+/** Defaults of {@link RetryPolicy}. */
 export const RETRY_DEFAULTS = {
   maxAttempts: 5,
   initialDelayMs: 100,
@@ -35,17 +37,22 @@ export const RETRY_DEFAULTS = {
 
 /** Passed to the dead-letter callback and to `onRetry`. */
 export interface FailureInfo {
+  /** Handler calls made on this message so far, the failed one included. */
   attempts: number;
+  /** What the handler threw last. */
   error: unknown;
 }
 
 /** Options of `consume()`. */
 export interface ConsumeOptions<T> extends Omit<MessagesOptions, 'autoAck'> {
-  /** @default { policy: 'retry', maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 10_000, factor: 2, onExhausted: 'stop' } */
+  /** What to do when the handler throws or rejects. @default { policy: 'retry', maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 10_000, factor: 2, onExhausted: 'stop' } */
   onError?: ErrorPolicy;
-  /** Required by the dead-letter policies; the message is acknowledged once it resolves. */
+  /**
+   * Required by the dead-letter policies (else `BAD_OPTION`); the message is acknowledged
+   * once it resolves. A throw stops the consumer with `DEAD_LETTER_FAILED`.
+   */
   deadLetter?: (msg: AckableMessage<T>, info: FailureInfo) => void | Promise<void>;
-  /** Called before each retry's wait. @default undefined */
+  /** Called before each retry's wait (`delayMs`: that wait). A throw stops the consumer with `CONSUMER_STOPPED`. @default undefined */
   onRetry?: (msg: AckableMessage<T>, info: FailureInfo & { delayMs: number }) => void;
 }
 

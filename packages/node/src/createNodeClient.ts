@@ -45,7 +45,7 @@ export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'ag
    * @default true
    */
   keepProcessAlive?: boolean;
-  /** Paused-socket keepalive and the overall buffer bound. */
+  /** Paused-socket keepalive and the overall buffer bound. @default {@link FLOW_DEFAULTS} */
   flowControl?: FlowControlOptions;
 }
 
@@ -66,26 +66,46 @@ export interface NodeClient {
     readonly stats: Readonly<FlowStats>;
     readonly lastError: (Error & { code?: string }) | null;
   };
-  /** The Node channel `name` (same object per name). */
+  /**
+   * The Node channel `name` (same object per name: `options` count only on the first call).
+   * It starts reading its checkpoint at once; `since` applies when the store has none.
+   * An invalid name or option is reported by `ready()` and iterations (`BAD_ARGUMENT`), not thrown here.
+   */
   channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position }): NodeChannel<T>;
-  /** Stops consumers after their current message, flushes outbox and checkpoints, closes with 1001. */
+  /**
+   * Stops consumers after their current message, flushes outbox and checkpoints, closes
+   * (code 1001 by default). A second call returns the same promise. Rejects with
+   * `BAD_OPTION` for bad options (nothing stopped) or `CLIENT_CLOSED` after `close()`.
+   * The client cannot be used afterwards.
+   */
   drain(options?: DrainOptions): Promise<DrainResult>;
-  /** Closes now (code 1000): consumers end, publishes still queued are rejected. */
+  /**
+   * Closes now (code 1000): consumers end (their current message unacknowledged),
+   * publishes still queued are rejected with `CLIENT_CLOSED`; waits for checkpoint writes
+   * in flight. New iterations then throw `CLIENT_CLOSED`.
+   */
   close(): Promise<void>;
+  /** Starts connecting (after `autoConnect: false`, or again after core gave up). */
   connect(): void;
+  /** Core's connection snapshot. */
   getSnapshot(): ConnectionSnapshot;
+  /** Core's store contract: the listener is called after each snapshot change. */
   subscribe(listener: () => void): Unsubscribe;
+  /** Core's client events: `state`, `error`, `outbox`. */
   on(event: 'state', listener: (e: StateChange) => void): this;
   on(event: string, listener: (...args: any[]) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
+  /** Core's counters (see `transport.stats` for flow control). */
   stats(): ClientStats;
 }
 
 /**
- * Creates a Node client. Connects at once unless `autoConnect: false`.
- * Throws `LifelineNodeError` `BAD_OPTION` for an invalid Node option (url, transport,
- * flowControl, checkpoint) and core's `LifelineError` `BAD_ARGUMENT` for an invalid core
- * option (reconnect, heartbeat, outbox), before anything connects.
+ * Creates a Node client. Connects at once unless `autoConnect: false`. Unlike core's
+ * defaults: no browser lifecycle source, every timer unref'd (see `keepProcessAlive`),
+ * `hello.agent` 'lifeline-node/0.1.0'.
+ * @throws LifelineNodeError `BAD_OPTION` for an invalid Node option (url, transport,
+ * flowControl, checkpoint, keepProcessAlive), and core's `LifelineError` `BAD_ARGUMENT` for
+ * an invalid core option (reconnect, heartbeat, outbox), before anything connects.
  */
 export function createNodeClient(options: NodeClientOptions): NodeClient {
   checkNodeOptions(options);

@@ -19,7 +19,7 @@ export interface DrainOptions {
    * @default 1001
    */
   code?: number;
-  /** @default 'drain' */
+  /** Close reason sent to the server. @default 'drain' */
   reason?: string;
 }
 
@@ -69,6 +69,7 @@ export interface DrainHost {
   failedByClose(): number;
 }
 
+/** Defaults of {@link DrainOptions}. */
 export const DRAIN_DEFAULTS = { timeoutMs: 10_000, code: 1001, reason: 'drain' } as const;
 
 /** Drain options checked and defaulted; `timeoutMs: null` = no deadline. */

@@ -1,19 +1,20 @@
 /** Machine-readable codes of {@link LifelineNodeError}. */
 export type LifelineNodeErrorCode =
-  | 'GAP' // continuity lost (epoch changed / out of retention) and onGap is 'stop'
-  | 'CONSUMER_STOPPED' // the consumer's error policy decided to stop
+  | 'GAP' // a gap event (epoch changed, out of retention, unfillable hole) and onGap is 'stop' (details.gap)
+  | 'CONSUMER_STOPPED' // consume(): the handler failed and the error policy stops, or onRetry threw
   | 'DEAD_LETTER_FAILED' // the dead-letter callback itself threw
   | 'CHECKPOINT_FAILED' // the checkpoint store could not load or save
   | 'CHECKPOINT_CORRUPT' // the stored checkpoint is not a valid position
-  | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel
-  | 'CLIENT_CLOSED' // the Node client was closed or drained
-  | 'CLIENT_STOPPED' // core gave up connecting for good (terminal refusal, token refused, maxAttempts)
+  | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel while one runs (thrown by its first next())
+  | 'CLIENT_CLOSED' // messages()/consume()/publish() after close(), or messages()/consume() during or after drain(); drain() after close()
+  | 'CLIENT_STOPPED' // core gave up connecting for good (terminal refusal, token refused, maxAttempts): running iterations fail with it
   | 'BAD_OPTION'; // an option has an invalid value
 
 /** The error type of @lifeline/node: a code, the channel it concerns, and its cause. */
 export class LifelineNodeError extends Error {
   override readonly name = 'LifelineNodeError';
   readonly code: LifelineNodeErrorCode;
+  /** The channel it concerns, when it concerns one. */
   readonly channel?: string;
   /** Extra facts (the gap, the failed message's position, attempts…). */
   readonly details?: Record<string, unknown>;

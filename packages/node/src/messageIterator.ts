@@ -450,6 +450,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
  * whatever it was created with) and, having no socket to pause, bounds memory by
  * making core wait: above the high-water mark the handler returns a promise, core
  * buffers up to its own limit behind it and re-fetches the rest from the server.
+ * @throws LifelineNodeError `BAD_OPTION` for an invalid option.
  */
 export function messages<T>(
   channel: Channel<T>,

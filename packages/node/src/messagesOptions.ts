@@ -4,39 +4,48 @@ import type { ProcessKeepAlive } from './processLiveness';
 import type { SocketFlow } from './socketFlow';
 import type { MessageIterator } from './messageIterator';
 
-/** What to do when the channel reports lost continuity. */
+/** What to do when the channel reports lost continuity (any core gap: epoch changed, out of retention, unfillable hole). */
 export type GapPolicy = 'stop' | 'continue' | ((gap: GapEvent) => void | Promise<void>);
 
 /** Options of `messages()` / `channel.messages()`. */
 export interface MessagesOptions {
   /** Ends the iteration cleanly (`done: true`), after the current loop body. @default undefined */
   signal?: AbortSignal;
-  /** Buffered messages at which the socket is paused. @default 64 */
+  /**
+   * Buffered messages (a count, >= 1) at which the socket is paused (standalone
+   * `messages()`: core is held back instead). @default 64
+   */
   highWaterMark?: number;
-  /** Buffered messages at which a paused socket resumes. @default floor(highWaterMark / 2) */
+  /**
+   * Buffered messages at or below which a paused socket resumes: 0 … highWaterMark − 1,
+   * else `BAD_OPTION`. @default floor(highWaterMark / 2)
+   */
   lowWaterMark?: number;
   /**
    * `true`: a message is acknowledged when the loop body finishes (the next `next()`
-   * call). `false`: only `msg.ack()` acknowledges, in any order.
+   * call). `false`: only `msg.ack()` acknowledges, in any order. Not a boolean: `BAD_OPTION`.
    * @default true
    */
   autoAck?: boolean;
   /**
    * Most messages handed out whose position is not yet durable in the checkpoint
    * store: the next message waits until fewer are outstanding. This is exactly the
-   * most a crash can redeliver. With `autoAck: false` it is also the concurrency.
+   * most a crash can redeliver. With `autoAck: false` it is also the concurrency. An
+   * integer >= 1, else `BAD_OPTION`.
    * @default 1
    */
   maxUncommitted?: number;
   /**
-   * On a gap (epoch changed, out of retention): `'stop'` ends the iteration with a
-   * `GAP` error after every message before the gap; `'continue'` goes on; a function
-   * is awaited in stream order (throwing from it stops the iteration).
+   * On a gap (epoch changed, out of retention, a hole the server could not fill): `'stop'`
+   * ends the iteration with a `GAP` error after every message before the gap; `'continue'`
+   * goes on; a function is awaited in stream order (what it throws ends the iteration,
+   * thrown by `next()`). Another value: `BAD_OPTION`.
    * @default 'stop'
    */
   onGap?: GapPolicy;
 }
 
+/** Defaults of {@link MessagesOptions} (`lowWaterMark`: floor(highWaterMark / 2)). */
 export const MESSAGES_DEFAULTS = { highWaterMark: 64, autoAck: true, maxUncommitted: 1, onGap: 'stop' } as const;
 
 /** A delivered message that can be acknowledged. */

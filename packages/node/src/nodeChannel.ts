@@ -51,7 +51,8 @@ export class NodeChannel<T = unknown> {
 
   /**
    * Resolves with core's channel once the checkpoint was read. Rejects with
-   * `CHECKPOINT_FAILED` / `CHECKPOINT_CORRUPT` when the store could not be read; that
+   * `CHECKPOINT_FAILED` / `CHECKPOINT_CORRUPT` when the store could not be read (or core's
+   * `BAD_ARGUMENT` for an invalid channel name or option); that
    * failure is not kept: a later call (or iteration) reads the store again, so a store
    * that failed once (Redis restarting, a network blip) does not break the channel.
    */
@@ -79,7 +80,10 @@ export class NodeChannel<T = unknown> {
   /**
    * Async iteration with backpressure and checkpoints. One active iteration (or
    * `consume`) per channel at a time; unacknowledged messages of an ended iteration
-   * go to the next one.
+   * go to the next one. `next()` rejects with `ALREADY_CONSUMING`, a checkpoint error,
+   * `GAP` (onGap 'stop'), `CLIENT_STOPPED`, or the `SERVER_ERROR` of a refused subscribe.
+   * @throws LifelineNodeError `CLIENT_CLOSED` while the client drains or after it closed;
+   * `BAD_OPTION` for an invalid option.
    */
   messages(options: MessagesOptions = {}): MessageIterator<T> {
     this.host.assertOpen();
@@ -100,7 +104,9 @@ export class NodeChannel<T = unknown> {
   /**
    * Runs `handler` for every message in order; acknowledges after it resolves; on a
    * throw applies `onError` (retry with backoff by default, then stop). Resolves
-   * when `signal` aborts or the client drains; rejects when the policy stops.
+   * when `signal` aborts or the client drains or closes. Rejects with `CONSUMER_STOPPED`
+   * when the policy stops (or `onRetry` throws), `DEAD_LETTER_FAILED`, `BAD_OPTION` (before
+   * anything starts), `CLIENT_CLOSED`, or what the iteration fails with (see `messages()`).
    */
   consume(handler: (msg: AckableMessage<T>) => void | Promise<void>, options: ConsumeOptions<T> = {}): Promise<void> {
     try {
@@ -135,7 +141,8 @@ export class NodeChannel<T = unknown> {
   /**
    * Publishes through core's outbox (idempotency id, ack `{ offset, epoch, duplicate }`);
    * counted by `drain()`. Does not wait for the checkpoint read (publishing does not use
-   * it): a store that is slow or failing does not hold or fail publishes.
+   * it): a store that is slow or failing does not hold or fail publishes. Allowed during a
+   * drain; rejects with `CLIENT_CLOSED` once closed, else as core's `publish` does.
    */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     try {
@@ -149,6 +156,7 @@ export class NodeChannel<T = unknown> {
     return this.host.track(this.host.publish(this.name, data, options));
   }
 
+  /** Core's channel events; listeners added before the checkpoint was read are attached once it is. */
   on(event: 'gap', listener: (e: GapEvent) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
   on(event: string, listener: (...args: any[]) => void): this {

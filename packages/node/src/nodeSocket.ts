@@ -45,7 +45,11 @@ export interface TransportOptions {
    * @default false
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Time allowed for the HTTP upgrade, 1 … 2^31 - 1 ms (createNodeClient checks it). @default 10_000 */
+  /**
+   * Time allowed for the HTTP upgrade, 1 … 2^31 - 1 ms (createNodeClient checks it). In
+   * {@link NodeClientOptions} the same value is also core's `handshakeTimeoutMs` (no
+   * `welcome` within it → retry). @default 10_000
+   */
   handshakeTimeoutMs?: number;
   /**
    * Largest incoming message `ws` accepts before closing with 1009: an integer 1 … 2^31 - 1
@@ -55,6 +59,7 @@ export interface TransportOptions {
   maxPayloadBytes?: number;
 }
 
+/** Defaults of {@link TransportOptions}. */
 export const TRANSPORT_DEFAULTS = {
   perMessageDeflate: false,
   handshakeTimeoutMs: 10_000,

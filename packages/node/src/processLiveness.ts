@@ -1,18 +1,15 @@
-import type { Clock } from '@lifeline/core';
-
-/** Node's real clock, read lazily so test fake timers still apply. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (cb, ms) => setTimeout(cb, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+import { systemClock, type Clock } from '@lifeline/core';
 
 /**
  * Wraps a clock so every timer it creates is unref'd: reconnect backoff, heartbeat
  * and retry timers alone never keep the process alive (a closed client lets the
  * process exit). Liveness while work is wanted is {@link ProcessKeepAlive}'s job.
  */
-export function unrefClock(base: Clock = systemClock): Clock {
+export function unrefClock(
+  // Core's clock, not a plain setTimeout: it caps delays at 2^31 - 1 ms, which Node runs
+  // after ~1 ms (a server's 30-day Retry-After became a reconnect loop).
+  base: Clock = systemClock,
+): Clock {
   return {
     now: () => base.now(),
     setTimeout(cb, ms) {

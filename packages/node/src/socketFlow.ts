@@ -24,8 +24,10 @@ export interface FlowControlOptions {
   maxBufferedMessages?: number;
 }
 
+/** Defaults of {@link FlowControlOptions}. */
 export const FLOW_DEFAULTS = { pausedKeepaliveMs: 10_000, maxBufferedMessages: 4096 } as const;
 
+/** Flow-control counters of a Node client (`transport.stats`), since it was created. */
 export interface FlowStats {
   /** Times the live socket was paused. */
   pauses: number;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ProcessKeepAlive, unrefClock } from '../src/processLiveness';
 
 describe('process liveness', () => {
@@ -9,6 +9,21 @@ describe('process liveness', () => {
     expect(h.hasRef()).toBe(false);
     clock.clearTimeout(h);
     expect(fired).toBe(false);
+  });
+
+  it('unrefClock keeps core\'s timer cap: a delay Node would run after ~1 ms (2^31 ms or more) waits 2^31 - 1 ms', () => {
+    // The Node client's clock is unrefClock(); it once wrapped a plain setTimeout, so a
+    // 30-day Retry-After hint (RATE_LIMITED, 4290) fired at once, in a loop.
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const clock = unrefClock();
+      const h = clock.setTimeout(() => {}, 30 * 24 * 3600 * 1000);
+      clock.clearTimeout(h);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(spy.mock.calls[0]![1]).toBe(2 ** 31 - 1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('holds exactly one ref\'d handle while consumers run, released with the last one', () => {

@@ -9,13 +9,17 @@ export interface LifelineProviderProps {
   /**
    * Without `client`: the Provider creates one client for its tree from `url` +
    * `options`, connects it after mount (never during render, so SSR opens no
-   * socket) and closes it on unmount.
+   * socket) and closes it `releaseDelayMs` after unmount. A new `url` makes a new client.
    */
   url?: string;
-  /** Options of the client created from `url`; read when `url` changes. */
+  /**
+   * Options of the client created from `url`; read only when `url` (or `client`) changes,
+   * so a new object each render does not reconnect. `autoConnect` is ignored: the Provider
+   * connects after mount.
+   */
   options?: Omit<ClientOptions, 'url'>;
   /**
-   * Delay before an unused channel subscription, presence or owned client is
+   * Delay in ms before an unused channel subscription, presence or owned client is
    * released; reuse within it causes no wire traffic (StrictMode's double mount).
    * @default 100
    */
@@ -23,7 +27,10 @@ export interface LifelineProviderProps {
   children?: ReactNode;
 }
 
-/** Makes a Lifeline client available to the hooks below it. */
+/**
+ * Makes a Lifeline client available to the hooks below it.
+ * @throws Error during render when neither `client` nor `url` is given.
+ */
 export function LifelineProvider({
   client: given,
   url,

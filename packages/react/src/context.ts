@@ -3,7 +3,9 @@ import type { LifelineClient } from '@lifeline/core';
 
 /** What the Provider hands to the hooks. */
 export interface LifelineContextValue {
+  /** The Provider's client (given, or created from `url`). */
   client: LifelineClient;
+  /** The Provider's `releaseDelayMs`, ms. */
   releaseDelayMs: number;
 }
 

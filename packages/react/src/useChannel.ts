@@ -16,13 +16,18 @@ import { useLifelineContext } from './context';
 import { serverChannelSnapshot } from './serverSnapshots';
 
 export interface UseChannelResult<T> {
-  /** Publishes to the channel; resolves on the server's ack (queued while offline). */
+  /**
+   * Publishes to the channel (stable across renders); resolves on the server's ack
+   * (queued while offline). Rejects as core's `channel.publish` does.
+   */
   publish: (data: T, options?: PublishOptions) => Promise<PublishResult>;
+  /** The channel's subscription state (`failed`: the server refused the subscribe, see `error`). */
   state: ChannelState;
-  /** Position of the last message delivered to the handlers. Reading it re-renders on every message. */
+  /** Position of the last message whose handlers returned. Reading it re-renders on every message. */
   position: Position | null;
   /** The last gap (continuity lost), or null. */
   gap: GapEvent | null;
+  /** Why the subscribe failed, or null (handler failures go to the client's and channel's `error` event). */
   error: LifelineError | null;
   /** The underlying core channel. */
   channel: Channel<T>;
@@ -30,10 +35,14 @@ export interface UseChannelResult<T> {
 
 /**
  * Subscribes to `name` for the component's lifetime. `onMessage` is read through
- * a ref: a new function each render neither resubscribes nor goes stale.
+ * a ref: a new function each render neither resubscribes nor goes stale. A throw or
+ * rejection from it applies the channel's `onHandlerError` policy; a redelivered message
+ * this `onMessage` already handled is not handed to it again.
  * Subscription identity is `name` + `options` by value. Re-renders only when a
  * field this component read (`state`, `position`, `gap`, `error`) changed, so
  * messages alone cause no render unless `position` is read.
+ * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid
+ * channel name (during render) or a conflicting `onHandlerError` (from the effect).
  */
 export function useChannel<T = unknown>(
   name: string,

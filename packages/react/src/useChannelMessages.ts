@@ -6,18 +6,21 @@ import { useChannel, type UseChannelResult } from './useChannel';
 import { useLifeline } from './useLifeline';
 
 export interface UseChannelMessagesOptions extends ChannelOptions {
-  /** How many of the latest messages to keep. @default 100 */
+  /** How many of the latest messages to keep, a count (0 or less keeps none). @default 100 */
   limit?: number;
-  /** Messages arriving within this window are rendered in one update. @default 16 */
+  /** Messages arriving within this many ms of the first unrendered one are rendered in one update. @default 16 */
   batchMs?: number;
 }
 
 export interface UseChannelMessagesResult<T> extends UseChannelResult<T> {
-  /** The last `limit` messages, oldest first; a new array only when it changed. */
+  /** The last `limit` messages, oldest first; a new array per batch, empty again after a new name, client or options. */
   messages: readonly Message<T>[];
 }
 
-/** Subscribes to `name` and keeps its last `limit` messages in state, updated in batches. */
+/**
+ * Subscribes to `name` and keeps its last `limit` messages in state, updated in batches
+ * (every `batchMs`). Throws as {@link useChannel} does.
+ */
 export function useChannelMessages<T = unknown>(
   name: string,
   options: UseChannelMessagesOptions = {},

@@ -15,8 +15,10 @@ export interface UsePresenceOptions {
 /**
  * The members present on `name`. With `info` (or `enter: true`) this component
  * is a member for its lifetime: it enters on mount, updates when `info` changes
- * by value and leaves on unmount. Presence needs a subscription, so the hook
- * holds one.
+ * by value and leaves `releaseDelayMs` after unmount. Presence needs a subscription, so
+ * the hook holds one. A refused enter is reported on the client's and channel's `error`
+ * event (the hook does not throw it). Empty on the server and during hydration.
+ * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid channel name.
  */
 export function usePresence(
   name: string,

@@ -41,6 +41,8 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * crash at any instant leaves either the old or the new file, never a torn one.
  * Saves to one path are serialized across every store of the process. One process
  * per file: two processes writing one file can lose each other's updates.
+ * `load` and `save` reject with `CHECKPOINT_FAILED` (I/O error; a missing file loads as
+ * no checkpoint) or `CHECKPOINT_CORRUPT` (the file is not valid JSON of positions).
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
   const fsync = options.fsync ?? true;

@@ -11,7 +11,9 @@ export interface RedisHashClient {
  * A checkpoint store in a Redis hash: field = channel name, value = JSON position.
  * The client is passed in and stays yours (the store never quits it). With Redis
  * persistence off, a Redis restart loses checkpoints: use AOF (`appendfsync
- * everysec` or `always`) for the durability you need.
+ * everysec` or `always`) for the durability you need. `load`/`save` reject with
+ * `CHECKPOINT_FAILED` when Redis fails, `load` with `CHECKPOINT_CORRUPT` for a value that
+ * is not a position. Saves are applied in call order.
  */
 export function redisCheckpoint(redis: RedisHashClient, key: string): CheckpointStore {
   let chain: Promise<unknown> = Promise.resolve();

@@ -9,7 +9,10 @@ export interface CheckpointStore {
   load(channel: string): Promise<Position | null>;
   /** Stores `position` for `channel`; resolves when durable. */
   save(channel: string, position: Position): Promise<void>;
-  /** Releases resources the store opened itself (never a client passed in). */
+  /**
+   * Releases resources the store opened itself (never a client passed in). The Node client
+   * never calls it: call it yourself after `close()`/`drain()`.
+   */
   close?(): Promise<void>;
 }
 
