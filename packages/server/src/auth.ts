@@ -13,6 +13,7 @@ export interface TokenClaims {
   [claim: string]: unknown;
 }
 
+/** The outcome of {@link verifyToken}. */
 export type VerifyResult =
   | { ok: true; claims: TokenClaims }
   | { ok: false; reason: 'bad' | 'expired'; message: string };
@@ -20,8 +21,9 @@ export type VerifyResult =
 const b64url = (input: Buffer | string): string => Buffer.from(input).toString('base64url');
 
 /**
- * Mints an HS256 JWT. For tests, examples and backends; the server only verifies.
- * `exp` defaults to one hour from now when omitted.
+ * Mints an HS256 JWT signed with `secret` (the server's `authSecret`). For tests, examples
+ * and backends; the server only verifies. `exp` (seconds since the epoch) defaults to one
+ * hour from now when omitted.
  */
 export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>, secret: string): string {
   const body = { ...claims };
@@ -34,7 +36,10 @@ export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
-/** Verifies signature, `alg`, claim shapes and expiry against `nowMs`. */
+/**
+ * Verifies signature, `alg`, claim shapes and expiry against `nowMs` (ms since the epoch).
+ * Never throws: `reason` is `'expired'` for a valid token past `exp`, else `'bad'`.
+ */
 export function verifyToken(token: unknown, secret: string, nowMs: number): VerifyResult {
   const bad = (message: string): VerifyResult => ({ ok: false, reason: 'bad', message });
   if (typeof token !== 'string' || token.length === 0) return bad('token missing');

@@ -23,16 +23,23 @@ export interface LifelineServer {
   url: string;
   /** Base HTTP URL for `/healthz` and `POST /v1/publish`. */
   httpUrl: string;
+  /** The port it listens on (the one picked when `port` was 0). */
   port: number;
-  /** Stops at once: closes every socket with 1001, stops listening, closes an owned broker. Idempotent. */
+  /**
+   * Stops at once: closes every socket with 1001 (terminating those that have not
+   * finished the close handshake within 1 s), stops listening, closes an owned broker
+   * (never one passed in). Idempotent.
+   */
   close(): Promise<void>;
   /**
    * Planned shutdown (PROTOCOL.md §13): refuse new upgrades, send `drain` to every
    * client, close them with 1012, then close the server once they are gone or after
    * `timeoutMs` (default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
-   * NaN rejects with a TypeError before anything stops).
+   * NaN rejects with a TypeError before anything stops). During a close or another
+   * drain it is `close()`.
    */
   drain(opts?: { timeoutMs?: number }): Promise<void>;
+  /** A copy of the server's counters. */
   stats(): ServerStats;
   /** Test-only fault hooks; present only with `faults: true`. */
   faults?: FaultHooks;
@@ -41,7 +48,11 @@ export interface LifelineServer {
 /** Pending connections the kernel may queue for accept. */
 const LISTEN_BACKLOG = 4096;
 
-/** Starts the reference echo + pub/sub server. Resolves once it is listening. */
+/**
+ * Starts the reference echo + pub/sub server. Resolves once it is listening.
+ * Rejects with a TypeError for an invalid numeric option (before anything starts), or
+ * with the listen error (e.g. `EADDRINUSE`).
+ */
 export async function createServer(options: ServerOptions = {}): Promise<LifelineServer> {
   const clock = options.clock ?? systemClock;
   const opts = resolveOptions(options, clock);

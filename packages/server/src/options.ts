@@ -4,7 +4,10 @@ import type { Clock } from './clock';
 
 export type { Logger };
 
-/** Options of {@link createServer}. Every field is optional. */
+/**
+ * Options of {@link createServer}. Every field is optional. A numeric option that is not
+ * a number, NaN, negative, or 0 where a positive value is needed makes createServer throw a TypeError.
+ */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @default 0 (the CLI defaults to 8080) */
   port?: number;
@@ -12,11 +15,19 @@ export interface ServerOptions {
   host?: string;
   /** Where channel logs live. @default memoryBroker({ retention }) */
   broker?: Broker;
-  /** Messages retained per channel (used for the default memory broker). @default 1000 */
+  /** Messages retained per channel, a count (used for the default memory broker only). @default 1000 */
   retention?: number;
-  /** Interval between server pings; a peer silent for two intervals is terminated. @default 15000 */
+  /**
+   * Interval between server pings, ms; a peer silent for two intervals is terminated. Sent
+   * in `welcome`: clients derive their own liveness timeout from it (× 2 + 1000).
+   * @default 15000
+   */
   heartbeatMs?: number;
-  /** Admission control: WebSocket upgrades per second (burst = one second's worth). @default Infinity (off) */
+  /**
+   * Admission control: WebSocket upgrades per second (burst = one second's worth, at least
+   * 1); beyond it an upgrade is refused with HTTP 503 and a retry-after. Also sizes the
+   * reconnect window `drain()` announces. @default Infinity (off)
+   */
   maxHandshakesPerSec?: number;
   /** HS256 secret for tokens. Without it the server is open (and says so). @default undefined */
   authSecret?: string;
@@ -24,21 +35,31 @@ export interface ServerOptions {
   allowedOrigins?: string[];
   /** PEM certificate and key: serve wss:// and https://. @default undefined (plain ws/http) */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Largest accepted frame, bytes; larger closes with 1009. @default 65536 */
+  /**
+   * Largest accepted frame, bytes; larger closes with 1009. Also the `POST /v1/publish`
+   * body limit (413), and sent in `welcome` so clients refuse larger publishes themselves.
+   * @default 65536
+   */
   maxFrameBytes?: number;
-  /** Channels one connection may subscribe to at once. @default 100 */
+  /**
+   * Channels one connection may subscribe to at once, and separately channels it may be
+   * present on; one more is refused with `TOO_MANY_CHANNELS`. @default 100
+   */
   maxChannels?: number;
-  /** Sustained publishes per second per connection. @default 100 */
+  /**
+   * Sustained publishes per second per connection (token bucket, sent in `welcome`); above
+   * it a publish is refused with `RATE_LIMITED` and a `retryAfterMs`. @default 100
+   */
   publishPerSec?: number;
-  /** Publish burst per connection. @default 200 */
+  /** Publish burst per connection: the bucket's size, a count. @default 200 */
   publishBurst?: number;
-  /** A dropped presence member is removed only after this long. @default 5000 */
+  /** A dropped connection's presence is removed only after this many ms (0: at once), so a quick reconnect does not flap. @default 5000 */
   presenceGraceMs?: number;
-  /** No `hello` within this long closes with 4200. @default 10000 */
+  /** No `hello` within this many ms closes with 4200. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** `drain()` terminates whoever is still connected after this long (`Infinity`: no deadline). @default 10000 */
+  /** `drain()` terminates whoever is still connected after this many ms (`Infinity`: no deadline). @default 10000 */
   drainTimeoutMs?: number;
-  /** A client whose unsent buffer exceeds this is closed with 1013 (slow consumer). @default 16777216 */
+  /** A client whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
   maxBufferedBytes?: number;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
   faults?: boolean;

@@ -14,9 +14,9 @@ import {
 
 /** Options of {@link memoryBroker}. */
 export interface MemoryBrokerOptions {
-  /** Messages kept per channel. @default 1000 */
+  /** Messages kept per channel, a count (below 1 acts as 1). @default 1000 */
   retention?: number;
-  /** Idempotency ids remembered per channel. @default 10000 */
+  /** Idempotency ids remembered per channel, a count (below 1 acts as 1). @default 10000 */
   dedupeWindow?: number;
   /** How long an idempotency id is remembered, ms. @default 600000 (10 minutes) */
   dedupeTtlMs?: number;

@@ -36,6 +36,7 @@ type Commands = Redis & LogCommands & PresenceCommands;
  * `healthy()` is false, and live listeners resume from the last offset they saw
  * once Redis is back.
  *
+ * @throws RangeError for a numeric option out of range (see {@link RedisBrokerOptions}).
  * @example
  * const server = await createServer({ port: 8080, broker: redisBroker({ url: 'redis://10.0.0.5:6379' }) });
  */

@@ -251,8 +251,7 @@ export class Session {
         return this.close(code, verdict.message);
       }
       this.claims = verdict.claims;
-      const expiresIn = verdict.claims.exp * 1000 - opts.clock.now();
-      if (expiresIn < MAX_TIMER_MS) this.after(expiresIn, () => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+      this.closeAtExpiry(verdict.claims.exp * 1000);
     }
     if (hello.clientId) this.clientId = hello.clientId;
     this.state = 'open';
@@ -269,6 +268,17 @@ export class Session {
       },
       serverTime: opts.clock.now(),
     });
+  }
+
+  /**
+   * Closes with 4101 once the token's `exp` (ms) passes. A timer waits at most
+   * MAX_TIMER_MS (~24.8 days), so a later expiry is re-armed in steps: a token valid
+   * for longer got no timer at all, and its connection outlived it (PROTOCOL.md §17).
+   */
+  private closeAtExpiry(expMs: number): void {
+    const left = expMs - this.ctx.opts.clock.now();
+    if (left < MAX_TIMER_MS) this.after(left, () => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
+    else this.after(MAX_TIMER_MS, () => this.closeAtExpiry(expMs));
   }
 
   private dispatch(frame: ClientFrame): void {
