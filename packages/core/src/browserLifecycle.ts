@@ -30,9 +30,8 @@ export const browserLifecycle: LifecycleSource = {
       if (t === 'visibilitychange') d!.visibilityState === 'visible' && handler('visible');
       else if (t[0] !== 'p' || (e as PageTransitionEvent).persisted) handler(t as LifecycleEvent);
     };
-    const names = ['online', 'offline', 'pagehide', 'pageshow'];
     const each = (m: 'addEventListener' | 'removeEventListener') => {
-      for (const n of names) w[m](n, on);
+      for (const n of ['online', 'offline', 'pagehide', 'pageshow']) w[m](n, on);
       d?.[m]?.('visibilitychange', on);
     };
     each('addEventListener');

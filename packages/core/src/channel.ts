@@ -1,4 +1,6 @@
 import { Emitter } from './emitter';
+import { hintDelay } from './clock';
+import { backoffDelay, type DEFAULT_RECONNECT } from './backoff';
 import { LifelineError } from './errors';
 import { EMPTY, Presence } from './presence';
 import type { MessageFrame, Position, SubscribedFrame } from './protocol';
@@ -34,8 +36,9 @@ export interface ChannelHost {
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Reports a channel error on the client's `error` event too. */
   _report(e: LifelineError, heard?: boolean): void;
-  /** Delay before re-delivering after the `attempt`-th consecutive handler failure. */
-  _retryDelay(attempt: number): number;
+  /** The reconnect backoff, also the delay before re-delivering after handler failures. */
+  readonly _reconnect: typeof DEFAULT_RECONNECT;
+  readonly _random: () => number;
 }
 
 /**
@@ -62,8 +65,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _buffer?: MessageFrame[] | null;
   _overflowed?: boolean;
   _failures = 0;
-  /** The handler-failure or subscribe-error backoff; messages are ignored while it runs. */
-  _retryTimer?: unknown;
+  // `_timer` (Timed): the handler-failure or subscribe-error backoff; messages are ignored while it runs.
   _state: ChannelState = 'idle';
   _lastGap: GapEvent | null = null;
   _lastError: LifelineError | null = null;
@@ -104,6 +106,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // A `sub` without it is awaiting its answer: ask again, from the checkpoint.
       if (this._subRef) this._resync();
     }
+  }
+
+  /** The client's: a getter, so an idle channel holds no more fields for its timer. */
+  override get _clock(): Clock {
+    return this._host._clock;
   }
 
   /** Position of the last message whose handlers returned. */
@@ -203,8 +210,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._subRef = this._replayLeft = 0;
     this._buffer = null;
     this._overflowed = false;
-    if (this._retryTimer != null) this._host._clock.clearTimeout(this._retryTimer);
-    this._retryTimer = null;
+    this._cancel();
     this._seen = this._busy ? this._inHand : this._offset;
   }
 
@@ -266,7 +272,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Redeliver: drop what follows, ask the server again from position after a backoff
     // (unless nobody is subscribed any more).
     this._busy = false;
-    if (this._handlers.length) this._retryLater(this._host._retryDelay(++this._failures));
+    if (this._handlers.length) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
   }
 
   _done(m: MessageFrame): void {
@@ -285,10 +291,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Forgets what is pending and subscribes again from position after `ms`. */
   _retryLater(ms: number): void {
     this._reset();
-    this._retryTimer = this._host._clock.setTimeout(() => {
-      this._retryTimer = null;
-      this._resync();
-    }, ms);
+    this._after(ms, () => this._resync());
   }
 
   // ---------------------------------------------------------------- from the client
@@ -311,7 +314,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _onMsg(m: MessageFrame): void {
     // Overflowed: nothing more is taken until the buffer drained and the resync from the
     // position replays what was left out (taking a later message would skip those).
-    if (this._subRef || this._retryTimer != null || this._overflowed || !this._handlers.length) return;
+    if (this._subRef || this._timer != null || this._overflowed || !this._handlers.length) return;
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;
@@ -367,7 +370,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again; a malformed
       // hint (-1, '5') waits 1 s, neither at once, in a loop, nor never.
       const ms = e.retryAfterMs;
-      if (ms != null) this._retryLater(Number.isFinite(ms) && ms >= 0 ? ms : 1000);
+      if (ms != null) this._retryLater(hintDelay(ms));
       else {
         this._lastError = e;
         this._setState('failed');

@@ -69,7 +69,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _reconnect: typeof DEFAULT_RECONNECT;
   _heartbeat: typeof DEFAULT_HEARTBEAT;
   _outbox: typeof DEFAULT_OUTBOX;
-  _clock: Clock;
+  override _clock: Clock;
   _logger: Logger;
   _lifecycle: LifecycleSource | null;
   _counters: Counters = {
@@ -131,12 +131,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _lastPingAt!: number;
   _closing?: Promise<void> | null;
   _onSocketGone?: (() => void) | null;
-  /**
-   * The one timer of the current state: the retry (closed), the handshake timeout
-   * (connecting), the liveness probe (open) or the close timeout (closing). They never
-   * overlap, so one handle is enough; the periodic check is shared (ticker.ts).
-   */
-  _timer?: unknown;
+  // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
+  // handshake timeout (connecting), the liveness probe (open) or the close timeout
+  // (closing). They never overlap, so one handle is enough; the periodic check is shared
+  // (ticker.ts).
 
   constructor(options: ClientOptions) {
     super();
@@ -247,7 +245,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // channel is shared: while it has handlers, one asking for the other policy is refused
     // (it was silently given the one in force); without handlers nobody depends on it, and
     // the policy named last applies (a page that used 'skip' and left does not bind the next).
-    if (policy !== undefined && ((!skip && policy !== 'redeliver') || (ch?._handlers.length && ch._skip !== undefined && ch._skip !== skip))) {
+    if (policy !== undefined && ((!skip && policy !== 'redeliver') || (ch?._handlers.length && ch._skip === !skip))) {
       throw new LifelineError('BAD_ARGUMENT', `onHandlerError ${policy}: channel ${name} has ${ch?._skip ? 'skip' : 'redeliver'}`);
     }
     if (!ch) {
@@ -277,24 +275,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._byName) return this._byName.get(name as string);
     for (const ch of this._channels) if (ch.name === name) return ch;
     return undefined;
-  }
-
-  _retryDelay(attempt: number): number {
-    return backoffDelay(this._reconnect, attempt, 0, this._random);
-  }
-
-  _cancel(): void {
-    if (this._timer != null) this._clock.clearTimeout(this._timer);
-    this._timer = null;
-  }
-
-  /** (Re)arms the state's timer; it forgets its handle before running `fn`. */
-  _after(ms: number, fn: () => void): void {
-    this._cancel();
-    this._timer = this._clock.setTimeout(() => {
-      this._timer = null;
-      fn();
-    }, ms);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { Timed } from './clock';
+
 type Listener = ((...args: any[]) => void) & { _f?: Listener };
 
 /**
@@ -6,7 +8,7 @@ type Listener = ((...args: any[]) => void) & { _f?: Listener };
  * from running (its error is rethrown asynchronously, like a DOM event listener's).
  * The listener table is created on the first `on`: most clients and channels never get one.
  */
-export class Emitter {
+export class Emitter extends Timed {
   _l?: Record<string, Listener[]>;
 
   on(event: string, fn: Listener): this {

@@ -1,18 +1,21 @@
 import type { ChannelHost } from './channel';
 import type { LifelineError } from './errors';
 import type { PresenceEventFrame, PresenceMember } from './protocol';
+import type { Clock } from './types';
+import { hintDelay, Timed } from './clock';
 
 interface Waiter {
   ref: number;
-  resolve(): void;
-  reject(e: LifelineError): void;
+  _resolve(): void;
+  _reject(e: LifelineError): void;
 }
 
 /** What presence needs from its channel. */
 export interface PresenceHost {
   readonly name: string;
   /** Its client, which sends the frames (`_welcomed`: they can be sent now). */
-  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref' | '_clock'>;
+  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref'>;
+  readonly _clock: Clock;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
 }
 
@@ -25,20 +28,25 @@ export const EMPTY: readonly never[] = Object.freeze([]);
  * which is re-entered after every reconnect. Created on first use: a channel nobody
  * is present on costs nothing.
  */
-export class Presence {
+export class Presence extends Timed {
   _byId = new Map<string, PresenceMember>();
   _list: readonly PresenceMember[] = EMPTY;
   /** Info to be present with, or undefined when this client does not want to be present. */
-  _wanted?: { info: unknown };
+  _wanted?: [info: unknown];
   _waiters: Waiter[] = [];
-  /** The enter the server refused for now, sent again when it said to. */
-  _retry?: unknown;
+  // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
 
   _host: PresenceHost;
 
   // Not a TS parameter property: esbuild would not rename it in dist.
   constructor(host: PresenceHost) {
+    super();
     this._host = host;
+  }
+
+  /** The channel's (so the client's), for its retry timer. */
+  override get _clock(): Clock {
+    return this._host._clock;
   }
 
   members(): readonly PresenceMember[] {
@@ -46,8 +54,8 @@ export class Presence {
   }
 
   enter(info?: unknown): Promise<void> {
-    this._wanted = { info };
-    const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, resolve, reject }));
+    this._wanted = [info];
+    const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
     this._sendEnter();
     return p;
   }
@@ -55,10 +63,10 @@ export class Presence {
   async leave(): Promise<void> {
     const c = this._host._host;
     this._wanted = undefined;
-    this._stopRetry();
+    this._cancel();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
-    this._waiters = this._waiters.filter((w) => w.ref || void w.resolve());
+    this._waiters = this._waiters.filter((w) => w.ref || void w._resolve());
     if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: this._host.name }));
   }
 
@@ -94,7 +102,7 @@ export class Presence {
       const ref = c._ref();
       if (this._wanted) {
         for (const w of this._waiters) w.ref ||= ref;
-        c._send(JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted.info }));
+        c._send(JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] }));
       }
     }
   }
@@ -111,36 +119,24 @@ export class Presence {
     const ms = error?.retryAfterMs;
     if (ms != null && this._wanted) {
       for (const w of mine) w.ref = 0;
-      this._stopRetry();
-      this._retry = this._host._host._clock.setTimeout(
-        () => {
-          this._retry = null;
-          this._sendEnter();
-        },
-        Number.isFinite(ms) && ms >= 0 ? ms : 1000,
-      );
+      this._after(hintDelay(ms), () => this._sendEnter());
     } else {
       this._waiters = this._waiters.filter((w) => w.ref !== ref);
-      for (const w of mine) error ? w.reject(error) : w.resolve();
+      for (const w of mine) error ? w._reject(error) : w._resolve();
       // A newer enter still waiting keeps the wish; otherwise it was refused for good.
       if (error && !this._waiters.length) this._wanted = undefined;
     }
     return true;
   }
 
-  _stopRetry(): void {
-    if (this._retry != null) this._host._host._clock.clearTimeout(this._retry);
-    this._retry = null;
-  }
-
   /** The connection dropped: enters in flight will be sent again. */
   _disconnected(error?: LifelineError): void {
     // The next connect re-enters anyway: a retry pending now would send it twice.
-    this._stopRetry();
+    this._cancel();
     for (const w of this._waiters) w.ref = 0;
     if (!error) return;
     const ws = this._waiters;
     this._waiters = [];
-    for (const w of ws) w.reject(error);
+    for (const w of ws) w._reject(error);
   }
 }

@@ -5,6 +5,7 @@ import type { Clock, PublishOptions, PublishResult } from './types';
 import { isChannelName } from './channelName';
 import { randomId } from './options';
 import { utf8Length } from './utf8';
+import { hintDelay, Timed } from './clock';
 
 /** What the publisher needs from its client. */
 export interface PublisherHost {
@@ -34,8 +35,8 @@ interface Entry {
   _expiresAt: number;
   /** Ref of the `pub` on the current connection; 0 while queued. */
   ref: number;
-  resolve(r: PublishResult): void;
-  reject(e: LifelineError): void;
+  _resolve(r: PublishResult): void;
+  _reject(e: LifelineError): void;
 }
 
 const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
@@ -51,7 +52,7 @@ const tooLarge = (e: Entry, max: number) => err('MESSAGE_TOO_LARGE', e, `${e._by
  * queue (not sent on the current connection) or in flight (sent, awaiting an ack);
  * both count towards the bounds. The client creates it on the first publish.
  */
-export class Publisher {
+export class Publisher extends Timed {
   _queue: Entry[] = [];
   _inFlight = new Map<number, Entry>();
   _bytes = 0;
@@ -68,7 +69,6 @@ export class Publisher {
    */
   _burst!: number;
   _bucketAt!: number;
-  _timer?: unknown;
   /**
    * Fires at the earliest TTL in the queue, in every state: the liveness check that
    * expired them only ran while the client had been started, so a publish made before
@@ -82,11 +82,14 @@ export class Publisher {
   _idle: Array<() => void> = [];
 
   _host: PublisherHost;
+  override _clock: Clock;
   /** Prefix of the ids this publisher generates (`clientId-instanceNonce`), drawn once. */
   _idPrefix: string;
 
   constructor(host: PublisherHost) {
+    super();
     this._host = host;
+    this._clock = host._clock;
     this._idPrefix = `${host.clientId}-${randomId(host._random)}`;
   }
 
@@ -116,7 +119,7 @@ export class Publisher {
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;
-      const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: h._clock.now() + ttl, ref: 0, resolve, reject };
+      const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: this._clock.now() + ttl, ref: 0, _resolve: resolve, _reject: reject };
       const max = h._limits?.maxFrameBytes ?? Infinity;
       if (b > max) return reject(tooLarge(e, max));
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
@@ -161,7 +164,7 @@ export class Publisher {
 
   /** Rejects `e` (not or no longer in the outbox) and reports it as an `outbox` event. */
   _refuse(e: Entry, kind: OutboxEvent['kind'], error: LifelineError): void {
-    e.reject(error);
+    e._reject(error);
     this._host.emit('outbox', { kind, id: e.id, channel: e.channel, error });
   }
 
@@ -185,26 +188,13 @@ export class Publisher {
     q.splice(i, 0, e);
   }
 
-  _cancel(): void {
-    if (this._timer != null) this._host._clock.clearTimeout(this._timer);
-    this._timer = null;
-  }
-
-  _later(ms: number): void {
-    this._cancel();
-    this._timer = this._host._clock.setTimeout(() => {
-      this._timer = null;
-      this._flush();
-    }, ms);
-  }
-
   /**
    * Fails what is queued past its TTL, sends the rest in order as fast as the rate limit
    * allows, and sets the TTL timer for what is left.
    */
   _flush(due?: number): void {
     const h = this._host;
-    const c = h._clock;
+    const c = this._clock;
     const t = c.now();
     const q = this._queue;
     // The TTL timer fired, so real time reached `due`; a wall clock behind it was stepped
@@ -223,7 +213,7 @@ export class Publisher {
         const e = q[0]!;
         if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes));
         else if (this._bucket < 1) {
-          this._later(Math.ceil(((1 - this._bucket) * 1000) / this._rate));
+          this._after(Math.ceil(((1 - this._bucket) * 1000) / this._rate), () => this._flush());
           break;
         } else {
           const r = h._ref();
@@ -255,7 +245,7 @@ export class Publisher {
     this._rate = r! > 0 && r! < Infinity ? r! : 0;
     this._burst = Math.max(1, +l?.publishBurst! || 1);
     this._bucket = this._rate ? this._burst : Infinity;
-    this._bucketAt = this._host._clock.now();
+    this._bucketAt = this._clock.now();
     this._cancel();
     this._flush();
   }
@@ -274,7 +264,7 @@ export class Publisher {
     if (!e) return;
     this._inFlight.delete(f.ref);
     this._bytes -= e._bytes;
-    e.resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
+    e._resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
     this._emptied();
   }
 
@@ -289,7 +279,7 @@ export class Publisher {
       if (this._rate) this._bucket = 0;
       const ms = f.retryAfterMs!;
       // Only a real delay: a missing or malformed hint (NaN, '5', -1) waits 1 s, neither at once nor never.
-      this._later(Number.isFinite(ms) && ms >= 0 ? ms : 1000);
+      this._after(hintDelay(ms), () => this._flush());
     } else this._drop(e, 'rejected', error);
     return true;
   }
@@ -303,7 +293,7 @@ export class Publisher {
     this._inFlight.clear();
     this._bytes = 0;
     this._flush(); // clears the TTL timer
-    for (const e of all) e.reject(error);
+    for (const e of all) e._reject(error);
     this._emptied();
   }
 }
