@@ -66,16 +66,24 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // Then (8,531 B) 60 B saved with no behaviour change: one timer slot class (`Timed`)
 // shared by the client, publisher, channel and presence instead of four copies, one
 // retry-hint rule instead of three.
+// Then (8,688 B) 157 B, from a protocol conformance review: presence info that is not
+// JSON refused at enter() (it threw inside every later welcome: channels not
+// re-subscribed, outbox not sent), presence info above maxFrameBytes refused with
+// MESSAGE_TOO_LARGE (the server's 1009 close made it a reconnect loop), clientId and
+// publish ids checked as the server checks them (a bad clientId retried for ever; a long
+// one broke every generated publish id), close() from a `connecting` listener ending that
+// attempt (its handshake deadline reconnected the closed client); frames of an unknown
+// type ignored instead of an error event each (PROTOCOL §16).
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_531;
+const CORE_CEILING_BYTES = 8_688;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,531 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,688 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

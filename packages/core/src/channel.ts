@@ -3,7 +3,7 @@ import { hintDelay } from './clock';
 import { backoffDelay, type DEFAULT_RECONNECT } from './backoff';
 import { LifelineError } from './errors';
 import { EMPTY, Presence } from './presence';
-import type { MessageFrame, Position, SubscribedFrame } from './protocol';
+import type { MessageFrame, Position, ServerLimits, SubscribedFrame } from './protocol';
 import type { Counters } from './stats';
 import type {
   Channel as PublicChannel,
@@ -33,6 +33,8 @@ export interface ChannelHost {
   readonly _clock: Clock;
   _send(text: string): void;
   _ref(): number;
+  /** The server's limits from the current welcome (presence checks its frame's size). */
+  readonly _limits?: ServerLimits | null;
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Reports a channel error on the client's `error` event too. */
   _report(e: LifelineError, heard?: boolean): void;

@@ -5,6 +5,7 @@ import { EMPTY } from './presence';
 import { LifelineError } from './errors';
 import type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 import { DEFAULT_HEARTBEAT, randomId } from './options';
+import { isWireId } from './wireId';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff';
 import { browserLifecycle } from './browserLifecycle';
 import { systemClock } from './clock';
@@ -147,7 +148,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._clock = options.clock ?? systemClock;
     this._logger = options.logger ?? silentLogger;
     this._lifecycle = options.lifecycle === false ? null : (options.lifecycle ?? browserLifecycle);
-    this.clientId = options.clientId ?? `c_${randomId(this._random)}`;
+    const id = options.clientId;
+    // The server refuses a hello with any other clientId (BAD_FIELD, then 4203): the client
+    // retried it for ever.
+    if (id != null && !isWireId(id)) throw new LifelineError('BAD_ARGUMENT', 'option clientId: 1-128 well-formed chars');
+    this.clientId = id ?? `c_${randomId(this._random)}`;
     this._token = options.token;
   }
 
@@ -327,8 +332,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Again after _stop() left the shared check; a check missed meanwhile is no clock jump.
     joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
     this._nextTickAt = Math.max(this._nextTickAt, this._clock.now());
-    this._setState('connecting', reason);
     const g = ++this._gen;
+    this._setState('connecting', reason);
+    // A `state` listener may have closed the client (or closed and connected it again,
+    // which made a newer attempt): this one is then over.
+    if (g !== this._gen || this._snap.state !== 'connecting') return;
     // One deadline for the whole attempt, the token function's answer included: one that
     // never answers (a fetch hanging on a bad network) held the client in connecting for
     // good. The hung call is forgotten, so the next attempt asks again.

@@ -21,8 +21,8 @@ export interface InboundHost {
 }
 
 /**
- * Decodes and routes one inbound frame. A malformed or unknown frame is reported as a
- * BAD_FRAME error and dropped; the connection carries on. Shapes are checked here so
+ * Decodes and routes one inbound frame. A malformed frame is reported as a BAD_FRAME
+ * error and dropped, a frame of an unknown type ignored; the connection carries on. Shapes are checked here so
  * a malformed frame never throws out of the socket's message handler.
  */
 export function routeFrame(h: InboundHost, data: unknown): void {
@@ -36,7 +36,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   const type = f.type;
   const ch = h._find(f.channel);
   const p = f.presence;
-  // Offsets are integers from 0 (PROTOCOL §3). Anything else (1.5, -1, 1e999 = Infinity,
+  // Offsets are integers from 0 (PROTOCOL §4). Anything else (1.5, -1, 1e999 = Infinity,
   // 2^53 + 2, which equals its neighbour) as a position would make later messages look
   // like duplicates or holes, or resolve a publish with it.
   const pos = f.offset >= 0 && Number.isSafeInteger(f.offset) && typeof f.epoch === 'string';
@@ -54,10 +54,13 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'presence.ok') ch?._pres?._answer(f.ref);
   else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);
   else if (type === 'error') onError(h, f, ch);
-  else bad(h, type);
+  // A type this client does not know is a newer server's (PROTOCOL §16: new frame types
+  // do not bump the version): ignored, not an error event per frame. No type at all is
+  // a malformed frame.
+  else if (typeof type != 'string') bad(h, type);
 }
 
-/** A malformed frame of a known type, or an unknown type: named in the message. */
+/** A malformed frame (of a known type, or without a type): named in the message. */
 function bad(h: InboundHost, why: unknown): void {
   h._report(new LifelineError('BAD_FRAME', `bad frame from server: ${String(why).slice(0, 40)}`));
 }

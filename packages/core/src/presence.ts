@@ -1,8 +1,9 @@
 import type { ChannelHost } from './channel';
-import type { LifelineError } from './errors';
+import { LifelineError } from './errors';
 import type { PresenceEventFrame, PresenceMember } from './protocol';
 import type { Clock } from './types';
 import { hintDelay, Timed } from './clock';
+import { utf8Length } from './utf8';
 
 interface Waiter {
   ref: number;
@@ -14,9 +15,11 @@ interface Waiter {
 export interface PresenceHost {
   readonly name: string;
   /** Its client, which sends the frames (`_welcomed`: they can be sent now). */
-  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref'>;
+  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref' | '_limits'>;
   readonly _clock: Clock;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
+  /** Settles the enter sent with `ref` (a refusal) and reports the error. */
+  _onError(e: LifelineError, ref: number): void;
 }
 
 /** The empty list of every kind (members, a channel's handlers, a client's channels): frozen, never changed in place. */
@@ -54,6 +57,13 @@ export class Presence extends Timed {
   }
 
   enter(info?: unknown): Promise<void> {
+    try {
+      JSON.stringify(info);
+    } catch (cause) {
+      // Refused here: kept as the wish, it threw inside every later welcome (the other
+      // channels were not re-subscribed, the outbox not sent).
+      return Promise.reject(new LifelineError('BAD_ARGUMENT', `presence.enter ${this._host.name}: info is not JSON`, { cause, channel: this._host.name }));
+    }
     this._wanted = [info];
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
     this._sendEnter();
@@ -102,7 +112,13 @@ export class Presence extends Timed {
       const ref = c._ref();
       if (this._wanted) {
         for (const w of this._waiters) w.ref ||= ref;
-        c._send(JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] }));
+        const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
+        const n = utf8Length(frame);
+        const max = c._limits?.maxFrameBytes ?? Infinity;
+        // The server closes the socket on a frame above its limit (1009): sent anyway, the
+        // enter came back with every reconnect, a loop that never settled it.
+        if (n > max) this._host._onError(new LifelineError('MESSAGE_TOO_LARGE', `presence.enter ${this._host.name}: ${n} B > maxFrameBytes ${max}`, { channel: this._host.name }), ref);
+        else c._send(frame);
       }
     }
   }

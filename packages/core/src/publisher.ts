@@ -4,6 +4,7 @@ import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
 import { isChannelName } from './channelName';
 import { randomId } from './options';
+import { isWireId } from './wireId';
 import { utf8Length } from './utf8';
 import { hintDelay, Timed } from './clock';
 
@@ -90,7 +91,9 @@ export class Publisher extends Timed {
     super();
     this._host = host;
     this._clock = host._clock;
-    this._idPrefix = `${host.clientId}-${randomId(host._random)}`;
+    // At most 100 units of the clientId: a long one (up to 128 is valid) made every
+    // generated id longer than 128, so every publish without its own id was refused.
+    this._idPrefix = `${host.clientId.slice(0, 100)}-${randomId(host._random)}`;
   }
 
   get _size(): number {
@@ -112,7 +115,7 @@ export class Publisher extends Timed {
       }
       if (json === undefined) return bad('data is not JSON');
       if (!isChannelName(channel)) return bad('invalid channel name');
-      if (typeof id !== 'string' || !id || id.length > 128) return bad('id must be 1-128 chars');
+      if (!isWireId(id)) return bad('id must be 1-128 well-formed chars');
       const ttl = po?.ttlMs ?? o.ttlMs;
       // typeof: a string '5000' was glued onto the clock's time as text.
       if (typeof ttl !== 'number' || !(ttl >= 0)) return bad('ttlMs must be a number >= 0');

@@ -7,7 +7,8 @@ describe('bad input from the server', () => {
     ['not JSON', '{nope'],
     ['not an object', '42'],
     ['null', 'null'],
-    ['unknown type', '{"type":"surprise"}'],
+    ['no type', '{"channel":"room"}'],
+    ['a type that is not a string', '{"type":7}'],
     ['msg without offset', '{"type":"msg","channel":"room","epoch":"e1","data":1}'],
   ])('%s → an error event with BAD_FRAME; the connection carries on', (_, raw) => {
     const h = setup();
@@ -19,6 +20,21 @@ describe('bad input from the server', () => {
     s.push(raw);
     expect(h.errors.length).toBe(1);
     expect(isLifelineError(h.errors[0], 'BAD_FRAME')).toBe(true);
+    expect(h.client.state).toBe('open');
+    h.msg('room', 1);
+    expect(got).toEqual([1]);
+  });
+
+  it('a frame of a type this client does not know (a newer server\'s, PROTOCOL §16) is ignored: no error event, the connection carries on', () => {
+    const h = setup();
+    const s = h.accept();
+    const ch = h.client.channel('room');
+    const got: number[] = [];
+    ch.subscribe((m) => void got.push(m.offset));
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    s.push('{"type":"surprise","channel":"room","offset":1,"epoch":"e1"}');
+    s.push('{"type":"Msg","channel":"room","offset":1,"epoch":"e1","data":1}');
+    expect(h.errors).toEqual([]);
     expect(h.client.state).toBe('open');
     h.msg('room', 1);
     expect(got).toEqual([1]);

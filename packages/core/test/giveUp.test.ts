@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError } from '../src';
-import { setup } from './support/harness';
+import { flushPromises, setup } from './support/harness';
+import { welcomeFrame } from './support/fakeSocket';
 
 describe('a client that gave up', () => {
   it.each([
@@ -75,6 +76,53 @@ describe('close() called again from a state listener', () => {
     expect(seen).toEqual(['closing', 'closed']);
     // A later close() is a new one (the first has ended).
     await h.client.close();
+  });
+});
+
+describe('close() from a state listener as the client starts connecting', () => {
+  // The attempt went on after the listener returned: its handshake deadline fired 10 s
+  // later as a TOKEN_ERROR ("token function timed out", with a static token) and the
+  // closed client reconnected, for ever.
+  it.each([
+    ['a static token', { token: 't' }],
+    ['a token function', { token: async () => 't' }],
+  ])('with %s: no socket, no timer, no error; the client stays closed', async (_name, options) => {
+    const h = setup({ ...options, autoConnect: false });
+    let closing: Promise<void> | null = null;
+    h.client.on('state', (s) => {
+      if (s.to === 'connecting' && !closing) closing = h.client.close();
+    });
+    h.client.connect();
+    await closing;
+    await flushPromises();
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'close-requested', retryInMs: null });
+    expect(h.sockets).toHaveLength(0);
+    expect(h.clock.pending()).toBe(0);
+    h.clock.advance(120_000);
+    await flushPromises();
+    expect(h.sockets).toHaveLength(0);
+    expect(h.client.state).toBe('closed');
+    expect(h.errors).toEqual([]);
+  });
+
+  it('setToken() from the listener: one attempt, with the new token, one socket, one handshake deadline', async () => {
+    const h = setup({ token: 't1', autoConnect: false });
+    let swapped = false;
+    h.client.on('state', (s) => {
+      if (s.to !== 'connecting' || swapped) return;
+      swapped = true;
+      h.client.setToken('t2');
+    });
+    h.client.connect();
+    await flushPromises();
+    expect(h.sockets).toHaveLength(1);
+    h.sock.open();
+    expect(h.sock.frames('hello').map((f) => f.token)).toEqual(['t2']);
+    // The handshake deadline and the shared periodic check, nothing of the abandoned attempt.
+    expect(h.clock.pending()).toBe(2);
+    h.sock.push(welcomeFrame());
+    expect(h.client.state).toBe('open');
+    expect(h.errors).toEqual([]);
   });
 });
 

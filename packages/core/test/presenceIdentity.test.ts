@@ -42,8 +42,9 @@ describe('presence.members() identity', () => {
     h.answerSubs({ room: { offset: 0, epoch: 'e1', presence: members } as any });
     const before = ch.presence.members();
     h.sock.serverClose(1006);
-    h.clock.advance(60_000);
+    h.clock.advance(h.client.getSnapshot().retryInMs!);
     h.accept();
+    expect(h.client.state).toBe('open');
     // same members, other order
     h.answerSubs({ room: { offset: 0, epoch: 'e1', recovered: true, presence: [members[1], members[0]] } as any });
     expect(ch.presence.members()).toBe(before);

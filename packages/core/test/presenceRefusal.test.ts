@@ -30,8 +30,9 @@ describe('a refused presence.enter', () => {
     expect(t.chErrors.map((e) => e.serverCode)).toEqual(['FORBIDDEN']);
     expect(t.h.errors.map((e) => [e.code, e.serverCode, e.channel])).toEqual([['SERVER_ERROR', 'FORBIDDEN', 'room']]);
     t.h.sock.serverClose(1006);
-    t.h.clock.advance(60_000);
+    t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
     t.h.accept();
+    expect(t.h.client.state).toBe('open');
     expect(t.enters()).toHaveLength(0);
   });
 
