@@ -6,6 +6,8 @@ export interface TokenClaims {
   sub?: string;
   /** Expiry, seconds since the Unix epoch. Required. */
   exp: number;
+  /** Not before, seconds since the Unix epoch: until then the token is refused (as malformed). Optional. */
+  nbf?: number;
   /** Channel patterns this token may subscribe to (`*` = any run). Missing = all. */
   subscribe?: string[];
   /** Channel patterns this token may publish to. Missing = all. */
@@ -37,7 +39,8 @@ export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /**
- * Verifies signature, `alg`, claim shapes and expiry against `nowMs` (ms since the epoch).
+ * Verifies signature (canonical base64url only), `alg`, claim shapes, expiry and `nbf` (when
+ * present) against `nowMs` (ms since the epoch). `iat` and other claims are not checked.
  * Never throws: `reason` is `'expired'` for a valid token past `exp`, else `'bad'`.
  */
 export function verifyToken(token: unknown, secret: string, nowMs: number): VerifyResult {
@@ -60,13 +63,20 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
   const expected = createHmac('sha256', secret).update(`${head}.${payload}`).digest();
   const given = Buffer.from(sig, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return bad('bad token signature');
+  // Node's decoder skips characters outside the alphabet and the unused low bits of the
+  // last one: without this, many strings were the same valid token (a deny-list keyed
+  // by token string, a cache, a log search would miss them).
+  if (given.toString('base64url') !== sig) return bad('bad token signature');
   if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return bad('token claims malformed');
   const c = claims as Record<string, unknown>;
   if (typeof c.exp !== 'number' || !Number.isFinite(c.exp)) return bad('token has no exp');
   if (c.sub !== undefined && typeof c.sub !== 'string') return bad('token sub must be a string');
   if (c.subscribe !== undefined && !isStringArray(c.subscribe)) return bad('token subscribe must be string[]');
   if (c.publish !== undefined && !isStringArray(c.publish)) return bad('token publish must be string[]');
+  if (c.nbf !== undefined && (typeof c.nbf !== 'number' || !Number.isFinite(c.nbf))) return bad('token nbf must be a number');
   if (c.exp * 1000 <= nowMs) return { ok: false, reason: 'expired', message: 'token expired' };
+  // RFC 7519 §4.1.5. 'bad', not 'expired': refreshing at once would not help.
+  if (c.nbf !== undefined && c.nbf * 1000 > nowMs) return bad('token not valid yet (nbf)');
   return { ok: true, claims: c as TokenClaims };
 }
 

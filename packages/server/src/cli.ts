@@ -48,6 +48,7 @@ async function main(cfg: CliConfig): Promise<void> {
   if (cfg.retention !== undefined) options.retention = cfg.retention;
   if (cfg.heartbeatMs !== undefined) options.heartbeatMs = cfg.heartbeatMs;
   if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
+  if (cfg.maxConnections !== undefined) options.maxConnections = cfg.maxConnections;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
   if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };

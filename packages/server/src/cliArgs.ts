@@ -9,6 +9,7 @@ export interface CliConfig {
   retention: number | undefined;
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
+  maxConnections: number | undefined;
   authSecret: string | undefined;
   allowedOrigins: string[] | undefined;
   tlsCert: string | undefined;
@@ -25,6 +26,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --retention <n>               messages kept per channel          (default 1000)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
+  --max-connections <n>         open WebSocket connections cap     (default off)
   --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
   --tls-cert <file> --tls-key <file>  serve wss:// and https://
@@ -81,6 +83,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       retention: { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
+      'max-connections': { type: 'string' },
       'auth-secret': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -102,6 +105,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     retention: num('--retention', values.retention, 'count'),
     heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
+    maxConnections: num('--max-connections', values['max-connections'], 'count'),
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert: values['tls-cert'],

@@ -63,17 +63,28 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
   });
 }
 
+/** Answers without reading the body, then drops the connection (the body may be endless). */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+  res.on('finish', () => req.destroy());
+  fail(res, status, code, message, { connection: 'close' });
+}
+
 async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { opts, broker } = ctx;
+  // Browsers send Origin on a cross-origin POST, and a text/plain one needs no preflight:
+  // without this check any page could publish through a visitor's browser to a server
+  // whose upgrades allowedOrigins guards. Backends send no Origin and are unaffected.
+  const origin = req.headers.origin;
+  if (opts.allowedOrigins && origin !== undefined && !opts.allowedOrigins.includes(origin)) {
+    return refuse(req, res, 403, 'FORBIDDEN', 'origin not allowed');
+  }
   let claims: TokenClaims | undefined;
   if (opts.authSecret !== undefined) {
     // The scheme is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
     const token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
-    if (!verdict.ok) {
-      req.resume();
-      return fail(res, 401, verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message);
-    }
+    // Reading the body to its end first let anyone without a token stream into the server without limit.
+    if (!verdict.ok) return refuse(req, res, 401, verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message);
     claims = verdict.claims;
   }
   let text: string | undefined;
@@ -82,11 +93,8 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
   } catch {
     return fail(res, 400, 'BAD_FRAME', 'could not read the request body');
   }
-  if (text === undefined) {
-    // Answer, then drop the connection rather than read an oversized body to its end.
-    res.on('finish', () => req.destroy());
-    return fail(res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`, { connection: 'close' });
-  }
+  // Answer, then drop the connection rather than read an oversized body to its end.
+  if (text === undefined) return refuse(req, res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -108,8 +116,8 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
     const r = await broker.publish(channel, data, id as string | undefined);
     json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
   } catch (err) {
-    if (isBrokerUnavailable(err)) return fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, { 'Retry-After': '1' });
-    fail(res, 500, 'INTERNAL', `not stored: ${errorText(err)}`);
+    if (isBrokerUnavailable(err)) return fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err, opts.logger)}`, { 'Retry-After': '1' });
+    fail(res, 500, 'INTERNAL', `not stored: ${errorText(err, opts.logger, { channel })}`);
   }
 }
 

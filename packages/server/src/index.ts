@@ -1,6 +1,6 @@
 export { createServer, type LifelineServer } from './createServer';
 export { reconnectWindowMs } from './drainClose';
-export { memoryBroker, isResettable, type MemoryBrokerOptions, type ResettableBroker } from './broker/memoryBroker';
+export { memoryBroker, isResettable, type MemoryBroker, type MemoryBrokerOptions, type ResettableBroker } from './broker/memoryBroker';
 export { signToken, verifyToken, matchesPattern, type TokenClaims, type VerifyResult } from './auth';
 export type { ServerOptions, Logger } from './options';
 export type { ServerStats } from './stats';

@@ -29,9 +29,19 @@ export interface ServerOptions {
    * reconnect window `drain()` announces. @default Infinity (off)
    */
   maxHandshakesPerSec?: number;
+  /**
+   * Open WebSocket connections (`/v1` and `/echo` together) at once; an upgrade beyond
+   * it is refused with HTTP 503 and `Retry-After: 1`, like admission control. Without a
+   * cap every socket a client opens holds a file descriptor until it times out (4200
+   * after `handshakeTimeoutMs` on `/v1`; never on `/echo`). @default Infinity (off)
+   */
+  maxConnections?: number;
   /** HS256 secret for tokens. Without it the server is open (and says so). @default undefined */
   authSecret?: string;
-  /** Allowed `Origin` values for upgrades; others are closed with 4001. @default undefined (any origin) */
+  /**
+   * Allowed `Origin` values for upgrades (others are closed with 4001) and for
+   * `POST /v1/publish` requests that carry an `Origin` (others get 403). @default undefined (any origin)
+   */
   allowedOrigins?: string[];
   /** PEM certificate and key: serve wss:// and https://. @default undefined (plain ws/http) */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -48,18 +58,26 @@ export interface ServerOptions {
   maxChannels?: number;
   /**
    * Sustained publishes per second per connection (token bucket, sent in `welcome`); above
-   * it a publish is refused with `RATE_LIMITED` and a `retryAfterMs`. @default 100
+   * it a publish is refused with `RATE_LIMITED` and a `retryAfterMs`. `presence.enter` has
+   * a separate bucket of the same rate and burst. @default 100
    */
   publishPerSec?: number;
-  /** Publish burst per connection: the bucket's size, a count. @default 200 */
+  /** Publish burst per connection: the bucket's size, a count (also the presence bucket's). @default 200 */
   publishBurst?: number;
+  /**
+   * Largest presence `info`, in bytes of its JSON (UTF-8); a larger `presence.enter` is
+   * refused with `BAD_FIELD`. Every subscribe reply carries every member's info in one
+   * frame: at `maxFrameBytes` each, a few hundred members made that frame larger than
+   * `maxBufferedBytes`, and each new subscriber was closed with 1013. @default 4096
+   */
+  maxPresenceInfoBytes?: number;
   /** A dropped connection's presence is removed only after this many ms (0: at once), so a quick reconnect does not flap. @default 5000 */
   presenceGraceMs?: number;
   /** No `hello` within this many ms closes with 4200. @default 10000 */
   handshakeTimeoutMs?: number;
   /** `drain()` terminates whoever is still connected after this many ms (`Infinity`: no deadline). @default 10000 */
   drainTimeoutMs?: number;
-  /** A client whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
+  /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
   maxBufferedBytes?: number;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
   faults?: boolean;
@@ -75,12 +93,14 @@ export interface ResolvedOptions {
   retention: number;
   heartbeatMs: number;
   maxHandshakesPerSec: number;
+  maxConnections: number;
   authSecret: string | undefined;
   allowedOrigins: string[] | undefined;
   maxFrameBytes: number;
   maxChannels: number;
   publishPerSec: number;
   publishBurst: number;
+  maxPresenceInfoBytes: number;
   presenceGraceMs: number;
   handshakeTimeoutMs: number;
   drainTimeoutMs: number;
@@ -109,12 +129,14 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     retention: positive('retention', o.retention, 1000),
     heartbeatMs: positive('heartbeatMs', o.heartbeatMs, 15_000),
     maxHandshakesPerSec: positive('maxHandshakesPerSec', o.maxHandshakesPerSec, Infinity),
+    maxConnections: positive('maxConnections', o.maxConnections, Infinity),
     authSecret: o.authSecret || undefined,
     allowedOrigins: o.allowedOrigins?.length ? o.allowedOrigins : undefined,
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, 65_536),
     maxChannels: positive('maxChannels', o.maxChannels, 100),
     publishPerSec: positive('publishPerSec', o.publishPerSec, 100),
     publishBurst: positive('publishBurst', o.publishBurst, 200),
+    maxPresenceInfoBytes: positive('maxPresenceInfoBytes', o.maxPresenceInfoBytes, 4096),
     presenceGraceMs: positive('presenceGraceMs', o.presenceGraceMs, 5000, true),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 10_000, true),

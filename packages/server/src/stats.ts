@@ -4,7 +4,7 @@ export interface ServerStats {
   connections: number;
   /** Upgrades admitted by admission control. */
   handshakesAccepted: number;
-  /** Upgrades refused with HTTP 503 (admission control or draining). */
+  /** Upgrades refused with HTTP 503 (admission control, `maxConnections` or draining). */
   handshakesRefused: number;
   /** Frames received on /v1, by frame type (`invalid` for frames that failed to parse or had no known type). */
   framesIn: Record<string, number>;

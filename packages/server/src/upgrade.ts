@@ -33,6 +33,11 @@ export function handleUpgrade(
     ctx.stats.handshakesRefused++;
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
   }
+  // Before admission: a refusal for being full must not spend an admission token.
+  if (ctx.stats.connections >= ctx.opts.maxConnections) {
+    ctx.stats.handshakesRefused++;
+    return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
+  }
   const wait = admission.take();
   if (wait > 0) {
     ctx.stats.handshakesRefused++;
@@ -80,7 +85,10 @@ function acceptEcho(ctx: ServerContext, ws: WebSocket): void {
   ws.on('message', (data, isBinary) => {
     if (stalledEcho.has(ws)) return;
     const send = (): void => {
-      if (ws.readyState === ws.OPEN && !stalledEcho.has(ws)) ws.send(data, { binary: isBinary });
+      if (ws.readyState !== ws.OPEN || stalledEcho.has(ws)) return;
+      ws.send(data, { binary: isBinary });
+      // A peer that sends and never reads had every echo queued in server memory, unbounded.
+      if (ws.bufferedAmount > ctx.opts.maxBufferedBytes) ws.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
     };
     const delay = ctx.faults.delayMs;
     if (delay > 0) ctx.opts.clock.setTimeout(send, delay);

@@ -91,6 +91,8 @@ describe('CLI argument parsing', () => {
     expect(parseCliArgs(['--port', '0', '--retention', '1', '--max-handshakes-per-sec', '0.5'])).toMatchObject({
       port: 0, retention: 1, maxHandshakesPerSec: 0.5,
     });
+    expect(parseCliArgs(['--max-connections', '500']).maxConnections).toBe(500);
+    expect(() => parseCliArgs(['--max-connections', '0'])).toThrow(/--max-connections must be an integer >= 1, got "0"/);
   });
 });
 

@@ -30,6 +30,15 @@ export interface ResettableBroker extends Broker {
   reset(): Promise<void>;
 }
 
+/** What {@link memoryBroker} returns. */
+export interface MemoryBroker extends ResettableBroker {
+  /**
+   * Channels held in memory: those with a stored message since the start or the last
+   * reset, a presence entry or a listener. A channel only ever read is not held.
+   */
+  channelCount(): number;
+}
+
 interface ChannelLog {
   epoch: string;
   head: number;
@@ -61,17 +70,24 @@ function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
 }
 
 /**
- * In-process broker: bounded per-channel logs, a fresh epoch per channel on every
- * start (or {@link ResettableBroker.reset}), idempotency ids kept for
+ * In-process broker: bounded per-channel logs, a fresh epoch on every start (or
+ * {@link ResettableBroker.reset}; one random epoch per broker lifetime, shared by its
+ * channels), idempotency ids kept for
  * `dedupeWindow` ids and `dedupeTtlMs`. Listeners are called synchronously, in
- * offset order, before `publish` resolves.
+ * offset order, before `publish` resolves. A channel nothing was published on is
+ * forgotten once it has no listener and no presence entry (it comes back unchanged).
  */
-export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroker {
+export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const retention = Math.max(1, options.retention ?? 1000);
   const dedupeWindow = Math.max(1, options.dedupeWindow ?? 10_000);
   const dedupeTtlMs = options.dedupeTtlMs ?? 600_000;
   const clock = options.clock ?? systemClock;
   const channels = new Map<string, ChannelLog>();
+  // The epoch of every channel nothing was published on since the start (or reset): such
+  // a channel can be forgotten once nobody listens or is present and made again
+  // unchanged. Held forever, each channel a read-only client merely subscribed to was
+  // memory it could grow without bound (subscribe, unsubscribe, next name).
+  let idleEpoch = newEpoch();
   let closed = false;
 
   const open = (): void => {
@@ -83,7 +99,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
     let ch = channels.get(name);
     if (!ch) {
       ch = {
-        epoch: newEpoch(),
+        epoch: idleEpoch,
         head: 0,
         log: [],
         dedupe: new Map(),
@@ -96,6 +112,12 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
     return ch;
   };
 
+  /** Forgets `name` when it holds nothing a fresh channel would not. */
+  const release = (name: string, ch: ChannelLog): void => {
+    if (ch.head !== 0 || ch.listeners.size || ch.presenceListeners.size || ch.presence.size) return;
+    if (channels.get(name) === ch) channels.delete(name);
+  };
+
   const lookupId = (ch: ChannelLog, id: string, now: number): PublishResult | undefined => {
     // Expired ids sit at the front (insertion order), so trimming stops at the first live one.
     for (const [oldId, entry] of ch.dedupe) {
@@ -106,7 +128,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
     return hit ? { offset: hit.offset, epoch: hit.epoch, duplicate: true } : undefined;
   };
 
-  const broker: ResettableBroker = {
+  const broker: MemoryBroker = {
     async publish(channel, data, id) {
       open();
       const ch = channelOf(channel);
@@ -131,6 +153,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
     async position(channel): Promise<Position> {
       open();
       const ch = channelOf(channel);
+      release(channel, ch);
       return { offset: ch.head, epoch: ch.epoch };
     },
 
@@ -140,6 +163,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
       const earliest = ch.log.length ? ch.log[0]!.offset : ch.head + 1;
       const start = Math.max(0, after + 1 - earliest);
       const messages = limit > 0 ? ch.log.slice(start, start + limit) : [];
+      release(channel, ch);
       return { epoch: ch.epoch, head: ch.head, earliest, messages };
     },
 
@@ -149,6 +173,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
       ch.listeners.add(listener);
       return async () => {
         ch.listeners.delete(listener);
+        release(channel, ch);
       };
     },
 
@@ -179,6 +204,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
       if (conns.size > 0) return;
       ch.presence.delete(clientId);
       callEach(ch.presenceListeners, { event: 'leave', member: toMember(entry) });
+      release(channel, ch);
     },
 
     async presenceList(channel) {
@@ -194,11 +220,16 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
       ch.presenceListeners.add(listener);
       return async () => {
         ch.presenceListeners.delete(listener);
+        release(channel, ch);
       };
     },
 
     async healthy() {
       return !closed;
+    },
+
+    channelCount() {
+      return channels.size;
     },
 
     async close() {
@@ -207,12 +238,14 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): ResettableBroke
 
     async reset() {
       open();
-      for (const ch of channels.values()) {
-        ch.epoch = newEpoch();
+      idleEpoch = newEpoch();
+      for (const [name, ch] of channels) {
+        ch.epoch = idleEpoch;
         ch.head = 0;
         ch.log = [];
         ch.dedupe.clear();
         ch.presence.clear();
+        release(name, ch);
       }
     },
   };

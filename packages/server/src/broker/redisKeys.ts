@@ -24,8 +24,15 @@ export interface ChannelKeys {
   presenceEvents: string;
 }
 
+/**
+ * The keys of `channel`. Throws a TypeError for a name with a brace: the server never
+ * passes one (PROTOCOL.md §4), but a broker used directly could be handed `a}:seq` and
+ * the like, whose keys would move to another cluster slot or, with a chosen publish id,
+ * equal another channel's dedupe keys.
+ */
 export function channelKeys(prefix: string, channel: string): ChannelKeys {
-  // Channel names cannot hold braces (PROTOCOL.md §4); the tag is the whole name.
+  if (channel.includes('{') || channel.includes('}')) throw new TypeError('redis broker: a channel name cannot hold { or }');
+  // The tag is the whole name: no brace inside it can end it early.
   const base = `${prefix}{${channel}}`;
   return {
     epoch: `${base}:epoch`,

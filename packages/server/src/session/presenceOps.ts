@@ -1,4 +1,4 @@
-import type { PresenceEnterFrame, PresenceLeaveFrame } from '@lifeline/core/protocol';
+import { CloseCode, type PresenceEnterFrame, type PresenceLeaveFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
 import type { PresenceEntry } from '../broker/types';
 import type { Session } from './session';
@@ -16,6 +16,17 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   if (!allows(s.claims, 'subscribe', channel)) {
     return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
   }
+  const max = s.ctx.opts.maxPresenceInfoBytes;
+  if (f.info !== undefined && Buffer.byteLength(JSON.stringify(f.info)) > max) {
+    return s.error('BAD_FIELD', `presence.enter: "info" is above ${max} bytes of JSON`, { ref, channel });
+  }
+  const wait = s.presenceBucket.take();
+  if (wait > 0) {
+    // The reference client sends an enter refused with retryAfterMs again after it.
+    s.error('RATE_LIMITED', 'presence rate limit reached', { ref, channel, retryAfterMs: wait });
+    if (s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'presence flood');
+    return;
+  }
   // Enters on different channels run concurrently: one still being stored holds its slot.
   const held = s.presence.has(channel) || s.presenceEntering.has(channel);
   if (!held && s.presence.size + s.presenceEntering.size >= s.ctx.opts.maxChannels) {
@@ -32,7 +43,7 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     s.presence.set(channel, f.info);
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {
-    s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+    s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   } finally {
     s.presenceEntering.delete(channel);
   }
@@ -47,6 +58,6 @@ export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Pr
     await s.ctx.broker.presenceRemove(channel, s.clientId, s.id);
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {
-    s.error('BROKER_UNAVAILABLE', `presence not removed: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+    s.error('BROKER_UNAVAILABLE', `presence not removed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   }
 }

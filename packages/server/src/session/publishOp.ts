@@ -59,10 +59,10 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   try {
     result = await s.ctx.broker.publish(channel, f.data, id);
   } catch (err) {
-    if (isBrokerUnavailable(err)) return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err)}`, BROKER_RETRY_MS);
+    if (isBrokerUnavailable(err)) return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err, s.ctx.opts.logger)}`, BROKER_RETRY_MS);
     // Not an outage (a script or argument bug, data the broker cannot store): re-sending
     // cannot help, so no retry hint and no block on the channel.
-    return s.error('INTERNAL', `not stored: ${errorText(err)}`, { ref, channel });
+    return s.error('INTERNAL', `not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel });
   }
   const ack: AckFrame = { type: 'ack', ref, channel, id, offset: result.offset, epoch: result.epoch };
   if (result.duplicate) ack.duplicate = true;

@@ -25,6 +25,14 @@ import { wireNumber } from '../wireValues';
 const BAD_FRAME_LIMIT = 100;
 const REFUSAL_LIMIT = 1000;
 const ABUSE_WINDOW_MS = 10_000;
+/**
+ * Channel operations (sub, unsub, pub, presence) of one connection waiting their turn
+ * before the server stops reading its socket; reading resumes below half. Operations on
+ * one channel run one at a time, so a request behind one that cannot finish (a replay
+ * the client does not read) waits; the server kept reading meanwhile and held every
+ * later request, payload included, without bound (2,000 publishes of 64 KB: 128 MB).
+ */
+export const MAX_QUEUED_OPS = 256;
 
 type State = 'handshake' | 'open' | 'closed';
 
@@ -44,6 +52,12 @@ export class Session {
   /** Channels whose presence.enter is being stored: they count against maxChannels already. */
   readonly presenceEntering = new Set<string>();
   readonly publishBucket: TokenBucket;
+  /**
+   * `presence.enter` per connection, sized like the publish bucket but separate: each
+   * enter with new info is fanned out to every subscriber like a publish, and without a
+   * limit a token that may not publish at all could flood a channel that way.
+   */
+  readonly presenceBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
   /** Per channel: a publish refused with a retryable code, which must be stored before any later one (publishOp.ts). */
   readonly publishBlocks = new Map<string, PublishBlock>();
@@ -51,6 +65,9 @@ export class Session {
   private readonly channelOps = new Map<string, Promise<void>>();
   private readonly timers = new Set<unknown>();
   private corked = false;
+  /** Channel operations started or waiting (onChannel), and whether reads are paused for them. */
+  private queuedOps = 0;
+  private readsPaused = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -60,6 +77,7 @@ export class Session {
     const { clock, publishPerSec, publishBurst, handshakeTimeoutMs } = ctx.opts;
     this.lastSeen = clock.now();
     this.publishBucket = new TokenBucket(publishPerSec, publishBurst, clock);
+    this.presenceBucket = new TokenBucket(publishPerSec, publishBurst, clock);
     this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
     this.badFrames = new WindowCounter(BAD_FRAME_LIMIT, ABUSE_WINDOW_MS, clock);
     this.after(handshakeTimeoutMs, () => {
@@ -131,8 +149,17 @@ export class Session {
       this.ctx.opts.logger.error('channel operation failed', { channel, err: String(err) });
     });
     this.channelOps.set(channel, run);
+    if (++this.queuedOps >= MAX_QUEUED_OPS && !this.readsPaused) {
+      this.readsPaused = true;
+      this.ws.pause();
+    }
     void run.then(() => {
       if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+      if (--this.queuedOps < MAX_QUEUED_OPS / 2 && this.readsPaused) {
+        this.readsPaused = false;
+        // A stalled session (fault hook) stays unread.
+        if (!this.stalled) this.ws.resume();
+      }
     });
   }
 

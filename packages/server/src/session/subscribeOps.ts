@@ -1,5 +1,7 @@
 import type { PresenceMember, SubscribeFrame, SubscribedFrame, UnsubscribeFrame } from '@lifeline/core/protocol';
+import type { Logger } from '@lifeline/core';
 import { allows } from '../auth';
+import { isBrokerUnavailable } from '../broker/redisErrors';
 import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
 import { planReplay } from '../replay';
@@ -51,7 +53,7 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     } else {
       sub.release();
     }
-    s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err)}`, { ref, channel, retryAfterMs: 1000 });
+    s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   }
 }
 
@@ -71,6 +73,13 @@ export function mergePresence(entries: PresenceEntry[]): PresenceMember[] {
   return [...byClient.values()];
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/**
+ * What a client is told about a broker failure: its kind, never the broker's own text
+ * (a Redis error names internal hosts and ports, scripts, memory limits). An error that
+ * is not an outage is a bug: its text goes to the server's logger instead.
+ */
+export function errorText(err: unknown, logger: Logger, about: Record<string, unknown> = {}): string {
+  if (isBrokerUnavailable(err)) return 'broker unavailable';
+  logger.error('broker error', { ...about, err: err instanceof Error ? err.message : String(err) });
+  return 'broker error';
 }
