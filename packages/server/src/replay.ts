@@ -1,20 +1,54 @@
 import type { Position } from '@lifeline/core/protocol';
 import type { Broker, StoredMessage } from './broker/types';
 
+/**
+ * Messages per broker read of a replay, and so about the most a replay holds in memory
+ * at once: the next page is read only once the previous one has been written to the
+ * socket. Read whole before sending (pages of 1,000), a reconnect storm held every
+ * subscriber's whole backlog at once (1,000 clients owed 1,000 messages: 1,000,000
+ * messages; with 64 KiB messages, 64 MiB per client and channel). At 200 a page of the
+ * largest messages (`maxFrameBytes` 64 KiB: ~13 MiB) stays below what a connection may
+ * queue anyway (`maxBufferedBytes` 16 MiB), and a 1,000-message backlog takes five reads.
+ */
+export const REPLAY_PAGE = 200;
+
+export type ReplayLoss = 'epoch-changed' | 'out-of-retention';
+
 export interface ReplayPlan {
   epoch: string;
-  /** Head at the time of reading: the subscribed reply's `offset`. */
+  /** Head at the time of the first read: the subscribed reply's `offset`. */
   head: number;
   /** Only set when the request carried `since`. */
   recovered?: boolean;
-  reason?: 'epoch-changed' | 'out-of-retention';
-  /** Exactly the messages in `(since.offset, head]`, ascending, when recovered. */
-  messages: StoredMessage[];
+  reason?: ReplayLoss;
+  /** When recovered: how many messages `pages` holds in all, `head - since.offset` (the reply's `replay`). */
+  count: number;
+  /**
+   * Exactly the messages in `(since.offset, head]`, ascending, a page at a time: the next
+   * page is read only when the caller asks for it. Empty unless recovered. Throws
+   * {@link ReplayBrokenError} when a later page shows the rest is no longer there, or
+   * the broker's error when a read fails.
+   */
+  pages: AsyncIterable<StoredMessage[]>;
 }
 
 /**
- * Reads what a subscriber with `since` is owed (PROTOCOL.md §5). Must be called
- * after the subscriber is attached to the live feed, so nothing published after
+ * Continuity was lost after the first page: the log was trimmed past the part not yet
+ * read, or its epoch changed. The subscriber was promised the whole gap already.
+ */
+export class ReplayBrokenError extends Error {
+  constructor(readonly reason: ReplayLoss) {
+    super(`replay lost continuity (${reason})`);
+    this.name = 'ReplayBrokenError';
+  }
+}
+
+const NOTHING: AsyncIterable<StoredMessage[]> = { [Symbol.asyncIterator]: async function* () {} };
+
+/**
+ * Reads the first page of what a subscriber with `since` is owed (PROTOCOL.md §5), which
+ * decides `recovered`/`reason`; the rest is read as the caller walks `pages`. Must be
+ * called after the subscriber is attached to the live feed, so nothing published after
  * `head` can be missed.
  */
 export async function planReplay(
@@ -25,38 +59,56 @@ export async function planReplay(
 ): Promise<ReplayPlan> {
   if (!since) {
     const pos = await broker.position(channel);
-    return { epoch: pos.epoch, head: pos.offset, messages: [] };
+    return { epoch: pos.epoch, head: pos.offset, count: 0, pages: NOTHING };
   }
   const first = await broker.read(channel, since.offset, pageSize);
-  const lost = (reason: 'epoch-changed' | 'out-of-retention', epoch = first.epoch, head = first.head): ReplayPlan =>
-    ({ epoch, head, recovered: false, reason, messages: [] });
-  if (first.epoch !== since.epoch) return lost('epoch-changed');
+  const { epoch, head } = first;
+  const lost = (reason: ReplayLoss): ReplayPlan => ({ epoch, head, recovered: false, reason, count: 0, pages: NOTHING });
+  if (epoch !== since.epoch) return lost('epoch-changed');
   // Ahead of the head in the same epoch: offsets of an epoch only grow, so the log lost
   // messages the client has (Redis losing acknowledged writes) and offsets after the head
   // may be handed out again for other messages. An explicit gap, never recovered: true
   // (the client would drop those as duplicates). The epoch is not changed for it: any
   // client could claim any offset.
-  if (since.offset > first.head) return lost('out-of-retention');
-  if (since.offset === first.head) return { epoch: first.epoch, head: first.head, recovered: true, messages: [] };
+  if (since.offset > head) return lost('out-of-retention');
+  if (since.offset === head) return { epoch, head, recovered: true, count: 0, pages: NOTHING };
   if (since.offset + 1 < first.earliest) return lost('out-of-retention');
+  // Before the reply, a hole is still an honest `recovered: false`.
+  const page = owed(first.messages, since.offset + 1, head);
+  if (!page?.length) return lost('out-of-retention');
+  return { epoch, head, recovered: true, count: head - since.offset, pages: rest(broker, channel, epoch, head, page, pageSize) };
+}
 
-  const head = first.head;
-  const messages: StoredMessage[] = [];
-  let page = first.messages;
-  for (;;) {
-    for (const m of page) {
-      // Retention may trim between pages: a hole means continuity is gone after all.
-      // (Checked before the head test: a trimmed page starts above the head.)
-      if (m.offset !== since.offset + 1 + messages.length) return lost('out-of-retention');
-      if (m.offset > head) break;
-      messages.push(m);
-    }
-    const last = since.offset + messages.length;
-    if (last >= head) break;
-    const next = await broker.read(channel, last, pageSize);
-    if (next.epoch !== since.epoch) return lost('epoch-changed', next.epoch, next.head);
-    if (next.messages.length === 0) return lost('out-of-retention', next.epoch, next.head);
-    page = next.messages;
+/** `first`, then one read per page until `head`; a page is read when the previous one was taken. */
+async function* rest(
+  broker: Broker,
+  channel: string,
+  epoch: string,
+  head: number,
+  first: StoredMessage[],
+  pageSize: number,
+): AsyncGenerator<StoredMessage[]> {
+  let last = first[first.length - 1]!.offset;
+  yield first;
+  while (last < head) {
+    const r = await broker.read(channel, last, pageSize);
+    if (r.epoch !== epoch) throw new ReplayBrokenError('epoch-changed');
+    const page = owed(r.messages, last + 1, head);
+    // Retention trimmed between pages (or the log went back): the rest is gone.
+    if (!page?.length) throw new ReplayBrokenError('out-of-retention');
+    last = page[page.length - 1]!.offset;
+    yield page;
   }
-  return { epoch: first.epoch, head, recovered: true, messages };
+}
+
+/** The messages of `page` from offset `next` on, up to `head`; null at a hole. */
+function owed(page: StoredMessage[], next: number, head: number): StoredMessage[] | null {
+  const out: StoredMessage[] = [];
+  for (const m of page) {
+    // Checked before the head test: a page trimmed meanwhile starts above the head.
+    if (m.offset !== next + out.length) return null;
+    if (m.offset > head) break;
+    out.push(m);
+  }
+  return out;
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { memoryBroker } from '../src/broker/memoryBroker';
-import type { Broker } from '../src/broker/types';
-import { planReplay } from '../src/replay';
+import type { Broker, StoredMessage } from '../src/broker/types';
+import { planReplay, ReplayBrokenError, type ReplayPlan } from '../src/replay';
+
+/** Every page of the plan, in order (reading the log as it goes). */
+async function all(plan: ReplayPlan): Promise<StoredMessage[][]> {
+  const pages: StoredMessage[][] = [];
+  for await (const page of plan.pages) pages.push(page);
+  return pages;
+}
 
 async function fill(b: Broker, channel: string, n: number): Promise<string> {
   let epoch = '';
@@ -14,17 +21,19 @@ describe('planReplay (unit)', () => {
     const b = memoryBroker();
     await fill(b, 'c', 3);
     const plan = await planReplay(b, 'c', undefined, 10);
-    expect(plan).toMatchObject({ head: 3, messages: [] });
+    expect(plan).toMatchObject({ head: 3, count: 0 });
     expect(plan.recovered).toBeUndefined();
+    expect(await all(plan)).toEqual([]);
   });
 
   it('reads page after page until the head it first saw', async () => {
     const b = memoryBroker({ retention: 5000 });
     const epoch = await fill(b, 'c', 2500);
     const plan = await planReplay(b, 'c', { offset: 10, epoch }, 1000);
-    expect(plan.recovered).toBe(true);
-    expect(plan.head).toBe(2500);
-    expect(plan.messages.map((m) => m.offset)).toEqual(Array.from({ length: 2490 }, (_, i) => 11 + i));
+    expect(plan).toMatchObject({ recovered: true, head: 2500, count: 2490 });
+    const pages = await all(plan);
+    expect(pages.map((p) => p.length)).toEqual([1000, 1000, 490]);
+    expect(pages.flat().map((m) => m.offset)).toEqual(Array.from({ length: 2490 }, (_, i) => 11 + i));
   });
 
   it('stops at the first head even when more arrives between pages', async () => {
@@ -39,12 +48,44 @@ describe('planReplay (unit)', () => {
       },
     };
     const plan = await planReplay(b, 'c', { offset: 0, epoch }, 1000);
-    expect(plan.head).toBe(1500);
-    expect(plan.messages.at(-1)!.offset).toBe(1500);
-    expect(plan.messages).toHaveLength(1500);
+    expect(plan).toMatchObject({ head: 1500, count: 1500 });
+    const messages = (await all(plan)).flat();
+    expect(messages.at(-1)!.offset).toBe(1500);
+    expect(messages).toHaveLength(1500);
   });
 
-  it('reports out-of-retention when retention trims the log between pages', async () => {
+  it('reads the next page only when the previous one was taken', async () => {
+    const inner = memoryBroker({ retention: 5000 });
+    const epoch = await fill(inner, 'c', 25);
+    const reads: number[] = [];
+    const b: Broker = { ...inner, read: (ch, after, limit) => (reads.push(after), inner.read(ch, after, limit)) };
+    const plan = await planReplay(b, 'c', { offset: 0, epoch }, 10);
+    expect(reads).toEqual([0]); // the first page decides recovered and count
+    const it = plan.pages[Symbol.asyncIterator]();
+    expect((await it.next()).value).toHaveLength(10);
+    expect(reads).toEqual([0]);
+    expect((await it.next()).value).toHaveLength(10);
+    expect(reads).toEqual([0, 10]);
+    expect((await it.next()).value).toHaveLength(5);
+    expect(reads).toEqual([0, 10, 20]);
+    expect((await it.next()).done).toBe(true);
+    expect(reads).toEqual([0, 10, 20]);
+  });
+
+  it('a hole in the first page is an honest recovered: false (nothing was promised yet)', async () => {
+    const inner = memoryBroker({ retention: 5000 });
+    const epoch = await fill(inner, 'c', 5);
+    const b: Broker = {
+      ...inner,
+      read: async (ch, after, limit) => {
+        const r = await inner.read(ch, after, limit);
+        return { ...r, messages: r.messages.filter((m) => m.offset !== 3) };
+      },
+    };
+    expect(await planReplay(b, 'c', { offset: 0, epoch }, 10)).toMatchObject({ recovered: false, reason: 'out-of-retention', head: 5 });
+  });
+
+  it('retention trimming the log between pages: recovered and counted from the first page, then the pages throw out-of-retention', async () => {
     const inner = memoryBroker({ retention: 1200 });
     const epoch = await fill(inner, 'c', 1200);
     let reads = 0;
@@ -56,10 +97,17 @@ describe('planReplay (unit)', () => {
       },
     };
     const plan = await planReplay(b, 'c', { offset: 0, epoch }, 1000);
-    expect(plan).toMatchObject({ recovered: false, reason: 'out-of-retention', messages: [] });
+    expect(plan).toMatchObject({ recovered: true, head: 1200, count: 1200 });
+    const pages: StoredMessage[][] = [];
+    const err = await (async () => {
+      for await (const page of plan.pages) pages.push(page);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplayBrokenError);
+    expect((err as ReplayBrokenError).reason).toBe('out-of-retention');
+    expect(pages.flat().map((m) => m.offset)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
-  it('reports epoch-changed when the log is reset between pages', async () => {
+  it('the log reset between pages: the pages throw epoch-changed', async () => {
     const inner = memoryBroker({ retention: 5000 });
     const epoch = await fill(inner, 'c', 1500);
     let reads = 0;
@@ -70,6 +118,10 @@ describe('planReplay (unit)', () => {
         return inner.read(ch, after, limit);
       },
     };
-    expect(await planReplay(b, 'c', { offset: 0, epoch }, 1000)).toMatchObject({ recovered: false, reason: 'epoch-changed' });
+    const plan = await planReplay(b, 'c', { offset: 0, epoch }, 1000);
+    expect(plan).toMatchObject({ recovered: true, count: 1500 });
+    const err = await all(plan).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplayBrokenError);
+    expect((err as ReplayBrokenError).reason).toBe('epoch-changed');
   });
 });

@@ -1,15 +1,21 @@
-import type { PresenceMember, SubscribeFrame, SubscribedFrame, UnsubscribeFrame } from '@lifeline/core/protocol';
+import { CloseCode, type PresenceMember, type SubscribeFrame, type SubscribedFrame, type UnsubscribeFrame } from '@lifeline/core/protocol';
 import type { Logger } from '@lifeline/core';
 import { allows } from '../auth';
 import { isBrokerUnavailable } from '../broker/redisErrors';
 import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
-import { planReplay } from '../replay';
+import { planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
 import type { Session } from './session';
 import { ChannelSubscription } from './subscription';
 
-/** Replay page size: one broker read per this many messages. */
-const REPLAY_PAGE = 1000;
+/**
+ * `retry-after-ms` of the close when a replay cannot be finished. A broker failure waits
+ * like a refused subscribe (BROKER_UNAVAILABLE's retryAfterMs); lost continuity has
+ * nothing to wait for (the next subscribe answers `recovered: false` at once), only a
+ * moment so a channel trimmed under many replays does not bring them all back at once.
+ */
+const RETRY_AFTER_BROKER_MS = 1000;
+const RETRY_AFTER_LOST_MS = 100;
 
 export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<void> {
   const { channel, ref } = f;
@@ -26,26 +32,20 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     s.subs.set(channel, sub);
   }
   sub.hold();
+  let plan: ReplayPlan;
   try {
     // Attach to the live feed before reading the log: nothing can fall between the two.
     if (isNew) await s.ctx.hub.add(channel, sub);
-    const plan = await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE);
+    plan = await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE);
     const presence = mergePresence(await s.ctx.broker.presenceList(channel));
     const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
     if (plan.recovered !== undefined) {
       reply.recovered = plan.recovered;
       if (plan.reason) reply.reason = plan.reason;
-      else reply.replay = plan.messages.length;
+      else reply.replay = plan.count;
     }
     reply.presence = presence;
     s.send(reply);
-    // At the pace the client reads (live traffic is held by `sub` meanwhile): written in
-    // one go, a backlog above maxBufferedBytes closed a healthy client as a slow consumer.
-    for (const m of plan.messages) {
-      if (!s.sendRaw(serializeMessage(m), 'msg')) break;
-      await s.paced();
-    }
-    sub.goLive(plan.epoch, plan.head);
   } catch (err) {
     if (isNew) {
       s.subs.delete(channel);
@@ -53,7 +53,36 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     } else {
       sub.release();
     }
-    s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
+    return s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
+  }
+  if (await writeReplay(s, channel, plan)) sub.goLive(plan.epoch, plan.head);
+}
+
+/**
+ * Writes the replay a page at a time, at the pace the client reads it (live traffic is
+ * held by the subscription meanwhile): written in one go, a backlog above
+ * maxBufferedBytes closed a healthy client as a slow consumer. False when the
+ * connection can take no more, or was closed because the replay could not be finished.
+ */
+async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promise<boolean> {
+  try {
+    for await (const page of plan.pages) {
+      for (const m of page) {
+        // Gone (or closing): reading more pages for it would only hold memory.
+        if (!s.sendRaw(serializeMessage(m), 'msg')) return false;
+        await s.paced();
+      }
+    }
+    return true;
+  } catch (err) {
+    // `subscribed` promised the whole gap: going live now would skip the rest silently. A
+    // close the client retries makes it subscribe again from what it has, and that
+    // answer tells the loss (`recovered: false`) or, after a broker failure, replays it.
+    const lost = err instanceof ReplayBrokenError;
+    if (lost) s.ctx.opts.logger.warn('replay interrupted', { channel, reason: err.reason });
+    else errorText(err, s.ctx.opts.logger, { channel });
+    s.close(CloseCode.TRY_AGAIN_LATER, `replay interrupted; retry-after-ms=${lost ? RETRY_AFTER_LOST_MS : RETRY_AFTER_BROKER_MS}`);
+    return false;
   }
 }
 

@@ -1,0 +1,89 @@
+// replayStream.test.ts on the Redis broker: a replay is read a page at a time (each page
+// once the previous one was written), live traffic published meanwhile follows it once,
+// and a log trimmed under a replay that was promised whole closes the connection (1013)
+// so that subscribing again tells the gap.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createServer, type LifelineServer } from '../src/createServer';
+import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
+import { REPLAY_PAGE } from '../src/replay';
+import { gatedReads, type GatedReads } from './helpers/gatedReads';
+import { expectContiguous, publishMany } from './helpers/seam';
+import { TestClient } from './helpers/wsClient';
+import { deletePrefix, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+
+const available = await redisAvailable();
+const prefix = uniquePrefix();
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  if (available) await deletePrefix(prefix);
+});
+
+async function start(retention: number): Promise<{ server: LifelineServer; gate: GatedReads }> {
+  const broker: RedisBroker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, retention, onError: () => undefined });
+  const gate = gatedReads(broker);
+  const server = await createServer({ port: 0, broker: gate.broker, publishPerSec: 1e6, publishBurst: 1e6 });
+  cleanups.push(async () => {
+    await server.close();
+    await broker.close();
+  });
+  // Pushed last, so it runs first: a failed test must not leave a read (and the close) held.
+  cleanups.push(() => gate.release());
+  return { server, gate };
+}
+async function connect(server: LifelineServer): Promise<TestClient> {
+  const c = await TestClient.connect(server.url);
+  cleanups.push(() => c.close());
+  return c;
+}
+/** The held read is waiting and the client has exactly `n` messages of `channel`. */
+async function heldAfter(gate: GatedReads, s: TestClient, channel: string, n: number): Promise<void> {
+  await waitFor(() => gate.held() !== undefined, 'the next page read');
+  await waitFor(() => s.msgs(channel).length >= n, `${n} replayed messages`);
+  expect(s.msgs(channel)).toHaveLength(n);
+}
+
+describe.skipIf(!available)('replay streamed page by page (Redis broker)', () => {
+  it('pages are read one at a time as they are written; live messages published meanwhile follow once', async () => {
+    const { server, gate } = await start(5000);
+    const p = await connect(server);
+    const total = REPLAY_PAGE + REPLAY_PAGE / 2;
+    const last = await publishMany(p, 'pages', 1, total);
+    const s = await connect(server);
+    gate.holdRead(2);
+    const reply = await s.subscribe('pages', { offset: 0, epoch: last.epoch as string });
+    expect(reply).toMatchObject({ recovered: true, replay: total, offset: total });
+    await heldAfter(gate, s, 'pages', REPLAY_PAGE);
+    await publishMany(p, 'pages', total + 1, 25);
+    gate.release();
+    await s.next('msg', (m) => m.offset === total + 25, 0, 15_000);
+    expectContiguous(s, 'pages', 0, total + 25);
+    expect(gate.reads.map((r) => r.after)).toEqual([0, REPLAY_PAGE]);
+    expect(s.closed).toBeUndefined();
+  });
+
+  it('retention trimming the rest of a promised replay closes 1013; subscribing again answers recovered: false', async () => {
+    const retention = 2 * REPLAY_PAGE;
+    const { server, gate } = await start(retention);
+    const p = await connect(server);
+    const last = await publishMany(p, 'cut', 1, retention);
+    const epoch = last.epoch as string;
+    const s = await connect(server);
+    gate.holdRead(2);
+    expect(await s.subscribe('cut', { offset: 0, epoch })).toMatchObject({ recovered: true, replay: retention });
+    await heldAfter(gate, s, 'cut', REPLAY_PAGE);
+    await publishMany(p, 'cut', 10_000, retention); // MAXLEN trims all the replay still owed
+    gate.release();
+    expect(await s.waitClosed()).toEqual({ code: 1013, reason: 'replay interrupted; retry-after-ms=100' });
+    expectContiguous(s, 'cut', 0, REPLAY_PAGE);
+    const again = await connect(server);
+    expect(await again.subscribe('cut', { offset: REPLAY_PAGE, epoch })).toMatchObject({
+      recovered: false,
+      reason: 'out-of-retention',
+      offset: 2 * retention,
+      epoch,
+    });
+  });
+});
