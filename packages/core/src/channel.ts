@@ -1,4 +1,4 @@
-import { Emitter } from './emitter';
+import { Emitter, tell } from './emitter';
 import { hintDelay } from './clock';
 import { backoffDelay, type DEFAULT_RECONNECT } from './backoff';
 import { LifelineError } from './errors';
@@ -24,9 +24,9 @@ type Handler = (msg: Message<any>) => void | Promise<void>;
 /** What a channel needs from its client. */
 export interface ChannelHost {
   /**
-   * True once the current connection's welcome was handled, channels re-subscribed. Not
-   * before: a `sub` or `presence.enter` sent by an `open` state listener went out twice
-   * (once more by the re-subscription right after it).
+   * True once the current connection's welcome was handled, as the channels are
+   * re-subscribed. Not before: a `sub` or `presence.enter` sent by an `open` state
+   * listener went out twice (once more by the re-subscription right after it).
    */
   readonly _welcomed?: boolean;
   readonly _counters: Counters;
@@ -169,9 +169,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   _changed(): void {
     this._snap = null;
-    // A copy: a listener added while being told (one re-subscribing itself) waits for the
-    // next change, else it was told again and again in this one.
-    if (this._snapListeners) for (const l of [...this._snapListeners]) l();
+    // tell() calls a copy: a listener added while being told (one re-subscribing itself)
+    // waits for the next change, else it was told again and again in this one.
+    if (this._snapListeners) tell(this._snapListeners, (l) => l());
   }
 
   _setState(s: ChannelState): void {
@@ -274,7 +274,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Redeliver: drop what follows, ask the server again from position after a backoff
     // (unless nobody is subscribed any more).
     this._busy = false;
-    if (this._handlers.length) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
+    // Only on a welcomed connection: an async handler failing after close() armed a
+    // timer that outlived it; and the next welcome subscribes from the position anyway.
+    if (this._host._welcomed && this._handlers.length) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
   }
 
   _done(m: MessageFrame): void {
@@ -300,8 +302,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   /** A connection was welcomed: subscribe again from the position, re-enter presence. */
   _connected(): void {
-    if (this._handlers.length) this._sendSub();
-    this._pres?._sendEnter(true);
+    // Not when it went out on this connection already (a listener told during the
+    // re-subscription subscribed it): _disconnected cleared the last one.
+    if (this._handlers.length && !this._subRef) this._sendSub();
+    this._pres?._sendEnter();
   }
 
   /** The connection is gone; `error` set when the client closed for good. */
@@ -320,20 +324,26 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;
-    if (o <= this._seen) {
+    const s = this._seen;
+    if (o <= s) {
       counters.deduped++;
       return;
     }
-    if (o !== this._seen + 1) {
-      if (this._holeAt !== this._seen) {
-        this._holeAt = this._seen;
+    // Moved before the gap event, so that a listener's reset (_reset: it unsubscribed,
+    // closed the client) shows below.
+    this._seen = o;
+    if (o !== s + 1) {
+      if (this._holeAt !== s) {
+        this._holeAt = s;
         return this._resync();
       }
       // Asked once already and the server could not fill it: say so, then go on. While
       // busy, position stays behind the buffered messages; their completions move it.
-      this._gap(o - 1, m.epoch, 'hole', !this._busy, { offset: this._seen, epoch: m.epoch });
+      this._gap(o - 1, m.epoch, 'hole', !this._busy, { offset: s, epoch: m.epoch });
+      // Reset by a gap listener: `m` is not to be taken (nobody may want it, or the
+      // messages buffered before it were dropped).
+      if (this._seen !== o) return;
     }
-    this._seen = o;
     counters.received++;
     if (this._replayLeft) {
       this._replayLeft--;
@@ -348,7 +358,6 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _onSubscribed(f: SubscribedFrame): void {
     // Not ref 0 (which no request carries): `_subRef` is 0 (or unset) when nothing is pending.
     if (!f.ref || f.ref !== this._subRef) return;
-    this._subRef = 0;
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
     if (lost) {
@@ -357,9 +366,14 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;
     } else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
+    if (this._pres || f.presence?.length) this.presence._reset(f.presence);
+    // `_subRef` is kept while listeners are told: one that unsubscribed, subscribed
+    // again or closed the client changed it, and this answer no longer counts (it
+    // marked the channel subscribed all the same).
+    if (f.ref !== this._subRef) return;
+    this._subRef = 0;
     this._replayLeft = f.recovered ? f.replay : 0;
     if (lost || !this._busy) this._seen = this._offset;
-    if (this._pres || f.presence?.length) this.presence._reset(f.presence);
     this._lastError = null;
     this._setState('subscribed');
   }

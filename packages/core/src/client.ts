@@ -1,4 +1,4 @@
-import { Emitter } from './emitter';
+import { Emitter, tell } from './emitter';
 import { Channel as ChannelImpl, type ChannelHost } from './channel';
 import { Connection, type ConnectionOwner } from './connection';
 import { EMPTY } from './presence';
@@ -100,8 +100,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** `welcome` received on `_conn`. */
   _ready?: boolean;
   /**
-   * ... and handled to the end (channels re-subscribed): a publisher created now may send
-   * at once, and so may channels and presence (not from an `open` listener, which runs
+   * ... and its `open` listeners told: from then on a publisher created may send at
+   * once, and so may channels and presence (not from an `open` listener, which runs
    * before the re-subscription that sends their frames).
    */
   _welcomed?: boolean;
@@ -308,7 +308,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const meta = { from: prev.state, to, reason, attempt, retryInMs, closeCode: extra.closeCode, closeReason: extra.closeReason };
     this._logger.info('state', meta);
     this.emit('state', { ...meta, error: extra.error });
-    if (this._snapListeners) for (const l of [...this._snapListeners]) l();
+    if (this._snapListeners) tell(this._snapListeners, (l) => l());
   }
 
   _report(e: LifelineError, heard?: boolean): void {
@@ -369,8 +369,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   /** No socket came out of this attempt: report why and retry with backoff. */
   _attemptFailed(error: LifelineError): void {
-    this._report(error);
+    // Reported after the move to closed (as in _stop): an `error` listener calling
+    // close() then cancels the retry instead of being undone by it.
     this._retry('token-error', { error });
+    this._report(error);
   }
 
   _startSocket(token: string | undefined, g: number): void {
@@ -413,8 +415,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
-    for (const ch of this._channels) ch._connected();
+    // Before the re-subscription: an `error` listener told during it (an enter above
+    // maxFrameBytes) may subscribe or enter elsewhere, which then goes out at once (it
+    // waited for the next connection); a channel that did so is not subscribed twice.
     this._welcomed = true;
+    for (const ch of this._channels) ch._connected();
     this._outgoing?._connected();
   }
 
@@ -541,9 +546,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (attempt > this._reconnect.maxAttempts) return this._stop('max-attempts', undefined, extra);
     if (delayMs === undefined) delayMs = this._prevDelay = backoffDelay(this._reconnect, attempt, this._prevDelay, this._random);
     if (this._offline()) return this._setState('closed', 'offline', extra);
-    this._cancel();
-    this._setState('closed', reason, { ...extra, retryInMs: delayMs });
+    // Armed before listeners are told: one calling close(), reconnectNow() or connect()
+    // cancels it (armed after, it reconnected a closed client or replaced the new
+    // attempt's handshake deadline).
     this._after(delayMs, () => this._open('retry'));
+    this._setState('closed', reason, { ...extra, retryInMs: delayMs });
   }
 
   _stop(reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void {
@@ -551,8 +558,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Nothing to check until setToken(), reconnectNow() or connect() (_open joins again):
     // the shared timer kept a Node process alive for good after the client gave up.
     leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
-    if (error) this._report(error);
     this._setState('closed', reason, { ...extra, error });
+    // Told once closed: an `error` listener's setToken() (the cure for AUTH_FAILED) met
+    // the state before (open: ignored; connecting: an attempt the move to closed then hid).
+    if (error) this._report(error);
   }
 
   async _shutdown(code: number, reason: string): Promise<void> {

@@ -34,15 +34,7 @@ export class Emitter extends Timed {
   emit(event: string, ...args: unknown[]): boolean {
     const ls = this._l?.[event];
     if (!ls?.length) return false;
-    for (const l of [...ls]) {
-      try {
-        l(...args);
-      } catch (e) {
-        setTimeout(() => {
-          throw e;
-        });
-      }
-    }
+    tell(ls, (l) => l(...args));
     return true;
   }
 
@@ -54,5 +46,24 @@ export class Emitter extends Timed {
 
   listenerCount(event: string): number {
     return this._l?.[event]?.length ?? 0;
+  }
+}
+
+/**
+ * Runs `call` on each of a copy of `ls` (one added meanwhile waits for the next round).
+ * One that throws does not stop the others, and its error is rethrown asynchronously,
+ * never to the caller: that is a socket's handler or a timer, left half way by a throw
+ * (snapshot listeners were called bare: a throwing one stopped a welcome, or a retry
+ * unarmed).
+ */
+export function tell<L>(ls: Iterable<L>, call: (l: L) => void): void {
+  for (const l of [...ls]) {
+    try {
+      call(l);
+    } catch (e) {
+      setTimeout(() => {
+        throw e;
+      });
+    }
   }
 }

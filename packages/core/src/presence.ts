@@ -102,24 +102,19 @@ export class Presence extends Timed {
     this._publish();
   }
 
-  /**
-   * Sends the enter when wanted, if the connection is welcomed (or `now`: the welcome
-   * itself, before the client counts as welcomed); else the next connect sends it.
-   */
-  _sendEnter(now?: boolean): void {
+  /** Sends the enter when wanted, if the connection is welcomed; else the next welcome sends it. */
+  _sendEnter(): void {
     const c = this._host._host;
-    if (now || c._welcomed) {
+    if (c._welcomed && this._wanted) {
       const ref = c._ref();
-      if (this._wanted) {
-        for (const w of this._waiters) w.ref ||= ref;
-        const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
-        const n = utf8Length(frame);
-        const max = c._limits?.maxFrameBytes ?? Infinity;
-        // The server closes the socket on a frame above its limit (1009): sent anyway, the
-        // enter came back with every reconnect, a loop that never settled it.
-        if (n > max) this._host._onError(new LifelineError('MESSAGE_TOO_LARGE', `presence.enter ${this._host.name}: ${n} B > maxFrameBytes ${max}`, { channel: this._host.name }), ref);
-        else c._send(frame);
-      }
+      for (const w of this._waiters) w.ref ||= ref;
+      const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
+      const n = utf8Length(frame);
+      const max = c._limits?.maxFrameBytes ?? Infinity;
+      // The server closes the socket on a frame above its limit (1009): sent anyway, the
+      // enter came back with every reconnect, a loop that never settled it.
+      if (n > max) this._host._onError(new LifelineError('MESSAGE_TOO_LARGE', `presence.enter ${this._host.name}: ${n} B > maxFrameBytes ${max}`, { channel: this._host.name }), ref);
+      else c._send(frame);
     }
   }
 

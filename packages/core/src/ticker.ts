@@ -1,4 +1,5 @@
 import type { Clock } from './types';
+import { tell } from './emitter';
 
 /** Something ticked periodically (a client's liveness/TTL check). */
 export interface Ticked {
@@ -27,16 +28,8 @@ export function joinTicker(clock: Clock, intervalMs: number, member: Ticked): vo
     byInterval.set(intervalMs, group);
     const fire = () => {
       group._handle = clock.setTimeout(fire, intervalMs);
-      for (const m of [...group._members]) {
-        try {
-          m._tick();
-        } catch (e) {
-          // One client's failure (say, its logger threw) must not stop the others' checks.
-          setTimeout(() => {
-            throw e;
-          });
-        }
-      }
+      // One client's failure (say, its logger threw) must not stop the others' checks.
+      tell(group._members, (m) => m._tick());
     };
     group._handle = clock.setTimeout(fire, intervalMs);
   }
