@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '@lifeline/core/protocol';
 import { memoryBroker } from './broker/memoryBroker';
@@ -14,12 +15,13 @@ import { resolveOptions, type ServerOptions } from './options';
 import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
 import { SpreadingBucket } from './refusalSpread';
+import { KeyedBuckets } from './tokenBucket';
 import { handleUpgrade } from './upgrade';
 import { drainAll, reconnectWindowMs } from './drainClose';
 
 /** A running Lifeline server. */
 export interface LifelineServer {
-  /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo`. */
+  /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo` (when the `echo` option is on). */
   url: string;
   /** Base HTTP URL for `/healthz` and `POST /v1/publish`. */
   httpUrl: string;
@@ -48,6 +50,23 @@ export interface LifelineServer {
 /** Pending connections the kernel may queue for accept. */
 const LISTEN_BACKLOG = 4096;
 
+/** Headers must arrive within this (or `httpTimeoutMs` when smaller): a request line and headers take one round trip. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * Node's request timeouts for `httpTimeoutMs`. Node checks them only every
+ * `connectionsCheckingInterval` (30 s by default, which would stretch a 10 s bound to up
+ * to 40 s), hence a check every quarter of the headers bound, at most every second.
+ * Upgraded sockets leave Node's request tracking, so WebSockets are not cut.
+ */
+export function httpTimeouts(httpTimeoutMs: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  // Node reads 0 as "off" and wants integers.
+  if (!Number.isFinite(httpTimeoutMs)) return { headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: 30_000 };
+  const requestTimeout = Math.max(1, Math.ceil(httpTimeoutMs));
+  const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.ceil(headersTimeout / 4))) };
+}
+
 /**
  * Starts the reference echo + pub/sub server. Resolves once it is listening.
  * Rejects with a TypeError for an invalid numeric option (before anything starts), or
@@ -75,12 +94,21 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   // Burst = one second's worth, but at least one handshake (a rate below 1/s must still admit someone).
   const admission = new SpreadingBucket(opts.maxHandshakesPerSec, Math.max(1, opts.maxHandshakesPerSec), clock);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
-  const onRequest = handleHttp.bind(null, ctx, faults);
+  const httpPublishLimit = new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock);
+  const onRequest = handleHttp.bind(null, ctx, faults, httpPublishLimit);
+  const timeouts = httpTimeouts(opts.httpTimeoutMs);
   const http: HttpServer = options.tls
-    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
-    : createHttpServer(onRequest);
+    ? createHttpsServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(timeouts, onRequest);
   http.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, admission, req, socket, head));
-  http.on('clientError', (_err, socket) => socket.destroy());
+  http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A listener replaces Node's own answers; a client cut for being slow (httpTimeoutMs) is still told why.
+    const raw = socket as Duplex & { bytesWritten?: number };
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && raw.writable && raw.bytesWritten === 0) {
+      raw.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.destroy();
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -102,6 +130,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const httpUrl = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
   if (opts.authSecret === undefined) {
     opts.logger.warn('no auth secret: this server is OPEN, every client may subscribe and publish anywhere');
+  } else if (opts.echo) {
+    opts.logger.warn('echo: true with an auth secret: /echo takes no token, anyone may open sockets on it');
   }
 
   let closing: Promise<void> | undefined;

@@ -4,7 +4,8 @@ import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import { errorText } from './session/subscribeOps';
-import { pathOf } from './upgrade';
+import type { KeyedBuckets } from './tokenBucket';
+import { pathOf, retryHeaders } from './upgrade';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
 
@@ -20,15 +21,21 @@ const fail = (res: ServerResponse, status: number, code: string, message: string
   json(res, status, { code, message }, headers);
 
 /** Plain HTTP: /healthz, POST /v1/publish, the test-only fault routes, 426/404 for the rest. */
-export function handleHttp(ctx: ServerContext, faults: FaultHooks | undefined, req: IncomingMessage, res: ServerResponse): void {
+export function handleHttp(
+  ctx: ServerContext,
+  faults: FaultHooks | undefined,
+  publishLimit: KeyedBuckets,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const path = pathOf(req.url);
   if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return void health(ctx, res);
   if (path === '/v1/publish') {
     if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST');
-    return void publish(ctx, req, res);
+    return void publish(ctx, publishLimit, req, res);
   }
   if (faults && path.startsWith('/_test/faults/') && req.method === 'POST') return void faultRoute(faults, path, req, res);
-  if (path === '/v1' || path === '/echo') return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');
+  if (path === '/v1' || (path === '/echo' && ctx.opts.echo)) return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');
   fail(res, 404, 'NOT_FOUND', `no route ${path}`);
 }
 
@@ -64,12 +71,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
 }
 
 /** Answers without reading the body, then drops the connection (the body may be endless). */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   res.on('finish', () => req.destroy());
-  fail(res, status, code, message, { connection: 'close' });
+  fail(res, status, code, message, { ...headers, connection: 'close' });
 }
 
-async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Whose publish bucket a request draws on: the token's subject (the token itself when it
+ * names none) with a secret, else the remote address. Prefixed so that a `sub` can never
+ * name another kind of key.
+ */
+function publisherKey(claims: TokenClaims | undefined, token: string | undefined, req: IncomingMessage): string {
+  if (claims === undefined) return `addr:${req.socket.remoteAddress ?? ''}`;
+  return typeof claims.sub === 'string' ? `sub:${claims.sub}` : `token:${token ?? ''}`;
+}
+
+async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { opts, broker } = ctx;
   // Browsers send Origin on a cross-origin POST, and a text/plain one needs no preflight:
   // without this check any page could publish through a visitor's browser to a server
@@ -79,13 +96,21 @@ async function publish(ctx: ServerContext, req: IncomingMessage, res: ServerResp
     return refuse(req, res, 403, 'FORBIDDEN', 'origin not allowed');
   }
   let claims: TokenClaims | undefined;
+  let token: string | undefined;
   if (opts.authSecret !== undefined) {
     // The scheme is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
-    const token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
+    token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
     // Reading the body to its end first let anyone without a token stream into the server without limit.
     if (!verdict.ok) return refuse(req, res, 401, verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message);
     claims = verdict.claims;
+  }
+  // Before the body: a refused request should cost the server no more than its headers.
+  // Every request counts, bad ones too (parsing them is work as well).
+  const wait = publishLimit.take(publisherKey(claims, token, req));
+  if (wait > 0) {
+    const ms = Number.isFinite(wait) ? wait : 1000;
+    return refuse(req, res, 429, 'RATE_LIMITED', `above ${opts.httpPublishPerSec} publishes/s; retry in ${Math.ceil(ms)} ms`, retryHeaders(ms));
   }
   let text: string | undefined;
   try {

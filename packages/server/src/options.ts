@@ -39,6 +39,13 @@ export interface ServerOptions {
   /** HS256 secret for tokens. Without it the server is open (and says so). @default undefined */
   authSecret?: string;
   /**
+   * Serve the `/echo` endpoint. It has no handshake, hence no token: with `authSecret` set it
+   * would be the one endpoint anyone could hold sockets on, so it is off there unless asked
+   * for (and then unauthenticated). When off, `/echo` answers 404 like any unknown path.
+   * @default true without `authSecret`, false with it
+   */
+  echo?: boolean;
+  /**
    * Allowed `Origin` values for upgrades (others are closed with 4001) and for
    * `POST /v1/publish` requests that carry an `Origin` (others get 403). @default undefined (any origin)
    */
@@ -65,6 +72,15 @@ export interface ServerOptions {
   /** Publish burst per connection: the bucket's size, a count (also the presence bucket's). @default 200 */
   publishBurst?: number;
   /**
+   * `POST /v1/publish` per second per token subject (`sub`, else the token itself), or per
+   * remote address on an open server; above it HTTP 429 `RATE_LIMITED` with `Retry-After`.
+   * Higher than `publishPerSec`: backends are the usual HTTP publishers, one subject for a
+   * whole service, while a WebSocket's limit is one browser's. @default 1000
+   */
+  httpPublishPerSec?: number;
+  /** Burst of each HTTP publish bucket, a count. @default 2000 */
+  httpPublishBurst?: number;
+  /**
    * Largest presence `info`, in bytes of its JSON (UTF-8); a larger `presence.enter` is
    * refused with `BAD_FIELD`. Every subscribe reply carries every member's info in one
    * frame: at `maxFrameBytes` each, a few hundred members made that frame larger than
@@ -75,6 +91,15 @@ export interface ServerOptions {
   presenceGraceMs?: number;
   /** No `hello` within this many ms closes with 4200. @default 10000 */
   handshakeTimeoutMs?: number;
+  /**
+   * Bound on a plain HTTP request (`/healthz`, `POST /v1/publish`, an upgrade's request), ms:
+   * its headers must arrive within `min(httpTimeoutMs, 10000)` and all of it within
+   * `httpTimeoutMs`, else Node answers 408 and closes the connection (checked about every
+   * `min(1 s, headers bound ÷ 4)`). An upgraded WebSocket is no longer a request and is not
+   * cut. `Infinity`: Node's checks are off. Node's own defaults (60 s for headers, 300 s per
+   * request) let a slow client hold a socket for minutes. @default 30000
+   */
+  httpTimeoutMs?: number;
   /** `drain()` terminates whoever is still connected after this many ms (`Infinity`: no deadline). @default 10000 */
   drainTimeoutMs?: number;
   /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
@@ -95,14 +120,18 @@ export interface ResolvedOptions {
   maxHandshakesPerSec: number;
   maxConnections: number;
   authSecret: string | undefined;
+  echo: boolean;
   allowedOrigins: string[] | undefined;
   maxFrameBytes: number;
   maxChannels: number;
   publishPerSec: number;
   publishBurst: number;
+  httpPublishPerSec: number;
+  httpPublishBurst: number;
   maxPresenceInfoBytes: number;
   presenceGraceMs: number;
   handshakeTimeoutMs: number;
+  httpTimeoutMs: number;
   drainTimeoutMs: number;
   maxBufferedBytes: number;
   faults: boolean;
@@ -123,6 +152,8 @@ function positive(name: string, value: number | undefined, fallback: number, all
 }
 
 export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions {
+  const authSecret = o.authSecret || undefined;
+  if (o.echo !== undefined && typeof o.echo !== 'boolean') throw new TypeError(`createServer: echo must be a boolean, got ${String(o.echo)}`);
   return {
     port: positive('port', o.port, 0, true),
     host: o.host ?? '127.0.0.1',
@@ -130,15 +161,19 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     heartbeatMs: positive('heartbeatMs', o.heartbeatMs, 15_000),
     maxHandshakesPerSec: positive('maxHandshakesPerSec', o.maxHandshakesPerSec, Infinity),
     maxConnections: positive('maxConnections', o.maxConnections, Infinity),
-    authSecret: o.authSecret || undefined,
+    authSecret,
+    echo: o.echo ?? authSecret === undefined,
     allowedOrigins: o.allowedOrigins?.length ? o.allowedOrigins : undefined,
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, 65_536),
     maxChannels: positive('maxChannels', o.maxChannels, 100),
     publishPerSec: positive('publishPerSec', o.publishPerSec, 100),
     publishBurst: positive('publishBurst', o.publishBurst, 200),
+    httpPublishPerSec: positive('httpPublishPerSec', o.httpPublishPerSec, 1000),
+    httpPublishBurst: positive('httpPublishBurst', o.httpPublishBurst, 2000),
     maxPresenceInfoBytes: positive('maxPresenceInfoBytes', o.maxPresenceInfoBytes, 4096),
     presenceGraceMs: positive('presenceGraceMs', o.presenceGraceMs, 5000, true),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
+    httpTimeoutMs: positive('httpTimeoutMs', o.httpTimeoutMs, 30_000),
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 10_000, true),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
     faults: o.faults === true,

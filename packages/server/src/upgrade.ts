@@ -14,7 +14,8 @@ export function refuseUpgrade(socket: Duplex, status: number, text: string, head
   socket.end(`${lines.join('\r\n')}\r\n\r\n`, () => socket.destroy());
 }
 
-function retryHeaders(ms: number): Record<string, string> {
+/** `Retry-After` (whole seconds, at least 1) and the exact `x-retry-after-ms` of a refusal. */
+export function retryHeaders(ms: number): Record<string, string> {
   return { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))), 'x-retry-after-ms': String(Math.ceil(ms)) };
 }
 
@@ -28,7 +29,7 @@ export function handleUpgrade(
   head: Buffer,
 ): void {
   const path = pathOf(req.url);
-  if (path !== '/v1' && path !== '/echo') return refuseUpgrade(socket, 404, 'Not Found');
+  if (path !== '/v1' && !(path === '/echo' && ctx.opts.echo)) return refuseUpgrade(socket, 404, 'Not Found');
   if (ctx.stopping) {
     ctx.stats.handshakesRefused++;
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));

@@ -10,6 +10,8 @@ const server = await createServer({
   host: '127.0.0.1',
   publishPerSec: 1e9,
   publishBurst: 1e9,
+  httpPublishPerSec: 1e9,
+  httpPublishBurst: 1e9,
   ...extra,
 });
 console.log(`READY ${JSON.stringify({ url: server.url, httpUrl: server.httpUrl })}`);

@@ -78,6 +78,11 @@ export class EmbeddedFleet {
       heartbeatMs: this.options.heartbeatMs,
       faults: true,
       drainTimeoutMs: 5000,
+      // The storm's publisher is one backend on one address posting every channel's
+      // messages: the server's per-address HTTP publish limit would throttle the load the
+      // scenario asked for (a slow publisher is not what a storm measures).
+      httpPublishPerSec: 1e9,
+      httpPublishBurst: 1e9,
       ...(this.shared ? { broker: this.shared } : {}),
     });
     this.nodes[slot] = server;
