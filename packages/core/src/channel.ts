@@ -320,7 +320,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _onMsg(m: MessageFrame): void {
     // Overflowed: nothing more is taken until the buffer drained and the resync from the
     // position replays what was left out (taking a later message would skip those).
-    if (this._subRef || this._timer != null || this._overflowed || !this._handlers.length) return;
+    // Not welcomed: the socket is closing (ws still delivers meanwhile); taking a message
+    // there moved the position past one whose handler failed. The next subscribe replays them.
+    if (!this._host._welcomed || this._subRef || this._timer != null || this._overflowed || !this._handlers.length) return;
     if (m.epoch !== this._epoch) return this._resync();
     const o = m.offset;
     const counters = this._host._counters;

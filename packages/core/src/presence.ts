@@ -34,7 +34,11 @@ export const EMPTY: readonly never[] = Object.freeze([]);
 export class Presence extends Timed {
   _byId = new Map<string, PresenceMember>();
   _list: readonly PresenceMember[] = EMPTY;
-  /** Info to be present with, or undefined when this client does not want to be present. */
+  /**
+   * Info to be present with, or undefined when this client does not want to be present.
+   * A copy taken at enter() (through JSON): the caller's object made circular later threw
+   * inside the next welcome, and a later change of it is not what was entered.
+   */
   _wanted?: [info: unknown];
   _waiters: Waiter[] = [];
   // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
@@ -57,14 +61,15 @@ export class Presence extends Timed {
   }
 
   enter(info?: unknown): Promise<void> {
+    let json: string | undefined;
     try {
-      JSON.stringify(info);
+      json = JSON.stringify(info);
     } catch (cause) {
       // Refused here: kept as the wish, it threw inside every later welcome (the other
       // channels were not re-subscribed, the outbox not sent).
       return Promise.reject(new LifelineError('BAD_ARGUMENT', `presence.enter ${this._host.name}: info is not JSON`, { cause, channel: this._host.name }));
     }
-    this._wanted = [info];
+    this._wanted = [json && JSON.parse(json)];
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
     this._sendEnter();
     return p;

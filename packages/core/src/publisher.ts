@@ -93,7 +93,8 @@ export class Publisher extends Timed {
     this._clock = host._clock;
     // At most 100 units of the clientId: a long one (up to 128 is valid) made every
     // generated id longer than 128, so every publish without its own id was refused.
-    this._idPrefix = `${host.clientId.slice(0, 100)}-${randomId(host._random)}`;
+    // Nor half of a surrogate pair, cut at the 100th unit: an id with a lone one is refused.
+    this._idPrefix = `${host.clientId.slice(0, 100).replace(/[\ud800-\udbff]$/, '')}-${randomId(host._random)}`;
   }
 
   get _size(): number {

@@ -103,8 +103,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   http.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, admission, req, socket, head));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // A listener replaces Node's own answers; a client cut for being slow (httpTimeoutMs) is still told why.
-    const raw = socket as Duplex & { bytesWritten?: number };
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && raw.writable && raw.bytesWritten === 0) {
+    // Node's own rule: no response of the stalled request started yet (on a keep-alive
+    // connection an earlier response may have been written: bytesWritten is not it).
+    const raw = socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null };
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && raw.writable && !raw._httpMessage?.headersSent) {
       raw.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
     socket.destroy();

@@ -72,6 +72,27 @@ describe('slow HTTP requests (httpTimeoutMs)', () => {
     expect(await session.publish('alive', 1, 'a1')).toMatchObject({ type: 'ack', offset: 1 });
   });
 
+  it('answers 408 to a stalled second request on a keep-alive connection too (an earlier response was written on it)', async () => {
+    server = await createServer({ httpTimeoutMs: 200 });
+    const socket = rawHttp(server);
+    let first = '';
+    const answered = new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        first += d.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\}$/.test(first)) {
+          socket.off('data', onData);
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+    });
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answered;
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    const cut = await stall(socket, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
   it('applies to https too', async () => {
     const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
       keySize: 2048,

@@ -155,6 +155,10 @@ export class Session {
     }
     void run.then(() => {
       if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+      // Reads paused by the server itself: the peer's pongs wait unread, so its silence
+      // proves nothing. Work done for it stands in for them; a session making none (a
+      // peer that stopped reading its replay) still times out.
+      if (this.readsPaused) this.touch();
       if (--this.queuedOps < MAX_QUEUED_OPS / 2 && this.readsPaused) {
         this.readsPaused = false;
         // A stalled session (fault hook) stays unread.
@@ -201,6 +205,9 @@ export class Session {
     if (!raw.writableNeedDrain) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
       const done = (): void => {
+        // The peer took what was written: alive, though its pongs may sit unread behind
+        // paused reads (a long replay with requests queued behind it).
+        if (this.readsPaused) this.touch();
         raw.off('drain', done);
         raw.off('close', done);
         this.ws.off('close', done);
