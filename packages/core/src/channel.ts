@@ -363,7 +363,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
     if (lost) {
-      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed');
+      // From the message in hand when an async handler is busy with it: it was delivered
+      // (its handler runs), so the loss starts after it, not at the position.
+      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed', true, this._busy ? { offset: this._inHand, epoch: this._epoch! } : undefined);
       // A hole asked for in the old history says nothing of the new one: a hole at the
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;
