@@ -49,6 +49,12 @@ async function main(cfg: CliConfig): Promise<void> {
   if (cfg.heartbeatMs !== undefined) options.heartbeatMs = cfg.heartbeatMs;
   if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
   if (cfg.maxConnections !== undefined) options.maxConnections = cfg.maxConnections;
+  if (cfg.httpPublishPerSec !== undefined) {
+    // Burst as the library's defaults have it: two seconds' worth.
+    options.httpPublishPerSec = cfg.httpPublishPerSec;
+    options.httpPublishBurst = Math.max(1, 2 * cfg.httpPublishPerSec);
+  }
+  if (cfg.httpTimeoutMs !== undefined) options.httpTimeoutMs = cfg.httpTimeoutMs;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
   if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };

@@ -10,6 +10,8 @@ export interface CliConfig {
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
   maxConnections: number | undefined;
+  httpPublishPerSec: number | undefined;
+  httpTimeoutMs: number | undefined;
   authSecret: string | undefined;
   allowedOrigins: string[] | undefined;
   tlsCert: string | undefined;
@@ -27,6 +29,8 @@ export const USAGE = `Usage: lifeline-server [options]
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
+  --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
+  --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
   --tls-cert <file> --tls-key <file>  serve wss:// and https://
@@ -84,6 +88,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
+      'http-publish-per-sec': { type: 'string' },
+      'http-timeout-ms': { type: 'string' },
       'auth-secret': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -106,6 +112,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
     maxConnections: num('--max-connections', values['max-connections'], 'count'),
+    httpPublishPerSec: num('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
+    httpTimeoutMs: num('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert: values['tls-cert'],

@@ -93,6 +93,9 @@ describe('CLI argument parsing', () => {
     });
     expect(parseCliArgs(['--max-connections', '500']).maxConnections).toBe(500);
     expect(() => parseCliArgs(['--max-connections', '0'])).toThrow(/--max-connections must be an integer >= 1, got "0"/);
+    expect(parseCliArgs(['--http-publish-per-sec', '5000', '--http-timeout-ms', '5000'])).toMatchObject({ httpPublishPerSec: 5000, httpTimeoutMs: 5000 });
+    expect(() => parseCliArgs(['--http-publish-per-sec', '0'])).toThrow(/--http-publish-per-sec must be a number > 0, got "0"/);
+    expect(() => parseCliArgs(['--http-timeout-ms', 'soon'])).toThrow(/--http-timeout-ms must be a number > 0/);
   });
 });
 
@@ -111,6 +114,21 @@ describe('lifeline-server process', () => {
     expect((await c.waitClosed()).code).toBe(1012);
     expect(await r.exit).toBe(0);
     expect(r.out).toHaveLength(1);
+  }, 30_000);
+
+  it('--http-publish-per-sec reaches the server: a burst of twice the rate, then 429', async () => {
+    const r = run(['--port', '0', '--http-publish-per-sec', '1']);
+    const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
+    const http = line.split(' ').at(-1)!.replace(/^ws/, 'http');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${http}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'cli', data: i }) });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
   }, 30_000);
 
   it('with --auth-secret it does not warn about being open and refuses a missing token', async () => {
