@@ -30,12 +30,9 @@ export function handleUpgrade(
 ): void {
   const path = pathOf(req.url);
   if (path !== '/v1' && !(path === '/echo' && ctx.opts.echo)) return refuseUpgrade(socket, 404, 'Not Found');
-  if (ctx.stopping) {
-    ctx.stats.handshakesRefused++;
-    return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
-  }
-  // Before admission: a refusal for being full must not spend an admission token.
-  if (ctx.stats.connections >= ctx.opts.maxConnections) {
+  // Draining, or full (checked before admission: a refusal for being full must not spend
+  // an admission token): try again in a second.
+  if (ctx.stopping || ctx.stats.connections >= ctx.opts.maxConnections) {
     ctx.stats.handshakesRefused++;
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
   }
