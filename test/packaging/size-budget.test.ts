@@ -81,16 +81,18 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // clientId cut at 100 units never ends in half a surrogate pair (every generated id refused).
 // Then (8,739 B) 22 B: a gap reported while an async handler is busy starts after the
 // message in hand, not at the position (found by the model test, seed -439794221).
+// Then (8,750 B) 11 B: a presence enter made by an `error` listener during the welcome's
+// re-entry is not sent a second time when the welcome reaches its channel.
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_739;
+const CORE_CEILING_BYTES = 8_750;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,739 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,750 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

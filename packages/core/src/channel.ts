@@ -305,7 +305,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Not when it went out on this connection already (a listener told during the
     // re-subscription subscribed it): _disconnected cleared the last one.
     if (this._handlers.length && !this._subRef) this._sendSub();
-    this._pres?._sendEnter();
+    this._pres?._sendEnter(true);
   }
 
   /** The connection is gone; `error` set when the client closed for good. */

@@ -41,6 +41,11 @@ export class Presence extends Timed {
    */
   _wanted?: [info: unknown];
   _waiters: Waiter[] = [];
+  /**
+   * The enter went out on this connection: the welcome's re-entry skips it (an `error`
+   * listener told earlier in the same welcome entered already; it went out twice).
+   */
+  _sent?: boolean;
   // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
 
   _host: PresenceHost;
@@ -107,10 +112,14 @@ export class Presence extends Timed {
     this._publish();
   }
 
-  /** Sends the enter when wanted, if the connection is welcomed; else the next welcome sends it. */
-  _sendEnter(): void {
+  /**
+   * Sends the enter when wanted, if the connection is welcomed; else the next welcome
+   * sends it. `again` (the welcome's re-entry): not when it went out on this connection.
+   */
+  _sendEnter(again?: boolean): void {
     const c = this._host._host;
-    if (c._welcomed && this._wanted) {
+    if (c._welcomed && this._wanted && !(again && this._sent)) {
+      this._sent = true;
       const ref = c._ref();
       for (const w of this._waiters) w.ref ||= ref;
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
@@ -149,6 +158,7 @@ export class Presence extends Timed {
   _disconnected(error?: LifelineError): void {
     // The next connect re-enters anyway: a retry pending now would send it twice.
     this._cancel();
+    this._sent = false;
     for (const w of this._waiters) w.ref = 0;
     if (!error) return;
     const ws = this._waiters;

@@ -55,4 +55,33 @@ describe('an error listener told during the welcome (presence info too large)', 
     await flushPromises();
     expect(s.frames('sub').map((f) => f.channel)).toEqual(['a', 'later']);
   });
+
+  it('entering on a channel later in the re-subscription: one enter for it on this connection', async () => {
+    const h = setup();
+    const a = h.client.channel('a');
+    a.subscribe(() => {});
+    void a.presence.enter({ x: 'y'.repeat(300) }).catch(() => {});
+    const later = h.client.channel('later'); // re-entered after 'a' by the welcome
+    void later.presence.enter({ n: 1 });
+    let again: Promise<void> | undefined;
+    h.client.on('error', () => void (again ??= later.presence.enter({ n: 2 })));
+    const s = h.accept({ limits });
+    await flushPromises();
+    const enters = s.frames('presence.enter');
+    expect(enters.map((f) => [f.channel, f.info])).toEqual([['later', { n: 2 }]]);
+    s.push({ type: 'presence.ok', ref: enters[0].ref, channel: 'later' });
+    await expect(again).resolves.toBeUndefined();
+  });
+
+  it('the next connection re-enters it again', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    const ch = h.client.channel('room');
+    void ch.presence.enter({ n: 1 });
+    h.accept();
+    expect(h.sock.frames('presence.enter').length).toBe(1);
+    h.sock.serverClose(1006);
+    h.clock.advance(10);
+    const s = h.accept();
+    expect(s.frames('presence.enter').map((f) => f.info)).toEqual([{ n: 1 }]);
+  });
 });
