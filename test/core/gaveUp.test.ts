@@ -1,24 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { LifelineClient, LifelineError } from '@lifeline/core';
-import { createServer, type LifelineServer } from '@lifeline/server';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeClient, waitFor } from './helpers';
+import type { LifelineError } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { useReferenceServer, waitFor } from './helpers';
 
-let server: LifelineServer | null = null;
-const clients: LifelineClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = null;
-});
+const t = useReferenceServer();
 
 describe('an upgrade refused with HTTP 404 (a wrong path)', () => {
   it('stops the client with CONNECTION_REFUSED naming the status, instead of retrying it silently for ever', async () => {
-    server = await createServer({ port: 0 });
-    const client = makeClient(clients, `${server.url}/wrong-path`);
+    const server = await t.start();
+    const client = t.client(`${server.url}/wrong-path`);
     const errors: LifelineError[] = [];
     client.on('error', (e) => errors.push(e));
     await waitFor(() => client.getSnapshot().reason === 'terminal', 'the client to stop');

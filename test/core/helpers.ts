@@ -1,6 +1,8 @@
 import type WebSocketType from 'ws';
 import { createRequire } from 'node:module';
 import { createClient, type ClientOptions, type LifelineClient } from '@lifeline/core';
+import { createServer, type LifelineServer, type ServerOptions } from '@lifeline/server';
+import { afterEach } from 'vitest';
 
 /** Node's `ws`, resolved from core's own dependencies. */
 export const NodeWS: typeof WebSocketType = createRequire(new URL('../../packages/core/package.json', import.meta.url))('ws');
@@ -36,4 +38,28 @@ export function makeClient(clients: LifelineClient[], url: string, options: Part
   });
   clients.push(c);
   return c;
+}
+
+/**
+ * One test file's reference server and clients, closed after each test (clients first,
+ * so none reconnects into a closing server). Call at the top of the file.
+ */
+export function useReferenceServer() {
+  const clients: LifelineClient[] = [];
+  let server: LifelineServer | null = null;
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await server?.close(); // idempotent: a test may have drained or closed it already
+    server = null;
+  });
+  return {
+    /** Every client made by `client()` this test, in order. */
+    clients,
+    /** A reference server on a free loopback port. */
+    async start(options: Partial<ServerOptions> = {}): Promise<LifelineServer> {
+      return (server = await createServer({ port: 0, host: '127.0.0.1', ...options }));
+    },
+    /** `makeClient` registered for this file's cleanup. */
+    client: (url: string, options?: Partial<ClientOptions>) => makeClient(clients, url, options),
+  };
 }

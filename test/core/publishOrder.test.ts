@@ -1,18 +1,11 @@
 // The core client against the reference server: one publisher's messages land in the log
 // in publish order even when the broker refuses one of a pipelined batch.
-import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '@lifeline/server';
-import type { LifelineClient, Message } from '@lifeline/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeClient, waitFor } from './helpers';
+import { BrokerUnavailableError, memoryBroker, type Broker } from '@lifeline/server';
+import type { Message } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { useReferenceServer, waitFor } from './helpers';
 
-let server: LifelineServer | null = null;
-const clients: LifelineClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = null;
-});
+const t = useReferenceServer();
 
 describe('publish order through a retryable refusal', () => {
   it('a broker refusal in the middle of 50 pipelined publishes: all stored once, in publish order', async () => {
@@ -22,10 +15,10 @@ describe('publish order through a retryable refusal', () => {
       publish: (channel: string, data: unknown, id: string) =>
         ++calls === 10 ? Promise.reject(new BrokerUnavailableError('broker hiccup')) : inner.publish(channel, data, id),
     });
-    server = await createServer({ port: 0, broker });
+    const server = await t.start({ broker });
     const url = `${server.url}/v1`;
-    const sub = makeClient(clients, url);
-    const pub = makeClient(clients, url);
+    const sub = t.client(url);
+    const pub = t.client(url);
     const got: Message<number>[] = [];
     const ch = sub.channel<number>('orders');
     ch.subscribe((m) => void got.push(m));

@@ -1,23 +1,16 @@
-import { createServer, signToken, type LifelineServer } from '@lifeline/server';
-import type { GapEvent, LifelineClient, Message, PublishResult, StateChange, TokenContext } from '@lifeline/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeClient, NodeWS, waitFor } from './helpers';
+import { signToken } from '@lifeline/server';
+import type { GapEvent, Message, PublishResult, StateChange, TokenContext } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { useReferenceServer, NodeWS, waitFor } from './helpers';
 
-let server: LifelineServer | null = null;
-const clients: LifelineClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = null;
-});
+const t = useReferenceServer();
 
 describe('core against the reference server', () => {
   it('kill all sockets mid-stream while a publisher publishes: zero loss, zero duplicates, in order', async () => {
-    server = await createServer({ port: 0, faults: true });
+    const server = await t.start({ faults: true });
     const url = `${server.url}/v1`;
-    const sub = makeClient(clients, url);
-    const pub = makeClient(clients, url);
+    const sub = t.client(url);
+    const pub = t.client(url);
     const got: Message<number>[] = [];
     const ch = sub.channel<number>('stream');
     ch.subscribe((m) => void got.push(m));
@@ -49,10 +42,10 @@ describe('core against the reference server', () => {
   });
 
   it('server restart with the memory broker: one explicit gap, then the new epoch streams', async () => {
-    server = await createServer({ port: 0, faults: true });
+    const server = await t.start({ faults: true });
     const url = `${server.url}/v1`;
-    const sub = makeClient(clients, url);
-    const pub = makeClient(clients, url);
+    const sub = t.client(url);
+    const pub = t.client(url);
     const ch = sub.channel<string>('room');
     const got: Message<string>[] = [];
     const gaps: GapEvent[] = [];
@@ -74,7 +67,7 @@ describe('core against the reference server', () => {
   });
 
   it('idempotent re-publish after a lost ack: stored once, acked again with the original offset', async () => {
-    server = await createServer({ port: 0, faults: true });
+    const server = await t.start({ faults: true });
     const url = `${server.url}/v1`;
     let dropAcks = true;
     // A real socket whose first connection loses every ack on the way in.
@@ -85,8 +78,8 @@ describe('core against the reference server', () => {
         return super.emit(event, ...args);
       }
     }
-    const sub = makeClient(clients, url);
-    const pub = makeClient(clients, url, { WebSocket: LosesAcks as any });
+    const sub = t.client(url);
+    const pub = t.client(url, { WebSocket: LosesAcks as any });
     const got: Message[] = [];
     const ch = sub.channel('orders');
     ch.subscribe((m) => void got.push(m));
@@ -106,11 +99,11 @@ describe('core against the reference server', () => {
 
   it('token refresh: an expired token (4101) is refreshed and retried at once; a bad static token stops', async () => {
     const secret = 'integration-secret';
-    server = await createServer({ port: 0, authSecret: secret });
+    const server = await t.start({ authSecret: secret });
     const url = `${server.url}/v1`;
     const reasons: TokenContext['reason'][] = [];
     const states: StateChange[] = [];
-    const c = makeClient(clients, url, {
+    const c = t.client(url, {
       reconnect: { initialDelayMs: 5000 },
       token: async (ctx) => {
         reasons.push(ctx.reason);
@@ -123,7 +116,7 @@ describe('core against the reference server', () => {
     expect(reasons).toEqual(['connect', 'expired']);
     expect(states.find((s) => s.closeCode === 4101)).toMatchObject({ to: 'closed', retryInMs: 0 });
 
-    const bad = makeClient(clients, url, { token: 'not-a-jwt' });
+    const bad = t.client(url, { token: 'not-a-jwt' });
     const badStates: StateChange[] = [];
     bad.on('state', (s) => badStates.push(s));
     await waitFor(() => bad.getSnapshot().reason === 'auth-failed', 'auth-failed');
@@ -133,19 +126,18 @@ describe('core against the reference server', () => {
   });
 
   it('drain: the fleet spreads its first attempts over the announced reconnect window, each client inside it', async () => {
-    server = await createServer({ port: 0, maxHandshakesPerSec: 4 });
+    const server = await t.start({ maxHandshakesPerSec: 4 });
     const url = `${server.url}/v1`;
     const spreads: number[] = [];
     const n = 10;
     for (let i = 0; i < n; i++) {
-      const c = makeClient(clients, url, { random: seededFor(i) });
+      const c = t.client(url, { random: seededFor(i) });
       c.on('state', (s) => s.reason === 'drain' && spreads.push(s.retryInMs!));
     }
-    await waitFor(() => clients.every((c) => c.state === 'open'), 'all open', 20_000);
+    await waitFor(() => t.clients.every((c) => c.state === 'open'), 'all open', 20_000);
     const draining = server.drain({ timeoutMs: 5000 });
     await waitFor(() => spreads.length === n, 'every client scheduled its drain retry');
     await draining;
-    server = null;
     const windowMs = Math.max(1000, Math.ceil(((1.2 * n) / 4) * 1000)); // 3000, as the server computes it
     for (const d of spreads) {
       expect(d).toBeGreaterThanOrEqual(0);
@@ -156,11 +148,11 @@ describe('core against the reference server', () => {
   });
 
   it('an HTTP 503 admission refusal is read through ws and its x-retry-after-ms honoured', async () => {
-    server = await createServer({ port: 0, maxHandshakesPerSec: 1 });
+    const server = await t.start({ maxHandshakesPerSec: 1 });
     const url = `${server.url}/v1`;
     const refused: StateChange[] = [];
     for (let i = 0; i < 4; i++) {
-      const c = makeClient(clients, url, { reconnect: { initialDelayMs: 10, jitter: 'none' } });
+      const c = t.client(url, { reconnect: { initialDelayMs: 10, jitter: 'none' } });
       c.on('state', (s) => s.to === 'closed' && s.closeReason === 'http 503' && refused.push(s));
     }
     await waitFor(() => refused.length > 0, 'a refusal');

@@ -1,24 +1,16 @@
 // The core client against the reference server, for requests that race on one
 // connection: an unsubscribe and a resubscribe in the same tick, and two publishes with
 // the same idempotency id in flight at once.
-import { createServer, memoryBroker, type LifelineServer } from '@lifeline/server';
-import type { LifelineClient } from '@lifeline/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeClient, waitFor } from './helpers';
+import { memoryBroker } from '@lifeline/server';
+import { describe, expect, it } from 'vitest';
+import { useReferenceServer, waitFor } from './helpers';
 
-let server: LifelineServer | null = null;
-const clients: LifelineClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = null;
-});
+const t = useReferenceServer();
 
 async function pair() {
-  server = await createServer({ port: 0, broker: memoryBroker() });
+  const server = await t.start({ broker: memoryBroker() });
   const url = `${server.url}/v1`;
-  return { sub: makeClient(clients, url), pub: makeClient(clients, url) };
+  return { sub: t.client(url), pub: t.client(url) };
 }
 
 describe('racing requests on one connection', () => {

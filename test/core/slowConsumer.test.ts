@@ -1,23 +1,15 @@
-import { createServer, type LifelineServer } from '@lifeline/server';
-import type { GapEvent, LifelineClient } from '@lifeline/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeClient, waitFor } from './helpers';
+import type { GapEvent } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { useReferenceServer, waitFor } from './helpers';
 
-let server: LifelineServer | null = null;
-const clients: LifelineClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await server?.close();
-  server = null;
-});
+const t = useReferenceServer();
 
 describe('a slow async handler against the reference server', () => {
   it('a burst past the 1,000-message buffer, then live traffic while it catches up: every message once, in order, no gap', async () => {
-    server = await createServer({ port: 0, host: '127.0.0.1', publishPerSec: 100_000, publishBurst: 100_000 });
+    const server = await t.start({ publishPerSec: 100_000, publishBurst: 100_000 });
     const url = `${server.url}/v1`;
-    const sub = makeClient(clients, url);
-    const pub = makeClient(clients, url);
+    const sub = t.client(url);
+    const pub = t.client(url);
     const ch = sub.channel<number>('burst');
     const seen: number[] = [];
     const gaps: GapEvent[] = [];
