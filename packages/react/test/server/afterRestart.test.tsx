@@ -1,31 +1,17 @@
 import { StrictMode } from 'react';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { cleanup, render } from '@testing-library/react';
-import { createClient, type LifelineClient } from '@lifeline/core';
+import { describe, expect, it, vi } from 'vitest';
+import { render } from '@testing-library/react';
 import { LifelineProvider, useChannelMessages, usePresence } from '../../src';
-import { startServer, until } from '../support/server';
+import { until, useServerWithClients } from '../support/server';
 
-let server: Awaited<ReturnType<typeof startServer>>;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(() => server.close());
+const t = useServerWithClients();
 
-const clients: LifelineClient[] = [];
-afterEach(async () => {
-  cleanup();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+const makeClient = () => t.client();
 
-const makeClient = () => {
-  const client = createClient({ url: `${server.url}/v1`, reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
-  clients.push(client);
-  return client;
-};
 /** Resolves once the server accepted `n` more handshakes than when it was called. */
 const handshakes = () => {
-  const before = server.stats().handshakesAccepted;
-  return (n: number) => until(() => server.stats().handshakesAccepted >= before + n, `${n} new handshake(s)`, 5_000);
+  const before = t.server.stats().handshakesAccepted;
+  return (n: number) => until(() => t.server.stats().handshakesAccepted >= before + n, `${n} new handshake(s)`, 5_000);
 };
 
 describe('after the server restarts (a new epoch)', () => {
@@ -58,7 +44,7 @@ describe('after the server restarts (a new epoch)', () => {
       await channel.publish('b');
       await until(() => list().textContent === '1a2b', 'a and b');
       const reconnected = handshakes();
-      await server.faults.restart();
+      await t.server.faults.restart();
       await reconnected(1);
       await until(() => channel.getSnapshot().state === 'subscribed', 'subscribed again');
       await channel.publish('c');
@@ -89,17 +75,17 @@ describe('after the server restarts (a new epoch)', () => {
       );
       return view;
     });
-    const both = clients.map((c) => c.clientId).sort().join(',');
+    const both = t.clients.map((c) => c.clientId).sort().join(',');
     const allSee = (what: string) => until(() => views.every((v) => v.ids === both), what, 5_000);
     await allSee('both members');
 
     let reconnected = handshakes();
-    server.faults.dropAll();
+    t.server.faults.dropAll();
     await reconnected(2);
     await allSee('both members after the drop');
 
     reconnected = handshakes();
-    await server.faults.restart();
+    await t.server.faults.restart();
     await reconnected(2);
     // The restarted server lost every member: each client enters again by itself. The lists
     // above still hold the old members, so a newcomer checks what the server has.

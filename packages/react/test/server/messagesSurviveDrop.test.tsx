@@ -1,21 +1,10 @@
 import { useEffect } from 'react';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, render } from '@testing-library/react';
-import { createClient, type LifelineClient } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { render } from '@testing-library/react';
 import { LifelineProvider, useChannelMessages, useConnectionState, usePresence } from '../../src';
-import { startServer, until } from '../support/server';
+import { until, useServerWithClients } from '../support/server';
 
-let server: Awaited<ReturnType<typeof startServer>>;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(() => server.close());
-
-const clients: LifelineClient[] = [];
-afterEach(async () => {
-  cleanup();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+const t = useServerWithClients();
 
 interface View {
   states: string[];
@@ -37,11 +26,7 @@ function Chat({ room, name, view }: { room: string; name: string; view: View }) 
 
 function mount(room: string, name: string) {
   // Fast, deterministic-enough retries so the test does not wait on default backoff.
-  const client = createClient({
-    url: `${server.url}/v1`,
-    reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
-  });
-  clients.push(client);
+  const client = t.client({ initialDelayMs: 50, maxDelayMs: 200 });
   const view: View = { states: [], texts: [], members: 0 };
   render(
     <LifelineProvider client={client}>
@@ -64,12 +49,12 @@ describe('hooks over the real client and server', () => {
       const text = `a${i}`;
       expected.push(text);
       sends.push(a.client.channel<string>(room).publish(text));
-      if (i === 7) server.faults.dropAll();
+      if (i === 7) t.server.faults.dropAll();
     }
     await Promise.all(sends);
     // Both clients reconnect: two first handshakes plus at least two after the drop.
     // The publisher's acks prove only its own reconnect, so wait for the other's.
-    await until(() => server.stats().handshakesAccepted >= 4, 'both clients reconnected');
+    await until(() => t.server.stats().handshakesAccepted >= 4, 'both clients reconnected');
 
     await until(
       () => a.view.texts.length === expected.length && b.view.texts.length === expected.length,

@@ -1,27 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, render, screen } from '@testing-library/react';
-import { createClient, type LifelineClient } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { render, screen } from '@testing-library/react';
 import { LifelineProvider, useChannel, useChannelMessages } from '../../src';
-import { startServer, until } from '../support/server';
+import { until, useServerWithClients } from '../support/server';
 
-let server: Awaited<ReturnType<typeof startServer>>;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(() => server.close());
-
-const clients: LifelineClient[] = [];
-afterEach(async () => {
-  cleanup();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
+const t = useServerWithClients();
 
 describe('hooks next to a handler that throws (core redelivers to every handler of the channel)', () => {
   it('another handler and the message list each get every message once, in order', async () => {
     const room = `room:redeliver-${Date.now()}`;
     // Short retry backoff: core redelivers after it.
-    const client = createClient({ url: `${server.url}/v1`, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
-    clients.push(client);
+    const client = t.client({ initialDelayMs: 10, maxDelayMs: 20 });
     const errors: string[] = [];
     client.on('error', (e) => errors.push(e.code));
     const calls: string[] = [];

@@ -1,3 +1,6 @@
+import { cleanup } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createClient, type LifelineClient, type ReconnectOptions } from '@lifeline/core';
 import { createServer, type LifelineServer } from '@lifeline/server';
 
 /** A reference server on a free loopback port with fault hooks, silent logs. */
@@ -18,4 +21,37 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+type Started = Awaited<ReturnType<typeof startServer>>;
+
+/**
+ * One server for the test file (started before its tests, closed after them) and the
+ * clients its tests make, closed after each test once the rendered trees are unmounted.
+ */
+export function useServerWithClients() {
+  let server: Started | undefined;
+  const clients: LifelineClient[] = [];
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server?.close());
+  afterEach(async () => {
+    cleanup();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  return {
+    get server(): Started {
+      if (!server) throw new Error('server not started: use it inside a test');
+      return server;
+    },
+    /** Every client made by `client()` this test, in order. */
+    clients,
+    /** A client of the server's /v1 with fast retries (`reconnect` overrides them). */
+    client(reconnect: ReconnectOptions = { initialDelayMs: 10, maxDelayMs: 50 }): LifelineClient {
+      const c = createClient({ url: `${this.server.url}/v1`, reconnect });
+      clients.push(c);
+      return c;
+    },
+  };
 }
