@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError } from '../src';
-import { flushPromises, setup } from './support/harness';
-
-const settle = <T>(p: Promise<T>) => {
-  const r: { value?: T; error?: any; done: boolean } = { done: false };
-  p.then(
-    (v) => Object.assign(r, { value: v, done: true }),
-    (e) => Object.assign(r, { error: e, done: true }),
-  );
-  return r;
-};
-const ack = (h: ReturnType<typeof setup>, f: any, offset: number) =>
-  h.sock.push({ type: 'ack', ref: f.ref, channel: f.channel, id: f.id, offset, epoch: 'e1' });
+import { ack, flushPromises, settle, setup } from './support/harness';
 
 describe('close({ code, reason })', () => {
   it('closes with 1000 and "client closed" by default', async () => {

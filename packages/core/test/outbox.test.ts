@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError, type OutboxEvent } from '../src';
 import { createManualClock } from '../src/testing';
-import { flushPromises, setup } from './support/harness';
+import { ack, flushPromises, settle, setup } from './support/harness';
 
 const events = (h: ReturnType<typeof setup>) => {
   const out: OutboxEvent[] = [];
   h.client.on('outbox', (e) => out.push(e));
   return out;
 };
-const settle = <T>(p: Promise<T>) => {
-  const r: { value?: T; error?: any; done: boolean } = { done: false };
-  p.then(
-    (v) => Object.assign(r, { value: v, done: true }),
-    (e) => Object.assign(r, { error: e, done: true }),
-  );
-  return r;
-};
-const ack = (h: ReturnType<typeof setup>, f: any, offset: number, duplicate = false) =>
-  h.sock.push({ type: 'ack', ref: f.ref, channel: f.channel, id: f.id, offset, epoch: 'e1', duplicate });
 
 describe('outbox', () => {
   it('queues while not open, flushes in order after resubscription, resolves {offset} on ack', async () => {

@@ -4,16 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLifelineError, type OutboxEvent } from '../src';
 import { createManualClock } from '../src/testing';
-import { flushPromises, setup } from './support/harness';
-
-const settle = <T>(p: Promise<T>) => {
-  const r: { value?: T; error?: any; done: boolean } = { done: false };
-  p.then(
-    (v) => Object.assign(r, { value: v, done: true }),
-    (e) => Object.assign(r, { error: e, done: true }),
-  );
-  return r;
-};
+import { flushPromises, settle, setup } from './support/harness';
 
 type H = ReturnType<typeof setup>;
 

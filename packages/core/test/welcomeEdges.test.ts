@@ -2,16 +2,7 @@
 // that arrives after close(), a socket lost while close() flushes.
 import { describe, expect, it } from 'vitest';
 import { isLifelineError } from '../src';
-import { flushPromises, setup } from './support/harness';
-
-const settle = <T>(p: Promise<T>) => {
-  const r: { value?: T; error?: any; done: boolean } = { done: false };
-  p.then(
-    (v) => Object.assign(r, { value: v, done: true }),
-    (e) => Object.assign(r, { error: e, done: true }),
-  );
-  return r;
-};
+import { flushPromises, settle, setup } from './support/harness';
 
 describe('publish from an open listener', () => {
   it('goes out after the re-subscribes and within the new connection publishBurst', async () => {

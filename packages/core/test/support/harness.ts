@@ -61,3 +61,17 @@ export function setup(options: Partial<ClientOptions> = {}) {
 export const flushPromises = async () => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
+
+/** Records how `p` settles without awaiting it, so a test can check it is still pending. */
+export const settle = <T>(p: Promise<T>) => {
+  const r: { value?: T; error?: any; done: boolean } = { done: false };
+  p.then(
+    (v) => Object.assign(r, { value: v, done: true }),
+    (e) => Object.assign(r, { error: e, done: true }),
+  );
+  return r;
+};
+
+/** The server's ack of publish frame `f` at `offset` (epoch e1). */
+export const ack = (h: ReturnType<typeof setup>, f: any, offset: number, duplicate?: boolean) =>
+  h.sock.push({ type: 'ack', ref: f.ref, channel: f.channel, id: f.id, offset, epoch: 'e1', duplicate });
