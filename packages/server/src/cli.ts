@@ -55,6 +55,8 @@ async function main(cfg: CliConfig): Promise<void> {
     options.httpPublishBurst = Math.max(1, 2 * cfg.httpPublishPerSec);
   }
   if (cfg.httpTimeoutMs !== undefined) options.httpTimeoutMs = cfg.httpTimeoutMs;
+  if (cfg.maxPresenceInfoBytes !== undefined) options.maxPresenceInfoBytes = cfg.maxPresenceInfoBytes;
+  if (cfg.echo !== undefined) options.echo = cfg.echo;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
   if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };

@@ -12,6 +12,9 @@ export interface CliConfig {
   maxConnections: number | undefined;
   httpPublishPerSec: number | undefined;
   httpTimeoutMs: number | undefined;
+  maxPresenceInfoBytes: number | undefined;
+  /** `--echo` true, `--no-echo` false, neither undefined (the library's default: on only without a secret). */
+  echo: boolean | undefined;
   authSecret: string | undefined;
   allowedOrigins: string[] | undefined;
   tlsCert: string | undefined;
@@ -31,6 +34,8 @@ export const USAGE = `Usage: lifeline-server [options]
   --max-connections <n>         open WebSocket connections cap     (default off)
   --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
+  --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
+  --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
   --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
   --tls-cert <file> --tls-key <file>  serve wss:// and https://
@@ -90,6 +95,10 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'max-connections': { type: 'string' },
       'http-publish-per-sec': { type: 'string' },
       'http-timeout-ms': { type: 'string' },
+      'max-presence-info-bytes': { type: 'string' },
+      // Two flags rather than parseArgs' allowNegative: that needs Node 20.16, the package runs on 18.
+      echo: { type: 'boolean' },
+      'no-echo': { type: 'boolean' },
       'auth-secret': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -103,6 +112,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     throw new Error(`--broker must be "memory" or a redis:// URL, got "${broker}"`);
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
   return {
     port: num('--port', values.port, 'port') ?? 8080,
     host: values.host ?? '127.0.0.1',
@@ -114,6 +124,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     maxConnections: num('--max-connections', values['max-connections'], 'count'),
     httpPublishPerSec: num('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
     httpTimeoutMs: num('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
+    maxPresenceInfoBytes: num('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
+    echo: values.echo ? true : values['no-echo'] ? false : undefined,
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert: values['tls-cert'],

@@ -97,7 +97,36 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--http-publish-per-sec', '0'])).toThrow(/--http-publish-per-sec must be a number > 0, got "0"/);
     expect(() => parseCliArgs(['--http-timeout-ms', 'soon'])).toThrow(/--http-timeout-ms must be a number > 0/);
   });
+
+  it('--max-presence-info-bytes takes an integer >= 1; absent, the library default applies', () => {
+    expect(parseCliArgs([]).maxPresenceInfoBytes).toBeUndefined();
+    expect(parseCliArgs(['--max-presence-info-bytes', '8192']).maxPresenceInfoBytes).toBe(8192);
+    expect(() => parseCliArgs(['--max-presence-info-bytes', '0'])).toThrow(/--max-presence-info-bytes must be an integer >= 1, got "0"/);
+    expect(() => parseCliArgs(['--max-presence-info-bytes', '-1'])).toThrow(/--max-presence-info-bytes must be an integer >= 1, got "-1"/);
+    expect(() => parseCliArgs(['--max-presence-info-bytes', '1.5'])).toThrow(/--max-presence-info-bytes/);
+    expect(() => parseCliArgs(['--max-presence-info-bytes', ''])).toThrow(/--max-presence-info-bytes/);
+  });
+
+  it('--echo / --no-echo set echo; neither leaves the library default; both at once is refused', () => {
+    expect(parseCliArgs([]).echo).toBeUndefined();
+    expect(parseCliArgs(['--echo']).echo).toBe(true);
+    expect(parseCliArgs(['--no-echo']).echo).toBe(false);
+    expect(() => parseCliArgs(['--echo', '--no-echo'])).toThrow(/--echo and --no-echo contradict each other/);
+    expect(() => parseCliArgs(['--no-echo', '--echo'])).toThrow(/--echo and --no-echo contradict each other/);
+    // A value is not a boolean flag's: `--echo=false` must not turn /echo on.
+    expect(() => parseCliArgs(['--echo=false'])).toThrow(/--echo/);
+  });
 });
+
+/** 101 when the WebSocket upgrade at `url` is accepted (the socket is then closed), else the HTTP status. */
+const upgradeStatus = (url: string): Promise<number> =>
+  TestClient.open(url).then(
+    (c) => {
+      c.close();
+      return 101;
+    },
+    (err: Error) => Number(/HTTP (\d+)/.exec(err.message)?.[1] ?? NaN),
+  );
 
 describe('lifeline-server process', () => {
   it('prints exactly one listening line, warns that it is open, serves, and drains on SIGTERM', async () => {
@@ -138,6 +167,50 @@ describe('lifeline-server process', () => {
     const c = await TestClient.open(`${line.split(' ').at(-1)}/v1`);
     c.send({ type: 'hello', v: 1 });
     expect((await c.waitClosed()).code).toBe(4100);
+    // No --echo: the library default with a secret, /echo off.
+    expect(await upgradeStatus(`${line.split(' ').at(-1)}/echo`)).toBe(404);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('--no-echo reaches the server: /echo answers 404 on an open server, /v1 still serves', async () => {
+    const r = run(['--port', '0', '--no-echo']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    expect(await upgradeStatus(`${url}/echo`)).toBe(404);
+    const c = await TestClient.connect(url);
+    expect(await c.subscribe('cli')).toMatchObject({ type: 'subscribed' });
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('--echo reaches the server: with --auth-secret /echo echoes, unauthenticated, and stderr warns so', async () => {
+    const r = run(['--port', '0', '--auth-secret', 'sekrit', '--echo']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    expect(r.err.join('\n')).toMatch(/WARNING: echo: true with an auth secret: \/echo takes no token/);
+    const c = await TestClient.open(`${url}/echo`);
+    const echoed = new Promise<string>((resolve) => c.ws.once('message', (d) => resolve(String(d))));
+    c.ws.send('hi');
+    expect(await echoed).toBe('hi');
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('exits 2 with usage when given both --echo and --no-echo', async () => {
+    const r = run(['--port', '0', '--echo', '--no-echo']);
+    expect(await r.exit).toBe(2);
+    expect(r.err.join('\n')).toMatch(/--echo and --no-echo contradict each other[\s\S]*Usage: lifeline-server/);
+    expect(r.out).toEqual([]);
+  }, 30_000);
+
+  it('--max-presence-info-bytes reaches the server: a presence.enter above it is refused with BAD_FIELD, one within it accepted', async () => {
+    const r = run(['--port', '0', '--max-presence-info-bytes', '16']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    // {"n":"xxxxxxxxxx"} is 18 bytes of JSON, {"n":"xxxxxxxx"} 16.
+    expect(await c.request({ type: 'presence.enter', channel: 'room', info: { n: 'x'.repeat(10) } })).toMatchObject({
+      type: 'error', code: 'BAD_FIELD', message: 'presence.enter: "info" is above 16 bytes of JSON',
+    });
+    expect(await c.request({ type: 'presence.enter', channel: 'room', info: { n: 'x'.repeat(8) } })).toMatchObject({ type: 'presence.ok' });
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
   }, 30_000);

@@ -5,13 +5,12 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/waitFor';
 import { TestClient } from './helpers/wsClient';
-import { deletePrefix, redisAvailable, startRedisProxy, uniquePrefix, type RedisProxy } from './redisTestUtils';
+import { redisSuite, startRedisProxy, type RedisProxy } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 // A build with the Redis broker as its own file next to the CLI, as in dist/ (`.js` files
 // are ES modules here: the package is `"type": "module"`).
@@ -58,9 +57,6 @@ async function redisProxy(): Promise<RedisProxy> {
 afterEach(async () => {
   for (const r of running.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
   await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 /** Starts the CLI on the Redis behind `p`; resolves with its base URLs once it listens. */

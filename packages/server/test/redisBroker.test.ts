@@ -1,16 +1,15 @@
 // Broker-level tests of the Redis Streams broker against the real Redis at 127.0.0.1:6379.
 // Two broker instances with one key prefix play two server nodes.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../src/broker/redisOptions';
 import type { StoredMessage } from '../src/broker/types';
 import { channelKeys } from '../src/broker/redisKeys';
 import { PUBLISH_LUA } from '../src/broker/redisScripts';
-import { deletePrefix, redisAvailable, REDIS_URL, startRedisProxy, uniquePrefix, waitFor } from './redisTestUtils';
+import { deletePrefix, REDIS_URL, redisSuite, startRedisProxy, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 const errors: Error[] = [];
 
@@ -22,9 +21,6 @@ function node(extra: RedisBrokerOptions = {}): RedisBroker {
 
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 let n = 0;

@@ -1,20 +1,16 @@
 // End to end with @lifeline/core's client: two server nodes over the Redis broker behind a
 // loopback "load balancer" (a TCP proxy). The balancer moves its clients from node A to
 // node B mid-stream while publishers publish on both nodes.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GapEvent, type LifelineClient, type Message, type PublishResult } from '@lifeline/core';
 import { createServer, type LifelineServer } from '../src/createServer';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
-import { deletePrefix, redisAvailable, REDIS_URL, startTcpProxy, uniquePrefix, waitFor } from './redisTestUtils';
+import { REDIS_URL, redisSuite, startTcpProxy, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 async function startNode(): Promise<LifelineServer> {

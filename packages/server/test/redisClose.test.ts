@@ -5,23 +5,19 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import { channelKeys } from '../src/broker/redisKeys';
 import { startRoleProxy, type RoleProxy } from './helpers/roleProxy';
-import { deletePrefix, fakeClock, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+import { fakeClock, REDIS_URL, redisSuite, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 const proxies: RoleProxy[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
   await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 let n = 0;
 const chan = (name: string) => `${name}.${++n}`;

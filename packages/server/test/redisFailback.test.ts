@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { channelKeys } from '../src/broker/redisKeys';
 import type { Frame, TestClient } from './helpers/wsClient';
 import { lostWrites, lostWritesHarness, type Node } from './helpers/lostWrites';
-import { redisAvailable, waitFor } from './redisTestUtils';
+import { redisSuite, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const { prefix, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(available);
+const redis = await redisSuite();
+const { available } = redis;
+const { prefix, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(redis);
 
 /**
  * Through node `a` (client `p`): A:1..10, then A back at 7 (node a rotates it to B at a read),

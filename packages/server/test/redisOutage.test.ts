@@ -1,21 +1,17 @@
 // Redis down / restarting, simulated with a loopback proxy in front of the real Redis
 // (the shared Redis server itself is never stopped).
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerUnavailableError, isBrokerUnavailable, redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../src/broker/redisOptions';
 import type { PresenceChange, StoredMessage } from '../src/broker/types';
-import { deletePrefix, redisAvailable, REDIS_URL, startRedisProxy, uniquePrefix, waitFor, type RedisProxy } from './redisTestUtils';
+import { REDIS_URL, redisSuite, startRedisProxy, waitFor, type RedisProxy } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 const proxies: RedisProxy[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
   await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 function node(url: string, extra: RedisBrokerOptions = {}): RedisBroker {

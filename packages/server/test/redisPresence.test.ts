@@ -1,17 +1,13 @@
 // Presence of the Redis broker across two nodes; TTL expiry on an injected fake clock.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { PresenceChange } from '../src/broker/types';
-import { deletePrefix, fakeClock, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+import { fakeClock, REDIS_URL, redisSuite, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 function twoNodes() {

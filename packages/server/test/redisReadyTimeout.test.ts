@@ -1,20 +1,15 @@
 // readyTimeoutMs: Infinity means "wait for Redis however long it takes": Node ran such a
 // timer after 1 ms, so every call failed at once while Redis was reconnecting.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
-import { deletePrefix, redisAvailable, startRedisProxy, uniquePrefix, waitFor, type RedisProxy } from './redisTestUtils';
+import { redisSuite, startRedisProxy, waitFor, type RedisProxy } from './redisTestUtils';
 
-// Skips with a printed reason without Redis; fails under LIFELINE_REQUIRE_REDIS=1.
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 const proxies: RedisProxy[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
   await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 describe.skipIf(!available)('redisBroker readyTimeoutMs: Infinity', () => {

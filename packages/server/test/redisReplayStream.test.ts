@@ -2,23 +2,19 @@
 // once the previous one was written), live traffic published meanwhile follows it once,
 // and a log trimmed under a replay that was promised whole closes the connection (1013)
 // so that subscribing again tells the gap.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type LifelineServer } from '../src/createServer';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import { REPLAY_PAGE } from '../src/replay';
 import { gatedReads, type GatedReads } from './helpers/gatedReads';
 import { expectContiguous, publishMany } from './helpers/seam';
 import { TestClient } from './helpers/wsClient';
-import { deletePrefix, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+import { REDIS_URL, redisSuite, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 async function start(retention: number): Promise<{ server: LifelineServer; gate: GatedReads }> {

@@ -3,17 +3,16 @@
 // the read runs in Redis, its answer is held, the subscriber connection is cut and a
 // message is published while it is away; the answer is released only once the broker
 // has resubscribed. The message must arrive with no further publish to reveal the gap.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../src/broker/redisOptions';
 import { channelKeys } from '../src/broker/redisKeys';
 import type { PresenceChange, StoredMessage } from '../src/broker/types';
 import { startRoleProxy, type RoleProxy } from './helpers/roleProxy';
-import { deletePrefix, redisAvailable, REDIS_URL, uniquePrefix, waitFor } from './redisTestUtils';
+import { REDIS_URL, redisSuite, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const open: RedisBroker[] = [];
 const proxies: RoleProxy[] = [];
 const raws: Redis[] = [];
@@ -22,9 +21,6 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
   await Promise.all(proxies.splice(0).map((p) => p.close()));
   for (const r of raws.splice(0)) r.disconnect();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 function node(url: string, extra: RedisBrokerOptions = {}): RedisBroker {

@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { channelKeys } from '../src/broker/redisKeys';
 import type { TestClient, Frame } from './helpers/wsClient';
 import { lostWrites, lostWritesHarness } from './helpers/lostWrites';
-import { redisAvailable, startRedisProxy, waitFor } from './redisTestUtils';
+import { redisSuite, startRedisProxy, waitFor } from './redisTestUtils';
 
-const available = await redisAvailable();
-const { prefix, cleanups, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(available);
+const redis = await redisSuite();
+const { available } = redis;
+const { prefix, cleanups, startNode, connect, raw, chan, snapshot, restore } = lostWritesHarness(redis);
 
 /** Publishes old-1..10 through `p`, then puts the channel's keys back as they were after old-7. */
 async function publishThenRollBack(ch: string, p: TestClient, beforeLoss: () => Promise<void> = async () => undefined): Promise<string> {

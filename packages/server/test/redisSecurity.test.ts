@@ -1,13 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createServer, redisBroker, type LifelineServer, type RedisBroker } from '../src/index';
 import { TestClient } from './helpers/wsClient';
-import { REDIS_URL, deletePrefix, redisAvailable, uniquePrefix } from './redisTestUtils';
+import { REDIS_URL, redisSuite } from './redisTestUtils';
 
-// Skips with a printed reason without Redis; fails under LIFELINE_REQUIRE_REDIS=1.
-const available = await redisAvailable();
-const prefix = uniquePrefix();
-const bracePrefix = uniquePrefix();
+const { available, prefix, newPrefix } = await redisSuite();
+const bracePrefix = newPrefix();
 let server: LifelineServer | undefined;
 let broker: RedisBroker | undefined;
 let redis: Redis | undefined;
@@ -18,9 +16,6 @@ afterEach(async () => {
   await server?.close();
   await broker?.close();
   redis?.disconnect();
-});
-afterAll(async () => {
-  if (available) await Promise.all([deletePrefix(prefix), deletePrefix(bracePrefix)]);
 });
 
 describe.skipIf(!available)('Redis broker under abuse', () => {

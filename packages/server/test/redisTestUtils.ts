@@ -1,18 +1,55 @@
-// Helpers for the Redis broker tests: availability check, unique key prefixes and their
-// cleanup, a loopback TCP proxy (Redis down / back, or a load balancer), a fake clock.
+// Helpers for the Redis broker tests: the preamble every Redis test file shares
+// (redisSuite: availability check, unique key prefix, cleanup of its keys), a loopback TCP
+// proxy (Redis down / back, or a load balancer), a fake clock.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
 import type { BrokerClock } from '../src/broker/redisOptions';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
+/** What a Redis test file gets from {@link redisSuite}. */
+export interface RedisSuite {
+  /** Redis answered PING; the file's tests run under `describe.skipIf(!available)`. */
+  readonly available: boolean;
+  /** The file's own key prefix, so parallel files and runs never share keys. */
+  readonly prefix: string;
+  /** Another fresh prefix (for a second keyspace in the same file), cleaned up like `prefix`. */
+  newPrefix(): string;
+}
+
 /**
- * `true` when Redis answers PING at 127.0.0.1:6379. When it does not, warns with the
- * reason (tests skip) or throws when LIFELINE_REQUIRE_REDIS=1 (tests fail).
+ * The preamble of every file that needs the real Redis. Call once at module level
+ * (`const { available, prefix } = await redisSuite();`), since it registers an `afterAll`:
+ * - probes Redis at {@link REDIS_URL}: without it the file's tests skip and the reason is
+ *   printed, or, under LIFELINE_REQUIRE_REDIS=1, the file fails (CI must not pass by skipping);
+ * - hands out a unique key prefix;
+ * - deletes every key under its prefixes once the file is done (SCAN + DEL, never FLUSHALL).
  */
-export async function redisAvailable(): Promise<boolean> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1500, maxRetriesPerRequest: 0 });
+export async function redisSuite(): Promise<RedisSuite> {
+  const available = await redisAvailable();
+  const prefixes = [uniquePrefix()];
+  afterAll(async () => {
+    if (available) await Promise.all(prefixes.map((p) => deletePrefix(p)));
+  });
+  return {
+    available,
+    prefix: prefixes[0]!,
+    newPrefix() {
+      const p = uniquePrefix();
+      prefixes.push(p);
+      return p;
+    },
+  };
+}
+
+/**
+ * `true` when Redis answers PING at `url`. When it does not, warns with the reason (tests
+ * skip) or throws when LIFELINE_REQUIRE_REDIS=1 (tests fail).
+ */
+export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 1500, maxRetriesPerRequest: 0 });
   let reason = '';
   probe.on('error', (err: Error) => {
     reason ||= err.message; // e.g. ECONNREFUSED, more telling than the later "Connection is closed."
@@ -27,9 +64,9 @@ export async function redisAvailable(): Promise<boolean> {
     probe.disconnect();
   }
   if (process.env.LIFELINE_REQUIRE_REDIS === '1') {
-    throw new Error(`LIFELINE_REQUIRE_REDIS=1 but Redis at ${REDIS_URL} is not available: ${reason}`);
+    throw new Error(`LIFELINE_REQUIRE_REDIS=1 but Redis at ${url} is not available: ${reason}`);
   }
-  console.warn(`[redis tests] SKIPPED: no Redis at ${REDIS_URL} (${reason}); set LIFELINE_REQUIRE_REDIS=1 to fail instead`);
+  console.warn(`[redis tests] SKIPPED: no Redis at ${url} (${reason}); set LIFELINE_REQUIRE_REDIS=1 to fail instead`);
   return false;
 }
 

@@ -1,20 +1,16 @@
 // Two reference-server nodes sharing channels through the Redis broker, driven by raw
 // `ws` clients speaking PROTOCOL.md. Real Redis, real sockets, port 0.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type LifelineServer } from '../src/createServer';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../src/broker/redisOptions';
 import { TestClient, type Frame } from './helpers/wsClient';
-import { deletePrefix, redisAvailable, REDIS_URL, startRedisProxy, uniquePrefix, waitFor, type RedisProxy } from './redisTestUtils';
+import { deletePrefix, REDIS_URL, redisSuite, startRedisProxy, waitFor, type RedisProxy } from './redisTestUtils';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 interface Node {

@@ -1,12 +1,10 @@
-import { afterAll, afterEach, describe, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { createServer, redisBroker, type LifelineServer, type RedisBroker } from '../src/index';
 import { seamUnderFlood } from './helpers/seam';
 import type { TestClient } from './helpers/wsClient';
-import { REDIS_URL, deletePrefix, redisAvailable, uniquePrefix } from './redisTestUtils';
+import { REDIS_URL, redisSuite } from './redisTestUtils';
 
-// Skips with a printed reason without Redis; fails under LIFELINE_REQUIRE_REDIS=1.
-const available = await redisAvailable();
-const prefix = uniquePrefix();
+const { available, prefix } = await redisSuite();
 let server: LifelineServer | undefined;
 let broker: RedisBroker | undefined;
 const clients: TestClient[] = [];
@@ -15,9 +13,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   await server?.close();
   await broker?.close();
-});
-afterAll(async () => {
-  if (available) await deletePrefix(prefix);
 });
 
 describe.skipIf(!available)('replay seam on the Redis broker', () => {

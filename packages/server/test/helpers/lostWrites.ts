@@ -2,14 +2,14 @@
 // server nodes on one Redis under a prefix of the calling file's own, a raw connection, and
 // DUMP/RESTORE of one channel's keys to bring the channel back as it was at an earlier
 // moment (never FLUSHALL, never a restart of the shared Redis).
-import { afterAll, afterEach } from 'vitest';
+import { afterEach } from 'vitest';
 import { Redis } from 'ioredis';
 import { createServer, type LifelineServer } from '../../src/createServer';
 import { redisBroker, type RedisBroker } from '../../src/broker/redisBroker';
 import type { RedisBrokerOptions } from '../../src/broker/redisOptions';
 import { channelKeys } from '../../src/broker/redisKeys';
 import { TestClient } from './wsClient';
-import { deletePrefix, REDIS_URL, uniquePrefix } from '../redisTestUtils';
+import { REDIS_URL, type RedisSuite } from '../redisTestUtils';
 
 export interface Node { server: LifelineServer; broker: RedisBroker; errors: Error[] }
 
@@ -20,18 +20,15 @@ export type ChannelSnapshot = readonly (readonly [key: string, dump: Buffer | nu
 export const lostWrites = (errors: Error[]): Error[] => errors.filter((e) => /lost acknowledged writes/.test(e.message));
 
 /**
- * Registers the file's cleanup hooks (call once, at module level) and returns helpers bound
- * to a fresh key prefix. Everything they start is closed after each test; the prefix's keys
- * are deleted after the file (only when Redis is `available`).
+ * Registers the file's cleanup hook (call once, at module level) and returns helpers bound
+ * to the file's key prefix (`redis.prefix`, whose keys redisSuite deletes after the file).
+ * Everything they start is closed after each test.
  */
-export function lostWritesHarness(available: boolean) {
-  const prefix = uniquePrefix();
+export function lostWritesHarness(redis: RedisSuite) {
+  const { prefix } = redis;
   const cleanups: (() => Promise<unknown> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
-  });
-  afterAll(async () => {
-    if (available) await deletePrefix(prefix);
   });
   let n = 0;
   const keysOf = (ch: string): string[] => {
