@@ -83,16 +83,19 @@ import { everything, measureBundle, type BundleMeasurement as Measured } from '.
 // message in hand, not at the position (found by the model test, seed -439794221).
 // Then (8,750 B) 11 B: a presence enter made by an `error` listener during the welcome's
 // re-entry is not sent a second time when the welcome reaches its channel.
+// Then (8,815 B) 65 B: a jitter, overflow or onClose value the client does not know is
+// BAD_ARGUMENT (a typo such as 'decorelated' ran as the default), and a ttlMs of 0 too (it
+// expired every publish before it could be sent, even on an open connection).
 // Until the
 // goal is met the test holds the ceiling so the bundle cannot grow unnoticed, and prints
 // the distance to the goal on every run. Lower the ceiling as the bundle shrinks.
 const CORE_GOAL_BYTES = 6 * 1024;
-const CORE_CEILING_BYTES = 8_750;
+const CORE_CEILING_BYTES = 8_815;
 const REACT_ON_TOP_BUDGET_BYTES = 1.5 * 1024;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 8,750 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 8,815 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

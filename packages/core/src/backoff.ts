@@ -17,7 +17,7 @@ export type BackoffFn = (attempt: number, previousDelayMs: number, random: () =>
  * Builds the pure backoff function for `options`.
  * - `full` (default): uniform in [0, cap) where cap = min(max, initial × factor^(attempt−1))
  * - `equal`: cap/2 + uniform in [0, cap/2)
- * - `decorrelated`: min(max, initial + uniform in [0, 3 × previous − initial))
+ * - `decorrelated`: min(max, initial + uniform in [0, 3 × max(previous, initial) − initial))
  * - `none`: exactly cap
  */
 export function createBackoff(options?: ReconnectOptions): BackoffFn {

@@ -1,18 +1,30 @@
 import { LifelineError } from './errors';
 
+// The values each string option takes, by option name: a typo such as 'decorelated' ran
+// as the default.
+const CHOICES: Record<string, string[]> = {
+  jitter: ['full', 'equal', 'decorrelated', 'none'],
+  overflow: ['reject', 'drop-oldest', 'drop-newest'],
+  onClose: ['flush', 'fail'],
+};
+
 /**
  * An option group with its defaults (the shared defaults object itself when the caller
  * set nothing). Throws BAD_ARGUMENT for an option whose type differs from its default's,
- * a number that is NaN or negative, a zero `initialDelayMs` or `checkIntervalMs`, or a
- * `factor` below 1: a NaN or 0 delay retried in a tight loop (a fleet doing that
- * stampedes the server). An unknown jitter, overflow or onClose value falls back to the
- * default behaviour ('full', 'reject', 'fail'), which is safe.
+ * a number that is NaN or negative, a zero `initialDelayMs`, `checkIntervalMs` or `ttlMs`,
+ * a `factor` below 1, or a jitter, overflow or onClose value it does not know: a NaN or 0
+ * delay retried in a tight loop (a fleet doing that stampedes the server), a 0 TTL expired
+ * every publish before it could be sent.
  */
 export function withDefaults<T extends Record<string, unknown>>(defaults: T, given: Partial<T> | undefined): T {
   const o: Record<string, unknown> = given ? { ...defaults, ...given } : defaults;
   for (const k in defaults) {
     const v = o[k];
-    if (typeof v !== typeof defaults[k] || (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI)/.test(k))))) {
+    if (
+      typeof v !== typeof defaults[k] ||
+      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl)/.test(k)))) ||
+      (typeof v === 'string' && !CHOICES[k]!.includes(v))
+    ) {
       throw new LifelineError('BAD_ARGUMENT', `option ${k}: ${String(v)}`);
     }
   }

@@ -8,7 +8,7 @@ export type LifelineErrorCode =
   | 'AUTH_FAILED' // a static token refused (4100–4199), or a token function returned the refused token again; stays closed until setToken()
   | 'CONNECTION_REFUSED' // the server closed with a stop code (1000, 4000–4099), an upgrade was refused with HTTP 4xx (not 408/429), or the WebSocket constructor threw
   | 'SERVER_ERROR' // an error frame from the server (see `serverCode`, `retryAfterMs`)
-  | 'BAD_FRAME' // malformed or unknown frame from the server
+  | 'BAD_FRAME' // malformed frame from the server (no type, not JSON, bad fields); frames of an unknown type are ignored
   | 'HANDLER_ERROR' // a subscriber handler threw or rejected (the cause is the first failure)
   | 'TOKEN_ERROR' // the token function threw, rejected, or did not answer within handshakeTimeoutMs
   | 'BAD_ARGUMENT'; // invalid option value (createClient), channel name, onHandlerError, publish id/ttlMs, data that is not JSON-serialisable, or close code

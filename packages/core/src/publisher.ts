@@ -118,8 +118,9 @@ export class Publisher extends Timed {
       if (!isChannelName(channel)) return bad('invalid channel name');
       if (!isWireId(id)) return bad('id must be 1-128 well-formed chars');
       const ttl = po?.ttlMs ?? o.ttlMs;
-      // typeof: a string '5000' was glued onto the clock's time as text.
-      if (typeof ttl !== 'number' || !(ttl >= 0)) return bad('ttlMs must be a number >= 0');
+      // typeof: a string '5000' was glued onto the clock's time as text. Not 0: it expired
+      // before it could be sent, even on an open connection with nothing queued.
+      if (typeof ttl !== 'number' || !(ttl > 0)) return bad('ttlMs must be a number > 0');
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
       // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
       const b = utf8Length(tail) + 30;

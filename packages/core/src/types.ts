@@ -73,7 +73,7 @@ export interface Clock {
 /**
  * How a retry delay is drawn from its cap (`min(maxDelayMs, initialDelayMs × factor^(attempt − 1))`):
  * `full` uniform in [0, cap); `equal` cap/2 + uniform in [0, cap/2); `decorrelated`
- * min(maxDelayMs, initialDelayMs + uniform in [0, 3 × previous − initialDelayMs)); `none` exactly the cap.
+ * min(maxDelayMs, initialDelayMs + uniform in [0, 3 × max(previous, initialDelayMs) − initialDelayMs)); `none` exactly the cap.
  */
 export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
 
@@ -89,7 +89,7 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** Growth of the cap per attempt (>= 1). @default 2 */
   factor?: number;
-  /** How the delay is drawn below its cap; an unknown value acts as `'full'`. @default 'full' */
+  /** How the delay is drawn below its cap; another value is `BAD_ARGUMENT` at createClient. @default 'full' */
   jitter?: JitterStrategy;
   /**
    * Retries after a failure, the first attempt not counted: `0` never retries, `2` makes
@@ -139,18 +139,19 @@ export interface OutboxOptions {
   maxMessages?: number;
   /** Most bytes held: the UTF-8 size of their `pub` frames. @default 1_048_576 */
   maxBytes?: number;
-  /** When `maxMessages` or `maxBytes` would be exceeded; an unknown value acts as `'reject'`. @default 'reject' */
+  /** When `maxMessages` or `maxBytes` would be exceeded; another value is `BAD_ARGUMENT`. @default 'reject' */
   overflow?: OverflowPolicy;
   /**
    * Per-message time to live while not yet sent, ms: past it the publish rejects with
-   * `OUTBOX_EXPIRED`. Once sent it is re-sent until acked, never expired. Infinity keeps forever.
+   * `OUTBOX_EXPIRED`. Once sent it is re-sent until acked, never expired. Infinity keeps forever;
+   * 0 is refused (`BAD_ARGUMENT`: it expired every publish before it could be sent).
    * @default Infinity
    */
   ttlMs?: number;
   /**
    * On close(): 'flush' waits (up to closeTimeoutMs, and only while connected) for
    * queued publishes, 'fail' rejects them at once; either way what is left rejects with
-   * `CLIENT_CLOSED`. An unknown value acts as `'fail'`.
+   * `CLIENT_CLOSED`. Another value is `BAD_ARGUMENT`.
    * @default 'fail'
    */
   onClose?: 'flush' | 'fail';
@@ -336,7 +337,7 @@ export interface PublishOptions {
    * re-sent id once. @default `${clientId}-${random}-${counter}`
    */
   id?: string;
-  /** Overrides `outbox.ttlMs` for this message, ms (a number >= 0, else `BAD_ARGUMENT`). */
+  /** Overrides `outbox.ttlMs` for this message, ms (a number > 0, else `BAD_ARGUMENT`). */
   ttlMs?: number;
 }
 

@@ -18,6 +18,11 @@ describe('option checks', () => {
     ['outbox.maxMessages -1', { outbox: { maxMessages: -1 } }, 'maxMessages'],
     ['outbox.ttlMs "5000"', { outbox: { ttlMs: '5000' } }, 'ttlMs'],
     ['outbox.overflow 7', { outbox: { overflow: 7 } }, 'overflow'],
+    ['outbox.ttlMs 0', { outbox: { ttlMs: 0 } }, 'ttlMs'],
+    ["reconnect.jitter 'decorelated' (a typo)", { reconnect: { jitter: 'decorelated' } }, 'jitter'],
+    ["reconnect.jitter 'flush' (another option's value)", { reconnect: { jitter: 'flush' } }, 'jitter'],
+    ["outbox.overflow 'drop_oldest'", { outbox: { overflow: 'drop_oldest' } }, 'overflow'],
+    ["outbox.onClose ''", { outbox: { onClose: '' } }, 'onClose'],
   ])('%s is refused with BAD_ARGUMENT naming the option', (_, over, key) => {
     let thrown: unknown;
     try {
@@ -34,15 +39,21 @@ describe('option checks', () => {
     expect(
       make({
         reconnect: { maxAttempts: Infinity, maxDelayMs: 0.5, initialDelayMs: 0.5, factor: 1, jitter: 'none' },
-        outbox: { ttlMs: Infinity, maxMessages: 0, overflow: 'drop-oldest' },
+        outbox: { ttlMs: Infinity, maxMessages: 0, overflow: 'drop-oldest', onClose: 'flush' },
         heartbeat: { timeoutMs: Infinity },
       }),
     ).not.toThrow();
   });
 
-  it('a publish with a ttlMs that is not a number >= 0 rejects with BAD_ARGUMENT and queues nothing', async () => {
+  it('accepts every documented value of jitter, overflow and onClose', () => {
+    for (const jitter of ['full', 'equal', 'decorrelated', 'none']) expect(make({ reconnect: { jitter } })).not.toThrow();
+    for (const overflow of ['reject', 'drop-oldest', 'drop-newest']) expect(make({ outbox: { overflow } })).not.toThrow();
+    for (const onClose of ['flush', 'fail']) expect(make({ outbox: { onClose } })).not.toThrow();
+  });
+
+  it('a publish with a ttlMs that is not a number > 0 rejects with BAD_ARGUMENT and queues nothing', async () => {
     const h = setup({ autoConnect: false });
-    for (const ttlMs of ['5000', NaN, -1] as any[]) {
+    for (const ttlMs of ['5000', NaN, -1, 0] as any[]) {
       await expect(h.client.publish('c', 1, { ttlMs })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
     }
     expect(h.client.stats().outboxDepth).toBe(0);
