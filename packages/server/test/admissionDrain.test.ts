@@ -1,16 +1,10 @@
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, reconnectWindowMs, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { reconnectWindowMs } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = undefined;
-});
+const { start, connect, open } = useServer();
 
 /** A raw upgrade request, to read the HTTP status and headers of a refusal. */
 function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; headers: Record<string, unknown> }> {
@@ -42,39 +36,40 @@ function rawUpgrade(port: number, path = '/v1'): Promise<{ status: number; heade
 describe('admission control', () => {
   it('refuses upgrades beyond the token bucket at once with 503, Retry-After and x-retry-after-ms (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, maxHandshakesPerSec: 2 });
-    clients.push(await TestClient.connect(server.url), await TestClient.connect(server.url));
+    const server = await start({ clock, maxHandshakesPerSec: 2 });
+    await connect();
+    await connect();
     const refused = await rawUpgrade(server.port);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(Number(refused.headers['x-retry-after-ms'])).toBe(500); // one token every 500 ms at 2/s
     // (the await above resolving at all is the proof it was answered, not left hanging)
-    await expect(TestClient.open(`${server.url}/echo`)).rejects.toThrow(/503/);
+    await expect(open('/echo')).rejects.toThrow(/503/);
     clock.advance(500);
-    clients.push(await TestClient.connect(server.url));
+    await connect();
     expect(server.stats()).toMatchObject({ handshakesAccepted: 3, handshakesRefused: 2, connections: 3 });
   });
 
   it('a rate below one per second still admits one handshake, then one every 1/rate seconds (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, maxHandshakesPerSec: 0.5 });
-    clients.push(await TestClient.connect(server.url));
+    const server = await start({ clock, maxHandshakesPerSec: 0.5 });
+    await connect();
     const refused = await rawUpgrade(server.port);
     expect(refused.status).toBe(503);
     expect(refused.headers['x-retry-after-ms']).toBe('2000');
     expect(refused.headers['retry-after']).toBe('2');
     clock.advance(2000);
-    clients.push(await TestClient.connect(server.url));
+    await connect();
   });
 
   it('with no limit configured every upgrade is admitted', async () => {
-    server = await createServer();
-    for (let i = 0; i < 20; i++) clients.push(await TestClient.open(`${server.url}/echo`));
+    const server = await start();
+    for (let i = 0; i < 20; i++) await open('/echo');
     expect(server.stats()).toMatchObject({ handshakesAccepted: 20, handshakesRefused: 0 });
   });
 
   it('unknown upgrade paths get 404', async () => {
-    server = await createServer();
+    const server = await start();
     expect((await rawUpgrade(server.port, '/nope')).status).toBe(404);
   });
 });
@@ -88,13 +83,11 @@ describe('drain', () => {
   });
 
   it('sends every client a drain frame, closes it with 1012, refuses new upgrades, then stops', async () => {
-    server = await createServer({ maxHandshakesPerSec: 2 });
-    const a = await TestClient.connect(server.url);
-    const b = await TestClient.connect(server.url);
-    const echo = await TestClient.open(`${server.url}/echo`).catch(() => undefined); // the bucket holds 2 tokens
-    clients.push(a, b);
-    const s = server;
-    const draining = s.drain({ timeoutMs: 5000 });
+    const server = await start({ maxHandshakesPerSec: 2 });
+    const a = await connect();
+    const b = await connect();
+    const echo = await open('/echo').catch(() => undefined); // the bucket holds 2 tokens
+    const draining = server.drain({ timeoutMs: 5000 });
     for (const c of [a, b]) {
       // 1.2 × 2 ÷ 2/s = 1,200 ms, less what the pass had taken when this frame was written
       const frame = (await c.next('drain')) as { type: string; reconnectWindowMs: number };
@@ -105,21 +98,19 @@ describe('drain', () => {
     }
     expect(echo).toBeUndefined();
     await draining;
-    await expect(fetch(`${s.httpUrl}/healthz`)).rejects.toThrow();
-    expect(s.stats().connections).toBe(0);
+    await expect(fetch(`${server.httpUrl}/healthz`)).rejects.toThrow();
+    expect(server.stats().connections).toBe(0);
   });
 
   it('refuses upgrades with 503 while draining and terminates stragglers after the timeout', async () => {
-    server = await createServer();
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    const server = await start();
+    const c = await connect();
     // a straggler: stop reading so the close handshake never completes
     (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const s = server;
-    const draining = s.drain({ timeoutMs: 300 });
-    const refused = await rawUpgrade(s.port);
+    const draining = server.drain({ timeoutMs: 300 });
+    const refused = await rawUpgrade(server.port);
     expect(refused.status).toBe(503);
     await draining;
-    expect(s.stats().connections).toBe(0);
+    expect(server.stats().connections).toBe(0);
   });
 });

@@ -1,29 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, signToken, verifyToken, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { signToken, verifyToken } from '../src/index';
 import { matchesPattern } from '../src/auth';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
 const SECRET = 'test-secret';
 const nowSec = () => Math.floor(Date.now() / 1000);
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const open = async (path = '/v1', opts = {}) => {
-  const c = await TestClient.open(`${server.url}${path}`, opts);
-  clients.push(c);
-  return c;
-};
+const { start, open } = useServer();
 const hello = async (token?: string) => {
   const c = await open();
   c.send(token === undefined ? { type: 'hello', v: 1 } : { type: 'hello', v: 1, token });
   return c;
 };
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
 
 describe('tokens (unit)', () => {
   it('signToken/verifyToken round-trip, reject tampering, wrong alg, missing exp, and detect expiry', () => {
@@ -61,7 +50,7 @@ describe('tokens (unit)', () => {
 
 describe('auth over /v1', () => {
   it('a bad, malformed or missing token closes with 4100; an expired one with 4101', async () => {
-    server = await createServer({ authSecret: SECRET });
+    await start({ authSecret: SECRET });
     const cases: [string | undefined, number][] = [
       [undefined, 4100],
       ['garbage', 4100],
@@ -77,7 +66,7 @@ describe('auth over /v1', () => {
 
   it('a token that expires while connected closes with 4101 (fake clock)', async () => {
     const clock = new FakeClock(1_800_000_000_000);
-    server = await createServer({ authSecret: SECRET, clock, heartbeatMs: 600_000 }); // no heartbeat kill while time jumps
+    await start({ authSecret: SECRET, clock, heartbeatMs: 600_000 }); // no heartbeat kill while time jumps
     const c = await hello(signToken({ sub: 'u', exp: 1_800_000_060 }, SECRET));
     await c.next('welcome');
     clock.advance(59_999);
@@ -88,7 +77,7 @@ describe('auth over /v1', () => {
   });
 
   it('per-channel subscribe/publish patterns answer FORBIDDEN and keep the connection', async () => {
-    server = await createServer({ authSecret: SECRET });
+    await start({ authSecret: SECRET });
     const token = signToken({ sub: 'ada', exp: nowSec() + 60, subscribe: ['room:*'], publish: ['room:1'] }, SECRET);
     const c = await hello(token);
     await c.next('welcome');
@@ -106,7 +95,7 @@ describe('auth over /v1', () => {
   });
 
   it('an empty permission array allows nothing', async () => {
-    server = await createServer({ authSecret: SECRET });
+    await start({ authSecret: SECRET });
     const c = await hello(signToken({ exp: nowSec() + 60, publish: [] }, SECRET));
     await c.next('welcome');
     expect(await c.publish('any', 1, 'a')).toMatchObject({ code: 'FORBIDDEN' });
@@ -116,7 +105,7 @@ describe('auth over /v1', () => {
   it('without a secret the server is open: any token is accepted and ignored', async () => {
     const warnings: string[] = [];
     const noop = () => undefined;
-    server = await createServer({ logger: { debug: noop, info: noop, error: noop, warn: (m) => warnings.push(m) } });
+    await start({ logger: { debug: noop, info: noop, error: noop, warn: (m) => warnings.push(m) } });
     expect(warnings.join('\n')).toMatch(/OPEN/);
     const c = await hello('not even a jwt');
     await c.next('welcome');
@@ -124,7 +113,7 @@ describe('auth over /v1', () => {
   });
 
   it('HTTP publish requires a valid bearer token and honours publish patterns', async () => {
-    server = await createServer({ authSecret: SECRET });
+    const server = await start({ authSecret: SECRET });
     const post = (token: string | undefined, channel: string) =>
       fetch(`${server.httpUrl}/v1/publish`, {
         method: 'POST',
@@ -147,7 +136,7 @@ describe('auth over /v1', () => {
 
 describe('origin allow-list', () => {
   it('accepts listed origins and closes others (and missing ones) with 4001, on /v1 and /echo', async () => {
-    server = await createServer({ allowedOrigins: ['https://good.example'] });
+    await start({ allowedOrigins: ['https://good.example'] });
     const good = await open('/v1', { origin: 'https://good.example' });
     good.send({ type: 'hello', v: 1 });
     await good.next('welcome');

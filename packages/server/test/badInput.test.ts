@@ -1,15 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { BrokerUnavailableError, memoryBroker, type Broker } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
+const { start, connect, open } = useServer();
 /** Proves the server still serves: a fresh client subscribes, publishes and receives. */
 async function stillServing(): Promise<void> {
   const c = await connect();
@@ -18,14 +12,9 @@ async function stillServing(): Promise<void> {
   await c.next('msg', (m) => m.offset === ack.offset);
 }
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
-
 describe('bad input gets a typed answer and loses nothing', () => {
   it('malformed frames each get their error code; the connection is kept', async () => {
-    server = await createServer();
+    await start();
     const c = await connect();
     const cases: [unknown, string, Record<string, unknown>?][] = [
       ['{not json', 'BAD_FRAME'],
@@ -57,7 +46,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
   });
 
   it('100 bad frames within 10 s close the connection with 4201; others keep being served', async () => {
-    server = await createServer();
+    await start();
     const abuser = await connect();
     for (let i = 0; i < 100; i++) abuser.send('garbage');
     expect((await abuser.waitClosed()).code).toBe(4201);
@@ -67,7 +56,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
 
   it('data or presence info nested too deeply to be sent on is refused with BAD_FIELD; nothing stored, the channel keeps working', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker });
+    await start({ broker });
     const c = await connect();
     await c.subscribe('deep');
     // Small and valid JSON, but JSON.stringify overflows the stack on it.
@@ -85,20 +74,19 @@ describe('bad input gets a typed answer and loses nothing', () => {
   });
 
   it('an id or clientId that is not well-formed Unicode (a lone surrogate) is refused with BAD_FIELD', async () => {
-    server = await createServer();
+    await start();
     const c = await connect();
     const from = c.frames.length;
     c.send('{"type":"pub","ref":1,"channel":"ok","id":"c1-\\ud800","data":1}');
     expect(await c.next('error', () => true, from)).toMatchObject({ code: 'BAD_FIELD', ref: 1 });
-    const hello = await TestClient.open(`${server.url}/v1`);
-    clients.push(hello);
+    const hello = await open();
     hello.send('{"type":"hello","v":1,"clientId":"\\udc00x"}');
     expect(await hello.next('error')).toMatchObject({ code: 'BAD_FIELD' });
   });
 
   it('frames that arrive after the server closed the connection (4201) are not acted on', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker });
+    await start({ broker });
     const abuser = await connect();
     // The publishes leave right behind the 100th bad frame, before the close reaches the client.
     for (let i = 0; i < 100; i++) abuser.send('garbage');
@@ -109,7 +97,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
   });
 
   it('a frame above maxFrameBytes closes with 1009; others keep being served', async () => {
-    server = await createServer({ maxFrameBytes: 1024 });
+    await start({ maxFrameBytes: 1024 });
     const c = await connect();
     expect((await c.publish('fits', 'x'.repeat(900), 'f1')).type).toBe('ack');
     c.send({ type: 'pub', ref: 2, channel: 'big', data: 'x'.repeat(2000), id: 'b1' });
@@ -118,7 +106,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
   });
 
   it('subscribing beyond maxChannels answers TOO_MANY_CHANNELS and keeps the connection', async () => {
-    server = await createServer({ maxChannels: 2 });
+    await start({ maxChannels: 2 });
     const c = await connect();
     await c.subscribe('a');
     await c.subscribe('b');
@@ -130,7 +118,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
 
   it('a publish flood gets RATE_LIMITED with retryAfterMs, then close 4201 after 1000 refusals (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, publishPerSec: 1, publishBurst: 2 });
+    await start({ clock, publishPerSec: 1, publishBurst: 2 });
     const c = await connect();
     expect((await c.publish('f', 1, 'a')).type).toBe('ack');
     expect((await c.publish('f', 2, 'b')).type).toBe('ack');
@@ -153,7 +141,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
       read: (...a) => (failing ? Promise.reject(new BrokerUnavailableError('store down')) : inner.read(...a)),
       position: (...a) => (failing ? Promise.reject(new BrokerUnavailableError('store down')) : inner.position(...a)),
     };
-    server = await createServer({ broker });
+    await start({ broker });
     const c = await connect();
     expect(await c.publish('b', 1, 'b1')).toMatchObject({ type: 'error', code: 'BROKER_UNAVAILABLE', retryAfterMs: 1000 });
     expect(await c.subscribe('b')).toMatchObject({ type: 'error', code: 'BROKER_UNAVAILABLE' });
@@ -169,7 +157,7 @@ describe('bad input gets a typed answer and loses nothing', () => {
       ...inner,
       publish: (...a) => (failing ? Promise.reject(new Error('ERR script bug')) : inner.publish(...a)),
     };
-    server = await createServer({ broker });
+    const server = await start({ broker });
     const c = await connect();
     const refused = await c.publish('b', 1, 'b1');
     expect(refused).toMatchObject({ type: 'error', code: 'INTERNAL' });

@@ -1,23 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { drainAll, drainSlotMs } from '../src/drainClose';
 import type { Session } from '../src/session/session';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
 
-let server: LifelineServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.ws.terminate();
-  await server?.close();
-  server = undefined;
-});
+// Terminate, not close: a client whose ws.close is stubbed out (first test) may be left
+// half-way through the close handshake, where close() would leave it.
+const { start, connect, clients } = useServer({ dropClients: 'terminate' });
 
 describe('drain close', () => {
   it("ends the connection right after the 1012 close frame: a client is closed without the server's answer to its close reply", async () => {
-    server = await createServer();
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    const server = await start();
+    const c = await connect();
     // A client that never answers the close frame: without the half-close the server
     // would keep the connection until ws's 30 s close timeout or the drain timeout.
     c.ws.close = () => undefined;
@@ -29,8 +23,8 @@ describe('drain close', () => {
   });
 
   it('the drain frame and the close frame still arrive, in that order, for every client', async () => {
-    server = await createServer({ maxHandshakesPerSec: 1000 });
-    for (let i = 0; i < 20; i++) clients.push(await TestClient.connect(server.url));
+    const server = await start({ maxHandshakesPerSec: 1000 });
+    for (let i = 0; i < 20; i++) await connect();
     await server.drain({ timeoutMs: 5000 });
     for (const c of clients) {
       await waitFor(() => c.closed, 'closed');
@@ -40,8 +34,8 @@ describe('drain close', () => {
   });
 
   it('hands out consecutive slots that tile the window, in connection order', async () => {
-    server = await createServer({ maxHandshakesPerSec: 1000 });
-    for (let i = 0; i < 8; i++) clients.push(await TestClient.connect(server.url));
+    const server = await start({ maxHandshakesPerSec: 1000 });
+    for (let i = 0; i < 8; i++) await connect();
     await server.drain({ timeoutMs: 5000 });
     const frames = await Promise.all(clients.map((c) => c.next('drain') as unknown as Promise<{ reconnectWindowMs: number; reconnectSlotMs?: [number, number] }>));
     // 8 clients at 1,000/s: the 1 s minimum window. Each frame carries what is left of it

@@ -1,33 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from './helpers/fakeClock';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect, open } = useServer();
 
 describe('fault hooks', () => {
   it('exist only with faults: true, and their HTTP routes likewise', async () => {
-    server = await createServer();
+    const server = await start();
     expect(server.faults).toBeUndefined();
     expect((await fetch(`${server.httpUrl}/_test/faults/drop-all`, { method: 'POST' })).status).toBe(404);
   });
 
   it('dropAll() terminates every socket (1006), or closes with a given code; the server stays up', async () => {
-    server = await createServer({ faults: true });
+    const server = await start({ faults: true });
     const a = await connect();
-    const echo = await TestClient.open(`${server.url}/echo`);
-    clients.push(echo);
+    const echo = await open('/echo');
     server.faults!.dropAll();
     expect((await a.waitClosed()).code).toBe(1006);
     expect((await echo.waitClosed()).code).toBe(1006);
@@ -39,7 +27,7 @@ describe('fault hooks', () => {
   });
 
   it('stallAll() makes current sockets half-open: nothing read or written, nothing closed', async () => {
-    server = await createServer({ faults: true });
+    const server = await start({ faults: true });
     const stalled = await connect();
     await stalled.subscribe('s');
     server.faults!.stallAll();
@@ -57,7 +45,7 @@ describe('fault hooks', () => {
 
   it('delay(ms) holds every outbound frame for ms (fake clock); delay(0) turns it off', async () => {
     const clock = new FakeClock();
-    server = await createServer({ faults: true, clock });
+    const server = await start({ faults: true, clock });
     const c = await connect();
     server.faults!.delay(5000);
     c.send({ type: 'ping', t: 7 });
@@ -72,7 +60,7 @@ describe('fault hooks', () => {
   });
 
   it('restart() drops everyone and loses the log: the old epoch is answered with epoch-changed', async () => {
-    server = await createServer({ faults: true });
+    const server = await start({ faults: true });
     const a = await connect();
     await a.request({ type: 'presence.enter', channel: 'r' });
     const before = await a.publish('r', 1, 'r1');
@@ -88,7 +76,7 @@ describe('fault hooks', () => {
   });
 
   it('the HTTP fault routes drive the same hooks (for the CLI --test-faults mode)', async () => {
-    server = await createServer({ faults: true });
+    const server = await start({ faults: true });
     const a = await connect();
     const res = await fetch(`${server.httpUrl}/_test/faults/drop-all?code=1001`, { method: 'POST' });
     expect(res.status).toBe(200);

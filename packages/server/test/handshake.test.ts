@@ -1,24 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const open = async () => {
-  const c = await TestClient.open(`${server.url}/v1`);
-  clients.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect, open } = useServer();
 
 describe('handshake', () => {
   it('an unsupported protocol version gets UNSUPPORTED_VERSION then close 4000', async () => {
-    server = await createServer();
+    await start();
     const c = await open();
     c.send({ type: 'hello', v: 2 });
     expect((await c.waitClosed()).code).toBe(4000);
@@ -26,7 +14,7 @@ describe('handshake', () => {
   });
 
   it('any other frame before hello (valid or not) closes with 4203', async () => {
-    server = await createServer();
+    await start();
     for (const first of [{ type: 'sub', ref: 1, channel: 'a' }, 'not json', { type: 'bogus' }]) {
       const c = await open();
       c.send(first);
@@ -37,7 +25,7 @@ describe('handshake', () => {
 
   it('no hello within the handshake timeout closes with 4200 (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, handshakeTimeoutMs: 10_000 });
+    await start({ clock, handshakeTimeoutMs: 10_000 });
     const c = await open();
     const ok = await open();
     ok.send({ type: 'hello', v: 1 });
@@ -56,18 +44,16 @@ describe('handshake', () => {
   });
 
   it('a second hello is a BAD_FRAME error and the connection is kept', async () => {
-    server = await createServer();
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    await start();
+    const c = await connect();
     c.send({ type: 'hello', v: 1 });
     expect(await c.next('error')).toMatchObject({ code: 'BAD_FRAME' });
     expect(await c.subscribe('still-ok')).toMatchObject({ type: 'subscribed' });
   });
 
   it('clientId defaults to the session id', async () => {
-    server = await createServer();
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    await start();
+    const c = await connect();
     await c.request({ type: 'presence.enter', channel: 'p' });
     const session = c.frames.find((f) => f.type === 'welcome')!.session;
     expect((await c.subscribe('p')).presence).toEqual([{ clientId: session }]);

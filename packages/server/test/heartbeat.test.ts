@@ -1,23 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from './helpers/fakeClock';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect } = useServer();
 
 describe('heartbeat (fake clock)', () => {
   it('pings every heartbeatMs and terminates a peer silent for two intervals; any frame counts as life', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, heartbeatMs: 1000 });
-    const silent = await TestClient.connect(server.url);
-    const chatty = await TestClient.connect(server.url);
-    clients.push(silent, chatty);
+    const server = await start({ clock, heartbeatMs: 1000 });
+    const silent = await connect();
+    const chatty = await connect();
     const inCount = () => server.stats().framesIn.sub ?? 0;
 
     clock.advance(1000);
@@ -37,9 +30,8 @@ describe('heartbeat (fake clock)', () => {
 
   it('spreads the ping round over the interval: 20 sessions, 2 per tenth, each exactly once in the interval', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, heartbeatMs: 1000 });
-    const all = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(server.url)));
-    clients.push(...all);
+    await start({ clock, heartbeatMs: 1000 });
+    const all = await Promise.all(Array.from({ length: 20 }, () => connect()));
     const pings = () => all.reduce((n, c) => n + c.frames.filter((f) => f.type === 'ping').length, 0);
     const perTenth: number[] = [];
     for (let tenth = 1; tenth <= 10; tenth++) {
@@ -54,9 +46,8 @@ describe('heartbeat (fake clock)', () => {
 
   it('a pong keeps a connection alive across many intervals', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, heartbeatMs: 1000 });
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    const server = await start({ clock, heartbeatMs: 1000 });
+    const c = await connect();
     for (let i = 1; i <= 5; i++) {
       clock.advance(1000);
       const ping = await c.next('ping', (f) => f.t === clock.now());

@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createServer, memoryBroker, type LifelineServer } from '../src/index';
-import { TestClient } from './helpers/wsClient';
+import { memoryBroker } from '../src/index';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const fixture = useServer();
+const { start, connect } = fixture;
 
 const post = (body: unknown, raw?: string) =>
-  fetch(`${server.httpUrl}/v1/publish`, {
+  fetch(`${fixture.server.httpUrl}/v1/publish`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: raw ?? JSON.stringify(body),
@@ -19,7 +15,7 @@ const post = (body: unknown, raw?: string) =>
 
 describe('/echo', () => {
   it('echoes text and binary frames verbatim, keeping the opcode', async () => {
-    server = await createServer();
+    const server = await start();
     const ws = new WebSocket(`${server.url}/echo`);
     const got: { data: Buffer; binary: boolean }[] = [];
     ws.on('message', (data, binary) => got.push({ data: data as Buffer, binary }));
@@ -40,8 +36,8 @@ describe('/echo', () => {
 
 describe('HTTP endpoints', () => {
   it('GET /healthz answers 200 ok with the connection count', async () => {
-    server = await createServer();
-    clients.push(await TestClient.connect(server.url));
+    const server = await start();
+    await connect();
     const res = await fetch(`${server.httpUrl}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, connections: 1 });
@@ -49,7 +45,7 @@ describe('HTTP endpoints', () => {
 
   it('GET /healthz answers 503 when the broker does not answer', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker });
+    const server = await start({ broker });
     await broker.close();
     const res = await fetch(`${server.httpUrl}/healthz`);
     expect(res.status).toBe(503);
@@ -57,9 +53,8 @@ describe('HTTP endpoints', () => {
   });
 
   it('POST /v1/publish stores, fans out, and dedupes by id', async () => {
-    server = await createServer();
-    const sub = await TestClient.connect(server.url);
-    clients.push(sub);
+    await start();
+    const sub = await connect();
     await sub.subscribe('room:1');
     const res = await post({ channel: 'room:1', data: { text: 'from backend' }, id: 'order-991' });
     expect(res.status).toBe(200);
@@ -77,7 +72,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('POST /v1/publish rejects bad input with typed errors', async () => {
-    server = await createServer({ maxFrameBytes: 16_384 });
+    const server = await start({ maxFrameBytes: 16_384 });
     const cases: [Response, number, string][] = [
       [await post(undefined, '{nope'), 400, 'BAD_FRAME'],
       [await post([1, 2]), 400, 'BAD_FRAME'],
@@ -102,7 +97,7 @@ describe('HTTP endpoints', () => {
 
   it('POST /v1/publish answers 503 BROKER_UNAVAILABLE with Retry-After when the broker fails', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker });
+    await start({ broker });
     await broker.close();
     const res = await post({ channel: 'c', data: 1, id: 'i' });
     expect(res.status).toBe(503);

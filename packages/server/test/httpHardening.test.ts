@@ -8,17 +8,14 @@ import { createServer, signToken, type LifelineServer } from '../src/index';
 import { httpTimeouts } from '../src/createServer';
 import { KeyedBuckets, MAX_BUCKET_KEYS } from '../src/tokenBucket';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
 const SECRET = 'hardening-secret';
-let server: LifelineServer | undefined;
-const clients: TestClient[] = [];
+const { start, connect, open } = useServer();
 const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
+// Registered after useServer(): runs before it closes the server.
+afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy();
-  await server?.close();
-  server = undefined;
 });
 
 /** Writes `text` on a raw connection and never finishes the request; resolves with what the server sent once it closes. */
@@ -48,10 +45,9 @@ describe('slow HTTP requests (httpTimeoutMs)', () => {
 
   // Node's clock, not the injected one, times these out: real time, kept short.
   it('answers 408 and closes a request whose headers or body never finish, while WebSockets opened earlier stay up', async () => {
-    server = await createServer({ httpTimeoutMs: 200 });
-    const echo = await TestClient.open(`${server.url}/echo`);
-    const session = await TestClient.connect(server.url);
-    clients.push(echo, session);
+    const server = await start({ httpTimeoutMs: 200 });
+    const echo = await open('/echo');
+    const session = await connect();
 
     const [headers, body] = await Promise.all([
       stall(rawHttp(server), 'GET /healthz HTTP/1.1\r\nHost: x\r\n'),
@@ -73,7 +69,7 @@ describe('slow HTTP requests (httpTimeoutMs)', () => {
   });
 
   it('answers 408 to a stalled second request on a keep-alive connection too (an earlier response was written on it)', async () => {
-    server = await createServer({ httpTimeoutMs: 200 });
+    const server = await start({ httpTimeoutMs: 200 });
     const socket = rawHttp(server);
     let first = '';
     const answered = new Promise<void>((resolve) => {
@@ -98,9 +94,8 @@ describe('slow HTTP requests (httpTimeoutMs)', () => {
       keySize: 2048,
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
     } as never);
-    server = await createServer({ tls: { cert: pems.cert, key: pems.private }, httpTimeoutMs: 200 });
-    const wss = await TestClient.connect(server.url, {}, { ca: pems.cert });
-    clients.push(wss);
+    const server = await start({ tls: { cert: pems.cert, key: pems.private }, httpTimeoutMs: 200 });
+    const wss = await connect({}, { ca: pems.cert });
     const cut = await stall(tlsConnect({ port: server.port, host: '127.0.0.1', ca: pems.cert }), 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
     expect(cut.answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(wss.closed).toBeUndefined();
@@ -127,9 +122,9 @@ describe('HTTP publish rate limit', () => {
 
   it('open server: a bucket per remote address of httpPublishPerSec/httpPublishBurst; beyond it 429 RATE_LIMITED with Retry-After and x-retry-after-ms, before the body is read', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, httpPublishPerSec: 2, httpPublishBurst: 3 });
+    const server = await start({ clock, httpPublishPerSec: 2, httpPublishBurst: 3 });
     // Bad bodies draw on the bucket too: parsing them is work as well.
-    expect(await statuses(3, () => post(server!, 'room', undefined, 'not json'))).toEqual([400, 400, 400]);
+    expect(await statuses(3, () => post(server, 'room', undefined, 'not json'))).toEqual([400, 400, 400]);
     const refused = await post(server, 'room');
     expect(refused.status).toBe(429);
     expect(await refused.json()).toEqual({ code: 'RATE_LIMITED', message: 'above 2 publishes/s; retry in 500 ms' });
@@ -142,30 +137,29 @@ describe('HTTP publish rate limit', () => {
     clock.advance(250);
     expect((await post(server, 'room')).headers.get('x-retry-after-ms')).toBe('250');
     clock.advance(250);
-    expect(await statuses(2, () => post(server!, 'room'))).toEqual([200, 429]);
+    expect(await statuses(2, () => post(server, 'room'))).toEqual([200, 429]);
     // A WebSocket connection has buckets of its own.
-    const ws = await TestClient.connect(server.url);
-    clients.push(ws);
+    const ws = await connect();
     expect(await ws.publish('room', 2, 'w1')).toMatchObject({ type: 'ack' });
   });
 
   it('with a secret: a bucket per token subject (sub; the token itself when it has none), refused requests never reaching the broker', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, authSecret: SECRET, httpPublishPerSec: 1, httpPublishBurst: 2 });
+    const server = await start({ clock, authSecret: SECRET, httpPublishPerSec: 1, httpPublishBurst: 2 });
     const exp = Math.floor(clock.now() / 1000) + 3600;
     const ada1 = signToken({ sub: 'ada', exp }, SECRET);
     const ada2 = signToken({ sub: 'ada', exp, publish: ['*'] }, SECRET); // another token, same subject
     const bob = signToken({ sub: 'bob', exp }, SECRET);
     const anon1 = signToken({ exp }, SECRET);
     const anon2 = signToken({ exp, publish: ['room'] }, SECRET);
-    expect(await statuses(2, () => post(server!, 'room', ada1))).toEqual([200, 200]);
+    expect(await statuses(2, () => post(server, 'room', ada1))).toEqual([200, 200]);
     const refused = await post(server, 'room', ada2);
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.headers.get('x-retry-after-ms')).toBe('1000');
-    expect(await statuses(3, () => post(server!, 'room', bob))).toEqual([200, 200, 429]);
-    expect(await statuses(3, () => post(server!, 'room', anon1))).toEqual([200, 200, 429]);
-    expect(await statuses(3, () => post(server!, 'room', anon2))).toEqual([200, 200, 429]);
+    expect(await statuses(3, () => post(server, 'room', bob))).toEqual([200, 200, 429]);
+    expect(await statuses(3, () => post(server, 'room', anon1))).toEqual([200, 200, 429]);
+    expect(await statuses(3, () => post(server, 'room', anon2))).toEqual([200, 200, 429]);
     // A request without a valid token is refused first (401) and spends nobody's tokens.
     expect((await post(server, 'room', 'forged')).status).toBe(401);
     clock.advance(1000);
@@ -175,8 +169,8 @@ describe('HTTP publish rate limit', () => {
   });
 
   it('httpPublishPerSec: Infinity never refuses', async () => {
-    server = await createServer({ httpPublishPerSec: Infinity, httpPublishBurst: 1 });
-    expect(new Set(await statuses(20, () => post(server!, 'room')))).toEqual(new Set([200]));
+    const server = await start({ httpPublishPerSec: Infinity, httpPublishBurst: 1 });
+    expect(new Set(await statuses(20, () => post(server, 'room')))).toEqual(new Set([200]));
   });
 });
 
@@ -217,40 +211,36 @@ describe('KeyedBuckets (fake clock)', () => {
 });
 
 describe('/echo with a secret', () => {
-  const upgradeStatus = (url: string): Promise<number> =>
-    TestClient.open(url).then(
-      (c) => {
-        clients.push(c);
-        return 101;
-      },
+  const upgradeStatus = (path: string): Promise<number> =>
+    open(path).then(
+      () => 101,
       (err: Error) => Number(/HTTP (\d+)/.exec(err.message)?.[1] ?? NaN),
     );
 
   it('is off by default when authSecret is set: 404 like any unknown path, upgrade or plain GET; /v1 unaffected', async () => {
-    server = await createServer({ authSecret: SECRET });
-    expect(await upgradeStatus(`${server.url}/echo`)).toBe(404);
+    const server = await start({ authSecret: SECRET });
+    expect(await upgradeStatus('/echo')).toBe(404);
     expect((await fetch(`${server.httpUrl}/echo`)).status).toBe(404);
     const token = signToken({ sub: 'ada' }, SECRET);
-    clients.push(await TestClient.connect(server.url, { token }));
+    await connect({ token });
     expect(server.stats().connections).toBe(1);
   });
 
   it('is on by default on an open server, and echo: false turns it off there', async () => {
-    server = await createServer();
-    expect(await upgradeStatus(`${server.url}/echo`)).toBe(101);
+    let server = await start();
+    expect(await upgradeStatus('/echo')).toBe(101);
     await server.close();
-    server = await createServer({ echo: false });
-    expect(await upgradeStatus(`${server.url}/echo`)).toBe(404);
+    server = await start({ echo: false });
+    expect(await upgradeStatus('/echo')).toBe(404);
     expect((await fetch(`${server.httpUrl}/echo`)).status).toBe(404);
   });
 
   it('echo: true serves it with a secret, unauthenticated, and the server warns so', async () => {
     const warnings: string[] = [];
     const noop = () => undefined;
-    server = await createServer({ authSecret: SECRET, echo: true, logger: { debug: noop, info: noop, error: noop, warn: (m: string) => warnings.push(m) } });
+    await start({ authSecret: SECRET, echo: true, logger: { debug: noop, info: noop, error: noop, warn: (m: string) => warnings.push(m) } });
     expect(warnings).toEqual([expect.stringMatching(/\/echo takes no token/)]);
-    const c = await TestClient.open(`${server.url}/echo`);
-    clients.push(c);
+    const c = await open('/echo');
     const echoed = new Promise<string>((resolve) => c.ws.once('message', (d) => resolve(String(d))));
     c.ws.send('hi');
     expect(await echoed).toBe('hi');

@@ -2,20 +2,14 @@
 // so the heartbeat cut a healthy client after two intervals while its requests were
 // still being served. Progress on its queued requests now counts as a sign of life; a
 // session making none still times out.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker } from '../src/index';
 import type { Broker } from '../src/broker/types';
 import { MAX_QUEUED_OPS } from '../src/session/session';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = undefined;
-});
+const { start, connect } = useServer();
 
 /** A broker whose publishes wait until the test lets a number of them through. */
 function heldPublishes(inner: Broker) {
@@ -48,9 +42,8 @@ describe('a connection whose reads the server paused (MAX_QUEUED_OPS)', () => {
   ])('%s', async (_name, letThrough, closeCode) => {
     const clock = new FakeClock();
     const held = heldPublishes(memoryBroker());
-    server = await createServer({ clock, broker: held.broker, heartbeatMs: 1000, publishPerSec: 1e6, publishBurst: 1e6 });
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    await start({ clock, broker: held.broker, heartbeatMs: 1000, publishPerSec: 1e6, publishBurst: 1e6 });
+    const c = await connect();
     // One publish per channel: all run at once, all wait on the broker, none completes.
     const n = MAX_QUEUED_OPS * 12; // more than ws reads in one chunk, so the pause shows
     for (let i = 0; i < n; i++) c.send({ type: 'pub', ref: i + 1, channel: `ch${i}`, data: i, id: `p${i}` });

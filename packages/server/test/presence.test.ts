@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from './helpers/fakeClock';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
+import type { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async (clientId: string) => {
-  const c = await TestClient.connect(server.url, { clientId });
-  clients.push(c);
-  return c;
-};
+const fixture = useServer();
+const { start } = fixture;
+const connect = (clientId: string) => fixture.connect({ clientId });
 /** Round-trips a ping: every frame the server queued for `c` before it has arrived. */
 const barrier = async (c: TestClient) => {
   const t = Math.random();
@@ -19,14 +15,9 @@ const barrier = async (c: TestClient) => {
 };
 const presenceEvents = (c: TestClient) => c.frames.filter((f) => f.type === 'presence').map((f) => `${f.event}:${f.member.clientId}`);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
-
 describe('presence', () => {
   it('lists present members on subscribe and sends join, update and leave to subscribers', async () => {
-    server = await createServer();
+    await start();
     const ada = await connect('ada');
     const bob = await connect('bob');
     expect(await ada.request({ type: 'presence.enter', channel: 'room', info: { name: 'Ada' } })).toMatchObject({
@@ -45,7 +36,7 @@ describe('presence', () => {
 
   it('a member who drops and returns within the grace period does not flap (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const server = await start({ clock, presenceGraceMs: 5000 });
     const watcher = await connect('watcher');
     await watcher.subscribe('room');
     const ada1 = await connect('ada');
@@ -65,7 +56,7 @@ describe('presence', () => {
 
   it('a member who does not return leaves exactly when the grace period ends (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const server = await start({ clock, presenceGraceMs: 5000 });
     const watcher = await connect('watcher');
     await watcher.subscribe('room');
     const ada = await connect('ada');
@@ -82,7 +73,7 @@ describe('presence', () => {
 
   it('an explicit leave is immediate even while an older connection of the client is in grace', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, presenceGraceMs: 5000 });
+    const server = await start({ clock, presenceGraceMs: 5000 });
     const watcher = await connect('watcher');
     await watcher.subscribe('room');
     const ada1 = await connect('ada');
@@ -96,7 +87,7 @@ describe('presence', () => {
     expect(presenceEvents(watcher)).toEqual(['join:ada', 'leave:ada']);
   });
   it('maxChannels bounds presence per connection also when the enters arrive together', async () => {
-    server = await createServer({ maxChannels: 2 });
+    await start({ maxChannels: 2 });
     const c = await connect('burst');
     const from = c.frames.length;
     for (let i = 0; i < 10; i++) c.send({ type: 'presence.enter', ref: i + 1, channel: `room${i}` });

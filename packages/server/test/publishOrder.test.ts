@@ -1,18 +1,13 @@
 // One publisher's messages are stored in publish order, even when one of them is refused
 // with a retryable code while later ones are already on the wire.
-import { afterEach, describe, expect, it } from 'vitest';
-import { BrokerUnavailableError, createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { BrokerUnavailableError, memoryBroker, type Broker } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
+import type { TestClient } from './helpers/wsClient';
 import { waitFor } from './helpers/waitFor';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
+const { start, connect } = useServer();
 /** The channel's log as a fresh subscriber replays it from the start. */
 async function storedIds(channel: string, count: number): Promise<string[]> {
   const reader = await connect();
@@ -28,15 +23,10 @@ async function epochOf(channel: string): Promise<unknown> {
 const send = (c: TestClient, ref: number, id: string) => c.send({ type: 'pub', ref, channel: 'orders', data: id, id });
 const answerOf = (c: TestClient, ref: number) => waitFor(() => c.frames.find((f) => f.ref === ref), `answer to #${ref}`);
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
-
 describe('publish order after a retryable refusal', () => {
   it('RATE_LIMITED: a later publish is refused until the refused one is re-sent, so the log keeps publish order (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, publishPerSec: 1, publishBurst: 1 });
+    await start({ clock, publishPerSec: 1, publishBurst: 1 });
     const c = await connect();
     expect((await c.publish('orders', 'p1', 'p1')).type).toBe('ack');
     expect(await c.publish('orders', 'p2', 'p2')).toMatchObject({ type: 'error', code: 'RATE_LIMITED', retryAfterMs: 1000 });
@@ -60,7 +50,7 @@ describe('publish order after a retryable refusal', () => {
         return inner.publish(channel, data, id);
       },
     });
-    server = await createServer({ broker });
+    await start({ broker });
     const c = await connect();
     expect((await c.publish('orders', 'p1', 'p1')).type).toBe('ack');
     failNext = true;
@@ -75,7 +65,7 @@ describe('publish order after a retryable refusal', () => {
 
   it('the block lapses 5 s after the retry was due, for a client that gave up on the refused publish (fake clock)', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, publishPerSec: 1, publishBurst: 1 });
+    await start({ clock, publishPerSec: 1, publishBurst: 1 });
     const c = await connect();
     expect((await c.publish('orders', 'p1', 'p1')).type).toBe('ack');
     expect((await c.publish('orders', 'p2', 'p2')).type).toBe('error');

@@ -1,25 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
-import { TestClient } from './helpers/wsClient';
+import { describe, expect, it } from 'vitest';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async (hello: Record<string, unknown> = {}) => {
-  const c = await TestClient.connect(server.url, hello);
-  clients.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect, open } = useServer();
 
 describe('pub/sub over /v1', () => {
   it('handshake answers welcome with session, heartbeat and limits', async () => {
-    server = await createServer({ heartbeatMs: 12_345 });
-    const c = await TestClient.open(`${server.url}/v1`);
-    clients.push(c);
+    await start({ heartbeatMs: 12_345 });
+    const c = await open();
     c.send({ type: 'hello', v: 1, clientId: 'me', agent: 'test' });
     const w = await c.next('welcome');
     expect(w).toMatchObject({
@@ -32,7 +19,7 @@ describe('pub/sub over /v1', () => {
   });
 
   it('publish is acked with its offset and fanned out to every subscriber, including the publisher', async () => {
-    server = await createServer();
+    await start();
     const a = await connect();
     const b = await connect();
     const subA = await a.subscribe('room:1');
@@ -50,7 +37,7 @@ describe('pub/sub over /v1', () => {
   });
 
   it('a re-sent publish with the same id is acked with the original offset, duplicate: true, and stored once', async () => {
-    server = await createServer();
+    await start();
     const a = await connect();
     const watcher = await connect();
     await watcher.subscribe('orders');
@@ -69,7 +56,7 @@ describe('pub/sub over /v1', () => {
   });
 
   it('unsubscribe stops delivery and is answered even when not subscribed', async () => {
-    server = await createServer();
+    await start();
     const a = await connect();
     await a.subscribe('x');
     expect(await a.request({ type: 'unsub', channel: 'x' })).toMatchObject({ type: 'unsubscribed', channel: 'x' });
@@ -84,7 +71,7 @@ describe('pub/sub over /v1', () => {
   });
 
   it('subscribing twice is idempotent: the second reply comes and live messages are not duplicated', async () => {
-    server = await createServer();
+    await start();
     const a = await connect();
     await a.subscribe('dup');
     const again = await a.subscribe('dup');
@@ -98,14 +85,14 @@ describe('pub/sub over /v1', () => {
   });
 
   it('answers ping with pong echoing t', async () => {
-    server = await createServer();
+    await start();
     const a = await connect();
     a.send({ type: 'ping', t: 42 });
     expect(await a.next('pong')).toEqual({ type: 'pong', t: 42 });
   });
 
   it('counts frames in and out by type in stats()', async () => {
-    server = await createServer();
+    const server = await start();
     const a = await connect();
     await a.subscribe('s');
     await a.publish('s', 1, 'i');

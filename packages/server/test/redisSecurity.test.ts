@@ -1,30 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createServer, redisBroker, type LifelineServer, type RedisBroker } from '../src/index';
-import { TestClient } from './helpers/wsClient';
+import { redisBroker, type RedisBroker } from '../src/index';
+import { useServer } from './helpers/serverFixture';
 import { REDIS_URL, redisSuite } from './redisTestUtils';
 
 const { available, prefix, newPrefix } = await redisSuite();
 const bracePrefix = newPrefix();
-let server: LifelineServer | undefined;
 let broker: RedisBroker | undefined;
 let redis: Redis | undefined;
-const clients: TestClient[] = [];
 
+// Registered before useServer(), so it runs after the fixture closed the clients and the
+// server: the broker was passed in, the server does not close it.
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
   await broker?.close();
   redis?.disconnect();
 });
+const { start, connect } = useServer();
 
 describe.skipIf(!available)('Redis broker under abuse', () => {
   it('subscribe/unsubscribe churn leaves no pub/sub subscription and no extra Redis connection behind', async () => {
     redis = new Redis(REDIS_URL);
     broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
-    server = await createServer({ broker });
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    await start({ broker });
+    const c = await connect();
     await c.subscribe('warm'); // both broker connections are up from here on
     await c.request({ type: 'unsub', channel: 'warm' });
     const connections = (await redis.client('LIST') as string).split('\n').length;

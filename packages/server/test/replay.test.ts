@@ -1,20 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, type Broker } from '../src/index';
 import { expectContiguous, publishMany, seamUnderFlood } from './helpers/seam';
-import { TestClient } from './helpers/wsClient';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect, clients } = useServer();
 
 /** Wraps a broker so attaching and every log read take real time: publishes keep landing meanwhile. */
 function slowBroker(inner: Broker, attachMs: number, readMs: number): Broker {
@@ -42,7 +31,7 @@ const noLimits = { publishPerSec: 1e6, publishBurst: 1e6 };
 
 describe('subscribe with since: replay then live', () => {
   it('replays retained messages after since, then continues live', async () => {
-    server = await createServer(noLimits);
+    await start(noLimits);
     const p = await connect();
     const first = await p.publish('r', 0, 'first');
     await publishMany(p, 'r', 1, 9); // offsets 1..10
@@ -63,13 +52,13 @@ describe('subscribe with since: replay then live', () => {
     ['memory broker with 40 ms attach and 10 ms reads', () => slowBroker(memoryBroker({ retention: 5000 }), 40, 10)],
   ] as const) {
     it(`no gap and no duplicate at the seam while a publisher floods during the replay (${label})`, async () => {
-      server = await createServer({ ...noLimits, broker: makeBroker() });
+      const server = await start({ ...noLimits, broker: makeBroker() });
       await seamUnderFlood(server.url, clients);
     });
   }
 
   it('recovered: false, reason epoch-changed, for a position from another epoch; no replay, live continues', async () => {
-    server = await createServer();
+    await start();
     const p = await connect();
     await p.publish('e', 1, 'e1');
     await p.publish('e', 2, 'e2');
@@ -83,7 +72,7 @@ describe('subscribe with since: replay then live', () => {
   });
 
   it('recovered: false, reason out-of-retention, when since fell out of the window; the edge is still recovered', async () => {
-    server = await createServer({ retention: 5 });
+    await start({ retention: 5 });
     const p = await connect();
     const first = await p.publish('o', 1, 'o1');
     for (let i = 2; i <= 10; i++) await p.publish('o', i, `o${i}`); // retained: 6..10
@@ -101,7 +90,7 @@ describe('subscribe with since: replay then live', () => {
   });
 
   it('since ahead of the head in the same epoch is an explicit gap (the log lost what the client has), not recovered with replay 0', async () => {
-    server = await createServer();
+    await start();
     const p = await connect();
     const a = await p.publish('h', 1, 'h1');
     const s = await connect();
@@ -116,7 +105,7 @@ describe('subscribe with since: replay then live', () => {
   });
 
   it('re-subscribing with since on a live subscription replays from since without duplicating live traffic', async () => {
-    server = await createServer();
+    await start();
     const p = await connect();
     const s = await connect();
     const sub = await s.subscribe('re');

@@ -1,27 +1,17 @@
 // A replay is written at the pace the client reads it: a backlog larger than
 // maxBufferedBytes must not get a reading client closed as a "slow consumer".
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, type Broker } from '../src/index';
 import { expectContiguous, publishMany } from './helpers/seam';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect } = useServer();
 
 describe('replay backpressure', () => {
   it('a client that reads normally gets a replay of 8 × maxBufferedBytes in full, then live, without a 1013', async () => {
     // 256 KiB limit; 300 retained messages of 8 KB = 2.4 MB to replay.
-    server = await createServer({ maxBufferedBytes: 256 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    await start({ maxBufferedBytes: 256 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
     const p = await connect();
     const payload = 'x'.repeat(8000);
     const first = await p.publish('backlog', payload, 'b-0');
@@ -54,7 +44,7 @@ describe('replay backpressure', () => {
         return inner.read(channel, after, limit);
       },
     };
-    server = await createServer({ broker, maxBufferedBytes: 128 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    const server = await start({ broker, maxBufferedBytes: 128 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
     const p = await connect();
     const first = await p.publish('held', 'x', 'h-0');
     const s = await connect();
@@ -86,7 +76,7 @@ describe('replay backpressure', () => {
         };
       },
     };
-    server = await createServer({ broker, maxBufferedBytes: 64 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    const server = await start({ broker, maxBufferedBytes: 64 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
     const p = await connect();
     const payload = 'w'.repeat(8000);
     const first = await p.publish('gone', payload, 'g-0');

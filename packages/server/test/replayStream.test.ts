@@ -5,29 +5,24 @@
 // past a silent hole.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GapEvent, type LifelineClient, type Message } from '@lifeline/core';
-import { createServer, memoryBroker, type LifelineServer, type MemoryBroker } from '../src/index';
+import { memoryBroker, type MemoryBroker } from '../src/index';
 import { BrokerUnavailableError } from '../src/broker/redisErrors';
 import { REPLAY_PAGE } from '../src/replay';
 import { gatedReads, type GatedReads } from './helpers/gatedReads';
 import { expectContiguous, publishMany } from './helpers/seam';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
+import type { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
+const fixture = useServer();
+const { connect } = fixture;
 const cores: LifelineClient[] = [];
 const gates: GatedReads[] = [];
-const connect = async () => {
-  const c = await TestClient.connect(server.url);
-  clients.push(c);
-  return c;
-};
+// Registered after useServer(), so it runs before the fixture closes the server: a test
+// failing while a read is held must not hold the server's close too.
 afterEach(async () => {
-  // A test failing while a read is held must not hold the server's close too.
   for (const g of gates.splice(0)) g.release();
-  for (const c of clients.splice(0)) c.close();
   await Promise.all(cores.splice(0).map((c) => c.close()));
-  await server?.close();
 });
 
 const noLimits = { publishPerSec: 1e6, publishBurst: 1e6 };
@@ -36,7 +31,7 @@ async function start(retention: number): Promise<{ inner: MemoryBroker; gate: Ga
   const inner = memoryBroker({ retention });
   const gate = gatedReads(inner);
   gates.push(gate);
-  server = await createServer({ ...noLimits, broker: gate.broker });
+  await fixture.start({ ...noLimits, broker: gate.broker });
   const p = await connect();
   return { inner, gate, p };
 }
@@ -147,7 +142,7 @@ describe('replay streamed page by page', () => {
     const last = await publishMany(p, 'core', 1, retention);
     const epoch = last.epoch as string;
     gate.holdRead(2);
-    const c = createClient({ url: `${server.url}/v1`, lifecycle: false, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+    const c = createClient({ url: `${fixture.server.url}/v1`, lifecycle: false, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
     cores.push(c);
     const ch = c.channel<{ i: number }>('core', { since: { offset: 0, epoch } });
     const got: Message<{ i: number }>[] = [];

@@ -1,14 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker, type LifelineServer } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, type Broker } from '../src/index';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
 
-let server: LifelineServer;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const { start, connect } = useServer();
 
 /** Counts live broker listeners, to prove the server lets go of channels nobody reads. */
 function countingBroker(): { broker: Broker; live: () => number; attaches: () => number } {
@@ -38,9 +33,8 @@ function countingBroker(): { broker: Broker; live: () => number; attaches: () =>
 describe('resources', () => {
   it('attaches to a channel once for all local subscribers and detaches when the last one leaves or drops', async () => {
     const counting = countingBroker();
-    server = await createServer({ broker: counting.broker });
-    const subs = await Promise.all([1, 2, 3].map(() => TestClient.connect(server.url)));
-    clients.push(...subs);
+    const server = await start({ broker: counting.broker });
+    const subs = await Promise.all([1, 2, 3].map(() => connect()));
     for (const c of subs) await c.subscribe('shared');
     expect(counting.live()).toBe(2); // one message + one presence listener, however many subscribers
     expect(counting.attaches()).toBe(2);
@@ -55,11 +49,10 @@ describe('resources', () => {
   });
 
   it('closes a consumer that stops reading with 1013 once maxBufferedBytes is queued; others are unaffected', async () => {
-    server = await createServer({ maxBufferedBytes: 1024 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
-    const slow = await TestClient.connect(server.url);
-    const fine = await TestClient.connect(server.url);
-    const pub = await TestClient.connect(server.url);
-    clients.push(slow, fine, pub);
+    await start({ maxBufferedBytes: 1024 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    const slow = await connect();
+    const fine = await connect();
+    const pub = await connect();
     await slow.subscribe('firehose');
     await fine.subscribe('firehose');
     const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;

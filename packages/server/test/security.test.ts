@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { BrokerUnavailableError, createServer, memoryBroker, signToken, verifyToken, type LifelineServer } from '../src/index';
+import { BrokerUnavailableError, createServer, memoryBroker, signToken, verifyToken } from '../src/index';
 import { channelKeys } from '../src/broker/redisKeys';
 import { FakeClock } from './helpers/fakeClock';
+import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
 
 /**
  * Abuse cases from the security review: each one a single client holding server
@@ -14,12 +14,8 @@ import { TestClient } from './helpers/wsClient';
  */
 
 const SECRET = 'security-secret';
-let server: LifelineServer;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-});
+const fixture = useServer();
+const { start, connect, open } = fixture;
 
 type Raw = { pause(): void; resume(): void };
 const rawOf = (ws: WebSocket): Raw => (ws as unknown as { _socket: Raw })._socket;
@@ -32,9 +28,8 @@ const sign = (header: object, claims: object): string => {
 
 describe('/echo: a peer that does not read', () => {
   it('is closed with 1013 once maxBufferedBytes is queued for it, instead of the server buffering every echo', async () => {
-    server = await createServer({ maxBufferedBytes: 1024 * 1024 });
-    const c = await TestClient.open(`${server.url}/echo`);
-    clients.push(c);
+    await start({ maxBufferedBytes: 1024 * 1024 });
+    const c = await open('/echo');
     let echoes = 0;
     c.ws.on('message', () => echoes++);
     rawOf(c.ws).pause();
@@ -53,10 +48,9 @@ describe('/echo: a peer that does not read', () => {
 
 describe('/v1: requests queued behind a channel operation that cannot finish', () => {
   it('stop being read from the socket once MAX_QUEUED_OPS are waiting, so one client cannot queue without bound', async () => {
-    server = await createServer({ maxBufferedBytes: 2 * 1024 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
-    const pub = await TestClient.connect(server.url);
-    const reader = await TestClient.connect(server.url);
-    clients.push(pub, reader);
+    await start({ maxBufferedBytes: 2 * 1024 * 1024, publishPerSec: 1e6, publishBurst: 1e6 });
+    const pub = await connect();
+    const reader = await connect();
     const big = 'x'.repeat(30_000);
     for (let i = 1; i <= 300; i++) pub.send({ type: 'pub', ref: i, channel: 'big', data: big, id: `b${i}` });
     await pub.next('ack', (f) => f.ref === 300, 0, 20_000);
@@ -91,14 +85,12 @@ describe('tokens', () => {
   const nowSec = () => Math.floor(Date.now() / 1000);
 
   it('a token whose nbf is still ahead is refused with 4100 (it was accepted: a backend issuing tokens for later had them honoured at once)', async () => {
-    server = await createServer({ authSecret: SECRET });
-    const early = await TestClient.open(`${server.url}/v1`);
-    clients.push(early);
+    await start({ authSecret: SECRET });
+    const early = await open();
     early.send({ type: 'hello', v: 1, token: sign({ alg: 'HS256' }, { exp: nowSec() + 3600, nbf: nowSec() + 600 }) });
     expect(await early.waitClosed()).toEqual({ code: 4100, reason: 'token not valid yet (nbf)' });
     // nbf reached: accepted; a non-numeric nbf is malformed.
-    const due = await TestClient.connect(server.url, { token: sign({ alg: 'HS256' }, { exp: nowSec() + 3600, nbf: nowSec() - 1 }) });
-    clients.push(due);
+    await connect({ token: sign({ alg: 'HS256' }, { exp: nowSec() + 3600, nbf: nowSec() - 1 }) });
     expect(verifyToken(sign({ alg: 'HS256' }, { exp: 2000, nbf: 'soon' }), SECRET, 1_000_000)).toMatchObject({ ok: false, reason: 'bad' });
     expect(verifyToken(sign({ alg: 'HS256' }, { exp: 2000, nbf: 1000 }), SECRET, 999_999)).toMatchObject({ ok: false, reason: 'bad' });
     expect(verifyToken(sign({ alg: 'HS256' }, { exp: 2000, nbf: 1000 }), SECRET, 1_000_000)).toMatchObject({ ok: true });
@@ -130,7 +122,7 @@ function rawPost(headers: Record<string, string>, body?: string): Promise<{ stat
     let written = 0;
     let cutAt: ((n: number) => void) | undefined;
     const cut = new Promise<number>((r) => (cutAt = r));
-    const req = request(`${server.httpUrl}/v1/publish`, { method: 'POST', headers, agent: false }, (res) => {
+    const req = request(`${fixture.server.httpUrl}/v1/publish`, { method: 'POST', headers, agent: false }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode!, body: text, cut }));
@@ -150,7 +142,7 @@ function rawPost(headers: Record<string, string>, body?: string): Promise<{ stat
 
 describe('HTTP publish', () => {
   it('applies allowedOrigins to a request that carries an Origin (a page on another origin could publish through the visitor\'s browser)', async () => {
-    server = await createServer({ allowedOrigins: ['https://good.example'] });
+    await start({ allowedOrigins: ['https://good.example'] });
     const body = JSON.stringify({ channel: 'room', data: 1 });
     const evil = await rawPost({ 'content-type': 'text/plain', origin: 'https://evil.example' }, body);
     expect(evil.status).toBe(403);
@@ -158,13 +150,12 @@ describe('HTTP publish', () => {
     expect((await rawPost({ 'content-type': 'application/json', origin: 'https://good.example' }, body)).status).toBe(200);
     // A backend sends no Origin: unaffected.
     expect((await rawPost({ 'content-type': 'application/json' }, body)).status).toBe(200);
-    const c = await TestClient.connect(server.url, {}, { origin: 'https://good.example' });
-    clients.push(c);
+    const c = await connect({}, { origin: 'https://good.example' });
     expect((await c.subscribe('room')).offset).toBe(2);
   });
 
   it('answers a request without a valid token and closes the connection, rather than reading its body to the end', async () => {
-    server = await createServer({ authSecret: SECRET });
+    await start({ authSecret: SECRET });
     const res = await rawPost({ 'content-type': 'application/json', 'transfer-encoding': 'chunked', connection: 'keep-alive' });
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body).code).toBe('BAD_TOKEN');
@@ -176,12 +167,11 @@ describe('HTTP publish', () => {
 describe('presence.enter flood', () => {
   it('is rate limited like publishes (separate bucket): a subscribe-only token could push unlimited updates to every subscriber', async () => {
     const clock = new FakeClock();
-    server = await createServer({ clock, authSecret: SECRET, publishPerSec: 5, publishBurst: 5 });
+    await start({ clock, authSecret: SECRET, publishPerSec: 5, publishBurst: 5 });
     const exp = Math.floor(clock.now() / 1000) + 3600;
-    const watcher = await TestClient.connect(server.url, { token: signToken({ exp, publish: [] }, SECRET) });
+    const watcher = await connect({ token: signToken({ exp, publish: [] }, SECRET) });
     // May publish, so the last check can tell a shared bucket (RATE_LIMITED) from separate ones (ack).
-    const flooder = await TestClient.connect(server.url, { token: signToken({ exp, publish: ['room'] }, SECRET), clientId: 'f' });
-    clients.push(watcher, flooder);
+    const flooder = await connect({ token: signToken({ exp, publish: ['room'] }, SECRET), clientId: 'f' });
     await watcher.subscribe('room');
     const answers = [];
     for (let i = 0; i < 20; i++) answers.push(await flooder.request({ type: 'presence.enter', channel: 'room', info: { i } }));
@@ -205,12 +195,11 @@ describe('broker failures', () => {
     let failure: Error = new BrokerUnavailableError('redis broker: publish failed: connect ECONNREFUSED 10.0.0.5:6379');
     const logged: unknown[] = [];
     const noop = () => undefined;
-    server = await createServer({
+    const server = await start({
       broker: { ...inner, publish: async () => Promise.reject(failure) },
       logger: { debug: noop, info: noop, warn: noop, error: (...args: unknown[]) => logged.push(args) },
     });
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    const c = await connect();
     const post = (channel: string) =>
       fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel, data: 1 }) }).then((r) => r.json());
     expect(await c.publish('room', 1, 'a')).toMatchObject({ code: 'BROKER_UNAVAILABLE', message: 'not stored: broker unavailable' });
@@ -228,10 +217,9 @@ describe('broker failures', () => {
 describe('memory broker: channels nobody published on', () => {
   it('are not held once nobody listens or is present, so subscribe churn by a read-only token does not grow memory', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker, authSecret: SECRET });
+    await start({ broker, authSecret: SECRET });
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    const c = await TestClient.connect(server.url, { token: signToken({ exp, publish: [] }, SECRET) });
-    clients.push(c);
+    const c = await connect({ token: signToken({ exp, publish: [] }, SECRET) });
     for (let i = 0; i < 100; i++) {
       expect((await c.subscribe(`churn:${i}`)).type).toBe('subscribed');
       await c.request({ type: 'unsub', channel: `churn:${i}` });
@@ -243,9 +231,8 @@ describe('memory broker: channels nobody published on', () => {
 
   it('keep one epoch across being dropped and made again, so a client coming back sees no false gap', async () => {
     const broker = memoryBroker();
-    server = await createServer({ broker });
-    const a = await TestClient.connect(server.url);
-    clients.push(a);
+    await start({ broker });
+    const a = await connect();
     const first = await a.subscribe('quiet');
     await a.request({ type: 'unsub', channel: 'quiet' });
     expect(broker.channelCount()).toBe(0);
@@ -266,10 +253,9 @@ describe('memory broker: channels nobody published on', () => {
 
 describe('maxConnections', () => {
   it('refuses an upgrade beyond it with 503 and Retry-After (sockets that never say hello, or /echo ones, were unbounded)', async () => {
-    server = await createServer({ maxConnections: 2 });
-    const silent = await TestClient.open(`${server.url}/v1`); // no hello: held until handshakeTimeoutMs
-    const echo = await TestClient.open(`${server.url}/echo`);
-    clients.push(silent, echo);
+    const server = await start({ maxConnections: 2 });
+    await open(); // no hello: held until handshakeTimeoutMs
+    const echo = await open('/echo');
     const refused = await new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
       const ws = new WebSocket(`${server.url}/v1`);
       ws.on('error', () => undefined);
@@ -280,7 +266,7 @@ describe('maxConnections', () => {
     expect(server.stats()).toMatchObject({ connections: 2, handshakesRefused: 1 });
     echo.close();
     await waitFor(() => server.stats().connections === 1, 'the server to see the close');
-    clients.push(await TestClient.connect(server.url));
+    await connect();
   });
 
   it('is a positive number: 0 or NaN is refused at start', async () => {
@@ -303,26 +289,23 @@ describe('Redis key layout', () => {
 
 describe('presence info size', () => {
   it('is capped by maxPresenceInfoBytes: large entries made every subscribe reply too big to send, closing each new subscriber with 1013', async () => {
-    server = await createServer({ maxBufferedBytes: 1024 * 1024, maxPresenceInfoBytes: 32 * 1024 });
+    await start({ maxBufferedBytes: 1024 * 1024, maxPresenceInfoBytes: 32 * 1024 });
     const fat = 'x'.repeat(60_000);
-    const members = await Promise.all(Array.from({ length: 20 }, (_, i) => TestClient.connect(server.url, { clientId: `m${i}` })));
-    clients.push(...members);
+    const members = await Promise.all(Array.from({ length: 20 }, (_, i) => connect({ clientId: `m${i}` })));
     const answers = await Promise.all(members.map((m) => m.request({ type: 'presence.enter', channel: 'room', info: { fat } })));
     for (const a of answers) {
       expect(a).toMatchObject({ type: 'error', code: 'BAD_FIELD', channel: 'room', message: 'presence.enter: "info" is above 32768 bytes of JSON' });
     }
     expect(await members[0]!.request({ type: 'presence.enter', channel: 'room', info: { fat: fat.slice(0, 30_000) } })).toMatchObject({ type: 'presence.ok' });
-    const newcomer = await TestClient.connect(server.url);
-    clients.push(newcomer);
+    const newcomer = await connect();
     const sub = await newcomer.subscribe('room');
     expect(sub.presence).toHaveLength(1);
     expect(newcomer.closed).toBeUndefined();
   });
 
   it('defaults to 4096 bytes', async () => {
-    server = await createServer();
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    await start();
+    const c = await connect();
     // {"s":"…"} is 8 bytes of JSON around the string.
     expect(await c.request({ type: 'presence.enter', channel: 'room', info: { s: 'x'.repeat(4088) } })).toMatchObject({ type: 'presence.ok' });
     expect(await c.request({ type: 'presence.enter', channel: 'room', info: { s: 'x'.repeat(4089) } })).toMatchObject({ code: 'BAD_FIELD' });

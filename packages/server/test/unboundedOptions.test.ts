@@ -1,23 +1,15 @@
 // Options set to Infinity ("no limit", "never"): timers must not fire at once, and the
 // welcome must carry numbers (JSON writes Infinity as null).
-import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type LifelineServer } from '../src/index';
-import { TestClient } from './helpers/wsClient';
+import { describe, expect, it } from 'vitest';
+import { useServer } from './helpers/serverFixture';
 
-let server: LifelineServer | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = undefined;
-});
+const { start, connect, open } = useServer();
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('options set to Infinity', () => {
   it('handshakeTimeoutMs: Infinity never times a handshake out (Node ran the timer after 1 ms: 4200 before any hello)', async () => {
-    server = await createServer({ handshakeTimeoutMs: Infinity });
-    const c = await TestClient.open(`${server.url}/v1`);
-    clients.push(c);
+    await start({ handshakeTimeoutMs: Infinity });
+    const c = await open();
     await pause(100);
     expect(c.closed).toBeUndefined();
     c.send({ type: 'hello', v: 1 });
@@ -25,27 +17,24 @@ describe('options set to Infinity', () => {
   });
 
   it('presenceGraceMs: Infinity keeps a dropped member (it left after 1 ms)', async () => {
-    server = await createServer({ presenceGraceMs: Infinity });
-    const member = await TestClient.connect(server.url, { clientId: 'ada' });
-    const watcher = await TestClient.connect(server.url, { clientId: 'bob' });
-    clients.push(member, watcher);
+    await start({ presenceGraceMs: Infinity });
+    const member = await connect({ clientId: 'ada' });
+    const watcher = await connect({ clientId: 'bob' });
     await watcher.subscribe('room');
     expect((await member.request({ type: 'presence.enter', channel: 'room', info: { n: 1 } })).type).toBe('presence.ok');
     await watcher.next('presence', (f) => f.event === 'join');
     member.ws.terminate();
     await pause(150);
     expect(watcher.frames.filter((f) => f.type === 'presence' && f.event === 'leave')).toEqual([]);
-    const again = await TestClient.connect(server.url, { clientId: 'carol' });
-    clients.push(again);
+    const again = await connect({ clientId: 'carol' });
     expect((await again.subscribe('room')).presence).toEqual([{ clientId: 'ada', info: { n: 1 } }]);
   });
 
   it('the welcome carries every unbounded limit as a number (2^53-1), never null', async () => {
-    server = await createServer({
+    const server = await start({
       heartbeatMs: Infinity, maxFrameBytes: Infinity, maxChannels: Infinity, publishPerSec: Infinity, publishBurst: Infinity,
     });
-    const c = await TestClient.connect(server.url);
-    clients.push(c);
+    const c = await connect();
     const welcome = await c.next('welcome');
     const max = Number.MAX_SAFE_INTEGER;
     expect(welcome.heartbeatMs).toBe(max);
