@@ -19,6 +19,8 @@ const client = createNodeClient({
 client.on('state', ({ from, to, reason, retryInMs }) =>
   log(`connection ${from} → ${to} (${reason}${retryInMs != null ? `, retry in ${retryInMs} ms` : ''})`),
 );
+// A refused token or URL, a server error: with no listener core prints each to the console itself.
+client.on('error', (error) => log(`error ${error.code}: ${error.message}`));
 
 const orders = client.channel(channelName);
 orders.on('gap', (gap) => log('GAP: messages were lost upstream', gap));

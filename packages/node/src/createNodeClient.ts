@@ -104,11 +104,20 @@ export interface NodeClient {
  * defaults: no browser lifecycle source, every timer unref'd (see `keepProcessAlive`),
  * `hello.agent` 'lifeline-node/0.1.0'.
  * @throws LifelineNodeError `BAD_OPTION` for an invalid Node option (url, transport,
- * flowControl, checkpoint, keepProcessAlive), and core's `LifelineError` `BAD_ARGUMENT` for
- * an invalid core option (reconnect, heartbeat, outbox), before anything connects.
+ * flowControl, checkpoint, keepProcessAlive) or a `WebSocket` (the adapter supplies `ws`),
+ * and core's `LifelineError` `BAD_ARGUMENT` for an invalid core option (reconnect,
+ * heartbeat, outbox), before anything connects.
  */
 export function createNodeClient(options: NodeClientOptions): NodeClient {
   checkNodeOptions(options);
+  // Not in the type, but a JavaScript caller can pass it: it used to be replaced by the
+  // adapter's class without a word, so the socket the caller chose was never used.
+  if ((options as { WebSocket?: unknown }).WebSocket !== undefined) {
+    throw new LifelineNodeError(
+      'BAD_OPTION',
+      "WebSocket is not accepted: the Node adapter supplies its own ws class (it sets the headers, agent and TLS options and pauses the socket); use @lifeline/core's createClient to bring your own WebSocket, or this adapter's headers/agent/tls options",
+    );
+  }
   const { checkpoint = null, keepProcessAlive = true, flowControl, headers, agent, tls, perMessageDeflate, maxPayloadBytes, ...core } =
     options;
   const clock = unrefClock(options.clock);

@@ -80,6 +80,27 @@ describe('createNodeClient refuses invalid Node options with BAD_OPTION, before 
     expect(error!.message).toMatch(/agent/);
   });
 
+  it('a WebSocket class passed from JavaScript (it was silently replaced by the adapter\'s ws)', async () => {
+    const before = connections;
+    let constructed = 0;
+    class OwnSocket {
+      constructor() {
+        constructed += 1;
+      }
+    }
+    const error = refused({ WebSocket: OwnSocket } as Partial<NodeClientOptions>);
+    expect(isLifelineNodeError(error, 'BAD_OPTION'), String(error)).toBe(true);
+    // Says why, and what to use instead.
+    expect(error!.message).toMatch(/supplies its own ws/);
+    expect(error!.message).toMatch(/@lifeline\/core's createClient/);
+    expect(error!.message).toMatch(/headers\/agent/);
+    await new Promise((r) => setImmediate(r));
+    expect(connections).toBe(before);
+    expect(constructed).toBe(0);
+    // A spread that carries the key with no value chose no socket: nothing to refuse.
+    expect(refused({ autoConnect: false, WebSocket: undefined } as Partial<NodeClientOptions>)).toBeNull();
+  });
+
   it('accepts what the README documents: valid values, the matching agent, tls on wss://, a header function', () => {
     const ok: Array<Partial<NodeClientOptions>> = [
       { handshakeTimeoutMs: 2_000, maxPayloadBytes: 65_536, perMessageDeflate: { threshold: 1024 } },

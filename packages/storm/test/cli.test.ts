@@ -97,4 +97,42 @@ describe('lifeline-storm proxy (the built bin)', () => {
       await echo.close();
     }
   });
+
+  // latency, bandwidth and restore used to print nothing, unlike cut, blackhole and stats.
+  it('answers every accepted stdin command with one line saying what is now in force', async (ctx) => {
+    if (!built) {
+      console.warn('skipping the bin test: dist/cli.js is missing (run pnpm --filter @lifeline/storm build; pnpm test builds first)');
+      ctx.skip();
+    }
+    const echo = await startEcho();
+    const child = spawn(process.execPath, [bin, 'proxy', '--listen', '0', '--target', `127.0.0.1:${echo.port}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:\d+.*\ncommands: .*\n/.test(out), 15_000, 'proxy banner');
+      const answer = async (command: string) => {
+        const from = out.length;
+        child.stdin.write(`${command}\n`);
+        await waitFor(() => out.slice(from).includes('\n'), 10_000, `the answer to "${command}"`);
+        return out.slice(from);
+      };
+      expect(await answer('latency 200')).toBe('latency 200 ms each way, on every connection\n');
+      expect(await answer('bandwidth 64000')).toBe('bandwidth 64000 B/s per connection and direction\n');
+      expect(await answer('bandwidth off')).toBe('bandwidth off: no cap\n');
+      expect(await answer('latency')).toBe('latency 0 ms each way, on every connection\n');
+      expect(await answer('blackhole')).toBe('blackholed 0 connection(s); new ones are ignored until restore\n');
+      expect(await answer('restore')).toBe('restored: new connections forward again (blackholed ones stay dead); latency and bandwidth unchanged\n');
+      expect(await answer('cut')).toBe('cut 0 connection(s)\n');
+      expect(JSON.parse(await answer('stats'))).toMatchObject({ accepted: 0, active: 0 });
+      // A refused value is answered too, and changes nothing.
+      expect(await answer('latency -5')).toBe('error: latency must be ≥ 0 ms, got -5\n');
+      expect(await answer('bandwidth 0')).toBe('error: bandwidth must be > 0 bytes/s or null, got 0\n');
+      child.stdin.write('quit\n');
+      await waitFor(() => child.exitCode !== null, 10_000, 'proxy exit');
+      expect(child.exitCode).toBe(0);
+    } finally {
+      child.kill();
+      await echo.close();
+    }
+  });
 });

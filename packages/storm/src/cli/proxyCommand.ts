@@ -28,12 +28,23 @@ export async function proxyCommand(o: { listenPort: number; target: string; late
       try {
         if (!cmd) return;
         if (cmd === 'quit' || cmd === 'exit') return void stop();
+        // Every accepted command answers with what is now in force: a silent one cannot be
+        // told from a line the proxy never read.
         if (cmd === 'cut') process.stdout.write(`cut ${proxy.cut(arg === undefined ? 1 : Number(arg))} connection(s)\n`);
         else if (cmd === 'blackhole') process.stdout.write(`blackholed ${proxy.blackhole()} connection(s); new ones are ignored until restore\n`);
-        else if (cmd === 'restore') proxy.restore();
-        else if (cmd === 'latency') proxy.setLatency(Number(arg ?? 0));
-        else if (cmd === 'bandwidth') proxy.setBandwidth(arg === undefined || arg === 'off' ? null : Number(arg));
-        else if (cmd === 'stats') process.stdout.write(`${JSON.stringify(proxy.stats())}\n`);
+        else if (cmd === 'restore') {
+          proxy.restore();
+          // It ends blackhole mode only: shaping stays as set, which is worth saying.
+          process.stdout.write('restored: new connections forward again (blackholed ones stay dead); latency and bandwidth unchanged\n');
+        } else if (cmd === 'latency') {
+          const ms = Number(arg ?? 0);
+          proxy.setLatency(ms);
+          process.stdout.write(`latency ${ms} ms each way, on every connection\n`);
+        } else if (cmd === 'bandwidth') {
+          const bytesPerSec = arg === undefined || arg === 'off' ? null : Number(arg);
+          proxy.setBandwidth(bytesPerSec);
+          process.stdout.write(bytesPerSec === null ? 'bandwidth off: no cap\n' : `bandwidth ${bytesPerSec} B/s per connection and direction\n`);
+        } else if (cmd === 'stats') process.stdout.write(`${JSON.stringify(proxy.stats())}\n`);
         else process.stdout.write(`unknown command "${cmd}"; ${HELP}\n`);
       } catch (e) {
         process.stdout.write(`error: ${(e as Error).message}\n`);
