@@ -267,7 +267,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     for (const h of hs) if (!bad.has(h)) part.add(h);
     this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${this.name}#${m.offset}`, { cause: bad.values().next().value, channel: this.name }));
     if (this._skip) {
-      this._gap(m.offset, m.epoch, 'handler-skipped');
+      // Only while the message is still ahead of the position: a gap reported while the
+      // handler ran (new epoch, out of retention) moved past it, and moving back there made
+      // the next message of the new epoch resubscribe from a stale position (skipped, and
+      // the same loss reported twice).
+      if (m.epoch === this._epoch && m.offset > this._offset) this._gap(m.offset, m.epoch, 'handler-skipped');
       this._busy = true; // so _done() drains the buffer
       return this._done(m);
     }
