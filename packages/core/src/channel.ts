@@ -62,8 +62,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
   _holeAt = -1;
   _busy?: boolean;
-  /** Offset of the message an async handler is working on. */
-  _inHand!: number;
+  /**
+   * The message async handlers are working on. Only its own delivery may settle it: one
+   * abandoned by a new subscribe (see `subscribe`) ends without effect.
+   */
+  _inHand?: MessageFrame | null;
   _buffer?: MessageFrame[] | null;
   _overflowed?: boolean;
   _failures = 0;
@@ -129,6 +132,14 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // concat, not spread: a spread array reserves ~17 slots (~0.1 KB per idle channel).
     this._handlers = this._handlers.concat(h);
     if (this._handlers.length === 1) {
+      // Still awaiting a handler from before the last unsubscribe (one that never settles
+      // held the channel for the client's life): the new handlers start from the position,
+      // that message included, and the old delivery's end moves nothing.
+      if (this._busy) {
+        this._busy = false;
+        this._inHand = null;
+        this._seen = this._offset;
+      }
       this._setState('subscribing');
       if (this._host._welcomed) this._sendSub();
     }
@@ -213,7 +224,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._buffer = null;
     this._overflowed = false;
     this._cancel();
-    this._seen = this._busy ? this._inHand : this._offset;
+    this._seen = this._busy ? this._inHand!.offset : this._offset;
   }
 
   /** Asks the server again from the position on this connection (fills holes, redelivers). */
@@ -250,8 +261,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     }
     if (!waits) return this._settle(m, hs, bad);
     this._busy = true;
-    this._inHand = m.offset;
-    void Promise.all(waits).then(() => this._settle(m, hs, bad));
+    this._inHand = m;
+    // Abandoned meanwhile: a failure is still reported, and changes nothing else.
+    void Promise.all(waits).then(() => (this._inHand === m ? this._settle(m, hs, bad) : bad && this._threw(m, bad)));
   }
 
   /** Handlers that already handled `m` (another failed on it), if any did. */
@@ -265,7 +277,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (!bad) return this._done(m);
     const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
     for (const h of hs) if (!bad.has(h)) part.add(h);
-    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${this.name}#${m.offset}`, { cause: bad.values().next().value, channel: this.name }));
+    this._threw(m, bad);
     if (this._skip) {
       // Only while the message is still ahead of the position: a gap reported while the
       // handler ran (new epoch, out of retention) moved past it, and moving back there made
@@ -281,6 +293,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Only on a welcomed connection: an async handler failing after close() armed a
     // timer that outlived it; and the next welcome subscribes from the position anyway.
     if (this._host._welcomed && this._handlers.length) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
+  }
+
+  _threw(m: MessageFrame, bad: Map<Handler, unknown>): void {
+    this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${this.name}#${m.offset}`, { cause: bad.values().next().value, channel: this.name }));
   }
 
   _done(m: MessageFrame): void {
@@ -369,7 +385,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (lost) {
       // From the message in hand when an async handler is busy with it: it was delivered
       // (its handler runs), so the loss starts after it, not at the position.
-      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed', true, this._busy ? { offset: this._inHand, epoch: this._epoch! } : undefined);
+      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed', true, this._busy ? { offset: this._inHand!.offset, epoch: this._epoch! } : undefined);
       // A hole asked for in the old history says nothing of the new one: a hole at the
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;

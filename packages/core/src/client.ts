@@ -15,7 +15,7 @@ import { DEFAULT_OUTBOX } from './outbox';
 import { Publisher, type PublisherHost } from './publisher';
 import { isStopCode, isTokenCode, parseRetryAfterMs, PROTOCOL_VERSION } from './protocol';
 import type { ServerLimits, WelcomeFrame } from './protocol';
-import type { InboundHost } from './inbound';
+import { isPosition, type InboundHost } from './inbound';
 import { INITIAL_SNAPSHOT, type TransitionExtra } from './stateMachine';
 import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
@@ -245,6 +245,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
     const policy = co?.onHandlerError;
     const skip = policy === 'skip';
+    const since = co?.since;
+    // A `since` of 1.5, -1 or NaN (a corrupt checkpoint) became the position: every message
+    // after it looked like a duplicate or a hole, or the server refused the subscribe.
+    if (since != null && !isPosition(since)) throw new LifelineError('BAD_ARGUMENT', 'since: {offset: integer >= 0, epoch: string}');
     let ch = this._find(name) as ChannelImpl<T> | undefined;
     // Checked before anything changes. A typo ('skipp') was silently 'redeliver'. The
     // channel is shared: while it has handlers, one asking for the other policy is refused
@@ -261,7 +265,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (this._byName) this._byName.set(name, ch);
       // Above 8 channels, lookups by name go through a Map.
       else if (all.length > 8) this._byName = new Map(all.map((c) => [c.name, c]));
-    } else ch._since(co?.since);
+    } else ch._since(since);
     if (policy) ch._skip = skip;
     return ch;
   }

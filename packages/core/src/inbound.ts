@@ -36,10 +36,8 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   const type = f.type;
   const ch = h._find(f.channel);
   const p = f.presence;
-  // Offsets are integers from 0 (PROTOCOL §4). Anything else (1.5, -1, 1e999 = Infinity,
-  // 2^53 + 2, which equals its neighbour) as a position would make later messages look
-  // like duplicates or holes, or resolve a publish with it.
-  const pos = f.offset >= 0 && Number.isSafeInteger(f.offset) && typeof f.epoch === 'string';
+  // A frame's position is checked like a `since` (or a publish resolved with a bad one).
+  const pos = isPosition(f);
   if (type === 'msg') pos ? ch?._onMsg(f) : bad(h, type);
   else if (type === 'ping') h._send(JSON.stringify({ type: 'pong', t: f.t }));
   else if (type === 'pong') {
@@ -69,5 +67,12 @@ function onError(h: InboundHost, f: ErrorFrame, ch: Channel | undefined): void {
   const e = new LifelineError('SERVER_ERROR', `${f.code}: ${f.message}`, { serverCode: f.code, channel: f.channel, retryAfterMs: f.retryAfterMs });
   if (!h._outgoing?._onError(f, e)) ch ? ch._onError(e, f.ref) : h._report(e);
 }
+
+/**
+ * Offsets are integers from 0 (PROTOCOL §4). Anything else (1.5, -1, 1e999 = Infinity,
+ * 2^53 + 2, which equals its neighbour) as a position would make later messages look
+ * like duplicates or holes.
+ */
+export const isPosition = (p: any): boolean => p?.offset >= 0 && Number.isSafeInteger(p.offset) && typeof p.epoch === 'string';
 
 const isMember = (m: any): boolean => typeof m?.clientId === 'string';

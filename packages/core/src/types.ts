@@ -476,8 +476,9 @@ export interface LifelineClient {
   /**
    * The channel `name`, created on first use (the same object for every call). `since` and
    * `onHandlerError` apply as described in {@link ChannelOptions}.
-   * @throws LifelineError `BAD_ARGUMENT` for an invalid channel name or `onHandlerError`
-   * value, or a policy other than the one in force while the channel has handlers.
+   * @throws LifelineError `BAD_ARGUMENT` for an invalid channel name, `onHandlerError`
+   * value or `since` (offset not an integer from 0, epoch not a string), or a policy other
+   * than the one in force while the channel has handlers.
    */
   channel<T = unknown>(name: string, options?: ChannelOptions): Channel<T>;
   /** The current snapshot (the same object until something changes). */
