@@ -15,7 +15,8 @@ export interface LifelineProviderProps {
   /**
    * Options of the client created from `url`; read only when `url` (or `client`) changes,
    * so a new object each render does not reconnect. `autoConnect` is ignored: the Provider
-   * connects after mount.
+   * connects after mount. A new `token` here is ignored too: refresh it with
+   * `useLifeline().setToken(token)` in an effect, or give a token function.
    */
   options?: Omit<ClientOptions, 'url'>;
   /**

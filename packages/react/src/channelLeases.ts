@@ -1,11 +1,12 @@
-import type { ChannelOptions, LifelineClient, Message, Unsubscribe } from '@lifeline/core';
+import type { Channel, ChannelOptions, LifelineClient, Message, Unsubscribe } from '@lifeline/core';
 import { hold, type Holds } from './refCount';
 
 /** A message handler as the hooks pass it. */
 export type MessageHandler = (msg: Message<any>) => unknown;
 
-// Per client, so two providers over one client share subscriptions.
-const subscriptions = new WeakMap<LifelineClient, Holds>();
+// Per core channel (so per client: two providers over one client share subscriptions),
+// then per name + options: a retry restarts every subscription of the channel.
+const subscriptions = new WeakMap<Channel, Holds>();
 
 /** Subscription identity: the channel name plus its options by value. */
 export function channelKey(name: string, options?: ChannelOptions): string {
@@ -14,9 +15,18 @@ export function channelKey(name: string, options?: ChannelOptions): string {
 }
 
 /**
+ * One core subscription of a channel, shared by every hook with the same name and
+ * options: their handlers, and the core subscription's remover (a retry replaces it).
+ */
+type Lease = Set<MessageHandler> & { off: Unsubscribe };
+
+const subscribe = (channel: Channel, lease: Lease) => (lease.off = channel.subscribe((msg) => fanOut(lease, msg)));
+
+/**
  * Adds `handler` to a reference-counted subscription of channel `name`: one
  * core subscription (one wire `sub`) however many components listen, kept for
- * `releaseDelayMs` after the last one leaves.
+ * `releaseDelayMs` after the last one leaves. A subscription the server refused
+ * (`failed`) is not handed on as is: acquiring it subscribes again.
  */
 export function acquireChannel(
   client: LifelineClient,
@@ -25,14 +35,18 @@ export function acquireChannel(
   handler: MessageHandler,
   releaseDelayMs: number,
 ): Unsubscribe {
-  let table = subscriptions.get(client);
-  if (!table) subscriptions.set(client, (table = new Map()));
-  const [handlers, release] = hold(
+  // Options reach core only when the subscription starts (`since` would move a channel
+  // awaiting its `sub` answer again).
+  const channel = client.channel(name);
+  let table = subscriptions.get(channel);
+  if (!table) subscriptions.set(channel, (table = new Map()));
+  const [lease, release] = hold(
     table,
     channelKey(name, options),
     () => {
-      const all = new Set<MessageHandler>();
-      return [client.channel(name, options).subscribe((msg) => fanOut(all, msg)), all];
+      const lease = new Set() as Lease;
+      subscribe(client.channel(name, options), lease);
+      return [() => lease.off(), lease];
     },
     releaseDelayMs,
   );
@@ -41,22 +55,52 @@ export function acquireChannel(
   // ('redeliver') hands the message, and what followed it, to every handler again. A new
   // epoch starts its offsets over, so only the same epoch is compared.
   let last: Message<any> | undefined;
-  const entry: MessageHandler = (msg) =>
-    last?.epoch === msg.epoch && msg.offset <= last.offset
-      ? undefined
-      : // Handled once it returned, or its promise resolved: one that threw or rejected gets it again.
-        (handler(msg) as PromiseLike<unknown> | undefined)?.then?.(() => void (last = msg)) ?? void (last = msg);
-  handlers.add(entry);
+  let on = true;
+  let abandon: (() => void) | undefined;
+  const entry: MessageHandler = (msg) => {
+    if (!on || (last?.epoch === msg.epoch && msg.offset <= last.offset)) return;
+    const result = handler(msg) as PromiseLike<unknown> | undefined;
+    // Handled once it returned, or its promise resolved: one that threw or rejected gets it again.
+    if (!result?.then) return void (last = msg);
+    // Released (unmounted) while still on it: the fan-out stops waiting, and how it ends no
+    // longer counts (one that never settles wedged the channel for the others; one that
+    // rejects because its component aborted it was a HANDLER_ERROR and a redelivery).
+    return new Promise<void>((resolve, reject) => {
+      abandon = resolve;
+      result.then(
+        () => resolve(void (last = msg)),
+        (e) => (on ? reject : resolve)(e),
+      );
+    });
+  };
+  lease.add(entry);
+  retryChannel(channel);
   return () => {
-    handlers.delete(entry);
+    on = false;
+    abandon?.();
+    lease.delete(entry);
     release();
   };
 }
 
 /**
+ * Subscribes `channel` again when the server refused it (state `failed`); otherwise does
+ * nothing. Every lease on the channel takes part: core sends a new `sub` only for the
+ * first handler of a channel that has none, so a handler added outside the hooks
+ * (`channel.subscribe`) keeps the refusal.
+ */
+export function retryChannel(channel: Channel): void {
+  if (channel.getSnapshot().state !== 'failed') return;
+  const leases = subscriptions.get(channel);
+  // All off first: the last one off sends `unsub`, the first one back a new `sub`.
+  leases?.forEach(({ value }) => (value as Lease).off());
+  leases?.forEach(({ value }) => subscribe(channel, value as Lease));
+}
+
+/**
  * Runs every handler even if one throws, then rethrows the first error so core
  * applies its `onHandlerError` policy; waits for async handlers so core only
- * advances the position once all of them are done.
+ * advances the position once all of them are done (or their components unmounted).
  */
 function fanOut(handlers: Set<MessageHandler>, msg: Message<any>) {
   let failure: [unknown] | undefined;

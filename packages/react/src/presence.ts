@@ -14,12 +14,14 @@ export const ignore = () => {};
  * Enters presence on channel `name` with `info`, reference-counted like
  * subscriptions: the last release leaves after `releaseDelayMs` (then releases
  * the subscription presence needs), so StrictMode's remount sends no
- * leave/enter. A changed `info` is sent as a new enter (an update).
+ * leave/enter. A changed `info` is sent as a new enter (an update). `json` is
+ * `JSON.stringify(info)`, which the caller checked did not throw.
  */
 export function acquirePresence(
   client: LifelineClient,
   name: string,
   info: unknown,
+  json: string | undefined,
   releaseDelayMs: number,
 ): () => void {
   const channel = client.channel(name);
@@ -36,7 +38,8 @@ export function acquirePresence(
     },
     releaseDelayMs,
   );
-  const json = JSON.stringify(info) ?? '';
+  // '' for no info (undefined), which no JSON text is: it still enters once.
+  json ??= '';
   if (entered.json !== json) {
     entered.json = json;
     // Refused for good (or the client closed): not entered, so the next acquire enters again.

@@ -11,7 +11,7 @@ import type {
   PublishOptions,
   PublishResult,
 } from '@lifeline/core';
-import { acquireChannel, channelKey } from './channelLeases';
+import { acquireChannel, channelKey, retryChannel } from './channelLeases';
 import { useLifelineContext } from './context';
 import { serverChannelSnapshot } from './serverSnapshots';
 
@@ -27,8 +27,17 @@ export interface UseChannelResult<T> {
   position: Position | null;
   /** The last gap (continuity lost), or null. */
   gap: GapEvent | null;
-  /** Why the subscribe failed, or null (handler failures go to the client's and channel's `error` event). */
+  /**
+   * Why the subscribe failed while `state` is `failed`, else null (handler failures go to the
+   * client's and channel's `error` event).
+   */
   error: LifelineError | null;
+  /**
+   * Subscribes again after the server refused the subscription (`state` `failed`), for every
+   * hook on the channel; does nothing otherwise. Stable per channel. A component that mounts
+   * on a failed channel does this by itself.
+   */
+  retry: () => void;
   /** The underlying core channel. */
   channel: Channel<T>;
 }
@@ -40,7 +49,9 @@ export interface UseChannelResult<T> {
  * this `onMessage` already handled is not handed to it again.
  * Subscription identity is `name` + `options` by value. Re-renders only when a
  * field this component read (`state`, `position`, `gap`, `error`) changed, so
- * messages alone cause no render unless `position` is read.
+ * messages alone cause no render unless `position` is read. Once the component unmounts,
+ * its handler's pending promise is no longer awaited and its outcome is ignored. Mounting
+ * on a channel the server refused subscribes again (see `retry`).
  * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid
  * channel name (during render) or a conflicting `onHandlerError` (from the effect).
  */
@@ -60,11 +71,16 @@ export function useChannel<T = unknown>(
   // position moves it (re-rendering other readers mid-render, a React error), and
   // `onHandlerError` fixes the shared channel's policy even for a render never committed.
   const channel = useMemo(() => client.channel<T>(name), [client, name]);
+  // What a server render shows; also this hook's subscription identity (client, name and
+  // options), which `leased` holds once the effect subscribed it (see `state` below).
+  const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
+  const leased = useRef<object>(undefined);
   useEffect(
     // After a name or client change, `handler` holds the new channel's handler from the
     // commit on, while this lease stays until its cleanup: a message arriving in between
     // is not for that handler.
-    () =>
+    () => (
+      (leased.current = serverSnapshot),
       acquireChannel(
         client,
         name,
@@ -74,7 +90,8 @@ export function useChannel<T = unknown>(
           return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
         },
         releaseDelayMs,
-      ),
+      )
+    ),
     [client, key, releaseDelayMs],
   );
 
@@ -95,19 +112,26 @@ export function useChannel<T = unknown>(
     [channel],
   );
   const get = () => channel.getSnapshot();
-  const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [key]);
   const snapshot = useSyncExternalStore(subscribe, get, () => serverSnapshot);
   const publish = useCallback((data: T, opts?: PublishOptions) => channel.publish(data, opts), [channel]);
+  const retry = useCallback(() => retryChannel(channel), [channel]);
 
   const read = <K extends keyof ChannelSnapshot>(field: K) => {
     tracked.add(field);
     return snapshot[field];
   };
+  // Refused before this hook subscribed: its effect subscribes again (a failed subscription
+  // is not reused), so the old failure is not shown, not even for the first render.
+  const state = () => {
+    const s = read('state');
+    return s === 'failed' && leased.current !== serverSnapshot ? 'subscribing' : s;
+  };
   return {
     publish,
+    retry,
     channel,
     get state() {
-      return read('state');
+      return state();
     },
     get position() {
       return read('position');
@@ -116,7 +140,7 @@ export function useChannel<T = unknown>(
       return read('lastGap');
     },
     get error() {
-      return read('error');
+      return state() === 'failed' ? read('error') : null;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useSyncExternalStore } from './reactImports';
-import type { PresenceMember } from '@lifeline/core';
+import type { LifelineError, PresenceMember } from '@lifeline/core';
 import { acquireChannel } from './channelLeases';
 import { useLifelineContext } from './context';
 import { acquirePresence, ignore } from './presence';
@@ -10,6 +10,15 @@ const noMembers = () => NO_MEMBERS;
 export interface UsePresenceOptions {
   /** Enter presence while mounted. @default true when `info` is given, else false */
   enter?: boolean;
+  /**
+   * Called from an effect with core's `LifelineError` `BAD_ARGUMENT` (the `TypeError` as
+   * `cause`) when `info` is not JSON-serialisable (a BigInt, a cycle, a throwing `toJSON`):
+   * once when it becomes so, not on every render while it stays so. Nothing is entered with
+   * it: the component is not present (as after unmount) until `info` is JSON again; it still
+   * sees the members. A refusal by the server is reported on the client's `error` event.
+   * @default console.error
+   */
+  onError?: (error: LifelineError) => void;
 }
 
 /**
@@ -17,7 +26,8 @@ export interface UsePresenceOptions {
  * is a member for its lifetime: it enters on mount, updates when `info` changes
  * by value and leaves `releaseDelayMs` after unmount. Presence needs a subscription, so
  * the hook holds one. A refused enter is reported on the client's and channel's `error`
- * event (the hook does not throw it). Empty on the server and during hydration.
+ * event (the hook does not throw it); an `info` that is not JSON goes to `options.onError`.
+ * Empty on the server and during hydration.
  * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid channel name.
  */
 export function usePresence(
@@ -28,15 +38,18 @@ export function usePresence(
   const { client, releaseDelayMs } = useLifelineContext();
   const channel = useMemo(() => client.channel(name), [client, name]);
   const enter = options?.enter ?? info !== undefined;
-  const infoKey = JSON.stringify(info);
-  useEffect(
-    () =>
-      enter
-        ? acquirePresence(client, name, info, releaseDelayMs)
-        : acquireChannel(client, name, undefined, ignore, releaseDelayMs),
-    // `infoKey` stands for info by value.
-    [client, name, enter, infoKey, releaseDelayMs],
-  );
+  // Info by value; null when it is not JSON (JSON.stringify throws, never out of render).
+  let infoKey: string | null | undefined = null;
+  try {
+    infoKey = JSON.stringify(info);
+  } catch {}
+  useEffect(() => {
+    // Core refuses it without entering, with its typed error (BAD_ARGUMENT, cause, channel).
+    if (enter && infoKey === null) channel.presence.enter(info).catch(options?.onError ?? console.error);
+    return enter && infoKey !== null
+      ? acquirePresence(client, name, info, infoKey, releaseDelayMs)
+      : acquireChannel(client, name, undefined, ignore, releaseDelayMs);
+  }, [client, name, enter, infoKey, releaseDelayMs]);
   const subscribe = useCallback(
     (onChange: () => void) => {
       channel.on('presence', onChange);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The issue's budget — react adds at most 1.5 KB min+gzip on top of core — is enforced
- * where it is defined, on the built stack: test/packaging/size-budget.test.ts (1,236 B on
+ * where it is defined, on the built stack: test/packaging/size-budget.test.ts (1,506 B on
  * top at the last measurement). This is a stricter guard on the package alone, core
  * external (its import statements and strings share nothing with core's compression
  * context): it was 1,511 B until the SSR and StrictMode fixes (hydration snapshots,
@@ -15,13 +15,16 @@ import { describe, expect, it } from 'vitest';
  * redelivers after another handler threw, with `since` kept out of render, 1,729 B;
  * handlers' promises all settled before a failure is rethrown (an early rejection made
  * core redeliver to a handler still on the message; a rejection next to a throw went
- * unhandled) and a refused presence enter entered again on the next mount, 1,737 B.
+ * unhandled) and a refused presence enter entered again on the next mount, 1,737 B;
+ * the fan-out letting go of an unmounted component's handler still in flight, a refused
+ * subscription subscribed afresh on the next mount (no failure shown meanwhile) with
+ * `retry()`, and a non-JSON presence `info` reported instead of thrown in render, 1,963 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 1737;
+const STANDALONE_CEILING_BYTES = 1963;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 1,737 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 1,963 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

@@ -68,4 +68,27 @@ describe('channel leases', () => {
     expect(client.count('unsub')).toBe(0);
     expect(client.channel('room').handlerCount).toBe(1);
   });
+
+  it('stops waiting for a released handler still on a message, and ignores how it ends', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    let fail!: (e: Error) => void;
+    const release = acquireChannel(client, 'room', undefined, () => new Promise<void>((_, reject) => (fail = reject)), 100);
+    acquireChannel(client, 'room', undefined, () => undefined, 100);
+    const result = fanOut()(msg(1)) as Promise<void>;
+    let settled = false;
+    void result.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    release(); // its component unmounted
+    fail(new Error('aborted on unmount'));
+    await expect(result).resolves.toBeUndefined(); // no HANDLER_ERROR for core
+  });
+
+  it('still rethrows a rejection of a handler whose component is mounted', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    acquireChannel(client, 'room', undefined, () => Promise.reject(new Error('real failure')), 100);
+    await expect(fanOut()(msg(1))).rejects.toThrow('real failure');
+  });
 });

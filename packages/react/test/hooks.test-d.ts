@@ -1,6 +1,6 @@
 // Type tests, checked by `pnpm --filter @lifeline/react typecheck` (tsc), not run.
 import { expectTypeOf } from 'vitest';
-import type { ConnectionSnapshot, LifelineClient, Message, PresenceMember, PublishResult } from '@lifeline/core';
+import type { ConnectionSnapshot, LifelineClient, LifelineError, Message, PresenceMember, PublishResult } from '@lifeline/core';
 import {
   LifelineProvider,
   useChannel,
@@ -39,8 +39,11 @@ export function checks() {
   // @ts-expect-error limit is a number
   useChannelMessages('room', { limit: '10' });
 
+  expectTypeOf(chat.retry).toEqualTypeOf<() => void>();
+
   expectTypeOf(usePresence('room', { name: 'ada' })).toEqualTypeOf<readonly PresenceMember[]>();
   usePresence('room', undefined, { enter: true });
+  usePresence('room', { name: 'ada' }, { onError: (e) => expectTypeOf(e).toEqualTypeOf<LifelineError>() });
 
   expectTypeOf<LifelineProviderProps['releaseDelayMs']>().toEqualTypeOf<number | undefined>();
   // @ts-expect-error url is not a client option of the Provider's `options`
