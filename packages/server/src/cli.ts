@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { isBrokerUnavailable } from './broker/redisErrors';
 import type { Broker } from './broker/types';
 import { parseCliArgs, USAGE, type CliConfig } from './cliArgs';
+import { createCliLogger } from './cliLogger';
 import { createServer } from './createServer';
-import type { Logger, ServerOptions } from './options';
+import { DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions } from './options';
+import { checkTlsPair } from './tlsPair';
 
-const stderrLogger: Logger = {
-  debug: () => undefined,
-  info: (msg) => process.stderr.write(`lifeline-server: ${msg}\n`),
-  warn: (msg) => process.stderr.write(`lifeline-server: WARNING: ${msg}\n`),
-  error: (msg, meta) => process.stderr.write(`lifeline-server: ERROR: ${msg}${meta ? ` ${JSON.stringify(meta)}` : ''}\n`),
-};
+const stderrLogger = createCliLogger();
 
 interface RedisBrokerCliOptions {
   url: string;
@@ -28,8 +26,16 @@ async function loadRedisBroker(url: string, keyPrefix: string | undefined, reten
     throw new Error(`the Redis broker is not available in this build (${(err as Error).message}); use --broker memory`);
   }
   if (typeof mod.redisBroker !== 'function') throw new Error('the Redis broker module does not export redisBroker()');
-  // One stderr line per outage in the CLI's format (the default printed a multi-line stack).
-  const options: RedisBrokerCliOptions = { url, onError: (err) => stderrLogger.error(err.message) };
+  // The server logs each outage once (a warning) and its end (info) from the broker's
+  // status; the broker's BROKER_UNAVAILABLE errors (a connection lost, each failed
+  // catch-up retry) would repeat it, up to one line per retry. Anything else is printed
+  // on one line (the default printed a multi-line stack).
+  const options: RedisBrokerCliOptions = {
+    url,
+    onError: (err) => {
+      if (!isBrokerUnavailable(err)) stderrLogger.error(err.message);
+    },
+  };
   if (keyPrefix !== undefined) options.keyPrefix = keyPrefix;
   if (retention !== undefined) options.retention = retention;
   return mod.redisBroker(options);
@@ -56,10 +62,16 @@ async function main(cfg: CliConfig): Promise<void> {
   }
   if (cfg.httpTimeoutMs !== undefined) options.httpTimeoutMs = cfg.httpTimeoutMs;
   if (cfg.maxPresenceInfoBytes !== undefined) options.maxPresenceInfoBytes = cfg.maxPresenceInfoBytes;
+  if (cfg.drainTimeoutMs !== undefined) options.drainTimeoutMs = cfg.drainTimeoutMs;
   if (cfg.echo !== undefined) options.echo = cfg.echo;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
-  if (cfg.tlsCert && cfg.tlsKey) options.tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };
+  if (cfg.tlsCert && cfg.tlsKey) {
+    const tls = { cert: readFile('--tls-cert', cfg.tlsCert), key: readFile('--tls-key', cfg.tlsKey) };
+    // Here, not only in createServer, so the error names the flag and the file.
+    checkTlsPair(tls.cert, tls.key, { cert: { name: '--tls-cert', path: cfg.tlsCert }, key: { name: '--tls-key', path: cfg.tlsKey } });
+    options.tls = tls;
+  }
   let broker: Broker | undefined;
   if (cfg.broker === 'memory' && cfg.keyPrefix !== undefined) stderrLogger.warn('--key-prefix has no effect with the memory broker');
   if (cfg.broker !== 'memory') {
@@ -79,12 +91,15 @@ async function main(cfg: CliConfig): Promise<void> {
   process.stdout.write(`lifeline-server listening on ${server.url}\n`);
 
   let stopping = false;
+  const drainTimeoutMs = cfg.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const stop = (signal: string): void => {
     if (stopping) {
-      process.exit(1); // a second signal means "now"
+      // A second signal means "now": exit 1, since the drain did not finish.
+      stderrLogger.warn(`${signal} again: exiting now, before the drain finished (exit 1)`);
+      process.exit(1);
     }
     stopping = true;
-    stderrLogger.info(`${signal}: draining ${server.stats().connections} connection(s)`);
+    stderrLogger.info(`${signal}: draining ${server.stats().connections} connection(s); clients still connected after ${drainTimeoutMs} ms are cut (a second signal exits at once)`);
     server
       .drain()
       .then(() => broker?.close())
@@ -112,6 +127,6 @@ if (cfg.help) {
   process.exit(0);
 }
 main(cfg).catch((err: unknown) => {
-  process.stderr.write(`lifeline-server: ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
+  stderrLogger.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

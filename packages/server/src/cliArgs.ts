@@ -13,6 +13,8 @@ export interface CliConfig {
   httpPublishPerSec: number | undefined;
   httpTimeoutMs: number | undefined;
   maxPresenceInfoBytes: number | undefined;
+  /** `--drain-timeout-ms`: how long a SIGTERM/SIGINT drain waits before cutting the rest (undefined: the library's 10000). */
+  drainTimeoutMs: number | undefined;
   /** `--echo` true, `--no-echo` false, neither undefined (the library's default: on only without a secret). */
   echo: boolean | undefined;
   authSecret: string | undefined;
@@ -35,6 +37,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
+  --drain-timeout-ms <n>        on SIGTERM/SIGINT, cut clients still connected after it (default 10000)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
   --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
@@ -96,6 +99,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'http-publish-per-sec': { type: 'string' },
       'http-timeout-ms': { type: 'string' },
       'max-presence-info-bytes': { type: 'string' },
+      'drain-timeout-ms': { type: 'string' },
       // Two flags rather than parseArgs' allowNegative: that needs Node 20.16, the package runs on 18.
       echo: { type: 'boolean' },
       'no-echo': { type: 'boolean' },
@@ -125,6 +129,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     httpPublishPerSec: num('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
     httpTimeoutMs: num('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
     maxPresenceInfoBytes: num('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
+    drainTimeoutMs: num('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),

@@ -16,6 +16,7 @@ import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
 import { SpreadingBucket } from './refusalSpread';
 import { KeyedBuckets } from './tokenBucket';
+import { checkTlsPair } from './tlsPair';
 import { handleUpgrade } from './upgrade';
 import { drainAll, reconnectWindowMs } from './drainClose';
 
@@ -69,12 +70,14 @@ export function httpTimeouts(httpTimeoutMs: number): { headersTimeout: number; r
 
 /**
  * Starts the reference echo + pub/sub server. Resolves once it is listening.
- * Rejects with a TypeError for an invalid numeric option (before anything starts), or
- * with the listen error (e.g. `EADDRINUSE`).
+ * Rejects with a TypeError for an invalid numeric option, or for a `tls` certificate or
+ * key that cannot be read or do not belong together (naming `tls.cert` or `tls.key`),
+ * before anything starts; or with the listen error (e.g. `EADDRINUSE`).
  */
 export async function createServer(options: ServerOptions = {}): Promise<LifelineServer> {
   const clock = options.clock ?? systemClock;
   const opts = resolveOptions(options, clock);
+  if (options.tls) checkTlsPair(options.tls.cert, options.tls.key, { cert: { name: 'tls.cert' }, key: { name: 'tls.key' } });
   const ownsBroker = options.broker === undefined;
   const broker = options.broker ?? memoryBroker({ retention: opts.retention, clock });
   const ctx: ServerContext = {
@@ -112,13 +115,21 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     socket.destroy();
   });
 
+  // Before listening: a broker that has already noticed an outage says so as the listener is added.
+  const offStatus = broker.onStatus?.((change) => {
+    if (change.available) opts.logger.info(`broker available again after ${change.downMs} ms`, { downMs: change.downMs });
+    else opts.logger.warn(`broker unavailable: ${change.reason}; publishes and subscribes get BROKER_UNAVAILABLE until it recovers`);
+  });
+  const listenFailed = (): void => offStatus?.();
   await new Promise<void>((resolve, reject) => {
+    http.once('error', listenFailed);
     http.once('error', reject);
     // A deep accept queue: Node's default (511) overflowed in a reconnect wave while the
     // event loop was busy, and each dropped SYN came back 1 s later (storm, drain 10k:
     // 16,000 overflows, arrivals in 1 s bursts). The kernel caps it at somaxconn.
     http.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       http.off('error', reject);
+      http.off('error', listenFailed);
       // After listening, an unhandled 'error' (e.g. EMFILE on accept) would crash the process.
       http.on('error', (err) => opts.logger.error('http server error', { err: String(err) }));
       resolve();
@@ -169,6 +180,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       await Promise.allSettled([...ctx.cleanups]);
       await ctx.grace.flushAll();
       wss.close();
+      offStatus?.();
       if (ownsBroker) await broker.close();
     })();
     return closing;
@@ -188,6 +200,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(timeoutMs);
+    // Said, so an operator can tell a drain that timed out from one that emptied.
+    if (ctx.stats.connections > 0) {
+      opts.logger.warn(`drain: ${ctx.stats.connections} connection(s) still open after ${timeoutMs} ms; terminating them`, {
+        connections: ctx.stats.connections, timeoutMs,
+      });
+    }
     await shutdown(0);
   };
 

@@ -3,9 +3,9 @@ import { allows, verifyToken, type TokenClaims } from './auth';
 import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
 import { isBrokerUnavailable } from './broker/redisErrors';
-import { errorText } from './session/subscribeOps';
+import { errorText, unavailablePublishText } from './session/subscribeOps';
 import type { KeyedBuckets } from './tokenBucket';
-import { pathOf, retryHeaders } from './upgrade';
+import { originAllowed, pathOf, retryHeaders } from './upgrade';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
 
@@ -91,10 +91,7 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
   // Browsers send Origin on a cross-origin POST, and a text/plain one needs no preflight:
   // without this check any page could publish through a visitor's browser to a server
   // whose upgrades allowedOrigins guards. Backends send no Origin and are unaffected.
-  const origin = req.headers.origin;
-  if (opts.allowedOrigins && origin !== undefined && !opts.allowedOrigins.includes(origin)) {
-    return refuse(req, res, 403, 'FORBIDDEN', 'origin not allowed');
-  }
+  if (!originAllowed(ctx, req)) return refuse(req, res, 403, 'FORBIDDEN', 'origin not allowed');
   let claims: TokenClaims | undefined;
   let token: string | undefined;
   if (opts.authSecret !== undefined) {
@@ -141,7 +138,9 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
     const r = await broker.publish(channel, data, id as string | undefined);
     json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
   } catch (err) {
-    if (isBrokerUnavailable(err)) return fail(res, 503, 'BROKER_UNAVAILABLE', `not stored: ${errorText(err, opts.logger)}`, { 'Retry-After': '1' });
+    if (isBrokerUnavailable(err)) {
+      return fail(res, 503, 'BROKER_UNAVAILABLE', unavailablePublishText(err, id !== undefined), { 'Retry-After': '1' });
+    }
     fail(res, 500, 'INTERNAL', `not stored: ${errorText(err, opts.logger, { channel })}`);
   }
 }

@@ -12,6 +12,7 @@ export {
   REDIS_BROKER_DEFAULTS,
   BrokerUnavailableError,
   isBrokerUnavailable,
+  maybeStored,
   type RedisBroker,
   type RedisBrokerOptions,
 } from './broker/redisBroker';

@@ -46,11 +46,22 @@ export interface ServerOptions {
    */
   echo?: boolean;
   /**
-   * Allowed `Origin` values for upgrades (others are closed with 4001) and for
-   * `POST /v1/publish` requests that carry an `Origin` (others get 403). @default undefined (any origin)
+   * Allowed `Origin` values (exact match, e.g. `'https://app.example'`) for WebSocket
+   * upgrades and `POST /v1/publish`. A request whose `Origin` is not listed is refused:
+   * an upgrade is accepted and closed with 4001, a publish gets 403. A request without
+   * an `Origin` header is allowed: browsers always send one on WebSocket upgrades and
+   * cross-origin POSTs, so only non-browser clients (backends, Node's `ws`) omit it, and
+   * the check exists to stop pages on other sites using a visitor's browser. (A literal
+   * `Origin: null`, from sandboxed or `file:` pages, is refused unless `'null'` is listed.)
+   * This is not authentication: use `authSecret` for that. @default undefined (any origin)
    */
   allowedOrigins?: string[];
-  /** PEM certificate and key: serve wss:// and https://. @default undefined (plain ws/http) */
+  /**
+   * PEM certificate (chain) and its unencrypted private key: serve wss:// and https://.
+   * Checked before anything starts: a certificate or key that cannot be read as one, the
+   * two swapped, or a key of another certificate rejects with a TypeError naming
+   * `tls.cert` or `tls.key`. @default undefined (plain ws/http)
+   */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /**
    * Largest accepted frame, bytes; larger closes with 1009. Also the `POST /v1/publish`
@@ -100,7 +111,10 @@ export interface ServerOptions {
    * request) let a slow client hold a socket for minutes. @default 30000
    */
   httpTimeoutMs?: number;
-  /** `drain()` terminates whoever is still connected after this many ms (`Infinity`: no deadline). @default 10000 */
+  /**
+   * `drain()` terminates whoever is still connected after this many ms (`Infinity`: no
+   * deadline), logging how many it cut (`warn`). The CLI's `--drain-timeout-ms`. @default 10000
+   */
   drainTimeoutMs?: number;
   /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
   maxBufferedBytes?: number;
@@ -139,6 +153,9 @@ export interface ResolvedOptions {
   logger: Logger;
 }
 
+/** `drainTimeoutMs` when not given (also the CLI's `--drain-timeout-ms` default). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
 const noop = (): void => {};
 /** A logger that says nothing (the library default; the CLI logs to stderr). */
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
@@ -174,7 +191,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     presenceGraceMs: positive('presenceGraceMs', o.presenceGraceMs, 5000, true),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
     httpTimeoutMs: positive('httpTimeoutMs', o.httpTimeoutMs, 30_000),
-    drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, 10_000, true),
+    drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, true),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
     faults: o.faults === true,
     clock,

@@ -56,11 +56,17 @@ export function handleUpgrade(
   });
 }
 
-function originAllowed(ctx: ServerContext, req: IncomingMessage): boolean {
+/**
+ * The allow-list guards against pages on other sites opening sockets through a visitor's
+ * browser, and a browser always sends `Origin` on an upgrade (scripts cannot remove it).
+ * A request without one is from a non-browser client (a backend, Node's `ws`), which
+ * could send any Origin it liked anyway: refusing it (4001, as before) stopped no attack
+ * and broke backend subscribers. Same rule as for `POST /v1/publish`.
+ */
+export function originAllowed(ctx: ServerContext, req: IncomingMessage): boolean {
   const allowed = ctx.opts.allowedOrigins;
-  if (!allowed) return true;
   const origin = req.headers.origin;
-  return origin !== undefined && allowed.includes(origin);
+  return !allowed || origin === undefined || allowed.includes(origin);
 }
 
 function acceptSession(ctx: ServerContext, ws: WebSocket, req: IncomingMessage): void {

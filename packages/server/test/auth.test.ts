@@ -135,16 +135,28 @@ describe('auth over /v1', () => {
 });
 
 describe('origin allow-list', () => {
-  it('accepts listed origins and closes others (and missing ones) with 4001, on /v1 and /echo', async () => {
+  it('accepts listed origins and closes others (a literal "null" too) with 4001, on /v1 and /echo', async () => {
     await start({ allowedOrigins: ['https://good.example'] });
     const good = await open('/v1', { origin: 'https://good.example' });
     good.send({ type: 'hello', v: 1 });
     await good.next('welcome');
     for (const path of ['/v1', '/echo']) {
-      const evil = await open(path, { origin: 'https://evil.example' });
-      expect((await evil.waitClosed()).code).toBe(4001);
+      for (const origin of ['https://evil.example', 'null']) {
+        const evil = await open(path, { origin });
+        expect((await evil.waitClosed()).code).toBe(4001);
+      }
     }
-    const none = await open('/v1');
-    expect((await none.waitClosed()).code).toBe(4001);
+  });
+
+  it('accepts an upgrade without Origin (a backend: Node\'s ws sends none, a browser always does), on /v1 and /echo', async () => {
+    await start({ allowedOrigins: ['https://good.example'] });
+    const backend = await open('/v1'); // no origin option: ws sends no Origin header
+    backend.send({ type: 'hello', v: 1 });
+    expect(await backend.next('welcome')).toMatchObject({ type: 'welcome' });
+    expect(await backend.subscribe('room:1')).toMatchObject({ type: 'subscribed' });
+    const echo = await open('/echo');
+    const echoed = new Promise<string>((resolve) => echo.ws.once('message', (d) => resolve(String(d))));
+    echo.ws.send('hi');
+    expect(await echoed).toBe('hi');
   });
 });

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../src/cliArgs';
+import { parseCliArgs, USAGE } from '../src/cliArgs';
+import { createCliLogger, metaJson } from '../src/cliLogger';
 import { waitFor } from './helpers/waitFor';
 import { TestClient } from './helpers/wsClient';
 
@@ -41,6 +42,7 @@ interface Run {
   exit: Promise<number | null>;
 }
 const running: Run[] = [];
+const rawOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void } })._socket;
 function run(args: string[]): Run {
   const child = spawn(process.execPath, [cliJs, ...args], { stdio: 'pipe' });
   const r: Run = { child, out: [], err: [], exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
@@ -107,6 +109,17 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--max-presence-info-bytes', ''])).toThrow(/--max-presence-info-bytes/);
   });
 
+  it('--drain-timeout-ms takes an integer >= 1, like the other count flags; absent, the library default (10000) applies', () => {
+    expect(parseCliArgs([]).drainTimeoutMs).toBeUndefined();
+    expect(parseCliArgs(['--drain-timeout-ms', '30000']).drainTimeoutMs).toBe(30_000);
+    expect(parseCliArgs(['--drain-timeout-ms=1']).drainTimeoutMs).toBe(1);
+    for (const bad of ['0', '-5', '1.5', '', 'soon', 'Infinity']) {
+      expect(() => parseCliArgs(['--drain-timeout-ms', bad])).toThrow(`--drain-timeout-ms must be an integer >= 1, got "${bad}"`);
+    }
+    expect(() => parseCliArgs(['--drain-timeout-ms'])).toThrow(/--drain-timeout-ms/);
+    expect(USAGE).toMatch(/--drain-timeout-ms <n> .*\(default 10000\)/);
+  });
+
   it('--echo / --no-echo set echo; neither leaves the library default; both at once is refused', () => {
     expect(parseCliArgs([]).echo).toBeUndefined();
     expect(parseCliArgs(['--echo']).echo).toBe(true);
@@ -115,6 +128,43 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--no-echo', '--echo'])).toThrow(/--echo and --no-echo contradict each other/);
     // A value is not a boolean flag's: `--echo=false` must not turn /echo on.
     expect(() => parseCliArgs(['--echo=false'])).toThrow(/--echo/);
+  });
+});
+
+describe('CLI logger', () => {
+  const at = new Date('2026-11-22T10:00:00.123Z');
+  const logged = () => {
+    const lines: string[] = [];
+    return { lines, logger: createCliLogger((l) => void lines.push(l), () => at) };
+  };
+
+  it('prints an ISO timestamp and the meta as compact JSON at every level (info and warn dropped the meta, no line had a time)', () => {
+    const { lines, logger } = logged();
+    logger.info('heartbeat timeout: terminating', { session: 's_1' });
+    logger.warn('drain: 1 connection(s) still open after 200 ms; terminating them', { connections: 1, timeoutMs: 200 });
+    logger.error('broker error', { channel: 'room', err: 'boom' });
+    logger.debug('frame', { type: 'pub' });
+    logger.info('no meta');
+    logger.warn('empty meta', {});
+    expect(lines).toEqual([
+      '2026-11-22T10:00:00.123Z lifeline-server: heartbeat timeout: terminating {"session":"s_1"}\n',
+      '2026-11-22T10:00:00.123Z lifeline-server: WARNING: drain: 1 connection(s) still open after 200 ms; terminating them {"connections":1,"timeoutMs":200}\n',
+      '2026-11-22T10:00:00.123Z lifeline-server: ERROR: broker error {"channel":"room","err":"boom"}\n',
+      '2026-11-22T10:00:00.123Z lifeline-server: DEBUG: frame {"type":"pub"}\n',
+      '2026-11-22T10:00:00.123Z lifeline-server: no meta\n',
+      '2026-11-22T10:00:00.123Z lifeline-server: WARNING: empty meta\n',
+    ]);
+  });
+
+  it('writes any meta on one line without throwing: errors by message, bigints as strings, circular ones named', () => {
+    expect(metaJson({ err: new Error('ECONNREFUSED'), n: 10n, nested: { s: 'a\nb' } })).toBe('{"err":"ECONNREFUSED","n":"10","nested":{"s":"a\\nb"}}');
+    const circular: Record<string, unknown> = { a: 1 };
+    circular.self = circular;
+    expect(metaJson(circular)).toMatch(/^\{"meta":"unprintable \(.*circular/);
+    const { lines, logger } = logged();
+    logger.error('x', circular);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.split('\n')).toHaveLength(2); // one line, then the newline
   });
 });
 
@@ -134,6 +184,8 @@ describe('lifeline-server process', () => {
     const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
     expect(line).toMatch(/^lifeline-server listening on ws:\/\/127\.0\.0\.1:\d+$/);
     expect(r.err.join('\n')).toMatch(/OPEN/);
+    // Every stderr line carries its time.
+    expect(r.err.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: /.test(l))).toEqual([]);
     expect(r.err.join('\n')).toMatch(/loopback/);
     const url = line.slice('lifeline-server listening on '.length);
     const c = await TestClient.connect(url);
@@ -143,6 +195,32 @@ describe('lifeline-server process', () => {
     expect((await c.waitClosed()).code).toBe(1012);
     expect(await r.exit).toBe(0);
     expect(r.out).toHaveLength(1);
+  }, 30_000);
+
+  it('--drain-timeout-ms reaches the drain: a client that does not answer the close is cut after it, said on stderr, exit 0', async () => {
+    const r = run(['--port', '0', '--drain-timeout-ms', '300']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    rawOf(c).pause(); // reads neither the drain frame nor the close: only the deadline ends it
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+    const err = r.err.join('\n');
+    expect(err).toMatch(/SIGTERM: draining 1 connection\(s\); clients still connected after 300 ms are cut/);
+    expect(err).toMatch(/WARNING: drain: 1 connection\(s\) still open after 300 ms; terminating them \{"connections":1,"timeoutMs":300\}/);
+    c.ws.terminate();
+  }, 30_000);
+
+  it('a second SIGTERM during the drain exits at once with status 1 and says so', async () => {
+    const r = run(['--port', '0']); // the default deadline (10 s) holds the drain open
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    rawOf(c).pause();
+    r.child.kill('SIGTERM');
+    await waitFor(() => r.err.some((l) => l.includes('SIGTERM: draining 1 connection(s); clients still connected after 10000 ms are cut')), 'the drain to start');
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(1);
+    expect(r.err.join('\n')).toMatch(/WARNING: SIGTERM again: exiting now, before the drain finished \(exit 1\)/);
+    c.ws.terminate();
   }, 30_000);
 
   it('--http-publish-per-sec reaches the server: a burst of twice the rate, then 429', async () => {
@@ -270,4 +348,35 @@ describe('lifeline-server process', () => {
     expect(await r.exit).toBe(1);
     expect(r.err.join('\n')).toMatch(/ERROR: --tls-cert: cannot read \/nonexistent\/cert\.pem/);
   }, 30_000);
+
+  it('names the flag and the file when the TLS files are swapped, invalid, or do not belong together (exit 1)', async () => {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048 } as never);
+    const other = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048 } as never);
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-tls-bad-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const cert = file('cert.pem', pems.cert);
+    const key = file('key.pem', pems.private);
+    const junk = file('junk.pem', 'not a pem at all\n');
+    const otherKey = file('other-key.pem', other.private);
+    const cases: [string[], RegExp][] = [
+      [['--tls-cert', key, '--tls-key', cert], new RegExp(`ERROR: --tls-cert: ${key} holds a private key, not a certificate \\(are --tls-cert and --tls-key swapped\\?\\)`)],
+      [['--tls-cert', junk, '--tls-key', key], new RegExp(`ERROR: --tls-cert: ${junk} cannot be read as a PEM certificate`)],
+      [['--tls-cert', cert, '--tls-key', cert], new RegExp(`ERROR: --tls-key: ${cert} holds a certificate, not a private key \\(are --tls-cert and --tls-key swapped\\?\\)`)],
+      [['--tls-cert', cert, '--tls-key', junk], new RegExp(`ERROR: --tls-key: ${junk} cannot be read as a PEM private key`)],
+      [['--tls-cert', cert, '--tls-key', otherKey], new RegExp(`ERROR: --tls-key: ${otherKey} is not the private key of the certificate in --tls-cert: ${cert}`)],
+    ];
+    try {
+      for (const [args, message] of cases) {
+        const r = run(['--port', '0', ...args]);
+        expect(await r.exit).toBe(1);
+        expect(r.err.join('\n')).toMatch(message);
+        expect(r.out).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

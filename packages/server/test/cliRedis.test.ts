@@ -81,22 +81,33 @@ async function healthBecomes(http: string, status: number): Promise<Record<strin
 }
 
 describe.skipIf(!available)('lifeline-server --broker redis://', () => {
-  it('with Redis down at start: serves, /healthz 503 and publish 503 until Redis comes, one clear stderr line, no crash', async () => {
+  it('with Redis down at start: serves, /healthz 503 and publish 503 until Redis comes, one timestamped WARNING line for the outage and one line when it ends, no crash', async () => {
     const p = await redisProxy();
     await p.down();
     const { r, http } = await serve(p);
     expect((await health(http))).toEqual({ status: 503, body: { ok: false, broker: false, draining: false, connections: 0 } });
-    const pub = await fetch(`${http}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'a', data: 1 }) });
-    expect(pub.status).toBe(503);
-    expect(await pub.json()).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
-    await waitFor(() => r.err.some((l) => l.includes('connection lost')), 'the outage on stderr');
-    const errors = r.err.filter((l) => l.includes('ERROR'));
-    expect(errors.join('\n')).toMatch(/^lifeline-server: ERROR: redis broker: (commands|pub\/sub) connection lost: .*ECONNREFUSED/m);
+    for (let i = 0; i < 3; i++) {
+      const pub = await fetch(`${http}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'a', data: 1 }) });
+      expect(pub.status).toBe(503);
+      expect(await pub.json()).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    }
+    await waitFor(() => r.err.some((l) => l.includes('broker unavailable')), 'the outage on stderr');
+    const outage = r.err.filter((l) => l.includes('broker'));
+    // One line for both connections and every refused call (it was one ERROR per connection).
+    expect(outage).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: WARNING: broker unavailable: redis broker: (commands|pub\/sub) connection lost: .*ECONNREFUSED/),
+    ]);
+    expect(r.err.filter((l) => l.includes('ERROR'))).toEqual([]);
     // The default onError printed a stack trace and the error's fields over ~20 lines.
     expect(r.err.filter((l) => /^\s+at |^\s*\}|code: 'BROKER_UNAVAILABLE'/.test(l))).toEqual([]);
 
     await p.up();
     expect(await healthBecomes(http, 200)).toMatchObject({ ok: true, broker: true });
+    await waitFor(() => r.err.some((l) => l.includes('broker available again')), 'the recovery on stderr');
+    expect(r.err.filter((l) => l.includes('broker'))).toEqual([
+      outage[0],
+      expect.stringMatching(/^\S+Z lifeline-server: broker available again after \d+ ms \{"downMs":\d+\}$/),
+    ]);
     expect(r.child.exitCode).toBe(null);
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
@@ -118,6 +129,10 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     expect(await c.publish('ops', 2, 'p2')).toMatchObject({ type: 'ack', offset: 2 });
     await waitFor(() => c.msgs('ops').length >= 2, 'both messages live');
     expect(c.msgs('ops').map((m) => m.offset)).toEqual([1, 2]);
+    await waitFor(() => r.err.some((l) => l.includes('broker available again')), 'the recovery on stderr');
+    expect(r.err.filter((l) => l.includes('broker')).map((l) => /(WARNING: broker unavailable|broker available again)/.exec(l)?.[1])).toEqual([
+      'WARNING: broker unavailable', 'broker available again',
+    ]);
     expect(r.child.exitCode).toBe(null);
 
     r.child.kill('SIGINT');

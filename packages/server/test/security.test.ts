@@ -212,6 +212,28 @@ describe('broker failures', () => {
     expect(logged).toHaveLength(2);
     expect(JSON.stringify(logged)).toContain('secret detail');
   });
+
+  it('a publish the broker may have stored (maybeStored: sent, no answer) is "outcome unknown", never "not stored", on WebSocket and HTTP', async () => {
+    const inner = memoryBroker();
+    const server = await start({
+      broker: { ...inner, publish: async () => Promise.reject(new BrokerUnavailableError('redis broker: publish failed: Command timed out', { maybeStored: true })) },
+    });
+    const c = await connect();
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => [r.status, await r.json()]);
+    expect(await c.publish('room', 1, 'a')).toMatchObject({
+      code: 'BROKER_UNAVAILABLE', retryAfterMs: 1000,
+      message: 'outcome unknown: the broker did not answer in time and the message may have been stored; re-send it with the same id (it is stored once)',
+    });
+    expect(await post({ channel: 'room', data: 1, id: 'h1' })).toEqual([503, {
+      code: 'BROKER_UNAVAILABLE',
+      message: 'outcome unknown: the broker did not answer in time and the message may have been stored; re-send it with the same id (it is stored once)',
+    }]);
+    expect(await post({ channel: 'room', data: 1 })).toEqual([503, {
+      code: 'BROKER_UNAVAILABLE',
+      message: 'outcome unknown: the broker did not answer in time and the message may have been stored; without an "id" a re-send may store it twice',
+    }]);
+  });
 });
 
 describe('memory broker: channels nobody published on', () => {

@@ -29,3 +29,22 @@ describe('TLS', () => {
     expect(JSON.parse(body)).toMatchObject({ ok: true });
   });
 });
+
+describe('TLS options checked before anything starts', () => {
+  it('a swapped, unreadable or mismatched cert/key rejects with a TypeError naming tls.cert or tls.key (Node said "PEM routines::no start line")', async () => {
+    const opts = { keySize: 2048 } as never;
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], opts);
+    const other = await generate([{ name: 'commonName', value: '127.0.0.1' }], opts);
+    await expect(start({ tls: { cert: pems.private, key: pems.cert } })).rejects.toThrow(
+      new TypeError('tls.cert holds a private key, not a certificate (are tls.cert and tls.key swapped?)'),
+    );
+    await expect(start({ tls: { cert: 'garbage', key: pems.private } })).rejects.toThrow(/^tls\.cert cannot be read as a PEM certificate: /);
+    await expect(start({ tls: { cert: pems.cert, key: Buffer.from('garbage') } })).rejects.toThrow(/^tls\.key cannot be read as a PEM private key: /);
+    await expect(start({ tls: { cert: pems.cert, key: other.private } })).rejects.toThrow(
+      new TypeError('tls.key is not the private key of the certificate in tls.cert'),
+    );
+    // Buffers, as the CLI reads them, pass when they belong together.
+    const server = await start({ tls: { cert: Buffer.from(pems.cert), key: Buffer.from(pems.private) } });
+    expect(server.url).toMatch(/^wss:/);
+  });
+});

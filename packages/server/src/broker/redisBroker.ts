@@ -4,16 +4,17 @@ import type { Position } from '@lifeline/core/protocol';
 import { decodeEntry, encodeData } from './redisCodec';
 import { wellFormed } from '../wireValues';
 import { openConnection, whenReady, type LogCommands } from './redisConnection';
-import { BrokerUnavailableError, toBrokerError } from './redisErrors';
+import { RedisAvailability, type Role } from './redisAvailability';
+import { BrokerUnavailableError, isBrokerUnavailable, toBrokerError } from './redisErrors';
 import { channelKeys } from './redisKeys';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
-import type { Broker, PresenceEntry, PublishResult, ReadResult } from './types';
+import type { Broker, BrokerStatusChange, PresenceEntry, PublishResult, ReadResult } from './types';
 
-export { BrokerUnavailableError, isBrokerUnavailable } from './redisErrors';
+export { BrokerUnavailableError, isBrokerUnavailable, maybeStored } from './redisErrors';
 export type { BrokerClock, RedisBrokerOptions } from './redisOptions';
 export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 
@@ -21,6 +22,14 @@ export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 export interface RedisBroker extends Broker {
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
+  /**
+   * Outages and stalls, edge-triggered (see {@link Broker.onStatus}): a dropped
+   * connection, commands unanswered within `commandTimeoutMs` (or no connection within
+   * `readyTimeoutMs`), or "unavailable" replies (OOM, READONLY, LOADING…) begin one; every
+   * cause cleared (connections ready, Redis answering again, PINGed every second during a
+   * stall) ends it. Connection losses also still reach `onError`, once per connection.
+   */
+  onStatus(listener: (change: BrokerStatusChange) => void): () => void;
 }
 
 type Commands = Redis & LogCommands & PresenceCommands;
@@ -34,7 +43,8 @@ type Commands = Redis & LogCommands & PresenceCommands;
  * Uses two connections per node (commands, pub/sub). While Redis is unreachable every
  * call rejects with {@link BrokerUnavailableError} (`code: 'BROKER_UNAVAILABLE'`),
  * `healthy()` is false, and live listeners resume from the last offset they saw
- * once Redis is back.
+ * once Redis is back. `onStatus` listeners hear once when an outage or a stall begins
+ * and once when it ends (the server logs both).
  *
  * @throws RangeError for a numeric option out of range (see {@link RedisBrokerOptions}).
  * @example
@@ -60,6 +70,18 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const closing = new AbortController();
   reportOutages(cmd, 'commands', onError);
   reportOutages(sub, 'pub/sub', onError);
+  const availability = new RedisAvailability({
+    clock,
+    ping: (role) => (role === 'cmd' ? cmd : sub).ping(),
+    onError,
+  });
+  watchAvailability(cmd, 'cmd', availability, () => closed);
+  watchAvailability(sub, 'sub', availability, () => closed);
+  /** Records a failed call for the status (a bug's error is not an outage). */
+  const noteFailure = (role: Role, what: string, err: Error): Error => {
+    if (!closed && isBrokerUnavailable(err)) availability.failed(role, what, err);
+    return err;
+  };
 
   /** The command connection, once ready (waits up to `readyTimeoutMs` across a reconnect). */
   const ready = async (): Promise<Commands> => {
@@ -67,11 +89,20 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     await whenReady(cmd, readyTimeoutMs, clock, closing.signal);
     return cmd;
   };
-  const guarded = async <T>(what: string, fn: (redis: Commands) => Promise<T>): Promise<T> => {
+  /** `write`: a failure after the command was sent leaves its outcome unknown (`maybeStored`). */
+  const guarded = async <T>(what: string, fn: (redis: Commands) => Promise<T>, write = false): Promise<T> => {
+    let redis: Commands;
     try {
-      return await fn(await ready());
+      redis = await ready();
     } catch (err) {
-      throw toBrokerError(err, what);
+      throw noteFailure('cmd', what, toBrokerError(err, what));
+    }
+    try {
+      const result = await fn(redis);
+      availability.answered('cmd', what);
+      return result;
+    } catch (err) {
+      throw noteFailure('cmd', what, toBrokerError(err, what, write));
     }
   };
 
@@ -118,9 +149,13 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     sub,
     () => {
       live.resync();
-      presence.resync().catch((err: Error) => onError(err));
+      presence.resync().catch((err: unknown) => onError(noteFailure('cmd', 'presence resync', toBrokerError(err, 'presence resync'))));
     },
     onError,
+    {
+      answered: () => availability.answered('sub', 'subscribe'),
+      failed: (err) => void noteFailure('sub', 'subscribe', err),
+    },
   );
   const live = new RedisLiveFeed({
     subscriptions,
@@ -151,13 +186,16 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     setTimer: (fn, ms) => clock.setTimeout(fn, ms),
     clearTimer: (h) => clock.clearTimeout(h),
     onError,
+    onRedisError: (err) => onError(noteFailure('cmd', 'presence sweep', toBrokerError(err, 'presence sweep'))),
   });
   // A feed whose catch-up failed while only the command connection was down resumes here.
   cmd.on('ready', () => live.resync());
 
   const subReady = async (): Promise<void> => {
     if (closed) throw new BrokerUnavailableError('redis broker: closed');
-    await whenReady(sub, readyTimeoutMs, clock, closing.signal);
+    await whenReady(sub, readyTimeoutMs, clock, closing.signal).catch((err: unknown) => {
+      throw noteFailure('sub', 'subscribe', toBrokerError(err, 'subscribe'));
+    });
   };
 
   return {
@@ -174,7 +212,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
           options.approximateRetention ? '1' : '0', dedupeTtlMs === Infinity ? '' : String(dedupeTtlMs), k.feed,
         );
         return { offset, epoch, duplicate: dup === 1 };
-      });
+      }, true);
       const before = marks.before(channel);
       let r = await once();
       const seen = r.duplicate ? undefined : HighWaterMarks.wentBack(before, r.epoch, r.offset, true);
@@ -211,6 +249,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       }
     },
     sweepPresence: () => guarded('sweepPresence', () => presence.sweep()),
+    onStatus: (listener: (change: BrokerStatusChange) => void) => availability.on(listener),
     async healthy(): Promise<boolean> {
       if (closed || cmd.status !== 'ready' || sub.status !== 'ready') return false;
       // A stalled Redis must not stall /healthz for the whole command timeout.
@@ -221,8 +260,20 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
         onClosed = () => resolve(false);
         closing.signal.addEventListener('abort', onClosed, { once: true });
       });
+      // The PING itself (not the `late` bound, which only keeps /healthz quick) is evidence
+      // for the status: one that times out is a stall, one answered ends it.
+      const pong = cmd.ping().then(
+        (r) => {
+          availability.answered('cmd', 'ping');
+          return r === 'PONG';
+        },
+        (err: unknown) => {
+          throw noteFailure('cmd', 'ping', toBrokerError(err, 'ping'));
+        },
+      );
+      pong.catch(() => undefined);
       try {
-        return await Promise.race([cmd.ping().then((r) => r === 'PONG'), late]);
+        return await Promise.race([pong, late]);
       } catch {
         return false;
       } finally {
@@ -234,6 +285,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       if (closed) return;
       closed = true;
       closing.abort();
+      availability.stop();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
       retryTimer = undefined;
       retryCallbacks.length = 0;
@@ -244,7 +296,24 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   };
 }
 
-/** Reports each outage once (ioredis emits an error per failed reconnect attempt). */
+/**
+ * Feeds a connection's drops and returns to the status. `close` too, not only `error`: a
+ * connection Redis ends cleanly (CLIENT KILL, a restart's shutdown) emits no `error`.
+ */
+function watchAvailability(redis: Redis, role: Role, availability: RedisAvailability, closed: () => boolean): void {
+  redis.on('error', (err: Error) => {
+    if (!closed()) availability.connectionLost(role, err.message);
+  });
+  redis.on('close', () => {
+    if (!closed()) availability.connectionLost(role, 'closed; reconnecting');
+  });
+  redis.on('ready', () => availability.connectionReady(role));
+}
+
+/**
+ * Reports each outage once per connection to `onError` (ioredis emits an error per failed
+ * reconnect attempt). The status (`onStatus`) says it once per outage, and its end.
+ */
 function reportOutages(redis: Redis, role: string, onError: (err: Error) => void): void {
   let down = false;
   redis.on('error', (err: Error) => {

@@ -1,21 +1,51 @@
 /**
  * Thrown (as a rejected promise) by every Redis broker method when Redis does not
- * answer: not connected, restarting, timed out, or refusing writes. Nothing was
- * stored, so a publish is safe to re-send with the same id. The server maps it to the
- * `BROKER_UNAVAILABLE` error frame / HTTP 503.
+ * answer: not connected, restarting, timed out, or refusing writes. The server maps it
+ * to the `BROKER_UNAVAILABLE` error frame / HTTP 503.
+ *
+ * Usually nothing was stored (the command was never sent, or Redis refused it). When a
+ * write was sent and its answer did not come (`commandTimeoutMs` passed, or the
+ * connection dropped while it was in flight), it may have been applied all the same:
+ * {@link BrokerUnavailableError.maybeStored} is then `true`. Either way a publish is
+ * safe to re-send with the same id (the dedupe key stores it once).
  */
 export class BrokerUnavailableError extends Error {
   override readonly name = 'BrokerUnavailableError';
   readonly code = 'BROKER_UNAVAILABLE' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * `true` when the failed call was a write that may have landed (sent, then no answer):
+   * its outcome is unknown. `false` when it was not applied.
+   * @default false
+   */
+  readonly maybeStored: boolean;
+  constructor(message: string, options?: { cause?: unknown; maybeStored?: boolean }) {
     super(message, options);
+    this.maybeStored = options?.maybeStored === true;
   }
 }
 
 /** Type guard that also accepts any error carrying `code: 'BROKER_UNAVAILABLE'`. */
-export function isBrokerUnavailable(err: unknown): err is { code: 'BROKER_UNAVAILABLE'; message: string } {
+export function isBrokerUnavailable(err: unknown): err is { code: 'BROKER_UNAVAILABLE'; message: string; maybeStored?: boolean } {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'BROKER_UNAVAILABLE';
 }
+
+/**
+ * `true` for a `BROKER_UNAVAILABLE` failure of a write whose outcome is unknown (it may
+ * have been stored). A broker that does not say (`maybeStored` absent) promises nothing
+ * was stored, as the Broker contract had it before this flag.
+ */
+export function maybeStored(err: unknown): boolean {
+  return isBrokerUnavailable(err) && err.maybeStored === true;
+}
+
+/** `true` when `err` (or its cause) is a Redis reply: Redis answered, refusing the command. */
+export function isRedisReply(err: unknown): boolean {
+  const e = err as { name?: unknown; cause?: { name?: unknown } } | null;
+  return e?.name === 'ReplyError' || e?.cause?.name === 'ReplyError';
+}
+
+/** ioredis's rejection of a command it did not send (the connection is not writable, no offline queue). */
+const NOT_SENT = /^Stream isn't writeable/;
 
 // Reply errors that mean "Redis cannot serve now", not "our command is wrong".
 const UNAVAILABLE_REPLIES = /^(OOM|LOADING|READONLY|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\b/;
@@ -24,11 +54,17 @@ const UNAVAILABLE_REPLIES = /^(OOM|LOADING|READONLY|BUSY|MASTERDOWN|CLUSTERDOWN|
  * Maps a failure of an ioredis call to what callers should see: connection-level
  * failures become {@link BrokerUnavailableError}; a script or argument bug stays
  * as it is (the server reports it as `INTERNAL`).
+ *
+ * `write`: the call was a write. Unless Redis refused it (a reply) or ioredis never sent
+ * it, it may have been applied before the answer was lost (a timeout, or the socket
+ * dropping with the command in flight), so the error says `maybeStored`.
  */
-export function toBrokerError(err: unknown, what: string): Error {
+export function toBrokerError(err: unknown, what: string, write = false): Error {
   if (err instanceof BrokerUnavailableError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const isReply = e.name === 'ReplyError';
   if (isReply && !UNAVAILABLE_REPLIES.test(e.message)) return e;
-  return new BrokerUnavailableError(`redis broker: ${what} failed: ${e.message}`, { cause: e });
+  const unknownOutcome = write && !isReply && !NOT_SENT.test(e.message);
+  const message = `redis broker: ${what} failed: ${e.message}${unknownOutcome ? ' (it may have been applied)' : ''}`;
+  return new BrokerUnavailableError(message, { cause: e, maybeStored: unknownOutcome });
 }

@@ -21,7 +21,10 @@ export interface PresenceDeps {
   sweepEveryMs: number;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
+  /** A listener that threw, or an unreadable event. */
   onError(err: Error): void;
+  /** A Redis call of a background sweep or resync failed (the broker maps and reports it). */
+  onRedisError?(err: unknown): void;
 }
 
 type Listener = (change: PresenceChange) => void;
@@ -133,7 +136,7 @@ export class RedisPresence {
     }
     this.scheduleSweep();
     // Runs after the listener is attached: the resync answers only after another round trip.
-    if (watch.resyncPending) void this.resyncWatch(channel, watch).catch((err: Error) => this.deps.onError(err));
+    if (watch.resyncPending) void this.resyncWatch(channel, watch).catch((err: unknown) => this.redisError(err));
   }
 
   /** Removes expired entries of every watched channel now (their `leave` events follow). */
@@ -175,6 +178,11 @@ export class RedisPresence {
       this.emit(watch, { event: before === undefined ? 'join' : 'update', member: JSON.parse(json) as PresenceMember });
     }
     watch.known = now;
+  }
+
+  private redisError(err: unknown): void {
+    if (this.deps.onRedisError) this.deps.onRedisError(err);
+    else this.deps.onError(err as Error);
   }
 
   stop(): void {
@@ -224,7 +232,7 @@ export class RedisPresence {
       const now = this.deps.now();
       const due = [...this.watches].filter(([, w]) => w.loaded && (w.dirty || w.nextExpiry <= now));
       Promise.all(due.map(([channel, watch]) => this.refresh(channel, watch)))
-        .catch((err: Error) => this.deps.onError(err))
+        .catch((err: unknown) => this.redisError(err))
         .finally(() => this.scheduleSweep());
     }, this.deps.sweepEveryMs);
   }

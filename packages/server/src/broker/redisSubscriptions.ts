@@ -3,6 +3,12 @@ import { toBrokerError } from './redisErrors';
 
 type Handler = (payload: string) => void;
 
+/** Outcomes of SUBSCRIBE calls, for the broker's status. */
+export interface SubscribeObserver {
+  answered(): void;
+  failed(err: Error): void;
+}
+
 /**
  * The node's one pub/sub connection, shared by every channel's live feed and
  * presence events. Subscriptions are re-established by us (not by ioredis) after a
@@ -17,6 +23,7 @@ export class RedisSubscriptions {
     private readonly sub: Redis,
     private readonly onResubscribed: () => void,
     private readonly onError: (err: Error) => void,
+    private readonly observer?: SubscribeObserver,
   ) {
     sub.on('message', (name: string, payload: string) => this.handlers.get(name)?.(payload));
     sub.on('ready', () => void this.resubscribe());
@@ -29,8 +36,11 @@ export class RedisSubscriptions {
       await this.sub.subscribe(name);
     } catch (err) {
       if (this.handlers.get(name) === handler) this.handlers.delete(name);
-      throw toBrokerError(err, 'subscribe');
+      const mapped = toBrokerError(err, 'subscribe');
+      this.observer?.failed(mapped);
+      throw mapped;
     }
+    this.observer?.answered();
   }
 
   async remove(name: string): Promise<void> {
@@ -46,7 +56,9 @@ export class RedisSubscriptions {
       if (names.length > 0) await this.sub.subscribe(...names);
     } catch (err) {
       // The connection dropped again; its next 'ready' retries.
-      this.onError(toBrokerError(err, 'resubscribe'));
+      const mapped = toBrokerError(err, 'resubscribe');
+      this.observer?.failed(mapped);
+      this.onError(mapped);
       return;
     }
     this.onResubscribed();

@@ -46,6 +46,15 @@ export function toMember(m: PresenceMember): PresenceMember {
 }
 
 /**
+ * A change in whether a broker can serve ({@link Broker.onStatus}): `available: false`
+ * when an outage begins (`reason` says what was noticed first), `available: true` when it
+ * is over (`downMs` after it began).
+ */
+export type BrokerStatusChange =
+  | { available: false; reason: string }
+  | { available: true; downMs: number };
+
+/**
  * Where channel logs live. The memory broker keeps them in-process; the Redis broker
  * shares them between server nodes. Every method is async so both fit.
  *
@@ -82,5 +91,15 @@ export interface Broker {
 
   /** `true` when the backing store answers (for /healthz). */
   healthy(): Promise<boolean>;
+  /**
+   * Optional: tells `listener` when the broker stops being able to serve (its store stops
+   * answering, refuses as unavailable, or a connection drops) and when it can again.
+   * Edge-triggered: one `available: false` per outage and one `available: true` at its
+   * end, however many calls failed in between; a listener added during an outage hears
+   * `available: false` at once. The server logs them (`logger.warn` / `logger.info`).
+   * Returns a function that removes the listener. The Redis broker has it; the memory
+   * broker, which cannot be unavailable, does not.
+   */
+  onStatus?(listener: (change: BrokerStatusChange) => void): () => void;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { CloseCode, type AckFrame, type PublishFrame } from '@lifeline/core/prot
 import { allows } from '../auth';
 import { isBrokerUnavailable } from '../broker/redisErrors';
 import type { Session } from './session';
-import { errorText } from './subscribeOps';
+import { errorText, unavailablePublishText } from './subscribeOps';
 
 /**
  * A publish refused with a retryable code (RATE_LIMITED, BROKER_UNAVAILABLE): the
@@ -59,7 +59,9 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   try {
     result = await s.ctx.broker.publish(channel, f.data, id);
   } catch (err) {
-    if (isBrokerUnavailable(err)) return refuse('BROKER_UNAVAILABLE', `not stored: ${errorText(err, s.ctx.opts.logger)}`, BROKER_RETRY_MS);
+    // Blocks later publishes of the channel also when the outcome is unknown: the re-send
+    // (same id) is acked with the original offset if it landed, so order still holds.
+    if (isBrokerUnavailable(err)) return refuse('BROKER_UNAVAILABLE', unavailablePublishText(err, true), BROKER_RETRY_MS);
     // Not an outage (a script or argument bug, data the broker cannot store): re-sending
     // cannot help, so no retry hint and no block on the channel.
     return s.error('INTERNAL', `not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel });

@@ -1,7 +1,7 @@
 import { CloseCode, type PresenceMember, type SubscribeFrame, type SubscribedFrame, type UnsubscribeFrame } from '@lifeline/core/protocol';
 import type { Logger } from '@lifeline/core';
 import { allows } from '../auth';
-import { isBrokerUnavailable } from '../broker/redisErrors';
+import { isBrokerUnavailable, maybeStored } from '../broker/redisErrors';
 import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
 import { planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
@@ -107,6 +107,20 @@ export function mergePresence(entries: PresenceEntry[]): PresenceMember[] {
  * (a Redis error names internal hosts and ports, scripts, memory limits). An error that
  * is not an outage is a bug: its text goes to the server's logger instead.
  */
+/**
+ * The message of a publish refused with BROKER_UNAVAILABLE. A write the broker sent and
+ * got no answer for (`maybeStored`: a timeout against a stalled Redis) may land after
+ * all, so it must not be called "not stored": the client cannot tell, and re-sending with
+ * the same id is what settles it (the dedupe stores it once; `duplicate: true` says the
+ * first one landed). Without an id (HTTP publish) a re-send may store it twice.
+ */
+export function unavailablePublishText(err: unknown, hasId: boolean): string {
+  if (!maybeStored(err)) return 'not stored: broker unavailable';
+  return hasId
+    ? 'outcome unknown: the broker did not answer in time and the message may have been stored; re-send it with the same id (it is stored once)'
+    : 'outcome unknown: the broker did not answer in time and the message may have been stored; without an "id" a re-send may store it twice';
+}
+
 export function errorText(err: unknown, logger: Logger, about: Record<string, unknown> = {}): string {
   if (isBrokerUnavailable(err)) return 'broker unavailable';
   logger.error('broker error', { ...about, err: err instanceof Error ? err.message : String(err) });
