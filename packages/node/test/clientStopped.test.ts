@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('a client core has stopped for good ends its running iterations', () => {
   it('an upgrade refused with a stop code: messages() and consume() end with CLIENT_STOPPED (cause: core’s error)', async () => {
-    const client = createNodeClient({ url: testServer.url }); // no allowed Origin header
+    const client = createNodeClient({ url: testServer.url, headers: { origin: 'https://evil.example' } }); // an Origin not allowed
     clients.add(client);
     const iterating = client.channel('a').messages().next();
     const consuming = client.channel('b').consume(() => {});
@@ -60,7 +60,7 @@ describe('a client core has stopped for good ends its running iterations', () =>
   });
 
   it('the README worker with a refused credential fails and exits by itself instead of hanging', async () => {
-    const child = startChild(worker, [testServer.url, 'refused', join(dir, 'refused.json'), join(dir, 'refused.out'), '0']);
+    const child = startChild(worker, [testServer.url, 'refused', join(dir, 'refused.json'), join(dir, 'refused.out'), '0', 'https://evil.example']);
     const failed = JSON.parse((await child.line('LOOP-FAILED', 10_000)).slice(12));
     expect(failed.code).toBe('CLIENT_STOPPED');
     expect(await child.exited).toEqual({ code: 1, signal: null });

@@ -90,8 +90,8 @@ describe('transport options through createNodeClient (real server, wss://, self-
     expect(client.transport.lastError?.message).toMatch(/header.*origin/i);
   });
 
-  it('control: without the Origin header the server refuses the upgrade (4001); without the CA TLS fails, and the adapter says why', async () => {
-    const noHeader = createNodeClient({ url: `${server.url}/v1`, tls: { ca }, reconnect: { initialDelayMs: 60_000 } });
+  it('control: with an Origin not allowed the server refuses the upgrade (4001); without the CA TLS fails, and the adapter says why', async () => {
+    const noHeader = createNodeClient({ url: `${server.url}/v1`, tls: { ca }, headers: { origin: 'https://evil.example' }, reconnect: { initialDelayMs: 60_000 } });
     const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (msg: string, meta?: Record<string, unknown>) => warnings.push([msg, meta]) };
     const noCa = createNodeClient({ url: `${server.url}/v1`, logger, reconnect: { initialDelayMs: 60_000 } });
