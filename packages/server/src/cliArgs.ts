@@ -117,6 +117,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
   if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
+  const origins = values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean);
+  // An empty list (an unset $VAR) allowed every origin: a mistake, not a policy.
+  if (origins?.length === 0) throw new Error('--allowed-origins needs at least one origin (leave the flag out to allow any)');
   return {
     port: num('--port', values.port, 'port') ?? 8080,
     host: values.host ?? '127.0.0.1',
@@ -132,7 +135,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     drainTimeoutMs: num('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
-    allowedOrigins: values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean),
+    allowedOrigins: origins,
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     testFaults: values['test-faults'] === true,

@@ -53,7 +53,7 @@ export interface ServerOptions {
    * cross-origin POSTs, so only non-browser clients (backends, Node's `ws`) omit it, and
    * the check exists to stop pages on other sites using a visitor's browser. (A literal
    * `Origin: null`, from sandboxed or `file:` pages, is refused unless `'null'` is listed.)
-   * This is not authentication: use `authSecret` for that. @default undefined (any origin)
+   * An empty list admits no browser page. This is not authentication: use `authSecret` for that. @default undefined (any origin)
    */
   allowedOrigins?: string[];
   /**
@@ -180,7 +180,8 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     maxConnections: positive('maxConnections', o.maxConnections, Infinity),
     authSecret,
     echo: o.echo ?? authSecret === undefined,
-    allowedOrigins: o.allowedOrigins?.length ? o.allowedOrigins : undefined,
+    // [] admits no browser page (it admitted every origin); only `undefined` means any.
+    allowedOrigins: o.allowedOrigins,
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, 65_536),
     maxChannels: positive('maxChannels', o.maxChannels, 100),
     publishPerSec: positive('publishPerSec', o.publishPerSec, 100),

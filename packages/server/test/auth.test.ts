@@ -148,6 +148,15 @@ describe('origin allow-list', () => {
     }
   });
 
+  it('an empty list admits no browser origin (it admitted every one); a backend without Origin still connects', async () => {
+    await start({ allowedOrigins: [] });
+    const evil = await open('/v1', { origin: 'https://evil.example' });
+    expect((await evil.waitClosed()).code).toBe(4001);
+    const backend = await open('/v1');
+    backend.send({ type: 'hello', v: 1 });
+    expect(await backend.next('welcome')).toMatchObject({ type: 'welcome' });
+  });
+
   it('accepts an upgrade without Origin (a backend: Node\'s ws sends none, a browser always does), on /v1 and /echo', async () => {
     await start({ allowedOrigins: ['https://good.example'] });
     const backend = await open('/v1'); // no origin option: ws sends no Origin header

@@ -73,6 +73,9 @@ describe('CLI argument parsing', () => {
   it('rejects bad values with a readable message', () => {
     expect(() => parseCliArgs(['--port', 'x'])).toThrow(/--port/);
     expect(() => parseCliArgs(['--broker', 'kafka'])).toThrow(/--broker/);
+    // An unset $VAR: it allowed every origin.
+    expect(() => parseCliArgs(['--allowed-origins', ''])).toThrow(/--allowed-origins needs at least one/);
+    expect(() => parseCliArgs(['--allowed-origins', ' , '])).toThrow(/--allowed-origins/);
     expect(() => parseCliArgs(['--tls-cert', 'c.pem'])).toThrow(/together/);
     expect(() => parseCliArgs(['--wat'])).toThrow();
   });
