@@ -30,12 +30,14 @@ interface Entry {
   channel: string;
   /** The `pub` frame after its ref: `,"channel":…,"id":…,"data":…}`. */
   _tail: string;
-  /** UTF-8 size of the frame. */
+  /** UTF-8 size of the frame with a one-digit ref (the real ref is known when it is sent). */
   _bytes: number;
   /** Infinity once sent: a publish that may be stored is re-sent until acked, never expired. */
   _expiresAt: number;
   /** Ref of the `pub` on the current connection; 0 while queued. */
   ref: number;
+  /** Sent on some connection, so perhaps stored: never evicted by drop-oldest. */
+  _sent?: boolean;
   _resolve(r: PublishResult): void;
   _reject(e: LifelineError): void;
 }
@@ -44,7 +46,7 @@ const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
   new LifelineError(code, `publish to ${channel}: ${detail}`, { channel });
 const err = (code: LifelineErrorCode, e: Pick<Entry, 'channel' | 'id'>, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
 /** Said the same before and after the limit is known, with the limit (not only the size). */
-const tooLarge = (e: Entry, max: number) => err('MESSAGE_TOO_LARGE', e, `${e._bytes} B > maxFrameBytes ${max}`);
+const tooLarge = (e: Entry, max: number, bytes = e._bytes) => err('MESSAGE_TOO_LARGE', e, `${bytes} B > maxFrameBytes ${max}`);
 
 /**
  * The publishing side and its outbox: builds `pub` frames (data serialised once),
@@ -122,21 +124,25 @@ export class Publisher extends Timed {
       // before it could be sent, even on an open connection with nothing queued.
       if (typeof ttl !== 'number' || !(ttl > 0)) return bad('ttlMs must be a number > 0');
       const tail = `,"channel":${JSON.stringify(channel)},"id":${JSON.stringify(id)},"data":${json}}`;
-      // '{"type":"pub","ref":' is 20 bytes; 10 more leave room for the ref's digits.
-      const b = utf8Length(tail) + 30;
+      // '{"type":"pub","ref":' is 20 bytes, and the ref at least 1: counting 10 digits
+      // refused a frame up to 9 B under the limit. The real size is checked when sent.
+      const b = utf8Length(tail) + 21;
       const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: this._clock.now() + ttl, ref: 0, _resolve: resolve, _reject: reject };
       const max = h._limits?.maxFrameBytes ?? Infinity;
       if (b > max) return reject(tooLarge(e, max));
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (o.overflow === 'drop-oldest' && full()) {
-        // Evict only when that makes room: what is in flight stays, so the new one must
-        // fit beside it (else dropping the queue would lose it all for nothing).
-        let inFlightBytes = 0;
-        for (const x of this._inFlight.values()) inFlightBytes += x._bytes;
-        if (this._inFlight.size < o.maxMessages && inFlightBytes + b <= o.maxBytes) {
+        // Evict only what was never sent, and only when that makes room: a publish sent
+        // (in flight, or queued again after a reconnect) may be stored, so it stays until
+        // acked (dropping it said OUTBOX_DROPPED for a delivered message); the new one must
+        // fit beside those, else dropping the rest would lose it all for nothing.
+        const kept = [...this._inFlight.values(), ...this._queue.filter((x) => x._sent)];
+        let keptBytes = b;
+        for (const x of kept) keptBytes += x._bytes;
+        if (kept.length < o.maxMessages && keptBytes <= o.maxBytes) {
           while (full()) {
             // Not _drop(): the outbox is about to hold `e`, so whenFlushed() must not resolve.
-            const old = this._queue.shift()!;
+            const old = this._queue.splice(this._queue.findIndex((x) => !x._sent), 1)[0]!;
             this._bytes -= old._bytes;
             this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
           }
@@ -222,6 +228,11 @@ export class Publisher extends Timed {
           break;
         } else {
           const r = h._ref();
+          const bytes = e._bytes + String(r).length - 1;
+          if (limits && bytes > limits.maxFrameBytes) {
+            this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes, bytes));
+            continue;
+          }
           h._send('{"type":"pub","ref":' + r + e._tail);
           this._bucket--;
           q.shift();
@@ -229,6 +240,7 @@ export class Publisher extends Timed {
           // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
           // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
           e._expiresAt = Infinity;
+          e._sent = true;
           this._inFlight.set(r, e);
         }
       }

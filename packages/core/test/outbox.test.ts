@@ -84,6 +84,40 @@ describe('outbox', () => {
     expect(h.sock.frames('pub').map((f) => f.data)).toEqual([2, 3]);
   });
 
+  it('drop-oldest never evicts a publish already sent (queued again after a reconnect): the oldest unsent goes', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 }, outbox: { maxMessages: 2, overflow: 'drop-oldest' } });
+    const ev = events(h);
+    h.accept();
+    const a = settle(h.client.publish('c', 'A'));
+    expect(h.sock.frames('pub').map((f) => f.data)).toEqual(['A']);
+    h.sock.serverClose(1006); // A may be stored: its ack was lost with the connection
+    const b = settle(h.client.publish('c', 'B'));
+    const c = settle(h.client.publish('c', 'C'));
+    await flushPromises();
+    expect(a.done).toBe(false);
+    expect(isLifelineError(b.error, 'OUTBOX_DROPPED')).toBe(true);
+    expect(ev.map((e) => e.kind)).toEqual(['dropped']);
+    h.clock.advance(10);
+    h.accept();
+    const pubs = h.sock.frames('pub');
+    expect(pubs.map((f) => f.data)).toEqual(['A', 'C']);
+    pubs.forEach((f, i) => ack(h, f, 5 + i));
+    await flushPromises();
+    expect(a.value).toMatchObject({ offset: 5 });
+    expect(c.value).toMatchObject({ offset: 6 });
+  });
+
+  it('drop-oldest with only sent publishes queued refuses the newcomer (OUTBOX_FULL) rather than evict one', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 }, outbox: { maxMessages: 1, overflow: 'drop-oldest' } });
+    h.accept();
+    const a = settle(h.client.publish('c', 'A'));
+    h.sock.serverClose(1006);
+    const b = settle(h.client.publish('c', 'B'));
+    await flushPromises();
+    expect(a.done).toBe(false);
+    expect(isLifelineError(b.error, 'OUTBOX_FULL')).toBe(true);
+  });
+
   it('overflow drop-newest refuses the newcomer with OUTBOX_DROPPED', async () => {
     const h = setup({ outbox: { maxMessages: 2, overflow: 'drop-newest' } });
     const ev = events(h);
@@ -210,6 +244,33 @@ describe('outbox', () => {
     // The id, the size and the limit: the same words as when the limit is learnt later.
     expect(p.error.message).toMatch(/^publish to c: p1 \d+ B > maxFrameBytes 200$/);
     expect(s.frames('pub')).toEqual([]);
+  });
+
+  it('maxFrameBytes is compared with the frame as sent: exactly at the limit is sent; one byte over (a longer ref too) is refused', async () => {
+    const h = setup();
+    const limits = { maxFrameBytes: 100, maxChannels: 10, publishPerSec: 1000, publishBurst: 1000 };
+    h.accept({ limits });
+    const frameOf = (ref: number, id: string, data: string) => JSON.stringify({ type: 'pub', ref, channel: 'c', id, data });
+    const sent = () => h.sock.frames('pub');
+    // Publish fillers until the next ref is 9: a one-digit ref, the smallest frame.
+    while (sent().length === 0 || sent().at(-1).ref < 8) {
+      const p = h.client.publish('c', 'f', { id: `f${sent().length}` });
+      ack(h, sent().at(-1), sent().length);
+      await p;
+    }
+    const fill = (id: string, ref: number) => 'y'.repeat(100 - frameOf(ref, id, '').length);
+    const atLimit = settle(h.client.publish('c', fill('a', 9), { id: 'a' }));
+    expect(h.sock.sent.at(-1)).toBe(frameOf(9, 'a', fill('a', 9)));
+    expect(new TextEncoder().encode(h.sock.sent.at(-1)).length).toBe(100);
+    ack(h, sent().at(-1), 50);
+    await flushPromises();
+    expect(atLimit.value).toMatchObject({ offset: 50 });
+    // The same size with a one-digit ref, but its ref is 10: 101 B as sent.
+    const over = settle(h.client.publish('c', fill('b', 9), { id: 'b' }));
+    await flushPromises();
+    expect(isLifelineError(over.error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(over.error.message).toBe('publish to c: b 101 B > maxFrameBytes 100');
+    expect(sent().at(-1).id).toBe('a');
   });
 
   it('a queued publish found too large once the limits are known is rejected, not sent', async () => {
