@@ -163,7 +163,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   connect(): void {
-    if (this._closing || this._snap.state !== 'closed') return;
+    // Not while waiting to retry: an app calling connect() on each render or focus cut
+    // every backoff short (reconnectNow() is the way to skip the wait).
+    if (this._closing || this._snap.state !== 'closed' || this._timer) return;
     if (!this._started) {
       this._started = true;
       this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e));
@@ -381,6 +383,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _startSocket(token: string | undefined, g: number): void {
     if (g !== this._gen || this._snap.state !== 'connecting') return;
+    // Sent as is, a null (a token function before login) was refused by the server as a
+    // bad hello and retried for ever without saying why.
+    if (token !== undefined && typeof token != 'string') return this._attemptFailed(new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}: give a string, or undefined for none`));
     if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
       return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }

@@ -15,7 +15,7 @@ export type TransitionReason =
   | 'handshake' // welcome received
   | 'close-requested' // close() called
   | 'socket-closed' // the server or network closed the socket
-  | 'token-error' // the token function threw, rejected or timed out (error: TOKEN_ERROR); no socket was opened
+  | 'token-error' // the token function threw, rejected or timed out, or the token was not a string (error: TOKEN_ERROR); no socket was opened
   | 'heartbeat-timeout'
   | 'handshake-timeout'
   | 'drain' // server asked to reconnect (drain frame)
@@ -170,7 +170,9 @@ export interface TokenContext {
 /**
  * A static token, or a function asked for one on each connection attempt (at most one
  * call in flight). A function must not return the token just refused (4100): the client
- * then stops with `AUTH_FAILED`.
+ * then stops with `AUTH_FAILED`. One that throws, rejects, times out or gives anything
+ * but a string or `undefined` (say `null` before login) fails the attempt with
+ * `TOKEN_ERROR` and the client retries with backoff.
  */
 export type TokenSource = string | ((ctx: TokenContext) => Promise<string> | string);
 
@@ -454,7 +456,11 @@ export interface CloseOptions {
 export interface LifelineClient {
   readonly state: ConnectionState;
   readonly clientId: string;
-  /** Starts connecting; a no-op unless `closed` (and ignored while `close()` runs). Reconnects by itself from then on. */
+  /**
+   * Starts connecting; a no-op unless `closed` and not waiting to retry (use
+   * `reconnectNow()` to skip the wait), and ignored while `close()` runs. Reconnects by
+   * itself from then on; after it gave up (max attempts, a refusal) `connect()` starts again.
+   */
   connect(): void;
   /**
    * Stops the client: fails (or, with `outbox.onClose: 'flush'`, first flushes) the

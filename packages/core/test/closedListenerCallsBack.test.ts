@@ -49,10 +49,19 @@ describe('a listener of the move to closed (retry scheduled) calling back into t
     expect(h.client.state).toBe('closed');
   });
 
-  it.each([
-    ['reconnectNow()', (h: H) => h.client.reconnectNow()],
-    ['connect()', (h: H) => h.client.connect()],
-  ])('%s: one attempt now, with its handshake deadline; no retry runs later', (_, call) => {
+  it('connect(): a no-op while the retry waits; the retry runs as scheduled, once', () => {
+    const h = setup({ token: 't1', reconnect: { jitter: 'none', initialDelayMs: 100 }, handshakeTimeoutMs: 5_000 });
+    h.accept();
+    onRetryScheduled(h, () => h.client.connect());
+    h.sock.serverClose(1006);
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 100 });
+    expect(h.sockets).toHaveLength(1);
+    h.clock.advance(100);
+    expect(h.sockets).toHaveLength(2);
+    expect(h.live()).toBe(1);
+  });
+
+  it.each([['reconnectNow()', (h: H) => h.client.reconnectNow()]])('%s: one attempt now, with its handshake deadline; no retry runs later', (_, call) => {
     const h = setup({ token: 't1', reconnect: { jitter: 'none', initialDelayMs: 100 }, handshakeTimeoutMs: 5_000 });
     h.accept();
     onRetryScheduled(h, () => call(h));
