@@ -4,7 +4,7 @@
 
 /** README "In the browser or Node: @lifeline/core", plus the documented shapes it relies on. */
 export const coreSource = `
-import { createClient, isLifelineError, type GapEvent, type Message, type PublishResult } from '@lifeline/core';
+import { createClient, isLifelineError, LifelineError, type GapEvent, type Message, type PublishResult } from '@lifeline/core';
 declare function fetchToken(): Promise<string>;
 declare function render(data: { text: string }): void;
 declare function refetch(from: GapEvent['from'], to: GapEvent['to'], reason: GapEvent['reason']): void;
@@ -23,10 +23,13 @@ export async function main(): Promise<void> {
   await client.close();
 
   client.on('error', (e) => { if (isLifelineError(e, 'SERVER_ERROR')) console.log(e.serverCode, e.retryAfterMs); });
+  // A class users can test and build (it was exported as a type only).
+  client.on('error', (e) => { if (e instanceof LifelineError) console.log(e.code); });
+  const mine: Error = new LifelineError('BAD_ARGUMENT', 'from the app');
   client.on('outbox', ({ kind, id, channel, error }) => console.log(kind, id, channel, error.code));
   const handler = (msg: Message<{ text: string }>) => console.log(msg.channel, msg.offset, msg.epoch, msg.id, msg.ts);
   room.subscribe(handler);
-  void duplicate; void position;
+  void duplicate; void position; void mine;
 }
 `;
 

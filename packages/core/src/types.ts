@@ -380,11 +380,11 @@ export interface ClientStats {
 /** Listener of a snapshot store. */
 export type Unsubscribe = () => void;
 
-// LifelineError is declared in errors.ts; re-declared here as a type-only import.
+// Not re-exported from here: `export type` of it beside index.ts's `export *` of errors.ts
+// made TypeScript see the class as a type only (no `instanceof`, no `new` for users).
 import type { LifelineError } from './errors';
 import type { LifecycleSource } from './browserLifecycle';
 import type { OutboxEvent } from './outbox';
-export type { LifelineError } from './errors';
 export type { LifecycleEvent, LifecycleSource } from './browserLifecycle';
 export type { OutboxEvent } from './outbox';
 
