@@ -159,10 +159,16 @@ export class Presence extends Timed {
     // The next connect re-enters anyway: a retry pending now would send it twice.
     this._cancel();
     this._sent = false;
+    // Entered, then left before the answer: nothing will answer now, nor send it again
+    // (it waited for good). Settled as leave() settles an enter not sent yet.
+    if (!this._wanted) this._waiters = this._waiters.filter((w) => void w._resolve());
     for (const w of this._waiters) w.ref = 0;
     if (!error) return;
     const ws = this._waiters;
     this._waiters = [];
+    // An enter rejected (the client closed) is not made later: a later connect() entered
+    // after the app was told it failed.
+    if (ws.length) this._wanted = undefined;
     for (const w of ws) w._reject(error);
   }
 }

@@ -429,9 +429,12 @@ export interface Channel<T = unknown> {
     /**
      * Enters presence with `info` (now, or once connected) and again after every
      * reconnect until `leave()`. Resolves when the server confirmed (`presence.ok`), or
-     * at once when `leave()` is called before it could be sent; rejects with the
-     * `SERVER_ERROR` of an error frame for it (one with `retryAfterMs` is sent again
-     * instead), or `CLIENT_CLOSED` when the client closes. Entering again replaces `info`.
+     * at once when `leave()` is called before it could be sent, or before its answer
+     * when the connection then drops; rejects with `BAD_ARGUMENT` for `info` that is not
+     * JSON, `MESSAGE_TOO_LARGE` above the server's `maxFrameBytes`, the `SERVER_ERROR` of
+     * an error frame for it (one with `retryAfterMs` is sent again instead), or
+     * `CLIENT_CLOSED` when the client closes (then it is not entered on a later
+     * `connect()` either: call `enter()` again). Entering again replaces `info`.
      */
     enter(info?: unknown): Promise<void>;
     /** Stops being present (and being re-entered after reconnects). Resolves at once: it does not wait for the server. */
