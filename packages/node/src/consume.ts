@@ -1,5 +1,5 @@
 import type { Clock } from '@lifeline/core';
-import { LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError } from './errors';
 import { MAX_TIMER_MS } from './nodeOptions';
 import type { AckableMessage, MessageIterator, MessagesOptions } from './messageIterator';
 
@@ -71,6 +71,7 @@ export function retryDelayMs(retry: number, policy: RetryPolicy): number {
  */
 export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions<T>): ErrorPolicy {
   if (typeof handler !== 'function') throw bad(`the handler must be a function (got ${typeof handler})`);
+  checkOptionsObject(options, 'consume()');
   const policy = options.onError ?? { policy: 'retry' };
   if (typeof policy !== 'object' || policy === null || !['retry', 'dead-letter', 'stop'].includes(policy.policy)) {
     throw bad(`onError.policy must be 'retry', 'dead-letter' or 'stop' (got ${show(typeof policy === 'object' && policy !== null ? policy.policy : policy)})`);

@@ -1,5 +1,5 @@
 import type { Clock, LifelineClient, Position } from '@lifeline/core';
-import { LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { MAX_TIMER_MS } from './nodeOptions';
 import type { SocketFlow } from './socketFlow';
@@ -85,6 +85,7 @@ export interface ResolvedDrainOptions {
  * all of that would leave the socket open forever.
  */
 export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions {
+  checkOptionsObject(options, 'drain()');
   const timeoutMs = options.timeoutMs ?? DRAIN_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new LifelineNodeError('BAD_OPTION', `drain timeoutMs must be a number >= 0 or Infinity (got ${String(timeoutMs)})`);

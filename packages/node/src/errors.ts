@@ -36,3 +36,14 @@ export class LifelineNodeError extends Error {
 export function isLifelineNodeError(e: unknown, code?: LifelineNodeErrorCode): e is LifelineNodeError {
   return e instanceof LifelineNodeError && (code === undefined || e.code === code);
 }
+
+/**
+ * Throws `BAD_OPTION` unless `options` is an options object: `null` (a `JSON.parse`d
+ * config, an unset variable) crashed on a property read with a raw `TypeError`, and a
+ * string, number or array was silently read as "no options".
+ */
+export function checkOptionsObject(options: unknown, of: string): void {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return;
+  const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
+  throw new LifelineNodeError('BAD_OPTION', `${of} options must be an object (got ${got})`);
+}

@@ -2,8 +2,15 @@ import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
 import { AckTracker } from './ackTracker';
 import { WatermarkQueue } from './boundedQueue';
 import type { CheckpointStore } from './checkpoint/types';
-import { commitAcknowledgedLeftover, consumerStateOf, type ConsumerItem, type ConsumerState, type MessageItem } from './consumerState';
-import { LifelineNodeError } from './errors';
+import {
+  commitAcknowledgedLeftover,
+  consumerStateOf,
+  releaseIdleState,
+  type ConsumerItem,
+  type ConsumerState,
+  type MessageItem,
+} from './consumerState';
+import { checkOptionsObject, LifelineNodeError } from './errors';
 import { MESSAGES_DEFAULTS, type AckableMessage, type IteratorDeps, type MessagesOptions } from './messagesOptions';
 
 export { MESSAGES_DEFAULTS, type AckableMessage, type GapPolicy, type IteratorDeps, type MessagesOptions } from './messagesOptions';
@@ -27,6 +34,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   /** Set by terminate(): ending does not wait for a checkpoint write in flight. */
   private abandoned = false;
   private abandonFlush: (() => void) | null = null;
+  /** Set while start() waits for the checkpoint load: fail() ends that wait. */
+  private interruptOpen: (() => void) | null = null;
   private waiter: (() => void) | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private cleanups: Array<() => void> = [];
@@ -44,6 +53,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     private readonly deps: IteratorDeps<T>,
     private readonly options: MessagesOptions = {},
   ) {
+    checkOptionsObject(options, 'messages()');
     const highWaterMark = options.highWaterMark ?? MESSAGES_DEFAULTS.highWaterMark;
     this.opts = {
       highWaterMark,
@@ -174,6 +184,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   fail(error: unknown): void {
     if (this.finished) return;
     this.failure ??= error;
+    this.interruptOpen?.();
     this.wake();
   }
 
@@ -264,10 +275,17 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       return this.startIdle();
     }
     if (this.stopping) return this.startIdle();
-    const { channel, start } = await this.deps.open();
-    // Ended (terminate(), close()) while the checkpoint loaded: subscribe to nothing,
-    // hold nothing; the cleanups that would undo it have already run.
-    if (this.finished) return;
+    // Listened to from now on: an abort while the checkpoint loads ends that wait (open()).
+    const onAbort = () => this.requestStop('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.cleanups.push(() => signal?.removeEventListener('abort', onAbort));
+    const opened = await this.open();
+    // Asked to end (signal, stop()/drain, terminate()/close(), return()) or failed while the
+    // checkpoint loaded, or ended meanwhile: subscribe to nothing, hold nothing; step()
+    // ends the iteration as it would at any other time. The cleanups that would undo a
+    // subscription may already have run.
+    if (!opened || this.finished) return;
+    const { channel, start } = opened;
     const state = consumerStateOf(channel, this.deps.checkpoint ?? null, start);
     if (state.active) {
       throw new LifelineNodeError('ALREADY_CONSUMING', `channel ${channel.name} already has an active consumer`, {
@@ -300,17 +318,35 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     const unsubscribe = channel.subscribe((msg) => this.enqueue(msg));
     const offCommit = state.committer.onChange(() => this.wake());
     const release = this.deps.keepAlive?.acquire();
-    const onAbort = () => this.requestStop('abort');
-    signal?.addEventListener('abort', onAbort, { once: true });
     this.cleanups.push(() => {
       unsubscribe();
       offCommit();
       channel.off('gap', onGap);
       channel.off('error', onError);
-      signal?.removeEventListener('abort', onAbort);
       release?.();
     });
-    if (signal?.aborted) onAbort();
+  }
+
+  /**
+   * `deps.open()` (the checkpoint load), or null as soon as the iteration is asked to end
+   * or fails: a store that is slow or hangs must not hold an abort, a drain or a close.
+   * An abandoned load's outcome is nobody's (the channel reads the store again if needed).
+   */
+  private async open(): Promise<{ channel: Channel<T>; start: Position | null } | null> {
+    if (this.stopRequest.signal.aborted || this.failure) return null;
+    const opening = this.deps.open();
+    const stop = this.stopRequest.signal;
+    let interrupt!: () => void;
+    const interrupted = new Promise<null>((resolve) => (interrupt = () => resolve(null)));
+    this.interruptOpen = interrupt;
+    stop.addEventListener('abort', interrupt, { once: true });
+    try {
+      return await Promise.race([opening, interrupted]);
+    } finally {
+      this.interruptOpen = null;
+      stop.removeEventListener('abort', interrupt);
+      opening.catch(() => {});
+    }
   }
 
   private async startIdle(): Promise<void> {
@@ -431,6 +467,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
         if (!this.abandoned) {
           await Promise.race([state.committer.flush(), new Promise<void>((resolve) => (this.abandonFlush = resolve))]);
         }
+        if (this.channel) releaseIdleState(this.channel, state);
       }
       this.wake();
       this.deps.onEnd?.(this);
@@ -450,12 +487,13 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
  * whatever it was created with) and, having no socket to pause, bounds memory by
  * making core wait: above the high-water mark the handler returns a promise, core
  * buffers up to its own limit behind it and re-fetches the rest from the server.
- * @throws LifelineNodeError `BAD_OPTION` for an invalid option.
+ * @throws LifelineNodeError `BAD_OPTION` for an invalid option, or options that are not an object.
  */
 export function messages<T>(
   channel: Channel<T>,
   options: MessagesOptions & { checkpoint?: CheckpointStore } = {},
 ): MessageIterator<T> {
+  checkOptionsObject(options, 'messages()');
   return new MessageIterator<T>(
     { open: async () => ({ channel, start: channel.position }), checkpoint: options.checkpoint ?? null },
     options,

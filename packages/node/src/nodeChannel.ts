@@ -82,8 +82,10 @@ export class NodeChannel<T = unknown> {
    * `consume`) per channel at a time; unacknowledged messages of an ended iteration
    * go to the next one. `next()` rejects with `ALREADY_CONSUMING`, a checkpoint error,
    * `GAP` (onGap 'stop'), `CLIENT_STOPPED`, or the `SERVER_ERROR` of a refused subscribe.
+   * An abort, drain or close while the first `next()` waits for the checkpoint load ends it
+   * at once (`done`), without waiting for the store.
    * @throws LifelineNodeError `CLIENT_CLOSED` while the client drains or after it closed;
-   * `BAD_OPTION` for an invalid option.
+   * `BAD_OPTION` for an invalid option, or options that are not an object (`null`).
    */
   messages(options: MessagesOptions = {}): MessageIterator<T> {
     this.host.assertOpen();

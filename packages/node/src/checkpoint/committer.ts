@@ -67,6 +67,11 @@ export class CheckpointCommitter {
     this.notify();
   }
 
+  /** Nothing to write, nothing being written, no failed save to write again. */
+  get idle(): boolean {
+    return this.target === null && this.writing === null && this.failure === null;
+  }
+
   /** Asks for `position` (the acknowledged prefix ending at `seq`) to become durable. */
   request(position: Position, seq: number): void {
     this.requestedSeq = seq;

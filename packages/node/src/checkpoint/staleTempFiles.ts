@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * A temporary file is a leftover only once untouched this long. A save holds its file for
+ * milliseconds; a writer whose PID this process cannot see (another PID namespace: a
+ * container sharing the volume) must not lose its file mid-write.
+ */
+export const STALE_TEMP_MS = 60_000;
+
+/** Temporary files this process is writing: never leftovers, however slow the write. */
+const writing = new Set<string>();
+
+/**
+ * A temporary file next to `target`, unique per write (two stores on one file must never
+ * share one): `.<name>.<pid>.<12 hex>.tmp`. The PID tells a later process whose it was.
+ * Call the returned `done` once it is renamed or removed.
+ */
+export function tempFileFor(target: string): { path: string; done: () => void } {
+  const path = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  writing.add(path);
+  return { path, done: () => writing.delete(path) };
+}
+
+/**
+ * Removes the temporary files a save of `target` left behind when its process died between
+ * creating and renaming it (`kill -9`, OOM kill, power loss): `.<name>.<pid>.<12 hex>.tmp`
+ * next to `target`, not being written by this process, last modified over
+ * {@link STALE_TEMP_MS} ago, and whose PID is no running process — or is this process's
+ * own PID (a restarted container's PID 1 reuses it). Other files are never touched. Best
+ * effort: a file that cannot be read or removed is left. Resolves with the number removed.
+ */
+export async function removeStaleTempFiles(target: string, now = Date.now()): Promise<number> {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (!match) continue;
+    const path = join(dir, name);
+    const pid = Number(match[1]);
+    if (writing.has(path) || (pid !== process.pid && processRuns(pid))) continue;
+    try {
+      const info = await lstat(path);
+      if (!info.isFile() || now - info.mtimeMs < STALE_TEMP_MS) continue;
+      await unlink(path);
+      removed += 1;
+    } catch {
+      // Removed meanwhile, or not ours to remove.
+    }
+  }
+  return removed;
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
