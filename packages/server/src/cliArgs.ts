@@ -27,7 +27,7 @@ export interface CliConfig {
 
 export const USAGE = `Usage: lifeline-server [options]
   --port <n>                    TCP port, 0 = any free port        (default 8080)
-  --host <addr>                 interface to bind                  (default 127.0.0.1, loopback only)
+  --host <addr>                 interface to bind; 0.0.0.0 or :: = all (default 127.0.0.1, loopback only)
   --broker memory|redis://...   where channel logs live            (default memory)
   --key-prefix <s>              Redis key prefix                   (default lifeline:)
   --retention <n>               messages kept per channel          (default 1000)
@@ -51,18 +51,34 @@ const EXPECTED: Record<Kind, string> = {
   count: 'an integer >= 1',
   positive: 'a number > 0',
 };
+/**
+ * What a numeric flag may look like: plain decimal digits (a fraction only where the flag
+ * takes one). `Number()` also reads hex (`0x10` = 16), exponents (`1e3`), binary, octal,
+ * `+8080` and padded `" 80 "`, so `--port 0x10` listened on 16.
+ */
+const WRITTEN: Record<Kind, RegExp> = {
+  port: /^\d+$/,
+  count: /^\d+$/,
+  positive: /^\d+(?:\.\d+)?$/,
+};
+
+function inRange(kind: Kind, n: number): boolean {
+  if (kind === 'positive') return n > 0 && n !== Infinity;
+  return Number.isInteger(n) && n >= (kind === 'port' ? 0 : 1) && (kind !== 'port' || n <= 65535);
+}
 
 /**
- * A numeric flag, checked here so that a bad value exits 2 with the usage text instead of
- * failing later inside the server (exit 1). `Number('')` is 0, so `--port ""` used to
- * listen on a random port, and `--retention 0` got as far as createServer.
+ * The one parser of the numeric flags, checked here so that a bad value exits 2 with the
+ * usage text instead of failing later inside the server (exit 1). `Number('')` is 0, so
+ * `--port ""` used to listen on a random port, and `--retention 0` got as far as createServer.
  */
-function num(flag: string, v: string | undefined, kind: Kind): number | undefined {
+function parseNumberFlag(flag: string, v: string | undefined, kind: Kind): number | undefined {
   if (v === undefined) return undefined;
-  const n = v.trim() === '' ? NaN : Number(v);
-  const ok = Number.isFinite(n) && (kind === 'positive' ? n > 0 : Number.isInteger(n) && n >= (kind === 'port' ? 0 : 1));
-  if (!ok || (kind === 'port' && n > 65535)) throw new Error(`${flag} must be ${EXPECTED[kind]}, got "${v}"`);
-  return n;
+  const written = WRITTEN[kind].test(v);
+  if (written && inRange(kind, Number(v))) return Number(v);
+  // A value Number() reads as a good one (0x10, 1e3, " 80") is refused for its spelling: say so.
+  const hint = !written && v.trim() !== '' && inRange(kind, Number(v)) ? ' (plain decimal digits only)' : '';
+  throw new Error(`${flag} must be ${EXPECTED[kind]}, got "${v}"${hint}`);
 }
 
 /**
@@ -117,22 +133,26 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
   if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
+  // Node binds every interface for an empty host: an unset $HOST must not expose the server.
+  if (values.host !== undefined && values.host.trim() === '') {
+    throw new Error('--host needs an address, got ""; pass --host 0.0.0.0 (or ::) to bind every interface, or leave it out for loopback only');
+  }
   const origins = values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean);
   // An empty list (an unset $VAR) allowed every origin: a mistake, not a policy.
   if (origins?.length === 0) throw new Error('--allowed-origins needs at least one origin (leave the flag out to allow any)');
   return {
-    port: num('--port', values.port, 'port') ?? 8080,
+    port: parseNumberFlag('--port', values.port, 'port') ?? 8080,
     host: values.host ?? '127.0.0.1',
     broker,
     keyPrefix: values['key-prefix'],
-    retention: num('--retention', values.retention, 'count'),
-    heartbeatMs: num('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
-    maxHandshakesPerSec: num('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
-    maxConnections: num('--max-connections', values['max-connections'], 'count'),
-    httpPublishPerSec: num('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
-    httpTimeoutMs: num('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
-    maxPresenceInfoBytes: num('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
-    drainTimeoutMs: num('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
+    retention: parseNumberFlag('--retention', values.retention, 'count'),
+    heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
+    maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
+    maxConnections: parseNumberFlag('--max-connections', values['max-connections'], 'count'),
+    httpPublishPerSec: parseNumberFlag('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
+    httpTimeoutMs: parseNumberFlag('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
+    maxPresenceInfoBytes: parseNumberFlag('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
+    drainTimeoutMs: parseNumberFlag('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
     authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
     allowedOrigins: origins,

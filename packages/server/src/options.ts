@@ -11,7 +11,12 @@ export type { Logger };
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @default 0 (the CLI defaults to 8080) */
   port?: number;
-  /** Interface to bind. @default '127.0.0.1' (loopback only) */
+  /**
+   * Interface to bind. An empty (or blank) string is refused with a TypeError: Node reads
+   * `''` as "every interface", the opposite of what a blank value (an unset `$HOST`)
+   * usually means. Say `'0.0.0.0'` (every IPv4 interface) or `'::'` (every interface,
+   * IPv6 and, on most systems, IPv4) to accept remote clients. @default '127.0.0.1' (loopback only)
+   */
   host?: string;
   /** Where channel logs live. @default memoryBroker({ retention }) */
   broker?: Broker;
@@ -168,12 +173,27 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return v;
 }
 
+/**
+ * `listen({ host: '' })` binds every interface (`::`), so an empty value (an unset `$HOST`,
+ * a blank config field) silently exposed a server meant for loopback.
+ */
+function hostOption(host: string | undefined): string {
+  // `null` kept meaning the default, as `??` read it before.
+  if (host === undefined || host === null) return '127.0.0.1';
+  if (typeof host !== 'string' || host.trim() === '') {
+    throw new TypeError(
+      `createServer: host must be an interface address, got ${JSON.stringify(host) ?? String(host)}; pass '0.0.0.0' or '::' to bind every interface, '127.0.0.1' for loopback only`,
+    );
+  }
+  return host;
+}
+
 export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions {
   const authSecret = o.authSecret || undefined;
   if (o.echo !== undefined && typeof o.echo !== 'boolean') throw new TypeError(`createServer: echo must be a boolean, got ${String(o.echo)}`);
   return {
     port: positive('port', o.port, 0, true),
-    host: o.host ?? '127.0.0.1',
+    host: hostOption(o.host),
     retention: positive('retention', o.retention, 1000),
     heartbeatMs: positive('heartbeatMs', o.heartbeatMs, 15_000),
     maxHandshakesPerSec: positive('maxHandshakesPerSec', o.maxHandshakesPerSec, Infinity),

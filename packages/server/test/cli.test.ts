@@ -123,6 +123,32 @@ describe('CLI argument parsing', () => {
     expect(USAGE).toMatch(/--drain-timeout-ms <n> .*\(default 10000\)/);
   });
 
+  it('numeric flags take plain decimal digits only: hex, exponents, signs and padding are refused, naming the flag (Number() took them: --port 0x10 listened on 16)', () => {
+    for (const bad of ['0x10', '1e3', '0b1', '0o17', '+80', ' 80', '80 ', '8_080', '1.', '.5']) {
+      expect(() => parseCliArgs(['--port', bad]), bad).toThrow(`--port must be an integer 0-65535, got "${bad}"`);
+    }
+    expect(() => parseCliArgs(['--port', '0x10'])).toThrow('(plain decimal digits only)');
+    for (const flag of ['--retention', '--max-connections', '--max-presence-info-bytes', '--drain-timeout-ms']) {
+      for (const bad of ['0x10', '1e3', '+5', ' 5', '5.0']) expect(() => parseCliArgs([flag, bad]), `${flag} ${bad}`).toThrow(`${flag} must be an integer >= 1, got "${bad}"`);
+    }
+    for (const flag of ['--heartbeat-ms', '--max-handshakes-per-sec', '--http-publish-per-sec', '--http-timeout-ms']) {
+      for (const bad of ['0x10', '1e3', '+5', ' 5', '.5', '5.']) expect(() => parseCliArgs([flag, bad]), `${flag} ${bad}`).toThrow(`${flag} must be a number > 0, got "${bad}"`);
+    }
+    expect(parseCliArgs(['--port', '65535', '--retention', '0050', '--heartbeat-ms', '2500.5', '--max-handshakes-per-sec', '0.25'])).toMatchObject({
+      port: 65535, retention: 50, heartbeatMs: 2500.5, maxHandshakesPerSec: 0.25,
+    });
+    expect(parseCliArgs(['--port=0']).port).toBe(0);
+  });
+
+  it('an empty or blank --host is refused, naming the flag and how to bind every interface (Node bound every interface for "")', () => {
+    for (const bad of ['', ' ']) {
+      expect(() => parseCliArgs(['--host', bad])).toThrow(/--host needs an address, got ""; pass --host 0\.0\.0\.0 \(or ::\) to bind every interface/);
+    }
+    expect(() => parseCliArgs(['--host='])).toThrow(/--host needs an address/);
+    expect(parseCliArgs(['--host', '0.0.0.0']).host).toBe('0.0.0.0');
+    expect(parseCliArgs(['--host', '::']).host).toBe('::');
+  });
+
   it('--echo / --no-echo set echo; neither leaves the library default; both at once is refused', () => {
     expect(parseCliArgs([]).echo).toBeUndefined();
     expect(parseCliArgs(['--echo']).echo).toBe(true);
@@ -332,6 +358,15 @@ describe('lifeline-server process', () => {
     expect(await r.exit).toBe(2);
     expect(r.err.join('\n')).toMatch(/--retention must be an integer >= 1[\s\S]*Usage: lifeline-server/);
     expect(r.out).toEqual([]);
+  }, 30_000);
+
+  it('exits 2 with usage for --host "" and for --port 0x10, before listening (they bound every interface / port 16)', async () => {
+    for (const args of [['--port', '0', '--host', ''], ['--port', '0x10']]) {
+      const r = run(args);
+      expect(await r.exit, args.join(' ')).toBe(2);
+      expect(r.err.join('\n')).toMatch(new RegExp(`${args.at(-2)} [\\s\\S]*Usage: lifeline-server`));
+      expect(r.out).toEqual([]);
+    }
   }, 30_000);
 
   it('exits 1 with a clear message when the port is in use', async () => {

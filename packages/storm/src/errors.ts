@@ -4,7 +4,8 @@ export type StormErrorCode =
   | 'NON_LOOPBACK' // storm and chaos traffic may only target loopback addresses
   | 'UNSUPPORTED_SCENARIO' // the scenario needs something the target cannot do
   | 'DEPENDENCY_MISSING' // e.g. the Redis broker or the core client is not available
-  | 'RUN_FAILED'; // the run could not complete (server would not start, clients never connected…)
+  | 'RUN_FAILED' // the run could not complete (server would not start, clients never connected…)
+  | 'OUTPUT_FAILED'; // the run finished but its --json / --report file could not be written (the CLI prints it on stdout instead)
 
 /** The one error type of @lifeline/storm: a code, a message and an optional cause. */
 export class StormError extends Error {

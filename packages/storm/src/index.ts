@@ -3,7 +3,8 @@ export { parseSchedule, runSchedule, applyStep, type ChaosStep } from './proxy/s
 export { parseEndpoint, isLoopbackHost, type Endpoint } from './proxy/address';
 export { runStorm, type RunHooks } from './sim/runStorm';
 export { runCompare } from './sim/compare';
-export { resolveOptions, STORM_DEFAULTS, type StormOptions, type ResolvedStormOptions } from './sim/options';
+export { resolveOptions, STORM_DEFAULTS, TAIL_GRACE_MS, type StormOptions, type ResolvedStormOptions } from './sim/options';
+export { MAX_TIMER_MS } from './timerLimit';
 export { liteClientFactory, coreClientFactory, clientFactory } from './sim/clients';
 export type { SimClient, SimClientFactory, SimClientHooks, SimClientSpec } from './sim/clients';
 export { seededRandom, deriveSeed } from './sim/rng';

@@ -4,6 +4,7 @@ import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { resolveOptions, type StormOptions } from '../sim/options';
 import { withFlagNames } from './flagErrors';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
+import { latencyProblem } from '../proxy/latencyRule';
 
 export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos proxy
 
@@ -22,8 +23,10 @@ Options:
   --admission-rate C     server handshakes/s (default 1000)
   --target URL           external server on loopback (blip, half-open, flaky only)
   --seed N               seed for every random choice (default 1)
-  --duration T           longest wait for recovery (flaky: chaos for half); 30s, 500ms or seconds (default 30s)
-  --down T               how long restart keeps the server down (default 2s)
+  --duration T           how long the run lasts after the fault: the fault and the wait
+                         for recovery end by then (flaky: chaos for half), the tail takes
+                         at most 5s more; 30s, 500ms or seconds (default 30s)
+  --down T               how long restart keeps the server down; under --duration (default 2s)
   --initial-delay T      client backoff base (default 500ms)
   --max-delay T          client backoff cap (default 30s)
   --heartbeat T          embedded server heartbeat; half-open detection ≈ 2× + 1s (default 5s)
@@ -33,7 +36,8 @@ Options:
                          (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
   --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
   --json FILE            write the JSON result(s); a relative FILE is relative to the
-                         current directory (packages/storm under pnpm --filter … exec)
+                         current directory (packages/storm under pnpm --filter … exec);
+                         checked writable before the run starts
   --report FILE          write a self-contained HTML report (FILE as for --json)
   --help                 this text
 
@@ -127,12 +131,15 @@ export function parseCommand(argv: string[]): Command {
   if (rest.length) throw new StormError('BAD_OPTION', `unexpected argument "${rest[0]}"`);
   if (first === 'proxy') {
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
+    // A bare number (decimals too) is ms, as documented (--latency MS).
+    const latencyMs = v.latency === undefined ? 0 : parseDuration('latency', v.latency.trim().replace(/^(\d+(?:\.\d+)?)$/, '$1ms'));
+    const badLatency = latencyProblem(latencyMs);
+    if (badLatency) throw new StormError('BAD_OPTION', `--${badLatency}`);
     return {
       kind: 'proxy',
       listenPort: port('listen', v.listen),
       target: v.target,
-      // A bare number (decimals too) is ms, as documented (--latency MS).
-      latencyMs: v.latency === undefined ? 0 : parseDuration('latency', v.latency.trim().replace(/^(\d+(?:\.\d+)?)$/, '$1ms')),
+      latencyMs,
       bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : bandwidth(v.bandwidth),
       schedule: v.schedule ? parseSchedule(v.schedule) : [],
     };
@@ -164,5 +171,9 @@ export function parseCommand(argv: string[]): Command {
   // Checked here so a bad value is reported by its flag before anything starts.
   withFlagNames(() => resolveOptions(options));
   const variants = v.compare === undefined ? null : parseVariants(v.compare, options.serverHint ?? true);
+  // An empty FILE (an unset $VAR) used to write nothing, silently.
+  for (const flag of ['json', 'report'] as const) {
+    if (v[flag] !== undefined && v[flag].trim() === '') throw new StormError('BAD_OPTION', `--${flag} needs a file name, got "${v[flag]}"`);
+  }
   return { kind: 'storm', options, variants, ...(v.json ? { json: v.json } : {}), ...(v.report ? { report: v.report } : {}) };
 }

@@ -31,6 +31,8 @@ export function withFlagNames<T>(check: () => T): T {
     const m = /^(\w+) (must .*)$/.exec(e.message);
     const flag = m && FLAGS[m[1]!];
     if (!flag) throw e;
-    throw new StormError('BAD_OPTION', `${flag} ${m[2]}${m[1]!.endsWith('Ms') ? ' (ms)' : ''}`);
+    // Another option named in the reason (`downMs must be shorter than durationMs`) by its flag too.
+    const reason = m[2]!.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => FLAGS[name] ?? name);
+    throw new StormError('BAD_OPTION', `${flag} ${reason}${m[1]!.endsWith('Ms') ? ' (ms)' : ''}`);
   }
 }

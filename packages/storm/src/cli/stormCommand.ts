@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { RunResult } from '../result';
 import { toHtml } from '../report/html';
 import { toJson } from '../report/json';
@@ -10,10 +8,16 @@ import { runCompare } from '../sim/compare';
 import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
 import type { Variant } from './args';
+import { checkOutputs, outputFiles, writeOutputs } from './outputFiles';
 import { verdict } from './verdict';
 
 /** Runs one scenario (or a comparison), prints the table, writes the files; returns the exit status. */
 export async function stormCommand(c: { options: StormOptions; variants: Variant[] | null; json?: string; report?: string }): Promise<number> {
+  // The absolute path is printed because a relative one resolves against the process's
+  // cwd, and `pnpm --filter @lifeline/storm exec` runs in packages/storm, not where the
+  // user typed the command.
+  const files = outputFiles(c);
+  await checkOutputs(files); // before the run: an unwritable path is a usage error, not a lost run
   let results: RunResult[];
   if (c.variants) {
     results = await runCompare(c.options, c.variants, {
@@ -28,18 +32,9 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   process.stdout.write(formatTable(results) + '\n');
   const notes = formatNotes(results);
   if (notes) process.stdout.write(notes + '\n');
-  if (c.json) await writeOut('JSON', c.json, toJson(results));
-  if (c.report) await writeOut('report', c.report, toHtml(results));
+  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results) })));
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
-  return v.status;
-}
-
-// The absolute path is printed because a relative one resolves against the process's
-// cwd, and `pnpm --filter @lifeline/storm exec` runs in packages/storm, not where the
-// user typed the command.
-async function writeOut(what: string, file: string, text: string): Promise<void> {
-  const path = resolve(file);
-  await writeFile(path, text);
-  process.stderr.write(`${what} written to ${path}\n`);
+  // The run's own verdict (2, 3) says more than a file that could not be written (1).
+  return v.status !== 0 ? v.status : failures.length > 0 ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { StormError } from '../errors';
 import { parseEndpoint, isLoopbackHost, type Endpoint } from './address';
+import { latencyProblem } from './latencyRule';
 import { Link, reset } from './link';
 import { checkSteps, runSchedule, type ChaosStep } from './schedule';
 
@@ -15,7 +16,7 @@ export interface ChaosProxyOptions {
    * load balancer in front of server nodes). Loopback only.
    */
   target: string | string[];
-  /** One-way delay added in each direction, ms. @default 0 */
+  /** One-way delay added in each direction, ms, at most 2^31−1 (Node's longest timer; more is a `BAD_OPTION`). @default 0 */
   latencyMs?: number;
   /** Bandwidth cap per connection and direction, bytes/s; null = unlimited. @default null */
   bytesPerSec?: number | null;
@@ -55,6 +56,7 @@ export interface ChaosProxy {
   blackhole(): number;
   /** New connections forward again (blackholed ones stay dead, as in real life). */
   restore(): void;
+  /** One-way delay from now on, ms: 0 to 2^31−1, else `BAD_OPTION` (nothing changes). */
   setLatency(ms: number): void;
   setBandwidth(bytesPerSec: number | null): void;
   /** Points new connections at other target(s); existing ones are untouched. */
@@ -74,7 +76,8 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   // Checked before listening, with the setters' rules: a bad value must not leave a
   // server behind, nor throw later inside a timer (NaN latency would forward nothing).
   const latencyMs = options.latencyMs ?? 0;
-  if (!(latencyMs >= 0)) throw new StormError('BAD_OPTION', `latency must be ≥ 0 ms, got ${latencyMs}`);
+  const badLatency = latencyProblem(latencyMs);
+  if (badLatency) throw new StormError('BAD_OPTION', badLatency);
   const bytesPerSec = options.bytesPerSec ?? null;
   if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
   if (options.schedule) checkSteps(options.schedule);
@@ -205,7 +208,8 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
       blackholing = false;
     },
     setLatency(ms) {
-      if (!(ms >= 0)) throw new StormError('BAD_OPTION', `latency must be ≥ 0 ms, got ${ms}`);
+      const bad = latencyProblem(ms);
+      if (bad) throw new StormError('BAD_OPTION', bad);
       shape.latencyMs = ms;
     },
     setBandwidth(bytesPerSec) {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { MAX_TIMER_MS } from '../timerLimit';
 
 /** Shaping applied to one direction of one link; read live on every chunk. */
 export interface LaneShape {
@@ -87,7 +88,10 @@ export class Lane {
 
   private schedule(): void {
     if (this.timer || this.queue.length === 0) return;
-    const wait = Math.max(0, this.queue[0]!.at - performance.now());
+    // A tiny bandwidth cap can put the next slice beyond Node's longest timer, which would
+    // fire after 1 ms and re-arm every 1 ms until then; capped, flush() finds nothing due
+    // and re-arms for the rest.
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, this.queue[0]!.at - performance.now()));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();

@@ -1,8 +1,11 @@
 import { StormError } from '../errors';
+import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../timerLimit';
 import type { ChaosProxy } from './chaosProxy';
+import { latencyProblem } from './latencyRule';
 
 /**
- * One timed chaos action, `atMs` after the schedule starts.
+ * One timed chaos action, `atMs` after the schedule starts (0 to 2^31−1 ms: Node's
+ * longest timer; a later step is a `BAD_OPTION`).
  * - `cut`: reset every connection
  * - `blackhole` / `restore`: start / end half-open mode
  * - `latency`: set one-way latency to `value` ms
@@ -44,14 +47,17 @@ export function applyStep(proxy: Pick<ChaosProxy, 'cut' | 'blackhole' | 'restore
 export function checkSteps(steps: readonly ChaosStep[]): void {
   for (const s of steps) {
     if (!(s.atMs >= 0)) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: atMs must be ≥ 0`);
+    // Node fires a longer timer after 1 ms: a step meant for next month ran at once.
+    if (s.atMs > MAX_TIMER_MS) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: atMs must be at most ${MAX_TIMER_TEXT}`);
     switch (s.action) {
       case 'cut':
       case 'blackhole':
       case 'restore':
         break;
       case 'latency':
-        if (!(typeof s.value === 'number' && s.value >= 0)) {
-          throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: latency must be ≥ 0 ms, got ${s.value}`);
+        {
+          const bad = latencyProblem(s.value);
+          if (bad) throw new StormError('BAD_OPTION', `schedule step at ${s.atMs} ms: ${bad}`);
         }
         break;
       case 'bandwidth':

@@ -18,6 +18,9 @@ export interface FleetOptions {
   broker: string;
 }
 
+/** Longest a drained node waits for its clients to leave before it cuts the rest, ms. */
+export const DRAIN_TIMEOUT_MS = 5000;
+
 /**
  * The embedded reference servers a scenario kills, drains and restarts. Slots hold
  * nodes; a restarted node comes back in the same slot on a new port (the chaos
@@ -77,7 +80,7 @@ export class EmbeddedFleet {
       maxHandshakesPerSec: this.options.admissionRate,
       heartbeatMs: this.options.heartbeatMs,
       faults: true,
-      drainTimeoutMs: 5000,
+      drainTimeoutMs: DRAIN_TIMEOUT_MS,
       // The storm's publisher is one backend on one address posting every channel's
       // messages: the server's per-address HTTP publish limit would throttle the load the
       // scenario asked for (a slow publisher is not what a storm measures).
@@ -109,13 +112,17 @@ export class EmbeddedFleet {
     await node.close();
   }
 
-  /** Planned shutdown with the drain hint; resolves when the node is gone. */
-  async drain(slot: number): Promise<void> {
+  /**
+   * Planned shutdown with the drain hint; resolves when the node is gone: its clients
+   * have left, or were cut after `timeoutMs` (at most {@link DRAIN_TIMEOUT_MS}; the
+   * run's time left, so a drain does not outlast the run's duration).
+   */
+  async drain(slot: number, timeoutMs = DRAIN_TIMEOUT_MS): Promise<void> {
     const node = this.nodes[slot];
     if (!node) return;
     this.nodes[slot] = null;
     this.gone.push(node);
-    await node.drain();
+    await node.drain({ timeoutMs: Math.max(0, Math.min(DRAIN_TIMEOUT_MS, timeoutMs)) });
   }
 
   /** Handshakes refused by admission control on every node so far. */

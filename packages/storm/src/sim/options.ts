@@ -1,4 +1,5 @@
 import { StormError } from '../errors';
+import { MAX_TIMER_MS } from '../timerLimit';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { scenarios } from './scenarios';
 
@@ -21,15 +22,20 @@ export interface StormOptions {
   target?: string;
   /** Seed of every random choice in the run. @default 1 */
   seed?: number;
-  /** Longest the run waits for the fleet to recover after the fault, ms (flaky: chaos lasts half of it). @default 30000 */
+  /**
+   * How long the run lasts after the fault, ms (100 to 3,600,000): the fault and the wait
+   * for the fleet to recover both end by then (flaky: chaos lasts half of it). After it
+   * the tail (500 ms of traffic, the last deliveries) takes at most {@link TAIL_GRACE_MS}
+   * more, then everything is closed. @default 30000
+   */
   durationMs?: number;
-  /** How long the server stays down in `restart`, ms (`rolling` replaces nodes without downtime). @default 2000 */
+  /** How long the server stays down in `restart`, ms (`rolling` replaces nodes without downtime); shorter than `durationMs`. @default 2000 */
   downMs?: number;
-  /** Client backoff base delay, ms. @default 500 */
+  /** Client backoff base delay, ms, at most 2^31−1 (Node's longest timer). @default 500 */
   initialDelayMs?: number;
-  /** Client backoff cap, ms. @default 30000 */
+  /** Client backoff cap, ms, at most 2^31−1 (Node's longest timer). @default 30000 */
   maxDelayMs?: number;
-  /** Server heartbeat interval (embedded server), ms; half-open is noticed after about 2 intervals + 1 s (core's heartbeat timeout). @default 5000 */
+  /** Server heartbeat interval (embedded server), ms, at most 2^31−1; half-open is noticed after about 2 intervals + 1 s (core's heartbeat timeout). @default 5000 */
   heartbeatMs?: number;
   /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else one per 2,500 clients (at least 2) */
   workers?: number;
@@ -44,6 +50,13 @@ export interface StormOptions {
    */
   broker?: string;
 }
+
+/**
+ * After `durationMs`, the longest the tail may still take, ms: 500 ms of steady traffic,
+ * stopping the publisher (a publish still in flight is abandoned) and the wait for the
+ * last message to reach every client. Closing servers, proxies and clients comes after.
+ */
+export const TAIL_GRACE_MS = 5000;
 
 export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker'>> & { target: string | undefined; broker: string };
 
@@ -89,6 +102,12 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (broker === 'volatile' && scenarios[o.scenario].nodes > 1) {
     throw new StormError('BAD_OPTION', `broker volatile gives each node its own log, but ${o.scenario} serves clients from ${scenarios[o.scenario].nodes} nodes at once and the publisher reaches one: use memory, auto or a redis:// URL`);
   }
+  const durationMs = num('durationMs', o.durationMs ?? STORM_DEFAULTS.durationMs, 100, 3_600_000);
+  const downMs = num('downMs', o.downMs ?? STORM_DEFAULTS.downMs, 0, 600_000);
+  // The run stops waiting at durationMs: a server still down then could not be recovered from.
+  if (o.scenario === 'restart' && downMs >= durationMs) {
+    throw new StormError('BAD_OPTION', `downMs must be shorter than durationMs (the run stops waiting at durationMs), got ${downMs} and ${durationMs}`);
+  }
   return {
     scenario: o.scenario,
     clients,
@@ -99,11 +118,12 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
     target: o.target,
     seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
-    durationMs: num('durationMs', o.durationMs ?? STORM_DEFAULTS.durationMs, 100, 3_600_000),
-    downMs: num('downMs', o.downMs ?? STORM_DEFAULTS.downMs, 0, 600_000),
-    initialDelayMs: num('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1),
-    maxDelayMs: num('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1),
-    heartbeatMs: num('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50),
+    durationMs,
+    downMs,
+    // Timer delays: above Node's longest timer a backoff or heartbeat fired after 1 ms.
+    initialDelayMs: num('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1, MAX_TIMER_MS),
+    maxDelayMs: num('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1, MAX_TIMER_MS),
+    heartbeatMs: num('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50, MAX_TIMER_MS),
     workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), 0, 16),
     client,
     broker,

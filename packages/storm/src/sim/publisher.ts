@@ -1,4 +1,5 @@
 import type { PublishedRecord } from '../metrics/delivery';
+import { MAX_TIMER_MS } from '../timerLimit';
 
 /**
  * Publishes `{ s: seq }` on every channel at `ratePerSec` through `POST /v1/publish`,
@@ -12,6 +13,8 @@ export class Publisher {
   private loops: Promise<void>[] = [];
   /** Aborted by stop(): at 0.1 msg/s a loop sleeps 10 s between publishes. */
   private wake = new AbortController();
+  /** Aborted when stop()'s timeout runs out: abandons the publishes still in flight. */
+  private cutoff = new AbortController();
   failures = 0;
 
   constructor(
@@ -27,15 +30,23 @@ export class Publisher {
     if (this.running || this.ratePerSec <= 0) return;
     this.running = true;
     this.wake = new AbortController();
+    this.cutoff = new AbortController();
     this.loops = this.channels.map((_, i) => this.loop(i));
   }
 
-  /** Stops after the in-flight publishes are acknowledged (or `timeoutMs`); a loop waiting for its next publish stops at once. */
+  /**
+   * Stops after the in-flight publishes are acknowledged, or after `timeoutMs`: then a
+   * publish still in flight is abandoned (its request aborted; it was not acknowledged, so
+   * it is not in `published`). A loop waiting for its next publish stops at once.
+   */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.running = false;
     this.deadline = Date.now() + timeoutMs;
     this.wake.abort();
+    // Without it a request to a server that does not answer held stop() for its own 2 s timeout.
+    const cut = setTimeout(() => this.cutoff.abort(), Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS));
     await Promise.all(this.loops);
+    clearTimeout(cut);
   }
 
   private deadline = Infinity;
@@ -47,7 +58,12 @@ export class Publisher {
     let next = Date.now() + (i * interval) / this.channels.length;
     while (this.running) {
       const wait = next - Date.now();
-      if (wait > 0) await sleep(wait, this.wake.signal);
+      if (wait > 0) {
+        // Re-checked after each step: at a rate below ~1 per 24.8 days the interval is
+        // longer than Node's longest timer, which fired after 1 ms (a publish every 1 ms).
+        await sleep(Math.min(wait, MAX_TIMER_MS), this.wake.signal);
+        continue;
+      }
       if (!this.running) break;
       next += interval;
       seq++;
@@ -58,11 +74,12 @@ export class Publisher {
   private async publishOne(i: number, seq: number): Promise<void> {
     const channel = this.channels[i]!;
     const body = JSON.stringify({ channel, data: { s: seq }, id: `${this.runId}-${channel}-${seq}` });
-    while (Date.now() < this.deadline) {
+    while (Date.now() < this.deadline && !this.cutoff.signal.aborted) {
       const base = this.httpUrl();
       if (base) {
+        const request = abortAfter(2000, this.cutoff.signal);
         try {
-          const res = await fetch(`${base}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(2000) });
+          const res = await fetch(`${base}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: request.signal });
           if (res.ok) {
             const ack = (await res.json()) as { offset: number; epoch: string };
             this.published[i]!.push({ seq, epoch: ack.epoch, offset: ack.offset });
@@ -71,12 +88,31 @@ export class Publisher {
           await res.body?.cancel();
         } catch {
           // server down or restarting: retry with the same id
+        } finally {
+          request.dispose();
         }
       }
+      if (this.cutoff.signal.aborted) return; // abandoned by stop(), not failed
       this.failures++;
       await sleep(50); // not woken by stop(): woken retries against a down server would spin
     }
   }
+}
+
+/** A signal that aborts after `ms` or with `outer`, whichever comes first (AbortSignal.any needs Node 20.3). */
+function abortAfter(ms: number, outer: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const abort = () => ac.abort();
+  const timer = setTimeout(abort, ms);
+  if (outer.aborted) ac.abort();
+  else outer.addEventListener('abort', abort, { once: true });
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', abort);
+    },
+  };
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */

@@ -6,7 +6,7 @@ import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
 import { EmbeddedFleet } from './embedded';
 import { runChannels } from './channelNames';
-import { resolveOptions, type ResolvedStormOptions, type StormOptions } from './options';
+import { resolveOptions, TAIL_GRACE_MS, type ResolvedStormOptions, type StormOptions } from './options';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
@@ -29,14 +29,17 @@ export interface RunHooks {
 
 /** Steady traffic before the fault and after recovery, ms. */
 const STEADY_MS = 500;
-/** After publishing stops, how long clients get to deliver the tail, ms. */
+/** After publishing stops, how long clients get to deliver the tail, ms (never past the tail's end, below). */
 const CATCH_UP_MS = 10_000;
+/** Longest a publish still in flight holds up the end of traffic, ms (likewise). */
+const PUBLISHER_STOP_MS = 10_000;
 
 /**
  * Runs one scenario end to end: servers (embedded unless `target`), the chaos proxy
  * in front, the client fleet, a publisher, the fault, recovery, and the analysis.
  * Every socket is on loopback; every phase has a deadline; everything is closed at
- * the end, also on failure.
+ * the end, also on failure. From the fault on, the run waits at most `durationMs` for
+ * the fault and the recovery together, then at most {@link TAIL_GRACE_MS} for the tail.
  */
 export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const o = resolveOptions(input);
@@ -102,6 +105,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       acceptLog.start(tFault);
     }
     const deadline = tFault + o.durationMs;
+    const remainingMs = () => Math.max(0, deadline - Date.now());
     const random = seededRandom(deriveSeed(o.seed, 0xc4a05));
     const waitForFleet = async () => {
       await waitUntil(async () => (await statusAll(shards)).ready === o.clients, deadline);
@@ -110,7 +114,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const net = shardNetwork(shards, random);
     const timeline: string[] = [];
     const mark = (step: string) => timeline.push(`${step} +${Date.now() - tFault} ms`);
-    await def.run({ options: o, net, fleet, random, sleep, waitForFleet, notes, mark });
+    // The fault's own waits end by the deadline too (a flaky step, the half-open pause).
+    const sleepInRun = (ms: number) => sleep(Math.min(ms, remainingMs()));
+    await def.run({ options: o, net, fleet, random, sleep: sleepInRun, remainingMs, waitForFleet, notes, mark });
     mark('fault over');
     notes.push(`timeline: ${timeline.join(', ')}`);
 
@@ -132,15 +138,21 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
         : 'server-side accepts not measured: an external --target does not expose its handshake counter to storm',
     );
 
-    // 4. Steady traffic again, stop publishing, let the tail arrive.
-    await sleep(STEADY_MS);
-    await publisher.stop();
+    // 4. Steady traffic again, stop publishing, let the tail arrive: all of it by tailEnd,
+    // so a run that did not recover (or recovered at the last moment) still stops soon
+    // after durationMs. (It used to wait up to 10 s for a publish and 10 s more for
+    // clients that were never coming back.)
+    const tailEnd = Math.max(deadline, Date.now()) + TAIL_GRACE_MS;
+    const tailLeft = () => Math.max(0, tailEnd - Date.now());
+    await sleep(Math.min(STEADY_MS, tailLeft()));
+    await publisher.stop(Math.min(PUBLISHER_STOP_MS, tailLeft()));
     progress.update(0.92, 'delivering the tail');
     const lastSeq = publisher.published.map((p) => p.at(-1)?.seq ?? 0);
-    await waitUntil(async () => {
+    const caughtUp = await waitUntil(async () => {
       const n = await Promise.all(shards.map((s) => s.caughtUp(lastSeq)));
       return n.reduce((a, b) => a + b, 0) === o.clients;
-    }, Date.now() + CATCH_UP_MS);
+    }, Math.min(Date.now() + CATCH_UP_MS, tailEnd));
+    if (!caughtUp && recovered) notes.push(`the tail ended (at most ${TAIL_GRACE_MS} ms after the duration) before every client had delivered the last message`);
 
     // 5. Analysis.
     const reports = await Promise.all(shards.map((s) => s.collect(publisher!.published)));

@@ -1,5 +1,6 @@
 import type { Position } from '@lifeline/core/protocol';
 import type { SimClient, SimClientFactory, SimClientSpec } from './types';
+import { MAX_TIMER_MS } from '../../timerLimit';
 import { liteBackoff } from './liteBackoff';
 
 interface WsLike {
@@ -176,10 +177,12 @@ class LiteClient implements SimClient {
       delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
       this.prevDelay = delay;
     }
+    // Capped at Node's longest timer (~24.8 days, far past any run): a drain window from
+    // the server could be longer, and Node fires such a timer after 1 ms.
     this.timer = setTimeout(() => {
       this.timer = null;
       this.connect();
-    }, delay);
+    }, Math.min(delay, MAX_TIMER_MS));
   }
 
   private armSilence(ws: WsLike): void {
@@ -189,7 +192,7 @@ class LiteClient implements SimClient {
       // Dead without a close: tear down now, do not wait for a close handshake.
       if (ws.terminate) ws.terminate();
       else ws.close();
-    }, this.silenceMs);
+    }, Math.min(this.silenceMs, MAX_TIMER_MS)); // a server without a heartbeat announces 2^53−1: never silent too long
   }
 
   private clearTimers(): void {

@@ -12,12 +12,12 @@ export const drain: ScenarioDefinition = {
   needsEmbedded: true,
   dropsEveryone: true,
   network: 'direct',
-  async run({ fleet, net, mark }) {
+  async run({ fleet, net, mark, remainingMs }) {
     await fleet!.startNode(1);
     mark('new node up');
     await net.setTarget([fleet!.nodes[1]!.url]);
     mark('traffic moved to the new node');
-    await fleet!.drain(0);
+    await fleet!.drain(0, remainingMs());
     mark('old node drained');
   },
 };

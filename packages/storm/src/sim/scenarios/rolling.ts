@@ -9,13 +9,13 @@ export const rolling: ScenarioDefinition = {
   nodes: 2,
   needsEmbedded: true,
   dropsEveryone: true,
-  async run({ fleet, net, options, waitForFleet, mark }) {
+  async run({ fleet, net, options, waitForFleet, mark, remainingMs }) {
     for (const slot of [0, 1]) {
       const old = fleet!.nodes[slot]!;
       const spare = 2 + slot;
       await fleet!.startNode(spare);
       await net.setTarget(fleet!.urls().filter((u) => u !== old.url));
-      if (options.serverHint) await fleet!.drain(slot);
+      if (options.serverHint) await fleet!.drain(slot, remainingMs());
       else await fleet!.kill(slot);
       mark(`node ${slot} ${options.serverHint ? 'drained' : 'killed'}`);
       fleet!.nodes[slot] = fleet!.nodes[spare]!;

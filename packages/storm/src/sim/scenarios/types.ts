@@ -11,7 +11,10 @@ export interface ScenarioContext {
   fleet: EmbeddedFleet | null;
   /** Seeded: the same seed makes the same chaos. */
   random: () => number;
+  /** Resolves after `ms`, or at the run's deadline (`durationMs` after the fault) if that comes first. */
   sleep(ms: number): Promise<void>;
+  /** Time left until the run's deadline, ms (0 once passed): what a drain may still wait. */
+  remainingMs(): number;
   /** Resolves when every client is connected and subscribed again (or the run's deadline passes). */
   waitForFleet(): Promise<void>;
   notes: string[];
