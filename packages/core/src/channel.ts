@@ -278,12 +278,13 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
     for (const h of hs) if (!bad.has(h)) part.add(h);
     this._threw(m, bad);
-    if (this._skip) {
-      // Only while the message is still ahead of the position: a gap reported while the
-      // handler ran (new epoch, out of retention) moved past it, and moving back there made
-      // the next message of the new epoch resubscribe from a stale position (skipped, and
-      // the same loss reported twice).
-      if (m.epoch === this._epoch && m.offset > this._offset) this._gap(m.offset, m.epoch, 'handler-skipped');
+    const ahead = m.epoch === this._epoch && m.offset > this._offset;
+    if (this._skip || !ahead) {
+      // Not ahead: a gap reported while the handler ran (new epoch, out of retention)
+      // moved past it, starting after it as it was in hand. It cannot be redelivered, so
+      // it is lost: said by a gap over it alone, and the position stays (moving back made
+      // the next message resubscribe from a stale position).
+      this._gap(m.offset, m.epoch, this._skip ? 'handler-skipped' : this._lastGap!.reason, ahead, ahead ? undefined : { offset: m.offset - 1, epoch: m.epoch });
       this._busy = true; // so _done() drains the buffer
       return this._done(m);
     }

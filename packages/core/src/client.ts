@@ -121,6 +121,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    */
   _drainSlot?: [from: number, to: number, end: number] | null;
   _expiredInRow = 0;
+  /** Closes in a row for a frame above a size limit (1009). */
+  _tooBigInRow = 0;
   _tokenReason: TokenContext['reason'] = 'connect';
   _rejectedToken?: string;
   _killWhy?: TransitionReason | null;
@@ -385,7 +387,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (g !== this._gen || this._snap.state !== 'connecting') return;
     // Sent as is, a null (a token function before login) was refused by the server as a
     // bad hello and retried for ever without saying why.
-    if (token !== undefined && typeof token != 'string') return this._attemptFailed(new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}: give a string, or undefined for none`));
+    if (token !== undefined && typeof token != 'string') return this._attemptFailed(new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}, not a string`));
     if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
       return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }
@@ -510,6 +512,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
     this._counters.lastCloseCode = code;
+    if (code != 1009) this._tooBigInRow = 0;
     this._counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
     for (const ch of this._channels) ch._disconnected();
@@ -545,8 +548,15 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const at = from + this._random() * (to - from);
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
+    // A frame above a size limit (the server's maxFrameBytes, or this client's: Node's
+    // maxPayloadBytes) comes back with the replay after each reconnect: the welcome between
+    // reset the backoff, a loop at the first delay for ever, without a word. The backoff
+    // now grows across such closes, and each is said.
+    const tooBig = code === 1009;
+    if (tooBig) this._attempt = this._tooBigInRow++;
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));
+    if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes or the client's maxPayloadBytes`));
   }
 
   /** Schedules the next attempt (`delayMs` overrides the backoff). */

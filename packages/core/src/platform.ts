@@ -12,7 +12,8 @@ import type { WebSocketLike } from './types';
 export const defaultWebSocket = (): WebSocketLike => WS as unknown as WebSocketLike;
 
 const OWNER = Symbol('lifeline.connection');
-type NodeWs = WS & { [OWNER]?: SocketListener };
+const TOO_BIG = Symbol('lifeline.tooBig');
+type NodeWs = WS & { [OWNER]?: SocketListener; [TOO_BIG]?: boolean };
 interface Res {
   statusCode?: number;
   headers?: Record<string, string | undefined>;
@@ -27,10 +28,13 @@ function open(this: NodeWs) {
 function message(this: NodeWs, data: Buffer, isBinary: boolean) {
   this[OWNER]?._onMessage(isBinary ? data : data.toString());
 }
+// A message above `maxPayload`: ws sends 1009 to the peer but reports 1006 here, the same
+// as a dropped network, so the client could not tell why it kept reconnecting.
 function close(this: NodeWs, code: number, reason: Buffer) {
-  this[OWNER]?._onClose(code, reason.toString());
+  this[OWNER]?._onClose(this[TOO_BIG] ? 1009 : code, reason.toString());
 }
-function error(this: NodeWs, e: Error) {
+function error(this: NodeWs, e: Error & { code?: string }) {
+  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this[TOO_BIG] = true;
   this[OWNER]?._onError(e);
 }
 /** A refused upgrade (HTTP 503 + `x-retry-after-ms`/`retry-after`): browsers only see a failed socket. */

@@ -136,10 +136,10 @@ export class Publisher extends Timed {
         // (in flight, or queued again after a reconnect) may be stored, so it stays until
         // acked (dropping it said OUTBOX_DROPPED for a delivered message); the new one must
         // fit beside those, else dropping the rest would lose it all for nothing.
-        const kept = [...this._inFlight.values(), ...this._queue.filter((x) => x._sent)];
-        let keptBytes = b;
-        for (const x of kept) keptBytes += x._bytes;
-        if (kept.length < o.maxMessages && keptBytes <= o.maxBytes) {
+        let n = 0;
+        let nb = 0;
+        for (const x of this._queue) if (!x._sent) n++, (nb += x._bytes);
+        if (this._size - n < o.maxMessages && this._bytes - nb + b <= o.maxBytes) {
           while (full()) {
             // Not _drop(): the outbox is about to hold `e`, so whenFlushed() must not resolve.
             const old = this._queue.splice(this._queue.findIndex((x) => !x._sent), 1)[0]!;
@@ -222,8 +222,7 @@ export class Publisher extends Timed {
       }
       while (this._live && q.length) {
         const e = q[0]!;
-        if (limits && e._bytes > limits.maxFrameBytes) this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes));
-        else if (this._bucket < 1) {
+        if (this._bucket < 1) {
           this._after(Math.ceil(((1 - this._bucket) * 1000) / this._rate), () => this._flush());
           break;
         } else {

@@ -367,7 +367,11 @@ export interface ClientStats {
   outboxBytes: number;
   /** Round trip of the last client ping, ms, or null before the first pong. */
   rttMs: number | null;
-  /** Messages accepted for delivery (live and replayed; duplicates not counted). */
+  /**
+   * Messages accepted for delivery (live and replayed; duplicates not counted). One taken
+   * again after a handler failure or a buffer overflow dropped it (the replay brings it
+   * back) counts each time it is taken.
+   */
   received: number;
   /** Of `received`, those replayed after a (re)subscribe. */
   replayed: number;
