@@ -287,7 +287,8 @@ export interface GapEvent {
   channel: string;
   /**
    * Position of the last message before the gap in delivery order (null if none): the
-   * messages after it, up to and including `to`, are missing.
+   * messages after it, up to and including `to`, are missing. In two epochs (a new
+   * history): those after `from` in its epoch, and those up to `to` in the new one.
    */
   from: Position | null;
   /** Where the channel goes on from: the next message delivered is the one after it. */
@@ -471,7 +472,9 @@ export interface LifelineClient {
   connect(): void;
   /**
    * Stops the client: fails (or, with `outbox.onClose: 'flush'`, first flushes) the
-   * outbox, closes the socket with `code`/`reason`, clears every timer and listener.
+   * outbox (each publish rejects `CLIENT_CLOSED`; no `outbox` event), closes the socket
+   * with `code`/`reason`, clears every timer and the browser-lifecycle listeners it added.
+   * Your listeners (`on()`, `subscribe()`) stay: a later `connect()` starts again.
    * A call while a close is in progress returns the same promise (its options are ignored).
    * Rejects with `BAD_ARGUMENT` for a code other than 1000, 1001 or 3000–4999. The
    * client may be connected again with `connect()`.
@@ -500,7 +503,7 @@ export interface LifelineClient {
   subscribe(listener: () => void): Unsubscribe;
   /**
    * `state`: every transition. `error`: every error reported (auth, refusals, bad frames,
-   * channel errors too). `outbox`: a publish left the outbox unsent (rejected, dropped, expired).
+   * channel errors too). `outbox`: a publish left the outbox unsent (rejected, dropped, expired; not one `close()` fails).
    */
   on(event: 'state', listener: (e: StateChange) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
