@@ -3,6 +3,7 @@ import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { resolveOptions, type StormOptions } from '../sim/options';
 import { withFlagNames } from './flagErrors';
+import { isPlainDecimal, parseNumber, spellingHint, type NumberKind } from './numberFlag';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
 import { latencyProblem } from '../proxy/latencyRule';
 
@@ -55,40 +56,28 @@ export type Command =
   | { kind: 'storm'; options: StormOptions; variants: Variant[] | null; json?: string; report?: string }
   | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] };
 
-/** Parses `30s`, `500ms`, `2m` or a bare number of seconds into ms. */
+/** Splits `500ms` into `500` and `ms`; without a unit, `digits` is the whole text. */
+function splitUnit(text: string): { digits: string; unit: string | undefined } {
+  const unit = /(ms|s|m)$/.exec(text)?.[1];
+  return { digits: unit === undefined ? text : text.slice(0, -unit.length), unit };
+}
+
+/**
+ * Parses `30s`, `500ms`, `2m` or a bare number of seconds into ms. The number is written
+ * as every numeric flag's ({@link isPlainDecimal}): `" 30s"` used to be trimmed to 30 s.
+ */
 export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new StormError('BAD_OPTION', `--${flag} wants a duration like 30s or 500ms, got "${text}"`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  const { digits, unit } = splitUnit(text);
+  if (!isPlainDecimal(digits, true)) {
+    const hint = spellingHint(splitUnit(text.trim()).digits, (n) => Number.isFinite(n) && n >= 0);
+    throw new StormError('BAD_OPTION', `--${flag} wants a duration like 30s or 500ms, got "${text}"${hint}`);
+  }
+  const n = Number(digits);
+  return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000);
 }
 
-function count(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new StormError('BAD_OPTION', `--${flag} wants a non-negative number, got "${text}"`);
-  return n;
-}
-
-/** Clients, channels, seed, workers: `--clients 1.5` would hang warm-up, `--seed 1.5` would run as seed 1. */
-function integer(flag: string, text: string | undefined): number | undefined {
-  const n = count(flag, text);
-  if (n !== undefined && !Number.isInteger(n)) throw new StormError('BAD_OPTION', `--${flag} wants a whole number, got "${text}"`);
-  return n;
-}
-
-/** A TCP port; 0 lets the system pick a free one (the banner prints it). */
-function port(flag: string, text: string): number {
-  const n = integer(flag, text)!;
-  if (n > 65535) throw new StormError('BAD_OPTION', `--${flag} wants a port in [0, 65535], got "${text}"`);
-  return n;
-}
-
-/** `--bandwidth`: bytes/s, > 0 (0 would read as "unlimited"); `off` lifts the cap. */
-function bandwidth(text: string): number {
-  const n = count('bandwidth', text)!;
-  if (!(n > 0)) throw new StormError('BAD_OPTION', `--bandwidth wants bytes/s > 0 or off, got "${text}"`);
-  return n;
+function optional(flag: string, text: string | undefined, kind: NumberKind): number | undefined {
+  return text === undefined ? undefined : parseNumber(`--${flag}`, text, kind);
 }
 
 /** Parses `all` or `full,none,full:nohint` into variants (hint defaults to `hintDefault`). */
@@ -132,15 +121,15 @@ export function parseCommand(argv: string[]): Command {
   if (first === 'proxy') {
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
     // A bare number (decimals too) is ms, as documented (--latency MS).
-    const latencyMs = v.latency === undefined ? 0 : parseDuration('latency', v.latency.trim().replace(/^(\d+(?:\.\d+)?)$/, '$1ms'));
+    const latencyMs = v.latency === undefined ? 0 : parseDuration('latency', isPlainDecimal(v.latency, true) ? `${v.latency}ms` : v.latency);
     const badLatency = latencyProblem(latencyMs);
     if (badLatency) throw new StormError('BAD_OPTION', `--${badLatency}`);
     return {
       kind: 'proxy',
-      listenPort: port('listen', v.listen),
+      listenPort: parseNumber('--listen', v.listen, 'port'),
       target: v.target,
       latencyMs,
-      bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : bandwidth(v.bandwidth),
+      bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : parseNumber('--bandwidth', v.bandwidth, 'bytesPerSec'),
       schedule: v.schedule ? parseSchedule(v.schedule) : [],
     };
   }
@@ -150,20 +139,20 @@ export function parseCommand(argv: string[]): Command {
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
   const options: StormOptions = {
     scenario: first as Scenario,
-    clients: integer('clients', v.clients),
-    channels: integer('channels', v.channels),
-    publishRate: count('publish-rate', v['publish-rate']),
+    clients: optional('clients', v.clients, 'whole'),
+    channels: optional('channels', v.channels, 'whole'),
+    publishRate: optional('publish-rate', v['publish-rate'], 'rate'),
     strategy: v.strategy as Strategy | undefined,
     serverHint: hint === undefined ? undefined : hint === 'on',
-    admissionRate: count('admission-rate', v['admission-rate']),
+    admissionRate: optional('admission-rate', v['admission-rate'], 'rate'),
     target: v.target,
-    seed: integer('seed', v.seed),
+    seed: optional('seed', v.seed, 'whole'),
     durationMs: ms('duration', v.duration),
     downMs: ms('down', v.down),
     initialDelayMs: ms('initial-delay', v['initial-delay']),
     maxDelayMs: ms('max-delay', v['max-delay']),
     heartbeatMs: ms('heartbeat', v.heartbeat),
-    workers: integer('workers', v.workers),
+    workers: optional('workers', v.workers, 'whole'),
     client: v.client as 'core' | 'lite' | undefined,
     broker: v.broker,
   };
