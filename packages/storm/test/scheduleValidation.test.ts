@@ -40,6 +40,13 @@ describe('chaos schedule values are validated up front', () => {
   it('parseSchedule refuses a latency that is not a number and a zero bandwidth (BAD_OPTION)', () => {
     expect(code(() => parseSchedule('100:latency=abc'))).toBe('BAD_OPTION');
     expect(code(() => parseSchedule('100:bandwidth=0'))).toBe('BAD_OPTION');
+  });
+
+  it('parseSchedule takes values in plain decimal digits only (0x10 and 1e3 were read as 16 and 1000)', () => {
+    for (const step of ['100:latency=0x10', '100:latency=1e3', '100:bandwidth=0x10', '100:bandwidth=1e3', '100:latency=0b1']) {
+      expect(() => parseSchedule(step)).toThrow(/plain decimal digits only/);
+      expect(code(() => parseSchedule(step))).toBe('BAD_OPTION');
+    }
     expect(parseSchedule('0:latency=0,100:bandwidth=off,200:bandwidth=16000')).toEqual([
       { atMs: 0, action: 'latency', value: 0 },
       { atMs: 100, action: 'bandwidth', value: null },

@@ -99,6 +99,10 @@ export function parseSchedule(text: string): ChaosStep[] {
       const atMs = Number(m[1]);
       const action = m[2]!;
       const raw = m[3];
+      // `\w+` also matched 0x10 and 1e3, which Number() read as 16 and 1000.
+      if (raw !== undefined && !(action === 'bandwidth' && raw === 'off') && !/^\d+$/.test(raw)) {
+        throw new StormError('BAD_OPTION', `bad value "${raw}" in schedule step "${part}" (plain decimal digits only)`);
+      }
       if (action === 'cut' || action === 'blackhole' || action === 'restore') return { atMs, action };
       if (action === 'latency') return { atMs, action, value: Number(raw ?? 0) };
       if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
