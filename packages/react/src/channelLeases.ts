@@ -57,21 +57,31 @@ export function acquireChannel(
   let last: Message<any> | undefined;
   let on = true;
   let abandon: (() => void) | undefined;
-  const entry: MessageHandler = (msg) => {
+  /** Settles when the handler's call in progress does (however it ends); unset when none runs. */
+  let busy: Promise<void> | undefined;
+  const entry: MessageHandler = (msg): unknown => {
     if (!on || (last?.epoch === msg.epoch && msg.offset <= last.offset)) return;
+    // Still on an earlier delivery: retry() re-subscribes, and core, no longer waiting for
+    // a call made before, hands the message again. Taken after that call ends, so the
+    // handler never runs twice at once, nor again on a message that call completes.
+    if (busy) return busy.then(() => entry(msg));
     const result = handler(msg) as PromiseLike<unknown> | undefined;
     // Handled once it returned, or its promise resolved: one that threw or rejected gets it again.
     if (!result?.then) return void (last = msg);
     // Released (unmounted) while still on it: the fan-out stops waiting, and how it ends no
     // longer counts (one that never settles wedged the channel for the others; one that
     // rejects because its component aborted it was a HANDLER_ERROR and a redelivery).
-    return new Promise<void>((resolve, reject) => {
+    const call = new Promise<void>((resolve, reject) => {
       abandon = resolve;
       result.then(
         () => resolve(void (last = msg)),
         (e) => (on ? reject : resolve)(e),
       );
     });
+    // No other call starts before this clears it: deliveries meanwhile wait on `busy`.
+    const idle = () => void (busy = undefined);
+    busy = call.then(idle, idle);
+    return call;
   };
   lease.add(entry);
   retryChannel(channel);

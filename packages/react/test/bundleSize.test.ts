@@ -18,13 +18,15 @@ import { describe, expect, it } from 'vitest';
  * unhandled) and a refused presence enter entered again on the next mount, 1,737 B;
  * the fan-out letting go of an unmounted component's handler still in flight, a refused
  * subscription subscribed afresh on the next mount (no failure shown meanwhile) with
- * `retry()`, and a non-JSON presence `info` reported instead of thrown in render, 1,963 B.
+ * `retry()`, and a non-JSON presence `info` reported instead of thrown in render, 1,963 B;
+ * a message core hands again while the handler is still on it (after `retry()`) waiting
+ * for that call instead of running the handler twice at once, 1,995 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 1963;
+const STANDALONE_CEILING_BYTES = 1995;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 1,963 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 1,995 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

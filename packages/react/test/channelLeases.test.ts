@@ -91,4 +91,66 @@ describe('channel leases', () => {
     acquireChannel(client, 'room', undefined, () => Promise.reject(new Error('real failure')), 100);
     await expect(fanOut()(msg(1))).rejects.toThrow('real failure');
   });
+
+  // retry() re-subscribes a failed channel; core, which no longer waits for a call made
+  // before, hands the message in hand again: the handler ran twice on it at once.
+  it('a message handed again while the handler is still on it waits for that call: not run twice at once, not again once it completed', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    const calls: number[] = [];
+    const finish: Array<() => void> = [];
+    acquireChannel(client, 'room', undefined, (m) => {
+      calls.push(m.offset);
+      return new Promise<void>((r) => finish.push(r));
+    }, 100);
+    const first = fanOut()(msg(1));
+    const again = fanOut()(msg(1));
+    await Promise.resolve();
+    expect(calls).toEqual([1]);
+    finish[0]!();
+    await first;
+    await again;
+    expect(calls).toEqual([1]);
+    // The next message still goes through.
+    const next = fanOut()(msg(2));
+    expect(calls).toEqual([1, 2]);
+    finish[1]!();
+    await next;
+  });
+
+  it('... and runs it again after that call failed', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    const calls: number[] = [];
+    const settle: Array<[() => void, (e: Error) => void]> = [];
+    acquireChannel(client, 'room', undefined, (m) => {
+      calls.push(m.offset);
+      return new Promise<void>((resolve, reject) => settle.push([resolve, reject]));
+    }, 100);
+    const first = fanOut()(msg(1));
+    const again = fanOut()(msg(1));
+    settle[0]![1](new Error('db down'));
+    await expect(first).rejects.toThrow('db down');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(calls).toEqual([1, 1]);
+    settle[1]![0]();
+    await again;
+  });
+
+  it('a release while a second delivery waits ends both', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    const calls: number[] = [];
+    const release = acquireChannel(client, 'room', undefined, (m) => {
+      calls.push(m.offset);
+      return new Promise<void>(() => {});
+    }, 100);
+    const first = fanOut()(msg(1));
+    const again = fanOut()(msg(1));
+    release();
+    await first;
+    await again;
+    expect(calls).toEqual([1]);
+  });
 });
