@@ -67,6 +67,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * abandoned by a new subscribe (see `subscribe`) ends without effect.
    */
   _inHand?: MessageFrame | null;
+  /**
+   * A loss reported (`subscribed`, not recovered) while async handlers were on `_inHand`:
+   * said once they are done, from after that message if they completed it, from before
+   * it if they failed (it cannot come back from a lost history). The position moved already.
+   */
+  _lost?: [offset: number, epoch: string, reason: GapReason] | null;
   _buffer?: MessageFrame[] | null;
   _overflowed?: boolean;
   _failures = 0;
@@ -137,8 +143,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // that message included, and the old delivery's end moves nothing.
       if (this._busy) {
         this._busy = false;
-        this._inHand = null;
         this._seen = this._offset;
+        // The new handlers never had it: a loss waiting for it starts before it.
+        this._sayLost(this._inHand!, true);
+        this._inHand = null;
       }
       this._setState('subscribing');
       if (this._host._welcomed) this._sendSub();
@@ -272,19 +280,28 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     return p && p.o === m.offset && p.e === m.epoch ? p.hs : undefined;
   }
 
+  /** Says the loss waiting for `m` (see `_lost`), from before `m` when it was not handled. */
+  _sayLost(m: MessageFrame, failed?: unknown): void {
+    const l = this._lost;
+    this._lost = null;
+    if (l) this._gap(l[0], l[1], l[2], false, { offset: failed ? m.offset - 1 : m.offset, epoch: m.epoch });
+  }
+
   /** All handlers of `hs` are done with `m`; those in `bad` failed. */
   _settle(m: MessageFrame, hs: readonly Handler[], bad: Map<Handler, unknown> | undefined): void {
+    if (bad) {
+      const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
+      for (const h of hs) if (!bad.has(h)) part.add(h);
+      this._threw(m, bad);
+    }
+    this._sayLost(m, bad);
     if (!bad) return this._done(m);
-    const part = this._handled(m) ?? (this._part = { o: m.offset, e: m.epoch, hs: new Set() }).hs;
-    for (const h of hs) if (!bad.has(h)) part.add(h);
-    this._threw(m, bad);
+    // Not ahead: a loss reported while the handlers ran moved past it (said just above,
+    // that message included); moving back made the next message resubscribe from a stale
+    // position, and redelivering it from the new one cannot bring it.
     const ahead = m.epoch === this._epoch && m.offset > this._offset;
     if (this._skip || !ahead) {
-      // Not ahead: a gap reported while the handler ran (new epoch, out of retention)
-      // moved past it, starting after it as it was in hand. It cannot be redelivered, so
-      // it is lost: said by a gap over it alone, and the position stays (moving back made
-      // the next message resubscribe from a stale position).
-      this._gap(m.offset, m.epoch, this._skip ? 'handler-skipped' : this._lastGap!.reason, ahead, ahead ? undefined : { offset: m.offset - 1, epoch: m.epoch });
+      if (ahead) this._gap(m.offset, m.epoch, 'handler-skipped');
       this._busy = true; // so _done() drains the buffer
       return this._done(m);
     }
@@ -384,9 +401,13 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
     if (lost) {
-      // From the message in hand when an async handler is busy with it: it was delivered
-      // (its handler runs), so the loss starts after it, not at the position.
-      this._gap(f.offset, f.epoch, f.reason ?? 'epoch-changed', true, this._busy ? { offset: this._inHand!.offset, epoch: this._epoch! } : undefined);
+      const reason = f.reason ?? 'epoch-changed';
+      // An async handler busy with a message: whether the loss starts after it or at it is
+      // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
+      if (this._busy) {
+        this._lost = [f.offset, f.epoch, reason];
+        this._moveTo(f.offset, f.epoch);
+      } else this._gap(f.offset, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;

@@ -121,8 +121,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    */
   _drainSlot?: [from: number, to: number, end: number] | null;
   _expiredInRow = 0;
-  /** Closes in a row for a frame above a size limit (1009). */
+  /** Closes in a row for a frame above a size limit (1009), and the last one's delay. */
   _tooBigInRow = 0;
+  _tooBigDelay = 0;
+  /** When the current connection was welcomed. */
+  _openAt!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
   _rejectedToken?: string;
   _killWhy?: TransitionReason | null;
@@ -422,7 +425,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._limits = f.limits;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
-    this._lastPingAt = this._clock.now();
+    this._openAt = this._lastPingAt = this._clock.now();
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
@@ -550,12 +553,18 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     }
     // A frame above a size limit (the server's maxFrameBytes, or this client's: Node's
     // maxPayloadBytes) comes back with the replay after each reconnect: the welcome between
-    // reset the backoff, a loop at the first delay for ever, without a word. The backoff
-    // now grows across such closes, and each is said.
+    // reset the backoff, a loop at the first delay for ever, without a word. Such closes
+    // get a backoff of their own, growing while they come in a row (not counted as failed
+    // attempts: each connection worked); a connection that lasted longer than the longest
+    // wait starts it again. Each is said.
     const tooBig = code === 1009;
-    if (tooBig) this._attempt = this._tooBigInRow++;
     const hint = parseRetryAfterMs(reason) ?? hintMs;
-    this._retry(why, extra, hint === undefined ? undefined : hint * (1 + this._random() / 2));
+    let delay = hint === undefined ? undefined : hint * (1 + this._random() / 2);
+    if (tooBig) {
+      if (this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._tooBigInRow = 0;
+      delay = this._tooBigDelay = backoffDelay(this._reconnect, ++this._tooBigInRow, this._tooBigInRow > 1 ? this._tooBigDelay : 0, this._random);
+    }
+    this._retry(why, extra, delay);
     if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes or the client's maxPayloadBytes`));
   }
 

@@ -34,7 +34,11 @@ interface Entry {
   _bytes: number;
   /** Infinity once sent: a publish that may be stored is re-sent until acked, never expired. */
   _expiresAt: number;
-  /** Ref of the `pub` on the current connection; 0 while queued. */
+  /**
+   * Ref of the `pub` once sent (0 before): a re-send uses it again, so the frame is the
+   * same bytes (a new ref with one more digit made a stored publish too large for the
+   * limit it had met). Refs never repeat, so it names nothing else on a new connection.
+   */
   ref: number;
   /** Sent on some connection, so perhaps stored: never evicted by drop-oldest. */
   _sent?: boolean;
@@ -193,7 +197,6 @@ export class Publisher extends Timed {
   _requeue(e: Entry): void {
     const q = this._queue;
     this._inFlight.delete(e.ref);
-    e.ref = 0;
     let i = q.length;
     while (i > 0 && q[i - 1]!._seq > e._seq) i--;
     q.splice(i, 0, e);
@@ -226,7 +229,7 @@ export class Publisher extends Timed {
           this._after(Math.ceil(((1 - this._bucket) * 1000) / this._rate), () => this._flush());
           break;
         } else {
-          const r = h._ref();
+          const r = e.ref || h._ref();
           const bytes = e._bytes + String(r).length - 1;
           if (limits && bytes > limits.maxFrameBytes) {
             this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes, bytes));

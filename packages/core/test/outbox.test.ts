@@ -273,6 +273,25 @@ describe('outbox', () => {
     expect(sent().at(-1).id).toBe('a');
   });
 
+  it('a publish re-sent after a reconnect is the same frame (its first ref), so a frame that met the limit still does', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 10 } });
+    const limits = { maxFrameBytes: 100, maxChannels: 100, publishPerSec: 1000, publishBurst: 1000 };
+    h.accept({ limits });
+    const base = JSON.stringify({ type: 'pub', ref: 1, channel: 'c', id: 'a', data: '' }).length;
+    const p = settle(h.client.publish('c', 'y'.repeat(100 - base), { id: 'a' }));
+    const first = h.sock.sent.at(-1)!;
+    expect(new TextEncoder().encode(first).length).toBe(100);
+    // Refs move on past 9 meanwhile (each sub and unsub takes one).
+    for (let i = 0; i < 5; i++) h.client.channel(`r${i}`).subscribe(() => {})();
+    h.sock.serverClose(1006);
+    h.clock.advance(10);
+    h.accept({ limits });
+    expect(h.sock.sent.filter((t) => t.includes('"type":"pub"'))).toEqual([first]);
+    ack(h, h.sock.frames('pub')[0], 3);
+    await flushPromises();
+    expect(p.value).toMatchObject({ offset: 3 });
+  });
+
   it('a queued publish found too large once the limits are known is rejected, not sent', async () => {
     const h = setup();
     const p = settle(h.client.publish('c', 'x'.repeat(500), { id: 'p2' }));

@@ -42,4 +42,44 @@ describe('closes with 1009 in a row', () => {
     expect(h.client.getSnapshot().retryInMs).toBe(100);
     expect(h.errors.filter((e) => isLifelineError(e, 'MESSAGE_TOO_LARGE'))).toHaveLength(3);
   });
+
+  it('with decorrelated jitter too: the delays grow towards the cap (the welcome reset what that jitter grows from)', () => {
+    const h = setup({ reconnect: { jitter: 'decorrelated', initialDelayMs: 100, maxDelayMs: 100_000 } });
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      h.accept();
+      h.sock.serverClose(1009);
+      const retry = h.client.getSnapshot().retryInMs!;
+      delays.push(retry);
+      h.clock.advance(retry);
+    }
+    // Each at most 3× the one before; from 100–300 ms at first to seconds by the end.
+    expect(delays[0]).toBeLessThan(300);
+    expect(Math.max(...delays.slice(8))).toBeGreaterThan(1000);
+  });
+
+  it('are not failed attempts: maxAttempts does not stop a client whose connections are welcomed', () => {
+    const h = setup({ reconnect: { ...reconnect, maxAttempts: 2 } });
+    for (let i = 0; i < 5; i++) {
+      h.accept();
+      h.sock.serverClose(1009);
+      expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', attempt: 1 });
+      h.clock.advance(h.client.getSnapshot().retryInMs!);
+    }
+    expect(h.states.some((s) => s.reason === 'max-attempts')).toBe(false);
+  });
+
+  it('a connection that lasted longer than maxDelayMs before its 1009 starts the backoff again', () => {
+    const h = setup({ reconnect: { ...reconnect, maxDelayMs: 10_000 } });
+    for (let i = 0; i < 3; i++) {
+      h.accept();
+      h.sock.serverClose(1009);
+      h.clock.advance(h.client.getSnapshot().retryInMs!);
+    }
+    h.accept();
+    h.clock.advance(10_001); // within the heartbeat timeout: still open
+    expect(h.client.state).toBe('open');
+    h.sock.serverClose(1009);
+    expect(h.client.getSnapshot().retryInMs).toBe(100);
+  });
 });
