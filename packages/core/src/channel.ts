@@ -67,6 +67,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * abandoned by a new subscribe (see `subscribe`) ends without effect.
    */
   _inHand?: MessageFrame | null;
+  /** The handlers `_inHand` was given to. */
+  _inHs?: readonly Handler[];
   /**
    * A loss reported (`subscribed`, not recovered) while async handlers were on `_inHand`:
    * said once they are done, from after that message if they completed it, from before
@@ -140,8 +142,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (this._handlers.length === 1) {
       // Still awaiting a handler from before the last unsubscribe (one that never settles
       // held the channel for the client's life): the new handlers start from the position,
-      // that message included, and the old delivery's end moves nothing.
-      if (this._busy) {
+      // that message included, and the old delivery's end moves nothing. Not when it is
+      // one of those handlers coming back (an unsubscribe and subscribe in one render): it
+      // is still on that message, and was handed it again (twice, at once).
+      if (this._busy && !this._inHs!.includes(h)) {
         this._busy = false;
         this._seen = this._offset;
         // The new handlers never had it: a loss waiting for it starts before it.
@@ -270,6 +274,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (!waits) return this._settle(m, hs, bad);
     this._busy = true;
     this._inHand = m;
+    this._inHs = hs;
     // Abandoned meanwhile: a failure is still reported, and changes nothing else.
     void Promise.all(waits).then(() => (this._inHand === m ? this._settle(m, hs, bad) : bad && this._threw(m, bad)));
   }

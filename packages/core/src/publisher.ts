@@ -85,6 +85,12 @@ export class Publisher extends Timed {
   _ttlTimer?: unknown;
   /** Connected to a welcomed connection (set by _connected, cleared by _disconnected and _failAll). */
   _live?: boolean;
+  /**
+   * A publish was refused with a retry hint: nothing is sent until every publish in flight
+   * then is answered. Those sent after it on its channel come back refused too, and sending
+   * newer ones meanwhile stored them ahead of those (publish order broken).
+   */
+  _hold?: boolean;
   /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
   _idle: Array<() => void> = [];
 
@@ -215,8 +221,9 @@ export class Publisher extends Timed {
     // back: move every deadline back by as much (or each TTL would last that much longer).
     if (due! > t) for (const e of q) e._expiresAt -= due! - t;
     for (const e of q.filter((x) => x._expiresAt <= t)) this._drop(e, 'expired', err('OUTBOX_EXPIRED', e, 'expired'));
+    if (!this._inFlight.size) this._hold = false;
     // `_live` again each time: an `outbox` listener may close the client meanwhile.
-    if (this._live && this._timer == null) {
+    if (this._live && this._timer == null && !this._hold) {
       const limits = h._limits;
       if (this._rate) {
         // max: a wall clock stepped back must not drain the bucket (publishes held that long).
@@ -285,6 +292,7 @@ export class Publisher extends Timed {
     this._bytes -= e._bytes;
     e._resolve({ offset: f.offset, epoch: f.epoch, duplicate: f.duplicate === true });
     this._emptied();
+    if (this._hold) this._flush();
   }
 
   /** An error frame; true when it answered one of our publishes. */
@@ -293,13 +301,18 @@ export class Publisher extends Timed {
     const e = this._inFlight.get(f.ref!);
     if (!e) return false;
     if (f.code === 'RATE_LIMITED' || f.code === 'BROKER_UNAVAILABLE') {
-      // Not stored: send it again (same id) once the server says it may succeed.
+      // Not stored: send it again (same id) once the server says it may succeed, and every
+      // publish in flight has been answered (see _hold).
       this._requeue(e);
+      this._hold = true;
       if (this._rate) this._bucket = 0;
       const ms = f.retryAfterMs!;
       // Only a real delay: a missing or malformed hint (NaN, '5', -1) waits 1 s, neither at once nor never.
       this._after(hintDelay(ms), () => this._flush());
-    } else this._drop(e, 'rejected', error);
+    } else {
+      this._drop(e, 'rejected', error);
+      if (this._hold) this._flush();
+    }
     return true;
   }
 

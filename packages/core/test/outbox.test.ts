@@ -292,6 +292,32 @@ describe('outbox', () => {
     expect(p.value).toMatchObject({ offset: 3 });
   });
 
+  // Found by a chaos trial: 5 refused (rate), 6-8 in flight refused behind it; the client
+  // re-sent 5 and 6 with the new 9 and 10 before 7 and 8 came back, and the server stored
+  // 9 and 10 ahead of 7 and 8.
+  it('after a refusal with a retry hint nothing is sent until every publish in flight is answered; then all go in publish order', async () => {
+    const h = setup();
+    h.accept({ limits: { maxFrameBytes: 65536, maxChannels: 10, publishPerSec: 1000, publishBurst: 1000 } });
+    const ps = [1, 2, 3, 4].map((n) => settle(h.client.publish('c', n)));
+    const pubs = h.sock.frames('pub');
+    expect(pubs.map((f) => f.data)).toEqual([1, 2, 3, 4]);
+    const refuse = (f: any) => h.sock.push({ type: 'error', ref: f.ref, channel: 'c', code: 'RATE_LIMITED', message: 'slow down', retryAfterMs: 5 });
+    refuse(pubs[1]);
+    const later = settle(h.client.publish('c', 5));
+    h.clock.advance(5);
+    refuse(pubs[2]); // 3 and 4 still unanswered when the retry is due: nothing goes
+    h.clock.advance(50);
+    expect(h.sock.frames('pub')).toHaveLength(4);
+    ack(h, pubs[0], 1);
+    refuse(pubs[3]);
+    h.clock.advance(5);
+    const resent = h.sock.frames('pub').slice(4);
+    expect(resent.map((f) => f.data)).toEqual([2, 3, 4, 5]);
+    resent.forEach((f, i) => ack(h, f, 2 + i));
+    await flushPromises();
+    expect([...ps, later].map((p) => p.value?.offset)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a queued publish found too large once the limits are known is rejected, not sent', async () => {
     const h = setup();
     const p = settle(h.client.publish('c', 'x'.repeat(500), { id: 'p2' }));
@@ -344,6 +370,7 @@ describe('outbox', () => {
     expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3, 4]);
     const p4 = s.frames('pub')[3];
     s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: p4.ref, retryAfterMs: 500 });
+    s.frames('pub').slice(0, 3).forEach((f, i) => ack(h, f, i + 1)); // nothing else in flight
     h.clock.advance(400);
     expect(s.frames('pub').length).toBe(4);
     h.clock.advance(100);
@@ -358,8 +385,8 @@ describe('outbox', () => {
     const p2 = s.frames('pub')[1];
     s.push({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', ref: p2.ref, retryAfterMs: 500 });
     h.clock.advance(500);
-    // In flight now: 1 and 3 sent first, 2 sent again after them.
-    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3, 2]);
+    // 1 and 3 are not answered yet: 2 waits for them (3 may come back refused too).
+    expect(s.frames('pub').map((f) => f.data)).toEqual([1, 2, 3]);
     s.serverClose(1006);
     h.clock.advance(10);
     const again = h.accept();
