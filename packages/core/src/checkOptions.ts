@@ -25,7 +25,8 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
       (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl)/.test(k)))) ||
       (typeof v === 'string' && !CHOICES[k]!.includes(v))
     ) {
-      throw new LifelineError('BAD_ARGUMENT', `option ${k}: ${String(v)}`);
+      // The choices said: 'option jitter: decorelated' left the user guessing the spelling.
+      throw new LifelineError('BAD_ARGUMENT', `option ${k}: ${String(v)}${CHOICES[k] ? ` (${CHOICES[k]!.join(' | ')})` : ''}`);
     }
   }
   return o as T;

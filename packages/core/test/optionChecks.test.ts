@@ -45,6 +45,11 @@ describe('option checks', () => {
     ).not.toThrow();
   });
 
+  it('a string option out of its choices is told them', () => {
+    expect(make({ reconnect: { jitter: 'decorelated' as never } })).toThrow("option jitter: decorelated (full | equal | decorrelated | none)");
+    expect(make({ outbox: { overflow: 'drop' as never } })).toThrow('option overflow: drop (reject | drop-oldest | drop-newest)');
+  });
+
   it('accepts every documented value of jitter, overflow and onClose', () => {
     for (const jitter of ['full', 'equal', 'decorrelated', 'none']) expect(make({ reconnect: { jitter } })).not.toThrow();
     for (const overflow of ['reject', 'drop-oldest', 'drop-newest']) expect(make({ outbox: { overflow } })).not.toThrow();
