@@ -15,7 +15,8 @@ import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
 import { TokenBucket, WindowCounter } from '../tokenBucket';
 import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
-import { handlePublish, type PublishBlock } from './publishOp';
+import type { PublishBlock } from './publishBlock';
+import { handlePublish } from './publishOp';
 import { handleSubscribe, handleUnsubscribe } from './subscribeOps';
 import type { ChannelSubscription } from './subscription';
 import { parseClientFrame } from './validate';
@@ -59,7 +60,7 @@ export class Session {
    */
   readonly presenceBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
-  /** Per channel: a publish refused with a retryable code, which must be stored before any later one (publishOp.ts). */
+  /** Per channel: a publish refused with a retryable code, which must be stored before any later one, and those refused behind it (publishBlock.ts). */
   readonly publishBlocks = new Map<string, PublishBlock>();
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
