@@ -21,7 +21,7 @@ import type { Counters } from './stats';
 import { joinTicker, leaveTicker } from './ticker';
 import type { TokenHolder } from './token';
 import { isChannelName } from './channelName';
-import { withDefaults } from './checkOptions';
+import { checkTypes, withDefaults } from './checkOptions';
 import type {
   Channel,
   ChannelOptions,
@@ -144,6 +144,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   constructor(options: ClientOptions) {
     super();
+    checkTypes(options);
     // Every option with its documented default, read once.
     this._opts = options;
     this._random = options.random ?? Math.random;

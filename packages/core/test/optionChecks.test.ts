@@ -45,6 +45,27 @@ describe('option checks', () => {
     ).not.toThrow();
   });
 
+  it.each([
+    ['no options', undefined, 'options: not an object'],
+    ['null', null, 'options: not an object'],
+    ['logger: 5', { logger: 5 }, 'option logger: a number, not object'],
+    ['token: 123', { token: 123 }, 'option token: a number, not string or function'],
+    ["heartbeat: 'x'", { heartbeat: 'x' }, 'option heartbeat: a string, not object'],
+    ["autoConnect: 'no'", { autoConnect: 'no' }, 'option autoConnect: a string, not boolean'],
+    ['clock: a function', { clock: () => 0 }, 'option clock: a function, not object'],
+    ['url: a number', { url: 8080 }, 'option url: a number, not string or object'],
+  ])('%s is refused with BAD_ARGUMENT at creation, nothing started', (_, given, message) => {
+    const opts = given === undefined || given === null ? given : { url: 'ws://x/v1', autoConnect: false, ...given };
+    let thrown: unknown;
+    try {
+      createClient(opts as never);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isLifelineError(thrown, 'BAD_ARGUMENT')).toBe(true);
+    expect((thrown as Error).message).toContain(message);
+  });
+
   it('a string option out of its choices is told them', () => {
     expect(make({ reconnect: { jitter: 'decorelated' as never } })).toThrow("option jitter: decorelated (full | equal | decorrelated | none)");
     expect(make({ outbox: { overflow: 'drop' as never } })).toThrow('option overflow: drop (reject | drop-oldest | drop-newest)');
