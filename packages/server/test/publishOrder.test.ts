@@ -1,7 +1,7 @@
 // One publisher's messages are stored in publish order, even when one of them is refused
 // with a retryable code while later ones are already on the wire.
 import { describe, expect, it } from 'vitest';
-import { BrokerUnavailableError, memoryBroker, type Broker } from '../src/index';
+import { failOnceBroker } from './helpers/failOnceBroker';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
 import type { TestClient } from './helpers/wsClient';
@@ -39,21 +39,11 @@ describe('publish order after a retryable refusal', () => {
   });
 
   it('BROKER_UNAVAILABLE: a pipelined publish behind a failed one is refused, not stored ahead of it', async () => {
-    const inner = memoryBroker();
-    let failNext = false;
-    const broker: Broker = Object.assign(Object.create(inner) as Broker, {
-      publish: (channel: string, data: unknown, id: string) => {
-        if (failNext) {
-          failNext = false;
-          return Promise.reject(new BrokerUnavailableError('broker down for one call'));
-        }
-        return inner.publish(channel, data, id);
-      },
-    });
+    const { broker, failNext } = failOnceBroker();
     await start({ broker });
     const c = await connect();
     expect((await c.publish('orders', 'p1', 'p1')).type).toBe('ack');
-    failNext = true;
+    failNext();
     send(c, 902, 'p2');
     send(c, 903, 'p3'); // already on the wire when p2 fails; the broker is back for it
     expect(await answerOf(c, 902)).toMatchObject({ type: 'error', code: 'BROKER_UNAVAILABLE' });

@@ -4,7 +4,7 @@
 // re-sent 5 and 6 and sent 9 and 10 before the refusals of 7 and 8 reached it; the
 // server lifted the block when 5 came back and stored 9 and 10 ahead of 7 and 8.
 import { describe, expect, it } from 'vitest';
-import { BrokerUnavailableError, memoryBroker, type Broker } from '../src/index';
+import { failOnceBroker } from './helpers/failOnceBroker';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
 import type { Frame, TestClient } from './helpers/wsClient';
@@ -57,21 +57,11 @@ describe('publish order behind a block', () => {
   });
 
   it('BROKER_UNAVAILABLE: publishes refused behind the failed one keep their place after it is stored', async () => {
-    const inner = memoryBroker();
-    let failNext = false;
-    const broker: Broker = Object.assign(Object.create(inner) as Broker, {
-      publish: (channel: string, data: unknown, id: string) => {
-        if (failNext) {
-          failNext = false;
-          return Promise.reject(new BrokerUnavailableError('broker down for one call'));
-        }
-        return inner.publish(channel, data, id);
-      },
-    });
+    const { broker, failNext } = failOnceBroker();
     await start({ broker });
     const c = await connect();
     expect(kinds(await pipeline(c, 'p1'))).toEqual(['ack']);
-    failNext = true;
+    failNext();
     expect(kinds(await pipeline(c, 'p2', 'p3', 'p4'))).toEqual(Array(3).fill('BROKER_UNAVAILABLE'));
     const answers = await pipeline(c, 'p2', 'p3', 'p5');
     expect(kinds(answers)).toEqual(['ack', 'ack', 'BROKER_UNAVAILABLE']);

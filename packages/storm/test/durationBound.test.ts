@@ -6,20 +6,10 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/cli/args';
-import { isStormError } from '../src/errors';
+import { refusal } from './refusal';
 import { DRAIN_TIMEOUT_MS, EmbeddedFleet } from '../src/sim/embedded';
 import { resolveOptions, TAIL_GRACE_MS } from '../src/sim/options';
 import { runStorm } from '../src/sim/runStorm';
-
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isStormError(e, 'BAD_OPTION')) return e.message;
-    throw e;
-  }
-  return 'accepted';
-}
 
 describe('a run stops by itself soon after --duration', () => {
   it('a fleet that cannot recover in time: from the fault to the result takes at most durationMs + TAIL_GRACE_MS (+ slack), not 10 s more', async () => {

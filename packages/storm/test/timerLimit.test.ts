@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommand } from '../src/cli/args';
 import { isStormError } from '../src/errors';
+import { refusal } from './refusal';
 import { createChaosProxy } from '../src/proxy/chaosProxy';
 import { Lane } from '../src/proxy/lane';
 import { checkSteps, parseSchedule, runSchedule } from '../src/proxy/schedule';
@@ -17,16 +18,6 @@ import { Publisher } from '../src/sim/publisher';
 
 const LIMIT = 2 ** 31 - 1;
 const target = 'ws://127.0.0.1:9';
-
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isStormError(e, 'BAD_OPTION')) return e.message;
-    throw e;
-  }
-  return 'accepted';
-}
 
 afterEach(() => {
   vi.useRealTimers();
