@@ -48,7 +48,8 @@ declare function charge(order: Order): Promise<void>;
 export async function main(): Promise<void> {
   const client = createNodeClient({
     url: 'wss://rt.example.com/v1',
-    headers: { authorization: \`Bearer \${process.env.TOKEN}\` },
+    token: process.env.TOKEN,
+    headers: { 'x-service': 'billing' },
     checkpoint: fileCheckpoint('/var/lib/billing/lifeline.json'),
   });
   process.once('SIGTERM', () => void client.drain({ timeoutMs: 10_000 }));

@@ -113,8 +113,10 @@ const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(val
 
 /**
  * Runs `handler` for every message of `iterator`, in order, acknowledging each one
- * after the handler resolved. Resolves when the iteration ends (abort or drain);
- * rejects with `CONSUMER_STOPPED` when the policy says stop.
+ * after the handler resolved. Resolves when the iteration ends (abort or drain), also
+ * when it is ended while a handler runs (`close()`, a drain past its deadline: that
+ * handler is not waited for, and its message stays unacknowledged); rejects with
+ * `CONSUMER_STOPPED` when the policy says stop.
  */
 export async function consumeWith<T>(
   iterator: MessageIterator<T>,
@@ -124,9 +126,21 @@ export async function consumeWith<T>(
 ): Promise<void> {
   const policy = checkConsumeOptions(handler, options);
   const signal = options.signal;
+  // Ends only when the iteration is ended from outside (terminate(): close(), the drain's
+  // deadline); a stop or an abort waits for the consumer's next next(), after the handler.
+  const ended = iterator.ended().then(
+    () => ENDED,
+    () => ENDED,
+  );
+  const abandoned = () => iterator.done;
   try {
     for await (const msg of iterator) {
-      await handleOne(msg, handler, policy, options, clock, signal);
+      const handled = handleOne(msg, handler, policy, options, clock, signal, abandoned);
+      // A handler that never settles held `await consume()` for ever after the drain gave up on it.
+      if ((await Promise.race([handled, ended])) === ENDED) {
+        handled.catch(() => {});
+        return;
+      }
       msg.ack();
     }
   } catch (error) {
@@ -134,6 +148,8 @@ export async function consumeWith<T>(
     throw error;
   }
 }
+
+const ENDED = Symbol('ended');
 
 class StopSignal {}
 
@@ -144,6 +160,7 @@ async function handleOne<T>(
   options: ConsumeOptions<T>,
   clock: Clock,
   signal: AbortSignal | undefined,
+  abandoned: () => boolean,
 ): Promise<void> {
   const maxAttempts = policy.policy === 'retry' ? (policy.maxAttempts ?? RETRY_DEFAULTS.maxAttempts) : 1;
   for (let attempt = 1; ; attempt += 1) {
@@ -151,6 +168,8 @@ async function handleOne<T>(
       await handler(msg);
       return;
     } catch (error) {
+      // Its iteration was ended while it ran (consume() has resolved): no retry, no dead letter.
+      if (abandoned()) throw new StopSignal();
       const info = { attempts: attempt, error };
       if (attempt < maxAttempts && policy.policy === 'retry') {
         const delayMs = retryDelayMs(attempt, policy);

@@ -16,8 +16,21 @@ export interface MessageItem<T> {
   live?: (() => void) | undefined;
 }
 
+/**
+ * A gap on its way to a consumer. Once the `onGap` policy accepted it, it is an entry of the
+ * commit sequence at `gap.to`, done at once: the checkpoint reaches `gap.to` as soon as every
+ * message before it is acknowledged, so a restart resumes after the gap (kept behind it, every
+ * restart was told the same gap again and skipped what had been published meanwhile).
+ */
+export interface GapItem {
+  kind: 'gap';
+  gap: GapEvent;
+  /** The policy accepted it (an iteration that gets it back goes on without asking again). */
+  accepted?: boolean;
+}
+
 /** What flows from the socket to a consumer, in arrival order. */
-export type ConsumerItem<T> = MessageItem<T> | { kind: 'gap'; gap: GapEvent };
+export type ConsumerItem<T> = MessageItem<T> | GapItem;
 
 /**
  * Per-channel state that outlives one iteration: the checkpoint committer and the
@@ -65,20 +78,25 @@ export function consumerStateOf<T>(
   return state;
 }
 
+/** Where the commit sequence is once `item` is done: its message, or the gap's `to`. */
+const positionOf = <T>(item: ConsumerItem<T>): Position =>
+  item.kind === 'msg' ? { offset: item.msg.offset, epoch: item.msg.epoch } : item.gap.to;
+
+/** Acknowledged message, or accepted gap: nothing left to do for it but commit. */
+const isDone = <T>(item: ConsumerItem<T> | undefined): item is ConsumerItem<T> =>
+  item !== undefined && (item.kind === 'msg' ? item.preAcked === true : item.accepted === true);
+
 /**
  * With no iteration running, commits the acknowledged prefix of the leftover (messages
- * acknowledged after their iteration ended): the checkpoint does not wait for another
- * iteration, and that iteration does not hand them out again. A gap or an unacknowledged
- * message stops it (the next iteration handles those in order).
+ * acknowledged after their iteration ended, gaps already accepted): the checkpoint does not
+ * wait for another iteration, and that iteration does not hand them out again. A gap not
+ * accepted yet or an unacknowledged message stops it (the next iteration handles those in order).
  */
 export function commitAcknowledgedLeftover<T>(state: ConsumerState<T>): void {
   if (state.active) return;
-  let last: Message<T> | null = null;
-  for (let first = state.leftover[0]; first?.kind === 'msg' && first.preAcked; first = state.leftover[0]) {
-    state.leftover.shift();
-    last = first.msg;
-  }
-  if (last) state.committer.request({ offset: last.offset, epoch: last.epoch }, state.committer.lastRequestedSeq + 1);
+  let last: Position | null = null;
+  while (isDone(state.leftover[0])) last = positionOf(state.leftover.shift()!);
+  if (last) state.committer.request(last, state.committer.lastRequestedSeq + 1);
 }
 
 /**

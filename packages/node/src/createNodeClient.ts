@@ -15,7 +15,7 @@ import {
 } from '@lifeline/core';
 import type { CheckpointStore } from './checkpoint/types';
 import { drainClient, resolveDrainOptions, type DrainOptions, type DrainResult, type ResolvedDrainOptions } from './drain';
-import { LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { NodeChannel } from './nodeChannel';
 import { checkNodeOptions } from './nodeOptions';
@@ -103,12 +103,15 @@ export interface NodeClient {
  * Creates a Node client. Connects at once unless `autoConnect: false`. Unlike core's
  * defaults: no browser lifecycle source, every timer unref'd (see `keepProcessAlive`),
  * `hello.agent` 'lifeline-node/0.1.0'.
- * @throws LifelineNodeError `BAD_OPTION` for an invalid Node option (url, transport,
- * flowControl, checkpoint, keepProcessAlive) or a `WebSocket` (the adapter supplies `ws`),
+ * @throws LifelineNodeError `BAD_OPTION` for options that are not an object, an invalid Node
+ * option (url, transport, flowControl — an unknown key in it too —, checkpoint,
+ * keepProcessAlive) or a `WebSocket` (the adapter supplies `ws`),
  * and core's `LifelineError` `BAD_ARGUMENT` for an invalid core option (reconnect,
  * heartbeat, outbox), before anything connects.
  */
 export function createNodeClient(options: NodeClientOptions): NodeClient {
+  // Before any property read: `createNodeClient()` crashed with a raw TypeError on `url`.
+  checkOptionsObject(options, 'createNodeClient()');
   checkNodeOptions(options);
   // Not in the type, but a JavaScript caller can pass it: it used to be replaced by the
   // adapter's class without a word, so the socket the caller chose was never used.

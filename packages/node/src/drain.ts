@@ -19,7 +19,11 @@ export interface DrainOptions {
    * @default 1001
    */
   code?: number;
-  /** Close reason sent to the server. @default 'drain' */
+  /**
+   * Close reason sent to the server: a string of at most 123 UTF-8 bytes (the WebSocket
+   * limit), else `BAD_OPTION` before the drain does anything.
+   * @default 'drain'
+   */
   reason?: string;
 }
 
@@ -95,11 +99,16 @@ export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions
   if (!(Number.isInteger(code) && (code === 1000 || code === 1001 || (code >= 3000 && code <= 4999)))) {
     throw new LifelineNodeError('BAD_OPTION', `drain close code ${String(code)}: use 1000, 1001 or 3000-4999`);
   }
+  const reason = options.reason ?? DRAIN_DEFAULTS.reason;
+  // A number went out as its text; a longer reason is refused by ws at close time, unseen.
+  if (typeof reason !== 'string' || Buffer.byteLength(reason, 'utf8') > 123) {
+    throw new LifelineNodeError('BAD_OPTION', `drain reason must be a string of at most 123 UTF-8 bytes (got ${typeof reason === 'string' ? `${Buffer.byteLength(reason, 'utf8')} bytes` : String(reason)})`);
+  }
   return {
     // Passing such a delay to setTimeout would end the drain at once instead of never.
     timeoutMs: Number.isFinite(timeoutMs) && timeoutMs < MAX_TIMER_MS ? timeoutMs : null,
     code,
-    reason: options.reason ?? DRAIN_DEFAULTS.reason,
+    reason,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Channel, GapEvent, Message, Position } from '@lifeline/core';
+import { onAbort } from './abortListeners';
 import { AckTracker } from './ackTracker';
 import { WatermarkQueue } from './boundedQueue';
 import type { CheckpointStore } from './checkpoint/types';
@@ -8,6 +9,7 @@ import {
   releaseIdleState,
   type ConsumerItem,
   type ConsumerState,
+  type GapItem,
   type MessageItem,
 } from './consumerState';
 import { checkOptionsObject, LifelineNodeError } from './errors';
@@ -37,6 +39,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   /** Set while start() waits for the checkpoint load: fail() ends that wait. */
   private interruptOpen: (() => void) | null = null;
   private waiter: (() => void) | null = null;
+  /** The gap being decided on (or refused): given back with the leftover if the iteration ends. */
+  private gapInHand: GapItem | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private cleanups: Array<() => void> = [];
   /** Without a socket to pause, the enqueueing handler holds core back with a promise. */
@@ -55,6 +59,13 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   ) {
     checkOptionsObject(options, 'messages()');
     const highWaterMark = options.highWaterMark ?? MESSAGES_DEFAULTS.highWaterMark;
+    // Counts of messages: 1.5 (or '64') passed the queue's range check and meant a count of 2.
+    if (!(Number.isSafeInteger(highWaterMark) && highWaterMark >= 1)) {
+      throw new LifelineNodeError('BAD_OPTION', `highWaterMark must be an integer >= 1 (got ${String(highWaterMark)})`);
+    }
+    if (options.lowWaterMark !== undefined && !Number.isSafeInteger(options.lowWaterMark)) {
+      throw new LifelineNodeError('BAD_OPTION', `lowWaterMark must be an integer 0 … highWaterMark − 1 (got ${String(options.lowWaterMark)})`);
+    }
     this.opts = {
       highWaterMark,
       lowWaterMark: options.lowWaterMark ?? Math.floor(highWaterMark / 2),
@@ -254,7 +265,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
         continue;
       }
       if (item.kind === 'gap') {
-        await this.handleGap(item.gap);
+        await this.takeGap(item);
         continue;
       }
       const seq = tracker.deliver({ offset: item.msg.offset, epoch: item.msg.epoch }, item);
@@ -276,9 +287,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     }
     if (this.stopping) return this.startIdle();
     // Listened to from now on: an abort while the checkpoint loads ends that wait (open()).
-    const onAbort = () => this.requestStop('abort');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.cleanups.push(() => signal?.removeEventListener('abort', onAbort));
+    // Removed when the iteration ends (a signal outlives many iterations).
+    if (signal) this.cleanups.push(onAbort(signal, () => this.requestStop('abort')));
     const opened = await this.open();
     // Asked to end (signal, stop()/drain, terminate()/close(), return()) or failed while the
     // checkpoint loaded, or ended meanwhile: subscribe to nothing, hold nothing; step()
@@ -403,20 +413,39 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     this.state.committer.request(tracker.position!, tracker.ackedSeq);
   }
 
-  private async handleGap(gap: GapEvent): Promise<void> {
+  /**
+   * Applies the gap policy. An accepted gap enters the commit sequence at `gap.to`, done at
+   * once: the checkpoint gets there once everything handed out before it is acknowledged (a
+   * quiet period after the gap must not leave it behind, or every restart skips again what was
+   * published while it was down). A refused gap (or one whose iteration ended meanwhile) stays
+   * in hand: finish() gives it back with the leftover, so the next iteration is told it again.
+   */
+  private async takeGap(item: GapItem): Promise<void> {
+    this.gapInHand = item;
+    if (!item.accepted && !(await this.acceptsGap(item.gap))) return;
+    if (this.finished) return;
+    this.gapInHand = null;
+    item.accepted = true;
+    this.ack(this.tracker!.deliver(item.gap.to, item));
+  }
+
+  /** False (with `failure` set) when the policy ends the iteration. */
+  private async acceptsGap(gap: GapEvent): Promise<boolean> {
     const policy = this.opts.onGap;
-    if (policy === 'continue') return;
+    if (policy === 'continue') return true;
     if (policy === 'stop') {
       this.failure = new LifelineNodeError('GAP', `continuity lost on ${gap.channel}: ${gap.reason}`, {
         channel: gap.channel,
         details: { gap },
       });
-      return;
+      return false;
     }
     try {
       await policy(gap);
+      return true;
     } catch (error) {
       this.failure = error;
+      return false;
     }
   }
 
@@ -460,7 +489,9 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
           }
           return item;
         });
-        state.leftover = [...pending, ...this.queue.drainAll(), ...state.leftover];
+        const gap = this.gapInHand ? [this.gapInHand] : [];
+        this.gapInHand = null;
+        state.leftover = [...pending, ...gap, ...this.queue.drainAll(), ...state.leftover];
         state.active = false;
         // Messages acknowledged while they waited in the queue (late acks) may now lead it.
         commitAcknowledgedLeftover(state);

@@ -12,12 +12,12 @@ export interface MessagesOptions {
   /** Ends the iteration cleanly (`done: true`), after the current loop body. @default undefined */
   signal?: AbortSignal;
   /**
-   * Buffered messages (a count, >= 1) at which the socket is paused (standalone
-   * `messages()`: core is held back instead). @default 64
+   * Buffered messages (an integer >= 1, else `BAD_OPTION`) at which the socket is paused
+   * (standalone `messages()`: core is held back instead). @default 64
    */
   highWaterMark?: number;
   /**
-   * Buffered messages at or below which a paused socket resumes: 0 … highWaterMark − 1,
+   * Buffered messages at or below which a paused socket resumes: an integer 0 … highWaterMark − 1,
    * else `BAD_OPTION`. @default floor(highWaterMark / 2)
    */
   lowWaterMark?: number;
@@ -39,7 +39,9 @@ export interface MessagesOptions {
    * On a gap (epoch changed, out of retention, a hole the server could not fill): `'stop'`
    * ends the iteration with a `GAP` error after every message before the gap; `'continue'`
    * goes on; a function is awaited in stream order (what it throws ends the iteration,
-   * thrown by `next()`). Another value: `BAD_OPTION`.
+   * thrown by `next()`). Another value: `BAD_OPTION`. An accepted gap moves the checkpoint to
+   * `gap.to` once every message handed out before it is acknowledged (a restart resumes after
+   * it); with `'stop'` the checkpoint stays before it and the channel's next iteration is told it again.
    * @default 'stop'
    */
   onGap?: GapPolicy;

@@ -1,4 +1,5 @@
 import type { Channel, ChannelOptions, Clock, GapEvent, LifelineError, Position, PublishOptions, PublishResult } from '@lifeline/core';
+import { onAbort } from './abortListeners';
 import type { CheckpointStore } from './checkpoint/types';
 import { checkConsumeOptions, consumeWith, type ConsumeOptions } from './consume';
 import { LifelineNodeError } from './errors';
@@ -106,7 +107,8 @@ export class NodeChannel<T = unknown> {
   /**
    * Runs `handler` for every message in order; acknowledges after it resolves; on a
    * throw applies `onError` (retry with backoff by default, then stop). Resolves
-   * when `signal` aborts or the client drains or closes. Rejects with `CONSUMER_STOPPED`
+   * when `signal` aborts or the client drains or closes — at `close()` or the drain's
+   * deadline without waiting for a handler still running (its message stays unacknowledged). Rejects with `CONSUMER_STOPPED`
    * when the policy stops (or `onRetry` throws), `DEAD_LETTER_FAILED`, `BAD_OPTION` (before
    * anything starts), `CLIENT_CLOSED`, or what the iteration fails with (see `messages()`).
    */
@@ -118,16 +120,18 @@ export class NodeChannel<T = unknown> {
       return Promise.reject(error);
     }
     const controller = new AbortController();
-    const external = options.signal;
-    const onAbort = () => controller.abort(external?.reason);
-    if (external?.aborted) onAbort();
-    else external?.addEventListener('abort', onAbort, { once: true });
     let iterator: MessageIterator<T>;
     try {
       iterator = this.messages({ ...options, autoAck: false, signal: controller.signal });
     } catch (error) {
       return Promise.reject(error);
     }
+    // Listened to once the iteration exists (a refused call leaves no listener on it), until
+    // consume() settles.
+    const external = options.signal;
+    let offExternal = () => {};
+    if (external?.aborted) controller.abort(external.reason);
+    else if (external) offExternal = onAbort(external, () => controller.abort(external.reason));
     // A drain or close asks the iterator to stop: abort at that moment, so a retry wait
     // ends at once (message unacknowledged) and a failing handler is not called again.
     // Waiting for ended() instead would wait for the consumer's next next(), i.e. for
@@ -135,7 +139,7 @@ export class NodeChannel<T = unknown> {
     const onStop = () => controller.abort();
     iterator.stopSignal.addEventListener('abort', onStop, { once: true });
     return consumeWith(iterator, handler, { ...options, signal: controller.signal }, this.host.clock).finally(() => {
-      external?.removeEventListener('abort', onAbort);
+      offExternal();
       iterator.stopSignal.removeEventListener('abort', onStop);
     });
   }

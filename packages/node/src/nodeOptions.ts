@@ -29,6 +29,28 @@ export interface CheckedNodeOptions extends Omit<TransportOptions, 'agent'> {
   agent?: unknown;
   checkpoint?: unknown;
   keepProcessAlive?: unknown;
+  flowControl?: unknown;
+}
+
+/** The keys of `flowControl` (FlowControlOptions). */
+const FLOW_CONTROL_KEYS = ['pausedKeepaliveMs', 'maxBufferedMessages'] as const;
+
+/**
+ * `flowControl` is an object of known keys: `null` crashed on a property read, a string was
+ * read as no options, and a mistyped key (`pausedKeepAliveMs`) silently kept the default.
+ * Its values are checked by SocketFlow.
+ */
+function checkFlowControl(flowControl: unknown): void {
+  if (flowControl === undefined) return;
+  if (typeof flowControl !== 'object' || flowControl === null || Array.isArray(flowControl)) {
+    const got = flowControl === null ? 'null' : Array.isArray(flowControl) ? 'an array' : `${typeof flowControl} ${String(flowControl)}`;
+    throw bad(`flowControl must be an object { pausedKeepaliveMs?, maxBufferedMessages? } (got ${got})`);
+  }
+  for (const key of Object.keys(flowControl)) {
+    if ((FLOW_CONTROL_KEYS as readonly string[]).includes(key)) continue;
+    const like = FLOW_CONTROL_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
+    throw bad(`flowControl has no option ${JSON.stringify(key)}${like ? ` (did you mean ${like}?)` : ''}; its options: ${FLOW_CONTROL_KEYS.join(', ')}`);
+  }
 }
 
 /**
@@ -79,6 +101,7 @@ export function checkNodeOptions(options: CheckedNodeOptions): void {
   if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {
     throw bad(`keepProcessAlive must be a boolean (got ${String(options.keepProcessAlive)})`);
   }
+  checkFlowControl(options.flowControl);
   const store = options.checkpoint as { load?: unknown; save?: unknown } | null | undefined;
   if (store != null && (typeof store.load !== 'function' || typeof store.save !== 'function')) {
     throw bad('checkpoint must be a CheckpointStore ({ load(channel), save(channel, position) }) or null');

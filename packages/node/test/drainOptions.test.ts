@@ -16,6 +16,8 @@ const bad: Array<[string, DrainOptions]> = [
   ['code 1000.5', { code: 1000.5 }],
   ['timeoutMs NaN', { timeoutMs: Number.NaN }],
   ['timeoutMs -1', { timeoutMs: -1 }],
+  ['reason a number (it went out as its text)', { reason: 5 as never }],
+  ['reason over 123 UTF-8 bytes (ws refuses it at close time)', { reason: 'é'.repeat(62) }],
 ];
 
 describe('drain() with invalid options', () => {

@@ -13,6 +13,9 @@ const bad: Array<[string, MessagesOptions]> = [
   ['signal that is not an AbortSignal', { signal: {} as never }],
   ['highWaterMark NaN', { highWaterMark: NaN }],
   ['maxUncommitted 0', { maxUncommitted: 0 }],
+  ['highWaterMark 1.5 (a count of messages; it was taken as 2)', { highWaterMark: 1.5 }],
+  ["highWaterMark as text '64' (an env var; it was taken)", { highWaterMark: '64' as never }],
+  ['lowWaterMark 1.5', { highWaterMark: 4, lowWaterMark: 1.5 }],
 ];
 
 describe('messages() refuses invalid options with BAD_OPTION at once', () => {

@@ -58,11 +58,32 @@ const bad: Array<[string, Partial<NodeClientOptions>, RegExp]> = [
   ['flowControl.pausedKeepaliveMs 0', { flowControl: { pausedKeepaliveMs: 0 } }, /pausedKeepaliveMs/],
   ['flowControl.maxBufferedMessages NaN (never reads for an ack)', { flowControl: { maxBufferedMessages: NaN } }, /maxBufferedMessages/],
   ['flowControl.maxBufferedMessages 0', { flowControl: { maxBufferedMessages: 0 } }, /maxBufferedMessages/],
+  ['flowControl null (a raw TypeError)', { flowControl: null as never }, /flowControl must be an object.*null/],
+  ["flowControl as text (taken as no options)", { flowControl: 'x' as never }, /flowControl must be an object/],
+  [
+    'flowControl with a mistyped key (pausedKeepAliveMs: the default was kept silently)',
+    { flowControl: { pausedKeepAliveMs: 5_000 } as never },
+    /"pausedKeepAliveMs".*did you mean pausedKeepaliveMs/,
+  ],
+  ['flowControl with an unknown key', { flowControl: { maxBuffered: 10 } as never }, /flowControl has no option "maxBuffered"/],
   ['keepProcessAlive as text', { keepProcessAlive: 'no' as unknown as boolean }, /keepProcessAlive/],
   ['a checkpoint store without load/save', { checkpoint: {} as never }, /checkpoint/],
 ];
 
 describe('createNodeClient refuses invalid Node options with BAD_OPTION, before any connection attempt', () => {
+  it('no options, or options that are not an object (a raw TypeError on url)', () => {
+    for (const options of [undefined, null, 'ws://127.0.0.1/v1', []]) {
+      let error: unknown = null;
+      try {
+        createNodeClient(options as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(isLifelineNodeError(error, 'BAD_OPTION'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/createNodeClient\(\) options must be an object/);
+    }
+  });
+
   for (const [what, options, names] of bad) {
     it(what, async () => {
       const before = connections;

@@ -5,7 +5,7 @@ import { checkOptionsObject, LifelineNodeError } from '../errors';
 import { formatCheckpointFile, parseCheckpointFile } from './fileFormat';
 import { saveTarget } from './fileTarget';
 import { removeStaleTempFiles, tempFileFor } from './staleTempFiles';
-import type { CheckpointStore } from './types';
+import { checkChannelArg, checkSaveArgs, type CheckpointStore } from './types';
 
 /** Options of {@link fileCheckpoint}. */
 export interface FileCheckpointOptions {
@@ -42,10 +42,17 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * process. One process per file: two processes writing one file can lose each other's
  * updates. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O error; a missing file
  * loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the file is not JSON of this shape,
- * version 1: it is then never overwritten).
- * @throws LifelineNodeError `BAD_OPTION` when `options` is not an object.
+ * version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
+ * for a position `load` would refuse (offset not an integer 0 … 2^53 − 1, epoch not a string);
+ * `load` and `save` for a channel that is not a string.
+ * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string or `options` is not an object.
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
+  // '' resolved to the working directory (every load and save then failed on a directory),
+  // undefined (an unset variable) threw Node's raw ERR_INVALID_ARG_TYPE.
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new LifelineNodeError('BAD_OPTION', `fileCheckpoint() path must be a non-empty string (got ${path === '' ? "''" : String(path)})`);
+  }
   checkOptionsObject(options, 'fileCheckpoint()');
   const fsync = options.fsync ?? true;
   const resolved = resolve(path);
@@ -102,11 +109,18 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
 
   return {
     async load(channel) {
+      checkChannelArg('fileCheckpoint', 'load', channel);
       await cleanOnce();
       const all = await readAll(resolved);
       return all.get(channel) ?? null;
     },
     save(channel, position) {
+      let checked: Position;
+      try {
+        checked = checkSaveArgs('fileCheckpoint', channel, position);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const target = targets.then(async () => {
         await cleanOnce();
         return targetOf();
@@ -118,7 +132,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       return target.then((file) =>
         serialized(file, async () => {
           const all = await readAll(file);
-          all.set(channel, { offset: position.offset, epoch: position.epoch });
+          all.set(channel, checked);
           await writeAll(file, all);
         }),
       );
