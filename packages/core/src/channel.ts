@@ -49,6 +49,15 @@ export interface ChannelHost {
  * Everything a channel may never need (buffer, snapshot listeners, presence) is
  * created on first use, so an idle subscribed channel is one small object.
  */
+/** A hole found while busy, said as a gap when delivery reaches it. */
+interface HoleMark {
+  type: 'gap';
+  /** Offset of the last message before the hole. */
+  from: number;
+  offset: number;
+  epoch: string;
+}
+
 export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _handlers: readonly Handler[] = EMPTY;
   // Position as primitives, so delivering a message allocates nothing.
@@ -75,7 +84,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * it if they failed (it cannot come back from a lost history). The position moved already.
    */
   _lost?: [offset: number, epoch: string, reason: GapReason] | null;
-  _buffer?: MessageFrame[] | null;
+  /** Taken while busy, in order: messages, and holes found among them (said when reached). */
+  _buffer?: Array<MessageFrame | HoleMark> | null;
   _overflowed?: boolean;
   _failures = 0;
   // `_timer` (Timed): the handler-failure or subscribe-error backoff; messages are ignored while it runs.
@@ -142,10 +152,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (this._handlers.length === 1) {
       // Still awaiting a handler from before the last unsubscribe (one that never settles
       // held the channel for the client's life): the new handlers start from the position,
-      // that message included, and the old delivery's end moves nothing. Not when it is
-      // one of those handlers coming back (an unsubscribe and subscribe in one render): it
-      // is still on that message, and was handed it again (twice, at once).
-      if (this._busy && !this._inHs!.includes(h)) {
+      // that message included, and the old delivery's end moves nothing. Not when that
+      // delivery's only handler comes back (an unsubscribe and subscribe in one render): it
+      // is still on that message, and was handed it again (twice, at once). With several,
+      // one of those not coming back may be the one that never settles.
+      if (this._busy && !(this._inHs!.length == 1 && this._inHs![0] == h)) {
         this._busy = false;
         this._seen = this._offset;
         // The new handlers never had it: a loss waiting for it starts before it.
@@ -236,7 +247,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._buffer = null;
     this._overflowed = false;
     this._cancel();
-    this._seen = this._busy ? this._inHand!.offset : this._offset;
+    // The message in hand only while it is ahead of the position: a loss said meanwhile
+    // (see `_lost`) moved the position into a new history, and its replay after the
+    // in-hand offset was taken as duplicates (dropped without a gap).
+    const m = this._inHand;
+    this._seen = this._busy && m!.epoch === this._epoch && m!.offset > this._offset ? m!.offset : this._offset;
   }
 
   /** Asks the server again from the position on this connection (fills holes, redelivers). */
@@ -329,9 +344,14 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
     if (!this._busy) return;
     this._busy = false;
+    this._inHs = undefined;
     // Read afresh each time: a handler that throws, or the last unsubscribe, resets the
     // buffer; what was in it must not be delivered (nor move the position) after that.
-    while (!this._busy && this._buffer?.length) this._deliver(this._buffer.shift()!);
+    while (!this._busy && this._buffer?.length) {
+      const x = this._buffer.shift()!;
+      if (x.type == 'gap') this._gap(x.offset, x.epoch, 'hole', true, { offset: x.from, epoch: x.epoch });
+      else this._deliver(x);
+    }
     if (!this._busy && this._overflowed) this._resync();
   }
 
@@ -383,11 +403,14 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
         return this._resync();
       }
       // Asked once already and the server could not fill it: say so, then go on. While
-      // busy, position stays behind the buffered messages; their completions move it.
-      this._gap(o - 1, m.epoch, 'hole', !this._busy, { offset: s, epoch: m.epoch });
-      // Reset by a gap listener: `m` is not to be taken (nobody may want it, or the
-      // messages buffered before it were dropped).
-      if (this._seen !== o) return;
+      // busy, when delivery reaches it: said at once, it came before the messages buffered
+      // ahead of it (a consumer checkpointing a gap's end skipped them on a crash).
+      if (this._busy) (this._buffer ??= []).push({ type: 'gap', from: s, offset: o - 1, epoch: m.epoch });
+      else {
+        this._gap(o - 1, m.epoch, 'hole', true, { offset: s, epoch: m.epoch });
+        // Reset by a gap listener: `m` is not to be taken (nobody may want it).
+        if (this._seen !== o) return;
+      }
     }
     counters.received++;
     if (this._replayLeft) {

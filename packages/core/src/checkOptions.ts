@@ -36,13 +36,14 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
 // cause (`logger: 5` as a TypeError at the first log line, `token: 123` as a loop of
 // TOKEN_ERROR) or was taken silently (`heartbeat: 'x'`, `autoConnect: 'no'`). `url` may
 // be a URL (WebSocket constructors take one).
-const TYPES = 'url string object,token string function,reconnect object,heartbeat object,outbox object,WebSocket function,clock object,random function,logger object,autoConnect boolean,lifecycle object boolean';
+const TYPES = 'url string object,token string function,reconnect object,heartbeat object,outbox object,WebSocket function,clock object,random function,logger object,autoConnect boolean false,lifecycle object false';
 
 /** Throws BAD_ARGUMENT for options that are not an object, or an option of the wrong type. */
 export function checkTypes(o: unknown): void {
   if (!o || typeof o != 'object') throw new LifelineError('BAD_ARGUMENT', 'options: not an object');
   for (const [k, ...t] of TYPES.split(',').map((s) => s.split(' '))) {
     const v = (o as Record<string, unknown>)[k!];
-    if (v != null && !t.includes(typeof v)) throw new LifelineError('BAD_ARGUMENT', `option ${k}: a ${typeof v}, not ${t.join(' or ')}`);
+    // `false` apart: `lifecycle: false` turns it off, `lifecycle: true` meant nothing.
+    if (v != null && !t.includes(v === false ? 'false' : typeof v)) throw new LifelineError('BAD_ARGUMENT', `option ${k}: a ${typeof v}, not ${t.join(' or ')}`);
   }
 }

@@ -510,6 +510,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const drain = this._drainSlot;
     this._drainSlot = null;
     const why = this._killWhy ?? 'socket-closed';
+    const welcomed = this._ready;
     this._killWhy = null;
     this._conn = null;
     this._ready = this._welcomed = false;
@@ -562,7 +563,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     let delay = hint === undefined ? undefined : hint * (1 + this._random() / 2);
     if (tooBig) {
-      if (this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._tooBigInRow = 0;
+      if (welcomed && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._tooBigInRow = 0;
       delay = this._tooBigDelay = backoffDelay(this._reconnect, ++this._tooBigInRow, this._tooBigInRow > 1 ? this._tooBigDelay : 0, this._random);
     }
     this._retry(why, extra, delay);

@@ -54,6 +54,7 @@ describe('option checks', () => {
     ["autoConnect: 'no'", { autoConnect: 'no' }, 'option autoConnect: a string, not boolean'],
     ['clock: a function', { clock: () => 0 }, 'option clock: a function, not object'],
     ['url: a number', { url: 8080 }, 'option url: a number, not string or object'],
+    ['lifecycle: true', { lifecycle: true }, 'option lifecycle: a boolean, not object or false'],
   ])('%s is refused with BAD_ARGUMENT at creation, nothing started', (_, given, message) => {
     const opts = given === undefined || given === null ? given : { url: 'ws://x/v1', autoConnect: false, ...given };
     let thrown: unknown;

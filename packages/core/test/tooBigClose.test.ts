@@ -82,4 +82,19 @@ describe('closes with 1009 in a row', () => {
     h.sock.serverClose(1009);
     expect(h.client.getSnapshot().retryInMs).toBe(100);
   });
+
+  it('closes before any welcome (a hello above the server limit) grow too, however long ago a connection was welcomed', () => {
+    const h = setup({ reconnect: { ...reconnect, maxDelayMs: 1000 } });
+    h.accept();
+    h.clock.advance(5000); // a healthy connection, long ago by the end
+    h.sock.serverClose(1006);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      h.clock.advance(h.client.getSnapshot().retryInMs!);
+      h.sock.open(); // no welcome
+      h.sock.serverClose(1009);
+      delays.push(h.client.getSnapshot().retryInMs!);
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1000]);
+  });
 });
