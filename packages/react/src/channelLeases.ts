@@ -20,6 +20,9 @@ export function channelKey(name: string, options?: ChannelOptions): string {
  */
 type Lease = Set<MessageHandler> & { off: Unsubscribe };
 
+// A new function per subscribe, on purpose: core keeps waiting for a busy handler that is
+// subscribed again (the same function), and retry() must not wait for one that never
+// settles; the busy wait per component is the entry's (acquireChannel).
 const subscribe = (channel: Channel, lease: Lease) => (lease.off = channel.subscribe((msg) => fanOut(lease, msg)));
 
 /**
