@@ -4,6 +4,7 @@ export type StormErrorCode =
   | 'NON_LOOPBACK' // storm and chaos traffic may only target loopback addresses
   | 'UNSUPPORTED_SCENARIO' // the scenario needs something the target cannot do
   | 'DEPENDENCY_MISSING' // e.g. the Redis broker or the core client is not available
+  | 'INTERRUPTED' // the run was stopped (AbortSignal; the CLI's SIGINT/SIGTERM) and cleaned up
   | 'RUN_FAILED' // the run could not complete (server would not start, clients never connected…)
   | 'OUTPUT_FAILED'; // the run finished but its --json / --report file could not be written (the CLI prints it on stdout instead)
 

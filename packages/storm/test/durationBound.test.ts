@@ -31,6 +31,10 @@ describe('a run stops by itself soon after --duration', () => {
       { progress },
     );
     expect(r.notes).toContain(`not every client recovered within ${durationMs} ms`);
+    // Still "open" on dead connections, they never noticed the fault: not back (not back at
+    // 0 ms), and what they missed is undelivered (exit 3), not lost (exit 2).
+    expect({ notBack: r.notBack, lost: r.lost, t50Ms: r.t50Ms, t100Ms: r.t100Ms }).toEqual({ notBack: 5, lost: 0, t50Ms: null, t100Ms: null });
+    expect(r.undelivered).toBeGreaterThan(0);
     expect(faultAt).toBeGreaterThan(0);
     const afterFault = analysedAt - faultAt;
     // 3.5 s of slack for a busy machine (CI runs files in parallel on 2 cores); the old

@@ -15,6 +15,9 @@ vi.mock('@lifeline/server', async (orig) => {
   };
 });
 
+// Nothing listens at these URLs: the up-front PING is answered for the stub.
+vi.mock('../src/sim/redisAdmin', async (orig) => ({ ...((await orig()) as object), redisAnswers: async () => true }));
+
 import { isStormError } from '../src/errors';
 import { isLoopbackHost } from '../src/proxy/address';
 import { EmbeddedFleet } from '../src/sim/embedded';

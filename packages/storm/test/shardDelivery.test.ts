@@ -29,4 +29,43 @@ describe('shard delivery report', () => {
     expect(report.counts[0]).toMatchObject({ expected: 16, delivered: 10, lost: 3, unrecovered: 2, undelivered: 3 });
     expect(report.openSince.filter((t) => t === null)).toHaveLength(2); // the same two are the run's notBack
   });
+
+  it('where the fault drops everyone, a client connected since before it that never dropped is not back: its misses are undelivered, not lost', async () => {
+    const hooks: SimClientHooks[] = [];
+    const factory: SimClientFactory = (s) => {
+      hooks[s.index] = s.hooks;
+      return { isReady: () => true, setUrl: () => {}, close: async () => {} };
+    };
+    const shard = new Shard({ ...spec, to: 2, mustDrop: true }, factory);
+    await shard.start();
+    hooks.forEach((h) => h.onOpen());
+    hooks.forEach((h) => h.onMessage(0, 1));
+    shard.markFault();
+    // client 0 noticed the fault and came back; client 1 is still "open" on a half-open connection
+    hooks[0]!.onDrop();
+    hooks[0]!.onOpen();
+    [2, 3, 4].forEach((q) => hooks[0]!.onMessage(0, q));
+    const report = shard.collect(published);
+    await shard.close();
+    expect(report.openSince[0]).not.toBeNull();
+    expect(report.openSince[1]).toBeNull();
+    expect(report.counts[0]).toMatchObject({ lost: 0, unrecovered: 1, undelivered: 3 });
+  });
+
+  it('where the fault need not drop everyone (flaky), a client that never dropped is back', async () => {
+    const hooks: SimClientHooks[] = [];
+    const factory: SimClientFactory = (s) => {
+      hooks[s.index] = s.hooks;
+      return { isReady: () => true, setUrl: () => {}, close: async () => {} };
+    };
+    const shard = new Shard({ ...spec, to: 1, mustDrop: false }, factory);
+    await shard.start();
+    hooks[0]!.onOpen();
+    shard.markFault();
+    [1, 2, 3, 4].forEach((q) => hooks[0]!.onMessage(0, q));
+    const report = shard.collect(published);
+    await shard.close();
+    expect(report.openSince[0]).not.toBeNull();
+    expect(report.counts[0]).toMatchObject({ lost: 0, unrecovered: 0 });
+  });
 });

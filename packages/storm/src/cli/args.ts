@@ -42,8 +42,9 @@ Options:
   --report FILE          write a self-contained HTML report (FILE as for --json)
   --help                 this text
 
-Exit status: 0 ok, 1 bad usage or failed run, 2 messages were lost, duplicated or reordered,
-3 not every client came back (pnpm --filter … exec reports every failure as 1).`;
+Exit status: 0 ok, 1 bad usage, failed run or nothing published, 2 messages were lost, duplicated or reordered,
+3 not every client came back, 130/143 stopped by SIGINT/SIGTERM (after cleaning up)
+(pnpm --filter … exec reports every failure as 1).`;
 
 /** One run of a comparison: a strategy and whether the server hint is visible. */
 export interface Variant {
@@ -116,7 +117,9 @@ export function parseCommand(argv: string[]): Command {
   }
   const v = parsed.values;
   const [first, ...rest] = parsed.positionals;
-  if (v.help || first === undefined || first === 'help') return { kind: 'help' };
+  if (v.help || first === 'help') return { kind: 'help' };
+  // Usage error (exit 1), not the help's exit 0: a script that lost its scenario passed.
+  if (first === undefined) throw new StormError('BAD_OPTION', `no scenario given (one of ${SCENARIOS.join(', ')}, or proxy)`);
   if (rest.length) throw new StormError('BAD_OPTION', `unexpected argument "${rest[0]}"`);
   if (first === 'proxy') {
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
@@ -134,6 +137,13 @@ export function parseCommand(argv: string[]): Command {
     };
   }
   if (!SCENARIOS.includes(first as Scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${first}" (one of ${SCENARIOS.join(', ')}, or proxy)`);
+  // Flags a storm run would ignore: accepted, they said the run did something it did not.
+  const proxyOnly = (['listen', 'latency', 'bandwidth', 'schedule'] as const).find((f) => v[f] !== undefined);
+  if (proxyOnly) throw new StormError('BAD_OPTION', `--${proxyOnly} is an option of lifeline-storm proxy, not of a scenario run`);
+  if (v.target !== undefined) {
+    const unused = (['broker', 'heartbeat'] as const).find((f) => v[f] !== undefined);
+    if (unused) throw new StormError('BAD_OPTION', `--${unused} sets up the embedded server, and --target runs against an external one: drop one of them`);
+  }
   const hint = v['server-hint'];
   if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint on|off, got "${hint}"`);
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));

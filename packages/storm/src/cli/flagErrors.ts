@@ -16,6 +16,7 @@ const FLAGS: Record<string, string> = {
   client: '--client',
   broker: '--broker',
   strategy: '--strategy',
+  target: '--target',
 };
 
 /**

@@ -10,6 +10,8 @@ import { runStorm } from '../sim/runStorm';
 import type { Variant } from './args';
 import { checkOutputs, outputFiles, writeOutputs } from './outputFiles';
 import { verdict } from './verdict';
+import { isStormError } from '../errors';
+import { catchInterrupt } from './interrupt';
 
 /** Runs one scenario (or a comparison), prints the table, writes the files; returns the exit status. */
 export async function stormCommand(c: { options: StormOptions; variants: Variant[] | null; json?: string; report?: string }): Promise<number> {
@@ -19,15 +21,27 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   const files = outputFiles(c);
   await checkOutputs(files); // before the run: an unwritable path is a usage error, not a lost run
   let results: RunResult[];
-  if (c.variants) {
-    results = await runCompare(c.options, c.variants, {
-      onRun: (i, n) => {
-        process.stderr.write(`run ${i + 1}/${n}: ${c.variants![i]!.strategy}${c.variants![i]!.serverHint ? ' + hint' : ''}\n`);
-        return createProgress();
-      },
-    });
-  } else {
-    results = [await runStorm(c.options, { progress: createProgress() })];
+  const interrupt = catchInterrupt();
+  try {
+    if (c.variants) {
+      results = await runCompare(c.options, c.variants, {
+        signal: interrupt.signal,
+        onRun: (i, n) => {
+          process.stderr.write(`run ${i + 1}/${n}: ${c.variants![i]!.strategy}${c.variants![i]!.serverHint ? ' + hint' : ''}\n`);
+          return createProgress();
+        },
+      });
+    } else {
+      results = [await runStorm(c.options, { progress: createProgress(), signal: interrupt.signal })];
+    }
+  } catch (e) {
+    const status = interrupt.status();
+    if (status === null || !isStormError(e, 'INTERRUPTED')) throw e;
+    // Cleaned up; whatever the stopped run still had going must not keep the process alive.
+    setTimeout(() => process.exit(status), 1000).unref();
+    return status;
+  } finally {
+    interrupt.dispose();
   }
   process.stdout.write(formatTable(results) + '\n');
   const notes = formatNotes(results);

@@ -2,18 +2,27 @@ import type { RunResult } from '../result';
 
 /** What a storm run's results mean for the CLI's exit status. */
 export interface Verdict {
-  /** 0 ok; 2 a subscriber lost, duplicated or reordered a message; 3 not every client came back. */
-  status: 0 | 2 | 3;
+  /**
+   * 0 ok; 1 nothing was published (no delivery was checked); 2 a subscriber lost,
+   * duplicated or reordered a message; 3 not every client came back.
+   */
+  status: 0 | 1 | 2 | 3;
   /** The line for stderr; null when ok. */
   message: string | null;
 }
 
 /**
- * A broken delivery invariant (status 2) wins over clients not back (status 3). The two
- * used to share status 2 because a client not back had its missed messages counted as
- * lost; they are `undelivered` now, and a fleet that did not recover is still a failure.
+ * A run with no acknowledged publish (status 1) checked nothing, so it fails first:
+ * "published 0, lost 0" used to pass. Then a broken delivery invariant (status 2) wins
+ * over clients not back (status 3). The two used to share status 2 because a client not
+ * back had its missed messages counted as lost; they are `undelivered` now, and a fleet
+ * that did not recover is still a failure.
  */
 export function verdict(results: readonly RunResult[]): Verdict {
+  const silent = results.filter((r) => r.published === 0);
+  if (silent.length) {
+    return { status: 1, message: `nothing was published, so no delivery was checked: ${silent.map((r) => r.strategy).join(', ')}: 0 publishes acknowledged (see the notes for publish failures)` };
+  }
   const broken = results.filter((r) => r.lost + r.duplicated + r.reordered > 0);
   if (broken.length) {
     return { status: 2, message: `invariant broken: ${broken.map((r) => `${r.strategy}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.reordered} reordered`).join('; ')}` };

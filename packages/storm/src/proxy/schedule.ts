@@ -103,7 +103,11 @@ export function parseSchedule(text: string): ChaosStep[] {
       if (raw !== undefined && !(action === 'bandwidth' && raw === 'off') && !/^\d+$/.test(raw)) {
         throw new StormError('BAD_OPTION', `bad value "${raw}" in schedule step "${part}" (plain decimal digits only)`);
       }
-      if (action === 'cut' || action === 'blackhole' || action === 'restore') return { atMs, action };
+      if (action === 'cut' || action === 'blackhole' || action === 'restore') {
+        // `100:cut=1` used to run as `100:cut`, the value silently dropped.
+        if (raw !== undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": ${action} takes no value (write ${atMs}:${action})`);
+        return { atMs, action };
+      }
       if (action === 'latency') return { atMs, action, value: Number(raw ?? 0) };
       if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
       throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);

@@ -16,7 +16,15 @@ export interface FleetOptions {
    * answers, else 'memory'.
    */
   broker: string;
+  /**
+   * Longest close() waits for the nodes, then for the broker, ms: a Redis broker that
+   * lost its server kept close() waiting for good. @default {@link CLOSE_TIMEOUT_MS}
+   */
+  closeTimeoutMs?: number;
 }
+
+/** Longest {@link EmbeddedFleet.close} waits for each of its steps, ms. */
+export const CLOSE_TIMEOUT_MS = 5000;
 
 /** Longest a drained node waits for its clients to leave before it cuts the rest, ms. */
 export const DRAIN_TIMEOUT_MS = 5000;
@@ -65,6 +73,9 @@ export class EmbeddedFleet {
       if (typeof factory !== 'function') throw new StormError('DEPENDENCY_MISSING', '@lifeline/server does not export redisBroker yet: use --broker memory');
       const url = new URL(b);
       if (!isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${url.hostname}`);
+      // As 'auto' does: a broker that cannot reach Redis failed every publish and
+      // subscribe with a stack trace each, and the run hung at the end.
+      if (!(await redisAnswers(b))) throw new StormError('DEPENDENCY_MISSING', `Redis at ${url.host} does not answer PING (--broker ${b}): start it, or use --broker memory`);
       const prefix = `lifeline-storm:${process.pid}:${Date.now()}:`;
       this.redis = { url: b, prefix };
       this.shared = await factory({ url: b, keyPrefix: prefix });
@@ -141,10 +152,19 @@ export class EmbeddedFleet {
     return n;
   }
 
+  /** Closes the nodes and the broker, each step bounded by `closeTimeoutMs`, then deletes the run's Redis keys. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.nodes.map((n) => n?.close()));
+    const ms = this.options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
+    await bounded(Promise.allSettled(this.nodes.map((n) => n?.close())), ms);
     this.nodes.length = 0;
-    await this.shared?.close();
+    await bounded(Promise.resolve(this.shared?.close()), ms);
     if (this.redis) await deleteKeysWithPrefix(this.redis.url, this.redis.prefix).catch(() => {});
   }
+}
+
+/** Waits for `p` (its failure ignored) or `ms`, whichever comes first. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

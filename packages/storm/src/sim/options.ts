@@ -10,7 +10,10 @@ export interface StormOptions {
   clients?: number;
   /** Channels; client i subscribes to channel i mod channels. @default 4 */
   channels?: number;
-  /** Messages per second published on each channel during the run. @default 5 */
+  /**
+   * Messages per second published on each channel during the run, above 0 (a run that
+   * publishes nothing checks no delivery, so 0 is refused). @default 5
+   */
   publishRate?: number;
   /** Client backoff jitter. @default 'full' */
   strategy?: Strategy;
@@ -18,7 +21,11 @@ export interface StormOptions {
   serverHint?: boolean;
   /** Server admission rate C, handshakes/s. @default 1000 */
   admissionRate?: number;
-  /** An external server (`ws://127.0.0.1:PORT`, loopback only) instead of the embedded one. @default undefined */
+  /**
+   * An external server (`ws://127.0.0.1:PORT`, `http://…` or `host:port`, loopback only)
+   * instead of the embedded one. `wss://`/`https://` are refused: the chaos proxy and the
+   * publisher speak plain TCP/HTTP. @default undefined
+   */
   target?: string;
   /** Seed of every random choice in the run. @default 1 */
   seed?: number;
@@ -108,11 +115,19 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (o.scenario === 'restart' && downMs >= durationMs) {
     throw new StormError('BAD_OPTION', `downMs must be shorter than durationMs (the run stops waiting at durationMs), got ${downMs} and ${durationMs}`);
   }
+  const publishRate = num('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000);
+  // Nothing published is nothing checked: such a run reported "0 lost" and passed.
+  if (publishRate === 0) throw new StormError('BAD_OPTION', 'publishRate must be above 0: a run that publishes nothing checks no delivery (try 0.1)');
+  if (o.target !== undefined && /^(wss|https):/i.test(o.target)) {
+    // The chaos proxy forwards bytes and clients and publisher speak ws/http to it: a TLS
+    // server behind it answered nothing the clients or the publisher could read.
+    throw new StormError('BAD_OPTION', `target must be plain ws://, http:// or host:port (storm does not speak TLS), got "${o.target}"`);
+  }
   return {
     scenario: o.scenario,
     clients,
     channels: int('channels', o.channels ?? STORM_DEFAULTS.channels, 1, 100),
-    publishRate: num('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000),
+    publishRate,
     strategy,
     serverHint: o.serverHint ?? STORM_DEFAULTS.serverHint,
     admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),

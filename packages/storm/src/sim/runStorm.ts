@@ -13,7 +13,7 @@ import { scenarios } from './scenarios';
 import { localShard, processShard, type ShardHandle } from './shardHandle';
 import { shardNetwork } from './network';
 import type { ShardReport } from './shard';
-import { waitUntil } from './waitUntil';
+import { waitUntil as pollUntil } from './waitUntil';
 import { percentileTime } from '../metrics/reconnectTimes';
 import { ZERO_COUNTS, type DeliveryCounts } from '../metrics/delivery';
 import { attemptBins, DEFAULT_BIN_MS } from '../metrics/bins';
@@ -25,6 +25,11 @@ export interface RunHooks {
   progress?: Progress;
   /** A custom client implementation (runs in this thread; workers need a named client). */
   clientFactory?: SimClientFactory;
+  /**
+   * Stops the run: it rejects with StormError('INTERRUPTED') once everything is closed
+   * as at the end of a run (clients, proxies, servers, the run's Redis keys deleted).
+   */
+  signal?: AbortSignal;
 }
 
 /** Steady traffic before the fault and after recovery, ms. */
@@ -55,15 +60,26 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   // The servers share this thread: a long event-loop stall explains slow handshakes.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
-  let fleet: EmbeddedFleet | null = null;
+  // Set inside body(): `as` keeps TypeScript from narrowing them to null in the finally.
+  let fleet = null as EmbeddedFleet | null;
   let shards: ShardHandle[] = [];
-  let publisher: Publisher | null = null;
-  let acceptLog: AcceptLog | null = null;
-  try {
+  let publisher = null as Publisher | null;
+  let acceptLog = null as AcceptLog | null;
+  let fleetStarting = null as Promise<EmbeddedFleet> | null;
+  const signal = hooks.signal;
+  const interrupted = () => new StormError('INTERRUPTED', `run interrupted (${String(signal?.reason ?? 'aborted')})`);
+  // Every wait of the run polls through here, so a stopped run goes no further.
+  const waitUntil = (cond: () => Promise<boolean>, deadline: number) =>
+    pollUntil(async () => {
+      if (signal?.aborted) throw interrupted();
+      return cond();
+    }, deadline);
+  const body = async (): Promise<RunResult> => {
     // rolling uses the Redis broker when it is there (unless a broker was chosen).
     const broker = o.scenario === 'rolling' && input.broker === undefined ? 'auto' : o.broker;
     if (!o.target) {
-      fleet = await EmbeddedFleet.start(def.nodes, { admissionRate: o.admissionRate, heartbeatMs: o.heartbeatMs, broker });
+      fleetStarting = EmbeddedFleet.start(def.nodes, { admissionRate: o.admissionRate, heartbeatMs: o.heartbeatMs, broker });
+      fleet = await fleetStarting;
       notes.push(...fleet.notes);
     } else {
       notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
@@ -81,6 +97,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const warm = await waitUntil(async () => {
       const st = await statusAll(shards);
       progress.update((0.3 * st.ready) / o.clients, `connecting ${st.ready}/${o.clients}`);
+      // A client that gave up for good (token refused, HTTP 404) will not connect: the
+      // warm-up used to wait its full 30 s and more for it.
+      if (st.refusal) throw new StormError('RUN_FAILED', `a client gave up during warm-up: ${st.refusal}`);
       return st.ready === o.clients;
     }, warmDeadline);
     if (!warm) {
@@ -93,9 +112,11 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     // 2. Steady traffic, then the fault.
     const external = o.target ? targetBases(o.target) : null;
     const httpUrl = () => (fleet ? fleet.httpUrl() : external!.http);
+    if (signal?.aborted) throw interrupted();
     publisher = new Publisher(channels, o.publishRate, httpUrl, `storm-${o.seed}-${started}`);
     publisher.start();
-    await sleep(STEADY_MS);
+    await sleep(STEADY_MS, signal);
+    if (signal?.aborted) throw interrupted();
     await Promise.all(shards.map((s) => s.markFault()));
     const tFault = Date.now();
     const refusedBefore = fleet ? fleet.refused() : 0;
@@ -107,15 +128,21 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const deadline = tFault + o.durationMs;
     const remainingMs = () => Math.max(0, deadline - Date.now());
     const random = seededRandom(deriveSeed(o.seed, 0xc4a05));
-    const waitForFleet = async () => {
-      await waitUntil(async () => (await statusAll(shards)).ready === o.clients, deadline);
+    const waitForFleet = async (dropped = 0) => {
+      await waitUntil(async () => {
+        const st = await statusAll(shards);
+        return st.dropped >= dropped && st.ready === o.clients;
+      }, deadline);
     };
     progress.update(0.3, `${o.scenario}: fault`);
     const net = shardNetwork(shards, random);
     const timeline: string[] = [];
     const mark = (step: string) => timeline.push(`${step} +${Date.now() - tFault} ms`);
     // The fault's own waits end by the deadline too (a flaky step, the half-open pause).
-    const sleepInRun = (ms: number) => sleep(Math.min(ms, remainingMs()));
+    const sleepInRun = async (ms: number) => {
+      await sleep(Math.min(ms, remainingMs()), signal);
+      if (signal?.aborted) throw interrupted();
+    };
     await def.run({ options: o, net, fleet, random, sleep: sleepInRun, remainingMs, waitForFleet, notes, mark });
     mark('fault over');
     notes.push(`timeline: ${timeline.join(', ')}`);
@@ -182,6 +209,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     if (!o.target) notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
     const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
     if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
+    const clientErrs = Object.entries(raw.clientErrors).sort((a, b) => b[1] - a[1]);
+    if (clientErrs.length) notes.push(`errors reported by clients, by code: ${clientErrs.map(([c, n]) => `${c}×${n}`).join(', ')}`);
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
     if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
     if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
@@ -203,14 +232,33 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       wallMs: Date.now() - started,
       notes,
     });
+  };
+  try {
+    return await untilAborted(body(), signal, interrupted);
   } finally {
     loopDelay.disable();
     acceptLog?.stop();
     progress.done();
     await publisher?.stop(0).catch(() => {});
     await Promise.allSettled(shards.map((s) => s.close()));
+    // Stopped while the servers were starting: they are closed (and their keys deleted) too.
+    fleet ??= await fleetStarting?.catch(() => null) ?? null;
     await fleet?.close().catch(() => {});
   }
+}
+
+/** `work`, or a rejection with `interrupted()` as soon as `signal` aborts (`work` then ends on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, interrupted: () => Error): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(interrupted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(interrupted());
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 /** `ws://h:p/anything` → the ws and http origins (clients add `/v1`, the publisher `/v1/publish`). */
@@ -239,6 +287,7 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
       client: o.client,
       connectRate: connectRate / count,
       direct: scenarios[o.scenario].network === 'direct',
+      mustDrop: scenarios[o.scenario].dropsEveryone,
     };
     out.push(o.workers > 0 ? processShard(spec) : localShard(spec, factory));
   }
@@ -247,7 +296,10 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
 
 async function statusAll(shards: ShardHandle[]) {
   const all = await Promise.all(shards.map((s) => s.status()));
-  return all.reduce((a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped }), { ready: 0, dropped: 0 });
+  return all.reduce(
+    (a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped, refusal: a.refusal ?? s.refusal }),
+    { ready: 0, dropped: 0, refusal: null as string | null },
+  );
 }
 
 function mergeReports(reports: ShardReport[], tFault: number) {
@@ -260,6 +312,7 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   let refused = 0;
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
+  const clientErrors: Record<string, number> = {};
   const counts: DeliveryCounts[] = reports[0]!.counts.map(() => ({ ...ZERO_COUNTS }));
   reports.forEach((r, process) => {
     for (const st of r.stalls) if (st.atMs >= tFault) stalls.push({ atMs: st.atMs - tFault, ms: st.ms, process });
@@ -275,11 +328,12 @@ function mergeReports(reports: ShardReport[], tFault: number) {
     refused += r.refused;
     for (const t of r.refusedAt) if (t >= tFault) refusedAt.push(t - tFault);
     for (const [m, n] of Object.entries(r.errors)) errors[m] = (errors[m] ?? 0) + n;
+    for (const [c, n] of Object.entries(r.clientErrors ?? {})) clientErrors[c] = (clientErrors[c] ?? 0) + n;
     for (const [c, n] of Object.entries(r.closeCodes)) closeCodes[c] = (closeCodes[c] ?? 0) + n;
     r.counts.forEach((c, i) => {
       const acc = counts[i]!;
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   });
-  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, counts, stalls };
+  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, clientErrors, counts, stalls };
 }

@@ -33,6 +33,12 @@ export interface ShardSpec {
   connectRate: number;
   /** Connect straight to `targets` (no chaos proxy; only `target` commands apply). */
   direct?: boolean;
+  /**
+   * The fault drops every client (the scenario's `dropsEveryone`): a client connected
+   * since before the fault that never dropped did not notice it (a half-open connection
+   * its heartbeat has not caught yet), so it is not back. @default false
+   */
+  mustDrop?: boolean;
 }
 
 export interface ShardStatus {
@@ -40,12 +46,14 @@ export interface ShardStatus {
   ready: number;
   /** Clients that lost their connection at least once since `markFault`. */
   dropped: number;
+  /** The first error with which a client gave up for good (`CODE: message`), null if none did. */
+  refusal: string | null;
 }
 
 export interface ShardReport {
   /** Attempt times, absolute ms (Date.now(): comparable across threads). */
   attempts: number[];
-  /** Per client: last open time (absolute ms) if open now, else null. */
+  /** Per client: last open time (absolute ms) if back now (see `mustDrop`), else null. */
   openSince: (number | null)[];
   /** Per client: first drop after the fault (absolute ms), null if it never dropped. */
   droppedAt: (number | null)[];
@@ -56,6 +64,8 @@ export interface ShardReport {
   closeCodes: Record<string, number>;
   /** Socket errors seen by clients, by message. */
   errors: Record<string, number>;
+  /** Errors clients reported (core's `error` event), by code. */
+  clientErrors: Record<string, number>;
   /** Summed delivery counts per channel index. */
   counts: DeliveryCounts[];
   /** This process's event-loop delay since the fault, ms: a stall delays every due attempt. */
@@ -88,6 +98,8 @@ export class Shard {
   private refusedAt: number[] = [];
   private readonly closeCodes: Record<string, number> = {};
   private readonly errors: Record<string, number> = {};
+  private readonly clientErrors: Record<string, number> = {};
+  private refusal: string | null = null;
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
   private proxy: ChaosProxy | null = null;
@@ -139,7 +151,7 @@ export class Shard {
       if (s.sim?.isReady()) ready++;
       if (s.dropped) dropped++;
     }
-    return { created: this.states.length, ready, dropped };
+    return { created: this.states.length, ready, dropped, refusal: this.refusal };
   }
 
   /** Starts counting drops and refusals from now on. */
@@ -159,23 +171,33 @@ export class Shard {
     this.states.forEach((s, k) => {
       const ch = (this.spec.from + k) % this.spec.channels.length;
       // Same test as openSince below, so `unrecovered` adds up to the run's notBack.
-      const recovered = s.sim?.isReady() ?? false;
+      const recovered = this.isBack(s);
       const c = analyzeDelivery(published[ch] ?? [], s.seqs.map((seq) => ({ seq })), s.gaps, { recovered });
       const acc = counts[ch]!;
       for (const key of Object.keys(acc) as (keyof DeliveryCounts)[]) acc[key] += c[key];
     });
     return {
       attempts: this.attempts,
-      openSince: this.states.map((s) => (s.sim?.isReady() ? s.openSince : null)),
+      openSince: this.states.map((s) => (this.isBack(s) ? s.openSince : null)),
       droppedAt: this.states.map((s) => s.droppedAt),
       refused: this.refusedAt.length,
       refusedAt: this.refusedAt,
       closeCodes: this.closeCodes,
       errors: this.errors,
+      clientErrors: this.clientErrors,
       counts,
       loopDelay: { p99Ms: Math.round(this.loopDelay.percentile(99) / 1e6), maxMs: Math.round(this.loopDelay.max / 1e6) },
       stalls: this.stallLog.recorded(),
     };
+  }
+
+  /**
+   * Connected and subscribed now, and, where the fault drops everyone, dropped since it:
+   * a connection up since before the fault used to count as back at 0 ms and its misses
+   * as `lost`, when it never noticed the fault (still half-open) and received nothing.
+   */
+  private isBack(s: ClientState): boolean {
+    return (s.sim?.isReady() ?? false) && (!this.spec.mustDrop || s.dropped);
   }
 
   /** Clients whose newest delivered message is the last one published on their channel. */
@@ -259,6 +281,10 @@ export class Shard {
         },
         onMessage: (_i, seq) => state.seqs.push(seq),
         onGap: (_i, gap) => state.gaps.push(gap),
+        onError: (code, message, final) => {
+          this.clientErrors[code] = (this.clientErrors[code] ?? 0) + 1;
+          if (final) this.refusal ??= `${code}: ${message}`;
+        },
       },
     });
   }

@@ -1,7 +1,10 @@
 import * as core from '@lifeline/core';
-import type { ClientOptions, GapEvent, LifelineClient, Message, StateChange } from '@lifeline/core';
+import type { ClientOptions, GapEvent, LifelineClient, LifelineError, Message, StateChange } from '@lifeline/core';
 import { StormError } from '../../errors';
 import type { SimClient, SimClientFactory } from './types';
+
+/** Codes with which core stops for good: no reconnect follows. */
+const FINAL = new Set(['AUTH_FAILED', 'CONNECTION_REFUSED']);
 
 type CreateClient = (options: ClientOptions) => LifelineClient;
 
@@ -28,6 +31,9 @@ export const coreClientFactory: SimClientFactory = (spec) => {
     if (e.to === 'open') spec.hooks.onOpen();
     else if (e.from === 'open') spec.hooks.onDrop();
   });
+  // Listened to so core does not print each one (a stack trace per client per error):
+  // the shard counts them by code for the run's notes.
+  client.on('error', (e: LifelineError) => spec.hooks.onError?.(e.code, e.message, FINAL.has(e.code)));
   const channels = spec.channels.map((name, i) => {
     const ch = client.channel(name);
     ch.subscribe((msg: Message) => {

@@ -11,6 +11,12 @@ export interface SimClientHooks {
   onMessage(channelIndex: number, seq: number): void;
   /** The client announced a gap. */
   onGap(channelIndex: number, gap: GapRecord): void;
+  /**
+   * The client reported an error (core's `error` event), by code. `final`: it gave up
+   * and stays closed (a refused token, an upgrade refused with HTTP 4xx). Optional for
+   * a client that reports none.
+   */
+  onError?(code: string, message: string, final: boolean): void;
 }
 
 /** Everything a client implementation needs to join the fleet. */

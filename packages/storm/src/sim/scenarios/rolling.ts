@@ -12,6 +12,9 @@ export const rolling: ScenarioDefinition = {
   async run({ fleet, net, options, waitForFleet, mark, remainingMs }) {
     for (const slot of [0, 1]) {
       const old = fleet!.nodes[slot]!;
+      // Its clients must drop and come back before the next node goes: killed (hint off),
+      // they still looked ready at once, and both nodes died together.
+      const onOld = old.stats().connections;
       const spare = 2 + slot;
       await fleet!.startNode(spare);
       await net.setTarget(fleet!.urls().filter((u) => u !== old.url));
@@ -21,7 +24,7 @@ export const rolling: ScenarioDefinition = {
       fleet!.nodes[slot] = fleet!.nodes[spare]!;
       fleet!.nodes[spare] = null;
       if (slot === 0) {
-        await waitForFleet();
+        await waitForFleet(onOld);
         mark('fleet settled');
       }
     }

@@ -15,8 +15,13 @@ export interface ScenarioContext {
   sleep(ms: number): Promise<void>;
   /** Time left until the run's deadline, ms (0 once passed): what a drain may still wait. */
   remainingMs(): number;
-  /** Resolves when every client is connected and subscribed again (or the run's deadline passes). */
-  waitForFleet(): Promise<void>;
+  /**
+   * Resolves when at least `dropped` clients have lost their connection since the fault
+   * and every client is connected and subscribed again (or the run's deadline passes).
+   * Right after a node is killed its clients have not noticed yet and still count as
+   * ready: `dropped` makes the wait see them go and come back. @default 0
+   */
+  waitForFleet(dropped?: number): Promise<void>;
   notes: string[];
   /** Records a step of the fault's timeline (shown in the run's notes). */
   mark(step: string): void;
