@@ -43,12 +43,6 @@ export interface ChannelHost {
   readonly _random: () => number;
 }
 
-/**
- * One channel: reference-counted handlers, the position of the last message whose
- * handlers returned, dedupe/order/hole checks on the live stream, and presence.
- * Everything a channel may never need (buffer, snapshot listeners, presence) is
- * created on first use, so an idle subscribed channel is one small object.
- */
 /** A hole found while busy, said as a gap when delivery reaches it. */
 interface HoleMark {
   type: 'gap';
@@ -58,6 +52,12 @@ interface HoleMark {
   epoch: string;
 }
 
+/**
+ * One channel: reference-counted handlers, the position of the last message whose
+ * handlers returned, dedupe/order/hole checks on the live stream, and presence.
+ * Everything a channel may never need (buffer, snapshot listeners, presence) is
+ * created on first use, so an idle subscribed channel is one small object.
+ */
 export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _handlers: readonly Handler[] = EMPTY;
   // Position as primitives, so delivering a message allocates nothing.

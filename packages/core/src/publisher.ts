@@ -38,10 +38,9 @@ interface Entry {
    * Ref of the `pub` once sent (0 before): a re-send uses it again, so the frame is the
    * same bytes (a new ref with one more digit made a stored publish too large for the
    * limit it had met). Refs never repeat, so it names nothing else on a new connection.
+   * Set, the publish may be stored: drop-oldest never evicts it.
    */
   ref: number;
-  /** Sent on some connection, so perhaps stored: never evicted by drop-oldest. */
-  _sent?: boolean;
   _resolve(r: PublishResult): void;
   _reject(e: LifelineError): void;
 }
@@ -148,11 +147,11 @@ export class Publisher extends Timed {
         // fit beside those, else dropping the rest would lose it all for nothing.
         let n = 0;
         let nb = 0;
-        for (const x of this._queue) if (!x._sent) n++, (nb += x._bytes);
+        for (const x of this._queue) if (!x.ref) n++, (nb += x._bytes);
         if (this._size - n < o.maxMessages && this._bytes - nb + b <= o.maxBytes) {
           while (full()) {
             // Not _drop(): the outbox is about to hold `e`, so whenFlushed() must not resolve.
-            const old = this._queue.splice(this._queue.findIndex((x) => !x._sent), 1)[0]!;
+            const old = this._queue.splice(this._queue.findIndex((x) => !x.ref), 1)[0]!;
             this._bytes -= old._bytes;
             this._refuse(old, 'dropped', err('OUTBOX_DROPPED', old, 'dropped: outbox full'));
           }
@@ -249,7 +248,6 @@ export class Publisher extends Timed {
           // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
           // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
           e._expiresAt = Infinity;
-          e._sent = true;
           this._inFlight.set(r, e);
         }
       }
