@@ -2,7 +2,7 @@ export { createChaosProxy, type ChaosProxy, type ChaosProxyOptions, type ChaosPr
 export { parseSchedule, runSchedule, applyStep, type ChaosStep } from './proxy/schedule';
 export { parseEndpoint, isLoopbackHost, type Endpoint } from './proxy/address';
 export { runStorm, type RunHooks } from './sim/runStorm';
-export { runCompare } from './sim/compare';
+export { runCompare, CompareError, variantLabel, type CompareVariant } from './sim/compare';
 export { resolveOptions, STORM_DEFAULTS, TAIL_GRACE_MS, type StormOptions, type ResolvedStormOptions } from './sim/options';
 export { MAX_TIMER_MS } from './timerLimit';
 export { liteClientFactory, coreClientFactory, clientFactory } from './sim/clients';

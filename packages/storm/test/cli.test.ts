@@ -109,7 +109,7 @@ describe('lifeline-storm proxy (the built bin)', () => {
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:\d+.*\ncommands: .*\n/.test(out), 15_000, 'proxy banner');
+      await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:\d+.*\nlatency 0 ms each way, bandwidth no cap, schedule: none\ncommands: .*\n/.test(out), 15_000, 'proxy banner');
       const answer = async (command: string) => {
         const from = out.length;
         child.stdin.write(`${command}\n`);

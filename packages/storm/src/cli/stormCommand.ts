@@ -4,7 +4,7 @@ import { toJson } from '../report/json';
 import { createProgress } from '../report/progress';
 import { formatTable } from '../report/table';
 import { formatNotes } from '../report/notes';
-import { runCompare } from '../sim/compare';
+import { CompareError, runCompare, variantLabel } from '../sim/compare';
 import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
 import type { Variant } from './args';
@@ -27,7 +27,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
       results = await runCompare(c.options, c.variants, {
         signal: interrupt.signal,
         onRun: (i, n) => {
-          process.stderr.write(`run ${i + 1}/${n}: ${c.variants![i]!.strategy}${c.variants![i]!.serverHint ? ' + hint' : ''}\n`);
+          process.stderr.write(`run ${i + 1}/${n}: ${variantLabel(c.variants![i]!)}\n`);
           return createProgress();
         },
       });
@@ -36,19 +36,31 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
     }
   } catch (e) {
     const status = interrupt.status();
-    if (status === null || !isStormError(e, 'INTERRUPTED')) throw e;
+    if (status === null || !isStormError(e, 'INTERRUPTED')) {
+      // The runs a comparison finished before one failed are still reported (and written).
+      if (!(e instanceof CompareError) || e.completed.length === 0) throw e;
+      await report(e.completed, files);
+      process.stderr.write(`lifeline-storm: ${e.message} [${e.code}]; the table shows the ${e.completed.length} run(s) completed before it\n`);
+      return 1;
+    }
     // Cleaned up; whatever the stopped run still had going must not keep the process alive.
     setTimeout(() => process.exit(status), 1000).unref();
     return status;
   } finally {
     interrupt.dispose();
   }
-  process.stdout.write(formatTable(results) + '\n');
-  const notes = formatNotes(results);
-  if (notes) process.stdout.write(notes + '\n');
-  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results) })));
+  const { failures } = await report(results, files);
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
   // The run's own verdict (2, 3) says more than a file that could not be written (1).
   return v.status !== 0 ? v.status : failures.length > 0 ? 1 : 0;
+}
+
+/** Prints the table and notes and writes the --json / --report files. */
+async function report(results: RunResult[], files: ReturnType<typeof outputFiles>) {
+  process.stdout.write(formatTable(results) + '\n');
+  const notes = formatNotes(results);
+  if (notes) process.stdout.write(notes + '\n');
+  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results) })));
+  return { failures };
 }

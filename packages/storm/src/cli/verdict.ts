@@ -1,4 +1,5 @@
 import type { RunResult } from '../result';
+import { variantLabel } from '../sim/compare';
 
 /** What a storm run's results mean for the CLI's exit status. */
 export interface Verdict {
@@ -19,17 +20,19 @@ export interface Verdict {
  * that did not recover is still a failure.
  */
 export function verdict(results: readonly RunResult[]): Verdict {
+  // A comparison may run one strategy twice (full:hint,full:nohint): name the variant.
+  const label = (r: RunResult) => (results.length > 1 ? variantLabel(r) : r.strategy);
   const silent = results.filter((r) => r.published === 0);
   if (silent.length) {
-    return { status: 1, message: `nothing was published, so no delivery was checked: ${silent.map((r) => r.strategy).join(', ')}: 0 publishes acknowledged (see the notes for publish failures)` };
+    return { status: 1, message: `nothing was published, so no delivery was checked: ${silent.map(label).join(', ')}: 0 publishes acknowledged (see the notes for publish failures)` };
   }
   const broken = results.filter((r) => r.lost + r.duplicated + r.reordered > 0);
   if (broken.length) {
-    return { status: 2, message: `invariant broken: ${broken.map((r) => `${r.strategy}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.reordered} reordered`).join('; ')}` };
+    return { status: 2, message: `invariant broken: ${broken.map((r) => `${label(r)}: ${r.lost} lost, ${r.duplicated} duplicated, ${r.reordered} reordered`).join('; ')}` };
   }
   const stranded = results.filter((r) => r.notBack > 0);
   if (stranded.length) {
-    return { status: 3, message: `not every client came back: ${stranded.map((r) => `${r.strategy}: ${r.notBack} not back (${r.undelivered} messages undelivered to them)`).join('; ')}` };
+    return { status: 3, message: `not every client came back: ${stranded.map((r) => `${label(r)}: ${r.notBack} not back (${r.undelivered} messages undelivered to them)`).join('; ')}` };
   }
   return { status: 0, message: null };
 }

@@ -150,7 +150,8 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new StormError('RUN_FAILED', `proxy cannot listen on ${host}:${options.listenPort ?? 0}`, { cause: e })));
+    // The system's code (EADDRINUSE, EACCES) is what tells a busy port from anything else.
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new StormError('RUN_FAILED', `proxy cannot listen on ${host}:${options.listenPort ?? 0}: ${e.code ?? e.message}${e.code === 'EADDRINUSE' ? ' (the port is in use)' : ''}`, { cause: e })));
     // A deep accept queue: a reconnect wave must not overflow it (SYN retries take seconds).
     server.listen({ port: options.listenPort ?? 0, host, backlog: 4096 }, () => resolve());
   });

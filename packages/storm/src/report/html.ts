@@ -2,6 +2,7 @@ import type { RunResult } from '../result';
 import { attemptsChart, escapeXml } from './svgChart';
 import { tableRows } from './table';
 import { groupNotes } from './notes';
+import { verdict } from '../cli/verdict';
 
 /**
  * A self-contained HTML report (no scripts, no external assets): the attempts chart
@@ -24,13 +25,20 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
   const notes = groupNotes(results)
     .map((g) => `${g.run === null ? '' : `<h3>${escapeXml(g.run)}</h3>`}<ul>${g.notes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>`)
     .join('\n');
+  // The CLI's pass/fail (and exit status), so a report read on its own says it too.
+  const v = verdict(results);
+  const verdictLine = v.status === 0
+    ? '<p class="verdict pass"><b>Pass</b>: every client came back; nothing lost, duplicated or reordered (exit status 0).</p>'
+    : `<p class="verdict fail"><b>Fail</b> (exit status ${v.status}): ${escapeXml(v.message ?? '')}</p>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:12px 0}
-th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}thead th{background:#f5f5f5}tbody th{text-align:left;font-weight:500}</style>
+th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}thead th{background:#f5f5f5}tbody th{text-align:left;font-weight:500}
+.verdict.pass{color:#1a7f37}.verdict.fail{color:#c62828}</style>
 </head><body>
 <h1>${escapeXml(title)}</h1>
 <p>Scenario <b>${escapeXml(results[0]?.scenario ?? '')}</b>, ${results[0]?.clients ?? 0} clients, seed ${results[0]?.seed ?? ''}.</p>
+${verdictLine}
 ${attemptsChart(results)}
 <h2>Summary</h2>
 ${table}

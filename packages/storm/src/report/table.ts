@@ -5,6 +5,15 @@ type Row = [label: string, get: (r: RunResult) => string];
 const num = (x: number | null, digits = 2) => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
 const ms = (x: number | null) => (x === null ? 'never' : `${x} ms`);
 
+/**
+ * Every client back (notBack 0) leaves no null offline time but for "nobody dropped"
+ * (no offline times at all): "never / never" there read as "never came back".
+ */
+function offline(r: RunResult): string {
+  if (r.notBack === 0 && r.offlineP50Ms === null && r.offlineP99Ms === null) return 'n/a (nobody dropped)';
+  return `${ms(r.offlineP50Ms)} / ${ms(r.offlineP99Ms)}`;
+}
+
 const ROWS: Row[] = [
   ['scenario', (r) => r.scenario],
   ['strategy', (r) => r.strategy],
@@ -20,7 +29,7 @@ const ROWS: Row[] = [
   ['t50', (r) => ms(r.t50Ms)],
   ['t99', (r) => ms(r.t99Ms)],
   ['t100', (r) => ms(r.t100Ms)],
-  ['offline p50 / p99', (r) => `${ms(r.offlineP50Ms)} / ${ms(r.offlineP99Ms)}`],
+  ['offline p50 / p99', offline],
   ['not back', (r) => String(r.notBack)],
   ['refused', (r) => String(r.refused)],
   ['server accepted (peak /s)', (r) => (r.serverAccepted === null ? '—' : `${r.serverAccepted} (${num(r.serverAcceptedPeakPerSec)}/s)`)],

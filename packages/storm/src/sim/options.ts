@@ -19,7 +19,11 @@ export interface StormOptions {
   strategy?: Strategy;
   /** Let clients see the server's hints (drain window, Retry-After). @default true */
   serverHint?: boolean;
-  /** Server admission rate C, handshakes/s. @default 1000 */
+  /**
+   * Server admission rate C, handshakes/s. With `target` it only states the external
+   * server's rate: left out, the result's `admissionRate` and `peakOverCapacity` are null.
+   * @default 1000
+   */
   admissionRate?: number;
   /**
    * An external server (`ws://127.0.0.1:PORT`, `http://…` or `host:port`, loopback only)

@@ -57,6 +57,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
   const started = Date.now();
   const notes: string[] = [];
+  // An external server's admission rate is only known when the user states it: the
+  // default (a setting of the embedded server) used to be reported as the target's.
+  const admissionKnown = o.target === undefined || input.admissionRate !== undefined;
   // The servers share this thread: a long event-loop stall explains slow handshakes.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
@@ -82,7 +85,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       fleet = await fleetStarting;
       notes.push(...fleet.notes);
     } else {
-      notes.push(`external target ${o.target}: admission rate as given (${o.admissionRate}/s)`);
+      notes.push(admissionKnown
+        ? `external target ${o.target}: admission rate as given (${o.admissionRate}/s)`
+        : `external target ${o.target}: admission rate unknown (no --admission-rate given), so no peak ÷ capacity`);
     }
     const channels = runChannels(o.seed, o.channels);
     shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
@@ -219,7 +224,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       strategy: o.strategy,
       serverHint: o.serverHint,
       clients: o.clients,
-      admissionRate: o.admissionRate,
+      admissionRate: admissionKnown ? o.admissionRate : null,
       nodes: o.target ? 1 : def.nodes,
       seed: o.seed,
       client: hooks.clientFactory ? 'custom' : o.client,
