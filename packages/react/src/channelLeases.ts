@@ -18,7 +18,7 @@ export function channelKey(name: string, options?: ChannelOptions): string {
  * One core subscription of a channel, shared by every hook with the same name and
  * options: their handlers, and the core subscription's remover (a retry replaces it).
  */
-type Lease = Set<MessageHandler> & { off: Unsubscribe };
+type Lease = Set<MessageHandler> & { off: Unsubscribe; park?: (letGo?: 1) => void };
 
 // A new function per subscribe, on purpose: core keeps waiting for a busy handler that is
 // subscribed again (the same function), and retry() must not wait for one that never
@@ -49,7 +49,15 @@ export function acquireChannel(
     () => {
       const lease = new Set() as Lease;
       subscribe(client.channel(name, options), lease);
-      return [() => lease.off(), lease];
+      const stop = () => {
+        lease.off();
+        // Still subscribed(/ing): other handlers are on the channel and core goes on waiting
+        // for this one, so a parked message is let go (nothing would replay it to a later lease
+        // anyway). The last one off (now unsubscribing/idle) leaves it unsettled: core's next
+        // subscriber abandons it and starts from the position, that message included.
+        if (channel.getSnapshot().state[0] == 's') lease.park?.(1);
+      };
+      return [stop, lease];
     },
     releaseDelayMs,
   );
@@ -87,6 +95,8 @@ export function acquireChannel(
     return call;
   };
   lease.add(entry);
+  // A message parked while the lease had no handler (a remount within the delay) is theirs now.
+  lease.park?.();
   retryChannel(channel);
   return () => {
     on = false;
@@ -115,7 +125,11 @@ export function retryChannel(channel: Channel): void {
  * applies its `onHandlerError` policy; waits for async handlers so core only
  * advances the position once all of them are done (or their components unmounted).
  */
-function fanOut(handlers: Set<MessageHandler>, msg: Message<any>) {
+function fanOut(handlers: Lease, msg: Message<any>): void | Promise<any> {
+  // No handler (all unmounted, the lease kept for the delay): parked, not handled, so core
+  // does not move past it. Fanned out once a handler is added, after the commit that added it
+  // (StrictMode's remove and add again included); parked again if none is left by then.
+  if (!handlers.size) return new Promise((go) => (handlers.park = go)).then((letGo) => letGo || fanOut(handlers, msg));
   let failure: [unknown] | undefined;
   const fail = (e: unknown) => void (failure ??= [e]);
   // Settled, not Promise.all's first rejection: core redelivers only once every handler is

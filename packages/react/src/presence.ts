@@ -25,7 +25,8 @@ export function acquirePresence(
   releaseDelayMs: number,
 ): () => void {
   const channel = client.channel(name);
-  const [entered, release] = hold(
+  // The holders' info, oldest first, and what was last sent (`json`).
+  const [held, release] = hold(
     presences,
     channel,
     () => {
@@ -34,16 +35,27 @@ export function acquirePresence(
         channel.presence.leave().catch(ignore);
         releaseChannel();
       };
-      return [stop, { json: undefined as string | undefined }];
+      return [stop, [] as [info: unknown, json: string][] & { json?: string }];
     },
     releaseDelayMs,
   );
-  // '' for no info (undefined), which no JSON text is: it still enters once.
-  json ??= '';
-  if (entered.json !== json) {
-    entered.json = json;
+  // The entry shows the info of the most recent holder: an acquire sends its own.
+  const send = () => {
+    const [info, json] = held.at(-1)!;
+    if (held.json === json) return;
+    held.json = json;
     // Refused for good (or the client closed): not entered, so the next acquire enters again.
-    channel.presence.enter(info).catch(() => (entered.json = undefined));
-  }
-  return release;
+    channel.presence.enter(info).catch(() => (held.json = undefined));
+  };
+  // '' for no info (undefined), which no JSON text is: it still enters once.
+  const holder: [unknown, string] = [info, json ?? ''];
+  held.push(holder);
+  send();
+  return () => {
+    held.splice(held.indexOf(holder), 1);
+    release();
+    // The holder leaving may be the one shown: the most recent remaining one is, once the
+    // commit is done (an info change releases, then acquires with the new info).
+    queueMicrotask(() => held[0] && send());
+  };
 }

@@ -25,7 +25,10 @@ export interface UseChannelResult<T> {
   state: ChannelState;
   /** Position of the last message whose handlers returned. Reading it re-renders on every message. */
   position: Position | null;
-  /** The last gap (continuity lost), or null. */
+  /**
+   * The last gap (continuity lost) since this component mounted on the channel, or null: a
+   * gap from before it mounted (another component's) is not shown.
+   */
   gap: GapEvent | null;
   /**
    * Why the subscribe failed while `state` is `failed`, else null (handler failures go to the
@@ -112,6 +115,9 @@ export function useChannel<T = unknown>(
     [channel],
   );
   const get = () => channel.getSnapshot();
+  // The channel's gap when this hook first rendered on it: `lastGap` is the channel's, shared
+  // by every component, so one mounted after a gap would show it at once.
+  const seenGap = useMemo(() => get().lastGap, [channel]);
   const snapshot = useSyncExternalStore(subscribe, get, () => serverSnapshot);
   const publish = useCallback((data: T, opts?: PublishOptions) => channel.publish(data, opts), [channel]);
   const retry = useCallback(() => retryChannel(channel), [channel]);
@@ -137,7 +143,8 @@ export function useChannel<T = unknown>(
       return read('position');
     },
     get gap() {
-      return read('lastGap');
+      const gap = read('lastGap');
+      return gap == seenGap ? null : gap;
     },
     get error() {
       return state() === 'failed' ? read('error') : null;

@@ -20,13 +20,16 @@ import { describe, expect, it } from 'vitest';
  * subscription subscribed afresh on the next mount (no failure shown meanwhile) with
  * `retry()`, and a non-JSON presence `info` reported instead of thrown in render, 1,963 B;
  * a message core hands again while the handler is still on it (after `retry()`) waiting
- * for that call instead of running the handler twice at once, 1,995 B.
+ * for that call instead of running the handler twice at once, 1,995 B; a message arriving
+ * while a kept subscription has no handler parked for the next one (it was fanned out to
+ * nobody and counted as handled), `gap` per component (since it mounted) and a shared
+ * presence entry showing the most recent remaining holder's info, 2,137 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 1995;
+const STANDALONE_CEILING_BYTES = 2137;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 1,995 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,137 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
