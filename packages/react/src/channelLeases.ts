@@ -37,6 +37,7 @@ export function acquireChannel(
   options: ChannelOptions | undefined,
   handler: MessageHandler,
   releaseDelayMs: number,
+  key = channelKey(name, options),
 ): Unsubscribe {
   // Options reach core only when the subscription starts (`since` would move a channel
   // awaiting its `sub` answer again).
@@ -45,7 +46,7 @@ export function acquireChannel(
   if (!table) subscriptions.set(channel, (table = new Map()));
   const [lease, release] = hold(
     table,
-    channelKey(name, options),
+    key,
     () => {
       const lease = new Set() as Lease;
       subscribe(client.channel(name, options), lease);

@@ -30,7 +30,10 @@ export function acquirePresence(
     presences,
     channel,
     () => {
-      const releaseChannel = acquireChannel(client, name, undefined, ignore, releaseDelayMs);
+      // A subscription of its own (a key no channel name has: names have no space): shared
+      // with useChannel's, its handler took the messages while a component on that channel
+      // remounted, and they were lost to it.
+      const releaseChannel = acquireChannel(client, name, undefined, ignore, releaseDelayMs, ' presence');
       const stop = () => {
         channel.presence.leave().catch(ignore);
         releaseChannel();

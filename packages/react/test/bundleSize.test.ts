@@ -23,13 +23,15 @@ import { describe, expect, it } from 'vitest';
  * for that call instead of running the handler twice at once, 1,995 B; a message arriving
  * while a kept subscription has no handler parked for the next one (it was fanned out to
  * nobody and counted as handled), `gap` per component (since it mounted) and a shared
- * presence entry showing the most recent remaining holder's info, 2,137 B.
+ * presence entry showing the most recent remaining holder's info, 2,137 B; presence on a
+ * subscription of its own (sharing useChannel's, its handler took the messages a remounting
+ * component should get), 2,147 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2137;
+const STANDALONE_CEILING_BYTES = 2147;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,137 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,147 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

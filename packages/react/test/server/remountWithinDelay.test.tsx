@@ -7,7 +7,7 @@ import { StrictMode } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
 import type { LifelineClient } from '@lifeline/core';
-import { LifelineProvider, useChannel, useChannelMessages } from '../../src';
+import { LifelineProvider, useChannel, useChannelMessages, usePresence } from '../../src';
 import { until, useServerWithClients } from '../support/server';
 
 const t = useServerWithClients();
@@ -29,6 +29,32 @@ async function subscribed(client: LifelineClient, name: string) {
 }
 
 describe('messages that arrive while a component is away (lease held without a handler)', () => {
+  it('with a usePresence component on the channel staying mounted, a remount within releaseDelayMs still gets them', async () => {
+    const name = room('presence');
+    const client = t.client();
+    const seen: string[] = [];
+    const gaps: string[] = [];
+    const Here = () => (usePresence(name, { n: 1 }), null);
+    const tree = (shown: boolean) => (
+      <LifelineProvider client={client} releaseDelayMs={60_000}>
+        <Here />
+        {shown && <Feed name={name} seen={seen} gaps={gaps} />}
+      </LifelineProvider>
+    );
+    const r = render(tree(true));
+    await subscribed(client, name);
+    await client.channel(name).publish('a');
+    await until(() => seen.length === 1, 'a');
+    r.rerender(tree(false));
+    await client.channel(name).publish('b');
+    r.rerender(tree(true));
+    await client.channel(name).publish('c');
+    await until(() => seen.includes('c'), 'c');
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(gaps).toEqual([]);
+    r.unmount();
+  });
+
   for (const strict of [false, true]) {
     it(`a remount within releaseDelayMs gets them, in order, without a gap${strict ? ' (StrictMode)' : ''}`, async () => {
       const name = room(`within-${strict}`);
