@@ -1,6 +1,7 @@
 import type { Clock } from '@lifeline/core';
 import { checkOptionsObject, LifelineNodeError } from './errors';
 import { MAX_TIMER_MS } from './nodeOptions';
+import { checkKnownKeys, CONSUME_OPTION_KEYS } from './optionKeys';
 import type { AckableMessage, MessageIterator, MessagesOptions } from './messageIterator';
 
 /** Retry the failing message with capped exponential backoff, then stop or dead-letter it. */
@@ -65,13 +66,15 @@ export function retryDelayMs(retry: number, policy: RetryPolicy): number {
 }
 
 /**
- * Checks `consume()`'s handler and options; throws `BAD_OPTION`. A mistyped policy must
+ * Checks `consume()`'s handler and options; throws `BAD_OPTION` (an unknown key too). A mistyped policy must
  * not silently mean another one (an unknown `onExhausted` meant 'stop', an unknown
  * `policy` stopped at the first failure), and a NaN or out-of-range delay retried after 1 ms.
  */
 export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions<T>): ErrorPolicy {
   if (typeof handler !== 'function') throw bad(`the handler must be a function (got ${typeof handler})`);
   checkOptionsObject(options, 'consume()');
+  // `autoAck` is a messages() option: consume() acknowledges after the handler, always.
+  checkKnownKeys(options, CONSUME_OPTION_KEYS, 'consume()');
   const policy = options.onError ?? { policy: 'retry' };
   if (typeof policy !== 'object' || policy === null || !['retry', 'dead-letter', 'stop'].includes(policy.policy)) {
     throw bad(`onError.policy must be 'retry', 'dead-letter' or 'stop' (got ${show(typeof policy === 'object' && policy !== null ? policy.policy : policy)})`);

@@ -19,6 +19,7 @@ import { checkOptionsObject, LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { NodeChannel } from './nodeChannel';
 import { checkNodeOptions } from './nodeOptions';
+import { checkKnownKeys, NODE_OPTION_KEYS } from './optionKeys';
 import { createNodeWebSocket, type TransportOptions } from './nodeSocket';
 import { ProcessKeepAlive, unrefClock } from './processLiveness';
 import { failedByNodeClose, PublishHolds } from './publishHolds';
@@ -103,7 +104,8 @@ export interface NodeClient {
  * Creates a Node client. Connects at once unless `autoConnect: false`. Unlike core's
  * defaults: no browser lifecycle source, every timer unref'd (see `keepProcessAlive`),
  * `hello.agent` 'lifeline-node/0.1.0'.
- * @throws LifelineNodeError `BAD_OPTION` for options that are not an object, an invalid Node
+ * @throws LifelineNodeError `BAD_OPTION` for options that are not an object, an unknown key
+ * (naming the closest known one), an invalid Node
  * option (url, transport, flowControl — an unknown key in it too —, checkpoint,
  * keepProcessAlive) or a `WebSocket` (the adapter supplies `ws`),
  * and core's `LifelineError` `BAD_ARGUMENT` for an invalid core option (reconnect,
@@ -112,6 +114,8 @@ export interface NodeClient {
 export function createNodeClient(options: NodeClientOptions): NodeClient {
   // Before any property read: `createNodeClient()` crashed with a raw TypeError on `url`.
   checkOptionsObject(options, 'createNodeClient()');
+  // First: a mistyped `url` must be named as such, not reported as a missing URL.
+  checkKnownKeys(options, NODE_OPTION_KEYS, 'createNodeClient()');
   checkNodeOptions(options);
   // Not in the type, but a JavaScript caller can pass it: it used to be replaced by the
   // adapter's class without a word, so the socket the caller chose was never used.

@@ -13,6 +13,7 @@ import {
   type MessageItem,
 } from './consumerState';
 import { checkOptionsObject, LifelineNodeError } from './errors';
+import { checkKnownKeys, MESSAGES_OPTION_KEYS } from './optionKeys';
 import { MESSAGES_DEFAULTS, type AckableMessage, type IteratorDeps, type MessagesOptions } from './messagesOptions';
 
 export { MESSAGES_DEFAULTS, type AckableMessage, type GapPolicy, type IteratorDeps, type MessagesOptions } from './messagesOptions';
@@ -58,6 +59,7 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     private readonly options: MessagesOptions = {},
   ) {
     checkOptionsObject(options, 'messages()');
+    checkKnownKeys(options, MESSAGES_OPTION_KEYS, 'messages()');
     const highWaterMark = options.highWaterMark ?? MESSAGES_DEFAULTS.highWaterMark;
     // Counts of messages: 1.5 (or '64') passed the queue's range check and meant a count of 2.
     if (!(Number.isSafeInteger(highWaterMark) && highWaterMark >= 1)) {
@@ -511,6 +513,8 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
   }
 }
 
+const STANDALONE_MESSAGES_OPTION_KEYS = [...MESSAGES_OPTION_KEYS, 'checkpoint'];
+
 /**
  * Async iteration over a core channel with acknowledgements and checkpoints. The
  * Node client's `channel(name).messages()` pauses the TCP socket and resumes from
@@ -518,15 +522,17 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
  * whatever it was created with) and, having no socket to pause, bounds memory by
  * making core wait: above the high-water mark the handler returns a promise, core
  * buffers up to its own limit behind it and re-fetches the rest from the server.
- * @throws LifelineNodeError `BAD_OPTION` for an invalid option, or options that are not an object.
+ * @throws LifelineNodeError `BAD_OPTION` for an invalid option or an unknown key, or options that are not an object.
  */
 export function messages<T>(
   channel: Channel<T>,
   options: MessagesOptions & { checkpoint?: CheckpointStore } = {},
 ): MessageIterator<T> {
   checkOptionsObject(options, 'messages()');
+  checkKnownKeys(options, STANDALONE_MESSAGES_OPTION_KEYS, 'messages()');
+  const { checkpoint, ...iterationOptions } = options;
   return new MessageIterator<T>(
-    { open: async () => ({ channel, start: channel.position }), checkpoint: options.checkpoint ?? null },
-    options,
+    { open: async () => ({ channel, start: channel.position }), checkpoint: checkpoint ?? null },
+    iterationOptions,
   );
 }

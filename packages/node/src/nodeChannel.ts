@@ -122,7 +122,9 @@ export class NodeChannel<T = unknown> {
     const controller = new AbortController();
     let iterator: MessageIterator<T>;
     try {
-      iterator = this.messages({ ...options, autoAck: false, signal: controller.signal });
+      // The policy options are consume()'s own: messages() refuses keys it does not know.
+      const { onError: _onError, deadLetter: _deadLetter, onRetry: _onRetry, ...iterationOptions } = options;
+      iterator = this.messages({ ...iterationOptions, autoAck: false, signal: controller.signal });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,5 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { LifelineNodeError } from './errors';
+import { checkKnownKeys } from './optionKeys';
 import type { TransportOptions } from './nodeSocket';
 
 /** Node's timers (and `ws`'s handshake timer) fire after 1 ms for any delay above this. */
@@ -46,11 +47,7 @@ function checkFlowControl(flowControl: unknown): void {
     const got = flowControl === null ? 'null' : Array.isArray(flowControl) ? 'an array' : `${typeof flowControl} ${String(flowControl)}`;
     throw bad(`flowControl must be an object { pausedKeepaliveMs?, maxBufferedMessages? } (got ${got})`);
   }
-  for (const key of Object.keys(flowControl)) {
-    if ((FLOW_CONTROL_KEYS as readonly string[]).includes(key)) continue;
-    const like = FLOW_CONTROL_KEYS.find((known) => known.toLowerCase() === key.toLowerCase());
-    throw bad(`flowControl has no option ${JSON.stringify(key)}${like ? ` (did you mean ${like}?)` : ''}; its options: ${FLOW_CONTROL_KEYS.join(', ')}`);
-  }
+  checkKnownKeys(flowControl, FLOW_CONTROL_KEYS, 'flowControl');
 }
 
 /**
