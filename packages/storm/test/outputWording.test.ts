@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summarizeRun, type RawRun, type Strategy } from '../src/result';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 import { tableRows } from '../src/report/table';
-import { verdict } from '../src/cli/verdict';
+import { verdict } from '../src/verdict';
 import { toHtml } from '../src/report/html';
 
 function run(o: { strategy?: Strategy; serverHint?: boolean; lost?: number; backAtMs?: (number | null)[]; offlineMs?: (number | null)[] } = {}) {

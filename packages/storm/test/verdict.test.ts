@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeRun, type RawRun } from '../src/result';
-import { verdict } from '../src/cli/verdict';
+import { verdict } from '../src/verdict';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 
 function run(counts: Partial<typeof ZERO_COUNTS>, backAtMs: (number | null)[] = [0, 10], published = 4) {

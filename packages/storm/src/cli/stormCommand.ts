@@ -9,7 +9,7 @@ import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
 import type { Variant } from './args';
 import { checkOutputs, outputFiles, writeOutputs } from './outputFiles';
-import { verdict } from './verdict';
+import { verdict } from '../verdict';
 import { isStormError } from '../errors';
 import { catchInterrupt } from './interrupt';
 

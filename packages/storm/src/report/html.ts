@@ -2,7 +2,7 @@ import type { RunResult } from '../result';
 import { attemptsChart, escapeXml } from './svgChart';
 import { tableRows } from './table';
 import { groupNotes } from './notes';
-import { verdict } from '../cli/verdict';
+import { verdict } from '../verdict';
 
 /**
  * A self-contained HTML report (no scripts, no external assets): the attempts chart

@@ -2,6 +2,7 @@ import type { Position } from '@lifeline/core/protocol';
 import type { SimClient, SimClientFactory, SimClientSpec } from './types';
 import { MAX_TIMER_MS } from '../../timerLimit';
 import { liteBackoff } from './liteBackoff';
+import { finalRefusal, httpStatusOf } from './liteRefusal';
 
 interface WsLike {
   readyState: number;
@@ -11,7 +12,7 @@ interface WsLike {
   onopen: (() => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: (() => void) | null;
+  onerror: ((ev?: { message?: string }) => void) | null;
 }
 
 /**
@@ -79,8 +80,11 @@ class LiteClient implements SimClient {
     this.ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', v: 1, agent: 'lifeline-storm-lite' }));
     ws.onmessage = (ev) => this.onFrame(ws, String(ev.data));
-    ws.onerror = () => {};
-    ws.onclose = (ev) => this.onClose(ws, ev.code);
+    let httpStatus: number | null = null;
+    ws.onerror = (ev) => {
+      httpStatus = httpStatusOf(ev?.message) ?? httpStatus;
+    };
+    ws.onclose = (ev) => this.onClose(ws, ev.code, ev.reason, httpStatus);
     this.armSilence(ws);
   }
 
@@ -91,8 +95,10 @@ class LiteClient implements SimClient {
     try {
       f = JSON.parse(text);
     } catch {
-      return;
+      return this.report('BAD_FRAME', `bad frame from server: ${text.slice(0, 40)}`);
     }
+    // `null` or a number parses too: reading its `type` threw out of the socket's handler.
+    if (typeof f?.type !== 'string') return this.report('BAD_FRAME', `bad frame from server: ${text.slice(0, 40)}`);
     switch (f.type) {
       case 'welcome':
         this.open = true;
@@ -145,8 +151,16 @@ class LiteClient implements SimClient {
         this.drainSlot = ok ? [t + slot[0], t + slot[1], t + w] : [t, t + w, t + w];
         return;
       }
+      case 'error':
+        this.report('SERVER_ERROR', `${f.code}: ${f.message}`);
+        return;
       default:
     }
+  }
+
+  /** Counted by code in the run's notes; a `final` one fails the warm-up at once. */
+  private report(code: string, message: string, final = false): void {
+    this.spec.hooks.onError?.(code, message, final);
   }
 
   private subscribe(ws: WsLike, i: number): void {
@@ -154,7 +168,7 @@ class LiteClient implements SimClient {
     ws.send(JSON.stringify({ type: 'sub', ref: ++this.ref, channel: this.spec.channels[i], ...(since ? { since } : {}) }));
   }
 
-  private onClose(ws: WsLike, code: number): void {
+  private onClose(ws: WsLike, code: number, reason: string, httpStatus: number | null): void {
     if (ws !== this.ws) return;
     this.ws = null;
     this.clearTimers();
@@ -163,7 +177,11 @@ class LiteClient implements SimClient {
     this.subscribed.fill(false);
     const drain = this.drainSlot; // for this close only
     this.drainSlot = null;
-    if (this.stopped || (code >= 4000 && code < 4100)) return;
+    if (this.stopped) return;
+    const refusal = finalRefusal(code, reason, httpStatus);
+    if (refusal) return this.report(refusal.code, refusal.message, true);
+    // Retried as any close (core grows its backoff across 1009s; this client does not).
+    if (code === 1009) this.report('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes`);
     let delay: number;
     if (drain !== null) {
       // As core does (PROTOCOL.md §13): inside the slot, counted from the frame; if that

@@ -1,7 +1,7 @@
-import type { RunResult } from '../result';
-import { variantLabel } from '../sim/compare';
+import type { RunResult } from './result';
+import { variantLabel } from './sim/compare';
 
-/** What a storm run's results mean for the CLI's exit status. */
+/** What a storm run's results mean: the CLI's exit status and the HTML report's pass/fail line. */
 export interface Verdict {
   /**
    * 0 ok; 1 nothing was published (no delivery was checked); 2 a subscriber lost,

@@ -1,0 +1,26 @@
+/**
+ * Why retrying after this close cannot help, under core's error codes (the run's notes and
+ * the warm-up then read both clients alike); null for a close retried with backoff.
+ * `httpStatus`: the status of a refused upgrade, else null.
+ */
+export function finalRefusal(code: number, reason: string, httpStatus: number | null): { code: string; message: string } | null {
+  // As core: a wrong path or a forbidding proxy answers a 4xx the same way each time;
+  // 408 and 429 say "later".
+  if (httpStatus !== null && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408 && httpStatus !== 429) {
+    return { code: 'CONNECTION_REFUSED', message: `upgrade refused: http ${httpStatus}` };
+  }
+  if (code >= 4000 && code < 4100) return { code: 'CONNECTION_REFUSED', message: `server closed ${code} ${reason}` };
+  // Core refreshes a token function's token; this client sends none, as core with a static
+  // token, which is refused the same way for ever.
+  if (code >= 4100 && code < 4200) return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): the lite client sends no token` };
+  return null;
+}
+
+/**
+ * The HTTP status of a refused upgrade from a socket error's message: `ws`, without an
+ * `unexpected-response` listener, tells it only there. Null for any other error.
+ */
+export function httpStatusOf(message: string | undefined): number | null {
+  const m = /^Unexpected server response: (\d+)/.exec(message ?? '');
+  return m ? Number(m[1]) : null;
+}
