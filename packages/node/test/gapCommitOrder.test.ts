@@ -8,6 +8,29 @@ import { FakeChannel, waitFor } from './fixtures/fakeChannel';
 /** Lets every pending microtask and checkpoint write of the memory store run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
+/**
+ * An iteration (autoAck off) handed message 1, took an accepted gap to 50 behind it, and
+ * ended with 1 still unacknowledged.
+ */
+async function endedWithGapBehindUnacked() {
+  const ch = new FakeChannel<number>();
+  const store = memoryCheckpoint();
+  const gaps: GapEvent[] = [];
+  const onGap = (g: GapEvent) => void gaps.push(g);
+  const it = messages(ch.asChannel(), { checkpoint: store, autoAck: false, maxUncommitted: 4, onGap });
+  const first = it.next();
+  await waitFor(() => ch.handlers.length === 1);
+  ch.emit(1, 1);
+  ch.emitGap({ offset: 50, epoch: 'e1' }, 'out-of-retention');
+  const m1 = (await first).value!;
+  const waiting = it.next(); // takes the gap, then waits
+  await waitFor(() => gaps.length === 1);
+  await settle();
+  await it.return();
+  await waiting;
+  return { ch, store, gaps, onGap, m1 };
+}
+
 describe('an accepted gap in the commit sequence', () => {
   it('is committed (gap.to) only once every message handed out before it is acknowledged', async () => {
     const ch = new FakeChannel<number>();
@@ -87,21 +110,7 @@ describe('an accepted gap in the commit sequence', () => {
   });
 
   it('left behind an unacknowledged message by an ended iteration: committed through by the late ack, and the callback is not called again', async () => {
-    const ch = new FakeChannel<number>();
-    const store = memoryCheckpoint();
-    const gaps: GapEvent[] = [];
-    const onGap = (g: GapEvent) => void gaps.push(g);
-    const it = messages(ch.asChannel(), { checkpoint: store, autoAck: false, maxUncommitted: 4, onGap });
-    const first = it.next();
-    await waitFor(() => ch.handlers.length === 1);
-    ch.emit(1, 1);
-    ch.emitGap({ offset: 50, epoch: 'e1' }, 'out-of-retention');
-    const m1 = (await first).value!;
-    const waiting = it.next(); // takes the gap, then waits
-    await waitFor(() => gaps.length === 1);
-    await settle();
-    await it.return();
-    await waiting;
+    const { ch, store, gaps, onGap, m1 } = await endedWithGapBehindUnacked();
     expect(store.saved.get('orders')).toBeUndefined();
 
     // A pool task finishing after the loop ended: the prefix 1, gap is complete.
@@ -119,20 +128,8 @@ describe('an accepted gap in the commit sequence', () => {
   });
 
   it('left behind with its message unacknowledged: the next iteration hands the message again, then goes on past the gap without calling the callback again', async () => {
-    const ch = new FakeChannel<number>();
-    const store = memoryCheckpoint();
-    const gaps: GapEvent[] = [];
-    const onGap = (g: GapEvent) => void gaps.push(g);
-    const it = messages(ch.asChannel(), { checkpoint: store, autoAck: false, maxUncommitted: 4, onGap });
-    const first = it.next();
-    await waitFor(() => ch.handlers.length === 1);
-    ch.emit(1, 1);
-    ch.emitGap({ offset: 50, epoch: 'e1' }, 'out-of-retention');
-    expect((await first).value!.offset).toBe(1);
-    const waiting = it.next();
-    await settle();
-    await it.return();
-    await waiting;
+    const { ch, store, gaps, onGap, m1 } = await endedWithGapBehindUnacked();
+    expect(m1.offset).toBe(1);
     expect(gaps).toHaveLength(1);
 
     const next = messages(ch.asChannel(), { checkpoint: store, autoAck: false, maxUncommitted: 4, onGap });

@@ -7,9 +7,8 @@
 import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
-import type { LifelineClient } from '@lifeline/core';
 import { LifelineProvider, useChannel } from '../../src';
-import { until, useServerWithClients } from '../support/server';
+import { until, useServerWithClients, subscribed } from '../support/server';
 
 const t = useServerWithClients();
 // Long enough that no lease is released during a test: reuse is what is exercised.
@@ -42,10 +41,6 @@ function Aborting({ name, seen }: { name: string; seen: string[] }) {
     return new Promise<void>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)));
   });
   return null;
-}
-
-async function subscribed(client: LifelineClient, name: string) {
-  await until(() => client.channel(name).getSnapshot().state === 'subscribed', `${name} subscribed`);
 }
 
 describe('fan-out after a component with a handler in flight unmounted', () => {

@@ -3,12 +3,12 @@
 // moved past them, and the component mounted again got neither them nor a gap. Now such a
 // message is parked until a handler comes back (or, once the lease is released, replayed by
 // core to the next subscriber from the position).
-import { StrictMode } from 'react';
+import { StrictMode, type ReactNode } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
 import type { LifelineClient } from '@lifeline/core';
 import { LifelineProvider, useChannel, useChannelMessages, usePresence } from '../../src';
-import { until, useServerWithClients } from '../support/server';
+import { until, useServerWithClients, subscribed } from '../support/server';
 
 const t = useServerWithClients();
 const room = (label: string) => `room:remount-${label}-${Date.now()}`;
@@ -24,8 +24,23 @@ function List({ name }: { name: string }) {
   return <p data-testid="list">{messages.map((m) => m.data).join(',')}</p>;
 }
 
-async function subscribed(client: LifelineClient, name: string) {
-  await until(() => client.channel(name).getSnapshot().state === 'subscribed', `${name} subscribed`);
+/** The tree with the Feed on `name` shown or not, beside `extra` (mounted throughout). */
+function feedTree(
+  client: LifelineClient,
+  name: string,
+  seen: string[],
+  gaps: string[],
+  { releaseDelayMs = 60_000, strict = false, extra = null as ReactNode } = {},
+) {
+  return (shown: boolean) => {
+    const inner = (
+      <LifelineProvider client={client} releaseDelayMs={releaseDelayMs}>
+        {extra}
+        {shown && <Feed name={name} seen={seen} gaps={gaps} />}
+      </LifelineProvider>
+    );
+    return strict ? <StrictMode>{inner}</StrictMode> : inner;
+  };
 }
 
 describe('messages that arrive while a component is away (lease held without a handler)', () => {
@@ -35,12 +50,7 @@ describe('messages that arrive while a component is away (lease held without a h
     const seen: string[] = [];
     const gaps: string[] = [];
     const Here = () => (usePresence(name, { n: 1 }), null);
-    const tree = (shown: boolean) => (
-      <LifelineProvider client={client} releaseDelayMs={60_000}>
-        <Here />
-        {shown && <Feed name={name} seen={seen} gaps={gaps} />}
-      </LifelineProvider>
-    );
+    const tree = feedTree(client, name, seen, gaps, { extra: <Here /> });
     const r = render(tree(true));
     await subscribed(client, name);
     await client.channel(name).publish('a');
@@ -61,14 +71,7 @@ describe('messages that arrive while a component is away (lease held without a h
       const client = t.client();
       const seen: string[] = [];
       const gaps: string[] = [];
-      const tree = (shown: boolean) => {
-        const inner = (
-          <LifelineProvider client={client} releaseDelayMs={60_000}>
-            {shown && <Feed name={name} seen={seen} gaps={gaps} />}
-          </LifelineProvider>
-        );
-        return strict ? <StrictMode>{inner}</StrictMode> : inner;
-      };
+      const tree = feedTree(client, name, seen, gaps, { strict });
       const r = render(tree(true));
       await subscribed(client, name);
       await client.channel(name).publish('a');
@@ -108,11 +111,7 @@ describe('messages that arrive while a component is away (lease held without a h
     const client = t.client();
     const seen: string[] = [];
     const gaps: string[] = [];
-    const tree = (shown: boolean) => (
-      <LifelineProvider client={client} releaseDelayMs={0}>
-        {shown && <Feed name={name} seen={seen} gaps={gaps} />}
-      </LifelineProvider>
-    );
+    const tree = feedTree(client, name, seen, gaps, { releaseDelayMs: 0 });
     const other = t.client();
     const r = render(tree(true));
     await subscribed(client, name);
@@ -138,12 +137,7 @@ describe('messages that arrive while a component is away (lease held without a h
       useChannel<string>(name, (m) => void steady.push(m.data), { onHandlerError: 'redeliver' });
       return null;
     }
-    const tree = (shown: boolean) => (
-      <LifelineProvider client={client} releaseDelayMs={300}>
-        <Steady />
-        {shown && <Feed name={name} seen={seen} gaps={gaps} />}
-      </LifelineProvider>
-    );
+    const tree = feedTree(client, name, seen, gaps, { releaseDelayMs: 300, extra: <Steady /> });
     const r = render(tree(true));
     await subscribed(client, name);
     r.rerender(tree(false));

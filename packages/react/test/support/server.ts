@@ -23,6 +23,10 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
   }
 }
 
+/** Waits until `client`'s channel `name` is subscribed. */
+export const subscribed = (client: LifelineClient, name: string): Promise<void> =>
+  until(() => client.channel(name).getSnapshot().state === 'subscribed', `${name} subscribed`);
+
 type Started = Awaited<ReturnType<typeof startServer>>;
 
 /**
