@@ -18,8 +18,9 @@ interface WsLike {
 /**
  * Storm's minimal protocol v1 client: backoff, drain window (and slot), resubscribe with
  * `since`, dedupe by (epoch, offset), hole repair, heartbeat timeout. It exists so
- * the harness can run without @lifeline/core and as a second opinion on it; the
- * numbers that matter are measured with core (`client: 'core'`).
+ * the harness can run without @lifeline/core's client and as a second opinion on it (it
+ * shares only core's protocol table: which closes are final); the numbers that matter
+ * are measured with core (`client: 'core'`).
  */
 class LiteClient implements SimClient {
   private ws: WsLike | null = null;
@@ -27,6 +28,11 @@ class LiteClient implements SimClient {
   private stopped = false;
   private attempt = 0;
   private prevDelay = 0;
+  /** 1009 closes in a row and the last one's delay: their own growing backoff, as core. */
+  private tooBigInRow = 0;
+  private tooBigDelay = 0;
+  /** When the current connection was welcomed (Date.now()). */
+  private openAt = 0;
   /**
    * From a `drain` frame, clock times: where to reconnect (the slot, else the whole
    * window, counted from the frame) and when the window ends.
@@ -102,6 +108,7 @@ class LiteClient implements SimClient {
     switch (f.type) {
       case 'welcome':
         this.open = true;
+        this.openAt = Date.now();
         this.attempt = 0;
         this.prevDelay = 0;
         this.drainSlot = null;
@@ -172,35 +179,54 @@ class LiteClient implements SimClient {
     if (ws !== this.ws) return;
     this.ws = null;
     this.clearTimers();
-    if (this.open) this.spec.hooks.onDrop();
+    const welcomed = this.open;
+    if (welcomed) this.spec.hooks.onDrop();
     this.open = false;
     this.subscribed.fill(false);
     const drain = this.drainSlot; // for this close only
     this.drainSlot = null;
+    if (code !== 1009) this.tooBigInRow = 0;
     if (this.stopped) return;
+    // Final closes under core's rules (closeAction): 1000 and 4000-4099 stop, 4100-4199
+    // stop too (no token to refresh), a refused upgrade (HTTP 4xx but 408 / 429) stops.
     const refusal = finalRefusal(code, reason, httpStatus);
-    if (refusal) return this.report(refusal.code, refusal.message, true);
-    // Retried as any close (core grows its backoff across 1009s; this client does not).
-    if (code === 1009) this.report('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes`);
-    let delay: number;
-    if (drain !== null) {
-      // As core does (PROTOCOL.md §13): inside the slot, counted from the frame; if that
-      // moment has passed when the close comes, anywhere in what is left of the window.
-      const [from, to, end] = drain;
-      const now = Date.now();
-      const at = from + this.spec.random() * (to - from);
-      delay = at >= now ? at - now : Math.max(0, this.spec.random() * (end - now));
-    } else {
-      this.attempt++;
-      delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
-      this.prevDelay = delay;
+    if (refusal) {
+      this.stopped = true; // for good, as core: nothing may reconnect it
+      return this.report(refusal.code, refusal.message, true);
     }
     // Capped at Node's longest timer (~24.8 days, far past any run): a drain window from
     // the server could be longer, and Node fires such a timer after 1 ms.
     this.timer = setTimeout(() => {
       this.timer = null;
       this.connect();
-    }, Math.min(delay, MAX_TIMER_MS));
+    }, Math.min(this.retryDelay(code, welcomed, drain), MAX_TIMER_MS));
+    if (code === 1009) this.report('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes`);
+  }
+
+  /** How long to wait before the next attempt after a close that is retried, ms (core's order). */
+  private retryDelay(code: number, welcomed: boolean, drain: [from: number, to: number, end: number] | null): number {
+    this.attempt++;
+    if (drain !== null) {
+      // As core does (PROTOCOL.md §13): inside the slot, counted from the frame; if that
+      // moment has passed when the close comes, anywhere in what is left of the window.
+      const [from, to, end] = drain;
+      const now = Date.now();
+      const at = from + this.spec.random() * (to - from);
+      return at >= now ? at - now : Math.max(0, this.spec.random() * (end - now));
+    }
+    if (code === 1009) {
+      // A frame above the server's limit comes back with each reconnect and the welcome in
+      // between resets the usual backoff: without a backoff of its own the client looped at
+      // the first delay for ever. As core: growing while 1009s come in a row (another close
+      // resets it, and so does a connection that lasted longer than the longest wait).
+      if (welcomed && Date.now() - this.openAt > this.spec.maxDelayMs) this.tooBigInRow = 0;
+      this.tooBigInRow++;
+      this.tooBigDelay = this.backoff(this.tooBigInRow, this.tooBigInRow > 1 ? this.tooBigDelay : 0, this.spec.random);
+      return this.tooBigDelay;
+    }
+    const delay = this.backoff(this.attempt, this.prevDelay, this.spec.random);
+    this.prevDelay = delay;
+    return delay;
   }
 
   private armSilence(ws: WsLike): void {

@@ -1,7 +1,11 @@
+import { closeAction } from '@lifeline/core/protocol';
+
 /**
  * Why retrying after this close cannot help, under core's error codes (the run's notes and
  * the warm-up then read both clients alike); null for a close retried with backoff.
- * `httpStatus`: the status of a refused upgrade, else null.
+ * `httpStatus`: the status of a refused upgrade, else null. The close codes follow core's
+ * own table (`closeAction` from `@lifeline/core/protocol`), so the two clients cannot drift
+ * apart: a normal close (1000) is final, as 4000–4099 are (the lite client used to retry it).
  */
 export function finalRefusal(code: number, reason: string, httpStatus: number | null): { code: string; message: string } | null {
   // As core: a wrong path or a forbidding proxy answers a 4xx the same way each time;
@@ -9,10 +13,12 @@ export function finalRefusal(code: number, reason: string, httpStatus: number | 
   if (httpStatus !== null && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408 && httpStatus !== 429) {
     return { code: 'CONNECTION_REFUSED', message: `upgrade refused: http ${httpStatus}` };
   }
-  if (code >= 4000 && code < 4100) return { code: 'CONNECTION_REFUSED', message: `server closed ${code} ${reason}` };
+  const action = closeAction(code);
+  // Same code and message as core for a stop close.
+  if (action === 'stop') return { code: 'CONNECTION_REFUSED', message: `server closed ${code} ${reason}` };
   // Core refreshes a token function's token; this client sends none, as core with a static
   // token, which is refused the same way for ever.
-  if (code >= 4100 && code < 4200) return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): the lite client sends no token` };
+  if (action === 'refresh-token') return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): the lite client sends no token` };
   return null;
 }
 
