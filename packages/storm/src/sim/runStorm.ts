@@ -159,7 +159,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       progress.update(0.3 + (0.6 * Math.min(st.ready, dropped)) / o.clients, `${o.scenario}: ${st.ready}/${o.clients} back`);
       return st.ready === o.clients && dropped === o.clients;
     }, deadline);
-    if (!recovered) notes.push(`not every client recovered within ${o.durationMs} ms`);
+    // "not back" is counted at the end of the run: clients back during the tail are not in it.
+    if (!recovered) notes.push(`not every client recovered within ${o.durationMs} ms (--duration); "not back" counts those still not back at the end of the run`);
     // The wave is over: later accepts (none, once everyone is back) are not part of it.
     acceptLog?.sample(Date.now());
     acceptLog?.stop();
