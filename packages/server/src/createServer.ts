@@ -37,8 +37,11 @@ export interface LifelineServer {
   /**
    * Planned shutdown (PROTOCOL.md §13): refuse new upgrades, send `drain` to every
    * client, close them with 1012, then close the server once they are gone or after
-   * `timeoutMs` (default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
-   * NaN rejects with a TypeError before anything stops). During a close or another
+   * `timeoutMs`. With a broker passed in (it may be shared), "gone" includes their presence
+   * entries, kept `presenceGraceMs` + the reconnect window so members that move to another
+   * node do not leave and join again (within the same `timeoutMs`).
+   * `timeoutMs`: default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
+   * NaN rejects with a TypeError before anything stops. During a close or another
    * drain it is `close()`.
    */
   drain(opts?: { timeoutMs?: number }): Promise<void>;
@@ -164,6 +167,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       if (ctx.stats.connections === 0) done();
     });
 
+  /** Waits for `done`, at most `ms` of real time (no bound for a timeout no timer can hold). */
+  const waitUntil = (done: Promise<void>, ms: number): Promise<void> => {
+    if (ms >= MAX_TIMER_MS) return done;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+    return Promise.race([done, late]).finally(() => clearTimeout(timer));
+  };
+
   /** `graceMs`: how long sockets get to finish the close handshake before they are cut. */
   const shutdown = (graceMs: number): Promise<void> => {
     closing ??= (async () => {
@@ -197,6 +208,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     ctx.stopping = true;
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
+    const startedAt = performance.now();
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(timeoutMs);
@@ -205,6 +217,14 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       opts.logger.warn(`drain: ${ctx.stats.connections} connection(s) still open after ${timeoutMs} ms; terminating them`, {
         connections: ctx.stats.connections, timeoutMs,
       });
+    } else if (!ownsBroker && opts.presenceGraceMs < MAX_TIMER_MS) {
+      // A broker passed in may be shared with other nodes, where the drained clients enter
+      // presence again: their entries here go on their grace timers (grace + reconnect
+      // window), not all at once in shutdown, which made every member leave and join again.
+      // (An endless grace would hold the drain to its deadline for nothing: not waited for.)
+      // (Closed sessions schedule their removals in cleanup, which may still be running.)
+      const idle = Promise.allSettled([...ctx.cleanups]).then(() => ctx.grace.whenIdle());
+      await waitUntil(idle, timeoutMs - (performance.now() - startedAt));
     }
     await shutdown(0);
   };

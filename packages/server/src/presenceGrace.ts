@@ -15,6 +15,10 @@ interface Pending {
  */
 export class PresenceGrace {
   private readonly pending = new Set<Pending>();
+  /** Removals whose broker call has not answered yet. */
+  private removing = 0;
+  /** Callers of {@link whenIdle} waiting for the last removal. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly broker: Broker,
@@ -22,18 +26,18 @@ export class PresenceGrace {
     private readonly graceMs: number,
   ) {}
 
-  /** Schedules removal of the entry of a connection that just closed. */
-  schedule(channel: string, clientId: string, connId: string): void {
-    if (this.graceMs === 0) {
-      void this.remove(channel, clientId, connId);
+  /**
+   * Schedules removal of the entry of a connection that just closed, `graceMs` + `holdMs`
+   * from now (`holdMs`: the reconnect window a drain gave that connection's client).
+   */
+  schedule(channel: string, clientId: string, connId: string, holdMs = 0): void {
+    const p: Pending = { channel, clientId, connId, timer: undefined };
+    this.pending.add(p);
+    if (this.graceMs + holdMs === 0) {
+      void this.fire(p);
       return;
     }
-    const p: Pending = { channel, clientId, connId, timer: undefined };
-    p.timer = this.clock.setTimeout(() => {
-      this.pending.delete(p);
-      void this.remove(channel, clientId, connId);
-    }, this.graceMs);
-    this.pending.add(p);
+    p.timer = this.clock.setTimeout(() => void this.fire(p), this.graceMs + holdMs);
   }
 
   /** Runs the pending removals of `clientId` on `channel` now (an explicit leave). */
@@ -51,16 +55,39 @@ export class PresenceGrace {
   cancelAll(): void {
     for (const p of this.pending) this.clock.clearTimeout(p.timer);
     this.pending.clear();
+    this.wakeIfIdle();
+  }
+
+  /**
+   * Resolves once no removal is pending or running (at once when none is): each ran on
+   * its own timer, or was flushed. A drain waits for it, so the members of the clients it
+   * sent to another node are still there when they enter again there, instead of all
+   * leaving at once and joining again.
+   */
+  whenIdle(): Promise<void> {
+    if (this.pending.size === 0 && this.removing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   get size(): number {
     return this.pending.size;
   }
 
-  private fire(p: Pending): Promise<void> {
+  private async fire(p: Pending): Promise<void> {
+    if (!this.pending.delete(p)) return; // flushed and fired by its timer in the same turn
     this.clock.clearTimeout(p.timer);
-    this.pending.delete(p);
-    return this.remove(p.channel, p.clientId, p.connId);
+    this.removing++;
+    try {
+      await this.remove(p.channel, p.clientId, p.connId);
+    } finally {
+      this.removing--;
+      this.wakeIfIdle();
+    }
+  }
+
+  private wakeIfIdle(): void {
+    if (this.pending.size > 0 || this.removing > 0) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async remove(channel: string, clientId: string, connId: string): Promise<void> {

@@ -37,7 +37,7 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
       // Closed while entering: cleanup already ran, so release through the grace path.
-      s.ctx.grace.schedule(channel, s.clientId, s.id);
+      s.ctx.grace.schedule(channel, s.clientId, s.id, s.presenceHoldMs);
       return;
     }
     s.presence.set(channel, f.info);

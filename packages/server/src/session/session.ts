@@ -52,6 +52,12 @@ export class Session {
   readonly presence = new Map<string, unknown>();
   /** Channels whose presence.enter is being stored: they count against maxChannels already. */
   readonly presenceEntering = new Set<string>();
+  /**
+   * Extra ms its presence entries are kept after the socket closes, on top of
+   * `presenceGraceMs`: a drain sets it to the reconnect window it gave the client, so a
+   * member coming back on another node within its window neither leaves nor joins.
+   */
+  presenceHoldMs = 0;
   readonly publishBucket: TokenBucket;
   /**
    * `presence.enter` per connection, sized like the publish bucket but separate: each
@@ -354,7 +360,7 @@ export class Session {
     const { hub, grace } = this.ctx;
     await Promise.allSettled([...this.subs].map(([channel, sub]) => hub.remove(channel, sub)));
     this.subs.clear();
-    for (const channel of this.presence.keys()) grace.schedule(channel, this.clientId, this.id);
+    for (const channel of this.presence.keys()) grace.schedule(channel, this.clientId, this.id, this.presenceHoldMs);
     this.presence.clear();
   }
 }
