@@ -1,7 +1,7 @@
 import type { Clock } from '@lifeline/core';
 import { checkOptionsObject, LifelineNodeError } from './errors';
 import { MAX_TIMER_MS } from './nodeOptions';
-import { checkKnownKeys, CONSUME_OPTION_KEYS } from './optionKeys';
+import { checkKnownKeys, CONSUME_OPTION_KEYS, RETRY_POLICY_KEYS } from './optionKeys';
 import type { AckableMessage, MessageIterator, MessagesOptions } from './messageIterator';
 
 /** Retry the failing message with capped exponential backoff, then stop or dead-letter it. */
@@ -79,6 +79,9 @@ export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions
   if (typeof policy !== 'object' || policy === null || !['retry', 'dead-letter', 'stop'].includes(policy.policy)) {
     throw bad(`onError.policy must be 'retry', 'dead-letter' or 'stop' (got ${show(typeof policy === 'object' && policy !== null ? policy.policy : policy)})`);
   }
+  // A mistyped key (`maxAttempt`, `onExhaust: 'dead-letter'`) silently kept the default:
+  // 5 attempts, then stop. 'dead-letter' and 'stop' take no other key.
+  checkKnownKeys(policy, policy.policy === 'retry' ? RETRY_POLICY_KEYS : ['policy'], `onError (policy '${policy.policy}')`);
   if (options.signal !== undefined && typeof (options.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
     throw bad('signal must be an AbortSignal');
   }

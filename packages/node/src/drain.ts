@@ -2,6 +2,7 @@ import type { Clock, LifelineClient, Position } from '@lifeline/core';
 import { checkOptionsObject, LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { MAX_TIMER_MS } from './nodeOptions';
+import { checkKnownKeys, DRAIN_OPTION_KEYS } from './optionKeys';
 import type { SocketFlow } from './socketFlow';
 
 /** Options of `client.drain()`. */
@@ -90,6 +91,8 @@ export interface ResolvedDrainOptions {
  */
 export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions {
   checkOptionsObject(options, 'drain()');
+  // A mistyped key (`timeout`, `timeoutMS`) silently kept the 10 s default deadline.
+  checkKnownKeys(options, DRAIN_OPTION_KEYS, 'drain()');
   const timeoutMs = options.timeoutMs ?? DRAIN_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new LifelineNodeError('BAD_OPTION', `drain timeoutMs must be a number >= 0 or Infinity (got ${String(timeoutMs)})`);

@@ -5,6 +5,7 @@ export type LifelineNodeErrorCode =
   | 'DEAD_LETTER_FAILED' // the dead-letter callback itself threw
   | 'CHECKPOINT_FAILED' // the checkpoint store could not load or save
   | 'CHECKPOINT_CORRUPT' // the stored checkpoint is not a valid position
+  | 'CHECKPOINT_CONFLICT' // fileCheckpoint: another process wrote the file since this one last read or wrote it (one file per process)
   | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel while one runs (thrown by its first next())
   | 'CLIENT_CLOSED' // messages()/consume()/publish() after close(), or messages()/consume() during or after drain(); drain() after close()
   | 'CLIENT_STOPPED' // core gave up connecting for good (terminal refusal, token refused, maxAttempts): running iterations fail with it

@@ -1,6 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { LifelineNodeError } from './errors';
-import { checkKnownKeys } from './optionKeys';
+import { checkKnownKeys, TLS_OPTION_KEYS } from './optionKeys';
 import type { TransportOptions } from './nodeSocket';
 
 /** Node's timers (and `ws`'s handshake timer) fire after 1 ms for any delay above this. */
@@ -93,6 +93,9 @@ export function checkNodeOptions(options: CheckedNodeOptions): void {
   if (tls !== undefined) {
     if (typeof tls !== 'object' || tls === null) throw bad(`tls must be an object of TLS options (got ${String(tls)})`);
     if (!secure) throw bad('tls options are set but the url is ws:// (plaintext): use wss:// or drop tls');
+    // A mistyped key (`rejectUnauthorised`, `serverName`) was passed to tls.connect, which
+    // ignores it: the default (verify against the public CAs, SNI from the URL) stayed on.
+    checkKnownKeys(tls, TLS_OPTION_KEYS, 'tls');
   }
 
   if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {

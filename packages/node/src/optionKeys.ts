@@ -1,8 +1,10 @@
 import type { ClientOptions } from '@lifeline/core';
-import type { ConsumeOptions } from './consume';
+import type { ConsumeOptions, RetryPolicy } from './consume';
+import type { DrainOptions } from './drain';
 import type { NodeClientOptions } from './createNodeClient';
 import { LifelineNodeError } from './errors';
 import type { MessagesOptions } from './messagesOptions';
+import type { TlsOptions } from './nodeSocket';
 
 /**
  * Core's `ClientOptions` keys (packages/core/src/types.ts, interface ClientOptions), passed
@@ -65,6 +67,69 @@ export const CONSUME_OPTION_KEYS: readonly string[] = Object.keys({
   deadLetter: true,
   onRetry: true,
 } as const satisfies Record<keyof ConsumeOptions<unknown>, true>);
+
+/** The keys of `drain()` options (DrainOptions). */
+export const DRAIN_OPTION_KEYS: readonly string[] = Object.keys({
+  timeoutMs: true,
+  code: true,
+  reason: true,
+} as const satisfies Record<keyof DrainOptions, true>);
+
+/** The keys of a `'retry'` error policy (RetryPolicy); `'dead-letter'` and `'stop'` take `policy` only. */
+export const RETRY_POLICY_KEYS: readonly string[] = Object.keys({
+  policy: true,
+  maxAttempts: true,
+  initialDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  onExhausted: true,
+} as const satisfies Record<keyof RetryPolicy, true>);
+
+/**
+ * The keys of `tls`: the typed ones (TlsOptions) plus the other security options of Node's
+ * `tls.connect` (ConnectionOptions, CommonConnectionOptions, SecureContextOptions), which the
+ * adapter passes through to `ws` as they are and which JavaScript callers may already use.
+ * Connection-level keys (`host`, `port`, `path`, `socket`, `lookup`, `timeout`) are not TLS
+ * options here: `ws` derives them from the URL.
+ */
+export const TLS_OPTION_KEYS: readonly string[] = Object.keys({
+  ...({
+    ca: true,
+    cert: true,
+    key: true,
+    pfx: true,
+    passphrase: true,
+    rejectUnauthorized: true,
+    servername: true,
+    ciphers: true,
+    minVersion: true,
+    maxVersion: true,
+  } as const satisfies Record<keyof TlsOptions, true>),
+  checkServerIdentity: true,
+  session: true,
+  minDHSize: true,
+  pskCallback: true,
+  secureContext: true,
+  enableTrace: true,
+  requestCert: true,
+  ALPNProtocols: true,
+  SNICallback: true,
+  ALPNCallback: true,
+  allowPartialTrustChain: true,
+  sigalgs: true,
+  clientCertEngine: true,
+  crl: true,
+  dhparam: true,
+  ecdhCurve: true,
+  honorCipherOrder: true,
+  privateKeyEngine: true,
+  privateKeyIdentifier: true,
+  secureOptions: true,
+  secureProtocol: true,
+  sessionIdContext: true,
+  ticketKeys: true,
+  sessionTimeout: true,
+});
 
 /** Suggests `known` for `key` when the case differs or at most 2 edits (insert, delete, replace, swap) apart. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {

@@ -14,12 +14,32 @@ export interface FileCheckpointOptions {
 }
 
 /**
+ * A Map shared by every copy of this module in the process (the ESM and the CommonJS build
+ * loaded side by side, two versions in node_modules): per-module maps made such copies
+ * interleave their writes, and each would take the other's saves for another process's.
+ */
+function processWide<V>(name: string): Map<string, V> {
+  const registry = globalThis as unknown as Record<symbol, Map<string, V> | undefined>;
+  const key = Symbol.for(`@lifeline/node/fileCheckpoint/${name}`);
+  return (registry[key] ??= new Map<string, V>());
+}
+
+/**
  * Saves to one file are queued here, per real path (every symlink resolved, the file's
  * own included) and for the whole process, so two stores on one file (two clients, a
  * store created twice, or reached through a symlink) never interleave their
  * read-modify-write cycles. An entry lives only while operations are queued.
  */
-const queues = new Map<string, Promise<unknown>>();
+const queues = processWide<Promise<unknown>>('queues');
+
+/**
+ * Per real path, for the whole process: the file's text as this process last read or wrote
+ * it (`null`: it was absent). A save finding other text there — a file another process wrote
+ * meanwhile — refuses with `CHECKPOINT_CONFLICT` instead of overwriting it: two processes on
+ * one file silently lost each other's positions (a consumer then resumed behind, or from the
+ * head). Stores of this process share the entry, so their own saves never conflict.
+ */
+const seen = processWide<string | null>('seen');
 
 function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
   const run = (queues.get(key) ?? Promise.resolve()).then(task);
@@ -39,10 +59,11 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * A symlinked file stays a link: the save replaces its target. The temporary files of a
  * process killed mid-save are removed by the store's first load or save, once over a minute
  * old and their process gone. Saves to one path are serialized across every store of the
- * process. One process per file: two processes writing one file can lose each other's
- * updates. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O error; a missing file
- * loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the file is not JSON of this shape,
- * version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
+ * process. One process per file: a save that finds the file changed since this process last
+ * read or wrote it (another process writing it) rejects with `CHECKPOINT_CONFLICT` and writes
+ * nothing, until a restart. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O error; a
+ * missing file loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the file is not JSON of this
+ * shape, version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
  * for a position `load` would refuse (offset not an integer 0 … 2^53 − 1, epoch not a string);
  * `load` and `save` for a channel that is not a string.
  * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string or `options` is not an object.
@@ -59,7 +80,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
 
   const targetOf = (): Promise<string> =>
     saveTarget(resolved).catch((error: unknown) => {
-      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot resolve checkpoint file ${path}`, { cause: error });
+      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot resolve checkpoint file ${path}${why(error)}`, { cause: error });
     });
 
   // Once per store, before its first read: never fails a load or a save.
@@ -72,32 +93,34 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
         () => {},
       ));
 
-  async function readAll(file: string): Promise<Map<string, Position>> {
-    let text: string;
+  async function readText(file: string): Promise<string | null> {
     try {
-      text = await readFile(file, 'utf8');
+      return await readFile(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot read checkpoint file ${path}${why(error)}`, { cause: error });
     }
-    return parseCheckpointFile(text, path);
   }
+
+  const parse = (text: string | null): Map<string, Position> => (text === null ? new Map() : parseCheckpointFile(text, path));
 
   async function writeAll(target: string, channels: Map<string, Position>): Promise<void> {
     const tmp = tempFileFor(target);
+    const text = formatCheckpointFile(channels);
     try {
       const file = await open(tmp.path, 'w', 0o644);
       try {
-        await file.writeFile(formatCheckpointFile(channels), 'utf8');
+        await file.writeFile(text, 'utf8');
         if (fsync) await file.sync();
       } finally {
         await file.close();
       }
       await rename(tmp.path, target);
+      seen.set(target, text);
       if (fsync) await syncDirectory(dirname(target));
     } catch (error) {
       await unlink(tmp.path).catch(() => {});
-      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}`, { cause: error });
+      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}${why(error)}`, { cause: error });
     } finally {
       tmp.done();
     }
@@ -111,7 +134,12 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     async load(channel) {
       checkChannelArg('fileCheckpoint', 'load', channel);
       await cleanOnce();
-      const all = await readAll(resolved);
+      const target = await targetOf();
+      const text = await readText(target);
+      const all = parse(text);
+      // The first sight of the file is what a later save expects to find (a save since then,
+      // by a store of this process, has set it already).
+      if (!seen.has(target)) seen.set(target, text);
       return all.get(channel) ?? null;
     },
     save(channel, position) {
@@ -131,13 +159,32 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       // must survive this write). The read costs little next to the fsyncs.
       return target.then((file) =>
         serialized(file, async () => {
-          const all = await readAll(file);
+          const text = await readText(file);
+          const all = parse(text);
+          const expected = seen.get(file);
+          // A file deleted meanwhile is not another writer (every writer renames over it): re-created.
+          if (expected !== undefined && text !== null && text !== expected) {
+            throw new LifelineNodeError(
+              'CHECKPOINT_CONFLICT',
+              `checkpoint file ${path} was changed by another writer since this process last read or wrote it ` +
+                '(two processes on one checkpoint file?); not overwritten: give each process its own file',
+              { channel, details: { path: file } },
+            );
+          }
           all.set(channel, checked);
           await writeAll(file, all);
         }),
       );
     },
   };
+}
+
+/**
+ * The file system's reason, for the message (`: EACCES: permission denied, open '…'`): a log
+ * line showing only `cannot write checkpoint file …` did not say disk full from read-only.
+ */
+function why(error: unknown): string {
+  return error instanceof Error && error.message ? `: ${error.message}` : '';
 }
 
 async function syncDirectory(dir: string): Promise<void> {
