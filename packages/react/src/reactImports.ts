@@ -9,6 +9,7 @@ export {
   useInsertionEffect,
   useMemo,
   useRef,
+  useState,
   useSyncExternalStore,
 } from 'react';
 export type { ReactNode } from 'react';

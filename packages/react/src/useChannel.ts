@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useSyncExternalStore } from './reactImports';
+import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from './reactImports';
 import type {
   Channel,
   ChannelOptions,
@@ -27,7 +27,11 @@ export interface UseChannelResult<T> {
   position: Position | null;
   /**
    * The last gap (continuity lost) since this component mounted on the channel, or null: a
-   * gap from before it mounted (another component's) is not shown.
+   * gap from before it mounted (another component's) is not shown. Also this component's own
+   * (`reason` `'handler-skipped'`, `to` the channel's position) for messages that went to other
+   * hooks only: when its effects ran again without an unmount (`<Activity>` shown again) after
+   * the channel, kept subscribed by another hook, moved on (`from` where it left), or when its
+   * `since` is behind a channel another hook already subscribed (`from` the `since`).
    */
   gap: GapEvent | null;
   /**
@@ -75,28 +79,43 @@ export function useChannel<T = unknown>(
   // `onHandlerError` fixes the shared channel's policy even for a render never committed.
   const channel = useMemo(() => client.channel<T>(name), [client, name]);
   // What a server render shows; also this hook's subscription identity (client, name and
-  // options), which `leased` holds once the effect subscribed it (see `state` below).
+  // options), which `leased` holds once the effect subscribed it (see `state` below), with
+  // the channel's position once the effect let go of it.
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<object>(undefined);
-  useEffect(
-    // After a name or client change, `handler` holds the new channel's handler from the
-    // commit on, while this lease stays until its cleanup: a message arriving in between
-    // is not for that handler.
-    () => (
-      (leased.current = serverSnapshot),
-      acquireChannel(
-        client,
-        name,
-        options,
-        (msg) => {
-          const h = handler.current;
-          return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
-        },
-        releaseDelayMs,
-      )
-    ),
-    [client, key, releaseDelayMs],
-  );
+  const leased = useRef<[object, (Position | null)?]>(undefined);
+  // A gap of this component's own (see the effect), with the channel's lastGap when it was
+  // set and the identity it is for.
+  const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
+  useEffect(() => {
+    // Where this hook's messages should go on from: where it left this identity (<Activity>
+    // shown again, a new releaseDelayMs), else its `since`. A channel already past it (another
+    // hook, usePresence or a component on the same name, kept it subscribed: core handed those
+    // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
+    // says a loss, instead of going on live in silence.
+    const [was, back] = leased.current ?? [];
+    const from = was == serverSnapshot ? back : options?.since;
+    const to = channel.position;
+    if (from && to?.epoch == from.epoch && to.offset > from.offset)
+      setOwn([{ channel: name, from, to, reason: 'handler-skipped' }, get().lastGap, serverSnapshot]);
+    leased.current = [serverSnapshot];
+    const release = acquireChannel(
+      client,
+      name,
+      options,
+      // After a name or client change, `handler` holds the new channel's handler from the
+      // commit on, while this lease stays until its cleanup: a message arriving in between
+      // is not for that handler.
+      (msg) => {
+        const h = handler.current;
+        return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
+      },
+      releaseDelayMs,
+    );
+    return () => {
+      leased.current = [serverSnapshot, channel.position];
+      release();
+    };
+  }, [client, key, releaseDelayMs]);
 
   // Tracked fields, as in TanStack Query: React is told of a change only when a field
   // read during render changed, so it skips the rest. Renders always read the latest
@@ -130,7 +149,7 @@ export function useChannel<T = unknown>(
   // is not reused), so the old failure is not shown, not even for the first render.
   const state = () => {
     const s = read('state');
-    return s === 'failed' && leased.current !== serverSnapshot ? 'subscribing' : s;
+    return s === 'failed' && leased.current?.[0] !== serverSnapshot ? 'subscribing' : s;
   };
   return {
     publish,
@@ -144,7 +163,8 @@ export function useChannel<T = unknown>(
     },
     get gap() {
       const gap = read('lastGap');
-      return gap == seenGap ? null : gap;
+      // This component's own gap, for this identity, until the channel has a newer one.
+      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap ? null : gap;
     },
     get error() {
       return state() === 'failed' ? read('error') : null;

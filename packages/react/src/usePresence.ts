@@ -25,7 +25,7 @@ export interface UsePresenceOptions {
  * The members present on `name`. With `info` (or `enter: true`) this component
  * is a member for its lifetime: it enters on mount, updates when `info` changes
  * by value and leaves `releaseDelayMs` after unmount. Presence needs a subscription, so
- * the hook holds one. A refused enter is reported on the client's and channel's `error`
+ * the hook holds one of its own (not a `useChannel`'s). A refused enter is reported on the client's and channel's `error`
  * event (the hook does not throw it); an `info` that is not JSON goes to `options.onError`.
  * Empty on the server and during hydration.
  * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid channel name.
@@ -48,7 +48,10 @@ export function usePresence(
     if (enter && infoKey === null) channel.presence.enter(info).catch(options?.onError ?? console.error);
     return enter && infoKey !== null
       ? acquirePresence(client, name, info, infoKey, releaseDelayMs)
-      : acquireChannel(client, name, undefined, ignore, releaseDelayMs);
+      : // Presence's own subscription, as an entered one's (presence.ts): under a useChannel's
+        // key, this do-nothing handler took the messages meant for that component while it
+        // remounted within the delay, and they were lost to it.
+        acquireChannel(client, name, undefined, ignore, releaseDelayMs, ' presence');
   }, [client, name, enter, infoKey, releaseDelayMs]);
   const subscribe = useCallback(
     (onChange: () => void) => {

@@ -25,13 +25,15 @@ import { describe, expect, it } from 'vitest';
  * nobody and counted as handled), `gap` per component (since it mounted) and a shared
  * presence entry showing the most recent remaining holder's info, 2,137 B; presence on a
  * subscription of its own (sharing useChannel's, its handler took the messages a remounting
- * component should get), 2,147 B.
+ * component should get), 2,147 B; a watch-only usePresence on its own subscription too, and
+ * a component shown again or mounted with an old `since` beside other hooks of its channel
+ * showing what it missed as its own gap (it went on live, silently), 2,290 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2147;
+const STANDALONE_CEILING_BYTES = 2290;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,147 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,290 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
