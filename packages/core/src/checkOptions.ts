@@ -11,7 +11,7 @@ const CHOICES: Record<string, string[]> = {
 /**
  * An option group with its defaults (the shared defaults object itself when the caller
  * set nothing). Throws BAD_ARGUMENT for an option whose type differs from its default's,
- * a number that is NaN or negative, a zero `initialDelayMs`, `checkIntervalMs` or `ttlMs`,
+ * a number that is NaN or negative, a zero `initialDelayMs`, `checkIntervalMs`, `ttlMs` or `ackTimeoutMs`,
  * a `factor` below 1, or a jitter, overflow or onClose value it does not know: a NaN or 0
  * delay retried in a tight loop (a fleet doing that stampedes the server), a 0 TTL expired
  * every publish before it could be sent.
@@ -22,7 +22,7 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
     const v = o[k];
     if (
       typeof v !== typeof defaults[k] ||
-      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl)/.test(k)))) ||
+      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl|ack)/.test(k)))) ||
       (typeof v === 'string' && !CHOICES[k]!.includes(v))
     ) {
       // The choices said: 'option jitter: decorelated' left the user guessing the spelling.

@@ -121,9 +121,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    */
   _drainSlot?: [from: number, to: number, end: number] | null;
   _expiredInRow = 0;
-  /** Closes in a row for a frame above a size limit (1009), and the last one's delay. */
-  _tooBigInRow = 0;
-  _tooBigDelay = 0;
+  /**
+   * Closes in a row with the same code (`_rowCode`) of connections that were welcomed (or
+   * closed with 1009), and the last one's delay: their own backoff (see _closed).
+   */
+  _inRow = 0;
+  _rowDelay = 0;
+  _rowCode?: number;
   /** When the current connection was welcomed. */
   _openAt!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
@@ -421,8 +425,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._cancel();
     this._ready = true;
     if (this._heartbeatMs) this._counters.reconnects++;
-    this._heartbeatMs = f.heartbeatMs;
-    this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? f.heartbeatMs * 2 + 1000;
+    // At most a minute: a server with no heartbeat bound announces 2^53 − 1 (PROTOCOL §3),
+    // and taken as is the client never pinged nor declared a dead socket dead (a half-open
+    // TCP connection hung for good). Pinged at least every minute, the server's pongs prove life.
+    this._heartbeatMs = Math.min(f.heartbeatMs, 6e4);
+    this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? this._heartbeatMs * 2 + 1000;
     this._limits = f.limits;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
@@ -460,6 +467,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Nothing to check without a welcomed socket.
     if (c && this._ready) {
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
+      // A publish the server never answered (no ack, no error) held every later one behind
+      // it while pings kept the socket alive, until some unrelated reconnect. Treated as a
+      // broken connection: the reconnect re-sends it (same id: stored at most once). Nothing
+      // in flight: undefined <= x is false.
+      else if ((this._outgoing?._inFlight.values().next().value?._sentAt as number) <= t - this._outbox.ackTimeoutMs) this._dead(c, 'ack-timeout');
       else if (late > this._heartbeat.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });
         this._probe();
@@ -483,9 +495,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     });
   }
 
-  _dead(c: Connection): void {
-    this._killWhy = 'heartbeat-timeout';
-    c._kill(4202, 'client heartbeat timeout');
+  _dead(c: Connection, why: TransitionReason = 'heartbeat-timeout'): void {
+    this._killWhy = why;
+    c._kill(4202, why);
   }
 
   _onLifecycle(e: LifecycleEvent): void {
@@ -517,7 +529,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
     this._counters.lastCloseCode = code;
-    if (code != 1009) this._tooBigInRow = 0;
+    if (code != this._rowCode) this._inRow = 0, (this._rowCode = code);
     this._counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
     for (const ch of this._channels) ch._disconnected();
@@ -553,18 +565,20 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const at = from + this._random() * (to - from);
       return this._retry('drain', extra, at >= now ? at - now : Math.max(0, this._random() * (end - now)));
     }
-    // A frame above a size limit (the server's maxFrameBytes, or this client's: Node's
-    // maxPayloadBytes) comes back with the replay after each reconnect: the welcome between
-    // reset the backoff, a loop at the first delay for ever, without a word. Such closes
-    // get a backoff of their own, growing while they come in a row (not counted as failed
-    // attempts: each connection worked); a connection that lasted longer than the longest
-    // wait starts it again. Each is said.
+    // A server that welcomes then closes (a crash on the replay of one message, 1011; a
+    // frame above a size limit, the server's maxFrameBytes or this client's Node
+    // maxPayloadBytes, 1009, which also comes before a welcome): the welcome reset the
+    // backoff, a loop at the first delay for ever. Such closes get a backoff of their own,
+    // growing while they come in a row with the same code (not counted as failed attempts:
+    // each connection worked); another code, or a connection that lasted longer than the
+    // longest wait, starts it again. Not 1006 (no close frame: the network's doing, retried
+    // at the first delay as ever). A 1009 is said each time.
     const tooBig = code === 1009;
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     let delay = hint === undefined ? undefined : hint * (1 + this._random() / 2);
-    if (tooBig) {
-      if (welcomed && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._tooBigInRow = 0;
-      delay = this._tooBigDelay = backoffDelay(this._reconnect, ++this._tooBigInRow, this._tooBigInRow > 1 ? this._tooBigDelay : 0, this._random);
+    if (tooBig || (welcomed && delay === undefined && code != 1006)) {
+      if (welcomed && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._inRow = 0;
+      delay = this._rowDelay = backoffDelay(this._reconnect, ++this._inRow, this._inRow > 1 ? this._rowDelay : 0, this._random);
     }
     this._retry(why, extra, delay);
     if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes or the client's maxPayloadBytes`));

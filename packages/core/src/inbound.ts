@@ -13,6 +13,8 @@ export interface InboundHost {
   readonly _outgoing?: Publisher;
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
+  /** A welcome was handled on the current connection: another one is a bad frame. */
+  readonly _ready?: boolean;
   readonly _counters: Counters;
   readonly _clock: Clock;
   /** The server is draining: reconnect inside the slot (else the window) counted from now. */
@@ -43,7 +45,10 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'pong') {
     // Answers a client ping sent at `t`: its round trip.
     if (typeof f.t === 'number') h._counters.rttMs = Math.max(0, h._clock.now() - f.t);
-  } else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 ? h._welcome(f) : bad(h, type);
+  }
+  // A second welcome on one connection was taken as a new connection: every channel
+  // subscribed again, presence entered again, `reconnects` counted one that never was.
+  else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 && !h._ready ? h._welcome(f) : bad(h, type);
   else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
   // Ends an unsubscribe in progress; a late answer (subscribed again meanwhile) changes nothing.
   else if (type === 'unsubscribed') ch?._state === 'unsubscribing' && ch._setState('idle');
@@ -55,7 +60,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   // A type this client does not know is a newer server's (PROTOCOL §16: new frame types
   // do not bump the version): ignored, not an error event per frame. No type at all is
   // a malformed frame.
-  else if (typeof type != 'string') bad(h, type);
+  else if (typeof type != 'string') bad(h, 'type ' + type);
 }
 
 /** A malformed frame (of a known type, or without a type): named in the message. */

@@ -9,6 +9,7 @@ export const DEFAULT_OUTBOX = {
   ttlMs: Infinity,
   onClose: 'fail' as 'flush' | 'fail',
   closeTimeoutMs: 5000,
+  ackTimeoutMs: 30_000,
 };
 
 /** What the client's `outbox` event says about a publish that left the outbox unsent. */

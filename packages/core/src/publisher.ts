@@ -41,6 +41,8 @@ interface Entry {
    * Set, the publish may be stored: drop-oldest never evicts it.
    */
   ref: number;
+  /** When it was last sent (set when sent): the client's ack timeout counts from it. */
+  _sentAt?: number;
   _resolve(r: PublishResult): void;
   _reject(e: LifelineError): void;
 }
@@ -248,6 +250,7 @@ export class Publisher extends Timed {
           // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
           // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
           e._expiresAt = Infinity;
+          e._sentAt = t;
           this._inFlight.set(r, e);
         }
       }

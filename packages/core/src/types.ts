@@ -17,6 +17,7 @@ export type TransitionReason =
   | 'socket-closed' // the server or network closed the socket
   | 'token-error' // the token function threw, rejected or timed out, or the token was not a string (error: TOKEN_ERROR); no socket was opened
   | 'heartbeat-timeout'
+  | 'ack-timeout' // a publish got no ack or error within outbox.ackTimeoutMs: the socket was torn down (close code 4202) and the reconnect re-sends it
   | 'handshake-timeout'
   | 'drain' // server asked to reconnect (drain frame)
   | 'retry' // backoff timer fired
@@ -157,6 +158,17 @@ export interface OutboxOptions {
   onClose?: 'flush' | 'fail';
   /** With onClose 'flush': how long close() waits for acks before failing the rest, ms. @default 5000 */
   closeTimeoutMs?: number;
+  /**
+   * How long a sent publish may wait for the server's answer (ack or error), ms. Past it
+   * (seen by the periodic check, so up to `heartbeat.checkIntervalMs` later) the
+   * connection counts as broken even if pings still flow: it is torn down (reason
+   * `ack-timeout`, close code 4202) and the reconnect re-sends the publish with the same
+   * id, which the server stores at most once. The publish does not reject; its TTL no
+   * longer applies once sent. Infinity waits forever (every later publish waits behind it);
+   * 0 is refused (`BAD_ARGUMENT`).
+   * @default 30_000
+   */
+  ackTimeoutMs?: number;
 }
 
 /** What a token function is told. */

@@ -138,7 +138,8 @@ describe('outbox', () => {
   });
 
   it('per-message ttl expires queued publishes (OUTBOX_EXPIRED), not in-flight ones', async () => {
-    const h = setup({ outbox: { ttlMs: 5000 } });
+    // The test holds a publish unanswered for 80 s on a live connection: no ack timeout here.
+    const h = setup({ outbox: { ttlMs: 5000, ackTimeoutMs: Infinity } });
     const ev = events(h);
     const a = settle(h.client.publish('c', 1));
     const b = settle(h.client.publish('c', 2, { ttlMs: 60_000 }));
