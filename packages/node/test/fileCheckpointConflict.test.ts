@@ -55,7 +55,7 @@ describe('fileCheckpoint: a file written by another process since this one read 
     expect(await readFile(path, 'utf8')).toBe(theirs);
   });
 
-  it('no conflict: saves of several stores of this process, a load then a save, a file deleted meanwhile (re-created)', async () => {
+  it('no conflict: saves of several stores of this process, a load then a save', async () => {
     const path = join(await mkdtemp(join(root, 'ok-')), 'cp.json');
     await writeFile(path, other({ a: { offset: 3, epoch: 'e' } })); // left by the previous run
     const one = fileCheckpoint(path, { fsync: false });
@@ -63,8 +63,61 @@ describe('fileCheckpoint: a file written by another process since this one read 
     expect(await one.load('a')).toEqual({ offset: 3, epoch: 'e' });
     await Promise.all([one.save('a', { offset: 4, epoch: 'e' }), two.save('b', { offset: 1, epoch: 'e' }), one.save('a', { offset: 5, epoch: 'e' })]);
     expect(await two.load('a')).toEqual({ offset: 5, epoch: 'e' });
+  });
+});
+
+// A file deleted under a running process (a cleanup job, an operator, a re-provisioned volume) is
+// not another writer: the next save re-creates it. It used to hold the saving channel alone, so
+// every other channel of the process lost its position and, after a restart, got no `since`:
+// it resumed live, skipping what was published meanwhile, with no gap event.
+describe('fileCheckpoint: a file deleted under a running process', () => {
+  const file = async (path: string) => JSON.parse(await readFile(path, 'utf8')) as unknown;
+
+  it('the next save re-creates it with every channel this process wrote, not the saving one alone', async () => {
+    const path = join(await mkdtemp(join(root, 'deleted-after-write-')), 'cp.json');
+    const one = fileCheckpoint(path, { fsync: false });
+    const two = fileCheckpoint(path, { fsync: false }); // another consumer of the process, same file
+    await one.save('a', { offset: 5, epoch: 'e' });
+    await two.save('b', { offset: 1, epoch: 'e' });
     await unlink(path);
+
     await two.save('b', { offset: 2, epoch: 'e' });
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ version: 1, channels: { b: { offset: 2, epoch: 'e' } } });
+    // What a restart loads: `a` is still there (it vanished: the restarted `a` resumed live).
+    expect(await file(path)).toEqual({ version: 1, channels: { a: { offset: 5, epoch: 'e' }, b: { offset: 2, epoch: 'e' } } });
+    // No conflict afterwards: the re-created file is this process's own.
+    await one.save('a', { offset: 6, epoch: 'e' });
+    expect(await file(path)).toEqual({ version: 1, channels: { a: { offset: 6, epoch: 'e' }, b: { offset: 2, epoch: 'e' } } });
+  });
+
+  it('keeps the channels of the file as this process loaded it (left by the previous run, never saved here)', async () => {
+    const path = join(await mkdtemp(join(root, 'deleted-after-load-')), 'cp.json');
+    await writeFile(path, other({ a: { offset: 3, epoch: 'e' }, c: { offset: 9, epoch: 'f' } }));
+    const store = fileCheckpoint(path, { fsync: false });
+    expect(await store.load('b')).toBeNull();
+    await unlink(path);
+
+    await store.save('b', { offset: 1, epoch: 'e' });
+    expect(await file(path)).toEqual({
+      version: 1,
+      channels: { a: { offset: 3, epoch: 'e' }, c: { offset: 9, epoch: 'f' }, b: { offset: 1, epoch: 'e' } },
+    });
+  });
+
+  it('a load before the next save answers the position this process knew (null resumed the channel live)', async () => {
+    const path = join(await mkdtemp(join(root, 'deleted-load-')), 'cp.json');
+    const store = fileCheckpoint(path, { fsync: false });
+    await store.save('a', { offset: 5, epoch: 'e' });
+    await unlink(path);
+    expect(await store.load('a')).toEqual({ offset: 5, epoch: 'e' });
+    expect(await fileCheckpoint(path, { fsync: false }).load('a')).toEqual({ offset: 5, epoch: 'e' });
+    expect(await store.load('b')).toBeNull();
+  });
+
+  it('a file this process never saw stays empty: a first save writes its channel alone', async () => {
+    const path = join(await mkdtemp(join(root, 'never-there-')), 'cp.json');
+    const store = fileCheckpoint(path, { fsync: false });
+    expect(await store.load('a')).toBeNull();
+    await store.save('b', { offset: 1, epoch: 'e' });
+    expect(await file(path)).toEqual({ version: 1, channels: { b: { offset: 1, epoch: 'e' } } });
   });
 });

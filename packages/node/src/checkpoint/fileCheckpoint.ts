@@ -61,9 +61,11 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * old and their process gone. Saves to one path are serialized across every store of the
  * process. One process per file: a save that finds the file changed since this process last
  * read or wrote it (another process writing it) rejects with `CHECKPOINT_CONFLICT` and writes
- * nothing, until a restart. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O error; a
- * missing file loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the file is not JSON of this
- * shape, version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
+ * nothing, until a restart. A file deleted under the process is not a reset: until the next
+ * save `load` answers the positions this process last read or wrote there, and that save
+ * re-creates the file with all of them. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O
+ * error; a file this process never found loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the
+ * file is not JSON of this shape, version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
  * for a position `load` would refuse (offset not an integer 0 … 2^53 − 1, epoch not a string);
  * `load` and `save` for a channel that is not a string.
  * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string or `options` is not an object.
@@ -104,6 +106,16 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
 
   const parse = (text: string | null): Map<string, Position> => (text === null ? new Map() : parseCheckpointFile(text, path));
 
+  /**
+   * The positions to start from: the file's, or, when the file is missing, the text this
+   * process last read or wrote there. A file deleted under a running process (a cleanup job,
+   * an operator, a volume re-provisioned) was re-created by the next save with the saving
+   * channel alone: every other channel lost its position, and after a restart resumed live,
+   * skipping what was published meanwhile with no gap. (The remembered text parsed once
+   * already: it is never corrupt.)
+   */
+  const known = (file: string, text: string | null): Map<string, Position> => parse(text ?? seen.get(file) ?? null);
+
   async function writeAll(target: string, channels: Map<string, Position>): Promise<void> {
     const tmp = tempFileFor(target);
     const text = formatCheckpointFile(channels);
@@ -136,7 +148,9 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       await cleanOnce();
       const target = await targetOf();
       const text = await readText(target);
-      const all = parse(text);
+      // A file deleted since this process read or wrote it answers what the process knew:
+      // the next save writes those positions back (a `null` here resumed the channel live).
+      const all = known(target, text);
       // The first sight of the file is what a later save expects to find (a save since then,
       // by a store of this process, has set it already).
       if (!seen.has(target)) seen.set(target, text);
@@ -160,9 +174,10 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       return target.then((file) =>
         serialized(file, async () => {
           const text = await readText(file);
-          const all = parse(text);
+          const all = known(file, text);
           const expected = seen.get(file);
-          // A file deleted meanwhile is not another writer (every writer renames over it): re-created.
+          // A file deleted meanwhile is not another writer (every writer renames over it): it is
+          // re-created with every channel this process knew (`known`), not this channel alone.
           if (expected !== undefined && text !== null && text !== expected) {
             throw new LifelineNodeError(
               'CHECKPOINT_CONFLICT',
