@@ -22,9 +22,11 @@ const CORE_CEILING_BYTES = 9_573;
 // component's info. Held the same way as core: a ceiling, and the distance to the goal printed.
 // 1,810 B since the browser trial (session 16): a watch-only usePresence took a remounting
 // useChannel's messages; a component shown again (<Activity>) or mounted with a `since`
-// behind a channel other hooks keep subscribed went on live without a gap.
+// behind a channel other hooks keep subscribed went on live without a gap. 1,872 B since its
+// review: the message another hook was still on was neither handed nor in the gap, and a
+// `since` of another epoch beside another hook got no gap at all.
 const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
-const REACT_ON_TOP_CEILING_BYTES = 1_810;
+const REACT_ON_TOP_CEILING_BYTES = 1_872;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
@@ -38,7 +40,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,810 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,872 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

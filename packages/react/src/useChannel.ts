@@ -28,10 +28,13 @@ export interface UseChannelResult<T> {
   /**
    * The last gap (continuity lost) since this component mounted on the channel, or null: a
    * gap from before it mounted (another component's) is not shown. Also this component's own
-   * (`reason` `'handler-skipped'`, `to` the channel's position) for messages that went to other
-   * hooks only: when its effects ran again without an unmount (`<Activity>` shown again) after
-   * the channel, kept subscribed by another hook, moved on (`from` where it left), or when its
-   * `since` is behind a channel another hook already subscribed (`from` the `since`).
+   * (`reason` `'handler-skipped'`, or `'epoch-changed'` when the channel is in another epoch;
+   * `to` the channel's position) for messages that went to other hooks only: when its effects
+   * ran again without an unmount (`<Activity>` shown again) after the channel, kept subscribed
+   * by another hook, moved on (`from` where it left), or when its `since` is behind a channel
+   * another hook already subscribed (`from` the `since`). A message another hook's async
+   * handler was still on then (past the position) is not handed to it either: the first
+   * message it gets says the gap again, same `from`, `to` just before that message.
    */
   gap: GapEvent | null;
   /**
@@ -91,12 +94,22 @@ export function useChannel<T = unknown>(
     // shown again, a new releaseDelayMs), else its `since`. A channel already past it (another
     // hook, usePresence or a component on the same name, kept it subscribed: core handed those
     // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
-    // says a loss, instead of going on live in silence.
+    // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
+    // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
     const [was, back] = leased.current ?? [];
     const from = was == serverSnapshot ? back : options?.since;
+    // Where this hook is known to start, once said: the first message it is handed must follow.
+    let at = from;
+    const say = (to: Position) => (
+      (at = to),
+      setOwn([
+        { channel: name, from: from!, to, reason: to.epoch == from!.epoch ? 'handler-skipped' : 'epoch-changed' },
+        get().lastGap,
+        serverSnapshot,
+      ])
+    );
     const to = channel.position;
-    if (from && to?.epoch == from.epoch && to.offset > from.offset)
-      setOwn([{ channel: name, from, to, reason: 'handler-skipped' }, get().lastGap, serverSnapshot]);
+    if (from && to && (to.epoch != from.epoch || to.offset > from.offset)) say(to);
     leased.current = [serverSnapshot];
     const release = acquireChannel(
       client,
@@ -106,6 +119,11 @@ export function useChannel<T = unknown>(
       // commit on, while this lease stays until its cleanup: a message arriving in between
       // is not for that handler.
       (msg) => {
+        // The position is the last message whose handlers returned: one another hook's async
+        // handler was still on when this effect ran never comes here, and was not in the gap
+        // said above. The first message handed here shows it: the gap then goes on up to it.
+        if (at?.epoch == msg.epoch && msg.offset - 1 > at.offset) say({ offset: msg.offset - 1, epoch: msg.epoch });
+        at = undefined;
         const h = handler.current;
         return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
       },

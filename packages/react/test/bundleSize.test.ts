@@ -27,13 +27,16 @@ import { describe, expect, it } from 'vitest';
  * subscription of its own (sharing useChannel's, its handler took the messages a remounting
  * component should get), 2,147 B; a watch-only usePresence on its own subscription too, and
  * a component shown again or mounted with an old `since` beside other hooks of its channel
- * showing what it missed as its own gap (it went on live, silently), 2,290 B.
+ * showing what it missed as its own gap (it went on live, silently), 2,290 B; that gap going
+ * on up to the first message it is handed (the one another hook's async handler was still on
+ * when it came back was neither handed to it nor in its gap) and said for a `since` of
+ * another epoch too ('epoch-changed': none was said), 2,363 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2290;
+const STANDALONE_CEILING_BYTES = 2363;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,290 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,363 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
