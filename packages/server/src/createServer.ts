@@ -19,6 +19,7 @@ import { KeyedBuckets } from './tokenBucket';
 import { checkTlsPair } from './tlsPair';
 import { handleUpgrade } from './upgrade';
 import { drainAll, reconnectWindowMs } from './drainClose';
+import { holdPresence, warnIfDeadlineCutsHold } from './session/presenceHold';
 
 /** A running Lifeline server. */
 export interface LifelineServer {
@@ -38,8 +39,9 @@ export interface LifelineServer {
    * Planned shutdown (PROTOCOL.md §13): refuse new upgrades, send `drain` to every
    * client, close them with 1012, then close the server once they are gone or after
    * `timeoutMs`. With a broker passed in (it may be shared), "gone" includes their presence
-   * entries, kept `presenceGraceMs` + the reconnect window so members that move to another
-   * node do not leave and join again (within the same `timeoutMs`).
+   * entries, kept the reconnect window + `presenceGraceMs` (at most 30 s of it) so members
+   * that move to another node do not leave and join again (within the same `timeoutMs`;
+   * a `warn` at the start when `timeoutMs` is shorter than that hold).
    * `timeoutMs`: default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
    * NaN rejects with a TypeError before anything stops. During a close or another
    * drain it is `close()`.
@@ -209,6 +211,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
     const startedAt = performance.now();
+    const holdsPresence = !ownsBroker && opts.presenceGraceMs < MAX_TIMER_MS;
+    if (holdsPresence) warnIfDeadlineCutsHold(opts.logger, ctx.grace, sessions, windowMs, timeoutMs);
+    // A client may take the whole window to come back (on this node or another): its
+    // presence is held that long on top of the grace, so the move does not flap it. Before
+    // any drain frame goes out, so no client can have entered elsewhere yet.
+    for (const s of sessions) holdPresence(s, windowMs);
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(timeoutMs);
@@ -217,7 +225,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       opts.logger.warn(`drain: ${ctx.stats.connections} connection(s) still open after ${timeoutMs} ms; terminating them`, {
         connections: ctx.stats.connections, timeoutMs,
       });
-    } else if (!ownsBroker && opts.presenceGraceMs < MAX_TIMER_MS) {
+    } else if (holdsPresence) {
       // A broker passed in may be shared with other nodes, where the drained clients enter
       // presence again: their entries here go on their grace timers (grace + reconnect
       // window), not all at once in shutdown, which made every member leave and join again.

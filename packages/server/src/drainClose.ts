@@ -51,9 +51,6 @@ export function drainAll(sessions: readonly Session[], windowMs: number, now: ()
 export function drainSession(s: Session, windowMs: number, slotMs: [number, number] | undefined): void {
   const raw = socketOf(s.ws);
   raw?.cork();
-  // The client may take the whole window to come back (on this node or another): its
-  // presence is held that long on top of the grace, so the move does not flap it.
-  s.presenceHoldMs = windowMs;
   const frame: DrainFrame = { type: 'drain', reconnectWindowMs: windowMs, ...(slotMs ? { reconnectSlotMs: slotMs } : {}), reason: 'server shutting down' };
   s.sendRaw(JSON.stringify(frame), 'drain');
   s.close(CloseCode.SERVICE_RESTART, 'drain');

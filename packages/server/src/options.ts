@@ -103,7 +103,11 @@ export interface ServerOptions {
    * `maxBufferedBytes`, and each new subscriber was closed with 1013. @default 4096
    */
   maxPresenceInfoBytes?: number;
-  /** A dropped connection's presence is removed only after this many ms (0: at once), so a quick reconnect does not flap. @default 5000 */
+  /**
+   * A dropped connection's presence is removed only after this many ms (0: at once), so a
+   * quick reconnect does not flap. A connection moved by `drain()`: the reconnect window it
+   * was given plus this, at most 30 s of it (DRAIN_GRACE_CAP_MS). @default 5000
+   */
   presenceGraceMs?: number;
   /** No `hello` within this many ms closes with 4200. @default 10000 */
   handshakeTimeoutMs?: number;

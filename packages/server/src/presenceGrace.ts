@@ -1,11 +1,22 @@
 import type { Broker } from './broker/types';
-import type { Clock } from './clock';
+import { MAX_TIMER_MS, type Clock } from './clock';
+
+/**
+ * The most of `presenceGraceMs` a drained connection's entries are held for on top of its
+ * reconnect window. The window is what a moving client needs (it reconnects within it);
+ * a long grace (say 10 min) on top of it would hold `drain()` (and the process) that much
+ * longer for no mover's sake. 30 s: the floor of the entry TTL, and Kubernetes' default
+ * kill timeout.
+ */
+export const DRAIN_GRACE_CAP_MS = 30_000;
 
 interface Pending {
   channel: string;
   clientId: string;
   connId: string;
   timer: unknown;
+  /** Runs before the removal (the held entry's longer TTL being stored): awaited first. */
+  before: Promise<unknown> | undefined;
 }
 
 /**
@@ -27,17 +38,30 @@ export class PresenceGrace {
   ) {}
 
   /**
-   * Schedules removal of the entry of a connection that just closed, `graceMs` + `holdMs`
-   * from now (`holdMs`: the reconnect window a drain gave that connection's client).
+   * How long after its socket closed the entry of a connection is removed: `graceMs`, or
+   * for a drained one (`holdMs` > 0: the reconnect window the drain gave it) `holdMs` +
+   * `min(graceMs, DRAIN_GRACE_CAP_MS)`. An unbounded grace (>= 2^31 ms) stays unbounded.
    */
-  schedule(channel: string, clientId: string, connId: string, holdMs = 0): void {
-    const p: Pending = { channel, clientId, connId, timer: undefined };
+  delayMs(holdMs: number): number {
+    if (holdMs <= 0 || this.graceMs >= MAX_TIMER_MS) return this.graceMs + Math.max(0, holdMs);
+    return holdMs + Math.min(this.graceMs, DRAIN_GRACE_CAP_MS);
+  }
+
+  /**
+   * Schedules removal of the entry of a connection that just closed, {@link delayMs}
+   * from now (`holdMs`: the reconnect window a drain gave that connection's client).
+   * `before` (e.g. storing the entry again with a TTL that covers the hold) settles before
+   * the removal runs, so it can never re-add an entry already removed.
+   */
+  schedule(channel: string, clientId: string, connId: string, holdMs = 0, before?: Promise<unknown>): void {
+    const p: Pending = { channel, clientId, connId, timer: undefined, before };
     this.pending.add(p);
-    if (this.graceMs + holdMs === 0) {
+    const delay = this.delayMs(holdMs);
+    if (delay === 0) {
       void this.fire(p);
       return;
     }
-    p.timer = this.clock.setTimeout(() => void this.fire(p), this.graceMs + holdMs);
+    p.timer = this.clock.setTimeout(() => void this.fire(p), delay);
   }
 
   /** Runs the pending removals of `clientId` on `channel` now (an explicit leave). */
@@ -78,6 +102,7 @@ export class PresenceGrace {
     this.clock.clearTimeout(p.timer);
     this.removing++;
     try {
+      if (p.before) await p.before.catch(() => undefined);
       await this.remove(p.channel, p.clientId, p.connId);
     } finally {
       this.removing--;

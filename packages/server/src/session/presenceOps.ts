@@ -1,6 +1,7 @@
 import { CloseCode, type PresenceEnterFrame, type PresenceLeaveFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
 import type { PresenceEntry } from '../broker/types';
+import { releasePresence } from './presenceHold';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
 
@@ -37,7 +38,7 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
       // Closed while entering: cleanup already ran, so release through the grace path.
-      s.ctx.grace.schedule(channel, s.clientId, s.id, s.presenceHoldMs);
+      releasePresence(s, channel, f.info);
       return;
     }
     s.presence.set(channel, f.info);

@@ -14,6 +14,7 @@ import { MAX_TIMER_MS } from '../clock';
 import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
 import { TokenBucket, WindowCounter } from '../tokenBucket';
+import { releasePresence } from './presenceHold';
 import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
 import type { PublishBlock } from './publishBlock';
 import { handlePublish } from './publishOp';
@@ -54,10 +55,13 @@ export class Session {
   readonly presenceEntering = new Set<string>();
   /**
    * Extra ms its presence entries are kept after the socket closes, on top of
-   * `presenceGraceMs`: a drain sets it to the reconnect window it gave the client, so a
-   * member coming back on another node within its window neither leaves nor joins.
+   * `presenceGraceMs` (at most 30 s of it then, PresenceGrace.delayMs): a drain sets it to
+   * the reconnect window it gave the client, so a member coming back on another node within
+   * its window neither leaves nor joins (presenceHold.ts).
    */
   presenceHoldMs = 0;
+  /** Held entries being stored again with a longer TTL (presenceHold.ts), by channel. */
+  readonly presenceHolds = new Map<string, Promise<unknown>>();
   readonly publishBucket: TokenBucket;
   /**
    * `presence.enter` per connection, sized like the publish bucket but separate: each
@@ -357,10 +361,11 @@ export class Session {
     this.timers.clear();
     // Let in-flight channel operations settle so nothing is re-added after release.
     await Promise.allSettled([...this.channelOps.values()]);
-    const { hub, grace } = this.ctx;
+    const { hub } = this.ctx;
     await Promise.allSettled([...this.subs].map(([channel, sub]) => hub.remove(channel, sub)));
     this.subs.clear();
-    for (const channel of this.presence.keys()) grace.schedule(channel, this.clientId, this.id, this.presenceHoldMs);
+    // Through the grace timer (a drained connection's entries are held longer: presenceHold.ts).
+    for (const [channel, info] of this.presence) releasePresence(this, channel, info);
     this.presence.clear();
   }
 }
