@@ -67,6 +67,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _seen = 0;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
   _subRef?: number;
+  /**
+   * When the `sub` was last sent: while `_subRef` is set, the client's ack timeout counts
+   * from it (Client._tick). Named as a publish's send time, so the bundle has one name.
+   */
+  _sentAt?: number;
   _replayLeft?: number;
   /** A hole was already asked for from this offset: a second hole there is unfillable. */
   _holeAt = -1;
@@ -237,6 +242,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   _sendSub(): void {
+    this._sentAt = this._clock.now();
     this._subRef = this._host._ref();
     this._host._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
   }

@@ -461,6 +461,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** The periodic check (every heartbeat.checkIntervalMs): liveness, client pings (RTT), wall-clock jumps (TTLs have their own timer, publisher.ts). */
   _tick(): void {
     const t = this._clock.now();
+    const old = t - this._outbox.ackTimeoutMs;
     const late = t - this._nextTickAt;
     this._nextTickAt = t + this._heartbeat.checkIntervalMs;
     const c = this._conn;
@@ -468,10 +469,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (c && this._ready) {
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
       // A publish the server never answered (no ack, no error) held every later one behind
-      // it while pings kept the socket alive, until some unrelated reconnect. Treated as a
-      // broken connection: the reconnect re-sends it (same id: stored at most once). Nothing
-      // in flight: undefined <= x is false.
-      else if ((this._outgoing?._inFlight.values().next().value?._sentAt as number) <= t - this._outbox.ackTimeoutMs) this._dead(c, 'ack-timeout');
+      // it while pings kept the socket alive, until some unrelated reconnect; an unanswered
+      // `sub` left its channel 'subscribing' (its messages ignored) and an unanswered
+      // presence.enter never settled, for good. Treated as a broken connection: the
+      // reconnect re-sends the publish (same id: stored at most once), subscribes and
+      // enters again. Nothing in flight: undefined <= x is false.
+      else if (
+        (this._outgoing?._inFlight.values().next().value?._sentAt as number) <= old ||
+        this._channels.some((ch) => (ch._subRef && ch._sentAt! <= old) || (ch._pres?._waiters.some((w) => w.ref) && ch._pres._sentAt! <= old))
+      )
+        this._dead(c, 'ack-timeout');
       else if (late > this._heartbeat.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });
         this._probe();

@@ -46,6 +46,13 @@ export class Presence extends Timed {
    * listener told earlier in the same welcome entered already; it went out twice).
    */
   _sent?: boolean;
+  /**
+   * When the latest enter was sent: the client's ack timeout counts from it while an enter
+   * sent is unanswered (a waiter with a ref; Client._tick). An older enter still
+   * unanswered is caught late by at most the time between it and the latest one; one
+   * time per presence, not one per waiter, costs fewer bytes.
+   */
+  _sentAt?: number;
   // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
 
   _host: PresenceHost;
@@ -120,6 +127,7 @@ export class Presence extends Timed {
     const c = this._host._host;
     if (c._welcomed && this._wanted && !(again && this._sent)) {
       this._sent = true;
+      this._sentAt = this._clock.now();
       const ref = c._ref();
       for (const w of this._waiters) w.ref ||= ref;
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
