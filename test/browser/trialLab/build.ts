@@ -1,7 +1,6 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
-const pkg = (p: string) => fileURLToPath(new URL(`../../../packages/${p}`, import.meta.url));
 
 /**
  * Bundles the trial page with `@lifeline/core`'s and `@lifeline/react`'s built `browser`

@@ -44,26 +44,31 @@ function feedTree(
 }
 
 describe('messages that arrive while a component is away (lease held without a handler)', () => {
-  it('with a usePresence component on the channel staying mounted, a remount within releaseDelayMs still gets them', async () => {
-    const name = room('presence');
-    const client = t.client();
-    const seen: string[] = [];
-    const gaps: string[] = [];
-    const Here = () => (usePresence(name, { n: 1 }), null);
-    const tree = feedTree(client, name, seen, gaps, { extra: <Here /> });
-    const r = render(tree(true));
-    await subscribed(client, name);
-    await client.channel(name).publish('a');
-    await until(() => seen.length === 1, 'a');
-    r.rerender(tree(false));
-    await client.channel(name).publish('b');
-    r.rerender(tree(true));
-    await client.channel(name).publish('c');
-    await until(() => seen.includes('c'), 'c');
-    expect(seen).toEqual(['a', 'b', 'c']);
-    expect(gaps).toEqual([]);
-    r.unmount();
-  });
+  // An entering usePresence, and an observing one (no info): the observer held its
+  // subscription under the same key as a useChannel of that name without options, so its
+  // do-nothing handler took the messages of the absence (counted handled, no gap).
+  for (const kind of ['entering', 'observing'] as const) {
+    it(`with an ${kind} usePresence on the channel staying mounted, a remount within releaseDelayMs still gets them`, async () => {
+      const name = room(`presence-${kind}`);
+      const client = t.client();
+      const seen: string[] = [];
+      const gaps: string[] = [];
+      const Here = () => (kind === 'entering' ? usePresence(name, { n: 1 }) : usePresence(name), null);
+      const tree = feedTree(client, name, seen, gaps, { extra: <Here /> });
+      const r = render(tree(true));
+      await subscribed(client, name);
+      await client.channel(name).publish('a');
+      await until(() => seen.length === 1, 'a');
+      r.rerender(tree(false));
+      await client.channel(name).publish('b');
+      r.rerender(tree(true));
+      await client.channel(name).publish('c');
+      await until(() => seen.includes('c'), 'c');
+      expect(seen).toEqual(['a', 'b', 'c']);
+      expect(gaps).toEqual([]);
+      r.unmount();
+    });
+  }
 
   for (const strict of [false, true]) {
     it(`a remount within releaseDelayMs gets them, in order, without a gap${strict ? ' (StrictMode)' : ''}`, async () => {
