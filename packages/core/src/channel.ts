@@ -73,8 +73,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    */
   _sentAt?: number;
   _replayLeft?: number;
-  /** A hole was already asked for from this offset: a second hole there is unfillable. */
-  _holeAt = -1;
+  /** A hole was already asked for from this offset: a second hole there is unfillable. Unset or -1: none (offsets are >= 0). */
+  _holeAt?: number;
   _busy?: boolean;
   /**
    * The message async handlers are working on. Only its own delivery may settle it: one
@@ -232,10 +232,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * (what is buffered before it is still delivered).
    */
   _gap(o: number, ep: string, reason: GapReason, move = true, from = this.position): void {
-    const e: GapEvent = { channel: this.name, from, to: { offset: o, epoch: ep }, reason };
     // Set before listeners are told (a listener reading the snapshot caches it), and told
     // even when the position stays (a hole seen while an async handler is busy).
-    this._lastGap = e;
+    const e: GapEvent = (this._lastGap = { channel: this.name, from, to: { offset: o, epoch: ep }, reason });
     move ? this._moveTo(o, ep) : this._changed();
     this._host._counters.gaps++;
     this.emit('gap', e);
@@ -243,20 +242,19 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   _sendSub(): void {
     this._sentAt = this._clock.now();
-    this._subRef = this._host._ref();
-    this._host._send(JSON.stringify({ type: 'sub', ref: this._subRef, channel: this.name, since: this.position ?? undefined }));
+    this._host._send(JSON.stringify({ type: 'sub', ref: (this._subRef = this._host._ref()), channel: this.name, since: this.position ?? undefined }));
   }
 
   /** Forgets everything not yet delivered: the next subscribe replays it. */
   _reset(): void {
-    this._subRef = this._replayLeft = 0;
-    this._buffer = null;
-    this._overflowed = false;
-    this._cancel();
     // The message in hand only while it is ahead of the position: a loss said meanwhile
     // (see `_lost`) moved the position into a new history, and its replay after the
     // in-hand offset was taken as duplicates (dropped without a gap).
     const m = this._inHand;
+    this._subRef = this._replayLeft = 0;
+    this._buffer = null;
+    this._overflowed = false;
+    this._cancel();
     this._seen = this._busy && m!.epoch === this._epoch && m!.offset > this._offset ? m!.offset : this._offset;
   }
 
@@ -434,8 +432,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (!f.ref || f.ref !== this._subRef) return;
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
+    const reason = f.reason ?? 'epoch-changed';
     if (lost) {
-      const reason = f.reason ?? 'epoch-changed';
       // An async handler busy with a message: whether the loss starts after it or at it is
       // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
       if (this._busy) {
@@ -465,8 +463,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       this._subRef = 0;
       // Transient (e.g. BROKER_UNAVAILABLE): the server said when to ask again; a malformed
       // hint (-1, '5') waits 1 s, neither at once, in a loop, nor never.
-      const ms = e.retryAfterMs;
-      if (ms != null) this._retryLater(hintDelay(ms));
+      if (e.retryAfterMs != null) this._retryLater(hintDelay(e.retryAfterMs));
       else {
         this._lastError = e;
         this._setState('failed');

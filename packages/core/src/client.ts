@@ -123,10 +123,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _expiredInRow = 0;
   /**
    * Closes in a row with the same code (`_rowCode`) of connections that were welcomed (or
-   * closed with 1009), and the last one's delay: their own backoff (see _closed).
+   * closed with 1009), and the last one's delay: their own backoff (see _closed). Not
+   * initialised: the first close always resets _inRow (its code, a number, differs from the
+   * unset _rowCode), and _rowDelay is only read once _inRow > 1, after it was set.
    */
-  _inRow = 0;
-  _rowDelay = 0;
+  _inRow!: number;
+  _rowDelay!: number;
   _rowCode?: number;
   /** When the current connection was welcomed. */
   _openAt!: number;
@@ -463,8 +465,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const t = this._clock.now();
     const old = t - this._outbox.ackTimeoutMs;
     const late = t - this._nextTickAt;
-    this._nextTickAt = t + this._heartbeat.checkIntervalMs;
     const c = this._conn;
+    this._nextTickAt = t + this._heartbeat.checkIntervalMs;
     // Nothing to check without a welcomed socket.
     if (c && this._ready) {
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
@@ -527,9 +529,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (c !== this._conn) return;
     // A drain hint is for this close only, whichever way it is handled below.
     const drain = this._drainSlot;
-    this._drainSlot = null;
     const why = this._killWhy ?? 'socket-closed';
     const welcomed = this._ready;
+    this._drainSlot = null;
     this._killWhy = null;
     this._conn = null;
     this._ready = this._welcomed = false;
@@ -588,7 +590,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       delay = this._rowDelay = backoffDelay(this._reconnect, ++this._inRow, this._inRow > 1 ? this._rowDelay : 0, this._random);
     }
     this._retry(why, extra, delay);
-    if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: a frame over the server's maxFrameBytes or the client's maxPayloadBytes`));
+    if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: frame over maxFrameBytes (server) or maxPayloadBytes (client)`));
   }
 
   /** Schedules the next attempt (`delayMs` overrides the backoff). */

@@ -19,7 +19,8 @@ export interface ConnectionOwner extends InboundHost {
 export class Connection implements SocketListener {
   /** Inbound frames so far. */
   _rx = 0;
-  _seenRx = 0;
+  /** `_rx` at the last `_silentFor`; unset until the first (on the welcome, itself a frame). */
+  _seenRx?: number;
   _lastRxAt: number;
   /** The server's retry-after of a refused upgrade (platform.ts sets it: Node's `ws` only). */
   declare _hintMs?: number;
@@ -95,9 +96,9 @@ export class Connection implements SocketListener {
 
   /** Tears the socket down at once without waiting for a close handshake. */
   _kill(code: number, reason: string): void {
+    const sock = this._sock as WebSocket & { terminate?: () => void };
     if (!this._ws) return;
     this._finish(code, reason);
-    const sock = this._sock as WebSocket & { terminate?: () => void };
     safe(() => (sock.terminate ? sock.terminate() : sock.close(code >= 4000 ? code : 1000, reason)));
   }
 }

@@ -12,7 +12,8 @@ export class Emitter extends Timed {
   _l?: Record<string, Listener[]>;
 
   on(event: string, fn: Listener): this {
-    ((this._l ||= {})[event] ||= []).push(fn);
+    const l = (this._l ||= {});
+    (l[event] ||= []).push(fn);
     return this;
   }
 

@@ -129,10 +129,10 @@ export class Presence extends Timed {
       this._sent = true;
       this._sentAt = this._clock.now();
       const ref = c._ref();
-      for (const w of this._waiters) w.ref ||= ref;
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
       const n = utf8Length(frame);
       const max = c._limits?.maxFrameBytes ?? Infinity;
+      for (const w of this._waiters) w.ref ||= ref;
       // The server closes the socket on a frame above its limit (1009): sent anyway, the
       // enter came back with every reconnect, a loop that never settled it.
       if (n > max) this._host._onError(new LifelineError('MESSAGE_TOO_LARGE', `presence.enter ${this._host.name}: ${n} B > maxFrameBytes ${max}`, { channel: this._host.name }), ref);

@@ -140,8 +140,8 @@ export class Publisher extends Timed {
       const b = utf8Length(tail) + 21;
       const e: Entry = { _seq: ++this._order, id, channel, _tail: tail, _bytes: b, _expiresAt: this._clock.now() + ttl, ref: 0, _resolve: resolve, _reject: reject };
       const max = h._limits?.maxFrameBytes ?? Infinity;
-      if (b > max) return reject(tooLarge(e, max));
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
+      if (b > max) return reject(tooLarge(e, max));
       if (o.overflow === 'drop-oldest' && full()) {
         // Evict only what was never sent, and only when that makes room: a publish sent
         // (in flight, or queued again after a reconnect) may be stored, so it stays until
@@ -236,23 +236,22 @@ export class Publisher extends Timed {
         if (this._bucket < 1) {
           this._after(Math.ceil(((1 - this._bucket) * 1000) / this._rate), () => this._flush());
           break;
-        } else {
-          const r = e.ref || h._ref();
-          const bytes = e._bytes + String(r).length - 1;
-          if (limits && bytes > limits.maxFrameBytes) {
-            this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes, bytes));
-            continue;
-          }
-          h._send('{"type":"pub","ref":' + r + e._tail);
-          this._bucket--;
-          q.shift();
-          e.ref = r;
-          // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
-          // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
-          e._expiresAt = Infinity;
-          e._sentAt = t;
-          this._inFlight.set(r, e);
         }
+        const r = e.ref || h._ref();
+        const bytes = e._bytes + String(r).length - 1;
+        if (limits && bytes > limits.maxFrameBytes) {
+          this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes, bytes));
+          continue;
+        }
+        h._send('{"type":"pub","ref":' + r + e._tail);
+        this._bucket--;
+        q.shift();
+        e.ref = r;
+        // Sent, so perhaps stored: from now on it is re-sent (same id) until acked, never
+        // expired (an app re-publishing on OUTBOX_EXPIRED could store it twice).
+        e._expiresAt = Infinity;
+        e._sentAt = t;
+        this._inFlight.set(r, e);
       }
     }
     let at = Infinity;
@@ -307,9 +306,8 @@ export class Publisher extends Timed {
       this._requeue(e);
       this._hold = true;
       if (this._rate) this._bucket = 0;
-      const ms = f.retryAfterMs!;
       // Only a real delay: a missing or malformed hint (NaN, '5', -1) waits 1 s, neither at once nor never.
-      this._after(hintDelay(ms), () => this._flush());
+      this._after(hintDelay(f.retryAfterMs!), () => this._flush());
     } else {
       this._drop(e, 'rejected', error);
       if (this._hold) this._flush();
@@ -318,9 +316,9 @@ export class Publisher extends Timed {
   }
 
   _failAll(error: LifelineError): void {
+    const all = [...this._inFlight.values(), ...this._queue];
     this._live = false;
     this._cancel();
-    const all = [...this._inFlight.values(), ...this._queue];
     // Emptied in place: a _flush loop that is running holds this array.
     this._queue.length = 0;
     this._inFlight.clear();

@@ -24,13 +24,13 @@ export function joinTicker(clock: Clock, intervalMs: number, member: Ticked): vo
   if (!byInterval) groups.set(clock, (byInterval = new Map()));
   let g = byInterval.get(intervalMs);
   if (!g) {
-    const group: Group = (g = { _members: new Set(), _handle: null });
-    byInterval.set(intervalMs, group);
+    const group: Group = { _members: new Set(), _handle: null };
     const fire = () => {
       group._handle = clock.setTimeout(fire, intervalMs);
       // One client's failure (say, its logger threw) must not stop the others' checks.
       tell(group._members, (m) => m._tick());
     };
+    byInterval.set(intervalMs, (g = group));
     group._handle = clock.setTimeout(fire, intervalMs);
   }
   g._members.add(member);

@@ -62,7 +62,6 @@ export function closeAction(code: number): CloseAction {
 
 /** Parses the `retry-after-ms=N` hint of a 1013 close reason (or an HTTP Retry-After in seconds). */
 export function parseRetryAfterMs(reason: string | undefined): number | undefined {
-  if (!reason) return undefined;
-  const m = /retry-after-ms=(\d+)/.exec(reason);
+  const m = reason && /retry-after-ms=(\d+)/.exec(reason);
   return m ? Number(m[1]) : undefined;
 }
