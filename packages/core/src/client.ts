@@ -130,6 +130,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _inRow!: number;
   _rowDelay!: number;
   _rowCode?: number;
+  /** Frames other than ping/pong received (bumped by the frame router), as last seen by _tick, and when. */
+  _work = 0;
+  _workSeen = 0;
+  _workAt = 0;
   /** When the current connection was welcomed. */
   _openAt!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
@@ -432,10 +436,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // TCP connection hung for good). Pinged at least every minute, the server's pongs prove life.
     this._heartbeatMs = Math.min(f.heartbeatMs, 6e4);
     this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? this._heartbeatMs * 2 + 1000;
+    // Pinged often enough for a user's shorter timeout to see the pongs.
+    this._heartbeatMs = Math.min(this._heartbeatMs, this._timeoutMs / 2);
     this._limits = f.limits;
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
-    this._openAt = this._lastPingAt = this._clock.now();
+    this._openAt = this._lastPingAt = this._workAt = this._clock.now();
+    this._workSeen = this._work; // the welcome itself
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
@@ -469,22 +476,28 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._nextTickAt = t + this._heartbeat.checkIntervalMs;
     // Nothing to check without a welcomed socket.
     if (c && this._ready) {
+      if (this._work !== this._workSeen) (this._workSeen = this._work), (this._workAt = t - this._heartbeat.checkIntervalMs);
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
-      // A publish the server never answered (no ack, no error) held every later one behind
-      // it while pings kept the socket alive, until some unrelated reconnect; an unanswered
-      // `sub` left its channel 'subscribing' (its messages ignored) and an unanswered
-      // presence.enter never settled, for good. Treated as a broken connection: the
-      // reconnect re-sends the publish (same id: stored at most once), subscribes and
-      // enters again. Nothing in flight: undefined <= x is false.
-      else if (
-        (this._outgoing?._inFlight.values().next().value?._sentAt as number) <= old ||
-        this._channels.some((ch) => (ch._subRef && ch._sentAt! <= old) || (ch._pres?._waiters.some((w) => w.ref) && ch._pres._sentAt! <= old))
-      )
-        this._dead(c, 'ack-timeout');
       else if (late > this._heartbeat.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });
         this._probe();
-      } else if (t - this._lastPingAt >= this._heartbeatMs!) this._ping(c);
+      }
+      // A publish the server never answered (no ack, no error) held every later one behind
+      // it, an unanswered sub left its channel 'subscribing' (its messages ignored) and an
+      // unanswered presence.enter never settled, for good, while pings kept the socket alive.
+      // Treated as a broken connection: the reconnect re-sends the publish (same id: stored
+      // at most once), subscribes and enters again. Only when nothing but heartbeats came
+      // for ackTimeoutMs: answers queued behind a replay or on a slow link are progress (a
+      // slow uplink was torn down with acks still arriving). After the clock-jump probe: a
+      // suspension's first late tick comes before the answers already in the socket are read.
+      // Nothing in flight: undefined <= x is false.
+      else if (
+        this._workAt <= old &&
+        ((this._outgoing?._inFlight.values().next().value?._sentAt as number) <= old ||
+          this._channels.some((ch) => (ch._subRef && ch._sentAt! <= old) || (ch._pres?._waiters.some((w) => w.ref) && ch._pres._sentAt! <= old)))
+      )
+        this._dead(c, 'ack-timeout');
+      else if (t - this._lastPingAt >= this._heartbeatMs!) this._ping(c);
     }
   }
 
@@ -538,7 +551,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
     this._counters.lastCloseCode = code;
-    if (code != this._rowCode) this._inRow = 0, (this._rowCode = code);
+    if ((welcomed || code == 1009) && code != this._rowCode) this._inRow = 0, (this._rowCode = code);
     this._counters.lastCloseReason = reason;
     this._outgoing?._disconnected();
     for (const ch of this._channels) ch._disconnected();
@@ -579,14 +592,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // maxPayloadBytes, 1009, which also comes before a welcome): the welcome reset the
     // backoff, a loop at the first delay for ever. Such closes get a backoff of their own,
     // growing while they come in a row with the same code (not counted as failed attempts:
-    // each connection worked); another code, or a connection that lasted longer than the
-    // longest wait, starts it again. Not 1006 (no close frame: the network's doing, retried
-    // at the first delay as ever). A 1009 is said each time.
+    // each connection worked); another code after a welcome (a refused attempt between, a
+    // server restarting, does not), or a connection that lasted longer than the longest
+    // wait, starts it again, except an ack timeout's (it always lasts ackTimeoutMs, 30 s like
+    // the default longest wait: it never grew). Not 1006 (no close frame: the network's
+    // doing, retried at the first delay as ever). A 1009 is said each time.
     const tooBig = code === 1009;
     const hint = parseRetryAfterMs(reason) ?? hintMs;
     let delay = hint === undefined ? undefined : hint * (1 + this._random() / 2);
     if (tooBig || (welcomed && delay === undefined && code != 1006)) {
-      if (welcomed && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._inRow = 0;
+      if (welcomed && why != 'ack-timeout' && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._inRow = 0;
       delay = this._rowDelay = backoffDelay(this._reconnect, ++this._inRow, this._inRow > 1 ? this._rowDelay : 0, this._random);
     }
     this._retry(why, extra, delay);

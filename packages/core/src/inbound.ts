@@ -13,6 +13,8 @@ export interface InboundHost {
   readonly _outgoing?: Publisher;
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
+  /** Frames other than ping/pong received: the server is working for this client. */
+  _work: number;
   /** A welcome was handled on the current connection: another one is a bad frame. */
   readonly _ready?: boolean;
   readonly _counters: Counters;
@@ -36,6 +38,8 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   }
   if (f === null || typeof f !== 'object') return bad(h, typeof data === 'string' ? 'not a JSON object' : 'binary');
   const type = f.type;
+  // Progress for the ack timeout (client.ts _tick): the server is doing more than heartbeats.
+  if (type !== 'ping' && type !== 'pong') h._work++;
   const ch = h._find(f.channel);
   const p = f.presence;
   // A frame's position is checked like a `since` (or a publish resolved with a bad one).

@@ -159,13 +159,17 @@ export interface OutboxOptions {
   /** With onClose 'flush': how long close() waits for acks before failing the rest, ms. @default 5000 */
   closeTimeoutMs?: number;
   /**
-   * How long a sent publish may wait for the server's answer (ack or error), ms. Past it
-   * (seen by the periodic check, so up to `heartbeat.checkIntervalMs` later) the
-   * connection counts as broken even if pings still flow: it is torn down (reason
+   * How long a sent publish may wait for the server's answer (ack or error), ms, while the
+   * server sends nothing but heartbeats. Past it (seen by the periodic check, so up to
+   * `heartbeat.checkIntervalMs` later) the connection counts as broken even if pings still
+   * flow; any other frame from the server (an ack of another publish, a message) counts as
+   * progress and starts the wait again, so a slow link or answers queued behind a replay
+   * are not taken for a stall: it is torn down (reason
    * `ack-timeout`, close code 4202) and the reconnect re-sends the publish with the same
    * id, which the server stores at most once. The publish does not reject; its TTL no
-   * longer applies once sent. Infinity waits forever (every later publish waits behind it);
-   * 0 is refused (`BAD_ARGUMENT`).
+   * longer applies once sent. Renewals of this kind in a row get a growing backoff. Infinity
+   * waits forever (every later publish waits behind it); 0 is refused (`BAD_ARGUMENT`);
+   * keep it well above a round trip plus `heartbeat.checkIntervalMs`.
    *
    * Not only publishes (the name is kept from when it was): the same wait applies to a
    * channel's `sub` (unanswered, the channel stayed `subscribing` and ignored its
