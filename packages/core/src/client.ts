@@ -123,11 +123,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _expiredInRow = 0;
   /**
    * Closes in a row with the same code (`_rowCode`) of connections that were welcomed (or
-   * closed with 1009), and the last one's delay: their own backoff (see _closed). Not
-   * initialised: the first close always resets _inRow (its code, a number, differs from the
-   * unset _rowCode), and _rowDelay is only read once _inRow > 1, after it was set.
+   * closed with 1009), and the last one's delay: their own backoff (see _closed). _rowDelay
+   * is only read once _inRow > 1, after it was set. _inRow starts at 0: only a welcomed or
+   * 1009 close resets it, so a first close of another kind must not leave it undefined.
    */
-  _inRow!: number;
+  _inRow = 0;
   _rowDelay!: number;
   _rowCode?: number;
   /** Frames other than ping/pong received (bumped by the frame router), as last seen by _tick, and when. */
