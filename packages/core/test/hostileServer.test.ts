@@ -3,7 +3,7 @@
 // run on a manual clock; the sockets are real.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLifelineError } from '../src';
-import { hostile, welcome } from './support/hostileServer';
+import { hostile, welcome, welcoming } from './support/hostileServer';
 
 let stop: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -94,16 +94,8 @@ describe('a welcome announcing no heartbeat bound (heartbeatMs 2^53 − 1, PROTO
 
 describe('a second welcome on the same connection', () => {
   it('is a BAD_FRAME, not a new connection: nothing is subscribed again, no reconnect counted', async () => {
-    const subs: any[] = [];
-    let send!: (f: unknown) => void;
-    const s = await hostile((ws) => {
-      send = (f) => ws.send(typeof f === 'string' ? f : JSON.stringify(f));
-      ws.on('message', (d) => {
-        const f = JSON.parse(String(d));
-        if (f.type === 'hello') ws.send(welcome());
-        if (f.type === 'sub') subs.push(f), send({ type: 'subscribed', ref: f.ref, channel: f.channel, offset: 0, epoch: 'e1' });
-      });
-    });
+    const { subs, send, onConnection } = welcoming((f) => ({ type: 'subscribed', ref: f.ref, channel: f.channel, offset: 0, epoch: 'e1' }));
+    const s = await hostile(onConnection);
     stop = s.stop;
     const got: number[] = [];
     s.client.channel('room').subscribe((m) => void got.push(m.offset));
@@ -120,16 +112,8 @@ describe('a second welcome on the same connection', () => {
 
 describe('a stream that goes backwards, repeats, skips and changes epoch', () => {
   it('delivers each message once in order, re-subscribes for a hole and the new epoch, says the loss once; bad frames are typed errors', async () => {
-    const subs: any[] = [];
-    let send!: (f: unknown) => void;
-    const s = await hostile((ws) => {
-      send = (f) => ws.send(typeof f === 'string' ? f : JSON.stringify(f));
-      ws.on('message', (d) => {
-        const f = JSON.parse(String(d));
-        if (f.type === 'hello') ws.send(welcome());
-        if (f.type === 'sub') subs.push(f);
-      });
-    });
+    const { subs, send, onConnection } = welcoming();
+    const s = await hostile(onConnection);
     stop = s.stop;
     const msg = (offset: unknown, epoch = 'e1', channel = 'room') => send({ type: 'msg', channel, offset, epoch, data: offset });
     const got: string[] = [];

@@ -70,3 +70,30 @@ export async function hostile(onConnection: (sock: WS, frames: any[]) => void, o
 /** A welcome frame as the reference server sends it, with `over` on top. */
 export const welcome = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ type: 'welcome', v: 1, session: 's_1', heartbeatMs: 15_000, serverTime: 0, limits: { maxFrameBytes: 65_536, maxChannels: 100, publishPerSec: 100, publishBurst: 100 }, ...over });
+
+/**
+ * A server that welcomes every hello and records every `sub`, answering it with what
+ * `answer` returns (nothing: the test answers itself); `send` writes a frame (an object,
+ * or raw text) to the latest connection. Pass `onConnection` to {@link hostile}.
+ */
+export function welcoming(answer?: (sub: any) => object | undefined) {
+  const subs: any[] = [];
+  let latest: WS | undefined;
+  const send = (f: unknown) => latest!.send(typeof f === 'string' ? f : JSON.stringify(f));
+  return {
+    subs,
+    send,
+    onConnection(sock: WS) {
+      latest = sock;
+      sock.on('message', (d) => {
+        const f = JSON.parse(String(d));
+        if (f.type === 'hello') sock.send(welcome());
+        if (f.type === 'sub') {
+          subs.push(f);
+          const a = answer?.(f);
+          if (a) send(a);
+        }
+      });
+    },
+  };
+}
