@@ -211,12 +211,16 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
     const startedAt = performance.now();
+    // Only a broker passed in (perhaps shared) has other nodes to hold presence for: one this
+    // server owns ends with it, so storing its entries again would be work for nobody.
     const holdsPresence = !ownsBroker && opts.presenceGraceMs < MAX_TIMER_MS;
-    if (holdsPresence) warnIfDeadlineCutsHold(opts.logger, ctx.grace, sessions, windowMs, timeoutMs);
-    // A client may take the whole window to come back (on this node or another): its
-    // presence is held that long on top of the grace, so the move does not flap it. Before
-    // any drain frame goes out, so no client can have entered elsewhere yet.
-    for (const s of sessions) holdPresence(s, windowMs);
+    if (holdsPresence) {
+      warnIfDeadlineCutsHold(opts.logger, ctx.grace, sessions, windowMs, timeoutMs);
+      // A client may take the whole window to come back (on this node or another): its
+      // presence is held that long on top of the grace, so the move does not flap it.
+      // Before any drain frame goes out, so no client can have entered elsewhere yet.
+      for (const s of sessions) holdPresence(s, windowMs);
+    }
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(timeoutMs);
