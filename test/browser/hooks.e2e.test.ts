@@ -2,8 +2,6 @@
 // meets them: a page rendered on the server and hydrated under StrictMode, a channel
 // name that changes, a Provider whose client is swapped, presence changed while offline.
 // Frames are counted at the server; the page shows what the hooks return.
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +10,14 @@ import { createServer, type LifelineServer } from '@lifeline/server';
 import { HydratedApp } from './hooksLab/app';
 import { buildLab } from './hooksLab/build';
 import { chromiumAvailable, CHROMIUM, CHROMIUM_ARGS, until } from './support';
+import { serveLab } from './labPage';
 
 const enabled = chromiumAvailable();
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe.skipIf(!enabled)('React hooks in Chromium', () => {
   let server: LifelineServer;
-  let http: Server;
+  let http: Awaited<ReturnType<typeof serveLab>> | undefined;
   let base: string;
   let browser: Browser;
   let errors: string[] = [];
@@ -26,29 +25,19 @@ describe.skipIf(!enabled)('React hooks in Chromium', () => {
   beforeAll(async () => {
     const [srv, js] = await Promise.all([createServer({ port: 0, host: '127.0.0.1', faults: true, presenceGraceMs: 300, logger: quiet }), buildLab()]);
     server = srv;
-    http = createHttpServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname === '/lab.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return void res.end(js);
-      }
-      const q = url.searchParams;
-      // The server render: what a Next/Remix page would send before hydrating.
-      const markup =
-        q.get('mode') === 'hydrate'
-          ? renderToString(createElement(HydratedApp, { url: `${q.get('server')}/v1`, room: q.get('room')!, name: q.get('name') ?? 'ada' }))
-          : '';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><html><head><meta charset="utf-8"><title>lab</title></head><body><div id="root">${markup}</div><script type="module" src="/lab.js"></script></body></html>`);
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    // The server render: what a Next/Remix page would send before hydrating.
+    http = await serveLab(js, (q) =>
+      q.get('mode') === 'hydrate'
+        ? renderToString(createElement(HydratedApp, { url: `${q.get('server')}/v1`, room: q.get('room')!, name: q.get('name') ?? 'ada' }))
+        : '',
+    );
+    base = http.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => (http ? http.close(r) : r(undefined)));
+    await http?.close();
     await server?.close();
   });
 

@@ -4,8 +4,6 @@
 // offline and online, then the server losing its log (a new epoch). Every component instance
 // must see, from its first message on, each message once and in order, and a lost history as a
 // gap. A handler that throws is checked against what the README promises.
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { createServer, type LifelineServer } from '@lifeline/server';
 import { SsrApp, type Logs } from './trialLab/app';
 import { buildTrial } from './trialLab/build';
 import { chromiumAvailable, CHROMIUM, CHROMIUM_ARGS, until } from './support';
+import { serveLab } from './labPage';
 
 const enabled = chromiumAvailable();
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -48,33 +47,25 @@ function continuityErrors(logs: Logs): string[] {
 
 describe.skipIf(!enabled)('a React user trial in Chromium (core browser build)', () => {
   let server: LifelineServer;
-  let http: Server;
+  let http: Awaited<ReturnType<typeof serveLab>> | undefined;
   let base: string;
   let browser: Browser;
 
   beforeAll(async () => {
     const [srv, js] = await Promise.all([createServer({ port: 0, host: '127.0.0.1', faults: true, logger: quiet }), buildTrial()]);
     server = srv;
-    http = createHttpServer((req, res) => {
-      if (req.url === '/trial.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' });
-        return void res.end(js);
-      }
-      const q = new URL(req.url ?? '/', 'http://x').searchParams;
-      // The server render of every hook, as a Next/Remix page would send it before hydrating.
+    // The server render of every hook, as a Next/Remix page would send it before hydrating.
+    http = await serveLab(js, (q) => {
       const since = { offset: Number(q.get('offset')), epoch: q.get('epoch') ?? '' };
-      const markup = q.get('ssr') ? renderToString(createElement(SsrApp, { url: `${q.get('server')}/v1`, room: q.get('room')!, since })) : '';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><html><head><meta charset="utf-8"><title>trial</title></head><body><div id="root">${markup}</div><script type="module" src="/trial.js"></script></body></html>`);
+      return q.get('ssr') ? renderToString(createElement(SsrApp, { url: `${q.get('server')}/v1`, room: q.get('room')!, since })) : '';
     });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    base = http.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((r) => (http ? http.close(r) : r(undefined)));
+    await http?.close();
     await server?.close();
   });
 

@@ -1,5 +1,5 @@
-import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { bundleLab } from '../labPage';
 
 const pkg = (p: string) => fileURLToPath(new URL(`../../../packages/${p}`, import.meta.url));
 const sources: Record<string, string> = {
@@ -13,16 +13,8 @@ const sources: Record<string, string> = {
  * platform, as its `browser` build is), with React's development build so its
  * warnings (hydration mismatches among them) reach the console.
  */
-export async function buildLab(): Promise<string> {
-  const out = await build({
-    entryPoints: [fileURLToPath(new URL('./entry.tsx', import.meta.url))],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    jsx: 'automatic',
-    define: { 'process.env.NODE_ENV': '"development"' },
-    logLevel: 'silent',
+export const buildLab = (): Promise<string> =>
+  bundleLab(fileURLToPath(new URL('./entry.tsx', import.meta.url)), {
     plugins: [
       {
         name: 'workspace-sources',
@@ -35,5 +27,3 @@ export async function buildLab(): Promise<string> {
       },
     ],
   });
-  return out.outputFiles[0]!.text;
-}
