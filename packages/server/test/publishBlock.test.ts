@@ -47,6 +47,33 @@ describe('PublishBlock', () => {
     expect(b.lapsed(1700 + BLOCK_GRACE_MS)).toBe(true);
   });
 
+  it('a lapse gives up on the awaited publish only: the next one in line is awaited, due when it was told to come back', () => {
+    const b = new PublishBlock('a', 'RATE_LIMITED', 1000);
+    b.refuseBehind('b', 1000 + BLOCK_GRACE_MS - 500); // still being re-sent: last told to come back 500 before a lapses
+    b.refuseBehind('c', 1000 + BLOCK_GRACE_MS);
+    expect(b.dropLapsed(1000 + BLOCK_GRACE_MS - 1)).toBe(true);
+    expect(b.id).toBe('a');
+    expect(b.dropLapsed(1000 + BLOCK_GRACE_MS)).toBe(true);
+    expect([b.id, b.retryAt]).toEqual(['b', 1000 + BLOCK_GRACE_MS - 500]);
+    expect(b.retryAfterMs(1000 + BLOCK_GRACE_MS)).toBe(500); // the usual hint, from b's own due time
+    expect(b.gaveUpOn('a')).toBe(true);
+    expect(b.gaveUpOn('b')).toBe(false);
+    b.refuseBehind('a', 7000); // back late: not waited for again
+    expect(drain(b, 7000)).toEqual(['b', 'c']);
+  });
+
+  it('publishes in line that lapsed by then are given up on at once; when none is left the block is over', () => {
+    const b = new PublishBlock('a', 'BROKER_UNAVAILABLE', 0);
+    b.refuseBehind('b', 10);
+    b.refuseBehind('c', 20);
+    b.refuseBehind('d', 3000);
+    expect(b.dropLapsed(20 + BLOCK_GRACE_MS)).toBe(true);
+    expect(b.id).toBe('d');
+    expect(['a', 'b', 'c', 'd'].map((id) => b.gaveUpOn(id))).toEqual([true, true, true, false]);
+    expect(b.dropLapsed(3000 + BLOCK_GRACE_MS - 1)).toBe(true);
+    expect(b.dropLapsed(3000 + BLOCK_GRACE_MS)).toBe(false);
+  });
+
   it(`remembers at most ${MAX_BLOCKED_IDS} ids refused behind it; those it knows keep their place`, () => {
     const b = new PublishBlock('head', 'BROKER_UNAVAILABLE', 0);
     for (let i = 0; i < MAX_BLOCKED_IDS + 5; i++) b.refuseBehind(`p${i}`, 0);

@@ -116,4 +116,56 @@ describe('publish order behind a block', () => {
     expect(kinds(await pipeline(c, 'p5'))).toEqual(['ack']); // the whole block lapsed, p4 included
     expect(await storedIds('orders', 3)).toEqual(['p1', 'p2', 'p5']);
   });
+
+  /**
+   * p1 stored, p2 refused by the bucket (due in 1 s), p3 and p4 refused behind it; the
+   * client gives up on p2 but keeps re-sending p3 and p4 whenever told to, until p2 lapses
+   * (6 s after the start). Returns at that moment.
+   */
+  async function lapseWithTwoBehind(): Promise<{ clock: FakeClock; c: TestClient }> {
+    const clock = new FakeClock();
+    await start({ clock, publishPerSec: 1, publishBurst: 1 });
+    const c = await connect();
+    expect(kinds(await pipeline(c, 'p1', 'p2', 'p3', 'p4'))).toEqual(['ack', 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    for (let t = 1000; t <= 5000; t += 1000) {
+      clock.advance(1000);
+      const answers = await pipeline(c, 'p3', 'p4');
+      expect(answers.map((a) => a.message)).toEqual(Array(2).fill('publish p2 on orders must be stored first'));
+    }
+    // last told at 5 s to come back in 1 s (the most): due when p2 lapses
+    expect(c.frames.at(-1)).toMatchObject({ retryAfterMs: 1000 });
+    clock.advance(1000);
+    return { clock, c };
+  }
+
+  it('a lapse gives up on the blocked publish only: those refused behind it are still stored in order (fake clock)', async () => {
+    const { clock, c } = await lapseWithTwoBehind();
+    // p4's re-send comes first: p3, next in line, is awaited from its own due time (now)
+    expect(await pipeline(c, 'p4')).toMatchObject([{ code: 'RATE_LIMITED', message: 'publish p3 on orders must be stored first', retryAfterMs: 10 }]);
+    expect(kinds(await pipeline(c, 'p3'))).toEqual(['ack']);
+    clock.advance(1000);
+    expect(kinds(await pipeline(c, 'p4'))).toEqual(['ack']);
+    clock.advance(1000);
+    expect(kinds(await pipeline(c, 'p5'))).toEqual(['ack']); // the block is over
+    expect(await storedIds('orders', 4)).toEqual(['p1', 'p3', 'p4', 'p5']);
+  });
+
+  it('a publish given up on that comes back late is stored as it comes, neither blocked nor blocking (fake clock)', async () => {
+    const { clock, c } = await lapseWithTwoBehind();
+    // p4 sets off the lapse and is refused behind p3; p2 is back, late, and goes through
+    expect(kinds(await pipeline(c, 'p4', 'p2'))).toEqual(['RATE_LIMITED', 'ack']);
+    clock.advance(1000);
+    // the block still awaits p3, then p4; a copy of p2 refused by the bucket does not take their place
+    const [a3, a2] = await pipeline(c, 'p3', 'p2');
+    expect(a3!.type).toBe('ack');
+    expect(a2).toMatchObject({ code: 'RATE_LIMITED', message: 'publish rate limit reached' });
+    clock.advance(1000);
+    expect(await pipeline(c, 'p5')).toMatchObject([{ code: 'RATE_LIMITED', message: 'publish p4 on orders must be stored first' }]);
+    expect(kinds(await pipeline(c, 'p4', 'p2'))).toEqual(['ack', 'RATE_LIMITED']);
+    clock.advance(1000);
+    expect(await pipeline(c, 'p2')).toMatchObject([{ type: 'ack', duplicate: true }]); // not waited for: the copy goes through
+    clock.advance(1000);
+    expect(kinds(await pipeline(c, 'p5'))).toEqual(['ack']);
+    expect(await storedIds('orders', 5)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+  });
 });

@@ -32,6 +32,12 @@ export type BlockCode = 'RATE_LIMITED' | 'BROKER_UNAVAILABLE';
  * then the next, until none is left. Otherwise a publish sent after the retry would be
  * stored ahead of one refused behind the block whose refusal had not yet reached the
  * client.
+ *
+ * A client may give up on a publish (its own deadline): the block then gives up on it
+ * `BLOCK_GRACE_MS` after it fell due, and on it only: those refused behind it are still
+ * being re-sent in order, so the block moves on to the first of them, which lapses in turn
+ * only if it too is that long overdue. The given-up publish, should it come back, is a late
+ * publish: stored as it comes, neither waiting for the block nor holding it.
  */
 export class PublishBlock {
   /** The publish that must be stored next. */
@@ -43,6 +49,8 @@ export class PublishBlock {
   private readonly behind = new Map<string, number>();
   /** Done with through this block (mostly stored), latest last: a copy re-sent is not waited for. */
   private readonly done = new Set<string>();
+  /** Given up on through this block (lapsed), latest last: let through when they come back late. */
+  private readonly gaveUp = new Set<string>();
 
   constructor(id: string, code: BlockCode, retryAt: number) {
     this.id = id;
@@ -55,6 +63,30 @@ export class PublishBlock {
     return now >= this.retryAt + BLOCK_GRACE_MS;
   }
 
+  /**
+   * Gives up on the awaited publish if it lapsed, and on each next one in line that has
+   * lapsed by `now` as well: the first still in time is awaited next, due when it was last
+   * told to come back (not `now`: a client that gave up on a run of publishes must not
+   * wait out a grace for each). False when none is left: the block is over.
+   */
+  dropLapsed(now: number): boolean {
+    while (this.lapsed(now)) {
+      remember(this.gaveUp, this.id);
+      const first = this.behind.entries().next();
+      if (first.done) return false;
+      const [id, retryAt] = first.value;
+      this.behind.delete(id);
+      this.id = id;
+      this.retryAt = retryAt;
+    }
+    return true;
+  }
+
+  /** `id` was awaited by this block and given up on when it lapsed. */
+  gaveUpOn(id: string): boolean {
+    return this.gaveUp.has(id);
+  }
+
   /** retryAfterMs for a publish refused behind the block. */
   retryAfterMs(now: number): number {
     const left = this.retryAt - now;
@@ -64,7 +96,7 @@ export class PublishBlock {
 
   /** `id` was refused behind the block and told to come back at `retryAt`. */
   refuseBehind(id: string, retryAt: number): void {
-    if (id === this.id || this.done.has(id)) return;
+    if (id === this.id || this.done.has(id) || this.gaveUp.has(id)) return;
     // Map.set on a known id keeps its place: a publish re-sent too early stays where it was.
     if (this.behind.has(id) || this.behind.size < MAX_BLOCKED_IDS) this.behind.set(id, retryAt);
   }
@@ -81,8 +113,7 @@ export class PublishBlock {
    * none was: the block is over.
    */
   next(now: number): boolean {
-    this.done.add(this.id);
-    if (this.done.size > MAX_BLOCKED_IDS) this.done.delete(this.done.values().next().value as string);
+    remember(this.done, this.id);
     const first = this.behind.entries().next();
     if (first.done) return false;
     const [id, retryAt] = first.value;
@@ -91,4 +122,10 @@ export class PublishBlock {
     this.retryAt = Math.max(now, retryAt);
     return true;
   }
+}
+
+/** Adds `id` to `ids`, forgetting the oldest past `MAX_BLOCKED_IDS`. */
+function remember(ids: Set<string>, id: string): void {
+  ids.add(id);
+  if (ids.size > MAX_BLOCKED_IDS) ids.delete(ids.values().next().value as string);
 }

@@ -21,10 +21,11 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   let block = s.publishBlocks.get(channel);
   if (block && block.id !== id) {
     const now = clock.now();
-    if (block.lapsed(now)) {
+    // A lapse gives up on the awaited publish only: those refused behind it keep their order.
+    if (!block.dropLapsed(now)) {
       s.publishBlocks.delete(channel);
       block = undefined;
-    } else {
+    } else if (block.id !== id && !block.gaveUpOn(id)) {
       const retryAfterMs = block.retryAfterMs(now);
       block.refuseBehind(id, now + retryAfterMs);
       s.error(block.code, `publish ${block.id} on ${channel} must be stored first`, { ref, channel, retryAfterMs });
@@ -34,16 +35,19 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
       return;
     }
   }
-  // Here `block`, if any, waits for this very publish.
+  // Here `block`, if any, waits for this very publish, unless this is a publish it gave up
+  // on, back late: that one goes through as it comes, and its outcome leaves the block as it is.
+  const late = block !== undefined && block.id !== id;
   const refuse = (code: BlockCode, message: string, retryAfterMs: number) => {
     const retryAt = clock.now() + retryAfterMs;
-    if (block) block.refuseAgain(code, retryAt);
-    else s.publishBlocks.set(channel, new PublishBlock(id, code, retryAt));
+    if (!block) s.publishBlocks.set(channel, new PublishBlock(id, code, retryAt));
+    // A late one is refused without blocking: it would hold up those it was given up for.
+    else if (!late) block.refuseAgain(code, retryAt);
     s.error(code, message, { ref, channel, retryAfterMs });
   };
   /** This publish is done with: the block, if any, moves to the next one refused behind it. */
   const release = () => {
-    if (block && !block.next(clock.now())) s.publishBlocks.delete(channel);
+    if (block && !late && !block.next(clock.now())) s.publishBlocks.delete(channel);
   };
   const wait = s.publishBucket.take();
   if (wait > 0) {
