@@ -68,8 +68,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
   _subRef?: number;
   /**
-   * When the `sub` was last sent: while `_subRef` is set, the client's ack timeout counts
-   * from it (Client._tick). Named as a publish's send time, so the bundle has one name.
+   * When the `sub` (or the `unsub`) was last sent: while `_subRef` is set (or the state is
+   * 'unsubscribing'), the client's ack timeout counts from it (Client._tick). Named as a publish's send time, so the bundle has one name.
    */
   _sentAt?: number;
   _replayLeft?: number;
@@ -181,6 +181,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       if (hs.length) return;
       this._reset();
       if (this._host._welcomed) {
+        // Timed as a sub is (Client._tick): a channel left 'unsubscribing' for good kept the
+        // server sending what nobody listens to.
+        this._sentAt = this._clock.now();
         this._host._send(JSON.stringify({ type: 'unsub', ref: this._host._ref(), channel: this.name }));
         this._setState('unsubscribing');
       } else this._setState('idle');

@@ -494,7 +494,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       else if (
         this._workAt <= old &&
         ((this._outgoing?._inFlight.values().next().value?._sentAt as number) <= old ||
-          this._channels.some((ch) => (ch._subRef && ch._sentAt! <= old) || (ch._pres?._waiters.some((w) => w.ref) && ch._pres._sentAt! <= old)))
+          this._channels.some((ch) => ((ch._subRef || ch._state == 'unsubscribing') && ch._sentAt! <= old) || (ch._pres?._waiters.some((w) => w.ref) && ch._pres._sentAt! <= old)))
       )
         this._dead(c, 'ack-timeout');
       else if (t - this._lastPingAt >= this._heartbeatMs!) this._ping(c);

@@ -47,10 +47,9 @@ export class Presence extends Timed {
    */
   _sent?: boolean;
   /**
-   * When the latest enter was sent: the client's ack timeout counts from it while an enter
-   * sent is unanswered (a waiter with a ref; Client._tick). An older enter still
-   * unanswered is caught late by at most the time between it and the latest one; one
-   * time per presence, not one per waiter, costs fewer bytes.
+   * When the oldest enter still unanswered was sent (a waiter with a ref): the client's
+   * ack timeout counts from it (Client._tick). Left as it was when an answer came before a
+   * newer enter: that answer is progress, which the ack timeout also waits out.
    */
   _sentAt?: number;
   // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
@@ -127,7 +126,8 @@ export class Presence extends Timed {
     const c = this._host._host;
     if (c._welcomed && this._wanted && !(again && this._sent)) {
       this._sent = true;
-      this._sentAt = this._clock.now();
+      // From the oldest enter still unanswered: one every few seconds hid it for good.
+      this._waiters.some((w) => w.ref) || (this._sentAt = this._clock.now());
       const ref = c._ref();
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
       const n = utf8Length(frame);

@@ -17,7 +17,7 @@ export type TransitionReason =
   | 'socket-closed' // the server or network closed the socket
   | 'token-error' // the token function threw, rejected or timed out, or the token was not a string (error: TOKEN_ERROR); no socket was opened
   | 'heartbeat-timeout'
-  | 'ack-timeout' // a publish, sub or presence.enter got no answer within outbox.ackTimeoutMs: the socket was torn down (close code 4202) and the reconnect sends it again
+  | 'ack-timeout' // a publish, sub, unsub or presence.enter got no answer within outbox.ackTimeoutMs: the socket was torn down (close code 4202) and the reconnect sends it again
   | 'handshake-timeout'
   | 'drain' // server asked to reconnect (drain frame)
   | 'retry' // backoff timer fired
@@ -173,9 +173,9 @@ export interface OutboxOptions {
    *
    * Not only publishes (the name is kept from when it was): the same wait applies to a
    * channel's `sub` (unanswered, the channel stayed `subscribing` and ignored its
-   * messages), counted from when it was sent, and to a `presence.enter` (its promise never
-   * settled), counted from the channel's latest enter; the reconnect subscribes and
-   * enters again.
+   * messages) and `unsub` (it stayed `unsubscribing`), counted from when it was sent, and
+   * to a `presence.enter` (its promise never settled), counted from the channel's oldest
+   * enter still unanswered; the reconnect subscribes and enters again.
    * @default 30_000
    */
   ackTimeoutMs?: number;

@@ -1,6 +1,7 @@
-// A server that never answers a `sub` (or a `presence.enter`) while it keeps the socket
-// alive with pings: the channel stayed 'subscribing' for good, ignoring its messages, and
-// the enter's promise never settled. outbox.ackTimeoutMs covers them as it covers a
+// A server that never answers a `sub` (or an `unsub`, or a `presence.enter`) while it keeps
+// the socket alive with pings: the channel stayed 'subscribing' for good, ignoring its
+// messages ('unsubscribing', the server still sending them), and the enter's promise never
+// settled. outbox.ackTimeoutMs covers them as it covers a
 // publish: the connection counts as broken, and the reconnect asks again.
 import { describe, expect, it } from 'vitest';
 import { flushPromises, settle, setup } from './support/harness';
@@ -15,7 +16,7 @@ const pingFor = (h: ReturnType<typeof setup>, ms: number) => {
 
 const opts = { outbox: { ackTimeoutMs: 10_000 }, reconnect: { jitter: 'none' as const, initialDelayMs: 500 } };
 
-describe('outbox.ackTimeoutMs for sub and presence.enter', () => {
+describe('outbox.ackTimeoutMs for sub, unsub and presence.enter', () => {
   it('tears down a live connection whose server never answers a sub; the reconnect subscribes again and messages flow', () => {
     const h = setup(opts);
     const s1 = h.accept({ heartbeatMs: 1000 });
@@ -106,6 +107,57 @@ describe('outbox.ackTimeoutMs for sub and presence.enter', () => {
     expect(entered.done).toBe(true);
     pingFor(h, 60_000);
     expect(h.client.state).toBe('open');
+  });
+
+  it('tears down a connection whose server never answers an unsub; the reconnect leaves the channel idle, not subscribed', () => {
+    const h = setup(opts);
+    const s1 = h.accept({ heartbeatMs: 1000 });
+    const ch = h.client.channel('room');
+    const off = ch.subscribe(() => {});
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    pingFor(h, 20_000);
+    off();
+    expect(s1.frames('unsub')).toHaveLength(1);
+    pingFor(h, 9000);
+    expect(h.client.state).toBe('open');
+    expect(ch.getSnapshot().state).toBe('unsubscribing');
+    pingFor(h, 1000);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'ack-timeout', closeCode: 4202 });
+    expect(ch.getSnapshot().state).toBe('idle');
+    h.clock.advance(500);
+    const s2 = h.accept({ heartbeatMs: 1000 });
+    expect(s2.frames('sub')).toEqual([]);
+    pingFor(h, 60_000);
+    expect(h.client.state).toBe('open');
+  });
+
+  it('an unsub answered in time keeps the connection', () => {
+    const h = setup(opts);
+    const s = h.accept({ heartbeatMs: 1000 });
+    const ch = h.client.channel('room');
+    const off = ch.subscribe(() => {});
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
+    off();
+    pingFor(h, 9000);
+    s.push({ type: 'unsubscribed', ref: s.frames('unsub')[0].ref, channel: 'room' });
+    expect(ch.getSnapshot().state).toBe('idle');
+    pingFor(h, 60_000);
+    expect(h.client.state).toBe('open');
+  });
+
+  it('counts from the oldest enter still unanswered: enters every few seconds do not hide it', async () => {
+    const h = setup(opts);
+    h.accept({ heartbeatMs: 1000 });
+    const p = h.client.channel('room').presence;
+    const first = settle(p.enter({ n: 0 }));
+    for (let i = 1; i <= 3; i++) {
+      pingFor(h, 3000);
+      void p.enter({ n: i }).catch(() => {});
+    }
+    pingFor(h, 1000); // 10 s after the first enter, 1 s after the latest
+    expect(h.states.at(-1)).toMatchObject({ reason: 'ack-timeout', closeCode: 4202 });
+    await flushPromises();
+    expect(first.done).toBe(false); // still wanted: the reconnect enters again
   });
 
   it('Infinity waits forever for a sub and an enter', () => {
