@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,674 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 9,689 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -20,8 +20,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // the defaults, a shorter user heartbeat timeout gets its pings) ~86 B. 9,647 -> 9,674 B
 // (session 17): the ack timeout also for an unanswered unsub (a channel left
 // 'unsubscribing' for good, the server still sending its messages) and from the oldest
-// unanswered presence.enter (enters every few seconds hid it), 27 B.
-const CORE_CEILING_BYTES = 9_674;
+// unanswered presence.enter (enters every few seconds hid it), 27 B. 9,674 -> 9,689 B: after
+// `recovered: false` the gap ends before the retained tail the server replays, which is
+// delivered (the client jumped to the head, past messages still retained), 15 B.
+const CORE_CEILING_BYTES = 9_689;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -39,7 +41,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_875;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,674 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 9,689 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

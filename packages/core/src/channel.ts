@@ -437,12 +437,16 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     const lost = this._epoch !== null && f.recovered === false;
     const reason = f.reason ?? 'epoch-changed';
     if (lost) {
+      // The retained tail of the log (the last `replay` messages up to the head) follows
+      // (PROTOCOL §5): the gap ends before it. A `replay` that is no count (a hostile
+      // server) ends it at the head or, past the head, at 0.
+      const to = f.offset - Math.min(f.replay! >>> 0, f.offset);
       // An async handler busy with a message: whether the loss starts after it or at it is
       // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
       if (this._busy) {
-        this._lost = [f.offset, f.epoch, reason];
-        this._moveTo(f.offset, f.epoch);
-      } else this._gap(f.offset, f.epoch, reason);
+        this._lost = [to, f.epoch, reason];
+        this._moveTo(to, f.epoch);
+      } else this._gap(to, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the
       // same offset in a new epoch was taken as unfillable (a gap, not a replay).
       this._holeAt = -1;
@@ -453,7 +457,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // marked the channel subscribed all the same).
     if (f.ref !== this._subRef) return;
     this._subRef = 0;
-    this._replayLeft = f.recovered ? f.replay : 0;
+    this._replayLeft = f.replay;
     if (lost || !this._busy) this._seen = this._offset;
     this._lastError = null;
     this._setState('subscribed');

@@ -121,11 +121,13 @@ export interface SubscribedFrame {
   /**
    * Only present when the request carried `since`. `true`: every message after
    * `since.offset` follows (replay, then live) with no gap. `false`: continuity is
-   * lost (`reason` says why); the stream continues live after `offset`.
+   * lost (`reason` says why): the retained tail of the log, the last `replay` messages up
+   * to `offset` (none when `replay` is absent), follows, then live after `offset`; the gap
+   * ends at `offset - replay`.
    */
   recovered?: boolean;
   reason?: 'epoch-changed' | 'out-of-retention';
-  /** Number of replayed `msg` frames that follow this reply. */
+  /** Number of replayed `msg` frames that follow this reply, the last of them at `offset`. */
   replay?: number;
   /** Presence members present when subscribing. */
   presence?: PresenceMember[];
