@@ -31,10 +31,12 @@ export interface UseChannelResult<T> {
    * (`reason` `'handler-skipped'`, or `'epoch-changed'` when the channel is in another epoch;
    * `to` the channel's position) for messages that went to other hooks only: when its effects
    * ran again without an unmount (`<Activity>` shown again) after the channel, kept subscribed
-   * by another hook, moved on (`from` where it left), or when its `since` is behind a channel
-   * another hook already subscribed (`from` the `since`). A message another hook's async
-   * handler was still on then (past the position) is not handed to it either: the first
-   * message it gets says the gap again, same `from`, `to` just before that message.
+   * by another hook, moved on (`from` where it left; when it left before the channel had a
+   * position, where the channel started: just before the first message it handed out), or
+   * when its `since` is behind a channel another hook already subscribed (`from` the
+   * `since`). A message another hook's async handler was still on then (past the position)
+   * is not handed to it either: the first message it gets says the gap again, same `from`,
+   * `to` just before that message.
    */
   gap: GapEvent | null;
   /**
@@ -83,9 +85,10 @@ export function useChannel<T = unknown>(
   const channel = useMemo(() => client.channel<T>(name), [client, name]);
   // What a server render shows; also this hook's subscription identity (client, name and
   // options), which `leased` holds once the effect subscribed it (see `state` below), with
-  // the channel's position once the effect let go of it.
+  // the channel's position once the effect let go of it (and, while the channel has none yet,
+  // the remover of what waits for its first).
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, (() => void)?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
@@ -96,7 +99,9 @@ export function useChannel<T = unknown>(
     // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
-    const [was, back] = leased.current ?? [];
+    const [was, back, watching] = leased.current ?? [];
+    // Back: the channel's position from here on is what this hook is handed.
+    watching?.();
     const from = was == serverSnapshot ? back : options?.since;
     // Where this hook is known to start, once said: the first message it is handed must follow.
     let at = from;
@@ -130,7 +135,11 @@ export function useChannel<T = unknown>(
       releaseDelayMs,
     );
     return () => {
-      leased.current = [serverSnapshot, channel.position];
+      const left: typeof leased.current = (leased.current = [serverSnapshot, channel.position]);
+      // Let go before the channel had a position (its subscribe not answered yet): the
+      // position it first gets (the answer, or another hook's `since`) is where this hook
+      // left, else messages handed to other hooks meanwhile went unsaid when it is back.
+      if (!left[1]) left[2] = channel.subscribeSnapshot(() => (left[1] = channel.position) && left[2]!());
       release();
     };
   }, [client, key, releaseDelayMs]);
