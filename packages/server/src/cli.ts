@@ -55,6 +55,11 @@ async function main(cfg: CliConfig): Promise<void> {
   if (cfg.heartbeatMs !== undefined) options.heartbeatMs = cfg.heartbeatMs;
   if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
   if (cfg.maxConnections !== undefined) options.maxConnections = cfg.maxConnections;
+  if (cfg.publishPerSec !== undefined) {
+    // Burst as the library's defaults have it: two seconds' worth (presence's bucket follows it).
+    options.publishPerSec = cfg.publishPerSec;
+    options.publishBurst = Math.max(1, 2 * cfg.publishPerSec);
+  }
   if (cfg.httpPublishPerSec !== undefined) {
     // Burst as the library's defaults have it: two seconds' worth.
     options.httpPublishPerSec = cfg.httpPublishPerSec;

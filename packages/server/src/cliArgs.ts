@@ -10,6 +10,8 @@ export interface CliConfig {
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
   maxConnections: number | undefined;
+  /** `--publish-per-sec`: each WebSocket connection's publish rate (burst twice that; undefined: the library's 100). */
+  publishPerSec: number | undefined;
   httpPublishPerSec: number | undefined;
   httpTimeoutMs: number | undefined;
   maxPresenceInfoBytes: number | undefined;
@@ -34,6 +36,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
+  --publish-per-sec <n>         publishes/s per WebSocket connection (default 100, burst 2x)
   --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
@@ -112,6 +115,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
+      'publish-per-sec': { type: 'string' },
       'http-publish-per-sec': { type: 'string' },
       'http-timeout-ms': { type: 'string' },
       'max-presence-info-bytes': { type: 'string' },
@@ -149,6 +153,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
     maxConnections: parseNumberFlag('--max-connections', values['max-connections'], 'count'),
+    publishPerSec: parseNumberFlag('--publish-per-sec', values['publish-per-sec'], 'positive'),
     httpPublishPerSec: parseNumberFlag('--http-publish-per-sec', values['http-publish-per-sec'], 'positive'),
     httpTimeoutMs: parseNumberFlag('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
     maxPresenceInfoBytes: parseNumberFlag('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),

@@ -100,6 +100,10 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--max-connections', '0'])).toThrow(/--max-connections must be an integer >= 1, got "0"/);
     expect(parseCliArgs(['--http-publish-per-sec', '5000', '--http-timeout-ms', '5000'])).toMatchObject({ httpPublishPerSec: 5000, httpTimeoutMs: 5000 });
     expect(() => parseCliArgs(['--http-publish-per-sec', '0'])).toThrow(/--http-publish-per-sec must be a number > 0, got "0"/);
+    expect(parseCliArgs([]).publishPerSec).toBeUndefined();
+    expect(parseCliArgs(['--publish-per-sec', '2500']).publishPerSec).toBe(2500);
+    expect(() => parseCliArgs(['--publish-per-sec', '0'])).toThrow(/--publish-per-sec must be a number > 0, got "0"/);
+    expect(USAGE).toMatch(/--publish-per-sec <n> .*\(default 100, burst 2x\)/);
     expect(() => parseCliArgs(['--http-timeout-ms', 'soon'])).toThrow(/--http-timeout-ms must be a number > 0/);
   });
 
@@ -131,7 +135,7 @@ describe('CLI argument parsing', () => {
     for (const flag of ['--retention', '--max-connections', '--max-presence-info-bytes', '--drain-timeout-ms']) {
       for (const bad of ['0x10', '1e3', '+5', ' 5', '5.0']) expect(() => parseCliArgs([flag, bad]), `${flag} ${bad}`).toThrow(`${flag} must be an integer >= 1, got "${bad}"`);
     }
-    for (const flag of ['--heartbeat-ms', '--max-handshakes-per-sec', '--http-publish-per-sec', '--http-timeout-ms']) {
+    for (const flag of ['--heartbeat-ms', '--max-handshakes-per-sec', '--publish-per-sec', '--http-publish-per-sec', '--http-timeout-ms']) {
       for (const bad of ['0x10', '1e3', '+5', ' 5', '.5', '5.']) expect(() => parseCliArgs([flag, bad]), `${flag} ${bad}`).toThrow(`${flag} must be a number > 0, got "${bad}"`);
     }
     expect(parseCliArgs(['--port', '65535', '--retention', '0050', '--heartbeat-ms', '2500.5', '--max-handshakes-per-sec', '0.25'])).toMatchObject({
@@ -263,6 +267,18 @@ describe('lifeline-server process', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([200, 200, 429]);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('--publish-per-sec reaches the server: a WebSocket burst of twice the rate, then RATE_LIMITED', async () => {
+    const r = run(['--port', '0', '--publish-per-sec', '1']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await c.publish('cli', i, `p${i}`));
+    expect(answers.map((f) => (f.type === 'ack' ? 'ack' : f.code))).toEqual(['ack', 'ack', 'RATE_LIMITED']);
+    c.close();
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
   }, 30_000);
