@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,689 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 9,694 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -22,8 +22,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 'unsubscribing' for good, the server still sending its messages) and from the oldest
 // unanswered presence.enter (enters every few seconds hid it), 27 B. 9,674 -> 9,689 B: after
 // `recovered: false` the gap ends before the retained tail the server replays, which is
-// delivered (the client jumped to the head, past messages still retained), 15 B.
-const CORE_CEILING_BYTES = 9_689;
+// delivered (the client jumped to the head, past messages still retained), 15 B. 9,689 ->
+// 9,694 B: a liveness probe asked for after an answered one probes again (the answered one's
+// timer swallowed it: a dead socket stayed 'open' until the heartbeat timeout), 5 B.
+const CORE_CEILING_BYTES = 9_694;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -43,7 +45,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_910;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,689 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 9,694 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

@@ -146,6 +146,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** Set by the welcome, before the checks read it. */
   _lastPingAt!: number;
   _closing?: Promise<void> | null;
+  /** Frames received on the socket when the latest liveness probe pinged. */
+  _probeRx?: number;
   _onSocketGone?: (() => void) | null;
   // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
   // handshake timeout (connecting), the liveness probe (open) or the close timeout
@@ -509,8 +511,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** Pings now; no frame within probeTimeoutMs → dead. */
   _probe(): void {
     const c = this._conn;
-    if (!c || !this._ready || this._timer) return;
-    const rx = c._rx;
+    // A probe still unanswered keeps its deadline. One answered already only waits out its
+    // timer, and swallowed the next signal: offline a second after a blip's probe left a
+    // dead socket 'open' until the heartbeat timeout. While open and not closing, the
+    // probe's is the only timer there is.
+    if (!c || !this._ready || this._closing || (this._timer && c._rx === this._probeRx)) return;
+    const rx = (this._probeRx = c._rx);
     this._ping(c);
     this._after(this._heartbeat.probeTimeoutMs, () => {
       if (c === this._conn && c._rx === rx) this._dead(c);

@@ -88,6 +88,33 @@ describe('liveness', () => {
     expect(h.client.state).toBe('open');
   });
 
+  it('a signal after an answered probe probes again: the timer of the answered one does not swallow it', () => {
+    const h = setup({ heartbeat: { probeTimeoutMs: 5000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 15_000 });
+    h.lifecycle.emit('visible');
+    s.push({ type: 'pong', t: 1 }); // the first probe answered: the socket was alive
+    h.clock.advance(1000);
+    const before = s.frames('ping').length;
+    h.lifecycle.emit('offline'); // the socket is dead now, and nothing comes any more
+    expect(s.frames('ping').length).toBe(before + 1);
+    h.clock.advance(4999);
+    expect(h.client.state).toBe('open');
+    h.clock.advance(1);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', closeCode: 4202 });
+  });
+
+  it('a signal while a probe is unanswered keeps its deadline (no second ping, not pushed back)', () => {
+    const h = setup({ heartbeat: { probeTimeoutMs: 5000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
+    const s = h.accept({ heartbeatMs: 15_000 });
+    h.lifecycle.emit('visible');
+    const pings = s.frames('ping').length;
+    h.clock.advance(3000);
+    h.lifecycle.emit('offline');
+    expect(s.frames('ping').length).toBe(pings);
+    h.clock.advance(2000);
+    expect(h.client.state).toBe('closed');
+  });
+
   it('visibilitychange to visible probes at once', () => {
     const h = setup({ heartbeat: { probeTimeoutMs: 1000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
     const s = h.accept({ heartbeatMs: 30_000 });

@@ -498,4 +498,19 @@ describe('outbox', () => {
     expect(isLifelineError(a.error, 'CLIENT_CLOSED')).toBe(true);
     expect(closed.done).toBe(true);
   });
+
+  it('the clock-jump probe while close() flushes does not replace the close timeout', async () => {
+    const h = setup({ outbox: { onClose: 'flush', closeTimeoutMs: 5000 }, heartbeat: { probeTimeoutMs: 60_000, checkIntervalMs: 1000 } });
+    const s = h.accept();
+    const a = settle(h.client.publish('c', 1));
+    const closed = settle(h.client.close());
+    s.push({ type: 'ping' }); // frames still come while the outbox flushes
+    // Woken from sleep: the periodic check runs late (a probe) before the close timeout fires.
+    h.clock.jump(20_000);
+    await flushPromises();
+    h.clock.advance(1000);
+    await flushPromises();
+    expect(isLifelineError(a.error, 'CLIENT_CLOSED')).toBe(true);
+    expect(closed.done).toBe(true);
+  });
 });
