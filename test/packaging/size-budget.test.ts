@@ -40,8 +40,10 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // 1,875 B: react unchanged, core's new content shifts the difference (stack − core) by a
 // few bytes of gzip either way. 1,910 B (session 17): a component hidden (<Activity>) before
 // its channel's first subscribe answer went on live without a gap for what other hooks were
-// handed meanwhile (it had no position to say it from), 35 B.
-const REACT_ON_TOP_CEILING_BYTES = 1_910;
+// handed meanwhile (it had no position to say it from), 35 B. 1,928 B: a loss core said after
+// a component subscribed (a `since` out of retention) was said again as its own
+// 'handler-skipped' gap, replacing core's, 18 B.
+const REACT_ON_TOP_CEILING_BYTES = 1_928;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
@@ -55,7 +57,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,910 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,928 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

@@ -115,6 +115,7 @@ export function useChannel<T = unknown>(
     );
     const to = channel.position;
     if (from && to && (to.epoch != from.epoch || to.offset > from.offset)) say(to);
+    const told = get().lastGap;
     leased.current = [serverSnapshot];
     const release = acquireChannel(
       client,
@@ -127,6 +128,10 @@ export function useChannel<T = unknown>(
         // The position is the last message whose handlers returned: one another hook's async
         // handler was still on when this effect ran never comes here, and was not in the gap
         // said above. The first message handed here shows it: the gap then goes on up to it.
+        // A loss core said since (a `since` out of retention) is shown to this hook as it is:
+        // it goes on after that gap, not after `at` (it said the same loss again as its own).
+        const g = get().lastGap;
+        if (at && g != told) at = g!.to;
         if (at?.epoch == msg.epoch && msg.offset - 1 > at.offset) say({ offset: msg.offset - 1, epoch: msg.epoch });
         at = undefined;
         const h = handler.current;

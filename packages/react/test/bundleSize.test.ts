@@ -32,13 +32,15 @@ import { describe, expect, it } from 'vitest';
  * when it came back was neither handed to it nor in its gap) and said for a `since` of
  * another epoch too ('epoch-changed': none was said), 2,363 B; a component hidden before
  * its channel's first subscribe answer showing what was handed out meanwhile as its own gap
- * (it had no position to say it from), 2,395 B.
+ * (it had no position to say it from), 2,395 B; a loss core said after the component
+ * subscribed (a `since` out of retention) not said again as its own 'handler-skipped' gap,
+ * 2,422 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2395;
+const STANDALONE_CEILING_BYTES = 2422;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,395 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,422 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
