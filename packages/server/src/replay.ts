@@ -1,5 +1,5 @@
 import type { Position } from '@lifeline/core/protocol';
-import type { Broker, StoredMessage } from './broker/types';
+import type { Broker, ReadResult, StoredMessage } from './broker/types';
 
 /**
  * Messages per broker read of a replay, and so about the most a replay holds in memory
@@ -16,16 +16,21 @@ export type ReplayLoss = 'epoch-changed' | 'out-of-retention';
 
 export interface ReplayPlan {
   epoch: string;
-  /** Head at the time of the first read: the subscribed reply's `offset`. */
+  /** Head at the time of the read the plan stands on: the subscribed reply's `offset`. */
   head: number;
   /** Only set when the request carried `since`. */
   recovered?: boolean;
   reason?: ReplayLoss;
-  /** When recovered: how many messages `pages` holds in all, `head - since.offset` (the reply's `replay`). */
+  /**
+   * How many messages `pages` holds in all (the reply's `replay`). When recovered,
+   * `head - since.offset`; when continuity was lost, the retained tail of the current
+   * epoch, `head - (earliest - 1)` (0 for an empty log, or when no tail is sent).
+   */
   count: number;
   /**
-   * Exactly the messages in `(since.offset, head]`, ascending, a page at a time: the next
-   * page is read only when the caller asks for it. Empty unless recovered. Throws
+   * Exactly the `count` messages up to `head`, ascending, a page at a time: when
+   * recovered those in `(since.offset, head]`, when lost the retained `[earliest, head]`.
+   * The next page is read only when the caller asks for it. Throws
    * {@link ReplayBrokenError} when a later page shows the rest is no longer there, or
    * the broker's error when a read fails.
    */
@@ -61,22 +66,61 @@ export async function planReplay(
     const pos = await broker.position(channel);
     return { epoch: pos.epoch, head: pos.offset, count: 0, pages: NOTHING };
   }
-  const first = await broker.read(channel, since.offset, pageSize);
-  const { epoch, head } = first;
-  const lost = (reason: ReplayLoss): ReplayPlan => ({ epoch, head, recovered: false, reason, count: 0, pages: NOTHING });
-  if (epoch !== since.epoch) return lost('epoch-changed');
-  // Ahead of the head in the same epoch: offsets of an epoch only grow, so the log lost
-  // messages the client has (Redis losing acknowledged writes) and offsets after the head
-  // may be handed out again for other messages. An explicit gap, never recovered: true
-  // (the client would drop those as duplicates). The epoch is not changed for it: any
-  // client could claim any offset.
-  if (since.offset > head) return lost('out-of-retention');
-  if (since.offset === head) return { epoch, head, recovered: true, count: 0, pages: NOTHING };
-  if (since.offset + 1 < first.earliest) return lost('out-of-retention');
-  // Before the reply, a hole is still an honest `recovered: false`.
-  const page = owed(first.messages, since.offset + 1, head);
-  if (!page?.length) return lost('out-of-retention');
-  return { epoch, head, recovered: true, count: head - since.offset, pages: rest(broker, channel, epoch, head, page, pageSize) };
+  let after = since.offset;
+  let r = await broker.read(channel, after, pageSize);
+  // A read after `since.offset` of another epoch may start past that epoch's earliest:
+  // the tail is read again from there. Bounded: a log that keeps changing under the
+  // reads (epoch after epoch, or going back) gets the gap without the tail.
+  for (let reads = 1; ; reads++) {
+    const { epoch, head, earliest } = r;
+    const lost = (reason: ReplayLoss): ReplayPlan => ({ epoch, head, recovered: false, reason, count: 0, pages: NOTHING });
+    if (epoch === since.epoch) {
+      // Only after a Redis restore that brought back the old epoch under a re-read.
+      if (after !== since.offset) {
+        if (reads >= MAX_PLAN_READS) return lost('out-of-retention');
+        after = since.offset;
+        r = await broker.read(channel, after, pageSize);
+        continue;
+      }
+      // Ahead of the head in the same epoch: offsets of an epoch only grow, so the log lost
+      // messages the client has (Redis losing acknowledged writes) and offsets after the head
+      // may be handed out again for other messages. An explicit gap, never recovered: true
+      // (the client would drop those as duplicates), and no tail: the client's messages
+      // below the head may differ from the log's. The epoch is not changed for it: any
+      // client could claim any offset.
+      if (since.offset > head) return lost('out-of-retention');
+      if (since.offset === head) return { epoch, head, recovered: true, count: 0, pages: NOTHING };
+      if (since.offset + 1 < earliest) return tail(broker, channel, r, 'out-of-retention', pageSize);
+      // Before the reply, a hole is still an honest `recovered: false`.
+      const page = owed(r.messages, since.offset + 1, head);
+      if (!page?.length) return lost('out-of-retention');
+      return { epoch, head, recovered: true, count: head - since.offset, pages: rest(broker, channel, epoch, head, page, pageSize) };
+    }
+    // The read's messages start at `earliest` only when it asked for less than that (an
+    // empty log has nothing to read again for).
+    if (after < earliest || earliest > head) return tail(broker, channel, r, 'epoch-changed', pageSize);
+    if (reads >= MAX_PLAN_READS) return lost('epoch-changed');
+    after = earliest - 1;
+    r = await broker.read(channel, after, pageSize);
+  }
+}
+
+/** Most reads that decide a plan: after `since`, from the new epoch's start, once more if the log changed in between. */
+const MAX_PLAN_READS = 3;
+
+/**
+ * Continuity lost, but the current epoch's retained messages are still deliverable: the
+ * gap ends where they start, and they follow the reply (with the seam of a recovered
+ * replay) instead of being skipped. `r` must have been read from below `r.earliest`.
+ */
+function tail(broker: Broker, channel: string, r: ReadResult, reason: ReplayLoss, pageSize: number): ReplayPlan {
+  const { epoch, head, earliest } = r;
+  const plan: ReplayPlan = { epoch, head, recovered: false, reason, count: 0, pages: NOTHING };
+  if (earliest > head) return plan; // nothing retained
+  // A hole in the first page: nothing was promised yet, so the plain gap to the head.
+  const page = owed(r.messages, earliest, head);
+  if (!page?.length) return plan;
+  return { ...plan, count: head - earliest + 1, pages: rest(broker, channel, epoch, head, page, pageSize) };
 }
 
 /** `first`, then one read per page until `head`; a page is read when the previous one was taken. */

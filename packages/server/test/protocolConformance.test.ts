@@ -309,17 +309,19 @@ describe('PROTOCOL.md conformance (raw frames)', () => {
     expect(peer.frames.filter((f) => f.type === 'msg').map((m) => m.offset)).toEqual([3]);
   });
 
-  it('§5 Replay: recovered false carries reason and no replay count, and nothing is replayed', async () => {
+  it('§5 Replay: recovered false carries reason and the retained tail\'s count, and the tail follows; none on an empty log', async () => {
     server = await createServer();
     const { peer } = await connect();
     const ack = await peer.request({ type: 'pub', ref: ref(), channel: 'g', data: 1, id: 'g1' });
+    await peer.request({ type: 'pub', ref: ref(), channel: 'g', data: 2, id: 'g2' });
     const sub = await peer.request({ type: 'sub', ref: ref(), channel: 'g', since: { offset: 0, epoch: 'e_not_this_one' } });
-    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 1, epoch: ack.epoch });
-    expect('replay' in sub).toBe(false);
-    // The client's documented way to get the retained tail of the new epoch.
-    const again = await peer.request({ type: 'sub', ref: ref(), channel: 'g', since: { offset: 0, epoch: sub.epoch } });
-    expect(again).toMatchObject({ recovered: true, replay: 1 });
-    expect(await peer.next((f) => f.type === 'msg')).toMatchObject({ offset: 1, data: 1 });
+    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 2, epoch: ack.epoch, replay: 2 });
+    await peer.next((f) => f.type === 'msg' && f.offset === 2);
+    expect(peer.frames.filter((f) => f.type === 'msg').map((f) => [f.offset, f.data])).toEqual([[1, 1], [2, 2]]);
+    // Nothing retained: no `replay`, live after `offset`.
+    const empty = await peer.request({ type: 'sub', ref: ref(), channel: 'g0', since: { offset: 3, epoch: 'e_not_this_one' } });
+    expect(empty).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 0 });
+    expect('replay' in empty).toBe(false);
   });
 
   it('§5 msg frames: channel, offset, epoch, data, id and ts; a backend publish without id has no id', async () => {

@@ -82,4 +82,60 @@ describe.skipIf(!available)('replay streamed page by page (Redis broker)', () =>
       epoch,
     });
   });
+
+  it('after recovered: false the retained tail is read page by page and followed once by live messages', async () => {
+    const retention = REPLAY_PAGE + REPLAY_PAGE / 2;
+    const { server, gate } = await start(retention);
+    const p = await connect(server);
+    const last = await publishMany(p, 'tail', 1, retention + 40); // retained: 41..head
+    const head = retention + 40;
+    const s = await connect(server);
+    gate.holdRead(2);
+    const reply = await s.subscribe('tail', { offset: 5, epoch: last.epoch as string });
+    expect(reply).toMatchObject({ recovered: false, reason: 'out-of-retention', replay: retention, offset: head });
+    await heldAfter(gate, s, 'tail', REPLAY_PAGE);
+    await publishMany(p, 'tail', head + 1, 10);
+    gate.release();
+    await s.next('msg', (m) => m.offset === head + 10, 0, 15_000);
+    expectContiguous(s, 'tail', 40, head + 10);
+    expect(gate.reads.map((r) => r.after)).toEqual([5, 40 + REPLAY_PAGE]);
+    // another epoch's position gets the same tail, from the log's start
+    const other = await connect(server);
+    const r2 = await other.subscribe('tail', { offset: 5, epoch: 'e_gone' });
+    expect(r2).toMatchObject({ recovered: false, reason: 'epoch-changed', replay: retention, offset: head + 10, epoch: last.epoch });
+    await other.next('msg', (m) => m.offset === head + 10, 0, 15_000);
+    expectContiguous(other, 'tail', 50, head + 10);
+    expect(other.closed).toBeUndefined();
+  });
+
+  it('an empty log after recovered: false: no replay field, live continues', async () => {
+    const { server } = await start(100);
+    const s = await connect(server);
+    const reply = await s.subscribe('nothing', { offset: 3, epoch: 'e_gone' });
+    expect(reply).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 0 });
+    expect(reply.replay).toBeUndefined();
+    const p = await connect(server);
+    await p.publish('nothing', 1, 'n1');
+    await s.next('msg', (m) => m.offset === 1);
+    expectContiguous(s, 'nothing', 0, 1);
+  });
+
+  it('retention trimming the rest of the retained tail closes 1013', async () => {
+    const retention = 2 * REPLAY_PAGE;
+    const { server, gate } = await start(retention);
+    const p = await connect(server);
+    const last = await publishMany(p, 'tcut', 1, retention + 30); // retained: 31..head
+    const s = await connect(server);
+    gate.holdRead(2);
+    expect(await s.subscribe('tcut', { offset: 3, epoch: last.epoch as string })).toMatchObject({
+      recovered: false,
+      reason: 'out-of-retention',
+      replay: retention,
+    });
+    await heldAfter(gate, s, 'tcut', REPLAY_PAGE);
+    await publishMany(p, 'tcut', 10_000, retention);
+    gate.release();
+    expect(await s.waitClosed()).toEqual({ code: 1013, reason: 'replay interrupted; retry-after-ms=100' });
+    expectContiguous(s, 'tcut', 30, 30 + REPLAY_PAGE);
+  });
 });

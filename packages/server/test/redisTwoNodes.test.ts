@@ -103,7 +103,7 @@ describe.skipIf(!available)('two server nodes over the Redis broker', () => {
     expect(again.msgs(ch).map((f) => f.data)).toEqual([6, 7, 8, 9]);
   });
 
-  it('when the offset fell out of retention, says so explicitly (recovered:false) and continues live', async () => {
+  it('when the offset fell out of retention, says so explicitly (recovered:false), sends the retained window and continues live', async () => {
     const a = await startNode({ retention: 5 });
     const b = await startNode({ retention: 5 });
     const ch = chan('retention');
@@ -118,10 +118,10 @@ describe.skipIf(!available)('two server nodes over the Redis broker', () => {
 
     const again = await connect(b, 'sub');
     const reply = await again.subscribe(ch, { offset: 2, epoch: first.epoch as string });
-    expect(reply).toMatchObject({ type: 'subscribed', recovered: false, reason: 'out-of-retention', offset: 20, epoch: first.epoch });
+    expect(reply).toMatchObject({ type: 'subscribed', recovered: false, reason: 'out-of-retention', offset: 20, epoch: first.epoch, replay: 5 });
     await pub.publish(ch, 21, 'p21');
-    await waitFor(() => again.msgs(ch).length >= 1, 'the live message');
-    expect(offsets(again.msgs(ch))).toEqual([21]);
+    await waitFor(() => again.msgs(ch).length >= 6, 'the retained window and the live message');
+    expect(offsets(again.msgs(ch))).toEqual([16, 17, 18, 19, 20, 21]);
   });
 
   it('while Redis is unreachable a node keeps its sockets, answers BROKER_UNAVAILABLE and 503, then recovers with no loss', async () => {

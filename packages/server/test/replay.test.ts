@@ -57,28 +57,44 @@ describe('subscribe with since: replay then live', () => {
     });
   }
 
-  it('recovered: false, reason epoch-changed, for a position from another epoch; no replay, live continues', async () => {
+  it('recovered: false, reason epoch-changed, for a position from another epoch: the retained tail follows, then live', async () => {
     await start();
     const p = await connect();
     await p.publish('e', 1, 'e1');
     await p.publish('e', 2, 'e2');
     const s = await connect();
     const sub = await s.subscribe('e', { offset: 1, epoch: 'e_somewhere_else' });
-    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 2 });
-    expect(sub.replay).toBeUndefined();
+    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 2, replay: 2 });
+    await s.next('msg', (m) => m.offset === 2);
     await p.publish('e', 3, 'e3');
     await s.next('msg', (m) => m.offset === 3);
-    expect(s.msgs('e').map((m) => m.offset)).toEqual([3]);
+    expect(s.msgs('e').map((m) => m.offset)).toEqual([1, 2, 3]);
+    // the reply precedes the tail
+    const idx = s.frames.findIndex((f) => f.type === 'subscribed');
+    expect(s.frames.slice(idx + 1, idx + 3).map((f) => f.offset)).toEqual([1, 2]);
   });
 
-  it('recovered: false, reason out-of-retention, when since fell out of the window; the edge is still recovered', async () => {
+  it('recovered: false, reason epoch-changed, on an empty log: no replay field, live continues', async () => {
+    await start();
+    const p = await connect();
+    const s = await connect();
+    const sub = await s.subscribe('empty', { offset: 7, epoch: 'e_somewhere_else' });
+    expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed', offset: 0 });
+    expect(sub.replay).toBeUndefined();
+    await p.publish('empty', 1, 'x1');
+    await s.next('msg', (m) => m.offset === 1);
+    expect(s.msgs('empty').map((m) => m.offset)).toEqual([1]);
+  });
+
+  it('recovered: false, reason out-of-retention, when since fell out of the window: the retained window follows; the edge is still recovered', async () => {
     await start({ retention: 5 });
     const p = await connect();
     const first = await p.publish('o', 1, 'o1');
     for (let i = 2; i <= 10; i++) await p.publish('o', i, `o${i}`); // retained: 6..10
     const lost = await connect();
     const r1 = await lost.subscribe('o', { offset: 4, epoch: first.epoch });
-    expect(r1).toMatchObject({ recovered: false, reason: 'out-of-retention', offset: 10, epoch: first.epoch });
+    expect(r1).toMatchObject({ recovered: false, reason: 'out-of-retention', offset: 10, epoch: first.epoch, replay: 5 });
+    await lost.next('msg', (m) => m.offset === 10);
     const edge = await connect();
     const r2 = await edge.subscribe('o', { offset: 5, epoch: first.epoch });
     expect(r2).toMatchObject({ recovered: true, replay: 5, offset: 10 });
@@ -86,8 +102,30 @@ describe('subscribe with since: replay then live', () => {
     expectContiguous(edge, 'o', 5, 10);
     await p.publish('o', 11, 'o11');
     await lost.next('msg', (m) => m.offset === 11);
-    expect(lost.msgs('o').map((m) => m.offset)).toEqual([11]);
+    expectContiguous(lost, 'o', 5, 11);
   });
+
+  for (const [label, makeBroker] of [
+    ['memory broker', () => memoryBroker({ retention: 5000 })],
+    ['memory broker with 40 ms attach and 10 ms reads', () => slowBroker(memoryBroker({ retention: 5000 }), 40, 10)],
+  ] as const) {
+    it(`the tail after an epoch change: no gap and no duplicate at the seam while a publisher floods (${label})`, async () => {
+      const broker = makeBroker();
+      await start({ ...noLimits, broker });
+      const p = await connect();
+      await publishMany(p, 'tf', 1, 300);
+      const s = await connect();
+      const flood = publishMany(p, 'tf', 301, 1500, 25, 4);
+      await new Promise((r) => setTimeout(r, 20));
+      const sub = await s.subscribe('tf', { offset: 5000, epoch: 'e_before_restart' });
+      expect(sub).toMatchObject({ recovered: false, reason: 'epoch-changed' });
+      expect(sub.replay).toBe(sub.offset); // the whole log (retention 5000) follows
+      expect(sub.offset).toBeLessThan(1800); // subscribed while the flood went on
+      await flood;
+      await s.next('msg', (m) => m.offset === 1800, 0, 15_000);
+      expectContiguous(s, 'tf', 0, 1800);
+    });
+  }
 
   it('since ahead of the head in the same epoch is an explicit gap (the log lost what the client has), not recovered with replay 0', async () => {
     await start();

@@ -125,3 +125,127 @@ describe('planReplay (unit)', () => {
     expect((err as ReplayBrokenError).reason).toBe('epoch-changed');
   });
 });
+
+describe('planReplay after lost continuity: the retained tail', () => {
+  const offsets = (pages: StoredMessage[][]) => pages.flat().map((m) => m.offset);
+
+  it('epoch changed: recovered false, the new epoch\'s retained messages up to the head follow', async () => {
+    const b = memoryBroker({ retention: 5000 });
+    const old = await fill(b, 'c', 10);
+    await b.reset();
+    const epoch = await fill(b, 'c', 3);
+    // since.offset (10) is past the new log's start: read again from its earliest
+    const plan = await planReplay(b, 'c', { offset: 10, epoch: old }, 100);
+    expect(plan).toMatchObject({ recovered: false, reason: 'epoch-changed', epoch, head: 3, count: 3 });
+    expect(offsets(await all(plan))).toEqual([1, 2, 3]);
+    // since.offset below the new earliest: the first read is already the tail
+    const low = await planReplay(b, 'c', { offset: 0, epoch: old }, 100);
+    expect(low).toMatchObject({ recovered: false, reason: 'epoch-changed', count: 3 });
+    expect(offsets(await all(low))).toEqual([1, 2, 3]);
+  });
+
+  it('out of retention: recovered false, the whole retained window (earliest..head) follows', async () => {
+    const b = memoryBroker({ retention: 5 });
+    const epoch = await fill(b, 'c', 10); // retained: 6..10
+    const plan = await planReplay(b, 'c', { offset: 2, epoch }, 100);
+    expect(plan).toMatchObject({ recovered: false, reason: 'out-of-retention', epoch, head: 10, count: 5 });
+    expect(offsets(await all(plan))).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('epoch changed to an empty log: no tail, count 0', async () => {
+    const b = memoryBroker();
+    const old = await fill(b, 'c', 4);
+    await b.reset();
+    const plan = await planReplay(b, 'c', { offset: 4, epoch: old }, 100);
+    expect(plan).toMatchObject({ recovered: false, reason: 'epoch-changed', head: 0, count: 0 });
+    expect(plan.epoch).not.toBe(old);
+    expect(await all(plan)).toEqual([]);
+  });
+
+  it('since ahead of the head in the same epoch (the store lost writes): no tail, as before', async () => {
+    const b = memoryBroker();
+    const epoch = await fill(b, 'c', 3);
+    const plan = await planReplay(b, 'c', { offset: 9, epoch }, 100);
+    expect(plan).toMatchObject({ recovered: false, reason: 'out-of-retention', head: 3, count: 0 });
+    expect(await all(plan)).toEqual([]);
+  });
+
+  it('a hole in the first page of the tail: the plain gap to the head, nothing follows', async () => {
+    const inner = memoryBroker({ retention: 5 });
+    const epoch = await fill(inner, 'c', 10);
+    const b: Broker = {
+      ...inner,
+      read: async (ch, after, limit) => {
+        const r = await inner.read(ch, after, limit);
+        return { ...r, messages: r.messages.filter((m) => m.offset !== 8) };
+      },
+    };
+    const plan = await planReplay(b, 'c', { offset: 2, epoch }, 100);
+    expect(plan).toMatchObject({ recovered: false, reason: 'out-of-retention', head: 10, count: 0 });
+    expect(await all(plan)).toEqual([]);
+  });
+
+  it('a long tail is read page by page, each page when the previous one was taken', async () => {
+    const inner = memoryBroker({ retention: 5000 });
+    const old = await fill(inner, 'c', 3000);
+    await inner.reset();
+    await fill(inner, 'c', 2500);
+    const reads: number[] = [];
+    const b: Broker = { ...inner, read: (ch, after, limit) => (reads.push(after), inner.read(ch, after, limit)) };
+    const plan = await planReplay(b, 'c', { offset: 3000, epoch: old }, 1000);
+    expect(plan).toMatchObject({ recovered: false, reason: 'epoch-changed', head: 2500, count: 2500 });
+    expect(reads).toEqual([3000, 0]); // the old position, then the new log from its start
+    const it = plan.pages[Symbol.asyncIterator]();
+    expect((await it.next()).value).toHaveLength(1000);
+    expect(reads).toEqual([3000, 0]);
+    const pages = [(await it.next()).value as StoredMessage[], (await it.next()).value as StoredMessage[]];
+    expect(pages.map((p) => p.length)).toEqual([1000, 500]);
+    expect((await it.next()).done).toBe(true);
+    expect(reads).toEqual([3000, 0, 1000, 2000]);
+    expect(pages.flat().map((m) => m.offset)).toEqual(Array.from({ length: 1500 }, (_, i) => 1001 + i));
+  });
+
+  it('a tail trimmed between pages: the pages throw out-of-retention after the first', async () => {
+    const inner = memoryBroker({ retention: 1200 });
+    const epoch = await fill(inner, 'c', 1300); // retained: 101..1300
+    let reads = 0;
+    const b: Broker = {
+      ...inner,
+      read: async (ch, after, limit) => {
+        if (reads++ === 1) await fill(inner, 'c', 1200); // the rest of the tail is trimmed away
+        return inner.read(ch, after, limit);
+      },
+    };
+    const plan = await planReplay(b, 'c', { offset: 50, epoch }, 1000);
+    expect(plan).toMatchObject({ recovered: false, reason: 'out-of-retention', head: 1300, count: 1200 });
+    const pages: StoredMessage[][] = [];
+    const err = await (async () => {
+      for await (const page of plan.pages) pages.push(page);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplayBrokenError);
+    expect((err as ReplayBrokenError).reason).toBe('out-of-retention');
+    expect(offsets(pages)).toEqual(Array.from({ length: 1000 }, (_, i) => 101 + i));
+  });
+
+  it('the log reset again between the reads of the plan: the tail of the newest epoch', async () => {
+    const inner = memoryBroker({ retention: 5000 });
+    const old = await fill(inner, 'c', 10);
+    await inner.reset();
+    await fill(inner, 'c', 5);
+    let reads = 0;
+    const b: Broker = {
+      ...inner,
+      read: async (ch, after, limit) => {
+        if (reads++ === 1) {
+          await inner.reset();
+          await fill(inner, 'c', 2);
+        }
+        return inner.read(ch, after, limit);
+      },
+    };
+    const plan = await planReplay(b, 'c', { offset: 10, epoch: old }, 100);
+    const now = await inner.position('c');
+    expect(plan).toMatchObject({ recovered: false, reason: 'epoch-changed', epoch: now.epoch, head: 2, count: 2 });
+    expect(offsets(await all(plan))).toEqual([1, 2]);
+  });
+});

@@ -2,7 +2,8 @@
 // has been written: a subscriber holds about one page of its backlog, not all of it. When
 // a later page shows the rest is gone after `subscribed` promised it, the connection is
 // closed (1013) so the client subscribes again and is told the loss; it never goes live
-// past a silent hole.
+// past a silent hole. The retained tail sent after a loss (recovered: false) is held to
+// the same rules.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type GapEvent, type LifelineClient, type Message } from '@lifeline/core';
 import { memoryBroker, type MemoryBroker } from '../src/index';
@@ -114,7 +115,49 @@ describe('replay streamed page by page', () => {
       const head = await p.subscribe('cut');
       const answer = await again.subscribe('cut', { offset: REPLAY_PAGE, epoch });
       expect(answer).toMatchObject({ recovered: false, reason, offset: head.offset, epoch: head.epoch });
-      expect(answer.replay).toBeUndefined();
+      // the retained tail follows the loss: the window retained after the trim, none of a reset log
+      expect(answer.replay).toBe(reason === 'out-of-retention' ? retention : undefined);
+    });
+  }
+
+  it('the tail after an epoch change arrives page by page, complete and in order, then live', async () => {
+    const { inner, gate, p } = await start(5000);
+    const old = (await publishMany(p, 'tail', 1, 10)).epoch as string;
+    await inner.reset();
+    const total = 2 * REPLAY_PAGE + REPLAY_PAGE / 2;
+    await publishMany(p, 'tail', 1, total);
+    const s = await connect();
+    gate.holdRead(3);
+    const reply = await s.subscribe('tail', { offset: 10, epoch: old });
+    expect(reply).toMatchObject({ recovered: false, reason: 'epoch-changed', replay: total, offset: total });
+    await heldAfter(gate, s, 'tail', REPLAY_PAGE);
+    await publishMany(p, 'tail', total + 1, 5); // live meanwhile: held until the tail is written
+    gate.release();
+    await s.next('msg', (m) => m.offset === total + 5);
+    expectContiguous(s, 'tail', 0, total + 5);
+    // the old position, the new log from its start, then one read per page
+    expect(gate.reads.map((r) => r.after)).toEqual([10, 0, REPLAY_PAGE, 2 * REPLAY_PAGE]);
+    expect(s.closed).toBeUndefined();
+  });
+
+  for (const [label, breakIt, reason] of [
+    ['retention trims the rest', async ({ p, retention }: Ctx) => void (await publishMany(p, 'tcut', 10_000, retention)), 'out-of-retention'],
+    ['the log is reset (new epoch)', async ({ inner }: Ctx) => inner.reset(), 'epoch-changed'],
+  ] as const) {
+    it(`${label} under the retained tail sent after recovered: false: closed 1013 (${reason})`, async () => {
+      const retention = 2 * REPLAY_PAGE;
+      const { inner, gate, p } = await start(retention);
+      const last = await publishMany(p, 'tcut', 1, retention + 50); // retained: 51..450
+      const s = await connect();
+      gate.holdRead(2);
+      const reply = await s.subscribe('tcut', { offset: 10, epoch: last.epoch as string });
+      expect(reply).toMatchObject({ recovered: false, reason: 'out-of-retention', replay: retention, offset: retention + 50 });
+      await heldAfter(gate, s, 'tcut', REPLAY_PAGE);
+      await breakIt({ p, inner, retention });
+      gate.release();
+      expect(await s.waitClosed()).toEqual({ code: 1013, reason: 'replay interrupted; retry-after-ms=100' });
+      // the tail's start, in order, and nothing after it
+      expectContiguous(s, 'tcut', 50, 50 + REPLAY_PAGE);
     });
   }
 
@@ -154,13 +197,15 @@ describe('replay streamed page by page', () => {
     await publishMany(p, 'core', 10_000, retention); // trims everything the replay still owed
     gate.release();
     await waitFor(() => gaps.length > 0 || undefined, 'the gap after reconnecting');
+    // the gap ends where the retained tail starts; the tail follows it
     expect(gaps).toEqual([
-      { channel: 'core', from: { offset: REPLAY_PAGE, epoch }, to: { offset: 2 * retention, epoch }, reason: 'out-of-retention' },
+      { channel: 'core', from: { offset: REPLAY_PAGE, epoch }, to: { offset: retention, epoch }, reason: 'out-of-retention' },
     ]);
     expect(c.stats().lastCloseCode).toBe(1013);
     await publishMany(p, 'core', 20_000, 1);
     await waitFor(() => got.at(-1)?.offset === 2 * retention + 1 || undefined, 'live after the gap');
-    expect(got.map((m) => m.offset)).toEqual([...Array.from({ length: REPLAY_PAGE }, (_, i) => i + 1), 2 * retention + 1]);
+    const upTo = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    expect(got.map((m) => m.offset)).toEqual([...upTo(1, REPLAY_PAGE), ...upTo(retention + 1, 2 * retention + 1)]);
   });
 });
 

@@ -42,7 +42,8 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     if (plan.recovered !== undefined) {
       reply.recovered = plan.recovered;
       if (plan.reason) reply.reason = plan.reason;
-      else reply.replay = plan.count;
+      // After a loss, the retained tail that follows (none: no `replay`, as before it was sent).
+      if (plan.recovered || plan.count > 0) reply.replay = plan.count;
     }
     reply.presence = presence;
     s.send(reply);

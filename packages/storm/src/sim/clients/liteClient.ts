@@ -122,8 +122,12 @@ class LiteClient implements SimClient {
         this.subscribed[i] = true;
         const pos = this.positions[i] ?? null;
         if (f.recovered === false) {
-          this.spec.hooks.onGap(i, { from: pos, to: { epoch: f.epoch, offset: f.offset } });
-          this.positions[i] = { epoch: f.epoch, offset: f.offset };
+          // The retained tail (the last `replay` messages up to `offset`) follows (PROTOCOL
+          // §5): the gap ends before it, or its messages would be dropped as duplicates. A
+          // `replay` that is no count ends it at the head or, past the head, at 0 (as core).
+          const offset = f.offset - Math.min(f.replay >>> 0, f.offset);
+          this.spec.hooks.onGap(i, { from: pos, to: { epoch: f.epoch, offset } });
+          this.positions[i] = { epoch: f.epoch, offset };
         } else if (!pos) {
           this.positions[i] = { epoch: f.epoch, offset: f.offset };
         }
