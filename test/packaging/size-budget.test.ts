@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,694 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 9,725 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -24,8 +24,12 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // `recovered: false` the gap ends before the retained tail the server replays, which is
 // delivered (the client jumped to the head, past messages still retained), 15 B. 9,689 ->
 // 9,694 B: a liveness probe asked for after an answered one probes again (the answered one's
-// timer swallowed it: a dead socket stayed 'open' until the heartbeat timeout), 5 B.
-const CORE_CEILING_BYTES = 9_694;
+// timer swallowed it: a dead socket stayed 'open' until the heartbeat timeout), 5 B. 9,694 ->
+// 9,725 B (auth trial): a 4101 retry and the browser's online event spread over the first
+// delay (a fleet whose tokens expire together came back in one instant), a 4100 refusal of a
+// token function's token said as a TOKEN_ERROR event (it retried for ever in silence), and a
+// function giving undefined again after a 4100 stops like the same token does, 31 B.
+const CORE_CEILING_BYTES = 9_725;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -42,12 +46,13 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // its channel's first subscribe answer went on live without a gap for what other hooks were
 // handed meanwhile (it had no position to say it from), 35 B. 1,928 B: a loss core said after
 // a component subscribed (a `since` out of retention) was said again as its own
-// 'handler-skipped' gap, replacing core's, 18 B.
-const REACT_ON_TOP_CEILING_BYTES = 1_928;
+// 'handler-skipped' gap, replacing core's, 18 B. 1,931 B: react unchanged, core's content
+// moved the difference again (the auth trial's fixes).
+const REACT_ON_TOP_CEILING_BYTES = 1_931;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,694 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 9,725 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);
@@ -57,7 +62,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,928 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,931 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

@@ -137,7 +137,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** When the current connection was welcomed. */
   _openAt!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
-  _rejectedToken?: string;
+  /** The token the server refused (4100), as the function gave it (undefined too); null: none. */
+  _rejectedToken?: string | null;
   _killWhy?: TransitionReason | null;
   _hidden?: boolean;
   _stopLifecycle?: (() => void) | null;
@@ -248,7 +249,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   setToken(token: TokenSource): void {
     this._token = token;
     this._tokenPending = null;
-    this._rejectedToken = undefined;
+    this._rejectedToken = null;
     if (!this._started || this._closing) return;
     const state = this._snap.state;
     if (state === 'connecting') {
@@ -404,7 +405,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Sent as is, a null (a token function before login) was refused by the server as a
     // bad hello and retried for ever without saying why.
     if (token !== undefined && typeof token != 'string') return this._attemptFailed(new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}, not a string`));
-    if (this._tokenReason === 'rejected' && token !== undefined && token === this._rejectedToken) {
+    if (this._tokenReason === 'rejected' && token === this._rejectedToken) {
       return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }
     this._tokenLast = token;
@@ -537,7 +538,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       else this._setState('closed', 'pagehide');
     } else if (e === 'pageshow' || (e === 'online' && !this._hidden)) {
       this._hidden = false;
-      this.reconnectNow();
+      // The network comes back to a whole fleet at once (an office, a cell): online cuts the
+      // wait short to a moment within the first delay, not to 0 ms for everyone.
+      if (e == 'online' && this._started && this._snap.state == 'closed') this._after(this._random() * this._reconnect.initialDelayMs, () => this._open('reconnect-now'));
+      else this.reconnectNow();
       this._probe();
     } else this._probe(); // offline / visible: is the socket still alive?
   }
@@ -577,9 +581,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (typeof this._token !== 'function') {
         return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}): call setToken()`), extra);
       }
-      if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, 0);
-      this._rejectedToken = expired ? undefined : this._tokenLast;
-      return this._retry(why, extra);
+      // At once, but spread over the first delay: tokens issued together expire together, and
+      // a fleet retrying at 0 ms put every handshake (and token refresh) in one instant.
+      if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, this._random() * this._reconnect.initialDelayMs);
+      // null: nothing to compare (a function's `undefined` refused is, see _startSocket).
+      this._rejectedToken = expired ? null : this._tokenLast;
+      this._retry(why, extra);
+      // Said, not only in the state's closeCode: a function handing out tokens the server
+      // refuses (a wrong signing key) retried for ever without an error event.
+      if (!expired) this._report(new LifelineError('TOKEN_ERROR', `token refused (${code})`));
+      return;
     }
     if (drain) {
       // A moment in this client's slot, counted from the drain frame, not from the close:

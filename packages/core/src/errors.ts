@@ -10,7 +10,7 @@ export type LifelineErrorCode =
   | 'SERVER_ERROR' // an error frame from the server (see `serverCode`, `retryAfterMs`)
   | 'BAD_FRAME' // malformed frame from the server (no type, not JSON, bad fields); frames of an unknown type are ignored
   | 'HANDLER_ERROR' // a subscriber handler threw or rejected (the cause is the first failure)
-  | 'TOKEN_ERROR' // the token function threw, rejected, or did not answer within handshakeTimeoutMs
+  | 'TOKEN_ERROR' // the token function threw, rejected, did not answer within handshakeTimeoutMs, or the server refused its token (4100)
   | 'BAD_ARGUMENT'; // invalid option value (createClient), channel name, onHandlerError, publish id/ttlMs, data that is not JSON-serialisable, or close code
 
 /** The one error type of Lifeline: carries a code, an optional server code and a cause. */

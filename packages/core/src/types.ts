@@ -537,6 +537,9 @@ export interface LifelineClient {
    * Replaces the token source. After a 4100 (bad token) with a static token the client
    * stays closed until this is called; it then connects at once. While connecting, the
    * attempt in flight (which carries the old token) is started again with the new one.
+   * While open, it applies from the next connection: the server holds a connection to the
+   * token it opened with (its permissions, its expiry), so a channel refused FORBIDDEN
+   * stays `failed` until then, and is subscribed again on that reconnect.
    */
   setToken(token: TokenSource): void;
   /** Publishes without going through `channel()` (same as `client.channel(name).publish`). */

@@ -3,8 +3,8 @@ import { browserLifecycle } from '../src';
 import { setup } from './support/harness';
 
 describe('browser lifecycle', () => {
-  it('no reconnect while offline; the online event reconnects at once', () => {
-    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 30_000 } });
+  it('no reconnect while offline; the online event reconnects within the first delay', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 500 }, random: () => 0.5 });
     h.accept();
     h.lifecycle.setOnline(false);
     h.sock.serverClose(1006);
@@ -12,8 +12,42 @@ describe('browser lifecycle', () => {
     h.clock.advance(120_000);
     expect(h.sockets.length).toBe(1);
     h.lifecycle.emit('online');
+    h.clock.advance(249);
+    expect(h.sockets.length).toBe(1);
+    h.clock.advance(1);
     expect(h.sockets.length).toBe(2);
     expect(h.states.at(-1)).toMatchObject({ to: 'connecting', reason: 'reconnect-now' });
+  });
+
+  it('a fleet coming back online reconnects spread over the first delay, not in one instant', () => {
+    const at: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      let seq = i + 1;
+      const h = setup({ reconnect: { initialDelayMs: 500 }, random: () => ((seq = (seq * 9301 + 49297) % 233280) / 233280) });
+      h.accept();
+      h.lifecycle.setOnline(false);
+      h.sock.serverClose(1006);
+      h.lifecycle.emit('online');
+      let t = 0;
+      while (h.sockets.length === 1 && t < 500) h.clock.advance(1), t++;
+      expect(h.sockets.length).toBe(2);
+      at.push(Math.floor(t / 50));
+    }
+    expect(new Set(at).size).toBeGreaterThanOrEqual(6);
+  });
+
+  it('reconnectNow() while the online wait runs connects at once; connect() does not cut it short', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 500 }, random: () => 0.9 });
+    h.accept();
+    h.lifecycle.setOnline(false);
+    h.sock.serverClose(1006);
+    h.lifecycle.emit('online');
+    h.client.connect();
+    expect(h.sockets.length).toBe(1);
+    h.client.reconnectNow();
+    expect(h.sockets.length).toBe(2);
+    h.clock.advance(1000);
+    expect(h.sockets.length).toBe(2); // the online wait was cancelled, not run as well
   });
 
   it('reconnect.ignoreOffline keeps retrying while offline', () => {
@@ -24,10 +58,11 @@ describe('browser lifecycle', () => {
     expect(h.sockets.length).toBe(2);
   });
 
-  it('online skips a scheduled backoff wait', () => {
-    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 30_000 } });
+  it('online cuts a scheduled backoff wait short (to a moment within the first delay)', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 30_000 }, random: () => 0.001 });
     h.accept().serverClose(1006);
     h.lifecycle.emit('online');
+    h.clock.advance(30);
     expect(h.sockets.length).toBe(2);
   });
 

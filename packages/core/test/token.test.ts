@@ -40,14 +40,17 @@ describe('token', () => {
     expect(h.sockets.length).toBe(1);
   });
 
-  it('4101 (expired) refreshes and retries at once, once; a second 4101 in a row backs off', async () => {
+  it('4101 (expired) refreshes and retries within the first delay, once; a second 4101 in a row backs off', async () => {
     const fn = vi.fn(async () => `t${fn.mock.calls.length}`);
     const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 500 } });
     await flushPromises();
     h.sock.open();
     h.sock.serverClose(4101, 'expired');
-    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: 0 });
-    h.clock.advance(0);
+    const { state, retryInMs } = h.client.getSnapshot();
+    expect(state).toBe('closed');
+    expect(retryInMs).toBeGreaterThanOrEqual(0);
+    expect(retryInMs).toBeLessThan(500);
+    h.clock.advance(retryInMs!);
     await flushPromises();
     expect(fn).toHaveBeenCalledTimes(2);
     expect((fn.mock.calls[1] as any)[0].reason).toBe('expired');
@@ -111,6 +114,59 @@ describe('token', () => {
     h.clock.advance(200);
     await flushPromises();
     expect(h.client.getSnapshot()).toMatchObject({ reason: 'auth-failed', retryInMs: null });
+    expect(h.sockets.length).toBe(2);
+  });
+
+  it('tokens that expire together are retried spread over the first delay, not all at 0 ms (a fleet)', async () => {
+    const delays = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      let seq = i + 1;
+      const h = setup({ token: async () => 't', random: () => ((seq = (seq * 9301 + 49297) % 233280) / 233280), reconnect: { initialDelayMs: 500 } });
+      await flushPromises();
+      h.sock.open();
+      h.sock.serverClose(4101, 'expired');
+      const d = h.client.getSnapshot().retryInMs!;
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(500);
+      delays.add(Math.floor(d / 50));
+    }
+    expect(delays.size).toBeGreaterThanOrEqual(6); // spread over the 500 ms, not one instant
+  });
+
+  it('each 4100 refusal of a token from the token function is an error event (TOKEN_ERROR), after the state change', async () => {
+    let n = 0;
+    const h = setup({ token: async () => `bad${n++}`, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    const seen: string[] = [];
+    h.client.on('state', (s) => seen.push(`state ${s.to}`));
+    h.client.on('error', (e) => seen.push(`error ${e.code}`));
+    await flushPromises();
+    for (let i = 0; i < 3; i++) {
+      h.sock.open();
+      h.sock.serverClose(4100, 'bad token');
+      h.clock.advance(h.client.getSnapshot().retryInMs!);
+      await flushPromises();
+    }
+    expect(seen.filter((s) => s.startsWith('error'))).toEqual(['error TOKEN_ERROR', 'error TOKEN_ERROR', 'error TOKEN_ERROR']);
+    expect(seen.indexOf('error TOKEN_ERROR')).toBe(seen.indexOf('state closed') + 1);
+    expect(h.errors[0].message).toMatch(/token refused \(4100\)/);
+  });
+
+  it('a token function that gives undefined again after a 4100 stops the client (AUTH_FAILED), as the same token does', async () => {
+    // Typed out (TokenSource is a string), but a JavaScript app's function may say nothing.
+    const fn = vi.fn(async () => undefined as unknown as string);
+    const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    await flushPromises();
+    h.sock.open();
+    h.sock.serverClose(4100, 'bad token');
+    h.clock.advance(100);
+    await flushPromises();
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'auth-failed', retryInMs: null });
+    expect(isLifelineError(h.errors.at(-1), 'AUTH_FAILED')).toBe(true);
+    h.clock.advance(600_000);
+    expect(h.sockets.length).toBe(1);
+    // setToken() with a function that still gives undefined tries it again (a new source).
+    h.client.setToken(async () => undefined as unknown as string);
+    await flushPromises();
     expect(h.sockets.length).toBe(2);
   });
 
