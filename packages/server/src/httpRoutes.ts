@@ -99,7 +99,13 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
     token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
     // Reading the body to its end first let anyone without a token stream into the server without limit.
-    if (!verdict.ok) return refuse(req, res, 401, verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message);
+    if (!verdict.ok) {
+      const expired = verdict.reason === 'expired';
+      // RFC 9110 §11.6.1: a 401 names its scheme (RFC 6750 §3 the error), so HTTP clients and
+      // proxies know what was refused.
+      const challenge = `Bearer realm="lifeline", error="invalid_token"${expired ? ', error_description="token expired"' : ''}`;
+      return refuse(req, res, 401, expired ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { 'www-authenticate': challenge });
+    }
     claims = verdict.claims;
   }
   // Before the body: a refused request should cost the server no more than its headers.

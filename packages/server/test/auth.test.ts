@@ -120,9 +120,14 @@ describe('auth over /v1', () => {
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ channel, data: 1 }),
       });
-    expect((await post(undefined, 'a')).status).toBe(401);
+    const missing = await post(undefined, 'a');
+    expect(missing.status).toBe(401);
+    // A 401 names its scheme (RFC 9110 §11.6.1; the error as RFC 6750 §3 has it).
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="lifeline", error="invalid_token"');
+    await missing.arrayBuffer();
     const expired = await post(signToken({ exp: nowSec() - 5 }, SECRET), 'a');
     expect(expired.status).toBe(401);
+    expect(expired.headers.get('www-authenticate')).toBe('Bearer realm="lifeline", error="invalid_token", error_description="token expired"');
     expect(await expired.json()).toMatchObject({ code: 'TOKEN_EXPIRED' });
     const scoped = signToken({ exp: nowSec() + 60, publish: ['ok:*'] }, SECRET);
     const forbidden = await post(scoped, 'nope');
