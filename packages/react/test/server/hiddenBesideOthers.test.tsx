@@ -8,22 +8,12 @@
 import { Activity } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
-import { LifelineProvider, useChannel, usePresence } from '../../src';
+import { LifelineProvider, usePresence } from '../../src';
 import { until, useServerWithClients, subscribed } from '../support/server';
+import { Feed, Other } from '../support/gapFeed';
 
 const t = useServerWithClients();
 
-function Feed({ name, seen, gaps }: { name: string; seen: string[]; gaps: string[] }) {
-  const { gap } = useChannel<string>(name, (m) => void seen.push(`${m.data}${m.offset}`));
-  const said = gap && `${gap.reason} ${gap.from?.offset}-${gap.to.offset}`;
-  if (said && gaps.at(-1) !== said) gaps.push(said);
-  return null;
-}
-
-function Other({ name }: { name: string }) {
-  useChannel(name, () => {});
-  return null;
-}
 
 describe('a useChannel hidden by <Activity>, then shown again', () => {
   it('alone on the channel, past releaseDelayMs: gets what arrived while hidden, replayed, without a gap', () =>

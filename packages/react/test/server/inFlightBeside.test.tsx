@@ -11,15 +11,9 @@ import { render } from '@testing-library/react';
 import type { Position } from '@lifeline/core';
 import { LifelineProvider, useChannel } from '../../src';
 import { until, useServerWithClients, subscribed } from '../support/server';
+import { Feed } from '../support/gapFeed';
 
 const t = useServerWithClients();
-
-function Feed({ name, since, seen, gaps }: { name: string; since?: Position; seen: string[]; gaps: string[] }) {
-  const { gap } = useChannel<string>(name, (m) => void seen.push(`${m.data}${m.offset}`), since && { since });
-  const said = gap && `${gap.reason} ${gap.from?.offset}-${gap.to.offset}`;
-  if (said && gaps.at(-1) !== said) gaps.push(said);
-  return null;
-}
 
 /** An async handler (a database write) that stays on message 3 until `open()`. */
 function slowHandler() {
