@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,725 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 9,818 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -28,8 +28,13 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 9,725 B (auth trial): a 4101 retry and the browser's online event spread over the first
 // delay (a fleet whose tokens expire together came back in one instant), a 4100 refusal of a
 // token function's token said as a TOKEN_ERROR event (it retried for ever in silence), and a
-// function giving undefined again after a 4100 stops like the same token does, 31 B.
-const CORE_CEILING_BYTES = 9_725;
+// function giving undefined again after a 4100 stops like the same token does, 31 B. 9,725 ->
+// 9,818 B: the session's review (a tail starting right after a busy handler's message was said
+// as an empty gap, stopping node workers; a client without a token could not reconnect after
+// a 4100; the online wait is in the state and keeps a sooner retry) 52 B, and a presence
+// update the server refused no longer drops the member at the next reconnect (the client
+// enters again with the info the server last confirmed) 41 B.
+const CORE_CEILING_BYTES = 9_818;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -47,12 +52,15 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // handed meanwhile (it had no position to say it from), 35 B. 1,928 B: a loss core said after
 // a component subscribed (a `since` out of retention) was said again as its own
 // 'handler-skipped' gap, replacing core's, 18 B. 1,931 B: react unchanged, core's content
-// moved the difference again (the auth trial's fixes).
-const REACT_ON_TOP_CEILING_BYTES = 1_931;
+// moved the difference again (the auth trial's fixes). 1,990 B: the watcher for a channel's
+// first position is one per channel (one per unmount grew without bound on a channel that
+// never got a position), and a loss core said past where a component was is said as one gap
+// of its own over both (the message another hook had in hand went unsaid), ~59 B.
+const REACT_ON_TOP_CEILING_BYTES = 1_990;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,725 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 9,818 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);
@@ -62,7 +70,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,931 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,990 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

@@ -310,8 +310,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Says the loss waiting for `m` (see `_lost`), from before `m` when it was not handled. */
   _sayLost(m: MessageFrame, failed?: unknown): void {
     const l = this._lost;
+    const o = failed ? m.offset - 1 : m.offset;
     this._lost = null;
-    if (l) this._gap(l[0], l[1], l[2], false, { offset: failed ? m.offset - 1 : m.offset, epoch: m.epoch });
+    // Not a loss when the retained tail starts right after `m` (the log trimmed up to it):
+    // a gap from `m` to `m` covers nothing, and stopped a worker whose onGap is 'stop'.
+    if (l && (l[1] != m.epoch || l[0] > o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
   }
 
   /** All handlers of `hs` are done with `m`; those in `bad` failed. */

@@ -137,8 +137,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** When the current connection was welcomed. */
   _openAt!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
-  /** The token the server refused (4100), as the function gave it (undefined too); null: none. */
-  _rejectedToken?: string | null;
+  /**
+   * The token the server refused (4100), as the function gave it (undefined too); null:
+   * none (a client without a token, refused, must try again on reconnectNow()).
+   */
+  _rejectedToken?: string | null = null;
   _killWhy?: TransitionReason | null;
   _hidden?: boolean;
   _stopLifecycle?: (() => void) | null;
@@ -540,8 +543,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._hidden = false;
       // The network comes back to a whole fleet at once (an office, a cell): online cuts the
       // wait short to a moment within the first delay, not to 0 ms for everyone.
-      if (e == 'online' && this._started && this._snap.state == 'closed') this._after(this._random() * this._reconnect.initialDelayMs, () => this._open('reconnect-now'));
-      else this.reconnectNow();
+      // A sooner retry (a drain slot's, a 4101's) stays; the state says the new wait.
+      const d = this._random() * this._reconnect.initialDelayMs;
+      if (e == 'online' && this._started && this._snap.state == 'closed') {
+        if (!(this._timer && this._snap.retryAt! <= this._clock.now() + d)) {
+          this._after(d, () => this._open('reconnect-now'));
+          this._setState('closed', 'reconnect-now', { retryInMs: d });
+        }
+      } else this.reconnectNow();
       this._probe();
     } else this._probe(); // offline / visible: is the socket still alive?
   }

@@ -7,6 +7,8 @@ import { utf8Length } from './utf8';
 
 interface Waiter {
   ref: number;
+  /** The wish it was sent with (set with `ref`). */
+  _x?: [info: unknown];
   _resolve(): void;
   _reject(e: LifelineError): void;
 }
@@ -40,6 +42,8 @@ export class Presence extends Timed {
    * inside the next welcome, and a later change of it is not what was entered.
    */
   _wanted?: [info: unknown];
+  /** The wish the server last confirmed (presence.ok): what it holds for this client. */
+  _ok?: [info: unknown];
   _waiters: Waiter[] = [];
   /**
    * The enter went out on this connection: the welcome's re-entry skips it (an `error`
@@ -88,7 +92,7 @@ export class Presence extends Timed {
 
   async leave(): Promise<void> {
     const c = this._host._host;
-    this._wanted = undefined;
+    this._wanted = this._ok = undefined;
     this._cancel();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave).
@@ -132,7 +136,7 @@ export class Presence extends Timed {
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
       const n = utf8Length(frame);
       const max = c._limits?.maxFrameBytes ?? Infinity;
-      for (const w of this._waiters) w.ref ||= ref;
+      for (const w of this._waiters) if (!w.ref) (w.ref = ref), (w._x = this._wanted);
       // The server closes the socket on a frame above its limit (1009): sent anyway, the
       // enter came back with every reconnect, a loop that never settled it.
       if (n > max) this._host._onError(new LifelineError('MESSAGE_TOO_LARGE', `presence.enter ${this._host.name}: ${n} B > maxFrameBytes ${max}`, { channel: this._host.name }), ref);
@@ -156,8 +160,12 @@ export class Presence extends Timed {
     } else {
       this._waiters = this._waiters.filter((w) => w.ref !== ref);
       for (const w of mine) error ? w._reject(error) : w._resolve();
-      // A newer enter still waiting keeps the wish; otherwise it was refused for good.
-      if (error && !this._waiters.length) this._wanted = undefined;
+      const x = mine[0]!._x;
+      if (!error) this._ok = x;
+      // A newer enter still waiting keeps the wish. Otherwise a refusal goes back to the info
+      // last confirmed, which the server still holds (a refused update is no leave): dropped,
+      // the member vanished at the next reconnect. Unless that very info was refused.
+      else if (!this._waiters.length) this._wanted = this._ok = x == this._ok ? undefined : this._ok;
     }
     return true;
   }

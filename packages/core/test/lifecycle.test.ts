@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { browserLifecycle } from '../src';
-import { setup } from './support/harness';
+import { flushPromises, setup } from './support/harness';
 
 describe('browser lifecycle', () => {
   it('no reconnect while offline; the online event reconnects within the first delay', () => {
@@ -34,6 +34,31 @@ describe('browser lifecycle', () => {
       at.push(Math.floor(t / 50));
     }
     expect(new Set(at).size).toBeGreaterThanOrEqual(6);
+  });
+
+  it('the online wait is in the state: closed, reason reconnect-now, retryInMs the wait', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 500 }, random: () => 0.5 });
+    h.accept();
+    h.lifecycle.setOnline(false);
+    h.sock.serverClose(1006);
+    h.lifecycle.emit('online');
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'reconnect-now', retryInMs: 250, retryAt: h.clock.now() + 250 });
+    expect(h.states.at(-1)).toMatchObject({ from: 'closed', to: 'closed', reason: 'reconnect-now', retryInMs: 250 });
+  });
+
+  it('online keeps a sooner retry already scheduled (of a 4101, of a drain slot)', async () => {
+    let r = 0.002; // the 4101 retry: 1 ms
+    const h = setup({ token: async () => 't', reconnect: { initialDelayMs: 500 }, random: () => r });
+    await flushPromises();
+    h.sock.open();
+    h.sock.serverClose(4101, 'expired');
+    expect(h.client.getSnapshot().retryInMs).toBe(1);
+    r = 0.9; // online would wait 450 ms
+    h.lifecycle.emit('online');
+    expect(h.client.getSnapshot().retryInMs).toBe(1);
+    h.clock.advance(1);
+    await flushPromises();
+    expect(h.sockets.length).toBe(2);
   });
 
   it('reconnectNow() while the online wait runs connects at once; connect() does not cut it short', () => {

@@ -60,6 +60,38 @@ describe('recovered: false with the retained tail', () => {
     }
   });
 
+  it('while an async handler is on a message, a tail that starts right after it is no loss (no empty gap)', async () => {
+    let finish!: () => void;
+    const { h, got, gaps } = afterReconnect((m) => (m.offset === 2 ? new Promise<void>((r) => (finish = r)) : undefined));
+    h.answerSubs({ room: { offset: 1, epoch: 'e1', recovered: true, replay: 0 } });
+    h.msg('room', 2); // handler busy on 2, position 1
+    h.sock.serverClose(1006);
+    h.clock.advance(20);
+    h.accept();
+    // since {1}: the log now keeps 3..5 (2 trimmed), so since + 1 < earliest.
+    h.answerSubs({ room: { offset: 5, epoch: 'e1', recovered: false, reason: 'out-of-retention', replay: 3 } });
+    for (const o of [3, 4, 5]) h.msg('room', o);
+    finish();
+    await flushPromises();
+    expect(got).toEqual(['e1#1', 'e1#2', 'e1#3', 'e1#4', 'e1#5']);
+    expect(gaps).toEqual([]);
+  });
+
+  it('while an async handler is on a message that then fails, that message is the loss (it cannot come back)', async () => {
+    let fail!: (e: Error) => void;
+    const { h, gaps } = afterReconnect((m) => (m.offset === 2 ? new Promise<void>((_, r) => (fail = r)) : undefined));
+    h.client.on('error', () => {});
+    h.answerSubs({ room: { offset: 1, epoch: 'e1', recovered: true, replay: 0 } });
+    h.msg('room', 2);
+    h.sock.serverClose(1006);
+    h.clock.advance(20);
+    h.accept();
+    h.answerSubs({ room: { offset: 5, epoch: 'e1', recovered: false, reason: 'out-of-retention', replay: 3 } });
+    fail(new Error('db down'));
+    await flushPromises();
+    expect(gaps).toEqual([{ channel: 'room', from: { offset: 1, epoch: 'e1' }, to: { offset: 2, epoch: 'e1' }, reason: 'out-of-retention' }]);
+  });
+
   it('while an async handler is on a message, the loss is said when it is done, ending before the tail', async () => {
     let finish!: () => void;
     const { h, got, gaps } = afterReconnect((m) => (m.offset === 2 && m.epoch === 'e1' ? new Promise<void>((r) => (finish = r)) : undefined));

@@ -36,6 +36,35 @@ describe('a refused presence.enter', () => {
     expect(t.enters()).toHaveLength(0);
   });
 
+  it('an update refused (BAD_FIELD) after a confirmed enter: the reconnect enters again with the confirmed info, not nothing', async () => {
+    const t = entering();
+    t.h.sock.push({ type: 'presence.ok', ref: t.enters()[0].ref, channel: 'room' });
+    await t.entered;
+    const update = t.ch.presence.enter({ name: 'x'.repeat(9000) }).catch((e: LifelineError) => e.serverCode);
+    t.h.sock.push({ type: 'error', ref: t.enters()[1].ref, channel: 'room', code: 'BAD_FIELD', message: 'info too large' });
+    expect(await update).toBe('BAD_FIELD');
+    t.h.sock.serverClose(1006);
+    t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
+    t.h.accept();
+    // The server still held { name: 'ada' } (the refused update changed nothing there).
+    expect(t.enters().map((f) => f.info)).toEqual([{ name: 'ada' }]);
+  });
+
+  it('a leave, then a refusal of an enter sent before it: not present again', async () => {
+    const t = entering();
+    t.h.sock.push({ type: 'presence.ok', ref: t.enters()[0].ref, channel: 'room' });
+    await t.entered;
+    void t.ch.presence.enter({ name: 'y'.repeat(9000) }).catch(() => {});
+    const sent = t.enters()[1];
+    await t.ch.presence.leave();
+    t.h.sock.push({ type: 'error', ref: sent.ref, channel: 'room', code: 'BAD_FIELD', message: 'info too large' });
+    await flushPromises();
+    t.h.sock.serverClose(1006);
+    t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
+    t.h.accept();
+    expect(t.enters()).toHaveLength(0);
+  });
+
   it('transient (BROKER_UNAVAILABLE with retryAfterMs): an error event, the same enter again after the hint, resolved when the server takes it', async () => {
     const t = entering();
     const first = t.enters()[0];

@@ -170,6 +170,16 @@ describe('token', () => {
     expect(h.sockets.length).toBe(2);
   });
 
+  it('a client without a token, refused (4100), tries again on reconnectNow()', async () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 100 } });
+    h.sock.open();
+    h.sock.serverClose(4100, 'bad token');
+    expect(h.client.getSnapshot().reason).toBe('auth-failed');
+    h.client.reconnectNow();
+    await flushPromises();
+    expect(h.sockets.length).toBe(2);
+  });
+
   it('a throwing token function is a TOKEN_ERROR and a backed-off retry', async () => {
     const fn = vi.fn(async () => {
       throw new Error('idp down');

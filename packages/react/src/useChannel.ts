@@ -67,6 +67,23 @@ export interface UseChannelResult<T> {
  * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid
  * channel name (during render) or a conflicting `onHandlerError` (from the effect).
  */
+/**
+ * Where each channel got its first position (its subscribe answer, or a hook's `since`),
+ * for hooks that let go of it before it had one. One listener per channel until then: one
+ * per hook, a list mounting and unmounting rows on a channel that never got a position
+ * (refused, never connected) grew without bound.
+ */
+const firsts = new WeakMap<Channel<any>, [Position?]>();
+function startOf(channel: Channel<any>): [Position?] {
+  let first = firsts.get(channel);
+  if (!first) {
+    const box: [Position?] = (first = []);
+    firsts.set(channel, box);
+    const off = channel.subscribeSnapshot(() => channel.position && ((box[0] = channel.position), off()));
+  }
+  return first;
+}
+
 export function useChannel<T = unknown>(
   name: string,
   onMessage?: (msg: Message<T>) => unknown,
@@ -85,10 +102,10 @@ export function useChannel<T = unknown>(
   const channel = useMemo(() => client.channel<T>(name), [client, name]);
   // What a server render shows; also this hook's subscription identity (client, name and
   // options), which `leased` holds once the effect subscribed it (see `state` below), with
-  // the channel's position once the effect let go of it (and, while the channel has none yet,
-  // the remover of what waits for its first).
+  // the channel's position once the effect let go of it (or, while the channel had none yet,
+  // where it gets its first: see startOf).
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, (() => void)?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, [Position?]?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
@@ -99,10 +116,8 @@ export function useChannel<T = unknown>(
     // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
-    const [was, back, watching] = leased.current ?? [];
-    // Back: the channel's position from here on is what this hook is handed.
-    watching?.();
-    const from = was == serverSnapshot ? back : options?.since;
+    const [was, back, first] = leased.current ?? [];
+    const from = was == serverSnapshot ? back ?? first?.[0] : options?.since;
     // Where this hook is known to start, once said: the first message it is handed must follow.
     let at = from;
     const say = (to: Position) => (
@@ -130,8 +145,11 @@ export function useChannel<T = unknown>(
         // said above. The first message handed here shows it: the gap then goes on up to it.
         // A loss core said since (a `since` out of retention) is shown to this hook as it is:
         // it goes on after that gap, not after `at` (it said the same loss again as its own).
+        // Unless that gap starts past `at`: what lies between (another hook's async handler was
+        // on it) went to the others only, so this hook says its own gap, over both.
         const g = get().lastGap;
-        if (at && g != told) at = g!.to;
+        const f = g?.from;
+        if (at && g != told) f?.epoch == at.epoch && f!.offset > at.offset ? say(g!.to) : (at = g!.to);
         if (at?.epoch == msg.epoch && msg.offset - 1 > at.offset) say({ offset: msg.offset - 1, epoch: msg.epoch });
         at = undefined;
         const h = handler.current;
@@ -140,11 +158,11 @@ export function useChannel<T = unknown>(
       releaseDelayMs,
     );
     return () => {
-      const left: typeof leased.current = (leased.current = [serverSnapshot, channel.position]);
+      const at = channel.position;
       // Let go before the channel had a position (its subscribe not answered yet): the
       // position it first gets (the answer, or another hook's `since`) is where this hook
       // left, else messages handed to other hooks meanwhile went unsaid when it is back.
-      if (!left[1]) left[2] = channel.subscribeSnapshot(() => (left[1] = channel.position) && left[2]!());
+      leased.current = [serverSnapshot, at, at ? undefined : startOf(channel)];
       release();
     };
   }, [client, key, releaseDelayMs]);

@@ -34,6 +34,18 @@ function Room({
 }
 
 describe('useChannel', () => {
+  it('mounting and unmounting rows on a channel that never gets a position leaves one watcher for its first position, not one per unmount', () => {
+    const client = new FakeClient();
+    const channel = client.channel('never');
+    for (let i = 0; i < 20; i++) renderWithClient(client, <Room name="never" />, { releaseDelayMs: 0 }).unmount();
+    act(() => vi.advanceTimersByTime(10));
+    expect(channel.position).toBeNull();
+    expect(channel.snapshotListenerCount).toBe(1);
+    // Once the channel has one, the watcher goes too.
+    act(() => channel.setSnapshot({ position: { offset: 3, epoch: 'e1' } }));
+    expect(channel.snapshotListenerCount).toBe(0);
+  });
+
   it('subscribes once on mount and releases after the release delay on unmount', () => {
     const client = new FakeClient();
     const { unmount } = renderWithClient(client, <Room />, { releaseDelayMs: 100 });

@@ -83,6 +83,39 @@ describe('a useChannel coming back while another handler of its channel is still
   });
 });
 
+describe('a useChannel that said its own gap beside a busy handler, then core says a loss after that message', () => {
+  it('shows one gap of its own over both (the message in hand went to the other handler only)', async () => {
+    const { name, client, writer, slow, seen, gaps } = await setUp('useChannel');
+    const tree = (since?: Position) => (
+      <LifelineProvider client={client}>
+        <Slow name={name} handle={slow.handle} />
+        {since && <Feed name={name} since={since} seen={seen} gaps={gaps} />}
+      </LifelineProvider>
+    );
+    const r = render(tree());
+    await subscribed(client, name);
+    const a = await writer.channel(name).publish('a');
+    await writer.channel(name).publish('b');
+    await writer.channel(name).publish('c');
+    await until(() => slow.on === 3 && client.channel(name).position?.offset === 2, 'the slow handler on c');
+    r.rerender(tree({ offset: a.offset, epoch: a.epoch }));
+    await until(() => gaps.length === 1, 'its own gap up to the position');
+    // The server loses its log while c is still in hand: core's gap starts after c (the
+    // other handler completes it), which this component never got.
+    await t.server.faults.restart();
+    await until(() => client.channel(name).getSnapshot().state === 'subscribed' && client.channel(name).position?.epoch !== a.epoch, 'resubscribed in the new epoch');
+    slow.open();
+    await writer.channel(name).publish('d');
+    await until(() => seen.includes('d1'), 'd');
+    // Core's gap (3-0) shows until the first message tells the component it started past
+    // what it had (its own is said then); it must end up showing its own, from its `since`.
+    await until(() => gaps.at(-1) === 'epoch-changed 1-0', 'its own gap over both', 2000).catch(() => {});
+    expect({ seen, last: gaps.at(-1) }).toEqual({ seen: ['d1'], last: 'epoch-changed 1-0' });
+    expect(gaps[0]).toBe('handler-skipped 1-2');
+    r.unmount();
+  });
+});
+
 async function setUp(beside: Beside) {
   const name = `room:inflight-${beside}-${Date.now()}`;
   const client = t.client();
