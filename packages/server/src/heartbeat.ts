@@ -1,4 +1,5 @@
 import type { ServerContext } from './context';
+import { refreshPresence } from './broker/types';
 import { presenceEntry } from './session/presenceOps';
 
 /** Groups the sessions are pinged in, one group per tenth of the interval. */
@@ -35,7 +36,9 @@ export function startHeartbeat(ctx: ServerContext): () => void {
       }
       s.send({ type: 'ping', t: now });
       for (const [channel, info] of s.presence) {
-        ctx.broker.presenceSet(channel, presenceEntry(s, info), ctx.presenceTtlMs).catch(() => undefined);
+        // A refresh, not an enter: an enter would make this connection the member's newest,
+        // flipping the info of a client on two connections with different info.
+        refreshPresence(ctx.broker, channel, presenceEntry(s, info), ctx.presenceTtlMs).catch(() => undefined);
       }
     }
     if (!stopped) handle = clock.setTimeout(tick, heartbeatMs / SLOTS);

@@ -79,6 +79,51 @@ describe('memoryBroker', () => {
     expect(await b.presenceList('p')).toEqual([]);
   });
 
+  it('a refresh of either entry of a client on two connections with different info announces nothing', async () => {
+    const b = memoryBroker();
+    const events: PresenceChange[] = [];
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1000);
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 1000);
+    await b.onPresence('p', (c) => events.push(c));
+    for (let i = 0; i < 5; i++) {
+      await b.presenceRefresh('p', { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1000);
+      await b.presenceRefresh('p', { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 1000);
+    }
+    expect(events).toEqual([]);
+    // tab2 entered last and stays the newest: the member's info is still its.
+    expect((await b.presenceList('p')).map((e) => e.connId)).toEqual(['tab1', 'tab2']);
+    // An entry that is gone is stored again, as an enter.
+    await b.presenceRemove('p', 'ada', 'tab1');
+    await b.presenceRemove('p', 'ada', 'tab2');
+    await b.presenceRefresh('p', { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1000);
+    expect(events.map((e) => `${e.event}:${JSON.stringify(e.member.info)}`)).toEqual(['leave:{"tab":2}', 'join:{"tab":1}']);
+  });
+
+  it("removing a client's newest entry announces update with the remaining newest entry's info", async () => {
+    const b = memoryBroker();
+    const events: PresenceChange[] = [];
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1000);
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 1000);
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab3', info: { tab: 3 } }, 1000);
+    await b.onPresence('p', (c) => events.push(c));
+    await b.presenceRemove('p', 'ada', 'tab2'); // not the newest: the member is unchanged
+    expect(events).toEqual([]);
+    await b.presenceRemove('p', 'ada', 'tab3');
+    expect(events).toEqual([{ event: 'update', member: { clientId: 'ada', info: { tab: 1 } } }]);
+    const list = await b.presenceList('p');
+    expect(list).toEqual([{ clientId: 'ada', connId: 'tab1', info: { tab: 1 } }]);
+  });
+
+  it("removing a client's newest entry whose info equals the remaining one's announces nothing", async () => {
+    const b = memoryBroker();
+    const events: PresenceChange[] = [];
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab1', info: { tab: 'same' } }, 1000);
+    await b.presenceSet('p', { clientId: 'ada', connId: 'tab2', info: { tab: 'same' } }, 1000);
+    await b.onPresence('p', (c) => events.push(c));
+    await b.presenceRemove('p', 'ada', 'tab2');
+    expect(events).toEqual([]);
+  });
+
   it('reset() gives every channel a fresh epoch and an empty log', async () => {
     const b = memoryBroker();
     const before = await b.publish('r', 1, 'id');

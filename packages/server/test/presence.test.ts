@@ -86,6 +86,43 @@ describe('presence', () => {
     await watcher.next('presence', (f) => f.event === 'leave');
     expect(presenceEvents(watcher)).toEqual(['join:ada', 'leave:ada']);
   });
+  it('heartbeats of a client on two connections with different info announce nothing (fake clock)', async () => {
+    const clock = new FakeClock();
+    await start({ clock, heartbeatMs: 1000 });
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room');
+    const tab1 = await connect('ada');
+    const tab2 = await connect('ada');
+    await tab1.request({ type: 'presence.enter', channel: 'room', info: { tab: 1 } });
+    await tab2.request({ type: 'presence.enter', channel: 'room', info: { tab: 2 } });
+    await barrier(watcher);
+    const before = watcher.frames.length;
+    for (let tenth = 0; tenth < 40; tenth++) {
+      clock.advance(100); // four heartbeat rounds, each session refreshed once per round
+      // Any frame counts as life; the pongs also flush what the server queued before them.
+      await Promise.all([barrier(tab1), barrier(tab2), barrier(watcher)]);
+    }
+    expect(watcher.frames.slice(before).filter((f) => f.type === 'presence')).toEqual([]);
+    const late = await connect('late');
+    expect((await late.subscribe('room')).presence).toEqual([{ clientId: 'ada', info: { tab: 2 } }]);
+  });
+
+  it("leave of a client's newest connection announces update with the other connection's info; subscribe agrees", async () => {
+    await start();
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room');
+    const tab1 = await connect('ada');
+    const tab2 = await connect('ada');
+    await tab1.request({ type: 'presence.enter', channel: 'room', info: { tab: 1 } });
+    await tab2.request({ type: 'presence.enter', channel: 'room', info: { tab: 2 } });
+    await tab2.request({ type: 'presence.leave', channel: 'room' });
+    await barrier(watcher);
+    const infos = watcher.frames.filter((f) => f.type === 'presence').map((f) => `${f.event}:${JSON.stringify(f.member.info)}`);
+    expect(infos).toEqual(['join:{"tab":1}', 'update:{"tab":2}', 'update:{"tab":1}']);
+    const late = await connect('late');
+    expect((await late.subscribe('room')).presence).toEqual([{ clientId: 'ada', info: { tab: 1 } }]);
+  });
+
   it('maxChannels bounds presence per connection also when the enters arrive together', async () => {
     await start({ maxChannels: 2 });
     const c = await connect('burst');

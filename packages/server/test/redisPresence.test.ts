@@ -100,6 +100,75 @@ describe.skipIf(!available)('redisBroker presence (real Redis, fake clock)', () 
     expect(await a.presenceList(ch)).toEqual([]);
   });
 
+  it('refreshing both entries of a client on two connections with different info announces nothing and keeps them alive', async () => {
+    const { a, b, clock } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1_000);
+    await b.presenceSet(ch, { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 1_000);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(800);
+      await a.presenceRefresh(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 1_000);
+      await b.presenceRefresh(ch, { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 1_000);
+    }
+    // Events of one publisher arrive in order: once the marker's join is in, nothing else is coming.
+    await a.presenceSet(ch, { clientId: 'marker', connId: 'm' }, 1_000);
+    await waitFor(() => seen.some((c) => c.member.clientId === 'marker'), 'the marker join');
+    expect(summary(seen)).toEqual(['join:ada:{"tab":1}', 'update:ada:{"tab":2}', 'join:marker:null']);
+    // Alive 4 s past a 1 s TTL, tab2 still the newest (last of its client).
+    expect((await a.presenceList(ch)).filter((e) => e.clientId === 'ada')).toEqual([
+      { clientId: 'ada', connId: 'tab1', info: { tab: 1 } },
+      { clientId: 'ada', connId: 'tab2', info: { tab: 2 } },
+    ]);
+  });
+
+  it("removing a client's newest entry announces update with the remaining newest entry's info; the list agrees", async () => {
+    const { a, b } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 10_000);
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 10_000);
+    await b.presenceSet(ch, { clientId: 'ada', connId: 'tab3', info: { tab: 3 } }, 10_000);
+    await a.presenceRemove(ch, 'ada', 'tab2'); // not the newest: no event
+    await b.presenceRemove(ch, 'ada', 'tab3');
+    await a.presenceSet(ch, { clientId: 'marker', connId: 'm' }, 10_000);
+    await waitFor(() => seen.some((c) => c.member.clientId === 'marker'), 'the marker join');
+    expect(summary(seen)).toEqual([
+      'join:ada:{"tab":1}', 'update:ada:{"tab":2}', 'update:ada:{"tab":3}', 'update:ada:{"tab":1}', 'join:marker:null',
+    ]);
+    expect((await b.presenceList(ch)).filter((e) => e.clientId === 'ada')).toEqual([{ clientId: 'ada', connId: 'tab1', info: { tab: 1 } }]);
+  });
+
+  it("lists a client's entries oldest enter first, each with its own info, whatever their expiry", async () => {
+    const { a } = twoNodes();
+    const ch = chan();
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 10_000);
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 60_000);
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 10_000); // enters again: newest
+    expect(await a.presenceList(ch)).toEqual([
+      { clientId: 'ada', connId: 'tab2', info: { tab: 2 } },
+      { clientId: 'ada', connId: 'tab1', info: { tab: 1 } },
+    ]);
+  });
+
+  it("a client's newest entry expiring announces update with the remaining entry's info", async () => {
+    const { a, b, clock } = twoNodes();
+    const ch = chan();
+    const seen: PresenceChange[] = [];
+    await b.onPresence(ch, (c) => seen.push(c));
+    await b.presenceSet(ch, { clientId: 'ada', connId: 'tab1', info: { tab: 1 } }, 60_000);
+    await a.presenceSet(ch, { clientId: 'ada', connId: 'tab2', info: { tab: 2 } }, 5_000);
+    await a.close(); // its node crashes: nothing removes tab2
+    clock.advance(5_001);
+    await b.sweepPresence();
+    await b.presenceSet(ch, { clientId: 'marker', connId: 'm' }, 60_000);
+    await waitFor(() => seen.some((c) => c.member.clientId === 'marker'), 'the marker join');
+    expect(summary(seen)).toEqual(['join:ada:{"tab":1}', 'update:ada:{"tab":2}', 'update:ada:{"tab":1}', 'join:marker:null']);
+    expect((await b.presenceList(ch)).filter((e) => e.clientId === 'ada')).toEqual([{ clientId: 'ada', connId: 'tab1', info: { tab: 1 } }]);
+  });
+
   it('concurrent onPresence calls on one channel both receive events', async () => {
     const { a, b } = twoNodes();
     const ch = chan();

@@ -32,6 +32,8 @@ export interface ResettableBroker extends Broker {
 
 /** What {@link memoryBroker} returns. */
 export interface MemoryBroker extends ResettableBroker {
+  /** An entry still held needs no refresh here (no TTLs); one that is gone is stored as by `presenceSet`. */
+  presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
   /**
    * Channels held in memory: those with a stored message since the start or the last
    * reset, a presence entry or a listener. A channel only ever read is not held.
@@ -194,14 +196,27 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       else if (!sameMember(current, stored)) callEach(ch.presenceListeners, { event: 'update', member });
     },
 
+    async presenceRefresh(channel, entry, ttlMs) {
+      open();
+      // No TTLs here: an entry still held needs nothing (and must not become the newest).
+      if (channels.get(channel)?.presence.get(entry.clientId)?.has(entry.connId)) return;
+      await broker.presenceSet(channel, entry, ttlMs);
+    },
+
     async presenceRemove(channel, clientId, connId) {
       open();
       const ch = channels.get(channel);
       const conns = ch?.presence.get(clientId);
       const entry = conns?.get(connId);
       if (!ch || !conns || !entry) return;
+      const current = [...conns.values()].at(-1)!;
       conns.delete(connId);
-      if (conns.size > 0) return;
+      if (conns.size > 0) {
+        // The member's info is its newest entry's: removing that one may change it.
+        const next = [...conns.values()].at(-1)!;
+        if (!sameMember(current, next)) callEach(ch.presenceListeners, { event: 'update', member: toMember(next) });
+        return;
+      }
       ch.presence.delete(clientId);
       callEach(ch.presenceListeners, { event: 'leave', member: toMember(entry) });
       release(channel, ch);

@@ -20,6 +20,7 @@ export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 
 /** A {@link Broker} backed by Redis, plus Redis-specific extras. */
 export interface RedisBroker extends Broker {
+  presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
   /**
@@ -237,6 +238,10 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     async presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
       await guarded('presenceSet', () => presence.set(channel, entry, ttl));
+    },
+    async presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
+      const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
+      await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true));
     },
     presenceRemove: (channel, clientId, connId) => guarded('presenceRemove', () => presence.remove(channel, clientId, connId)),
     presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),

@@ -46,9 +46,9 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
   redis.defineCommand('llPublish', { numberOfKeys: 4, lua: PUBLISH_LUA });
   redis.defineCommand('llRead', { numberOfKeys: 3, lua: READ_LUA });
   redis.defineCommand('llRotate', { numberOfKeys: 3, lua: ROTATE_LUA });
-  redis.defineCommand('llPresenceSet', { numberOfKeys: 3, lua: PRESENCE_SET_LUA });
-  redis.defineCommand('llPresenceRemove', { numberOfKeys: 3, lua: PRESENCE_REMOVE_LUA });
-  redis.defineCommand('llPresenceList', { numberOfKeys: 3, lua: PRESENCE_LIST_LUA });
+  redis.defineCommand('llPresenceSet', { numberOfKeys: 4, lua: PRESENCE_SET_LUA });
+  redis.defineCommand('llPresenceRemove', { numberOfKeys: 4, lua: PRESENCE_REMOVE_LUA });
+  redis.defineCommand('llPresenceList', { numberOfKeys: 4, lua: PRESENCE_LIST_LUA });
   return redis;
 }
 

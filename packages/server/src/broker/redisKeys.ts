@@ -20,6 +20,8 @@ export interface ChannelKeys {
   presenceCount: string;
   /** Hash clientId → member JSON as last announced. */
   presenceCurrent: string;
+  /** Hash clientId → JSON list of `[connId, member JSON]`, oldest enter first (each connection's own info). */
+  presenceEntries: string;
   /** Pub/sub channel for presence changes. */
   presenceEvents: string;
 }
@@ -43,6 +45,7 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     presenceExpiry: `${base}:pres:exp`,
     presenceCount: `${base}:pres:cnt`,
     presenceCurrent: `${base}:pres:cur`,
+    presenceEntries: `${base}:pres:ent`,
     presenceEvents: `${base}:pres:ev`,
   };
 }

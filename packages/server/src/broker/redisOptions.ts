@@ -40,8 +40,8 @@ export interface RedisBrokerOptions {
    */
   dedupeTtlMs?: number;
   /**
-   * Presence TTL used when `presenceSet` is called with a `ttlMs` that is not a positive
-   * number (an integer >= 1).
+   * Presence TTL used when `presenceSet` (or `presenceRefresh`) is called with a `ttlMs`
+   * that is not a positive number (an integer >= 1).
    * @default 30000
    */
   presenceTtlMs?: number;

@@ -8,7 +8,7 @@ import { toMember, type PresenceChange, type PresenceEntry } from './types';
 export interface PresenceCommands {
   llPresenceSet(...args: string[]): Promise<unknown>;
   llPresenceRemove(...args: string[]): Promise<unknown>;
-  llPresenceList(...args: string[]): Promise<[string[], string[], string]>;
+  llPresenceList(...args: string[]): Promise<[string[], string[], string, string[]]>;
 }
 
 export interface PresenceDeps {
@@ -56,14 +56,15 @@ export class RedisPresence {
 
   constructor(private readonly deps: PresenceDeps) {}
 
-  async set(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
+  /** An enter (the entry becomes its client's newest), or with `refresh` a refresh (see Broker.presenceRefresh). */
+  async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false): Promise<void> {
     const { connId, ...rest } = entry;
     const member = memberJson(rest);
     const now = this.deps.now();
     const keys = channelKeys(this.deps.prefix, channel);
     await (await this.deps.redis()).llPresenceSet(
       ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(entry.clientId, connId),
-      entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs),
+      entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs), refresh ? '1' : '0',
     );
   }
 
@@ -81,18 +82,32 @@ export class RedisPresence {
   /** Live entries after a sweep, and when the earliest of them expires (Infinity: none). */
   private async load(channel: string): Promise<{ entries: PresenceEntry[]; nextExpiry: number }> {
     const keys = channelKeys(this.deps.prefix, channel);
-    const [fields, flat, earliest] = await (await this.deps.redis()).llPresenceList(
+    const [fields, flat, earliest, flatLists = []] = await (await this.deps.redis()).llPresenceList(
       ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents,
     );
     const members = new Map<string, string>();
     for (let i = 0; i + 1 < flat.length; i += 2) members.set(flat[i] as string, flat[i + 1] as string);
-    const entries: PresenceEntry[] = [];
+    // clientId → connId → [enter rank, own member JSON]
+    const own = new Map<string, Map<string, [number, string]>>();
+    for (let i = 0; i + 1 < flatLists.length; i += 2) {
+      const list = JSON.parse(flatLists[i + 1] as string) as [string, string][];
+      own.set(flatLists[i] as string, new Map(list.map(([conn, json], rank) => [conn, [rank, json]])));
+    }
+    const byClient = new Map<string, { rank: number; entry: PresenceEntry }[]>();
     for (const field of fields) {
       const sep = field.lastIndexOf('\u0000');
-      const json = members.get(field.slice(0, sep));
+      const clientId = field.slice(0, sep);
+      const connId = field.slice(sep + 1);
+      // An entry missing from the list (stored by an older version) carries the member as announced, ranked oldest.
+      const [rank, json] = own.get(clientId)?.get(connId) ?? [-1, members.get(clientId)];
       // Every live entry's client has a member; skip defensively rather than invent one.
-      if (json !== undefined) entries.push({ ...(JSON.parse(json) as PresenceMember), connId: field.slice(sep + 1) });
+      if (json === undefined) continue;
+      let group = byClient.get(clientId);
+      if (!group) byClient.set(clientId, (group = []));
+      group.push({ rank, entry: { ...(JSON.parse(json) as PresenceMember), connId } });
     }
+    // Oldest enter first per client, so its last entry is its newest (the member's info).
+    const entries = [...byClient.values()].flatMap((group) => group.sort((x, y) => x.rank - y.rank).map((g) => g.entry));
     return { entries, nextExpiry: earliest === '' ? Infinity : Number(earliest) };
   }
 
@@ -239,7 +254,7 @@ export class RedisPresence {
 }
 
 const presenceKeys = (k: ReturnType<typeof channelKeys>): string[] =>
-  [k.presenceExpiry, k.presenceCount, k.presenceCurrent];
+  [k.presenceExpiry, k.presenceCount, k.presenceCurrent, k.presenceEntries];
 
 /** Canonical member JSON (fixed field order) so equal members compare equal in Lua. */
 function memberJson(m: PresenceMember): string {

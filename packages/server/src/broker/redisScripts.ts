@@ -113,22 +113,50 @@ return ARGV[2]
 `;
 
 // Presence: KEYS are expiry (zset `clientId \0 connId` → expiry ms), count (hash
-// clientId → live entries) and current (hash clientId → member JSON). The shared sweep
+// clientId → live entries), current (hash clientId → member JSON as announced) and
+// entries (hash clientId → JSON list of [connId, member JSON] pairs, oldest enter first:
+// each connection's own info, so the member's is its newest entry's). The shared sweep
 // removes entries whose expiry passed and announces `leave` for a clientId whose last
-// entry went. Expiry times come from the calling node's clock, so nodes are expected
+// entry went, or `update` when the newest remaining entry's member differs from the one
+// announced. Expiry times come from the calling node's clock, so nodes are expected
 // to have roughly synchronised clocks (NTP).
 const PRESENCE_SWEEP = `
+local function entriesOf(cid)
+  local raw = redis.call('HGET', KEYS[4], cid)
+  if not raw then return {} end
+  return cjson.decode(raw)
+end
+local function without(list, conn)
+  local kept = {}
+  for _, e in ipairs(list) do
+    if e[1] ~= conn then kept[#kept + 1] = e end
+  end
+  return kept
+end
 local function dropEntry(field)
   if redis.call('ZREM', KEYS[1], field) == 0 then return end
-  local cid = string.match(field, '^(.*)%z')
+  local cid, conn = string.match(field, '^(.*)%z(.*)$')
   local n = redis.call('HINCRBY', KEYS[2], cid, -1)
   if n <= 0 then
     redis.call('HDEL', KEYS[2], cid)
+    redis.call('HDEL', KEYS[4], cid)
     local member = redis.call('HGET', KEYS[3], cid)
     redis.call('HDEL', KEYS[3], cid)
     if member then
       redis.call('PUBLISH', ARGV[2], '{"event":"leave","member":' .. member .. '}')
     end
+    return
+  end
+  local kept = without(entriesOf(cid), conn)
+  if #kept == 0 then
+    redis.call('HDEL', KEYS[4], cid)
+    return
+  end
+  redis.call('HSET', KEYS[4], cid, cjson.encode(kept))
+  local newest = kept[#kept][2]
+  if redis.call('HGET', KEYS[3], cid) ~= newest then
+    redis.call('HSET', KEYS[3], cid, newest)
+    redis.call('PUBLISH', ARGV[2], '{"event":"update","member":' .. newest .. '}')
   end
 end
 local function sweep(now)
@@ -137,20 +165,36 @@ local function sweep(now)
 end
 `;
 
-/** ARGV: now, eventsChannel. Returns {entry fields, flat clientId/member pairs, earliest expiry or ''}. */
+/**
+ * ARGV: now, eventsChannel. Returns {entry fields, flat clientId/member pairs (as
+ * announced), earliest expiry or '', flat clientId/entries-list pairs}.
+ */
 export const PRESENCE_LIST_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), first[2] or ''}
+return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), first[2] or '', redis.call('HGETALL', KEYS[4])}
 `;
 
-/** ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs */
+/**
+ * ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs, refresh.
+ * An enter (`refresh` '0') makes the entry its client's newest; a refresh ('1') of an
+ * entry still held only moves its expiry (its place and info stay, nothing is announced).
+ */
 export const PRESENCE_SET_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])
 local field, cid, member = ARGV[3], ARGV[4], ARGV[5]
+if ARGV[8] == '1' and redis.call('ZSCORE', KEYS[1], field) then
+  redis.call('ZADD', KEYS[1], ARGV[6], field)
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+  return 1
+end
 if redis.call('ZADD', KEYS[1], ARGV[6], field) == 1 then
   redis.call('HINCRBY', KEYS[2], cid, 1)
 end
+local conn = string.match(field, '^.*%z(.*)$')
+local list = without(entriesOf(cid), conn)
+list[#list + 1] = {conn, member}
+redis.call('HSET', KEYS[4], cid, cjson.encode(list))
 local current = redis.call('HGET', KEYS[3], cid)
 if not current then
   redis.call('HSET', KEYS[3], cid, member)
@@ -159,7 +203,7 @@ elseif current ~= member then
   redis.call('HSET', KEYS[3], cid, member)
   redis.call('PUBLISH', ARGV[2], '{"event":"update","member":' .. member .. '}')
 end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
 return 1
 `;
 

@@ -46,6 +46,15 @@ export function toMember(m: PresenceMember): PresenceMember {
 }
 
 /**
+ * Extends `entry`'s life: {@link Broker.presenceRefresh} when the broker has it, else
+ * {@link Broker.presenceSet} (which, for a client on two connections with different info,
+ * announces an `update` on each call).
+ */
+export function refreshPresence(broker: Broker, channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
+  return broker.presenceRefresh ? broker.presenceRefresh(channel, entry, ttlMs) : broker.presenceSet(channel, entry, ttlMs);
+}
+
+/**
  * A change in whether a broker can serve ({@link Broker.onStatus}): `available: false`
  * when an outage begins (`reason` says what was noticed first), `available: true` when it
  * is over (`downMs` after it began).
@@ -81,11 +90,32 @@ export interface Broker {
    * - `update` when an entry is set for a `clientId` already present and its `info`
    *   (or `user`) differs from the current one;
    * - nothing when the same member is refreshed unchanged or gains another connection.
+   *
+   * A set is an enter: the entry becomes the `clientId`'s newest, whose `user` and `info`
+   * are the member's (also when it was already stored).
    */
   presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
-  /** Removes one entry; `leave` is emitted only when it was the `clientId`'s last entry. */
+  /**
+   * Optional: extends an existing entry's life to `ttlMs` from now (the heartbeat, a
+   * drain's hold), without making it the newest entry and without any event. With two
+   * connections of one `clientId` holding different `info`, an enter on every heartbeat
+   * made each the newest in turn: `update` twice per heartbeat for an idle member. An
+   * entry that is gone (expired or removed) is stored as by {@link presenceSet}. The
+   * server calls {@link presenceSet} instead on a broker without it (see
+   * {@link refreshPresence}); the memory and Redis brokers have it.
+   */
+  presenceRefresh?(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
+  /**
+   * Removes one entry; `leave` is emitted only when it was the `clientId`'s last entry.
+   * When other entries remain and the removed one was the newest, the member's info is
+   * the newest remaining entry's: `update` with it when that differs.
+   */
   presenceRemove(channel: string, clientId: string, connId: string): Promise<void>;
-  /** Every live entry (possibly several per `clientId`; the server merges them for the wire). */
+  /**
+   * Every live entry (possibly several per `clientId`, each with its own `info`; the
+   * server merges them for the wire). A `clientId`'s entries come oldest first: its last
+   * one is its newest, whose `user` and `info` are the member's.
+   */
   presenceList(channel: string): Promise<PresenceEntry[]>;
   onPresence(channel: string, listener: (change: PresenceChange) => void): Promise<() => Promise<void>>;
 

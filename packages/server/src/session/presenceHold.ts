@@ -1,6 +1,7 @@
 // Presence of a drained connection: held for its reconnect window + grace (PresenceGrace),
 // stored again with a TTL that covers that hold, and a warning when the drain timeout cuts it.
 import { MAX_TIMER_MS } from '../clock';
+import { refreshPresence } from '../broker/types';
 import type { Logger } from '../options';
 import type { PresenceGrace } from '../presenceGrace';
 import { presenceEntry } from './presenceOps';
@@ -22,8 +23,8 @@ export function heldPresenceTtlMs(s: Session, holdMs: number): number | undefine
  * heartbeat refreshes open sessions only), and on Redis an entry expires `presenceTtlMs`
  * (45 s at defaults) after its last refresh: a window of 25 s (2,100 clients at 100
  * handshakes/s) or more let other nodes' sweeps announce `leave`, then `join` when the
- * member came back. So each entry is stored again, unchanged (no event), with
- * {@link heldPresenceTtlMs}. Called for every session before the first drain frame goes
+ * member came back. So each entry is refreshed (no event, its place among the client's
+ * entries kept) with {@link heldPresenceTtlMs}. Called for every session before the first drain frame goes
  * out, so no client can have entered again elsewhere (perhaps with new info) before this
  * lands. `holdMs` is the whole window: a client whose frame is written later in the pass
  * gets a little less (what is left of it), so the hold is never short.
@@ -49,7 +50,7 @@ function extend(s: Session, channel: string, info: unknown): Promise<unknown> | 
   const ttl = heldPresenceTtlMs(s, s.presenceHoldMs);
   if (ttl === undefined) return undefined;
   // A broker error leaves the entry on its old TTL: the same as a node that stopped.
-  const stored = s.ctx.broker.presenceSet(channel, presenceEntry(s, info), ttl).catch(() => undefined);
+  const stored = refreshPresence(s.ctx.broker, channel, presenceEntry(s, info), ttl).catch(() => undefined);
   s.presenceHolds.set(channel, stored);
   return stored;
 }
