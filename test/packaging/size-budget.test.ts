@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,818 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 9,995 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -33,8 +33,11 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // as an empty gap, stopping node workers; a client without a token could not reconnect after
 // a 4100; the online wait is in the state and keeps a sooner retry) 52 B, and a presence
 // update the server refused no longer drops the member at the next reconnect (the client
-// enters again with the info the server last confirmed) 41 B.
-const CORE_CEILING_BYTES = 9_818;
+// enters again with the info the server last confirmed) 41 B. 9,818 -> 9,995 B: in-band token
+// renewal (asked at 75-85 % of the token's life, sent as `auth`; setToken() while open sends
+// it; `authed` re-subscribes failed channels): each client was closed 4101 and reconnected,
+// with a replay, once per token lifetime, and new permissions needed a reconnect, 177 B.
+const CORE_CEILING_BYTES = 9_995;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -60,7 +63,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_990;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,818 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 9,995 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

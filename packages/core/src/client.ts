@@ -152,6 +152,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _closing?: Promise<void> | null;
   /** Frames received on the socket when the latest liveness probe pinged. */
   _probeRx?: number;
+  /** When to renew the token in band (see _renewAt); unset: the server knows no `auth`. */
+  _refreshAt?: number;
   _onSocketGone?: (() => void) | null;
   // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
   // handshake timeout (connecting), the liveness probe (open) or the close timeout
@@ -264,6 +266,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       old?._kill(1000, 'token changed');
       this._open('connect');
     } else if (state === 'closed' && !this._timer) this._open('connect');
+    // Open, on a server that takes a token in band: at once (permissions, expiry), not from
+    // the next connection.
+    else if (state == 'open' && this._refreshAt) this._refresh();
   }
 
   channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
@@ -375,16 +380,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._killWhy = 'handshake-timeout';
       c._kill(4200, 'handshake timeout');
     });
-    // The static token as is (so a static token connects synchronously), else the token
-    // function's pending answer: at most one call to the function is in flight.
-    const src = this._token;
-    let t: string | undefined | Promise<string | undefined> = src as string | undefined;
-    if (typeof src === 'function') {
-      // Forgotten once settled, unless a later call replaced it meanwhile.
-      const p: Promise<string | undefined> = (t = this._tokenPending ||= (async () => src({ reason: this._tokenReason, attempt: this._attempt }))().finally(() => {
-        if (this._tokenPending === p) this._tokenPending = null;
-      }));
-    }
+    const t = this._ask(this._tokenReason);
     if (!(t instanceof Promise)) return this._startSocket(t, g);
     t.then(
       (t) => this._startSocket(t, g),
@@ -393,6 +389,52 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
         this._attemptFailed(new LifelineError('TOKEN_ERROR', 'token function failed', { cause }));
       },
     );
+  }
+
+  /**
+   * The static token as is (so a static token connects synchronously), else the token
+   * function's pending answer: at most one call to the function is in flight.
+   */
+  _ask(reason: TokenContext['reason']): string | undefined | Promise<string | undefined> {
+    const src = this._token;
+    if (typeof src != 'function') return src;
+    // Forgotten once settled, unless a later call replaced it meanwhile.
+    const p: Promise<string | undefined> = (this._tokenPending ||= (async () => src({ reason, attempt: this._attempt }))().finally(() => {
+      if (this._tokenPending === p) this._tokenPending = null;
+    }));
+    return p;
+  }
+
+  /**
+   * When the open connection's token is to be renewed in band, for one that expires in
+   * `ms` (a welcome's or an `authed`'s `tokenExpiresInMs`): at 75-85 % of its life, at
+   * random, so tokens issued together are not renewed together. Only a token function
+   * can give a new one (a static token: Infinity, none). Unset: the server says nothing of
+   * expiry, and knows no `auth` (no secret, or an older server).
+   */
+  _renewAt(ms: unknown): void {
+    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? this._clock.now() + (ms as number) * (0.75 + this._random() / 10) : Infinity;
+  }
+
+  /**
+   * Renews the connection's token in band (`auth`, PROTOCOL.md §10): the function's next
+   * one, or setToken()'s. The server closed every connection 4101 at its token's expiry,
+   * a reconnect (and a replay) per client per token lifetime. A failure changes nothing:
+   * the server still closes at the old token's expiry, and the reconnect asks again.
+   */
+  _refresh(): void {
+    this._refreshAt = Infinity;
+    const c = this._conn;
+    Promise.resolve(this._ask('refresh')).then(
+      (token) => c == this._conn && typeof token == 'string' && this._send(JSON.stringify({ type: 'auth', ref: this._ref(), token })),
+      (cause) => this._report(new LifelineError('TOKEN_ERROR', 'token function failed', { cause })),
+    );
+  }
+
+  /** The server took the token sent in band: renewed later again; channels it refused may be allowed now. */
+  _authed(f: { tokenExpiresInMs?: unknown }): void {
+    this._renewAt(f.tokenExpiresInMs);
+    for (const ch of this._channels) if (ch._state == 'failed') ch._resync();
   }
 
   /** No socket came out of this attempt: report why and retry with backoff. */
@@ -445,6 +487,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Pinged often enough for a user's shorter timeout to see the pongs.
     this._heartbeatMs = Math.min(this._heartbeatMs, this._timeoutMs / 2);
     this._limits = f.limits;
+    this._renewAt(f.tokenExpiresInMs);
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
@@ -483,6 +526,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Nothing to check without a welcomed socket.
     if (c && this._ready) {
       if (this._work !== this._workSeen) (this._workSeen = this._work), (this._workAt = t - this._heartbeat.checkIntervalMs);
+      if (t >= this._refreshAt!) this._refresh();
       if (c._silentFor(t, this._timeoutMs)) this._dead(c);
       else if (late > this._heartbeat.jumpThresholdMs) {
         this._logger.info('clock-jump', { lateMs: late });

@@ -13,6 +13,8 @@ export interface InboundHost {
   readonly _outgoing?: Publisher;
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
+  /** The server took a token sent in band (`authed`). */
+  _authed(f: { tokenExpiresInMs?: unknown }): void;
   /** Frames other than ping/pong received: the server is working for this client. */
   _work: number;
   /** A welcome was handled on the current connection: another one is a bad frame. */
@@ -59,6 +61,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'ack') pos ? h._outgoing?._onAck(f) : bad(h, type);
   else if (type === 'presence') isMember(f.member) ? ch?.presence._onEvent(f) : bad(h, type);
   else if (type === 'presence.ok') ch?._pres?._answer(f.ref);
+  else if (type === 'authed') h._authed(f);
   else if (type === 'drain') h._drain(f.reconnectWindowMs, f.reconnectSlotMs);
   else if (type === 'error') onError(h, f, ch);
   // A type this client does not know is a newer server's (PROTOCOL §16: new frame types

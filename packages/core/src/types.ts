@@ -183,8 +183,13 @@ export interface OutboxOptions {
 
 /** What a token function is told. */
 export interface TokenContext {
-  /** Why the token is asked for: a first or ordinary attempt, the last one expired (4101), or was refused (4100 or another 41xx code). */
-  reason: 'connect' | 'expired' | 'rejected';
+  /**
+   * Why the token is asked for: a first or ordinary attempt, the last one expired (4101),
+   * was refused (4100 or another 41xx code), or the open connection's token is to be renewed
+   * in band before it expires (`refresh`: a server with an auth secret says when it
+   * expires in its welcome).
+   */
+  reason: 'connect' | 'expired' | 'rejected' | 'refresh';
   /** The client's failed attempts in a row (0 on the first). */
   attempt: number;
 }
@@ -537,9 +542,11 @@ export interface LifelineClient {
    * Replaces the token source. After a 4100 (bad token) with a static token the client
    * stays closed until this is called; it then connects at once. While connecting, the
    * attempt in flight (which carries the old token) is started again with the new one.
-   * While open, it applies from the next connection: the server holds a connection to the
-   * token it opened with (its permissions, its expiry), so a channel refused FORBIDDEN
-   * stays `failed` until then, and is subscribed again on that reconnect.
+   * While open, on a server that takes tokens in band (its welcome said when the token
+   * expires), it is sent at once (`auth`): once taken, later requests are judged by it and
+   * `failed` channels subscribe again; a token allowing less than the connection holds
+   * makes the server renew the connection (4204). Otherwise it applies from the next
+   * connection.
    */
   setToken(token: TokenSource): void;
   /** Publishes without going through `channel()` (same as `client.channel(name).publish`). */

@@ -39,6 +39,11 @@ export const CloseCode = {
   HEARTBEAT_TIMEOUT: 4202,
   /** Frame sent before `welcome` other than `hello`. Retry with backoff. */
   PROTOCOL_ERROR: 4203,
+  /**
+   * A token sent in band (`auth`) allows less than the connection holds (a channel
+   * subscribed or entered). Retry with backoff: the new connection asks with the new token.
+   */
+  PERMISSIONS_NARROWED: 4204,
 } as const;
 
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];

@@ -84,6 +84,21 @@ export interface PresenceLeaveFrame {
   channel: string;
 }
 
+/**
+ * Replaces the connection's token without reconnecting (PROTOCOL.md §10.1). Only after
+ * `welcome`; worth sending only to a server whose welcome carried `tokenExpiresInMs`
+ * (one that checks tokens). Answered with {@link AuthedFrame}, or an `error` with this
+ * `ref`: `BAD_TOKEN` / `TOKEN_EXPIRED` (the connection goes on under its current token),
+ * or `BAD_FIELD` when `token` is not a string. A token whose permissions no longer cover
+ * a channel the connection is subscribed to or present in closes it with 4204.
+ */
+export interface AuthFrame {
+  type: 'auth';
+  ref: number;
+  /** The new token (same format as `hello.token`); it must name the same `sub`. */
+  token: string;
+}
+
 // ---------------------------------------------------------------- either direction
 
 export interface PingFrame {
@@ -108,6 +123,13 @@ export interface WelcomeFrame {
   limits: ServerLimits;
   /** Server wall clock, ms since epoch. */
   serverTime: number;
+  /**
+   * Milliseconds until the hello's token expires (its `exp` − now, ≥ 0), when the server
+   * checks tokens; the connection is closed with 4101 then unless an `auth` frame
+   * replaced the token. Present only on a server with a secret, and only such a server
+   * needs `auth`: absent means the server is open (or does not speak `auth`).
+   */
+  tokenExpiresInMs?: number;
 }
 
 export interface SubscribedFrame {
@@ -194,6 +216,18 @@ export interface DrainFrame {
   reason?: string;
 }
 
+/** The answer to an accepted {@link AuthFrame}: every later request is judged by the new token. */
+export interface AuthedFrame {
+  type: 'authed';
+  /** The `ref` of the `auth` frame. */
+  ref: number;
+  /**
+   * Milliseconds until the new token expires (its `exp` − now); the 4101 close moves
+   * there. Absent on an open server, which checks no token.
+   */
+  tokenExpiresInMs?: number;
+}
+
 export interface ErrorFrame {
   type: 'error';
   code: ErrorCodeName;
@@ -213,6 +247,10 @@ export type ErrorCodeName =
   | 'NOT_READY'
   | 'UNSUPPORTED_VERSION'
   | 'FORBIDDEN'
+  /** An `auth` frame's token is malformed, badly signed, not yet valid or names another `sub`. */
+  | 'BAD_TOKEN'
+  /** An `auth` frame's token has expired. */
+  | 'TOKEN_EXPIRED'
   | 'TOO_MANY_CHANNELS'
   | 'NOT_SUBSCRIBED'
   | 'RATE_LIMITED'
@@ -227,6 +265,7 @@ export type ClientFrame =
   | PublishFrame
   | PresenceEnterFrame
   | PresenceLeaveFrame
+  | AuthFrame
   | PingFrame
   | PongFrame;
 
@@ -239,6 +278,7 @@ export type ServerFrame =
   | PresenceEventFrame
   | PresenceAckFrame
   | DrainFrame
+  | AuthedFrame
   | ErrorFrame
   | PingFrame
   | PongFrame;

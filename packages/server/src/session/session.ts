@@ -4,12 +4,14 @@ import type { WebSocket, RawData } from 'ws';
 import {
   CloseCode,
   PROTOCOL_VERSION,
+  type AuthFrame,
   type ClientFrame,
   type ErrorCodeName,
   type HelloFrame,
   type ServerFrame,
+  type WelcomeFrame,
 } from '@lifeline/core/protocol';
-import { verifyToken, type TokenClaims } from '../auth';
+import { allows, verifyToken, type TokenClaims } from '../auth';
 import { MAX_TIMER_MS } from '../clock';
 import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
@@ -75,6 +77,8 @@ export class Session {
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
   private readonly timers = new Set<unknown>();
+  /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
+  private expiryTimer: unknown;
   private corked = false;
   /** Channel operations started or waiting (onChannel), and whether reads are paused for them. */
   private queuedOps = 0;
@@ -144,13 +148,20 @@ export class Session {
     raw?.pause();
   }
 
-  /** Runs `fn` after `ms` on the server clock; cancelled when the session ends. */
-  after(ms: number, fn: () => void): void {
+  /** Runs `fn` after `ms` on the server clock; cancelled when the session ends. Returns a handle for {@link cancel}. */
+  after(ms: number, fn: () => void): unknown {
     const handle = this.ctx.opts.clock.setTimeout(() => {
       this.timers.delete(handle);
       if (this.state !== 'closed') fn();
     }, ms);
     this.timers.add(handle);
+    return handle;
+  }
+
+  /** Cancels a timer of {@link after} (a no-op once it ran). */
+  cancel(handle: unknown): void {
+    if (!this.timers.delete(handle)) return;
+    this.ctx.opts.clock.clearTimeout(handle);
   }
 
   /** Runs channel operations of this session one at a time per channel, in arrival order. */
@@ -300,7 +311,7 @@ export class Session {
     }
     if (hello.clientId) this.clientId = hello.clientId;
     this.state = 'open';
-    this.send({
+    const welcome: WelcomeFrame = {
       type: 'welcome',
       v: PROTOCOL_VERSION,
       session: this.id,
@@ -312,7 +323,49 @@ export class Session {
         publishBurst: wireNumber(opts.publishBurst),
       },
       serverTime: opts.clock.now(),
-    });
+    };
+    // Tells the client this server checks tokens, so an `auth` before expiry spares it the 4101.
+    if (this.claims !== undefined) welcome.tokenExpiresInMs = this.expiresInMs(this.claims);
+    this.send(welcome);
+  }
+
+  private expiresInMs(claims: TokenClaims): number {
+    return Math.max(0, claims.exp * 1000 - this.ctx.opts.clock.now());
+  }
+
+  /**
+   * In-band re-authentication (PROTOCOL.md §10.1): the new token replaces the current one
+   * for every later request and moves the 4101 close to its own `exp`. A refused one
+   * leaves the connection on its current token, expiry included.
+   */
+  private onAuth(frame: AuthFrame): void {
+    const { ref } = frame;
+    const { authSecret, clock } = this.ctx.opts;
+    if (authSecret === undefined) {
+      this.send({ type: 'authed', ref });
+      return;
+    }
+    const verdict = verifyToken(frame.token, authSecret, clock.now());
+    if (!verdict.ok) {
+      return this.error(verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { ref });
+    }
+    const next = verdict.claims;
+    // The subject is shown to others as the presence `user` and keys the HTTP rate limit:
+    // a new identity (anonymous → named too) takes a new connection, so everyone sees it leave and join.
+    if (next.sub !== this.claims?.sub) {
+      return this.error('BAD_TOKEN', 'token names another subject', { ref });
+    }
+    // Subscriptions and presence are permissions held over time, checked when taken: one
+    // the new token would refuse cannot be kept. A subscribe being set up is in `subs`
+    // and an enter being stored in `presenceEntering` already; one still queued is
+    // checked when it runs, against the new claims.
+    const held = [...this.subs.keys(), ...this.presence.keys(), ...this.presenceEntering];
+    if (held.some((channel) => !allows(next, 'subscribe', channel))) {
+      return this.close(CloseCode.PERMISSIONS_NARROWED, 'permissions narrowed');
+    }
+    this.claims = next;
+    this.closeAtExpiry(next.exp * 1000);
+    this.send({ type: 'authed', ref, tokenExpiresInMs: this.expiresInMs(next) });
   }
 
   /**
@@ -321,9 +374,13 @@ export class Session {
    * for longer got no timer at all, and its connection outlived it (PROTOCOL.md §17).
    */
   private closeAtExpiry(expMs: number): void {
+    // Called again by an accepted `auth`: the old token's close must not fire.
+    if (this.expiryTimer !== undefined) this.cancel(this.expiryTimer);
     const left = expMs - this.ctx.opts.clock.now();
-    if (left < MAX_TIMER_MS) this.after(left, () => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'));
-    else this.after(MAX_TIMER_MS, () => this.closeAtExpiry(expMs));
+    this.expiryTimer =
+      left < MAX_TIMER_MS
+        ? this.after(left, () => this.close(CloseCode.TOKEN_EXPIRED, 'token expired'))
+        : this.after(MAX_TIMER_MS, () => this.closeAtExpiry(expMs));
   }
 
   private dispatch(frame: ClientFrame): void {
@@ -348,6 +405,8 @@ export class Session {
         return this.onChannel(frame.channel, () => handlePresenceEnter(this, frame));
       case 'presence.leave':
         return this.onChannel(frame.channel, () => handlePresenceLeave(this, frame));
+      case 'auth':
+        return this.onAuth(frame);
     }
   }
 

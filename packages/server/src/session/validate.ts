@@ -8,6 +8,7 @@ export const CLIENT_FRAME_TYPES = new Set([
   'pub',
   'presence.enter',
   'presence.leave',
+  'auth',
   'ping',
   'pong',
 ]);
@@ -46,6 +47,10 @@ export function parseClientFrame(text: string): Parsed {
         return bad('"clientId" must be a well-formed string of 1-128 characters');
       }
       if (f.agent !== undefined && typeof f.agent !== 'string') return bad('"agent" must be a string');
+      break;
+    case 'auth':
+      if (!isRef(f.ref)) return bad('"ref" must be a non-negative integer');
+      if (typeof f.token !== 'string') return bad('"token" must be a string');
       break;
     case 'ping':
     case 'pong':
