@@ -4,12 +4,10 @@
 // without a gap, having missed what the others were handed while it was hidden. It now
 // shows them as its own gap, from where the channel started (the position just before the
 // first message handed out while it was hidden).
-import { Activity } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
-import { LifelineProvider, usePresence } from '../../src';
 import { until, useServerWithClients, subscribed } from '../support/server';
-import { Feed, Other } from '../support/gapFeed';
+import { activityTree, type Beside } from '../support/gapFeed';
 
 const t = useServerWithClients();
 
@@ -24,23 +22,14 @@ describe('a useChannel hidden by <Activity> before its channel had a position, t
 });
 
 /** x is published, Feed mounts and is hidden at once, `missed` messages, Feed is shown, d. */
-async function hideAndShow(beside: 'nothing' | 'usePresence' | 'useChannel', missed: number, releaseDelayMs = 20) {
+async function hideAndShow(beside: Beside, missed: number, releaseDelayMs = 20) {
   const name = `room:hidden-early-${beside}-${missed}-${releaseDelayMs}-${Date.now()}`;
   const client = t.client();
   const seen: string[] = [];
   const gaps: string[] = [];
   // Not from offset 0: the gap's `from` is the channel's start, not a guess.
   await client.channel(name).publish('x');
-  const Here = () => (usePresence(name, { n: 1 }), null);
-  const tree = (shown: boolean) => (
-    <LifelineProvider client={client} releaseDelayMs={releaseDelayMs}>
-      {beside === 'usePresence' && <Here />}
-      {beside === 'useChannel' && <Other name={name} />}
-      <Activity mode={shown ? 'visible' : 'hidden'}>
-        <Feed name={name} seen={seen} gaps={gaps} />
-      </Activity>
-    </LifelineProvider>
-  );
+  const tree = activityTree(client, name, beside, releaseDelayMs, seen, gaps);
   const r = render(tree(true));
   r.rerender(tree(false));
   expect(client.channel(name).position).toBeNull();

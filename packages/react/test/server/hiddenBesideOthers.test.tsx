@@ -5,12 +5,10 @@
 // messages to the others and moved on: the component got the next one as if nothing had
 // happened, without a gap. It now shows them as its own gap ('handler-skipped', from its
 // last position to the channel's when it came back); nothing can replay them.
-import { Activity } from 'react';
 import { describe, expect, it } from 'vitest';
 import { render } from '@testing-library/react';
-import { LifelineProvider, usePresence } from '../../src';
 import { until, useServerWithClients, subscribed } from '../support/server';
-import { Feed, Other } from '../support/gapFeed';
+import { activityTree, type Beside } from '../support/gapFeed';
 
 const t = useServerWithClients();
 
@@ -26,21 +24,12 @@ describe('a useChannel hidden by <Activity>, then shown again', () => {
 });
 
 /** a arrives, Feed is hidden, b, 200 ms, c, Feed is shown, d. */
-async function hideAndShow(beside: 'nothing' | 'usePresence' | 'useChannel', releaseDelayMs: number) {
+async function hideAndShow(beside: Beside, releaseDelayMs: number) {
   const name = `room:hidden-${beside}-${releaseDelayMs}-${Date.now()}`;
   const client = t.client();
   const seen: string[] = [];
   const gaps: string[] = [];
-  const Here = () => (usePresence(name, { n: 1 }), null);
-  const tree = (shown: boolean) => (
-    <LifelineProvider client={client} releaseDelayMs={releaseDelayMs}>
-      {beside === 'usePresence' && <Here />}
-      {beside === 'useChannel' && <Other name={name} />}
-      <Activity mode={shown ? 'visible' : 'hidden'}>
-        <Feed name={name} seen={seen} gaps={gaps} />
-      </Activity>
-    </LifelineProvider>
-  );
+  const tree = activityTree(client, name, beside, releaseDelayMs, seen, gaps);
   const r = render(tree(true));
   await subscribed(client, name);
   await client.channel(name).publish('a');

@@ -61,20 +61,7 @@ describe('a useChannel coming back while another handler of its channel is still
   }
 
   it('mounted with a `since` beside a busy useChannel: the message in hand is in its gap', async () => {
-    const { name, client, writer, slow, seen, gaps } = await setUp('useChannel');
-    const tree = (since?: Position) => (
-      <LifelineProvider client={client}>
-        <Slow name={name} handle={slow.handle} />
-        {since && <Feed name={name} since={since} seen={seen} gaps={gaps} />}
-      </LifelineProvider>
-    );
-    const r = render(tree());
-    await subscribed(client, name);
-    const a = await writer.channel(name).publish('a');
-    await writer.channel(name).publish('b');
-    await writer.channel(name).publish('c');
-    await until(() => slow.on === 3 && client.channel(name).position?.offset === 2, 'the slow handler on c');
-    r.rerender(tree({ offset: a.offset, epoch: a.epoch }));
+    const { r, name, writer, slow, seen, gaps } = await mountedBesideBusy();
     await writer.channel(name).publish('d');
     slow.open();
     await until(() => seen.includes('d4'), 'd');
@@ -85,20 +72,7 @@ describe('a useChannel coming back while another handler of its channel is still
 
 describe('a useChannel that said its own gap beside a busy handler, then core says a loss after that message', () => {
   it('shows one gap of its own over both (the message in hand went to the other handler only)', async () => {
-    const { name, client, writer, slow, seen, gaps } = await setUp('useChannel');
-    const tree = (since?: Position) => (
-      <LifelineProvider client={client}>
-        <Slow name={name} handle={slow.handle} />
-        {since && <Feed name={name} since={since} seen={seen} gaps={gaps} />}
-      </LifelineProvider>
-    );
-    const r = render(tree());
-    await subscribed(client, name);
-    const a = await writer.channel(name).publish('a');
-    await writer.channel(name).publish('b');
-    await writer.channel(name).publish('c');
-    await until(() => slow.on === 3 && client.channel(name).position?.offset === 2, 'the slow handler on c');
-    r.rerender(tree({ offset: a.offset, epoch: a.epoch }));
+    const { r, name, client, writer, slow, seen, gaps, a } = await mountedBesideBusy();
     await until(() => gaps.length === 1, 'its own gap up to the position');
     // The server loses its log while c is still in hand: core's gap starts after c (the
     // other handler completes it), which this component never got.
@@ -115,6 +89,28 @@ describe('a useChannel that said its own gap beside a busy handler, then core sa
     r.unmount();
   });
 });
+
+/**
+ * A Feed mounted with `since` just after a (published first, so 1) beside a useChannel whose
+ * async handler is on c (3): the channel's position is 2.
+ */
+async function mountedBesideBusy() {
+  const { name, client, writer, slow, seen, gaps } = await setUp('useChannel');
+  const tree = (since?: Position) => (
+    <LifelineProvider client={client}>
+      <Slow name={name} handle={slow.handle} />
+      {since && <Feed name={name} since={since} seen={seen} gaps={gaps} />}
+    </LifelineProvider>
+  );
+  const r = render(tree());
+  await subscribed(client, name);
+  const a = await writer.channel(name).publish('a');
+  await writer.channel(name).publish('b');
+  await writer.channel(name).publish('c');
+  await until(() => slow.on === 3 && client.channel(name).position?.offset === 2, 'the slow handler on c');
+  r.rerender(tree({ offset: a.offset, epoch: a.epoch }));
+  return { r, name, client, writer, slow, seen, gaps, a };
+}
 
 async function setUp(beside: Beside) {
   const name = `room:inflight-${beside}-${Date.now()}`;
