@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 9,995 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,036 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -37,7 +37,11 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // renewal (asked at 75-85 % of the token's life, sent as `auth`; setToken() while open sends
 // it; `authed` re-subscribes failed channels): each client was closed 4101 and reconnected,
 // with a replay, once per token lifetime, and new permissions needed a reconnect, 177 B.
-const CORE_CEILING_BYTES = 9_995;
+// 9,995 -> 10,036 B: its review (a token refused in band renews the connection: a
+// setToken() for another user left the previous user's connection running; an old
+// function's late renewal undid setToken(); authed only for the latest auth; renewals at
+// least 5 s apart), 41 B.
+const CORE_CEILING_BYTES = 10_036;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -58,12 +62,13 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // moved the difference again (the auth trial's fixes). 1,990 B: the watcher for a channel's
 // first position is one per channel (one per unmount grew without bound on a channel that
 // never got a position), and a loss core said past where a component was is said as one gap
-// of its own over both (the message another hook had in hand went unsaid), ~59 B.
-const REACT_ON_TOP_CEILING_BYTES = 1_990;
+// of its own over both (the message another hook had in hand went unsaid), ~59 B. 1,993 B:
+// react unchanged, core's content (in-band token renewal) moved the difference.
+const REACT_ON_TOP_CEILING_BYTES = 1_993;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 9,995 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,036 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);
@@ -73,7 +78,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,990 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,993 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

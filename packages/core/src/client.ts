@@ -154,6 +154,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _probeRx?: number;
   /** When to renew the token in band (see _renewAt); unset: the server knows no `auth`. */
   _refreshAt?: number;
+  /** The ref of the latest `auth` sent: only its answer counts. */
+  _authRef?: number;
   _onSocketGone?: (() => void) | null;
   // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
   // handshake timeout (connecting), the liveness probe (open) or the close timeout
@@ -413,7 +415,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    * expiry, and knows no `auth` (no secret, or an older server).
    */
   _renewAt(ms: unknown): void {
-    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? this._clock.now() + (ms as number) * (0.75 + this._random() / 10) : Infinity;
+    // At least 5 s: an expiry of 0 or less (a server clock ahead of the token issuer's,
+    // a hostile server) renewed on every periodic check.
+    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? this._clock.now() + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10)) : Infinity;
   }
 
   /**
@@ -425,16 +429,30 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _refresh(): void {
     this._refreshAt = Infinity;
     const c = this._conn;
+    const src = this._token;
     Promise.resolve(this._ask('refresh')).then(
-      (token) => c == this._conn && typeof token == 'string' && this._send(JSON.stringify({ type: 'auth', ref: this._ref(), token })),
+      // Not an old function's late answer after setToken(): it undid the new token.
+      (token) => c == this._conn && src == this._token && typeof token == 'string' && this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token })),
       (cause) => this._report(new LifelineError('TOKEN_ERROR', 'token function failed', { cause })),
     );
   }
 
   /** The server took the token sent in band: renewed later again; channels it refused may be allowed now. */
-  _authed(f: { tokenExpiresInMs?: unknown }): void {
+  _authed(f: { ref?: unknown; tokenExpiresInMs?: unknown }): void {
+    if (f.ref !== this._authRef) return;
     this._renewAt(f.tokenExpiresInMs);
     for (const ch of this._channels) if (ch._state == 'failed') ch._resync();
+  }
+
+  /**
+   * The server refused the token sent in band (another subject, expired, bad): the
+   * connection went on as the old token, its identity and permissions (a setToken() for
+   * another user left the previous one's streams open). Renewed instead: the new
+   * connection's hello carries the token, and a refusal there has its usual consequences.
+   */
+  _unauthed(e: LifelineError): void {
+    if (this._conn) this._dead(this._conn, 'reconnect-now');
+    this._report(e);
   }
 
   /** No socket came out of this attempt: report why and retry with backoff. */

@@ -14,7 +14,10 @@ export interface InboundHost {
   _send(text: string): void;
   _welcome(f: WelcomeFrame): void;
   /** The server took a token sent in band (`authed`). */
-  _authed(f: { tokenExpiresInMs?: unknown }): void;
+  _authed(f: { ref?: unknown; tokenExpiresInMs?: unknown }): void;
+  /** The ref of the latest `auth` sent, and what to do when the server refuses it. */
+  readonly _authRef?: number;
+  _unauthed(e: LifelineError): void;
   /** Frames other than ping/pong received: the server is working for this client. */
   _work: number;
   /** A welcome was handled on the current connection: another one is a bad frame. */
@@ -77,7 +80,8 @@ function bad(h: InboundHost, why: unknown): void {
 
 function onError(h: InboundHost, f: ErrorFrame, ch: Channel | undefined): void {
   const e = new LifelineError('SERVER_ERROR', `${f.code}: ${f.message}`, { serverCode: f.code, channel: f.channel, retryAfterMs: f.retryAfterMs });
-  if (!h._outgoing?._onError(f, e)) ch ? ch._onError(e, f.ref) : h._report(e);
+  if (f.ref && f.ref === h._authRef) h._unauthed(e);
+  else if (!h._outgoing?._onError(f, e)) ch ? ch._onError(e, f.ref) : h._report(e);
 }
 
 /**

@@ -119,14 +119,74 @@ describe('token renewal in band', () => {
     expect(h.client.state).toBe('open');
   });
 
-  it('a refused token (error with the auth ref) is an error event; the connection goes on', async () => {
-    const { h, s, pingFor } = await openWithExpiry();
+  it('a token refused in band is tried in a new connection (its hello), and said as an error event after the state change', async () => {
+    const { h, s, fn, pingFor } = await openWithExpiry();
+    const seen: string[] = [];
+    h.client.on('state', (st) => seen.push(`state ${st.to} ${st.reason}`));
+    h.client.on('error', (e) => seen.push(`error ${e.serverCode}`));
     pingFor(80_000);
     await flushPromises();
     const auth = s.frames('auth')[0];
     s.push({ type: 'error', ref: auth.ref, code: 'BAD_TOKEN', message: 'token names another subject' });
-    expect(isLifelineError(h.errors.at(-1), 'SERVER_ERROR')).toBe(true);
-    expect(h.errors.at(-1)?.serverCode).toBe('BAD_TOKEN');
+    expect(seen).toEqual([expect.stringMatching(/^state closed reconnect-now/), 'error BAD_TOKEN']);
+    h.clock.advance(h.client.getSnapshot().retryInMs!);
+    await flushPromises();
+    expect(h.sockets.length).toBe(2);
+    h.sock.open();
+    expect(fn.mock.calls.at(-1)?.[0]).toMatchObject({ reason: 'connect' });
+  });
+
+  it('setToken() for another user while open: refused in band (another subject), so the connection is renewed with it', async () => {
+    const h = setup({ token: 'alice' });
+    const s = h.accept({ tokenExpiresInMs: 600_000 });
+    h.client.channel('alice:inbox').subscribe(() => {});
+    h.client.setToken('bob');
+    await flushPromises();
+    const auth = s.frames('auth')[0];
+    s.push({ type: 'error', ref: auth.ref, code: 'BAD_TOKEN', message: 'token names another subject' });
+    expect(s.live).toBe(false); // alice's connection (and her inbox stream) is gone
+    h.clock.advance(h.client.getSnapshot().retryInMs!);
+    h.sock.open();
+    expect(h.sock.frames('hello')[0].token).toBe('bob');
+  });
+
+  it('a late renewal of the old function after setToken() is not sent: the new token stays', async () => {
+    let answer!: (t: string) => void;
+    const h = setup({ token: () => new Promise<string>((r) => (answer = r)), heartbeat: { checkIntervalMs: 1000 }, random: () => 0.5 });
+    const first = answer;
+    first('t0');
+    await flushPromises();
+    const s = h.accept({ tokenExpiresInMs: 10_000, heartbeatMs: 15_000 });
+    for (let i = 0; i < 8; i++) h.clock.advance(1000), s.push({ type: 'ping' }); // the renewal hangs
+    h.client.setToken(async () => 'new-narrow');
+    await flushPromises();
+    answer('old-wide');
+    await flushPromises();
+    expect(s.frames('auth').map((f) => f.token)).toEqual(['new-narrow']);
+  });
+
+  it('authed counts only as the answer to the latest auth', async () => {
+    const { s, pingFor } = await openWithExpiry();
+    s.push({ type: 'authed', ref: 999, tokenExpiresInMs: 0 }); // nothing was sent with that ref
+    pingFor(10_000);
+    await flushPromises();
+    expect(s.frames('auth')).toEqual([]);
+  });
+
+  it('a server answering an expiry of 0 every time (its clock ahead of that of the issuer) gets a renewal every 5 s, not one per check', async () => {
+    const { h, s, fn, pingFor } = await openWithExpiry();
+    pingFor(80_000);
+    await flushPromises();
+    const calls = fn.mock.calls.length;
+    const answered = new Set<number>();
+    for (let i = 0; i < 60; i++) {
+      const last = s.frames('auth').at(-1);
+      if (last && !answered.has(last.ref)) answered.add(last.ref), s.push({ type: 'authed', ref: last.ref, tokenExpiresInMs: 0 });
+      pingFor(1000);
+      await flushPromises();
+    }
+    expect(fn.mock.calls.length - calls).toBeLessThanOrEqual(13);
+    expect(fn.mock.calls.length - calls).toBeGreaterThanOrEqual(10);
     expect(h.client.state).toBe('open');
   });
 

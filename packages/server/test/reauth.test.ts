@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { signToken } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
+import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
 
 const SECRET = 'reauth-secret';
@@ -154,5 +155,111 @@ describe('auth frame', () => {
     const reply = await c.request({ type: 'auth', token: 'anything' });
     expect(reply).toEqual({ type: 'authed', ref: reply.ref });
     expect((await c.request({ type: 'auth', token: 1 })).code).toBe('BAD_FIELD');
+  });
+});
+
+/**
+ * Sends `frames` in one TCP write, so the server reads them together: ordering between
+ * `auth` and the channel operations only shows when they arrive in the same read.
+ */
+function sendTogether(c: TestClient, frames: Record<string, unknown>[]): void {
+  const raw = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+  raw.cork();
+  for (const f of frames) c.send(f);
+  raw.uncork();
+}
+
+describe('auth ordered with channel operations', () => {
+  it('unsub + auth without that channel, sent together: the unsub runs first, so the auth is accepted (no 4204)', async () => {
+    await startAuthed();
+    const c = await connect({ token: token({ subscribe: ['x', 'y'] }) });
+    expect(await c.subscribe('x')).toMatchObject({ type: 'subscribed' });
+    expect(await c.subscribe('y')).toMatchObject({ type: 'subscribed' });
+    const ur = c.nextRef();
+    const ar = c.nextRef();
+    sendTogether(c, [
+      { type: 'unsub', ref: ur, channel: 'x' },
+      { type: 'auth', ref: ar, token: token({ subscribe: ['y'], exp: T0_SEC + 120 }) },
+    ]);
+    expect(await c.next('authed', (f) => f.ref === ar)).toMatchObject({ tokenExpiresInMs: 120_000 });
+    expect(c.frames.find((f) => f.ref === ur)).toMatchObject({ type: 'unsubscribed', channel: 'x' });
+    await alive(c);
+  });
+
+  it('presence.enter + auth sent together: the enter is judged (and answered) first, on the old token', async () => {
+    await startAuthed();
+    const c = await connect({ token: token({ subscribe: ['room:1'] }) });
+    const er = c.nextRef();
+    const ar = c.nextRef();
+    sendTogether(c, [
+      { type: 'presence.enter', ref: er, channel: 'room:3' },
+      { type: 'auth', ref: ar, token: token({ subscribe: ['room:*'], exp: T0_SEC + 120 }) },
+    ]);
+    await c.next('authed', (f) => f.ref === ar);
+    const answers = c.frames.filter((f) => f.ref === er || f.ref === ar);
+    expect(answers.map((f) => f.type)).toEqual(['error', 'authed']);
+    expect(answers[0]).toMatchObject({ code: 'FORBIDDEN', channel: 'room:3' });
+  });
+
+  it('presence.enter + a narrowing auth sent together: the enter is stored first, so the auth finds it held and closes 4204', async () => {
+    await startAuthed();
+    const c = await connect({ token: token({ subscribe: ['room:*'] }) });
+    const er = c.nextRef();
+    sendTogether(c, [
+      { type: 'presence.enter', ref: er, channel: 'room:3' },
+      { type: 'auth', ref: c.nextRef(), token: token({ subscribe: ['room:2'], exp: T0_SEC + 120 }) },
+    ]);
+    expect((await c.waitClosed()).code).toBe(4204);
+    expect(c.frames.find((f) => f.ref === er)).toMatchObject({ type: 'presence.ok' });
+    expect(c.frames.some((f) => f.type === 'authed')).toBe(false);
+  });
+
+  it('an operation sent after a widening auth waits for it, even behind an earlier operation the auth waits for', async () => {
+    await startAuthed();
+    const c = await connect({ token: token({ subscribe: ['a'] }) });
+    const ar = c.nextRef();
+    const br = c.nextRef();
+    sendTogether(c, [
+      { type: 'sub', ref: c.nextRef(), channel: 'a' },
+      { type: 'auth', ref: ar, token: token({ subscribe: ['a', 'b'], exp: T0_SEC + 120 }) },
+      { type: 'sub', ref: br, channel: 'b' },
+    ]);
+    expect(await waitFor(() => c.frames.find((f) => f.ref === br), 'the answer to sub b')).toMatchObject({ type: 'subscribed', channel: 'b' });
+    const answers = c.frames.filter((f) => f.ref === ar || f.ref === br);
+    expect(answers.map((f) => f.type)).toEqual(['authed', 'subscribed']);
+  });
+
+  it('an operation queued behind a narrowing auth is judged by the new token: its enter is neither stored nor announced', async () => {
+    // The sub ahead makes the auth wait its turn, so the enter behind it is read (and
+    // queued) before the auth runs and closes 4204; it then runs on whatever claims the auth left.
+    await startAuthed();
+    const obs = await connect({ token: signToken({ sub: 'obs', exp: T0_SEC + 600 }, SECRET) });
+    expect(await obs.subscribe('room:3')).toMatchObject({ type: 'subscribed' });
+    const c = await connect({ token: token({ subscribe: ['room:*'] }), clientId: 'ada-1' });
+    expect(await c.subscribe('room:1')).toMatchObject({ type: 'subscribed' });
+    sendTogether(c, [
+      { type: 'sub', ref: c.nextRef(), channel: 'room:4' },
+      { type: 'auth', ref: c.nextRef(), token: token({ subscribe: ['room:2'], exp: T0_SEC + 120 }) },
+      { type: 'presence.enter', ref: c.nextRef(), channel: 'room:3' },
+    ]);
+    expect((await c.waitClosed()).code).toBe(4204);
+    // A later member's join is announced after anything ada's enter would have caused.
+    const bob = await connect({ token: signToken({ sub: 'bob', exp: T0_SEC + 600 }, SECRET), clientId: 'bob-1' });
+    expect(await bob.request({ type: 'presence.enter', channel: 'room:3' })).toMatchObject({ type: 'presence.ok' });
+    await obs.next('presence', (f) => f.event === 'join' && f.member?.clientId === 'bob-1');
+    expect(obs.frames.filter((f) => f.type === 'presence').map((f) => f.member?.clientId)).toEqual(['bob-1']);
+  });
+});
+
+describe('refused auth frames and the abuse window', () => {
+  it('100 refused auth frames (bad token, expired, another subject) within the window close the connection with 4201', async () => {
+    await startAuthed();
+    const c = await connect({ token: token({}) });
+    const refused = [token({ exp: T0_SEC + 600 }, 'wrong-secret'), token({ exp: T0_SEC - 1 }), token({ sub: 'eve' })];
+    for (let i = 0; i < 99; i++) c.send({ type: 'auth', ref: c.nextRef(), token: refused[i % refused.length] });
+    await c.next('error', (f) => f.ref === 99);
+    await alive(c);
+    c.send({ type: 'auth', ref: c.nextRef(), token: 'garbage' });
+    expect((await c.waitClosed()).code).toBe(4201);
   });
 });

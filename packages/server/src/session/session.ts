@@ -76,11 +76,16 @@ export class Session {
   readonly publishBlocks = new Map<string, PublishBlock>();
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
+  /**
+   * The last `auth` still waiting or running (onAuth is a barrier across channels), or
+   * undefined once it has run: channel operations queued after it wait for it.
+   */
+  private authGate: Promise<void> | undefined;
   private readonly timers = new Set<unknown>();
   /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
   private expiryTimer: unknown;
   private corked = false;
-  /** Channel operations started or waiting (onChannel), and whether reads are paused for them. */
+  /** Channel operations and `auth` frames started or waiting, and whether reads are paused for them. */
   private queuedOps = 0;
   private readsPaused = false;
 
@@ -164,19 +169,57 @@ export class Session {
     this.ctx.opts.clock.clearTimeout(handle);
   }
 
-  /** Runs channel operations of this session one at a time per channel, in arrival order. */
+  /**
+   * Runs channel operations of this session one at a time per channel, in arrival order,
+   * and after any `auth` that arrived before them (queueAuth).
+   */
   onChannel(channel: string, op: () => Promise<void>): void {
     const prev = this.channelOps.get(channel) ?? Promise.resolve();
-    const run = prev.then(op).catch((err: unknown) => {
+    // The gate as it is now, when the op is queued: read when the op starts, it could be
+    // an auth queued later, which waits for this op: neither would ever run.
+    const gate = this.authGate;
+    const run = (gate === undefined ? prev : Promise.all([prev, gate])).then(op).catch((err: unknown) => {
       this.ctx.opts.logger.error('channel operation failed', { channel, err: String(err) });
     });
     this.channelOps.set(channel, run);
+    this.track(run, () => {
+      if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+    });
+  }
+
+  /**
+   * Handles `auth` in order with the channel operations: after every one queued before it
+   * (and the previous auth), before every one queued after it (onChannel waits for the
+   * gate). Run at once, the auth overtook an unsub read in the same chunk and saw the
+   * channel still held (a false 4204), and an enter sent before it was judged by the new
+   * token.
+   */
+  private queueAuth(frame: AuthFrame): void {
+    const before = [...this.channelOps.values()];
+    if (this.authGate !== undefined) before.push(this.authGate);
+    if (before.length === 0) return this.onAuth(frame);
+    const run = Promise.all(before)
+      .then(() => this.onAuth(frame))
+      .catch((err: unknown) => {
+        this.ctx.opts.logger.error('auth failed', { err: String(err) });
+      });
+    this.authGate = run;
+    this.track(run, () => {
+      if (this.authGate === run) this.authGate = undefined;
+    });
+  }
+
+  /**
+   * Counts a queued operation (its frame is held until it runs): past MAX_QUEUED_OPS the
+   * socket is not read until half of them are done. `settled` runs first when it ends.
+   */
+  private track(run: Promise<void>, settled: () => void): void {
     if (++this.queuedOps >= MAX_QUEUED_OPS && !this.readsPaused) {
       this.readsPaused = true;
       this.ws.pause();
     }
     void run.then(() => {
-      if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+      settled();
       // Reads paused by the server itself: the peer's pongs wait unread, so its silence
       // proves nothing. Work done for it stands in for them; a session making none (a
       // peer that stopped reading its replay) still times out.
@@ -336,9 +379,15 @@ export class Session {
   /**
    * In-band re-authentication (PROTOCOL.md §10.1): the new token replaces the current one
    * for every later request and moves the 4101 close to its own `exp`. A refused one
-   * leaves the connection on its current token, expiry included.
+   * leaves the connection on its current token, expiry included, and counts as a bad
+   * frame: each costs an HMAC over up to maxFrameBytes, and unbounded they let a peer
+   * keep the server verifying tokens.
    */
   private onAuth(frame: AuthFrame): void {
+    // Queued behind channel operations, it may run after the session closed (4101, 4201,
+    // 4204 by an earlier auth): nothing more is acted on then, and an expiry timer armed
+    // after cleanup would never be cleared.
+    if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     const { ref } = frame;
     const { authSecret, clock } = this.ctx.opts;
     if (authSecret === undefined) {
@@ -347,20 +396,22 @@ export class Session {
     }
     const verdict = verifyToken(frame.token, authSecret, clock.now());
     if (!verdict.ok) {
-      return this.error(verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { ref });
+      return this.bad(verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { ref });
     }
     const next = verdict.claims;
     // The subject is shown to others as the presence `user` and keys the HTTP rate limit:
     // a new identity (anonymous → named too) takes a new connection, so everyone sees it leave and join.
     if (next.sub !== this.claims?.sub) {
-      return this.error('BAD_TOKEN', 'token names another subject', { ref });
+      return this.bad('BAD_TOKEN', 'token names another subject', { ref });
     }
     // Subscriptions and presence are permissions held over time, checked when taken: one
-    // the new token would refuse cannot be kept. A subscribe being set up is in `subs`
-    // and an enter being stored in `presenceEntering` already; one still queued is
-    // checked when it runs, against the new claims.
+    // the new token would refuse cannot be kept. Every operation sent before this auth
+    // has run (queueAuth); one sent after it and already queued runs after this and is
+    // judged by the claims it finds, so those are the new ones even when closing: on the
+    // old ones an enter read behind a narrowing auth was stored and announced.
     const held = [...this.subs.keys(), ...this.presence.keys(), ...this.presenceEntering];
     if (held.some((channel) => !allows(next, 'subscribe', channel))) {
+      this.claims = next;
       return this.close(CloseCode.PERMISSIONS_NARROWED, 'permissions narrowed');
     }
     this.claims = next;
@@ -406,7 +457,7 @@ export class Session {
       case 'presence.leave':
         return this.onChannel(frame.channel, () => handlePresenceLeave(this, frame));
       case 'auth':
-        return this.onAuth(frame);
+        return this.queueAuth(frame);
     }
   }
 
