@@ -154,8 +154,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _probeRx?: number;
   /** When to renew the token in band (see _renewAt); unset: the server knows no `auth`. */
   _refreshAt?: number;
-  /** The ref of the latest `auth` sent: only its answer counts. */
+  /** The ref of the latest `auth` sent (only its answer counts), and when it was sent. */
   _authRef?: number;
+  _authAt?: number;
   _onSocketGone?: (() => void) | null;
   // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
   // handshake timeout (connecting), the liveness probe (open) or the close timeout
@@ -414,10 +415,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    * can give a new one (a static token: Infinity, none). Unset: the server says nothing of
    * expiry, and knows no `auth` (no secret, or an older server).
    */
-  _renewAt(ms: unknown): void {
+  _renewAt(ms: unknown, from = this._clock.now()): void {
     // At least 5 s: an expiry of 0 or less (a server clock ahead of the token issuer's,
     // a hostile server) renewed on every periodic check.
-    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? this._clock.now() + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10)) : Infinity;
+    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? from + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10)) : Infinity;
   }
 
   /**
@@ -432,7 +433,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const src = this._token;
     Promise.resolve(this._ask('refresh')).then(
       // Not an old function's late answer after setToken(): it undid the new token.
-      (token) => c == this._conn && src == this._token && typeof token == 'string' && this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token })),
+      (token) => {
+        if (c == this._conn && src == this._token && typeof token == 'string') {
+          this._authAt = this._clock.now();
+          this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token }));
+        }
+      },
       (cause) => this._report(new LifelineError('TOKEN_ERROR', 'token function failed', { cause })),
     );
   }
@@ -440,7 +446,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** The server took the token sent in band: renewed later again; channels it refused may be allowed now. */
   _authed(f: { ref?: unknown; tokenExpiresInMs?: unknown }): void {
     if (f.ref !== this._authRef) return;
-    this._renewAt(f.tokenExpiresInMs);
+    // Counted from when the token was sent (the server counted from about then): a Node
+    // consumer pausing its socket for backpressure read this answer seconds late, and the
+    // next renewal came after the new token had expired (a 4101 and a replay each time).
+    this._renewAt(f.tokenExpiresInMs, this._authAt);
     for (const ch of this._channels) if (ch._state == 'failed') ch._resync();
   }
 

@@ -48,6 +48,21 @@ describe('token renewal in band', () => {
     expect(h.sockets.length).toBe(1);
   });
 
+  it('the next renewal counts from when the token was sent, not from when its answer was read (a paused socket reads it late)', async () => {
+    const { s, pingFor } = await openWithExpiry(); // renewals at 80 % of 100 s
+    pingFor(80_000);
+    await flushPromises();
+    const first = s.frames('auth')[0];
+    pingFor(30_000); // the answer is read 30 s after the token was sent
+    s.push({ type: 'authed', ref: first.ref, tokenExpiresInMs: 100_000 });
+    pingFor(49_000); // 79 s after the send
+    await flushPromises();
+    expect(s.frames('auth')).toHaveLength(1);
+    pingFor(2000); // 81 s after the send: before the new token expires at 100 s
+    await flushPromises();
+    expect(s.frames('auth')).toHaveLength(2);
+  });
+
   it('tokens that expire together are renewed spread over 75-85 % of their life', async () => {
     const at = new Set<number>();
     for (let i = 0; i < 10; i++) {

@@ -44,6 +44,12 @@ export interface FlowStats {
    * frame back: core's liveness probe after a blocked event loop kills the socket without one).
    */
   pingReads: number;
+  /**
+   * Reads let through because core sent its token in band (`auth`) while the socket was
+   * paused: its answer schedules the next renewal, and read late the renewed token expired
+   * first (a 4101, a reconnect and a replay per token lifetime for a slow consumer).
+   */
+  authReads: number;
 }
 
 /**
@@ -57,7 +63,7 @@ export class SocketFlow {
   private timer: unknown = null;
   private buffered: () => number = () => 0;
   private awaitingAcks: () => number = () => 0;
-  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0, ackReads: 0, pingReads: 0 };
+  readonly stats: FlowStats = { pauses: 0, resumes: 0, breathers: 0, keepalivePings: 0, ackReads: 0, pingReads: 0, authReads: 0 };
   private readonly keepaliveMs: number;
   private readonly maxBuffered: number;
   /** True while keepalive() sends its own ping (it lets its read through itself). */
@@ -115,6 +121,9 @@ export class SocketFlow {
       // high-water mark pauses again.
       socket.resume();
       this.stats.pingReads += 1;
+    } else if (isCoreAuth(data) && this.buffered() < this.maxBuffered) {
+      socket.resume();
+      this.stats.authReads += 1;
     }
   }
 
@@ -190,6 +199,11 @@ export class SocketFlow {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/** Core's in-band token renewal: `{"type":"auth",…}` (client.ts `_refresh`). */
+function isCoreAuth(data: unknown): boolean {
+  return typeof data === 'string' && data.startsWith('{"type":"auth"');
 }
 
 /** Core's pings, scheduled or probe: `{"type":"ping","t":…}` (client.ts `_ping`). */

@@ -65,6 +65,18 @@ describe('SocketFlow', () => {
     expect(flow.stats.pauses).toBe(2);
   });
 
+  it('lets one read through when core sends its token in band while paused (its answer schedules the next renewal)', async () => {
+    const { ws } = await pair();
+    const flow = new SocketFlow(createManualClock(), { pausedKeepaliveMs: 60_000 });
+    flow.attach(ws);
+    flow.requestPause({});
+    expect(ws.isPaused).toBe(true);
+    ws.send('{"type":"auth","ref":7,"token":"t"}');
+    flow.sent(ws, '{"type":"auth","ref":7,"token":"t"}');
+    expect(ws.isPaused).toBe(false);
+    expect(flow.stats).toMatchObject({ authReads: 1, pingReads: 0, ackReads: 0 });
+  });
+
   it('stops letting reads through once maxBufferedMessages are buffered, but keeps pinging the server', async () => {
     const { ws, received } = await pair();
     const clock = createManualClock();
