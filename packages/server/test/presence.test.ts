@@ -89,12 +89,7 @@ describe('presence', () => {
   it('heartbeats of a client on two connections with different info announce nothing (fake clock)', async () => {
     const clock = new FakeClock();
     await start({ clock, heartbeatMs: 1000 });
-    const watcher = await connect('watcher');
-    await watcher.subscribe('room');
-    const tab1 = await connect('ada');
-    const tab2 = await connect('ada');
-    await tab1.request({ type: 'presence.enter', channel: 'room', info: { tab: 1 } });
-    await tab2.request({ type: 'presence.enter', channel: 'room', info: { tab: 2 } });
+    const { watcher, tab1, tab2 } = await twoTabsEntered();
     await barrier(watcher);
     const before = watcher.frames.length;
     for (let tenth = 0; tenth < 40; tenth++) {
@@ -109,12 +104,7 @@ describe('presence', () => {
 
   it("leave of a client's newest connection announces update with the other connection's info; subscribe agrees", async () => {
     await start();
-    const watcher = await connect('watcher');
-    await watcher.subscribe('room');
-    const tab1 = await connect('ada');
-    const tab2 = await connect('ada');
-    await tab1.request({ type: 'presence.enter', channel: 'room', info: { tab: 1 } });
-    await tab2.request({ type: 'presence.enter', channel: 'room', info: { tab: 2 } });
+    const { watcher, tab2 } = await twoTabsEntered();
     await tab2.request({ type: 'presence.leave', channel: 'room' });
     await barrier(watcher);
     const infos = watcher.frames.filter((f) => f.type === 'presence').map((f) => `${f.event}:${JSON.stringify(f.member.info)}`);
@@ -134,3 +124,14 @@ describe('presence', () => {
     expect(answers.filter((f) => f.type === 'error' && f.code === 'TOO_MANY_CHANNELS')).toHaveLength(8);
   });
 });
+
+/** A watcher subscribed to `room`, and client `ada` on two connections entered with info {tab: 1}, then {tab: 2}. */
+async function twoTabsEntered() {
+  const watcher = await connect('watcher');
+  await watcher.subscribe('room');
+  const tab1 = await connect('ada');
+  const tab2 = await connect('ada');
+  await tab1.request({ type: 'presence.enter', channel: 'room', info: { tab: 1 } });
+  await tab2.request({ type: 'presence.enter', channel: 'room', info: { tab: 2 } });
+  return { watcher, tab1, tab2 };
+}
