@@ -126,6 +126,18 @@ describe('auth frame', () => {
     expect((await c.waitClosed()).code).toBe(4204);
   });
 
+  it('closed 4204, its presence on a channel the new token does not allow leaves at once (no grace period)', async () => {
+    await startAuthed(); // a fake clock: the grace period (5 s) never ends here
+    const obs = await connect({ token: signToken({ sub: 'obs', exp: T0_SEC + 600 }, SECRET) });
+    expect(await obs.subscribe('room:1')).toMatchObject({ type: 'subscribed' });
+    const c = await connect({ token: token({ subscribe: ['room:*'] }), clientId: 'ada-1' });
+    expect(await c.request({ type: 'presence.enter', channel: 'room:1', info: { n: 1 } })).toMatchObject({ type: 'presence.ok' });
+    await obs.next('presence', (f) => f.event === 'join');
+    c.send({ type: 'auth', ref: c.nextRef(), token: token({ subscribe: ['room:2'], exp: T0_SEC + 120 }) });
+    expect((await c.waitClosed()).code).toBe(4204);
+    expect(await obs.next('presence', (f) => f.event === 'leave')).toMatchObject({ member: { clientId: 'ada-1' } });
+  });
+
   it('narrowing what it does not hold (publish, unused channels) is accepted: later requests are judged by the new token', async () => {
     await startAuthed();
     const c = await connect({ token: token({ subscribe: ['a', 'b'], publish: ['a'] }) });

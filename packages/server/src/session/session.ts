@@ -474,8 +474,13 @@ export class Session {
     const { hub } = this.ctx;
     await Promise.allSettled([...this.subs].map(([channel, sub]) => hub.remove(channel, sub)));
     this.subs.clear();
-    // Through the grace timer (a drained connection's entries are held longer: presenceHold.ts).
-    for (const [channel, info] of this.presence) releasePresence(this, channel, info);
+    // Through the grace timer (a drained connection's entries are held longer: presenceHold.ts),
+    // except on a channel its token no longer allows (closed 4204 by a narrowing `auth`): a
+    // revoked member stayed listed for the grace period, and its leave came only after it.
+    for (const [channel, info] of this.presence) {
+      if (this.claims === undefined || allows(this.claims, 'subscribe', channel)) releasePresence(this, channel, info);
+      else void this.ctx.broker.presenceRemove(channel, this.clientId, this.id).catch(() => undefined);
+    }
     this.presence.clear();
   }
 }
