@@ -2,6 +2,7 @@
 // without a reconnect. Real sockets on port 0; token expiry on an injected clock.
 import { describe, expect, it } from 'vitest';
 import { signToken } from '../src/index';
+import { AUTH_BURST, AUTH_PER_SEC } from '../src/session/session';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
 import { waitFor } from './helpers/waitFor';
@@ -264,7 +265,7 @@ describe('auth ordered with channel operations', () => {
 });
 
 describe('refused auth frames and the abuse window', () => {
-  it('100 refused auth frames (bad token, expired, another subject) within the window close the connection with 4201', async () => {
+  it('100 refused auth frames (bad token, expired, another subject, above the auth rate) within the window close the connection with 4201', async () => {
     await startAuthed();
     const c = await connect({ token: token({}) });
     const refused = [token({ exp: T0_SEC + 600 }, 'wrong-secret'), token({ exp: T0_SEC - 1 }), token({ sub: 'eve' })];
@@ -273,5 +274,26 @@ describe('refused auth frames and the abuse window', () => {
     await alive(c);
     c.send({ type: 'auth', ref: c.nextRef(), token: 'garbage' });
     expect((await c.waitClosed()).code).toBe(4201);
+  });
+});
+
+describe('auth rate', () => {
+  it(`past a burst of ${AUTH_BURST}, auth is refused RATE_LIMITED with retryAfterMs, unverified; the connection keeps its token and takes one again a second later`, async () => {
+    const clock = await startAuthed();
+    const c = await connect({ token: token({ exp: T0_SEC + 60 }) });
+    for (let i = 0; i < AUTH_BURST; i++) {
+      expect(await c.request({ type: 'auth', token: token({ exp: T0_SEC + 120 }) })).toMatchObject({ type: 'authed' });
+    }
+    // A valid token that would move the expiry: refused without being looked at.
+    const refused = await c.request({ type: 'auth', token: token({ exp: T0_SEC + 600 }) });
+    expect(refused).toMatchObject({ type: 'error', code: 'RATE_LIMITED', retryAfterMs: 1000 / AUTH_PER_SEC });
+    await alive(c);
+    clock.advance(1000 / AUTH_PER_SEC);
+    expect(await c.request({ type: 'auth', token: token({ exp: T0_SEC + 600 }) })).toMatchObject({ type: 'authed', tokenExpiresInMs: 599_000 });
+    // The refused one changed nothing: the 4101 is the accepted one's exp.
+    clock.advance(598_999);
+    await alive(c);
+    clock.advance(1);
+    expect((await c.waitClosed()).code).toBe(4101);
   });
 });

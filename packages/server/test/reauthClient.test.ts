@@ -52,4 +52,43 @@ describe('in-band token renewal, core client against the server', () => {
     expect(reasons.filter((r) => r === 'refresh').length).toBeGreaterThanOrEqual(6); // 3 lifetimes × 2 clients
     expect(got).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
   });
+
+  it('setToken() 11 times in a row while open, each sent: past the server auth burst of 10 the newest is refused RATE_LIMITED, and the client reconnects once with that newest token; no message lost', async () => {
+    const clock = createManualClock(T0);
+    const server = await createServer({ port: 0, authSecret: SECRET, clock, heartbeatMs: 3_600_000 });
+    servers.push(server);
+    const exp = (s: number) => Math.floor(clock.now() / 1000) + s;
+    const client = createClient({ url: `${server.url}/v1`, clock, lifecycle: false, token: signToken({ sub: 'ada', exp: exp(60) }, SECRET) });
+    const pub = createClient({ url: `${server.url}/v1`, clock, lifecycle: false, token: signToken({ sub: 'pub', exp: exp(3600) }, SECRET) });
+    cores.push(client, pub);
+    const errors: string[] = [];
+    client.on('error', (e) => errors.push(`${e.code} ${e.serverCode}`));
+    const got: number[] = [];
+    client.channel<number>('room').subscribe((m) => void got.push(m.data));
+    client.connect();
+    pub.connect();
+    await waitFor(() => client.channel('room').getSnapshot().state === 'subscribed' && pub.state === 'open', 'both open, subscribed');
+    await pub.channel<number>('room').publish(1);
+    // Each a distinct token (exp 61 s ... 71 s), each sent before the next is set (set in one
+    // go, the client sends only the last); the last, refused, is the one the client must end on.
+    const auths = () => server.stats().framesIn.auth ?? 0;
+    for (let i = 1; i <= 11; i++) {
+      client.setToken(signToken({ sub: 'ada', exp: exp(60 + i) }, SECRET));
+      await waitFor(() => auths() >= i, `auth ${i}`);
+    }
+    await waitFor(() => errors.length > 0, 'the refusal');
+    expect(client.state).toBe('closed');
+    clock.advance(client.getSnapshot().retryInMs!);
+    await waitFor(() => client.stats().reconnects === 1 && client.state === 'open', 'reconnected after the refusal');
+    await pub.channel<number>('room').publish(2);
+    await waitFor(() => got.length === 2, 'both messages');
+    expect(errors).toEqual(['SERVER_ERROR RATE_LIMITED']);
+    expect(got).toEqual([1, 2]);
+    // The connection lives on the newest token (exp 71 s), not the first (60 s) nor the
+    // last one accepted in band (70 s).
+    clock.advance(T0 + 70_500 - clock.now());
+    await pub.channel<number>('room').publish(3);
+    await waitFor(() => got.length === 3, 'third message');
+    expect(client.stats().reconnects).toBe(1);
+  });
 });

@@ -30,6 +30,13 @@ const BAD_FRAME_LIMIT = 100;
 const REFUSAL_LIMIT = 1000;
 const ABUSE_WINDOW_MS = 10_000;
 /**
+ * `auth` frames per connection: each costs an HMAC over up to maxFrameBytes and a check of
+ * every channel held, accepted or not. A client renews at most every 5 s (§10.1); a burst
+ * leaves room for setToken() calls in a row. PROTOCOL.md §11.
+ */
+export const AUTH_PER_SEC = 1;
+export const AUTH_BURST = 10;
+/**
  * Channel operations (sub, unsub, pub, presence) of one connection waiting their turn
  * before the server stops reading its socket; reading resumes below half. Operations on
  * one channel run one at a time, so a request behind one that cannot finish (a replay
@@ -72,6 +79,7 @@ export class Session {
    */
   readonly presenceBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
+  private readonly authBucket: TokenBucket;
   /** Per channel: a publish refused with a retryable code, which must be stored before any later one, and those refused behind it (publishBlock.ts). */
   readonly publishBlocks = new Map<string, PublishBlock>();
   private readonly badFrames: WindowCounter;
@@ -99,6 +107,7 @@ export class Session {
     this.publishBucket = new TokenBucket(publishPerSec, publishBurst, clock);
     this.presenceBucket = new TokenBucket(publishPerSec, publishBurst, clock);
     this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
+    this.authBucket = new TokenBucket(AUTH_PER_SEC, AUTH_BURST, clock);
     this.badFrames = new WindowCounter(BAD_FRAME_LIMIT, ABUSE_WINDOW_MS, clock);
     this.after(handshakeTimeoutMs, () => {
       if (this.state === 'handshake') this.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
@@ -195,6 +204,10 @@ export class Session {
    * token.
    */
   private queueAuth(frame: AuthFrame): void {
+    // Refused before it waits or costs anything; counted as a bad frame, so a peer that goes
+    // on regardless is closed 4201 like one sending garbage.
+    const wait = this.authBucket.take();
+    if (wait > 0) return this.bad('RATE_LIMITED', 'auth rate limit reached', { ref: frame.ref, retryAfterMs: wait });
     const before = [...this.channelOps.values()];
     if (this.authGate !== undefined) before.push(this.authGate);
     if (before.length === 0) return this.onAuth(frame);
@@ -320,7 +333,7 @@ export class Session {
     this.dispatch(frame);
   }
 
-  private bad(code: ErrorCodeName, message: string, about: { ref?: number; channel?: string } = {}): void {
+  private bad(code: ErrorCodeName, message: string, about: { ref?: number; channel?: string; retryAfterMs?: number } = {}): void {
     if (this.state === 'handshake') {
       this.error(code, message, about);
       return this.close(CloseCode.PROTOCOL_ERROR, 'the first frame must be a valid hello');
