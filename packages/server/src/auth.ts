@@ -23,13 +23,20 @@ export type VerifyResult =
 const b64url = (input: Buffer | string): string => Buffer.from(input).toString('base64url');
 
 /**
+ * `exp` at or above this (seconds: the year 5138) is taken for milliseconds, refused: a
+ * millisecond timestamp now is ~1.8e12.
+ */
+export const MAX_EXP_SEC = 1e11;
+
+/**
  * Mints an HS256 JWT signed with `secret` (the server's `authSecret`). For tests, examples
  * and backends; the server only verifies. `exp` (seconds since the epoch) defaults to one
- * hour from now when omitted.
+ * hour from now when omitted; one in milliseconds (≥ 1e11) throws a RangeError.
  */
 export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>, secret: string): string {
   const body = { ...claims };
   if (body.exp === undefined) body.exp = Math.floor(Date.now() / 1000) + 3600;
+  else if (typeof body.exp === 'number' && body.exp >= MAX_EXP_SEC) throw new RangeError(`signToken: exp ${body.exp} is in milliseconds; give seconds since the epoch`);
   const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(JSON.stringify(body));
   const sig = createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url');
@@ -70,6 +77,8 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
   if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return bad('token claims malformed');
   const c = claims as Record<string, unknown>;
   if (typeof c.exp !== 'number' || !Number.isFinite(c.exp)) return bad('token has no exp');
+  // Date.now() + 3600_000 as exp made a token valid for millennia, silently.
+  if (c.exp >= MAX_EXP_SEC) return bad('token exp is in milliseconds; it is seconds since the epoch');
   if (c.sub !== undefined && typeof c.sub !== 'string') return bad('token sub must be a string');
   if (c.subscribe !== undefined && !isStringArray(c.subscribe)) return bad('token subscribe must be string[]');
   if (c.publish !== undefined && !isStringArray(c.publish)) return bad('token publish must be string[]');

@@ -32,6 +32,17 @@ describe('tokens (unit)', () => {
     expect(verifyToken('not-a-jwt', SECRET, 0)).toMatchObject({ ok: false, reason: 'bad' });
   });
 
+  it('an exp in milliseconds is refused (it made a token valid for millennia): by verifyToken as bad, by signToken with a RangeError', () => {
+    const now = 1_800_000_000_000;
+    const [h] = signToken({ exp: 1 }, SECRET).split('.');
+    const body = Buffer.from(JSON.stringify({ sub: 'u1', exp: now + 3_600_000 })).toString('base64url');
+    const sig = createHmac('sha256', SECRET).update(`${h}.${body}`).digest('base64url');
+    expect(verifyToken(`${h}.${body}.${sig}`, SECRET, now)).toMatchObject({ ok: false, reason: 'bad', message: expect.stringMatching(/milliseconds/) });
+    expect(() => signToken({ exp: now + 3_600_000 }, SECRET)).toThrow(RangeError);
+    // Seconds, even far ahead (year 5000), still pass.
+    expect(verifyToken(signToken({ exp: 95_617_584_000 }, SECRET), SECRET, now)).toMatchObject({ ok: true });
+  });
+
   it('channel patterns: * matches any run, everything else is literal', () => {
     expect(matchesPattern('room:*', 'room:1')).toBe(true);
     expect(matchesPattern('room:*', 'room:')).toBe(true);

@@ -57,4 +57,22 @@ describe('heartbeat (fake clock)', () => {
     expect(c.closed).toBeUndefined();
     expect(server.stats().connections).toBe(1);
   });
+
+  it('a WebSocket-level ping from the peer counts as life (a client library keeping the connection alive that way)', async () => {
+    const clock = new FakeClock();
+    const server = await start({ clock, heartbeatMs: 1000 });
+    const c = await connect();
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(1000);
+      await c.next('ping', (f) => f.t === clock.now());
+      // ws answers a ping at once: its pong back means the server has read the ping.
+      const ponged = new Promise((resolve) => c.ws.once('pong', resolve));
+      c.ws.ping();
+      await ponged;
+    }
+    expect(c.closed).toBeUndefined();
+    expect(server.stats().framesIn.pong ?? 0).toBe(0); // never answered a JSON ping
+    clock.advance(2000); // now silent for two intervals
+    expect((await c.waitClosed()).code).toBe(1006);
+  });
 });

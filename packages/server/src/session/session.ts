@@ -113,7 +113,10 @@ export class Session {
       if (this.state === 'handshake') this.close(CloseCode.HANDSHAKE_TIMEOUT, 'no hello within the handshake timeout');
     });
     ws.on('message', (data, isBinary) => this.onData(data, isBinary));
+    // WebSocket-level control frames are frames too (PROTOCOL §7: any frame is proof of
+    // life): libraries such as Python's `websockets` keep a connection alive with pings.
     ws.on('pong', () => this.touch());
+    ws.on('ping', () => this.touch());
     ws.on('error', () => undefined); // 'close' follows; ws errors (e.g. 1009) are reported there
   }
 
