@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 10,047 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,070 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -43,7 +43,11 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // least 5 s apart), 41 B. 10,036 -> 10,047 B: the next renewal counts from when the token was
 // sent, not from when the answer was read (a Node consumer paused for backpressure read it
 // late, and the renewed token expired first: a 4101 and a replay per token lifetime), 11 B.
-const CORE_CEILING_BYTES = 10_047;
+// 10,047 -> 10,070 B (session 18): the re-entry after a reconnect is answered like an enter()
+// (refused with a hint it was not retried, so the member stayed missing after a broker blip
+// until the next reconnect; refused for good it was sent again on every reconnect;
+// unanswered it escaped the ack timeout), 23 B.
+const CORE_CEILING_BYTES = 10_070;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -70,7 +74,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_993;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 10,047 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,070 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

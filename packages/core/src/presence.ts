@@ -4,12 +4,14 @@ import type { PresenceEventFrame, PresenceMember } from './protocol';
 import type { Clock } from './types';
 import { hintDelay, Timed } from './clock';
 import { utf8Length } from './utf8';
+import { noop } from './domSocket';
 
 interface Waiter {
   ref: number;
   /** The wish it was sent with (set with `ref`). */
   _x?: [info: unknown];
   _resolve(): void;
+  /** `noop` for the client's own (a re-entry after a reconnect): no promise behind it. */
   _reject(e: LifelineError): void;
 }
 
@@ -136,6 +138,9 @@ export class Presence extends Timed {
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
       const n = utf8Length(frame);
       const max = c._limits?.maxFrameBytes ?? Infinity;
+      // A re-entry is answered like an enter(): retried after a hint, not sent again once
+      // refused (it was sent on every reconnect), timed out when unanswered.
+      this._waiters.length || this._waiters.push({ ref: 0, _resolve: noop, _reject: noop });
       for (const w of this._waiters) if (!w.ref) (w.ref = ref), (w._x = this._wanted);
       // The server closes the socket on a frame above its limit (1009): sent anyway, the
       // enter came back with every reconnect, a loop that never settled it.
@@ -180,10 +185,10 @@ export class Presence extends Timed {
     if (!this._wanted) this._waiters = this._waiters.filter((w) => void w._resolve());
     for (const w of this._waiters) w.ref = 0;
     if (!error) return;
-    const ws = this._waiters;
+    const ws = this._waiters.filter((w) => w._reject != noop);
     this._waiters = [];
     // An enter rejected (the client closed) is not made later: a later connect() entered
-    // after the app was told it failed.
+    // after the app was told it failed. Only the client's own re-entry: the wish stays.
     if (ws.length) this._wanted = undefined;
     for (const w of ws) w._reject(error);
   }

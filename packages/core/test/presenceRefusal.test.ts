@@ -124,3 +124,54 @@ describe('a refused presence.enter', () => {
     expect(t.settled()).toBe('entered');
   });
 });
+
+/** Entered and confirmed, then the connection dropped and came back: the re-entry is the last enter frame. */
+async function reentered() {
+  const t = entering();
+  t.h.sock.push({ type: 'presence.ok', ref: t.enters()[0].ref, channel: 'room' });
+  await t.entered;
+  t.h.sock.serverClose(1006);
+  t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
+  t.h.accept();
+  const re = t.enters()[0];
+  expect(re.info).toEqual({ name: 'ada' });
+  return { ...t, re };
+}
+
+const reconnect = (t: Awaited<ReturnType<typeof reentered>>) => {
+  t.h.sock.serverClose(1006);
+  t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
+  t.h.accept();
+};
+
+describe('the re-entry after a reconnect, refused', () => {
+  it('transient (BROKER_UNAVAILABLE with retryAfterMs): sent again after the hint (the member was missing until the next reconnect)', async () => {
+    const t = await reentered();
+    t.h.sock.push({ type: 'error', ref: t.re.ref, channel: 'room', code: 'BROKER_UNAVAILABLE', message: 'presence not stored', retryAfterMs: 1000 });
+    await flushPromises();
+    expect(t.chErrors.map((e) => e.serverCode)).toEqual(['BROKER_UNAVAILABLE']);
+    t.h.clock.advance(1000);
+    expect(t.enters().map((f) => f.info)).toEqual([{ name: 'ada' }, { name: 'ada' }]);
+  });
+
+  it('definitive (FORBIDDEN: the new token does not allow it): an error event, and not sent again on every later reconnect', async () => {
+    const t = await reentered();
+    t.h.sock.push({ type: 'error', ref: t.re.ref, channel: 'room', code: 'FORBIDDEN', message: 'token does not allow presence on room' });
+    await flushPromises();
+    expect(t.chErrors.map((e) => e.serverCode)).toEqual(['FORBIDDEN']);
+    reconnect(t);
+    expect(t.enters()).toHaveLength(0);
+  });
+
+  it('unanswered, the connection drops: entered again on the next one, and the wish survives close() and connect()', async () => {
+    const t = await reentered();
+    reconnect(t);
+    expect(t.enters()).toHaveLength(1);
+    const closing = t.h.client.close();
+    t.h.sock.serverClose(1000);
+    await closing;
+    t.h.client.connect();
+    t.h.accept();
+    expect(t.enters().map((f) => f.info)).toEqual([{ name: 'ada' }]);
+  });
+});

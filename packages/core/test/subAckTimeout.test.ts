@@ -97,6 +97,28 @@ describe('outbox.ackTimeoutMs for sub, unsub and presence.enter', () => {
     expect(h.client.state).toBe('open');
   });
 
+  it('also an unanswered re-entry after a reconnect (no enter() waits on it): torn down, entered again', async () => {
+    const h = setup(opts);
+    const s1 = h.accept({ heartbeatMs: 1000 });
+    const entered = settle(h.client.channel('room').presence.enter({ name: 'ann' }));
+    s1.push({ type: 'presence.ok', ref: s1.frames('presence.enter')[0].ref, channel: 'room' });
+    await flushPromises();
+    expect(entered.done).toBe(true);
+    s1.serverClose(1006);
+    h.clock.advance(500);
+    const s2 = h.accept({ heartbeatMs: 1000 });
+    expect(s2.frames('presence.enter')).toHaveLength(1);
+    pingFor(h, 9000);
+    expect(h.client.state).toBe('open');
+    pingFor(h, 2000); // the periodic check comes up to 1 s after the 10 s
+    expect(h.states.find((s) => s.reason === 'ack-timeout')).toMatchObject({ closeCode: 4202 });
+    h.clock.advance(500);
+    const s3 = h.accept({ heartbeatMs: 1000 });
+    s3.push({ type: 'presence.ok', ref: s3.frames('presence.enter')[0].ref, channel: 'room' });
+    pingFor(h, 60_000);
+    expect(h.client.state).toBe('open');
+  });
+
   it('an enter answered in time keeps the connection', async () => {
     const h = setup(opts);
     const s = h.accept({ heartbeatMs: 1000 });
