@@ -97,8 +97,9 @@ export class Presence extends Timed {
     this._wanted = this._ok = undefined;
     this._cancel();
     // Enters not sent yet will never be: they are settled here, as if entered then left
-    // (a sent one is answered by the server, before the leave).
-    this._waiters = this._waiters.filter((w) => w.ref || void w._resolve());
+    // (a sent one is answered by the server, before the leave, and its answer confirms
+    // nothing: kept as confirmed, a later refused enter went back to it at the next reconnect).
+    this._waiters = this._waiters.filter((w) => ((w._x = undefined), w.ref) || void w._resolve());
     if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: this._host.name }));
   }
 

@@ -65,6 +65,20 @@ describe('a refused presence.enter', () => {
     expect(t.enters()).toHaveLength(0);
   });
 
+  it('enter, leave, then the first enter confirmed and a new enter refused: not present again (the server holds nothing after the leave)', async () => {
+    const t = entering();
+    await t.ch.presence.leave();
+    t.h.sock.push({ type: 'presence.ok', ref: t.enters()[0].ref, channel: 'room' });
+    await t.entered;
+    const refused = t.ch.presence.enter({ name: 'z'.repeat(9000) }).catch((e: LifelineError) => e.serverCode);
+    t.h.sock.push({ type: 'error', ref: t.enters()[1].ref, channel: 'room', code: 'BAD_FIELD', message: 'info too large' });
+    expect(await refused).toBe('BAD_FIELD');
+    t.h.sock.serverClose(1006);
+    t.h.clock.advance(t.h.client.getSnapshot().retryInMs!);
+    t.h.accept();
+    expect(t.enters()).toHaveLength(0);
+  });
+
   it('transient (BROKER_UNAVAILABLE with retryAfterMs): an error event, the same enter again after the hint, resolved when the server takes it', async () => {
     const t = entering();
     const first = t.enters()[0];
