@@ -418,7 +418,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _renewAt(ms: unknown, from = this._clock.now()): void {
     // At least 5 s: an expiry of 0 or less (a server clock ahead of the token issuer's,
     // a hostile server) renewed on every periodic check.
-    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? from + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10)) : Infinity;
+    // One check early: the periodic check runs it up to checkIntervalMs late, and a token
+    // living ~10 s then reached the server after its expiry under a latency spike (a 4101).
+    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? from + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10) - this._heartbeat.checkIntervalMs) : Infinity;
   }
 
   /**
@@ -514,7 +516,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Pinged often enough for a user's shorter timeout to see the pongs.
     this._heartbeatMs = Math.min(this._heartbeatMs, this._timeoutMs / 2);
     this._limits = f.limits;
-    this._renewAt(f.tokenExpiresInMs);
+    // Counted from when the socket was made, before the hello was sent (the server counted
+    // from when it read it): from the welcome, a slow link's round trip came off the margin.
+    this._renewAt(f.tokenExpiresInMs, c?._lastRxAt);
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();

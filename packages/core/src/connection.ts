@@ -21,6 +21,7 @@ export class Connection implements SocketListener {
   _rx = 0;
   /** `_rx` at the last `_silentFor`; unset until the first (on the welcome, itself a frame). */
   _seenRx?: number;
+  /** When `_silentFor` last saw a frame; until the welcome (the first), when the socket was made (the client's token renewal counts from it). */
   _lastRxAt: number;
   /** The server's retry-after of a refused upgrade (platform.ts sets it: Node's `ws` only). */
   declare _hintMs?: number;

@@ -22,9 +22,9 @@ async function openWithExpiry(random = () => 0.5) {
 }
 
 describe('token renewal in band', () => {
-  it('asks the function (reason refresh) at 75-85 % of the token life and sends the new token on the open connection', async () => {
-    const { h, s, fn, pingFor } = await openWithExpiry(); // random 0.5: at 80 %
-    pingFor(79_000);
+  it('asks the function (reason refresh) at 75-85 % of the token life, one check early, and sends the new token on the open connection', async () => {
+    const { h, s, fn, pingFor } = await openWithExpiry(); // random 0.5: at 80 %, less the 1 s check interval
+    pingFor(78_000);
     await flushPromises();
     expect(s.frames('auth')).toEqual([]);
     pingFor(1000);
@@ -38,7 +38,7 @@ describe('token renewal in band', () => {
   it('the authed answer schedules the next renewal from the new expiry; no reconnect across several lifetimes', async () => {
     const { h, s, pingFor } = await openWithExpiry();
     for (let round = 1; round <= 3; round++) {
-      pingFor(80_000);
+      pingFor(79_000);
       await flushPromises();
       const auth = s.frames('auth').at(-1);
       expect(auth).toMatchObject({ token: `t${round}` });
@@ -49,28 +49,42 @@ describe('token renewal in band', () => {
   });
 
   it('the next renewal counts from when the token was sent, not from when its answer was read (a paused socket reads it late)', async () => {
-    const { s, pingFor } = await openWithExpiry(); // renewals at 80 % of 100 s
-    pingFor(80_000);
+    const { s, pingFor } = await openWithExpiry(); // renewals at 80 % of 100 s, less 1 s
+    pingFor(79_000);
     await flushPromises();
     const first = s.frames('auth')[0];
     pingFor(30_000); // the answer is read 30 s after the token was sent
     s.push({ type: 'authed', ref: first.ref, tokenExpiresInMs: 100_000 });
-    pingFor(49_000); // 79 s after the send
+    pingFor(48_000); // 78 s after the send
     await flushPromises();
     expect(s.frames('auth')).toHaveLength(1);
-    pingFor(2000); // 81 s after the send: before the new token expires at 100 s
+    pingFor(2000); // 80 s after the send: before the new token expires at 100 s
     await flushPromises();
     expect(s.frames('auth')).toHaveLength(2);
   });
 
-  it('tokens that expire together are renewed spread over 75-85 % of their life', async () => {
+  it('the welcome\'s expiry counts from when the socket was made, not from the welcome: a slow handshake comes off the wait, not the margin', async () => {
+    const fn = vi.fn(async (_ctx: TokenContext) => `t${fn.mock.calls.length - 1}`);
+    const h = setup({ token: fn, random: () => 0.5, heartbeat: { checkIntervalMs: 1000 } });
+    await flushPromises();
+    h.clock.advance(3000); // 3 s from the socket to the welcome (the server read the hello after 1.5 s, say)
+    const s = h.accept({ tokenExpiresInMs: 100_000, heartbeatMs: 15_000 });
+    for (let i = 0; i < 75; i++) h.clock.advance(1000), s.push({ type: 'ping' });
+    await flushPromises();
+    expect(s.frames('auth')).toEqual([]);
+    h.clock.advance(1000); // 79 s after the socket was made (82 s after the welcome before)
+    await flushPromises();
+    expect(s.frames('auth')).toHaveLength(1);
+  });
+
+  it('tokens that expire together are renewed spread over 75-85 % of their life, one check early', async () => {
     const at = new Set<number>();
     for (let i = 0; i < 10; i++) {
       const { s, pingFor } = await openWithExpiry(() => i / 10);
       let t = 0;
       while (!s.frames('auth').length && t < 90_000) pingFor(1000), await flushPromises(), (t += 1000);
-      expect(t).toBeGreaterThanOrEqual(75_000);
-      expect(t).toBeLessThanOrEqual(86_000);
+      expect(t).toBeGreaterThanOrEqual(74_000);
+      expect(t).toBeLessThanOrEqual(85_000);
       at.add(t);
     }
     expect(at.size).toBeGreaterThanOrEqual(5);
