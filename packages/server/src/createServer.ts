@@ -10,7 +10,7 @@ import { MAX_TIMER_MS, systemClock } from './clock';
 import type { ServerContext } from './context';
 import { createFaults, type FaultHooks } from './faults';
 import { startHeartbeat } from './heartbeat';
-import { handleHttp } from './httpRoutes';
+import { handleHttp, type HttpBuckets } from './httpRoutes';
 import { resolveOptions, type ServerOptions } from './options';
 import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
@@ -25,7 +25,7 @@ import { holdPresence, warnIfDeadlineCutsHold } from './session/presenceHold';
 export interface LifelineServer {
   /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo` (when the `echo` option is on). */
   url: string;
-  /** Base HTTP URL for `/healthz` and `POST /v1/publish`. */
+  /** Base HTTP URL for `/healthz`, `POST /v1/publish` and `GET /v1/history`. */
   httpUrl: string;
   /** The port it listens on (the one picked when `port` was 0). */
   port: number;
@@ -102,8 +102,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   // Burst = one second's worth, but at least one handshake (a rate below 1/s must still admit someone).
   const admission = new SpreadingBucket(opts.maxHandshakesPerSec, Math.max(1, opts.maxHandshakesPerSec), clock);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxFrameBytes, perMessageDeflate: false });
-  const httpPublishLimit = new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock);
-  const onRequest = handleHttp.bind(null, ctx, faults, httpPublishLimit);
+  // One bucket per caller for each: history reads never use up a caller's publishes.
+  const httpBuckets: HttpBuckets = {
+    publish: new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock),
+    history: new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock),
+  };
+  const onRequest = handleHttp.bind(null, ctx, faults, httpBuckets);
   const timeouts = httpTimeouts(opts.httpTimeoutMs);
   const http: HttpServer = options.tls
     ? createHttpsServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key }, onRequest)

@@ -1,30 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { allows, verifyToken, type TokenClaims } from './auth';
+import { allows } from './auth';
 import type { ServerContext } from './context';
 import type { FaultHooks } from './faults';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import { errorText, unavailablePublishText } from './session/subscribeOps';
 import type { KeyedBuckets } from './tokenBucket';
-import { originAllowed, pathOf, retryHeaders } from './upgrade';
+import { admit, fail, json, refuse } from './httpAuth';
+import { history } from './historyRoute';
+import { pathOf } from './upgrade';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+/**
+ * The HTTP API's rate buckets, per caller (token subject, or remote address on an open
+ * server), `httpPublishPerSec` / `httpPublishBurst` each: reads do not eat into publishes.
+ */
+export interface HttpBuckets {
+  publish: KeyedBuckets;
+  history: KeyedBuckets;
 }
 
-const fail = (res: ServerResponse, status: number, code: string, message: string, headers?: Record<string, string>): void =>
-  json(res, status, { code, message }, headers);
-
-/** Plain HTTP: /healthz, POST /v1/publish, the test-only fault routes, 426/404 for the rest. */
+/** Plain HTTP: /healthz, POST /v1/publish, GET /v1/history, the test-only fault routes, 426/404 for the rest. */
 export function handleHttp(
   ctx: ServerContext,
   faults: FaultHooks | undefined,
-  publishLimit: KeyedBuckets,
+  buckets: HttpBuckets,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
@@ -32,7 +34,11 @@ export function handleHttp(
   if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return void health(ctx, res);
   if (path === '/v1/publish') {
     if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST');
-    return void publish(ctx, publishLimit, req, res);
+    return void publish(ctx, buckets.publish, req, res);
+  }
+  if (path === '/v1/history') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET');
+    return void history(ctx, buckets.history, req, res);
   }
   if (faults && path.startsWith('/_test/faults/') && req.method === 'POST') return void faultRoute(faults, path, req, res);
   if (path === '/v1' || (path === '/echo' && ctx.opts.echo)) return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');
@@ -70,51 +76,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
   });
 }
 
-/** Answers without reading the body, then drops the connection (the body may be endless). */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  res.on('finish', () => req.destroy());
-  fail(res, status, code, message, { ...headers, connection: 'close' });
-}
-
-/**
- * Whose publish bucket a request draws on: the token's subject (the token itself when it
- * names none) with a secret, else the remote address. Prefixed so that a `sub` can never
- * name another kind of key.
- */
-function publisherKey(claims: TokenClaims | undefined, token: string | undefined, req: IncomingMessage): string {
-  if (claims === undefined) return `addr:${req.socket.remoteAddress ?? ''}`;
-  return typeof claims.sub === 'string' ? `sub:${claims.sub}` : `token:${token ?? ''}`;
-}
-
 async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { opts, broker } = ctx;
-  // Browsers send Origin on a cross-origin POST, and a text/plain one needs no preflight:
-  // without this check any page could publish through a visitor's browser to a server
-  // whose upgrades allowedOrigins guards. Backends send no Origin and are unaffected.
-  if (!originAllowed(ctx, req)) return refuse(req, res, 403, 'FORBIDDEN', 'origin not allowed');
-  let claims: TokenClaims | undefined;
-  let token: string | undefined;
-  if (opts.authSecret !== undefined) {
-    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer <token>` is the same credential.
-    token = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
-    const verdict = verifyToken(token, opts.authSecret, opts.clock.now());
-    // Reading the body to its end first let anyone without a token stream into the server without limit.
-    if (!verdict.ok) {
-      const expired = verdict.reason === 'expired';
-      // RFC 9110 §11.6.1: a 401 names its scheme (RFC 6750 §3 the error), so HTTP clients and
-      // proxies know what was refused.
-      const challenge = `Bearer realm="lifeline", error="invalid_token"${expired ? ', error_description="token expired"' : ''}`;
-      return refuse(req, res, 401, expired ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { 'www-authenticate': challenge });
-    }
-    claims = verdict.claims;
-  }
-  // Before the body: a refused request should cost the server no more than its headers.
-  // Every request counts, bad ones too (parsing them is work as well).
-  const wait = publishLimit.take(publisherKey(claims, token, req));
-  if (wait > 0) {
-    const ms = Number.isFinite(wait) ? wait : 1000;
-    return refuse(req, res, 429, 'RATE_LIMITED', `above ${opts.httpPublishPerSec} publishes/s; retry in ${Math.ceil(ms)} ms`, retryHeaders(ms));
-  }
+  const caller = admit(ctx, publishLimit, 'publishes', req, res);
+  if (!caller) return;
+  const { claims } = caller;
   let text: string | undefined;
   try {
     text = await readBody(req, opts.maxFrameBytes);

@@ -91,7 +91,8 @@ export interface ServerOptions {
    * `POST /v1/publish` per second per token subject (`sub`, else the token itself), or per
    * remote address on an open server; above it HTTP 429 `RATE_LIMITED` with `Retry-After`.
    * Higher than `publishPerSec`: backends are the usual HTTP publishers, one subject for a
-   * whole service, while a WebSocket's limit is one browser's. @default 1000
+   * whole service, while a WebSocket's limit is one browser's. `GET /v1/history` has a
+   * separate bucket of the same size (reads never use up publishes). @default 1000
    */
   httpPublishPerSec?: number;
   /** Burst of each HTTP publish bucket, a count. @default 2000 */
