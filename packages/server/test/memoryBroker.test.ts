@@ -53,6 +53,32 @@ describe('memoryBroker', () => {
     expect((await b.publish('e', 3, 'z')).duplicate).toBe(true);
   });
 
+  it('forgets the ids of a channel that went quiet once they are past dedupeTtlMs (a publish to any channel sweeps them)', async () => {
+    const clock = new FakeClock();
+    const b = memoryBroker({ dedupeTtlMs: 1000, clock });
+    for (let c = 0; c < 50; c++) for (let i = 0; i < 20; i++) await b.publish(`quiet:${c}`, i, `id-${i}`);
+    expect(b.dedupeIdCount()).toBe(1000);
+    clock.advance(999);
+    await b.publish('busy', 0, 'b-0');
+    expect(b.dedupeIdCount()).toBe(1001); // none expired yet
+    clock.advance(1);
+    await b.publish('busy', 1, 'b-1');
+    // The quiet channels' ids are gone though nothing was published on them again.
+    expect(b.dedupeIdCount()).toBe(2);
+  });
+
+  it('an id evicted by the window and stored again is kept for its new time, not swept at its old one', async () => {
+    const clock = new FakeClock();
+    const b = memoryBroker({ dedupeTtlMs: 1000, dedupeWindow: 1, clock });
+    await b.publish('c', 1, 'x');
+    clock.advance(500);
+    await b.publish('c', 2, 'y'); // window of 1: x is evicted
+    await b.publish('c', 3, 'x'); // stored again at 500
+    clock.advance(500); // x's first storing (at 0) expires now
+    await b.publish('other', 0, 'o');
+    expect((await b.publish('c', 4, 'x')).duplicate).toBe(true);
+  });
+
   it('calls listeners in offset order and stops after detach', async () => {
     const b = memoryBroker();
     const seen: StoredMessage[] = [];

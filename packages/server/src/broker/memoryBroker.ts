@@ -39,6 +39,12 @@ export interface MemoryBroker extends ResettableBroker {
    * reset, a presence entry or a listener. A channel only ever read is not held.
    */
   channelCount(): number;
+  /**
+   * Publish ids held for dedupe, over every channel: those stored within `dedupeTtlMs`
+   * (each channel's newest `dedupeWindow` at most), forgotten at the next publish to any
+   * channel once older.
+   */
+  dedupeIdCount(): number;
 }
 
 interface ChannelLog {
@@ -120,12 +126,21 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
     if (channels.get(name) === ch) channels.delete(name);
   };
 
-  const lookupId = (ch: ChannelLog, id: string, now: number): PublishResult | undefined => {
-    // Expired ids sit at the front (insertion order), so trimming stops at the first live one.
-    for (const [oldId, entry] of ch.dedupe) {
-      if (now - entry.at < dedupeTtlMs) break;
-      ch.dedupe.delete(oldId);
+  // Every id stored, in the order stored (so by time), across channels: a publish to any
+  // channel forgets those past dedupeTtlMs. Trimmed only by a publish to the same channel,
+  // a channel that went quiet held its ids (up to dedupeWindow) for good.
+  let expiry: { ch: ChannelLog; id: string; at: number }[] = [];
+  let expired = 0;
+  const forgetExpired = (now: number): void => {
+    while (expired < expiry.length && now - expiry[expired]!.at >= dedupeTtlMs) {
+      const { ch, id, at } = expiry[expired++]!;
+      // Not one stored again since (after expiring) nor evicted by the window and re-stored.
+      if (ch.dedupe.get(id)?.at === at) ch.dedupe.delete(id);
     }
+    if (expired > 1024 && expired * 2 > expiry.length) (expiry = expiry.slice(expired)), (expired = 0);
+  };
+
+  const lookupId = (ch: ChannelLog, id: string): PublishResult | undefined => {
     const hit = ch.dedupe.get(id);
     return hit ? { offset: hit.offset, epoch: hit.epoch, duplicate: true } : undefined;
   };
@@ -135,8 +150,9 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       open();
       const ch = channelOf(channel);
       const now = clock.now();
+      forgetExpired(now);
       if (id !== undefined) {
-        const dup = lookupId(ch, id, now);
+        const dup = lookupId(ch, id);
         if (dup) return dup;
       }
       const msg: StoredMessage = { channel, offset: ch.head + 1, epoch: ch.epoch, data, ts: now };
@@ -146,6 +162,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       if (ch.log.length > retention) ch.log.shift();
       if (id !== undefined) {
         ch.dedupe.set(id, { offset: msg.offset, epoch: msg.epoch, at: now });
+        expiry.push({ ch, id, at: now });
         if (ch.dedupe.size > dedupeWindow) ch.dedupe.delete(ch.dedupe.keys().next().value as string);
       }
       callEach(ch.listeners, msg);
@@ -243,6 +260,12 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       return !closed;
     },
 
+    dedupeIdCount() {
+      let n = 0;
+      for (const ch of channels.values()) n += ch.dedupe.size;
+      return n;
+    },
+
     channelCount() {
       return channels.size;
     },
@@ -254,6 +277,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
     async reset() {
       open();
       idleEpoch = newEpoch();
+      expiry = [];
+      expired = 0;
       for (const [name, ch] of channels) {
         ch.epoch = idleEpoch;
         ch.head = 0;
