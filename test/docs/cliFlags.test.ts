@@ -10,9 +10,9 @@ import { STORM_DEFAULTS } from '../../packages/storm/src/sim/options';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => readFileSync(`${root}${p}`, 'utf8');
 
-/** Option names of a `parseArgs({ options: { … } })` call in a source file. */
+/** Option names of a `parseArgs({ options: { … } })` call in a source file, or of the `const OPTIONS = { … } as const` it is given. */
 function parseArgsFlags(source: string): string[] {
-  const block = /options:\s*\{([\s\S]*?)\n\s*\},?\n\s*\}\)/.exec(source)?.[1] ?? '';
+  const block = (/options:\s*\{([\s\S]*?)\n\s*\},?\n\s*\}\)/.exec(source) ?? /const OPTIONS = \{([\s\S]*?)\n\} as const;/.exec(source))?.[1] ?? '';
   return [...block.matchAll(/'?([a-z][a-z-]*)'?:\s*\{\s*type:/g)].map((m) => m[1]!);
 }
 

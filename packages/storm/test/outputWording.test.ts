@@ -23,6 +23,15 @@ describe('output wording', () => {
     expect(offlineCell(run({ backAtMs: [null, null], offlineMs: [null, null] }))).toBe('never / never');
   });
 
+  it('nobody dropped takes precedence over clients not back (half-open: nobody noticed the fault, so nobody is back)', () => {
+    const r = run({ backAtMs: [null, null], offlineMs: [] });
+    expect(r.notBack).toBe(2);
+    expect(r.dropped).toBe(0);
+    expect(offlineCell(r)).toBe('n/a (nobody dropped)');
+    // One dropped and stayed away, one never noticed: its offline time is "never".
+    expect(offlineCell(run({ backAtMs: [null, null], offlineMs: [null] }))).toBe('never / never');
+  });
+
   it('a comparison\'s verdict names each run by its full variant', () => {
     const v = verdict([run({ serverHint: true, lost: 1 }), run({ serverHint: false, lost: 2 })]);
     expect(v.message).toBe('invariant broken: full:hint: 1 lost, 0 duplicated, 0 reordered; full:nohint: 2 lost, 0 duplicated, 0 reordered');

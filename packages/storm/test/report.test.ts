@@ -108,14 +108,22 @@ describe('notes of a comparison', () => {
   it('says which run each note belongs to, and keeps a note two runs share word for word', () => {
     expect(groupNotes([a, b])).toEqual([
       { run: null, notes: ['memory broker', 'socket closes seen by clients, by code: 1006×4'] },
-      { run: 'full', notes: ['timeline: server killed +20 ms'] },
-      { run: 'none', notes: ['timeline: server killed +31 ms'] },
+      { run: 'full (no hint)', notes: ['timeline: server killed +20 ms'] },
+      { run: 'none (no hint)', notes: ['timeline: server killed +31 ms'] },
     ]);
     const text = formatNotes([a, b]);
-    expect(text).toMatch(/ {2}full:\n {4}· timeline: server killed \+20 ms\n {2}none:\n {4}· timeline: server killed \+31 ms/);
+    expect(text).toMatch(/ {2}full \(no hint\):\n {4}· timeline: server killed \+20 ms\n {2}none \(no hint\):\n {4}· timeline: server killed \+31 ms/);
     const html = toHtml([a, b]);
-    expect(html).toMatch(/<h3>full<\/h3><ul><li>timeline: server killed \+20 ms<\/li><\/ul>/);
-    expect(html).toMatch(/<h3>none<\/h3><ul><li>timeline: server killed \+31 ms<\/li><\/ul>/);
+    expect(html).toMatch(/<h3>full \(no hint\)<\/h3><ul><li>timeline: server killed \+20 ms<\/li><\/ul>/);
+    expect(html).toMatch(/<h3>none \(no hint\)<\/h3><ul><li>timeline: server killed \+31 ms<\/li><\/ul>/);
+  });
+
+  it('labels the hinted and the unhinted run of one strategy apart (a bare `full:` next to `full + hint:` said neither)', () => {
+    const hinted = summarizeRun(raw({ serverHint: true, notes: ['memory broker', 'timeline: drain +5 ms'] }));
+    const text = formatNotes([hinted, a]);
+    expect(text).toContain('  full + hint:\n    · timeline: drain +5 ms');
+    expect(text).toContain('  full (no hint):\n    · timeline: server killed +20 ms');
+    expect(text).not.toMatch(/^ {2}full:$/m);
   });
 
   it('a single run lists its notes as they are', () => {

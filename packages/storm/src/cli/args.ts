@@ -21,8 +21,12 @@ Options:
   --publish-rate R       messages/s published per channel (default 5)
   --strategy S           ${STRATEGIES.join('|')} (default full)
   --server-hint on|off   let clients see drain windows and Retry-After (default on)
-  --admission-rate C     server handshakes/s (default 1000)
+  --admission-rate C     server handshakes/s (default 1000); with --target, the target's rate:
+                         the warm-up connects at 0.8 × C/s, so pass the server's real rate
   --target URL           external server on loopback (blip, half-open, flaky only)
+  --token JWT            with --target: a token for a server started with --auth-secret (every
+                         client's hello, the publisher's Bearer); must outlive the run and allow
+                         subscribe/publish on storm:* channels
   --seed N               seed for every random choice (default 1)
   --duration T           how long the run lasts after the fault: the fault and the wait
                          for recovery end by then (flaky: chaos for half), the tail takes
@@ -93,24 +97,50 @@ export function parseVariants(text: string, hintDefault: boolean): Variant[] {
   });
 }
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  clients: { type: 'string' }, channels: { type: 'string' }, 'publish-rate': { type: 'string' },
+  strategy: { type: 'string' }, 'server-hint': { type: 'string' }, 'admission-rate': { type: 'string' },
+  target: { type: 'string' }, token: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, down: { type: 'string' },
+  'initial-delay': { type: 'string' }, 'max-delay': { type: 'string' }, heartbeat: { type: 'string' },
+  workers: { type: 'string' }, client: { type: 'string' }, broker: { type: 'string' }, compare: { type: 'string' },
+  json: { type: 'string' }, report: { type: 'string' },
+  listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' },
+} as const;
+
+/**
+ * `--clients -5` as `--clients=-5`: parseArgs takes a value starting with `-` for an
+ * option ("argument is ambiguous", in Node's words and without the flag's own check), so a
+ * negative number reached the user as a parser message instead of `--clients wants a
+ * non-negative number, got "-5"`. Only a value that reads as a number is joined.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = /^--([a-z-]+)$/.exec(arg)?.[1];
+    const next = argv[i + 1];
+    if (name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Turns argv (without node and the script) into a command; throws StormError on bad input. */
 export function parseCommand(argv: string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        clients: { type: 'string' }, channels: { type: 'string' }, 'publish-rate': { type: 'string' },
-        strategy: { type: 'string' }, 'server-hint': { type: 'string' }, 'admission-rate': { type: 'string' },
-        target: { type: 'string' }, seed: { type: 'string' }, duration: { type: 'string' }, down: { type: 'string' },
-        'initial-delay': { type: 'string' }, 'max-delay': { type: 'string' }, heartbeat: { type: 'string' },
-        workers: { type: 'string' }, client: { type: 'string' }, broker: { type: 'string' }, compare: { type: 'string' },
-        json: { type: 'string' }, report: { type: 'string' },
-        listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' },
-      },
+      options: OPTIONS,
     });
   } catch (cause) {
     throw new StormError('BAD_OPTION', (cause as Error).message, { cause });
@@ -144,6 +174,11 @@ export function parseCommand(argv: string[]): Command {
     const unused = (['broker', 'heartbeat'] as const).find((f) => v[f] !== undefined);
     if (unused) throw new StormError('BAD_OPTION', `--${unused} sets up the embedded server, and --target runs against an external one: drop one of them`);
   }
+  if (v.token !== undefined) {
+    if (v.target === undefined) throw new StormError('BAD_OPTION', '--token is for an external server started with --auth-secret (--target); the embedded server checks no token: drop --token or add --target');
+    // An unset $VAR: the clients would send an empty token and be refused with 4100.
+    if (v.token.trim() === '') throw new StormError('BAD_OPTION', `--token needs a JWT, got "${v.token}"`);
+  }
   const hint = v['server-hint'];
   if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint on|off, got "${hint}"`);
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
@@ -156,6 +191,7 @@ export function parseCommand(argv: string[]): Command {
     serverHint: hint === undefined ? undefined : hint === 'on',
     admissionRate: optional('admission-rate', v['admission-rate'], 'rate'),
     target: v.target,
+    token: v.token,
     seed: optional('seed', v.seed, 'whole'),
     durationMs: ms('duration', v.duration),
     downMs: ms('down', v.down),

@@ -17,6 +17,7 @@ const FLAGS: Record<string, string> = {
   broker: '--broker',
   strategy: '--strategy',
   target: '--target',
+  token: '--token',
 };
 
 /**

@@ -1,5 +1,5 @@
 import type { RunResult } from '../result';
-import { attemptsChart, escapeXml } from './svgChart';
+import { attemptsChart, escapeXml, runLabel } from './svgChart';
 import { tableRows } from './table';
 import { groupNotes } from './notes';
 import { verdict } from '../verdict';
@@ -17,7 +17,7 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
     .join('')}</tbody></table>`;
   const channels = results
     .map(
-      (r) => `<h3>${escapeXml(`${r.strategy}${r.serverHint ? ' + hint' : ''}`)}: per channel</h3><table><thead><tr><th>channel</th><th>published</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th><th>reordered</th><th>gaps</th><th>in gaps</th><th>not back</th><th>undelivered</th></tr></thead><tbody>${r.perChannel
+      (r) => `<h3>${escapeXml(runLabel(r))}: per channel</h3><table><thead><tr><th>channel</th><th>published</th><th>expected</th><th>delivered</th><th>lost</th><th>duplicated</th><th>reordered</th><th>gaps</th><th>in gaps</th><th>not back</th><th>undelivered</th></tr></thead><tbody>${r.perChannel
         .map((c) => `<tr><th>${escapeXml(c.channel)}</th>${[c.published, c.expected, c.delivered, c.lost, c.duplicated, c.reordered, c.gaps, c.gapped, c.unrecovered, c.undelivered].map((v) => `<td>${v}</td>`).join('')}</tr>`)
         .join('')}</tbody></table>`,
     )

@@ -3,7 +3,7 @@ import { runLabel } from './svgChart';
 
 /** A run's notes, or the notes shared by every run of a comparison. */
 export interface NoteGroup {
-  /** `null` for notes every run has; else the run's label, e.g. `full + hint`. */
+  /** `null` for notes every run has; else the run's label, e.g. `full + hint` or `full (no hint)`. */
   run: string | null;
   notes: string[];
 }

@@ -6,9 +6,12 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Label of a run in legends: strategy plus hint, e.g. `full + hint`. */
+/**
+ * Label of a run in legends and notes: strategy plus hint, `full + hint` or `full (no
+ * hint)` (a bare `full` next to `full + hint` did not say which one it was).
+ */
 export function runLabel(r: RunResult): string {
-  return `${r.strategy}${r.serverHint ? ' + hint' : ''}`;
+  return `${r.strategy}${r.serverHint ? ' + hint' : ' (no hint)'}`;
 }
 
 /**

@@ -6,11 +6,14 @@ const num = (x: number | null, digits = 2) => (x === null ? '—' : Number.isInt
 const ms = (x: number | null) => (x === null ? 'never' : `${x} ms`);
 
 /**
- * Every client back (notBack 0) leaves no null offline time but for "nobody dropped"
- * (no offline times at all): "never / never" there read as "never came back".
+ * "Nobody dropped" first: with no offline time at all, "never / never" read as "never
+ * came back", also when clients are not back because they never noticed the fault (a
+ * half-open connection; `not back` counts them). `never` is for clients that dropped and
+ * did not come back. (A result without `dropped`, from before it, is judged as it was.)
  */
 function offline(r: RunResult): string {
-  if (r.notBack === 0 && r.offlineP50Ms === null && r.offlineP99Ms === null) return 'n/a (nobody dropped)';
+  const nobodyDropped = (r.dropped as number | undefined) !== undefined ? r.dropped === 0 : r.notBack === 0 && r.offlineP50Ms === null && r.offlineP99Ms === null;
+  if (nobodyDropped) return 'n/a (nobody dropped)';
   return `${ms(r.offlineP50Ms)} / ${ms(r.offlineP99Ms)}`;
 }
 

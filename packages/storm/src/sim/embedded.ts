@@ -113,7 +113,7 @@ export class EmbeddedFleet {
     return this.nodes.find((n) => n !== null)?.httpUrl ?? null;
   }
 
-  /** Crash: every socket terminated (1006), then the process is gone. */
+  /** Crash, as a killed process: every socket terminated (1006), then the server is closed (it runs in this process). */
   async kill(slot: number): Promise<void> {
     const node = this.nodes[slot];
     if (!node) return;

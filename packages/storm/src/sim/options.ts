@@ -31,6 +31,16 @@ export interface StormOptions {
    * publisher speak plain TCP/HTTP. @default undefined
    */
   target?: string;
+  /**
+   * A token (JWT) for an external `target` started with a secret (`--auth-secret`): every
+   * simulated client sends it in its hello, and the publisher as `Authorization: Bearer`.
+   * It is static: it must outlive the run (at its `exp` the server closes with 4101 and a
+   * client cannot renew it, so it stops), and its claims must allow subscribe and publish
+   * on the run's channels, `storm:<seed>:<random>:<i>` (e.g. `"storm:*"`, or no
+   * `subscribe` / `publish` claim). Only with `target`: the embedded server has no secret.
+   * @default undefined
+   */
+  token?: string;
   /** Seed of every random choice in the run. @default 1 */
   seed?: number;
   /**
@@ -69,7 +79,7 @@ export interface StormOptions {
  */
 export const TAIL_GRACE_MS = 5000;
 
-export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker'>> & { target: string | undefined; broker: string };
+export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker' | 'token'>> & { target: string | undefined; broker: string; token: string | undefined };
 
 export const STORM_DEFAULTS = {
   clients: 1000,
@@ -127,6 +137,12 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     // server behind it answered nothing the clients or the publisher could read.
     throw new StormError('BAD_OPTION', `target must be plain ws://, http:// or host:port (storm does not speak TLS), got "${o.target}"`);
   }
+  if (o.token !== undefined) {
+    // The embedded server starts without a secret and ignores every token: a token there
+    // would say the run checked authentication when it did not.
+    if (o.target === undefined) throw new StormError('BAD_OPTION', 'token must come with target: it is for an external server started with a secret (--auth-secret), and the embedded server checks no token');
+    if (typeof o.token !== 'string' || o.token.trim() === '') throw new StormError('BAD_OPTION', `token must be a JWT, got "${String(o.token)}"`);
+  }
   return {
     scenario: o.scenario,
     clients,
@@ -136,6 +152,7 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     serverHint: o.serverHint ?? STORM_DEFAULTS.serverHint,
     admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
     target: o.target,
+    token: o.token,
     seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
     durationMs,
     downMs,

@@ -16,12 +16,16 @@ export class Publisher {
   /** Aborted when stop()'s timeout runs out: abandons the publishes still in flight. */
   private cutoff = new AbortController();
   failures = 0;
+  /** Failed publishes answered with an HTTP status, by status (`401`: no or a bad token, `403`: its claims forbid the channel). */
+  readonly statuses: Record<string, number> = {};
 
   constructor(
     private readonly channels: string[],
     private readonly ratePerSec: number,
     private readonly httpUrl: () => string | null,
     private readonly runId: string,
+    /** Sent as `Authorization: Bearer <token>` (a server with a secret refuses publishes without one). */
+    private readonly token?: string,
   ) {
     this.published = channels.map(() => []);
   }
@@ -71,6 +75,10 @@ export class Publisher {
     }
   }
 
+  private headers(): Record<string, string> {
+    return this.token === undefined ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${this.token}` };
+  }
+
   private async publishOne(i: number, seq: number): Promise<void> {
     const channel = this.channels[i]!;
     const body = JSON.stringify({ channel, data: { s: seq }, id: `${this.runId}-${channel}-${seq}` });
@@ -79,12 +87,13 @@ export class Publisher {
       if (base) {
         const request = abortAfter(2000, this.cutoff.signal);
         try {
-          const res = await fetch(`${base}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: request.signal });
+          const res = await fetch(`${base}/v1/publish`, { method: 'POST', headers: this.headers(), body, signal: request.signal });
           if (res.ok) {
             const ack = (await res.json()) as { offset: number; epoch: string };
             this.published[i]!.push({ seq, epoch: ack.epoch, offset: ack.offset });
             return;
           }
+          this.statuses[res.status] = (this.statuses[res.status] ?? 0) + 1;
           await res.body?.cancel();
         } catch {
           // server down or restarting: retry with the same id

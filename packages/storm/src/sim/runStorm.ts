@@ -104,21 +104,21 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       progress.update((0.3 * st.ready) / o.clients, `connecting ${st.ready}/${o.clients}`);
       // A client that gave up for good (token refused, HTTP 404) will not connect: the
       // warm-up used to wait its full 30 s and more for it.
-      if (st.refusal) throw new StormError('RUN_FAILED', `a client gave up during warm-up: ${st.refusal}`);
+      if (st.refusal) throw new StormError('RUN_FAILED', `a client gave up during warm-up: ${st.refusal}${authAdvice(st.refusal, o.token)}`);
       return st.ready === o.clients;
     }, warmDeadline);
     if (!warm) {
       const diag = mergeReports(await Promise.all(shards.map((s) => s.collect(channels.map(() => [])))), Date.now());
       const errs = Object.entries(diag.errors).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([m, n]) => `${m} ×${n}`).join('; ');
       const codes = Object.entries(diag.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ');
-      throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up (${diag.attempts.length} attempts; closes: ${codes || 'none'}; errors: ${errs || 'none'}; server refusals: ${fleet?.refused() ?? 'n/a'})`);
+      throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up (${diag.attempts.length} attempts; closes: ${codes || 'none'}; errors: ${errs || 'none'}; errors reported by clients: ${byCode(diag.clientErrors)}; server refusals: ${fleet?.refused() ?? 'n/a'})`);
     }
 
     // 2. Steady traffic, then the fault.
     const external = o.target ? targetBases(o.target) : null;
     const httpUrl = () => (fleet ? fleet.httpUrl() : external!.http);
     if (signal?.aborted) throw interrupted();
-    publisher = new Publisher(channels, o.publishRate, httpUrl, `storm-${o.seed}-${started}`);
+    publisher = new Publisher(channels, o.publishRate, httpUrl, `storm-${o.seed}-${started}`, o.token);
     publisher.start();
     await sleep(STEADY_MS, signal);
     if (signal?.aborted) throw interrupted();
@@ -196,7 +196,10 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       { accepted: 0, refused: 0, cut: 0 },
     );
     if (def.network !== 'direct') notes.push(`proxy: ${ps.accepted} connections accepted, ${ps.refused} not forwarded (no live target), ${ps.cut} cut`);
-    notes.push(`socket closes seen by clients, by code: ${Object.entries(raw.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ') || 'none'}`);
+    // Scoped as the table's `refused` is (after the fault), the warm-up's apart: counted
+    // over the whole run, the 503s did not add up to `refused` and nothing said why.
+    notes.push(`socket closes seen by clients, by code: during warm-up: ${byCode(raw.warmup.closeCodes)}; after the fault: ${byCode(raw.closeCodes)}`);
+    if (raw.warmup.refused > 0) notes.push(`refusals during warm-up (not in "refused", which counts from the fault): ${raw.warmup.refused}`);
     if (raw.dropAt.length > 0) {
       const at = (q: number) => percentileTime(raw.dropAt, q);
       notes.push(`clients saw their connection drop at p1 +${at(1)} ms, p50 +${at(50)} ms, p99 +${at(99)} ms after the fault`);
@@ -213,13 +216,20 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     notes.push(stallNote(raw.stalls, bins.length ? bins.indexOf(Math.max(...bins)) : -1, DEFAULT_BIN_MS, o.workers > 0 ? 'client-process' : 'in-process client'));
     // With --target the servers run elsewhere: this loop is the clients' (said above).
     if (!o.target) notes.push(`server thread event-loop delay: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, max ${Math.round(loopDelay.max / 1e6)} ms`);
-    const errs = Object.entries(raw.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
-    if (errs.length) notes.push(`socket errors seen by clients: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
-    const clientErrs = Object.entries(raw.clientErrors).sort((a, b) => b[1] - a[1]);
-    if (clientErrs.length) notes.push(`errors reported by clients, by code: ${clientErrs.map(([c, n]) => `${c}×${n}`).join(', ')}`);
+    for (const [when, seen] of [['during warm-up', raw.warmup], ['after the fault', raw]] as const) {
+      const errs = Object.entries(seen.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
+      if (errs.length) notes.push(`socket errors seen by clients ${when}: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
+      const clientErrs = Object.entries(seen.clientErrors).sort((a, b) => b[1] - a[1]);
+      if (clientErrs.length) notes.push(`errors reported by clients ${when}, by code: ${byCode(seen.clientErrors)}`);
+    }
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
     if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
     if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
+    const refusedPublishes = Object.entries(publisher.statuses);
+    if (refusedPublishes.length) {
+      const auth = publisher.statuses[401] || publisher.statuses[403] ? (o.token === undefined ? ' (401 / 403: the server wants a token, --token)' : ' (401 / 403: the --token was refused, or its publish claim does not cover the storm:* channels)') : '';
+      notes.push(`publishes answered with an error, by HTTP status: ${refusedPublishes.map(([c, n]) => `${c}×${n}`).join(', ')}${auth}`);
+    }
     return summarizeRun({
       scenario: o.scenario,
       strategy: o.strategy,
@@ -268,6 +278,22 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, inte
 }
 
 /** `ws://h:p/anything` → the ws and http origins (clients add `/v1`, the publisher `/v1/publish`). */
+/** `1006×1500, HTTP 503×560`, or `none`. */
+function byCode(counts: Record<string, number>): string {
+  return Object.entries(counts).map(([c, n]) => `${c}×${n}`).join(', ') || 'none';
+}
+
+/**
+ * What to do about a client refused for its token during the warm-up. Core's own words
+ * ("call setToken()") mean nothing to someone running the CLI against a server with a secret.
+ */
+export function authAdvice(refusal: string, token: string | undefined): string {
+  if (!/^AUTH_FAILED\b|\(41\d\d\)/.test(refusal)) return '';
+  return token === undefined
+    ? ' (the server requires a token: pass --token <jwt>, StormOptions.token, signed with its secret)'
+    : ' (the server refused the --token given: check its signature, its exp (the token must outlive the run) and that its subscribe claim covers the storm:* channels)';
+}
+
 function targetBases(target: string): { ws: string; http: string } {
   const u = new URL(/^[a-z]+:\/\//i.test(target) ? target : `ws://${target}`);
   const secure = u.protocol === 'wss:' || u.protocol === 'https:';
@@ -294,6 +320,7 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
       connectRate: connectRate / count,
       direct: scenarios[o.scenario].network === 'direct',
       mustDrop: scenarios[o.scenario].dropsEveryone,
+      ...(o.token !== undefined ? { token: o.token } : {}),
     };
     out.push(o.workers > 0 ? processShard(spec) : localShard(spec, factory));
   }
@@ -319,6 +346,10 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const clientErrors: Record<string, number> = {};
+  const warmup = { refused: 0, closeCodes: {} as Record<string, number>, errors: {} as Record<string, number>, clientErrors: {} as Record<string, number> };
+  const add = (into: Record<string, number>, from: Record<string, number> | undefined) => {
+    for (const [k, n] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + n;
+  };
   const counts: DeliveryCounts[] = reports[0]!.counts.map(() => ({ ...ZERO_COUNTS }));
   reports.forEach((r, process) => {
     for (const st of r.stalls) if (st.atMs >= tFault) stalls.push({ atMs: st.atMs - tFault, ms: st.ms, process });
@@ -333,13 +364,17 @@ function mergeReports(reports: ShardReport[], tFault: number) {
     });
     refused += r.refused;
     for (const t of r.refusedAt) if (t >= tFault) refusedAt.push(t - tFault);
-    for (const [m, n] of Object.entries(r.errors)) errors[m] = (errors[m] ?? 0) + n;
-    for (const [c, n] of Object.entries(r.clientErrors ?? {})) clientErrors[c] = (clientErrors[c] ?? 0) + n;
-    for (const [c, n] of Object.entries(r.closeCodes)) closeCodes[c] = (closeCodes[c] ?? 0) + n;
+    add(errors, r.errors);
+    add(clientErrors, r.clientErrors);
+    add(closeCodes, r.closeCodes);
+    warmup.refused += r.warmup?.refused ?? 0;
+    add(warmup.closeCodes, r.warmup?.closeCodes);
+    add(warmup.errors, r.warmup?.errors);
+    add(warmup.clientErrors, r.warmup?.clientErrors);
     r.counts.forEach((c, i) => {
       const acc = counts[i]!;
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   });
-  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, clientErrors, counts, stalls };
+  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, clientErrors, warmup, counts, stalls };
 }

@@ -39,6 +39,8 @@ export interface ShardSpec {
    * its heartbeat has not caught yet), so it is not back. @default false
    */
   mustDrop?: boolean;
+  /** A token (JWT) every client sends in its hello, for a server with a secret. @default none */
+  token?: string;
 }
 
 export interface ShardStatus {
@@ -60,12 +62,18 @@ export interface ShardReport {
   refused: number;
   /** When each refusal reached its client (absolute ms). */
   refusedAt: number[];
-  /** Socket closes seen by clients, by close code (`HTTP 503` for a refused upgrade). */
+  /** Socket closes seen by clients since `markFault` (all of them before it), by close code (`HTTP 503` for a refused upgrade). */
   closeCodes: Record<string, number>;
-  /** Socket errors seen by clients, by message. */
+  /** Socket errors seen by clients since `markFault` (all of them before it), by message. */
   errors: Record<string, number>;
-  /** Errors clients reported (core's `error` event), by code. */
+  /** Errors clients reported (core's `error` event) since `markFault` (all of them before it), by code. */
   clientErrors: Record<string, number>;
+  /**
+   * What the clients saw before `markFault` (the warm-up and the steady traffic before the
+   * fault), kept apart: `refused` counts refusals after the fault only, and the close
+   * codes counted over the whole run did not add up to it. Empty before `markFault`.
+   */
+  warmup: { refused: number; closeCodes: Record<string, number>; errors: Record<string, number>; clientErrors: Record<string, number> };
   /** Summed delivery counts per channel index. */
   counts: DeliveryCounts[];
   /** This process's event-loop delay since the fault, ms: a stall delays every due attempt. */
@@ -96,9 +104,11 @@ export class Shard {
   private readonly attempts: number[] = [];
   /** When each refusal reached its client (absolute ms); their count is the refusals. */
   private refusedAt: number[] = [];
-  private readonly closeCodes: Record<string, number> = {};
-  private readonly errors: Record<string, number> = {};
-  private readonly clientErrors: Record<string, number> = {};
+  private closeCodes: Record<string, number> = {};
+  private errors: Record<string, number> = {};
+  private clientErrors: Record<string, number> = {};
+  /** The counts above as they stood at `markFault`, with the refusals before it. */
+  private warmup: ShardReport['warmup'] = { refused: 0, closeCodes: {}, errors: {}, clientErrors: {} };
   private refusal: string | null = null;
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
@@ -154,9 +164,13 @@ export class Shard {
     return { created: this.states.length, ready, dropped, refusal: this.refusal };
   }
 
-  /** Starts counting drops and refusals from now on. */
+  /** Starts counting drops, refusals, closes and errors from now on (those before it are the warm-up's). */
   markFault(): void {
+    this.warmup = { refused: this.refusedAt.length, closeCodes: this.closeCodes, errors: this.errors, clientErrors: this.clientErrors };
     this.refusedAt = [];
+    this.closeCodes = {};
+    this.errors = {};
+    this.clientErrors = {};
     this.loopDelay.reset();
     this.stallLog.reset();
     for (const s of this.states) {
@@ -185,6 +199,7 @@ export class Shard {
       closeCodes: this.closeCodes,
       errors: this.errors,
       clientErrors: this.clientErrors,
+      warmup: this.warmup,
       counts,
       loopDelay: { p99Ms: Math.round(this.loopDelay.percentile(99) / 1e6), maxMs: Math.round(this.loopDelay.max / 1e6) },
       stalls: this.stallLog.recorded(),
@@ -268,6 +283,7 @@ export class Shard {
       strategy: this.spec.strategy,
       initialDelayMs: this.spec.initialDelayMs,
       maxDelayMs: this.spec.maxDelayMs,
+      ...(this.spec.token !== undefined ? { token: this.spec.token } : {}),
       random: seededRandom(deriveSeed(this.spec.seed, index)),
       WebSocket: this.WebSocket,
       hooks: {

@@ -25,6 +25,8 @@ export const coreClientFactory: SimClientFactory = (spec) => {
     reconnect: { jitter: spec.strategy, initialDelayMs: spec.initialDelayMs, maxDelayMs: spec.maxDelayMs },
     WebSocket: spec.WebSocket as ClientOptions['WebSocket'],
     random: spec.random,
+    // Static: at its exp the server closes 4101 and core, which cannot renew it, stops.
+    ...(spec.token !== undefined ? { token: spec.token } : {}),
   };
   const client = createClient(options);
   client.on('state', (e: StateChange) => {

@@ -84,7 +84,8 @@ class LiteClient implements SimClient {
     if (this.stopped) return;
     const ws = new this.spec.WebSocket(this.url) as WsLike;
     this.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', v: 1, agent: 'lifeline-storm-lite' }));
+    const hello = { type: 'hello', v: 1, agent: 'lifeline-storm-lite', ...(this.spec.token !== undefined ? { token: this.spec.token } : {}) };
+    ws.onopen = () => ws.send(JSON.stringify(hello));
     ws.onmessage = (ev) => this.onFrame(ws, String(ev.data));
     let httpStatus: number | null = null;
     ws.onerror = (ev) => {
@@ -192,8 +193,9 @@ class LiteClient implements SimClient {
     if (code !== 1009) this.tooBigInRow = 0;
     if (this.stopped) return;
     // Final closes under core's rules (closeAction): 1000 and 4000-4099 stop, 4100-4199
-    // stop too (no token to refresh), a refused upgrade (HTTP 4xx but 408 / 429) stops.
-    const refusal = finalRefusal(code, reason, httpStatus);
+    // stop too (no token, or a static one: nothing to refresh), a refused upgrade (HTTP 4xx
+    // but 408 / 429) stops.
+    const refusal = finalRefusal(code, reason, httpStatus, this.spec.token !== undefined);
     if (refusal) {
       this.stopped = true; // for good, as core: nothing may reconnect it
       return this.report(refusal.code, refusal.message, true);

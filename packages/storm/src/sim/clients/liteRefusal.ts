@@ -7,7 +7,7 @@ import { closeAction } from '@lifeline/core/protocol';
  * own table (`closeAction` from `@lifeline/core/protocol`), so the two clients cannot drift
  * apart: a normal close (1000) is final, as 4000–4099 are (the lite client used to retry it).
  */
-export function finalRefusal(code: number, reason: string, httpStatus: number | null): { code: string; message: string } | null {
+export function finalRefusal(code: number, reason: string, httpStatus: number | null, hasToken = false): { code: string; message: string } | null {
   // As core: a wrong path or a forbidding proxy answers a 4xx the same way each time;
   // 408 and 429 say "later".
   if (httpStatus !== null && httpStatus >= 400 && httpStatus < 500 && httpStatus !== 408 && httpStatus !== 429) {
@@ -16,9 +16,12 @@ export function finalRefusal(code: number, reason: string, httpStatus: number | 
   const action = closeAction(code);
   // Same code and message as core for a stop close.
   if (action === 'stop') return { code: 'CONNECTION_REFUSED', message: `server closed ${code} ${reason}` };
-  // Core refreshes a token function's token; this client sends none, as core with a static
-  // token, which is refused the same way for ever.
-  if (action === 'refresh-token') return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): the lite client sends no token` };
+  // Core refreshes a token function's token; this client sends none or a static one (as
+  // core with a static token), which is refused the same way for ever.
+  if (action === 'refresh-token') {
+    const why = hasToken ? 'its token is static (--token) and cannot be renewed' : 'no token was given (--token)';
+    return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): ${why}` };
+  }
   return null;
 }
 

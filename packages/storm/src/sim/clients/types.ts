@@ -28,6 +28,11 @@ export interface SimClientSpec {
   strategy: Strategy;
   initialDelayMs: number;
   maxDelayMs: number;
+  /**
+   * A token (JWT) to send in the hello, for a server with a secret (`--token`); absent on
+   * an open server. Static: a client refused it (4100) or past its `exp` (4101) stops.
+   */
+  token?: string;
   /** Seeded per client. */
   random: () => number;
   /** Counting WebSocket constructor: every attempt must go through it. */

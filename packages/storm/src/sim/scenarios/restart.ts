@@ -1,6 +1,10 @@
 import type { ScenarioDefinition } from './types';
 
-/** The server process is killed (sockets die with 1006) and comes back after `downMs`. */
+/**
+ * The embedded server (in storm's own process, not a process of its own) crashes as a
+ * killed process would: every socket terminated without a close frame (1006), its port
+ * closed; a new server comes back on it after `downMs`.
+ */
 export const restart: ScenarioDefinition = {
   nodes: 1,
   needsEmbedded: true,

@@ -1,0 +1,39 @@
+// Trial finding: `--clients -5` and `--workers -1` reached the user as Node's parseArgs
+// text ("Option '--clients' argument is ambiguous. Did you forget to specify the option
+// argument…"), not as the flag's own check; the bin now says what every bad number says.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../src/cli/args';
+import { main } from '../src/cli/main';
+import { refusal } from './refusal';
+
+const refused = (argv: string[]) => refusal(() => parseCommand(argv));
+
+describe('a negative number after a flag gets the flag\'s own BAD_OPTION', () => {
+  it.each([
+    [['blip', '--clients', '-5'], '--clients wants a non-negative number, got "-5"'],
+    [['blip', '--workers', '-1'], '--workers wants a non-negative number, got "-1"'],
+    [['blip', '--seed', '-1'], '--seed wants a non-negative number, got "-1"'],
+    [['blip', '--publish-rate', '-0.5'], '--publish-rate wants a non-negative number, got "-0.5"'],
+    [['blip', '--duration', '-1s'], '--duration wants a duration like 30s or 500ms, got "-1s"'],
+    [['proxy', '--listen', '-1', '--target', 'ws://127.0.0.1:9'], '--listen wants a non-negative number, got "-1"'],
+  ])('%j', (argv, message) => {
+    expect(refused(argv)).toBe(message);
+  });
+
+  it('another flag after a flag is still "argument is ambiguous" (a missing value), BAD_OPTION all the same', () => {
+    expect(refused(['blip', '--clients', '--workers', '2'])).toMatch(/'--clients' argument is ambiguous/);
+  });
+
+  it('main() prints the message with the --help hint and exits 1', async () => {
+    const err: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      expect(await main(['blip', '--clients', '-5'])).toBe(1);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(err.join('')).toBe('lifeline-storm: --clients wants a non-negative number, got "-5" [BAD_OPTION]\nrun lifeline-storm --help for usage\n');
+  });
+});
