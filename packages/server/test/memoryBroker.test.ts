@@ -67,6 +67,19 @@ describe('memoryBroker', () => {
     expect(b.dedupeIdCount()).toBe(2);
   });
 
+  it('one busy channel: ids the window evicted do not pile up until their TTL (the queue stays within 2 × held + 1024)', async () => {
+    const clock = new FakeClock();
+    const b = memoryBroker({ dedupeTtlMs: 600_000, dedupeWindow: 10, clock });
+    for (let i = 0; i < 20_000; i++) {
+      await b.publish('busy', i, `id-${i}`);
+      clock.advance(1);
+    }
+    expect(b.dedupeIdCount()).toBe(10);
+    expect(b.dedupeQueueLength()).toBeLessThanOrEqual(2 * 10 + 1024 + 1);
+    // The window still answers for what it holds.
+    expect((await b.publish('busy', 'again', 'id-19999')).duplicate).toBe(true);
+  });
+
   it('an id evicted by the window and stored again is kept for its new time, not swept at its old one', async () => {
     const clock = new FakeClock();
     const b = memoryBroker({ dedupeTtlMs: 1000, dedupeWindow: 1, clock });

@@ -45,6 +45,11 @@ export interface MemoryBroker extends ResettableBroker {
    * channel once older.
    */
   dedupeIdCount(): number;
+  /**
+   * Entries of the broker-wide expiry queue: the ids held, and those the window evicted
+   * still waiting for their TTL; kept at most `2 × dedupeIdCount() + 1024`.
+   */
+  dedupeQueueLength(): number;
 }
 
 interface ChannelLog {
@@ -131,13 +136,17 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   // a channel that went quiet held its ids (up to dedupeWindow) for good.
   let expiry: { ch: ChannelLog; id: string; at: number }[] = [];
   let expired = 0;
+  /** Ids in the channels' maps (the queue also holds those the window evicted). */
+  let live = 0;
   const forgetExpired = (now: number): void => {
     while (expired < expiry.length && now - expiry[expired]!.at >= dedupeTtlMs) {
       const { ch, id, at } = expiry[expired++]!;
       // Not one stored again since (after expiring) nor evicted by the window and re-stored.
-      if (ch.dedupe.get(id)?.at === at) ch.dedupe.delete(id);
+      if (ch.dedupe.get(id)?.at === at) ch.dedupe.delete(id), live--;
     }
-    if (expired > 1024 && expired * 2 > expiry.length) (expiry = expiry.slice(expired)), (expired = 0);
+    // Ids the window evicted stay queued until their TTL: one busy channel queued rate × TTL.
+    if (expiry.length - expired > 2 * live + 1024) (expiry = expiry.slice(expired).filter((e) => e.ch.dedupe.get(e.id)?.at === e.at)), (expired = 0);
+    else if (expired > 1024 && expired * 2 > expiry.length) (expiry = expiry.slice(expired)), (expired = 0);
   };
 
   const lookupId = (ch: ChannelLog, id: string): PublishResult | undefined => {
@@ -163,7 +172,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       if (id !== undefined) {
         ch.dedupe.set(id, { offset: msg.offset, epoch: msg.epoch, at: now });
         expiry.push({ ch, id, at: now });
-        if (ch.dedupe.size > dedupeWindow) ch.dedupe.delete(ch.dedupe.keys().next().value as string);
+        live++;
+        if (ch.dedupe.size > dedupeWindow) ch.dedupe.delete(ch.dedupe.keys().next().value as string), live--;
       }
       callEach(ch.listeners, msg);
       return { offset: msg.offset, epoch: msg.epoch, duplicate: false };
@@ -260,6 +270,10 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       return !closed;
     },
 
+    dedupeQueueLength() {
+      return expiry.length - expired;
+    },
+
     dedupeIdCount() {
       let n = 0;
       for (const ch of channels.values()) n += ch.dedupe.size;
@@ -279,6 +293,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       idleEpoch = newEpoch();
       expiry = [];
       expired = 0;
+      live = 0;
       for (const [name, ch] of channels) {
         ch.epoch = idleEpoch;
         ch.head = 0;
