@@ -16,6 +16,8 @@ import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
 import { SpreadingBucket } from './refusalSpread';
 import { KeyedBuckets } from './tokenBucket';
+import { InFlight } from './inFlight';
+import { HISTORY_IN_FLIGHT, HISTORY_PER_CALLER } from './historyRoute';
 import { checkTlsPair } from './tlsPair';
 import { handleUpgrade } from './upgrade';
 import { drainAll, reconnectWindowMs } from './drainClose';
@@ -106,6 +108,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const httpBuckets: HttpBuckets = {
     publish: new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock),
     history: new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock),
+    historyInFlight: new InFlight(HISTORY_PER_CALLER, HISTORY_IN_FLIGHT),
   };
   const onRequest = handleHttp.bind(null, ctx, faults, httpBuckets);
   const timeouts = httpTimeouts(opts.httpTimeoutMs);

@@ -4,7 +4,9 @@ import { allows } from './auth';
 import type { Broker, ReadResult } from './broker/types';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import type { ServerContext } from './context';
-import { admit, fail, json } from './httpAuth';
+import { admit, fail, json, refuse } from './httpAuth';
+import type { InFlight } from './inFlight';
+import { retryHeaders } from './upgrade';
 import { errorText } from './session/subscribeOps';
 import { REPLAY_PAGE } from './replay';
 import type { KeyedBuckets } from './tokenBucket';
@@ -17,6 +19,15 @@ export const DEFAULT_HISTORY_LIMIT = 100;
  * built; at 1000 one request could hold 64 MiB.
  */
 export const MAX_HISTORY_LIMIT = REPLAY_PAGE;
+/**
+ * An answer carries the newest messages that fit in this many bytes of JSON (the newest
+ * one always): it stays in memory until the caller has read it, and 200 messages of
+ * 60 KB were 12 MB per request (a caller that never read pinned ~1 GB with 20 requests).
+ */
+export const MAX_HISTORY_BYTES = 1 << 20;
+/** History answers in progress per caller, and on the server in all (see {@link InFlight}). */
+export const HISTORY_PER_CALLER = 4;
+export const HISTORY_IN_FLIGHT = 64;
 /** Reads tried when the channel's epoch changes under the request (a reset, a rotation). */
 export const HISTORY_ATTEMPTS = 3;
 
@@ -59,7 +70,7 @@ export interface HistoryAnswer {
  *   answered as it is, which is consistent too (its messages, its epoch, its head when it
  *   has none).
  */
-export async function readHistory(broker: Broker, channel: string, limit: number): Promise<HistoryAnswer> {
+export async function readHistory(broker: Broker, channel: string, limit: number, maxBytes = MAX_HISTORY_BYTES): Promise<HistoryAnswer> {
   const head = await broker.position(channel);
   if (limit <= 0) return { channel, epoch: head.epoch, offset: head.offset, messages: [] };
   let basis = head;
@@ -69,13 +80,32 @@ export async function readHistory(broker: Broker, channel: string, limit: number
     if (r.epoch === basis.epoch || attempt >= HISTORY_ATTEMPTS) break;
     basis = { offset: r.head, epoch: r.epoch };
   }
-  const messages = r.messages.slice(0, limit).map((m): HistoryMessage => {
-    const out: HistoryMessage = { offset: m.offset, epoch: r.epoch, data: m.data, ts: m.ts };
-    if (m.id !== undefined) out.id = m.id;
-    return out;
-  });
+  const messages = newestWithin(
+    r.messages.slice(0, limit).map((m): HistoryMessage => {
+      const out: HistoryMessage = { offset: m.offset, epoch: r.epoch, data: m.data, ts: m.ts };
+      if (m.id !== undefined) out.id = m.id;
+      return out;
+    }),
+    maxBytes,
+  );
   const last = messages.at(-1);
   return { channel, epoch: r.epoch, offset: last ? last.offset : r.head, messages };
+}
+
+/**
+ * The newest of `messages` whose JSON fits in `maxBytes` (the newest always): dropped from
+ * the oldest end, the answer stays one run ending at its `offset`, and a subscriber
+ * resuming from there misses nothing.
+ */
+function newestWithin(messages: HistoryMessage[], maxBytes: number): HistoryMessage[] {
+  let bytes = 0;
+  let from = messages.length;
+  while (from > 0) {
+    bytes += Buffer.byteLength(JSON.stringify(messages[from - 1])) + 1;
+    if (bytes > maxBytes && from < messages.length) break;
+    from--;
+  }
+  return from === 0 ? messages : messages.slice(from);
 }
 
 /** `limit`: absent → the default, else a decimal integer 0..MAX (anything else `undefined`). */
@@ -88,7 +118,7 @@ function parseLimit(values: string[]): number | undefined {
 }
 
 /** `GET` / `HEAD /v1/history?channel=<name>&limit=<n>` (PROTOCOL.md §9.1). */
-export async function history(ctx: ServerContext, historyLimit: KeyedBuckets, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function history(ctx: ServerContext, historyLimit: KeyedBuckets, inFlight: InFlight, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const caller = admit(ctx, historyLimit, 'history reads', req, res);
   if (!caller) return;
   const params = new URL(req.url ?? '/', 'http://x').searchParams;
@@ -100,6 +130,17 @@ export async function history(ctx: ServerContext, historyLimit: KeyedBuckets, re
   const limit = parseLimit(params.getAll('limit'));
   if (limit === undefined) return fail(res, 400, 'BAD_FIELD', `"limit" must be a decimal integer from 0 to ${MAX_HISTORY_LIMIT}`);
   if (!allows(caller.claims, 'subscribe', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow subscribe on ${channel}`);
+  if (!inFlight.enter(caller.key)) {
+    return refuse(req, res, 429, 'RATE_LIMITED', 'too many history reads in progress; retry in 1000 ms', retryHeaders(1000));
+  }
+  // Held until the answer is read to its end or the connection is gone; one not read within
+  // httpTimeoutMs is cut, so a caller that never reads gives its slot back.
+  const { clock, httpTimeoutMs } = ctx.opts;
+  const cut = Number.isFinite(httpTimeoutMs) ? clock.setTimeout(() => res.destroy(), httpTimeoutMs) : undefined;
+  res.once('close', () => {
+    if (cut !== undefined) clock.clearTimeout(cut);
+    inFlight.leave(caller.key);
+  });
   try {
     json(res, 200, await readHistory(ctx.broker, channel, limit));
   } catch (err) {

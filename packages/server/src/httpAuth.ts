@@ -36,6 +36,8 @@ function callerKey(claims: TokenClaims | undefined, token: string | undefined, r
 /** A request let through by {@link admit}: its token's claims (`undefined` on an open server). */
 export interface Admitted {
   claims: TokenClaims | undefined;
+  /** Whose bucket it drew on (token subject, or remote address on an open server). */
+  key: string;
 }
 
 /**
@@ -70,10 +72,11 @@ export function admit(ctx: ServerContext, bucket: KeyedBuckets, what: string, re
   }
   // Before the body: a refused request should cost the server no more than its headers.
   // Every request counts, bad ones too (parsing them is work as well).
-  const wait = bucket.take(callerKey(claims, token, req));
+  const key = callerKey(claims, token, req);
+  const wait = bucket.take(key);
   if (wait > 0) {
     const ms = Number.isFinite(wait) ? wait : 1000;
     return void refuse(req, res, 429, 'RATE_LIMITED', `above ${opts.httpPublishPerSec} ${what}/s; retry in ${Math.ceil(ms)} ms`, retryHeaders(ms));
   }
-  return { claims };
+  return { claims, key };
 }

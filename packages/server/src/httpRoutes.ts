@@ -8,6 +8,7 @@ import type { KeyedBuckets } from './tokenBucket';
 import { admit, fail, json, refuse } from './httpAuth';
 import { history } from './historyRoute';
 import { pathOf } from './upgrade';
+import type { InFlight } from './inFlight';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
 
@@ -20,6 +21,8 @@ const HEALTH_TIMEOUT_MS = 2000;
 export interface HttpBuckets {
   publish: KeyedBuckets;
   history: KeyedBuckets;
+  /** History answers not yet read to their end, per caller and in all. */
+  historyInFlight: InFlight;
 }
 
 /** Plain HTTP: /healthz, POST /v1/publish, GET /v1/history, the test-only fault routes, 426/404 for the rest. */
@@ -33,12 +36,12 @@ export function handleHttp(
   const path = pathOf(req.url);
   if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return void health(ctx, res);
   if (path === '/v1/publish') {
-    if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST');
+    if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST', { allow: 'POST' });
     return void publish(ctx, buckets.publish, req, res);
   }
   if (path === '/v1/history') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET');
-    return void history(ctx, buckets.history, req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET', { allow: 'GET, HEAD' });
+    return void history(ctx, buckets.history, buckets.historyInFlight, req, res);
   }
   if (faults && path.startsWith('/_test/faults/') && req.method === 'POST') return void faultRoute(faults, path, req, res);
   if (path === '/v1' || (path === '/echo' && ctx.opts.echo)) return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');

@@ -90,6 +90,7 @@ describe('HTTP endpoints', () => {
       expect(res.status).toBe(status);
       expect(await res.json()).toMatchObject({ code, message: expect.any(String) });
     }
+    expect((await fetch(`${server.httpUrl}/v1/publish`)).headers.get('allow')).toBe('POST'); // RFC 9110 §15.5.6
     expect((await fetch(`${server.httpUrl}/elsewhere`)).status).toBe(404);
     expect((await fetch(`${server.httpUrl}/v1`)).status).toBe(426);
     expect((await post({ channel: 'ok', data: 1 })).status).toBe(200); // still serving

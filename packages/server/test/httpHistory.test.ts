@@ -4,7 +4,8 @@
 // log moves between the broker calls it makes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryBroker, redisBroker, signToken, type Broker, type LifelineServer, type RedisBroker } from '../src/index';
-import { HISTORY_ATTEMPTS, readHistory, type HistoryAnswer } from '../src/historyRoute';
+import { HISTORY_ATTEMPTS, HISTORY_PER_CALLER, MAX_HISTORY_BYTES, readHistory, type HistoryAnswer } from '../src/historyRoute';
+import { InFlight } from '../src/inFlight';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
 import { REDIS_URL, redisSuite } from './redisTestUtils';
@@ -146,6 +147,7 @@ describe('GET /v1/history: requests', () => {
       const res = await history(server, '?channel=a', { method });
       expect({ method, status: res.status }).toEqual({ method, status: 405 });
       expect(await res.json()).toMatchObject({ code: 'BAD_FRAME' });
+      expect(res.headers.get('allow')).toBe('GET, HEAD'); // RFC 9110 §15.5.6
     }
     const head = await history(server, '?channel=a', { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -336,5 +338,62 @@ describe('GET /v1/history: the log moving between the broker calls', () => {
     const a = await readHistory(stub, 'spin', 5);
     expect(reads).toBe(HISTORY_ATTEMPTS);
     expect(a).toEqual({ channel: 'spin', epoch: `e_${HISTORY_ATTEMPTS}`, offset: 50 + HISTORY_ATTEMPTS, messages: [] });
+  });
+});
+
+describe('GET /v1/history: memory an answer may hold', () => {
+  it(`the newest messages within ${MAX_HISTORY_BYTES} B of JSON: large ones are dropped from the oldest end, the answer still ends at the head`, async () => {
+    const server = await start();
+    const big = 'x'.repeat(60_000);
+    for (let i = 1; i <= 40; i++) await publish(server, 'big', `${i}:${big}`);
+    const a = await historyOf(server, '?channel=big&limit=200');
+    const fits = Math.floor(MAX_HISTORY_BYTES / 60_100);
+    expect(a.messages.length).toBeGreaterThanOrEqual(fits - 1);
+    expect(a.messages.length).toBeLessThanOrEqual(fits);
+    expectConsistent(a, 200);
+    expect(a.offset).toBe(40);
+    expect(JSON.stringify(a.messages).length).toBeLessThanOrEqual(MAX_HISTORY_BYTES);
+    // One message above the budget on its own is still answered (the newest always is).
+    expect(offsets(await readHistory(await (async () => {
+      const b = memoryBroker();
+      await b.publish('one', 'y'.repeat(2 * MAX_HISTORY_BYTES));
+      return b;
+    })(), 'one', 5))).toEqual([1]);
+  });
+
+  it(`at most ${HISTORY_PER_CALLER} answers in progress per caller: the next is 429 until one is done; another caller is not held up`, async () => {
+    const inner = memoryBroker();
+    await inner.publish('slow', 1);
+    const waiting: (() => void)[] = [];
+    const broker: Broker = { ...inner, read: async (...a) => (await new Promise<void>((r) => waiting.push(r)), inner.read(...a)) };
+    const server = await start({ broker, authSecret: SECRET });
+    const as = (sub: string) => ({ headers: bearer({ sub }) });
+    const pending = Array.from({ length: HISTORY_PER_CALLER }, () => history(server, '?channel=slow', as('ann')));
+    while (waiting.length < HISTORY_PER_CALLER) await new Promise((r) => setTimeout(r, 5));
+    const refused = await history(server, '?channel=slow', as('ann'));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-retry-after-ms')).toBe('1000');
+    expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/in progress/) });
+    const other = history(server, '?channel=slow', as('bob'));
+    while (waiting.length < HISTORY_PER_CALLER + 1) await new Promise((r) => setTimeout(r, 5));
+    for (const go of waiting.splice(0)) go();
+    for (const res of [...(await Promise.all(pending)), await other]) expect(res.status).toBe(200);
+    // Done and read: the slots are back.
+    const again = history(server, '?channel=slow', as('ann'));
+    while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
+    waiting.splice(0)[0]!();
+    expect((await again).status).toBe(200);
+    await inner.close();
+  });
+});
+
+describe('InFlight', () => {
+  it(`holds at most perKey per caller and max in all, and gives slots back`, () => {
+    const f = new InFlight(2, 3);
+    expect([f.enter('a'), f.enter('a'), f.enter('a')]).toEqual([true, true, false]);
+    expect([f.enter('b'), f.enter('c')]).toEqual([true, false]);
+    f.leave('a');
+    expect(f.enter('c')).toBe(true);
+    expect(f.size).toBe(3);
   });
 });
