@@ -49,8 +49,12 @@ export interface RunResult {
   t100Ms: number | null;
   /** Clients not connected (and subscribed) when the run ended. */
   notBack: number;
-  /** Clients whose connection dropped at least once after the fault (those `offlineP50Ms` / `offlineP99Ms` are over). */
-  dropped: number;
+  /**
+   * Clients whose connection dropped at least once after the fault (those `offlineP50Ms` /
+   * `offlineP99Ms` are over); null when unknown (a `RawRun` without `offlineMs`), absent in
+   * a result file from before it.
+   */
+  dropped: number | null;
   /**
    * Per client, from its own drop to its last reconnect (clients that dropped): median and
    * 99th percentile; null when nobody dropped (`dropped` 0) or too many never came back.
@@ -149,7 +153,9 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     t99Ms: times.t99Ms === null ? null : Math.round(times.t99Ms),
     t100Ms: times.t100Ms === null ? null : Math.round(times.t100Ms),
     notBack: times.notBack,
-    dropped: raw.offlineMs?.length ?? 0,
+    // Unknown is not 0: a caller without offlineMs got "n/a (nobody dropped)" next to
+    // clients that were not back.
+    dropped: raw.offlineMs === undefined ? null : raw.offlineMs.length,
     offlineP50Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 50) : null),
     offlineP99Ms: roundMs(raw.offlineMs?.length ? percentileTime(raw.offlineMs, 99) : null),
     refused: raw.refused,

@@ -32,6 +32,25 @@ describe('output wording', () => {
     expect(offlineCell(run({ backAtMs: [null, null], offlineMs: [null] }))).toBe('never / never');
   });
 
+  it('a caller of summarizeRun without offlineMs: dropped is unknown (null), not 0, and clients not back are not "nobody dropped"', () => {
+    const raw: RawRun = {
+      scenario: 'blip', strategy: 'full', serverHint: true, clients: 2, admissionRate: 100, seed: 1, client: 'test',
+      attemptTimesMs: [0], backAtMs: [null, null], refused: 0,
+      channels: [{ channel: 'c0', published: 4, counts: { ...ZERO_COUNTS, expected: 8, delivered: 8 } }],
+      wallMs: 1, notes: [],
+    };
+    const r = summarizeRun(raw);
+    expect(r.notBack).toBe(2);
+    expect(r.dropped).toBeNull();
+    expect(offlineCell(r)).toBe('never / never');
+    // Every client back and no offline time: the rule from before `dropped`.
+    expect(offlineCell(summarizeRun({ ...raw, backAtMs: [0, 0] }))).toBe('n/a (nobody dropped)');
+    // A result file from before `dropped` (no such field) reads as it did.
+    const old = { ...r } as Partial<typeof r>;
+    delete old.dropped;
+    expect(offlineCell(old as typeof r)).toBe('never / never');
+  });
+
   it('a comparison\'s verdict names each run by its full variant', () => {
     const v = verdict([run({ serverHint: true, lost: 1 }), run({ serverHint: false, lost: 2 })]);
     expect(v.message).toBe('invariant broken: full:hint: 1 lost, 0 duplicated, 0 reordered; full:nohint: 2 lost, 0 duplicated, 0 reordered');

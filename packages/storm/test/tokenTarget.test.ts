@@ -5,6 +5,10 @@
 import { createServer, signToken, type LifelineServer } from '@lifeline/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/cli/args';
+import { toHtml } from '../src/report/html';
+import { toJson } from '../src/report/json';
+import { formatNotes } from '../src/report/notes';
+import { formatTable } from '../src/report/table';
 import { isStormError } from '../src/errors';
 import { resolveOptions, type StormOptions } from '../src/sim/options';
 import { runStorm } from '../src/sim/runStorm';
@@ -53,6 +57,32 @@ describe('--token against a server with a secret', () => {
     for (const m of [core, lite]) {
       expect(m).toMatch(/^a client gave up during warm-up: AUTH_FAILED: /);
       expect(m).toContain('the server requires a token: pass --token <jwt>');
+    }
+  }, 60_000);
+
+  it('a token whose subscribe claim does not cover storm:* fails the warm-up at once with the server\'s message and the claim to fix (core and lite)', async () => {
+    // Review finding: the warm-up waited its full deadline (clients ÷ rate + 30 s) and said
+    // only `SERVER_ERROR×4`, never the server's "token does not allow subscribe on storm:…".
+    const token = signToken({ sub: 'storm', exp: Math.floor(Date.now() / 1000) + 600, subscribe: ['other:*'], publish: ['storm:*'] }, SECRET);
+    const t0 = Date.now();
+    const [core, lite] = await Promise.all([failure(small({ token })), failure(small({ token, client: 'lite', seed: 12 }))]);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    for (const m of [core, lite]) {
+      expect(m).toMatch(/^a client's subscribe was refused during warm-up: FORBIDDEN: token does not allow subscribe on storm:\d+:\w+:\d+ /);
+      expect(m).toContain('the --token\'s subscribe claim must cover the storm:* channels');
+      expect(m).not.toContain(token);
+    }
+  }, 60_000);
+
+  it('the token never appears in the table, the notes, the JSON or the HTML report', async () => {
+    const token = signToken({ sub: 'storm', exp: Math.floor(Date.now() / 1000) + 600 }, SECRET);
+    const r = await small({ token, clients: 2, channels: 1, durationMs: 1000 });
+    expect(r.notBack, r.notes.join(' | ')).toBe(0);
+    for (const [what, text] of [['table', formatTable([r])], ['notes', formatNotes([r])], ['json', toJson([r])], ['html', toHtml([r])]] as const) {
+      expect(text.length, what).toBeGreaterThan(0);
+      expect(text.includes(token), what).toBe(false);
+      // Nor its payload or signature alone.
+      for (const part of token.split('.')) expect(text.includes(part), `${what}: ${part}`).toBe(false);
     }
   }, 60_000);
 

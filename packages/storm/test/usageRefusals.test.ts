@@ -18,6 +18,17 @@ describe('usage errors instead of silently ignored input', () => {
     expect(refused(['blip', flag, value])).toBe(`${flag} is an option of lifeline-storm proxy, not of a scenario run`);
   });
 
+  it.each([
+    ['--token', 'abc.def.ghi'], ['--clients', '5'], ['--duration', '5s'], ['--compare', 'all'], ['--json', 'out.json'], ['--seed', '3'], ['--workers', '0'],
+  ])('proxy refuses the scenario-run-only %s (as a scenario run refuses the proxy\'s)', (flag, value) => {
+    expect(refused(['proxy', '--listen', '9000', '--target', 'ws://127.0.0.1:8080', flag, value])).toBe(`${flag} is an option of a scenario run, not of lifeline-storm proxy`);
+  });
+
+  it('proxy still takes its own flags, --target and --help', () => {
+    expect(parseCommand(['proxy', '--listen', '9000', '--target', '127.0.0.1:8080', '--latency', '5', '--bandwidth', 'off', '--schedule', '100:cut']).kind).toBe('proxy');
+    expect(parseCommand(['proxy', '--help'])).toEqual({ kind: 'help' });
+  });
+
   it.each(['--broker', '--heartbeat'])('with --target, %s (embedded server only) is refused', (flag) => {
     const value = flag === '--broker' ? 'memory' : '5s';
     expect(refused(['blip', '--target', 'ws://127.0.0.1:9', flag, value])).toBe(

@@ -26,7 +26,8 @@ Options:
   --target URL           external server on loopback (blip, half-open, flaky only)
   --token JWT            with --target: a token for a server started with --auth-secret (every
                          client's hello, the publisher's Bearer); must outlive the run and allow
-                         subscribe/publish on storm:* channels
+                         subscribe/publish on storm:* channels; default: $LIFELINE_STORM_TOKEN
+                         (kept out of ps)
   --seed N               seed for every random choice (default 1)
   --duration T           how long the run lasts after the fault: the fault and the wait
                          for recovery end by then (flaky: chaos for half), the tail takes
@@ -108,6 +109,18 @@ const OPTIONS = {
   listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' },
 } as const;
 
+/** Flags of `lifeline-storm proxy` alone: a scenario run refuses them. */
+const PROXY_ONLY = ['listen', 'latency', 'bandwidth', 'schedule'] as const;
+/**
+ * Flags of a scenario run alone (every flag but the proxy's, `--target` and `--help`): `proxy`
+ * refuses them, as a run refuses the proxy's (`proxy --token x` used to start a proxy that
+ * used no token, silently).
+ */
+const RUN_ONLY = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter((f) => f !== 'help' && f !== 'target' && !(PROXY_ONLY as readonly string[]).includes(f));
+
+/** The environment variable `--token` is read from when the flag is not given (out of `ps`). */
+export const TOKEN_ENV = 'LIFELINE_STORM_TOKEN';
+
 /**
  * `--clients -5` as `--clients=-5`: parseArgs takes a value starting with `-` for an
  * option ("argument is ambiguous", in Node's words and without the flag's own check), so a
@@ -132,8 +145,11 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
-/** Turns argv (without node and the script) into a command; throws StormError on bad input. */
-export function parseCommand(argv: string[]): Command {
+/**
+ * Turns argv (without node and the script) into a command; throws StormError on bad input.
+ * `env`: where {@link TOKEN_ENV} is read when `--token` is not given.
+ */
+export function parseCommand(argv: string[], env: Record<string, string | undefined> = process.env): Command {
   let parsed;
   try {
     parsed = parseArgs({
@@ -152,6 +168,9 @@ export function parseCommand(argv: string[]): Command {
   if (first === undefined) throw new StormError('BAD_OPTION', `no scenario given (one of ${SCENARIOS.join(', ')}, or proxy)`);
   if (rest.length) throw new StormError('BAD_OPTION', `unexpected argument "${rest[0]}"`);
   if (first === 'proxy') {
+    // Flags the proxy would ignore: accepted, they said it did something it did not.
+    const runOnly = RUN_ONLY.find((f) => v[f] !== undefined);
+    if (runOnly) throw new StormError('BAD_OPTION', `--${runOnly} is an option of a scenario run, not of lifeline-storm proxy`);
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
     // A bare number (decimals too) is ms, as documented (--latency MS).
     const latencyMs = v.latency === undefined ? 0 : parseDuration('latency', isPlainDecimal(v.latency, true) ? `${v.latency}ms` : v.latency);
@@ -168,16 +187,20 @@ export function parseCommand(argv: string[]): Command {
   }
   if (!SCENARIOS.includes(first as Scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${first}" (one of ${SCENARIOS.join(', ')}, or proxy)`);
   // Flags a storm run would ignore: accepted, they said the run did something it did not.
-  const proxyOnly = (['listen', 'latency', 'bandwidth', 'schedule'] as const).find((f) => v[f] !== undefined);
+  const proxyOnly = PROXY_ONLY.find((f) => v[f] !== undefined);
   if (proxyOnly) throw new StormError('BAD_OPTION', `--${proxyOnly} is an option of lifeline-storm proxy, not of a scenario run`);
   if (v.target !== undefined) {
     const unused = (['broker', 'heartbeat'] as const).find((f) => v[f] !== undefined);
     if (unused) throw new StormError('BAD_OPTION', `--${unused} sets up the embedded server, and --target runs against an external one: drop one of them`);
   }
-  if (v.token !== undefined) {
-    if (v.target === undefined) throw new StormError('BAD_OPTION', '--token is for an external server started with --auth-secret (--target); the embedded server checks no token: drop --token or add --target');
+  // From the environment when not on the command line, where `ps` shows it to every user.
+  const fromEnv = v.token === undefined && env[TOKEN_ENV] !== undefined;
+  const token = v.token ?? env[TOKEN_ENV];
+  if (token !== undefined) {
+    const source = fromEnv ? TOKEN_ENV : '--token';
+    if (v.target === undefined) throw new StormError('BAD_OPTION', `${source} is for an external server started with --auth-secret (--target); the embedded server checks no token: ${fromEnv ? `unset ${TOKEN_ENV}` : 'drop --token'} or add --target`);
     // An unset $VAR: the clients would send an empty token and be refused with 4100.
-    if (v.token.trim() === '') throw new StormError('BAD_OPTION', `--token needs a JWT, got "${v.token}"`);
+    if (token.trim() === '') throw new StormError('BAD_OPTION', `${source} needs a JWT, got "${token}"`);
   }
   const hint = v['server-hint'];
   if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint on|off, got "${hint}"`);
@@ -191,7 +214,7 @@ export function parseCommand(argv: string[]): Command {
     serverHint: hint === undefined ? undefined : hint === 'on',
     admissionRate: optional('admission-rate', v['admission-rate'], 'rate'),
     target: v.target,
-    token: v.token,
+    token,
     seed: optional('seed', v.seed, 'whole'),
     durationMs: ms('duration', v.duration),
     downMs: ms('down', v.down),

@@ -9,10 +9,12 @@ const ms = (x: number | null) => (x === null ? 'never' : `${x} ms`);
  * "Nobody dropped" first: with no offline time at all, "never / never" read as "never
  * came back", also when clients are not back because they never noticed the fault (a
  * half-open connection; `not back` counts them). `never` is for clients that dropped and
- * did not come back. (A result without `dropped`, from before it, is judged as it was.)
+ * did not come back. (`dropped` unknown, null, or absent in a result from before it: judged
+ * as before it, nobody dropped when every client is back and no offline time was measured.)
  */
 function offline(r: RunResult): string {
-  const nobodyDropped = (r.dropped as number | undefined) !== undefined ? r.dropped === 0 : r.notBack === 0 && r.offlineP50Ms === null && r.offlineP99Ms === null;
+  const dropped = r.dropped as number | null | undefined;
+  const nobodyDropped = dropped !== null && dropped !== undefined ? dropped === 0 : r.notBack === 0 && r.offlineP50Ms === null && r.offlineP99Ms === null;
   if (nobodyDropped) return 'n/a (nobody dropped)';
   return `${ms(r.offlineP50Ms)} / ${ms(r.offlineP99Ms)}`;
 }

@@ -1,8 +1,9 @@
 import { StormError, isStormError } from '../errors';
 import type { RunResult, Strategy } from '../result';
 import type { Progress } from '../report/progress';
-import type { StormOptions } from './options';
+import { resolveOptions, type StormOptions } from './options';
 import { runStorm, type RunHooks } from './runStorm';
+import { checkTokenLifetime } from './tokenExpiry';
 
 /** One run of a comparison. */
 export interface CompareVariant {
@@ -44,6 +45,18 @@ export async function runCompare(
   variants: CompareVariant[],
   hooks: RunHooks & { onRun?: (index: number, total: number) => Progress | undefined } = {},
 ): Promise<RunResult[]> {
+  // A token that lasts one run but not all of them: refused before the first (BAD_OPTION),
+  // not found out by the run it expires in. Options that do not resolve are the first
+  // run's failure, as before.
+  if (options.token !== undefined) {
+    let resolved = null;
+    try {
+      resolved = resolveOptions(options);
+    } catch {
+      // reported by runStorm
+    }
+    if (resolved) checkTokenLifetime(resolved, variants.length);
+  }
   const out: RunResult[] = [];
   for (const [i, v] of variants.entries()) {
     const progress = hooks.onRun?.(i, variants.length) ?? hooks.progress;

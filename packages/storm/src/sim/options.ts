@@ -79,6 +79,30 @@ export interface StormOptions {
  */
 export const TAIL_GRACE_MS = 5000;
 
+/** Steady traffic before the fault and after recovery, ms. */
+export const STEADY_MS = 500;
+/** Past the time the warm-up's connect rate needs for the fleet, the longest it waits, ms. */
+export const WARMUP_GRACE_MS = 30_000;
+
+/** The warm-up's connects/s: 80 % of every node's admission rate, 1 to 4000. */
+export function warmupConnectRate(o: ResolvedStormOptions): number {
+  return Math.max(1, Math.min(0.8 * o.admissionRate * scenarios[o.scenario].nodes, 4000));
+}
+
+/** The longest the warm-up waits for the fleet, ms (clients ÷ connect rate + {@link WARMUP_GRACE_MS}). */
+export function warmupLimitMs(o: ResolvedStormOptions): number {
+  return (o.clients / warmupConnectRate(o)) * 1000 + WARMUP_GRACE_MS;
+}
+
+/**
+ * The longest one run lasts from its first connect to the end of its tail, ms: the warm-up's
+ * limit, the steady traffic before the fault, `durationMs` and {@link TAIL_GRACE_MS}
+ * (closing everything comes after, with no token needed).
+ */
+export function longestRunMs(o: ResolvedStormOptions): number {
+  return Math.ceil(warmupLimitMs(o) + STEADY_MS + o.durationMs + TAIL_GRACE_MS);
+}
+
 export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker' | 'token'>> & { target: string | undefined; broker: string; token: string | undefined };
 
 export const STORM_DEFAULTS = {

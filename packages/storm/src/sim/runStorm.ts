@@ -6,7 +6,8 @@ import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
 import { EmbeddedFleet } from './embedded';
 import { runChannels } from './channelNames';
-import { resolveOptions, TAIL_GRACE_MS, type ResolvedStormOptions, type StormOptions } from './options';
+import { resolveOptions, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
+import { checkTokenLifetime } from './tokenExpiry';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
@@ -32,8 +33,6 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
-/** Steady traffic before the fault and after recovery, ms. */
-const STEADY_MS = 500;
 /** After publishing stops, how long clients get to deliver the tail, ms (never past the tail's end, below). */
 const CATCH_UP_MS = 10_000;
 /** Longest a publish still in flight holds up the end of traffic, ms (likewise). */
@@ -55,6 +54,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     if (def.needsEmbedded) throw new StormError('UNSUPPORTED_SCENARIO', `scenario ${o.scenario} restarts the server, so it needs the embedded one (drop --target)`);
   }
   if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
+  // Before anything starts: a token that expires mid-run ended it with 4101 closes.
+  checkTokenLifetime(o);
   const started = Date.now();
   const notes: string[] = [];
   // An external server's admission rate is only known when the user states it: the
@@ -91,27 +92,33 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     }
     const channels = runChannels(o.seed, o.channels);
     shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
-    const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * def.nodes, 4000));
+    const connectRate = warmupConnectRate(o);
     const via = def.network === 'direct' ? 'connecting straight to the servers (no network faults here)' : 'each behind its own chaos proxy';
     notes.push(`client: ${hooks.clientFactory ? 'custom' : o.client}, ${Math.max(1, o.workers)} shard(s)${o.workers > 0 ? ' in worker processes' : ''}, ${via}, warm-up at ${Math.round(connectRate)} connects/s`);
 
     // 1. Warm-up: connect the fleet under the admission rate.
     progress.update(0, 'connecting');
     await Promise.all(shards.map((s) => s.start()));
-    const warmDeadline = Date.now() + (o.clients / connectRate) * 1000 + 30_000;
+    const warmDeadline = Date.now() + warmupLimitMs(o);
     const warm = await waitUntil(async () => {
       const st = await statusAll(shards);
       progress.update((0.3 * st.ready) / o.clients, `connecting ${st.ready}/${o.clients}`);
       // A client that gave up for good (token refused, HTTP 404) will not connect: the
       // warm-up used to wait its full 30 s and more for it.
       if (st.refusal) throw new StormError('RUN_FAILED', `a client gave up during warm-up: ${st.refusal}${authAdvice(st.refusal, o.token)}`);
+      // Connected but never subscribed: the warm-up waited its full deadline and said
+      // only SERVER_ERROR×4. With a token it is its subscribe claim (the server without a
+      // secret forbids no channel), and waiting longer cannot help.
+      if (o.token !== undefined && st.forbidden) {
+        throw new StormError('RUN_FAILED', `a client's subscribe was refused during warm-up: ${st.forbidden} (the --token's subscribe claim must cover the storm:* channels, e.g. "subscribe": ["storm:*"], or leave the claim out)`);
+      }
       return st.ready === o.clients;
     }, warmDeadline);
     if (!warm) {
       const diag = mergeReports(await Promise.all(shards.map((s) => s.collect(channels.map(() => [])))), Date.now());
       const errs = Object.entries(diag.errors).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([m, n]) => `${m} ×${n}`).join('; ');
       const codes = Object.entries(diag.closeCodes).map(([c, n]) => `${c}×${n}`).join(', ');
-      throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up (${diag.attempts.length} attempts; closes: ${codes || 'none'}; errors: ${errs || 'none'}; errors reported by clients: ${byCode(diag.clientErrors)}; server refusals: ${fleet?.refused() ?? 'n/a'})`);
+      throw new StormError('RUN_FAILED', `only ${(await statusAll(shards)).ready}/${o.clients} clients connected during warm-up (${diag.attempts.length} attempts; closes: ${codes || 'none'}; errors: ${errs || 'none'}; errors reported by clients: ${byCodeWithFirst(diag.clientErrors, diag.clientErrorMessages)}; server refusals: ${fleet?.refused() ?? 'n/a'})`);
     }
 
     // 2. Steady traffic, then the fault.
@@ -220,15 +227,15 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       const errs = Object.entries(seen.errors).sort((a, b) => b[1] - a[1]).slice(0, 4);
       if (errs.length) notes.push(`socket errors seen by clients ${when}: ${errs.map(([m, n]) => `${m} ×${n}`).join('; ')}`);
       const clientErrs = Object.entries(seen.clientErrors).sort((a, b) => b[1] - a[1]);
-      if (clientErrs.length) notes.push(`errors reported by clients ${when}, by code: ${byCode(seen.clientErrors)}`);
+      if (clientErrs.length) notes.push(`errors reported by clients ${when}, by code: ${byCodeWithFirst(seen.clientErrors, seen.clientErrorMessages)}`);
     }
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
     if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
     if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
     const refusedPublishes = Object.entries(publisher.statuses);
     if (refusedPublishes.length) {
-      const auth = publisher.statuses[401] || publisher.statuses[403] ? (o.token === undefined ? ' (401 / 403: the server wants a token, --token)' : ' (401 / 403: the --token was refused, or its publish claim does not cover the storm:* channels)') : '';
-      notes.push(`publishes answered with an error, by HTTP status: ${refusedPublishes.map(([c, n]) => `${c}×${n}`).join(', ')}${auth}`);
+      const advice = publishAdvice(publisher.statuses, o.token);
+      notes.push(`publishes answered with an error, by HTTP status: ${refusedPublishes.map(([c, n]) => `${c}×${n}`).join(', ')}${advice ? ` (${advice})` : ''}`);
     }
     return summarizeRun({
       scenario: o.scenario,
@@ -277,10 +284,26 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, inte
   });
 }
 
-/** `ws://h:p/anything` → the ws and http origins (clients add `/v1`, the publisher `/v1/publish`). */
 /** `1006×1500, HTTP 503×560`, or `none`. */
 function byCode(counts: Record<string, number>): string {
   return Object.entries(counts).map(([c, n]) => `${c}×${n}`).join(', ') || 'none';
+}
+
+/** As {@link byCode}, most frequent first, each with its first message: `SERVER_ERROR×4 (first: FORBIDDEN: …)`. */
+export function byCodeWithFirst(counts: Record<string, number>, first: Record<string, string> | undefined): string {
+  const items = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return items.map(([c, n]) => `${c}×${n}${first?.[c] !== undefined ? ` (first: ${first[c]})` : ''}`).join(', ') || 'none';
+}
+
+/**
+ * What the publisher's 401 and 403 answers mean for this run, apart: a 401 is the token
+ * (refused or expired, or none given), a 403 its publish claim. '' without either.
+ */
+export function publishAdvice(statuses: Record<number, number>, token: string | undefined): string {
+  const out: string[] = [];
+  if (statuses[401]) out.push(token === undefined ? '401: the server wants a token: pass --token' : '401: the --token was refused (its signature) or has expired (its exp)');
+  if (statuses[403]) out.push(token === undefined ? '403: the server forbids these publishes' : '403: the --token\'s publish claim does not cover the storm:* channels');
+  return out.join('; ');
 }
 
 /**
@@ -291,9 +314,10 @@ export function authAdvice(refusal: string, token: string | undefined): string {
   if (!/^AUTH_FAILED\b|\(41\d\d\)/.test(refusal)) return '';
   return token === undefined
     ? ' (the server requires a token: pass --token <jwt>, StormOptions.token, signed with its secret)'
-    : ' (the server refused the --token given: check its signature, its exp (the token must outlive the run) and that its subscribe claim covers the storm:* channels)';
+    : ' (the server refused the --token given: check its signature and its exp (the token must outlive the run))';
 }
 
+/** `ws://h:p/anything` → the ws and http origins (clients add `/v1`, the publisher `/v1/publish`). */
 function targetBases(target: string): { ws: string; http: string } {
   const u = new URL(/^[a-z]+:\/\//i.test(target) ? target : `ws://${target}`);
   const secure = u.protocol === 'wss:' || u.protocol === 'https:';
@@ -302,7 +326,7 @@ function targetBases(target: string): { ws: string; http: string } {
 
 function makeShards(o: ResolvedStormOptions, targets: string[], channels: string[], factory?: SimClientFactory): ShardHandle[] {
   const count = Math.max(1, o.workers);
-  const connectRate = Math.max(1, Math.min(0.8 * o.admissionRate * scenarios[o.scenario].nodes, 4000));
+  const connectRate = warmupConnectRate(o);
   const per = Math.ceil(o.clients / count);
   const out: ShardHandle[] = [];
   for (let k = 0; k < count; k++) {
@@ -330,8 +354,8 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
 async function statusAll(shards: ShardHandle[]) {
   const all = await Promise.all(shards.map((s) => s.status()));
   return all.reduce(
-    (a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped, refusal: a.refusal ?? s.refusal }),
-    { ready: 0, dropped: 0, refusal: null as string | null },
+    (a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped, refusal: a.refusal ?? s.refusal, forbidden: a.forbidden ?? s.forbidden ?? null }),
+    { ready: 0, dropped: 0, refusal: null as string | null, forbidden: null as string | null },
   );
 }
 
@@ -346,7 +370,11 @@ function mergeReports(reports: ShardReport[], tFault: number) {
   const closeCodes: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const clientErrors: Record<string, number> = {};
-  const warmup = { refused: 0, closeCodes: {} as Record<string, number>, errors: {} as Record<string, number>, clientErrors: {} as Record<string, number> };
+  const clientErrorMessages: Record<string, string> = {};
+  const warmup = { refused: 0, closeCodes: {} as Record<string, number>, errors: {} as Record<string, number>, clientErrors: {} as Record<string, number>, clientErrorMessages: {} as Record<string, string> };
+  const first = (into: Record<string, string>, from: Record<string, string> | undefined) => {
+    for (const [k, m] of Object.entries(from ?? {})) into[k] ??= m;
+  };
   const add = (into: Record<string, number>, from: Record<string, number> | undefined) => {
     for (const [k, n] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + n;
   };
@@ -371,10 +399,12 @@ function mergeReports(reports: ShardReport[], tFault: number) {
     add(warmup.closeCodes, r.warmup?.closeCodes);
     add(warmup.errors, r.warmup?.errors);
     add(warmup.clientErrors, r.warmup?.clientErrors);
+    first(clientErrorMessages, r.clientErrorMessages);
+    first(warmup.clientErrorMessages, r.warmup?.clientErrorMessages);
     r.counts.forEach((c, i) => {
       const acc = counts[i]!;
       for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += c[k];
     });
   });
-  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, clientErrors, warmup, counts, stalls };
+  return { attempts, backAt, offline, dropAt, refusedAt, refused, closeCodes, errors, clientErrors, clientErrorMessages, warmup, counts, stalls };
 }

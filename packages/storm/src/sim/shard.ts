@@ -50,6 +50,12 @@ export interface ShardStatus {
   dropped: number;
   /** The first error with which a client gave up for good (`CODE: message`), null if none did. */
   refusal: string | null;
+  /**
+   * The first error frame FORBIDDEN a client reported (`FORBIDDEN: token does not allow
+   * subscribe on storm:…`), null if none: the token's claims do not cover a channel, and
+   * the client stays connected but never subscribed. Not reset by `markFault`.
+   */
+  forbidden: string | null;
 }
 
 export interface ShardReport {
@@ -69,11 +75,16 @@ export interface ShardReport {
   /** Errors clients reported (core's `error` event) since `markFault` (all of them before it), by code. */
   clientErrors: Record<string, number>;
   /**
+   * The first message of each code in `clientErrors` (`SERVER_ERROR×4` alone did not say
+   * `FORBIDDEN: token does not allow subscribe on …`).
+   */
+  clientErrorMessages: Record<string, string>;
+  /**
    * What the clients saw before `markFault` (the warm-up and the steady traffic before the
    * fault), kept apart: `refused` counts refusals after the fault only, and the close
    * codes counted over the whole run did not add up to it. Empty before `markFault`.
    */
-  warmup: { refused: number; closeCodes: Record<string, number>; errors: Record<string, number>; clientErrors: Record<string, number> };
+  warmup: { refused: number; closeCodes: Record<string, number>; errors: Record<string, number>; clientErrors: Record<string, number>; clientErrorMessages?: Record<string, string> };
   /** Summed delivery counts per channel index. */
   counts: DeliveryCounts[];
   /** This process's event-loop delay since the fault, ms: a stall delays every due attempt. */
@@ -107,9 +118,11 @@ export class Shard {
   private closeCodes: Record<string, number> = {};
   private errors: Record<string, number> = {};
   private clientErrors: Record<string, number> = {};
+  private clientErrorMessages: Record<string, string> = {};
   /** The counts above as they stood at `markFault`, with the refusals before it. */
-  private warmup: ShardReport['warmup'] = { refused: 0, closeCodes: {}, errors: {}, clientErrors: {} };
+  private warmup: ShardReport['warmup'] = { refused: 0, closeCodes: {}, errors: {}, clientErrors: {}, clientErrorMessages: {} };
   private refusal: string | null = null;
+  private forbidden: string | null = null;
   private creator: NodeJS.Timeout | null = null;
   private closed = false;
   private proxy: ChaosProxy | null = null;
@@ -161,16 +174,17 @@ export class Shard {
       if (s.sim?.isReady()) ready++;
       if (s.dropped) dropped++;
     }
-    return { created: this.states.length, ready, dropped, refusal: this.refusal };
+    return { created: this.states.length, ready, dropped, refusal: this.refusal, forbidden: this.forbidden };
   }
 
   /** Starts counting drops, refusals, closes and errors from now on (those before it are the warm-up's). */
   markFault(): void {
-    this.warmup = { refused: this.refusedAt.length, closeCodes: this.closeCodes, errors: this.errors, clientErrors: this.clientErrors };
+    this.warmup = { refused: this.refusedAt.length, closeCodes: this.closeCodes, errors: this.errors, clientErrors: this.clientErrors, clientErrorMessages: this.clientErrorMessages };
     this.refusedAt = [];
     this.closeCodes = {};
     this.errors = {};
     this.clientErrors = {};
+    this.clientErrorMessages = {};
     this.loopDelay.reset();
     this.stallLog.reset();
     for (const s of this.states) {
@@ -199,6 +213,7 @@ export class Shard {
       closeCodes: this.closeCodes,
       errors: this.errors,
       clientErrors: this.clientErrors,
+      clientErrorMessages: this.clientErrorMessages,
       warmup: this.warmup,
       counts,
       loopDelay: { p99Ms: Math.round(this.loopDelay.percentile(99) / 1e6), maxMs: Math.round(this.loopDelay.max / 1e6) },
@@ -299,6 +314,9 @@ export class Shard {
         onGap: (_i, gap) => state.gaps.push(gap),
         onError: (code, message, final) => {
           this.clientErrors[code] = (this.clientErrors[code] ?? 0) + 1;
+          this.clientErrorMessages[code] ??= message;
+          // Core and the lite client both say an error frame as `CODE: message`.
+          if (code === 'SERVER_ERROR' && message.startsWith('FORBIDDEN:')) this.forbidden ??= message;
           if (final) this.refusal ??= `${code}: ${message}`;
         },
       },

@@ -19,7 +19,9 @@ export function finalRefusal(code: number, reason: string, httpStatus: number | 
   // Core refreshes a token function's token; this client sends none or a static one (as
   // core with a static token), which is refused the same way for ever.
   if (action === 'refresh-token') {
-    const why = hasToken ? 'its token is static (--token) and cannot be renewed' : 'no token was given (--token)';
+    // 4100 with a token is that token refused (signature, secret): "cannot be renewed" only
+    // fits an expiry (4101), where renewing is what would have helped.
+    const why = !hasToken ? 'no token was given (--token)' : code === 4101 ? 'its token is static (--token) and cannot be renewed' : 'the server rejected the --token';
     return { code: 'AUTH_FAILED', message: `token ${code === 4101 ? 'expired' : 'rejected'} (${code}): ${why}` };
   }
   return null;
