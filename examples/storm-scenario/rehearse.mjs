@@ -5,7 +5,7 @@
 // server's hints honoured) and once with every client retrying on the same fixed delay.
 // It prints the comparison, writes the HTML report, and exits 1 if the defaults lost,
 // duplicated or reordered a message, left a client behind, or hit the server at more than
-// half the fixed delay's peak rate. Everything runs on loopback and stops by itself.
+// two thirds of the fixed delay's peak rate. Everything runs on loopback and stops by itself.
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,9 +47,13 @@ if (defaults.lost || defaults.duplicated || defaults.reordered) {
   problems.push(`${defaults.lost} lost, ${defaults.duplicated} duplicated, ${defaults.reordered} reordered`);
 }
 if (defaults.notBack) problems.push(`${defaults.notBack} clients not back`);
-// The rate at the peak is what a server feels: jitter must at least halve it.
-if (defaults.peakPerSec * 2 > fixed.peakPerSec) {
-  problems.push(`peak rate ${defaults.peakPerSec}/s with jitter is not under half of ${fixed.peakPerSec}/s without`);
+// The rate at the peak is what a server feels: jitter must cut it by a third at least. It
+// usually halves it or better (1090 vs 2190, 870 vs 3000 attempts/s measured), but on a
+// loaded machine the fixed delay's crowd is smeared over more 100 ms bins by event-loop
+// lag: a halving criterion passed 1090 vs 2190 by 10 attempts/s, one slow tick from
+// failing a run whose jitter did its job.
+if (defaults.peakPerSec * 1.5 > fixed.peakPerSec) {
+  problems.push(`peak rate ${defaults.peakPerSec}/s with jitter is not under two thirds of ${fixed.peakPerSec}/s without`);
 }
 console.log(
   `rehearsal: peak ${defaults.peakPerSec} attempts/s with the defaults, ${fixed.peakPerSec}/s with a fixed delay ` +
