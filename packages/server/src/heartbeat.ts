@@ -1,6 +1,7 @@
 import type { ServerContext } from './context';
 import { refreshPresence } from './broker/types';
 import { presenceEntry } from './session/presenceOps';
+import type { Session } from './session/session';
 
 /** Groups the sessions are pinged in, one group per tenth of the interval. */
 const SLOTS = 10;
@@ -21,6 +22,46 @@ export function startHeartbeat(ctx: ServerContext): () => void {
   let tickNo = 0;
   let handle: unknown;
   let stopped = false;
+  /**
+   * Presence entries whose last refresh failed (the broker was down), by session. Retried
+   * at the session's next slot as before, and at once when the broker says it is back:
+   * three short outages over one entry's slots (15 s apart) let it expire, 45 s after its
+   * last refresh, while its client stayed connected (a leave and a join for everyone).
+   */
+  const failed = new Map<Session, Set<string>>();
+
+  const refresh = (s: Session, channel: string, info: unknown): void => {
+    // A refresh, not an enter: an enter would make this connection the member's newest,
+    // flipping the info of a client on two connections with different info.
+    refreshPresence(ctx.broker, channel, presenceEntry(s, info), ctx.presenceTtlMs).then(
+      () => {
+        const set = failed.get(s);
+        if (set?.delete(channel) && set.size === 0) failed.delete(s);
+      },
+      () => {
+        if (s.state !== 'open') return;
+        const set = failed.get(s) ?? new Set<string>();
+        failed.set(s, set.add(channel));
+      },
+    );
+  };
+
+  const retryFailed = (): void => {
+    for (const [s, channels] of failed) {
+      if (s.state !== 'open') {
+        failed.delete(s);
+        continue;
+      }
+      for (const channel of channels) {
+        if (s.presence.has(channel)) refresh(s, channel, s.presence.get(channel));
+        else channels.delete(channel);
+      }
+      if (channels.size === 0) failed.delete(s);
+    }
+  };
+  const offStatus = ctx.broker.onStatus?.((change) => {
+    if (change.available) retryFailed();
+  });
 
   const tick = (): void => {
     const now = clock.now();
@@ -35,11 +76,7 @@ export function startHeartbeat(ctx: ServerContext): () => void {
         continue;
       }
       s.send({ type: 'ping', t: now });
-      for (const [channel, info] of s.presence) {
-        // A refresh, not an enter: an enter would make this connection the member's newest,
-        // flipping the info of a client on two connections with different info.
-        refreshPresence(ctx.broker, channel, presenceEntry(s, info), ctx.presenceTtlMs).catch(() => undefined);
-      }
+      for (const [channel, info] of s.presence) refresh(s, channel, info);
     }
     if (!stopped) handle = clock.setTimeout(tick, heartbeatMs / SLOTS);
   };
@@ -48,5 +85,7 @@ export function startHeartbeat(ctx: ServerContext): () => void {
   return () => {
     stopped = true;
     clock.clearTimeout(handle);
+    offStatus?.();
+    failed.clear();
   };
 }
