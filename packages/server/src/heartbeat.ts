@@ -65,6 +65,10 @@ export function startHeartbeat(ctx: ServerContext): () => void {
 
   const tick = (): void => {
     const now = clock.now();
+    // A closed session's failed refreshes are dropped here too: a broker without onStatus,
+    // or one that never reports a recovery (a script error, not an outage), would
+    // otherwise keep the session, socket included, in the map for good.
+    for (const s of failed.keys()) if (s.state !== 'open') failed.delete(s);
     const phase = ++tickNo % SLOTS;
     for (const s of ctx.sessions) {
       let slot = slotOf.get(s);

@@ -133,14 +133,25 @@ export async function history(ctx: ServerContext, historyLimit: KeyedBuckets, in
   if (!inFlight.enter(caller.key)) {
     return refuse(req, res, 429, 'RATE_LIMITED', 'too many history reads in progress; retry in 1000 ms', retryHeaders(1000));
   }
-  // Held until the answer is read to its end or the connection is gone; one not read within
-  // httpTimeoutMs is cut, so a caller that never reads gives its slot back.
+  // Held until the answer is read to its end or the connection is gone, given back once
+  // for whichever comes first: a pipelined request whose answer never got the socket (the
+  // connection dropped while it waited its turn) emits no 'close' of its own, and four of
+  // them locked the caller out for good. One not read within httpTimeoutMs is cut (its
+  // connection: a queued answer has no socket to destroy), so a caller that never reads
+  // gives its slot back.
   const { clock, httpTimeoutMs } = ctx.opts;
-  const cut = Number.isFinite(httpTimeoutMs) ? clock.setTimeout(() => res.destroy(), httpTimeoutMs) : undefined;
-  res.once('close', () => {
+  const socket = req.socket;
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    socket.off('close', release);
     if (cut !== undefined) clock.clearTimeout(cut);
     inFlight.leave(caller.key);
-  });
+  };
+  const cut = Number.isFinite(httpTimeoutMs) ? clock.setTimeout(() => socket.destroy(), httpTimeoutMs) : undefined;
+  res.once('close', release);
+  socket.once('close', release);
   try {
     json(res, 200, await readHistory(ctx.broker, channel, limit));
   } catch (err) {

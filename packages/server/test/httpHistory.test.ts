@@ -2,6 +2,7 @@
 // resume from (PROTOCOL.md §9.1), on the memory and the Redis broker; its auth, origin
 // check, rate bucket and errors; and its answer staying one consistent snapshot when the
 // log moves between the broker calls it makes.
+import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryBroker, redisBroker, signToken, type Broker, type LifelineServer, type RedisBroker } from '../src/index';
 import { HISTORY_ATTEMPTS, HISTORY_PER_CALLER, MAX_HISTORY_BYTES, readHistory, type HistoryAnswer } from '../src/historyRoute';
@@ -383,6 +384,30 @@ describe('GET /v1/history: memory an answer may hold', () => {
     while (waiting.length < 1) await new Promise((r) => setTimeout(r, 5));
     waiting.splice(0)[0]!();
     expect((await again).status).toBe(200);
+    await inner.close();
+  });
+});
+
+describe('GET /v1/history: slots given back', () => {
+  it('pipelined reads on one connection dropped while they wait: every slot comes back (an answer queued behind another has no close of its own)', async () => {
+    const inner = memoryBroker();
+    await inner.publish('slow', 1);
+    const waiting: (() => void)[] = [];
+    const broker: Broker = { ...inner, read: async (...a) => (await new Promise<void>((r) => waiting.push(r)), inner.read(...a)) };
+    const server = await start({ broker });
+    const sock = connectTcp(server.port);
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('GET /v1/history?channel=slow HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(HISTORY_PER_CALLER));
+    while (waiting.length < HISTORY_PER_CALLER) await new Promise((r) => setTimeout(r, 5));
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    for (const go of waiting.splice(0)) go();
+    await new Promise((r) => setTimeout(r, 50));
+    // The same caller (same address on an open server) has all its slots again, not 429.
+    const again = Array.from({ length: HISTORY_PER_CALLER }, () => history(server, '?channel=slow'));
+    await new Promise((r) => setTimeout(r, 50));
+    for (const go of waiting.splice(0)) go();
+    expect((await Promise.all(again)).map((r) => r.status)).toEqual(again.map(() => 200));
     await inner.close();
   });
 });
