@@ -297,6 +297,12 @@ export interface Message<T = unknown> {
   data: T;
   /** The publisher's idempotency id. */
   id?: string;
+  /**
+   * Who published it: the publishing token's `sub`, verified and set by the server (never
+   * by the publisher) on a server with a secret. Absent on an open server, for a token
+   * without `sub`, and from servers older than this field (PROTOCOL.md §5).
+   */
+  user?: string;
   /** Server time it was stored, ms since 1970 (PROTOCOL.md §5). */
   ts?: number;
 }

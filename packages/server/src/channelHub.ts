@@ -94,7 +94,7 @@ export class ChannelHub {
   }
 }
 
-/** The wire form of a stored message (PROTOCOL.md §5 `msg`). */
+/** The wire form of a stored message (PROTOCOL.md §5 `msg`); `id` and `user` are left out when absent. */
 export function serializeMessage(msg: StoredMessage): string {
   return JSON.stringify({
     type: 'msg',
@@ -103,6 +103,7 @@ export function serializeMessage(msg: StoredMessage): string {
     epoch: msg.epoch,
     data: msg.data,
     id: msg.id,
+    user: msg.user,
     ts: msg.ts,
   });
 }

@@ -37,6 +37,8 @@ export interface HistoryMessage {
   epoch: string;
   data: unknown;
   id?: string;
+  /** The publisher's token `sub` (PROTOCOL.md §5), when the server stamped one. */
+  user?: string;
   ts: number;
 }
 
@@ -84,6 +86,7 @@ export async function readHistory(broker: Broker, channel: string, limit: number
     r.messages.slice(0, limit).map((m): HistoryMessage => {
       const out: HistoryMessage = { offset: m.offset, epoch: r.epoch, data: m.data, ts: m.ts };
       if (m.id !== undefined) out.id = m.id;
+      if (m.user !== undefined) out.user = m.user;
       return out;
     }),
     maxBytes,

@@ -110,7 +110,9 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
   }
   if (!allows(claims, 'publish', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow publish on ${channel}`);
   try {
-    const r = await broker.publish(channel, data, id as string | undefined);
+    // Stamped with the bearer token's `sub` (none on an open server or without one); a
+    // `user` in the body is not read (PROTOCOL.md §9).
+    const r = await broker.publish(channel, data, id as string | undefined, claims?.sub);
     json(res, 200, r.duplicate ? { offset: r.offset, epoch: r.epoch, duplicate: true } : { offset: r.offset, epoch: r.epoch });
   } catch (err) {
     if (isBrokerUnavailable(err)) {

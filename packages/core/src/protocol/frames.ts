@@ -169,6 +169,11 @@ export interface MessageFrame {
   data: unknown;
   /** Idempotency id of the publish that created it. */
   id?: string;
+  /**
+   * The publisher's token `sub`, set by the server on a server with a secret; absent on an
+   * open server or for a token without `sub`. Clients cannot set it (PROTOCOL.md §5).
+   */
+  user?: string;
   /** Server time at which it was stored, ms since epoch. */
   ts?: number;
 }

@@ -155,7 +155,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   };
 
   const broker: MemoryBroker = {
-    async publish(channel, data, id) {
+    async publish(channel, data, id, user) {
       open();
       const ch = channelOf(channel);
       const now = clock.now();
@@ -166,6 +166,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       }
       const msg: StoredMessage = { channel, offset: ch.head + 1, epoch: ch.epoch, data, ts: now };
       if (id !== undefined) msg.id = id;
+      if (user !== undefined) msg.user = user;
       ch.head = msg.offset;
       ch.log.push(msg);
       if (ch.log.length > retention) ch.log.shift();

@@ -200,7 +200,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   };
 
   return {
-    async publish(channel: string, data: unknown, id?: string): Promise<PublishResult> {
+    async publish(channel: string, data: unknown, id?: string, user?: string): Promise<PublishResult> {
       // Redis stores the id as UTF-8, where every lone surrogate becomes U+FFFD: two
       // different ids would share one dedupe key (the second acked, never stored).
       if (id !== undefined && !wellFormed(id)) throw new TypeError('redis broker: the publish id is not well-formed Unicode');
@@ -211,6 +211,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
           k.epoch, k.seq, k.log, `${k.dedupe}${id ?? ''}`,
           newEpoch(), json, id ?? '', String(clock.now()), String(retention),
           options.approximateRetention ? '1' : '0', dedupeTtlMs === Infinity ? '' : String(dedupeTtlMs), k.feed,
+          user === undefined ? '' : JSON.stringify(user),
         );
         return { offset, epoch, duplicate: dup === 1 };
       }, true);

@@ -25,8 +25,15 @@ end
 
 /**
  * KEYS: epoch, seq, log, dedupeKey (ignored without id)
- * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs ('' = no expiry), feedChannel
+ * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs ('' = no expiry), feedChannel,
+ *       userJson (the publisher's token `sub` as JSON text; '' or missing = none)
  * Returns {offset, epoch, duplicate(0|1)}.
+ *
+ * The stream entry is `d <data> i <id> t <ts>`, plus `u <userJson>` when there is one
+ * (entries written before `u` existed simply have none); the fan-out header is `[epoch,
+ * offset, ts, id]`, plus `userJson` as a fifth element when there is one. JSON text, as
+ * presence members are stored: Redis keeps strings as UTF-8, where a lone surrogate in a
+ * `sub` would become U+FFFD (two subjects read back as one).
  *
  * Every argument is checked before the first write: a Lua error does not undo the
  * writes before it, so a late failure would leave a message stored but reported as not.
@@ -51,10 +58,17 @@ if id ~= '' then
 end
 seq = redis.call('INCR', KEYS[2])
 local entryId = seq .. '-0'
+local fields = {entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4]}
+local header = {epoch, seq, ARGV[4], id}
+if ARGV[9] and ARGV[9] ~= '' then
+  fields[#fields + 1] = 'u'
+  fields[#fields + 1] = ARGV[9]
+  header[5] = ARGV[9]
+end
 if ARGV[6] == '1' then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], unpack(fields))
 else
-  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4])
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[5], unpack(fields))
 end
 if id ~= '' then
   if ARGV[7] == '' then
@@ -63,7 +77,7 @@ if id ~= '' then
     redis.call('SET', KEYS[4], epoch .. '|' .. seq, 'PX', ARGV[7])
   end
 end
-redis.call('PUBLISH', ARGV[8], cjson.encode({epoch, seq, ARGV[4], id}) .. '\\n' .. ARGV[2])
+redis.call('PUBLISH', ARGV[8], cjson.encode(header) .. '\\n' .. ARGV[2])
 return {seq, epoch, 0}
 `;
 

@@ -8,6 +8,12 @@ export interface StoredMessage {
   data: unknown;
   /** Idempotency id of the publish. */
   id?: string;
+  /**
+   * The publisher's token `sub`, set by the server (never by the client) on a server with
+   * a secret when the token has one (PROTOCOL.md §5). Absent otherwise, and on messages
+   * stored before it existed.
+   */
+  user?: string;
   /** Time it was stored, ms since epoch. */
   ts: number;
 }
@@ -72,8 +78,12 @@ export type BrokerStatusChange =
  * listener was attached.
  */
 export interface Broker {
-  /** Appends to the log unless `id` was seen within the dedupe window. */
-  publish(channel: string, data: unknown, id?: string): Promise<PublishResult>;
+  /**
+   * Appends to the log unless `id` was seen within the dedupe window (a duplicate keeps
+   * the original message, its `user` included). `user` (the publisher's token `sub`) is
+   * stored with the message and delivered with it; omitted, the message has none.
+   */
+  publish(channel: string, data: unknown, id?: string, user?: string): Promise<PublishResult>;
   /** Current head and epoch (creates the channel's epoch if it has none yet). */
   position(channel: string): Promise<Position>;
   /** Reads retained messages after `after`. */

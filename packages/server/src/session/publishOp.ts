@@ -57,7 +57,10 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   }
   let result: Awaited<ReturnType<typeof s.ctx.broker.publish>>;
   try {
-    result = await s.ctx.broker.publish(channel, f.data, id);
+    // The message's `user` is the publishing token's `sub` (PROTOCOL.md §5), the claims in
+    // force now (after an in-band auth, the new token's: the same sub, §10.1); a `user` the
+    // client put in its frame is not read. None on an open server (no claims) or without `sub`.
+    result = await s.ctx.broker.publish(channel, f.data, id, s.claims?.sub);
   } catch (err) {
     // Blocks later publishes of the channel also when the outcome is unknown: the re-send
     // (same id) is acked with the original offset if it landed, so order still holds.
