@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { allows } from './auth';
-import type { Broker, ReadResult } from './broker/types';
+import type { Broker, ReadResult, StoredMessage } from './broker/types';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import type { ServerContext } from './context';
 import { admit, fail, json, refuse } from './httpAuth';
@@ -32,15 +32,7 @@ export const HISTORY_IN_FLIGHT = 64;
 export const HISTORY_ATTEMPTS = 3;
 
 /** One message of a history answer: a `msg` frame's fields (PROTOCOL.md §5) without `type` and `channel`. */
-export interface HistoryMessage {
-  offset: number;
-  epoch: string;
-  data: unknown;
-  id?: string;
-  /** The publisher's token `sub` (PROTOCOL.md §5), when the server stamped one. */
-  user?: string;
-  ts: number;
-}
+export type HistoryMessage = Omit<StoredMessage, 'channel'>;
 
 /** The body of a 200 to `GET /v1/history`. */
 export interface HistoryAnswer {
