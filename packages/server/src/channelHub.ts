@@ -13,6 +13,9 @@ interface HubChannel {
   detach: (() => Promise<void>)[] | undefined;
   /** Attach/detach steps run one at a time per channel. */
   chain: Promise<void>;
+  /** Attach attempts that failed so far, and the last one's error. */
+  failures: number;
+  lastError?: unknown;
 }
 
 /**
@@ -29,19 +32,27 @@ export class ChannelHub {
   add(channel: string, sub: HubSubscriber): Promise<void> {
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { subs: new Set(), detach: undefined, chain: Promise.resolve() };
+      entry = { subs: new Set(), detach: undefined, chain: Promise.resolve(), failures: 0 };
       this.channels.set(channel, entry);
     }
     entry.subs.add(sub);
     const e = entry;
+    const failuresBefore = e.failures;
     return this.enqueue(e, async () => {
       if (e.detach || e.subs.size === 0) return;
+      // An attempt that ended in failure while this one waited its turn: its error is this
+      // one's too. Trying again in turn, each waiting its broker timeout (a Redis outage:
+      // ~1 s), the n-th subscriber of a channel was answered after n seconds, and a crowd
+      // reconnecting in an outage waited past the client's ack timeout (a reconnect loop).
+      if (e.failures > failuresBefore) throw e.lastError;
       const detachers: (() => Promise<void>)[] = [];
       try {
         detachers.push(await this.broker.onMessage(channel, (msg) => this.fanOutMessage(e, msg)));
         detachers.push(await this.broker.onPresence(channel, (change) => this.fanOutPresence(e, channel, change)));
       } catch (err) {
         await Promise.allSettled(detachers.map((d) => d()));
+        e.failures++;
+        e.lastError = err;
         throw err;
       }
       e.detach = detachers;
