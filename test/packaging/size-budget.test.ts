@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 10,078 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,103 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -51,8 +51,14 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // reconnect: present again after leaving), 3 B. 10,073 -> 10,078 B: a renewal is asked one
 // check early and the welcome's expiry counts from when the socket was made (a chaos trial:
 // tokens of ~10 s renewed up to 1 s late, plus a slow handshake, reached the server after
-// their expiry under a latency spike: a 4101 and a replay), 5 B.
-const CORE_CEILING_BYTES = 10_078;
+// their expiry under a latency spike: a 4101 and a replay), 5 B. 10,078 -> 10,103 B (session 19,
+// a review with a model-server random test): a loss said while an async handler was busy
+// with a message past the new head (a store that lost acknowledged writes) was dropped
+// unsaid and the position moved ahead of the head again; a handler that unsubscribed and
+// subscribed again in its own call was handed its message twice; handlers that had a
+// half-delivered message were skipped for the new message a head behind it put at that
+// offset, 25 B.
+const CORE_CEILING_BYTES = 10_103;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -79,7 +85,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_993;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 10,078 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,103 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

@@ -258,7 +258,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._buffer = null;
     this._overflowed = false;
     this._cancel();
-    this._seen = this._busy && m!.epoch === this._epoch && m!.offset > this._offset ? m!.offset : this._offset;
+    // Nor after a loss said meanwhile (`_lost`): the position went to the new history's head,
+    // which may be behind the in-hand offset (a store that lost acknowledged writes).
+    this._seen = this._busy && !this._lost && m!.epoch === this._epoch && m!.offset > this._offset ? m!.offset : this._offset;
   }
 
   /** Asks the server again from the position on this connection (fills holes, redelivers). */
@@ -297,6 +299,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._busy = true;
     this._inHand = m;
     this._inHs = hs;
+    // A handler that unsubscribed and subscribed again in its own call reset `_seen` to the
+    // position, before `m`: the replay of `m` was taken and handed to it a second time.
+    if (this._seen < m.offset) this._seen = m.offset;
     // Abandoned meanwhile: a failure is still reported, and changes nothing else.
     void Promise.all(waits).then(() => (this._inHand === m ? this._settle(m, hs, bad) : bad && this._threw(m, bad)));
   }
@@ -308,13 +313,15 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   /** Says the loss waiting for `m` (see `_lost`), from before `m` when it was not handled. */
-  _sayLost(m: MessageFrame, failed?: unknown): void {
+  _sayLost(m: MessageFrame, failed?: unknown): unknown {
     const l = this._lost;
     const o = failed ? m.offset - 1 : m.offset;
     this._lost = null;
     // Not a loss when the retained tail starts right after `m` (the log trimmed up to it):
     // a gap from `m` to `m` covers nothing, and stopped a worker whose onGap is 'stop'.
-    if (l && (l[1] != m.epoch || l[0] > o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
+    // Behind `m` (the store lost writes it had acknowledged, PROTOCOL §5): a loss all the same.
+    if (l && (l[1] != m.epoch || l[0] != o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
+    return l;
   }
 
   /** All handlers of `hs` are done with `m`; those in `bad` failed. */
@@ -324,12 +331,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       for (const h of hs) if (!bad.has(h)) part.add(h);
       this._threw(m, bad);
     }
-    this._sayLost(m, bad);
-    if (!bad) return this._done(m);
     // Not ahead: a loss reported while the handlers ran moved past it (said just above,
     // that message included); moving back made the next message resubscribe from a stale
-    // position, and redelivering it from the new one cannot bring it.
-    const ahead = m.epoch === this._epoch && m.offset > this._offset;
+    // position, and redelivering it from the new one cannot bring it. Nor when that loss
+    // moved the position back (a head behind `m`): `m` is of the lost history.
+    const ahead = !this._sayLost(m, bad) && m.epoch === this._epoch && m.offset > this._offset;
+    if (!bad) return this._done(m, !ahead);
     if (this._skip || !ahead) {
       if (ahead) this._gap(m.offset, m.epoch, 'handler-skipped');
       this._busy = true; // so _done() drains the buffer
@@ -347,11 +354,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._report(new LifelineError('HANDLER_ERROR', `handler threw at ${this.name}#${m.offset}`, { cause: bad.values().next().value, channel: this.name }));
   }
 
-  _done(m: MessageFrame): void {
+  _done(m: MessageFrame, stay?: boolean): void {
     this._failures = 0;
     // Handled by all now: the handlers are not kept alive by it.
     if (this._handled(m)) this._part = null;
-    if (m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
+    if (!stay && m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
     if (!this._busy) return;
     this._busy = false;
     this._inHs = undefined;
@@ -451,8 +458,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
         this._moveTo(to, f.epoch);
       } else this._gap(to, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the
-      // same offset in a new epoch was taken as unfillable (a gap, not a replay).
+      // same offset in a new epoch was taken as unfillable (a gap, not a replay). Nor do the
+      // handlers that had a message a failure left half-delivered (`_part`): a head behind
+      // it hands its offset out again, and they were skipped for the new message there.
       this._holeAt = -1;
+      this._part = null;
     } else if (this._epoch === null) this._moveTo(f.offset, f.epoch);
     if (this._pres || f.presence?.length) this.presence._reset(f.presence);
     // `_subRef` is kept while listeners are told: one that unsubscribed, subscribed
