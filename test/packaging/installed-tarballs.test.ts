@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { installTarballs, isolatedDir, linkFromWorkspace, packAsync, type PackedManifest } from './consumerInstall';
 import { publishedPackages, removeDir, root } from './packages';
 import { coreSource, nodeSource, reactSource, serverSource } from './readmeConsumer';
+import { coreTypeChecks, nodeTypeChecks, reactTypeChecks } from './consumerTypeChecks';
 
 const run = promisify(execFile);
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -88,24 +89,46 @@ describe('the packed tarballs, installed outside the workspace', () => {
     }
   }, 30_000);
 
-  it('the README code type-checks strictly against the installed declarations (node16 and bundler)', async () => {
-    const sources = { 'core.ts': coreSource, 'node.ts': nodeSource, 'server.ts': serverSource, 'app.tsx': reactSource };
+  it('the README code and the type checks compile under the strictest app settings against the installed declarations (node16 and bundler)', async () => {
+    const sources = {
+      'core.ts': coreSource,
+      'node.ts': nodeSource,
+      'server.ts': serverSource,
+      'app.tsx': reactSource,
+      'core-types.ts': coreTypeChecks,
+      'node-types.ts': nodeTypeChecks,
+      'react-types.tsx': reactTypeChecks,
+    };
     for (const [file, text] of Object.entries(sources)) writeFileSync(path.join(dir, file), text);
     const compile = async (mode: 'node16' | 'bundler') => {
       const config = `tsconfig.${mode}.json`;
       const module = mode === 'node16' ? 'node16' : 'esnext';
-      // skipLibCheck as most apps set it (and 5× faster than without); the sources'
-      // IsAny checks catch a declaration whose imports do not resolve.
-      const compilerOptions = { strict: true, noEmit: true, skipLibCheck: true, target: 'ES2022', lib: ['ES2022', 'DOM'], module, moduleResolution: mode, jsx: 'react-jsx', types: ['node'] };
+      // The flags strict apps add: with exactOptionalPropertyTypes an optional option that
+      // did not also allow `undefined` refused the READMEs' `token: process.env.TOKEN`, and
+      // skipLibCheck hid it (and any declaration of ours that does not compile under them).
+      const compilerOptions = {
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        verbatimModuleSyntax: true,
+        noEmit: true,
+        skipLibCheck: false,
+        target: 'ES2022',
+        lib: ['ES2022', 'DOM'],
+        module,
+        moduleResolution: mode,
+        jsx: 'react-jsx',
+        types: ['node'],
+      };
       writeFileSync(path.join(dir, config), JSON.stringify({ compilerOptions, files: Object.keys(sources) }));
-      return run(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: dir, timeout: 60_000 }).then(
+      return run(process.execPath, [tsc, '-p', config, '--pretty', 'false'], { cwd: dir, timeout: 120_000 }).then(
         () => '',
         (e: { stdout?: string; message: string }) => `${mode}: ${e.stdout || e.message}`,
       );
     };
     const hint = 'an unused @ts-expect-error means a type fell back to any: is a types package missing from dependencies?';
     expect(await Promise.all([compile('node16'), compile('bundler')]), hint).toEqual(['', '']);
-  }, 60_000);
+  }, 150_000);
 
   it('README links that stay inside a package point at files the tarball contains', () => {
     // Deliberately not published: 724 KB of raw storm runs, read on the repository.

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 10,103 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,102 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -57,8 +57,12 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // unsaid and the position moved ahead of the head again; a handler that unsubscribed and
 // subscribed again in its own call was handed its message twice; handlers that had a
 // half-delivered message were skipped for the new message a head behind it put at that
-// offset, 25 B.
-const CORE_CEILING_BYTES = 10_103;
+// offset, 25 B. Then (a TypeScript trial): an option of reconnect, heartbeat
+// or outbox given as undefined (`maxAttempts: cfg.retries`, allowed by the types under
+// exactOptionalPropertyTypes) takes its default instead of throwing BAD_ARGUMENT, 11 B;
+// createBackoff() checks its options through the same code instead of a spread of its own
+// (undefined gave NaN delays), which took 12 B back: 10,103 -> 10,102 B together.
+const CORE_CEILING_BYTES = 10_102;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -80,12 +84,14 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // first position is one per channel (one per unmount grew without bound on a channel that
 // never got a position), and a loss core said past where a component was is said as one gap
 // of its own over both (the message another hook had in hand went unsaid), ~59 B. 1,993 B:
-// react unchanged, core's content (in-band token renewal) moved the difference.
-const REACT_ON_TOP_CEILING_BYTES = 1_993;
+// react unchanged, core's content (in-band token renewal) moved the difference. 1,998 B
+// (session 19): react's runtime unchanged (its changes are types), core's content (the
+// delivery fixes, options given as undefined) moved the difference again.
+const REACT_ON_TOP_CEILING_BYTES = 1_998;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 10,103 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,102 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);
@@ -95,7 +101,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,993 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 1,998 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

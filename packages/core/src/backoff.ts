@@ -1,3 +1,4 @@
+import { withDefaults } from './checkOptions';
 import type { JitterStrategy, ReconnectOptions } from './types';
 
 /** Defaults of {@link ReconnectOptions}. */
@@ -19,9 +20,13 @@ export type BackoffFn = (attempt: number, previousDelayMs: number, random: () =>
  * - `equal`: cap/2 + uniform in [0, cap/2)
  * - `decorrelated`: min(max, initial + uniform in [0, 3 × max(previous, initial) − initial))
  * - `none`: exactly cap
+ *
+ * Options are checked as `createClient` checks `reconnect` (an option given as `undefined`
+ * takes its default; a NaN, negative or unknown value throws `BAD_ARGUMENT`): a spread
+ * let `initialDelayMs: undefined` through as NaN delays, a retry loop with no wait.
  */
 export function createBackoff(options?: ReconnectOptions): BackoffFn {
-  const o = { ...DEFAULT_RECONNECT, ...options };
+  const o = withDefaults(DEFAULT_RECONNECT, options);
   return (attempt, previousDelayMs, random) => backoffDelay(o, attempt, previousDelayMs, random);
 }
 

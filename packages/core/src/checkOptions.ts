@@ -10,8 +10,9 @@ const CHOICES: Record<string, string[]> = {
 
 /**
  * An option group with its defaults (the shared defaults object itself when the caller
- * set nothing). Throws BAD_ARGUMENT for an option whose type differs from its default's,
- * a number that is NaN or negative, a zero `initialDelayMs`, `checkIntervalMs`, `ttlMs` or `ackTimeoutMs`,
+ * set nothing); an option given as `undefined` takes its default. Throws BAD_ARGUMENT for
+ * an option whose type differs from its default's, a number that is NaN or negative, a
+ * zero `initialDelayMs`, `checkIntervalMs`, `ttlMs` or `ackTimeoutMs`,
  * a `factor` below 1, or a jitter, overflow or onClose value it does not know: a NaN or 0
  * delay retried in a tight loop (a fleet doing that stampedes the server), a 0 TTL expired
  * every publish before it could be sent.
@@ -19,7 +20,10 @@ const CHOICES: Record<string, string[]> = {
 export function withDefaults<T extends Record<string, unknown>>(defaults: T, given: Partial<T> | undefined): T {
   const o: Record<string, unknown> = given ? { ...defaults, ...given } : defaults;
   for (const k in defaults) {
-    const v = o[k];
+    // An option given as undefined (`maxAttempts: cfg.retries`) is one not given: it threw
+    // BAD_ARGUMENT, and the types allow it. (`heartbeat.timeoutMs` keeps its meaning: the
+    // client reads that one from the options as given.)
+    const v = o[k] === undefined ? (o[k] = defaults[k]) : o[k];
     if (
       typeof v !== typeof defaults[k] ||
       (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl|ack)/.test(k)))) ||

@@ -1,3 +1,5 @@
+import type { ErrorCodeName } from './protocol';
+
 /** Machine-readable codes of {@link LifelineError}. */
 export type LifelineErrorCode =
   | 'OUTBOX_FULL' // publish refused: outbox at maxMessages/maxBytes with overflow 'reject'
@@ -17,8 +19,11 @@ export type LifelineErrorCode =
 export class LifelineError extends Error {
   // `declare`d, not class fields: fields would add per-instance define helpers to the bundle.
   declare readonly code: LifelineErrorCode;
-  /** Code of the server's error frame, for SERVER_ERROR. */
-  declare readonly serverCode?: string;
+  /**
+   * Code of the server's error frame, for SERVER_ERROR: one of the protocol's codes
+   * (PROTOCOL.md), or another string from a newer server.
+   */
+  declare readonly serverCode?: ErrorCodeName | (string & {});
   /** The channel it concerns, when it concerns one. */
   declare readonly channel?: string;
   /** For SERVER_ERROR: when the server said to try again, ms (the client does so itself). */
@@ -39,7 +44,10 @@ export class LifelineError extends Error {
   }
 }
 
-/** Type guard for {@link LifelineError}, optionally of one code. */
-export function isLifelineError(e: unknown, code?: LifelineErrorCode): e is LifelineError {
+/**
+ * Type guard for {@link LifelineError}, optionally of one code: `isLifelineError(e,
+ * 'SERVER_ERROR')` narrows `e.code` to that code.
+ */
+export function isLifelineError<C extends LifelineErrorCode = LifelineErrorCode>(e: unknown, code?: C): e is LifelineError & { readonly code: C } {
   return e instanceof LifelineError && (code === undefined || e.code === code);
 }

@@ -85,21 +85,21 @@ export type JitterStrategy = 'full' | 'equal' | 'decorrelated' | 'none';
  */
 export interface ReconnectOptions {
   /** Cap of the first retry's delay, ms (> 0). @default 500 */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Largest delay between attempts, ms. @default 30_000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Growth of the cap per attempt (>= 1). @default 2 */
-  factor?: number;
+  factor?: number | undefined;
   /** How the delay is drawn below its cap; another value is `BAD_ARGUMENT` at createClient. @default 'full' */
-  jitter?: JitterStrategy;
+  jitter?: JitterStrategy | undefined;
   /**
    * Retries after a failure, the first attempt not counted: `0` never retries, `2` makes
    * at most 3 attempts in a row. Then `closed` with reason `max-attempts`; the count
    * starts again after a handshake succeeds. @default Infinity
    */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Reconnect even while `navigator.onLine === false`. @default false */
-  ignoreOffline?: boolean;
+  ignoreOffline?: boolean | undefined;
 }
 
 /** Liveness of an open connection. Checked at creation like {@link ReconnectOptions}. */
@@ -110,18 +110,18 @@ export interface HeartbeatOptions {
    * (before it, `handshakeTimeoutMs` applies). Detection lags by up to `checkIntervalMs`.
    * @default the welcome's heartbeatMs × 2 + 1000 (31_000 with the reference server's 15 s)
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Period of the client's check, ms (> 0): liveness, client pings (RTT, once per server
    * heartbeatMs) and clock jumps. One timer shared by every client with the same clock and
    * period, never one per frame. Outbox TTLs have their own timer.
    * @default 1000
    */
-  checkIntervalMs?: number;
+  checkIntervalMs?: number | undefined;
   /** After a clock jump or a browser signal (offline, visible, online), a frame must arrive within this many ms or the socket is declared dead. @default 5000 */
-  probeTimeoutMs?: number;
+  probeTimeoutMs?: number | undefined;
   /** A check that runs this many ms later than scheduled means the clock jumped (sleep, throttled tab): the socket is probed. @default 5000 */
-  jumpThresholdMs?: number;
+  jumpThresholdMs?: number | undefined;
 }
 
 /**
@@ -137,27 +137,27 @@ export type OverflowPolicy = 'reject' | 'drop-oldest' | 'drop-newest';
  */
 export interface OutboxOptions {
   /** Most publishes held (queued + in flight), a count. @default 1000 */
-  maxMessages?: number;
+  maxMessages?: number | undefined;
   /** Most bytes held: the UTF-8 size of their `pub` frames. @default 1_048_576 */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** When `maxMessages` or `maxBytes` would be exceeded; another value is `BAD_ARGUMENT`. @default 'reject' */
-  overflow?: OverflowPolicy;
+  overflow?: OverflowPolicy | undefined;
   /**
    * Per-message time to live while not yet sent, ms: past it the publish rejects with
    * `OUTBOX_EXPIRED`. Once sent it is re-sent until acked, never expired. Infinity keeps forever;
    * 0 is refused (`BAD_ARGUMENT`: it expired every publish before it could be sent).
    * @default Infinity
    */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /**
    * On close(): 'flush' waits (up to closeTimeoutMs, and only while connected) for
    * queued publishes, 'fail' rejects them at once; either way what is left rejects with
    * `CLIENT_CLOSED`. Another value is `BAD_ARGUMENT`.
    * @default 'fail'
    */
-  onClose?: 'flush' | 'fail';
+  onClose?: 'flush' | 'fail' | undefined;
   /** With onClose 'flush': how long close() waits for acks before failing the rest, ms. @default 5000 */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /**
    * How long a sent publish may wait for the server's answer (ack or error), ms, while the
    * server sends nothing but heartbeats. Past it (seen by the periodic check, so up to
@@ -178,7 +178,7 @@ export interface OutboxOptions {
    * enter still unanswered; the reconnect subscribes and enters again.
    * @default 30_000
    */
-  ackTimeoutMs?: number;
+  ackTimeoutMs?: number | undefined;
 }
 
 /** What a token function is told. */
@@ -197,11 +197,12 @@ export interface TokenContext {
 /**
  * A static token, or a function asked for one on each connection attempt (at most one
  * call in flight). A function must not return the token just refused (4100): the client
- * then stops with `AUTH_FAILED`. One that throws, rejects, times out or gives anything
+ * then stops with `AUTH_FAILED`. `undefined` (from a function too) sends no token, which
+ * only an open server accepts. One that throws, rejects, times out or gives anything
  * but a string or `undefined` (say `null` before login) fails the attempt with
  * `TOKEN_ERROR` and the client retries with backoff.
  */
-export type TokenSource = string | ((ctx: TokenContext) => Promise<string> | string);
+export type TokenSource = string | ((ctx: TokenContext) => Promise<string | undefined> | string | undefined);
 
 /** Where the client logs; lines carry codes, counts and names, never tokens or payloads. */
 export interface Logger {
@@ -244,42 +245,42 @@ export interface ClientOptions {
    * `handshakeTimeoutMs` fails that attempt with `TOKEN_ERROR` (retried with backoff).
    * @default undefined (no token: only an open server accepts it)
    */
-  token?: TokenSource;
+  token?: TokenSource | undefined;
   /** Backoff between connection attempts. @default {@link DEFAULT_RECONNECT} */
-  reconnect?: ReconnectOptions;
+  reconnect?: ReconnectOptions | undefined;
   /** Liveness checks of the open connection. @default {@link DEFAULT_HEARTBEAT} */
-  heartbeat?: HeartbeatOptions;
+  heartbeat?: HeartbeatOptions | undefined;
   /** Bounds and policies of the publish outbox. @default {@link DEFAULT_OUTBOX} */
-  outbox?: OutboxOptions;
+  outbox?: OutboxOptions | undefined;
   /** Stable id for presence, also the prefix of generated publish ids. @default `c_` + a random id per client instance */
-  clientId?: string;
+  clientId?: string | undefined;
   /** @default the browser's `WebSocket` in a browser build (the `browser` export condition), Node's `ws` (through isomorphic-ws) elsewhere */
-  WebSocket?: WebSocketLike;
+  WebSocket?: WebSocketLike | undefined;
   /** @default {@link systemClock} (Date.now / setTimeout / clearTimeout, delays capped at 2^31 − 1 ms) */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Source of randomness for jitter, ids and drain slots, in [0, 1). @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /**
    * @default {@link silentLogger}; an error with no `error` listener (on the client or its
    * channel) and no logger goes to `console.error`
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Connect on creation. @default true */
-  autoConnect?: boolean;
+  autoConnect?: boolean | undefined;
   /**
    * No `welcome` within this many ms after the attempt started (the token function's
    * answer included) → retry (reason `handshake-timeout`); a token function that has not
    * answered by then fails the attempt with `TOKEN_ERROR` and is called again on the next
    * one. @default 10_000
    */
-  handshakeTimeoutMs?: number;
+  handshakeTimeoutMs?: number | undefined;
   /**
    * Source of online/offline, visibility and bfcache signals. `false` disables them.
    * @default the browser's window/document when present (a silent source elsewhere)
    */
-  lifecycle?: LifecycleSource | false;
+  lifecycle?: LifecycleSource | false | undefined;
   /** Sent in `hello.agent` for server logs. @default 'lifeline-core/0.1.0' */
-  agent?: string;
+  agent?: string | undefined;
 }
 
 /**
@@ -334,8 +335,9 @@ export interface ChannelOptions {
    * Start after this position (e.g. from a checkpoint). Also applies on a later
    * `channel(name, { since })` while the channel has no position yet (made earlier
    * without it, e.g. by presence or to publish); a channel that has one keeps it.
+   * @default undefined (starts live after the head: no replay)
    */
-  since?: Position;
+  since?: Position | undefined;
   /**
    * What to do when a handler throws or rejects (each failure is reported as
    * `HANDLER_ERROR`): `'redeliver'` asks the server again from the position after a
@@ -345,7 +347,7 @@ export interface ChannelOptions {
    * `BAD_ARGUMENT`.
    * @default 'redeliver'
    */
-  onHandlerError?: 'redeliver' | 'skip';
+  onHandlerError?: 'redeliver' | 'skip' | undefined;
 }
 
 /**
@@ -372,9 +374,12 @@ export interface PublishOptions {
    * Idempotency id, 1–128 characters (else `BAD_ARGUMENT`): the server stores a
    * re-sent id once. @default `${clientId}-${random}-${counter}`
    */
-  id?: string;
-  /** Overrides `outbox.ttlMs` for this message, ms (a number > 0, else `BAD_ARGUMENT`). */
-  ttlMs?: number;
+  id?: string | undefined;
+  /**
+   * Overrides `outbox.ttlMs` for this message, ms (a number > 0, else `BAD_ARGUMENT`).
+   * @default the client's `outbox.ttlMs` (Infinity unless set)
+   */
+  ttlMs?: number | undefined;
 }
 
 /** The server's ack of a publish. */
@@ -434,9 +439,10 @@ export interface Channel<T = unknown> {
   /**
    * Adds a handler; the wire subscribe happens with the first, the unsubscribe when the
    * last is removed. Messages arrive in offset order, one at a time: a handler returning a
-   * promise holds the next message until it settles. Returns its (idempotent) remover.
+   * promise holds the next message until it settles; any other value it returns is
+   * ignored (so `(m) => list.push(m)` fits). Returns its (idempotent) remover.
    */
-  subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe;
+  subscribe(handler: (msg: Message<T>) => unknown): Unsubscribe;
   /**
    * Resolves on the server's ack. Queued while not connected — before `connect()` and
    * after `close()` too, for a later `connect()`: such a publish settles only then, at its
@@ -488,9 +494,9 @@ export interface CloseOptions {
    * 3000–4999; for another code they close with no code (the server sees 1005).
    * @default 1000
    */
-  code?: number;
+  code?: number | undefined;
   /** Close reason sent to the server (at most 123 UTF-8 bytes). @default 'client closed' */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 /** A Lifeline client (see {@link createClient}). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBackoff } from '../src';
+import { createBackoff, isLifelineError } from '../src';
 
 const seq = (...xs: number[]) => {
   let i = 0;
@@ -34,6 +34,20 @@ describe('createBackoff', () => {
       prev = b(a, prev, r);
       expect(prev).toBeGreaterThanOrEqual(100);
       expect(prev).toBeLessThanOrEqual(2000);
+    }
+  });
+  it('checks its options as createClient does: undefined takes the default, a bad value throws', () => {
+    // A spread let `initialDelayMs: undefined` through: every delay was NaN, a retry loop with no wait.
+    const b = createBackoff({ initialDelayMs: undefined, jitter: 'none' });
+    expect([1, 2].map((a) => b(a, 0, Math.random))).toEqual([500, 1000]);
+    for (const bad of [{ initialDelayMs: Number.NaN }, { factor: 0.5 }, { jitter: 'fulll' as 'full' }]) {
+      let err: unknown;
+      try {
+        createBackoff(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(isLifelineError(err, 'BAD_ARGUMENT')).toBe(true);
     }
   });
 });

@@ -8,15 +8,15 @@ import type { AckableMessage, MessageIterator, MessagesOptions } from './message
 export interface RetryPolicy {
   policy: 'retry';
   /** Attempts in total, the first included: an integer >= 1. @default 5 */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Delay before the first retry, 0 … 2^31 - 1 ms. @default 100 */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Cap of the delay, 0 … 2^31 - 1 ms. @default 10_000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Growth of the delay per retry, a finite number >= 1. @default 2 */
-  factor?: number;
+  factor?: number | undefined;
   /** After the last attempt failed. @default 'stop' */
-  onExhausted?: 'stop' | 'dead-letter';
+  onExhausted?: 'stop' | 'dead-letter' | undefined;
 }
 
 /**
@@ -47,14 +47,15 @@ export interface FailureInfo {
 /** Options of `consume()`. */
 export interface ConsumeOptions<T> extends Omit<MessagesOptions, 'autoAck'> {
   /** What to do when the handler throws or rejects. @default { policy: 'retry', maxAttempts: 5, initialDelayMs: 100, maxDelayMs: 10_000, factor: 2, onExhausted: 'stop' } */
-  onError?: ErrorPolicy;
+  onError?: ErrorPolicy | undefined;
   /**
    * Required by the dead-letter policies (else `BAD_OPTION`); the message is acknowledged
    * once it resolves. A throw stops the consumer with `DEAD_LETTER_FAILED`.
+   * @default undefined (none: fine for `'stop'` and the default retry policy, which stops when exhausted)
    */
-  deadLetter?: (msg: AckableMessage<T>, info: FailureInfo) => void | Promise<void>;
+  deadLetter?: ((msg: AckableMessage<T>, info: FailureInfo) => unknown) | undefined;
   /** Called before each retry's wait (`delayMs`: that wait). A throw stops the consumer with `CONSUMER_STOPPED`. @default undefined */
-  onRetry?: (msg: AckableMessage<T>, info: FailureInfo & { delayMs: number }) => void;
+  onRetry?: ((msg: AckableMessage<T>, info: FailureInfo & { delayMs: number }) => void) | undefined;
 }
 
 /** Delay before retry number `retry` (1-based): capped exponential, no jitter (one consumer, one message). */
@@ -126,7 +127,7 @@ const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(val
  */
 export async function consumeWith<T>(
   iterator: MessageIterator<T>,
-  handler: (msg: AckableMessage<T>) => void | Promise<void>,
+  handler: (msg: AckableMessage<T>) => unknown,
   options: ConsumeOptions<T>,
   clock: Clock,
 ): Promise<void> {
@@ -161,7 +162,7 @@ class StopSignal {}
 
 async function handleOne<T>(
   msg: AckableMessage<T>,
-  handler: (msg: AckableMessage<T>) => void | Promise<void>,
+  handler: (msg: AckableMessage<T>) => unknown,
   policy: ErrorPolicy,
   options: ConsumeOptions<T>,
   clock: Clock,

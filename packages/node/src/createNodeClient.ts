@@ -8,6 +8,8 @@ import {
   type ConnectionSnapshot,
   type ConnectionState,
   type LifelineClient,
+  type LifelineError,
+  type OutboxEvent,
   type Position,
   type PublishOptions,
   type StateChange,
@@ -35,9 +37,9 @@ export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'ag
    * sent as `hello.agent` (core's meaning of this name).
    * @default undefined (Node's global agent; hello.agent 'lifeline-node/0.1.0')
    */
-  agent?: HttpAgent | string;
+  agent?: HttpAgent | string | undefined;
   /** Where consumers store their positions; channels resume from it. @default null (in-memory acks only) */
-  checkpoint?: CheckpointStore | null;
+  checkpoint?: CheckpointStore | null | undefined;
   /**
    * Hold a ref'd handle while there is work in progress — an iteration or `consume()`
    * running, a publish queued or in flight (not yet acked or rejected), a `drain()`
@@ -45,9 +47,9 @@ export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'ag
    * unref'd; an idle or closed client holds nothing.
    * @default true
    */
-  keepProcessAlive?: boolean;
+  keepProcessAlive?: boolean | undefined;
   /** Paused-socket keepalive and the overall buffer bound. @default {@link FLOW_DEFAULTS} */
-  flowControl?: FlowControlOptions;
+  flowControl?: FlowControlOptions | undefined;
 }
 
 /** The Node client: core's client wired to `ws`, plus Node-only features. */
@@ -72,7 +74,7 @@ export interface NodeClient {
    * It starts reading its checkpoint at once; `since` applies when the store has none.
    * An invalid name or option is reported by `ready()` and iterations (`BAD_ARGUMENT`), not thrown here.
    */
-  channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position }): NodeChannel<T>;
+  channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position | undefined }): NodeChannel<T>;
   /**
    * Stops consumers after their current message, flushes outbox and checkpoints, closes
    * (code 1001 by default). A second call returns the same promise. Rejects with
@@ -92,9 +94,14 @@ export interface NodeClient {
   getSnapshot(): ConnectionSnapshot;
   /** Core's store contract: the listener is called after each snapshot change. */
   subscribe(listener: () => void): Unsubscribe;
-  /** Core's client events: `state`, `error`, `outbox`. */
+  /**
+   * Core's client events: `state`: every transition; `error`: every error core reports
+   * (a `LifelineError`); `outbox`: a publish left the outbox unsent. Another name is a
+   * type error (it was accepted and its listener never called).
+   */
   on(event: 'state', listener: (e: StateChange) => void): this;
-  on(event: string, listener: (...args: any[]) => void): this;
+  on(event: 'error', listener: (e: LifelineError) => void): this;
+  on(event: 'outbox', listener: (e: OutboxEvent) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
   /** Core's counters (see `transport.stats` for flow control). */
   stats(): ClientStats;
@@ -247,7 +254,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
         return lastError;
       },
     },
-    channel<T>(name: string, opts: Omit<ChannelOptions, 'since'> & { since?: Position } = {}) {
+    channel<T>(name: string, opts: Omit<ChannelOptions, 'since'> & { since?: Position | undefined } = {}) {
       let ch = channels.get(name) as NodeChannel<T> | undefined;
       if (!ch) {
         ch = new NodeChannel<T>(name, opts, host);

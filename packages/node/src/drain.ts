@@ -13,19 +13,19 @@ export interface DrainOptions {
    * for every consumer and publish. NaN or a negative value rejects with `BAD_OPTION`.
    * @default 10_000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Close code sent to the server: 1000, 1001 or 3000–4999 (core's rule). Anything else
    * rejects with `BAD_OPTION` before the drain does anything.
    * @default 1001
    */
-  code?: number;
+  code?: number | undefined;
   /**
    * Close reason sent to the server: a string of at most 123 UTF-8 bytes (the WebSocket
    * limit), else `BAD_OPTION` before the drain does anything.
    * @default 'drain'
    */
-  reason?: string;
+  reason?: string | undefined;
 }
 
 /** What a drain achieved. */

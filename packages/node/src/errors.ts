@@ -33,8 +33,14 @@ export class LifelineNodeError extends Error {
   }
 }
 
-/** Type guard for {@link LifelineNodeError}, optionally of one code. */
-export function isLifelineNodeError(e: unknown, code?: LifelineNodeErrorCode): e is LifelineNodeError {
+/**
+ * Type guard for {@link LifelineNodeError}, optionally of one code: `isLifelineNodeError(e,
+ * 'GAP')` narrows `e.code` to that code.
+ */
+export function isLifelineNodeError<C extends LifelineNodeErrorCode = LifelineNodeErrorCode>(
+  e: unknown,
+  code?: C,
+): e is LifelineNodeError & { readonly code: C } {
   return e instanceof LifelineNodeError && (code === undefined || e.code === code);
 }
 

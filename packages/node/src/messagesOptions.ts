@@ -10,23 +10,23 @@ export type GapPolicy = 'stop' | 'continue' | ((gap: GapEvent) => void | Promise
 /** Options of `messages()` / `channel.messages()`. */
 export interface MessagesOptions {
   /** Ends the iteration cleanly (`done: true`), after the current loop body. @default undefined */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Buffered messages (an integer >= 1, else `BAD_OPTION`) at which the socket is paused
    * (standalone `messages()`: core is held back instead). @default 64
    */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
   /**
    * Buffered messages at or below which a paused socket resumes: an integer 0 … highWaterMark − 1,
    * else `BAD_OPTION`. @default floor(highWaterMark / 2)
    */
-  lowWaterMark?: number;
+  lowWaterMark?: number | undefined;
   /**
    * `true`: a message is acknowledged when the loop body finishes (the next `next()`
    * call). `false`: only `msg.ack()` acknowledges, in any order. Not a boolean: `BAD_OPTION`.
    * @default true
    */
-  autoAck?: boolean;
+  autoAck?: boolean | undefined;
   /**
    * Most messages handed out whose position is not yet durable in the checkpoint
    * store: the next message waits until fewer are outstanding. This is exactly the
@@ -34,7 +34,7 @@ export interface MessagesOptions {
    * integer >= 1, else `BAD_OPTION`.
    * @default 1
    */
-  maxUncommitted?: number;
+  maxUncommitted?: number | undefined;
   /**
    * On a gap (epoch changed, out of retention, a hole the server could not fill): `'stop'`
    * ends the iteration with a `GAP` error after every message before the gap; `'continue'`
@@ -44,7 +44,7 @@ export interface MessagesOptions {
    * it); with `'stop'` the checkpoint stays before it and the channel's next iteration is told it again.
    * @default 'stop'
    */
-  onGap?: GapPolicy;
+  onGap?: GapPolicy | undefined;
 }
 
 /** Defaults of {@link MessagesOptions} (`lowWaterMark`: floor(highWaterMark / 2)). */

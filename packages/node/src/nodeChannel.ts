@@ -37,7 +37,7 @@ export class NodeChannel<T = unknown> {
 
   constructor(
     readonly name: string,
-    private readonly options: Omit<ChannelOptions, 'since'> & { since?: Position },
+    private readonly options: Omit<ChannelOptions, 'since'> & { since?: Position | undefined },
     private readonly host: NodeChannelHost,
   ) {
     // Read at once, so the subscription starts early; a failure is surfaced by the call
@@ -111,8 +111,9 @@ export class NodeChannel<T = unknown> {
    * deadline without waiting for a handler still running (its message stays unacknowledged). Rejects with `CONSUMER_STOPPED`
    * when the policy stops (or `onRetry` throws), `DEAD_LETTER_FAILED`, `BAD_OPTION` (before
    * anything starts), `CLIENT_CLOSED`, or what the iteration fails with (see `messages()`).
+   * A handler's returned promise is awaited; any other value it returns is ignored.
    */
-  consume(handler: (msg: AckableMessage<T>) => void | Promise<void>, options: ConsumeOptions<T> = {}): Promise<void> {
+  consume(handler: (msg: AckableMessage<T>) => unknown, options: ConsumeOptions<T> = {}): Promise<void> {
     try {
       // Before the iteration exists: a refused call leaves nothing registered or subscribed.
       checkConsumeOptions(handler, options);

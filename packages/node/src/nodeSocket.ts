@@ -30,33 +30,33 @@ export interface TransportOptions {
    * a throw or an invalid header (the attempt is retried with backoff).
    * @default {}
    */
-  headers?: Record<string, string> | (() => Record<string, string>);
+  headers?: Record<string, string> | (() => Record<string, string>) | undefined;
   /**
    * HTTP(S) agent for the upgrade request, e.g. a proxy agent. An agent that states its
    * `protocol` as a value must match the URL's; a computed one (agent-base's proxy agents) is
    * left to Node. @default undefined (Node's global agent)
    */
-  agent?: HttpAgent;
+  agent?: HttpAgent | undefined;
   /** TLS options for `wss://` (custom CA, client certificate, …); refused with a `ws://` URL. @default undefined */
-  tls?: TlsOptions;
+  tls?: TlsOptions | undefined;
   /**
    * permessage-deflate negotiation. Off by default: compression costs CPU and memory
    * per socket, and Lifeline frames are small JSON.
    * @default false
    */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
   /**
    * Time allowed for the HTTP upgrade, 1 … 2^31 - 1 ms (createNodeClient checks it). In
    * {@link NodeClientOptions} the same value is also core's `handshakeTimeoutMs` (no
    * `welcome` within it → retry). @default 10_000
    */
-  handshakeTimeoutMs?: number;
+  handshakeTimeoutMs?: number | undefined;
   /**
    * Largest incoming message `ws` accepts before closing with 1009: an integer 1 … 2^31 - 1
    * (`ws` reads 0, NaN or more as no limit; createNodeClient refuses them).
    * @default 1_048_576
    */
-  maxPayloadBytes?: number;
+  maxPayloadBytes?: number | undefined;
 }
 
 /** Defaults of {@link TransportOptions}. */

@@ -12,7 +12,7 @@ export interface FlowControlOptions {
    * `heartbeat.timeoutMs`. 1 … 2^31 - 1 ms, else `BAD_OPTION`.
    * @default 10_000
    */
-  pausedKeepaliveMs?: number;
+  pausedKeepaliveMs?: number | undefined;
   /**
    * Above this many buffered messages (all iterators of the client together) the
    * paused-socket reads stop too; the socket then stays fully paused and, if the
@@ -21,7 +21,7 @@ export interface FlowControlOptions {
    * integer >= 1, else `BAD_OPTION`.
    * @default 4096
    */
-  maxBufferedMessages?: number;
+  maxBufferedMessages?: number | undefined;
 }
 
 /** Defaults of {@link FlowControlOptions}. */

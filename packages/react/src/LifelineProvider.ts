@@ -5,27 +5,27 @@ import { DEFAULT_RELEASE_DELAY_MS, LifelineContext } from './context';
 
 export interface LifelineProviderProps {
   /** A client you created and own: the Provider never connects or closes it. */
-  client?: LifelineClient;
+  client?: LifelineClient | undefined;
   /**
    * Without `client`: the Provider creates one client for its tree from `url` +
    * `options`, connects it after mount (never during render, so SSR opens no
    * socket) and closes it `releaseDelayMs` after unmount. A new `url` makes a new client.
    */
-  url?: string;
+  url?: string | undefined;
   /**
    * Options of the client created from `url`; read only when `url` (or `client`) changes,
    * so a new object each render does not reconnect. `autoConnect` is ignored: the Provider
    * connects after mount. A new `token` here is ignored too: refresh it with
    * `useLifeline().setToken(token)` in an effect, or give a token function.
    */
-  options?: Omit<ClientOptions, 'url'>;
+  options?: Omit<ClientOptions, 'url'> | undefined;
   /**
    * Delay in ms before an unused channel subscription, presence or owned client is
    * released; reuse within it causes no wire traffic (StrictMode's double mount).
    * @default 100
    */
-  releaseDelayMs?: number;
-  children?: ReactNode;
+  releaseDelayMs?: number | undefined;
+  children?: ReactNode | undefined;
 }
 
 /**

@@ -7,5 +7,5 @@ export {
   type UseChannelMessagesOptions,
   type UseChannelMessagesResult,
 } from './useChannelMessages';
-export { usePresence, type UsePresenceOptions } from './usePresence';
+export { usePresence, type PresenceMemberOf, type UsePresenceOptions } from './usePresence';
 export type { LifelineContextValue } from './context';

@@ -7,9 +7,9 @@ import { useLifeline } from './useLifeline';
 
 export interface UseChannelMessagesOptions extends ChannelOptions {
   /** How many of the latest messages to keep, a count (0 or less keeps none). @default 100 */
-  limit?: number;
+  limit?: number | undefined;
   /** Messages arriving within this many ms of the first unrendered one are rendered in one update. @default 16 */
-  batchMs?: number;
+  batchMs?: number | undefined;
 }
 
 export interface UseChannelMessagesResult<T> extends UseChannelResult<T> {

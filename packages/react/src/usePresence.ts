@@ -7,9 +7,15 @@ import { NO_MEMBERS } from './serverSnapshots';
 
 const noMembers = () => NO_MEMBERS;
 
+/**
+ * A presence member whose `info` has the app's type `I` (as `useChannel<T>` types data: not
+ * checked at runtime, it is what the members entered with).
+ */
+export type PresenceMemberOf<I> = PresenceMember & { info?: I };
+
 export interface UsePresenceOptions {
   /** Enter presence while mounted. @default true when `info` is given, else false */
-  enter?: boolean;
+  enter?: boolean | undefined;
   /**
    * Called from an effect with core's `LifelineError` `BAD_ARGUMENT` (the `TypeError` as
    * `cause`) when `info` is not JSON-serialisable (a BigInt, a cycle, a throwing `toJSON`):
@@ -18,7 +24,7 @@ export interface UsePresenceOptions {
    * sees the members. A refusal by the server is reported on the client's `error` event.
    * @default console.error
    */
-  onError?: (error: LifelineError) => void;
+  onError?: ((error: LifelineError) => void) | undefined;
 }
 
 /**
@@ -30,6 +36,9 @@ export interface UsePresenceOptions {
  * Empty on the server and during hydration.
  * @throws Error outside a `<LifelineProvider>`; core's `BAD_ARGUMENT` for an invalid channel name.
  */
+export function usePresence(name: string, info?: unknown, options?: UsePresenceOptions): readonly PresenceMember[];
+/** The same, with the members' `info` typed as `I` (`usePresence<Info>('room', { name })`). */
+export function usePresence<I>(name: string, info?: I, options?: UsePresenceOptions): readonly PresenceMemberOf<I>[];
 export function usePresence(
   name: string,
   info?: unknown,

@@ -10,7 +10,7 @@ import { checkChannelArg, checkSaveArgs, type CheckpointStore } from './types';
 /** Options of {@link fileCheckpoint}. */
 export interface FileCheckpointOptions {
   /** fsync the file and its directory on every save (durable across power loss, not only crashes). @default true */
-  fsync?: boolean;
+  fsync?: boolean | undefined;
 }
 
 /**

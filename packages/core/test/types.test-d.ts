@@ -1,0 +1,42 @@
+// Type tests, checked by `pnpm --filter @lifeline/core typecheck` (tsc), not run. What
+// needs `exactOptionalPropertyTypes` (an option given as `undefined`) is checked against
+// the packed declarations in test/packaging/installed-tarballs.test.ts.
+import { expectTypeOf } from 'vitest';
+import { createClient, isLifelineError, type ErrorCodeName, type LifelineClient, type LifelineError, type LifelineErrorCode, type Message, type TokenSource } from '../src';
+
+declare const client: LifelineClient;
+declare const e: unknown;
+declare const maybeToken: string | undefined;
+
+export function checks() {
+  // A token function may have no token yet (documented: `undefined` sends none).
+  createClient({ url: 'ws://x/v1', token: async () => maybeToken });
+  createClient({ url: 'ws://x/v1', token: () => maybeToken });
+  expectTypeOf<() => Promise<string | undefined>>().toMatchTypeOf<TokenSource>();
+  client.setToken(async () => undefined);
+
+  // A handler's return value is only awaited when it is a promise: everyday shapes compile.
+  const room = client.channel<{ text: string }>('room');
+  const seen: Message<{ text: string }>[] = [];
+  room.subscribe((m) => seen.push(m));
+  room.subscribe(async (m) => m.data.text.length);
+  room.subscribe((m) => {
+    expectTypeOf(m).toEqualTypeOf<Message<{ text: string }>>();
+  });
+
+  // isLifelineError narrows to the code asked for.
+  if (isLifelineError(e, 'OUTBOX_FULL')) expectTypeOf(e.code).toEqualTypeOf<'OUTBOX_FULL'>();
+  if (isLifelineError(e, 'OUTBOX_FULL') || isLifelineError(e, 'OUTBOX_DROPPED')) expectTypeOf(e.code).toEqualTypeOf<'OUTBOX_FULL' | 'OUTBOX_DROPPED'>();
+  if (isLifelineError(e)) expectTypeOf(e.code).toEqualTypeOf<LifelineErrorCode>();
+  if (isLifelineError(e)) expectTypeOf(e).toMatchTypeOf<LifelineError>();
+  // @ts-expect-error a code that does not exist
+  isLifelineError(e, 'OUTBOX_FUL');
+  client.on('error', (err) => {
+    // The protocol's codes, or another string from a newer server.
+    expectTypeOf<ErrorCodeName>().toMatchTypeOf<NonNullable<typeof err.serverCode>>();
+    expectTypeOf(err.serverCode).toEqualTypeOf<ErrorCodeName | (string & {}) | undefined>();
+  });
+
+  // @ts-expect-error not a client event
+  client.on('stat', () => {});
+}
