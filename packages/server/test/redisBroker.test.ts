@@ -1,5 +1,6 @@
 // Broker-level tests of the Redis Streams broker against the real Redis at 127.0.0.1:6379.
 // Two broker instances with one key prefix play two server nodes.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/broker/redisBroker';
@@ -216,26 +217,52 @@ describe.skipIf(!available)('redisBroker (real Redis)', () => {
     expect([x, y]).toEqual([[1, 2], [1, 2]]);
   });
 
-  it('sends Redis nothing while idle with message and presence listeners attached (no polling)', async () => {
-    const name = `lifeline-idle-${process.pid}-${n}`;
-    const a = node({ redisOptions: { connectionName: name }, presenceSweepMs: 200 });
-    for (let i = 0; i < 20; i++) {
-      const ch = chan('idle');
-      await a.onMessage(ch, () => undefined);
-      await a.onPresence(ch, () => undefined); // as the server does for every subscribed channel
-      if (i % 4 === 0) await a.presenceSet(ch, { clientId: `m${i}`, connId: 'c' }, 60_000);
-    }
-    const raw = new Redis(REDIS_URL);
+  it('idle: nothing polls; a node with listeners sends only a liveness PING per connection every min(commandTimeoutMs, 5 s), one without sends nothing', async () => {
+    // Every byte a node sends Redis goes through this proxy and is kept, per node.
+    const sent = new Map<string, string[]>();
+    const server = net.createServer((client) => {
+      const upstream = net.connect(6379, '127.0.0.1');
+      let tag: string | undefined;
+      client.on('data', (b: Buffer) => {
+        tag ??= /lifeline-idle-\d+-(\w+):/.exec(b.toString('latin1'))?.[1];
+        if (tag) sent.set(tag, [...(sent.get(tag) ?? []), b.toString('latin1')]);
+        upstream.write(b);
+      });
+      upstream.pipe(client);
+      for (const sock of [client, upstream]) sock.on('error', () => undefined);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     try {
-      // CLIENT LIST `idle` = seconds since the connection's last command; polling would keep it at 0.
-      const idleOf = async () => {
-        const lines = (await raw.client('LIST') as string).split('\n').filter((l) => l.includes(` name=${name}:`));
-        return lines.map((l) => Number(/ idle=(\d+)/.exec(l)?.[1] ?? -1));
-      };
-      expect(await idleOf()).toHaveLength(2);
-      await waitFor(async () => (await idleOf()).every((s) => s >= 3), 'both connections idle for 3 s (Redis counts whole seconds)', 10_000);
+      const name = (tag: string) => ({ connectionName: `lifeline-idle-${process.pid}-${tag}` });
+      // The PING period is min(commandTimeoutMs, 5 s): 300 ms here, so the window sees several.
+      const listening = node({ url, redisOptions: name('listening'), presenceSweepMs: 200, commandTimeoutMs: 300 });
+      const quiet = node({ url, redisOptions: name('quiet'), commandTimeoutMs: 300 });
+      for (let i = 0; i < 20; i++) {
+        const ch = chan('idle');
+        await listening.onMessage(ch, () => undefined);
+        await listening.onPresence(ch, () => undefined); // as the server does for every subscribed channel
+        if (i % 4 === 0) await listening.presenceSet(ch, { clientId: `m${i}`, connId: 'c' }, 60_000);
+      }
+      await quiet.publish(chan('idle'), 1);
+      await new Promise((r) => setTimeout(r, 400)); // the last replies and subscriptions settle
+      expect([...sent.keys()].sort()).toEqual(['listening', 'quiet']); // both nodes' bytes are seen
+      sent.clear();
+      await new Promise((r) => setTimeout(r, 1500));
+      const pings = /\*1\r\n\$4\r\nping\r\n/gi;
+      const fromListening = (sent.get('listening') ?? []).join('');
+      // Nothing but PINGs (no presence sweep is due, no read, no poll)...
+      expect(fromListening.replace(pings, '')).toBe('');
+      // ...about 1500 / 300 per connection, 2 connections (timers are not exact: a margin).
+      const count = fromListening.match(pings)?.length ?? 0;
+      expect(count).toBeGreaterThanOrEqual(6);
+      expect(count).toBeLessThanOrEqual(12);
+      expect(sent.get('quiet') ?? []).toEqual([]);
     } finally {
-      raw.disconnect();
+      await Promise.all(open.splice(0).map((b) => b.close()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 

@@ -126,6 +126,30 @@ describe.skipIf(!available)('redisBroker when Redis is down or restarting', () =
     expect(seen).toEqual(Array.from({ length: N }, (_, i) => i + 1));
   });
 
+  it('many calls waiting for a reconnect at once: no listener pile-up (no MaxListenersExceededWarning), each served once Redis is back', async () => {
+    const p = await proxy();
+    const cut = node(p.url, { readyTimeoutMs: 5000 });
+    const ch = chan('waiters');
+    await cut.publish(ch, 0, 'w-0');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await p.down();
+      await waitFor(async () => !(await cut.healthy()), 'cut node unhealthy');
+      // 30 > Node's default of 10 listeners per event: each used to add its own.
+      const waiting = Array.from({ length: 30 }, (_, i) => cut.publish(ch, i + 1, `w-${i + 1}`));
+      await new Promise((r) => setTimeout(r, 50));
+      await p.up();
+      const acks = await Promise.all(waiting);
+      expect(acks.map((a) => a.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a stalled Redis: unhealthy within readyTimeoutMs, publish times out as BROKER_UNAVAILABLE, a re-send is stored once', async () => {
     const p = await proxy();
     const stalled = node(p.url, { commandTimeoutMs: 300 });

@@ -15,7 +15,11 @@ export const STALL_PROBE_MS = 1000;
 
 export interface AvailabilityDeps {
   clock: BrokerClock;
-  /** PING on one of the connections (rejects when it is not connected or times out). */
+  /**
+   * PING on one of the connections (rejects when it is not connected or times out). The
+   * broker's drops a connection whose PING timed out, so the probe replaces a half-open
+   * socket instead of PINGing it for as long as the kernel keeps it.
+   */
   ping(role: Role): Promise<unknown>;
   /** A status listener that threw. */
   onError(err: Error): void;
@@ -33,7 +37,8 @@ type Listener = (change: BrokerStatusChange) => void;
  * - a connection dropped or failed to connect: until its next `ready`;
  * - a command on a connection got no answer in time (or the connection was not ready
  *   within `readyTimeoutMs`): until that connection answers anything (a call, a
- *   `/healthz` PING, or the probe every {@link STALL_PROBE_MS});
+ *   `/healthz` PING, or the probe every {@link STALL_PROBE_MS}), or is ready again after
+ *   a reconnect (a probe that times out has the connection replaced: see `ping`);
  * - an operation refused with an "unavailable" reply (OOM, READONLY, LOADING, BUSY…):
  *   until that operation succeeds. Not any answer: under OOM reads succeed while writes
  *   fail, and ending the outage on a read would report one per write.
@@ -94,6 +99,11 @@ export class RedisAvailability {
     return () => void this.listeners.delete(entry);
   }
 
+  /** `role`'s connection is lost or stalled (close drops it rather than wait on it). */
+  isDown(role: Role): boolean {
+    return this.lost.has(role) || this.stalled.has(role);
+  }
+
   /** At close: no more changes, no timer. */
   stop(): void {
     this.stopped = true;
@@ -139,7 +149,8 @@ export class RedisAvailability {
       this.probeTimer = undefined;
       this.probing = true;
       const roles = [...this.stalled.keys()];
-      // A failed PING changes nothing: the stall goes on until one is answered.
+      // A failed PING does not end the stall; one that timed out had the connection
+      // replaced (deps.ping), whose `ready` ends it.
       void Promise.allSettled(roles.map((role) => this.deps.ping(role).then(() => this.answered(role, 'ping')))).then(() => {
         this.probing = false;
         this.armProbe();

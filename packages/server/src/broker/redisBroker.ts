@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Position } from '@lifeline/core/protocol';
 import { decodeEntry, encodeData } from './redisCodec';
 import { wellFormed } from '../wireValues';
-import { openConnection, whenReady, type LogCommands } from './redisConnection';
-import { RedisAvailability, type Role } from './redisAvailability';
+import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
+import { RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
 import { BrokerUnavailableError, isBrokerUnavailable, toBrokerError } from './redisErrors';
 import { channelKeys } from './redisKeys';
 import { HighWaterMarks } from './redisHighWater';
@@ -28,7 +28,9 @@ export interface RedisBroker extends Broker {
    * connection, commands unanswered within `commandTimeoutMs` (or no connection within
    * `readyTimeoutMs`), or "unavailable" replies (OOM, READONLY, LOADING…) begin one; every
    * cause cleared (connections ready, Redis answering again, PINGed every second during a
-   * stall) ends it. Connection losses also still reach `onError`, once per connection.
+   * stall) ends it. A PING unanswered within `commandTimeoutMs` (the stall probe, or the
+   * liveness PING of a node with live subscriptions) begins one too and replaces its
+   * connection. Connection losses also still reach `onError`, once per connection.
    */
   onStatus(listener: (change: BrokerStatusChange) => void): () => void;
 }
@@ -66,16 +68,37 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
 
   const cmd = openConnection(settings, 'cmd') as Commands;
   const sub = openConnection(settings, 'sub');
+  const conn = (role: Role): Redis => (role === 'cmd' ? cmd : sub);
   let closed = false;
-  // Ends every wait for a connection at close (one closed while reconnecting never emits 'end').
-  const closing = new AbortController();
+  // Every wait for a connection ends at close (one closed while reconnecting never emits 'end').
+  const cmdGate = new ReadyGate(cmd, clock);
+  const subGate = new ReadyGate(sub, clock);
+  /** Run once at close: ends the waits of `healthy()` calls in flight. */
+  const onClose = new Set<() => void>();
   reportOutages(cmd, 'commands', onError);
   reportOutages(sub, 'pub/sub', onError);
-  const availability = new RedisAvailability({
-    clock,
-    ping: (role) => (role === 'cmd' ? cmd : sub).ping(),
-    onError,
-  });
+  // Each connection's socket, counted: a PING that timed out on an earlier socket says
+  // nothing about the current one, which must not be dropped for it.
+  const socketNo: Record<Role, number> = { cmd: 0, sub: 0 };
+  cmd.on('close', () => void socketNo.cmd++);
+  sub.on('close', () => void socketNo.sub++);
+  /**
+   * PINGs `role`; a PING unanswered within `commandTimeoutMs` on a ready connection drops
+   * it, and ioredis connects a new socket. A link that died without a FIN or RST (a
+   * partition, a failover behind one address) is never reported by the kernel in useful
+   * time (~15 min with unacknowledged data, ~2 h idle), so PINGing the same socket, as the
+   * stall probe did, left a node BROKER_UNAVAILABLE for good after a 2 s cut. The new
+   * socket's `ready` re-subscribes and catches the live feeds up from their last offset.
+   */
+  const pingOrReplace = (role: Role): Promise<unknown> => {
+    const c = conn(role);
+    const socket = socketNo[role];
+    return c.ping().catch((err: unknown) => {
+      if (!closed && isTimeout(err) && socketNo[role] === socket && c.status === 'ready') c.disconnect(true);
+      throw err;
+    });
+  };
+  const availability = new RedisAvailability({ clock, ping: pingOrReplace, onError });
   watchAvailability(cmd, 'cmd', availability, () => closed);
   watchAvailability(sub, 'sub', availability, () => closed);
   /** Records a failed call for the status (a bug's error is not an outage). */
@@ -87,7 +110,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   /** The command connection, once ready (waits up to `readyTimeoutMs` across a reconnect). */
   const ready = async (): Promise<Commands> => {
     if (closed) throw new BrokerUnavailableError('redis broker: closed');
-    await whenReady(cmd, readyTimeoutMs, clock, closing.signal);
+    await cmdGate.wait(readyTimeoutMs);
     return cmd;
   };
   /** `write`: a failure after the command was sent leaves its outcome unknown (`maybeStored`). */
@@ -194,9 +217,39 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
 
   const subReady = async (): Promise<void> => {
     if (closed) throw new BrokerUnavailableError('redis broker: closed');
-    await whenReady(sub, readyTimeoutMs, clock, closing.signal).catch((err: unknown) => {
+    await subGate.wait(readyTimeoutMs).catch((err: unknown) => {
       throw noteFailure('sub', 'subscribe', toBrokerError(err, 'subscribe'));
     });
+  };
+
+  // An idle pub/sub connection sends nothing, so a half-open one went unnoticed: listeners
+  // got no message, no gap, no error. While the node has live subscriptions both
+  // connections are PINGed every `livenessMs` (the command one too: a feed catches up
+  // through it, and a listening node may publish nothing). An unanswered PING begins a
+  // stall and replaces the connection (pingOrReplace). A node without subscriptions still
+  // sends nothing: its first call finds a dead link (a timeout, then the stall probe).
+  const livenessMs = Math.min(commandTimeoutMs, LIVENESS_PING_MAX_MS);
+  let livenessTimer: unknown;
+  const pinging = new Set<Role>();
+  const checkLiveness = (): void => {
+    livenessTimer = undefined;
+    if (closed || subscriptions.size === 0) return;
+    for (const role of ['cmd', 'sub'] as const) {
+      // One PING in flight per connection (with `commandTimeoutMs: Infinity` it may never end).
+      if (pinging.has(role) || conn(role).status !== 'ready') continue;
+      pinging.add(role);
+      pingOrReplace(role).then(
+        () => availability.answered(role, 'ping'),
+        (err: unknown) => void noteFailure(role, 'ping', isTimeout(err)
+          ? new BrokerUnavailableError(`redis broker: ${ROLE_NAMES[role]} connection answered no PING within ${commandTimeoutMs} ms; reconnecting`, { cause: err })
+          : toBrokerError(err, 'ping')),
+      ).finally(() => pinging.delete(role));
+    }
+    armLiveness();
+  };
+  const armLiveness = (): void => {
+    if (closed || livenessTimer !== undefined || subscriptions.size === 0) return;
+    livenessTimer = clock.setTimeout(checkLiveness, livenessMs);
   };
 
   return {
@@ -234,7 +287,9 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     read,
     async onMessage(channel, listener) {
       await subReady().catch((err: unknown) => { throw toBrokerError(err, 'subscribe'); });
-      return live.attach(channel, listener);
+      const detach = await live.attach(channel, listener);
+      armLiveness();
+      return detach;
     },
     async presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
@@ -248,11 +303,14 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),
     async onPresence(channel, listener) {
       await subReady().catch((err: unknown) => { throw toBrokerError(err, 'subscribe'); });
+      let unwatch: Awaited<ReturnType<typeof presence.watch>>;
       try {
-        return await presence.watch(channel, listener);
+        unwatch = await presence.watch(channel, listener);
       } catch (err) {
         throw toBrokerError(err, 'subscribe');
       }
+      armLiveness();
+      return unwatch;
     },
     sweepPresence: () => guarded('sweepPresence', () => presence.sweep()),
     onStatus: (listener: (change: BrokerStatusChange) => void) => availability.on(listener),
@@ -264,11 +322,12 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       const late = new Promise<boolean>((resolve) => {
         timer = clock.setTimeout(() => resolve(false), readyTimeoutMs);
         onClosed = () => resolve(false);
-        closing.signal.addEventListener('abort', onClosed, { once: true });
+        onClose.add(onClosed);
       });
       // The PING itself (not the `late` bound, which only keeps /healthz quick) is evidence
-      // for the status: one that times out is a stall, one answered ends it.
-      const pong = cmd.ping().then(
+      // for the status: one that times out is a stall (and replaces the connection), one
+      // answered ends it.
+      const pong = pingOrReplace('cmd').then(
         (r) => {
           availability.answered('cmd', 'ping');
           return r === 'PONG';
@@ -284,22 +343,55 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
         return false;
       } finally {
         clock.clearTimeout(timer);
-        closing.signal.removeEventListener('abort', onClosed);
+        onClose.delete(onClosed);
       }
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      closing.abort();
+      cmdGate.close();
+      subGate.close();
+      for (const fn of [...onClose]) fn();
+      onClose.clear();
+      const down = (['cmd', 'sub'] as const).filter((role) => availability.isDown(role));
       availability.stop();
       if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
       retryTimer = undefined;
       retryCallbacks.length = 0;
+      if (livenessTimer !== undefined) clock.clearTimeout(livenessTimer);
+      livenessTimer = undefined;
       presence.stop();
       live.detachAll();
-      await Promise.all([cmd, sub].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all((['cmd', 'sub'] as const).map((role) =>
+        down.includes(role) ? conn(role).disconnect() : quitWithin(conn(role), Math.min(commandTimeoutMs, CLOSE_QUIT_MAX_MS))));
     },
   };
+}
+
+/** The longest wait between liveness PINGs (shorter when `commandTimeoutMs` is). */
+const LIVENESS_PING_MAX_MS = 5000;
+/** The longest `close()` waits for a connection's QUIT before dropping it. */
+const CLOSE_QUIT_MAX_MS = 1000;
+
+/** ioredis's rejection of a command unanswered within `commandTimeout`. */
+const isTimeout = (err: unknown): boolean => err instanceof Error && /^Command timed out/.test(err.message);
+
+/**
+ * QUIT (Redis answers the commands in flight first), but for `ms` at most: on a link that
+ * died without a FIN (a partition) it was never answered, and close() waited the whole
+ * command timeout per connection (a drained server exited 11.4 s after SIGTERM with a
+ * 4 s drain). A real timer, not the broker's clock: close must end with a fake clock too.
+ */
+async function quitWithin(redis: Redis, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+    timer.unref?.();
+  });
+  const quit = redis.quit().then(() => 'quit' as const, () => 'failed' as const);
+  const outcome = await Promise.race([quit, late]);
+  clearTimeout(timer);
+  if (outcome !== 'quit') redis.disconnect();
 }
 
 /**

@@ -52,33 +52,60 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
   return redis;
 }
 
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+  timer: unknown;
+}
+
 /**
- * Resolves when `redis` is ready; rejects after `timeoutMs`, or at once once it has ended
- * or `closed` is aborted. (A connection closed while reconnecting never emits 'end', so
- * without `closed` a waiter, and its timer, outlived the broker by `timeoutMs`.)
+ * Waits for one connection to be ready, for any number of callers at once, with one
+ * `ready` and one `end` listener on the connection for its whole life. (A listener pair,
+ * and an abort listener, per waiting call made Node print MaxListenersExceededWarning on
+ * every reconnect under load, as soon as 11 calls were waiting: a leak to the eye of
+ * whoever reads the outage's log, and a line out of the server's log format.)
  */
-export function whenReady(redis: Redis, timeoutMs: number, clock: BrokerClock, closed?: AbortSignal): Promise<void> {
-  if (closed?.aborted) return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
-  if (redis.status === 'ready') return Promise.resolve();
-  if (redis.status === 'end') return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      clock.clearTimeout(timer);
-      redis.off('ready', onReady);
-      redis.off('end', onEnd);
-      closed?.removeEventListener('abort', onClosed);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = () => done();
-    const onEnd = () => done(new BrokerUnavailableError('redis broker: connection ended'));
-    const onClosed = () => done(new BrokerUnavailableError('redis broker: closed'));
-    const timer = clock.setTimeout(
-      () => done(new BrokerUnavailableError(`redis broker: Redis not reachable within ${timeoutMs} ms (${redis.status})`)),
-      timeoutMs,
-    );
-    redis.once('ready', onReady);
-    redis.once('end', onEnd);
-    closed?.addEventListener('abort', onClosed, { once: true });
-  });
+export class ReadyGate {
+  private readonly waiting = new Set<Waiter>();
+  private closed = false;
+
+  constructor(private readonly redis: Redis, private readonly clock: BrokerClock) {
+    redis.on('ready', () => this.settle());
+    redis.on('end', () => this.settle(new BrokerUnavailableError('redis broker: connection ended')));
+  }
+
+  /**
+   * Resolves when the connection is ready; rejects after `timeoutMs`, or at once once it
+   * has ended or {@link close} was called. (A connection closed while reconnecting never
+   * emits 'end', so without `close` a waiter, and its timer, outlived the broker.)
+   */
+  wait(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
+    if (this.redis.status === 'ready') return Promise.resolve();
+    if (this.redis.status === 'end') return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      waiter.timer = this.clock.setTimeout(() => {
+        this.waiting.delete(waiter);
+        reject(new BrokerUnavailableError(`redis broker: Redis not reachable within ${timeoutMs} ms (${this.redis.status})`));
+      }, timeoutMs);
+      this.waiting.add(waiter);
+    });
+  }
+
+  /** Every waiter rejects now, and later calls at once; no timer is left armed. */
+  close(): void {
+    this.closed = true;
+    this.settle(new BrokerUnavailableError('redis broker: closed'));
+  }
+
+  private settle(err?: Error): void {
+    const waiters = [...this.waiting];
+    this.waiting.clear();
+    for (const w of waiters) {
+      this.clock.clearTimeout(w.timer);
+      if (err) w.reject(err);
+      else w.resolve();
+    }
+  }
 }

@@ -61,7 +61,10 @@ export interface RedisBrokerOptions {
   readyTimeoutMs?: number;
   /**
    * A command without an answer after this long rejects with `BROKER_UNAVAILABLE`.
-   * An integer >= 1, or `Infinity` for no command timeout.
+   * An integer >= 1, or `Infinity` for no command timeout. A PING without an answer
+   * after this long replaces its connection (a half-open link); while the node has live
+   * subscriptions both connections are PINGed every `min(commandTimeoutMs, 5000)` ms.
+   * With `Infinity` a half-open connection waits for the kernel to notice (minutes to hours).
    * @default 5000
    */
   commandTimeoutMs?: number;

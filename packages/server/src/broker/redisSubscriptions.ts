@@ -29,6 +29,11 @@ export class RedisSubscriptions {
     sub.on('ready', () => void this.resubscribe());
   }
 
+  /** Pub/sub channels wanted (subscribed, or to be re-subscribed on the next connection). */
+  get size(): number {
+    return this.handlers.size;
+  }
+
   /** Subscribes `name`; resolves once Redis confirmed, so later publishes reach `handler`. */
   async add(name: string, handler: Handler): Promise<void> {
     this.handlers.set(name, handler);
