@@ -3,10 +3,14 @@ import { parseArgs } from 'node:util';
 export interface CliConfig {
   port: number;
   host: string;
-  /** 'memory' or a redis:// URL. */
+  /** 'memory' or a redis:// (rediss://) URL, its scheme in lower case; from `--broker`, else `LIFELINE_BROKER`. */
   broker: string;
   keyPrefix: string | undefined;
   retention: number | undefined;
+  /** `--dedupe-ttl-ms`: how long a publish id is remembered, either broker (undefined: the brokers' 600000). */
+  dedupeTtlMs: number | undefined;
+  /** `--dedupe-window`: publish ids kept per channel, memory broker only (undefined: its 10000). */
+  dedupeWindow: number | undefined;
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
   maxConnections: number | undefined;
@@ -25,14 +29,18 @@ export interface CliConfig {
   tlsKey: string | undefined;
   testFaults: boolean;
   help: boolean;
+  /** Settings that work but are probably not what was meant, one line each, for stderr. */
+  warnings: string[];
 }
 
 export const USAGE = `Usage: lifeline-server [options]
   --port <n>                    TCP port, 0 = any free port        (default 8080)
   --host <addr>                 interface to bind; 0.0.0.0 or :: = all (default 127.0.0.1, loopback only)
-  --broker memory|redis://...   where channel logs live            (default memory)
+  --broker memory|redis://...   where channel logs live            (default memory; env LIFELINE_BROKER)
   --key-prefix <s>              Redis key prefix                   (default lifeline:)
   --retention <n>               messages kept per channel          (default 1000)
+  --dedupe-ttl-ms <n>           how long a publish id is remembered (default 600000)
+  --dedupe-window <n>           publish ids kept per channel, memory broker only (default 10000)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
@@ -42,7 +50,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
   --drain-timeout-ms <n>        on SIGTERM/SIGINT, cut clients still connected after it (default 10000)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
-  --auth-secret <s>             HS256 secret; none = OPEN server   (env LIFELINE_AUTH_SECRET)
+  --auth-secret <s>             HS256 secret, >= 32 bytes; none = OPEN server (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
   --tls-cert <file> --tls-key <file>  serve wss:// and https://
   --test-faults                 TEST ONLY: expose POST /_test/faults/* hooks
@@ -71,6 +79,12 @@ function inRange(kind: Kind, n: number): boolean {
 }
 
 /**
+ * Above 2^53 a number is no longer exact (`--retention 99999999999999999999` is 1e20): the
+ * Redis broker then refused every publish ("bad maxLen") on a server that had started fine.
+ */
+const MAX_FLAG_VALUE = Number.MAX_SAFE_INTEGER;
+
+/**
  * The one parser of the numeric flags, checked here so that a bad value exits 2 with the
  * usage text instead of failing later inside the server (exit 1). `Number('')` is 0, so
  * `--port ""` used to listen on a random port, and `--retention 0` got as far as createServer.
@@ -78,7 +92,10 @@ function inRange(kind: Kind, n: number): boolean {
 function parseNumberFlag(flag: string, v: string | undefined, kind: Kind): number | undefined {
   if (v === undefined) return undefined;
   const written = WRITTEN[kind].test(v);
-  if (written && inRange(kind, Number(v))) return Number(v);
+  if (written && inRange(kind, Number(v))) {
+    if (Number(v) > MAX_FLAG_VALUE) throw new Error(`${flag} must be at most ${MAX_FLAG_VALUE} (2^53 - 1), got "${v}"`);
+    return Number(v);
+  }
   // A value Number() reads as a good one (0x10, 1e3, " 80") is refused for its spelling: say so.
   const hint = !written && v.trim() !== '' && inRange(kind, Number(v)) ? ' (plain decimal digits only)' : '';
   throw new Error(`${flag} must be ${EXPECTED[kind]}, got "${v}"${hint}`);
@@ -101,6 +118,80 @@ function negativeValuesJoined(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * A URL's user and password as `***` (the whole part before the last `@` of the authority,
+ * scheme or not), for any message that echoes a broker URL: stderr ends up in log stores.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)?[^/?#]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/** `--broker` (else `LIFELINE_BROKER`, else memory), checked here so a bad URL exits 2 naming where it came from. */
+function parseBroker(flag: string | undefined, env: string | undefined): string {
+  const from = flag !== undefined ? '--broker' : 'LIFELINE_BROKER';
+  const raw = flag ?? env;
+  if (raw === undefined) return 'memory';
+  // An unset $VAR: silently running on memory would split a fleet into nodes that share nothing.
+  if (raw.trim() === '') throw new Error(`${from} is empty; pass "memory" or a redis:// URL, or leave it out for memory`);
+  if (raw.toLowerCase() === 'memory') return 'memory';
+  const shown = redactUrl(raw);
+  if (!/^rediss?:\/\//i.test(raw)) throw new Error(`${from} must be "memory" or a redis:// URL, got "${shown}"`);
+  // Node's URL (as the Redis client) reads the scheme in any case; the broker compares it in lower case.
+  const url = raw.replace(/^[a-z]+/i, (scheme) => scheme.toLowerCase());
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    throw new Error(`${from} is not a valid URL: "${shown}"; write redis://[user:password@]host[:port][/db] (the port in digits, special characters in the password percent-encoded)`);
+  }
+  if (host === '') throw new Error(`${from} names no host: "${shown}"; write redis://[user:password@]host[:port][/db]`);
+  return url;
+}
+
+/**
+ * The secret from `--auth-secret`, else `LIFELINE_AUTH_SECRET`. An empty or blank one is
+ * refused: it started an OPEN server (and `--auth-secret ''` overrode a set variable), which
+ * is never what an unset `$SECRET` meant.
+ */
+function parseSecret(flag: string | undefined, env: string | undefined, warnings: string[]): string | undefined {
+  const from = flag !== undefined ? '--auth-secret' : 'LIFELINE_AUTH_SECRET';
+  const secret = flag ?? env;
+  if (secret === undefined) return undefined;
+  if (secret.trim() === '') {
+    throw new Error(`${from} is empty; to run an OPEN server (no token needed) on purpose, leave out both --auth-secret and LIFELINE_AUTH_SECRET`);
+  }
+  const bytes = Buffer.byteLength(secret);
+  // HS256 keys shorter than its 32-byte hash can be brute-forced offline from any one token (RFC 7518 3.2).
+  if (bytes < 32) warnings.push(`${from} is ${bytes} byte(s); HS256 wants at least 32 random bytes (e.g. openssl rand -base64 32)`);
+  if (secret !== secret.trim()) warnings.push(`${from} starts or ends with whitespace, which is part of the secret`);
+  return secret;
+}
+
+/**
+ * Each entry must be exactly what a browser sends as `Origin` (`scheme://host[:port]`, no
+ * path, no default port, lower case): the server compares strings, so `https://a.com/`,
+ * `*` or `a.com` were accepted and matched nothing.
+ */
+function parseOrigins(list: string | undefined): string[] | undefined {
+  const origins = list?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (origins === undefined) return undefined;
+  // An empty list (an unset $VAR) allowed every origin: a mistake, not a policy.
+  if (origins.length === 0) throw new Error('--allowed-origins needs at least one origin (leave the flag out to allow any)');
+  for (const o of origins) {
+    let origin = 'null';
+    try {
+      origin = new URL(o).origin;
+    } catch {
+      // not a URL: said below
+    }
+    if (origin === 'null') {
+      throw new Error(`--allowed-origins: "${o}" is not an origin; write scheme://host[:port], e.g. https://app.example.com (leave the flag out to allow any)`);
+    }
+    if (origin !== o) throw new Error(`--allowed-origins: "${o}" never matches a browser's Origin header; write "${origin}"`);
+  }
+  return origins;
+}
+
 /** Parses argv (without node and script). Throws an Error with a readable message on bad input. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliConfig {
   const { values } = parseArgs({
@@ -112,6 +203,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       broker: { type: 'string' },
       'key-prefix': { type: 'string' },
       retention: { type: 'string' },
+      'dedupe-ttl-ms': { type: 'string' },
+      'dedupe-window': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -131,25 +224,30 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const broker = values.broker ?? 'memory';
-  if (broker !== 'memory' && !/^rediss?:\/\//.test(broker)) {
-    throw new Error(`--broker must be "memory" or a redis:// URL, got "${broker}"`);
-  }
+  const warnings: string[] = [];
+  const broker = parseBroker(values.broker, env.LIFELINE_BROKER);
+  const keyPrefix = values['key-prefix'];
+  // '' put every key at the root of the Redis database, among whatever else lives there.
+  if (keyPrefix !== undefined && keyPrefix.trim() === '') throw new Error('--key-prefix needs a value, got ""; leave it out for the default lifeline:');
+  if (broker === 'memory' && keyPrefix !== undefined) warnings.push('--key-prefix has no effect with the memory broker');
+  // Redis keeps each id under its own key until its TTL: there is no per-channel count to bound.
+  if (broker !== 'memory' && values['dedupe-window'] !== undefined) warnings.push('--dedupe-window has no effect with the Redis broker (ids expire after --dedupe-ttl-ms)');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
   if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
   // Node binds every interface for an empty host: an unset $HOST must not expose the server.
   if (values.host !== undefined && values.host.trim() === '') {
     throw new Error('--host needs an address, got ""; pass --host 0.0.0.0 (or ::) to bind every interface, or leave it out for loopback only');
   }
-  const origins = values['allowed-origins']?.split(',').map((s) => s.trim()).filter(Boolean);
-  // An empty list (an unset $VAR) allowed every origin: a mistake, not a policy.
-  if (origins?.length === 0) throw new Error('--allowed-origins needs at least one origin (leave the flag out to allow any)');
+  const origins = parseOrigins(values['allowed-origins']);
+  const authSecret = parseSecret(values['auth-secret'], env.LIFELINE_AUTH_SECRET, warnings);
   return {
     port: parseNumberFlag('--port', values.port, 'port') ?? 8080,
     host: values.host ?? '127.0.0.1',
     broker,
-    keyPrefix: values['key-prefix'],
+    keyPrefix,
     retention: parseNumberFlag('--retention', values.retention, 'count'),
+    dedupeTtlMs: parseNumberFlag('--dedupe-ttl-ms', values['dedupe-ttl-ms'], 'count'),
+    dedupeWindow: parseNumberFlag('--dedupe-window', values['dedupe-window'], 'count'),
     heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
     maxConnections: parseNumberFlag('--max-connections', values['max-connections'], 'count'),
@@ -159,11 +257,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     maxPresenceInfoBytes: parseNumberFlag('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
     drainTimeoutMs: parseNumberFlag('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
-    authSecret: values['auth-secret'] ?? (env.LIFELINE_AUTH_SECRET || undefined),
+    authSecret,
     allowedOrigins: origins,
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
     testFaults: values['test-faults'] === true,
     help: values.help === true,
+    warnings,
   };
 }

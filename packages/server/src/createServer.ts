@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,7 +10,8 @@ import { MAX_TIMER_MS, systemClock } from './clock';
 import type { ServerContext } from './context';
 import { createFaults, type FaultHooks } from './faults';
 import { startHeartbeat } from './heartbeat';
-import { handleHttp, type HttpBuckets } from './httpRoutes';
+import { handleHttp, httpRefusal, type HttpBuckets } from './httpRoutes';
+import { OpsLog } from './opsLog';
 import { resolveOptions, type ServerOptions } from './options';
 import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
@@ -20,21 +21,23 @@ import { InFlight } from './inFlight';
 import { HISTORY_IN_FLIGHT, HISTORY_PER_CALLER } from './historyRoute';
 import { checkTlsPair } from './tlsPair';
 import { handleUpgrade } from './upgrade';
-import { drainAll, reconnectWindowMs } from './drainClose';
+import { drainAll, logDrainStart, reconnectWindowMs } from './drainClose';
 import { holdPresence, warnIfDeadlineCutsHold } from './session/presenceHold';
 
 /** A running Lifeline server. */
 export interface LifelineServer {
   /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo` (when the `echo` option is on). */
   url: string;
-  /** Base HTTP URL for `/healthz`, `POST /v1/publish` and `GET /v1/history`. */
+  /** Base HTTP URL for `/healthz` (readiness), `/livez` (liveness), `POST /v1/publish` and `GET /v1/history`. */
   httpUrl: string;
   /** The port it listens on (the one picked when `port` was 0). */
   port: number;
   /**
    * Stops at once: closes every socket with 1001 (terminating those that have not
    * finished the close handshake within 1 s), stops listening, closes an owned broker
-   * (never one passed in). Idempotent.
+   * (never one passed in). An HTTP request whose body has arrived and whose answer is
+   * being worked out (a publish waiting on the broker) gets up to 1 s more to be answered;
+   * other HTTP connections are cut. Idempotent.
    */
   close(): Promise<void>;
   /**
@@ -44,6 +47,9 @@ export interface LifelineServer {
    * entries, kept the reconnect window + `presenceGraceMs` (at most 30 s of it) so members
    * that move to another node do not leave and join again (within the same `timeoutMs`;
    * a `warn` at the start when `timeoutMs` is shorter than that hold).
+   * HTTP requests in progress (a `POST /v1/publish` whose body is still arriving) are
+   * answered before the server stops, within the same `timeoutMs`; answers given while
+   * draining carry `Connection: close`, and idle keep-alive connections are closed.
    * `timeoutMs`: default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
    * NaN rejects with a TypeError before anything stops. During a close or another
    * drain it is `close()`.
@@ -54,6 +60,9 @@ export interface LifelineServer {
   /** Test-only fault hooks; present only with `faults: true`. */
   faults?: FaultHooks;
 }
+
+/** How long `close()` lets an HTTP answer being worked out finish before cutting it. */
+const CLOSE_HTTP_GRACE_MS = 1000;
 
 /** Pending connections the kernel may queue for accept. */
 const LISTEN_BACKLOG = 4096;
@@ -85,7 +94,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const clock = options.clock ?? systemClock;
   const opts = resolveOptions(options, clock);
   if (options.tls) checkTlsPair(options.tls.cert, options.tls.key, { cert: { name: 'tls.cert' }, key: { name: 'tls.key' } });
-  const ownsBroker = options.broker === undefined;
+  const ownsBroker = options.broker === undefined || options.ownsBroker === true;
   const broker = options.broker ?? memoryBroker({ retention: opts.retention, clock });
   const ctx: ServerContext = {
     opts,
@@ -110,12 +119,41 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     history: new KeyedBuckets(opts.httpPublishPerSec, opts.httpPublishBurst, clock),
     historyInFlight: new InFlight(HISTORY_PER_CALLER, HISTORY_IN_FLIGHT),
   };
-  const onRequest = handleHttp.bind(null, ctx, faults, httpBuckets);
+  // Refusals and heartbeat terminations come in crowds: counted and said every 10 s.
+  const ops = new OpsLog(opts.logger, clock);
+  // HTTP requests not answered yet: a drain lets them finish instead of cutting their
+  // connections (a publish whose body was still arriving got ECONNRESET, and its backend
+  // could not tell whether it was stored).
+  const httpPending = new Map<ServerResponse, IncomingMessage>();
+  const httpIdleWaiters: (() => void)[] = [];
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    httpPending.set(res, req);
+    res.once('close', () => {
+      httpPending.delete(res);
+      for (const wake of httpIdleWaiters.splice(0)) wake();
+    });
+    res.once('finish', () => {
+      const cause = httpRefusal(ctx, req, res);
+      if (cause) ops.refusal(cause);
+    });
+    // Answered, but the connection is not kept for another request on a node going away.
+    if (ctx.stopping) res.setHeader('connection', 'close');
+    handleHttp(ctx, faults, httpBuckets, req, res);
+  };
+  /** Resolves once no request that `counts` is unanswered (at once when none is). */
+  const httpSettled = (counts: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        for (const [res, req] of httpPending) if (counts(req, res)) return void httpIdleWaiters.push(check);
+        resolve();
+      };
+      check();
+    });
   const timeouts = httpTimeouts(opts.httpTimeoutMs);
   const http: HttpServer = options.tls
     ? createHttpsServer({ ...timeouts, cert: options.tls.cert, key: options.tls.key }, onRequest)
     : createHttpServer(timeouts, onRequest);
-  http.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, admission, req, socket, head));
+  http.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, admission, ops, req, socket, head));
   http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // A listener replaces Node's own answers; a client cut for being slow (httpTimeoutMs) is still told why.
     // Node's own rule: no response of the stalled request started yet (on a keep-alive
@@ -147,7 +185,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       resolve();
     });
   });
-  const stopHeartbeat = startHeartbeat(ctx);
+  const stopHeartbeat = startHeartbeat(ctx, ops);
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const secure = options.tls !== undefined;
@@ -184,8 +222,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     return Promise.race([done, late]).finally(() => clearTimeout(timer));
   };
 
-  /** `graceMs`: how long sockets get to finish the close handshake before they are cut. */
-  const shutdown = (graceMs: number): Promise<void> => {
+  /**
+   * `graceMs`: how long sockets get to finish the close handshake before they are cut.
+   * `httpMs`: how long unanswered HTTP requests get before their connections are cut;
+   * `everyRequest`: all of them (a drain), else only those whose body has arrived and whose
+   * answer is not written yet (cheap to wait for, and the one a backend cannot retry blind).
+   */
+  const shutdown = (graceMs: number, httpMs = CLOSE_HTTP_GRACE_MS, everyRequest = false): Promise<void> => {
     closing ??= (async () => {
       ctx.stopping = true;
       stopHeartbeat();
@@ -195,7 +238,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       await waitForEmpty(graceMs);
       for (const ws of allSockets()) ws.terminate();
       await waitForEmpty(1000); // 'close' events of terminated sockets arrive on a later tick
+      http.closeIdleConnections();
+      const waitsFor = (req: IncomingMessage, res: ServerResponse): boolean => everyRequest || (req.complete && !res.headersSent);
+      await waitUntil(httpSettled(waitsFor), httpMs);
+      const cut = [...httpPending].filter(([res, req]) => waitsFor(req, res)).length;
+      if (cut > 0) opts.logger.warn(`${everyRequest ? 'drain' : 'close'}: ${cut} HTTP request(s) still unanswered after ${Math.max(0, Math.round(httpMs))} ms; cutting them`, { requests: cut });
       http.closeAllConnections();
+      ops.stop();
       await listening;
       await Promise.allSettled([...ctx.cleanups]);
       await ctx.grace.flushAll();
@@ -218,10 +267,20 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
     const startedAt = performance.now();
+    logDrainStart(opts.logger, sessions.length, windowMs, opts.maxHandshakesPerSec, timeoutMs);
+    // Answers still to come go out with `Connection: close`; idle keep-alive connections are
+    // closed (requests in progress go on: shutdown waits for them within the deadline).
+    for (const res of httpPending.keys()) if (!res.headersSent) res.setHeader('connection', 'close');
+    http.closeIdleConnections();
     // Only a broker passed in (perhaps shared) has other nodes to hold presence for: one this
     // server owns ends with it, so storing its entries again would be work for nobody.
     const holdsPresence = !ownsBroker && opts.presenceGraceMs < MAX_TIMER_MS;
     if (holdsPresence) {
+      const members = sessions.filter((s) => s.presence.size > 0).length;
+      if (members > 0) {
+        const holdMs = ctx.grace.delayMs(windowMs);
+        opts.logger.info(`drain: holding presence of ${members} member(s) for ${holdMs} ms (reconnect window + grace)`, { members, holdMs });
+      }
       warnIfDeadlineCutsHold(opts.logger, ctx.grace, sessions, windowMs, timeoutMs);
       // A client may take the whole window to come back (on this node or another): its
       // presence is held that long on top of the grace, so the move does not flap it.
@@ -231,8 +290,10 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     drainAll(sessions, windowMs);
     for (const ws of ctx.echoSockets) ws.close(CloseCode.SERVICE_RESTART, 'drain');
     await waitForEmpty(timeoutMs);
+    const goneMs = Math.round(performance.now() - startedAt);
+    const timedOut = ctx.stats.connections > 0;
     // Said, so an operator can tell a drain that timed out from one that emptied.
-    if (ctx.stats.connections > 0) {
+    if (timedOut) {
       opts.logger.warn(`drain: ${ctx.stats.connections} connection(s) still open after ${timeoutMs} ms; terminating them`, {
         connections: ctx.stats.connections, timeoutMs,
       });
@@ -245,7 +306,13 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       const idle = Promise.allSettled([...ctx.cleanups]).then(() => ctx.grace.whenIdle());
       await waitUntil(idle, timeoutMs - (performance.now() - startedAt));
     }
-    await shutdown(0);
+    await shutdown(0, timeoutMs - (performance.now() - startedAt), true);
+    if (!timedOut) {
+      const stoppedMs = Math.round(performance.now() - startedAt);
+      opts.logger.info(`drain complete: all gone in ${goneMs} ms, stopped in ${stoppedMs} ms`, {
+        sessions: sessions.length, goneMs, stoppedMs,
+      });
+    }
   };
 
   const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot() };

@@ -2,6 +2,34 @@ import type { WebSocket } from 'ws';
 import { CloseCode, type DrainFrame } from '@lifeline/core/protocol';
 import { socketOf } from './rawSocket';
 import type { Session } from './session/session';
+import type { Logger } from './options';
+
+/**
+ * A drain with admission off (`maxHandshakesPerSec` unset) and at least this many clients is
+ * warned about: they are all told to come back within the 1 s default window.
+ */
+export const ADMISSION_OFF_WARN_SESSIONS = 1000;
+
+/**
+ * The line a drain starts with: how many sessions, the reconnect window they are given
+ * and where it comes from; and a warning when admission is off with a crowd, which the
+ * default window sends back all within a second (wherever they land).
+ */
+export function logDrainStart(logger: Logger, sessions: number, windowMs: number, handshakesPerSec: number, timeoutMs: number): void {
+  const admissionOn = Number.isFinite(handshakesPerSec);
+  logger.info(
+    `drain: ${sessions} session(s), reconnect window ${windowMs} ms ` +
+      `(${admissionOn ? `admission ${handshakesPerSec}/s` : 'admission off: window from the default'})`,
+    { sessions, windowMs, timeoutMs, ...(admissionOn ? { maxHandshakesPerSec: handshakesPerSec } : {}) },
+  );
+  if (admissionOn || sessions < ADMISSION_OFF_WARN_SESSIONS) return;
+  logger.warn(
+    `drain: admission is off, so ${sessions} clients are told to reconnect within ${windowMs} ms ` +
+      `(about ${Math.round((sessions * 1000) / windowMs)} handshakes/s wherever they land); set ` +
+      `--max-handshakes-per-sec / maxHandshakesPerSec to what a node admits and the window grows to fit (1.2 × clients ÷ rate)`,
+    { sessions, windowMs },
+  );
+}
 
 /** `max(1000, 1.2 × connected ÷ admission rate)` in ms (PROTOCOL.md §13). */
 export function reconnectWindowMs(connected: number, handshakesPerSec: number): number {

@@ -7,7 +7,8 @@ import { errorText, unavailablePublishText } from './session/subscribeOps';
 import type { KeyedBuckets } from './tokenBucket';
 import { admit, fail, json, refuse } from './httpAuth';
 import { history } from './historyRoute';
-import { pathOf } from './upgrade';
+import { originAllowed, pathOf } from './upgrade';
+import type { RefusalCause } from './opsLog';
 import type { InFlight } from './inFlight';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
@@ -25,7 +26,7 @@ export interface HttpBuckets {
   historyInFlight: InFlight;
 }
 
-/** Plain HTTP: /healthz, POST /v1/publish, GET /v1/history, the test-only fault routes, 426/404 for the rest. */
+/** Plain HTTP: /healthz, /livez, POST /v1/publish, GET /v1/history, the test-only fault routes, 426/404 for the rest. */
 export function handleHttp(
   ctx: ServerContext,
   faults: FaultHooks | undefined,
@@ -34,7 +35,10 @@ export function handleHttp(
   res: ServerResponse,
 ): void {
   const path = pathOf(req.url);
-  if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return void health(ctx, res);
+  if (path === '/healthz' || path === '/livez') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET', { allow: 'GET, HEAD' });
+    return path === '/livez' ? live(ctx, res) : void health(ctx, res);
+  }
   if (path === '/v1/publish') {
     if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST', { allow: 'POST' });
     return void publish(ctx, buckets.publish, req, res);
@@ -46,6 +50,32 @@ export function handleHttp(
   if (faults && path.startsWith('/_test/faults/') && req.method === 'POST') return void faultRoute(faults, path, req, res);
   if (path === '/v1' || (path === '/echo' && ctx.opts.echo)) return fail(res, 426, 'BAD_FRAME', 'WebSocket upgrade required');
   fail(res, 404, 'NOT_FOUND', `no route ${path}`);
+}
+
+/**
+ * Liveness: 200 while the process answers HTTP, draining and broker outage included.
+ * /healthz is readiness (503 in both): a liveness probe on it restarted every node of a
+ * fleet in one Redis outage.
+ */
+function live(ctx: ServerContext, res: ServerResponse): void {
+  json(res, 200, { ok: true, draining: ctx.stopping, connections: ctx.stats.connections });
+}
+
+/**
+ * Which refusal an answered HTTP request was, for the operator log (`undefined`: none):
+ * 401 (bad or expired token), 403 for an origin not allowed, 429.
+ */
+export function httpRefusal(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): RefusalCause | undefined {
+  switch (res.statusCode) {
+    case 401:
+      return String(res.getHeader('www-authenticate') ?? '').includes('token expired') ? 'http-expired-token' : 'http-bad-token';
+    case 403:
+      return originAllowed(ctx, req) ? undefined : 'http-origin';
+    case 429:
+      return 'http-rate-limited';
+    default:
+      return undefined;
+  }
 }
 
 async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {

@@ -20,6 +20,13 @@ export interface ServerOptions {
   host?: string;
   /** Where channel logs live. @default memoryBroker({ retention }) */
   broker?: Broker;
+  /**
+   * `broker` belongs to this server alone, as the default one does: `close()` and `drain()`
+   * close it, and a drain holds no presence for other nodes (none share it). For a memory
+   * broker built with options of its own (the CLI's `--dedupe-window`).
+   * @default false (a broker passed in may be shared, and is the caller's to close)
+   */
+  ownsBroker?: boolean;
   /** Messages retained per channel, a count (used for the default memory broker only). @default 1000 */
   retention?: number;
   /**

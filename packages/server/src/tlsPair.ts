@@ -8,6 +8,8 @@ export interface TlsSources {
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 const CERTIFICATE = /-----BEGIN (?:TRUSTED )?CERTIFICATE-----/;
+/** PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`) or the traditional form (`Proc-Type: 4,ENCRYPTED`). */
+const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,\s*ENCRYPTED/;
 
 const subject = (s: { name: string; path?: string }): string => (s.path === undefined ? s.name : `${s.name}: ${s.path}`);
 const text = (pem: string | Buffer): string => (typeof pem === 'string' ? pem : pem.toString('latin1'));
@@ -17,7 +19,8 @@ const text = (pem: string | Buffer): string => (typeof pem === 'string' ? pem : 
  * (`error:0480006C:PEM routines::no start line`, `key values mismatch`) says neither
  * which of the two is wrong nor where it came from. Throws a TypeError naming the
  * flag (or option) and file at fault: a certificate that is not one (a key, the two
- * swapped), a key that is not one, or a key that does not belong to the certificate.
+ * swapped), a key that is not one, an encrypted key (no passphrase is taken: Node's error
+ * was "interrupted or cancelled"), or a key that does not belong to the certificate.
  */
 export function checkTlsPair(cert: string | Buffer, key: string | Buffer, sources: TlsSources): void {
   const swapped = `are ${sources.cert.name} and ${sources.key.name} swapped?`;
@@ -34,6 +37,12 @@ export function checkTlsPair(cert: string | Buffer, key: string | Buffer, source
   try {
     privateKey = createPrivateKey(key);
   } catch (err) {
+    if (ENCRYPTED_KEY.test(text(key))) {
+      const file = sources.key.path ?? 'key.pem';
+      throw new TypeError(
+        `${subject(sources.key)} is an encrypted private key, which is not supported; decrypt it (asks for the passphrase) and pass the result: openssl pkey -in ${file} -out ${file.replace(/(\.pem)?$/, '.decrypted.pem')}`,
+      );
+    }
     if (!PRIVATE_KEY.test(text(key)) && CERTIFICATE.test(text(key))) {
       throw new TypeError(`${subject(sources.key)} holds a certificate, not a private key (${swapped})`);
     }

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { CloseCode } from '@lifeline/core/protocol';
+import { CloseCode, type ErrorCodeName } from '@lifeline/core/protocol';
 import type { ServerContext } from './context';
 import { Session } from './session/session';
 import type { TokenBucket } from './tokenBucket';
+import type { OpsLog, RefusalCause } from './opsLog';
 
 /** Writes a bare HTTP response on an upgrade socket and closes it, at once. */
 export function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -19,11 +20,12 @@ export function retryHeaders(ms: number): Record<string, string> {
   return { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))), 'x-retry-after-ms': String(Math.ceil(ms)) };
 }
 
-/** Routes an upgrade to /v1 or /echo after admission control; refuses the rest fast. */
+/** Routes an upgrade to /v1 or /echo after admission control; refuses the rest fast. `ops` counts the refusals. */
 export function handleUpgrade(
   ctx: ServerContext,
   wss: WebSocketServer,
   admission: TokenBucket,
+  ops: OpsLog,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -34,11 +36,13 @@ export function handleUpgrade(
   // an admission token): try again in a second.
   if (ctx.stopping || ctx.stats.connections >= ctx.opts.maxConnections) {
     ctx.stats.handshakesRefused++;
+    ops.refusal(ctx.stopping ? 'draining' : 'max-connections');
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(1000));
   }
   const wait = admission.take();
   if (wait > 0) {
     ctx.stats.handshakesRefused++;
+    ops.refusal('admission');
     return refuseUpgrade(socket, 503, 'Service Unavailable', retryHeaders(Number.isFinite(wait) ? wait : 1000));
   }
   // ws answers a malformed upgrade (bad key, version) with 400 itself and never calls back.
@@ -46,14 +50,44 @@ export function handleUpgrade(
     ctx.stats.handshakesAccepted++;
     ctx.stats.connections++;
     if (!originAllowed(ctx, req)) {
+      ops.refusal('origin');
       ws.on('error', () => undefined);
       ws.once('close', () => ctx.stats.connections--);
       ws.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed');
       return;
     }
     if (path === '/echo') acceptEcho(ctx, ws);
-    else acceptSession(ctx, ws, req);
+    else acceptSession(ctx, ws, req, ops);
   });
+}
+
+/** Close codes of a session that count as a refusal in the operator log. */
+const CLOSE_CAUSES: ReadonlyMap<number, RefusalCause> = new Map<number, RefusalCause>([
+  [CloseCode.BAD_TOKEN, 'bad-token'],
+  [CloseCode.TOKEN_EXPIRED, 'expired-token'],
+  [CloseCode.ABUSE, 'abuse'],
+]);
+
+/**
+ * A session whose refusals (closes 4100/4101/4201, RATE_LIMITED error frames) are
+ * counted for the operator log: every one of them leaves through close() or error(), so
+ * counting here covers them all without each check having to know about the log.
+ */
+class CountedSession extends Session {
+  constructor(ws: WebSocket, req: IncomingMessage, ctx: ServerContext, private readonly ops: OpsLog) {
+    super(ws, req, ctx);
+  }
+
+  override close(code: number, reason: string): void {
+    const cause = CLOSE_CAUSES.get(code);
+    if (cause !== undefined && this.state !== 'closed' && this.ws.readyState === this.ws.OPEN) this.ops.refusal(cause);
+    super.close(code, reason);
+  }
+
+  override error(code: ErrorCodeName, message: string, about?: { ref?: number; channel?: string; retryAfterMs?: number }): void {
+    if (code === 'RATE_LIMITED') this.ops.refusal('rate-limited');
+    super.error(code, message, about);
+  }
 }
 
 /**
@@ -69,8 +103,8 @@ export function originAllowed(ctx: ServerContext, req: IncomingMessage): boolean
   return !allowed || origin === undefined || allowed.includes(origin);
 }
 
-function acceptSession(ctx: ServerContext, ws: WebSocket, req: IncomingMessage): void {
-  const session = new Session(ws, req, ctx);
+function acceptSession(ctx: ServerContext, ws: WebSocket, req: IncomingMessage, ops: OpsLog): void {
+  const session: Session = new CountedSession(ws, req, ctx, ops);
   ctx.sessions.add(session);
   ws.once('close', () => {
     ctx.sessions.delete(session);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCliArgs, USAGE } from '../src/cliArgs';
+import { createPrivateKey } from 'node:crypto';
+import { parseCliArgs, redactUrl, USAGE } from '../src/cliArgs';
 import { createCliLogger, metaJson } from '../src/cliLogger';
 import { waitFor } from './helpers/waitFor';
 import { TestClient } from './helpers/wsClient';
@@ -43,8 +44,9 @@ interface Run {
 }
 const running: Run[] = [];
 const rawOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void } })._socket;
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [cliJs, ...args], { stdio: 'pipe' });
+/** `env` is added to the test's own environment; `nodeArgs` go before the script (e.g. `--require`). */
+function run(args: string[], opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Run {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), cliJs, ...args], { stdio: 'pipe', env: { ...process.env, ...opts.env } });
   const r: Run = { child, out: [], err: [], exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
   child.stdout.on('data', (d) => r.out.push(...String(d).split('\n').filter(Boolean)));
   child.stderr.on('data', (d) => r.err.push(...String(d).split('\n').filter(Boolean)));
@@ -162,6 +164,99 @@ describe('CLI argument parsing', () => {
     // A value is not a boolean flag's: `--echo=false` must not turn /echo on.
     expect(() => parseCliArgs(['--echo=false'])).toThrow(/--echo/);
   });
+
+  it('an empty or blank auth secret, from the flag or LIFELINE_AUTH_SECRET, is refused, saying how to run open on purpose (it started an OPEN server)', () => {
+    const howOpen = 'to run an OPEN server (no token needed) on purpose, leave out both --auth-secret and LIFELINE_AUTH_SECRET';
+    for (const blank of ['', ' ', '\t\n']) {
+      expect(() => parseCliArgs(['--auth-secret', blank])).toThrow(`--auth-secret is empty; ${howOpen}`);
+      expect(() => parseCliArgs([], { LIFELINE_AUTH_SECRET: blank })).toThrow(`LIFELINE_AUTH_SECRET is empty; ${howOpen}`);
+      // `--auth-secret ''` (an unset $VAR) overrode a good secret in the environment.
+      expect(() => parseCliArgs(['--auth-secret', blank], { LIFELINE_AUTH_SECRET: 'x'.repeat(32) })).toThrow(/--auth-secret is empty/);
+    }
+    expect(() => parseCliArgs(['--auth-secret='])).toThrow(/--auth-secret is empty/);
+    expect(parseCliArgs([]).authSecret).toBeUndefined();
+    expect(parseCliArgs(['--auth-secret', 'flag'], { LIFELINE_AUTH_SECRET: 'env' }).authSecret).toBe('flag');
+  });
+
+  it('a secret under 32 bytes is used but warned about (HS256 key strength); 32 bytes is not', () => {
+    expect(parseCliArgs(['--auth-secret', 'sekrit'])).toMatchObject({
+      authSecret: 'sekrit', warnings: ['--auth-secret is 6 byte(s); HS256 wants at least 32 random bytes (e.g. openssl rand -base64 32)'],
+    });
+    expect(parseCliArgs([], { LIFELINE_AUTH_SECRET: 'é'.repeat(15) }).warnings).toEqual([
+      'LIFELINE_AUTH_SECRET is 30 byte(s); HS256 wants at least 32 random bytes (e.g. openssl rand -base64 32)',
+    ]);
+    expect(parseCliArgs(['--auth-secret', 'x'.repeat(32)]).warnings).toEqual([]);
+    expect(parseCliArgs(['--auth-secret', ` ${'x'.repeat(32)}`]).warnings).toEqual(['--auth-secret starts or ends with whitespace, which is part of the secret']);
+    expect(parseCliArgs([]).warnings).toEqual([]);
+  });
+
+  it('integer flags are capped at 2^53 - 1: above it a number is not exact (--retention 1e20 made every Redis publish fail)', () => {
+    for (const flag of ['--retention', '--max-connections', '--max-presence-info-bytes', '--drain-timeout-ms', '--dedupe-ttl-ms', '--dedupe-window']) {
+      expect(parseCliArgs([flag, '9007199254740991']), flag).toBeDefined();
+      for (const big of ['9007199254740992', '99999999999999999999']) {
+        expect(() => parseCliArgs([flag, big]), `${flag} ${big}`).toThrow(`${flag} must be at most 9007199254740991 (2^53 - 1), got "${big}"`);
+      }
+    }
+    expect(parseCliArgs(['--retention', '9007199254740991']).retention).toBe(Number.MAX_SAFE_INTEGER);
+    expect(() => parseCliArgs(['--heartbeat-ms', '99999999999999999999'])).toThrow(/--heartbeat-ms must be at most 9007199254740991/);
+  });
+
+  it('--allowed-origins entries must be origins as browsers send them, or it names the entry and what to write (they matched nothing)', () => {
+    expect(parseCliArgs(['--allowed-origins', 'https://a.com, http://localhost:3000,http://[::1]:8080']).allowedOrigins).toEqual([
+      'https://a.com', 'http://localhost:3000', 'http://[::1]:8080',
+    ]);
+    const fixes: [string, string][] = [
+      ['https://a.com/', 'https://a.com'],
+      ['https://a.com/app', 'https://a.com'],
+      ['https://A.com', 'https://a.com'],
+      ['https://a.com:443', 'https://a.com'],
+    ];
+    for (const [bad, good] of fixes) {
+      expect(() => parseCliArgs(['--allowed-origins', `https://ok.com,${bad}`]), bad).toThrow(`--allowed-origins: "${bad}" never matches a browser's Origin header; write "${good}"`);
+    }
+    for (const bad of ['*', 'a.com', 'localhost:3000', 'null', 'file:///x']) {
+      expect(() => parseCliArgs(['--allowed-origins', bad]), bad).toThrow(`--allowed-origins: "${bad}" is not an origin; write scheme://host[:port]`);
+    }
+  });
+
+  it('--broker: LIFELINE_BROKER when the flag is absent, any case of the scheme, a URL that parses and names a host, passwords never echoed', () => {
+    expect(parseCliArgs([], { LIFELINE_BROKER: 'redis://:pw@127.0.0.1:6379/2' }).broker).toBe('redis://:pw@127.0.0.1:6379/2');
+    expect(parseCliArgs(['--broker', 'memory'], { LIFELINE_BROKER: 'redis://h' }).broker).toBe('memory');
+    expect(parseCliArgs(['--broker', 'REDIS://h:6379']).broker).toBe('redis://h:6379');
+    expect(parseCliArgs(['--broker', 'RedisS://h']).broker).toBe('rediss://h');
+    expect(parseCliArgs(['--broker', 'MEMORY']).broker).toBe('memory');
+    expect(() => parseCliArgs([], { LIFELINE_BROKER: '' })).toThrow('LIFELINE_BROKER is empty');
+    expect(() => parseCliArgs(['--broker', ' '])).toThrow('--broker is empty');
+    // It died at startup with "ERROR: Invalid URL" (exit 1), naming nothing.
+    expect(() => parseCliArgs(['--broker', 'redis://user:hunter2@127.0.0.1:notaport'])).toThrow(
+      '--broker is not a valid URL: "redis://***@127.0.0.1:notaport"; write redis://[user:password@]host[:port][/db]',
+    );
+    expect(() => parseCliArgs([], { LIFELINE_BROKER: 'redis://h:99999' })).toThrow(/^LIFELINE_BROKER is not a valid URL/);
+    expect(() => parseCliArgs(['--broker', 'redis://'])).toThrow('--broker names no host: "redis://"');
+    expect(() => parseCliArgs(['--broker', 'kafka://u:hunter2@h'])).toThrow('--broker must be "memory" or a redis:// URL, got "kafka://***@h"');
+    expect(() => parseCliArgs(['--broker', 'u:hunter2@h:6379'])).toThrow('got "***@h:6379"');
+    expect(redactUrl('redis://u:p@ss@h:1/0')).toBe('redis://***@h:1/0');
+    expect(redactUrl('rediss://h:1')).toBe('rediss://h:1');
+  });
+
+  it('--key-prefix "" is refused (keys at the root of the database); with memory it is warned about', () => {
+    for (const blank of ['', ' ']) expect(() => parseCliArgs(['--broker', 'redis://h', '--key-prefix', blank])).toThrow('--key-prefix needs a value, got ""; leave it out for the default lifeline:');
+    expect(parseCliArgs(['--broker', 'redis://h', '--key-prefix', 'app:']).keyPrefix).toBe('app:');
+    expect(parseCliArgs(['--key-prefix', 'app:']).warnings).toEqual(['--key-prefix has no effect with the memory broker']);
+  });
+
+  it('--dedupe-ttl-ms and --dedupe-window are integers >= 1, absent by default; --dedupe-window is warned about with Redis', () => {
+    expect(parseCliArgs([])).toMatchObject({ dedupeTtlMs: undefined, dedupeWindow: undefined });
+    expect(parseCliArgs(['--dedupe-ttl-ms', '60000', '--dedupe-window', '500'])).toMatchObject({ dedupeTtlMs: 60_000, dedupeWindow: 500, warnings: [] });
+    for (const flag of ['--dedupe-ttl-ms', '--dedupe-window']) {
+      for (const bad of ['0', '1.5', '', 'x']) expect(() => parseCliArgs([flag, bad])).toThrow(`${flag} must be an integer >= 1, got "${bad}"`);
+    }
+    expect(parseCliArgs(['--broker', 'redis://h', '--dedupe-window', '5', '--dedupe-ttl-ms', '5']).warnings).toEqual([
+      '--dedupe-window has no effect with the Redis broker (ids expire after --dedupe-ttl-ms)',
+    ]);
+    expect(USAGE).toMatch(/--dedupe-ttl-ms <n> .*\(default 600000\)/);
+    expect(USAGE).toMatch(/--dedupe-window <n> .*memory broker only \(default 10000\)/);
+  });
 });
 
 describe('CLI logger', () => {
@@ -228,6 +323,17 @@ describe('lifeline-server process', () => {
     expect((await c.waitClosed()).code).toBe(1012);
     expect(await r.exit).toBe(0);
     expect(r.out).toHaveLength(1);
+  }, 30_000);
+
+  it('SIGHUP drains like SIGTERM, exit 0 (the Node default, even under nohup, dropped every client at once: exit 129)', async () => {
+    const r = run(['--port', '0']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    r.child.kill('SIGHUP');
+    expect(await c.next('drain')).toMatchObject({ reconnectWindowMs: 1000 });
+    expect((await c.waitClosed()).code).toBe(1012);
+    expect(await r.exit).toBe(0);
+    expect(r.err.join('\n')).toMatch(/SIGHUP: draining 1 connection\(s\)/);
   }, 30_000);
 
   it('--drain-timeout-ms reaches the drain: a client that does not answer the close is cut after it, said on stderr, exit 0', async () => {
@@ -392,9 +498,152 @@ describe('lifeline-server process', () => {
     const second = run(['--port', port]);
     expect(await second.exit).toBe(1);
     expect(second.err.join('\n')).toMatch(new RegExp(`ERROR: port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    // Said only once listening: it was printed before the failure too.
+    expect(second.err.join('\n')).not.toMatch(/bound to loopback/);
     expect(second.out).toEqual([]);
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
+  }, 30_000);
+
+  it('exits 1 naming --host when the address is not one of this machine (Node said only "listen EADDRNOTAVAIL")', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to an interface.
+    const r = run(['--port', '0', '--host', '192.0.2.1']);
+    expect(await r.exit).toBe(1);
+    expect(r.err.join('\n')).toMatch(/ERROR: --host 192\.0\.2\.1: no interface of this machine has that address; pass one it has, or 0\.0\.0\.0 \(or ::\) for every interface/);
+    expect(r.out).toEqual([]);
+  }, 30_000);
+
+  it('exits 2 for an empty --auth-secret or LIFELINE_AUTH_SECRET, before listening (it started an OPEN server), and warns about a short one', async () => {
+    for (const [args, env, message] of [
+      [['--auth-secret', ''], {}, /--auth-secret is empty; to run an OPEN server \(no token needed\) on purpose, leave out both/],
+      [[], { LIFELINE_AUTH_SECRET: '' }, /LIFELINE_AUTH_SECRET is empty/],
+      [['--auth-secret', ' '], { LIFELINE_AUTH_SECRET: 'x'.repeat(32) }, /--auth-secret is empty/],
+    ] as [string[], Record<string, string>, RegExp][]) {
+      const r = run(['--port', '0', ...args], { env });
+      expect(await r.exit, JSON.stringify([args, env])).toBe(2);
+      expect(r.err.join('\n')).toMatch(message);
+      expect(r.out).toEqual([]);
+    }
+    const r = run(['--port', '0'], { env: { LIFELINE_AUTH_SECRET: 'sekrit' } });
+    await waitFor(() => r.out[0], 'the listening line', 15_000);
+    expect(r.err.join('\n')).toMatch(/WARNING: LIFELINE_AUTH_SECRET is 6 byte\(s\); HS256 wants at least 32 random bytes/);
+    expect(r.err.join('\n')).not.toMatch(/OPEN/);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('exits 2 naming --broker for a URL that does not parse, without echoing its password (it was "ERROR: Invalid URL", exit 1)', async () => {
+    for (const [args, env, from] of [
+      [['--broker', 'redis://app:hunter2@127.0.0.1:notaport'], {}, '--broker'],
+      [[], { LIFELINE_BROKER: 'REDIS://app:hunter2@127.0.0.1:notaport' }, 'LIFELINE_BROKER'],
+    ] as [string[], Record<string, string>, string][]) {
+      const r = run(['--port', '0', ...args], { env });
+      expect(await r.exit).toBe(2);
+      const err = r.err.join('\n');
+      expect(err).toContain(`${from} is not a valid URL: "`);
+      expect(err).toContain('://***@127.0.0.1:notaport"');
+      expect(err).not.toContain('hunter2');
+      expect(r.out).toEqual([]);
+    }
+  }, 30_000);
+
+  it('exits 2 for --key-prefix "" and for an origin that can never match', async () => {
+    for (const [args, message] of [
+      [['--key-prefix', ''], /--key-prefix needs a value/],
+      [['--allowed-origins', 'https://app.example.com/'], /--allowed-origins: "https:\/\/app\.example\.com\/" never matches a browser's Origin header; write "https:\/\/app\.example\.com"/],
+      [['--retention', '99999999999999999999'], /--retention must be at most 9007199254740991/],
+    ] as [string[], RegExp][]) {
+      const r = run(['--port', '0', ...args]);
+      expect(await r.exit, args.join(' ')).toBe(2);
+      expect(r.err.join('\n')).toMatch(message);
+      expect(r.out).toEqual([]);
+    }
+  }, 30_000);
+
+  it('--dedupe-window and --dedupe-ttl-ms reach the memory broker: an id past either is stored again; by default it is acknowledged with its first offset', async () => {
+    const offsets = async (args: string[], between = async () => {}): Promise<number[]> => {
+      const r = run(['--port', '0', ...args]);
+      const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+      const c = await TestClient.connect(url);
+      const out: number[] = [];
+      for (const id of ['a', 'b', 'a']) {
+        const ack = await c.publish('dd', id, id);
+        out.push(ack.type === 'ack' ? ack.offset : NaN);
+        await between();
+      }
+      c.close();
+      r.child.kill('SIGTERM');
+      expect(await r.exit).toBe(0);
+      return out;
+    };
+    expect(await offsets([])).toEqual([1, 2, 1]);
+    expect(await offsets(['--dedupe-window', '1'])).toEqual([1, 2, 3]);
+    // No clock to inject into another process: the server stored the id before its ack
+    // came back, so 2 ms of this process's clock after the ack puts it past a 1 ms TTL.
+    const pastTtl = async () => {
+      const acked = Date.now();
+      await waitFor(() => Date.now() >= acked + 2, 'the clock to pass the TTL');
+    };
+    expect(await offsets(['--dedupe-ttl-ms', '1'], pastTtl)).toEqual([1, 2, 3]);
+    expect(await offsets([], pastTtl)).toEqual([1, 2, 1]);
+  }, 30_000);
+
+  it('the memory broker the CLI builds (for --dedupe-window) belongs to the server: a drain holds no presence for other nodes and does not wait on it', async () => {
+    const r = run(['--port', '0', '--dedupe-window', '100']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    expect(await c.request({ type: 'presence.enter', channel: 'room', info: { n: 1 } })).toMatchObject({ type: 'presence.ok' });
+    r.child.kill('SIGTERM');
+    expect((await c.waitClosed()).code).toBe(1012);
+    expect(await r.exit).toBe(0);
+    // A broker passed in is taken as shared: the drain held presence (window + grace) for nodes that do not exist.
+    expect(r.err.join('\n')).not.toMatch(/holding presence/);
+  }, 30_000);
+
+  it('a SIGTERM during startup stops it: no listening line, exit 0 (before, the handlers came after listening: killed, exit 143)', async () => {
+    // A preload holds the listen back, as a slow startup step would, and says when it started.
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-slow-'));
+    const preload = join(dir, 'slowListen.cjs');
+    writeFileSync(preload, `const net = require('node:net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  process.stderr.write('test: listen held back\\n');
+  setTimeout(() => listen.apply(this, args), 20000);
+  return this;
+};
+`);
+    try {
+      const r = run(['--port', '0'], { nodeArgs: ['--require', preload] });
+      await waitFor(() => r.err.some((l) => l.includes('test: listen held back')), 'startup to reach listen', 15_000);
+      r.child.kill('SIGTERM');
+      expect(await r.exit).toBe(0);
+      expect(r.err.join('\n')).toMatch(/SIGTERM during startup: stopping before listening/);
+      expect(r.out).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('refuses an encrypted --tls-key, saying so and how to decrypt it (Node said "interrupted or cancelled")', async () => {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { keySize: 2048 } as never);
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-tls-enc-'));
+    try {
+      const cert = join(dir, 'cert.pem');
+      writeFileSync(cert, pems.cert);
+      const key = createPrivateKey(pems.private);
+      for (const [name, type] of [['pkcs8.pem', 'pkcs8'], ['pkcs1.pem', 'pkcs1']] as const) {
+        const file = join(dir, name);
+        writeFileSync(file, key.export({ type, format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }));
+        const r = run(['--port', '0', '--tls-cert', cert, '--tls-key', file]);
+        expect(await r.exit).toBe(1);
+        const err = r.err.join('\n');
+        expect(err).toContain(`ERROR: --tls-key: ${file} is an encrypted private key, which is not supported; decrypt it (asks for the passphrase) and pass the result: openssl pkey -in ${file} -out ${file.replace(/\.pem$/, '.decrypted.pem')}`);
+        expect(err).not.toMatch(/interrupted or cancelled/);
+        expect(r.out).toEqual([]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('says which flag names an unreadable TLS file', async () => {

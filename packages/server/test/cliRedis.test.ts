@@ -2,13 +2,16 @@
 // away and coming back while it serves, SIGTERM under load. Redis is reached through a
 // loopback proxy (the shared Redis itself is never stopped).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/waitFor';
 import { TestClient } from './helpers/wsClient';
-import { redisSuite, startRedisProxy, type RedisProxy } from './redisTestUtils';
+import { Redis } from 'ioredis';
+import { REDIS_URL, redisSuite, startRedisProxy, type RedisProxy } from './redisTestUtils';
 
 const { available, prefix } = await redisSuite();
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -41,8 +44,9 @@ interface Run {
 }
 const running: Run[] = [];
 const proxies: RedisProxy[] = [];
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [`${outDir}/cli.js`, ...args], { stdio: 'pipe' });
+/** `env` is added to the test's own environment. */
+function run(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Run {
+  const child = spawn(process.execPath, [...nodeArgs, `${outDir}/cli.js`, ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
   const r: Run = { child, out: [], err: [], exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
   child.stdout.on('data', (d) => r.out.push(...String(d).split('\n').filter(Boolean)));
   child.stderr.on('data', (d) => r.err.push(...String(d).split('\n').filter(Boolean)));
@@ -142,5 +146,52 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     expect(c.frames.at(-1)).toBe(drain);
     expect(await r.exit).toBe(0);
     expect(r.err.join('\n')).toMatch(/SIGINT: draining 1 connection/);
+  }, 30_000);
+
+  it('LIFELINE_BROKER names the broker (no password on argv); --dedupe-ttl-ms reaches Redis as the TTL of a publish id; --dedupe-window is said to do nothing', async () => {
+    const r = run(['--port', '0', '--key-prefix', prefix, '--dedupe-ttl-ms', '1234567', '--dedupe-window', '5'], { LIFELINE_BROKER: REDIS_URL.toUpperCase() });
+    const http = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!.replace(/^ws/, 'http');
+    expect(r.err.join('\n')).toMatch(/WARNING: --dedupe-window has no effect with the Redis broker/);
+    await healthBecomes(http, 200);
+    const pub = await fetch(`${http}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'dd', data: 1, id: 'once' }) });
+    expect(pub.status).toBe(200);
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys(`${prefix}{dd}:id:*`);
+      expect(keys).toHaveLength(1);
+      const ttl = await redis.pttl(keys[0]!);
+      // The default was 600000.
+      expect(ttl).toBeGreaterThan(1_200_000);
+      expect(ttl).toBeLessThanOrEqual(1_234_567);
+    } finally {
+      redis.disconnect();
+    }
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('a SIGTERM during startup, the Redis broker open and the listen not yet done: closes the broker, no listening line, exit 0 (it was killed, exit 143)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-redis-slow-'));
+    const preload = join(dir, 'slowListen.cjs');
+    writeFileSync(preload, `const net = require('node:net');
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  process.stderr.write('test: listen held back\\n');
+  setTimeout(() => listen.apply(this, args), 20000);
+  return this;
+};
+`);
+    try {
+      const p = await redisProxy();
+      const r = run(['--port', '0', '--broker', p.url, '--key-prefix', prefix], {}, ['--require', preload]);
+      await waitFor(() => r.err.some((l) => l.includes('test: listen held back')), 'startup to reach listen', 15_000);
+      r.child.kill('SIGTERM');
+      expect(await r.exit).toBe(0);
+      expect(r.err.join('\n')).toMatch(/SIGTERM during startup: stopping before listening/);
+      expect(r.err.filter((l) => l.includes('ERROR'))).toEqual([]);
+      expect(r.out).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });

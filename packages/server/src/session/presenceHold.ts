@@ -67,7 +67,8 @@ export function warnIfDeadlineCutsHold(logger: Logger, grace: PresenceGrace, ses
   if (members === 0 || timeoutMs >= holdMs) return;
   logger.warn(
     `drain: presence of ${members} connection(s) is held ${holdMs} ms (reconnect window ${windowMs} ms + grace), ` +
-      `past the drain timeout of ${timeoutMs} ms: members not back on another node by then leave at once and join again when they return`,
+      `past the drain timeout of ${timeoutMs} ms: members not back on another node by then leave at once and join again when they return; ` +
+      `set --drain-timeout-ms / drainTimeoutMs >= ${holdMs} to hold them through`,
     { members, holdMs, windowMs, timeoutMs },
   );
 }

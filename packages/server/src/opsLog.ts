@@ -1,0 +1,109 @@
+import type { Clock } from './clock';
+import type { Logger } from './options';
+
+/** How often the counts are said (while there are any), ms of the server clock. */
+export const OPS_LOG_INTERVAL_MS = 10_000;
+
+/** Heartbeat terminations logged one by one (with their session id) per interval; the rest are counted. */
+export const HEARTBEAT_LINES_PER_INTERVAL = 5;
+
+/**
+ * Why a connection or request was refused, as counted in the summary line. Token contents
+ * are never logged, only which check failed.
+ */
+export type RefusalCause =
+  | 'bad-token' // close 4100
+  | 'expired-token' // close 4101
+  | 'origin' // close 4001
+  | 'abuse' // close 4201
+  | 'rate-limited' // RATE_LIMITED error frame (publish, presence, auth)
+  | 'admission' // HTTP 503 on upgrade: maxHandshakesPerSec
+  | 'max-connections' // HTTP 503 on upgrade: maxConnections
+  | 'draining' // HTTP 503 on upgrade while draining
+  | 'http-bad-token' // HTTP 401
+  | 'http-expired-token' // HTTP 401, token expired
+  | 'http-origin' // HTTP 403, origin not allowed
+  | 'http-rate-limited'; // HTTP 429
+
+/** Causes that point at a misconfiguration or an attack rather than load: said as a warning. */
+const WARN_CAUSES: ReadonlySet<RefusalCause> = new Set<RefusalCause>([
+  'bad-token', 'expired-token', 'origin', 'abuse', 'http-bad-token', 'http-expired-token', 'http-origin',
+]);
+
+/**
+ * Operator log lines for events that come in crowds: refusals and heartbeat terminations
+ * are counted and said once per {@link OPS_LOG_INTERVAL_MS}, not once each. A node with
+ * the wrong secret refused every client without a trace, while 1,000 stalled clients
+ * wrote 1,000 "heartbeat timeout" lines in a second.
+ *
+ * Memory is bounded by the fixed set of causes. The timer runs on the server clock only
+ * while something is counted; {@link stop} says what is left and clears it.
+ */
+export class OpsLog {
+  private readonly refused = new Map<RefusalCause, number>();
+  private heartbeatLogged = 0;
+  private heartbeatMore = 0;
+  private timer: unknown;
+  private stopped = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly intervalMs = OPS_LOG_INTERVAL_MS,
+  ) {}
+
+  /** Counts one refusal. */
+  refusal(cause: RefusalCause): void {
+    if (this.stopped) return;
+    this.refused.set(cause, (this.refused.get(cause) ?? 0) + 1);
+    this.arm();
+  }
+
+  /** A session silent for two heartbeats is being terminated: the first few of an interval by id, the rest counted. */
+  heartbeatTimeout(sessionId: string): void {
+    if (this.stopped) return;
+    if (this.heartbeatLogged < HEARTBEAT_LINES_PER_INTERVAL) {
+      this.heartbeatLogged++;
+      this.logger.info('heartbeat timeout: terminating', { session: sessionId });
+    } else {
+      this.heartbeatMore++;
+    }
+    this.arm();
+  }
+
+  /** Says what was counted and starts a new interval. */
+  flush(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const seconds = Math.round(this.intervalMs / 1000);
+    if (this.refused.size > 0) {
+      const counts = [...this.refused].sort((a, b) => b[1] - a[1]);
+      const text = counts.map(([cause, n]) => `${n} ${cause}`).join(', ');
+      const warn = counts.some(([cause]) => WARN_CAUSES.has(cause));
+      const line = `refused in the last ${seconds} s: ${text}`;
+      const meta = { refused: Object.fromEntries(counts) };
+      if (warn) this.logger.warn(line, meta);
+      else this.logger.info(line, meta);
+    }
+    if (this.heartbeatMore > 0) {
+      this.logger.info(
+        `heartbeat timeout: terminated ${this.heartbeatMore} more session(s) in the last ${seconds} s (the first ${this.heartbeatLogged} by id above)`,
+        { terminated: this.heartbeatLogged + this.heartbeatMore },
+      );
+    }
+    this.refused.clear();
+    this.heartbeatLogged = 0;
+    this.heartbeatMore = 0;
+  }
+
+  /** Says what is left (a node shutting down after refusing keeps the trace) and stops counting. */
+  stop(): void {
+    if (this.stopped) return;
+    this.flush();
+    this.stopped = true;
+  }
+
+  private arm(): void {
+    if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flush(), this.intervalMs);
+  }
+}
