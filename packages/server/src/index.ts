@@ -13,6 +13,7 @@ export {
   BrokerUnavailableError,
   isBrokerUnavailable,
   maybeStored,
+  RedisConfigError,
   type RedisBroker,
   type RedisBrokerOptions,
 } from './broker/redisBroker';

@@ -77,6 +77,49 @@ describe('RedisAvailability', () => {
     expect(changes).toEqual([changes[0], { available: true, downMs: 0 }]);
   });
 
+  it('an outage is counted from the send time of the first unanswered call, not from its timeout, and never from before the last one ended', async () => {
+    const { a, clock, changes } = harness();
+    clock.advance(60_000);
+    const t0 = clock.now();
+    clock.advance(5000); // a publish sent at t0 times out (commandTimeoutMs 5 s)
+    a.failed('cmd', 'publish', timeout(), t0);
+    clock.advance(3000);
+    a.failed('cmd', 'read', timeout(), t0 - 1000); // sent earlier, a longer wait: the stall began then
+    clock.advance(1000);
+    a.answered('cmd', 'ping');
+    expect(changes).toEqual([{ available: false, reason: expect.stringMatching(/^redis broker: publish failed/) }, { available: true, downMs: 10_000 }]);
+    // A call sent during that outage and failing after it ended says nothing of before its end.
+    const upAt = clock.now();
+    clock.advance(2000);
+    a.failed('cmd', 'publish', timeout(), upAt - 4000);
+    clock.advance(500);
+    a.answered('cmd', 'publish');
+    expect(changes[3]).toEqual({ available: true, downMs: 2500 });
+    a.stop();
+  });
+
+  it('a refused configuration comes first, is reported once whatever the retries and connections, and ends only with a connection ready', () => {
+    const { a, changes } = harness();
+    const reports: string[] = [];
+    const refusal = 'redis broker: Redis refused the credentials in the broker URL (redis://:***@10.0.0.5:6379); check user/password: WRONGPASS';
+    a.connectionLost('cmd', 'closed; reconnecting');
+    for (let i = 0; i < 5; i++) {
+      for (const role of ['cmd', 'sub'] as const) {
+        a.misconfigured(role, refusal, () => reports.push(role));
+        a.connectionLost(role, 'closed; reconnecting');
+      }
+    }
+    expect(reports).toEqual(['cmd']);
+    expect(changes).toEqual([{ available: false, reason: 'redis broker: commands connection lost: closed; reconnecting' }]);
+    a.connectionReady('cmd');
+    expect(changes).toHaveLength(1); // the pub/sub connection is still refused
+    a.connectionReady('sub');
+    expect(changes[1]).toMatchObject({ available: true });
+    a.misconfigured('sub', refusal, () => reports.push('again'));
+    expect(changes[2]).toEqual({ available: false, reason: refusal });
+    expect(reports).toEqual(['cmd', 'again']); // a new outage: said again
+  });
+
   it('a listener added during an outage hears of it at once; one that throws goes to onError; stop() leaves no timer and says nothing more', () => {
     const { a, clock, errors } = harness();
     a.failed('sub', 'subscribe', toBrokerError(new Error('Command timed out'), 'subscribe'));

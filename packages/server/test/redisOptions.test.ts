@@ -22,6 +22,10 @@ describe('redisBroker numeric options', () => {
     ['presenceSweepMs', 0], ['presenceSweepMs', Number.NaN],
     ['readyTimeoutMs', -1], ['readyTimeoutMs', Number.NaN],
     ['commandTimeoutMs', 0], ['commandTimeoutMs', 2.5], ['commandTimeoutMs', '5000'],
+    // Past 2^53 the script refused every publish ("bad maxLen", "bad dedupe TTL") and PEXPIRE
+    // every presence call; past 2^31-1 ms Node ran ioredis's command timer after 1 ms.
+    ['retention', 1e20], ['retention', Number.MAX_SAFE_INTEGER + 1], ['dedupeTtlMs', 1e20], ['presenceTtlMs', 1e21],
+    ['commandTimeoutMs', 2 ** 31], ['commandTimeoutMs', 3e9],
   ];
   for (const [name, value] of bad) {
     it(`${name}: ${String(value)} throws a RangeError naming the option`, () => {
@@ -34,5 +38,6 @@ describe('redisBroker numeric options', () => {
     await create({ dedupeTtlMs: Infinity });
     await create({ dedupeTtlMs: 1, catchUpBatch: 1, retention: 1, presenceTtlMs: 1, presenceSweepMs: 0.5 + 0.5, readyTimeoutMs: 0 });
     await create({ catchUpBatch: 100_000, readyTimeoutMs: Infinity, commandTimeoutMs: Infinity, presenceSweepMs: Infinity });
+    await create({ retention: Number.MAX_SAFE_INTEGER, dedupeTtlMs: Number.MAX_SAFE_INTEGER, presenceTtlMs: Number.MAX_SAFE_INTEGER, commandTimeoutMs: 2 ** 31 - 1 });
   });
 });

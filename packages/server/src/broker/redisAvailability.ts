@@ -13,6 +13,13 @@ export const ROLE_NAMES: Record<Role, string> = { cmd: 'commands', sub: 'pub/sub
  */
 export const STALL_PROBE_MS = 1000;
 
+/**
+ * A PING (a `/healthz` check, the liveness PING, the stall probe) unanswered this long is
+ * evidence of a stall, long before `commandTimeoutMs` (5 s) drops it: `/healthz` has
+ * answered 503 after `readyTimeoutMs` (1 s) by then, and the log should say so too.
+ */
+export const PING_STALL_MS = 1000;
+
 export interface AvailabilityDeps {
   clock: BrokerClock;
   /**
@@ -34,27 +41,51 @@ type Listener = (change: BrokerStatusChange) => void;
  * reported per Redis connection at best, a stall not at all, a recovery never).
  *
  * Causes, each cleared by its own evidence:
+ * - Redis refused a connection's configuration (credentials, database index): until a
+ *   socket of that connection is ready without a refusal (the reason given first, since
+ *   waiting will not end it);
  * - a connection dropped or failed to connect: until its next `ready`;
- * - a command on a connection got no answer in time (or the connection was not ready
- *   within `readyTimeoutMs`): until that connection answers anything (a call, a
- *   `/healthz` PING, or the probe every {@link STALL_PROBE_MS}), or is ready again after
- *   a reconnect (a probe that times out has the connection replaced: see `ping`);
+ * - a command on a connection got no answer in time, a PING none within
+ *   {@link PING_STALL_MS} (or the connection was not ready within `readyTimeoutMs`):
+ *   until that connection answers anything (a call, a `/healthz` PING, or the probe
+ *   every {@link STALL_PROBE_MS}), or is ready again after a reconnect (a probe that
+ *   times out has the connection replaced: see `ping`). It is counted from when the
+ *   first unanswered call was sent;
  * - an operation refused with an "unavailable" reply (OOM, READONLY, LOADING, BUSY…):
  *   until that operation succeeds. Not any answer: under OOM reads succeed while writes
  *   fail, and ending the outage on a read would report one per write.
  */
 export class RedisAvailability {
+  private readonly misconfig = new Map<Role, string>();
   private readonly lost = new Map<Role, string>();
   private readonly stalled = new Map<Role, string>();
   private readonly refused = new Map<string, string>();
   private readonly listeners = new Set<{ fn: Listener }>();
   private downSince: number | undefined;
+  /** When the last outage ended: an outage never begins before it (a call sent earlier was answered or failed in it). */
+  private upSince: number;
   private reason = '';
   private probeTimer: unknown;
   private probing = false;
   private stopped = false;
 
-  constructor(private readonly deps: AvailabilityDeps) {}
+  constructor(private readonly deps: AvailabilityDeps) {
+    this.upSince = deps.clock.now();
+  }
+
+  /**
+   * Redis refused `role`'s configuration (credentials, database index): `message` says
+   * how. Lasts until that connection is ready again ({@link connectionReady}, which the
+   * broker does not call for a socket Redis refused). `report` runs first (before the
+   * status change) when no connection was already refused for the same reason: once, not
+   * per reconnect attempt or per connection.
+   */
+  misconfigured(role: Role, message: string, report: () => void): void {
+    if (this.stopped) return;
+    if (![...this.misconfig.values()].includes(message)) report();
+    this.misconfig.set(role, message);
+    this.update();
+  }
 
   /** `role`'s connection closed or failed (ignored after {@link stop}). */
   connectionLost(role: Role, detail: string): void {
@@ -65,17 +96,23 @@ export class RedisAvailability {
 
   /** `role`'s connection is ready: it connected and Redis answered its ready check. */
   connectionReady(role: Role): void {
+    this.misconfig.delete(role);
     this.lost.delete(role);
     this.stalled.delete(role);
     this.update();
   }
 
-  /** A call `what` on `role` failed with BROKER_UNAVAILABLE (`err`). */
-  failed(role: Role, what: string, err: Error): void {
+  /**
+   * A call `what` on `role` failed with BROKER_UNAVAILABLE (`err`). `sentAt`: when the call
+   * was sent (or began waiting for the connection). An outage is counted from the first
+   * evidence of it, not from when it was noticed: a stall noticed by a command timeout
+   * began when that command went unanswered, `commandTimeoutMs` earlier.
+   */
+  failed(role: Role, what: string, err: Error, sentAt?: number): void {
     if (this.stopped) return;
     if (isRedisReply(err)) this.refused.set(what, err.message);
     else if (!this.stalled.has(role)) this.stalled.set(role, err.message);
-    this.update();
+    this.update(sentAt);
     this.armProbe();
   }
 
@@ -113,20 +150,26 @@ export class RedisAvailability {
   }
 
   private firstCause(): string | undefined {
-    for (const m of [this.lost, this.stalled, this.refused]) for (const v of m.values()) return v;
+    for (const m of [this.misconfig, this.lost, this.stalled, this.refused]) for (const v of m.values()) return v;
     return undefined;
   }
 
-  private update(): void {
+  private update(since?: number): void {
     if (this.stopped) return;
     const cause = this.firstCause();
+    const now = this.deps.clock.now();
+    const began = Math.max(this.upSince, Math.min(now, since ?? now));
     if (cause !== undefined && this.downSince === undefined) {
-      this.downSince = this.deps.clock.now();
+      this.downSince = began;
       this.reason = cause;
       this.emit({ available: false, reason: cause });
+    } else if (cause !== undefined && this.downSince !== undefined) {
+      // A call sent before the one that began it failed later (a longer timeout).
+      this.downSince = Math.min(this.downSince, began);
     } else if (cause === undefined && this.downSince !== undefined) {
-      const downMs = Math.max(0, this.deps.clock.now() - this.downSince);
+      const downMs = Math.max(0, now - this.downSince);
       this.downSince = undefined;
+      this.upSince = now;
       this.emit({ available: true, downMs });
     }
   }

@@ -4,8 +4,8 @@ import type { Position } from '@lifeline/core/protocol';
 import { decodeEntry, encodeData } from './redisCodec';
 import { wellFormed } from '../wireValues';
 import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
-import { RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
-import { BrokerUnavailableError, isBrokerUnavailable, toBrokerError } from './redisErrors';
+import { PING_STALL_MS, RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
+import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, RedisConfigError, toBrokerError } from './redisErrors';
 import { channelKeys } from './redisKeys';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
@@ -14,7 +14,7 @@ import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
 import type { Broker, BrokerStatusChange, PresenceEntry, PublishResult, ReadResult } from './types';
 
-export { BrokerUnavailableError, isBrokerUnavailable, maybeStored } from './redisErrors';
+export { BrokerUnavailableError, isBrokerUnavailable, maybeStored, RedisConfigError } from './redisErrors';
 export type { BrokerClock, RedisBrokerOptions } from './redisOptions';
 export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 
@@ -26,11 +26,14 @@ export interface RedisBroker extends Broker {
   /**
    * Outages and stalls, edge-triggered (see {@link Broker.onStatus}): a dropped
    * connection, commands unanswered within `commandTimeoutMs` (or no connection within
-   * `readyTimeoutMs`), or "unavailable" replies (OOM, READONLY, LOADING…) begin one; every
-   * cause cleared (connections ready, Redis answering again, PINGed every second during a
-   * stall) ends it. A PING unanswered within `commandTimeoutMs` (the stall probe, or the
-   * liveness PING of a node with live subscriptions) begins one too and replaces its
-   * connection. Connection losses also still reach `onError`, once per connection.
+   * `readyTimeoutMs`), a PING (`healthy()`, the stall probe, the liveness PING of a node
+   * with live subscriptions) unanswered for 1 s, "unavailable" replies (OOM, READONLY,
+   * LOADING…), or a configuration Redis refuses (credentials, database index: reported to
+   * `onError` once as a {@link RedisConfigError}) begin one; every cause cleared
+   * (connections ready, Redis answering again, PINGed every second during a stall) ends
+   * it, `downMs` counted from when the first unanswered call was sent. A PING unanswered
+   * within `commandTimeoutMs` replaces its connection. Connection losses also still reach
+   * `onError`, once per connection.
    */
   onStatus(listener: (change: BrokerStatusChange) => void): () => void;
 }
@@ -75,8 +78,8 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const subGate = new ReadyGate(sub, clock);
   /** Run once at close: ends the waits of `healthy()` calls in flight. */
   const onClose = new Set<() => void>();
-  reportOutages(cmd, 'commands', onError);
-  reportOutages(sub, 'pub/sub', onError);
+  reportOutages(cmd, 'commands', onError, settings.url);
+  reportOutages(sub, 'pub/sub', onError, settings.url);
   // Each connection's socket, counted: a PING that timed out on an earlier socket says
   // nothing about the current one, which must not be dropped for it.
   const socketNo: Record<Role, number> = { cmd: 0, sub: 0 };
@@ -90,20 +93,41 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
    * stall probe did, left a node BROKER_UNAVAILABLE for good after a 2 s cut. The new
    * socket's `ready` re-subscribes and catches the live feeds up from their last offset.
    */
+  // A PING unanswered for PING_STALL_MS begins a stall there and then (the command timeout
+  // comes 5 s later): a SIGSTOPped Redis was logged 5 s in, after /healthz had said 503
+  // for 4 s. Armed per PING, cleared when it settles or at close.
+  const pingWatch = new Set<unknown>();
   const pingOrReplace = (role: Role): Promise<unknown> => {
     const c = conn(role);
     const socket = socketNo[role];
-    return c.ping().catch((err: unknown) => {
+    const sentAt = clock.now();
+    let watch: unknown;
+    if (commandTimeoutMs > PING_STALL_MS) {
+      watch = clock.setTimeout(() => {
+        pingWatch.delete(watch);
+        if (closed || socketNo[role] !== socket) return;
+        availability.failed(role, 'ping', new BrokerUnavailableError(`redis broker: ${ROLE_NAMES[role]} connection answered no PING within ${PING_STALL_MS} ms`), sentAt);
+      }, PING_STALL_MS);
+      pingWatch.add(watch);
+    }
+    return c.ping().finally(() => {
+      clock.clearTimeout(watch);
+      pingWatch.delete(watch);
+    }).catch((err: unknown) => {
       if (!closed && isTimeout(err) && socketNo[role] === socket && c.status === 'ready') c.disconnect(true);
       throw err;
     });
   };
   const availability = new RedisAvailability({ clock, ping: pingOrReplace, onError });
-  watchAvailability(cmd, 'cmd', availability, () => closed);
-  watchAvailability(sub, 'sub', availability, () => closed);
-  /** Records a failed call for the status (a bug's error is not an outage). */
-  const noteFailure = (role: Role, what: string, err: Error): Error => {
-    if (!closed && isBrokerUnavailable(err)) availability.failed(role, what, err);
+  watchAvailability(cmd, 'cmd', cmdGate, availability, settings.url, onError, () => closed);
+  watchAvailability(sub, 'sub', subGate, availability, settings.url, onError, () => closed);
+  /**
+   * Records a failed call for the status (a bug's error is not an outage; a refused
+   * configuration is already known). `sentAt`: when the call was sent, where the outage
+   * is counted from.
+   */
+  const noteFailure = (role: Role, what: string, err: Error, sentAt?: number): Error => {
+    if (!closed && isBrokerUnavailable(err) && !(err.cause instanceof RedisConfigError)) availability.failed(role, what, err, sentAt);
     return err;
   };
 
@@ -116,17 +140,19 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   /** `write`: a failure after the command was sent leaves its outcome unknown (`maybeStored`). */
   const guarded = async <T>(what: string, fn: (redis: Commands) => Promise<T>, write = false): Promise<T> => {
     let redis: Commands;
+    const waitedFrom = clock.now();
     try {
       redis = await ready();
     } catch (err) {
-      throw noteFailure('cmd', what, toBrokerError(err, what));
+      throw noteFailure('cmd', what, toBrokerError(err, what), waitedFrom);
     }
+    const sentAt = clock.now();
     try {
       const result = await fn(redis);
       availability.answered('cmd', what);
       return result;
     } catch (err) {
-      throw noteFailure('cmd', what, toBrokerError(err, what, write));
+      throw noteFailure('cmd', what, toBrokerError(err, what, write), sentAt);
     }
   };
 
@@ -238,11 +264,12 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       // One PING in flight per connection (with `commandTimeoutMs: Infinity` it may never end).
       if (pinging.has(role) || conn(role).status !== 'ready') continue;
       pinging.add(role);
+      const sentAt = clock.now();
       pingOrReplace(role).then(
         () => availability.answered(role, 'ping'),
         (err: unknown) => void noteFailure(role, 'ping', isTimeout(err)
           ? new BrokerUnavailableError(`redis broker: ${ROLE_NAMES[role]} connection answered no PING within ${commandTimeoutMs} ms; reconnecting`, { cause: err })
-          : toBrokerError(err, 'ping')),
+          : toBrokerError(err, 'ping'), sentAt),
       ).finally(() => pinging.delete(role));
     }
     armLiveness();
@@ -315,7 +342,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     sweepPresence: () => guarded('sweepPresence', () => presence.sweep()),
     onStatus: (listener: (change: BrokerStatusChange) => void) => availability.on(listener),
     async healthy(): Promise<boolean> {
-      if (closed || cmd.status !== 'ready' || sub.status !== 'ready') return false;
+      if (closed || cmd.status !== 'ready' || sub.status !== 'ready' || cmdGate.refused || subGate.refused) return false;
       // A stalled Redis must not stall /healthz for the whole command timeout.
       let timer: unknown;
       let onClosed = (): void => undefined;
@@ -325,15 +352,16 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
         onClose.add(onClosed);
       });
       // The PING itself (not the `late` bound, which only keeps /healthz quick) is evidence
-      // for the status: one that times out is a stall (and replaces the connection), one
-      // answered ends it.
+      // for the status: one unanswered for PING_STALL_MS is a stall (one that times out
+      // replaces the connection), one answered ends it.
+      const sentAt = clock.now();
       const pong = pingOrReplace('cmd').then(
         (r) => {
           availability.answered('cmd', 'ping');
           return r === 'PONG';
         },
         (err: unknown) => {
-          throw noteFailure('cmd', 'ping', toBrokerError(err, 'ping'));
+          throw noteFailure('cmd', 'ping', toBrokerError(err, 'ping'), sentAt);
         },
       );
       pong.catch(() => undefined);
@@ -360,6 +388,8 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       retryCallbacks.length = 0;
       if (livenessTimer !== undefined) clock.clearTimeout(livenessTimer);
       livenessTimer = undefined;
+      for (const watch of pingWatch) clock.clearTimeout(watch);
+      pingWatch.clear();
       presence.stop();
       live.detachAll();
       await Promise.all((['cmd', 'sub'] as const).map((role) =>
@@ -397,25 +427,42 @@ async function quitWithin(redis: Redis, ms: number): Promise<void> {
 /**
  * Feeds a connection's drops and returns to the status. `close` too, not only `error`: a
  * connection Redis ends cleanly (CLIENT KILL, a restart's shutdown) emits no `error`.
+ *
+ * Redis refusing the configuration (credentials, database index) is not an outage: ioredis
+ * retried a refused password for ever with a WARNING that read like a network problem,
+ * and carried on in database 0 after a refused SELECT (an outage of 17 ms, then every
+ * publish stored in the wrong database). The gate refuses every call with it, the status
+ * stays unavailable with it as the reason, and `onError` gets it once.
  */
-function watchAvailability(redis: Redis, role: Role, availability: RedisAvailability, closed: () => boolean): void {
+function watchAvailability(
+  redis: Redis, role: Role, gate: ReadyGate, availability: RedisAvailability, url: string,
+  onError: (err: Error) => void, closed: () => boolean,
+): void {
   redis.on('error', (err: Error) => {
-    if (!closed()) availability.connectionLost(role, err.message);
+    if (closed()) return;
+    const config = configErrorOf(err, url);
+    if (config === undefined) return availability.connectionLost(role, err.message);
+    gate.refuse(new BrokerUnavailableError(config.message, { cause: config }));
+    availability.misconfigured(role, config.message, () => onError(config));
   });
   redis.on('close', () => {
     if (!closed()) availability.connectionLost(role, 'closed; reconnecting');
   });
-  redis.on('ready', () => availability.connectionReady(role));
+  // A socket whose SELECT Redis refused is `ready` all the same (in database 0): not ours.
+  redis.on('ready', () => {
+    if (!gate.refused) availability.connectionReady(role);
+  });
 }
 
 /**
  * Reports each outage once per connection to `onError` (ioredis emits an error per failed
  * reconnect attempt). The status (`onStatus`) says it once per outage, and its end.
  */
-function reportOutages(redis: Redis, role: string, onError: (err: Error) => void): void {
+function reportOutages(redis: Redis, role: string, onError: (err: Error) => void, url: string): void {
   let down = false;
   redis.on('error', (err: Error) => {
-    if (down) return;
+    // A refused configuration is reported as such (watchAvailability).
+    if (down || configErrorOf(err, url) !== undefined) return;
     down = true;
     onError(new BrokerUnavailableError(`redis broker: ${role} connection lost: ${err.message}`, { cause: err }));
   });

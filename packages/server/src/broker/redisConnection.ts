@@ -68,10 +68,36 @@ interface Waiter {
 export class ReadyGate {
   private readonly waiting = new Set<Waiter>();
   private closed = false;
+  /** Why the connection must not be used (Redis refused its configuration), until a good `ready`. */
+  private refusal: Error | undefined;
+  /** The current socket itself was refused (a failed SELECT, whose `ready` follows all the same). */
+  private socketRefused = false;
 
   constructor(private readonly redis: Redis, private readonly clock: BrokerClock) {
-    redis.on('ready', () => this.settle());
+    redis.on('ready', () => {
+      if (this.socketRefused) return this.settle(this.refusal);
+      this.refusal = undefined;
+      this.settle();
+    });
+    redis.on('close', () => void (this.socketRefused = false));
     redis.on('end', () => this.settle(new BrokerUnavailableError('redis broker: connection ended')));
+  }
+
+  /**
+   * Redis refused this connection's configuration (`err` says how): waiters reject with
+   * `err` now, and so does every wait until a later socket is ready without a refusal.
+   * ioredis makes a connection whose SELECT failed `ready` in database 0: that one is
+   * never let through.
+   */
+  refuse(err: Error): void {
+    this.refusal = err;
+    this.socketRefused = true;
+    this.settle(err);
+  }
+
+  /** Redis refused the configuration and no socket has been ready without a refusal since. */
+  get refused(): boolean {
+    return this.refusal !== undefined;
   }
 
   /**
@@ -81,6 +107,7 @@ export class ReadyGate {
    */
   wait(timeoutMs: number): Promise<void> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
+    if (this.refusal) return Promise.reject(this.refusal);
     if (this.redis.status === 'ready') return Promise.resolve();
     if (this.redis.status === 'end') return Promise.reject(new BrokerUnavailableError('redis broker: closed'));
     return new Promise((resolve, reject) => {

@@ -68,3 +68,54 @@ export function toBrokerError(err: unknown, what: string, write = false): Error 
   const message = `redis broker: ${what} failed: ${e.message}${unknownOutcome ? ' (it may have been applied)' : ''}`;
   return new BrokerUnavailableError(message, { cause: e, maybeStored: unknownOutcome });
 }
+
+/**
+ * Redis refused the broker's configuration: the credentials (`WRONGPASS`, `NOAUTH`) or the
+ * database index of its URL. Given to `onError` once when first seen (not per reconnect
+ * attempt); meanwhile the broker stays unavailable. Not a `BROKER_UNAVAILABLE` error: the
+ * server logs it as an `ERROR` line, since waiting will not fix it.
+ */
+export class RedisConfigError extends Error {
+  override readonly name = 'RedisConfigError';
+}
+
+// ioredis emits these as connection errors and retries for ever (credentials), or carries
+// on in database 0 (SELECT).
+const AUTH_REFUSED = /^(?:Ready check failed: )?(WRONGPASS|NOAUTH|ERR invalid (?:username-)?password)/;
+
+/** `url` with its password, if any, replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
+/**
+ * The configuration error `err` (an ioredis connection error) stands for, or `undefined`
+ * when it is an outage (a refused or dropped connection, a timeout…). `url` is named in
+ * the message, its password redacted.
+ */
+export function configErrorOf(err: unknown, url: string): RedisConfigError | undefined {
+  if (!isRedisReply(err)) return undefined;
+  const e = err as Error & { command?: { name?: string; args?: unknown[] } };
+  const where = redactUrl(url);
+  if (e.command?.name === 'select') {
+    const db = String(e.command.args?.[0] ?? '?');
+    return new RedisConfigError(
+      `redis broker: Redis refused database ${db} (SELECT ${db}) of the broker URL ${where}: ${e.message}; `
+      + `the broker stays unavailable rather than use database 0: check the URL's /db (Redis's 'databases' setting bounds it; Redis Cluster has database 0 only)`,
+      { cause: err },
+    );
+  }
+  const auth = AUTH_REFUSED.exec(e.message);
+  if (auth) {
+    const what = auth[1] === 'NOAUTH' ? 'Redis requires credentials the broker URL does not give' : 'Redis refused the credentials in the broker URL';
+    return new RedisConfigError(`redis broker: ${what} (${where}); check user/password: ${e.message}`, { cause: err });
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis';
-import { systemClock } from '../clock';
+import { MAX_TIMER_MS, systemClock } from '../clock';
 
 /** Time source and timers of the Redis broker (inject a fake one in tests). */
 export interface BrokerClock {
@@ -23,6 +23,7 @@ export interface RedisBrokerOptions {
   keyPrefix?: string;
   /**
    * Messages retained per channel (stream MAXLEN). Older ones fall out of retention.
+   * An integer from 1 to `Number.MAX_SAFE_INTEGER`; others throw a RangeError.
    * @default 1000
    */
   retention?: number;
@@ -34,14 +35,15 @@ export interface RedisBrokerOptions {
   approximateRetention?: boolean;
   /**
    * How long a publish id is remembered for idempotency (a key per id with this TTL):
-   * an integer >= 1, or `Infinity` to keep every id's key without expiry (budget the
-   * memory: one key per published id, forever). `0` and fractions throw a RangeError.
+   * an integer from 1 to `Number.MAX_SAFE_INTEGER`, or `Infinity` to keep every id's key
+   * without expiry (budget the memory: one key per published id, forever). `0`, fractions
+   * and larger numbers throw a RangeError.
    * @default 600000
    */
   dedupeTtlMs?: number;
   /**
    * Presence TTL used when `presenceSet` (or `presenceRefresh`) is called with a `ttlMs`
-   * that is not a positive number (an integer >= 1).
+   * that is not a positive number (an integer from 1 to `Number.MAX_SAFE_INTEGER`).
    * @default 30000
    */
   presenceTtlMs?: number;
@@ -61,7 +63,8 @@ export interface RedisBrokerOptions {
   readyTimeoutMs?: number;
   /**
    * A command without an answer after this long rejects with `BROKER_UNAVAILABLE`.
-   * An integer >= 1, or `Infinity` for no command timeout. A PING without an answer
+   * An integer from 1 to 2^31-1 (Node's longest timer), or `Infinity` for no command
+   * timeout. A PING unanswered for 1 s begins a stall in `onStatus`; one without an answer
    * after this long replaces its connection (a half-open link); while the node has live
    * subscriptions both connections are PINGed every `min(commandTimeoutMs, 5000)` ms.
    * With `Infinity` a half-open connection waits for the kernel to notice (minutes to hours).
@@ -88,7 +91,10 @@ export interface RedisBrokerOptions {
   newEpoch?: () => string;
   /**
    * Background problems: listener exceptions, reconnects, messages that fell out of
-   * retention before a node could deliver them.
+   * retention before a node could deliver them, and a `RedisConfigError` once when Redis
+   * refuses the URL's credentials (`WRONGPASS`, `NOAUTH`) or database (`SELECT`): the
+   * broker then stays unavailable (never serves from database 0) until a reconnect is
+   * accepted.
    * @default (err) => console.error(err)
    */
   onError?: (err: Error) => void;
@@ -118,26 +124,30 @@ export const MAX_CATCH_UP_BATCH = 100_000;
 type NumericOption = 'retention' | 'dedupeTtlMs' | 'presenceTtlMs' | 'presenceSweepMs' | 'readyTimeoutMs' | 'commandTimeoutMs' | 'catchUpBatch';
 /** What each numeric option accepts: the least value, integer only, Infinity allowed, the greatest value. */
 const NUMERIC_RULES: Record<NumericOption, { min: number; integer: boolean; infinite: boolean; max?: number }> = {
-  retention: { min: 1, integer: true, infinite: false },
-  dedupeTtlMs: { min: 1, integer: true, infinite: true },
-  presenceTtlMs: { min: 1, integer: true, infinite: false },
+  // Past 2^53 a number's decimal form is no longer an exact integer: the publish script
+  // refused every publish ("bad maxLen", "bad dedupe TTL"), PEXPIRE every presence call.
+  retention: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
+  dedupeTtlMs: { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER },
+  presenceTtlMs: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
   presenceSweepMs: { min: 1, integer: false, infinite: true },
   readyTimeoutMs: { min: 0, integer: false, infinite: true },
-  commandTimeoutMs: { min: 1, integer: true, infinite: true },
+  // ioredis arms it as a Node timer, which runs a longer delay after 1 ms: every command timed out.
+  commandTimeoutMs: { min: 1, integer: true, infinite: true, max: MAX_TIMER_MS },
   catchUpBatch: { min: 1, integer: true, infinite: false, max: MAX_CATCH_UP_BATCH },
 };
 
 /**
  * The numeric options with their defaults applied, checked up front: a value Redis or
  * the broker cannot use (`dedupeTtlMs: 0` made every publish fail after storing it,
- * `catchUpBatch: 0.5` lost messages) throws a RangeError from `redisBroker()`.
+ * `catchUpBatch: 0.5` lost messages, `retention: 1e20` every publish) throws a RangeError
+ * from `redisBroker()`.
  */
 export function numericOptions(options: RedisBrokerOptions): Record<NumericOption, number> {
   const out = {} as Record<NumericOption, number>;
   for (const [name, rule] of Object.entries(NUMERIC_RULES) as [NumericOption, (typeof NUMERIC_RULES)[NumericOption]][]) {
     const value = options[name] ?? REDIS_BROKER_DEFAULTS[name];
-    const ok = typeof value === 'number' && value >= rule.min && value <= (rule.max ?? Infinity)
-      && (value === Infinity ? rule.infinite : !rule.integer || Number.isInteger(value));
+    const ok = typeof value === 'number' && value >= rule.min
+      && (value === Infinity ? rule.infinite : value <= (rule.max ?? Infinity) && (!rule.integer || Number.isInteger(value)));
     if (!ok) {
       const what = [
         rule.integer ? 'an integer' : 'a number',
