@@ -87,8 +87,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * A loss reported (`subscribed`, not recovered) while async handlers were on `_inHand`:
    * said once they are done, from after that message if they completed it, from before
    * it if they failed (it cannot come back from a lost history). The position moved already.
+   * `low`: the lowest head of the losses joined in it (see `_sayLost`).
    */
-  _lost?: [offset: number, epoch: string, reason: GapReason] | null;
+  _lost?: [offset: number, epoch: string, reason: GapReason, low: number] | null;
   /** Taken while busy, in order: messages, and holes found among them (said when reached). */
   _buffer?: Array<MessageFrame | HoleMark> | null;
   _overflowed?: boolean;
@@ -320,7 +321,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Not a loss when the retained tail starts right after `m` (the log trimmed up to it):
     // a gap from `m` to `m` covers nothing, and stopped a worker whose onGap is 'stop'.
     // Behind `m` (the store lost writes it had acknowledged, PROTOCOL §5): a loss all the same.
-    if (l && (l[1] != m.epoch || l[0] != o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
+    // Nor when a loss joined meanwhile went below `m` first: the offsets up to the head were
+    // handed out again, and what is at them now was not delivered.
+    if (l && (l[1] != m.epoch || l[0] != o || l[3] < o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
     return l;
   }
 
@@ -340,7 +343,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (this._skip || !ahead) {
       if (ahead) this._gap(m.offset, m.epoch, 'handler-skipped');
       this._busy = true; // so _done() drains the buffer
-      return this._done(m);
+      // Not ahead: nor is it to move the position (a loss said above moved it back).
+      return this._done(m, !ahead);
     }
     // Redeliver: drop what follows, ask the server again from position after a backoff
     // (unless nobody is subscribed any more).
@@ -454,7 +458,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // An async handler busy with a message: whether the loss starts after it or at it is
       // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
       if (this._busy) {
-        this._lost = [to, f.epoch, reason];
+        this._lost = [to, f.epoch, reason, Math.min(to, this._lost?.[3] ?? to)];
         this._moveTo(to, f.epoch);
       } else this._gap(to, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the
