@@ -377,7 +377,11 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     state.lastSeen = { offset: msg.offset, epoch: msg.epoch };
     this.queue.push({ kind: 'msg', msg });
     this.wake();
-    if (!this.deps.flow && this.queue.isHigh) {
+    // With a socket to pause, pausing is the bound; but a socket that starts unpaused (each
+    // reconnect: core's watchdog drops a connection that reads nothing) lets its first read
+    // through before the pause takes effect, hundreds of small messages each time, for as
+    // long as the consumer stalls. At the overall bound, core is held back as without a socket.
+    if (this.queue.isHigh && (!this.deps.flow || this.deps.flow.atLimit)) {
       // Core waits for this promise before delivering more; it buffers a bounded number
       // behind it and re-fetches the rest from the server later (its own overflow rule).
       return new Promise<void>((resolve) => this.heldHandlers.push(resolve));

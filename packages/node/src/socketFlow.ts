@@ -90,6 +90,14 @@ export class SocketFlow {
     return this.socket?.isPaused ?? false;
   }
 
+  /**
+   * True once the consumers together buffer `maxBufferedMessages`: the socket lets nothing
+   * through any more, and a consumer's queue takes nothing more either (it holds core back).
+   */
+  get atLimit(): boolean {
+    return this.buffered() >= this.maxBuffered;
+  }
+
   /** Tells the controller how many messages are buffered across consumers. */
   setBufferedCounter(counter: () => number): void {
     this.buffered = counter;

@@ -203,14 +203,23 @@ function why(error: unknown): string {
 }
 
 async function syncDirectory(dir: string): Promise<void> {
-  // Makes the rename itself durable. Some platforms cannot open a directory: best effort there.
+  // Makes the rename itself durable. Some platforms cannot open a directory (Windows:
+  // EISDIR/EPERM), some file systems cannot fsync one (EINVAL): best effort there. Any other
+  // failure of the fsync (EIO) means the rename may not be on disk: the save is not durable.
   let handle;
   try {
     handle = await open(dir, 'r');
-    await handle.sync();
   } catch {
-    // EISDIR/EPERM on platforms without directory fsync; the rename is still atomic.
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    if (!NO_DIRECTORY_FSYNC.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
   } finally {
-    await handle?.close();
+    await handle.close().catch(() => {});
   }
 }
+
+/** fsync(2) of a directory refused because the platform or file system does not do it. */
+const NO_DIRECTORY_FSYNC = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM', 'EBADF']);
