@@ -73,6 +73,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    */
   _sentAt?: number;
   _replayLeft?: number;
+  /**
+   * The last `subscribed` said `more` (a page of a paged catch-up): once its `_replayLeft`
+   * messages are handled, the next page is asked for from the position.
+   */
+  _more?: boolean | number;
   /** A hole was already asked for from this offset: a second hole there is unfillable. Unset or -1: none (offsets are >= 0). */
   _holeAt?: number;
   _busy?: boolean;
@@ -244,9 +249,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this.emit('gap', e);
   }
 
-  _sendSub(): void {
+  /** `limit`: a page of the replay at most (PROTOCOL §5), after the buffer overflowed. */
+  _sendSub(limit?: number): void {
     this._sentAt = this._clock.now();
-    this._host._send(JSON.stringify({ type: 'sub', ref: (this._subRef = this._host._ref()), channel: this.name, since: this.position ?? undefined }));
+    this._host._send(JSON.stringify({ type: 'sub', ref: (this._subRef = this._host._ref()), channel: this.name, since: this.position ?? undefined, limit }));
   }
 
   /** Forgets everything not yet delivered: the next subscribe replays it. */
@@ -255,7 +261,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // (see `_lost`) moved the position into a new history, and its replay after the
     // in-hand offset was taken as duplicates (dropped without a gap).
     const m = this._inHand;
-    this._subRef = this._replayLeft = 0;
+    this._more = this._subRef = this._replayLeft = 0;
     this._buffer = null;
     this._overflowed = false;
     this._cancel();
@@ -265,11 +271,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   /** Asks the server again from the position on this connection (fills holes, redelivers). */
-  _resync(): void {
+  _resync(limit?: number): void {
     this._reset();
     // Nobody subscribed any more (a handler settled after the last unsubscribe): nothing to ask for.
     if (this._host._welcomed && this._handlers.length) {
-      this._sendSub();
+      this._sendSub(limit);
       this._setState('subscribing');
     }
   }
@@ -363,17 +369,21 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Handled by all now: the handlers are not kept alive by it.
     if (this._handled(m)) this._part = null;
     if (!stay && m.epoch === this._epoch && m.offset > this._offset) this._moveTo(m.offset, m.epoch);
-    if (!this._busy) return;
-    this._busy = false;
-    this._inHs = undefined;
-    // Read afresh each time: a handler that throws, or the last unsubscribe, resets the
-    // buffer; what was in it must not be delivered (nor move the position) after that.
-    while (!this._busy && this._buffer?.length) {
-      const x = this._buffer.shift()!;
-      if (x.type == 'gap') this._gap(x.offset, x.epoch, 'hole', true, { offset: x.from, epoch: x.epoch });
-      else this._deliver(x);
+    if (this._busy) {
+      this._busy = false;
+      this._inHs = undefined;
+      // Read afresh each time: a handler that throws, or the last unsubscribe, resets the
+      // buffer; what was in it must not be delivered (nor move the position) after that.
+      while (!this._busy && this._buffer?.length) {
+        const x = this._buffer.shift()!;
+        if (x.type == 'gap') this._gap(x.offset, x.epoch, 'hole', true, { offset: x.from, epoch: x.epoch });
+        else this._deliver(x);
+      }
     }
-    if (!this._busy && this._overflowed) this._resync();
+    // Overflowed, or a page of a paged catch-up handled: the next page from the position.
+    // A page at most: the whole backlog again, of which the buffer kept 1000 and dropped
+    // the rest, made the server send it over and over (~backlog²/2000 messages).
+    if (!this._busy && !this._buffer?.length && (this._overflowed || (this._more && !this._replayLeft))) this._resync(1000);
   }
 
   /** Forgets what is pending and subscribes again from position after `ms`. */
@@ -475,6 +485,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     if (f.ref !== this._subRef) return;
     this._subRef = 0;
     this._replayLeft = f.replay;
+    this._more = f.more;
     if (lost || !this._busy) this._seen = this._offset;
     this._lastError = null;
     this._setState('subscribed');

@@ -156,3 +156,24 @@ function owed(page: StoredMessage[], next: number, head: number): StoredMessage[
   }
   return out;
 }
+
+/**
+ * The first `limit` messages of `plan` (a `sub` with `limit`), or `plan` itself when it
+ * holds no more than that. Cut, its `head` is the page's last offset, so the reply's
+ * `offset` is still where its `replay` messages end (and a loss's gap still ends at
+ * `offset - replay`); `more` says the log goes on and the subscription must not go live.
+ */
+export function limitPlan(plan: ReplayPlan, limit: number | undefined): ReplayPlan & { more?: true } {
+  if (!limit || plan.count <= limit) return plan;
+  const head = plan.head - plan.count + limit;
+  return { ...plan, head, count: limit, more: true, pages: upTo(plan.pages, head) };
+}
+
+async function* upTo(pages: AsyncIterable<StoredMessage[]>, head: number): AsyncGenerator<StoredMessage[]> {
+  for await (const page of pages) {
+    const last = page[page.length - 1]!.offset;
+    yield last > head ? page.filter((m) => m.offset <= head) : page;
+    // Leaving the loop returns the inner generator: no read past the page is made.
+    if (last >= head) return;
+  }
+}

@@ -54,6 +54,12 @@ export interface SubscribeFrame {
   ref: number;
   channel: string;
   since?: Position;
+  /**
+   * Replay at most this many messages (an integer >= 1). When more are owed, the answer
+   * says `more: true` and the subscription does not go live: the client subscribes again
+   * from where the page ended. Absent: no limit (the whole replay, then live).
+   */
+  limit?: number;
 }
 
 export interface UnsubscribeFrame {
@@ -151,6 +157,12 @@ export interface SubscribedFrame {
   reason?: 'epoch-changed' | 'out-of-retention';
   /** Number of replayed `msg` frames that follow this reply, the last of them at `offset`. */
   replay?: number;
+  /**
+   * Only after a `sub` with `limit`: the log holds more after `offset` (here the last
+   * offset of this page, not the head). Nothing live follows the page; subscribe again
+   * from `offset` for the next one.
+   */
+  more?: boolean;
   /** Presence members present when subscribing. */
   presence?: PresenceMember[];
 }

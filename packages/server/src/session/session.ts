@@ -44,6 +44,14 @@ export const AUTH_BURST = 10;
  * later request, payload included, without bound (2,000 publishes of 64 KB: 128 MB).
  */
 export const MAX_QUEUED_OPS = 256;
+/**
+ * After the server closes a connection with frames still queued for it, how long the
+ * queue may go without shrinking before the socket is cut. The close frame waits behind
+ * that queue: a peer that is not reading never got its 1013 and held up to
+ * maxBufferedBytes for ws's 30 s close timeout, then saw 1006 anyway. A peer that reads,
+ * however slowly, still gets its close frame.
+ */
+export const CLOSE_STALL_MS = 5000;
 
 type State = 'handshake' | 'open' | 'closed';
 
@@ -93,6 +101,12 @@ export class Session {
   /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
   private expiryTimer: unknown;
   private corked = false;
+  /**
+   * Live traffic held by this session's subscriptions while they replay, in bytes: counted
+   * with the socket queue against maxBufferedBytes. An upper bound: a subscription dropped
+   * from `subs` while holding (a failed subscribe) is only taken out by {@link recountHeld}.
+   */
+  private held = 0;
   /** Channel operations and `auth` frames started or waiting, and whether reads are paused for them. */
   private queuedOps = 0;
   private readsPaused = false;
@@ -147,11 +161,31 @@ export class Session {
 
   close(code: number, reason: string): void {
     if (this.state === 'closed') return;
+    // Nothing held is sent any more: the client catches up by replay.
+    this.dropHeld();
+    const first = this.ws.readyState === this.ws.OPEN;
     try {
       this.ws.close(code, reason.slice(0, 120));
     } catch {
       this.ws.terminate();
+      return;
     }
+    if (first) this.cutIfStuck(this.ws.bufferedAmount);
+  }
+
+  /**
+   * Terminates the closing socket once its queue (the close frame at its end) stops
+   * shrinking for CLOSE_STALL_MS: the peer is not reading and would never see the close.
+   */
+  private cutIfStuck(queued: number): void {
+    // Empty: the close frame is with the kernel; ws's own close timeout covers the rest.
+    if (queued === 0) return;
+    this.after(CLOSE_STALL_MS, () => {
+      if (this.ws.readyState === this.ws.CLOSED) return;
+      const left = this.ws.bufferedAmount;
+      if (left >= queued) this.ws.terminate();
+      else this.cutIfStuck(left);
+    });
   }
 
   terminate(): void {
@@ -259,29 +293,69 @@ export class Session {
     this.corkUntilNextTick();
     this.ws.send(text, { binary: false });
     this.ctx.stats.countOut(type);
-    if (this.ws.bufferedAmount > this.ctx.opts.maxBufferedBytes) {
-      // A consumer this far behind would hold unbounded memory; it catches up by replay.
-      this.closeSlowConsumer();
-    }
+    // A consumer this far behind would hold unbounded memory; it catches up by replay.
+    if (this.overLimit()) this.closeSlowConsumer();
   }
 
-  /** Closes with 1013: more than `maxBufferedBytes` is waiting for this peer. */
+  /** Closes with 1013: more than `maxBufferedBytes` is waiting for this peer (socket queue and held live traffic together). */
   closeSlowConsumer(): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
   }
 
+  /** Live traffic held for this connection's replaying subscriptions, in bytes. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /** A subscription holds `bytes` more of live traffic (ChannelSubscription.keep): 1013 past the limit. */
+  holdMore(bytes: number): void {
+    this.held += bytes;
+    if (this.overLimit()) this.closeSlowConsumer();
+  }
+
+  /** A subscription let go of `bytes` it held (delivered or dropped). */
+  holdLess(bytes: number): void {
+    this.held = Math.max(0, this.held - bytes);
+  }
+
+  /** Every subscription forgets what it holds (ChannelSubscription.dropHeld). */
+  dropHeld(): void {
+    if (this.held === 0) return;
+    for (const sub of this.subs.values()) sub.dropHeld();
+    // Anything left was held by subscriptions no longer in `subs`: gone with them.
+    this.held = 0;
+  }
+
+  /** More than maxBufferedBytes waiting for this peer, queued on the socket or held for a replaying subscription. */
+  private overLimit(): boolean {
+    const max = this.ctx.opts.maxBufferedBytes;
+    const queued = this.ws.bufferedAmount;
+    if (queued + this.held <= max) return false;
+    if (this.held > 0) this.recountHeld();
+    return queued + this.held > max;
+  }
+
+  /** Sets {@link held} to what the subscriptions in `subs` hold now, dropping what a removed one was counted for. */
+  private recountHeld(): void {
+    let held = 0;
+    for (const sub of this.subs.values()) held += sub.heldBytes;
+    this.held = held;
+  }
+
   /**
    * For bulk senders (a replay), called after each frame: resolves at once while less
-   * than half of `maxBufferedBytes` is queued for the socket, else once the socket has
-   * written its queue out or closed. A replay written in one go queued the whole backlog
-   * at once, and a backlog above `maxBufferedBytes` (1,000 retained messages of 20 KB)
-   * closed a client that was reading at full speed as a slow consumer, every time it
-   * came back to catch up.
+   * than a quarter of `maxBufferedBytes` is queued for the socket, else once the socket
+   * has written its queue out or closed. A replay written in one go queued the whole
+   * backlog at once, and a backlog above `maxBufferedBytes` (1,000 retained messages of
+   * 20 KB) closed a client that was reading at full speed as a slow consumer, every time
+   * it came back to catch up. A quarter, not half: the live traffic held meanwhile counts
+   * against the same limit (overLimit), and a queue this size keeps the pipe full anyway
+   * (the kernel's buffers hold more).
    */
   paced(): Promise<void> {
     const raw = socketOf(this.ws);
     if (!raw || this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return Promise.resolve();
-    if (this.ws.bufferedAmount <= this.ctx.opts.maxBufferedBytes / 2) return Promise.resolve();
+    if (this.ws.bufferedAmount <= this.ctx.opts.maxBufferedBytes / 4) return Promise.resolve();
     // Below the stream's high-water mark no 'drain' comes: let the queue go out for a turn.
     if (!raw.writableNeedDrain) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
@@ -482,6 +556,9 @@ export class Session {
   /** Called once when the socket closes: releases subscriptions, starts presence grace. */
   async cleanup(): Promise<void> {
     if (this.state === 'closed') return;
+    // Closed by the peer or the network (or by ws.close outside close()): drop what the
+    // subscriptions hold now, not once the operations below have settled.
+    this.dropHeld();
     this.state = 'closed';
     for (const handle of this.timers) this.ctx.opts.clock.clearTimeout(handle);
     this.timers.clear();

@@ -4,7 +4,7 @@ import { allows } from '../auth';
 import { isBrokerUnavailable, maybeStored } from '../broker/redisErrors';
 import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
-import { planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
+import { limitPlan, planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
 import type { Session } from './session';
 import { ChannelSubscription } from './subscription';
 
@@ -32,11 +32,11 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     s.subs.set(channel, sub);
   }
   sub.hold();
-  let plan: ReplayPlan;
+  let plan: ReplayPlan & { more?: true };
   try {
     // Attach to the live feed before reading the log: nothing can fall between the two.
     if (isNew) await s.ctx.hub.add(channel, sub);
-    plan = await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE);
+    plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE), f.limit);
     const presence = mergePresence(await s.ctx.broker.presenceList(channel));
     const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
     if (plan.recovered !== undefined) {
@@ -44,6 +44,7 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
       if (plan.reason) reply.reason = plan.reason;
       // After a loss, the retained tail that follows (none: no `replay`, as before it was sent).
       if (plan.recovered || plan.count > 0) reply.replay = plan.count;
+      if (plan.more) reply.more = true;
     }
     reply.presence = presence;
     s.send(reply);
@@ -56,7 +57,9 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     }
     return s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   }
-  if (await writeReplay(s, channel, plan)) sub.goLive(plan.epoch, plan.head);
+  // A page of a longer replay: live traffic after it would leave a hole between the two.
+  // The subscription stays (the next `sub` for the channel replaces it) but sends nothing.
+  if (await writeReplay(s, channel, plan)) plan.more ? sub.park() : sub.goLive(plan.epoch, plan.head);
 }
 
 /**
@@ -73,6 +76,10 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
         if (!s.sendRaw(serializeMessage(m), 'msg')) return false;
         await s.paced();
       }
+      // paced() resolves at once below a quarter of maxBufferedBytes, and a memory broker's read
+      // at once too: a large replay ran in one synchronous stretch (60,000 messages stalled
+      // every other connection of the server 170-394 ms). One turn of the loop per page.
+      await new Promise<void>((r) => setImmediate(r));
     }
     return true;
   } catch (err) {

@@ -67,6 +67,9 @@ export function parseClientFrame(text: string): Parsed {
           return bad('"since" must be {offset: non-negative integer, epoch: string}');
         }
       }
+      if (type === 'sub' && f.limit !== undefined && !(isRef(f.limit) && f.limit >= 1)) {
+        return bad('"limit" must be a positive integer');
+      }
       if (type === 'pub') {
         if (!('data' in f) || f.data === undefined) return bad('"data" is required');
         if (!encodable(f.data)) return bad('"data" is nested too deeply to be sent on');
