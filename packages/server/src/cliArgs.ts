@@ -9,7 +9,7 @@ export interface CliConfig {
   retention: number | undefined;
   /** `--dedupe-ttl-ms`: how long a publish id is remembered, either broker (undefined: the brokers' 600000). */
   dedupeTtlMs: number | undefined;
-  /** `--dedupe-window`: publish ids kept per channel, memory broker only (undefined: its 10000). */
+  /** `--dedupe-window`: publish ids kept per channel and publisher, memory broker only (undefined: its 10000). */
   dedupeWindow: number | undefined;
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
@@ -40,7 +40,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --key-prefix <s>              Redis key prefix                   (default lifeline:)
   --retention <n>               messages kept per channel          (default 1000)
   --dedupe-ttl-ms <n>           how long a publish id is remembered (default 600000)
-  --dedupe-window <n>           publish ids kept per channel, memory broker only (default 10000)
+  --dedupe-window <n>           publish ids kept per channel and publisher, memory broker only (default 10000)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)

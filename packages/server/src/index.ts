@@ -7,6 +7,8 @@ export type { ServerStats } from './stats';
 export type { FaultHooks } from './faults';
 export type { Clock } from './clock';
 export type * from './broker/types';
+// A custom Broker refuses an enter under a clientId another user holds with it (FORBIDDEN).
+export { PresenceTakenError } from './broker/types';
 export {
   redisBroker,
   REDIS_BROKER_DEFAULTS,

@@ -14,6 +14,8 @@ interface Pending {
   channel: string;
   clientId: string;
   connId: string;
+  /** The token `sub` of the connection that held it: only that user's leave ends its grace. */
+  user: string | undefined;
   timer: unknown;
   /** Runs before the removal (the held entry's longer TTL being stored): awaited first. */
   before: Promise<unknown> | undefined;
@@ -51,10 +53,11 @@ export class PresenceGrace {
    * Schedules removal of the entry of a connection that just closed, {@link delayMs}
    * from now (`holdMs`: the reconnect window a drain gave that connection's client).
    * `before` (e.g. storing the entry again with a TTL that covers the hold) settles before
-   * the removal runs, so it can never re-add an entry already removed.
+   * the removal runs, so it can never re-add an entry already removed. `user`: the token
+   * `sub` the connection held (none: `undefined`), see {@link flush}.
    */
-  schedule(channel: string, clientId: string, connId: string, holdMs = 0, before?: Promise<unknown>): void {
-    const p: Pending = { channel, clientId, connId, timer: undefined, before };
+  schedule(channel: string, clientId: string, connId: string, holdMs = 0, before?: Promise<unknown>, user?: string): void {
+    const p: Pending = { channel, clientId, connId, user, timer: undefined, before };
     this.pending.add(p);
     const delay = this.delayMs(holdMs);
     if (delay === 0) {
@@ -64,9 +67,13 @@ export class PresenceGrace {
     p.timer = this.clock.setTimeout(() => void this.fire(p), delay);
   }
 
-  /** Runs the pending removals of `clientId` on `channel` now (an explicit leave). */
-  async flush(channel: string, clientId: string): Promise<void> {
-    const due = [...this.pending].filter((p) => p.channel === channel && p.clientId === clientId);
+  /**
+   * Runs the pending removals of `clientId` on `channel` now (an explicit leave), those
+   * of `user`'s connections only: clientIds are public, and another user's leave under
+   * one ended its holder's grace (a `leave` for everyone, a `join` when it came back).
+   */
+  async flush(channel: string, clientId: string, user: string | undefined): Promise<void> {
+    const due = [...this.pending].filter((p) => p.channel === channel && p.clientId === clientId && p.user === user);
     await Promise.all(due.map((p) => this.fire(p)));
   }
 

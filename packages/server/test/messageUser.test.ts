@@ -136,19 +136,25 @@ describe.each(brokerKinds)('message user ($name)', ({ make }) => {
     for (const m of (await historyOf(server, ch, token())).messages) expect(m).not.toHaveProperty('user');
   });
 
-  it('a re-sent publish (same id) keeps the original message and its user', async () => {
+  it('a re-sent publish (same id, same user) keeps the original message and its user', async () => {
     const server = await start({ authSecret: SECRET, broker: make() });
     const ch = chan('dup');
     const reader = await connect({ token: token({ sub: 'reader' }) });
     await reader.subscribe(ch);
     const ada = await connect({ token: token({ sub: 'ada' }) });
-    const grace = await connect({ token: token({ sub: 'grace' }) });
+    const adaAgain = await connect({ token: token({ sub: 'ada' }) });
     await ada.publish(ch, 'original', 'same');
-    expect(await grace.publish(ch, 'copy', 'same')).toMatchObject({ offset: 1, duplicate: true });
-    expect(await httpPublish(server, { channel: ch, data: 'copy', id: 'same' }, token({ sub: 'grace' }))).toMatchObject({ offset: 1, duplicate: true });
-    await waitMsgs(reader, ch, 1);
-    expect(reader.msgs(ch)).toHaveLength(1);
-    expect((await historyOf(server, ch, token())).messages).toMatchObject([{ offset: 1, data: 'original', user: 'ada' }]);
+    expect(await adaAgain.publish(ch, 'copy', 'same')).toMatchObject({ offset: 1, duplicate: true });
+    expect(await httpPublish(server, { channel: ch, data: 'copy', id: 'same' }, token({ sub: 'ada' }))).toMatchObject({ offset: 1, duplicate: true });
+    // Ids are scoped to their publisher (PROTOCOL.md §6): another user's same id is its own message.
+    const grace = await connect({ token: token({ sub: 'grace' }) });
+    expect(await grace.publish(ch, 'hers', 'same')).toMatchObject({ offset: 2 });
+    await waitMsgs(reader, ch, 2);
+    expect(reader.msgs(ch)).toHaveLength(2);
+    expect((await historyOf(server, ch, token())).messages).toMatchObject([
+      { offset: 1, data: 'original', user: 'ada' },
+      { offset: 2, data: 'hers', user: 'grace' },
+    ]);
   });
 });
 

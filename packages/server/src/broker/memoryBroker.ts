@@ -3,6 +3,7 @@ import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
 import { BrokerUnavailableError } from './redisErrors';
 import {
+  PresenceTakenError,
   toMember,
   type Broker,
   type PresenceChange,
@@ -16,7 +17,10 @@ import {
 export interface MemoryBrokerOptions {
   /** Messages kept per channel, a count (below 1 acts as 1). @default 1000 */
   retention?: number;
-  /** Idempotency ids remembered per channel, a count (below 1 acts as 1). @default 10000 */
+  /**
+   * Idempotency ids remembered per channel and publisher (token `sub`; one window for
+   * every publisher without one), a count (below 1 acts as 1). @default 10000
+   */
   dedupeWindow?: number;
   /** How long an idempotency id is remembered, ms. @default 600000 (10 minutes) */
   dedupeTtlMs?: number;
@@ -41,8 +45,8 @@ export interface MemoryBroker extends ResettableBroker {
   channelCount(): number;
   /**
    * Publish ids held for dedupe, over every channel: those stored within `dedupeTtlMs`
-   * (each channel's newest `dedupeWindow` at most), forgotten at the next publish to any
-   * channel once older.
+   * (each channel's and publisher's newest `dedupeWindow` at most), forgotten at the next
+   * publish to any channel once older.
    */
   dedupeIdCount(): number;
   /**
@@ -57,12 +61,23 @@ interface ChannelLog {
   head: number;
   /** Contiguous retained messages, oldest first. */
   log: StoredMessage[];
-  /** id → original result; Map keeps insertion order, so the oldest is first. */
-  dedupe: Map<string, { offset: number; epoch: string; at: number }>;
+  /**
+   * Publisher (token `sub`, `undefined` for none) → id → original result; Map keeps
+   * insertion order, so the oldest is first. A window per publisher: with one per channel,
+   * another user publishing `dedupeWindow` ids (a few seconds from 50 connections) evicted
+   * this one's, and its re-send after a reconnect was stored twice.
+   */
+  dedupe: Map<string | undefined, Map<string, DedupeHit>>;
   listeners: Set<(msg: StoredMessage) => void>;
   /** clientId → connId → entry. */
   presence: Map<string, Map<string, PresenceEntry>>;
   presenceListeners: Set<(change: PresenceChange) => void>;
+}
+
+interface DedupeHit {
+  offset: number;
+  epoch: string;
+  at: number;
 }
 
 const newEpoch = (): string => `e_${randomBytes(6).toString('hex')}`;
@@ -85,7 +100,7 @@ function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
 /**
  * In-process broker: bounded per-channel logs, a fresh epoch on every start (or
  * {@link ResettableBroker.reset}; one random epoch per broker lifetime, shared by its
- * channels), idempotency ids kept for
+ * channels), idempotency ids kept per publisher for
  * `dedupeWindow` ids and `dedupeTtlMs`. Listeners are called synchronously, in
  * offset order, before `publish` resolves. A channel nothing was published on is
  * forgotten once it has no listener and no presence entry (it comes back unchanged).
@@ -134,23 +149,28 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   // Every id stored, in the order stored (so by time), across channels: a publish to any
   // channel forgets those past dedupeTtlMs. Trimmed only by a publish to the same channel,
   // a channel that went quiet held its ids (up to dedupeWindow) for good.
-  let expiry: { ch: ChannelLog; id: string; at: number }[] = [];
+  let expiry: { ch: ChannelLog; user: string | undefined; id: string; at: number }[] = [];
   let expired = 0;
   /** Ids in the channels' maps (the queue also holds those the window evicted). */
   let live = 0;
+  const held = (e: (typeof expiry)[number]): boolean => e.ch.dedupe.get(e.user)?.get(e.id)?.at === e.at;
   const forgetExpired = (now: number): void => {
     while (expired < expiry.length && now - expiry[expired]!.at >= dedupeTtlMs) {
-      const { ch, id, at } = expiry[expired++]!;
+      const e = expiry[expired++]!;
       // Not one stored again since (after expiring) nor evicted by the window and re-stored.
-      if (ch.dedupe.get(id)?.at === at) ch.dedupe.delete(id), live--;
+      if (!held(e)) continue;
+      const ids = e.ch.dedupe.get(e.user)!;
+      ids.delete(e.id), live--;
+      // A publisher gone quiet leaves no empty window behind (one per user ever seen).
+      if (ids.size === 0) e.ch.dedupe.delete(e.user);
     }
     // Ids the window evicted stay queued until their TTL: one busy channel queued rate × TTL.
-    if (expiry.length - expired > 2 * live + 1024) (expiry = expiry.slice(expired).filter((e) => e.ch.dedupe.get(e.id)?.at === e.at)), (expired = 0);
+    if (expiry.length - expired > 2 * live + 1024) (expiry = expiry.slice(expired).filter(held)), (expired = 0);
     else if (expired > 1024 && expired * 2 > expiry.length) (expiry = expiry.slice(expired)), (expired = 0);
   };
 
-  const lookupId = (ch: ChannelLog, id: string): PublishResult | undefined => {
-    const hit = ch.dedupe.get(id);
+  const lookupId = (ch: ChannelLog, id: string, user: string | undefined): PublishResult | undefined => {
+    const hit = ch.dedupe.get(user)?.get(id);
     return hit ? { offset: hit.offset, epoch: hit.epoch, duplicate: true } : undefined;
   };
 
@@ -161,7 +181,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       const now = clock.now();
       forgetExpired(now);
       if (id !== undefined) {
-        const dup = lookupId(ch, id);
+        const dup = lookupId(ch, id, user);
         if (dup) return dup;
       }
       const msg: StoredMessage = { channel, offset: ch.head + 1, epoch: ch.epoch, data, ts: now };
@@ -171,10 +191,12 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       ch.log.push(msg);
       if (ch.log.length > retention) ch.log.shift();
       if (id !== undefined) {
-        ch.dedupe.set(id, { offset: msg.offset, epoch: msg.epoch, at: now });
-        expiry.push({ ch, id, at: now });
+        let ids = ch.dedupe.get(user);
+        if (!ids) ch.dedupe.set(user, (ids = new Map()));
+        ids.set(id, { offset: msg.offset, epoch: msg.epoch, at: now });
+        expiry.push({ ch, user, id, at: now });
         live++;
-        if (ch.dedupe.size > dedupeWindow) ch.dedupe.delete(ch.dedupe.keys().next().value as string), live--;
+        if (ids.size > dedupeWindow) ids.delete(ids.keys().next().value as string), live--;
       }
       callEach(ch.listeners, msg);
       return { offset: msg.offset, epoch: msg.epoch, duplicate: false };
@@ -212,6 +234,9 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       const ch = channelOf(channel);
       let conns = ch.presence.get(entry.clientId);
       const current = conns ? [...conns.values()].at(-1) : undefined;
+      // A member is one user's: another's entry under its clientId would show that user's
+      // info as the member's on every screen, and keep it listed after its own leave.
+      if (current && current.user !== entry.user) throw new PresenceTakenError(`clientId ${entry.clientId} is held on ${channel} by another user`);
       if (!conns) {
         conns = new Map();
         ch.presence.set(entry.clientId, conns);
@@ -277,7 +302,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
 
     dedupeIdCount() {
       let n = 0;
-      for (const ch of channels.values()) n += ch.dedupe.size;
+      for (const ch of channels.values()) for (const ids of ch.dedupe.values()) n += ids.size;
       return n;
     },
 

@@ -6,13 +6,13 @@ import { wellFormed } from '../wireValues';
 import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
 import { PING_STALL_MS, RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
 import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, RedisConfigError, toBrokerError } from './redisErrors';
-import { channelKeys } from './redisKeys';
+import { channelKeys, type ChannelKeys } from './redisKeys';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
-import type { Broker, BrokerStatusChange, PresenceEntry, PublishResult, ReadResult } from './types';
+import { PresenceTakenError, publisherIdKey, type Broker, type BrokerStatusChange, type PresenceEntry, type PublishResult, type ReadResult } from './types';
 
 export { BrokerUnavailableError, isBrokerUnavailable, maybeStored, RedisConfigError } from './redisErrors';
 export type { BrokerClock, RedisBrokerOptions } from './redisOptions';
@@ -39,6 +39,25 @@ export interface RedisBroker extends Broker {
 }
 
 type Commands = Redis & LogCommands & PresenceCommands;
+
+/**
+ * The Redis key `id` is deduplicated under: per publisher (`publisherDedupe` + the
+ * pair) when it has a token `sub`, else `dedupe` + id as before (an open server's keys
+ * are unchanged across the upgrade). The two prefixes differ, so no id without a
+ * publisher can name a publisher's key. Without an id the script ignores the key.
+ */
+/**
+ * A member is one user's (Broker.presenceSet): another's enter would show its info as the
+ * member's on every node, and keep it listed after the holder's own leave. Thrown outside
+ * `guarded`: Redis answered, so it is no outage.
+ */
+const taken = (channel: string, entry: PresenceEntry): PresenceTakenError =>
+  new PresenceTakenError(`clientId ${entry.clientId} is held on ${channel} by another user`);
+
+function dedupeKeyOf(k: ChannelKeys, id: string | undefined, user: string | undefined): string {
+  if (id === undefined) return k.dedupe;
+  return user === undefined ? `${k.dedupe}${id}` : `${k.publisherDedupe}${publisherIdKey(user, id)}`;
+}
 
 /**
  * Broker that keeps channel logs in Redis Streams so several server nodes share them:
@@ -288,7 +307,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       const k = channelKeys(prefix, channel);
       const once = () => guarded('publish', async (redis) => {
         const [offset, epoch, dup] = await redis.llPublish(
-          k.epoch, k.seq, k.log, `${k.dedupe}${id ?? ''}`,
+          k.epoch, k.seq, k.log, dedupeKeyOf(k, id, user),
           newEpoch(), json, id ?? '', String(clock.now()), String(retention),
           options.approximateRetention ? '1' : '0', dedupeTtlMs === Infinity ? '' : String(dedupeTtlMs), k.feed,
           user === undefined ? '' : JSON.stringify(user),
@@ -320,11 +339,11 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     },
     async presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
-      await guarded('presenceSet', () => presence.set(channel, entry, ttl));
+      if (!(await guarded('presenceSet', () => presence.set(channel, entry, ttl)))) throw taken(channel, entry);
     },
     async presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
-      await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true));
+      if (!(await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true)))) throw taken(channel, entry);
     },
     presenceRemove: (channel, clientId, connId) => guarded('presenceRemove', () => presence.remove(channel, clientId, connId)),
     presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),

@@ -12,8 +12,13 @@ export interface ChannelKeys {
   log: string;
   /** Pub/sub channel announcing each stored message to every node. */
   feed: string;
-  /** Prefix of the per-publish-id dedupe keys (`dedupe + id`). */
+  /** Prefix of the dedupe keys of publishes without a publisher (`dedupe + id`; an open server). */
   dedupe: string;
+  /**
+   * Prefix of the dedupe keys of publishes by a token `sub` (`publisherDedupe +
+   * JSON.stringify([sub, id])`): ids are scoped to their publisher (PROTOCOL.md §6).
+   */
+  publisherDedupe: string;
   /** Sorted set `clientId \0 connId` → expiry time (ms). */
   presenceExpiry: string;
   /** Hash clientId → number of live entries. */
@@ -42,6 +47,7 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     log: `${base}:log`,
     feed: `${base}:feed`,
     dedupe: `${base}:id:`,
+    publisherDedupe: `${base}:uid:`,
     presenceExpiry: `${base}:pres:exp`,
     presenceCount: `${base}:pres:cnt`,
     presenceCurrent: `${base}:pres:cur`,

@@ -56,16 +56,23 @@ export class RedisPresence {
 
   constructor(private readonly deps: PresenceDeps) {}
 
-  /** An enter (the entry becomes its client's newest), or with `refresh` a refresh (see Broker.presenceRefresh). */
-  async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false): Promise<void> {
+  /**
+   * An enter (the entry becomes its client's newest), or with `refresh` a refresh (see
+   * Broker.presenceRefresh). `false`, nothing stored, when the clientId is held by another
+   * user (the caller throws PresenceTakenError outside its outage accounting).
+   */
+  async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false): Promise<boolean> {
     const { connId, ...rest } = entry;
     const member = memberJson(rest);
     const now = this.deps.now();
     const keys = channelKeys(this.deps.prefix, channel);
-    await (await this.deps.redis()).llPresenceSet(
+    const owner = memberJson({ clientId: entry.clientId, user: entry.user }).slice(0, -1);
+    const stored = await (await this.deps.redis()).llPresenceSet(
       ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(entry.clientId, connId),
       entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs), refresh ? '1' : '0',
+      owner, entry.user === undefined ? '0' : '1',
     );
+    return stored !== 0;
   }
 
   async remove(channel: string, clientId: string, connId: string): Promise<void> {

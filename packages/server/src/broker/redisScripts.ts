@@ -190,9 +190,16 @@ return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), fi
 `;
 
 /**
- * ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs, refresh.
+ * ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs, refresh,
+ * owner, hasUser.
  * An enter (`refresh` '0') makes the entry its client's newest; a refresh ('1') of an
  * entry still held only moves its expiry (its place and info stay, nothing is announced).
+ * Returns 1, or 0 (nothing written) when the clientId is held by another user: `owner`
+ * is the member JSON of `{clientId, user}` without its closing brace, which the announced
+ * member starts with exactly when its user is the same (JSON strings are prefix-free),
+ * followed by `,"user":` when it has a user and the entry (`hasUser` '0') has none.
+ * Compared as text: decoding a member would fail on a `sub` holding a lone surrogate.
+ * Without `owner` (a caller from before it existed) nothing is checked.
  */
 export const PRESENCE_SET_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])
@@ -201,6 +208,14 @@ if ARGV[8] == '1' and redis.call('ZSCORE', KEYS[1], field) then
   redis.call('ZADD', KEYS[1], ARGV[6], field)
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
   return 1
+end
+local owner = ARGV[9]
+if owner and owner ~= '' then
+  local held = redis.call('HGET', KEYS[3], cid)
+  if held then
+    local rest = string.sub(held, #owner + 1, #owner + 8)
+    if string.sub(held, 1, #owner) ~= owner or (ARGV[10] ~= '1' and rest == ',"user":') then return 0 end
+  end
 end
 if redis.call('ZADD', KEYS[1], ARGV[6], field) == 1 then
   redis.call('HINCRBY', KEYS[2], cid, 1)

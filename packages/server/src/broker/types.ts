@@ -41,6 +41,26 @@ export interface PresenceEntry extends PresenceMember {
   connId: string;
 }
 
+/**
+ * A presence set refused because its `clientId` is held on the channel by another user
+ * (another token `sub`, or none where the holder has one). The server answers the enter
+ * with `FORBIDDEN` (PROTOCOL.md §8).
+ */
+export class PresenceTakenError extends Error {
+  override readonly name = 'PresenceTakenError';
+}
+
+/**
+ * The key, within its channel, a publish id is deduplicated under once its publisher has
+ * a token `sub`: the pair, as JSON (unambiguous whatever either holds). Keyed by the id
+ * alone, any user allowed to publish on a channel could store a message under an id
+ * another user was about to send (ids are on every `msg` frame, and the reference
+ * client's are predictable), and that user's publish was then acked `duplicate: true` and
+ * never stored. Without a `sub` (an open server) the id alone is the key, as before: there
+ * is no publisher to scope by. PROTOCOL.md §6.
+ */
+export const publisherIdKey = (user: string, id: string): string => JSON.stringify([user, id]);
+
 export type PresenceChange = { event: 'join' | 'leave' | 'update'; member: PresenceMember };
 
 /** The wire member of an entry: `clientId`, then `user` and `info` when present (fixed order). */
@@ -79,8 +99,10 @@ export type BrokerStatusChange =
  */
 export interface Broker {
   /**
-   * Appends to the log unless `id` was seen within the dedupe window (a duplicate keeps
-   * the original message, its `user` included). `user` (the publisher's token `sub`) is
+   * Appends to the log unless `id` was seen from the same `user` within the dedupe window
+   * (a duplicate keeps the original message, its `user` included): ids are scoped to their
+   * publisher, so one user cannot pre-empt another's (see {@link publisherIdKey}); without
+   * `user` they are scoped to the channel only. `user` (the publisher's token `sub`) is
    * stored with the message and delivered with it; omitted, the message has none.
    */
   publish(channel: string, data: unknown, id?: string, user?: string): Promise<PublishResult>;
@@ -103,6 +125,10 @@ export interface Broker {
    *
    * A set is an enter: the entry becomes the `clientId`'s newest, whose `user` and `info`
    * are the member's (also when it was already stored).
+   *
+   * Rejects with {@link PresenceTakenError}, storing nothing, when the `clientId` is held
+   * on the channel by another `user` (clientIds are public: every member and msg id shows
+   * them). A refresh of an entry that is gone is a set, and is refused the same way.
    */
   presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
   /**

@@ -43,7 +43,7 @@ export function releasePresence(s: Session, channel: string, info: unknown): voi
   const hold = s.presenceHoldMs;
   const before = hold > 0 ? (s.presenceHolds.get(channel) ?? extend(s, channel, info)) : undefined;
   s.presenceHolds.delete(channel);
-  s.ctx.grace.schedule(channel, s.clientId, s.id, hold, before);
+  s.ctx.grace.schedule(channel, s.clientId, s.id, hold, before, s.claims?.sub);
 }
 
 function extend(s: Session, channel: string, info: unknown): Promise<unknown> | undefined {

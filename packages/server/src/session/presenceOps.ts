@@ -1,6 +1,6 @@
 import { CloseCode, type PresenceEnterFrame, type PresenceLeaveFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
-import type { PresenceEntry } from '../broker/types';
+import { PresenceTakenError, type PresenceEntry } from '../broker/types';
 import { releasePresence } from './presenceHold';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
@@ -44,6 +44,8 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     s.presence.set(channel, f.info);
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {
+    // Not retryable: no retryAfterMs, so the reference client reports it and stops.
+    if (err instanceof PresenceTakenError) return s.error('FORBIDDEN', `presence.enter: ${err.message}`, { ref, channel });
     s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   } finally {
     s.presenceEntering.delete(channel);
@@ -54,8 +56,10 @@ export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Pr
   const { channel, ref } = f;
   try {
     s.presence.delete(channel);
-    // An earlier connection of the same client may still be in its grace period: leave means now.
-    await s.ctx.grace.flush(channel, s.clientId);
+    // An earlier connection of the same client may still be in its grace period: leave means
+    // now. Only for a token allowed on the channel, and only that user's connections: any
+    // connection may say hello with another's clientId (they are public).
+    if (allows(s.claims, 'subscribe', channel)) await s.ctx.grace.flush(channel, s.clientId, s.claims?.sub);
     await s.ctx.broker.presenceRemove(channel, s.clientId, s.id);
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {

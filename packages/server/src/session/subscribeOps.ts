@@ -7,6 +7,7 @@ import { serializeMessage } from '../channelHub';
 import { limitPlan, planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
 import type { Session } from './session';
 import { ChannelSubscription } from './subscription';
+import { takeSubscribe } from './subscribeRate';
 
 /**
  * `retry-after-ms` of the close when a replay cannot be finished. A broker failure waits
@@ -21,6 +22,14 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
   const { channel, ref } = f;
   if (!allows(s.claims, 'subscribe', channel)) {
     return s.error('FORBIDDEN', `token does not allow subscribe on ${channel}`, { ref, channel });
+  }
+  const wait = takeSubscribe(s);
+  if (wait > 0) {
+    // The reference client subscribes again after retryAfterMs; a socket that floods on
+    // regardless is closed 4201 like a publish flood (its refusals count with those).
+    s.error('RATE_LIMITED', 'subscribe rate limit reached', { ref, channel, retryAfterMs: wait });
+    if (s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'subscribe flood');
+    return;
   }
   let sub = s.subs.get(channel);
   const isNew = !sub;
