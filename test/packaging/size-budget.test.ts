@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 10,150 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,161 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -69,8 +69,11 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 10,122 -> 10,150 B (slow-consumer trial): an async handler that overflowed its 1,000-message
 // buffer asks for the replay a page (`limit: 1000`) at a time, the next page once one is
 // handled; it asked for the whole backlog each time, kept 1,000 and dropped the rest, so the
-// server sent ~backlog²/2000 messages (23x the log at 5k/s), 28 B.
-const CORE_CEILING_BYTES = 10_150;
+// server sent ~backlog²/2000 messages (23x the log at 5k/s), 28 B. 10,150 -> 10,161 B (a
+// browser trial): a liveness probe waits twice the connection's handshake time when that is
+// longer than probeTimeoutMs (on a link slower than 5 s every app switch killed a working
+// connection), 11 B.
+const CORE_CEILING_BYTES = 10_161;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -99,7 +102,7 @@ const REACT_ON_TOP_CEILING_BYTES = 1_998;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 10,150 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,161 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);

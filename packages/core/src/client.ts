@@ -136,6 +136,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _workAt = 0;
   /** When the current connection was welcomed. */
   _openAt!: number;
+  /** How long the current connection took from its socket to its welcome (a probe's floor). */
+  _hsMs = 0;
   _tokenReason: TokenContext['reason'] = 'connect';
   /**
    * The token the server refused (4100), as the function gave it (undefined too); null:
@@ -522,6 +524,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
+    if (c) this._hsMs = this._openAt - c._lastRxAt;
     this._workSeen = this._work; // the welcome itself
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
@@ -587,7 +590,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     c._send(`{"type":"ping","t":${(this._lastPingAt = this._clock.now())}}`);
   }
 
-  /** Pings now; no frame within probeTimeoutMs → dead. */
+  /**
+   * Pings now; no frame within probeTimeoutMs, or twice the handshake's time (socket to
+   * welcome: the client's own measure of the link) when that is longer → dead. A fixed 5 s killed a working
+   * connection on a link slower than that at every app switch (visibilitychange), then
+   * the slow handshake and resubscribe.
+   */
   _probe(): void {
     const c = this._conn;
     // A probe still unanswered keeps its deadline. One answered already only waits out its
@@ -597,7 +605,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (!c || !this._ready || this._closing || (this._timer && c._rx === this._probeRx)) return;
     const rx = (this._probeRx = c._rx);
     this._ping(c);
-    this._after(this._heartbeat.probeTimeoutMs, () => {
+    this._after(Math.max(this._heartbeat.probeTimeoutMs, 2 * this._hsMs), () => {
       if (c === this._conn && c._rx === rx) this._dead(c);
     });
   }
