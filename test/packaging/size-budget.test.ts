@@ -98,7 +98,10 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // react unchanged, core's content (in-band token renewal) moved the difference. 1,998 B
 // (session 19): react's runtime unchanged (its changes are types), core's content (the
 // delivery fixes, options given as undefined) moved the difference again.
-const REACT_ON_TOP_CEILING_BYTES = 1_998;
+// 2,054 B (session 19, a review): a subscription kept with no component no longer holds a
+// message up for the channel's other components (core waits for every subscription, so they
+// got nothing more for the whole releaseDelayMs), ~56 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_054;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
@@ -112,7 +115,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 1,998 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 2,054 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

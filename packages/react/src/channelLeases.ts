@@ -18,12 +18,12 @@ export function channelKey(name: string, options?: ChannelOptions): string {
  * One core subscription of a channel, shared by every hook with the same name and
  * options: their handlers, and the core subscription's remover (a retry replaces it).
  */
-type Lease = Set<MessageHandler> & { off: Unsubscribe; park?: (letGo?: 1) => void };
+type Lease = Set<MessageHandler> & { off: Unsubscribe; park?: (letGo?: 1) => void; p?: boolean };
 
 // A new function per subscribe, on purpose: core keeps waiting for a busy handler that is
 // subscribed again (the same function), and retry() must not wait for one that never
 // settles; the busy wait per component is the entry's (acquireChannel).
-const subscribe = (channel: Channel, lease: Lease) => (lease.off = channel.subscribe((msg) => fanOut(lease, msg)));
+const subscribe = (channel: Channel, lease: Lease) => (lease.off = channel.subscribe((msg) => fanOut(lease, msg, channel)));
 
 /**
  * Adds `handler` to a reference-counted subscription of channel `name`: one
@@ -49,6 +49,7 @@ export function acquireChannel(
     key,
     () => {
       const lease = new Set() as Lease;
+      lease.p = key == ' presence';
       subscribe(client.channel(name, options), lease);
       const stop = () => {
         lease.off();
@@ -98,6 +99,10 @@ export function acquireChannel(
   lease.add(entry);
   // A message parked while the lease had no handler (a remount within the delay) is theirs now.
   lease.park?.();
+  // One parked on another subscription with no component (kept for the delay) held this
+  // component up until it was released: it now counts as handled there (a component coming
+  // back to it shows it as its gap). Not for presence, which is handed no message.
+  lease.p || table.forEach(({ value: l }) => (l as Lease).size || (l as Lease).park?.(1));
   retryChannel(channel);
   return () => {
     on = false;
@@ -126,11 +131,18 @@ export function retryChannel(channel: Channel): void {
  * applies its `onHandlerError` policy; waits for async handlers so core only
  * advances the position once all of them are done (or their components unmounted).
  */
-function fanOut(handlers: Lease, msg: Message<any>): void | Promise<any> {
+function fanOut(handlers: Lease, msg: Message<any>, channel: Channel): void | Promise<any> {
   // No handler (all unmounted, the lease kept for the delay): parked, not handled, so core
   // does not move past it. Fanned out once a handler is added, after the commit that added it
   // (StrictMode's remove and add again included); parked again if none is left by then.
-  if (!handlers.size) return new Promise((go) => (handlers.park = go)).then((letGo) => letGo || fanOut(handlers, msg));
+  // Not for presence (its handler ignores messages), nor beside another useChannel's
+  // subscription with a component on it: core waits for every subscription before the next
+  // message, so the park held that component up for the whole delay. It got the message; one
+  // coming back within the delay shows it as its gap.
+  if (!handlers.size)
+    return handlers.p || [...subscriptions.get(channel)!.values()].some(({ value: l }) => !(l as Lease).p && (l as Lease).size)
+      ? undefined
+      : new Promise((go) => (handlers.park = go)).then((letGo) => letGo || fanOut(handlers, msg, channel));
   let failure: [unknown] | undefined;
   const fail = (e: unknown) => void (failure ??= [e]);
   // Settled, not Promise.all's first rejection: core redelivers only once every handler is
