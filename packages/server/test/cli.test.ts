@@ -312,9 +312,10 @@ describe('lifeline-server process', () => {
     const line = await waitFor(() => r.out[0], 'the listening line', 15_000);
     expect(line).toMatch(/^lifeline-server listening on ws:\/\/127\.0\.0\.1:\d+$/);
     expect(r.err.join('\n')).toMatch(/OPEN/);
+    // Printed after the listening line (stdout), so it may reach the test a moment later.
+    await waitFor(() => r.err.find((l) => /loopback/.test(l)), 'the loopback line', 5000);
     // Every stderr line carries its time.
     expect(r.err.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: /.test(l))).toEqual([]);
-    expect(r.err.join('\n')).toMatch(/loopback/);
     const url = line.slice('lifeline-server listening on '.length);
     const c = await TestClient.connect(url);
     expect(await c.publish('cli', 1, 'c1')).toMatchObject({ type: 'ack', offset: 1 });
