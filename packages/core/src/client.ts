@@ -146,6 +146,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _rejectedToken?: string | null = null;
   _killWhy?: TransitionReason | null;
   _hidden?: boolean;
+  /** Stopped by _stop() (gave up, or closed): only the application starts it again. */
+  _gaveUp?: boolean;
   _stopLifecycle?: (() => void) | null;
   /** Set by the first _tick(), which connect() runs (its lateness, NaN then, is read only with a socket). */
   _nextTickAt!: number;
@@ -366,6 +368,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** A new attempt; whatever timer was armed (a retry, an old handshake) is cancelled. */
   _open(reason: TransitionReason): void {
     this._cancel();
+    // The application starts it (after a stop, or after pagehide): its closes are handled as any.
+    this._hidden = this._gaveUp = false;
     if (this._offline()) return this._setState('closed', 'offline');
     // Again after _stop() left the shared check; a check missed meanwhile is no clock jump.
     joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
@@ -616,7 +620,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   }
 
   _onLifecycle(e: LifecycleEvent): void {
-    if (this._closing) return;
+    // A client that gave up waits for setToken(), connect() or reconnectNow(): `online` sent a
+    // refused static token again (or knocked on a server that refused the version), per flap.
+    if (this._closing || this._gaveUp) return;
     if (e === 'pagehide') {
       this._hidden = true;
       this._cancel();
@@ -732,6 +738,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _stop(reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void {
     this._cancel();
+    this._gaveUp = true;
     // Nothing to check until setToken(), reconnectNow() or connect() (_open joins again):
     // the shared timer kept a Node process alive for good after the client gave up.
     leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
