@@ -7,6 +7,7 @@ import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
 import { PING_STALL_MS, RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
 import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, RedisConfigError, toBrokerError } from './redisErrors';
 import { channelKeys, type ChannelKeys } from './redisKeys';
+import { PUBLISH_LUA } from './redisScripts';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
@@ -38,14 +39,17 @@ export interface RedisBroker extends Broker {
   onStatus(listener: (change: BrokerStatusChange) => void): () => void;
 }
 
-type Commands = Redis & LogCommands & PresenceCommands;
-
 /**
- * The Redis key `id` is deduplicated under: per publisher (`publisherDedupe` + the
- * pair) when it has a token `sub`, else `dedupe` + id as before (an open server's keys
- * are unchanged across the upgrade). The two prefixes differ, so no id without a
- * publisher can name a publisher's key. Without an id the script ignores the key.
+ * PUBLISH_LUA with its fifth key, the legacy dedupe key. Defined here rather than beside
+ * `llPublish` (redisConnection.ts, four keys: a node from before publisher-scoped ids, as
+ * the rolling-upgrade test replays one): a key the script reads must be one of its KEYS.
  */
+interface ScopedPublish {
+  llPublishScoped(...args: string[]): Promise<[number, string, number]>;
+}
+
+type Commands = Redis & LogCommands & PresenceCommands & ScopedPublish;
+
 /**
  * A member is one user's (Broker.presenceSet): another's enter would show its info as the
  * member's on every node, and keep it listed after the holder's own leave. Thrown outside
@@ -54,9 +58,19 @@ type Commands = Redis & LogCommands & PresenceCommands;
 const taken = (channel: string, entry: PresenceEntry): PresenceTakenError =>
   new PresenceTakenError(`clientId ${entry.clientId} is held on ${channel} by another user`);
 
-function dedupeKeyOf(k: ChannelKeys, id: string | undefined, user: string | undefined): string {
-  if (id === undefined) return k.dedupe;
-  return user === undefined ? `${k.dedupe}${id}` : `${k.publisherDedupe}${publisherIdKey(user, id)}`;
+/**
+ * The Redis keys `id` is deduplicated under, `[key, legacy]`: per publisher
+ * (`publisherDedupe` + the pair) when it has a token `sub`, else `dedupe` + id as before
+ * (an open server's keys are unchanged across the upgrade). The two prefixes differ, so
+ * no id without a publisher can name a publisher's key. Without an id the script ignores
+ * the key. `legacy` is the key a node from before the scoping stored a publisher's id
+ * under, read by the script only when `key` misses (the rolling-upgrade fallback,
+ * SCALING.md); equal to `key` when there is none to read.
+ */
+function dedupeKeysOf(k: ChannelKeys, id: string | undefined, user: string | undefined): [string, string] {
+  if (id === undefined) return [k.dedupe, k.dedupe];
+  if (user === undefined) return [`${k.dedupe}${id}`, `${k.dedupe}${id}`];
+  return [`${k.publisherDedupe}${publisherIdKey(user, id)}`, `${k.dedupe}${id}`];
 }
 
 /**
@@ -89,6 +103,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   };
 
   const cmd = openConnection(settings, 'cmd') as Commands;
+  cmd.defineCommand('llPublishScoped', { numberOfKeys: 5, lua: PUBLISH_LUA });
   const sub = openConnection(settings, 'sub');
   const conn = (role: Role): Redis => (role === 'cmd' ? cmd : sub);
   let closed = false;
@@ -306,8 +321,8 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       const json = encodeData(data);
       const k = channelKeys(prefix, channel);
       const once = () => guarded('publish', async (redis) => {
-        const [offset, epoch, dup] = await redis.llPublish(
-          k.epoch, k.seq, k.log, dedupeKeyOf(k, id, user),
+        const [offset, epoch, dup] = await redis.llPublishScoped(
+          k.epoch, k.seq, k.log, ...dedupeKeysOf(k, id, user),
           newEpoch(), json, id ?? '', String(clock.now()), String(retention),
           options.approximateRetention ? '1' : '0', dedupeTtlMs === Infinity ? '' : String(dedupeTtlMs), k.feed,
           user === undefined ? '' : JSON.stringify(user),

@@ -24,10 +24,20 @@ end
 `;
 
 /**
- * KEYS: epoch, seq, log, dedupeKey (ignored without id)
+ * KEYS: epoch, seq, log, dedupeKey (ignored without id), legacyDedupeKey (the id's key from
+ *       before publisher-scoped ids, `{ch}:id:<id>`; equal to dedupeKey when there is no
+ *       legacy key to look at: no id, or no user)
  * ARGV: newEpoch, dataJson, id ('' = none), ts, maxLen, approx ('1'|'0'), dedupeTtlMs ('' = no expiry), feedChannel,
  *       userJson (the publisher's token `sub` as JSON text; '' or missing = none)
  * Returns {offset, epoch, duplicate(0|1)}.
+ *
+ * Rolling-upgrade fallback (SCALING.md): a node from before 36c219e stored a publisher's
+ * id under the legacy key only. When the publisher's own key misses, the legacy key is
+ * read (one GET, only then), and the publish is a duplicate only if the entry it names,
+ * in the current epoch, has this `u` and this `i`: another user's id under that key
+ * stays no duplicate (the reason ids are scoped). An entry already trimmed cannot be
+ * checked and is not taken as one. Removable once no old node has published for
+ * `dedupeTtlMs`: every legacy key written by a publisher has expired by then.
  *
  * The stream entry is `d <data> i <id> t <ts>`, plus `u <userJson>` when there is one
  * (entries written before `u` existed simply have none); the fan-out header is `[epoch,
@@ -47,12 +57,28 @@ if not positiveInt(ARGV[5]) then return redis.error_reply('ERR lifeline publish:
 if ARGV[7] ~= '' and not positiveInt(ARGV[7]) then return redis.error_reply('ERR lifeline publish: bad dedupe TTL ' .. ARGV[7]) end
 local epoch, seq = ensure(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 local id = ARGV[3]
+local user = ARGV[9] or ''
+-- The offset a dedupe value 'epoch|offset' names in the current epoch, else nil.
+local function heldOffset(prev)
+  if not prev then return nil end
+  local sep = string.find(prev, '|', 1, true)
+  if sep and string.sub(prev, 1, sep - 1) == epoch then return tonumber(string.sub(prev, sep + 1)) end
+  return nil
+end
 if id ~= '' then
-  local prev = redis.call('GET', KEYS[4])
-  if prev then
-    local sep = string.find(prev, '|', 1, true)
-    if sep and string.sub(prev, 1, sep - 1) == epoch then
-      return {tonumber(string.sub(prev, sep + 1)), epoch, 1}
+  local held = heldOffset(redis.call('GET', KEYS[4]))
+  if held then return {held, epoch, 1} end
+  if user ~= '' and KEYS[5] and KEYS[5] ~= KEYS[4] then
+    held = heldOffset(redis.call('GET', KEYS[5]))
+    if held then
+      local entry = redis.call('XRANGE', KEYS[3], held .. '-0', held .. '-0')[1]
+      if entry then
+        local f, u, i = entry[2], nil, nil
+        for n = 1, #f - 1, 2 do
+          if f[n] == 'u' then u = f[n + 1] elseif f[n] == 'i' then i = f[n + 1] end
+        end
+        if u == user and i == id then return {held, epoch, 1} end
+      end
     end
   end
 end
@@ -60,10 +86,10 @@ seq = redis.call('INCR', KEYS[2])
 local entryId = seq .. '-0'
 local fields = {entryId, 'd', ARGV[2], 'i', id, 't', ARGV[4]}
 local header = {epoch, seq, ARGV[4], id}
-if ARGV[9] and ARGV[9] ~= '' then
+if user ~= '' then
   fields[#fields + 1] = 'u'
-  fields[#fields + 1] = ARGV[9]
-  header[5] = ARGV[9]
+  fields[#fields + 1] = user
+  header[5] = user
 end
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], unpack(fields))
