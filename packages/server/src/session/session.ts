@@ -16,6 +16,7 @@ import { MAX_TIMER_MS } from '../clock';
 import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
 import { TokenBucket, WindowCounter } from '../tokenBucket';
+import { SlottedBucket } from '../slottedBucket';
 import { releasePresence } from './presenceHold';
 import { handlePresenceEnter, handlePresenceLeave } from './presenceOps';
 import type { PublishBlock } from './publishBlock';
@@ -119,7 +120,9 @@ export class Session {
     const { clock, publishPerSec, publishBurst, handshakeTimeoutMs } = ctx.opts;
     this.lastSeen = clock.now();
     this.publishBucket = new TokenBucket(publishPerSec, publishBurst, clock);
-    this.presenceBucket = new TokenBucket(publishPerSec, publishBurst, clock);
+    // Refusals spaced (SlottedBucket): entering 100 channels past the burst, every refusal
+    // told the same wait came back together, and the reference client was closed 4201.
+    this.presenceBucket = new SlottedBucket(publishPerSec, publishBurst, clock);
     this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
     this.authBucket = new TokenBucket(AUTH_PER_SEC, AUTH_BURST, clock);
     this.badFrames = new WindowCounter(BAD_FRAME_LIMIT, ABUSE_WINDOW_MS, clock);
