@@ -48,7 +48,7 @@ declare function charge(order: Order): Promise<void>;
 export async function main(): Promise<void> {
   const client = createNodeClient({
     url: 'wss://rt.example.com/v1',
-    token: process.env.TOKEN,
+    token: process.env.LIFELINE_TOKEN,
     headers: { 'x-service': 'billing' },
     checkpoint: fileCheckpoint('/var/lib/billing/lifeline.json'),
   });
