@@ -270,8 +270,12 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._seen = this._busy && !this._lost && m!.epoch === this._epoch && m!.offset > this._offset ? m!.offset : this._offset;
   }
 
-  /** Asks the server again from the position on this connection (fills holes, redelivers). */
-  _resync(limit?: number): void {
+  /**
+   * Asks the server again from the position on this connection (fills holes, redelivers).
+   * A page at most while catching up (overflowed, or on a page with more after it): a hole
+   * or a handler failure there asked for the whole backlog again (PROTOCOL §5).
+   */
+  _resync(limit = this._more || this._overflowed ? 1000 : void 0): void {
     this._reset();
     // Nobody subscribed any more (a handler settled after the last unsubscribe): nothing to ask for.
     if (this._host._welcomed && this._handlers.length) {
@@ -383,13 +387,13 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Overflowed, or a page of a paged catch-up handled: the next page from the position.
     // A page at most: the whole backlog again, of which the buffer kept 1000 and dropped
     // the rest, made the server send it over and over (~backlog²/2000 messages).
-    if (!this._busy && !this._buffer?.length && (this._overflowed || (this._more && !this._replayLeft))) this._resync(1000);
+    if (!this._busy && !this._buffer?.length && (this._overflowed || (this._more && !this._replayLeft))) this._resync();
   }
 
   /** Forgets what is pending and subscribes again from position after `ms`. */
-  _retryLater(ms: number): void {
+  _retryLater(ms: number, limit = this._more || this._overflowed ? 1000 : void 0): void {
     this._reset();
-    this._after(ms, () => this._resync());
+    this._after(ms, () => this._resync(limit));
   }
 
   // ---------------------------------------------------------------- from the client
@@ -421,6 +425,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     const o = m.offset;
     const counters = this._host._counters;
     const s = this._seen;
+    const r = this._replayLeft;
+    // Counted before the dedupe: a page of which a message was in hand already (a hole asked
+    // for while busy) ended one message short, and the next page was never asked for.
+    if (r) this._replayLeft = r - 1;
     if (o <= s) {
       counters.deduped++;
       return;
@@ -444,10 +452,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       }
     }
     counters.received++;
-    if (this._replayLeft) {
-      this._replayLeft--;
-      counters.replayed++;
-    }
+    if (r) counters.replayed++;
     if (!this._busy) this._deliver(m);
     // At most 1000 messages buffered behind an async handler; past that, replay.
     else if ((this._buffer ??= []).length < 1000) this._buffer.push(m);

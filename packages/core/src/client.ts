@@ -528,7 +528,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._attempt = this._prevDelay = this._expiredInRow = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
-    if (c) this._hsMs = this._openAt - c._lastRxAt;
+    // At most its deadline, which the host's timers keep: a wall clock stepped forward meanwhile
+    // (NTP at boot, a VM restored) counted the step, and the probe waited twice that.
+    if (c) this._hsMs = Math.min(this._openAt - c._lastRxAt, this._opts.handshakeTimeoutMs ?? 1e4);
     this._workSeen = this._work; // the welcome itself
     c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });

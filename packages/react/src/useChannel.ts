@@ -105,7 +105,7 @@ export function useChannel<T = unknown>(
   // the channel's position once the effect let go of it (or, while the channel had none yet,
   // where it gets its first: see startOf).
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, [Position?]?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, [Position?]?, [Position?]?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
@@ -116,10 +116,14 @@ export function useChannel<T = unknown>(
     // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
-    const [was, back, first] = leased.current ?? [];
+    const [was, back, first, again] = leased.current ?? [];
     const from = was == serverSnapshot ? back ?? first?.[0] : options?.since;
     // Where this hook is known to start, once said: the first message it is handed must follow.
-    let at = from;
+    // `again`: its cleanup ran in this same task (StrictMode's second effect, a new
+    // releaseDelayMs): not a return, the same mount, which goes on where it was. From the
+    // position instead, a message another hook was still on (or one a parked subscription let
+    // go) showed as this new component's gap.
+    let at = again ? again[0] : from;
     const say = (to: Position) => (
       (at = to),
       setOwn([
@@ -158,11 +162,12 @@ export function useChannel<T = unknown>(
       releaseDelayMs,
     );
     return () => {
-      const at = channel.position;
+      const pos = channel.position;
       // Let go before the channel had a position (its subscribe not answered yet): the
       // position it first gets (the answer, or another hook's `since`) is where this hook
       // left, else messages handed to other hooks meanwhile went unsaid when it is back.
-      leased.current = [serverSnapshot, at, at ? undefined : startOf(channel)];
+      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : startOf(channel), [at]]);
+      queueMicrotask(() => (l[3] = undefined));
       release();
     };
   }, [client, key, releaseDelayMs]);

@@ -37,13 +37,15 @@ import { describe, expect, it } from 'vitest';
  * 2,422 B; one first-position watcher per channel (not per unmount) and a loss core said past
  * where a component was said as one gap of its own, 2,481 B; a subscription kept with no
  * component no longer holding a message up for the channel's other components (they got
- * nothing more for the whole releaseDelayMs), 2,536 B.
+ * nothing more for the whole releaseDelayMs), 2,536 B; a component mounted under StrictMode
+ * (its effect run, cleaned up and run again in one task) showing no gap of its own for a
+ * message another hook was still on, 2,560 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2536;
+const STANDALONE_CEILING_BYTES = 2560;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,536 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,560 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
