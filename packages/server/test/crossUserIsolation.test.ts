@@ -224,7 +224,8 @@ describe("presence members are another user's to change only when they are that 
     expect(await b.request({ type: 'presence.enter', channel: 'room:1', info: 2 })).toMatchObject({ type: 'presence.ok' });
   });
 
-  it("presence.leave by a user without permission on the channel does not end another member's grace period there", async () => {
+  /** Alice entered on staff:room and dropped: held for her grace period, a watcher subscribed. */
+  async function aliceInGrace() {
     await start({ port: 0, authSecret: SECRET, presenceGraceMs: 60_000 });
     const watcher = await connect({ token: tokenFor('w') });
     await watcher.subscribe('staff:room');
@@ -232,53 +233,42 @@ describe("presence members are another user's to change only when they are that 
     await alice.request({ type: 'presence.enter', channel: 'staff:room' });
     alice.close(); // a network blip: Alice is held for her grace period and comes back
     await waitFor(() => fixture.server.stats().connections === 1, "alice's socket closed on the server");
-    const mallory = await connect({ token: tokenFor('mallory', { subscribe: ['public:*'], publish: [] }), clientId: 'c_alice' });
-    expect(await mallory.request({ type: 'presence.leave', channel: 'staff:room' })).toMatchObject({ type: 'presence.ok' });
+    return watcher;
+  }
+  /** `token` sends presence.leave on staff:room under Alice's clientId. */
+  async function leaveAsAlice(token: string): Promise<void> {
+    const other = await connect({ token, clientId: 'c_alice' });
+    expect(await other.request({ type: 'presence.leave', channel: 'staff:room' })).toMatchObject({ type: 'presence.ok' });
+  }
+  const leaves = (watcher: Awaited<ReturnType<typeof aliceInGrace>>) => watcher.frames.filter((f) => f.type === 'presence' && f.event === 'leave');
+
+  it("presence.leave by a user without permission on the channel does not end another member's grace period there", async () => {
+    const watcher = await aliceInGrace();
+    await leaveAsAlice(tokenFor('mallory', { subscribe: ['public:*'], publish: [] }));
     await new Promise((r) => setTimeout(r, 100));
     // As reviewed: an immediate `leave` of c_alice (user alice), then a `join` when she is back.
-    expect(watcher.frames.filter((f) => f.type === 'presence' && f.event === 'leave')).toEqual([]);
+    expect(leaves(watcher)).toEqual([]);
   });
 
   it("presence.leave by another user allowed on the channel does not end the member's grace period either", async () => {
-    await start({ port: 0, authSecret: SECRET, presenceGraceMs: 60_000 });
-    const watcher = await connect({ token: tokenFor('w') });
-    await watcher.subscribe('staff:room');
-    const alice = await connect({ token: tokenFor('alice'), clientId: 'c_alice' });
-    await alice.request({ type: 'presence.enter', channel: 'staff:room' });
-    alice.close();
-    await waitFor(() => fixture.server.stats().connections === 1, "alice's socket closed on the server");
-    const mallory = await connect({ token: tokenFor('mallory'), clientId: 'c_alice' });
-    expect(await mallory.request({ type: 'presence.leave', channel: 'staff:room' })).toMatchObject({ type: 'presence.ok' });
+    const watcher = await aliceInGrace();
+    await leaveAsAlice(tokenFor('mallory'));
     await new Promise((r) => setTimeout(r, 100));
-    expect(watcher.frames.filter((f) => f.type === 'presence' && f.event === 'leave')).toEqual([]);
+    expect(leaves(watcher)).toEqual([]);
   });
 
   it("presence.leave by the same user on a token without the channel does not end that member's grace period there", async () => {
-    await start({ port: 0, authSecret: SECRET, presenceGraceMs: 60_000 });
-    const watcher = await connect({ token: tokenFor('w') });
-    await watcher.subscribe('staff:room');
-    const alice = await connect({ token: tokenFor('alice'), clientId: 'c_alice' });
-    await alice.request({ type: 'presence.enter', channel: 'staff:room' });
-    alice.close();
-    await waitFor(() => fixture.server.stats().connections === 1, "alice's socket closed on the server");
+    const watcher = await aliceInGrace();
     // A narrower token of the same subject (a widget, a shared link) has no say on the channel.
-    const narrow = await connect({ token: tokenFor('alice', { subscribe: ['public:*'], publish: [] }), clientId: 'c_alice' });
-    expect(await narrow.request({ type: 'presence.leave', channel: 'staff:room' })).toMatchObject({ type: 'presence.ok' });
+    await leaveAsAlice(tokenFor('alice', { subscribe: ['public:*'], publish: [] }));
     await new Promise((r) => setTimeout(r, 100));
-    expect(watcher.frames.filter((f) => f.type === 'presence' && f.event === 'leave')).toEqual([]);
+    expect(leaves(watcher)).toEqual([]);
   });
 
   it("keeps: the same user's leave from its new connection ends its old connection's grace at once", async () => {
-    await start({ port: 0, authSecret: SECRET, presenceGraceMs: 60_000 });
-    const watcher = await connect({ token: tokenFor('w') });
-    await watcher.subscribe('staff:room');
-    const alice = await connect({ token: tokenFor('alice'), clientId: 'c_alice' });
-    await alice.request({ type: 'presence.enter', channel: 'staff:room' });
-    alice.close();
-    await waitFor(() => fixture.server.stats().connections === 1, "alice's socket closed on the server");
-    const back = await connect({ token: tokenFor('alice'), clientId: 'c_alice' });
-    expect(await back.request({ type: 'presence.leave', channel: 'staff:room' })).toMatchObject({ type: 'presence.ok' });
-    await waitFor(() => watcher.frames.some((f) => f.type === 'presence' && f.event === 'leave'), "alice's leave", 1000);
+    const watcher = await aliceInGrace();
+    await leaveAsAlice(tokenFor('alice'));
+    await waitFor(() => leaves(watcher).length > 0, "alice's leave", 1000);
   });
 });
 

@@ -5,21 +5,16 @@
 // refusals of the flood limit in 160 ms of clock and the client was closed 4201 "presence
 // flood". Each refusal now gets a slot of its own (SlottedBucket). Real sockets on port 0;
 // both sides on one manual clock.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type LifelineClient } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { createClient } from '@lifeline/core';
 import { createManualClock } from '@lifeline/core/testing';
-import { createServer, type LifelineServer } from '../src/index';
+import { createServer } from '../src/index';
 import { SlottedBucket } from '../src/slottedBucket';
 import { FakeClock } from './helpers/fakeClock';
+import { closedAfterEach, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
-const T0 = 1_800_000_000_000;
-const cores: LifelineClient[] = [];
-const servers: LifelineServer[] = [];
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { cores, servers } = closedAfterEach();
 
 describe('presence rate limit: refused enters retrying on their hint', () => {
   it('100 channels entered three times (past the burst) all get entered, and the client is never closed as a flood', async () => {

@@ -2,20 +2,15 @@
 // renews its token in band (`auth`) before each expiry, so one connection outlives many
 // tokens (before, the server closed it 4101 at every token's exp and the client
 // reconnected and replayed). Real sockets on port 0; both sides on one manual clock.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type LifelineClient, type StateChange, type TokenContext } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { createClient, type StateChange, type TokenContext } from '@lifeline/core';
 import { createManualClock } from '@lifeline/core/testing';
-import { createServer, signToken, type LifelineServer } from '../src/index';
+import { createServer, signToken } from '../src/index';
+import { closedAfterEach, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
 const SECRET = 'reauth-client-secret';
-const T0 = 1_800_000_000_000;
-const cores: LifelineClient[] = [];
-const servers: LifelineServer[] = [];
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { cores, servers } = closedAfterEach();
 
 describe('in-band token renewal, core client against the server', () => {
   it('three 60 s token lifetimes on one connection: renewed in band, no 4101, messages flow throughout', async () => {

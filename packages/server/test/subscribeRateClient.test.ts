@@ -1,20 +1,15 @@
 // The reference client against the subscribe rate limit (PROTOCOL.md §11): a `sub` refused
 // RATE_LIMITED is sent again after its retryAfterMs, and the channel ends up subscribed.
 // Real sockets on port 0; both sides on one manual clock, so no token comes back unasked.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type LifelineClient, type LifelineError } from '@lifeline/core';
+import { describe, expect, it } from 'vitest';
+import { createClient, type LifelineError } from '@lifeline/core';
 import { createManualClock } from '@lifeline/core/testing';
-import { createServer, type LifelineServer } from '../src/index';
+import { createServer } from '../src/index';
 import { SUBSCRIBE_PER_SEC, subscribeBurst } from '../src/session/subscribeRate';
+import { closedAfterEach, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
-const T0 = 1_800_000_000_000;
-const cores: LifelineClient[] = [];
-const servers: LifelineServer[] = [];
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { cores, servers } = closedAfterEach();
 
 describe('subscribe rate limit, core client against the server', () => {
   it('a client that spent its burst is refused, subscribes again after the hint, and gets the channel', async () => {

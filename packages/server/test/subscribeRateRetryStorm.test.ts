@@ -6,24 +6,19 @@
 // publishes (1,000 in 10 s). A client doing only what it was told is closed 4201 as a
 // "subscribe flood". Found by review N; fails on the code as reviewed.
 // Real sockets on port 0; both sides on one manual clock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createClient, type LifelineClient, type LifelineError } from '@lifeline/core';
+import { createClient, type LifelineError } from '@lifeline/core';
 import { createManualClock } from '@lifeline/core/testing';
 import { CloseCode } from '@lifeline/core/protocol';
-import { createServer, type LifelineServer } from '../src/index';
+import { createServer } from '../src/index';
 import { SUBSCRIBE_PER_SEC, subscribeBurst, takeSubscribe } from '../src/session/subscribeRate';
 import type { Session } from '../src/session/session';
 import { FakeClock } from './helpers/fakeClock';
+import { closedAfterEach, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
-const T0 = 1_800_000_000_000;
-const cores: LifelineClient[] = [];
-const servers: LifelineServer[] = [];
-afterEach(async () => {
-  await Promise.all(cores.splice(0).map((c) => c.close()));
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { cores, servers } = closedAfterEach();
 
 describe('subscribe rate limit: refused channels retrying on their hint', () => {
   it('a reference client whose 60 new channels are refused together gets them all, one token at a time, and is never closed as a flood', async () => {
