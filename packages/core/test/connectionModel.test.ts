@@ -641,26 +641,28 @@ describe('connection lifecycle against a scripted server (model-based)', () => {
     let reachedOpen = 0;
     let maxPerMinute = 0;
     const seen = new Set<string>();
-    await fc.assert(
-      fc.asyncProperty(options, fc.array(cmd, { minLength: 1, maxLength: 50 }), async (o, cmds) => {
-        const r = await runModel(o, cmds);
-        runs++;
-        for (const key of r.seenReasons.keys()) seen.add(key.split(':')[1]!);
-        if (r.quietOpen) reachedOpen++;
-        // Attempts nobody asked for, in any minute of simulated time: a backoff, not a loop.
-        const a = r.autoAttempts;
-        for (let i = 0, j = 0; i < a.length; i++) {
-          while (a[i]! - a[j]! > 60_000) j++;
-          maxPerMinute = Math.max(maxPerMinute, i - j + 1);
-        }
-        expect(r.problems).toEqual([]);
-        // Once the network is quiet, the client reaches the server and empties its outbox.
-        expect(r.quietOpen).toBe(true);
-        expect(r.settledBeforeClose).toBe(true);
-        expect(r.flushedBeforeClose).toBe(true);
-      }),
-      { numRuns: Number(process.env.MODEL_RUNS ?? 250) },
-    );
+    const property = fc.asyncProperty(options, fc.array(cmd, { minLength: 1, maxLength: 50 }), async (o, cmds) => {
+      const r = await runModel(o, cmds);
+      runs++;
+      for (const key of r.seenReasons.keys()) seen.add(key.split(':')[1]!);
+      if (r.quietOpen) reachedOpen++;
+      // Attempts nobody asked for, in any minute of simulated time: a backoff, not a loop.
+      const a = r.autoAttempts;
+      for (let i = 0, j = 0; i < a.length; i++) {
+        while (a[i]! - a[j]! > 60_000) j++;
+        maxPerMinute = Math.max(maxPerMinute, i - j + 1);
+      }
+      expect(r.problems).toEqual([]);
+      // Once the network is quiet, the client reaches the server and empties its outbox.
+      expect(r.quietOpen).toBe(true);
+      expect(r.settledBeforeClose).toBe(true);
+      expect(r.flushedBeforeClose).toBe(true);
+    });
+    await fc.assert(property, { numRuns: Number(process.env.MODEL_RUNS ?? 250) });
+    // The coverage below is read off the random runs and, so a rare reason one random draw
+    // of 250 happens to miss ('token-error' did, once in a few suite runs) does not fail the
+    // suite, also off a fixed draw known to reach every one.
+    await fc.assert(property, { numRuns: 250, seed: 42 });
     expect(reachedOpen).toBe(runs);
     // Measured: at most ~20 in 4 × 2,000 runs; a loop without backoff makes hundreds.
     expect(maxPerMinute).toBeLessThan(100);
