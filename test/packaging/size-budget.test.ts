@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { everything, measureBundle, type BundleMeasurement as Measured } from '../bench/lib/bundle.mjs';
 
-// Issue goal: core ≤ 6 KB. Not met: 10,221 B with every contract feature kept (see
+// Issue goal: core ≤ 6 KB. Not met: 10,211 B with every contract feature kept (see
 // packages/core/README.md#bundle-size for where the bytes went and why ~7.2 KB remains
 // even without the features the design does not require). Until the goal is met the test
 // holds a ceiling so the bundle cannot grow unnoticed, and prints the distance to the goal
@@ -81,7 +81,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // asked for the whole backlog again), a duplicate in a page counts toward it (the page ended
 // one short and the catch-up stalled), and the probe's handshake time is capped at the
 // handshake deadline (a wall-clock step during the handshake stretched the probe), 41 B.
-const CORE_CEILING_BYTES = 10_221;
+// 10,221 -> 10,211 B: a failure or a hole inside an unpaged replay with more than a page left
+// asks for a page too (it asked for the whole rest again, once per failure); gzip found the
+// repeated condition cheaper than its absence, -10 B.
+const CORE_CEILING_BYTES = 10_211;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -111,12 +114,12 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // got nothing more for the whole releaseDelayMs), ~56 B. 2,056 B: react unchanged, core's
 // content (the lifecycle fixes) moved the difference. 2,085 B: a component mounted under
 // StrictMode showed a message another hook was still on (or a parked one let go at its
-// mount) as its own handler-skipped gap, ~24 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_085;
+// mount) as its own handler-skipped gap, ~24 B. 2,087 B: react unchanged, core's content moved it.
+const REACT_ON_TOP_CEILING_BYTES = 2_087;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {
-  it('bundles @lifeline/core from its dist with its dependencies, within its 10,221 B ceiling (goal 6 KB) min+gzip', async () => {
+  it('bundles @lifeline/core from its dist with its dependencies, within its 10,211 B ceiling (goal 6 KB) min+gzip', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     expect(core.inputs.some((p) => p.includes('packages/core/dist/'))).toBe(true);
     console.info(`@lifeline/core: ${core.minBytes} B min, ${core.gzipBytes} B min+gzip (ceiling ${CORE_CEILING_BYTES}, goal ${CORE_GOAL_BYTES})`);
@@ -126,7 +129,7 @@ describe('browser bundle budgets (built dist)', () => {
     expect(core.gzipBytes).toBeLessThanOrEqual(CORE_CEILING_BYTES);
   });
 
-  it('adds at most its 2,085 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
+  it('adds at most its 2,087 B ceiling (goal 1.5 KB) min+gzip for @lifeline/react on top of core (react external)', async () => {
     const core: Measured = await measureBundle(everything('@lifeline/core'));
     const stack: Measured = await measureBundle(everything('@lifeline/react'), { external: reactExternal });
     expect(stack.inputs.some((p) => p.includes('packages/react/dist/'))).toBe(true);

@@ -272,10 +272,11 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
 
   /**
    * Asks the server again from the position on this connection (fills holes, redelivers).
-   * A page at most while catching up (overflowed, or on a page with more after it): a hole
-   * or a handler failure there asked for the whole backlog again (PROTOCOL §5).
+   * A page at most while catching up (overflowed, on a page with more after it, or more than
+   * a page of a replay still to come): a hole or a handler failure there asked for the
+   * whole rest of the backlog again, once per failure (PROTOCOL §5).
    */
-  _resync(limit = this._more || this._overflowed ? 1000 : void 0): void {
+  _resync(limit = this._more || this._overflowed || this._replayLeft! > 1000 ? 1000 : void 0): void {
     this._reset();
     // Nobody subscribed any more (a handler settled after the last unsubscribe): nothing to ask for.
     if (this._host._welcomed && this._handlers.length) {
@@ -391,7 +392,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   }
 
   /** Forgets what is pending and subscribes again from position after `ms`. */
-  _retryLater(ms: number, limit = this._more || this._overflowed ? 1000 : void 0): void {
+  _retryLater(ms: number, limit = this._more || this._overflowed || this._replayLeft! > 1000 ? 1000 : void 0): void {
     this._reset();
     this._after(ms, () => this._resync(limit));
   }

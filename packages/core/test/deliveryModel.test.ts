@@ -27,7 +27,12 @@ import { flushPromises, type ModelData, modelServer } from './support/modelServe
  *   behind a duplicate mark left by a lost history, nor parked after a page; a message
  *   published then is delivered live;
  * - paged catch-up (PROTOCOL.md §5 "Paged replay"): after a `subscribed` with `more`, nothing
- *   past that page is delivered until the client has sent its next `sub`.
+ *   past that page is delivered until the client has sent its next `sub`;
+ * - cost: the messages the server sends stay within what a paged client may be sent (each
+ *   message live once, a page per `sub` with `limit`, the backlog on a reconnect, the message in
+ *   hand, the buffer and what is new on any other `sub`; support/modelServer.ts "Cost"): a hole
+ *   or a failure mid catch-up that asked for the whole backlog again (06c8427) passes every
+ *   other check, since it delivers the same messages, at ~backlog²/2000 frames.
  *
  * fast-check prints the seed and the shrunk command list of a failure; replay it with
  * `fc.assert(…, { seed, path })`.
@@ -78,6 +83,17 @@ function applyNet(server: ReturnType<typeof modelServer>, h: ReturnType<typeof s
   }
   return true;
 }
+
+/**
+ * What the run cost the server (support/modelServer.ts "Cost"): frames over the bound, and the
+ * subs that overpaid. MODEL_STRICT_COST=1 counts the tolerated `replayAgain` ones too.
+ */
+const cost = (server: ReturnType<typeof modelServer>) => {
+  const { sent, budget, overpaid, replayAgain } = server.state;
+  if (process.env.MODEL_STATS && replayAgain.length) console.log('replayAgain', replayAgain);
+  return { over: Math.max(0, sent - budget), overpaid: process.env.MODEL_STRICT_COST ? [...overpaid, ...replayAgain] : overpaid };
+};
+const noOverpay = { over: 0, overpaid: [] };
 
 const reconnectFast = { reconnect: { jitter: 'none', initialDelayMs: 10, maxDelayMs: 10 } } as const;
 
@@ -233,7 +249,7 @@ async function runOne(cmds: OneCmd[], asyncHandler: boolean, skip: boolean, sinc
   await settle();
   await resolve();
   const { limited, pages } = server.state;
-  return { problems, state: h.client.state, chState: ch.getSnapshot().state, cur, pos: ch.position, head: { offset: server.state.head, epoch: server.state.epoch }, limited, pages, refused: server.state.refused, parkedSends: server.state.parkedSends, whileParked };
+  return { problems, state: h.client.state, chState: ch.getSnapshot().state, cur, pos: ch.position, head: { offset: server.state.head, epoch: server.state.epoch }, limited, pages, refused: server.state.refused, parkedSends: server.state.parkedSends, whileParked, cost: cost(server) };
 }
 
 // ------------------------------------------------------------------ two handlers
@@ -393,7 +409,7 @@ async function runTwo(cmds: TwoCmd[], asyncMask: number) {
   await settle();
   await drainAll();
   const { limited, pages, refused, parkedSends } = server.state;
-  return { problems, state: h.client.state, chState: ch.getSnapshot().state, hs, pos: ch.position, lost: server.state.lost, head: { offset: server.state.head, epoch: server.state.epoch }, limited, pages, refused, parkedSends };
+  return { problems, state: h.client.state, chState: ch.getSnapshot().state, hs, pos: ch.position, lost: server.state.lost, head: { offset: server.state.head, epoch: server.state.epoch }, limited, pages, refused, parkedSends, cost: cost(server) };
 }
 
 const runs = (n: number) => Number(process.env.MODEL_RUNS ?? n);
@@ -420,6 +436,9 @@ const pagedExamples: [OneCmd[], boolean, number | null][] = [
   [[{ k: 'reconnect' }, { k: 'serve' }, { k: 'flood', n: 2500 }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 5000 }, { k: 'publish', n: 2 }, { k: 'release', n: 5000 }], false, null],
   // Between the pages: a trim (the next page is the retained tail, after a gap), then an epoch reset.
   [[{ k: 'reconnect' }, { k: 'serve' }, { k: 'flood', n: 2300 }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 200 }, { k: 'flood', n: 1200 }, { k: 'trim' }, { k: 'flood', n: 1200 }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 999 }, { k: 'resetEpoch' }, { k: 'flood', n: 1500 }, { k: 'release', n: 5000 }, { k: 'serve' }], true, 0],
+  // The handler fails in the first page of 3500 (1 in hand, 1000 buffered, 2499 owed): its
+  // redelivery is a page from the position, not the 2499 again (cost; before 06c8427).
+  [[{ k: 'flood', n: 3500 }, { k: 'serve' }, { k: 'failNext' }, { k: 'release', n: 2 }, { k: 'tick' }, { k: 'serve' }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 5000 }, { k: 'serve' }, { k: 'release', n: 5000 }], false, null],
 ];
 const twoPagedExamples: [TwoCmd[], number][] = [
   // Both async; in the first page H1 fails on 1003, which H0 handled: redelivered to H1 alone
@@ -442,6 +461,7 @@ describe('channel delivery against a model server, with handlers that fail, resu
         async (cmds, asyncHandler, skip, since0) => {
           const r = await runOne(cmds, asyncHandler, skip, since0);
           expect(r.problems).toEqual([]);
+          expect(r.cost).toEqual(noOverpay);
           expect(r.state).toBe('open');
           expect(r.chState).toBe('subscribed');
           expect(r.cur).toEqual(r.head);
@@ -465,6 +485,7 @@ describe('channel delivery against a model server, with handlers that fail, resu
           // Connected and subscribed first: the commands are spent on pages, not on getting there.
           const r = await runOne([{ k: 'reconnect' }, { k: 'serve' }, ...cmds], true, skip, since0);
           expect(r.problems).toEqual([]);
+          expect(r.cost).toEqual(noOverpay);
           expect(r.refused).toEqual([]);
           expect(r.parkedSends).toEqual([]);
           expect(r.state).toBe('open');
@@ -494,6 +515,7 @@ describe('channel delivery against a model server, with handlers that fail, resu
       fc.asyncProperty(fc.array(twoCmd as fc.Arbitrary<TwoCmd>, { minLength: 10, maxLength: 50, size: 'max' }), fc.integer({ min: 0, max: 3 }), async (cmds, mask) => {
         const r = await runTwo(cmds, mask);
         expect(r.problems).toEqual([]);
+        expect(r.cost).toEqual(noOverpay);
         expect(r.state).toBe('open');
         expect(r.pos).toEqual(r.head);
         for (const w of r.hs) if (!w.fresh && !(w.last && r.lost.has(w.last))) expect(w.cur, `H${w.i}`).toEqual(r.head);
@@ -508,6 +530,7 @@ describe('channel delivery against a model server, with handlers that fail, resu
       fc.asyncProperty(fc.array(twoPagedCmd as fc.Arbitrary<TwoCmd>, { minLength: 10, maxLength: 40, size: 'max' }), fc.integer({ min: 1, max: 3 }), async (cmds, mask) => {
         const r = await runTwo([{ k: 'reconnect' }, { k: 'serve' }, ...cmds], mask);
         expect(r.problems).toEqual([]);
+        expect(r.cost).toEqual(noOverpay);
         expect(r.refused).toEqual([]);
         expect(r.parkedSends).toEqual([]);
         expect(r.state).toBe('open');

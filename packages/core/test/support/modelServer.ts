@@ -26,6 +26,29 @@ type Harness = ReturnType<typeof setup>;
  * client's `since` again before it came back, so the answer was a plain replay
  * (`unnoticed`). Once a `sub` was answered with a head behind a lost message (`since` ahead
  * of it), the client was told.
+ *
+ * Cost (PROTOCOL.md §5 "Paged replay"): `sent` counts every `msg` frame sent (live, replayed,
+ * duplicated), `budget` what a paged client may be sent, and `overpaid` the `sub`s answered
+ * with more than that. A `sub` is charged by what the client knew when it asked:
+ * - the first on a socket, or the first after an `unsub` (a reconnect, a handler coming back):
+ *   its whole replay (README: "a normal reconnect asks for everything");
+ * - one with `limit`: a page, 1000 at most (the buffer it fills);
+ * - any other (a hole, a failed handler's redelivery, a new epoch on the live stream): a
+ *   client that asks without `limit` is not catching up (not overflowed, not on a page with
+ *   more after it), so since the last answer it had when it asked it has had everything live
+ *   but for the message in hand and its 1000 buffered; what it can be owed is those 1001 and
+ *   what was published since that answer (lost, dropped while it waited, or not yet served).
+ *   With no answer before it on the socket (a `sub` sent before the first was answered), its
+ *   whole replay, as a first one.
+ *   Over that by at most the (whole, not paged) replay of that answer: `replayAgain`, not
+ *   `overpaid` — a failure or a hole inside a replay the client did not page asks for the
+ *   rest of it again without `limit` when at most a page of it was left (a longer rest is
+ *   asked for a page at a time: replayRetryKeepsLimit.test.ts).
+ * Live, each message at most once (plus each duplicated frame). So over a run
+ * `sent <= budget = published + duplicated + Σ first-sub replays + 1000 × paged subs +
+ * Σ (1001 + published since the answer it knew) over the others`. A `sub` without `limit` mid
+ * catch-up (before 06c8427) is sent the whole rest of the backlog, once per fault while
+ * catching up (~backlog²/2000 over a catch-up with a failure a page).
  */
 export type ModelData = { id: string; prev: string | null };
 
@@ -54,6 +77,12 @@ export function modelServer(h: Harness, channel = 'room') {
     refused: [] as string[],
     /** Offsets this model sent live on a parked subscription (a model bug: the reference drops them). */
     parkedSends: [] as number[],
+    /** `msg` frames sent, what a paged client may be sent (see above), and the `sub`s over it. */
+    sent: 0,
+    budget: 0,
+    overpaid: [] as string[],
+    replayAgain: [] as string[],
+    /** `sub`s over the bound by at most the replay they interrupted (known, see `serve`). */
     /** The current epoch's log: `log[o - 1]` is stored at offset `o`. */
     log: [] as ModelData[],
     get head() {
@@ -61,6 +90,11 @@ export function modelServer(h: Harness, channel = 'room') {
     },
   };
   let ids = 0;
+  // Cost: no `sub` for the channel on this socket since it opened or since an `unsub`; the
+  // `sub`s answered on it: how many frames the client had sent then (those it sent later, it
+  // sent knowing the answer: the socket delivers synchronously) and `ids` (messages published).
+  let first = true;
+  let answered: { sent: number; ids: number; replay: number; more: boolean }[] = [];
   const sock = () => h.sockets.at(-1);
   // The frames the client sent on a socket, parsed once each (a drain serves after every call).
   let parsedOf: unknown = null;
@@ -80,12 +114,16 @@ export function modelServer(h: Harness, channel = 'room') {
   const frame = (o: number) => ({ type: 'msg', channel, offset: o, epoch: s.epoch, data: s.log[o - 1], id: s.log[o - 1]!.id });
   const send = (o: number) => {
     if (parked) s.parkedSends.push(o);
-    sock()!.push(frame(o));
+    push(frame(o));
+  };
+  const push = (f: object) => {
+    s.sent++;
+    sock()!.push(f);
   };
   const sendLive = (o: number) => {
     if (held != null) {
       send(o);
-      sock()!.push(held);
+      push(held);
       held = null;
     } else if (fault.swap) {
       fault.swap = false;
@@ -94,6 +132,7 @@ export function modelServer(h: Harness, channel = 'room') {
       send(o);
       if (fault.dup) {
         fault.dup = false;
+        s.budget++;
         send(o);
       }
     }
@@ -149,6 +188,7 @@ export function modelServer(h: Harness, channel = 'room') {
     publish(n: number) {
       for (let i = 0; i < n; i++) {
         s.log.push({ id: `m${++ids}`, prev: s.log.at(-1)?.id ?? null });
+        s.budget++; // live once
         if (!open() || !live) continue;
         if (fault.lose) {
           fault.lose = false;
@@ -166,12 +206,15 @@ export function modelServer(h: Harness, channel = 'room') {
         const f = frames[processed];
         if (f.channel !== channel) continue;
         if (f.type === 'unsub') {
+          // The client forgot its catch-up (`_reset`): what it knew before counts no more.
+          first = true;
+          answered = [];
           live = false;
           parked = null;
           held = null;
           ws.push({ type: 'unsubscribed', ref: f.ref, channel });
         } else if (f.type === 'sub') {
-          if (held != null) ws.push(held);
+          if (held != null) push(held);
           held = null;
           if (f.limit !== undefined) {
             s.limited++;
@@ -188,6 +231,21 @@ export function modelServer(h: Harness, channel = 'room') {
           const { reply, from, to, more } = answer(f.since, f.limit, superseded);
           ws.push({ ...reply, ref: f.ref });
           for (let o = from; o <= to; o++) send(o);
+          const replay = Math.max(0, to - from + 1);
+          // The last answer the client had when it sent this `sub` (`ws.sent[0]` is the hello).
+          let known;
+          for (const a of answered) if (a.sent <= processed + 1) known = a;
+          const allowed = first || !known ? replay : f.limit !== undefined ? 1000 : 1001 + ids - known.ids;
+          // A failure or a hole in a whole (not paged) replay of at most a page asks for the
+          // rest of it again without `limit` (longer ones ask for a page: replayRetryKeepsLimit
+          // .test.ts): tolerated up to that replay, counted apart as `replayAgain`.
+          const again = known && !known.more && f.limit === undefined && !first ? known.replay : 0;
+          s.budget += allowed + again;
+          const what = `sub ${JSON.stringify({ since: f.since, limit: f.limit })} answered with ${replay} (${allowed} allowed)`;
+          if (replay > allowed + again) s.overpaid.push(what);
+          else if (replay > allowed) s.replayAgain.push(what);
+          first = false;
+          answered.push({ sent: ws.sent.length, ids, replay, more });
           // park(): the page is sent, nothing live follows it until the next `sub`.
           live = !more;
           if (more) {
@@ -209,6 +267,8 @@ export function modelServer(h: Harness, channel = 'room') {
       ws.open();
       ws.push({ type: 'welcome', v: 1, session: 's', heartbeatMs: 60_000, serverTime: 0 });
       processed = 0;
+      first = true;
+      answered = [];
       live = false;
       parked = null;
       held = null;
