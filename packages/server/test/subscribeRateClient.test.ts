@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { createClient, type LifelineError } from '@lifeline/core';
 import { createManualClock } from '@lifeline/core/testing';
 import { createServer } from '../src/index';
-import { SUBSCRIBE_PER_SEC, subscribeBurst } from '../src/session/subscribeRate';
-import { closedAfterEach, T0 } from './helpers/coreClients';
+import { SUBSCRIBE_PER_SEC } from '../src/session/subscribeRate';
+import { closedAfterEach, spendSubscribeBurst, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
 const { cores, servers } = closedAfterEach();
@@ -23,15 +23,7 @@ describe('subscribe rate limit, core client against the server', () => {
     client.on('error', (e) => void errors.push(e));
     client.connect();
     await waitFor(() => client.state === 'open', 'open');
-    // The whole burst, in two rounds of maxChannels: subscribe, leave, subscribe others.
-    const rounds = subscribeBurst(maxChannels) / maxChannels;
-    for (let r = 0; r < rounds; r++) {
-      const names = Array.from({ length: maxChannels }, (_, i) => `r${r}:${i}`);
-      const offs = names.map((n) => client.channel(n).subscribe(() => {}));
-      await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'subscribed'), `round ${r} subscribed`);
-      offs.forEach((off) => off());
-      await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'idle'), `round ${r} left`);
-    }
+    await spendSubscribeBurst(client, maxChannels);
     expect(errors).toEqual([]);
 
     client.channel('extra').subscribe(() => {});

@@ -15,7 +15,7 @@ import { createServer } from '../src/index';
 import { SUBSCRIBE_PER_SEC, subscribeBurst, takeSubscribe } from '../src/session/subscribeRate';
 import type { Session } from '../src/session/session';
 import { FakeClock } from './helpers/fakeClock';
-import { closedAfterEach, T0 } from './helpers/coreClients';
+import { closedAfterEach, spendSubscribeBurst, T0 } from './helpers/coreClients';
 import { waitFor } from './helpers/waitFor';
 
 const { cores, servers } = closedAfterEach();
@@ -42,15 +42,7 @@ describe('subscribe rate limit: refused channels retrying on their hint', () => 
     });
     client.connect();
     await waitFor(() => client.state === 'open', 'open');
-    // The burst spent as subscribeRateClient.test.ts does: subscribe, leave, subscribe others.
-    const rounds = subscribeBurst(maxChannels) / maxChannels;
-    for (let r = 0; r < rounds; r++) {
-      const names = Array.from({ length: maxChannels }, (_, i) => `r${r}:${i}`);
-      const offs = names.map((n) => client.channel(n).subscribe(() => {}));
-      await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'subscribed'), `round ${r} subscribed`);
-      offs.forEach((off) => off());
-      await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'idle'), `round ${r} left`);
-    }
+    await spendSubscribeBurst(client, maxChannels);
 
     const wanted = Array.from({ length: 60 }, (_, i) => `later:${i}`);
     wanted.forEach((n) => client.channel(n).subscribe(() => {}));

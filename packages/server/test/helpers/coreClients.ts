@@ -2,6 +2,8 @@
 import { afterEach } from 'vitest';
 import type { LifelineClient } from '@lifeline/core';
 import type { LifelineServer } from '../../src/index';
+import { subscribeBurst } from '../../src/session/subscribeRate';
+import { waitFor } from './waitFor';
 
 /** A fixed start for the manual clock (token expiries and hints are read off it). */
 export const T0 = 1_800_000_000_000;
@@ -18,4 +20,19 @@ export function closedAfterEach(): { cores: LifelineClient[]; servers: LifelineS
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
   return { cores, servers };
+}
+
+/**
+ * Spends `client`'s whole `sub` burst (subscribeBurst(maxChannels)) in rounds of
+ * maxChannels: subscribe, wait for every answer, leave, subscribe others.
+ */
+export async function spendSubscribeBurst(client: LifelineClient, maxChannels: number): Promise<void> {
+  const rounds = subscribeBurst(maxChannels) / maxChannels;
+  for (let r = 0; r < rounds; r++) {
+    const names = Array.from({ length: maxChannels }, (_, i) => `r${r}:${i}`);
+    const offs = names.map((n) => client.channel(n).subscribe(() => {}));
+    await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'subscribed'), `round ${r} subscribed`);
+    offs.forEach((off) => off());
+    await waitFor(() => names.every((n) => client.channel(n).getSnapshot().state === 'idle'), `round ${r} left`);
+  }
 }
