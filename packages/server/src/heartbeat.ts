@@ -1,7 +1,7 @@
 import type { ServerContext } from './context';
 import type { OpsLog } from './opsLog';
-import { refreshPresence } from './broker/types';
-import { presenceEntry } from './session/presenceOps';
+import { PresenceTakenError, refreshPresence } from './broker/types';
+import { presenceEntry, presenceTaken } from './session/presenceOps';
 import type { Session } from './session/session';
 
 /** Groups the sessions are pinged in, one group per tenth of the interval. */
@@ -40,8 +40,14 @@ export function startHeartbeat(ctx: ServerContext, ops: OpsLog): () => void {
         const set = failed.get(s);
         if (set?.delete(channel) && set.size === 0) failed.delete(s);
       },
-      () => {
+      (err: unknown) => {
         if (s.state !== 'open') return;
+        // Another user holds the clientId: not an outage, and no retry will succeed.
+        if (err instanceof PresenceTakenError) {
+          const set = failed.get(s);
+          if (set?.delete(channel) && set.size === 0) failed.delete(s);
+          return presenceTaken(s, channel, info, err);
+        }
         const set = failed.get(s) ?? new Set<string>();
         failed.set(s, set.add(channel));
       },

@@ -7,6 +7,7 @@ import { errorText, unavailablePublishText } from './session/subscribeOps';
 import type { KeyedBuckets } from './tokenBucket';
 import { admit, fail, json, refuse } from './httpAuth';
 import { history } from './historyRoute';
+import { applyCors } from './httpCors';
 import { originAllowed, pathOf } from './upgrade';
 import type { RefusalCause } from './opsLog';
 import type { InFlight } from './inFlight';
@@ -26,7 +27,7 @@ export interface HttpBuckets {
   historyInFlight: InFlight;
 }
 
-/** Plain HTTP: /healthz, /livez, POST /v1/publish, GET /v1/history, the test-only fault routes, 426/404 for the rest. */
+/** Plain HTTP: /healthz, /livez, POST /v1/publish, GET /v1/history (both with CORS for listed origins), the test-only fault routes, 426/404 for the rest. */
 export function handleHttp(
   ctx: ServerContext,
   faults: FaultHooks | undefined,
@@ -35,6 +36,7 @@ export function handleHttp(
   res: ServerResponse,
 ): void {
   const path = pathOf(req.url);
+  if (applyCors(ctx, path, req, res)) return;
   if (path === '/healthz' || path === '/livez') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET', { allow: 'GET, HEAD' });
     return path === '/livez' ? live(ctx, res) : void health(ctx, res);

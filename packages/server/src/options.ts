@@ -59,13 +59,16 @@ export interface ServerOptions {
   echo?: boolean;
   /**
    * Allowed `Origin` values (exact match, e.g. `'https://app.example'`) for WebSocket
-   * upgrades and `POST /v1/publish`. A request whose `Origin` is not listed is refused:
+   * upgrades, `POST /v1/publish` and `GET /v1/history`. A request whose `Origin` is not listed is refused:
    * an upgrade is accepted and closed with 4001, a publish gets 403. A request without
    * an `Origin` header is allowed: browsers always send one on WebSocket upgrades and
    * cross-origin POSTs, so only non-browser clients (backends, Node's `ws`) omit it, and
    * the check exists to stop pages on other sites using a visitor's browser. (A literal
    * `Origin: null`, from sandboxed or `file:` pages, is refused unless `'null'` is listed.)
-   * An empty list admits no browser page. This is not authentication: use `authSecret` for that. @default undefined (any origin)
+   * An empty list admits no browser page. This is not authentication: use `authSecret` for that.
+   * The listed origins also get CORS on `GET /v1/history` and `POST /v1/publish` (echoed
+   * `Access-Control-Allow-Origin`, preflights answered 204: PROTOCOL.md §9.2), so their pages
+   * can read the answers with `fetch()`; without a list no origin gets CORS. @default undefined (any origin)
    */
   allowedOrigins?: string[];
   /**

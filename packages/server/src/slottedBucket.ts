@@ -21,10 +21,17 @@ export class SlottedBucket extends TokenBucket {
     super(perSec, size, time);
   }
 
-  override take(): number {
+  /**
+   * Takes one token: 0, else the ms to tell the refused request. `slotAt` (clock ms) is the
+   * slot this very request was told before (a publish re-sent early, publishOp.ts): refused
+   * before it, the request keeps it rather than taking a new one behind everyone else's,
+   * unless the next token now comes later than that slot.
+   */
+  override take(slotAt?: number): number {
     const wait = super.take();
     if (wait === 0 || wait === Infinity) return wait;
     const now = this.time.now();
+    if (slotAt !== undefined && slotAt > now && now + wait <= slotAt) return Math.ceil(slotAt - now);
     this.nextSlot = Math.min(Math.max(now + wait, this.nextSlot + 1000 / this.perSec), now + (this.size * 1000) / this.perSec);
     return Math.ceil(this.nextSlot - now);
   }

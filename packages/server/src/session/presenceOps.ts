@@ -66,3 +66,25 @@ export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Pr
     s.error('BROKER_UNAVAILABLE', `presence not removed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   }
 }
+
+/**
+ * A refresh of `s`'s entry on `channel` (the heartbeat's, or its retry after an outage) was
+ * refused with {@link PresenceTakenError}: the store had lost the entry (on Redis: expired at
+ * its TTL through an outage longer than it) and another user has entered under the clientId
+ * since. Tried again at every heartbeat slot and broker recovery, it was refused for as long
+ * as the connection lasted while the client believed itself present. The connection lets the
+ * entry go and says so with the `FORBIDDEN` an enter refused as taken gets, without a `ref`:
+ * no request is answered, and the enter's old ref may name a newer request by now.
+ *
+ * Run in order with the channel's requests, and only if the entry refreshed (`info`) is still
+ * the one held: a leave, or a leave and a new enter, answered meanwhile decided it already.
+ * Our own entry is removed as well, should an enter have stored one since the refusal.
+ */
+export function presenceTaken(s: Session, channel: string, info: unknown, err: PresenceTakenError): void {
+  s.onChannel(channel, async () => {
+    if (s.state !== 'open' || !s.presence.has(channel) || s.presence.get(channel) !== info) return;
+    s.presence.delete(channel);
+    s.error('FORBIDDEN', `presence: ${err.message}; no longer present`, { channel });
+    await s.ctx.broker.presenceRemove(channel, s.clientId, s.id).catch(() => undefined);
+  });
+}

@@ -49,7 +49,8 @@ export async function handlePublish(s: Session, f: PublishFrame): Promise<void> 
   const release = () => {
     if (block && !late && !block.next(clock.now())) s.publishBlocks.delete(channel);
   };
-  const wait = s.publishBucket.take();
+  // The awaited publish re-sent before its rate-limit slot keeps that slot if refused again.
+  const wait = s.publishBucket.take(block && !late && block.code === 'RATE_LIMITED' ? block.retryAt : undefined);
   if (wait > 0) {
     refuse('RATE_LIMITED', 'publish rate limit reached', wait);
     if (s.publishRefusals.hit()) s.close(CloseCode.ABUSE, 'publish flood');

@@ -80,7 +80,7 @@ export class Session {
   presenceHoldMs = 0;
   /** Held entries being stored again with a longer TTL (presenceHold.ts), by channel. */
   readonly presenceHolds = new Map<string, Promise<unknown>>();
-  readonly publishBucket: TokenBucket;
+  readonly publishBucket: SlottedBucket;
   /**
    * `presence.enter` per connection, sized like the publish bucket but separate: each
    * enter with new info is fanned out to every subscriber like a publish, and without a
@@ -119,9 +119,10 @@ export class Session {
   ) {
     const { clock, publishPerSec, publishBurst, handshakeTimeoutMs } = ctx.opts;
     this.lastSeen = clock.now();
-    this.publishBucket = new TokenBucket(publishPerSec, publishBurst, clock);
-    // Refusals spaced (SlottedBucket): entering 100 channels past the burst, every refusal
-    // told the same wait came back together, and the reference client was closed 4201.
+    // Refusals spaced (SlottedBucket): publishing on (or entering) 100 channels past the
+    // burst, every refusal told the same wait came back together, one was let through per
+    // token, and a client re-sending on its hints was closed 4201 as a flood.
+    this.publishBucket = new SlottedBucket(publishPerSec, publishBurst, clock);
     this.presenceBucket = new SlottedBucket(publishPerSec, publishBurst, clock);
     this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
     this.authBucket = new TokenBucket(AUTH_PER_SEC, AUTH_BURST, clock);
