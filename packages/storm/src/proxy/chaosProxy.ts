@@ -13,7 +13,9 @@ export interface ChaosProxyOptions {
   /**
    * Where to forward: `ws://127.0.0.1:PORT`, `http://…` or `host:port`. Several
    * targets are used round-robin, skipping any that refuse the connection (like a
-   * load balancer in front of server nodes). Loopback only.
+   * load balancer in front of server nodes): each connection tries every target at
+   * most once, from its own round-robin pick on, and is closed (counted in `refused`)
+   * only when all of them refused. Loopback only.
    */
   target: string | string[];
   /** One-way delay added in each direction, ms, at most 2^31−1 (Node's longest timer; more is a `BAD_OPTION`). @default 0 */
@@ -59,7 +61,7 @@ export interface ChaosProxy {
   /** One-way delay from now on, ms: 0 to 2^31−1, else `BAD_OPTION` (nothing changes). */
   setLatency(ms: number): void;
   setBandwidth(bytesPerSec: number | null): void;
-  /** Points new connections at other target(s); existing ones are untouched. */
+  /** Points new connections at other target(s); existing ones, also those still failing over, are untouched. */
   setTarget(target: string | string[]): void;
   /** Runs steps on a timer; returns a function that cancels the steps not yet run. */
   schedule(steps: ChaosStep[]): () => void;
@@ -99,8 +101,12 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     client.resume(); // read and discard: nothing ever reaches the target
   };
 
-  const forward = (client: Socket, tries: number) => {
-    const target = targets[next++ % targets.length]!;
+  // The failover walks on from this connection's own pick (`start`), not from `next`:
+  // concurrent connects move `next` on, so a retry taking it could land on the refusing
+  // target again and reset the client while another target was up. `list` is the one in
+  // force when the client arrived, so "each target once" holds across a setTarget().
+  const forward = (client: Socket, list: Endpoint[], start: number, tries: number) => {
+    const target = list[(start + tries) % list.length]!;
     const server = connect({ host: target.host, port: target.port });
     server.setNoDelay(true);
     pending.set(client, server);
@@ -109,7 +115,7 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     const onFail = () => {
       server.destroy();
       if (abandoned()) return;
-      if (tries + 1 < targets.length) forward(client, tries + 1);
+      if (tries + 1 < list.length) forward(client, list, start, tries + 1);
       else {
         pending.delete(client);
         counts.refused++;
@@ -146,7 +152,7 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
       pending.get(client)?.destroy(); // gave up before its target answered
       pending.delete(client);
     });
-    forward(client, 0);
+    forward(client, targets, next++ % targets.length, 0);
   });
 
   await new Promise<void>((resolve, reject) => {
