@@ -15,6 +15,7 @@ import {
   type StateChange,
   type Unsubscribe,
 } from '@lifeline/core';
+import { useCheckpointStore } from './checkpoint/storeUse';
 import type { CheckpointStore } from './checkpoint/types';
 import { drainClient, resolveDrainOptions, type DrainOptions, type DrainResult, type ResolvedDrainOptions } from './drain';
 import { checkOptionsObject, LifelineNodeError } from './errors';
@@ -277,10 +278,19 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       // Its deadline timer is unref'd: without this a drain waiting for an ack with the
       // server down ended with the process, before it returned.
       keepAlive.acquire();
-      draining = drainClient({ client, iterators, pending, flow, clock, failedByClose: () => publishes.failedByClose }, resolved).finally(() => {
-        closedState = 'closed';
-        keepAlive.releaseAll();
-      });
+      draining = drainClient({ client, iterators, pending, flow, clock, failedByClose: () => publishes.failedByClose }, resolved)
+        .finally(() => {
+          closedState = 'closed';
+          keepAlive.releaseAll();
+        })
+        .then(async (result) => {
+          // The checkpoint lock goes with the client (the next replica need not wait for this
+          // process to exit). Not clean, a write may still be in flight: the store lets the
+          // lock go once it is done, without holding up the drain's result.
+          const released = endCheckpointUse();
+          if (result.clean) await released;
+          return result;
+        });
       return draining;
     },
     async close() {
@@ -293,6 +303,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       await client.close();
       keepAlive.releaseAll();
       await Promise.all(running.map((it) => it.flushed()));
+      await endCheckpointUse();
     },
     connect: () => client.connect(),
     getSnapshot: () => client.getSnapshot(),
@@ -307,5 +318,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     },
     stats: () => client.stats(),
   };
+  // Last: a client that failed to be created does not hold the store's lock.
+  const endCheckpointUse = useCheckpointStore(checkpoint);
   return node;
 }

@@ -6,6 +6,7 @@ export type LifelineNodeErrorCode =
   | 'CHECKPOINT_FAILED' // the checkpoint store could not load or save
   | 'CHECKPOINT_CORRUPT' // the stored checkpoint is not a valid position
   | 'CHECKPOINT_CONFLICT' // fileCheckpoint: another process wrote the file since this one last read or wrote it (one file per process)
+  | 'CHECKPOINT_LOCKED' // fileCheckpoint: another live process holds the file's lock (details: path, lockPath, holder {pid, hostname, startedAt, acquiredAt}), or took it from this one
   | 'ALREADY_CONSUMING' // a second messages()/consume() on the same channel while one runs (thrown by its first next())
   | 'CLIENT_CLOSED' // messages()/consume()/publish() after close(), or messages()/consume() during or after drain(); drain() after close()
   | 'CLIENT_STOPPED' // core gave up connecting for good (terminal refusal, token refused, maxAttempts): running iterations fail with it

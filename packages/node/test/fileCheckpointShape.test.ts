@@ -62,6 +62,6 @@ describe('fileCheckpoint refuses a file of another shape or version, and never o
     expect(await store.load('orders')).toBeNull();
     await store.save('orders', position);
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ version: 1, channels: { orders: position } });
-    expect(await readdir(sub)).toEqual(['cp.json']);
+    expect(await readdir(sub)).toEqual(['cp.json', 'cp.json.lock']);
   });
 });

@@ -33,7 +33,8 @@ describe('two fileCheckpoint stores on one path in one process', () => {
     expect(failures).toEqual([]);
     const onDisk = JSON.parse(await readFile(join(dir, 'cp.json'), 'utf8')) as { channels: Record<string, unknown> };
     expect(onDisk.channels).toEqual({ [long]: { offset: 30, epoch: 'e1' }, b: { offset: 30, epoch: 'e1' } });
-    expect(await readdir(dir)).toEqual(['cp.json']);
+    // One lock for both stores: the process's stores share it.
+    expect(await readdir(dir)).toEqual(['cp.json', 'cp.json.lock']);
   });
 
   it("a store created earlier does not overwrite the other store's later save with its stale view", async () => {
@@ -70,6 +71,6 @@ describe('two fileCheckpoint stores on one path in one process', () => {
     expect(failures).toEqual([]);
     const onDisk = JSON.parse(await readFile(join(dir, 'real', 'cp.json'), 'utf8')) as { channels: { x: { offset: number } } };
     expect(onDisk.channels.x.offset).toBe(30);
-    expect(await readdir(join(dir, 'real'))).toEqual(['cp.json']);
+    expect(await readdir(join(dir, 'real'))).toEqual(['cp.json', 'cp.json.lock']);
   });
 });

@@ -41,8 +41,9 @@ describe('fileCheckpoint on a symlinked file', () => {
     expect(JSON.parse(await readFile(target, 'utf8'))).toEqual(content({ orders: { offset: 2, epoch: 'e1' } }));
     expect(await fileCheckpoint(link).load('orders')).toEqual({ offset: 2, epoch: 'e1' });
     // The temporary file was made (and renamed) next to the target: nothing left anywhere.
+    // The lock too sits next to the target, so every spelling of the file finds the same lock.
     expect(await readdir(release)).toEqual(['cp.json']);
-    expect(await readdir(data)).toEqual(['cp.json']);
+    expect(await readdir(data)).toEqual(['cp.json', 'cp.json.lock']);
   });
 
   it('a relative link, through a chain of two links', async () => {

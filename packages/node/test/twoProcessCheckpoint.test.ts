@@ -11,8 +11,10 @@ import { useTestServer } from './fixtures/testServer';
 
 // Two worker processes started on one checkpoint file by mistake. They used to overwrite each
 // other's positions silently (the slower one's position won, or a channel vanished from the
-// file). Now the first one to find the file changed under it stops with CHECKPOINT_CONFLICT
-// (exit 1, nothing written), and the other goes on to the end with its positions intact.
+// file). Now the second one is refused by the file's lock with CHECKPOINT_LOCKED before it
+// reads a position or subscribes (exit 1, nothing processed), and the first goes on to the end
+// with its positions intact. With the lock turned off (`lock: false`) the first one to find the
+// file changed under it stops with CHECKPOINT_CONFLICT (exit 1, nothing written) instead.
 
 const testServer = useTestServer();
 let worker: string;
@@ -30,11 +32,43 @@ const ends = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').sp
 
 describe('two processes on one checkpoint file', () => {
   for (const shape of ['same channel', 'two channels'] as const) {
-    it(`${shape}: one stops with CHECKPOINT_CONFLICT, the other processes everything and owns the file`, async () => {
+    it(`${shape}: the second is refused with CHECKPOINT_LOCKED before processing anything; the first processes everything`, async () => {
+      const name = `locked-${shape.replace(' ', '-')}`;
+      const checkpoint = join(dir, `${name}.json`);
+      const channels = shape === 'same channel' ? ['lock-a', 'lock-a'] : ['lock-split-a', 'lock-split-b'];
+      const outputs = channels.map((_, i) => join(dir, `${name}-${i}.out`));
+      const first = startChild(worker, [testServer.url, channels[0]!, checkpoint, outputs[0]!, '1', 'consume', '1']);
+      await first.line('READY');
+      const second = startChild(worker, [testServer.url, channels[1]!, checkpoint, outputs[1]!, '1', 'consume', '1']);
+      const failed = JSON.parse((await second.line('FAILED')).slice('FAILED '.length));
+      expect(failed).toMatchObject({ code: 'CHECKPOINT_LOCKED' });
+      expect(failed.message).toContain(checkpoint);
+      expect(failed.message).toContain(`pid ${first.proc.pid}`);
+      expect(await second.exited).toEqual({ code: 1, signal: null });
+      expect(second.lines.some((l) => l.startsWith('READY'))).toBe(false);
+
+      const total = 30;
+      for (let n = 1; n <= total; n += 1) {
+        for (const ch of new Set(channels)) await publishHttp(testServer.httpUrl, ch, { n });
+      }
+      await waitFor(() => ends(outputs[0]!).at(-1) === total, 20_000, 'the first worker to reach the end');
+      expect(ends(outputs[0]!)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(ends(outputs[1]!)).toEqual([]);
+      first.proc.kill('SIGTERM');
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      const file = JSON.parse(readFileSync(checkpoint, 'utf8')) as { channels: Record<string, { offset: number }> };
+      expect(file.channels).toEqual({ [channels[0]!]: expect.objectContaining({ offset: total }) });
+      // Released (by the drain, and at exit): the next worker starts at once.
+      expect(existsSync(`${checkpoint}.lock`)).toBe(false);
+    }, 60_000);
+
+    it(`${shape}, lock: false: one stops with CHECKPOINT_CONFLICT, the other processes everything and owns the file`, async () => {
       const checkpoint = join(dir, `${shape.replace(' ', '-')}.json`);
       const channels = shape === 'same channel' ? ['dup-a', 'dup-a'] : ['split-a', 'split-b'];
       const outputs = channels.map((_, i) => join(dir, `${shape.replace(' ', '-')}-${i}.out`));
-      const workers = channels.map((ch, i) => startChild(worker, [testServer.url, ch, checkpoint, outputs[i]!, '1', 'consume', '1']));
+      const workers = channels.map((ch, i) =>
+        startChild(worker, [testServer.url, ch, checkpoint, outputs[i]!, '1', 'consume', '1'], [], { CHECKPOINT_LOCK: 'off' }),
+      );
       await Promise.all(workers.map((w) => w.line('READY')));
       const total = 60;
       for (let n = 1; n <= total; n += 1) {

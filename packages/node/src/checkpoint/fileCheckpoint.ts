@@ -1,28 +1,39 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Position } from '@lifeline/core';
-import { checkOptionsObject, LifelineNodeError } from '../errors';
+import { checkOptionsObject, isLifelineNodeError, LifelineNodeError } from '../errors';
 import { formatCheckpointFile, parseCheckpointFile } from './fileFormat';
+import { acquireLock, lockPathOf, releaseLock, verifyLock, type HeldLock } from './fileLock';
 import { saveTarget } from './fileTarget';
+import { resolveLockOption, type FileCheckpointLockOptions } from './lockOptions';
+import { processWide } from './processWide';
 import { removeStaleTempFiles, tempFileFor } from './staleTempFiles';
+import { CHECKPOINT_USE, type StoreWithUse } from './storeUse';
 import { checkChannelArg, checkSaveArgs, type CheckpointStore } from './types';
 
 /** Options of {@link fileCheckpoint}. */
 export interface FileCheckpointOptions {
   /** fsync the file and its directory on every save (durable across power loss, not only crashes). @default true */
   fsync?: boolean | undefined;
+  /**
+   * One process per checkpoint file, enforced: the store's first `load` or `save` creates a
+   * lock file next to it, `<path>.lock` (O_EXCL; it names the holder: pid, hostname, start
+   * time), held until `close()`, until every client using the store has ended (`close()`,
+   * `drain()`), or until the process exits. A second process opening the file is refused
+   * with `CHECKPOINT_LOCKED` naming the path and the holder, before it reads a position. A
+   * lock whose holder no longer runs on this host (a crash, `kill -9`) is taken over with a
+   * warning (`process.emitWarning`, code `LIFELINE_STALE_CHECKPOINT_LOCK`). Stores of one
+   * process share the lock.
+   * - `true`: refuse at once while another process holds it.
+   * - `{ waitMs, pollMs }`: wait up to `waitMs` for it (a rolling deploy), then refuse.
+   * - `false`: no lock file (a file system without O_EXCL semantics); `CHECKPOINT_CONFLICT`
+   *   still catches most overwrites, after the fact.
+   * @default true
+   */
+  lock?: boolean | FileCheckpointLockOptions | undefined;
 }
 
-/**
- * A Map shared by every copy of this module in the process (the ESM and the CommonJS build
- * loaded side by side, two versions in node_modules): per-module maps made such copies
- * interleave their writes, and each would take the other's saves for another process's.
- */
-function processWide<V>(name: string): Map<string, V> {
-  const registry = globalThis as unknown as Record<symbol, Map<string, V> | undefined>;
-  const key = Symbol.for(`@lifeline/node/fileCheckpoint/${name}`);
-  return (registry[key] ??= new Map<string, V>());
-}
+export type { FileCheckpointLockOptions };
 
 /**
  * Saves to one file are queued here, per real path (every symlink resolved, the file's
@@ -59,16 +70,18 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * A symlinked file stays a link: the save replaces its target. The temporary files of a
  * process killed mid-save are removed by the store's first load or save, once over a minute
  * old and their process gone. Saves to one path are serialized across every store of the
- * process. One process per file: a save that finds the file changed since this process last
- * read or wrote it (another process writing it) rejects with `CHECKPOINT_CONFLICT` and writes
- * nothing, until a restart. A file deleted under the process is not a reset: until the next
+ * process. One process per file: the first load or save takes the lock file `<path>.lock` (see
+ * {@link FileCheckpointOptions.lock}; another live process holding it → `CHECKPOINT_LOCKED`,
+ * naming the path and the holder), `close()` releases it. Behind the lock, a save that finds the
+ * file changed since this process last read or wrote it (another process writing it) rejects
+ * with `CHECKPOINT_CONFLICT` and writes nothing, until a restart. A file deleted under the process is not a reset: until the next
  * save `load` answers the positions this process last read or wrote there, and that save
  * re-creates the file with all of them. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O
  * error; a file this process never found loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the
  * file is not JSON of this shape, version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
  * for a position `load` would refuse (offset not an integer 0 … 2^53 − 1, epoch not a string);
  * `load` and `save` for a channel that is not a string.
- * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string or `options` is not an object.
+ * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string, `options` is not an object or `lock` is invalid.
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
   // '' resolved to the working directory (every load and save then failed on a directory),
@@ -78,6 +91,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
   }
   checkOptionsObject(options, 'fileCheckpoint()');
   const fsync = options.fsync ?? true;
+  const lockWait = resolveLockOption(options.lock);
   const resolved = resolve(path);
 
   const targetOf = (): Promise<string> =>
@@ -138,15 +152,66 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     }
   }
 
+  /** This store's reference to the process's lock on the file, taken by its first load or save. */
+  let lock: HeldLock | null = null;
+  let locking: Promise<void> | null = null;
+  /** Every save of this store, settled: a release waits for them (a save may still land). */
+  let saving: Promise<unknown> = Promise.resolve();
+  let clients = 0;
+  let releases = 0;
+
+  /**
+   * Takes the lock before the first read, and checks it is still this process's before
+   * each write. A lock file that cannot be created (read-only directory, no directory yet)
+   * does not fail a load — nothing can be written there by anyone, and the next operation
+   * tries again — but fails a save, naming the reason.
+   */
+  async function lockFor(target: string, op: 'load' | 'save', channel: string, asOf: number): Promise<void> {
+    if (lockWait === null) return;
+    try {
+      if (lock === null) {
+        await (locking ??= acquireLock(target, lockWait, path, channel, () => releases !== asOf)
+          .then((taken) => {
+            lock = taken;
+          })
+          .finally(() => {
+            locking = null;
+          }));
+      } else if (op === 'save') {
+        await verifyLock(lock, path, channel);
+      }
+    } catch (error) {
+      if (isLifelineNodeError(error)) throw error;
+      if (op === 'load') return;
+      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}: cannot create its lock file ${lockPathOf(target)}${why(error)}`, {
+        cause: error,
+        channel,
+      });
+    }
+  }
+
+  async function release(): Promise<void> {
+    // Ends a wait for the lock under way (waitMs): a closed client must not wait for ever.
+    releases += 1;
+    await saving;
+    if (locking) await locking.catch(() => {});
+    const held = lock;
+    lock = null;
+    if (held) await releaseLock(held);
+  }
+
   // Each save finds its target (a link may have been re-pointed), in call order: saves
   // enter the file's queue in the order they were made.
   let targets: Promise<unknown> = Promise.resolve();
 
-  return {
+  const store: StoreWithUse = {
     async load(channel) {
       checkChannelArg('fileCheckpoint', 'load', channel);
+      // A close() from now on ends this load's wait for the lock.
+      const asOf = releases;
       await cleanOnce();
       const target = await targetOf();
+      await lockFor(target, 'load', channel, asOf);
       const text = await readText(target);
       // A file deleted since this process read or wrote it answers what the process knew:
       // the next save writes those positions back (a `null` here resumed the channel live).
@@ -163,6 +228,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       } catch (error) {
         return Promise.reject(error);
       }
+      const asOf = releases;
       const target = targets.then(async () => {
         await cleanOnce();
         return targetOf();
@@ -171,8 +237,9 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       // Read-modify-write from the file itself, not from a per-store cache: another
       // store of this process on the same path may have written since (its channels
       // must survive this write). The read costs little next to the fsyncs.
-      return target.then((file) =>
+      const saved = target.then((file) =>
         serialized(file, async () => {
+          await lockFor(file, 'save', channel, asOf);
           const text = await readText(file);
           const all = known(file, text);
           const expected = seen.get(file);
@@ -190,8 +257,20 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
           await writeAll(file, all);
         }),
       );
+      saving = Promise.all([saving, saved.catch(() => {})]);
+      return saved;
+    },
+    /** Releases this store's hold on the lock once its saves are done (the next load or save takes it again). */
+    close: release,
+    [CHECKPOINT_USE]() {
+      clients += 1;
+      return async () => {
+        clients -= 1;
+        if (clients === 0) await release();
+      };
     },
   };
+  return store;
 }
 
 /**

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { LifelineNodeError } from '../errors';
+import { describeHolder, holderIsGone, holderOf, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, pidIsCheckable, parseLockRecord, type LockRecord } from './lockHolder';
+import { processWide } from './processWide';
+
+/** How long a lock file may stay empty or torn (its creator died between creating and writing it). */
+const TORN_LOCK_MS = 2_000;
+const TORN_RETRY_MS = 20;
+
+/** A lock this process holds on one checkpoint file, shared by every store of the process on it. */
+export interface HeldLock {
+  readonly lockPath: string;
+  /** The lock file's text as this process wrote it. */
+  readonly text: string;
+  refs: number;
+  /** Set once another process was found holding the file's lock: this one is gone. */
+  lost: LifelineNodeError | null;
+  /** The timer renewing the lease (the lock file's mtime) while held. */
+  readonly refresh: ReturnType<typeof setInterval>;
+}
+
+export interface LockWait {
+  waitMs: number;
+  pollMs: number;
+}
+
+/** Per lock path, for the whole process: the lock it holds. */
+const held = processWide<HeldLock>('locks');
+/** Per lock path: an acquisition or a release under way (the next one waits for it). */
+const busy = processWide<Promise<unknown>>('lockBusy');
+/**
+ * Tokens of the locks this process (this realm) took: a lock file with one of them is its
+ * own, left by a release that could not remove it (a read-only directory by then).
+ */
+const ownTokens = processWide<true>('lockTokens');
+
+/** `<checkpoint>.lock`: next to the file, so that it lives on the same volume as the file. */
+export const lockPathOf = (target: string): string => `${target}.lock`;
+
+function exclusive<T>(lockPath: string, task: () => Promise<T>): Promise<T> {
+  const run = (busy.get(lockPath) ?? Promise.resolve()).then(task);
+  const tail = run.catch(() => {});
+  busy.set(lockPath, tail);
+  void tail.then(() => {
+    if (busy.get(lockPath) === tail) busy.delete(lockPath);
+  });
+  return run;
+}
+
+/**
+ * Takes the lock of the checkpoint file `target` for the calling store (one reference; the
+ * process's stores share the lock). A lock whose holder is gone is taken over with a
+ * warning; a live one is waited for up to `wait.waitMs`, then refused with
+ * `CHECKPOINT_LOCKED`. Rejects with the file system's error when the lock file cannot be
+ * created (read-only directory, no directory).
+ */
+export function acquireLock(
+  target: string,
+  wait: LockWait,
+  shownPath: string,
+  channel: string,
+  cancelled: () => boolean = () => false,
+): Promise<HeldLock> {
+  const lockPath = lockPathOf(target);
+  return exclusive(lockPath, async () => {
+    const current = held.get(lockPath);
+    const lock = current ?? (await takeLock(lockPath, wait, shownPath, channel, cancelled));
+    lock.refs += 1;
+    return lock;
+  });
+}
+
+/** Drops one reference; the last one removes the lock file (when it is still this process's). */
+export function releaseLock(lock: HeldLock): Promise<void> {
+  return exclusive(lock.lockPath, async () => {
+    lock.refs -= 1;
+    if (lock.refs > 0) return;
+    clearInterval(lock.refresh);
+    if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
+    if (lock.lost) return;
+    try {
+      if ((await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
+    } catch {
+      // Gone already, or a read-only directory: the next opener finds this process gone.
+    }
+  });
+}
+
+/**
+ * Before a save: the lock file must still be this process's. Missing (deleted by hand) it is
+ * written again; another holder's (this process was taken for dead: frozen, another PID
+ * namespace with this hostname) → `CHECKPOINT_LOCKED`, for good: the other process owns the
+ * file now. Rejects with the file system's error when it cannot be read.
+ */
+export async function verifyLock(lock: HeldLock, shownPath: string, channel: string): Promise<void> {
+  if (lock.lost) throw lock.lost;
+  let text: string | null;
+  try {
+    text = await readFile(lock.lockPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (await createExclusive(lock.lockPath, lock.text)) return;
+    text = await readFile(lock.lockPath, 'utf8').catch(() => '');
+  }
+  if (text === lock.text) return;
+  const other = parseLockRecord(text);
+  lock.lost = new LifelineNodeError(
+    'CHECKPOINT_LOCKED',
+    `checkpoint file ${shownPath}: this process lost its lock ${lock.lockPath} to ${other ? describeHolder(holderOf(other)) : 'another process'}; ` +
+      'not written (two processes on one checkpoint file): restart this process once the other one is stopped',
+    { channel, details: { path: shownPath, lockPath: lock.lockPath, holder: other ? holderOf(other) : null } },
+  );
+  clearInterval(lock.refresh);
+  if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
+  throw lock.lost;
+}
+
+async function takeLock(lockPath: string, wait: LockWait, shownPath: string, channel: string, cancelled: () => boolean): Promise<HeldLock> {
+  const started = Date.now();
+  for (;;) {
+    const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    const text = `${JSON.stringify(record)}\n`;
+    if (await createExclusive(lockPath, text)) {
+      const lock: HeldLock = { lockPath, text, refs: 0, lost: null, refresh: keepFresh(lockPath, text) };
+      held.set(lockPath, lock);
+      ownTokens.set(record.token, true);
+      ensureExitHook();
+      return lock;
+    }
+    const found = await readLockFile(lockPath);
+    if (found === null) continue; // removed meanwhile: try again at once
+    const holder = parseLockRecord(found.text);
+    if (holder === null) {
+      // Being written right now, or its creator died before writing it.
+      if (Date.now() - found.mtimeMs < TORN_LOCK_MS) {
+        await sleep(TORN_RETRY_MS);
+        continue;
+      }
+      if (await takeOver(lockPath, found.text)) warn(`removed the unreadable lock file ${lockPath} of checkpoint file ${shownPath} (its writer died while creating it)`);
+      continue;
+    }
+    if (ownTokens.has(holder.token)) {
+      // This process's own, left by a release that could not remove it.
+      await takeOver(lockPath, found.text);
+      continue;
+    }
+    if (holderIsGone(holder, found.mtimeMs)) {
+      if (await takeOver(lockPath, found.text)) {
+        const age = Math.round((Date.now() - found.mtimeMs) / 1000);
+        const why = pidIsCheckable(holder) ? 'no longer runs' : `has not refreshed it for ${age} s (its lease is ${LOCK_LEASE_MS / 1000} s)`;
+        warn(
+          `took over the stale lock ${lockPath} of checkpoint file ${shownPath}: its holder, ${describeHolder(holderOf(holder))}, ` +
+            `${why}: it ended without releasing it (a crash, kill -9)`,
+        );
+      }
+      continue;
+    }
+    const waited = Date.now() - started;
+    // Cancelled: the store was closed (its client closed or drained) while it waited.
+    if (waited >= wait.waitMs || cancelled()) {
+      const h = holderOf(holder);
+      throw new LifelineNodeError(
+        'CHECKPOINT_LOCKED',
+        `checkpoint file ${shownPath} is in use by another process: ${describeHolder(h)}, lock file ${lockPath}` +
+          (cancelled() ? ' (the store was closed while waiting for it)' : wait.waitMs > 0 ? ` (waited ${wait.waitMs} ms)` : '') +
+          '. Two consumers on one checkpoint file overwrite each other\'s positions: stop the other process, or give this one its own file. ' +
+          `A lock of a process that ended without releasing it is taken over: at once on its host, from another host or container once not refreshed for ${LOCK_LEASE_MS / 1000} s; ` +
+          'to take it sooner, make sure that process is gone and delete the lock file',
+        { channel, details: { path: shownPath, lockPath, holder: h } },
+      );
+    }
+    await sleep(Math.min(wait.pollMs, wait.waitMs - waited));
+  }
+}
+
+/**
+ * Renews the lease: touches the lock file every {@link LOCK_REFRESH_MS} while it is still this
+ * process's, so that a process on another host (which cannot check this PID) tells a live
+ * holder from a crashed one. Unref'd: holding a lock keeps no process alive.
+ */
+function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterval> {
+  const timer = setInterval(() => {
+    void readFile(lockPath, 'utf8')
+      .then((current) => {
+        if (current !== text) return undefined;
+        const now = new Date();
+        return utimes(lockPath, now, now);
+      })
+      .catch(() => {});
+  }, LOCK_REFRESH_MS);
+  timer.unref?.();
+  return timer;
+}
+
+/** Creates the lock file with `text` unless it exists (false). */
+async function createExclusive(lockPath: string, text: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(lockPath, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(text, 'utf8');
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(lockPath).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  return true;
+}
+
+async function readLockFile(lockPath: string): Promise<{ text: string; mtimeMs: number } | null> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    return { text, mtimeMs: info.mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/**
+ * Removes the lock file when it still holds `expected`. Moved aside first (a rename is
+ * atomic): two processes both finding the same stale lock must not both remove it, the
+ * second one removing the first one's new lock. Resolves true when it removed `expected`.
+ */
+async function takeOver(lockPath: string, expected: string): Promise<boolean> {
+  const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lockPath, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => null);
+  if (moved === expected) {
+    await unlink(aside).catch(() => {});
+    return true;
+  }
+  // Another process replaced the stale lock with its live one meanwhile: put that one back.
+  try {
+    await link(aside, lockPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rename(aside, lockPath).catch(() => {});
+  }
+  await unlink(aside).catch(() => {});
+  return false;
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'LIFELINE_STALE_CHECKPOINT_LOCK' });
+}
+
+// Ref'd on purpose: a process waiting for the lock has nothing else keeping it alive.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Removes this process's lock files when it exits (not on a signal's default action or kill -9: those leave a stale lock). */
+function ensureExitHook(): void {
+  const registry = globalThis as unknown as Record<symbol, boolean | undefined>;
+  const key = Symbol.for('@lifeline/node/fileCheckpoint/lockExitHook');
+  if (registry[key]) return;
+  registry[key] = true;
+  process.on('exit', () => {
+    for (const lock of held.values()) {
+      if (lock.lost) continue;
+      try {
+        if (readFileSync(lock.lockPath, 'utf8') === lock.text) unlinkSync(lock.lockPath);
+      } catch {
+        // Gone, or a read-only directory.
+      }
+    }
+  });
+}
