@@ -315,7 +315,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     }
   };
 
-  const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot() };
+  const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot({ channels: ctx.hub.size, presencePending: ctx.grace.size }) };
   if (faults) server.faults = faults;
   return server;
 }

@@ -28,6 +28,11 @@ interface Pending {
  */
 export class PresenceGrace {
   private readonly pending = new Set<Pending>();
+  /**
+   * Entries of closed connections whose enter was still being stored at the close, by
+   * connection and channel: `flushed` once a leave of the same client came meanwhile.
+   */
+  private readonly landing = new Map<string, { channel: string; clientId: string; user: string | undefined; flushed: boolean }>();
   /** Removals whose broker call has not answered yet. */
   private removing = 0;
   /** Callers of {@link whenIdle} waiting for the last removal. */
@@ -73,8 +78,26 @@ export class PresenceGrace {
    * one ended its holder's grace (a `leave` for everyone, a `join` when it came back).
    */
   async flush(channel: string, clientId: string, user: string | undefined): Promise<void> {
+    for (const l of this.landing.values()) if (l.channel === channel && l.clientId === clientId && l.user === user) l.flushed = true;
     const due = [...this.pending].filter((p) => p.channel === channel && p.clientId === clientId && p.user === user);
     await Promise.all(due.map((p) => this.fire(p)));
+  }
+
+  /**
+   * A connection closed with its enter on `channel` still being stored: a leave of the same
+   * client before it lands must end it too. Without this the entry stored after the leave was
+   * answered went on a grace timer of its own, listed for the whole grace period.
+   */
+  expectLate(channel: string, clientId: string, connId: string, user: string | undefined): void {
+    this.landing.set(`${connId}\n${channel}`, { channel, clientId, user, flushed: false });
+  }
+
+  /** The enter of {@link expectLate} settled: true when a leave came meanwhile (remove the entry now, no grace). */
+  settleLate(channel: string, connId: string): boolean {
+    const key = `${connId}\n${channel}`;
+    const l = this.landing.get(key);
+    this.landing.delete(key);
+    return l?.flushed === true;
   }
 
   /** Runs every pending removal now (server shutting down). */

@@ -10,6 +10,17 @@ export interface ServerStats {
   framesIn: Record<string, number>;
   /** Frames sent on /v1, by frame type. */
   framesOut: Record<string, number>;
+  /**
+   * Channels this server is attached to for local subscribers (one live-feed listener
+   * each). 0 once every subscriber left, unsubscribed or was closed and its cleanup ran:
+   * a leak here keeps a broker listener, and its fan-out, for good.
+   */
+  channels: number;
+  /**
+   * Presence entries of closed connections waiting for their grace period to end (or their
+   * removal to be answered). 0 once every grace period has run out.
+   */
+  presencePending: number;
 }
 
 export class StatsCounter {
@@ -27,13 +38,16 @@ export class StatsCounter {
     this.framesOut[type] = (this.framesOut[type] ?? 0) + n;
   }
 
-  snapshot(): ServerStats {
+  /** `live`: the gauges read off the server's structures at snapshot time. */
+  snapshot(live: { channels: number; presencePending: number } = { channels: 0, presencePending: 0 }): ServerStats {
     return {
       connections: this.connections,
       handshakesAccepted: this.handshakesAccepted,
       handshakesRefused: this.handshakesRefused,
       framesIn: { ...this.framesIn },
       framesOut: { ...this.framesOut },
+      channels: live.channels,
+      presencePending: live.presencePending,
     };
   }
 }

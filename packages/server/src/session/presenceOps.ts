@@ -14,6 +14,10 @@ export function presenceEntry(s: Session, info: unknown): PresenceEntry {
 
 export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Promise<void> {
   const { channel, ref } = f;
+  // Its turn came after the connection closed (it waited behind another request on the
+  // channel): stored now, it listed a member already gone for a grace period of its own,
+  // which a leave from the client's next connection, answered meanwhile, did not end.
+  if (s.state === 'closed') return;
   if (!allows(s.claims, 'subscribe', channel)) {
     return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
   }
@@ -37,8 +41,10 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   try {
     await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
-      // Closed while entering: cleanup already ran, so release through the grace path.
-      releasePresence(s, channel, f.info);
+      // Closed while entering: cleanup already ran, so release through the grace path, or at
+      // once when the client's leave (from its next connection) came meanwhile.
+      if (s.ctx.grace.settleLate(channel, s.id)) await s.ctx.broker.presenceRemove(channel, s.clientId, s.id).catch(() => undefined);
+      else releasePresence(s, channel, f.info);
       return;
     }
     s.presence.set(channel, f.info);
@@ -49,6 +55,8 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   } finally {
     s.presenceEntering.delete(channel);
+    // Refused or failed after the close: nothing landed, nothing to wait for.
+    if (s.state === 'closed') s.ctx.grace.settleLate(channel, s.id);
   }
 }
 

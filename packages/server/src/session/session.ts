@@ -566,14 +566,30 @@ export class Session {
     this.state = 'closed';
     for (const handle of this.timers) this.ctx.opts.clock.clearTimeout(handle);
     this.timers.clear();
-    // Let in-flight channel operations settle so nothing is re-added after release.
+    // Presence first, in this turn: an explicit leave from the client's next connection ends
+    // the grace only of entries already handed to it (PresenceGrace.flush). Released after
+    // the awaits below (a broker round trip per subscription), a leave sent meanwhile was
+    // answered `presence.ok` and the member stayed listed for the whole grace period. Channel
+    // operations still running need no wait here: an enter that lands after the close
+    // releases its own entry (presenceOps.ts), and a leave removes it.
+    this.releaseAllPresence();
+    // Let in-flight channel operations settle so no subscription is re-added after release.
     await Promise.allSettled([...this.channelOps.values()]);
     const { hub } = this.ctx;
     await Promise.allSettled([...this.subs].map(([channel, sub]) => hub.remove(channel, sub)));
     this.subs.clear();
-    // Through the grace timer (a drained connection's entries are held longer: presenceHold.ts),
-    // except on a channel its token no longer allows (closed 4204 by a narrowing `auth`): a
-    // revoked member stayed listed for the grace period, and its leave came only after it.
+  }
+
+  /**
+   * Hands every presence entry to the grace timer (a drained connection's are held longer:
+   * presenceHold.ts), except on a channel its token no longer allows (closed 4204 by a
+   * narrowing `auth`): a revoked member stayed listed for the grace period, and its leave
+   * came only after it.
+   */
+  private releaseAllPresence(): void {
+    // Enters still being stored release their own entry when they land (presenceOps.ts);
+    // a leave of this client meanwhile must still end it.
+    for (const channel of this.presenceEntering) this.ctx.grace.expectLate(channel, this.clientId, this.id, this.claims?.sub);
     for (const [channel, info] of this.presence) {
       if (this.claims === undefined || allows(this.claims, 'subscribe', channel)) releasePresence(this, channel, info);
       else void this.ctx.broker.presenceRemove(channel, this.clientId, this.id).catch(() => undefined);
