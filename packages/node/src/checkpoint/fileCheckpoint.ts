@@ -130,7 +130,8 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
    */
   const known = (file: string, text: string | null): Map<string, Position> => parse(text ?? seen.get(file) ?? null);
 
-  async function writeAll(target: string, channels: Map<string, Position>): Promise<void> {
+  /** `beforeRename` runs once the new content is on disk, right before it replaces the file. */
+  async function writeAll(target: string, channels: Map<string, Position>, beforeRename: () => Promise<void>): Promise<void> {
     const tmp = tempFileFor(target);
     const text = formatCheckpointFile(channels);
     try {
@@ -141,11 +142,13 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       } finally {
         await file.close();
       }
+      await beforeRename();
       await rename(tmp.path, target);
       seen.set(target, text);
       if (fsync) await syncDirectory(dirname(target));
     } catch (error) {
       await unlink(tmp.path).catch(() => {});
+      if (isLifelineNodeError(error)) throw error;
       throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}${why(error)}`, { cause: error });
     } finally {
       tmp.done();
@@ -254,7 +257,10 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
             );
           }
           all.set(channel, checked);
-          await writeAll(file, all);
+          // The lock again, right before the rename: writing the temporary file (its fsync above
+          // all) can take long, and a process frozen meanwhile past its lease (an event loop
+          // blocked, a suspended VM) may have lost the file to another: its write must not land.
+          await writeAll(file, all, () => lockFor(file, 'save', channel, asOf));
         }),
       );
       saving = Promise.all([saving, saved.catch(() => {})]);

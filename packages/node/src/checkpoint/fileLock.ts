@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { LifelineNodeError } from '../errors';
 import { describeHolder, holderIsGone, holderOf, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, pidIsCheckable, parseLockRecord, type LockRecord } from './lockHolder';
 import { processWide } from './processWide';
+import { tempFileFor } from './staleTempFiles';
 
 /** How long a lock file may stay empty or torn (its creator died between creating and writing it). */
 const TORN_LOCK_MS = 2_000;
@@ -89,13 +90,17 @@ export function releaseLock(lock: HeldLock): Promise<void> {
 }
 
 /**
- * Before a save: the lock file must still be this process's. Missing (deleted by hand) it is
- * written again; another holder's (this process was taken for dead: frozen, another PID
- * namespace with this hostname) → `CHECKPOINT_LOCKED`, for good: the other process owns the
- * file now. Rejects with the file system's error when it cannot be read.
+ * Before a save, and again right before its rename: the lock file must still be this
+ * process's. Checked in place and its lease renewed at once ({@link renewLease}), so that a
+ * process that went unheard-of for a while (an event loop blocked, a suspended VM) either
+ * finds its lock taken or holds it for a fresh lease. Missing (deleted by hand) it is written
+ * again; another holder's (this process was taken for dead: frozen, another PID namespace
+ * with this hostname) → `CHECKPOINT_LOCKED`, for good: the other process owns the file now.
+ * Rejects with the file system's error when it cannot be read.
  */
 export async function verifyLock(lock: HeldLock, shownPath: string, channel: string): Promise<void> {
   if (lock.lost) throw lock.lost;
+  if (await renewLease(lock.lockPath, lock.text)) return;
   let text: string | null;
   try {
     text = await readFile(lock.lockPath, 'utf8');
@@ -104,7 +109,8 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
     if (await createExclusive(lock.lockPath, lock.text)) return;
     text = await readFile(lock.lockPath, 'utf8').catch(() => '');
   }
-  if (text === lock.text) return;
+  // Ours again: put back by a takeover that found it renewed (see takeOver).
+  if (text === lock.text && (await renewLease(lock.lockPath, lock.text))) return;
   const other = parseLockRecord(text);
   lock.lost = new LifelineNodeError(
     'CHECKPOINT_LOCKED',
@@ -117,15 +123,66 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
   throw lock.lost;
 }
 
+/**
+ * Renews the lease of the lock file `lockPath` when it is still `text` (this process's): its
+ * bytes are written again in place, so that its modification time is the file system's clock
+ * (the one a process on another host compares it with, see {@link fileClockNow}), not this
+ * host's. Resolves true only when the renewed file is still the one at `lockPath` afterwards:
+ * a takeover moves the file aside before it checks that the lease ran out, so a renewal
+ * either lands first (the takeover sees it and puts the file back) or is seen here as lost.
+ */
+async function renewLease(lockPath: string, text: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(lockPath, 'r+');
+  } catch {
+    return false;
+  }
+  try {
+    if ((await handle.readFile('utf8')) !== text) return false;
+    await handle.write(text, 0, 'utf8');
+    const [mine, atPath] = await Promise.all([handle.stat(), stat(lockPath).catch(() => null)]);
+    return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
+  } catch {
+    return false;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * The file system's clock now, next to `target`: the modification time of a file created
+ * there (a temporary file the stale-file sweep also knows). A lease is judged on it, not on
+ * `Date.now()`: a holder on another host stamps its lock file with the file system's time,
+ * and a reader whose own clock runs 30 s ahead of it took every live holder for dead. Falls
+ * back to `Date.now()` where nothing can be created (a read-only directory: nothing to take).
+ */
+async function fileClockNow(target: string): Promise<number> {
+  const probe = tempFileFor(target);
+  try {
+    // Not O_EXCL: NFSv3 keeps an exclusive create's verifier in the times. The name is unique.
+    await writeFile(probe.path, '');
+    return (await stat(probe.path)).mtimeMs;
+  } catch {
+    return Date.now();
+  } finally {
+    await unlink(probe.path).catch(() => {});
+    probe.done();
+  }
+}
+
 async function takeLock(lockPath: string, wait: LockWait, shownPath: string, channel: string, cancelled: () => boolean): Promise<HeldLock> {
   const started = Date.now();
+  // Known before the create: a file of ours that a racing takeover moved aside and put back
+  // is ours to take. One per acquisition, however long it waits.
+  const token = randomBytes(8).toString('hex');
+  ownTokens.set(token, true);
   for (;;) {
-    const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token };
     const text = `${JSON.stringify(record)}\n`;
     if (await createExclusive(lockPath, text)) {
       const lock: HeldLock = { lockPath, text, refs: 0, lost: null, refresh: keepFresh(lockPath, text) };
       held.set(lockPath, lock);
-      ownTokens.set(record.token, true);
       ensureExitHook();
       return lock;
     }
@@ -134,21 +191,23 @@ async function takeLock(lockPath: string, wait: LockWait, shownPath: string, cha
     const holder = parseLockRecord(found.text);
     if (holder === null) {
       // Being written right now, or its creator died before writing it.
-      if (Date.now() - found.mtimeMs < TORN_LOCK_MS) {
+      if ((await fileClockNow(lockPath.slice(0, -'.lock'.length))) - found.mtimeMs < TORN_LOCK_MS) {
         await sleep(TORN_RETRY_MS);
         continue;
       }
-      if (await takeOver(lockPath, found.text)) warn(`removed the unreadable lock file ${lockPath} of checkpoint file ${shownPath} (its writer died while creating it)`);
+      if (await takeOver(lockPath, found)) warn(`removed the unreadable lock file ${lockPath} of checkpoint file ${shownPath} (its writer died while creating it)`);
       continue;
     }
     if (ownTokens.has(holder.token)) {
       // This process's own, left by a release that could not remove it.
-      await takeOver(lockPath, found.text);
+      await takeOver(lockPath, found);
       continue;
     }
-    if (holderIsGone(holder, found.mtimeMs)) {
-      if (await takeOver(lockPath, found.text)) {
-        const age = Math.round((Date.now() - found.mtimeMs) / 1000);
+    // A lease is judged on the file system's clock; a PID this host checks needs no clock.
+    const now = pidIsCheckable(holder) ? Date.now() : await fileClockNow(lockPath.slice(0, -'.lock'.length));
+    if (holderIsGone(holder, found.mtimeMs, now)) {
+      if (await takeOver(lockPath, found)) {
+        const age = Math.round((now - found.mtimeMs) / 1000);
         const why = pidIsCheckable(holder) ? 'no longer runs' : `has not refreshed it for ${age} s (its lease is ${LOCK_LEASE_MS / 1000} s)`;
         warn(
           `took over the stale lock ${lockPath} of checkpoint file ${shownPath}: its holder, ${describeHolder(holderOf(holder))}, ` +
@@ -181,20 +240,17 @@ async function takeLock(lockPath: string, wait: LockWait, shownPath: string, cha
  * holder from a crashed one. Unref'd: holding a lock keeps no process alive.
  */
 function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterval> {
-  const timer = setInterval(() => {
-    void readFile(lockPath, 'utf8')
-      .then((current) => {
-        if (current !== text) return undefined;
-        const now = new Date();
-        return utimes(lockPath, now, now);
-      })
-      .catch(() => {});
-  }, LOCK_REFRESH_MS);
+  const timer = setInterval(() => void renewLease(lockPath, text), LOCK_REFRESH_MS);
   timer.unref?.();
   return timer;
 }
 
-/** Creates the lock file with `text` unless it exists (false). */
+/**
+ * Creates the lock file with `text` unless it exists (false). False too when the new file was
+ * no longer at `lockPath` once written: a creator slower than {@link TORN_LOCK_MS} between
+ * creating and writing it (an event loop blocked) had its empty file taken over as torn, and
+ * holds nothing.
+ */
 async function createExclusive(lockPath: string, text: string): Promise<boolean> {
   let handle;
   try {
@@ -203,33 +259,50 @@ async function createExclusive(lockPath: string, text: string): Promise<boolean>
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
+  let mine;
   try {
     await handle.writeFile(text, 'utf8');
+    mine = await handle.stat();
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(lockPath).catch(() => {});
     throw error;
   }
   await handle.close();
-  return true;
+  const atPath = await stat(lockPath).catch(() => null);
+  return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
 }
 
+/**
+ * The lock file's text and modification time, of one and the same file (read through one
+ * handle: a path read twice can name two files in a takeover), and fresh on NFS (an open
+ * revalidates the attributes a bare stat may answer from its cache).
+ */
 async function readLockFile(lockPath: string): Promise<{ text: string; mtimeMs: number } | null> {
+  let handle;
   try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    return { text, mtimeMs: info.mtimeMs };
+    handle = await open(lockPath, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+  try {
+    const [text, info] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
+    return { text, mtimeMs: info.mtimeMs };
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
 
 /**
- * Removes the lock file when it still holds `expected`. Moved aside first (a rename is
- * atomic): two processes both finding the same stale lock must not both remove it, the
- * second one removing the first one's new lock. Resolves true when it removed `expected`.
+ * Removes the lock file when it is still `expected`: the same text, not renewed since. Moved
+ * aside first (a rename is atomic): two processes both finding the same stale lock must not
+ * both remove it, the second one removing the first one's new lock. Checked once aside: a
+ * holder that renewed its lease meanwhile (it was only frozen) gets it back; one renewing it
+ * from now on finds it gone (see renewLease). Resolves true when it removed `expected`.
  */
-async function takeOver(lockPath: string, expected: string): Promise<boolean> {
+/** Exported for tests. */
+export async function takeOver(lockPath: string, expected: { text: string; mtimeMs: number }): Promise<boolean> {
   const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
   try {
     await rename(lockPath, aside);
@@ -237,12 +310,12 @@ async function takeOver(lockPath: string, expected: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-  const moved = await readFile(aside, 'utf8').catch(() => null);
-  if (moved === expected) {
+  const moved = await readLockFile(aside).catch(() => null);
+  if (moved !== null && moved.text === expected.text && moved.mtimeMs === expected.mtimeMs) {
     await unlink(aside).catch(() => {});
     return true;
   }
-  // Another process replaced the stale lock with its live one meanwhile: put that one back.
+  // Another process replaced the stale lock with its live one, or the holder renewed it: put it back.
   try {
     await link(aside, lockPath);
   } catch (error) {
