@@ -13,6 +13,7 @@ import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
+import { MAX_TIMER_MS } from '../clock';
 import { PresenceTakenError, publisherIdKey, type Broker, type BrokerStatusChange, type PresenceEntry, type PublishResult, type ReadResult } from './types';
 
 export { BrokerUnavailableError, isBrokerUnavailable, maybeStored, RedisConfigError } from './redisErrors';
@@ -241,9 +242,36 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       failed: (err) => void noteFailure('sub', 'subscribe', err),
     },
   );
+  // A marker on a channel of this node's own, published once subscribed: one connection
+  // receives messages in the order Redis ran the PUBLISHes, so every notification sent
+  // before the marker has arrived when it does. Resolves early, not failing, when it cannot
+  // tell (the connection drops, Redis does not answer within the command timeout): the
+  // catch-up then calls the missing offsets lost, as it did before.
+  const nodeId = randomBytes(6).toString('hex');
+  let flushes = 0;
+  const flushNotifications = async (): Promise<void> => {
+    if (closed) return;
+    const name = `${prefix}flush:${nodeId}:${++flushes}`;
+    let arrived = (): void => undefined;
+    const done = new Promise<void>((resolve) => (arrived = resolve));
+    const timer = clock.setTimeout(arrived, Math.min(commandTimeoutMs, MAX_TIMER_MS));
+    sub.once('close', arrived);
+    try {
+      await subscriptions.add(name, arrived);
+      await guarded('flush', (redis) => redis.publish(name, ''));
+      await done;
+    } catch {
+      // Unknown: the caller goes on with what it has.
+    } finally {
+      clock.clearTimeout(timer);
+      sub.off('close', arrived);
+      await subscriptions.remove(name);
+    }
+  };
   const live = new RedisLiveFeed({
     subscriptions,
     feedName: (channel) => channelKeys(prefix, channel).feed,
+    flush: flushNotifications,
     read,
     observe: (channel, epoch, offset) => marks.observe(channel, epoch, offset),
     rotate: (channel, stale) => rotate(channel, stale, 'a live notification went back to an offset already notified'),

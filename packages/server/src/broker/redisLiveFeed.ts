@@ -11,6 +11,12 @@ export interface LiveFeedDeps {
   observe(channel: string, epoch: string, offset: number): void;
   /** Replaces the channel's epoch if it is still `stale` (Redis lost acknowledged writes). */
   rotate(channel: string, stale: string): Promise<void>;
+  /**
+   * Optional: resolves once this node has received every notification published before the
+   * call (or its pub/sub connection dropped, so none of them is coming). A catch-up calls it
+   * before it calls missing offsets lost: their notifications may only be late.
+   */
+  flush?(): Promise<void>;
   /** Messages fetched per catch-up read. */
   catchUpBatch: number;
   /** Schedules a retry of failed catch-ups (injected clock). */
@@ -188,6 +194,13 @@ export class RedisLiveFeed {
         }
         const msg = feed.queue.shift();
         if (!msg) break;
+        if (msg.epoch !== feed.epoch && msg.offset === 1) {
+          // A new history from its first message: its notifications follow in order, so no
+          // read is needed. Reading, the stream may already hold yet another history (lost
+          // again meanwhile), and this stored, acknowledged message reached no listener.
+          feed.epoch = msg.epoch;
+          feed.last = 0;
+        }
         if (msg.epoch !== feed.epoch || msg.offset > feed.last + 1) {
           // Unknown history or missing offsets: the stream is the source of truth.
           feed.queue.unshift(msg);
@@ -214,7 +227,9 @@ export class RedisLiveFeed {
   private async catchUp(feed: Feed): Promise<void> {
     const batch = this.deps.catchUpBatch;
     let rotated = false;
+    let flushed = false;
     for (;;) {
+      this.takeQueued(feed);
       const r = await this.deps.read(feed.channel, feed.last, batch);
       if (feed.closed) return;
       if (r.epoch === feed.epoch && r.head < feed.last) {
@@ -234,7 +249,19 @@ export class RedisLiveFeed {
         feed.last = 0;
         continue;
       }
-      const first = r.messages[0];
+      // Notifications that arrived during the read continue the feed as well.
+      this.takeQueued(feed);
+      let first = r.messages.find((m) => m.offset > feed.last);
+      if (first && first.offset > feed.last + 1 && !flushed && this.deps.flush) {
+        // The stream no longer has them, but their notifications (published before the read)
+        // may still be on the way: a burst on a small retention, just after a lost history or
+        // a reconnect, lost messages that were about to arrive. Wait for those, then decide.
+        flushed = true;
+        await this.deps.flush();
+        if (feed.closed) return;
+        this.takeQueued(feed);
+        first = r.messages.find((m) => m.offset > feed.last);
+      }
       if (first && first.offset > feed.last + 1) {
         this.deps.onError(new Error(
           `redis broker: ${feed.channel} offsets ${feed.last + 1}..${first.offset - 1} fell out of retention before delivery`,
@@ -242,6 +269,18 @@ export class RedisLiveFeed {
       }
       for (const msg of r.messages) if (msg.offset > feed.last) this.deliver(feed, msg);
       if (r.messages.length < batch || feed.last >= r.head) return;
+    }
+  }
+
+  /**
+   * Delivers the notifications in hand that continue the feed (the pump would deliver them
+   * after the catch-up anyway), so a catch-up needs the stream only for what they do not
+   * cover: the stream may have trimmed what they hold (a small retention, a burst).
+   */
+  private takeQueued(feed: Feed): void {
+    for (const msg of feed.queue) {
+      if (feed.closed) return;
+      if (msg.epoch === feed.epoch && msg.offset === feed.last + 1) this.deliver(feed, msg);
     }
   }
 
