@@ -83,8 +83,13 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // handshake deadline (a wall-clock step during the handshake stretched the probe), 41 B.
 // 10,221 -> 10,211 B: a failure or a hole inside an unpaged replay with more than a page left
 // asks for a page too (it asked for the whole rest again, once per failure); gzip found the
-// repeated condition cheaper than its absence, -10 B.
-const CORE_CEILING_BYTES = 10_211;
+// repeated condition cheaper than its absence, -10 B. 10,211 -> 10,304 B (a review of the
+// client's answers): a malformed `subscribed` answering a pending `sub` renews the connection
+// at once (it waited out the 30 s ack timeout, the channel stuck `subscribing`), 37 B; a
+// `presence.leave()` refused during a broker outage is sent again after the hint, and one made
+// while disconnected on the next connection (the member stayed listed until its TTL or the
+// old connection's grace ran out), 57 B.
+const CORE_CEILING_BYTES = 10_304;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a

@@ -362,7 +362,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._busy = false;
     // Only on a welcomed connection: an async handler failing after close() armed a
     // timer that outlived it; and the next welcome subscribes from the position anyway.
-    if (this._host._welcomed && this._handlers.length) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
+    // Nor while a `sub` is in flight (a hole asked for meanwhile): it was sent from the
+    // position, its replay redelivers this message. Dropped for a later one, the server
+    // sent that replay twice, the second time without `limit` however long the backlog.
+    if (this._host._welcomed && this._handlers.length && !this._subRef) this._retryLater(backoffDelay(this._host._reconnect, ++this._failures, 0, this._host._random));
   }
 
   _threw(m: MessageFrame, bad: Map<Handler, unknown>): void {

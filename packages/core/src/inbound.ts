@@ -3,7 +3,8 @@ import { LifelineError } from './errors';
 import type { ErrorFrame, WelcomeFrame } from './protocol';
 import type { Publisher } from './publisher';
 import type { Counters } from './stats';
-import type { Clock } from './types';
+import type { Connection } from './connection';
+import type { Clock, TransitionReason } from './types';
 
 /** What the frame router needs from the client. */
 export interface InboundHost {
@@ -27,6 +28,9 @@ export interface InboundHost {
   /** The server is draining: reconnect inside the slot (else the window) counted from now. */
   _drain(windowMs: unknown, slotMs?: unknown): void;
   _report(e: LifelineError): void;
+  readonly _conn?: Connection | null;
+  /** Tears the connection down (4202); the reconnect asks again for what it left unanswered. */
+  _dead(c: Connection, why: TransitionReason): void;
 }
 
 /**
@@ -58,7 +62,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   // A second welcome on one connection was taken as a new connection: every channel
   // subscribed again, presence entered again, `reconnects` counted one that never was.
   else if (type === 'welcome') Number.isFinite(f.heartbeatMs) && f.heartbeatMs > 0 && !h._ready ? h._welcome(f) : bad(h, type);
-  else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type);
+  else if (type === 'subscribed') pos && (p === undefined || (Array.isArray(p) && p.every(isMember))) ? ch?._onSubscribed(f) : bad(h, type, ch, f.ref);
   // Ends an unsubscribe in progress; a late answer (subscribed again meanwhile) changes nothing.
   else if (type === 'unsubscribed') ch?._state === 'unsubscribing' && ch._setState('idle');
   else if (type === 'ack') pos ? h._outgoing?._onAck(f) : bad(h, type);
@@ -73,9 +77,17 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (typeof type != 'string') bad(h, 'type ' + type);
 }
 
-/** A malformed frame (of a known type, or without a type): named in the message. */
-function bad(h: InboundHost, why: unknown): void {
-  h._report(new LifelineError('BAD_FRAME', `bad frame from server: ${String(why).slice(0, 40)}`));
+/**
+ * A malformed frame (of a known type, or without a type): named in the message. One
+ * answering `ch`'s pending sub leaves it unanswered for good on this connection (it waited
+ * out the ack timeout, 30 s): the connection is torn down at once, as that timeout would,
+ * and the reconnect subscribes again. Said on the channel too, after the teardown (an
+ * `error` listener's close() then cancels the retry).
+ */
+function bad(h: InboundHost, why: unknown, ch?: Channel, ref?: unknown): void {
+  const e = new LifelineError('BAD_FRAME', `bad frame from server: ${String(why).slice(0, 40)}`, { channel: ch?.name });
+  if (ref && ref === ch?._subRef) h._dead(h._conn!, 'bad-frame'), ch._report(e);
+  else h._report(e);
 }
 
 function onError(h: InboundHost, f: ErrorFrame, ch: Channel | undefined): void {

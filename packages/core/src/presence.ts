@@ -58,7 +58,14 @@ export class Presence extends Timed {
    * newer enter: that answer is progress, which the ack timeout also waits out.
    */
   _sentAt?: number;
-  // `_timer` (Timed): the enter the server refused for now, sent again when it said to.
+  /**
+   * The leave still owed to the server: 0 to be sent (by the next welcome, or when a refusal's
+   * hint ran out), else the ref of the one sent and not answered yet; unset: none. Sent once,
+   * a leave refused during a broker outage (or made while disconnected) left the member
+   * listed to others until its entry's TTL (or the old connection's grace period) ran out.
+   */
+  _leave?: number;
+  // `_timer` (Timed): the enter (or the leave) the server refused for now, sent again when it said to.
 
   _host: PresenceHost;
 
@@ -87,20 +94,23 @@ export class Presence extends Timed {
       return Promise.reject(new LifelineError('BAD_ARGUMENT', `presence.enter ${this._host.name}: info is not JSON`, { cause, channel: this._host.name }));
     }
     this._wanted = [json && JSON.parse(json)];
+    // A leave still owed is dropped (sent after this enter, it undid it), as is its retry.
+    this._cancel();
+    this._leave = undefined;
     const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
     this._sendEnter();
     return p;
   }
 
   async leave(): Promise<void> {
-    const c = this._host._host;
     this._wanted = this._ok = undefined;
     this._cancel();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave, and its answer confirms
     // nothing: kept as confirmed, a later refused enter went back to it at the next reconnect).
     this._waiters = this._waiters.filter((w) => ((w._x = undefined), w.ref) || void w._resolve());
-    if (c._welcomed) c._send(JSON.stringify({ type: 'presence.leave', ref: c._ref(), channel: this._host.name }));
+    this._leave = 0;
+    this._sendEnter();
   }
 
   /** Replaces the list (a new frozen array) only when a member joined, left or changed. */
@@ -126,12 +136,15 @@ export class Presence extends Timed {
   }
 
   /**
-   * Sends the enter when wanted, if the connection is welcomed; else the next welcome
-   * sends it. `again` (the welcome's re-entry): not when it went out on this connection.
+   * Sends the leave still owed (see `_leave`), or the enter when wanted, if the connection
+   * is welcomed; else the next welcome sends it. `again` (the welcome's re-entry): not when
+   * it went out on this connection.
    */
   _sendEnter(again?: boolean): void {
     const c = this._host._host;
-    if (c._welcomed && this._wanted && !(again && this._sent)) {
+    if (!c._welcomed) return;
+    if (this._leave === 0) c._send(JSON.stringify({ type: 'presence.leave', ref: (this._leave = c._ref()), channel: this._host.name }));
+    if (this._wanted && !(again && this._sent)) {
       this._sent = true;
       // From the oldest enter still unanswered: one every few seconds hid it for good.
       this._waiters.some((w) => w.ref) || (this._sentAt = this._clock.now());
@@ -153,17 +166,21 @@ export class Presence extends Timed {
   /**
    * A `presence.ok` or an `error` answered `ref`; true when it was ours. A refusal with
    * `retryAfterMs` (the broker is down) is sent again after it (a malformed hint: 1 s);
-   * any other rejects the enter, and it is not re-sent on the next connect.
+   * any other rejects the enter, and it is not re-sent on the next connect. The same for
+   * the leave owed (the server refuses it `BROKER_UNAVAILABLE` with a hint while its store
+   * is down), which has no promise.
    */
   _answer(ref: number | undefined, error?: LifelineError): boolean {
-    // Ref 0 marks enters not sent yet (no request carries it): no answer is for them.
-    const mine = ref ? this._waiters.filter((w) => w.ref === ref) : [];
-    if (!mine.length) return false;
     const ms = error?.retryAfterMs;
-    if (ms != null && this._wanted) {
+    const leave = ref === this._leave;
+    // Ref 0 marks enters (and a leave) not sent yet (no request carries it): no answer is for them.
+    const mine = ref ? this._waiters.filter((w) => w.ref === ref) : [];
+    if (!ref || !(leave || mine.length)) return false;
+    if (leave) this._leave = ms == null ? undefined : 0;
+    if (ms != null && (leave || this._wanted)) {
       for (const w of mine) w.ref = 0;
       this._after(hintDelay(ms), () => this._sendEnter());
-    } else {
+    } else if (!leave) {
       this._waiters = this._waiters.filter((w) => w.ref !== ref);
       for (const w of mine) error ? w._reject(error) : w._resolve();
       const x = mine[0]!._x;
@@ -181,6 +198,8 @@ export class Presence extends Timed {
     // The next connect re-enters anyway: a retry pending now would send it twice.
     this._cancel();
     this._sent = false;
+    // A leave sent and not answered may not have been done: sent again by the next welcome.
+    this._leave &&= 0;
     // Entered, then left before the answer: nothing will answer now, nor send it again
     // (it waited for good). Settled as leave() settles an enter not sent yet.
     if (!this._wanted) this._waiters = this._waiters.filter((w) => void w._resolve());

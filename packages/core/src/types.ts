@@ -19,6 +19,7 @@ export type TransitionReason =
   | 'heartbeat-timeout'
   | 'ack-timeout' // a publish, sub, unsub or presence.enter got no answer within outbox.ackTimeoutMs: the socket was torn down (close code 4202) and the reconnect sends it again
   | 'handshake-timeout'
+  | 'bad-frame' // a malformed answer to a pending sub (BAD_FRAME error event, on its channel too): the socket was torn down (close code 4202) and the reconnect subscribes again
   | 'drain' // server asked to reconnect (drain frame)
   | 'retry' // backoff timer fired
   | 'reconnect-now' // reconnectNow() or browser online event
@@ -481,7 +482,13 @@ export interface Channel<T = unknown> {
      * `connect()` either: call `enter()` again). Entering again replaces `info`.
      */
     enter(info?: unknown): Promise<void>;
-    /** Stops being present (and being re-entered after reconnects). Resolves at once: it does not wait for the server. */
+    /**
+     * Stops being present (and being re-entered after reconnects). Resolves at once: it
+     * does not wait for the server. Sent now, or on the next connection when disconnected
+     * (or when the connection drops before its answer); refused with `retryAfterMs`
+     * (`BROKER_UNAVAILABLE`, an `error` event), sent again after it until taken. A later
+     * `enter()` cancels a leave still owed.
+     */
     leave(): Promise<void>;
   };
 }

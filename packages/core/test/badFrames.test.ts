@@ -44,7 +44,7 @@ describe('bad input from the server', () => {
     ['offset not a number, epoch not a string, presence null', { offset: 'x', epoch: 1, presence: null }],
     ['presence not an array', { offset: 0, epoch: 'e1', presence: 'x' }],
     ['a presence member without clientId', { offset: 0, epoch: 'e1', presence: [null] }],
-  ])('subscribed with %s → BAD_FRAME, no throw; a later valid answer still subscribes', (_, bad) => {
+  ])('subscribed with %s → BAD_FRAME, no throw; the connection is renewed (badSubscribed.test.ts) and its answer subscribes', (_, bad) => {
     const h = setup();
     const s = h.accept();
     const ch = h.client.channel('room');
@@ -54,8 +54,10 @@ describe('bad input from the server', () => {
     expect(() => s.push({ type: 'subscribed', ref, channel: 'room', ...bad })).not.toThrow();
     expect(h.errors.length).toBe(1);
     expect(isLifelineError(h.errors[0], 'BAD_FRAME')).toBe(true);
-    expect(h.client.state).toBe('open');
-    s.push({ type: 'subscribed', ref, channel: 'room', offset: 0, epoch: 'e1' });
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'bad-frame' });
+    h.clock.advance(h.client.getSnapshot().retryInMs!);
+    h.accept();
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
     expect(ch.getSnapshot().state).toBe('subscribed');
     h.msg('room', 1);
     expect(got).toEqual([1]);
@@ -139,7 +141,7 @@ describe('offsets that are not log offsets (PROTOCOL §3: integers from 0, +1 pe
     expect(ch.position).toEqual({ offset: 2, epoch: 'e1' });
   });
 
-  it.each(offsets)('a subscribed with offset %s → BAD_FRAME; a later valid answer subscribes, nothing is dropped', (raw) => {
+  it.each(offsets)('a subscribed with offset %s → BAD_FRAME; the answer on the renewed connection subscribes, nothing is dropped', (raw) => {
     const h = setup();
     const s = h.accept();
     const ch = h.client.channel('room');
@@ -149,7 +151,9 @@ describe('offsets that are not log offsets (PROTOCOL §3: integers from 0, +1 pe
     s.push(`{"type":"subscribed","ref":${ref},"channel":"room","offset":${raw},"epoch":"e1"}`);
     expect(h.errors.map((e) => e.code)).toEqual(['BAD_FRAME']);
     expect(ch.position).toBeNull();
-    s.push({ type: 'subscribed', ref, channel: 'room', offset: 0, epoch: 'e1' });
+    h.clock.advance(h.client.getSnapshot().retryInMs!);
+    h.accept();
+    h.answerSubs({ room: { offset: 0, epoch: 'e1' } });
     h.msg('room', 1);
     expect(got).toEqual([1]);
     expect(h.client.stats().deduped).toBe(0);
