@@ -120,7 +120,11 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // content (the lifecycle fixes) moved the difference. 2,085 B: a component mounted under
 // StrictMode showed a message another hook was still on (or a parked one let go at its
 // mount) as its own handler-skipped gap, ~24 B. 2,087 B: react unchanged, core's content moved it.
-const REACT_ON_TOP_CEILING_BYTES = 2_087;
+// 2,082 B: core's content (the presence leave retry) moved it. 2,157 B (a model-based test of
+// components, componentModel.test.tsx): a `since` judged beside another hook's `since` the
+// server had not answered yet (a false gap, or a message handed twice), a component's own
+// messages handed again after another handler threw, a StrictMode remount's gap cut short, ~75 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_157;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

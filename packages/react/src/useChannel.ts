@@ -84,6 +84,9 @@ function startOf(channel: Channel<any>): [Position?] {
   return first;
 }
 
+/** `a` is at or before `b`, in the same epoch. */
+const behind = (a?: Position | null, b?: Position | null) => !!a && a.epoch == b?.epoch && a.offset <= b.offset;
+
 export function useChannel<T = unknown>(
   name: string,
   onMessage?: (msg: Message<T>) => unknown,
@@ -105,7 +108,7 @@ export function useChannel<T = unknown>(
   // the channel's position once the effect let go of it (or, while the channel had none yet,
   // where it gets its first: see startOf).
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, [Position?]?, [Position?]?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, [Position?]?, [Position?, Position?]?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
@@ -117,13 +120,16 @@ export function useChannel<T = unknown>(
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
     const [was, back, first, again] = leased.current ?? [];
-    const from = was == serverSnapshot ? back ?? first?.[0] : options?.since;
-    // Where this hook is known to start, once said: the first message it is handed must follow.
     // `again`: its cleanup ran in this same task (StrictMode's second effect, a new
-    // releaseDelayMs): not a return, the same mount, which goes on where it was. From the
-    // position instead, a message another hook was still on (or one a parked subscription let
-    // go) showed as this new component's gap.
-    let at = again ? again[0] : from;
+    // releaseDelayMs): not a return, the same mount, which goes on from where it was, and
+    // says a gap from where the first run started it (from its position, a gap said by the
+    // first run was cut to what lies past it: a refetch from `gap.from` missed the rest).
+    const from = was == serverSnapshot ? (again ? again[1] : back ?? first?.[0]) : options?.since;
+    // Where this hook is known to start, once said: the first message it is handed must follow.
+    // Again (see above) where it was: from the position instead, a message another hook was
+    // still on (or one a parked subscription let go) showed as this new component's gap. Once
+    // handed one, its last: what core hands again after another handler threw is not its again.
+    let at = was == serverSnapshot && again ? again[0] : from;
     const say = (to: Position) => (
       (at = to),
       setOwn([
@@ -133,8 +139,14 @@ export function useChannel<T = unknown>(
       ])
     );
     const to = channel.position;
-    if (from && to && (to.epoch != from.epoch || to.offset > from.offset)) say(to);
+    // Said once the channel is subscribed: before, its position may be another hook's `since`
+    // the server has yet to judge (past its head, or of another epoch: its answer may replay
+    // what this one is owed); the first message or gap then says it (see the handler).
+    if (from && to && get().state == 'subscribed' && !behind(to, from)) say(to);
     const told = get().lastGap;
+    // The last message handed here: past the position while another hook's async handler is
+    // still on it, or this one's when it lets go (it counts as handled for this hook).
+    let had: Position | undefined;
     leased.current = [serverSnapshot];
     const release = acquireChannel(
       client,
@@ -151,22 +163,35 @@ export function useChannel<T = unknown>(
         // it goes on after that gap, not after `at` (it said the same loss again as its own).
         // Unless that gap starts past `at`: what lies between (another hook's async handler was
         // on it) went to the others only, so this hook says its own gap, over both.
+        // One from elsewhere (a `since` ahead of the channel's or of another epoch, its own
+        // gap said) is said from where this hook is; one that ends before `at` (a replay from
+        // another hook's older `since`) took nothing from it.
         const g = get().lastGap;
         const f = g?.from;
-        if (at && g != told) f?.epoch == at.epoch && f!.offset > at.offset ? say(g!.to) : (at = g!.to);
-        if (at?.epoch == msg.epoch && msg.offset - 1 > at.offset) say({ offset: msg.offset - 1, epoch: msg.epoch });
+        const prev = { offset: msg.offset - 1, epoch: msg.epoch };
+        if (at && g != told) behind(f, at) && behind(at, f) ? (at = g!.to) : behind(g!.to, at) || say(g!.to);
+        // Not what it has: a `since` ahead of where the channel started (another hook's older
+        // `since`) is replayed for the others, not for it.
+        if (behind(msg, at)) return;
+        // Another epoch than `at` with no gap said (a deferred one, see above) is one.
+        if (at && !behind(prev, at)) say(prev);
         at = undefined;
+        had = msg;
         const h = handler.current;
         return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
       },
       releaseDelayMs,
     );
     return () => {
-      const pos = channel.position;
+      // Where it left: past the position when it had a message the others were still on, or
+      // before any, at a `since` ahead of the channel's (from the position, shown again, it
+      // was said a gap over a message it had, or handed one again).
+      const p = channel.position;
+      const pos = at ?? (behind(p, had) ? { offset: had!.offset, epoch: had!.epoch } : p);
       // Let go before the channel had a position (its subscribe not answered yet): the
       // position it first gets (the answer, or another hook's `since`) is where this hook
       // left, else messages handed to other hooks meanwhile went unsaid when it is back.
-      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : startOf(channel), [at]]);
+      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : startOf(channel), [at ?? (had && pos!), at && from]]);
       queueMicrotask(() => (l[3] = undefined));
       release();
     };

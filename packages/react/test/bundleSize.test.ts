@@ -39,13 +39,16 @@ import { describe, expect, it } from 'vitest';
  * component no longer holding a message up for the channel's other components (they got
  * nothing more for the whole releaseDelayMs), 2,536 B; a component mounted under StrictMode
  * (its effect run, cleaned up and run again in one task) showing no gap of its own for a
- * message another hook was still on, 2,560 B.
+ * message another hook was still on, 2,560 B; found by a model-based test of components
+ * (componentModel.test.tsx): a `since` beside another hook's `since` the server had still to
+ * judge, a component handed again what it had before another handler threw, and a StrictMode
+ * remount's gap cut short, each said or handed wrongly, 2,643 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2560;
+const STANDALONE_CEILING_BYTES = 2643;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,560 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,643 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,
