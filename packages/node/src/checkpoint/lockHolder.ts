@@ -1,5 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processRuns } from './processRuns';
 
 /**
  * Who holds a checkpoint file's lock, as written in the lock file (`<checkpoint>.lock`) and
@@ -120,16 +121,6 @@ export function pidIsCheckable(record: LockRecord): boolean {
   const self = ownIdentity();
   const differs = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a !== b;
   return record.hostname === self.hostname && !differs(record.bootId, self.bootId) && !differs(record.pidNamespace, self.pidNamespace);
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readPidNamespace(): string | undefined {

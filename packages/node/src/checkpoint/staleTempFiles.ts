@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processRuns } from './processRuns';
 
 /**
  * A temporary file is a leftover only once untouched this long. A save holds its file for
@@ -59,12 +60,3 @@ export async function removeStaleTempFiles(target: string, now = Date.now()): Pr
   return removed;
 }
 
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -12,12 +12,15 @@ export function presenceEntry(s: Session, info: unknown): PresenceEntry {
   return entry;
 }
 
+/** Read through a call: the session may close during any await, which a narrowed `s.state` hides from TypeScript. */
+const closed = (s: Session): boolean => s.state === 'closed';
+
 export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Promise<void> {
   const { channel, ref } = f;
   // Its turn came after the connection closed (it waited behind another request on the
   // channel): stored now, it listed a member already gone for a grace period of its own,
   // which a leave from the client's next connection, answered meanwhile, did not end.
-  if (s.state === 'closed') return;
+  if (closed(s)) return;
   if (!allows(s.claims, 'subscribe', channel)) {
     return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
   }
