@@ -62,6 +62,15 @@ function harness() {
       log = { epoch, seq: 0, messages: [] };
     },
     snapshot: () => [...log.messages],
+    /** Hands the feed a notification as if it had been on its way since `msg` was stored. */
+    async notify(msg: Omit<StoredMessage, 'channel' | 'ts'>): Promise<void> {
+      handlers.get(`${CH}:feed`)!(`${JSON.stringify([msg.epoch, msg.offset, '0', ''])}\n${JSON.stringify(msg.data)}`);
+      await settle();
+    },
+    /** The log as Redis holds it now (what reads see), without notifying anything. */
+    replace(epoch: string, data: string[]): void {
+      log = { epoch, seq: data.length, messages: data.map((d, i) => ({ channel: CH, epoch, offset: i + 1, data: d, ts: 0 })) };
+    },
   };
 }
 
@@ -94,6 +103,27 @@ describe('live feed: notifications of an older epoch', () => {
       ...later.flatMap((epoch) => [1, 2, 3].map((i) => `${epoch}:${i}:${epoch}-${i}`)),
       'R1:1:after',
     ]);
+    expect(h.errors).toEqual([]);
+  });
+});
+
+describe('live feed: a late notification of a history lost again', () => {
+  it('arriving after a catch-up read moved the feed to a newer history, it never makes the listener get that history twice', async () => {
+    const h = harness();
+    const got: string[] = [];
+    await h.feed.attach(CH, (m) => got.push(`${m.epoch}:${m.offset}`));
+    await h.publish('a1');
+    // Meanwhile Redis lost A, stored B:1 (its notification still on its way), lost B too
+    // and stored C:1..2. A notification past a hole makes the feed read: it finds C.
+    h.replace('C', ['c1', 'c2']);
+    await h.notify({ epoch: 'A', offset: 3, data: 'a3' });
+    expect(got).toEqual(['A:1', 'C:1', 'C:2']);
+    // B:1's notification arrives late, then C:3's.
+    await h.notify({ epoch: 'B', offset: 1, data: 'b1' });
+    h.replace('C', ['c1', 'c2', 'c3']);
+    await h.notify({ epoch: 'C', offset: 3, data: 'c3' });
+    // Each message once: C:1 and C:2 are not handed out again after B:1.
+    expect(got.filter((x) => x.startsWith('C:'))).toEqual(['C:1', 'C:2', 'C:3']);
     expect(h.errors).toEqual([]);
   });
 });

@@ -51,6 +51,12 @@ interface Feed {
    * publish or a read of this node consults them); it lives and dies with the feed.
    */
   notified: Map<string, number>;
+  /**
+   * Where delivery stood in each epoch the feed left (last {@link MAX_EPOCHS}). Epochs are
+   * opaque, so a notification of a lost history can arrive after a read moved the feed to a
+   * newer one; back in that newer one, the feed goes on from here, not from offset 1 again.
+   */
+  left: Map<string, number>;
   /** An epoch to rotate before delivering anything else. */
   rotate: string | undefined;
 }
@@ -114,7 +120,7 @@ export class RedisLiveFeed {
   private createFeed(channel: string): Feed {
     const feed: Feed = {
       channel, listeners: new Set(), ready: Promise.resolve(), started: false, closed: false,
-      epoch: '', last: 0, queue: [], needsCatchUp: false, pumping: false, notified: new Map(), rotate: undefined,
+      epoch: '', last: 0, queue: [], needsCatchUp: false, pumping: false, notified: new Map(), left: new Map(), rotate: undefined,
     };
     feed.ready = this.start(feed);
     return feed;
@@ -194,12 +200,11 @@ export class RedisLiveFeed {
         }
         const msg = feed.queue.shift();
         if (!msg) break;
-        if (msg.epoch !== feed.epoch && msg.offset === 1) {
+        if (msg.epoch !== feed.epoch && msg.offset === 1 && !feed.left.has(msg.epoch)) {
           // A new history from its first message: its notifications follow in order, so no
           // read is needed. Reading, the stream may already hold yet another history (lost
           // again meanwhile), and this stored, acknowledged message reached no listener.
-          feed.epoch = msg.epoch;
-          feed.last = 0;
+          this.enter(feed, msg.epoch);
         }
         if (msg.epoch !== feed.epoch || msg.offset > feed.last + 1) {
           // Unknown history or missing offsets: the stream is the source of truth.
@@ -244,9 +249,9 @@ export class RedisLiveFeed {
         feed.last = r.head;
       }
       if (r.epoch !== feed.epoch) {
-        // The history was lost and restarted: follow the new one from its start.
-        feed.epoch = r.epoch;
-        feed.last = 0;
+        // The history was lost and restarted: follow the new one from its start (or from
+        // where the feed was in it, when it comes back to it).
+        this.enter(feed, r.epoch);
         continue;
       }
       // Notifications that arrived during the read continue the feed as well.
@@ -282,6 +287,16 @@ export class RedisLiveFeed {
       if (feed.closed) return;
       if (msg.epoch === feed.epoch && msg.offset === feed.last + 1) this.deliver(feed, msg);
     }
+  }
+
+  /** Moves the feed to `epoch`, remembering where it was in the one it leaves (see `left`). */
+  private enter(feed: Feed, epoch: string): void {
+    feed.left.delete(feed.epoch);
+    feed.left.set(feed.epoch, feed.last);
+    if (feed.left.size > MAX_EPOCHS) feed.left.delete(feed.left.keys().next().value as string);
+    feed.epoch = epoch;
+    feed.last = feed.left.get(epoch) ?? 0;
+    feed.left.delete(epoch);
   }
 
   private deliver(feed: Feed, msg: StoredMessage): void {
