@@ -124,7 +124,10 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // components, componentModel.test.tsx): a `since` judged beside another hook's `since` the
 // server had not answered yet (a false gap, or a message handed twice), a component's own
 // messages handed again after another handler threw, a StrictMode remount's gap cut short, ~75 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_157;
+// 2,213 B (a browser trial): a component without `since` mounted beside another hook's old
+// `since` no longer shows the first subscribe answer's out-of-retention gap, which covered
+// messages from long before it mounted (a false alarm), ~56 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_213;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

@@ -31,12 +31,14 @@ export interface UseChannelResult<T> {
    * (`reason` `'handler-skipped'`, or `'epoch-changed'` when the channel is in another epoch;
    * `to` the channel's position) for messages that went to other hooks only: when its effects
    * ran again without an unmount (`<Activity>` shown again) after the channel, kept subscribed
-   * by another hook, moved on (`from` where it left; when it left before the channel had a
-   * position, where the channel started: just before the first message it handed out), or
+   * by another hook, moved on (`from` where it left; when it left before the channel's first
+   * subscribe answer, where that answer put it: just before the first message it handed out), or
    * when its `since` is behind a channel another hook already subscribed (`from` the
    * `since`). A message another hook's async handler was still on then (past the position)
    * is not handed to it either: the first message it gets says the gap again, same `from`,
-   * `to` just before that message.
+   * `to` just before that message. Without `since`, the gap of the channel's first subscribe
+   * answer (another hook's `since` out of retention, or of another epoch) is not shown: it
+   * covers messages from before where this component starts. A later one is.
    */
   gap: GapEvent | null;
   /**
@@ -68,20 +70,30 @@ export interface UseChannelResult<T> {
  * channel name (during render) or a conflicting `onHandlerError` (from the effect).
  */
 /**
- * Where each channel got its first position (its subscribe answer, or a hook's `since`),
- * for hooks that let go of it before it had one. One listener per channel until then: one
- * per hook, a list mounting and unmounting rows on a channel that never got a position
- * (refused, never connected) grew without bound.
+ * Per channel, watched from the first hook's effect on it (before that hook's `since` applies):
+ * its first subscribe answer's gap (0: none) and where that answer put it (just before the
+ * first message handed out: where a hook that let go of it before then left). That gap is not
+ * a hook's without `since`: it covers messages from before the answer, where such a hook
+ * starts (it is another hook's `since`, out of retention or of another epoch). A channel with
+ * a position already (answered for presence, or a `since` given to core) has none left out.
+ * Answered at its first `subscribed`; the position taken once it has one. One listener per
+ * channel until then: one per hook, a list mounting and unmounting rows on a channel never
+ * answered (refused, never connected) grew without bound.
  */
-const firsts = new WeakMap<Channel<any>, [Position?]>();
-function startOf(channel: Channel<any>): [Position?] {
-  let first = firsts.get(channel);
-  if (!first) {
-    const box: [Position?] = (first = []);
-    firsts.set(channel, box);
-    const off = channel.subscribeSnapshot(() => channel.position && ((box[0] = channel.position), off()));
+type First = [Position?, (GapEvent | 0)?];
+const firsts = new WeakMap<Channel<any>, First>();
+function startOf(channel: Channel<any>): First {
+  let box = firsts.get(channel);
+  if (!box) {
+    const b: First = (box = channel.position ? [, 0] : []);
+    firsts.set(channel, b);
+    const off = channel.subscribeSnapshot(() => {
+      const s = channel.getSnapshot();
+      if (s.state == 'subscribed') b[1] ??= s.lastGap || 0;
+      if (1 in b && s.position) (b[0] = s.position), off();
+    });
   }
-  return first;
+  return box;
 }
 
 /** `a` is at or before `b`, in the same epoch. */
@@ -105,10 +117,10 @@ export function useChannel<T = unknown>(
   const channel = useMemo(() => client.channel<T>(name), [client, name]);
   // What a server render shows; also this hook's subscription identity (client, name and
   // options), which `leased` holds once the effect subscribed it (see `state` below), with
-  // the channel's position once the effect let go of it (or, while the channel had none yet,
-  // where it gets its first: see startOf).
+  // the channel's position once the effect let go of it (or, before the channel's first
+  // subscribe answer, where that answer puts it: see startOf).
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, [Position?]?, [Position?, Position?]?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, First?, [Position?, Position?]?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
@@ -120,6 +132,7 @@ export function useChannel<T = unknown>(
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
     const [was, back, first, again] = leased.current ?? [];
+    const start = startOf(channel);
     // `again`: its cleanup ran in this same task (StrictMode's second effect, a new
     // releaseDelayMs): not a return, the same mount, which goes on from where it was, and
     // says a gap from where the first run started it (from its position, a gap said by the
@@ -185,13 +198,14 @@ export function useChannel<T = unknown>(
     return () => {
       // Where it left: past the position when it had a message the others were still on, or
       // before any, at a `since` ahead of the channel's (from the position, shown again, it
-      // was said a gap over a message it had, or handed one again).
+      // was said a gap over a message it had, or handed one again). With neither, before the
+      // channel's first subscribe was answered: where that answer puts the channel (see
+      // startOf; the position now is at most another hook's `since`, whose loss the answer
+      // says is not this hook's), else messages handed to other hooks meanwhile went unsaid
+      // when it is back.
       const p = channel.position;
-      const pos = at ?? (behind(p, had) ? { offset: had!.offset, epoch: had!.epoch } : p);
-      // Let go before the channel had a position (its subscribe not answered yet): the
-      // position it first gets (the answer, or another hook's `since`) is where this hook
-      // left, else messages handed to other hooks meanwhile went unsaid when it is back.
-      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : startOf(channel), [at ?? (had && pos!), at && from]]);
+      const pos = at ?? (behind(p, had) ? { offset: had!.offset, epoch: had!.epoch } : 1 in start ? p : undefined);
+      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : start, [at ?? (had && pos!), at && from]]);
       queueMicrotask(() => (l[3] = undefined));
       release();
     };
@@ -244,7 +258,8 @@ export function useChannel<T = unknown>(
     get gap() {
       const gap = read('lastGap');
       // This component's own gap, for this identity, until the channel has a newer one.
-      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap ? null : gap;
+      // Not the channel's first subscribe answer's, without `since` (see startOf).
+      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (!options?.since && gap == firsts.get(channel)?.[1]) ? null : gap;
     },
     get error() {
       return state() === 'failed' ? read('error') : null;

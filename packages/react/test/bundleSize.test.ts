@@ -42,13 +42,15 @@ import { describe, expect, it } from 'vitest';
  * message another hook was still on, 2,560 B; found by a model-based test of components
  * (componentModel.test.tsx): a `since` beside another hook's `since` the server had still to
  * judge, a component handed again what it had before another handler threw, and a StrictMode
- * remount's gap cut short, each said or handed wrongly, 2,643 B.
+ * remount's gap cut short, each said or handed wrongly, 2,643 B; a component without `since`
+ * not shown the gap of the channel's first subscribe answer (another hook's `since` out of
+ * retention: a false alarm a browser trial saw), 2,706 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2643;
+const STANDALONE_CEILING_BYTES = 2706;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,643 B min+gzip ceiling', async () => {
+  it('the whole package, react and @lifeline/core external, stays within its 2,706 B min+gzip ceiling', async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

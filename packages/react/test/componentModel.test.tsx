@@ -85,7 +85,11 @@ interface Instance {
   failNext?: boolean;
   /** Calls that threw or rejected: handed again, not a duplicate. */
   failed: Set<Message<ModelData>>;
-  /** Where it is owed messages from (no `since`): the channel's position at mount, or its first. */
+  /**
+   * Where it is owed messages from (no `since`): the channel's position at mount, or, mounted
+   * before the channel's first subscribe answer, where that answer put it (a gap it said, of
+   * another hook's `since`, covers messages from before it: not this one's).
+   */
   start?: Position;
   /** The highest offset the server had sent (per epoch) when it mounted: a new one may skip those. */
   arrivedAtMount: Map<string, number>;
@@ -153,9 +157,11 @@ export async function run(cmds: Cmd[], strict: boolean, single = false): Promise
   let keys = 0;
   let delay = RELEASE_MS;
   let waitingStart: Instance[] = [];
+  let answered = false;
   const offPos = ch.subscribeSnapshot(() => {
     const p = ch.position;
-    if (!p) return;
+    if (!p || ch.getSnapshot().state !== 'subscribed') return;
+    answered = true;
     for (const i of waitingStart) i.start ??= p;
     waitingStart = [];
   });
@@ -208,7 +214,7 @@ export async function run(cmds: Cmd[], strict: boolean, single = false): Promise
       arrivedAtMount: new Map(arrived),
     };
     if ((m.kind === 'feed' || m.kind === 'list') && !since) {
-      if (ch.position) inst.start = ch.position;
+      if (answered) inst.start = ch.position!;
       else waitingStart.push(inst);
     }
     all.push(inst);
@@ -344,10 +350,10 @@ const describeInst = (i: Instance) =>
  * The promise to one instance: its calls follow one another in its channel's log (each
  * message names the one before it), or a gap it showed says exactly what lies between
  * (`from` where it stood, `to` just before the next call); from its start (its `since`, else
- * the channel's position when it mounted, or the first the channel got after: a new component
- * may start past what the server had already sent when it mounted); never a message twice;
- * no gap over a message it got; nothing handed while unmounted or hidden; mounted at the
- * end: at the head.
+ * the channel's position when it mounted, or where the channel's first subscribe answer put
+ * it: a new component may start past what the server had already sent when it mounted);
+ * never a message twice; no gap over a message it got; nothing handed while unmounted or
+ * hidden; mounted at the end: at the head.
  */
 function checkInstance(inst: Instance, logs: Map<string, ModelData[]>, head: Position, single: boolean, failures: boolean): string[] {
   // A component ahead of the channel (it handled a message another one failed on) is shown
@@ -484,6 +490,14 @@ const found: [string, boolean, Cmd[], single?: boolean][] = [
   // messages at offsets up to the `since` were skipped as if it had them (found while fixing
   // the first case above, which skips what a hook has: the gap is now read first).
   ['alone with a `since` past the head, it gets the gap and the messages after it', false, [{ k: 'publish', n: 1 }, { k: 'serve' }, feed(6)]],
+  // Without `since`, hidden before the channel's first subscribe answer (its position then
+  // another hook's `since`, out of retention): shown again, its gap started at that `since`,
+  // not where the answer put the channel (the loss before it is not this one's).
+  [
+    'hidden before the first answer, a component without `since` says its gap from where that answer put the channel',
+    false,
+    [feed(0), feed(null, { activity: true }), { k: 'toggleHide', i: 1 }, { k: 'trim' }, { k: 'publish', n: 1 }, { k: 'serve' }, { k: 'tick' }],
+  ],
 ];
 
 describe('useChannel per component: the cases the random runs found', () => {
