@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileCheckpoint, isLifelineNodeError } from '../src/index';
-import { holderIsGone, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, type LockRecord } from '../src/checkpoint/lockHolder';
+import { holderIsGone, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, parseLockRecord, type LockRecord } from '../src/checkpoint/lockHolder';
 import { waitFor } from './fixtures/fakeChannel';
 
 // Which lock holders count as gone (their lock is taken over) and which as alive (refused).
@@ -80,6 +80,14 @@ describe('holderIsGone', () => {
 
   it.runIf(self.startTicks !== undefined)('a live PID reused by another process (start time differs, Linux): gone at once', () => {
     expect(holderIsGone(record({ pid: process.ppid, startTicks: -1 }), fresh)).toBe(true);
+  });
+});
+
+describe('parseLockRecord', () => {
+  it.each([0, -1])('a PID of %i (a process group: kill(pid, 0) always answers) makes the lock unreadable, not alive for good', (pid) => {
+    const record = { ...ownIdentity(), pid, acquiredAt: new Date().toISOString(), token: 't' };
+    expect(parseLockRecord(JSON.stringify(record))).toBeNull();
+    expect(parseLockRecord(JSON.stringify({ ...record, pid: 4242 }))).not.toBeNull();
   });
 });
 

@@ -160,8 +160,15 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
   let locking: Promise<void> | null = null;
   /** Every save of this store, settled: a release waits for them (a save may still land). */
   let saving: Promise<unknown> = Promise.resolve();
+  /**
+   * Every load of this store, settled: a release waits for them too. A load still on its way
+   * to the lock (removing stale temporary files, resolving the path) took it after the release
+   * and kept it: a clean drain() resolved, then the lock file came back, held until exit.
+   */
+  let loading: Promise<unknown> = Promise.resolve();
   let clients = 0;
-  let releases = 0;
+  /** Aborted by each release: ends the waits for the lock of operations begun before it. */
+  let closing = new AbortController();
 
   /**
    * Takes the lock before the first read, and checks it is still this process's before
@@ -169,11 +176,11 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
    * does not fail a load — nothing can be written there by anyone, and the next operation
    * tries again — but fails a save, naming the reason.
    */
-  async function lockFor(target: string, op: 'load' | 'save', channel: string, asOf: number): Promise<void> {
+  async function lockFor(target: string, op: 'load' | 'save', channel: string, closed: AbortSignal): Promise<void> {
     if (lockWait === null) return;
     try {
       if (lock === null) {
-        await (locking ??= acquireLock(target, lockWait, path, channel, () => releases !== asOf)
+        await (locking ??= acquireLock(target, lockWait, path, channel, closed)
           .then((taken) => {
             lock = taken;
           })
@@ -195,8 +202,9 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
 
   async function release(): Promise<void> {
     // Ends a wait for the lock under way (waitMs): a closed client must not wait for ever.
-    releases += 1;
-    await saving;
+    closing.abort();
+    closing = new AbortController();
+    await Promise.all([saving, loading]);
     if (locking) await locking.catch(() => {});
     const held = lock;
     lock = null;
@@ -208,21 +216,25 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
   let targets: Promise<unknown> = Promise.resolve();
 
   const store: StoreWithUse = {
-    async load(channel) {
-      checkChannelArg('fileCheckpoint', 'load', channel);
+    load(channel) {
       // A close() from now on ends this load's wait for the lock.
-      const asOf = releases;
-      await cleanOnce();
-      const target = await targetOf();
-      await lockFor(target, 'load', channel, asOf);
-      const text = await readText(target);
-      // A file deleted since this process read or wrote it answers what the process knew:
-      // the next save writes those positions back (a `null` here resumed the channel live).
-      const all = known(target, text);
-      // The first sight of the file is what a later save expects to find (a save since then,
-      // by a store of this process, has set it already).
-      if (!seen.has(target)) seen.set(target, text);
-      return all.get(channel) ?? null;
+      const closed = closing.signal;
+      const loaded = (async () => {
+        checkChannelArg('fileCheckpoint', 'load', channel);
+        await cleanOnce();
+        const target = await targetOf();
+        await lockFor(target, 'load', channel, closed);
+        const text = await readText(target);
+        // A file deleted since this process read or wrote it answers what the process knew:
+        // the next save writes those positions back (a `null` here resumed the channel live).
+        const all = known(target, text);
+        // The first sight of the file is what a later save expects to find (a save since then,
+        // by a store of this process, has set it already).
+        if (!seen.has(target)) seen.set(target, text);
+        return all.get(channel) ?? null;
+      })();
+      loading = Promise.all([loading, loaded.catch(() => {})]);
+      return loaded;
     },
     save(channel, position) {
       let checked: Position;
@@ -231,7 +243,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       } catch (error) {
         return Promise.reject(error);
       }
-      const asOf = releases;
+      const closed = closing.signal;
       const target = targets.then(async () => {
         await cleanOnce();
         return targetOf();
@@ -242,7 +254,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       // must survive this write). The read costs little next to the fsyncs.
       const saved = target.then((file) =>
         serialized(file, async () => {
-          await lockFor(file, 'save', channel, asOf);
+          await lockFor(file, 'save', channel, closed);
           const text = await readText(file);
           const all = known(file, text);
           const expected = seen.get(file);
@@ -260,7 +272,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
           // The lock again, right before the rename: writing the temporary file (its fsync above
           // all) can take long, and a process frozen meanwhile past its lease (an event loop
           // blocked, a suspended VM) may have lost the file to another: its write must not land.
-          await writeAll(file, all, () => lockFor(file, 'save', channel, asOf));
+          await writeAll(file, all, () => lockFor(file, 'save', channel, closed));
         }),
       );
       saving = Promise.all([saving, saved.catch(() => {})]);

@@ -36,6 +36,11 @@ const busy = processWide<Promise<unknown>>('lockBusy');
  * own, left by a release that could not remove it (a read-only directory by then).
  */
 const ownTokens = processWide<true>('lockTokens');
+/**
+ * Per lock path: the text of a lock file this process is creating (not yet in {@link held}).
+ * The exit hook removes it too: a process.exit() between the create and the `held` entry left it.
+ */
+const creating = processWide<string>('lockCreating');
 
 /** `<checkpoint>.lock`: next to the file, so that it lives on the same volume as the file. */
 export const lockPathOf = (target: string): string => `${target}.lock`;
@@ -54,23 +59,51 @@ function exclusive<T>(lockPath: string, task: () => Promise<T>): Promise<T> {
  * Takes the lock of the checkpoint file `target` for the calling store (one reference; the
  * process's stores share the lock). A lock whose holder is gone is taken over with a
  * warning; a live one is waited for up to `wait.waitMs`, then refused with
- * `CHECKPOINT_LOCKED`. Rejects with the file system's error when the lock file cannot be
- * created (read-only directory, no directory).
+ * `CHECKPOINT_LOCKED` — at once when `closed` aborts (the store was closed meanwhile). Rejects
+ * with the file system's error when the lock file cannot be created (read-only directory, no
+ * directory).
  */
-export function acquireLock(
-  target: string,
-  wait: LockWait,
-  shownPath: string,
-  channel: string,
-  cancelled: () => boolean = () => false,
-): Promise<HeldLock> {
+export async function acquireLock(target: string, wait: LockWait, shownPath: string, channel: string, closed?: AbortSignal): Promise<HeldLock> {
   const lockPath = lockPathOf(target);
-  return exclusive(lockPath, async () => {
-    const current = held.get(lockPath);
-    const lock = current ?? (await takeLock(lockPath, wait, shownPath, channel, cancelled));
-    lock.refs += 1;
-    return lock;
-  });
+  const started = Date.now();
+  // Known before the create: a file of ours that a racing takeover moved aside and put back
+  // is ours to take. One per acquisition, however long it waits.
+  let token: string | undefined;
+  for (;;) {
+    // One attempt at a time per path; the wait between two attempts is outside it: another
+    // store of this process on the file (its own waitMs, its own close()) or a release must
+    // not queue behind this store's wait, for as long as another process holds the file.
+    const attempt = await exclusive(lockPath, async () => {
+      const lock = held.get(lockPath) ?? (await takeLock(lockPath, (token ??= newToken()), shownPath));
+      if ('busy' in lock) return lock;
+      lock.refs += 1;
+      return lock;
+    });
+    if (!('busy' in attempt)) return attempt;
+    const waited = Date.now() - started;
+    // Closed: the store was closed (its client closed or drained) while it waited.
+    if (waited >= wait.waitMs || closed?.aborted) {
+      const h = holderOf(attempt.busy);
+      throw new LifelineNodeError(
+        'CHECKPOINT_LOCKED',
+        `checkpoint file ${shownPath} is in use by another process: ${describeHolder(h)}, lock file ${lockPath}` +
+          (closed?.aborted ? ' (the store was closed while waiting for it)' : wait.waitMs > 0 ? ` (waited ${wait.waitMs} ms)` : '') +
+          '. Two consumers on one checkpoint file overwrite each other\'s positions: stop the other process, or give this one its own file. ' +
+          `A lock of a process that ended without releasing it is taken over: at once on its host, from another host or container once not refreshed for ${LOCK_LEASE_MS / 1000} s; ` +
+          'to take it sooner, make sure that process is gone and delete the lock file',
+        { channel, details: { path: shownPath, lockPath, holder: h } },
+      );
+    }
+    // Woken by a close(): it used to wait out the poll (up to pollMs, 2^31 − 1 ms allowed), and
+    // so did the close() and a clean drain() awaiting it, its timer keeping the process alive.
+    await sleep(Math.min(wait.pollMs, wait.waitMs - waited), closed);
+  }
+}
+
+function newToken(): string {
+  const token = randomBytes(8).toString('hex');
+  ownTokens.set(token, true);
+  return token;
 }
 
 /** Drops one reference; the last one removes the lock file (when it is still this process's). */
@@ -79,12 +112,14 @@ export function releaseLock(lock: HeldLock): Promise<void> {
     lock.refs -= 1;
     if (lock.refs > 0) return;
     clearInterval(lock.refresh);
-    if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
-    if (lock.lost) return;
     try {
-      if ((await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
+      if (!lock.lost && (await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
     } catch {
       // Gone already, or a read-only directory: the next opener finds this process gone.
+    } finally {
+      // Forgotten only once removed: a process.exit() while this reads the file (not awaiting
+      // close()) had its exit hook skip a lock it no longer knew, and the file stayed.
+      if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
     }
   });
 }
@@ -171,12 +206,12 @@ async function fileClockNow(target: string): Promise<number> {
   }
 }
 
-async function takeLock(lockPath: string, wait: LockWait, shownPath: string, channel: string, cancelled: () => boolean): Promise<HeldLock> {
-  const started = Date.now();
-  // Known before the create: a file of ours that a racing takeover moved aside and put back
-  // is ours to take. One per acquisition, however long it waits.
-  const token = randomBytes(8).toString('hex');
-  ownTokens.set(token, true);
+/**
+ * One attempt at the lock file: this process's new lock, or `{ busy }` with the record of the
+ * live process holding it. A stale lock is taken over (with a warning) and a torn one waited
+ * for (at most {@link TORN_LOCK_MS}) within the attempt.
+ */
+async function takeLock(lockPath: string, token: string, shownPath: string): Promise<HeldLock | { busy: LockRecord }> {
   for (;;) {
     const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token };
     const text = `${JSON.stringify(record)}\n`;
@@ -216,21 +251,7 @@ async function takeLock(lockPath: string, wait: LockWait, shownPath: string, cha
       }
       continue;
     }
-    const waited = Date.now() - started;
-    // Cancelled: the store was closed (its client closed or drained) while it waited.
-    if (waited >= wait.waitMs || cancelled()) {
-      const h = holderOf(holder);
-      throw new LifelineNodeError(
-        'CHECKPOINT_LOCKED',
-        `checkpoint file ${shownPath} is in use by another process: ${describeHolder(h)}, lock file ${lockPath}` +
-          (cancelled() ? ' (the store was closed while waiting for it)' : wait.waitMs > 0 ? ` (waited ${wait.waitMs} ms)` : '') +
-          '. Two consumers on one checkpoint file overwrite each other\'s positions: stop the other process, or give this one its own file. ' +
-          `A lock of a process that ended without releasing it is taken over: at once on its host, from another host or container once not refreshed for ${LOCK_LEASE_MS / 1000} s; ` +
-          'to take it sooner, make sure that process is gone and delete the lock file',
-        { channel, details: { path: shownPath, lockPath, holder: h } },
-      );
-    }
-    await sleep(Math.min(wait.pollMs, wait.waitMs - waited));
+    return { busy: holder };
   }
 }
 
@@ -252,25 +273,33 @@ function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterva
  * holds nothing.
  */
 async function createExclusive(lockPath: string, text: string): Promise<boolean> {
-  let handle;
+  // Before the create: the file exists once the open returns, before this process has it.
+  ensureExitHook();
+  creating.set(lockPath, text);
   try {
-    handle = await open(lockPath, 'wx', 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    let handle;
+    try {
+      handle = await open(lockPath, 'wx', 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    let mine;
+    try {
+      await handle.writeFile(text, 'utf8');
+      mine = await handle.stat();
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(lockPath).catch(() => {});
+      throw error;
+    }
+    await handle.close();
+    const atPath = await stat(lockPath).catch(() => null);
+    return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
+  } finally {
+    // The caller puts it in `held` as it resumes: no I/O in between.
+    if (creating.get(lockPath) === text) creating.delete(lockPath);
   }
-  let mine;
-  try {
-    await handle.writeFile(text, 'utf8');
-    mine = await handle.stat();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(lockPath).catch(() => {});
-    throw error;
-  }
-  await handle.close();
-  const atPath = await stat(lockPath).catch(() => null);
-  return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
 }
 
 /**
@@ -329,8 +358,22 @@ function warn(message: string): void {
   process.emitWarning(message, { code: 'LIFELINE_STALE_CHECKPOINT_LOCK' });
 }
 
-// Ref'd on purpose: a process waiting for the lock has nothing else keeping it alive.
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/**
+ * Resolves after `ms`, or at once when `signal` aborts (its timer cleared). Ref'd on purpose:
+ * a process waiting for the lock has nothing else keeping it alive.
+ */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done);
+  });
+}
 
 /** Removes this process's lock files when it exits (not on a signal's default action or kill -9: those leave a stale lock). */
 function ensureExitHook(): void {
@@ -343,6 +386,15 @@ function ensureExitHook(): void {
       if (lock.lost) continue;
       try {
         if (readFileSync(lock.lockPath, 'utf8') === lock.text) unlinkSync(lock.lockPath);
+      } catch {
+        // Gone, or a read-only directory.
+      }
+    }
+    // Being created: ours, empty or partly written. (Another creator's empty or torn file
+    // removed here costs nothing: that creator finds its file gone and tries again.)
+    for (const [lockPath, text] of creating) {
+      try {
+        if (text.startsWith(readFileSync(lockPath, 'utf8'))) unlinkSync(lockPath);
       } catch {
         // Gone, or a read-only directory.
       }

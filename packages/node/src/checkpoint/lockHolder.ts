@@ -63,7 +63,10 @@ export function parseLockRecord(text: string): LockRecord | null {
   if (
     typeof r !== 'object' ||
     r === null ||
+    // 0 and negative PIDs name process groups: kill(0, 0) always succeeds, so such a lock
+    // (hand-edited, corrupted) would count as alive for good. Unreadable instead (taken over).
     !Number.isSafeInteger(r.pid) ||
+    (r.pid as number) <= 0 ||
     typeof r.hostname !== 'string' ||
     typeof r.startedAt !== 'string' ||
     typeof r.acquiredAt !== 'string' ||
