@@ -137,7 +137,9 @@ export function useChannel<T = unknown>(
     // releaseDelayMs): not a return, the same mount, which goes on from where it was, and
     // says a gap from where the first run started it (from its position, a gap said by the
     // first run was cut to what lies past it: a refetch from `gap.from` missed the rest).
-    const from = was == serverSnapshot ? (again ? again[1] : back ?? first?.[0]) : options?.since;
+    // The first run had no gap to say (it was handed messages): from where it was, the last
+    // one (a gap to say then, a new epoch, threw on an unset `from`, and went unsaid).
+    const from = was == serverSnapshot ? (again ? again[1] ?? again[0] : back ?? first?.[0]) : options?.since;
     // Where this hook is known to start, once said: the first message it is handed must follow.
     // Again (see above) where it was: from the position instead, a message another hook was
     // still on (or one a parked subscription let go) showed as this new component's gap. Once
@@ -191,7 +193,7 @@ export function useChannel<T = unknown>(
         at = undefined;
         had = msg;
         const h = handler.current;
-        return h.name === name && h.client === client ? h.onMessage?.(msg) : undefined;
+        return h.name == name && h.client == client ? h.onMessage?.(msg) : undefined;
       },
       releaseDelayMs,
     );
@@ -243,7 +245,7 @@ export function useChannel<T = unknown>(
   // is not reused), so the old failure is not shown, not even for the first render.
   const state = () => {
     const s = read('state');
-    return s === 'failed' && leased.current?.[0] !== serverSnapshot ? 'subscribing' : s;
+    return s == 'failed' && leased.current?.[0] != serverSnapshot ? 'subscribing' : s;
   };
   return {
     publish,
@@ -262,7 +264,7 @@ export function useChannel<T = unknown>(
       return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (!options?.since && gap == firsts.get(channel)?.[1]) ? null : gap;
     },
     get error() {
-      return state() === 'failed' ? read('error') : null;
+      return state() == 'failed' ? read('error') : null;
     },
   };
 }

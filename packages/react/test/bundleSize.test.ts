@@ -44,13 +44,15 @@ import { describe, expect, it } from 'vitest';
  * judge, a component handed again what it had before another handler threw, and a StrictMode
  * remount's gap cut short, each said or handed wrongly, 2,643 B; a component without `since`
  * not shown the gap of the channel's first subscribe answer (another hook's `since` out of
- * retention: a false alarm a browser trial saw), 2,706 B.
+ * retention: a false alarm a browser trial saw), 2,706 B; an effect run again after its handler
+ * threw saying its own gap of a new epoch (it threw on an unset `from`, the gap unsaid), with
+ * loose equalities paying for it, 2,703 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2706;
+const STANDALONE_CEILING_BYTES = 2703;
 
 describe('bundle size', () => {
-  it('the whole package, react and @lifeline/core external, stays within its 2,706 B min+gzip ceiling', async () => {
+  it(`the whole package, react and @lifeline/core external, stays within its ${STANDALONE_CEILING_BYTES.toLocaleString('en-US')} B min+gzip ceiling`, async () => {
     const result = await build({
       entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
       bundle: true,

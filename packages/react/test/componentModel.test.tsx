@@ -498,6 +498,15 @@ const found: [string, boolean, Cmd[], single?: boolean][] = [
     false,
     [feed(0), feed(null, { activity: true }), { k: 'toggleHide', i: 1 }, { k: 'trim' }, { k: 'publish', n: 1 }, { k: 'serve' }, { k: 'tick' }],
   ],
+  // Its handler threw on m3 (core hands it again later), then its effect ran again (a new
+  // releaseDelayMs): it went on from m3 with no `from` for a gap of its own. The history
+  // lost (a new epoch), the next message had it say one: the hook itself threw a TypeError
+  // (a HANDLER_ERROR, that message redelivered to it only after a backoff) and said no gap.
+  [
+    'an effect run again after its handler threw says its own gap of a new epoch from where it was',
+    false,
+    [feed(null), { k: 'fail', i: 0 }, { k: 'serve' }, { k: 'publish', n: 1 }, { k: 'resetEpoch' }, { k: 'delay' }],
+  ],
 ];
 
 describe('useChannel per component: the cases the random runs found', () => {
