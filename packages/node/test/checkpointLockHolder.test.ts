@@ -67,8 +67,9 @@ describe('holderIsGone', () => {
   });
 
   it.runIf(self.startTicks !== undefined)('a killed holder its parent has not reaped yet (a zombie: kill(pid, 0) still answers, Linux): gone', async () => {
-    // `sh` starts `sleep 0`, then becomes `sleep 5`, which never waits for it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sh` starts `sleep 1`, then becomes `sleep 10`, which never waits for it: a zombie once
+    // it ends. (With `sleep 0` a loaded machine let `sh` reap it before its exec: no zombie.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number((await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(String(d))))).trim());
       await waitFor(async () => (await readFile(`/proc/${zombie}/stat`, 'utf8')).includes(') Z '), 5_000, 'the zombie');
