@@ -38,7 +38,8 @@ export interface UseChannelResult<T> {
    * is not handed to it either: the first message it gets says the gap again, same `from`,
    * `to` just before that message. Without `since`, the gap of the channel's first subscribe
    * answer (another hook's `since` out of retention, or of another epoch) is not shown: it
-   * covers messages from before where this component starts. A later one is.
+   * covers messages from before where this component starts (nor with a `since` past its
+   * end: this one lost nothing). A later one is.
    */
   gap: GapEvent | null;
   /**
@@ -260,8 +261,9 @@ export function useChannel<T = unknown>(
     get gap() {
       const gap = read('lastGap');
       // This component's own gap, for this identity, until the channel has a newer one.
-      // Not the channel's first subscribe answer's, without `since` (see startOf).
-      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (!options?.since && gap == firsts.get(channel)?.[1]) ? null : gap;
+      // Not the channel's first subscribe answer's without `since` (see startOf), nor with one
+      // that loss ends before (another hook's older `since`: this one lost nothing).
+      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (gap == firsts.get(channel)?.[1] && (!options?.since || behind(gap!.to, options.since))) ? null : gap;
     },
     get error() {
       return state() == 'failed' ? read('error') : null;

@@ -4,7 +4,8 @@
 // as its own. It covers messages published before it mounted, which it never asked for: alone
 // it starts where the answer puts it, with no gap. Only that first answer's gap is left out:
 // a later one (a reconnect's resubscribe out of retention) is its loss and still shown, as it
-// is to a component mounted while the channel is subscribing again.
+// is to a component mounted while the channel is subscribing again. Nor is that first gap
+// shown to a hook whose own `since` is past its end (inside retention: it lost nothing).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, render } from '@testing-library/react';
 import { createClient, type GapEvent, type LifelineClient, type Position } from '@lifeline/core';
@@ -88,4 +89,31 @@ describe('a fresh useChannel beside one whose `since` the first subscribe answer
       r.unmount();
     });
   }
+
+  it('a `since` inside retention beside it shows no gap either: the loss ends before it', async () => {
+    const name = `room:recent-beside-old-${Date.now()}`;
+    const writer = client();
+    let top: Position | undefined;
+    for (const d of ['a', 'b', 'c', 'd', 'e', 'f']) top = await writer.channel(name).publish(d);
+    // Retention 2 keeps 5 and 6: a `since` of 5 loses nothing, one of 1 loses 2..4.
+    const old = { offset: 1, epoch: top!.epoch };
+    const recent = { offset: top!.offset - 1, epoch: top!.epoch };
+    const reader = client(false);
+    const views = { old: { gap: null, seen: [] } as View, recent: { gap: null, seen: [] } as View };
+    const tree = () => (
+      <LifelineProvider client={reader}>
+        <Feed name={name} since={old} view={views.old} />
+        <Feed name={name} since={recent} view={views.recent} />
+      </LifelineProvider>
+    );
+    const r = render(tree());
+    reader.connect();
+    await until(() => reader.channel(name).getSnapshot().state == 'subscribed', 'subscribed');
+    const head = await writer.channel(name).publish('g');
+    await until(() => views.old.seen.includes(head.offset) && views.recent.seen.includes(head.offset), 'g');
+    r.rerender(tree());
+    expect({ old: views.old.gap, recent: views.recent.gap }).toEqual({ old: `out-of-retention 1-${top!.offset - 2}`, recent: null });
+    expect(views.recent.seen).toEqual([top!.offset, head.offset]);
+    r.unmount();
+  });
 });
