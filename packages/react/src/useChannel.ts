@@ -263,7 +263,7 @@ export function useChannel<T = unknown>(
       // This component's own gap, for this identity, until the channel has a newer one.
       // Not the channel's first subscribe answer's without `since` (see startOf), nor with one
       // that loss ends before (another hook's older `since`: this one lost nothing).
-      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (gap == firsts.get(channel)?.[1] && (!options?.since || behind(gap!.to, options.since))) ? null : gap;
+      return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (gap == firsts.get(channel)?.[1] && (!options?.since || behind(gap?.to, options.since))) ? null : gap;
     },
     get error() {
       return state() == 'failed' ? read('error') : null;
