@@ -329,8 +329,8 @@ async function readLockFile(lockPath: string): Promise<{ text: string; mtimeMs: 
  * both remove it, the second one removing the first one's new lock. Checked once aside: a
  * holder that renewed its lease meanwhile (it was only frozen) gets it back; one renewing it
  * from now on finds it gone (see renewLease). Resolves true when it removed `expected`.
+ * Exported for tests.
  */
-/** Exported for tests. */
 export async function takeOver(lockPath: string, expected: { text: string; mtimeMs: number }): Promise<boolean> {
   const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
   try {

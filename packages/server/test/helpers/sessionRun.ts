@@ -12,6 +12,8 @@ import { FakeClock } from './fakeClock';
 import { ModelClient, type Position } from './modelClient';
 import { SessionModel } from './sessionModel';
 import { slowBroker } from './slowBroker';
+// The storm package's seeded PRNG (mulberry32), from source: a copy of it lived here.
+import { seededRandom } from '../../../storm/src/sim/rng';
 import { signToken } from '../../src/auth';
 
 const SLOTS = 3;
@@ -82,18 +84,6 @@ interface Slot {
   sent: Map<string, string[]>;
 }
 
-/** A small seeded PRNG for the broker's delays. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one random session against a fresh server; resolves to the violations found. */
@@ -105,7 +95,7 @@ export async function runSession(
 ): Promise<string[]> {
   const clock = new FakeClock();
   const broker: MemoryBroker = memoryBroker({ retention: run.retention, clock });
-  const slow = run.slow === undefined ? undefined : slowBroker(broker, mulberry32(run.slow));
+  const slow = run.slow === undefined ? undefined : slowBroker(broker, seededRandom(run.slow));
   const server: LifelineServer = await createServer({
     clock,
     broker: slow ?? broker,
