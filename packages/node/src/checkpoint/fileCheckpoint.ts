@@ -193,7 +193,9 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     } catch (error) {
       if (isLifelineNodeError(error)) throw error;
       if (op === 'load') return;
-      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}: cannot create its lock file ${lockPathOf(target)}${why(error)}`, {
+      // Held: its check failed (no file descriptor left, EIO), which may pass; the lock is kept.
+      const what = lock === null ? 'create' : 'check';
+      throw new LifelineNodeError('CHECKPOINT_FAILED', `cannot write checkpoint file ${path}: cannot ${what} its lock file ${lockPathOf(target)}${why(error)}`, {
         cause: error,
         channel,
       });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, lstat, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { LifelineNodeError } from '../errors';
 import { describeHolder, holderIsGone, holderOf, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, pidIsCheckable, parseLockRecord, type LockRecord } from './lockHolder';
 import { processWide } from './processWide';
@@ -165,25 +165,32 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
  * host's. Resolves true only when the renewed file is still the one at `lockPath` afterwards:
  * a takeover moves the file aside before it checks that the lease ran out, so a renewal
  * either lands first (the takeover sees it and puts the file back) or is seen here as lost.
+ * Rejects when the file cannot be read or written for another reason than its absence (no
+ * file descriptor left, EIO): that says nothing of who holds it, and taken as "not ours" it
+ * marked the lock lost for good, failing every later save of a process that still held it.
  */
 async function renewLease(lockPath: string, text: string): Promise<boolean> {
   let handle;
   try {
     handle = await open(lockPath, 'r+');
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
   try {
     if ((await handle.readFile('utf8')) !== text) return false;
     await handle.write(text, 0, 'utf8');
-    const [mine, atPath] = await Promise.all([handle.stat(), stat(lockPath).catch(() => null)]);
+    const [mine, atPath] = await Promise.all([handle.stat(), stat(lockPath).catch(missingAsNull)]);
     return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
-  } catch {
-    return false;
   } finally {
     await handle.close().catch(() => {});
   }
 }
+
+const missingAsNull = (error: NodeJS.ErrnoException): null => {
+  if (error.code === 'ENOENT') return null;
+  throw error;
+};
 
 /**
  * The file system's clock now, next to `target`: the modification time of a file created
@@ -222,7 +229,14 @@ async function takeLock(lockPath: string, token: string, shownPath: string): Pro
       return lock;
     }
     const found = await readLockFile(lockPath);
-    if (found === null) continue; // removed meanwhile: try again at once
+    if (found === null) {
+      // A symbolic link to nowhere makes the create fail (EEXIST) and the read find nothing
+      // (ENOENT), for ever: this looped at full speed and the store never answered.
+      if ((await lstat(lockPath).catch(() => null))?.isSymbolicLink()) {
+        throw Object.assign(new Error(`${lockPath} is a symbolic link to a missing file: remove it`), { code: 'ENOENT', path: lockPath });
+      }
+      continue; // removed meanwhile: try again at once
+    }
     const holder = parseLockRecord(found.text);
     if (holder === null) {
       // Being written right now, or its creator died before writing it.
@@ -261,7 +275,8 @@ async function takeLock(lockPath: string, token: string, shownPath: string): Pro
  * holder from a crashed one. Unref'd: holding a lock keeps no process alive.
  */
 function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterval> {
-  const timer = setInterval(() => void renewLease(lockPath, text), LOCK_REFRESH_MS);
+  // A failed renewal is tried again at the next tick; the next save's check reports it.
+  const timer = setInterval(() => void renewLease(lockPath, text).catch(() => {}), LOCK_REFRESH_MS);
   timer.unref?.();
   return timer;
 }
