@@ -128,8 +128,10 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // `since` no longer shows the first subscribe answer's out-of-retention gap, which covered
 // messages from long before it mounted (a false alarm), ~56 B. 2,223 B: nor one whose own
 // `since` is past the end of that loss (inside retention: it lost nothing), 10 B; 2,224 B with
-// it null-safe on a server render.
-const REACT_ON_TOP_CEILING_BYTES = 2_224;
+// it null-safe on a server render. 2,232 B (session 22): a message a sync handler threw on is
+// handed to it again after its effect ran again in the same task (a new releaseDelayMs); it
+// counted as handled and was lost for that component without a gap, 8 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_232;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

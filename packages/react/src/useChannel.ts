@@ -192,9 +192,13 @@ export function useChannel<T = unknown>(
         // Another epoch than `at` with no gap said (a deferred one, see above) is one.
         if (at && !behind(prev, at)) say(prev);
         at = undefined;
-        had = msg;
         const h = handler.current;
-        return h.name == name && h.client == client ? h.onMessage?.(msg) : undefined;
+        const r = h.name == name && h.client == client ? h.onMessage?.(msg) : undefined;
+        // Set once the call returned: one that threw is handed again ('redeliver'), also after
+        // this effect runs again in the same task (a new releaseDelayMs), which goes on from
+        // `had`: set before the call, that skipped it as handled, a loss for this component.
+        had = msg;
+        return r;
       },
       releaseDelayMs,
     );
