@@ -8,7 +8,7 @@ import { DEFAULT_HEARTBEAT, randomId } from './options';
 import { isWireId } from './wireId';
 import { backoffDelay, DEFAULT_RECONNECT } from './backoff';
 import { browserLifecycle } from './browserLifecycle';
-import { systemClock } from './clock';
+import { hintDelay, systemClock } from './clock';
 import { defaultWebSocket } from './platform';
 import { silentLogger } from './logger';
 import { DEFAULT_OUTBOX } from './outbox';
@@ -161,6 +161,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   /** The ref of the latest `auth` sent (only its answer counts), and when it was sent. */
   _authRef?: number;
   _authAt?: number;
+  /** Until when the server asked for no `auth` (a `RATE_LIMITED` hint): setToken() waits for it. */
+  _authHold?: number;
   _onSocketGone?: (() => void) | null;
   // `_timer` (Timed) is the one timer of the current state: the retry (closed), the
   // handshake timeout (connecting), the liveness probe (open) or the close timeout
@@ -275,7 +277,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     } else if (state === 'closed' && !this._timer) this._open('connect');
     // Open, on a server that takes a token in band: at once (permissions, expiry), not from
     // the next connection.
-    else if (state == 'open' && this._refreshAt) this._refresh();
+    // Not during a rate limit's hint: the renewal at its end sends the latest token (each
+    // refusal counts toward the server's bad-frame limit: a setToken() per keystroke got 4201).
+    else if (state == 'open' && this._refreshAt && !(this._authHold! > this._clock.now())) this._refresh();
   }
 
   channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
@@ -466,9 +470,13 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    * connection went on as the old token, its identity and permissions (a setToken() for
    * another user left the previous one's streams open). Renewed instead: the new
    * connection's hello carries the token, and a refusal there has its usual consequences.
+   * Not judged (`RATE_LIMITED`, with a hint: a setToken() many times a second): sent again
+   * after the hint on this connection. A reconnect per refusal made such an app reconnect
+   * (and replay) about once a second.
    */
   _unauthed(e: LifelineError): void {
-    if (this._conn) this._dead(this._conn, 'reconnect-now');
+    if (e.retryAfterMs != null) this._refreshAt = this._authHold = this._clock.now() + hintDelay(e.retryAfterMs);
+    else if (this._conn) this._dead(this._conn, 'reconnect-now');
     this._report(e);
   }
 
@@ -525,7 +533,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Counted from when the socket was made, before the hello was sent (the server counted
     // from when it read it): from the welcome, a slow link's round trip came off the margin.
     this._renewAt(f.tokenExpiresInMs, c?._lastRxAt);
-    this._attempt = this._prevDelay = this._expiredInRow = 0;
+    // A rate limit's hint is the old connection's (its server's count).
+    this._attempt = this._prevDelay = this._expiredInRow = this._authHold = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
     // At most its deadline, which the host's timers keep: a wall clock stepped forward meanwhile

@@ -165,6 +165,51 @@ describe('token renewal in band', () => {
     expect(fn.mock.calls.at(-1)?.[0]).toMatchObject({ reason: 'connect' });
   });
 
+  it('an auth refused RATE_LIMITED (not judged) is sent again after the hint on the same connection, with the latest token', async () => {
+    const h = setup({ token: 't0', heartbeat: { checkIntervalMs: 1000 } });
+    const s = h.accept({ tokenExpiresInMs: 600_000, heartbeatMs: 15_000 });
+    h.client.on('error', () => {});
+    h.client.setToken('t1');
+    await flushPromises();
+    const first = s.frames('auth')[0];
+    expect(first).toMatchObject({ token: 't1' });
+    s.push({ type: 'error', ref: first.ref, code: 'RATE_LIMITED', message: 'auth rate limit reached', retryAfterMs: 2500 });
+    expect(s.live).toBe(true);
+    // Within the hint nothing is sent (each refusal counts toward the bad-frame limit), however
+    // often the token changes; the latest one goes once the hint is over.
+    h.client.setToken('t2');
+    h.client.setToken('t3');
+    for (let i = 0; i < 2; i++) h.clock.advance(1000), s.push({ type: 'ping' });
+    await flushPromises();
+    expect(s.frames('auth')).toHaveLength(1);
+    h.clock.advance(1000), s.push({ type: 'ping' });
+    await flushPromises();
+    expect(s.frames('auth').map((f) => f.token)).toEqual(['t1', 't3']);
+    s.push({ type: 'authed', ref: s.frames('auth')[1].ref, tokenExpiresInMs: 600_000 });
+    h.client.setToken('t4'); // after the hint: at once again
+    await flushPromises();
+    expect(s.frames('auth').map((f) => f.token)).toEqual(['t1', 't3', 't4']);
+    expect(h.sockets.length).toBe(1);
+    expect(h.client.state).toBe('open');
+  });
+
+  it("a rate limit's hint ends with its connection: on the next one setToken() sends at once", async () => {
+    const h = setup({ token: 't0', heartbeat: { checkIntervalMs: 1000 }, reconnect: { initialDelayMs: 10, maxDelayMs: 10, jitter: 'none' } });
+    const s = h.accept({ tokenExpiresInMs: 600_000, heartbeatMs: 15_000 });
+    h.client.on('error', () => {});
+    h.client.setToken('t1');
+    await flushPromises();
+    s.push({ type: 'error', ref: s.frames('auth')[0].ref, code: 'RATE_LIMITED', message: 'auth rate limit reached', retryAfterMs: 60_000 });
+    s.serverClose(1006, '');
+    h.clock.advance(10);
+    await flushPromises();
+    const s2 = h.accept({ tokenExpiresInMs: 600_000, heartbeatMs: 15_000 });
+    expect(s2.frames('hello')[0].token).toBe('t1');
+    h.client.setToken('t2');
+    await flushPromises();
+    expect(s2.frames('auth').map((f) => f.token)).toEqual(['t2']);
+  });
+
   it('setToken() for another user while open: refused in band (another subject), so the connection is renewed with it', async () => {
     const h = setup({ token: 'alice' });
     const s = h.accept({ tokenExpiresInMs: 600_000 });
