@@ -223,9 +223,16 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     track<T>(promise: Promise<T>): Promise<T> {
       // Held from the call on: before core sees it, the channel may still be loading its checkpoint.
       const held = publishes.hold(promise, failedByNodeClose);
-      pending.add(held);
-      const done = () => pending.delete(held);
-      held.then(done, done);
+      // The drain waits on a copy that only settles, made from `promise` (after hold's own
+      // reaction, so a close's failure is counted first), never from `held`: a reaction on
+      // `held` marked the caller's promise handled, and a `void publish()` refused
+      // (OUTBOX_FULL, FORBIDDEN, OUTBOX_EXPIRED) vanished without the unhandled rejection
+      // core's publish gives.
+      const settled: Promise<unknown> = promise.then(
+        () => void pending.delete(settled),
+        () => void pending.delete(settled),
+      );
+      pending.add(settled);
       return held;
     },
     register: (it: MessageIterator<any>) => {

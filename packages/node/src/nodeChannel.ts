@@ -151,7 +151,8 @@ export class NodeChannel<T = unknown> {
    * Publishes through core's outbox (idempotency id, ack `{ offset, epoch, duplicate }`);
    * counted by `drain()`. Does not wait for the checkpoint read (publishing does not use
    * it): a store that is slow or failing does not hold or fail publishes. Allowed during a
-   * drain; rejects with `CLIENT_CLOSED` once closed, else as core's `publish` does.
+   * drain; rejects with `CLIENT_CLOSED` once closed, else as core's `publish` does. A rejection
+   * nobody handles is an unhandled rejection, as with core's `publish`.
    */
   publish(data: T, options?: PublishOptions): Promise<PublishResult> {
     try {
