@@ -12,7 +12,7 @@ export * from './metrics';
 export { summarizeRun, SCENARIOS, STRATEGIES, type RunResult, type RawRun, type ChannelResult, type Scenario, type Strategy } from './result';
 export { formatTable, tableRows } from './report/table';
 export { toJson } from './report/json';
-export { toHtml } from './report/html';
+export { toHtml, type HtmlOptions } from './report/html';
 export { groupNotes, formatNotes, type NoteGroup } from './report/notes';
 export { attemptsChart } from './report/svgChart';
 export { createProgress, silentProgress, type Progress } from './report/progress';

@@ -39,7 +39,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
     if (status === null || !isStormError(e, 'INTERRUPTED')) {
       // The runs a comparison finished before one failed are still reported (and written).
       if (!(e instanceof CompareError) || e.completed.length === 0) throw e;
-      await report(e.completed, files);
+      await report(e.completed, files, e.message);
       process.stderr.write(`lifeline-storm: ${e.message} [${e.code}]; the table shows the ${e.completed.length} run(s) completed before it\n`);
       return 1;
     }
@@ -52,15 +52,23 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   const { failures } = await report(results, files);
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
+  // A signal while the finished run was closing its servers and client processes: the run
+  // is whole, so it is reported, but the exit status is still the signal's. It used to be
+  // the run's own (0) after the line "SIGINT: stopping the run", so `… && deploy` went on.
+  const late = interrupt.status();
+  if (late !== null) {
+    process.stderr.write(`lifeline-storm: the run had finished when the signal came: its results are above; exit ${late}\n`);
+    return late;
+  }
   // The run's own verdict (2, 3) says more than a file that could not be written (1).
   return v.status !== 0 ? v.status : failures.length > 0 ? 1 : 0;
 }
 
-/** Prints the table and notes and writes the --json / --report files. */
-async function report(results: RunResult[], files: ReturnType<typeof outputFiles>) {
+/** Prints the table and notes and writes the --json / --report files (`failed`: why a comparison stopped early). */
+async function report(results: RunResult[], files: ReturnType<typeof outputFiles>, failed?: string) {
   process.stdout.write(formatTable(results) + '\n');
   const notes = formatNotes(results);
   if (notes) process.stdout.write(notes + '\n');
-  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results) })));
+  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results, undefined, failed === undefined ? {} : { failed }) })));
   return { failures };
 }

@@ -4,11 +4,22 @@ import { tableRows } from './table';
 import { groupNotes } from './notes';
 import { verdict } from '../verdict';
 
+/** Options of {@link toHtml}. */
+export interface HtmlOptions {
+  /**
+   * Why a comparison stopped before its end (a `CompareError`'s message), when `results`
+   * are only the runs it completed: the report then fails with exit status 1, as the CLI
+   * does, instead of judging the completed runs alone ("Pass … exit status 0").
+   * @default undefined (the results are the whole run)
+   */
+  failed?: string;
+}
+
 /**
  * A self-contained HTML report (no scripts, no external assets): the attempts chart
  * as inline SVG, the summary table, and per-channel delivery totals.
  */
-export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnect storm'): string {
+export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnect storm', options: HtmlOptions = {}): string {
   const rows = tableRows(results);
   const head = rows[0]!;
   const table = `<table><thead><tr>${head.map((c) => `<th>${escapeXml(c)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -27,7 +38,9 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
     .join('\n');
   // The CLI's pass/fail (and exit status), so a report read on its own says it too.
   const v = verdict(results);
-  const verdictLine = v.status === 0
+  const verdictLine = options.failed !== undefined
+    ? `<p class="verdict fail"><b>Fail</b> (exit status 1): ${escapeXml(options.failed)}; below, the ${results.length} run(s) completed before it${v.message ? ` (${escapeXml(v.message)})` : ''}.</p>`
+    : v.status === 0
     ? '<p class="verdict pass"><b>Pass</b>: every client came back; nothing lost, duplicated or reordered (exit status 0).</p>'
     : `<p class="verdict fail"><b>Fail</b> (exit status ${v.status}): ${escapeXml(v.message ?? '')}</p>`;
   return `<!doctype html>

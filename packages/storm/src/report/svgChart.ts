@@ -36,11 +36,11 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
     parts.push(`<line x1="${pad.left}" x2="${pad.left + w}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
     parts.push(`<text x="${pad.left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end" fill="#555">${Math.round(v)}</text>`);
   }
-  const seconds = (bins * binMs) / 1000;
-  const step = seconds > 20 ? 5 : seconds > 8 ? 2 : 1;
-  for (let s = 0; s <= seconds; s += step) {
-    const px = x((s * 1000) / binMs);
-    parts.push(`<text x="${px}" y="${pad.top + h + 16}" font-size="11" text-anchor="middle" fill="#555">${s}s</text>`);
+  const spanMs = bins * binMs;
+  const stepMs = tickStepMs(spanMs);
+  for (let ms = 0; ms <= spanMs; ms += stepMs) {
+    const px = x(ms / binMs);
+    parts.push(`<text x="${px}" y="${pad.top + h + 16}" font-size="11" text-anchor="middle" fill="#555">${ms / 1000}s</text>`);
   }
   parts.push(`<text x="${pad.left + w / 2}" y="${height - 6}" font-size="12" text-anchor="middle" fill="#333">time since fault</text>`);
   parts.push(`<text x="14" y="${pad.top + h / 2}" font-size="12" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${pad.top + h / 2})">attempts / ${binMs} ms</text>`);
@@ -59,6 +59,19 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** Time-axis tick steps, ms: the first that puts at most {@link MAX_TICKS} ticks on the axis is used. */
+const TICK_STEPS_MS = [100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+const MAX_TICKS = 12;
+
+/**
+ * The time axis's tick step for a span of `spanMs`. A fixed 1/2/5 s step left a wave shorter
+ * than a second (a blip of 100 clients: 0.6 s) with the one tick `0s`, so the chart had no
+ * time scale, and a 1-hour run with 720 overlapping labels.
+ */
+export function tickStepMs(spanMs: number): number {
+  return TICK_STEPS_MS.find((step) => spanMs / step <= MAX_TICKS) ?? TICK_STEPS_MS.at(-1)!;
 }
 
 function niceCeil(v: number): number {

@@ -81,7 +81,7 @@ export class EmbeddedFleet {
       this.shared = await factory({ url: b, keyPrefix: prefix });
       this.notes.push(`broker: Redis at ${url.host}`);
     } else {
-      throw new StormError('BAD_OPTION', `broker must be memory, volatile or a redis:// URL, got "${b}"`);
+      throw new StormError('BAD_OPTION', `broker must be memory, volatile, auto or a redis:// URL, got "${b}"`);
     }
   }
 

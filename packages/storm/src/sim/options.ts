@@ -1,5 +1,6 @@
 import { StormError } from '../errors';
 import { MAX_TIMER_MS } from '../timerLimit';
+import { isLoopbackHost } from '../proxy/address';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { scenarios } from './scenarios';
 
@@ -133,6 +134,29 @@ function int(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER
   return v;
 }
 
+/**
+ * The broker's spelling, checked with the other options: `--broker foo` used to pass the
+ * CLI's checks and fail only when the servers started (with `--compare`, as "run 1/4
+ * failed"), and `redis://` with no host was refused as a "non-loopback Redis" named "".
+ */
+function checkBroker(b: string): string {
+  if (b === 'memory' || b === 'volatile' || b === 'auto') return b;
+  // A password in the URL is not echoed.
+  const shown = String(b).replace(/\/\/[^@/]*@/, '//***@');
+  if (typeof b === 'string' && /^redis:\/\//.test(b)) {
+    let host = '';
+    try {
+      host = new URL(b).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      // no host: refused below
+    }
+    if (host === '') throw new StormError('BAD_OPTION', `broker must be a redis:// URL with a host, e.g. redis://127.0.0.1:6379, got "${shown}"`);
+    if (!isLoopbackHost(host)) throw new StormError('NON_LOOPBACK', `refusing non-loopback Redis ${host}: storm traffic stays on 127.0.0.1 / ::1`);
+    return b;
+  }
+  throw new StormError('BAD_OPTION', `broker must be memory, volatile, auto or a redis:// URL (e.g. redis://127.0.0.1:6379), got "${shown}"`);
+}
+
 /** Fills defaults and validates; throws StormError('BAD_OPTION') with the offending option. */
 export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (!SCENARIOS.includes(o.scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${o.scenario}" (one of ${SCENARIOS.join(', ')})`);
@@ -141,7 +165,7 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, 1, 100_000);
   const client = o.client ?? STORM_DEFAULTS.client;
   if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got ${client}`);
-  const broker = o.broker ?? STORM_DEFAULTS.broker;
+  const broker = checkBroker(o.broker ?? STORM_DEFAULTS.broker);
   // Each node would keep its own log while the publisher posts to one of them: clients
   // on the other would report as lost what the harness never sent them.
   if (broker === 'volatile' && scenarios[o.scenario].nodes > 1) {
@@ -167,6 +191,14 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     if (o.target === undefined) throw new StormError('BAD_OPTION', 'token must come with target: it is for an external server started with a secret (--auth-secret), and the embedded server checks no token');
     if (typeof o.token !== 'string' || o.token.trim() === '') throw new StormError('BAD_OPTION', `token must be a JWT, got "${String(o.token)}"`);
   }
+  // Timer delays: above Node's longest timer a backoff or heartbeat fired after 1 ms.
+  const initialDelayMs = num('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1, MAX_TIMER_MS);
+  const maxDelayMs = num('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1, MAX_TIMER_MS);
+  // The client caps every delay at maxDelayMs, so a base above it was silently the cap:
+  // `--initial-delay 5s --max-delay 1s` ran (and was reported as) a 1 s backoff.
+  if (initialDelayMs > maxDelayMs) {
+    throw new StormError('BAD_OPTION', `initialDelayMs must be at most maxDelayMs (the cap of every delay: a longer base would be the cap), got ${initialDelayMs} and ${maxDelayMs}`);
+  }
   return {
     scenario: o.scenario,
     clients,
@@ -180,9 +212,9 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
     seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
     durationMs,
     downMs,
-    // Timer delays: above Node's longest timer a backoff or heartbeat fired after 1 ms.
-    initialDelayMs: num('initialDelayMs', o.initialDelayMs ?? STORM_DEFAULTS.initialDelayMs, 1, MAX_TIMER_MS),
-    maxDelayMs: num('maxDelayMs', o.maxDelayMs ?? STORM_DEFAULTS.maxDelayMs, 1, MAX_TIMER_MS),
+    initialDelayMs,
+    maxDelayMs,
+    // Timer delay: above Node's longest timer a heartbeat fired after 1 ms.
     heartbeatMs: num('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50, MAX_TIMER_MS),
     workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), 0, 16),
     client,

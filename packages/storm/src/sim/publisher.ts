@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { PublishedRecord } from '../metrics/delivery';
 import { MAX_TIMER_MS } from '../timerLimit';
 
@@ -35,6 +36,9 @@ export class Publisher {
     this.running = true;
     this.wake = new AbortController();
     this.cutoff = new AbortController();
+    // Every channel's loop waits on both signals at once (one listener each): past 10
+    // channels Node printed a MaxListenersExceededWarning ("possible memory leak") per run.
+    setMaxListeners(this.channels.length + 1, this.wake.signal, this.cutoff.signal);
     this.loops = this.channels.map((_, i) => this.loop(i));
   }
 

@@ -8,6 +8,7 @@ import { EmbeddedFleet } from './embedded';
 import { runChannels } from './channelNames';
 import { resolveOptions, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
 import { checkTokenLifetime } from './tokenExpiry';
+import { probeTarget } from './targetProbe';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
@@ -86,6 +87,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       fleet = await fleetStarting;
       notes.push(...fleet.notes);
     } else {
+      // Nothing listening there: said now, not after the warm-up's 30 s as "ECONNRESET".
+      await probeTarget(o.target);
       notes.push(admissionKnown
         ? `external target ${o.target}: admission rate as given (${o.admissionRate}/s)`
         : `external target ${o.target}: admission rate unknown (no --admission-rate given), so no peak ÷ capacity`);

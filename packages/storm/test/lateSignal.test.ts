@@ -1,0 +1,44 @@
+// A trial sent SIGINT to `blip --workers 2` just as the run was closing its client
+// processes: the CLI printed "SIGINT: stopping the run …", then the whole table, and
+// exited 0, so a script (`lifeline-storm … && deploy`) carried on after a Ctrl-C.
+import { describe, expect, it, vi } from 'vitest';
+import { summarizeRun, type RunResult } from '../src/result';
+import { ZERO_COUNTS } from '../src/metrics/delivery';
+import type { StormOptions } from '../src/sim/options';
+
+// A stub run whose body has finished: the signal comes while it closes (runStorm's finally),
+// when its abort no longer reaches the run.
+vi.mock('../src/sim/runStorm', () => ({
+  runStorm: vi.fn(async (o: StormOptions): Promise<RunResult> => {
+    process.emit('SIGINT', 'SIGINT');
+    return summarizeRun({
+      scenario: o.scenario, strategy: 'full', serverHint: true, clients: 1, admissionRate: 10, seed: 1, client: 'stub',
+      attemptTimesMs: [0], backAtMs: [0], refused: 0, channels: [{ channel: 'c', published: 1, counts: { ...ZERO_COUNTS, expected: 1, delivered: 1 } }], wallMs: 1, notes: [],
+    });
+  }),
+}));
+
+const { stormCommand } = await import('../src/cli/stormCommand');
+
+describe('a signal that comes after the run finished, while it closes', () => {
+  it('still exits with the signal\'s status (130), after printing the finished run', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true));
+    const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => (err.push(String(c)), true));
+    const listeners = process.listenerCount('SIGINT');
+    let status: number;
+    try {
+      status = await stormCommand({ options: { scenario: 'blip' }, variants: null });
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    expect(err.join('')).toContain('SIGINT: stopping the run');
+    expect(out.join('')).toMatch(/scenario\s+blip/);
+    expect(err.join('')).toContain('the run had finished when the signal came: its results are above; exit 130');
+    expect(status).toBe(130);
+    // The handlers are gone again: nothing left listening for the next run.
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+});
