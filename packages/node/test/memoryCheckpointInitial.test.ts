@@ -5,17 +5,9 @@
 // anything but a plain object or a Map is BAD_OPTION.
 import { describe, expect, it } from 'vitest';
 import { isLifelineNodeError, memoryCheckpoint } from '../src/index';
+import { thrown } from './fixtures/thrown';
 
 const pos = { offset: 7, epoch: 'e_1' };
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return null;
-}
 
 describe('memoryCheckpoint(initial)', () => {
   it("takes a Map: another store's saved positions carry over", async () => {

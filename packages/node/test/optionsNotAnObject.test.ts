@@ -10,6 +10,7 @@ import { createNodeClient, fileCheckpoint, messages } from '../src/index';
 import { isLifelineNodeError } from '../src/errors';
 import { FakeChannel } from './fixtures/fakeChannel';
 import { useTracker } from './fixtures/tracker';
+import { thrown } from './fixtures/thrown';
 
 const clients = useTracker();
 const notObjects: Array<[string, unknown]> = [
@@ -19,15 +20,6 @@ const notObjects: Array<[string, unknown]> = [
   ['an array', [{ highWaterMark: 8 }]],
   ['a boolean', true],
 ];
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  return null;
-}
 
 const isBadOption = (error: unknown) => isLifelineNodeError(error, 'BAD_OPTION') && /options must be an object/.test((error as Error).message);
 

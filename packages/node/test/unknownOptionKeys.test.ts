@@ -7,6 +7,7 @@ import { createNodeClient, isLifelineNodeError, memoryCheckpoint, type NodeClien
 import { messages } from '../src/messageIterator';
 import { CONSUME_OPTION_KEYS, CORE_CLIENT_OPTION_KEYS, MESSAGES_OPTION_KEYS, NODE_OPTION_KEYS } from '../src/optionKeys';
 import { FakeChannel } from './fixtures/fakeChannel';
+import { thrown } from './fixtures/thrown';
 
 // A mistyped option key used to be ignored without a word: `checkpoints` ran with no
 // checkpoint store at all, `highwatermark` kept the default. Unknown keys are refused
@@ -22,15 +23,6 @@ const client = (options: Partial<NodeClientOptions> = {}) => {
   clients.push(c);
   return c;
 };
-
-function thrown(fn: () => unknown): (Error & { code?: string; details?: Record<string, unknown> }) | null {
-  try {
-    fn();
-    return null;
-  } catch (error) {
-    return error as Error & { code?: string; details?: Record<string, unknown> };
-  }
-}
 
 /** Asserts a BAD_OPTION naming `key` and suggesting `suggestion` (none: no "did you mean"). */
 function expectUnknown(error: unknown, of: string, key: string, suggestion?: string) {

@@ -1,8 +1,12 @@
-import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { StormError } from '../src/errors';
 import { summarizeRun, type RunResult } from '../src/result';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 import type { StormOptions } from '../src/sim/options';
+import { toHtml } from '../src/report/html';
 
 // A stub run: full:nohint fails, every other variant completes at once.
 vi.mock('../src/sim/runStorm', () => ({
@@ -17,6 +21,8 @@ vi.mock('../src/sim/runStorm', () => ({
 
 const { runCompare, CompareError } = await import('../src/sim/compare');
 const { stormCommand } = await import('../src/cli/stormCommand');
+const dir = mkdtempSync(path.join(tmpdir(), 'storm-compare-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('runCompare: a failed run does not discard the completed ones', () => {
   it('throws a CompareError with the completed results and the failed run, its variant and error', async () => {
@@ -52,5 +58,32 @@ describe('runCompare: a failed run does not discard the completed ones', () => {
     expect(status).toBe(1);
     expect(out.join('')).toMatch(/strategy\s+none/);
     expect(err.join('')).toContain('run 2/2 (full:nohint) failed: only 3/5 clients connected during warm-up [RUN_FAILED]');
+  });
+});
+
+// A trial's `--compare none,full:nohint --report r.html` whose second run failed: the CLI
+// exited 1 ("run 2/2 (full:nohint) failed"), but the report it wrote for the completed run
+// said "Pass: every client came back; nothing lost, duplicated or reordered (exit status 0)".
+describe('the report of a comparison stopped by a failed run', () => {
+  it('fails with the CLI\'s exit status 1 and names the failed run', async () => {
+    const file = path.join(dir, 'r.html');
+    const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
+    let status: number;
+    try {
+      status = await stormCommand({ options: { scenario: 'blip' }, variants: [{ strategy: 'none', serverHint: true }, { strategy: 'full', serverHint: false }], report: file });
+    } finally {
+      for (const q of quiet) q.mockRestore();
+    }
+    expect(status).toBe(1);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<p class="verdict fail"><b>Fail</b> (exit status 1): run 2/2 (full:nohint) failed: only 3/5 clients connected during warm-up; below, the 1 run(s) completed before it.</p>');
+    expect(html).not.toContain('exit status 0');
+  });
+
+  it('toHtml without `failed` still judges the results alone', async () => {
+    const { runStorm } = await import('../src/sim/runStorm');
+    const r = await runStorm({ scenario: 'blip', strategy: 'none', serverHint: true });
+    expect(toHtml([r])).toContain('<b>Pass</b>');
+    expect(toHtml([r], undefined, { failed: 'run 2/2 (x) failed: y' })).toContain('<b>Fail</b> (exit status 1): run 2/2 (x) failed: y;');
   });
 });
