@@ -12,6 +12,7 @@ import { channelKeys } from '../src/broker/redisKeys';
 import { Redis } from 'ioredis';
 import { REDIS_URL, redisSuite } from './redisTestUtils';
 import { waitFor } from './helpers/waitFor';
+import { monitorRedis } from './helpers/redisMonitor';
 
 const { available, prefix } = await redisSuite();
 let broker: RedisBroker | undefined;
@@ -68,10 +69,9 @@ describe.skipIf(!available)('Redis dedupe across a rolling upgrade to publisher-
 
   it('costs one extra GET, only when the publisher key misses: a re-send the upgraded node stored reads no legacy key', async () => {
     const k = channelKeys(prefix, 'rolling-cost');
-    const monitor = await new Redis(REDIS_URL).monitor();
     const gets: string[] = [];
     let done = false;
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorRedis(Number(new URL(REDIS_URL).port), (args) => {
       if (args[0]?.toUpperCase() !== 'GET') return;
       if (args[1] === `${prefix}-sentinel`) done = true;
       else if (args[1]?.startsWith(k.dedupe) || args[1]?.startsWith(k.publisherDedupe)) gets.push(args[1].slice(k.dedupe.length - 3));
@@ -86,7 +86,7 @@ describe.skipIf(!available)('Redis dedupe across a rolling upgrade to publisher-
       probe.disconnect();
       await waitFor(() => done, 'the sentinel GET in MONITOR');
     } finally {
-      monitor.disconnect();
+      monitor.close();
     }
     expect(gets).toEqual(['uid:["alice","c1-n-1"]', 'id:c1-n-1', 'uid:["alice","c1-n-1"]', 'id:open-1']);
   });

@@ -1,0 +1,71 @@
+// A channel nothing was published on leaves no Redis key for good: a client subscribing to
+// (or reading the history of) ever new names grew Redis by two keys per name, forever.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { redisBroker, type RedisBroker } from '../src/index';
+import { IDLE_CHANNEL_TTL_MS } from '../src/broker/redisScripts';
+import { useServer } from './helpers/serverFixture';
+import { REDIS_URL, redisSuite } from './redisTestUtils';
+
+const { available, prefix } = await redisSuite();
+let broker: RedisBroker | undefined;
+let redis: Redis | undefined;
+
+// Registered before useServer(): runs after the fixture closed the server (the broker was passed in).
+afterEach(async () => {
+  await broker?.close();
+  redis?.disconnect();
+});
+const { start, connect } = useServer();
+
+/** PTTL of every key of `channel` under the file's prefix, by key suffix (-1: no expiry). */
+async function ttls(r: Redis, channel: string): Promise<Record<string, number>> {
+  const keys = await r.keys(`${prefix}{${channel}}:*`);
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k.slice(`${prefix}{${channel}}:`.length)] = await r.pttl(k);
+  return out;
+}
+
+describe.skipIf(!available)('Redis keys of channels nothing was published on', () => {
+  it('subscribe/unsubscribe and history reads of never-published names leave only expiring keys', async () => {
+    redis = new Redis(REDIS_URL);
+    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const server = await start({ broker });
+    const c = await connect();
+    for (let i = 0; i < 20; i++) {
+      expect((await c.subscribe(`idle:${i}`)).type).toBe('subscribed');
+      await c.request({ type: 'unsub', channel: `idle:${i}` });
+    }
+    const res = await fetch(`${server.httpUrl}/v1/history?channel=idle:http`);
+    expect(res.status).toBe(200);
+    for (const name of [...Array.from({ length: 20 }, (_, i) => `idle:${i}`), 'idle:http']) {
+      const t = await ttls(redis, name);
+      expect(Object.keys(t).sort()).toEqual(['epoch', 'seq']);
+      // Without the fix both were -1 (kept for good).
+      for (const ms of Object.values(t)) {
+        expect(ms).toBeGreaterThan(0);
+        expect(ms).toBeLessThanOrEqual(IDLE_CHANNEL_TTL_MS);
+      }
+    }
+  });
+
+  it('keeps the epoch across reads and keeps the keys for good from the first publish', async () => {
+    redis = new Redis(REDIS_URL);
+    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const first = await broker.position('idle:then-used');
+    // A later read refreshes the expiry and answers the same epoch: nothing to call lost.
+    await redis.pexpire(`${prefix}{idle:then-used}:epoch`, 60_000);
+    await redis.pexpire(`${prefix}{idle:then-used}:seq`, 60_000);
+    expect(await broker.position('idle:then-used')).toEqual(first);
+    expect((await ttls(redis, 'idle:then-used')).epoch).toBeGreaterThan(60_000);
+    const r = await broker.publish('idle:then-used', { n: 1 }, 'p1');
+    expect(r).toEqual({ offset: 1, epoch: first.epoch, duplicate: false });
+    const t = await ttls(redis, 'idle:then-used');
+    expect(t.epoch).toBe(-1);
+    expect(t.seq).toBe(-1);
+    expect(t.log).toBe(-1);
+    // A read of a published channel sets no expiry on its keys.
+    await broker.read('idle:then-used', 0, 10);
+    expect((await ttls(redis, 'idle:then-used')).seq).toBe(-1);
+  });
+});
