@@ -146,8 +146,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _rejectedToken?: string | null = null;
   _killWhy?: TransitionReason | null;
   _hidden?: boolean;
-  /** Stopped by _stop() (gave up, or closed): only the application starts it again. */
-  _gaveUp?: boolean;
+  /**
+   * Stops the browser-lifecycle listening; null while stopped by _stop() (gave up, or
+   * closed), which only the application's _open() ends.
+   */
   _stopLifecycle?: (() => void) | null;
   /** Set by the first _tick(), which connect() runs (its lateness, NaN then, is read only with a socket). */
   _nextTickAt!: number;
@@ -201,7 +203,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     if (this._closing || this._snap.state !== 'closed' || this._timer) return;
     if (!this._started) {
       this._started = true;
-      this._stopLifecycle = this._lifecycle?.listen((e) => this._onLifecycle(e));
       joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
       this._tick(); // sets _nextTickAt (no socket yet: it checks nothing)
     }
@@ -373,7 +374,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _open(reason: TransitionReason): void {
     this._cancel();
     // The application starts it (after a stop, or after pagehide): its closes are handled as any.
-    this._hidden = this._gaveUp = false;
+    this._hidden = false;
+    // Again after _stop() let go of them (before the offline check: `online` ends that wait).
+    this._stopLifecycle ||= this._lifecycle?.listen((e) => this._onLifecycle(e));
     if (this._offline()) return this._setState('closed', 'offline');
     // Again after _stop() left the shared check; a check missed meanwhile is no clock jump.
     joinTicker(this._clock, this._heartbeat.checkIntervalMs, this);
@@ -633,7 +636,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _onLifecycle(e: LifecycleEvent): void {
     // A client that gave up waits for setToken(), connect() or reconnectNow(): `online` sent a
     // refused static token again (or knocked on a server that refused the version), per flap.
-    if (this._closing || this._gaveUp) return;
+    // It does not listen (_stop); a signal in the middle of a close() is ignored.
+    if (this._closing) return;
     if (e === 'pagehide') {
       this._hidden = true;
       this._cancel();
@@ -749,7 +753,12 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   _stop(reason: TransitionReason, error?: LifelineError, extra: Extra = {}): void {
     this._cancel();
-    this._gaveUp = true;
+    // No browser signal either until the application starts it again (_open listens again):
+    // a client that gave up ignored them, and the window's listeners kept it, and all it
+    // holds, alive for good after the app dropped it without close(). Before the listeners
+    // below are told: one calling setToken() listens again.
+    this._stopLifecycle?.();
+    this._stopLifecycle = null;
     // Nothing to check until setToken(), reconnectNow() or connect() (_open joins again):
     // the shared timer kept a Node process alive for good after the client gave up.
     leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
@@ -791,8 +800,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       });
       this._onSocketGone = null;
     }
-    this._stopLifecycle?.();
-    this._stopLifecycle = null;
     this._hidden = false;
     this._attempt = 0;
     this._stop('close-requested');
