@@ -36,8 +36,11 @@ export interface RunResult {
   peak: number;
   /** Mean per bin from the fault to the last attempt, over at least one second of bins. */
   mean: number;
-  /** peak ÷ mean: 1 is an even wave lasting a second or more; a one-bin stampede scores 1000 / binMs. */
-  peakToMean: number;
+  /**
+   * peak ÷ mean: 1 is an even wave lasting a second or more; a one-bin stampede scores
+   * 1000 / binMs. null when there was no attempt after the fault (no wave to shape).
+   */
+  peakToMean: number | null;
   peakOverCapacity: number | null;
   /** The peak bin as a rate, attempts/s (peak × 1000 / binMs). */
   peakPerSec: number;
@@ -144,7 +147,7 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     attemptsPerBin: bins,
     peak: burst.peak,
     mean: round(burst.mean),
-    peakToMean: round(burst.peakToMean),
+    peakToMean: burst.peakToMean === null ? null : round(burst.peakToMean),
     peakOverCapacity: burst.peakOverCapacity === null ? null : round(burst.peakOverCapacity),
     peakPerSec: round(burst.peakPerSec),
     attempts,

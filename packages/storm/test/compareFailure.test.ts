@@ -70,7 +70,7 @@ describe('the report of a comparison stopped by a failed run', () => {
     const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
     let status: number;
     try {
-      status = await stormCommand({ options: { scenario: 'blip' }, variants: [{ strategy: 'none', serverHint: true }, { strategy: 'full', serverHint: false }], report: file });
+      status = await stormCommand({ options: { scenario: 'blip' }, variants: [{ strategy: 'none', serverHint: true }, { strategy: 'full', serverHint: false }], report: file, json: path.join(dir, 'r.json') });
     } finally {
       for (const q of quiet) q.mockRestore();
     }
@@ -78,6 +78,9 @@ describe('the report of a comparison stopped by a failed run', () => {
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('<p class="verdict fail"><b>Fail</b> (exit status 1): run 2/2 (full:nohint) failed: only 3/5 clients connected during warm-up; below, the 1 run(s) completed before it.</p>');
     expect(html).not.toContain('exit status 0');
+    // A comparison's JSON is an array, also of the one run completed (it was that run's object).
+    const json = JSON.parse(readFileSync(path.join(dir, 'r.json'), 'utf8'));
+    expect(Array.isArray(json) && json.map((r: { strategy: string }) => r.strategy)).toEqual(['none']);
   });
 
   it('toHtml without `failed` still judges the results alone', async () => {

@@ -1,7 +1,10 @@
 // A trial sent SIGINT to `blip --workers 2` just as the run was closing its client
 // processes: the CLI printed "SIGINT: stopping the run …", then the whole table, and
 // exited 0, so a script (`lifeline-storm … && deploy`) carried on after a Ctrl-C.
-import { describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { summarizeRun, type RunResult } from '../src/result';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 import type { StormOptions } from '../src/sim/options';
@@ -19,6 +22,8 @@ vi.mock('../src/sim/runStorm', () => ({
 }));
 
 const { stormCommand } = await import('../src/cli/stormCommand');
+const dir = mkdtempSync(path.join(tmpdir(), 'storm-late-signal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a signal that comes after the run finished, while it closes', () => {
   it('still exits with the signal\'s status (130), after printing the finished run', async () => {
@@ -29,7 +34,7 @@ describe('a signal that comes after the run finished, while it closes', () => {
     const listeners = process.listenerCount('SIGINT');
     let status: number;
     try {
-      status = await stormCommand({ options: { scenario: 'blip' }, variants: null });
+      status = await stormCommand({ options: { scenario: 'blip' }, variants: null, report: path.join(dir, 'r.html') });
     } finally {
       o.mockRestore();
       e.mockRestore();
@@ -38,6 +43,10 @@ describe('a signal that comes after the run finished, while it closes', () => {
     expect(out.join('')).toMatch(/scenario\s+blip/);
     expect(err.join('')).toContain('the run had finished when the signal came: its results are above; exit 130');
     expect(status).toBe(130);
+    // The report says what the exit status says (it said "Pass (exit status 0)").
+    const html = readFileSync(path.join(dir, 'r.html'), 'utf8');
+    expect(html).toContain('<b>Fail</b> (exit status 130): a signal came while the finished run was closing');
+    expect(html).not.toContain('exit status 0');
     // The handlers are gone again: nothing left listening for the next run.
     expect(process.listenerCount('SIGINT')).toBe(listeners);
   });

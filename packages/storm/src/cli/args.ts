@@ -40,7 +40,7 @@ Options:
   --client core|lite     core: @lifeline/core, lite: storm's minimal wire client (default core)
   --broker B             memory (shared, survives restarts) | volatile (not rolling) | auto | redis://127.0.0.1:6379
                          (default memory; rolling: auto = Redis when 127.0.0.1:6379 answers)
-  --compare LIST         run once per strategy, side by side: all, or e.g. full,none,full:nohint
+  --compare LIST         run once per strategy, side by side: all (alone), or e.g. full,none,full:nohint
   --json FILE            write the JSON result(s); a relative FILE is relative to the
                          current directory (packages/storm under pnpm --filter … exec);
                          checked writable before the run starts
@@ -88,7 +88,13 @@ function optional(flag: string, text: string | undefined, kind: NumberKind): num
 
 /** Parses `all` or `full,none,full:nohint` into variants (hint defaults to `hintDefault`). */
 export function parseVariants(text: string, hintDefault: boolean): Variant[] {
-  const items = text === 'all' ? [...STRATEGIES] : text.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = text.split(',').map((s) => s.trim()).filter(Boolean);
+  // `all,full` was refused as `unknown strategy "all"`, which it is not: it is a list of its own.
+  if (listed.length > 1 || listed[0] !== 'all') {
+    const all = listed.find((item) => item.split(':')[0] === 'all');
+    if (all !== undefined) throw new StormError('BAD_OPTION', `--compare: "all" stands for every strategy (${STRATEGIES.join(', ')}) and must be used alone, as --compare all (with --server-hint off for them all without the hint), got "${text}"`);
+  }
+  const items = listed.length === 1 && listed[0] === 'all' ? [...STRATEGIES] : listed;
   if (items.length === 0) throw new StormError('BAD_OPTION', `--compare wants at least one strategy (all, or e.g. full,none), got "${text}"`);
   return items.map((item) => {
     const [s, h] = item.split(':') as [string, string | undefined];
@@ -227,7 +233,9 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   };
   for (const k of Object.keys(options) as (keyof StormOptions)[]) if (options[k] === undefined) delete options[k];
   // Checked here so a bad value is reported by its flag before anything starts.
-  withFlagNames(() => resolveOptions(options));
+  withFlagNames(() => resolveOptions(options), {
+    clients: v.clients, channels: v.channels, publishRate: v['publish-rate'], admissionRate: v['admission-rate'], seed: v.seed, workers: v.workers,
+  });
   const variants = v.compare === undefined ? null : parseVariants(v.compare, options.serverHint ?? true);
   // An empty FILE (an unset $VAR) used to write nothing, silently.
   for (const flag of ['json', 'report'] as const) {

@@ -23,9 +23,12 @@ const FLAGS: Record<string, string> = {
 /**
  * Runs a check of the options and rewrites its BAD_OPTION so it names the flag the user
  * typed (`--duration must be …`), not the option behind it (`durationMs must be …`);
- * durations are said in ms, as the check counts them.
+ * durations are said in ms, as the check counts them. `typed`: the text given for a
+ * (non-duration) option, echoed as the value instead of the number it parsed to:
+ * `--seed 99999999999999999999` was refused as `got 100000000000000000000` (a number past
+ * 2^53 − 1 is not held exactly), which is not what the user typed.
  */
-export function withFlagNames<T>(check: () => T): T {
+export function withFlagNames<T>(check: () => T, typed: Record<string, string | undefined> = {}): T {
   try {
     return check();
   } catch (e) {
@@ -34,7 +37,10 @@ export function withFlagNames<T>(check: () => T): T {
     const flag = m && FLAGS[m[1]!];
     if (!flag) throw e;
     // Another option named in the reason (`downMs must be shorter than durationMs`) by its flag too.
-    const reason = m[2]!.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => FLAGS[name] ?? name);
+    let reason = m[2]!.replace(/\b[a-z]+[A-Z]\w*\b/g, (name) => FLAGS[name] ?? name);
+    const text = typed[m[1]!];
+    // Only the value the check echoed for this option (`got N`, N being what `text` parsed to).
+    if (text !== undefined) reason = reason.replace(/, got (\S+)$/, (all, n: string) => (Number(n) === Number(text) ? `, got ${text}` : all));
     throw new StormError('BAD_OPTION', `${flag} ${reason}${m[1]!.endsWith('Ms') ? ' (ms)' : ''}`);
   }
 }

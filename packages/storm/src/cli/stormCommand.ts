@@ -11,7 +11,7 @@ import type { Variant } from './args';
 import { checkOutputs, outputFiles, writeOutputs } from './outputFiles';
 import { verdict } from '../verdict';
 import { isStormError } from '../errors';
-import { catchInterrupt } from './interrupt';
+import { catchInterrupt, stoppingWords } from './interrupt';
 
 /** Runs one scenario (or a comparison), prints the table, writes the files; returns the exit status. */
 export async function stormCommand(c: { options: StormOptions; variants: Variant[] | null; json?: string; report?: string }): Promise<number> {
@@ -21,7 +21,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   const files = outputFiles(c);
   await checkOutputs(files); // before the run: an unwritable path is a usage error, not a lost run
   let results: RunResult[];
-  const interrupt = catchInterrupt();
+  const interrupt = catchInterrupt(stoppingWords(c.options));
   try {
     if (c.variants) {
       results = await runCompare(c.options, c.variants, {
@@ -39,9 +39,15 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
     if (status === null || !isStormError(e, 'INTERRUPTED')) {
       // The runs a comparison finished before one failed are still reported (and written).
       if (!(e instanceof CompareError) || e.completed.length === 0) throw e;
-      await report(e.completed, files, e.message);
+      await report(e.completed, files, { compare: true, failed: e.message });
       process.stderr.write(`lifeline-storm: ${e.message} [${e.code}]; the table shows the ${e.completed.length} run(s) completed before it\n`);
       return 1;
+    }
+    // Stopped by the signal: the runs a comparison finished before it are reported, as after
+    // a failed run (they used to be dropped: minutes of finished runs gone with a Ctrl-C).
+    if (e instanceof CompareError && e.completed.length > 0) {
+      await report(e.completed, files, { compare: true, failed: e.message, exitStatus: status });
+      process.stderr.write(`lifeline-storm: ${e.message}; the table shows the ${e.completed.length} run(s) completed before it; exit ${status}\n`);
     }
     // Cleaned up; whatever the stopped run still had going must not keep the process alive.
     setTimeout(() => process.exit(status), 1000).unref();
@@ -49,13 +55,15 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   } finally {
     interrupt.dispose();
   }
-  const { failures } = await report(results, files);
+  // A signal while the finished run was closing its servers and client processes: the run
+  // is whole, so it is reported, but the exit status is still the signal's (the report says
+  // so too). It used to be the run's own (0) after the line "SIGINT: stopping the run", so
+  // `… && deploy` went on.
+  const late = interrupt.status();
+  const compare = c.variants !== null;
+  const { failures } = await report(results, files, late === null ? { compare } : { compare, failed: 'a signal came while the finished run was closing', exitStatus: late });
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
-  // A signal while the finished run was closing its servers and client processes: the run
-  // is whole, so it is reported, but the exit status is still the signal's. It used to be
-  // the run's own (0) after the line "SIGINT: stopping the run", so `… && deploy` went on.
-  const late = interrupt.status();
   if (late !== null) {
     process.stderr.write(`lifeline-storm: the run had finished when the signal came: its results are above; exit ${late}\n`);
     return late;
@@ -64,11 +72,17 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   return v.status !== 0 ? v.status : failures.length > 0 ? 1 : 0;
 }
 
-/** Prints the table and notes and writes the --json / --report files (`failed`: why a comparison stopped early). */
-async function report(results: RunResult[], files: ReturnType<typeof outputFiles>, failed?: string) {
+/**
+ * Prints the table and notes and writes the --json / --report files. `compare`: the JSON is
+ * an array, also of one run (a comparison stopped after its first); `failed`: why a
+ * comparison stopped early, or a late signal; `exitStatus`: the CLI's status then (1, or a
+ * signal's 130 / 143).
+ */
+async function report(results: RunResult[], files: ReturnType<typeof outputFiles>, o: { compare: boolean; failed?: string; exitStatus?: number }) {
   process.stdout.write(formatTable(results) + '\n');
   const notes = formatNotes(results);
   if (notes) process.stdout.write(notes + '\n');
-  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results) : toHtml(results, undefined, failed === undefined ? {} : { failed }) })));
+  const html = o.failed === undefined ? {} : { failed: o.failed, exitStatus: o.exitStatus ?? 1 };
+  const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results, o.compare) : toHtml(results, undefined, html) })));
   return { failures };
 }

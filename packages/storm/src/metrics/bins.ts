@@ -27,8 +27,11 @@ export interface BurstStats {
    * `MIN_MEAN_SPAN_MS` (one second) of bins.
    */
   mean: number;
-  /** peak ÷ mean (1 = perfectly flat over a second or more; 0 when there were no attempts). */
-  peakToMean: number;
+  /**
+   * peak ÷ mean (1 = perfectly flat over a second or more); null when there were no
+   * attempts (0 ÷ 0: it used to be 0, which reads as better than flat).
+   */
+  peakToMean: number | null;
   /** peak ÷ what the server admits in one bin (admissionRate × binMs / 1000); null without a rate. */
   peakOverCapacity: number | null;
   /** The peak bin as a rate: attempts per second (peak × 1000 / binMs). */
@@ -49,7 +52,7 @@ export interface BurstStats {
  */
 export function burstStats(bins: readonly number[], admissionRate: number | null, binMs = DEFAULT_BIN_MS): BurstStats {
   const first = 0;
-  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: 0, peakOverCapacity: admissionRate ? 0 : null, peakPerSec: 0 };
+  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: null, peakOverCapacity: admissionRate ? 0 : null, peakPerSec: 0 };
   let last = bins.length - 1;
   while (bins[last] === 0) last--;
   let sum = 0;

@@ -13,6 +13,12 @@ export interface HtmlOptions {
    * @default undefined (the results are the whole run)
    */
   failed?: string;
+  /**
+   * The exit status the report states with `failed`: a comparison stopped by SIGINT /
+   * SIGTERM exits 130 / 143, not 1.
+   * @default 1
+   */
+  exitStatus?: number;
 }
 
 /**
@@ -39,7 +45,7 @@ export function toHtml(results: readonly RunResult[], title = 'Lifeline reconnec
   // The CLI's pass/fail (and exit status), so a report read on its own says it too.
   const v = verdict(results);
   const verdictLine = options.failed !== undefined
-    ? `<p class="verdict fail"><b>Fail</b> (exit status 1): ${escapeXml(options.failed)}; below, the ${results.length} run(s) completed before it${v.message ? ` (${escapeXml(v.message)})` : ''}.</p>`
+    ? `<p class="verdict fail"><b>Fail</b> (exit status ${options.exitStatus ?? 1}): ${escapeXml(options.failed)}; below, the ${results.length} run(s) completed before it${v.message ? ` (${escapeXml(v.message)})` : ''}.</p>`
     : v.status === 0
     ? '<p class="verdict pass"><b>Pass</b>: every client came back; nothing lost, duplicated or reordered (exit status 0).</p>'
     : `<p class="verdict fail"><b>Fail</b> (exit status ${v.status}): ${escapeXml(v.message ?? '')}</p>`;

@@ -55,7 +55,7 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts}"/>`);
     const ly = pad.top + 14 + i * 16;
     parts.push(`<rect x="${pad.left + 10}" y="${ly - 9}" width="12" height="3" fill="${color}"/>`);
-    parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak ${r.peakPerSec}/s, peak÷mean ${r.peakToMean}, ${r.attemptsPerClient} att/client</text>`);
+    parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak ${r.peakPerSec}/s, peak÷mean ${r.peakToMean ?? 'n/a'}, ${r.attemptsPerClient} att/client</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

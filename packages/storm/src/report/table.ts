@@ -29,7 +29,8 @@ const ROWS: Row[] = [
   ['attempts / client', (r) => num(r.attemptsPerClient)],
   ['peak / 100 ms', (r) => String(r.peak)],
   ['peak rate /s', (r) => num(r.peakPerSec)],
-  ['peak ÷ mean', (r) => num(r.peakToMean)],
+  // No attempts: no ratio (it printed 0, as if flatter than flat); `—` is for unknown.
+  ['peak ÷ mean', (r) => (r.peakToMean === null ? 'n/a (no attempts)' : num(r.peakToMean))],
   ['peak ÷ capacity', (r) => num(r.peakOverCapacity)],
   ['t50', (r) => ms(r.t50Ms)],
   ['t99', (r) => ms(r.t99Ms)],

@@ -157,6 +157,15 @@ function checkBroker(b: string): string {
   throw new StormError('BAD_OPTION', `broker must be memory, volatile, auto or a redis:// URL (e.g. redis://127.0.0.1:6379), got "${shown}"`);
 }
 
+/**
+ * The broker a run's embedded servers start with: `rolling` uses Redis when it is there
+ * (`auto`) unless a broker was chosen; every other scenario `broker`, default memory.
+ * (The CLI's SIGINT line says from it whether the run has Redis keys to delete.)
+ */
+export function runBroker(o: StormOptions): string {
+  return o.scenario === 'rolling' && o.broker === undefined ? 'auto' : o.broker ?? STORM_DEFAULTS.broker;
+}
+
 /** Fills defaults and validates; throws StormError('BAD_OPTION') with the offending option. */
 export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (!SCENARIOS.includes(o.scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${o.scenario}" (one of ${SCENARIOS.join(', ')})`);

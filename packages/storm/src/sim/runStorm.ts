@@ -6,7 +6,7 @@ import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
 import { EmbeddedFleet } from './embedded';
 import { runChannels } from './channelNames';
-import { resolveOptions, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
+import { resolveOptions, runBroker, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
 import { checkTokenLifetime } from './tokenExpiry';
 import { probeTarget } from './targetProbe';
 import { Publisher, sleep } from './publisher';
@@ -81,7 +81,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     }, deadline);
   const body = async (): Promise<RunResult> => {
     // rolling uses the Redis broker when it is there (unless a broker was chosen).
-    const broker = o.scenario === 'rolling' && input.broker === undefined ? 'auto' : o.broker;
+    const broker = runBroker(input);
     if (!o.target) {
       fleetStarting = EmbeddedFleet.start(def.nodes, { admissionRate: o.admissionRate, heartbeatMs: o.heartbeatMs, broker });
       fleet = await fleetStarting;
