@@ -45,16 +45,21 @@ const app = await serveApp({
 // A bot in the room, so the first visitor is not alone, and a self-check that the
 // server really relays messages.
 const bot = createClient({ url: `${server.url}/v1` });
+// Declared before the bot's first send: warn() reads it from the sends' callbacks.
+let stopping = false;
 const channel = bot.channel(room);
 let relayed = false;
 channel.subscribe((msg) => {
   if (msg.data?.from === 'lifeline-bot') relayed = true;
 });
-channel.presence.enter({ name: 'lifeline-bot' }).catch(() => {});
+channel.presence.enter({ name: 'lifeline-bot' }).catch((e) => warn('the bot did not enter presence', e));
 // A subscription without `since` starts at the head: publish once it is in place.
 await until(() => channel.getSnapshot().state === 'subscribed', 10_000);
 // The self-check: nobody is in the room yet, so only the bot sees this one.
 const welcome = channel.publish({ from: 'lifeline-bot', text: 'lifeline-bot is here' });
+// Awaited only by the self-check below: handled here too, so a Ctrl-C before its ack
+// (close() rejects it) is no unhandled rejection.
+welcome.catch((e) => warn('the self-check message was not sent', e));
 // Greets each visitor as it enters presence. A page subscribes before it enters (the same
 // channel, in order on one connection), so its subscription is live when the greeting
 // comes; a message published before anyone subscribed would never be seen (a
@@ -68,7 +73,7 @@ channel.on('presence', (members) => {
     const name = typeof m.info?.name === 'string' ? m.info.name : m.clientId;
     channel
       .publish({ from: 'lifeline-bot', text: `Welcome, ${name}! Open this page in a second tab, press "Drop connection" while sending, and watch nothing get lost.` })
-      .catch(() => {});
+      .catch((e) => warn(`${name} was not greeted`, e));
   }
 });
 
@@ -85,7 +90,6 @@ console.log(`
   ${exitAfterMs === null ? 'Press Ctrl-C to stop.' : `Stopping by itself in ${exitAfterMs} ms (stdin is not a TTY or LIFELINE_DEMO_EXIT_AFTER_MS is set).`}
 `);
 
-let stopping = false;
 async function stop(signal) {
   if (stopping) return;
   stopping = true;
@@ -93,7 +97,8 @@ async function stop(signal) {
   await Promise.allSettled([bot.close(), app.close()]);
   await server.close();
   console.log('lifeline demo: stopped');
-  process.exit(0);
+  // Not exit(0): a failed self-check set exitCode 1, and an explicit 0 hid it.
+  process.exit();
 }
 process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -106,6 +111,11 @@ if (exitAfterMs !== null) {
   setTimeout(() => void stop(), exitAfterMs).unref?.();
   // Keep the loop alive until stop() runs, even if every socket was closed.
   setTimeout(() => {}, exitAfterMs + 1_000);
+}
+
+/** Says why a send of the bot failed, except when stop() closing the bot failed it. */
+function warn(what, e) {
+  if (!stopping) console.error(`lifeline demo: ${what} (${e?.code ?? ''} ${e?.message ?? e})`);
 }
 
 /** Polls `check` every 20 ms until it is true or `timeoutMs` passed. */

@@ -4,7 +4,9 @@
 // restarts it (it resumes from its checkpoint file), then stops it with SIGTERM
 // (graceful drain) and checks that every published order was processed.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '@lifeline/server';
@@ -17,31 +19,58 @@ const dir = mkdtempSync(join(tmpdir(), 'lifeline-worker-'));
 const checkpoint = join(dir, 'orders.checkpoint.json');
 console.log(`demo: server ${url}, checkpoint file ${checkpoint}`);
 
+// This run's orders carry its id, in the data and in the idempotency id: against your own
+// server (LIFELINE_URL) the channel has other messages and offsets, and a re-run's
+// `order-1` would be answered "duplicate" (not delivered again) for the server's dedupe TTL.
+const run = randomBytes(4).toString('hex');
 const processed = new Set();
+let subscribed = false;
 function startWorker() {
   const child = spawn(process.execPath, [new URL('./worker.mjs', import.meta.url).pathname], {
     env: { ...process.env, LIFELINE_URL: url, CHANNEL: channel, CHECKPOINT: checkpoint },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.stdout.setEncoding('utf8').on('data', (text) => {
-    process.stdout.write(text);
-    for (const m of text.matchAll(/processed #(\d+)/g)) processed.add(Number(m[1]));
+  // Line by line: a chunk of a pipe can end in the middle of a line.
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    console.log(line);
+    if (/ subscribed to "/.test(line)) subscribed = true;
+    const data = / processed #\d+ (\{.*\})$/.exec(line)?.[1];
+    const order = data ? JSON.parse(data) : null;
+    if (order?.run === run) processed.add(order.order);
   });
   return child;
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const exited = (child) => new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+async function until(check, ms) {
+  for (const deadline = Date.now() + ms; !check() && Date.now() < deadline; ) await sleep(20);
+  return check();
+}
 
 let worker = startWorker();
-await sleep(1000); // let it subscribe (a first run without a checkpoint starts at the head)
+// A first run without a checkpoint starts at the head: publish once it is subscribed.
+if (!(await until(() => subscribed, 15_000))) {
+  console.error('demo: the worker did not subscribe within 15 s');
+  worker.kill('SIGKILL');
+  await server?.close();
+  process.exit(1);
+}
 let published = 0;
-const publisher = setInterval(async () => {
-  const n = ++published;
-  await fetch(`${httpUrl}/v1/publish`, {
+const failed = [];
+let n = 0;
+const publisher = setInterval(() => {
+  const order = ++n;
+  // Not fire-and-forget: a refused or failed publish is counted and reported, not lost.
+  fetch(`${httpUrl}/v1/publish`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ channel, data: { order: n, total: n * 10 }, id: `order-${n}` }),
-  });
+    body: JSON.stringify({ channel, data: { run, order, total: order * 10 }, id: `order-${run}-${order}` }),
+  })
+    .then(async (res) => {
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
+      published++;
+    })
+    .catch((error) => failed.push(`#${order}: ${error.message}`));
 }, 200);
 
 await sleep(3000);
@@ -58,8 +87,9 @@ console.log('\ndemo: SIGTERM: graceful drain\n');
 worker.kill('SIGTERM');
 const { code } = await exited(worker);
 const missing = [];
-for (let n = 1; n <= published; n++) if (!processed.has(n)) missing.push(n);
+for (let order = 1; order <= n; order++) if (!processed.has(order)) missing.push(order);
+if (failed.length) console.error(`demo: ${failed.length} publish(es) failed: ${failed.join('; ')}`);
 console.log(`\ndemo: published ${published}, processed ${processed.size} distinct, missing ${missing.length ? missing.join(',') : 'none'}, worker exit ${code}`);
 await server?.close();
 rmSync(dir, { recursive: true, force: true });
-process.exitCode = missing.length === 0 && code === 0 ? 0 : 1;
+process.exitCode = missing.length === 0 && failed.length === 0 && code === 0 ? 0 : 1;

@@ -24,15 +24,40 @@ client.on('error', (error) => log(`error ${error.code}: ${error.message}`));
 
 const orders = client.channel(channelName);
 orders.on('gap', (gap) => log('GAP: messages were lost upstream', gap));
-orders.ready().then(() => log(`consuming "${channelName}" from ${url}, resuming after`, orders.resumedFrom ?? 'the head (no checkpoint yet)'));
+orders.ready().then(
+  (channel) => {
+    log(`consuming "${channelName}" from ${url}, resuming after`, orders.resumedFrom ?? 'the head (no checkpoint yet)');
+    // Said once subscribed: a first run without a checkpoint gets what is published from here on.
+    const said = () => {
+      if (channel.getSnapshot().state !== 'subscribed') return false;
+      log(`subscribed to "${channelName}"`);
+      return true;
+    };
+    if (!said()) {
+      const off = channel.subscribeSnapshot(() => said() && off());
+    }
+  },
+  // Not unhandled: consume() below reads the same checkpoint and reports its failure
+  // (CHECKPOINT_LOCKED, CHECKPOINT_CORRUPT) once, then exits 1.
+  () => {},
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, async () => {
     stopping = true;
     log(`${signal}: draining…`);
-    const result = await client.drain({ timeoutMs: 10_000 });
-    log('drained', result);
+    try {
+      const result = await client.drain({ timeoutMs: 10_000 });
+      log('drained', result);
+      // Not clean: a message stayed unacknowledged or a checkpoint write failed; it is
+      // redelivered next run. Say so in the exit status, for whatever supervises the worker.
+      if (!result.clean) process.exitCode = 1;
+    } catch (error) {
+      // The consumer had already stopped and closed the client (see below).
+      log('drain failed:', error);
+      process.exitCode = 1;
+    }
     // Nothing else is ref'd: the process exits by itself.
   });
 }

@@ -6,19 +6,27 @@
 // It prints the comparison, writes the HTML report, and exits 1 if the defaults lost,
 // duplicated or reordered a message, left a client behind, or hit the server at more than
 // two thirds of the fixed delay's peak rate. Everything runs on loopback and stops by itself.
-import { writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { formatTable, isStormError, runCompare, toHtml } from '@lifeline/storm';
 
 const clients = Number(process.env.CLIENTS ?? 300);
-if (!Number.isInteger(clients) || clients < 1) {
-  console.error(`rehearsal: CLIENTS must be a whole number of clients (at least 1), got "${process.env.CLIENTS}"`);
+// 100,000 is the simulator's own limit: refused here, before the run says it starts.
+if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) {
+  console.error(`rehearsal: CLIENTS must be a whole number of clients from 1 to 100000, got "${process.env.CLIENTS}"`);
   process.exit(1);
 }
 // `pnpm --filter … start` runs this in examples/storm-scenario; INIT_CWD is where the
 // user typed the command, which is what a relative REPORT means to them.
 const report = process.env.REPORT ? resolve(process.env.INIT_CWD ?? '.', process.env.REPORT) : join(tmpdir(), 'lifeline-rehearsal.html');
+// Checked before a run of half a minute, not after it (a missing or read-only directory).
+try {
+  await access(dirname(report), constants.W_OK);
+} catch (err) {
+  console.error(`rehearsal: REPORT ${report} cannot be written (${err.code ?? err.message})`);
+  process.exit(1);
+}
 
 console.log(`rehearsal: ${clients} clients, server killed for 2 s under traffic (admission 200 handshakes/s)`);
 let defaults;
@@ -39,8 +47,13 @@ try {
   process.exit(1);
 }
 console.log(formatTable([defaults, fixed]));
-await writeFile(report, toHtml([defaults, fixed]));
-console.log(`rehearsal: report written to ${report}`);
+// A report that still cannot be written (the disk filled meanwhile) is said, and the
+// verdict below is still given: the run itself is what the rehearsal checks.
+const wrote = await writeFile(report, toHtml([defaults, fixed])).then(
+  () => true,
+  (err) => (console.error(`rehearsal: report not written to ${report} (${err.code ?? err.message})`), false),
+);
+if (wrote) console.log(`rehearsal: report written to ${report}`);
 
 const problems = [];
 if (defaults.lost || defaults.duplicated || defaults.reordered) {
@@ -60,6 +73,7 @@ console.log(
     `(admission ${defaults.admissionRate}/s); ` +
     `${defaults.published} published, ${defaults.lost} lost, ${defaults.duplicated} duplicated, ${defaults.reordered} reordered, ${defaults.gapped} in explicit gaps`,
 );
+if (!wrote) problems.push('the report was not written');
 if (problems.length) {
   console.error(`rehearsal: FAILED: ${problems.join('; ')}`);
   process.exit(1);

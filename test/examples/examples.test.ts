@@ -58,12 +58,20 @@ describe('examples', () => {
     }
   }, 95_000);
 
-  it('storm scenario: a CLIENTS that is not a whole number is refused with a message, not a stack trace', async () => {
-    for (const clients of ['many', '2.5', '0']) {
+  it('storm scenario: a CLIENTS that is not a whole number from 1 to 100000 is refused with one line, not a stack trace', async () => {
+    for (const clients of ['many', '2.5', '0', '100001']) {
       const { code, out } = await run('storm-scenario/rehearse.mjs', 20_000, { env: { CLIENTS: clients } });
-      expect(out.trim()).toBe(`rehearsal: CLIENTS must be a whole number of clients (at least 1), got "${clients}"`);
+      expect(out.trim()).toBe(`rehearsal: CLIENTS must be a whole number of clients from 1 to 100000, got "${clients}"`);
       expect(code).toBe(1);
     }
+  }, 30_000);
+
+  it('storm scenario: a REPORT in a directory that does not exist is refused before the run, with one line', async () => {
+    const report = path.join(tmpdir(), `no-such-dir-${process.pid}`, 'rehearsal.html');
+    const { code, out } = await run('storm-scenario/rehearse.mjs', 20_000, { env: { CLIENTS: '50', REPORT: report } });
+    // It used to run the whole rehearsal (~25 s), then die on writeFile with a stack trace.
+    expect(out.trim()).toBe(`rehearsal: REPORT ${report} cannot be written (ENOENT)`);
+    expect(code).toBe(1);
   }, 30_000);
 
   it('console demo: the protocol walk-through ends with every check passed', async () => {

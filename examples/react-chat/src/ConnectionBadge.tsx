@@ -29,12 +29,15 @@ export function ConnectionBadge() {
 }
 
 function useRetryCountdown(retryAt: number | null): string | null {
-  const [now, setNow] = useState(() => Date.now());
+  // The interval only re-renders; the clock is read at render. A `now` kept in state is
+  // as old as its last tick when a new retryAt first renders: after a drop the badge said
+  // "retry in 3.8 s" (the delay plus the time since the last outage) for a 0.25 s retry.
+  const [, tick] = useState(0);
   useEffect(() => {
     if (retryAt === null) return;
-    const timer = setInterval(() => setNow(Date.now()), 200);
+    const timer = setInterval(() => tick((n) => n + 1), 200);
     return () => clearInterval(timer);
   }, [retryAt]);
   if (retryAt === null) return null;
-  return `${(Math.max(0, retryAt - now) / 1000).toFixed(1)} s`;
+  return `${(Math.max(0, retryAt - Date.now()) / 1000).toFixed(1)} s`;
 }
