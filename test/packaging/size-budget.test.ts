@@ -135,8 +135,11 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // `since` is past the end of that loss (inside retention: it lost nothing), 10 B; 2,224 B with
 // it null-safe on a server render. 2,232 B (session 22): a message a sync handler threw on is
 // handed to it again after its effect ran again in the same task (a new releaseDelayMs); it
-// counted as handled and was lost for that component without a gap, 8 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_232;
+// counted as handled and was lost for that component without a gap, 8 B. 2,255 B: an effect
+// run again in the same task takes its lease back as it was (one an async handler was still
+// on counted as handled: if that promise rejected, the message was never handed to it again,
+// a loss for that component without a gap), 23 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_255;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

@@ -20,6 +20,14 @@ export function channelKey(name: string, options?: ChannelOptions): string {
  */
 type Lease = Set<MessageHandler> & { off: Unsubscribe; park?: (letGo?: 1) => void; p?: boolean };
 
+/**
+ * Releases a handler (idempotent). Returns a function that takes it back as it was, with a new
+ * release delay, within the same task: a component whose effect runs again without an unmount
+ * (StrictMode, a new `releaseDelayMs`) keeps what it had, its handler's call in progress
+ * included. Not taken back by the end of the task, it lets go (see acquireChannel).
+ */
+export type Release = () => (releaseDelayMs: number) => void;
+
 // A new function per subscribe, on purpose: core keeps waiting for a busy handler that is
 // subscribed again (the same function), and retry() must not wait for one that never
 // settles; the busy wait per component is the entry's (acquireChannel).
@@ -30,6 +38,7 @@ const subscribe = (channel: Channel, lease: Lease) => (lease.off = channel.subsc
  * core subscription (one wire `sub`) however many components listen, kept for
  * `releaseDelayMs` after the last one leaves. A subscription the server refused
  * (`failed`) is not handed on as is: acquiring it subscribes again.
+ * @returns its {@link Release}.
  */
 export function acquireChannel(
   client: LifelineClient,
@@ -38,37 +47,44 @@ export function acquireChannel(
   handler: MessageHandler,
   releaseDelayMs: number,
   key = channelKey(name, options),
-): Unsubscribe {
+): Release {
   // Options reach core only when the subscription starts (`since` would move a channel
   // awaiting its `sub` answer again).
   const channel = client.channel(name);
   let table = subscriptions.get(channel);
   if (!table) subscriptions.set(channel, (table = new Map()));
-  const [lease, release] = hold(
-    table,
-    key,
-    () => {
-      const lease = new Set() as Lease;
-      lease.p = key == ' presence';
-      subscribe(client.channel(name, options), lease);
-      const stop = () => {
-        lease.off();
-        // Still subscribed(/ing): other handlers are on the channel and core goes on waiting
-        // for this one, so a parked message is let go (nothing would replay it to a later lease
-        // anyway). The last one off (now unsubscribing/idle) leaves it unsettled: core's next
-        // subscriber abandons it and starts from the position, that message included.
-        if (channel.getSnapshot().state[0] == 's') lease.park?.(1);
-      };
-      return [stop, lease];
-    },
-    releaseDelayMs,
-  );
+  let lease!: Lease;
+  let release!: () => void;
+  // Also when taken back (see Release): the same lease then, its release timer cancelled.
+  const take = (ms: number) => {
+    [lease, release] = hold(
+      table,
+      key,
+      () => {
+        const lease = new Set() as Lease;
+        lease.p = key == ' presence';
+        subscribe(client.channel(name, options), lease);
+        const stop = () => {
+          lease.off();
+          // Still subscribed(/ing): other handlers are on the channel and core goes on waiting
+          // for this one, so a parked message is let go (nothing would replay it to a later lease
+          // anyway). The last one off (now unsubscribing/idle) leaves it unsettled: core's next
+          // subscriber abandons it and starts from the position, that message included.
+          if (channel.getSnapshot().state[0] == 's') lease.park?.(1);
+        };
+        return [stop, lease];
+      },
+      ms,
+    );
+    on = true;
+    lease.add(entry);
+  };
   // A fresh wrapper per acquire: the same function acquired twice counts twice. It skips
   // what this handler already handled: when another handler of the channel throws, core
   // ('redeliver') hands the message, and what followed it, to every handler again. A new
   // epoch starts its offsets over, so only the same epoch is compared.
   let last: Message<any> | undefined;
-  let on = true;
+  let on: boolean;
   let abandon: (() => void) | undefined;
   /** Settles when the handler's call in progress does (however it ends); unset when none runs. */
   let busy: Promise<void> | undefined;
@@ -96,7 +112,9 @@ export function acquireChannel(
     busy = call.then(idle, idle);
     return call;
   };
-  lease.add(entry);
+  take(releaseDelayMs);
+  // What follows is not done again when taken back: no message is handed out within a task,
+  // so nothing was parked or refused since it was released.
   // A message parked while the lease had no handler (a remount within the delay) is theirs now.
   lease.park?.();
   // One parked on another subscription with no component (kept for the delay) held this
@@ -106,9 +124,12 @@ export function acquireChannel(
   retryChannel(channel);
   return () => {
     on = false;
-    abandon?.();
     lease.delete(entry);
     release();
+    // Let go at the end of the task, unless taken back before (see Release): a call in
+    // progress is then still awaited, and one that rejects is handed the message again.
+    queueMicrotask(() => on || abandon?.());
+    return take;
   };
 }
 

@@ -11,7 +11,7 @@ import type {
   PublishOptions,
   PublishResult,
 } from '@lifeline/core';
-import { acquireChannel, channelKey, retryChannel } from './channelLeases';
+import { acquireChannel, channelKey, retryChannel, type Release } from './channelLeases';
 import { useLifelineContext } from './context';
 import { serverChannelSnapshot } from './serverSnapshots';
 
@@ -119,33 +119,32 @@ export function useChannel<T = unknown>(
   // What a server render shows; also this hook's subscription identity (client, name and
   // options), which `leased` holds once the effect subscribed it (see `state` below), with
   // the channel's position once the effect let go of it (or, before the channel's first
-  // subscribe answer, where that answer puts it: see startOf).
+  // subscribe answer, where that answer puts it: see startOf), and until the end of that task
+  // the lease's take-back (see Release) with the cleanup that goes with it.
   const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, First?, [Position?, Position?]?]>(undefined);
+  const leased = useRef<[object, (Position | null)?, First?, ReturnType<Release>?, (() => void)?]>(undefined);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
   const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
   useEffect(() => {
     // Where this hook's messages should go on from: where it left this identity (<Activity>
-    // shown again, a new releaseDelayMs), else its `since`. A channel already past it (another
+    // shown again), else its `since`. A channel already past it (another
     // hook, usePresence or a component on the same name, kept it subscribed: core handed those
     // messages to the others, ignores `since` and replays nothing) is said as a gap, as core
     // says a loss, instead of going on live in silence: 'epoch-changed' when the channel is in
     // another epoch (core ignored a `since` from an older one), else 'handler-skipped'.
-    const [was, back, first, again] = leased.current ?? [];
-    const start = startOf(channel);
+    const [was, back, first, again, cleanup] = leased.current ?? [];
     // `again`: its cleanup ran in this same task (StrictMode's second effect, a new
-    // releaseDelayMs): not a return, the same mount, which goes on from where it was, and
-    // says a gap from where the first run started it (from its position, a gap said by the
-    // first run was cut to what lies past it: a refetch from `gap.from` missed the rest).
-    // The first run had no gap to say (it was handed messages): from where it was, the last
-    // one (a gap to say then, a new epoch, threw on an unset `from`, and went unsaid).
-    const from = was == serverSnapshot ? (again ? again[1] ?? again[0] : back ?? first?.[0]) : options?.since;
+    // releaseDelayMs): not a return, the same mount, which takes its lease back as it was and
+    // goes on. A new one let go of what its async handler was still on (a rejection then
+    // redelivered nothing to it) and could only guess where the first run was.
+    if (was == serverSnapshot && again) return again(releaseDelayMs), cleanup;
+    const start = startOf(channel);
+    const from = was == serverSnapshot ? back ?? first?.[0] : options?.since;
     // Where this hook is known to start, once said: the first message it is handed must follow.
-    // Again (see above) where it was: from the position instead, a message another hook was
-    // still on (or one a parked subscription let go) showed as this new component's gap. Once
-    // handed one, its last: what core hands again after another handler threw is not its again.
-    let at = was == serverSnapshot && again ? again[0] : from;
+    // Once handed one, unset: what core hands again after a handler threw is checked by the
+    // lease (acquireChannel), not here.
+    let at = from;
     const say = (to: Position) => (
       (at = to),
       setOwn([
@@ -194,15 +193,14 @@ export function useChannel<T = unknown>(
         at = undefined;
         const h = handler.current;
         const r = h.name == name && h.client == client ? h.onMessage?.(msg) : undefined;
-        // Set once the call returned: one that threw is handed again ('redeliver'), also after
-        // this effect runs again in the same task (a new releaseDelayMs), which goes on from
-        // `had`: set before the call, that skipped it as handled, a loss for this component.
+        // Set once the call returned: one that threw is not had (its component hidden then
+        // comes back before it).
         had = msg;
         return r;
       },
       releaseDelayMs,
     );
-    return () => {
+    const off = () => {
       // Where it left: past the position when it had a message the others were still on, or
       // before any, at a `since` ahead of the channel's (from the position, shown again, it
       // was said a gap over a message it had, or handed one again). With neither, before the
@@ -212,10 +210,10 @@ export function useChannel<T = unknown>(
       // when it is back.
       const p = channel.position;
       const pos = at ?? (behind(p, had) ? { offset: had!.offset, epoch: had!.epoch } : 1 in start ? p : undefined);
-      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : start, [at ?? (had && pos!), at && from]]);
+      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : start, release(), off]);
       queueMicrotask(() => (l[3] = undefined));
-      release();
     };
+    return off;
   }, [client, key, releaseDelayMs]);
 
   // Tracked fields, as in TanStack Query: React is told of a change only when a field

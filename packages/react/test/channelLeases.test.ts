@@ -85,6 +85,23 @@ describe('channel leases', () => {
     await expect(result).resolves.toBeUndefined(); // no HANDLER_ERROR for core
   });
 
+  // A component's effect run again without an unmount (a new releaseDelayMs, StrictMode)
+  // releases and takes back in one task: the call still counts. It let go of it before, so
+  // a rejection then was ignored and that message never handed to the handler again.
+  it('a release taken back within the task still awaits the call in progress and rethrows its rejection', async () => {
+    const client = new FakeClient();
+    const fanOut = captureFanOut(client, 'room');
+    let fail!: (e: Error) => void;
+    const release = acquireChannel(client, 'room', undefined, () => new Promise<void>((_, reject) => (fail = reject)), 100);
+    const result = fanOut()(msg(1)) as Promise<void>;
+    release()(40); // cleanup and effect again, same task
+    fail(new Error('real failure'));
+    await expect(result).rejects.toThrow('real failure');
+    release(); // a real unmount later still lets go, after the new delay
+    vi.advanceTimersByTime(40);
+    expect(client.channel('room').handlerCount).toBe(0);
+  });
+
   it('still rethrows a rejection of a handler whose component is mounted', async () => {
     const client = new FakeClient();
     const fanOut = captureFanOut(client, 'room');

@@ -391,9 +391,9 @@ function checkInstance(inst: Instance, logs: Map<string, ModelData[]>, head: Pos
     else if (!cur.some((p) => same(p, to) || gapCovers(p, to)))
       out.push(`${show(posOf(m))} (${m.data.id}) after ${cur.map(show).join('|')} without a gap saying so; gaps ${JSON.stringify(inst.gaps.map((g) => `${g.reason} ${show(g.from)}-${show(g.to)}`))}`);
     // A failed call is handed again, unless its component let go of it (hidden before its next
-    // call: it then counts as handled) or its handler is async (see the README's Caveats). An
-    // effect run again (a new releaseDelayMs) is not letting go.
-    const letGo = inst.async || (inst.hidesAt[n + 1] ?? inst.hides ?? 0) > inst.hidesAt[n]!;
+    // call: it then counts as handled). An effect run again (a new releaseDelayMs, StrictMode)
+    // is not letting go, also for an async handler still on the message.
+    const letGo = (inst.hidesAt[n + 1] ?? inst.hides ?? 0) > inst.hidesAt[n]!;
     cur = inst.failed.has(m) ? (letGo ? [to, posOf(m)] : [to]) : [posOf(m)];
   }
   for (const g of inst.gaps) {
@@ -516,6 +516,16 @@ const found: [string, boolean, Cmd[], single?: boolean][] = [
     'an effect run again after its handler threw says its own gap of a new epoch from where it was',
     false,
     [feed(null), { k: 'fail', i: 0 }, { k: 'serve' }, { k: 'publish', n: 1 }, { k: 'resetEpoch' }, { k: 'delay' }],
+  ],
+  // Its async handler was on m3 (to reject) when its effect ran again (a new releaseDelayMs):
+  // the old subscription entry let go of the call, so m3 counted as handled for it, and the
+  // rejection was ignored: m3 never handed to it again, m4 after m2 with no gap (seed
+  // 1218749115 found it beside a second feed, under StrictMode too). The effect run again now
+  // takes its entry back as it was (acquireChannel's Release), the call still awaited.
+  [
+    'an effect run again while its async handler is on a message that then rejects is handed it again',
+    false,
+    [feed(null, { async: true }), { k: 'serve' }, { k: 'fail', i: 0 }, { k: 'publish', n: 1 }, { k: 'serve' }, { k: 'delay' }],
   ],
 ];
 
