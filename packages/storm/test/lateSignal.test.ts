@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { summarizeRun, type RunResult } from '../src/result';
 import { ZERO_COUNTS } from '../src/metrics/delivery';
 import type { StormOptions } from '../src/sim/options';
+import { stoppingWords } from '../src/cli/interrupt';
 
 // A stub run whose body has finished: the signal comes while it closes (runStorm's finally),
 // when its abort no longer reaches the run.
@@ -49,5 +50,46 @@ describe('a signal that comes after the run finished, while it closes', () => {
     expect(html).not.toContain('exit status 0');
     // The handlers are gone again: nothing left listening for the next run.
     expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+});
+
+// The CLI's line on SIGINT / SIGTERM said "closing clients and servers, deleting its Redis
+// keys" for every run: also against a --target (storm starts no server there) and on the
+// memory broker (no Redis keys). It says only what stopping this run does now.
+/** The stderr line the CLI prints when `options`' run gets a SIGINT. */
+async function signalLine(options: StormOptions): Promise<string> {
+  const err: string[] = [];
+  const quiet = [vi.spyOn(process.stdout, 'write').mockImplementation(() => true), vi.spyOn(process.stderr, 'write').mockImplementation((c) => (err.push(String(c)), true))];
+  try {
+    expect(await stormCommand({ options, variants: null })).toBe(130);
+  } finally {
+    for (const q of quiet) q.mockRestore();
+  }
+  return err.join('').split('\n').find((l) => l.includes('SIGINT: stopping the run')) ?? '';
+}
+
+describe('the signal line says what stopping the run does', () => {
+  it('against a --target: clients and proxies, no servers, no Redis keys', async () => {
+    expect(await signalLine({ scenario: 'blip', target: 'ws://127.0.0.1:8080' })).toBe('lifeline-storm: SIGINT: stopping the run, closing its clients and proxies (send it again to quit at once)');
+  });
+
+  it('embedded on the memory broker: clients, proxies and servers, no Redis keys', async () => {
+    expect(await signalLine({ scenario: 'half-open' })).toBe('lifeline-storm: SIGINT: stopping the run, closing its clients, proxies and servers (send it again to quit at once)');
+  });
+
+  it('on a redis:// broker it deletes the run\'s Redis keys', async () => {
+    expect(await signalLine({ scenario: 'restart', broker: 'redis://127.0.0.1:6379' })).toBe('lifeline-storm: SIGINT: stopping the run, closing its clients, proxies and servers, deleting its Redis keys (send it again to quit at once)');
+  });
+
+  it('every case of stoppingWords', () => {
+    expect(stoppingWords({ scenario: 'flaky', target: '127.0.0.1:9000' })).toBe('closing its clients and proxies');
+    expect(stoppingWords({ scenario: 'blip', broker: 'volatile' })).toBe('closing its clients, proxies and servers');
+    // drain connects its clients straight to the servers: no proxy.
+    expect(stoppingWords({ scenario: 'drain' })).toBe('closing its clients and servers');
+    expect(stoppingWords({ scenario: 'drain', broker: 'redis://[::1]:6379' })).toBe('closing its clients and servers, deleting its Redis keys');
+    // auto (rolling's default) is Redis only when 127.0.0.1:6379 answered.
+    expect(stoppingWords({ scenario: 'rolling' })).toBe('closing its clients, proxies and servers, deleting its Redis keys if broker auto picked Redis');
+    expect(stoppingWords({ scenario: 'blip', broker: 'auto' })).toBe('closing its clients, proxies and servers, deleting its Redis keys if broker auto picked Redis');
+    expect(stoppingWords({ scenario: 'rolling', broker: 'memory' })).toBe('closing its clients, proxies and servers');
   });
 });
