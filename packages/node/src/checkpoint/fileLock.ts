@@ -113,7 +113,12 @@ export function releaseLock(lock: HeldLock): Promise<void> {
     if (lock.refs > 0) return;
     clearInterval(lock.refresh);
     try {
-      if (!lock.lost && (await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
+      if (!lock.lost && (await readFile(lock.lockPath, 'utf8')) === lock.text) {
+        await unlink(lock.lockPath);
+        // Removed: no file carries its token any more. Kept, one per store ever opened, a
+        // process opening stores for weeks grew this map without bound.
+        ownTokens.delete((JSON.parse(lock.text) as LockRecord).token);
+      }
     } catch {
       // Gone already, or a read-only directory: the next opener finds this process gone.
     } finally {
