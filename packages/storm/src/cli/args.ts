@@ -90,11 +90,11 @@ function optional(flag: string, text: string | undefined, kind: NumberKind): num
 export function parseVariants(text: string, hintDefault: boolean): Variant[] {
   const listed = text.split(',').map((s) => s.trim()).filter(Boolean);
   // `all,full` was refused as `unknown strategy "all"`, which it is not: it is a list of its own.
-  if (listed.length > 1 || listed[0] !== 'all') {
-    const all = listed.find((item) => item.split(':')[0] === 'all');
-    if (all !== undefined) throw new StormError('BAD_OPTION', `--compare: "all" stands for every strategy (${STRATEGIES.join(', ')}) and must be used alone, as --compare all (with --server-hint off for them all without the hint), got "${text}"`);
+  const alone = listed.length === 1 && listed[0] === 'all';
+  if (!alone && listed.some((item) => item.split(':')[0] === 'all')) {
+    throw new StormError('BAD_OPTION', `--compare: "all" stands for every strategy (${STRATEGIES.join(', ')}) and must be used alone, as --compare all (with --server-hint off for them all without the hint), got "${text}"`);
   }
-  const items = listed.length === 1 && listed[0] === 'all' ? [...STRATEGIES] : listed;
+  const items = alone ? [...STRATEGIES] : listed;
   if (items.length === 0) throw new StormError('BAD_OPTION', `--compare wants at least one strategy (all, or e.g. full,none), got "${text}"`);
   return items.map((item) => {
     const [s, h] = item.split(':') as [string, string | undefined];
