@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { redisBroker, type RedisBroker } from '../src/index';
-import { IDLE_CHANNEL_TTL_MS } from '../src/broker/redisScripts';
+import { REDIS_BROKER_DEFAULTS } from '../src/broker/redisOptions';
 import { useServer } from './helpers/serverFixture';
 import { REDIS_URL, redisSuite } from './redisTestUtils';
 
@@ -44,7 +44,7 @@ describe.skipIf(!available)('Redis keys of channels nothing was published on', (
       // Without the fix both were -1 (kept for good).
       for (const ms of Object.values(t)) {
         expect(ms).toBeGreaterThan(0);
-        expect(ms).toBeLessThanOrEqual(IDLE_CHANNEL_TTL_MS);
+        expect(ms).toBeLessThanOrEqual(REDIS_BROKER_DEFAULTS.idleChannelTtlMs);
       }
     }
   });
@@ -67,5 +67,28 @@ describe.skipIf(!available)('Redis keys of channels nothing was published on', (
     // A read of a published channel sets no expiry on its keys.
     await broker.read('idle:then-used', 0, 10);
     expect((await ttls(redis, 'idle:then-used')).seq).toBe(-1);
+  });
+
+  it('idleChannelTtlMs sets that expiry; Infinity keeps the keys for good (and takes back an expiry set before)', async () => {
+    redis = new Redis(REDIS_URL);
+    const short = redisBroker({ url: REDIS_URL, keyPrefix: prefix, idleChannelTtlMs: 5_000 });
+    try {
+      await short.position('idle:short');
+    } finally {
+      await short.close();
+    }
+    for (const ms of Object.values(await ttls(redis, 'idle:short'))) {
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThanOrEqual(5_000);
+    }
+    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, idleChannelTtlMs: Infinity });
+    await broker.position('idle:short');
+    await broker.position('idle:forever');
+    expect(await ttls(redis, 'idle:short')).toEqual({ epoch: -1, seq: -1 });
+    expect(await ttls(redis, 'idle:forever')).toEqual({ epoch: -1, seq: -1 });
+  });
+
+  it.each([0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2, NaN, '60000'])('idleChannelTtlMs %s throws a RangeError naming the option', (bad) => {
+    expect(() => redisBroker({ url: REDIS_URL, keyPrefix: prefix, idleChannelTtlMs: bad as number })).toThrow(/idleChannelTtlMs must be an integer from 1 to \d+ or Infinity/);
   });
 });

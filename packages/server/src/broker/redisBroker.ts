@@ -7,7 +7,7 @@ import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
 import { PING_STALL_MS, RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
 import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, RedisConfigError, toBrokerError } from './redisErrors';
 import { channelKeys, type ChannelKeys } from './redisKeys';
-import { IDLE_CHANNEL_TTL_MS, PUBLISH_LUA } from './redisScripts';
+import { PUBLISH_LUA } from './redisScripts';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
@@ -92,8 +92,9 @@ function dedupeKeysOf(k: ChannelKeys, id: string | undefined, user: string | und
  */
 export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const prefix = options.keyPrefix ?? D.keyPrefix;
-  const { retention, readyTimeoutMs, dedupeTtlMs, presenceTtlMs, presenceSweepMs, commandTimeoutMs, catchUpBatch } = numericOptions(options);
+  const { retention, readyTimeoutMs, dedupeTtlMs, idleChannelTtlMs, presenceTtlMs, presenceSweepMs, commandTimeoutMs, catchUpBatch } = numericOptions(options);
   const clock = options.clock ?? wallClock;
+  const idleTtl = idleChannelTtlMs === Infinity ? '' : String(idleChannelTtlMs);
   const newEpoch = options.newEpoch ?? (() => `e_${randomBytes(8).toString('hex')}`);
   const onError = options.onError ?? ((err: Error) => console.error(err));
   const settings = {
@@ -210,7 +211,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const readOnce = (channel: string, from: number, count: number): Promise<ReadResult> => {
     const k = channelKeys(prefix, channel);
     return guarded('read', async (redis) => {
-      const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count), String(IDLE_CHANNEL_TTL_MS));
+      const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count), idleTtl);
       return { epoch, head, earliest, messages: entries.map((e) => decodeEntry(channel, epoch, e)) };
     });
   };

@@ -42,6 +42,16 @@ export interface RedisBrokerOptions {
    */
   dedupeTtlMs?: number;
   /**
+   * How long the epoch and counter keys of a channel nothing was ever published on outlive
+   * its last read (a subscribe or a history read), ms: an integer from 1 to
+   * `Number.MAX_SAFE_INTEGER`, or `Infinity` to keep them for good (budget two keys per name
+   * ever read). Every read refreshes it, so a name in use keeps its epoch; one unread that
+   * long comes back with a new epoch and nothing lost (it had no history). The first publish
+   * keeps a channel's keys for good, whatever this says.
+   * @default 86400000 (a day)
+   */
+  idleChannelTtlMs?: number;
+  /**
    * Presence TTL used when `presenceSet` (or `presenceRefresh`) is called with a `ttlMs`
    * that is not a positive number (an integer from 1 to `Number.MAX_SAFE_INTEGER`).
    * @default 30000
@@ -111,6 +121,7 @@ export const REDIS_BROKER_DEFAULTS = {
   retention: 1000,
   approximateRetention: false,
   dedupeTtlMs: 600_000,
+  idleChannelTtlMs: 86_400_000,
   presenceTtlMs: 30_000,
   presenceSweepMs: 2000,
   readyTimeoutMs: 1000,
@@ -121,13 +132,14 @@ export const REDIS_BROKER_DEFAULTS = {
 /** Largest `catchUpBatch` (one read returns at most this many messages). */
 export const MAX_CATCH_UP_BATCH = 100_000;
 
-type NumericOption = 'retention' | 'dedupeTtlMs' | 'presenceTtlMs' | 'presenceSweepMs' | 'readyTimeoutMs' | 'commandTimeoutMs' | 'catchUpBatch';
+type NumericOption = 'retention' | 'dedupeTtlMs' | 'idleChannelTtlMs' | 'presenceTtlMs' | 'presenceSweepMs' | 'readyTimeoutMs' | 'commandTimeoutMs' | 'catchUpBatch';
 /** What each numeric option accepts: the least value, integer only, Infinity allowed, the greatest value. */
 const NUMERIC_RULES: Record<NumericOption, { min: number; integer: boolean; infinite: boolean; max?: number }> = {
   // Past 2^53 a number's decimal form is no longer an exact integer: the publish script
   // refused every publish ("bad maxLen", "bad dedupe TTL"), PEXPIRE every presence call.
   retention: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
   dedupeTtlMs: { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER },
+  idleChannelTtlMs: { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER },
   presenceTtlMs: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
   presenceSweepMs: { min: 1, integer: false, infinite: true },
   readyTimeoutMs: { min: 0, integer: false, infinite: true },

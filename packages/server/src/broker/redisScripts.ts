@@ -113,14 +113,8 @@ return {seq, epoch, 0}
 `;
 
 /**
- * How long the epoch and counter keys of a channel nothing was published on outlive its last
- * read (READ_LUA), ms: a day, so a name read now and then keeps its epoch.
- */
-export const IDLE_CHANNEL_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
  * KEYS: epoch, seq, log
- * ARGV: newEpoch, startId ('<after+1>-0'), limit, idleTtlMs (ms)
+ * ARGV: newEpoch, startId ('<after+1>-0'), limit, idleTtlMs (ms; '' keeps them for good)
  * Returns {epoch, head, earliest, entries}.
  *
  * The epoch and counter of a log nothing was published on (counter 0) expire `idleTtlMs`
@@ -133,8 +127,13 @@ export const IDLE_CHANNEL_TTL_MS = 24 * 60 * 60 * 1000;
 export const READ_LUA = `${ENSURE}
 local epoch, seq = ensure(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 if seq == 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  if ARGV[4] == '' then
+    redis.call('PERSIST', KEYS[1])
+    redis.call('PERSIST', KEYS[2])
+  else
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  end
 end
 local earliest = seq + 1
 local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
