@@ -67,12 +67,15 @@ try {
     async (msg) => {
       // Your side effect goes here. Make it idempotent on (msg.epoch, msg.offset) or
       // msg.id to turn at-least-once into exactly-once in effect (see the README).
+      // A message it can never process (here: not an order) throws; after the retries
+      // below it goes to deadLetter and the stream moves on, instead of stopping at it.
+      if (!Number.isInteger(msg.data?.order)) throw new TypeError(`not an order: ${JSON.stringify(msg.data)}`);
       log(`processed #${msg.offset}`, JSON.stringify(msg.data));
       await new Promise((resolve) => setTimeout(resolve, 50));
     },
     {
       onError: { policy: 'retry', maxAttempts: 5, initialDelayMs: 200, onExhausted: 'dead-letter' },
-      deadLetter: (msg, { error, attempts }) => log(`dead-lettered #${msg.offset} after ${attempts} attempts:`, error),
+      deadLetter: (msg, { error, attempts }) => log(`dead-lettered #${msg.offset} after ${attempts} attempts: ${error.message ?? error}`),
       // Checkpoint files from a server whose memory log was lost: say so and go on.
       onGap: (gap) => log('continuing after gap', gap),
     },

@@ -98,4 +98,33 @@ describe('examples/node-subscriber', () => {
     expect(await first.exit).toBe(0);
     expect(first.out()).toMatch(/drained \{\s*clean: true/);
   }, 45_000);
+
+  it('a message that is not an order is retried 5 times, dead-lettered, and the orders after it are processed', async () => {
+    server = await createServer({ port: 0 });
+    const tmp = mkdtempSync(path.join(tmpdir(), 'worker-dlq-'));
+    cleanup.push(() => rmSync(tmp, { recursive: true, force: true }));
+    const env = { LIFELINE_URL: `${server.url}/v1`, CHECKPOINT: path.join(tmp, 'orders.checkpoint.json') };
+    const worker = start('worker.mjs', env, 30_000);
+    cleanup.push(() => worker.child.kill('SIGKILL'));
+    await until(() => /subscribed to "orders"/.test(worker.out()), 'the worker to subscribe');
+    const publish = async (data: unknown, id: string) => {
+      const res = await fetch(`${server!.httpUrl}/v1/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'orders', data, id }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { offset: number }).offset;
+    };
+    const poison = await publish({ hello: 'not an order' }, 'poison');
+    const next = await publish({ order: 1, total: 10 }, 'order-1');
+    await until(() => new RegExp(`processed #${next} `).test(worker.out()), 'the order after the poison message', 20_000);
+    const out = worker.out();
+    expect(out).toContain(`dead-lettered #${poison} after 5 attempts: not an order: {"hello":"not an order"}`);
+    expect(out).not.toMatch(new RegExp(`processed #${poison} `));
+    // Dead-lettered before the next order, not after it: the stream stayed in order.
+    expect(out.indexOf('dead-lettered')).toBeLessThan(out.indexOf(`processed #${next} `));
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
+  }, 45_000);
 });
