@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileCheckpoint, isLifelineNodeError } from '../src/index';
 import { takeOver } from '../src/checkpoint/fileLock';
+import { processWide } from '../src/checkpoint/processWide';
 import { LOCK_LEASE_MS, LOCK_REFRESH_MS } from '../src/checkpoint/lockHolder';
 
 // The lock's races: a holder frozen past its lease (an event loop blocked, a suspended VM)
@@ -11,8 +12,11 @@ import { LOCK_LEASE_MS, LOCK_REFRESH_MS } from '../src/checkpoint/lockHolder';
 // racing the holder's renewal; hosts whose clocks disagree on a shared volume. Each is a
 // write landing on a file another process owns, or a live lock taken.
 
-/** Runs once, when the next save's temporary file has been opened (the write is under way). */
-const hooks = vi.hoisted(() => ({ onTempOpen: null as null | (() => Promise<void>) }));
+/**
+ * `onTempOpen` runs once, when the next save's temporary file has been opened (the write is
+ * under way); `onLockCreate` once, when a lock file has been created, before it is written.
+ */
+const hooks = vi.hoisted(() => ({ onTempOpen: null as null | (() => Promise<void>), onLockCreate: null as null | (() => Promise<void>) }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   const open: typeof actual.open = async (...args) => {
@@ -21,6 +25,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (hook && String(args[0]).endsWith('.tmp') && args[1] === 'w') {
       hooks.onTempOpen = null;
       await hook();
+    }
+    const onLock = hooks.onLockCreate;
+    if (onLock && String(args[0]).endsWith('.lock') && args[1] === 'wx') {
+      hooks.onLockCreate = null;
+      await onLock();
     }
     return handle;
   };
@@ -104,5 +113,30 @@ describe('fileCheckpoint lock races', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("a refused acquisition whose own lock file was moved aside keeps its token: that file put back is taken as this process's, not refused as another holder's", async () => {
+    const path = join(root, 'moved-aside.json');
+    const lockPath = `${path}.lock`;
+    const aside = `${lockPath}.aside`;
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    // A takeover under way (this creator taken as torn, frozen before writing) moves the new
+    // file aside, and another host's lock lands at the path meanwhile.
+    hooks.onLockCreate = async () => {
+      await rename(lockPath, aside);
+      await writeFile(lockPath, foreign('theirs'));
+    };
+    const error = await fileCheckpoint(path, { fsync: false }).load('orders').catch((e: unknown) => e);
+    expect(hooks.onLockCreate).toBeNull();
+    expect(isLifelineNodeError(error, 'CHECKPOINT_LOCKED')).toBe(true);
+    expect(tokens.size).toBe(before + 1); // the file aside carries it
+    // That takeover puts the file back (the other lock gone meanwhile): it is this process's own.
+    await rename(aside, lockPath);
+    const store = fileCheckpoint(path, { fsync: false });
+    await store.save('orders', { offset: 1, epoch: 'e1' });
+    await store.close!();
+    await expect(stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(tokens.size).toBe(before); // that file removed, its token goes too
   });
 });

@@ -2,11 +2,11 @@
 // own (a lock file a release could not remove is taken back, not waited on). Tokens were
 // never forgotten: a process opening stores for weeks (one per client, per job) kept one
 // per store it ever opened. A token is forgotten once its lock file is removed.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileCheckpoint } from '../src/index';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fileCheckpoint, isLifelineNodeError } from '../src/index';
 import { processWide } from '../src/checkpoint/processWide';
 
 let root: string;
@@ -34,6 +34,60 @@ describe('fileCheckpoint lock tokens', () => {
     await store.save('orders', { offset: 1, epoch: 'e1' });
     expect(tokens.size).toBe(before + 1);
     await store.close!();
+    expect(tokens.size).toBe(before);
+  });
+
+  it('acquisitions refused CHECKPOINT_LOCKED leave no token behind (one per refused attempt was kept)', async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    const path = join(root, 'held-elsewhere.json');
+    // A live holder on another host (its lease fresh): every attempt is refused.
+    const now = new Date().toISOString();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: 4242, hostname: 'worker-9', startedAt: now, acquiredAt: now, token: 'theirs' }));
+    for (let i = 0; i < 50; i++) {
+      const store = fileCheckpoint(path, { fsync: false });
+      const error = await store.load('orders').catch((e: unknown) => e);
+      expect(isLifelineNodeError(error, 'CHECKPOINT_LOCKED')).toBe(true);
+      const saveError = await store.save('orders', { offset: 1, epoch: 'e1' }).catch((e: unknown) => e);
+      expect(isLifelineNodeError(saveError, 'CHECKPOINT_LOCKED')).toBe(true);
+    }
+    expect(tokens.size).toBe(before);
+  });
+
+  it('acquisitions failing on the file system (no directory for the lock file) leave no token behind', async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    // Each load tries the lock again and reads on without it (nothing can be written there).
+    const store = fileCheckpoint(join(root, 'no-such-dir', 'cp.json'), { fsync: false });
+    for (let i = 0; i < 20; i++) expect(await store.load('orders')).toBeNull();
+    expect(tokens.size).toBe(before);
+  });
+
+  it("another store's lock joined after a refusal: the refused attempt's token is forgotten, the lock's kept", async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    const path = join(root, 'joined.json');
+    const now = new Date().toISOString();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: 4242, hostname: 'worker-9', startedAt: now, acquiredAt: now, token: 'theirs' }));
+    // The poll's timer faked: the first attempt (refused, its token made) is over once it waits.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const waiting = fileCheckpoint(path, { fsync: false, lock: { waitMs: 60_000, pollMs: 20 } });
+      const loaded = waiting.load('orders');
+      while (vi.getTimerCount() === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(tokens.size).toBe(before + 1);
+      await rm(`${path}.lock`);
+      // Taken by another store of this process; the waiting one joins it at its next poll.
+      const other = fileCheckpoint(path, { fsync: false });
+      await other.save('orders', { offset: 1, epoch: 'e1' });
+      await vi.advanceTimersByTimeAsync(20);
+      expect(await loaded).toEqual({ offset: 1, epoch: 'e1' });
+      expect(tokens.size).toBe(before + 1);
+      await waiting.close!();
+      await other.close!();
+    } finally {
+      vi.useRealTimers();
+    }
     expect(tokens.size).toBe(before);
   });
 });

@@ -48,9 +48,39 @@ const queues = processWide<Promise<unknown>>('queues');
  * it (`null`: it was absent). A save finding other text there — a file another process wrote
  * meanwhile — refuses with `CHECKPOINT_CONFLICT` instead of overwriting it: two processes on
  * one file silently lost each other's positions (a consumer then resumed behind, or from the
- * head). Stores of this process share the entry, so their own saves never conflict.
+ * head). Stores of this process share the entry, so their own saves never conflict. An entry
+ * lives while the file is open here (see {@link seenUsers}).
  */
 const seen = processWide<string | null>('seen');
+
+/**
+ * Per real path: the stores of this process that have the file open (from the first load or
+ * save that got past the lock, until their release) plus the loads and saves under way on it.
+ * The last one out drops the file's {@link seen} entry: kept for the life of the process, a
+ * service opening a store per job or tenant grew the map by one file's text per path it ever
+ * used. Nothing is lost by dropping it: with no store open, this process holds no lock on the
+ * file and another process may take it and write it legitimately (the text kept made this
+ * process's next store refuse that handover as a conflict); the next store reads it afresh,
+ * like a restart.
+ */
+const seenUsers = processWide<number>('seenUsers');
+
+/** One more user of `target`'s {@link seen} entry; the returned function ends that use (once). */
+function useSeen(target: string): () => void {
+  seenUsers.set(target, (seenUsers.get(target) ?? 0) + 1);
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    const left = (seenUsers.get(target) ?? 1) - 1;
+    if (left > 0) {
+      seenUsers.set(target, left);
+    } else {
+      seenUsers.delete(target);
+      seen.delete(target);
+    }
+  };
+}
 
 function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
   const run = (queues.get(key) ?? Promise.resolve()).then(task);
@@ -74,7 +104,8 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * {@link FileCheckpointOptions.lock}; another live process holding it → `CHECKPOINT_LOCKED`,
  * naming the path and the holder), `close()` releases it. Behind the lock, a save that finds the
  * file changed since this process last read or wrote it (another process writing it) rejects
- * with `CHECKPOINT_CONFLICT` and writes nothing, until a restart. A file deleted under the process is not a reset: until the next
+ * with `CHECKPOINT_CONFLICT` and writes nothing, until a restart or until every store of the process on
+ * the file is closed (the text is remembered only while one has it open). A file deleted under the process is not a reset: until the next
  * save `load` answers the positions this process last read or wrote there, and that save
  * re-creates the file with all of them. `load` and `save` reject with `CHECKPOINT_FAILED` (I/O
  * error; a file this process never found loads as no checkpoint) or `CHECKPOINT_CORRUPT` (the
@@ -167,6 +198,11 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
    */
   let loading: Promise<unknown> = Promise.resolve();
   let clients = 0;
+  /** The files (real paths) this store has open: its uses of their {@link seen} entries, ended by a release. */
+  const opened = new Map<string, () => void>();
+  const keepSeen = (target: string): void => {
+    if (!opened.has(target)) opened.set(target, useSeen(target));
+  };
   /** Aborted by each release: ends the waits for the lock of operations begun before it. */
   let closing = new AbortController();
 
@@ -210,7 +246,33 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     if (locking) await locking.catch(() => {});
     const held = lock;
     lock = null;
+    // With the lock: from now on another process may take the file and write it.
+    const uses = [...opened.values()];
+    opened.clear();
+    for (const end of uses) end();
     if (held) await releaseLock(held);
+  }
+
+  /** One save's read-modify-write, in the file's queue, behind the lock. */
+  async function checkAndWrite(file: string, channel: string, checked: Position, closed: AbortSignal): Promise<void> {
+    const text = await readText(file);
+    const all = known(file, text);
+    const expected = seen.get(file);
+    // A file deleted meanwhile is not another writer (every writer renames over it): it is
+    // re-created with every channel this process knew (`known`), not this channel alone.
+    if (expected !== undefined && text !== null && text !== expected) {
+      throw new LifelineNodeError(
+        'CHECKPOINT_CONFLICT',
+        `checkpoint file ${path} was changed by another writer since this process last read or wrote it ` +
+          '(two processes on one checkpoint file?); not overwritten: give each process its own file',
+        { channel, details: { path: file } },
+      );
+    }
+    all.set(channel, checked);
+    // The lock again, right before the rename: writing the temporary file (its fsync above
+    // all) can take long, and a process frozen meanwhile past its lease (an event loop
+    // blocked, a suspended VM) may have lost the file to another: its write must not land.
+    await writeAll(file, all, () => lockFor(file, 'save', channel, closed));
   }
 
   // Each save finds its target (a link may have been re-pointed), in call order: saves
@@ -225,15 +287,23 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
         checkChannelArg('fileCheckpoint', 'load', channel);
         await cleanOnce();
         const target = await targetOf();
-        await lockFor(target, 'load', channel, closed);
-        const text = await readText(target);
-        // A file deleted since this process read or wrote it answers what the process knew:
-        // the next save writes those positions back (a `null` here resumed the channel live).
-        const all = known(target, text);
-        // The first sight of the file is what a later save expects to find (a save since then,
-        // by a store of this process, has set it already).
-        if (!seen.has(target)) seen.set(target, text);
-        return all.get(channel) ?? null;
+        // This load's own use: a release under way (close() racing it) must not drop the entry
+        // between its read and its write here, leaving one no store would ever drop.
+        const using = useSeen(target);
+        try {
+          await lockFor(target, 'load', channel, closed);
+          keepSeen(target);
+          const text = await readText(target);
+          // A file deleted since this process read or wrote it answers what the process knew:
+          // the next save writes those positions back (a `null` here resumed the channel live).
+          const all = known(target, text);
+          // The first sight of the file is what a later save expects to find (a save since then,
+          // by a store of this process, has set it already).
+          if (!seen.has(target)) seen.set(target, text);
+          return all.get(channel) ?? null;
+        } finally {
+          using();
+        }
       })();
       loading = Promise.all([loading, loaded.catch(() => {})]);
       return loaded;
@@ -256,25 +326,14 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       // must survive this write). The read costs little next to the fsyncs.
       const saved = target.then((file) =>
         serialized(file, async () => {
-          await lockFor(file, 'save', channel, closed);
-          const text = await readText(file);
-          const all = known(file, text);
-          const expected = seen.get(file);
-          // A file deleted meanwhile is not another writer (every writer renames over it): it is
-          // re-created with every channel this process knew (`known`), not this channel alone.
-          if (expected !== undefined && text !== null && text !== expected) {
-            throw new LifelineNodeError(
-              'CHECKPOINT_CONFLICT',
-              `checkpoint file ${path} was changed by another writer since this process last read or wrote it ` +
-                '(two processes on one checkpoint file?); not overwritten: give each process its own file',
-              { channel, details: { path: file } },
-            );
+          const using = useSeen(file);
+          try {
+            await lockFor(file, 'save', channel, closed);
+            keepSeen(file);
+            await checkAndWrite(file, channel, checked, closed);
+          } finally {
+            using();
           }
-          all.set(channel, checked);
-          // The lock again, right before the rename: writing the temporary file (its fsync above
-          // all) can take long, and a process frozen meanwhile past its lease (an event loop
-          // blocked, a suspended VM) may have lost the file to another: its write must not land.
-          await writeAll(file, all, () => lockFor(file, 'save', channel, closed));
         }),
       );
       saving = Promise.all([saving, saved.catch(() => {})]);

@@ -68,21 +68,32 @@ export async function acquireLock(target: string, wait: LockWait, shownPath: str
   const started = Date.now();
   // Known before the create: a file of ours that a racing takeover moved aside and put back
   // is ours to take. One per acquisition, however long it waits.
-  let token: string | undefined;
+  let token: Token | undefined;
   for (;;) {
     // One attempt at a time per path; the wait between two attempts is outside it: another
     // store of this process on the file (its own waitMs, its own close()) or a release must
     // not queue behind this store's wait, for as long as another process holds the file.
-    const attempt = await exclusive(lockPath, async () => {
-      const lock = held.get(lockPath) ?? (await takeLock(lockPath, (token ??= newToken()), shownPath));
-      if ('busy' in lock) return lock;
-      lock.refs += 1;
-      return lock;
-    });
-    if (!('busy' in attempt)) return attempt;
+    let attempt: HeldLock | { busy: LockRecord };
+    try {
+      attempt = await exclusive(lockPath, async () => {
+        const lock = held.get(lockPath) ?? (await takeLock(lockPath, (token ??= newToken()), shownPath));
+        if ('busy' in lock) return lock;
+        lock.refs += 1;
+        return lock;
+      });
+    } catch (error) {
+      forgetToken(token);
+      throw error;
+    }
+    if (!('busy' in attempt)) {
+      // Another store's lock (held already): this acquisition's token marks no file.
+      if (token !== undefined && attempt.text !== token.text) forgetToken(token);
+      return attempt;
+    }
     const waited = Date.now() - started;
     // Closed: the store was closed (its client closed or drained) while it waited.
     if (waited >= wait.waitMs || closed?.aborted) {
+      forgetToken(token);
       const h = holderOf(attempt.busy);
       throw new LifelineNodeError(
         'CHECKPOINT_LOCKED',
@@ -100,10 +111,33 @@ export async function acquireLock(target: string, wait: LockWait, shownPath: str
   }
 }
 
-function newToken(): string {
-  const token = randomBytes(8).toString('hex');
-  ownTokens.set(token, true);
-  return token;
+/**
+ * One acquisition's token. `placed`: a lock file carrying it was created and then found gone
+ * from the lock path (see {@link createExclusive}): a takeover under way may still put it back.
+ */
+interface Token {
+  readonly value: string;
+  placed: boolean;
+  /** The text of the last lock file made with it (set by {@link takeLock}). */
+  text?: string;
+}
+
+function newToken(): Token {
+  const value = randomBytes(8).toString('hex');
+  ownTokens.set(value, true);
+  return { value, placed: false };
+}
+
+/**
+ * Forgets the token of an acquisition that ends without the lock (refused `CHECKPOINT_LOCKED`,
+ * or an error): kept, a process retrying a held file (a `waitMs` poll loop of its own, a
+ * supervisor's restarts of a job in-process, a load on a read-only directory each time) grew
+ * the map by one per attempt. Kept only when a file of it may come back to the lock path (a
+ * racing takeover putting it back): this process then takes it as its own instead of refusing
+ * itself.
+ */
+function forgetToken(token: Token | undefined): void {
+  if (token !== undefined && !token.placed) ownTokens.delete(token.value);
 }
 
 /** Drops one reference; the last one removes the lock file (when it is still this process's). */
@@ -146,7 +180,7 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
     text = await readFile(lock.lockPath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (await createExclusive(lock.lockPath, lock.text)) return;
+    if ((await createExclusive(lock.lockPath, lock.text)) === 'held') return;
     text = await readFile(lock.lockPath, 'utf8').catch(() => '');
   }
   // Ours again: put back by a takeover that found it renewed (see takeOver).
@@ -223,11 +257,14 @@ async function fileClockNow(target: string): Promise<number> {
  * live process holding it. A stale lock is taken over (with a warning) and a torn one waited
  * for (at most {@link TORN_LOCK_MS}) within the attempt.
  */
-async function takeLock(lockPath: string, token: string, shownPath: string): Promise<HeldLock | { busy: LockRecord }> {
+async function takeLock(lockPath: string, token: Token, shownPath: string): Promise<HeldLock | { busy: LockRecord }> {
   for (;;) {
-    const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token };
+    const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token: token.value };
     const text = `${JSON.stringify(record)}\n`;
-    if (await createExclusive(lockPath, text)) {
+    token.text = text;
+    const made = await createExclusive(lockPath, text);
+    if (made === 'lost') token.placed = true;
+    if (made === 'held') {
       const lock: HeldLock = { lockPath, text, refs: 0, lost: null, refresh: keepFresh(lockPath, text) };
       held.set(lockPath, lock);
       ensureExitHook();
@@ -253,8 +290,9 @@ async function takeLock(lockPath: string, token: string, shownPath: string): Pro
       continue;
     }
     if (ownTokens.has(holder.token)) {
-      // This process's own, left by a release that could not remove it.
-      await takeOver(lockPath, found);
+      // This process's own, left by a release that could not remove it (or put back by a
+      // takeover after its acquisition was refused): once removed, no file carries its token.
+      if ((await takeOver(lockPath, found)) && holder.token !== token.value) ownTokens.delete(holder.token);
       continue;
     }
     // A lease is judged on the file system's clock; a PID this host checks needs no clock.
@@ -287,12 +325,12 @@ function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterva
 }
 
 /**
- * Creates the lock file with `text` unless it exists (false). False too when the new file was
- * no longer at `lockPath` once written: a creator slower than {@link TORN_LOCK_MS} between
- * creating and writing it (an event loop blocked) had its empty file taken over as torn, and
- * holds nothing.
+ * Creates the lock file with `text` unless it exists (`'exists'`: nothing created). `'lost'`
+ * when the new file was no longer at `lockPath` once written: a creator slower than
+ * {@link TORN_LOCK_MS} between creating and writing it (an event loop blocked) had its empty
+ * file taken over as torn, and holds nothing (that takeover may yet put the file back).
  */
-async function createExclusive(lockPath: string, text: string): Promise<boolean> {
+async function createExclusive(lockPath: string, text: string): Promise<'held' | 'exists' | 'lost'> {
   // Before the create: the file exists once the open returns, before this process has it.
   ensureExitHook();
   creating.set(lockPath, text);
@@ -301,7 +339,7 @@ async function createExclusive(lockPath: string, text: string): Promise<boolean>
     try {
       handle = await open(lockPath, 'wx', 0o644);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
       throw error;
     }
     let mine;
@@ -315,7 +353,7 @@ async function createExclusive(lockPath: string, text: string): Promise<boolean>
     }
     await handle.close();
     const atPath = await stat(lockPath).catch(() => null);
-    return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev;
+    return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev ? 'held' : 'lost';
   } finally {
     // The caller puts it in `held` as it resumes: no I/O in between.
     if (creating.get(lockPath) === text) creating.delete(lockPath);
