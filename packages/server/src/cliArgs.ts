@@ -19,7 +19,7 @@ export interface CliConfig {
   httpPublishPerSec: number | undefined;
   httpTimeoutMs: number | undefined;
   maxPresenceInfoBytes: number | undefined;
-  /** `--drain-timeout-ms`: how long a SIGTERM/SIGINT drain waits before cutting the rest (undefined: the library's 10000). */
+  /** `--drain-timeout-ms`: how long a SIGTERM/SIGINT/SIGHUP drain waits before cutting the rest (undefined: the library's 10000). */
   drainTimeoutMs: number | undefined;
   /** `--echo` true, `--no-echo` false, neither undefined (the library's default: on only without a secret). */
   echo: boolean | undefined;
@@ -48,7 +48,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
-  --drain-timeout-ms <n>        on SIGTERM/SIGINT, cut clients still connected after it (default 10000)
+  --drain-timeout-ms <n>        on SIGTERM/SIGINT/SIGHUP, cut clients still connected after it (default 10000)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
   --auth-secret <s>             HS256 secret, >= 32 bytes; none = OPEN server (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)

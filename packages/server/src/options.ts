@@ -192,6 +192,15 @@ function positive(name: string, value: number | undefined, fallback: number, all
  * `listen({ host: '' })` binds every interface (`::`), so an empty value (an unset `$HOST`,
  * a blank config field) silently exposed a server meant for loopback.
  */
+/** A whole number from `min` to `max`: a fraction or a larger port failed later, in `listen`, with another error. */
+function whole(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new TypeError(`createServer: ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return v;
+}
+
 function hostOption(host: string | undefined): string {
   // `null` kept meaning the default, as `??` read it before.
   if (host === undefined || host === null) return '127.0.0.1';
@@ -207,9 +216,9 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
   const authSecret = o.authSecret || undefined;
   if (o.echo !== undefined && typeof o.echo !== 'boolean') throw new TypeError(`createServer: echo must be a boolean, got ${String(o.echo)}`);
   return {
-    port: positive('port', o.port, 0, true),
+    port: whole('port', o.port, 0, 0, 65_535),
     host: hostOption(o.host),
-    retention: positive('retention', o.retention, 1000),
+    retention: whole('retention', o.retention, 1000, 1, Number.MAX_SAFE_INTEGER),
     heartbeatMs: positive('heartbeatMs', o.heartbeatMs, 15_000),
     maxHandshakesPerSec: positive('maxHandshakesPerSec', o.maxHandshakesPerSec, Infinity),
     maxConnections: positive('maxConnections', o.maxConnections, Infinity),

@@ -15,14 +15,14 @@ import {
 
 /** Options of {@link memoryBroker}. */
 export interface MemoryBrokerOptions {
-  /** Messages kept per channel, a count (below 1 acts as 1). @default 1000 */
+  /** Messages kept per channel: an integer from 1 to `Number.MAX_SAFE_INTEGER`. @default 1000 */
   retention?: number;
   /**
    * Idempotency ids remembered per channel and publisher (token `sub`; one window for
-   * every publisher without one), a count (below 1 acts as 1). @default 10000
+   * every publisher without one): an integer from 1 to `Number.MAX_SAFE_INTEGER`. @default 10000
    */
   dedupeWindow?: number;
-  /** How long an idempotency id is remembered, ms. @default 600000 (10 minutes) */
+  /** How long an idempotency id is remembered, ms: a number > 0, or `Infinity`. @default 600000 (10 minutes) */
   dedupeTtlMs?: number;
   /** Time source for `ts` and dedupe expiry. @default the system clock */
   clock?: Clock;
@@ -80,6 +80,14 @@ interface DedupeHit {
   at: number;
 }
 
+/** A count option, checked: `NaN` kept every message (`length > NaN` is never true), `0.5` acted as 1. */
+function count(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`memory broker: ${name} must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`);
+  }
+  return value;
+}
+
 const newEpoch = (): string => `e_${randomBytes(6).toString('hex')}`;
 
 function sameMember(a: PresenceEntry, b: PresenceEntry): boolean {
@@ -106,9 +114,13 @@ function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
  * forgotten once it has no listener and no presence entry (it comes back unchanged).
  */
 export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
-  const retention = Math.max(1, options.retention ?? 1000);
-  const dedupeWindow = Math.max(1, options.dedupeWindow ?? 10_000);
+  const retention = count('retention', options.retention ?? 1000);
+  const dedupeWindow = count('dedupeWindow', options.dedupeWindow ?? 10_000);
   const dedupeTtlMs = options.dedupeTtlMs ?? 600_000;
+  // 0, a negative number or NaN forgot every id at once: a re-sent publish was stored twice.
+  if (typeof dedupeTtlMs !== 'number' || !(dedupeTtlMs > 0)) {
+    throw new RangeError(`memory broker: dedupeTtlMs must be a number > 0 or Infinity, got ${String(dedupeTtlMs)}`);
+  }
   const clock = options.clock ?? systemClock;
   const channels = new Map<string, ChannelLog>();
   // The epoch of every channel nothing was published on since the start (or reset): such
