@@ -7,7 +7,6 @@ import type { MessageFrame, Position, ServerLimits, SubscribedFrame } from './pr
 import type { Counters } from './stats';
 import type {
   Channel as PublicChannel,
-  ChannelOptions,
   ChannelSnapshot,
   ChannelState,
   Clock,
@@ -60,11 +59,12 @@ interface HoleMark {
  */
 export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   _handlers: readonly Handler[] = EMPTY;
-  // Position as primitives, so delivering a message allocates nothing.
-  _offset = 0;
+  // Position as primitives, so delivering a message allocates nothing. Set with `_epoch`
+  // (and `_seen` with them): unread while it is null.
+  _offset!: number;
   _epoch: string | null = null;
   /** Highest offset accepted for delivery (ahead of `_offset` while an async handler runs). */
-  _seen = 0;
+  _seen!: number;
   /** Ref of the `sub` awaiting its answer; messages are ignored meanwhile (the replay brings them). */
   _subRef?: number;
   /**
@@ -121,11 +121,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   readonly name: string;
   _host: ChannelHost;
 
-  constructor(name: string, options: ChannelOptions | undefined, host: ChannelHost) {
+  constructor(name: string, host: ChannelHost) {
     super();
     this.name = name;
     this._host = host;
-    this._since(options?.since);
   }
 
   /**
@@ -156,10 +155,9 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     return (this._pres ??= new Presence(this));
   }
 
-  subscribe(handler: (msg: Message<T>) => void | Promise<void>): Unsubscribe {
-    const h = handler as Handler;
+  subscribe(h: (msg: Message<T>) => void | Promise<void>): Unsubscribe {
     // concat, not spread: a spread array reserves ~17 slots (~0.1 KB per idle channel).
-    this._handlers = this._handlers.concat(h);
+    this._handlers = this._handlers.concat(h as Handler);
     if (this._handlers.length === 1) {
       // Still awaiting a handler from before the last unsubscribe (one that never settles
       // held the channel for the client's life): the new handlers start from the position,
@@ -167,7 +165,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       // delivery's only handler comes back (an unsubscribe and subscribe in one render): it
       // is still on that message, and was handed it again (twice, at once). With several,
       // one of those not coming back may be the one that never settles.
-      if (this._busy && !(this._inHs!.length == 1 && this._inHs![0] == h)) {
+      if (this._busy && !(this._inHs!.length == 1 && this._inHs![0] == (h as Handler))) {
         this._busy = false;
         this._seen = this._offset;
         // The new handlers never had it: a loss waiting for it starts before it.
@@ -183,7 +181,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
       on = false;
       // A new array: a delivery in progress keeps iterating the old one.
       const hs = (this._handlers = this._handlers.slice());
-      hs.splice(hs.indexOf(h), 1);
+      hs.splice(hs.indexOf(h as Handler), 1);
       if (hs.length) return;
       this._reset();
       if (this._host._welcomed) {

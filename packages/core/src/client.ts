@@ -130,14 +130,17 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _inRow = 0;
   _rowDelay!: number;
   _rowCode?: number;
-  /** Frames other than ping/pong received (bumped by the frame router), as last seen by _tick, and when. */
+  /**
+   * Frames other than ping/pong received (bumped by the frame router), as last seen by
+   * _tick, and when; those two are set by the welcome (_tick reads them only after it).
+   */
   _work = 0;
-  _workSeen = 0;
-  _workAt = 0;
+  _workSeen!: number;
+  _workAt!: number;
   /** When the current connection was welcomed. */
   _openAt!: number;
-  /** How long the current connection took from its socket to its welcome (a probe's floor). */
-  _hsMs = 0;
+  /** How long the current connection took from its socket to its welcome (a probe's floor); set by the welcome. */
+  _hsMs!: number;
   _tokenReason: TokenContext['reason'] = 'connect';
   /**
    * The token the server refused (4100), as the function gave it (undefined too); null:
@@ -300,13 +303,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     }
     if (!ch) {
       if (!isChannelName(name)) throw new LifelineError('BAD_ARGUMENT', `invalid channel name ${JSON.stringify(name)}`);
-      ch = new ChannelImpl<T>(name, co, this);
+      ch = new ChannelImpl<T>(name, this);
       // Up to 8, a new array of the exact size (concat; a spread or pushed-to array reserves
       // ~17 slots). Above, pushed (a copy per channel made 20,000 channels take 1.6 s), and
       // lookups by name go through a Map.
       if (this._byName) this._byName.set(name, ch), this._channels.push(ch);
       else if ((this._channels = this._channels.concat(ch)).length > 8) this._byName = new Map(this._channels.map((c) => [c.name, c]));
-    } else ch._since(since);
+    }
+    ch._since(since);
     if (policy) ch._skip = skip;
     return ch;
   }
@@ -521,30 +525,31 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // close() was called while connecting: that socket is on its way out (and the timer
     // now is close()'s own timeout, which must keep running).
     if (this._closing) return;
-    const c = this._conn;
+    // The socket that read it: a replaced or killed one is detached first, so it reads nothing more.
+    const c = this._conn!;
     this._cancel();
     this._ready = true;
     if (this._heartbeatMs) this._counters.reconnects++;
     // At most a minute: a server with no heartbeat bound announces 2^53 − 1 (PROTOCOL §3),
     // and taken as is the client never pinged nor declared a dead socket dead (a half-open
     // TCP connection hung for good). Pinged at least every minute, the server's pongs prove life.
-    this._heartbeatMs = Math.min(f.heartbeatMs, 6e4);
-    this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? this._heartbeatMs * 2 + 1000;
+    const hb = Math.min(f.heartbeatMs, 6e4);
+    this._timeoutMs = this._opts.heartbeat?.timeoutMs ?? hb * 2 + 1000;
     // Pinged often enough for a user's shorter timeout to see the pongs.
-    this._heartbeatMs = Math.min(this._heartbeatMs, this._timeoutMs / 2);
+    this._heartbeatMs = Math.min(hb, this._timeoutMs / 2);
     this._limits = f.limits;
     // Counted from when the socket was made, before the hello was sent (the server counted
     // from when it read it): from the welcome, a slow link's round trip came off the margin.
-    this._renewAt(f.tokenExpiresInMs, c?._lastRxAt);
+    this._renewAt(f.tokenExpiresInMs, c._lastRxAt);
     // A rate limit's hint is the old connection's (its server's count).
     this._attempt = this._prevDelay = this._expiredInRow = this._authHold = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
     // At most its deadline, which the host's timers keep: a wall clock stepped forward meanwhile
     // (NTP at boot, a VM restored) counted the step, and the probe waited twice that.
-    if (c) this._hsMs = Math.min(this._openAt - c._lastRxAt, this._opts.handshakeTimeoutMs ?? 1e4);
+    this._hsMs = Math.min(this._openAt - c._lastRxAt, this._opts.handshakeTimeoutMs ?? 1e4);
     this._workSeen = this._work; // the welcome itself
-    c?._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
+    c._silentFor(this._lastPingAt, Infinity); // the welcome itself is the last proof of life
     this._setState('open', 'handshake', { session: f.session });
     if (this._conn !== c) return; // a state listener closed us
     // Before the re-subscription: an `error` listener told during it (an enter above
@@ -667,9 +672,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     const drain = this._drainSlot;
     const why = this._killWhy ?? 'socket-closed';
     const welcomed = this._ready;
-    this._drainSlot = null;
-    this._killWhy = null;
-    this._conn = null;
+    this._drainSlot = this._killWhy = this._conn = null;
     this._ready = this._welcomed = false;
     // The close timeout is close()'s to cancel; any other timer (handshake, probe) ends here.
     if (!this._closing) this._cancel();
@@ -729,8 +732,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // doing, retried at the first delay as ever). A 1009 is said each time.
     const tooBig = code === 1009;
     const hint = parseRetryAfterMs(reason) ?? hintMs;
-    let delay = hint === undefined ? undefined : hint * (1 + this._random() / 2);
-    if (tooBig || (welcomed && delay === undefined && code != 1006)) {
+    let delay = hint == null ? undefined : hint * (1 + this._random() / 2);
+    if (tooBig || (welcomed && delay == null && code != 1006)) {
       if (welcomed && why != 'ack-timeout' && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._inRow = 0;
       delay = this._rowDelay = backoffDelay(this._reconnect, ++this._inRow, this._inRow > 1 ? this._rowDelay : 0, this._random);
     }
@@ -742,7 +745,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _retry(reason: TransitionReason, extra: Extra, delayMs?: number): void {
     const attempt = ++this._attempt;
     if (attempt > this._reconnect.maxAttempts) return this._stop('max-attempts', undefined, extra);
-    if (delayMs === undefined) delayMs = this._prevDelay = backoffDelay(this._reconnect, attempt, this._prevDelay, this._random);
+    if (delayMs == null) delayMs = this._prevDelay = backoffDelay(this._reconnect, attempt, this._prevDelay, this._random);
     if (this._offline()) return this._setState('closed', 'offline', extra);
     // Armed before listeners are told: one calling close(), reconnectNow() or connect()
     // cancels it (armed after, it reconnected a closed client or replaced the new

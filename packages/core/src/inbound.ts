@@ -45,7 +45,7 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   } catch {
     // f stays undefined: reported below
   }
-  if (f === null || typeof f !== 'object') return bad(h, typeof data === 'string' ? 'not a JSON object' : 'binary');
+  if (!f || typeof f != 'object') return bad(h, typeof data === 'string' ? 'not a JSON object' : 'binary');
   const type = f.type;
   // Progress for the ack timeout (client.ts _tick): the server is doing more than heartbeats.
   if (type !== 'ping' && type !== 'pong') h._work++;

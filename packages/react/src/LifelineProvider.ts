@@ -1,7 +1,7 @@
-import { createElement, useEffect, useMemo, type ReactNode } from './reactImports';
+import { R, type ReactNode } from './reactImports';
 import type { ClientOptions, LifelineClient } from '@lifeline/core';
 import { createClient } from './coreImports';
-import { DEFAULT_RELEASE_DELAY_MS, LifelineContext } from './context';
+import { LifelineContext } from './context';
 
 export interface LifelineProviderProps {
   /** A client you created and own: the Provider never connects or closes it. */
@@ -36,48 +36,47 @@ export function LifelineProvider({
   client: given,
   url,
   options,
-  releaseDelayMs = DEFAULT_RELEASE_DELAY_MS,
+  // How long an unused subscription, presence or owned client is kept before it is
+  // released. Long enough to bridge StrictMode's unmount/remount and quick route changes,
+  // short enough that a real unmount frees the server promptly.
+  releaseDelayMs = 100,
   children,
 }: LifelineProviderProps) {
   if (!given && !url) throw new Error('<LifelineProvider> needs `client` or `url`');
   // autoConnect: false keeps render free of side effects; a client created by a
-  // discarded StrictMode render is inert and simply garbage-collected.
-  const owned = useMemo(
-    () => (given ? null : createClient({ ...options, url: url!, autoConnect: false })),
+  // discarded StrictMode render is inert and simply garbage-collected. With it, its pending
+  // close: a remount (StrictMode) cancels only its own client's close, never the close of a
+  // client replaced by a new `url`; and its close under way (the delay passed), until done.
+  const owned = R.useMemo(
+    (): Owned | null => (given ? null : [createClient({ ...options, url: url!, autoConnect: false })]),
     // Options are read with the url: a new object identity each render must not reconnect.
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [given, url],
   );
-  const client = (given ?? owned)!;
+  const client = given ?? owned![0];
 
-  useEffect(() => {
+  R.useEffect(() => {
     if (!owned) return;
     let mounted = true;
-    clearTimeout(closing.get(owned));
-    const pendingClose = closed.get(owned);
+    const [c, closing, pendingClose] = owned;
+    clearTimeout(closing);
     // A no-op unless the client is closed: after StrictMode's remount it is already
     // connecting. Shown again while the delayed close is still running (<Activity>, Fast
     // Refresh): connect() would be ignored mid-close, so connect once the close is done.
-    if (pendingClose) void pendingClose.then(() => mounted && owned.connect());
-    else owned.connect();
+    if (pendingClose) void pendingClose.then(() => mounted && c.connect());
+    else c.connect();
     return () => {
       mounted = false;
-      closing.set(
-        owned,
-        setTimeout(() => {
-          // One close at a time: the next connect waits for this one.
-          closed.set(owned, owned.close().finally(() => closed.delete(owned)));
-        }, releaseDelayMs),
-      );
+      owned[1] = setTimeout(() => {
+        // One close at a time: the next connect waits for this one.
+        owned[2] = c.close().finally(() => (owned[2] = undefined));
+      }, releaseDelayMs);
     };
   }, [owned, releaseDelayMs]);
 
-  const value = useMemo(() => ({ client, releaseDelayMs }), [client, releaseDelayMs]);
-  return createElement(LifelineContext.Provider, { value }, children);
+  const value = R.useMemo(() => ({ client, releaseDelayMs }), [client, releaseDelayMs]);
+  return R.createElement(LifelineContext.Provider, { value }, children);
 }
 
-// Pending closes per client: a remount (StrictMode) cancels only its own client's
-// close, never the close of a client replaced by a new `url`.
-const closing = new WeakMap<LifelineClient, ReturnType<typeof setTimeout>>();
-// Closes under way (the delay passed), until they complete.
-const closed = new WeakMap<LifelineClient, Promise<void>>();
+/** An owned client, its pending close's timer and its close under way. */
+type Owned = [LifelineClient, ReturnType<typeof setTimeout>?, Promise<void>?];

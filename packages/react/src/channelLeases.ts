@@ -1,4 +1,4 @@
-import type { Channel, ChannelOptions, LifelineClient, Message, Unsubscribe } from '@lifeline/core';
+import type { Channel, ChannelOptions, LifelineClient, Message, Position, Unsubscribe } from '@lifeline/core';
 import { hold, type Holds } from './refCount';
 
 /** A message handler as the hooks pass it. */
@@ -6,12 +6,15 @@ export type MessageHandler = (msg: Message<any>) => unknown;
 
 // Per core channel (so per client: two providers over one client share subscriptions),
 // then per name + options: a retry restarts every subscription of the channel.
-const subscriptions = new WeakMap<Channel, Holds>();
+const subscriptions = new WeakMap<Channel, Holds<Lease>>();
+
+/** `a` is at or before `b`, in the same epoch. */
+export const behind = (a?: Position | null, b?: Position | null) => !!a && a.epoch == b?.epoch && a.offset <= b.offset;
 
 /** Subscription identity: the channel name plus its options by value. */
 export function channelKey(name: string, options?: ChannelOptions): string {
   const json = JSON.stringify(options ?? {});
-  return json === '{}' ? name : `${name} ${json}`;
+  return json == '{}' ? name : name + ' ' + json;
 }
 
 /**
@@ -89,7 +92,7 @@ export function acquireChannel(
   /** Settles when the handler's call in progress does (however it ends); unset when none runs. */
   let busy: Promise<void> | undefined;
   const entry: MessageHandler = (msg): unknown => {
-    if (!on || (last?.epoch === msg.epoch && msg.offset <= last.offset)) return;
+    if (!on || behind(msg, last)) return;
     // Still on an earlier delivery: retry() re-subscribes, and core, no longer waiting for
     // a call made before, hands the message again. Taken after that call ends, so the
     // handler never runs twice at once, nor again on a message that call completes.
@@ -120,7 +123,7 @@ export function acquireChannel(
   // One parked on another subscription with no component (kept for the delay) held this
   // component up until it was released: it now counts as handled there (a component coming
   // back to it shows it as its gap). Not for presence, which is handed no message.
-  lease.p || table.forEach(({ value: l }) => (l as Lease).size || (l as Lease).park?.(1));
+  lease.p || table.forEach((l) => l.size || l.park?.(1));
   retryChannel(channel);
   return () => {
     on = false;
@@ -140,11 +143,11 @@ export function acquireChannel(
  * (`channel.subscribe`) keeps the refusal.
  */
 export function retryChannel(channel: Channel): void {
-  if (channel.getSnapshot().state !== 'failed') return;
+  if (channel.getSnapshot().state != 'failed') return;
   const leases = subscriptions.get(channel);
   // All off first: the last one off sends `unsub`, the first one back a new `sub`.
-  leases?.forEach(({ value }) => (value as Lease).off());
-  leases?.forEach(({ value }) => subscribe(channel, value as Lease));
+  leases?.forEach((l) => l.off());
+  leases?.forEach((l) => subscribe(channel, l));
 }
 
 /**
@@ -161,7 +164,7 @@ function fanOut(handlers: Lease, msg: Message<any>, channel: Channel): void | Pr
   // message, so the park held that component up for the whole delay. It got the message; one
   // coming back within the delay shows it as its gap.
   if (!handlers.size)
-    return handlers.p || [...subscriptions.get(channel)!.values()].some(({ value: l }) => !(l as Lease).p && (l as Lease).size)
+    return handlers.p || [...subscriptions.get(channel)!.values()].some((l) => !l.p && l.size)
       ? undefined
       : new Promise((go) => (handlers.park = go)).then((letGo) => letGo || fanOut(handlers, msg, channel));
   let failure: [unknown] | undefined;

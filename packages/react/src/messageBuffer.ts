@@ -18,7 +18,7 @@ export function createMessageBuffer<T>(): MessageBuffer<T> {
     subscribe(onChange) {
       listener = onChange;
       return () => {
-        if (listener === onChange) listener = undefined;
+        if (listener == onChange) listener = undefined;
       };
     },
     push(msg, limit, batchMs) {

@@ -3,7 +3,7 @@ import { acquireChannel } from './channelLeases';
 import { hold, type Holds } from './refCount';
 
 // Keyed by channel object, so per client; entries exist only while held.
-const presences: Holds = new Map();
+const presences: Holds<[info: unknown, json: string][] & { json?: string }> = new Map();
 
 // Catching keeps enter/leave rejections from becoming unhandled: a CLIENT_CLOSED during
 // teardown is expected. Core reports a refused enter on the channel's and the client's
@@ -45,7 +45,7 @@ export function acquirePresence(
   // The entry shows the info of the most recent holder: an acquire sends its own.
   const send = () => {
     const [info, json] = held.at(-1)!;
-    if (held.json === json) return;
+    if (held.json == json) return;
     held.json = json;
     // Refused for good (or the client closed): not entered, so the next acquire enters again.
     channel.presence.enter(info).catch(() => (held.json = undefined));

@@ -1,12 +1,12 @@
-interface Entry {
-  count: number;
-  stop: () => void;
-  value: unknown;
-  timer?: ReturnType<typeof setTimeout>;
+/** What {@link hold} keeps on a held value: its holders' count, its stop and the pending stop. */
+interface Held {
+  n: number;
+  s: () => void;
+  t?: ReturnType<typeof setTimeout>;
 }
 
 /** A table of reference-counted resources, see {@link hold}. */
-export type Holds = Map<unknown, Entry>;
+export type Holds<V extends object = object> = Map<unknown, V>;
 
 /**
  * Holds the resource `key` of `table`, starting it with `start` on first use. The
@@ -15,29 +15,32 @@ export type Holds = Map<unknown, Entry>;
  * reuses the resource and causes no wire traffic.
  * @returns the resource's value and an idempotent release function.
  */
-export function hold<V>(
-  table: Holds,
+export function hold<V extends object>(
+  table: Holds<V>,
   key: unknown,
   start: () => [stop: () => void, value: V],
   delayMs: number,
 ): [V, () => void] {
-  let entry = table.get(key);
-  if (!entry) {
+  let h = table.get(key) as (V & Held) | undefined;
+  if (!h) {
     const [stop, value] = start();
-    table.set(key, (entry = { count: 0, stop, value }));
+    table.set(key, (h = value as V & Held));
+    h.n = 0;
+    h.s = stop;
   }
-  clearTimeout(entry.timer);
-  entry.count++;
-  const held = entry;
+  clearTimeout(h.t);
+  h.n++;
   let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    if (--held.count) return;
-    held.timer = setTimeout(() => {
-      table.delete(key);
-      held.stop();
-    }, delayMs);
-  };
-  return [held.value as V, release];
+  return [
+    h,
+    () => {
+      if (released) return;
+      released = true;
+      if (--h!.n) return;
+      h!.t = setTimeout(() => {
+        table.delete(key);
+        h!.s();
+      }, delayMs);
+    },
+  ];
 }

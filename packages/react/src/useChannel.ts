@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useInsertionEffect, useMemo, useRef, useState, useSyncExternalStore } from './reactImports';
+import { R } from './reactImports';
 import type {
   Channel,
   ChannelOptions,
@@ -11,9 +11,8 @@ import type {
   PublishOptions,
   PublishResult,
 } from '@lifeline/core';
-import { acquireChannel, channelKey, retryChannel, type Release } from './channelLeases';
+import { acquireChannel, behind, channelKey, retryChannel, type Release } from './channelLeases';
 import { useLifelineContext } from './context';
-import { serverChannelSnapshot } from './serverSnapshots';
 
 export interface UseChannelResult<T> {
   /**
@@ -97,9 +96,6 @@ function startOf(channel: Channel<any>): First {
   return box;
 }
 
-/** `a` is at or before `b`, in the same epoch. */
-const behind = (a?: Position | null, b?: Position | null) => !!a && a.epoch == b?.epoch && a.offset <= b.offset;
-
 export function useChannel<T = unknown>(
   name: string,
   onMessage?: (msg: Message<T>) => unknown,
@@ -107,26 +103,31 @@ export function useChannel<T = unknown>(
 ): UseChannelResult<T> {
   const { client, releaseDelayMs } = useLifelineContext();
   const key = channelKey(name, options);
-  // The client and channel the handler is for go with it: see the lease's handler below.
-  const handler = useRef({ client, name, onMessage });
-  useInsertionEffect(() => {
-    handler.current = { client, name, onMessage };
-  });
   // No options during render, only in the lease's effect: `since` on a channel without a
   // position moves it (re-rendering other readers mid-render, a React error), and
   // `onHandlerError` fixes the shared channel's policy even for a render never committed.
-  const channel = useMemo(() => client.channel<T>(name), [client, name]);
+  const channel = R.useMemo(() => client.channel<T>(name), [client, name]);
+  // The channel the handler is for goes with it (core keeps one per client and name): see the
+  // lease's handler below.
+  const handler = R.useRef<[Channel<T>, typeof onMessage]>([channel, onMessage]);
+  R.useInsertionEffect(() => {
+    handler.current = [channel, onMessage];
+  });
   // What a server render shows; also this hook's subscription identity (client, name and
   // options), which `leased` holds once the effect subscribed it (see `state` below), with
   // the channel's position once the effect let go of it (or, before the channel's first
   // subscribe answer, where that answer puts it: see startOf), and until the end of that task
-  // the lease's take-back (see Release) with the cleanup that goes with it.
-  const serverSnapshot = useMemo(() => serverChannelSnapshot(options), [client, key]);
-  const leased = useRef<[object, (Position | null)?, First?, ReturnType<Release>?, (() => void)?]>(undefined);
+  // the lease's take-back (see Release) with the cleanup that goes with it. A channel before it
+  // subscribed, at its `since` position if any (see serverSnapshots.ts).
+  const serverSnapshot = R.useMemo(
+    (): ChannelSnapshot => ({ state: 'idle', position: options?.since ?? null, lastGap: null, error: null }),
+    [client, key],
+  );
+  const leased = R.useRef<[object, (Position | null)?, First?, ReturnType<Release>?, (() => void)?] | null>(null);
   // A gap of this component's own (see the effect), with the channel's lastGap when it was
   // set and the identity it is for.
-  const [own, setOwn] = useState<[GapEvent, GapEvent | null, object]>();
-  useEffect(() => {
+  const [own, setOwn] = R.useState<[GapEvent, GapEvent | null, object]>();
+  R.useEffect(() => {
     // Where this hook's messages should go on from: where it left this identity (<Activity>
     // shown again), else its `since`. A channel already past it (another
     // hook, usePresence or a component on the same name, kept it subscribed: core handed those
@@ -191,8 +192,8 @@ export function useChannel<T = unknown>(
         // Another epoch than `at` with no gap said (a deferred one, see above) is one.
         if (at && !behind(prev, at)) say(prev);
         at = undefined;
-        const h = handler.current;
-        const r = h.name == name && h.client == client ? h.onMessage?.(msg) : undefined;
+        const [c, m] = handler.current;
+        const r = c == channel && m?.(msg);
         // Set once the call returned: one that threw is not had (its component hidden then
         // comes back before it).
         had = msg;
@@ -210,7 +211,7 @@ export function useChannel<T = unknown>(
       // when it is back.
       const p = channel.position;
       const pos = at ?? (behind(p, had) ? { offset: had!.offset, epoch: had!.epoch } : 1 in start ? p : undefined);
-      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, pos ? undefined : start, release(), off]);
+      const l: NonNullable<typeof leased.current> = (leased.current = [serverSnapshot, pos, start, release(), off]);
       queueMicrotask(() => (l[3] = undefined));
     };
     return off;
@@ -219,43 +220,44 @@ export function useChannel<T = unknown>(
   // Tracked fields, as in TanStack Query: React is told of a change only when a field
   // read during render changed, so it skips the rest. Renders always read the latest
   // snapshot: a field read for the first time must not come from an older one.
-  const tracked = useRef(new Set<keyof ChannelSnapshot>()).current;
-  const subscribe = useCallback(
-    (onChange: () => void) => {
-      let seen = channel.getSnapshot();
-      return channel.subscribeSnapshot(() => {
-        const next = channel.getSnapshot();
-        const changed = [...tracked].some((k) => seen[k] !== next[k]);
-        seen = next;
-        if (changed) onChange();
-      });
-    },
+  const tracked = R.useRef(new Set<keyof ChannelSnapshot>()).current;
+  const get = () => channel.getSnapshot();
+  // What goes with the channel, in one memo (smaller than one hook each).
+  const [seenGap, publish, retry, subscribe] = R.useMemo(
+    () =>
+      [
+        // The channel's gap when this hook first rendered on it: `lastGap` is the channel's,
+        // shared by every component, so one mounted after a gap would show it at once.
+        get().lastGap,
+        (data: T, opts?: PublishOptions) => channel.publish(data, opts),
+        () => retryChannel(channel),
+        (onChange: () => void) => {
+          let seen = get();
+          return channel.subscribeSnapshot(() => {
+            const next = get();
+            const changed = [...tracked].some((k) => seen[k] !== next[k]);
+            seen = next;
+            if (changed) onChange();
+          });
+        },
+      ] as const,
     [channel],
   );
-  const get = () => channel.getSnapshot();
-  // The channel's gap when this hook first rendered on it: `lastGap` is the channel's, shared
-  // by every component, so one mounted after a gap would show it at once.
-  const seenGap = useMemo(() => get().lastGap, [channel]);
-  const snapshot = useSyncExternalStore(subscribe, get, () => serverSnapshot);
-  const publish = useCallback((data: T, opts?: PublishOptions) => channel.publish(data, opts), [channel]);
-  const retry = useCallback(() => retryChannel(channel), [channel]);
+  const snapshot = R.useSyncExternalStore(subscribe, get, () => serverSnapshot);
 
   const read = <K extends keyof ChannelSnapshot>(field: K) => {
     tracked.add(field);
     return snapshot[field];
-  };
-  // Refused before this hook subscribed: its effect subscribes again (a failed subscription
-  // is not reused), so the old failure is not shown, not even for the first render.
-  const state = () => {
-    const s = read('state');
-    return s == 'failed' && leased.current?.[0] != serverSnapshot ? 'subscribing' : s;
   };
   return {
     publish,
     retry,
     channel,
     get state() {
-      return state();
+      const s = read('state');
+      // Refused before this hook subscribed: its effect subscribes again (a failed subscription
+      // is not reused), so the old failure is not shown, not even for the first render.
+      return s == 'failed' && leased.current?.[0] != serverSnapshot ? 'subscribing' : s;
     },
     get position() {
       return read('position');
@@ -268,7 +270,7 @@ export function useChannel<T = unknown>(
       return own && own[1] == gap && own[2] == serverSnapshot ? own[0] : gap == seenGap || (gap == firsts.get(channel)?.[1] && (!options?.since || behind(gap?.to, options.since))) ? null : gap;
     },
     get error() {
-      return state() == 'failed' ? read('error') : null;
+      return this.state == 'failed' ? read('error') : null;
     },
   };
 }

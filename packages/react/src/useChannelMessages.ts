@@ -1,4 +1,4 @@
-import { useMemo, useSyncExternalStore } from './reactImports';
+import { R } from './reactImports';
 import type { ChannelOptions, Message } from '@lifeline/core';
 import { channelKey } from './channelLeases';
 import { createMessageBuffer } from './messageBuffer';
@@ -28,10 +28,10 @@ export function useChannelMessages<T = unknown>(
   const { limit = 100, batchMs = 16, ...channelOptions } = options;
   // A new subscription identity (another client, name or options) starts an empty list.
   const client = useLifeline();
-  const buffer = useMemo(createMessageBuffer<T>, [client, channelKey(name, channelOptions)]);
+  const buffer = R.useMemo(createMessageBuffer<T>, [client, channelKey(name, channelOptions)]);
   const result = useChannel<T>(name, (msg) => buffer.push(msg, limit, batchMs), channelOptions);
   // Created empty by this render, so the server snapshot is the same (empty) list.
-  const messages = useSyncExternalStore(buffer.subscribe, buffer.get, buffer.get);
+  const messages = R.useSyncExternalStore(buffer.subscribe, buffer.get, buffer.get);
   // Spreading would read (and so track) every field: add `messages` instead.
   (result as UseChannelMessagesResult<T>).messages = messages;
   return result as UseChannelMessagesResult<T>;

@@ -1,4 +1,4 @@
-import { useCallback, useSyncExternalStore } from './reactImports';
+import { R } from './reactImports';
 import type { ConnectionSnapshot } from '@lifeline/core';
 import { INITIAL_SNAPSHOT } from './coreImports';
 import { useLifeline } from './useLifeline';
@@ -13,7 +13,7 @@ const serverConnection = () => INITIAL_SNAPSHOT;
  */
 export function useConnectionState(): ConnectionSnapshot {
   const client = useLifeline();
-  const subscribe = useCallback((onChange: () => void) => client.subscribe(onChange), [client]);
+  const subscribe = R.useCallback((onChange: () => void) => client.subscribe(onChange), [client]);
   const get = () => client.getSnapshot();
-  return useSyncExternalStore(subscribe, get, serverConnection);
+  return R.useSyncExternalStore(subscribe, get, serverConnection);
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useSyncExternalStore } from './reactImports';
+import { R } from './reactImports';
 import type { LifelineError, PresenceMember } from '@lifeline/core';
 import { acquireChannel } from './channelLeases';
 import { useLifelineContext } from './context';
@@ -45,31 +45,32 @@ export function usePresence(
   options?: UsePresenceOptions,
 ): readonly PresenceMember[] {
   const { client, releaseDelayMs } = useLifelineContext();
-  const channel = useMemo(() => client.channel(name), [client, name]);
+  const channel = R.useMemo(() => client.channel(name), [client, name]);
   const enter = options?.enter ?? info !== undefined;
   // Info by value; null when it is not JSON (JSON.stringify throws, never out of render).
   let infoKey: string | null | undefined = null;
   try {
     infoKey = JSON.stringify(info);
   } catch {}
-  useEffect(() => {
-    // Core refuses it without entering, with its typed error (BAD_ARGUMENT, cause, channel).
-    if (enter && infoKey === null) channel.presence.enter(info).catch(options?.onError ?? console.error);
+  R.useEffect(() => {
     return enter && infoKey !== null
       ? acquirePresence(client, name, info, infoKey, releaseDelayMs)
-      : // Presence's own subscription, as an entered one's (presence.ts): under a useChannel's
+      : // Core refuses an `info` that is not JSON without entering, with its typed error
+        // (BAD_ARGUMENT, cause, channel). The members are still watched.
+        (enter && channel.presence.enter(info).catch(options?.onError ?? console.error),
+        // Presence's own subscription, as an entered one's (presence.ts): under a useChannel's
         // key, this do-nothing handler took the messages meant for that component while it
         // remounted within the delay, and they were lost to it.
-        acquireChannel(client, name, undefined, ignore, releaseDelayMs, ' presence');
+        acquireChannel(client, name, undefined, ignore, releaseDelayMs, ' presence'));
   }, [client, name, enter, infoKey, releaseDelayMs]);
-  const subscribe = useCallback(
+  const subscribe = R.useCallback(
     (onChange: () => void) => {
       channel.on('presence', onChange);
-      return () => void channel.off('presence', onChange);
+      return () => channel.off('presence', onChange);
     },
     [channel],
   );
   // Core replaces the member list on every change, so it is a valid snapshot as is.
   const get = () => channel.presence.members();
-  return useSyncExternalStore(subscribe, get, noMembers);
+  return R.useSyncExternalStore(subscribe, get, noMembers);
 }

@@ -49,10 +49,12 @@ import { describe, expect, it } from 'vitest';
  * loose equalities paying for it, 2,703 B; a component whose `since` is inside retention not
  * shown another hook's older `since` loss either, 2,714 B (2,715 B null-safe on a server render);
  * a message a sync handler threw on handed to it again after its effect ran again, 2,718 B;
- * and one its async handler rejected, the lease taken back as it was, 2,733 B.
+ * and one its async handler rejected, the lease taken back as it was, 2,733 B; a size pass with
+ * no behaviour change (namespace import of React, ref-count state on the held value, one memo
+ * for the channel's callbacks), 2,602 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2733;
+const STANDALONE_CEILING_BYTES = 2602;
 
 describe('bundle size', () => {
   it(`the whole package, react and @lifeline/core external, stays within its ${STANDALONE_CEILING_BYTES.toLocaleString('en-US')} B min+gzip ceiling`, async () => {
