@@ -105,9 +105,12 @@ describe.skipIf(!enabled)('a React user trial in Chromium (core browser build)',
         await new Promise((r) => setTimeout(r, 3));
       }
     })();
+    // At least 3 s and 80 flips (~40 new instances): by time alone, a loaded machine (CI, two
+    // test files at a time) made too few instances for the count checked below. Bounded at 30 s.
     const churnUntil = Date.now() + 3000;
+    const churnCap = Date.now() + 30_000;
     let flips = 0;
-    while (Date.now() < churnUntil) {
+    while ((Date.now() < churnUntil || flips < 80) && Date.now() < churnCap) {
       const slot = flips % 8;
       await page.evaluate(([s, on]) => (window as unknown as Lab).lab.flip(s as number, on as boolean), [slot, Math.random() < 0.5]);
       if (flips % 5 === 0) await page.evaluate((h) => (window as unknown as Lab).lab.hide(h), Math.random() < 0.5);
