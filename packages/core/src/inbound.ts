@@ -73,8 +73,9 @@ export function routeFrame(h: InboundHost, data: unknown): void {
   else if (type === 'error') onError(h, f, ch);
   // A type this client does not know is a newer server's (PROTOCOL §16: new frame types
   // do not bump the version): ignored, not an error event per frame. No type at all is
-  // a malformed frame.
-  else if (typeof type != 'string') bad(h, 'type ' + type);
+  // a malformed frame, and so is the client's own `hello` coming back: the url echoes
+  // (`/echo`), and the client retried on handshake timeouts for ever with no error said.
+  else if (typeof type != 'string' || type == 'hello') bad(h, type == 'hello' ? 'hello (url echoes: /echo?)' : 'type ' + type);
 }
 
 /**

@@ -13,6 +13,8 @@ interface Waiter {
   _resolve(): void;
   /** `noop` for the client's own (a re-entry after a reconnect): no promise behind it. */
   _reject(e: LifelineError): void;
+  /** The promise enter() gave for it. */
+  _p?: Promise<void>;
 }
 
 /** What presence needs from its channel. */
@@ -97,7 +99,11 @@ export class Presence extends Timed {
     // A leave still owed is dropped (sent after this enter, it undid it), as is its retry.
     this._cancel();
     this._leave = undefined;
-    const p = new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
+    // Enters not sent yet go out as one (the latest wish) and settle together: they share a
+    // waiter. One each, an app updating its info while offline (a cursor) kept one per call.
+    const w = this._waiters[this._waiters.length - 1];
+    const p = w?._p && !w.ref ? w._p : new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
+    this._waiters[this._waiters.length - 1]!._p = p;
     this._sendEnter();
     return p;
   }

@@ -92,8 +92,13 @@ export class Publisher extends Timed {
    * newer ones meanwhile stored them ahead of those (publish order broken).
    */
   _hold?: boolean;
-  /** Resolvers of flushed(): called when the outbox becomes empty, however it emptied. */
-  _idle: Array<() => void> = [];
+  /**
+   * What flushed() answers while the outbox holds something, and its resolver: settled when the
+   * outbox becomes empty, however it emptied. One for every caller: one resolver per call
+   * (`whenFlushed()` polled while offline) was kept until then, without bound.
+   */
+  _idleP?: Promise<void>;
+  _idleR?: () => void;
 
   _host: PublisherHost;
   override _clock: Clock;
@@ -174,14 +179,14 @@ export class Publisher extends Timed {
 
   /** Resolves once nothing is queued or in flight (acked, failed, expired or dropped). */
   _flushed(): Promise<void> {
-    return new Promise((resolve) => (this._size ? this._idle.push(resolve) : resolve()));
+    return this._size ? (this._idleP ??= new Promise((r) => (this._idleR = r))) : Promise.resolve();
   }
 
   _emptied(): void {
     if (this._size) return;
-    const rs = this._idle;
-    this._idle = [];
-    for (const r of rs) r();
+    const r = this._idleR;
+    this._idleP = this._idleR = undefined;
+    r?.();
   }
 
   /** Rejects `e` (not or no longer in the outbox) and reports it as an `outbox` event. */
