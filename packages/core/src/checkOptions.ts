@@ -12,7 +12,7 @@ const CHOICES: Record<string, string[]> = {
  * An option group with its defaults (the shared defaults object itself when the caller
  * set nothing); an option given as `undefined` takes its default. Throws BAD_ARGUMENT for
  * an option whose type differs from its default's, a number that is NaN or negative, a
- * zero `initialDelayMs`, `checkIntervalMs`, `ttlMs` or `ackTimeoutMs`,
+ * zero other than `maxAttempts`, `maxMessages`, `maxBytes` or `closeTimeoutMs`,
  * a `factor` below 1, or a jitter, overflow or onClose value it does not know: a NaN or 0
  * delay retried in a tight loop (a fleet doing that stampedes the server), a 0 TTL expired
  * every publish before it could be sent.
@@ -26,7 +26,10 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
     const v = o[k] === undefined ? (o[k] = defaults[k]) : o[k];
     if (
       typeof v !== typeof defaults[k] ||
-      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && /^(initialD|checkI|ttl|ack)/.test(k)))) ||
+      // 0 only where it means "none" (no retry, no queue, no wait at close): a 0 delay cap,
+      // timeout or threshold made a loop (every retry at once, every connection dead at its
+      // first check).
+      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && !/^(maxA|maxM|maxB|cl)/.test(k)))) ||
       (typeof v === 'string' && !CHOICES[k]!.includes(v))
     ) {
       // The choices said: 'option jitter: decorelated' left the user guessing the spelling.
@@ -40,7 +43,7 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
 // cause (`logger: 5` as a TypeError at the first log line, `token: 123` as a loop of
 // TOKEN_ERROR) or was taken silently (`heartbeat: 'x'`, `autoConnect: 'no'`). `url` may
 // be a URL (WebSocket constructors take one).
-const TYPES = 'url string object,token string function,reconnect object,heartbeat object,outbox object,WebSocket function,clock object,random function,logger object,autoConnect boolean false,lifecycle object false';
+const TYPES = 'url string object,token string function,reconnect object,heartbeat object,outbox object,WebSocket function,clock object,random function,logger object,autoConnect boolean false,lifecycle object false,handshakeTimeoutMs number,agent string';
 
 /** Throws BAD_ARGUMENT for options that are not an object, or an option of the wrong type. */
 export function checkTypes(o: unknown): void {
@@ -49,5 +52,7 @@ export function checkTypes(o: unknown): void {
     const v = (o as Record<string, unknown>)[k!];
     // `false` apart: `lifecycle: false` turns it off, `lifecycle: true` meant nothing.
     if (v != null && !t.includes(v === false ? 'false' : typeof v)) throw new LifelineError('BAD_ARGUMENT', `option ${k}: a ${typeof v}, not ${t.join(' or ')}`);
+    // A handshake timeout of 0 or NaN timed every attempt out: a silent loop.
+    if (typeof v == 'number' && !(v > 0)) throw new LifelineError('BAD_ARGUMENT', `option ${k}: ${v}`);
   }
 }

@@ -34,7 +34,10 @@ export interface StateChange {
   from: ConnectionState;
   to: ConnectionState;
   reason: TransitionReason;
-  /** Reconnect attempt number (0 when connected or before the first retry). */
+  /**
+   * Reconnect attempt number: 0 when connected; the `closed` change that schedules retry n
+   * already carries n (1 for the first retry).
+   */
   attempt: number;
   /** When `to` is `closed`: ms until the scheduled retry, or `null` if none is scheduled. */
   retryInMs: number | null;

@@ -23,6 +23,17 @@ describe('option checks', () => {
     ["reconnect.jitter 'flush' (another option's value)", { reconnect: { jitter: 'flush' } }, 'jitter'],
     ["outbox.overflow 'drop_oldest'", { outbox: { overflow: 'drop_oldest' } }, 'overflow'],
     ["outbox.onClose ''", { outbox: { onClose: '' } }, 'onClose'],
+    // Each of these looped in silence: every retry at once (174 attempts in 300 ms against a
+    // dead server), every connection dead at its first check, every handshake timed out.
+    ['reconnect.maxDelayMs 0', { reconnect: { maxDelayMs: 0 } }, 'maxDelayMs'],
+    ['heartbeat.timeoutMs 0', { heartbeat: { timeoutMs: 0 } }, 'timeoutMs'],
+    ['heartbeat.probeTimeoutMs 0', { heartbeat: { probeTimeoutMs: 0 } }, 'probeTimeoutMs'],
+    ['heartbeat.jumpThresholdMs 0', { heartbeat: { jumpThresholdMs: 0 } }, 'jumpThresholdMs'],
+    ['handshakeTimeoutMs 0', { handshakeTimeoutMs: 0 }, 'handshakeTimeoutMs'],
+    ['handshakeTimeoutMs NaN', { handshakeTimeoutMs: NaN }, 'handshakeTimeoutMs'],
+    ["handshakeTimeoutMs '10000'", { handshakeTimeoutMs: '10000' }, 'handshakeTimeoutMs'],
+    // The server refused every hello with a non-string agent (BAD_FIELD, then 4203).
+    ['agent 5', { agent: 5 }, 'agent'],
   ])('%s is refused with BAD_ARGUMENT naming the option', (_, over, key) => {
     let thrown: unknown;
     try {
@@ -39,10 +50,14 @@ describe('option checks', () => {
     expect(
       make({
         reconnect: { maxAttempts: Infinity, maxDelayMs: 0.5, initialDelayMs: 0.5, factor: 1, jitter: 'none' },
-        outbox: { ttlMs: Infinity, maxMessages: 0, overflow: 'drop-oldest', onClose: 'flush' },
+        outbox: { ttlMs: Infinity, maxMessages: 0, maxBytes: 0, closeTimeoutMs: 0, overflow: 'drop-oldest', onClose: 'flush' },
         heartbeat: { timeoutMs: Infinity },
+        handshakeTimeoutMs: Infinity,
+        agent: 'my-app/1.0',
       }),
     ).not.toThrow();
+    // 0 where it means none: no retry.
+    expect(make({ reconnect: { maxAttempts: 0 } })).not.toThrow();
   });
 
   it.each([

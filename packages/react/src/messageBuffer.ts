@@ -26,7 +26,9 @@ export function createMessageBuffer<T>(): MessageBuffer<T> {
       // One render per batch, not per message: a replay of hundreds is one update.
       timer ??= setTimeout(() => {
         timer = undefined;
-        messages = limit > 0 ? [...messages, ...pending].slice(-limit) : [];
+        // A limit of 0 keeps nothing: the same empty array (React then skips the render; a
+        // new one each time rendered once per batch).
+        messages = limit > 0 ? [...messages, ...pending].slice(-limit) : messages.length ? [] : messages;
         pending = [];
         listener?.();
       }, batchMs);

@@ -51,10 +51,11 @@ import { describe, expect, it } from 'vitest';
  * a message a sync handler threw on handed to it again after its effect ran again, 2,718 B;
  * and one its async handler rejected, the lease taken back as it was, 2,733 B; a size pass with
  * no behaviour change (namespace import of React, ref-count state on the held value, one memo
- * for the channel's callbacks), 2,602 B.
+ * for the channel's callbacks), 2,602 B; `limit: 0` keeping the same empty list (a render per
+ * batch), 2,611 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2602;
+const STANDALONE_CEILING_BYTES = 2611;
 
 describe('bundle size', () => {
   it(`the whole package, react and @lifeline/core external, stays within its ${STANDALONE_CEILING_BYTES.toLocaleString('en-US')} B min+gzip ceiling`, async () => {

@@ -53,6 +53,20 @@ describe('useChannelMessages', () => {
     expect(items()).toEqual(['c', 'd', 'e']);
   });
 
+  it('limit 0 keeps no message and renders nothing per batch (the same empty list: it re-rendered once per batch)', () => {
+    const client = new FakeClient();
+    const renders = { count: 0 };
+    renderWithClient(client, <List limit={0} renders={renders} />);
+    const before = renders.count;
+    const channel = client.channel<string>('room');
+    for (const d of ['a', 'b', 'c']) {
+      act(() => void channel.deliver(d));
+      act(() => vi.advanceTimersByTime(16));
+    }
+    expect(items()).toEqual([]);
+    expect(renders.count).toBe(before);
+  });
+
   it('a message handed over again (core redelivers after any handler of the channel threw) is listed once', () => {
     const client = new FakeClient();
     renderWithClient(client, <List renders={{ count: 0 }} />);

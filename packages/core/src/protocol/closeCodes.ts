@@ -65,7 +65,7 @@ export function closeAction(code: number): CloseAction {
   return isStopCode(code) ? 'stop' : isTokenCode(code) ? 'refresh-token' : 'retry';
 }
 
-/** Parses the `retry-after-ms=N` hint of a 1013 close reason (or an HTTP Retry-After in seconds). */
+/** Parses the `retry-after-ms=N` hint of a 1013 close reason (an HTTP `Retry-After` header is read by platform.ts). */
 export function parseRetryAfterMs(reason: string | undefined): number | undefined {
   const m = reason && /retry-after-ms=(\d+)/.exec(reason);
   return m ? Number(m[1]) : undefined;
