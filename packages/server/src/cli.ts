@@ -155,6 +155,7 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   if (cfg.maxPresenceInfoBytes !== undefined) options.maxPresenceInfoBytes = cfg.maxPresenceInfoBytes;
   if (cfg.drainTimeoutMs !== undefined) options.drainTimeoutMs = cfg.drainTimeoutMs;
   if (cfg.echo !== undefined) options.echo = cfg.echo;
+  if (cfg.metrics !== undefined) options.metrics = cfg.metrics;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
   if (cfg.allowedOrigins !== undefined) options.allowedOrigins = cfg.allowedOrigins;
   if (cfg.tlsCert && cfg.tlsKey) {

@@ -23,6 +23,8 @@ export interface CliConfig {
   drainTimeoutMs: number | undefined;
   /** `--echo` true, `--no-echo` false, neither undefined (the library's default: on only without a secret). */
   echo: boolean | undefined;
+  /** `--metrics` true, `--no-metrics` false, neither undefined (the library's default: on). */
+  metrics: boolean | undefined;
   authSecret: string | undefined;
   allowedOrigins: string[] | undefined;
   tlsCert: string | undefined;
@@ -50,6 +52,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
   --drain-timeout-ms <n>        on SIGTERM/SIGINT/SIGHUP, cut clients still connected after it (default 10000)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
+  --metrics | --no-metrics      serve GET /metrics (Prometheus; counts only, no token) (default on)
   --auth-secret <s>             HS256 secret, >= 32 bytes; none = OPEN server (env LIFELINE_AUTH_SECRET)
   --allowed-origins <a,b>       comma-separated Origin allow-list  (default any)
   --tls-cert <file> --tls-key <file>  serve wss:// and https://
@@ -216,6 +219,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       // Two flags rather than parseArgs' allowNegative: that needs Node 20.16, the package runs on 18.
       echo: { type: 'boolean' },
       'no-echo': { type: 'boolean' },
+      metrics: { type: 'boolean' },
+      'no-metrics': { type: 'boolean' },
       'auth-secret': { type: 'string' },
       'allowed-origins': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -234,6 +239,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
   if (broker !== 'memory' && values['dedupe-window'] !== undefined) warnings.push('--dedupe-window has no effect with the Redis broker (ids expire after --dedupe-ttl-ms)');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
   if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
+  if (values.metrics && values['no-metrics']) throw new Error('--metrics and --no-metrics contradict each other; pass one');
   // Node binds every interface for an empty host: an unset $HOST must not expose the server.
   if (values.host !== undefined && values.host.trim() === '') {
     throw new Error('--host needs an address, got ""; pass --host 0.0.0.0 (or ::) to bind every interface, or leave it out for loopback only');
@@ -257,6 +263,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     maxPresenceInfoBytes: parseNumberFlag('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
     drainTimeoutMs: parseNumberFlag('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
+    metrics: values.metrics ? true : values['no-metrics'] ? false : undefined,
     authSecret,
     allowedOrigins: origins,
     tlsCert: values['tls-cert'],

@@ -28,7 +28,7 @@ import { holdPresence, warnIfDeadlineCutsHold } from './session/presenceHold';
 export interface LifelineServer {
   /** Base WebSocket URL, e.g. `ws://127.0.0.1:PORT`; clients connect to `${url}/v1`, echo to `${url}/echo` (when the `echo` option is on). */
   url: string;
-  /** Base HTTP URL for `/healthz` (readiness), `/livez` (liveness), `POST /v1/publish` and `GET /v1/history`. */
+  /** Base HTTP URL for `/healthz` (readiness), `/livez` (liveness), `/metrics` (Prometheus), `POST /v1/publish` and `GET /v1/history`. */
   httpUrl: string;
   /** The port it listens on (the one picked when `port` was 0). */
   port: number;

@@ -13,6 +13,7 @@ import type { RefusalCause } from './opsLog';
 import type { InFlight } from './inFlight';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
+import { metrics } from './metrics';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -27,7 +28,7 @@ export interface HttpBuckets {
   historyInFlight: InFlight;
 }
 
-/** Plain HTTP: /healthz, /livez, POST /v1/publish, GET /v1/history (both with CORS for listed origins), the test-only fault routes, 426/404 for the rest. */
+/** Plain HTTP: /healthz, /livez, /metrics (unless `metrics: false`), POST /v1/publish, GET /v1/history (both with CORS for listed origins), the test-only fault routes, 426/404 for the rest. */
 export function handleHttp(
   ctx: ServerContext,
   faults: FaultHooks | undefined,
@@ -40,6 +41,11 @@ export function handleHttp(
   if (path === '/healthz' || path === '/livez') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET', { allow: 'GET, HEAD' });
     return path === '/livez' ? live(ctx, res) : void health(ctx, res);
+  }
+  // Off, it is any unknown path: a 405 would tell a scanner the route exists.
+  if (path === '/metrics' && ctx.opts.metrics) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'BAD_FRAME', 'use GET', { allow: 'GET, HEAD' });
+    return void metrics(ctx, res);
   }
   if (path === '/v1/publish') {
     if (req.method !== 'POST') return fail(res, 405, 'BAD_FRAME', 'use POST', { allow: 'POST' });

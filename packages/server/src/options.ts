@@ -58,6 +58,14 @@ export interface ServerOptions {
    */
   echo?: boolean;
   /**
+   * Serve `GET /metrics`: the counters of `stats()` in the Prometheus text format (counts
+   * only: no channel name, user or token). Like `/healthz` it takes no token, so anyone who
+   * can reach the port can read it; turn it off (or keep the port private) where the
+   * connection and frame counts should not be public. When off, `/metrics` answers 404
+   * like any unknown path. A non-boolean is a TypeError. @default true
+   */
+  metrics?: boolean;
+  /**
    * Allowed `Origin` values (exact match, e.g. `'https://app.example'`) for WebSocket
    * upgrades, `POST /v1/publish` and `GET /v1/history`. A request whose `Origin` is not listed is refused:
    * an upgrade is accepted and closed with 4001, a publish gets 403. A request without
@@ -155,6 +163,7 @@ export interface ResolvedOptions {
   maxConnections: number;
   authSecret: string | undefined;
   echo: boolean;
+  metrics: boolean;
   allowedOrigins: string[] | undefined;
   maxFrameBytes: number;
   maxChannels: number;
@@ -215,6 +224,7 @@ function hostOption(host: string | undefined): string {
 export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions {
   const authSecret = o.authSecret || undefined;
   if (o.echo !== undefined && typeof o.echo !== 'boolean') throw new TypeError(`createServer: echo must be a boolean, got ${String(o.echo)}`);
+  if (o.metrics !== undefined && typeof o.metrics !== 'boolean') throw new TypeError(`createServer: metrics must be a boolean, got ${String(o.metrics)}`);
   return {
     port: whole('port', o.port, 0, 0, 65_535),
     host: hostOption(o.host),
@@ -224,6 +234,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     maxConnections: positive('maxConnections', o.maxConnections, Infinity),
     authSecret,
     echo: o.echo ?? authSecret === undefined,
+    metrics: o.metrics ?? true,
     // [] admits no browser page (it admitted every origin); only `undefined` means any.
     allowedOrigins: o.allowedOrigins,
     maxFrameBytes: positive('maxFrameBytes', o.maxFrameBytes, 65_536),

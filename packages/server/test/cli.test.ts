@@ -165,6 +165,17 @@ describe('CLI argument parsing', () => {
     expect(() => parseCliArgs(['--echo=false'])).toThrow(/--echo/);
   });
 
+  it('--metrics / --no-metrics set metrics; neither leaves the library default (on); both at once is refused; --help lists both', () => {
+    expect(parseCliArgs([]).metrics).toBeUndefined();
+    expect(parseCliArgs(['--metrics']).metrics).toBe(true);
+    expect(parseCliArgs(['--no-metrics']).metrics).toBe(false);
+    expect(() => parseCliArgs(['--metrics', '--no-metrics'])).toThrow(/--metrics and --no-metrics contradict each other/);
+    expect(() => parseCliArgs(['--no-metrics', '--metrics'])).toThrow(/--metrics and --no-metrics contradict each other/);
+    // A value is not a boolean flag's: `--no-metrics=true` must not be read as anything.
+    expect(() => parseCliArgs(['--metrics=false'])).toThrow(/--metrics/);
+    expect(USAGE).toMatch(/--metrics \| --no-metrics .*\(default on\)/);
+  });
+
   it('an empty or blank auth secret, from the flag or LIFELINE_AUTH_SECRET, is refused, saying how to run open on purpose (it started an OPEN server)', () => {
     const howOpen = 'to run an OPEN server (no token needed) on purpose, leave out both --auth-secret and LIFELINE_AUTH_SECRET';
     for (const blank of ['', ' ', '\t\n']) {
@@ -423,6 +434,22 @@ describe('lifeline-server process', () => {
     expect(await echoed).toBe('hi');
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
+  }, 30_000);
+
+  it('--no-metrics reaches the server: /metrics answers 404; without it /metrics serves the exposition format', async () => {
+    const off = run(['--port', '0', '--no-metrics']);
+    const offUrl = (await waitFor(() => off.out[0], 'the listening line', 15_000)).split(' ').at(-1)!.replace(/^ws/, 'http');
+    expect((await fetch(`${offUrl}/metrics`)).status).toBe(404);
+    expect((await fetch(`${offUrl}/healthz`)).status).toBe(200);
+    off.child.kill('SIGTERM');
+    expect(await off.exit).toBe(0);
+    const on = run(['--port', '0']);
+    const onUrl = (await waitFor(() => on.out[0], 'the listening line', 15_000)).split(' ').at(-1)!.replace(/^ws/, 'http');
+    const res = await fetch(`${onUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^lifeline_connections 0$/m);
+    on.child.kill('SIGTERM');
+    expect(await on.exit).toBe(0);
   }, 30_000);
 
   it('exits 2 with usage when given both --echo and --no-echo', async () => {
