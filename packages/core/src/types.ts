@@ -461,7 +461,13 @@ export interface Channel<T = unknown> {
   on(event: 'gap', listener: (e: GapEvent) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
   on(event: 'presence', listener: (members: readonly PresenceMember[]) => void): this;
+  /** As `on`, for the next event only (`off` with the same listener removes it before). */
+  once(event: 'gap', listener: (e: GapEvent) => void): this;
+  once(event: 'error', listener: (e: LifelineError) => void): this;
+  once(event: 'presence', listener: (members: readonly PresenceMember[]) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
+  /** Listeners of `event` added with `on`/`once` and not removed. */
+  listenerCount(event: string): number;
   /** The current snapshot (the same object until something changes). */
   getSnapshot(): ChannelSnapshot;
   /** Store contract over the channel snapshot. */
@@ -557,7 +563,13 @@ export interface LifelineClient {
   on(event: 'state', listener: (e: StateChange) => void): this;
   on(event: 'error', listener: (e: LifelineError) => void): this;
   on(event: 'outbox', listener: (e: OutboxEvent) => void): this;
+  /** As `on`, for the next event only (`off` with the same listener removes it before). */
+  once(event: 'state', listener: (e: StateChange) => void): this;
+  once(event: 'error', listener: (e: LifelineError) => void): this;
+  once(event: 'outbox', listener: (e: OutboxEvent) => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
+  /** Listeners of `event` added with `on`/`once` and not removed. */
+  listenerCount(event: string): number;
   /** A copy of the client's counters. */
   stats(): ClientStats;
   /**

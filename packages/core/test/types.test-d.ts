@@ -2,7 +2,7 @@
 // needs `exactOptionalPropertyTypes` (an option given as `undefined`) is checked against
 // the packed declarations in test/packaging/installed-tarballs.test.ts.
 import { expectTypeOf } from 'vitest';
-import { createClient, isLifelineError, type ErrorCodeName, type LifelineClient, type LifelineError, type LifelineErrorCode, type Message, type TokenSource } from '../src';
+import { createClient, isLifelineError, type ErrorCodeName, type LifelineClient, type LifelineError, type LifelineErrorCode, type Message, type StateChange, type GapEvent, type TokenSource } from '../src';
 
 declare const client: LifelineClient;
 declare const e: unknown;
@@ -23,6 +23,11 @@ export function checks() {
   room.subscribe((m) => {
     expectTypeOf(m).toEqualTypeOf<Message<{ text: string }>>();
   });
+
+  // once() is typed per event, as on().
+  client.once('state', (s) => expectTypeOf(s).toEqualTypeOf<StateChange>());
+  room.once('gap', (g) => expectTypeOf(g).toEqualTypeOf<GapEvent>());
+  expectTypeOf(client.listenerCount('state')).toEqualTypeOf<number>();
 
   // isLifelineError narrows to the code asked for.
   if (isLifelineError(e, 'OUTBOX_FULL')) expectTypeOf(e.code).toEqualTypeOf<'OUTBOX_FULL'>();
