@@ -22,7 +22,7 @@ export const METRICS_BROKER_TIMEOUT_MS = 2000;
  */
 export const FRAME_IN_TYPES: readonly string[] = [...CLIENT_FRAME_TYPES, 'binary', 'invalid'];
 export const FRAME_OUT_TYPES: readonly string[] = [
-  'welcome', 'subscribed', 'unsubscribed', 'msg', 'ack', 'presence', 'presence.ok', 'drain', 'authed', 'error', 'pong',
+  'welcome', 'subscribed', 'unsubscribed', 'msg', 'ack', 'presence', 'presence.ok', 'drain', 'authed', 'error', 'ping', 'pong',
 ];
 /** Where a counted type outside the fixed lists goes (none today: a guard, not a bucket in use). */
 const OTHER = 'other';

@@ -76,6 +76,18 @@ describe('GET /metrics', () => {
     expect(after.value('lifeline_frames_in_total', { type: 'pub' })).toBe(1); // counters do not go back
   });
 
+  it("the server's heartbeat pings are counted under type ping, not other (every frame the server sends has its label)", async () => {
+    const clock = new FakeClock();
+    const server = await start({ clock, heartbeatMs: 1000 });
+    const c = await connect();
+    clock.advance(1000);
+    await c.next('ping');
+    const m = await scrape(server.httpUrl);
+    expect(m.value('lifeline_frames_out_total', { type: 'ping' })).toBe(server.stats().framesOut.ping);
+    expect(m.value('lifeline_frames_out_total', { type: 'ping' })).toBeGreaterThanOrEqual(1);
+    expect(m.value('lifeline_frames_out_total', { type: 'other' })).toBe(0);
+  });
+
   it('frames of made-up types add no label value: they are counted as invalid', async () => {
     const server = await start();
     const c = await connect();
