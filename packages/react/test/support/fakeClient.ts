@@ -33,7 +33,18 @@ class Emitter {
   }
   off(event: string, listener: Listener): this {
     this.listeners.get(event)?.delete(listener);
+    const wrapper = this.onceOf.get(listener);
+    if (wrapper) this.listeners.get(event)?.delete(wrapper), this.onceOf.delete(listener);
     return this;
+  }
+  private onceOf = new Map<Listener, Listener>();
+  once(event: string, listener: Listener): this {
+    const wrapper: Listener = (...args) => {
+      this.off(event, listener);
+      listener(...args);
+    };
+    this.onceOf.set(listener, wrapper);
+    return this.on(event, wrapper);
   }
   listenerCount(event: string): number {
     return this.listeners.get(event)?.size ?? 0;
