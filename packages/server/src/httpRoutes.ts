@@ -14,8 +14,7 @@ import type { InFlight } from './inFlight';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
 import { encodable, wellFormed } from './wireValues';
 import { metrics } from './metrics';
-
-const HEALTH_TIMEOUT_MS = 2000;
+import { brokerAnswers } from './brokerCheck';
 
 /**
  * The HTTP API's rate buckets, per caller (token subject, or remote address on an open
@@ -87,15 +86,7 @@ export function httpRefusal(ctx: ServerContext, req: IncomingMessage, res: Serve
 }
 
 async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {
-  let healthy = false;
-  try {
-    healthy = await Promise.race([
-      ctx.broker.healthy(),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS).unref()),
-    ]);
-  } catch {
-    healthy = false;
-  }
+  const healthy = await brokerAnswers(ctx);
   const ok = healthy && !ctx.stopping;
   json(res, ok ? 200 : 503, { ok, broker: healthy, draining: ctx.stopping, connections: ctx.stats.connections });
 }

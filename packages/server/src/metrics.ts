@@ -2,18 +2,15 @@ import type { ServerResponse } from 'node:http';
 import type { ServerContext } from './context';
 import type { ServerStats } from './stats';
 import { CLIENT_FRAME_TYPES } from './session/validate';
+import { BROKER_CHECK_MS, brokerAnswers } from './brokerCheck';
 
 // GET /metrics: the counters of `server.stats()` in the Prometheus text exposition format
 // (0.0.4). Only counts: no channel name, user, token or address is ever a label.
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/**
- * How long a scrape waits on the broker's health check before reporting it unavailable,
- * the bound /healthz has: a stalled Redis must not hold the scrape until Prometheus'
- * own timeout (which would lose every other series of that scrape too).
- */
-export const METRICS_BROKER_TIMEOUT_MS = 2000;
+/** How long a scrape waits on the broker's health check (the bound /healthz has). */
+export const METRICS_BROKER_TIMEOUT_MS = BROKER_CHECK_MS;
 
 /**
  * The `type` label values, fixed: a series per value lives in the time-series database
@@ -74,28 +71,9 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The broker's health check, false when it throws or has not answered within {@link METRICS_BROKER_TIMEOUT_MS} (on the server's clock). */
-function brokerAvailable(ctx: ServerContext): Promise<boolean> {
-  const { clock } = ctx.opts;
-  return new Promise((resolve) => {
-    const timer = clock.setTimeout(() => resolve(false), METRICS_BROKER_TIMEOUT_MS);
-    const settle = (ok: boolean): void => {
-      clock.clearTimeout(timer);
-      resolve(ok);
-    };
-    let check: Promise<boolean>;
-    try {
-      check = ctx.broker.healthy();
-    } catch {
-      return settle(false);
-    }
-    check.then((ok) => settle(ok === true), () => settle(false));
-  });
-}
-
 /** Answers GET and HEAD /metrics (Node leaves the body out of a HEAD answer). */
 export async function metrics(ctx: ServerContext, res: ServerResponse): Promise<void> {
-  const available = await brokerAvailable(ctx);
+  const available = await brokerAnswers(ctx);
   const stats = ctx.stats.snapshot({ channels: ctx.hub.size, presencePending: ctx.grace.size });
   const text = renderMetrics(stats, { draining: ctx.stopping, brokerAvailable: available });
   if (res.destroyed) return;
