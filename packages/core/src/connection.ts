@@ -91,8 +91,9 @@ export class Connection implements SocketListener {
   /** Starts a clean close; `closed` follows when the socket confirms (or `_kill` forces it). */
   _close(code: number, reason: string): void {
     const sock = this._sock;
-    // Browsers refuse some codes (1001) and reasons over 123 bytes: then close plainly.
-    if (this._ws && !safe(() => sock.close(code, reason))) safe(() => sock.close());
+    // `ws` and browsers refuse reasons over 123 bytes (then the code alone still tells the
+    // server why) and browsers refuse 1001 (then close plainly).
+    if (this._ws && !safe(() => sock.close(code, reason)) && !safe(() => sock.close(code))) safe(() => sock.close());
   }
 
   /** Tears the socket down at once without waiting for a close handshake. */

@@ -511,7 +511,7 @@ export interface CloseOptions {
    * @default 1000
    */
   code?: number | undefined;
-  /** Close reason sent to the server (at most 123 UTF-8 bytes). @default 'client closed' */
+  /** Close reason sent to the server (at most 123 UTF-8 bytes; a longer one is dropped and the code sent alone). @default 'client closed' */
   reason?: string | undefined;
 }
 
