@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { format } from 'node:util';
 import { memoryBroker } from './broker/memoryBroker';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import type { Broker } from './broker/types';
@@ -9,6 +10,10 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions } from './options';
 import { checkTlsPair } from './tlsPair';
 
 const stderrLogger = createCliLogger();
+// The Redis client writes some warnings itself with console.warn ("[WARN] … does not require a
+// password, but a password was supplied"), a bare line amid the timed ones. The CLI owns the
+// process: through the logger they get the time and level every stderr line has, on one line.
+console.warn = (...args: unknown[]) => stderrLogger.warn(format(...args).replace(/^\[WARN\]\s*/, '').replace(/\s*\n\s*/g, ' '));
 
 interface RedisBrokerCliOptions {
   url: string;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redisDbProblem } from './broker/redisUrl';
 
 export interface CliConfig {
   port: number;
@@ -148,6 +149,8 @@ function parseBroker(flag: string | undefined, env: string | undefined): string 
     throw new Error(`${from} is not a valid URL: "${shown}"; write redis://[user:password@]host[:port][/db] (the port in digits, special characters in the password percent-encoded)`);
   }
   if (host === '') throw new Error(`${from} names no host: "${shown}"; write redis://[user:password@]host[:port][/db]`);
+  const dbProblem = redisDbProblem(url);
+  if (dbProblem !== undefined) throw new Error(`${from} ${dbProblem}, got "${shown}"`);
   return url;
 }
 

@@ -250,6 +250,15 @@ describe('CLI argument parsing', () => {
     expect(redactUrl('rediss://h:1')).toBe('rediss://h:1');
   });
 
+  it('--broker / LIFELINE_BROKER with a database that is not a whole number exits 2 naming it (it crashed the server, or used another database)', () => {
+    expect(() => parseCliArgs(['--broker', 'redis://u:hunter2@127.0.0.1:6379/abc'])).toThrow(
+      '--broker names database "abc"; the database is a whole number after the host: redis://host:6379/2, got "redis://***@127.0.0.1:6379/abc"',
+    );
+    expect(() => parseCliArgs([], { LIFELINE_BROKER: 'redis://h/1.5' })).toThrow(/^LIFELINE_BROKER names database "1\.5"/);
+    expect(() => parseCliArgs(['--broker', 'redis://h?db=x'])).toThrow('--broker names database "x" (?db=)');
+    expect(parseCliArgs(['--broker', 'redis://h:6379/2']).broker).toBe('redis://h:6379/2');
+  });
+
   it('--key-prefix "" is refused (keys at the root of the database); with memory it is warned about', () => {
     for (const blank of ['', ' ']) expect(() => parseCliArgs(['--broker', 'redis://h', '--key-prefix', blank])).toThrow('--key-prefix needs a value, got ""; leave it out for the default lifeline:');
     expect(parseCliArgs(['--broker', 'redis://h', '--key-prefix', 'app:']).keyPrefix).toBe('app:');

@@ -170,6 +170,19 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     expect(await r.exit).toBe(0);
   }, 30_000);
 
+  it("the Redis client's own warning (a password Redis does not need) is a timestamped WARNING line like every other, the password not shown", async () => {
+    const r = run(['--port', '0', '--key-prefix', prefix], { LIFELINE_BROKER: REDIS_URL.replace('//', '//:not-needed-pw@') });
+    const http = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!.replace(/^ws/, 'http');
+    await healthBecomes(http, 200);
+    await waitFor(() => r.err.some((l) => l.includes('does not require a password')), 'the Redis client warning');
+    // It was a bare "[WARN] This Redis server's `default` user does not require a password…" line.
+    expect(r.err.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: /.test(l))).toEqual([]);
+    expect(r.err.find((l) => l.includes('does not require a password'))).toMatch(/lifeline-server: WARNING: This Redis server's `default` user does not require a password/);
+    expect(r.err.join('\n')).not.toContain('not-needed-pw');
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  }, 30_000);
+
   it('a SIGTERM during startup, the Redis broker open and the listen not yet done: closes the broker, no listening line, exit 0 (it was killed, exit 143)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-redis-slow-'));
     const preload = join(dir, 'slowListen.cjs');

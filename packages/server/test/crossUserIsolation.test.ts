@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
-import { memoryBroker, redisBroker, signToken, type RedisBroker } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, signToken } from '../src/index';
 import { channelKeys } from '../src/broker/redisKeys';
 import { SUBSCRIBE_PER_SEC, subscribeBurst } from '../src/session/subscribeRate';
 import { FakeClock } from './helpers/fakeClock';
-import { useServer } from './helpers/serverFixture';
+import { useRedisServer } from './helpers/redisServer';
 import { waitFor } from './helpers/waitFor';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { REDIS_URL } from './redisTestUtils';
 
 /**
  * One user reaching into another's messages, presence or server share (security review J:
@@ -16,15 +16,8 @@ import { REDIS_URL, redisSuite } from './redisTestUtils';
  */
 
 const SECRET = 'review-j-secret';
-const { available, prefix } = await redisSuite();
-let broker: RedisBroker | undefined;
-// Registered before useServer(): runs after the fixture closed the server it was given to.
-afterEach(async () => {
-  await broker?.close();
-  broker = undefined;
-});
-const fixture = useServer();
-const { start, connect } = fixture;
+const fixture = await useRedisServer();
+const { available, prefix, start, connect, openBroker } = fixture;
 
 const tokenFor = (sub: string, claims: Record<string, unknown> = {}) => signToken({ sub, ...claims }, SECRET);
 
@@ -69,7 +62,7 @@ describe('publish ids are scoped to the publisher: another user cannot pre-empt 
   });
 
   it.skipIf(!available)('Redis broker: the same', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const broker = openBroker();
     await start({ port: 0, authSecret: SECRET, broker });
     const alice = await connect({ token: tokenFor('alice') });
     const mallory = await connect({ token: tokenFor('mallory') });
@@ -96,7 +89,7 @@ describe('publish ids are scoped to the publisher: another user cannot pre-empt 
   });
 
   it.skipIf(!available)('Redis broker: a publisher\'s ids have keys of their own; an open server\'s keep their name, so its re-sends dedupe across a rolling upgrade', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const broker = openBroker();
     const k = channelKeys(prefix, 'keys');
     expect((await broker.publish('keys', 'anon', 'x-1')).offset).toBe(1);
     expect((await broker.publish('keys', 'alice', 'x-1', 'alice')).offset).toBe(2);
@@ -112,7 +105,7 @@ describe('publish ids are scoped to the publisher: another user cannot pre-empt 
   });
 
   it.skipIf(!available)('Redis broker: the same user re-sending is still a duplicate', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const broker = openBroker();
     await start({ port: 0, authSecret: SECRET, broker });
     const first = await connect({ token: tokenFor('alice') });
     const again = await connect({ token: tokenFor('alice') });
@@ -182,7 +175,7 @@ describe("presence members are another user's to change only when they are that 
   });
 
   it.skipIf(!available)('Redis broker: the same (the presence script refuses it), and a user without a `sub` cannot take a member that has one', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const broker = openBroker();
     await start({ port: 0, authSecret: SECRET, broker });
     const watcher = await connect({ token: tokenFor('w'), clientId: 'w' });
     await watcher.subscribe('room:r');
@@ -201,7 +194,7 @@ describe("presence members are another user's to change only when they are that 
   });
 
   it.skipIf(!available)('Redis broker: a member with no user is not taken by a user with one, and its holder may enter again', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const broker = openBroker();
     const entry = (user: string | undefined, connId: string) => (user === undefined ? { clientId: 'c', connId } : { clientId: 'c', connId, user });
     await broker.presenceSet('room:n', entry(undefined, 'k1'), 30_000);
     await expect(broker.presenceSet('room:n', entry('alice', 'k2'), 30_000)).rejects.toMatchObject({ name: 'PresenceTakenError' });

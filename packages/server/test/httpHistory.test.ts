@@ -3,22 +3,15 @@
 // check, rate bucket and errors; and its answer staying one consistent snapshot when the
 // log moves between the broker calls it makes.
 import { connect as connectTcp } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { memoryBroker, redisBroker, signToken, type Broker, type LifelineServer, type RedisBroker } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, signToken, type Broker, type LifelineServer } from '../src/index';
 import { HISTORY_ATTEMPTS, HISTORY_PER_CALLER, MAX_HISTORY_BYTES, readHistory, type HistoryAnswer } from '../src/historyRoute';
 import { InFlight } from '../src/inFlight';
 import { FakeClock } from './helpers/fakeClock';
-import { useServer } from './helpers/serverFixture';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { useRedisServer } from './helpers/redisServer';
 
 const SECRET = 'history-secret';
-const { available: redisUp, prefix } = await redisSuite();
-// Registered before useServer(): runs after the server using them is closed.
-const brokers: RedisBroker[] = [];
-afterEach(async () => {
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-const { start } = useServer();
+const { available: redisUp, start, openBroker } = await useRedisServer();
 
 const history = (server: LifelineServer, query: string, init: RequestInit = {}) =>
   fetch(`${server.httpUrl}/v1/history${query}`, init);
@@ -49,11 +42,7 @@ const brokerKinds: { name: string; make: (retention: number) => Broker | undefin
   ...(redisUp
     ? [{
         name: 'redis broker',
-        make: (retention: number) => {
-          const b = redisBroker({ url: REDIS_URL, keyPrefix: prefix, retention });
-          brokers.push(b);
-          return b;
-        },
+        make: (retention: number) => openBroker({ retention }),
       }]
     : []),
 ];

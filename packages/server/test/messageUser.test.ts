@@ -3,22 +3,15 @@
 // travels with the message in live `msg` frames, replays and GET /v1/history, on the memory
 // and the Redis broker. A client cannot set it; an open server or a token without `sub`
 // gives none; a duplicate keeps the original message's.
-import { afterEach, describe, expect, it } from 'vitest';
-import { memoryBroker, redisBroker, signToken, type Broker, type LifelineServer, type RedisBroker } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { memoryBroker, signToken, type Broker, type LifelineServer } from '../src/index';
 import type { HistoryAnswer } from '../src/historyRoute';
 import { decodeEntry, decodeNotification } from '../src/broker/redisCodec';
 import type { TestClient } from './helpers/wsClient';
-import { useServer } from './helpers/serverFixture';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { useRedisServer } from './helpers/redisServer';
 
 const SECRET = 'message-user-secret';
-const { available: redisUp, prefix } = await redisSuite();
-// Registered before useServer(): runs after the server using them is closed.
-const brokers: RedisBroker[] = [];
-afterEach(async () => {
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-const { start, connect } = useServer();
+const { available: redisUp, start, connect, openBroker } = await useRedisServer();
 
 const exp = () => Math.floor(Date.now() / 1000) + 3600;
 const token = (claims: Record<string, unknown> = {}) => signToken({ exp: exp(), ...claims }, SECRET);
@@ -55,11 +48,7 @@ const brokerKinds: { name: string; make: () => Broker }[] = [
   ...(redisUp
     ? [{
         name: 'redis broker',
-        make: () => {
-          const b = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
-          brokers.push(b);
-          return b;
-        },
+        make: () => openBroker(),
       }]
     : []),
 ];
@@ -193,9 +182,8 @@ describe('redis codec: entries and notifications without a user stay readable', 
 
 describe.skipIf(!redisUp)('redis broker: user through the stream and the fan-out', () => {
   it('stored in the stream entry and sent in the notification; a lone surrogate survives', async () => {
-    const a = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
-    const b = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
-    brokers.push(a, b);
+    const a = openBroker();
+    const b = openBroker();
     const ch = chan('codec');
     const got: unknown[] = [];
     await b.onMessage(ch, (m) => got.push(m.user));

@@ -6,23 +6,18 @@
 // present. Now the server lets the entry go and tells the client with the `FORBIDDEN` an
 // enter refused as taken gets (PROTOCOL.md §8), on the channel, without a ref.
 // Real server on port 0, real sockets; time on a fake clock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryBroker, redisBroker, signToken, type Broker, type BrokerStatusChange } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
-import { useServer } from './helpers/serverFixture';
+import { useRedisServer } from './helpers/redisServer';
 import type { TestClient } from './helpers/wsClient';
 import { waitFor } from './helpers/waitFor';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { REDIS_URL } from './redisTestUtils';
 
 const SECRET = 'presence-taken-secret-presence-taken!';
 const HEARTBEAT_MS = 15_000;
-const { available: redisUp, prefix } = await redisSuite();
-// Registered before useServer(): closed after the server using them.
-const brokers: Broker[] = [];
-afterEach(async () => {
-  await Promise.all(brokers.splice(0).map((b) => b.close()));
-});
-const { start, connect } = useServer();
+// countingBroker() hands every broker, memory or Redis, to closeAfter.
+const { available: redisUp, prefix, start, connect, closeAfter } = await useRedisServer();
 
 const kinds: { name: string; make: () => Broker }[] = [
   { name: 'memory broker', make: () => memoryBroker() },
@@ -32,7 +27,7 @@ const kinds: { name: string; make: () => Broker }[] = [
 
 /** `inner` counting refreshes per connection, whose refreshes fail while `down`, reporting its status. */
 function countingBroker(inner: Broker = memoryBroker()) {
-  brokers.push(inner);
+  closeAfter(inner);
   let listener: ((c: BrokerStatusChange) => void) | undefined;
   const refreshesOf = new Map<string, number>();
   const state = { down: false };

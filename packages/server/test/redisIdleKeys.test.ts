@@ -1,22 +1,13 @@
 // A channel nothing was published on leaves no Redis key for good: a client subscribing to
 // (or reading the history of) ever new names grew Redis by two keys per name, forever.
-import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { redisBroker, type RedisBroker } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { redisBroker } from '../src/index';
 import { REDIS_BROKER_DEFAULTS } from '../src/broker/redisOptions';
-import { useServer } from './helpers/serverFixture';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { useRedisServer } from './helpers/redisServer';
+import { REDIS_URL } from './redisTestUtils';
 
-const { available, prefix } = await redisSuite();
-let broker: RedisBroker | undefined;
-let redis: Redis | undefined;
-
-// Registered before useServer(): runs after the fixture closed the server (the broker was passed in).
-afterEach(async () => {
-  await broker?.close();
-  redis?.disconnect();
-});
-const { start, connect } = useServer();
+const { available, prefix, start, connect, openBroker, openRedis } = await useRedisServer();
 
 /** PTTL of every key of `channel` under the file's prefix, by key suffix (-1: no expiry). */
 async function ttls(r: Redis, channel: string): Promise<Record<string, number>> {
@@ -28,8 +19,8 @@ async function ttls(r: Redis, channel: string): Promise<Record<string, number>> 
 
 describe.skipIf(!available)('Redis keys of channels nothing was published on', () => {
   it('subscribe/unsubscribe and history reads of never-published names leave only expiring keys', async () => {
-    redis = new Redis(REDIS_URL);
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const redis = openRedis();
+    const broker = openBroker();
     const server = await start({ broker });
     const c = await connect();
     for (let i = 0; i < 20; i++) {
@@ -50,8 +41,8 @@ describe.skipIf(!available)('Redis keys of channels nothing was published on', (
   });
 
   it('keeps the epoch across reads and keeps the keys for good from the first publish', async () => {
-    redis = new Redis(REDIS_URL);
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix });
+    const redis = openRedis();
+    const broker = openBroker();
     const first = await broker.position('idle:then-used');
     // A later read refreshes the expiry and answers the same epoch: nothing to call lost.
     await redis.pexpire(`${prefix}{idle:then-used}:epoch`, 60_000);
@@ -70,8 +61,8 @@ describe.skipIf(!available)('Redis keys of channels nothing was published on', (
   });
 
   it('idleChannelTtlMs sets that expiry; Infinity keeps the keys for good (and takes back an expiry set before)', async () => {
-    redis = new Redis(REDIS_URL);
-    const short = redisBroker({ url: REDIS_URL, keyPrefix: prefix, idleChannelTtlMs: 5_000 });
+    const redis = openRedis();
+    const short = openBroker({ idleChannelTtlMs: 5_000 });
     try {
       await short.position('idle:short');
     } finally {
@@ -81,7 +72,7 @@ describe.skipIf(!available)('Redis keys of channels nothing was published on', (
       expect(ms).toBeGreaterThan(0);
       expect(ms).toBeLessThanOrEqual(5_000);
     }
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, idleChannelTtlMs: Infinity });
+    const broker = openBroker({ idleChannelTtlMs: Infinity });
     await broker.position('idle:short');
     await broker.position('idle:forever');
     expect(await ttls(redis, 'idle:short')).toEqual({ epoch: -1, seq: -1 });

@@ -1,30 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { redisBroker, type RedisBroker } from '../src/index';
-import { useServer } from './helpers/serverFixture';
-import { REDIS_URL, redisSuite } from './redisTestUtils';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from './helpers/redisServer';
 
-const { available, prefix, newPrefix } = await redisSuite();
+const { available, prefix, newPrefix, start, connect, openBroker, openRedis } = await useRedisServer();
 const bracePrefix = newPrefix();
-let broker: RedisBroker | undefined;
-let redis: Redis | undefined;
-
-// Registered before useServer(), so it runs after the fixture closed the clients and the
-// server: the broker was passed in, the server does not close it.
-afterEach(async () => {
-  await broker?.close();
-  redis?.disconnect();
-});
-const { start, connect } = useServer();
 
 describe.skipIf(!available)('Redis broker under abuse', () => {
   it('subscribe/unsubscribe churn leaves no pub/sub subscription and no extra Redis connection behind', async () => {
-    redis = new Redis(REDIS_URL);
+    const redis = openRedis();
     // Named, so only this broker's connections are counted: other test files (and other
     // users of this Redis) open and close theirs meanwhile.
     const name = `sec-${prefix}`;
-    const ours = async () => ((await redis!.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name}:`)).length;
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: prefix, redisOptions: { connectionName: name } });
+    const ours = async () => ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes(` name=${name}:`)).length;
+    const broker = openBroker({ redisOptions: { connectionName: name } });
     await start({ broker });
     const c = await connect();
     await c.subscribe('warm'); // both broker connections are up from here on
@@ -41,10 +28,10 @@ describe.skipIf(!available)('Redis broker under abuse', () => {
   });
 
   it('refuses a channel name with a brace instead of writing keys into another channel\'s hash tag', async () => {
-    broker = redisBroker({ url: REDIS_URL, keyPrefix: bracePrefix });
+    const broker = openBroker({ keyPrefix: bracePrefix });
     await expect(broker.publish('a}:id:x', 1)).rejects.toThrow(TypeError);
     await expect(broker.read('{a', 0, 10)).rejects.toThrow(/cannot hold/);
-    redis = new Redis(REDIS_URL);
+    const redis = openRedis();
     expect(await redis.keys(`${bracePrefix}*`)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
 import { BrokerUnavailableError } from './redisErrors';
+import { checkNumeric, COUNT_RULE, type NumericRule } from './numericOption';
 import {
   PresenceTakenError,
   toMember,
@@ -80,13 +81,11 @@ interface DedupeHit {
   at: number;
 }
 
-/** A count option, checked: `NaN` kept every message (`length > NaN` is never true), `0.5` acted as 1. */
-function count(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`memory broker: ${name} must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`);
-  }
-  return value;
-}
+// Checked up front: `NaN` kept every message (`length > NaN` is never true), `0.5` acted as 1.
+const count = (name: string, value: number): number => checkNumeric('memory broker', name, value, COUNT_RULE);
+// 0, a negative number or NaN forgot every id at once: a re-sent publish was stored twice.
+// A fraction of a ms or more than 2^53 is harmless here (nothing but a comparison uses it).
+const DEDUPE_TTL_RULE: NumericRule = { min: 0, aboveMin: true, integer: false, infinite: true };
 
 const newEpoch = (): string => `e_${randomBytes(6).toString('hex')}`;
 
@@ -116,11 +115,7 @@ function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
 export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const retention = count('retention', options.retention ?? 1000);
   const dedupeWindow = count('dedupeWindow', options.dedupeWindow ?? 10_000);
-  const dedupeTtlMs = options.dedupeTtlMs ?? 600_000;
-  // 0, a negative number or NaN forgot every id at once: a re-sent publish was stored twice.
-  if (typeof dedupeTtlMs !== 'number' || !(dedupeTtlMs > 0)) {
-    throw new RangeError(`memory broker: dedupeTtlMs must be a number > 0 or Infinity, got ${String(dedupeTtlMs)}`);
-  }
+  const dedupeTtlMs = checkNumeric('memory broker', 'dedupeTtlMs', options.dedupeTtlMs ?? 600_000, DEDUPE_TTL_RULE);
   const clock = options.clock ?? systemClock;
   const channels = new Map<string, ChannelLog>();
   // The epoch of every channel nothing was published on since the start (or reset): such

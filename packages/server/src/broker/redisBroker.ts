@@ -5,12 +5,13 @@ import { decodeEntry, encodeData } from './redisCodec';
 import { wellFormed } from '../wireValues';
 import { openConnection, ReadyGate, type LogCommands } from './redisConnection';
 import { PING_STALL_MS, RedisAvailability, ROLE_NAMES, type Role } from './redisAvailability';
-import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, RedisConfigError, toBrokerError } from './redisErrors';
+import { BrokerUnavailableError, configErrorOf, isBrokerUnavailable, redactUrl, RedisConfigError, toBrokerError } from './redisErrors';
 import { channelKeys, type ChannelKeys } from './redisKeys';
 import { PUBLISH_LUA } from './redisScripts';
 import { HighWaterMarks } from './redisHighWater';
 import { RedisLiveFeed } from './redisLiveFeed';
 import { MAX_CATCH_UP_BATCH, numericOptions, PRESENCE_KEY_GRACE_MS, REDIS_BROKER_DEFAULTS as D, wallClock, type RedisBrokerOptions } from './redisOptions';
+import { redisDbProblem } from './redisUrl';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
 import { MAX_TIMER_MS } from '../clock';
@@ -87,6 +88,7 @@ function dedupeKeysOf(k: ChannelKeys, id: string | undefined, user: string | und
  * and once when it ends (the server logs both).
  *
  * @throws RangeError for a numeric option out of range (see {@link RedisBrokerOptions}).
+ * @throws TypeError for a `url` whose database is not a whole number (`redis://h/abc`, `/1.5`).
  * @example
  * const server = await createServer({ port: 8080, broker: redisBroker({ url: 'redis://10.0.0.5:6379' }) });
  */
@@ -97,8 +99,11 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
   const idleTtl = idleChannelTtlMs === Infinity ? '' : String(idleChannelTtlMs);
   const newEpoch = options.newEpoch ?? (() => `e_${randomBytes(8).toString('hex')}`);
   const onError = options.onError ?? ((err: Error) => console.error(err));
+  const url = options.url ?? D.url;
+  const dbProblem = redisDbProblem(url);
+  if (dbProblem !== undefined) throw new TypeError(`redis broker: url ${dbProblem}, got "${redactUrl(url)}"`);
   const settings = {
-    url: options.url ?? D.url,
+    url,
     commandTimeoutMs,
     reconnectDelayMs: options.reconnectDelayMs ?? ((attempt: number) => Math.min(attempt * 100, 2000)),
     extra: options.redisOptions,

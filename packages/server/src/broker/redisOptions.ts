@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { MAX_TIMER_MS, systemClock } from '../clock';
+import { checkNumeric, COUNT_RULE, type NumericRule } from './numericOption';
 
 /** Time source and timers of the Redis broker (inject a fake one in tests). */
 export interface BrokerClock {
@@ -133,11 +134,11 @@ export const REDIS_BROKER_DEFAULTS = {
 export const MAX_CATCH_UP_BATCH = 100_000;
 
 type NumericOption = 'retention' | 'dedupeTtlMs' | 'idleChannelTtlMs' | 'presenceTtlMs' | 'presenceSweepMs' | 'readyTimeoutMs' | 'commandTimeoutMs' | 'catchUpBatch';
-/** What each numeric option accepts: the least value, integer only, Infinity allowed, the greatest value. */
-const NUMERIC_RULES: Record<NumericOption, { min: number; integer: boolean; infinite: boolean; max?: number }> = {
+/** What each numeric option accepts. */
+const NUMERIC_RULES: Record<NumericOption, NumericRule> = {
   // Past 2^53 a number's decimal form is no longer an exact integer: the publish script
   // refused every publish ("bad maxLen", "bad dedupe TTL"), PEXPIRE every presence call.
-  retention: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
+  retention: COUNT_RULE,
   dedupeTtlMs: { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER },
   idleChannelTtlMs: { min: 1, integer: true, infinite: true, max: Number.MAX_SAFE_INTEGER },
   presenceTtlMs: { min: 1, integer: true, infinite: false, max: Number.MAX_SAFE_INTEGER },
@@ -157,18 +158,7 @@ const NUMERIC_RULES: Record<NumericOption, { min: number; integer: boolean; infi
 export function numericOptions(options: RedisBrokerOptions): Record<NumericOption, number> {
   const out = {} as Record<NumericOption, number>;
   for (const [name, rule] of Object.entries(NUMERIC_RULES) as [NumericOption, (typeof NUMERIC_RULES)[NumericOption]][]) {
-    const value = options[name] ?? REDIS_BROKER_DEFAULTS[name];
-    const ok = typeof value === 'number' && value >= rule.min
-      && (value === Infinity ? rule.infinite : value <= (rule.max ?? Infinity) && (!rule.integer || Number.isInteger(value)));
-    if (!ok) {
-      const what = [
-        rule.integer ? 'an integer' : 'a number',
-        rule.max !== undefined ? `from ${rule.min} to ${rule.max}` : `>= ${rule.min}`,
-        rule.infinite ? 'or Infinity' : '',
-      ].filter(Boolean).join(' ');
-      throw new RangeError(`redis broker: ${name} must be ${what}, got ${String(value)}`);
-    }
-    out[name] = value;
+    out[name] = checkNumeric('redis broker', name, options[name] ?? REDIS_BROKER_DEFAULTS[name], rule);
   }
   return out;
 }
