@@ -107,7 +107,9 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // its first check, every handshake timed out, every hello refused), 26 B. 10,390 -> 10,391 B
 // (session 24): a close reason over 123 bytes, which `ws` and browsers refuse, is dropped and
 // the code sent alone (the socket was closed with no code: the server saw 1005, not 4000), 1 B.
-const CORE_CEILING_BYTES = 10_391;
+// 10,391 -> 10,393 B: a url the WebSocket constructor refuses stops the client with
+// BAD_ARGUMENT, not CONNECTION_REFUSED (which sent users looking at the server), 2 B.
+const CORE_CEILING_BYTES = 10_393;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -156,8 +158,11 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // held value, one memo for the channel's callbacks, the handler ref holding the channel), -137 B.
 // 2,126 B: useChannelMessages with `limit: 0` keeps the same empty list (a new one per batch
 // re-rendered the component each time), 9 B, and core's content moved the difference; 2,127 B:
-// react unchanged, core's content moved it by a byte.
-const REACT_ON_TOP_CEILING_BYTES = 2_127;
+// react unchanged, core's content moved it by a byte. 2,127 -> 2,164 B (session 24, a React
+// user trial): the Provider refuses a `releaseDelayMs` a timer cannot wait (Infinity, NaN,
+// negative, 2^31 and more fired at once: everything released on the next tick, unsaid), ~35 B,
+// and core's content moved the difference by 2 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_164;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

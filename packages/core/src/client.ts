@@ -515,8 +515,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       c = new Connection(o.WebSocket ?? defaultWebSocket(), o.url, hello, this._clock.now(), this);
     } catch (cause) {
       // Not retried: the same url and constructor throw the same way every time (an
-      // invalid URL, a blocked port), so retrying for ever only hid the reason.
-      return this._stop('terminal', new LifelineError('CONNECTION_REFUSED', `cannot create WebSocket: ${cause}`, { cause }));
+      // invalid URL, a blocked port), so retrying for ever only hid the reason. The app's
+      // own argument, not the server's refusal (CONNECTION_REFUSED sent users to the server).
+      return this._stop('terminal', new LifelineError('BAD_ARGUMENT', `cannot create WebSocket: ${cause}`, { cause }));
     }
     this._conn = c;
   }

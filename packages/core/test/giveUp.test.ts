@@ -127,7 +127,7 @@ describe('close() from a state listener as the client starts connecting', () => 
 });
 
 describe('a WebSocket constructor that throws', () => {
-  it('stops the client (terminal) with the reason, instead of retrying the same throw for ever', () => {
+  it('stops the client (terminal) with the reason as BAD_ARGUMENT (the app\'s url, not a server refusal), instead of retrying the same throw for ever', () => {
     class Throws {
       constructor(url: string) {
         throw new SyntaxError(`Invalid URL: ${url}`);
@@ -137,7 +137,7 @@ describe('a WebSocket constructor that throws', () => {
     h.client.connect();
     expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'terminal', retryInMs: null });
     const e = h.errors.at(-1);
-    expect(isLifelineError(e, 'CONNECTION_REFUSED')).toBe(true);
+    expect(e.code).toBe('BAD_ARGUMENT');
     expect(e.message).toContain('Invalid URL: not a url');
     expect(e.cause).toBeInstanceOf(SyntaxError);
     expect(h.clock.pending()).toBe(0);

@@ -21,7 +21,8 @@ export interface LifelineProviderProps {
   options?: Omit<ClientOptions, 'url'> | undefined;
   /**
    * Delay in ms before an unused channel subscription, presence or owned client is
-   * released; reuse within it causes no wire traffic (StrictMode's double mount).
+   * released; reuse within it causes no wire traffic (StrictMode's double mount). From 0 to
+   * 2147483647 (a timer's limit), else a `RangeError` during render.
    * @default 100
    */
   releaseDelayMs?: number | undefined;
@@ -30,7 +31,8 @@ export interface LifelineProviderProps {
 
 /**
  * Makes a Lifeline client available to the hooks below it.
- * @throws Error during render when neither `client` nor `url` is given.
+ * @throws Error during render when neither `client` nor `url` is given; RangeError for a
+ * `releaseDelayMs` that is not a number of ms from 0 to 2147483647.
  */
 export function LifelineProvider({
   client: given,
@@ -43,6 +45,10 @@ export function LifelineProvider({
   children,
 }: LifelineProviderProps) {
   if (!given && !url) throw new Error('<LifelineProvider> needs `client` or `url`');
+  // A timer fires at once for NaN, a negative delay or one past 2^31 - 1 ms (Infinity
+  // included): `releaseDelayMs={Infinity}` released everything on the next tick, unsaid.
+  if (!(releaseDelayMs >= 0 && releaseDelayMs < 2 ** 31))
+    throw new RangeError('<LifelineProvider> needs `releaseDelayMs` in [0, 2**31), not ' + releaseDelayMs);
   // autoConnect: false keeps render free of side effects; a client created by a
   // discarded StrictMode render is inert and simply garbage-collected. With it, its pending
   // close: a remount (StrictMode) cancels only its own client's close, never the close of a

@@ -52,10 +52,11 @@ import { describe, expect, it } from 'vitest';
  * and one its async handler rejected, the lease taken back as it was, 2,733 B; a size pass with
  * no behaviour change (namespace import of React, ref-count state on the held value, one memo
  * for the channel's callbacks), 2,602 B; `limit: 0` keeping the same empty list (a render per
- * batch), 2,611 B.
+ * batch), 2,611 B; a `releaseDelayMs` the timers cannot keep (Infinity, NaN, negative, 2**31 or
+ * more: the release fired at once, unsaid) refused with a RangeError during render, 2,653 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2611;
+const STANDALONE_CEILING_BYTES = 2653;
 
 describe('bundle size', () => {
   it(`the whole package, react and @lifeline/core external, stays within its ${STANDALONE_CEILING_BYTES.toLocaleString('en-US')} B min+gzip ceiling`, async () => {

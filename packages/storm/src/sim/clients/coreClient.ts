@@ -3,8 +3,8 @@ import type { ClientOptions, GapEvent, LifelineClient, LifelineError, Message, S
 import { StormError } from '../../errors';
 import type { SimClient, SimClientFactory } from './types';
 
-/** Codes with which core stops for good: no reconnect follows. */
-const FINAL = new Set(['AUTH_FAILED', 'CONNECTION_REFUSED']);
+/** Codes with which core stops for good: no reconnect follows (BAD_ARGUMENT: a url the WebSocket refuses). */
+const FINAL = new Set(['AUTH_FAILED', 'CONNECTION_REFUSED', 'BAD_ARGUMENT']);
 
 type CreateClient = (options: ClientOptions) => LifelineClient;
 
