@@ -2,7 +2,8 @@
 // own (a lock file a release could not remove is taken back, not waited on). Tokens were
 // never forgotten: a process opening stores for weeks (one per client, per job) kept one
 // per store it ever opened. A token is forgotten once its lock file is removed.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -88,6 +89,57 @@ describe('fileCheckpoint lock tokens', () => {
     } finally {
       vi.useRealTimers();
     }
+    expect(tokens.size).toBe(before);
+  });
+
+  it('a lock lost to another process leaves no token once its store is closed (it was kept until exit)', async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    const path = join(root, 'lost.json');
+    const store = fileCheckpoint(path, { fsync: false });
+    await store.save('orders', { offset: 1, epoch: 'e1' });
+    expect(tokens.size).toBe(before + 1);
+    // Another holder's record in our lock file: this process was taken for dead.
+    const now = new Date().toISOString();
+    const theirs = JSON.stringify({ pid: 4242, hostname: 'worker-9', startedAt: now, acquiredAt: now, token: 'theirs' });
+    await writeFile(`${path}.lock`, theirs);
+    const error = await store.save('orders', { offset: 2, epoch: 'e1' }).catch((e: unknown) => e);
+    expect(isLifelineNodeError(error, 'CHECKPOINT_LOCKED')).toBe(true);
+    await store.close!();
+    expect(tokens.size).toBe(before);
+    expect(await readFile(`${path}.lock`, 'utf8')).toBe(theirs); // theirs, left alone
+  });
+
+  it('a lost lock whose own file a racing takeover put back: close() removes that file and forgets its token', async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    const path = join(root, 'put-back.json');
+    const store = fileCheckpoint(path, { fsync: false });
+    await store.save('orders', { offset: 1, epoch: 'e1' });
+    const ours = await readFile(`${path}.lock`, 'utf8');
+    const now = new Date().toISOString();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: 4242, hostname: 'worker-9', startedAt: now, acquiredAt: now, token: 'theirs' }));
+    await expect(store.save('orders', { offset: 2, epoch: 'e1' })).rejects.toMatchObject({ code: 'CHECKPOINT_LOCKED' });
+    // The takeover that moved ours aside links it back (see takeOver): the path holds our record again.
+    await writeFile(`${path}.lock`, ours);
+    await store.close!();
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(tokens.size).toBe(before);
+    // Nobody holds the file now: another store takes it at once.
+    const next = fileCheckpoint(path, { fsync: false });
+    expect(await next.load('orders')).toEqual({ offset: 1, epoch: 'e1' });
+    await next.close!();
+  });
+
+  it('a lock file deleted by hand: close() forgets its token (no file carries it)', async () => {
+    const tokens = processWide<true>('lockTokens');
+    const before = tokens.size;
+    const path = join(root, 'deleted.json');
+    const store = fileCheckpoint(path, { fsync: false });
+    await store.load('orders');
+    expect(tokens.size).toBe(before + 1);
+    await rm(`${path}.lock`);
+    await store.close!();
     expect(tokens.size).toBe(before);
   });
 });

@@ -7,6 +7,7 @@ import { acquireLock, lockPathOf, releaseLock, verifyLock, type HeldLock } from 
 import { saveTarget } from './fileTarget';
 import { resolveLockOption, type FileCheckpointLockOptions } from './lockOptions';
 import { processWide } from './processWide';
+import { releaseOnCollect } from './releaseOnCollect';
 import { removeStaleTempFiles, tempFileFor } from './staleTempFiles';
 import { CHECKPOINT_USE, type StoreWithUse } from './storeUse';
 import { checkChannelArg, checkSaveArgs, type CheckpointStore } from './types';
@@ -19,7 +20,7 @@ export interface FileCheckpointOptions {
    * One process per checkpoint file, enforced: the store's first `load` or `save` creates a
    * lock file next to it, `<path>.lock` (O_EXCL; it names the holder: pid, hostname, start
    * time), held until `close()`, until every client using the store has ended (`close()`,
-   * `drain()`), or until the process exits. A second process opening the file is refused
+   * `drain()`), until the store is garbage-collected unclosed, or until the process exits. A second process opening the file is refused
    * with `CHECKPOINT_LOCKED` naming the path and the holder, before it reads a position. A
    * lock whose holder no longer runs on this host (a crash, `kill -9`) is taken over with a
    * warning (`process.emitWarning`, code `LIFELINE_STALE_CHECKPOINT_LOCK`). Stores of one
@@ -238,10 +239,13 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
     }
   }
 
-  async function release(): Promise<void> {
-    // Ends a wait for the lock under way (waitMs): a closed client must not wait for ever.
-    closing.abort();
-    closing = new AbortController();
+  /** `endWaits: false` (the store was collected): a load still waiting for the lock is awaited, not refused. */
+  async function release(endWaits = true): Promise<void> {
+    if (endWaits) {
+      // Ends a wait for the lock under way (waitMs): a closed client must not wait for ever.
+      closing.abort();
+      closing = new AbortController();
+    }
     await Promise.all([saving, loading]);
     if (locking) await locking.catch(() => {});
     const held = lock;
@@ -340,7 +344,7 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       return saved;
     },
     /** Releases this store's hold on the lock once its saves are done (the next load or save takes it again). */
-    close: release,
+    close: () => release(),
     [CHECKPOINT_USE]() {
       clients += 1;
       return async () => {
@@ -349,6 +353,10 @@ export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}
       };
     },
   };
+  // Never closed and dropped (a store per job): its lock and the file's text went only at exit.
+  // Its operations under way do not keep it reachable: `await fileCheckpoint(p).load(c)` may be
+  // collected while it waits for the lock, and that wait goes on (a close() would end it).
+  releaseOnCollect(store, () => release(false));
   return store;
 }
 

@@ -146,16 +146,21 @@ export function releaseLock(lock: HeldLock): Promise<void> {
     lock.refs -= 1;
     if (lock.refs > 0) return;
     clearInterval(lock.refresh);
+    const token = (JSON.parse(lock.text) as LockRecord).token;
     try {
-      if (!lock.lost && (await readFile(lock.lockPath, 'utf8')) === lock.text) {
-        await unlink(lock.lockPath);
-        // Removed: no file carries its token any more. Kept, one per store ever opened, a
-        // process opening stores for weeks grew this map without bound.
-        ownTokens.delete((JSON.parse(lock.text) as LockRecord).token);
-      }
-    } catch {
-      // Gone already, or a read-only directory: the next opener finds this process gone.
+      // Lost too: a racing takeover may have put this process's file back since (see takeOver).
+      if ((await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
+      // Removed: no file carries its token any more. Kept, one per store ever opened, a
+      // process opening stores for weeks grew this map without bound.
+      ownTokens.delete(token);
+    } catch (error) {
+      // Gone already (deleted by hand): no file carries its token either. A read-only
+      // directory keeps the file, and the token that marks it as this process's own.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') ownTokens.delete(token);
     } finally {
+      // A lost lock's file is another process's: nothing of this process carries its token any
+      // more, whether or not the read above worked. It was kept until exit, one per lost lock.
+      if (lock.lost) ownTokens.delete(token);
       // Forgotten only once removed: a process.exit() while this reads the file (not awaiting
       // close()) had its exit hook skip a lock it no longer knew, and the file stayed.
       if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
