@@ -4,6 +4,7 @@ import { memoryBroker } from './broker/memoryBroker';
 import { isBrokerUnavailable } from './broker/redisErrors';
 import type { Broker } from './broker/types';
 import { parseCliArgs, USAGE, type CliConfig } from './cliArgs';
+import { brokerLine } from './cliBrokerLine';
 import { createCliLogger } from './cliLogger';
 import { createServer, type LifelineServer } from './createServer';
 import { DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions } from './options';
@@ -78,7 +79,8 @@ function listenError(err: unknown, cfg: CliConfig): unknown {
  * SIGTERM, SIGINT and SIGHUP, from before startup: a signal during startup (a Redis broker
  * loading, TLS files read, the port being bound) stops it, closes what was opened and exits 0
  * (it used to kill the process, exit 143, the handlers came after listening). Once
- * listening, a signal drains. A second signal exits 1 at once, whatever the phase.
+ * listening, a signal drains (after `--drain-delay-ms` of reporting not ready, when set).
+ * A second signal exits 1 at once, whatever the phase (the pre-drain delay included).
  * SIGHUP drains too: Node resets it to "terminate" at startup even under `nohup`, so the
  * choice was between dropping every client at once (a reconnect stampede) and a drain.
  */
@@ -89,7 +91,10 @@ class Lifecycle {
   /** What startup opened that the server will not close itself (a Redis broker). */
   private readonly closers: (() => Promise<void>)[] = [];
 
-  constructor(private readonly drainTimeoutMs: number) {
+  constructor(
+    private readonly drainTimeoutMs: number,
+    private readonly drainDelayMs: number,
+  ) {
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => this.signal(signal));
   }
 
@@ -122,7 +127,13 @@ class Lifecycle {
       this.finish(Promise.resolve(), 'stop');
       return;
     }
-    stderrLogger.info(`${signal}: draining ${server.stats().connections} connection(s); clients still connected after ${this.drainTimeoutMs} ms are cut (a second signal exits at once)`);
+    if (this.drainDelayMs > 0) {
+      stderrLogger.info(
+        `${signal}: not ready for ${this.drainDelayMs} ms (/healthz 503, still serving), then draining; clients still connected ${this.drainTimeoutMs} ms after the drain began are cut (a second signal exits at once)`,
+      );
+    } else {
+      stderrLogger.info(`${signal}: draining ${server.stats().connections} connection(s); clients still connected after ${this.drainTimeoutMs} ms are cut (a second signal exits at once)`);
+    }
     this.finish(server.drain(), 'drain');
   }
 
@@ -159,6 +170,7 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   if (cfg.httpTimeoutMs !== undefined) options.httpTimeoutMs = cfg.httpTimeoutMs;
   if (cfg.maxPresenceInfoBytes !== undefined) options.maxPresenceInfoBytes = cfg.maxPresenceInfoBytes;
   if (cfg.drainTimeoutMs !== undefined) options.drainTimeoutMs = cfg.drainTimeoutMs;
+  if (cfg.drainDelayMs !== undefined) options.drainDelayMs = cfg.drainDelayMs;
   if (cfg.echo !== undefined) options.echo = cfg.echo;
   if (cfg.metrics !== undefined) options.metrics = cfg.metrics;
   if (cfg.authSecret !== undefined) options.authSecret = cfg.authSecret;
@@ -185,6 +197,9 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   });
   if (!life.listening(server)) return;
   process.stdout.write(`lifeline-server listening on ${server.url}\n`);
+  // Which broker, said once: a node missing its LIFELINE_BROKER ran on memory among Redis nodes unnoticed.
+  const { msg, meta } = brokerLine(cfg.broker, cfg.keyPrefix);
+  stderrLogger.info(msg, meta);
   // After listening: it was printed before a port-in-use failure too.
   if (!options.tls && (cfg.host === '127.0.0.1' || cfg.host === '::1' || cfg.host === 'localhost')) {
     stderrLogger.info(`bound to loopback (${cfg.host}) only; pass --host 0.0.0.0 to accept remote clients`);
@@ -202,7 +217,7 @@ if (cfg.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const life = new Lifecycle(cfg.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+const life = new Lifecycle(cfg.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, cfg.drainDelayMs ?? 0);
 main(cfg, life).catch((err: unknown) => {
   // Startup failing because a signal closed the broker under it: the stop decides the exit.
   if (life.stopping) return;

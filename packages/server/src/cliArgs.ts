@@ -22,6 +22,8 @@ export interface CliConfig {
   maxPresenceInfoBytes: number | undefined;
   /** `--drain-timeout-ms`: how long a SIGTERM/SIGINT/SIGHUP drain waits before cutting the rest (undefined: the library's 10000). */
   drainTimeoutMs: number | undefined;
+  /** `--drain-delay-ms`: how long a signal's drain first reports not ready while still serving (undefined: the library's 0). */
+  drainDelayMs: number | undefined;
   /** `--echo` true, `--no-echo` false, neither undefined (the library's default: on only without a secret). */
   echo: boolean | undefined;
   /** `--metrics` true, `--no-metrics` false, neither undefined (the library's default: on). */
@@ -52,6 +54,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
   --drain-timeout-ms <n>        on SIGTERM/SIGINT/SIGHUP, cut clients still connected after it (default 10000)
+  --drain-delay-ms <n>          on SIGTERM/SIGINT/SIGHUP, first report not ready (/healthz 503) this long while still serving (default 0)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
   --metrics | --no-metrics      serve GET /metrics (Prometheus; counts only, no token) (default on)
   --auth-secret <s>             HS256 secret, >= 32 bytes; none = OPEN server (env LIFELINE_AUTH_SECRET)
@@ -60,10 +63,11 @@ export const USAGE = `Usage: lifeline-server [options]
   --test-faults                 TEST ONLY: expose POST /_test/faults/* hooks
   --help`;
 
-type Kind = 'port' | 'count' | 'positive';
+type Kind = 'port' | 'count' | 'whole' | 'positive';
 const EXPECTED: Record<Kind, string> = {
   port: 'an integer 0-65535',
   count: 'an integer >= 1',
+  whole: 'an integer >= 0',
   positive: 'a number > 0',
 };
 /**
@@ -74,12 +78,13 @@ const EXPECTED: Record<Kind, string> = {
 const WRITTEN: Record<Kind, RegExp> = {
   port: /^\d+$/,
   count: /^\d+$/,
+  whole: /^\d+$/,
   positive: /^\d+(?:\.\d+)?$/,
 };
 
 function inRange(kind: Kind, n: number): boolean {
   if (kind === 'positive') return n > 0 && n !== Infinity;
-  return Number.isInteger(n) && n >= (kind === 'port' ? 0 : 1) && (kind !== 'port' || n <= 65535);
+  return Number.isInteger(n) && n >= (kind === 'count' ? 1 : 0) && (kind !== 'port' || n <= 65535);
 }
 
 /**
@@ -219,6 +224,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'http-timeout-ms': { type: 'string' },
       'max-presence-info-bytes': { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
+      'drain-delay-ms': { type: 'string' },
       // Two flags rather than parseArgs' allowNegative: that needs Node 20.16, the package runs on 18.
       echo: { type: 'boolean' },
       'no-echo': { type: 'boolean' },
@@ -265,6 +271,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     httpTimeoutMs: parseNumberFlag('--http-timeout-ms', values['http-timeout-ms'], 'positive'),
     maxPresenceInfoBytes: parseNumberFlag('--max-presence-info-bytes', values['max-presence-info-bytes'], 'count'),
     drainTimeoutMs: parseNumberFlag('--drain-timeout-ms', values['drain-timeout-ms'], 'count'),
+    // 0 is its default ("no delay"), so it may be said.
+    drainDelayMs: parseNumberFlag('--drain-delay-ms', values['drain-delay-ms'], 'whole'),
     echo: values.echo ? true : values['no-echo'] ? false : undefined,
     metrics: values.metrics ? true : values['no-metrics'] ? false : undefined,
     authSecret,

@@ -26,8 +26,13 @@ export interface ServerContext {
   /** Cleanup work of closed sessions still running (unsubscribes, presence). */
   cleanups: Set<Promise<void>>;
   faults: FaultState;
-  /** Set once `drain()` or `close()` starts: upgrades are refused. */
+  /** Set once the drain proper or `close()` starts: upgrades are refused. */
   stopping: boolean;
+  /**
+   * Set once `drain()` (its pre-drain delay included) or `close()` starts: `/healthz` says 503
+   * and `draining`, `/metrics` says `lifeline_draining 1`, HTTP answers carry `Connection: close`.
+   */
+  notReady: boolean;
   /** TTL given to broker presence entries; refreshed on every heartbeat tick. */
   presenceTtlMs: number;
 }

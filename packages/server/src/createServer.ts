@@ -52,9 +52,17 @@ export interface LifelineServer {
    * draining carry `Connection: close`, and idle keep-alive connections are closed.
    * `timeoutMs`: default `drainTimeoutMs`; `Infinity` or >= 2^31 ms: no deadline; negative or
    * NaN rejects with a TypeError before anything stops. During a close or another
-   * drain it is `close()`.
+   * drain (its delay included) it is `close()`.
+   *
+   * `delayMs` (default `drainDelayMs`, 0: none): the pre-drain delay. For that long first
+   * (on the server's `clock`), `/healthz` answers 503 and `/metrics` `lifeline_draining 1`
+   * while everything is still served (new upgrades, HTTP publishes, history; HTTP answers
+   * carry `Connection: close`), so a load balancer polling readiness stops sending new
+   * work; then the drain above runs, `timeoutMs` counted from then. `Infinity` or >= 2^31 ms:
+   * the drain proper never starts on its own. `close()` during the delay stops at once (the
+   * drain then resolves with it). Negative or NaN rejects with a TypeError.
    */
-  drain(opts?: { timeoutMs?: number }): Promise<void>;
+  drain(opts?: { timeoutMs?: number; delayMs?: number }): Promise<void>;
   /** A copy of the server's counters. */
   stats(): ServerStats;
   /** Test-only fault hooks; present only with `faults: true`. */
@@ -107,6 +115,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     cleanups: new Set(),
     faults: { delayMs: 0 },
     stopping: false,
+    notReady: false,
     presenceTtlMs: Math.max(30_000, opts.heartbeatMs * 3, opts.presenceGraceMs * 2),
   };
   const faults = opts.faults ? createFaults(ctx) : undefined;
@@ -136,8 +145,9 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
       const cause = httpRefusal(ctx, req, res);
       if (cause) ops.refusal(cause);
     });
-    // Answered, but the connection is not kept for another request on a node going away.
-    if (ctx.stopping) res.setHeader('connection', 'close');
+    // Answered, but the connection is not kept for another request on a node going away
+    // (from the pre-drain delay on: the caller's next connection goes where the balancer sends it).
+    if (ctx.notReady) res.setHeader('connection', 'close');
     handleHttp(ctx, faults, httpBuckets, req, res);
   };
   /** Resolves once no request that `counts` is unanswered (at once when none is). */
@@ -222,6 +232,28 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     return Promise.race([done, late]).finally(() => clearTimeout(timer));
   };
 
+  /** Ends the pre-drain delay early (a close); set while one runs. */
+  let endDelay: (() => void) | undefined;
+  /**
+   * The pre-drain delay: not ready, still serving everything, for `ms` on the server's clock.
+   * (Without it a drain with nobody to hold ended in milliseconds: a balancer polling
+   * /healthz every few seconds never saw the 503, and callers got connection refused.)
+   */
+  const notReadyFor = (ms: number): Promise<void> => {
+    ctx.notReady = true;
+    opts.logger.info(`drain: not ready for ${ms} ms before draining (/healthz 503; upgrades and HTTP still served)`, { delayMs: ms });
+    return new Promise<void>((resolve) => {
+      const end = (): void => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        endDelay = undefined;
+        resolve();
+      };
+      // A delay no timer can hold waits for close() (Node would fire such a timer after 1 ms).
+      const timer = ms < MAX_TIMER_MS ? clock.setTimeout(end, ms) : undefined;
+      endDelay = end;
+    });
+  };
+
   /**
    * `graceMs`: how long sockets get to finish the close handshake before they are cut.
    * `httpMs`: how long unanswered HTTP requests get before their connections are cut;
@@ -231,6 +263,8 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   const shutdown = (graceMs: number, httpMs = CLOSE_HTTP_GRACE_MS, everyRequest = false): Promise<void> => {
     closing ??= (async () => {
       ctx.stopping = true;
+      ctx.notReady = true;
+      endDelay?.();
       stopHeartbeat();
       for (const ws of allSockets()) ws.close(CloseCode.GOING_AWAY, 'server closing');
       const listening = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -256,14 +290,24 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
   };
   const close = (): Promise<void> => shutdown(1000);
 
-  const drain = async (drainOpts: { timeoutMs?: number } = {}): Promise<void> => {
+  const drain = async (drainOpts: { timeoutMs?: number; delayMs?: number } = {}): Promise<void> => {
     const timeoutMs = drainOpts.timeoutMs ?? opts.drainTimeoutMs;
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       // Checked before anything stops: a bad value used to drain and cut every client at once.
       throw new TypeError(`drain: timeoutMs must be a non-negative number of ms (Infinity: no deadline), got ${String(drainOpts.timeoutMs)}`);
     }
-    if (ctx.stopping) return close();
+    const delayMs = drainOpts.delayMs ?? opts.drainDelayMs;
+    if (typeof delayMs !== 'number' || Number.isNaN(delayMs) || delayMs < 0) {
+      throw new TypeError(`drain: delayMs must be a non-negative number of ms, got ${String(drainOpts.delayMs)}`);
+    }
+    if (ctx.stopping || ctx.notReady) return close();
+    if (delayMs > 0) {
+      await notReadyFor(delayMs);
+      // close() came during the delay: it is the one stopping the server.
+      if (ctx.stopping) return close();
+    }
     ctx.stopping = true;
+    ctx.notReady = true;
     const sessions = [...ctx.sessions];
     const windowMs = reconnectWindowMs(sessions.length, opts.maxHandshakesPerSec);
     const startedAt = performance.now();

@@ -65,7 +65,7 @@ export function handleHttp(
  * fleet in one Redis outage.
  */
 function live(ctx: ServerContext, res: ServerResponse): void {
-  json(res, 200, { ok: true, draining: ctx.stopping, connections: ctx.stats.connections });
+  json(res, 200, { ok: true, draining: ctx.notReady, connections: ctx.stats.connections });
 }
 
 /**
@@ -87,8 +87,8 @@ export function httpRefusal(ctx: ServerContext, req: IncomingMessage, res: Serve
 
 async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {
   const healthy = await brokerAnswers(ctx);
-  const ok = healthy && !ctx.stopping;
-  json(res, ok ? 200 : 503, { ok, broker: healthy, draining: ctx.stopping, connections: ctx.stats.connections });
+  const ok = healthy && !ctx.notReady;
+  json(res, ok ? 200 : 503, { ok, broker: healthy, draining: ctx.notReady, connections: ctx.stats.connections });
 }
 
 /** Reads at most `limit` bytes; `undefined` as soon as the body is larger (the rest is not read). */

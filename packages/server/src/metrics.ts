@@ -66,7 +66,7 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   family('lifeline_frames_out_total', 'counter', 'Frames sent on /v1, by frame type.', typed(stats.framesOut, FRAME_OUT_TYPES));
   family('lifeline_channels', 'gauge', 'Channels this server is attached to for local subscribers.', [['', stats.channels]]);
   family('lifeline_presence_pending', 'gauge', 'Presence entries of closed connections waiting for their grace period to end.', [['', stats.presencePending]]);
-  family('lifeline_draining', 'gauge', '1 from the moment a drain or close begins, else 0.', [['', state.draining ? 1 : 0]]);
+  family('lifeline_draining', 'gauge', '1 from the moment a drain (its pre-drain delay included) or close begins, else 0.', [['', state.draining ? 1 : 0]]);
   family('lifeline_broker_available', 'gauge', `1 when the broker answered its health check (within ${METRICS_BROKER_TIMEOUT_MS} ms), else 0.`, [['', state.brokerAvailable ? 1 : 0]]);
   return `${lines.join('\n')}\n`;
 }
@@ -75,7 +75,7 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
 export async function metrics(ctx: ServerContext, res: ServerResponse): Promise<void> {
   const available = await brokerAnswers(ctx);
   const stats = ctx.stats.snapshot({ channels: ctx.hub.size, presencePending: ctx.grace.size });
-  const text = renderMetrics(stats, { draining: ctx.stopping, brokerAvailable: available });
+  const text = renderMetrics(stats, { draining: ctx.notReady, brokerAvailable: available });
   if (res.destroyed) return;
   res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);

@@ -144,6 +144,16 @@ export interface ServerOptions {
    * deadline), logging how many it cut (`warn`). The CLI's `--drain-timeout-ms`. @default 10000
    */
   drainTimeoutMs?: number;
+  /**
+   * Pre-drain delay: `drain()` first reports not ready for this many ms (`/healthz` 503,
+   * `lifeline_draining 1`) while still serving everything (new WebSocket upgrades, HTTP
+   * publishes and history reads; HTTP answers carry `Connection: close`), so a load balancer
+   * that polls readiness takes the node out of rotation before upgrades are refused; then
+   * the drain proper runs, its `drainTimeoutMs` counted from then. Timed on `clock`.
+   * `Infinity`: the drain proper never starts on its own (only `close()` ends it). `close()`
+   * does not wait for it. The CLI's `--drain-delay-ms`. @default 0 (the drain starts at once)
+   */
+  drainDelayMs?: number;
   /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
   maxBufferedBytes?: number;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
@@ -176,6 +186,7 @@ export interface ResolvedOptions {
   handshakeTimeoutMs: number;
   httpTimeoutMs: number;
   drainTimeoutMs: number;
+  drainDelayMs: number;
   maxBufferedBytes: number;
   faults: boolean;
   clock: Clock;
@@ -248,6 +259,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
     httpTimeoutMs: positive('httpTimeoutMs', o.httpTimeoutMs, 30_000),
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, true),
+    drainDelayMs: positive('drainDelayMs', o.drainDelayMs, 0, true),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
     faults: o.faults === true,
     clock,

@@ -8,6 +8,7 @@ import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
 import { parseCliArgs, redactUrl, USAGE } from '../src/cliArgs';
+import { brokerLine } from '../src/cliBrokerLine';
 import { createCliLogger, metaJson } from '../src/cliLogger';
 import { waitFor } from './helpers/waitFor';
 import { TestClient } from './helpers/wsClient';
@@ -127,6 +128,19 @@ describe('CLI argument parsing', () => {
     }
     expect(() => parseCliArgs(['--drain-timeout-ms'])).toThrow(/--drain-timeout-ms/);
     expect(USAGE).toMatch(/--drain-timeout-ms <n> .*\(default 10000\)/);
+  });
+
+  it('--drain-delay-ms takes an integer >= 0 (0 is its default, no delay); absent, the library default applies; --help lists it', () => {
+    expect(parseCliArgs([]).drainDelayMs).toBeUndefined();
+    expect(parseCliArgs(['--drain-delay-ms', '0']).drainDelayMs).toBe(0);
+    expect(parseCliArgs(['--drain-delay-ms', '15000']).drainDelayMs).toBe(15_000);
+    expect(parseCliArgs(['--drain-delay-ms=1']).drainDelayMs).toBe(1);
+    for (const bad of ['-5', '1.5', '', 'soon', 'Infinity', '1e3']) {
+      expect(() => parseCliArgs(['--drain-delay-ms', bad]), bad).toThrow(`--drain-delay-ms must be an integer >= 0, got "${bad}"`);
+    }
+    // The count flags still refuse 0.
+    expect(() => parseCliArgs(['--drain-timeout-ms', '0'])).toThrow('--drain-timeout-ms must be an integer >= 1, got "0"');
+    expect(USAGE).toMatch(/--drain-delay-ms <n> .*\(default 0\)/);
   });
 
   it('numeric flags take plain decimal digits only: hex, exponents, signs and padding are refused, naming the flag (Number() took them: --port 0x10 listened on 16)', () => {
@@ -279,6 +293,26 @@ describe('CLI argument parsing', () => {
   });
 });
 
+describe('CLI broker line', () => {
+  it('names the memory broker', () => {
+    expect(brokerLine('memory', undefined)).toEqual({
+      msg: 'broker: memory (channels, history and presence live in this process only; shared with no other node)',
+      meta: { broker: 'memory' },
+    });
+  });
+
+  it('names a Redis broker by host:port/db and key prefix, defaults filled in, never the user or password', () => {
+    expect(brokerLine('redis://10.0.0.5', undefined)).toEqual({
+      msg: 'broker: redis at redis://10.0.0.5:6379/0, key prefix lifeline:',
+      meta: { broker: 'redis', address: '10.0.0.5:6379/0', keyPrefix: 'lifeline:' },
+    });
+    const withCreds = brokerLine('rediss://app:s3cret-pw@redis.internal:6380/2', 'myapp:');
+    expect(withCreds.msg).toBe('broker: redis at rediss://***@redis.internal:6380/2, key prefix myapp:');
+    expect(JSON.stringify(withCreds)).not.toMatch(/s3cret-pw|app:s3/);
+    expect(brokerLine('redis://:pw@[::1]:7000?db=3', undefined).msg).toBe('broker: redis at redis://***@[::1]:7000/3, key prefix lifeline:');
+  });
+});
+
 describe('CLI logger', () => {
   const at = new Date('2026-11-22T10:00:00.123Z');
   const logged = () => {
@@ -334,6 +368,10 @@ describe('lifeline-server process', () => {
     expect(r.err.join('\n')).toMatch(/OPEN/);
     // Printed after the listening line (stdout), so it may reach the test a moment later.
     await waitFor(() => r.err.find((l) => /loopback/.test(l)), 'the loopback line', 5000);
+    // The broker is named once, after the listening line, in the log format.
+    expect(r.err.filter((l) => / lifeline-server: broker: /.test(l))).toEqual([
+      expect.stringMatching(/^\S+Z lifeline-server: broker: memory \(channels, history and presence live in this process only; shared with no other node\) \{"broker":"memory"\}$/),
+    ]);
     // Every stderr line carries its time.
     expect(r.err.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: /.test(l))).toEqual([]);
     const url = line.slice('lifeline-server listening on '.length);
@@ -381,6 +419,45 @@ describe('lifeline-server process', () => {
     expect(await r.exit).toBe(1);
     expect(r.err.join('\n')).toMatch(/WARNING: SIGTERM again: exiting now, before the drain finished \(exit 1\)/);
     c.ws.terminate();
+  }, 30_000);
+
+  it('--drain-delay-ms: on SIGTERM /healthz turns 503 while an HTTP publish and a new client are still served; a second SIGTERM then exits 1 at once', async () => {
+    const r = run(['--port', '0', '--drain-delay-ms', '60000']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const http = url.replace(/^ws/, 'http');
+    const before = await TestClient.connect(url);
+    await before.subscribe('cli');
+    expect((await fetch(`${http}/healthz`)).status).toBe(200);
+    r.child.kill('SIGTERM');
+    await waitFor(() => r.err.some((l) => l.includes('SIGTERM: not ready for 60000 ms (/healthz 503, still serving), then draining')), 'the delay to start');
+    expect(r.err.join('\n')).toMatch(/drain: not ready for 60000 ms before draining \(.*\) \{"delayMs":60000\}/);
+    const health = await fetch(`${http}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ draining: true });
+    const pub = await fetch(`${http}/v1/publish`, { method: 'POST', body: JSON.stringify({ channel: 'cli', data: 'still served', id: 'p1' }) });
+    expect(pub.status).toBe(200);
+    expect(await before.next('msg', (m) => m.data === 'still served')).toBeTruthy();
+    const during = await TestClient.connect(url);
+    expect(await during.publish('cli', 2, 'p2')).toMatchObject({ type: 'ack', offset: 2 });
+    expect(before.frames.some((f) => f.type === 'drain')).toBe(false);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(1);
+    expect(r.err.join('\n')).toMatch(/WARNING: SIGTERM again: exiting now, before the drain finished \(exit 1\)/);
+    before.ws.terminate();
+    during.ws.terminate();
+  }, 30_000);
+
+  it('--drain-delay-ms: the drain proper follows the delay (drain frame, 1012, exit 0)', async () => {
+    const r = run(['--port', '0', '--drain-delay-ms', '200']);
+    const url = (await waitFor(() => r.out[0], 'the listening line', 15_000)).split(' ').at(-1)!;
+    const c = await TestClient.connect(url);
+    r.child.kill('SIGTERM');
+    expect(await c.next('drain')).toMatchObject({ reconnectWindowMs: 1000 });
+    expect((await c.waitClosed()).code).toBe(1012);
+    expect(await r.exit).toBe(0);
+    const err = r.err.join('\n');
+    expect(err.indexOf('drain: not ready for 200 ms')).toBeGreaterThan(-1);
+    expect(err.indexOf('drain: 1 session(s)')).toBeGreaterThan(err.indexOf('drain: not ready for 200 ms'));
   }, 30_000);
 
   it('--http-publish-per-sec reaches the server: a burst of twice the rate, then 429', async () => {

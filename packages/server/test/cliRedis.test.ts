@@ -70,6 +70,8 @@ async function serve(p: RedisProxy): Promise<{ r: Run; url: string; http: string
   const url = line.slice('lifeline-server listening on '.length);
   return { r, url, http: url.replace(/^ws/, 'http') };
 }
+/** Lines about the broker other than the startup line naming it. */
+const aboutBrokerStatus = (l: string): boolean => l.includes('broker') && !l.includes('lifeline-server: broker: ');
 async function health(http: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${http}/healthz`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -96,7 +98,7 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
       expect(await pub.json()).toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     }
     await waitFor(() => r.err.some((l) => l.includes('broker unavailable')), 'the outage on stderr');
-    const outage = r.err.filter((l) => l.includes('broker'));
+    const outage = r.err.filter(aboutBrokerStatus);
     // One line for both connections and every refused call (it was one ERROR per connection).
     expect(outage).toEqual([
       expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: WARNING: broker unavailable: redis broker: (commands|pub\/sub) connection lost: .*ECONNREFUSED/),
@@ -108,7 +110,7 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     await p.up();
     expect(await healthBecomes(http, 200)).toMatchObject({ ok: true, broker: true });
     await waitFor(() => r.err.some((l) => l.includes('broker available again')), 'the recovery on stderr');
-    expect(r.err.filter((l) => l.includes('broker'))).toEqual([
+    expect(r.err.filter(aboutBrokerStatus)).toEqual([
       outage[0],
       expect.stringMatching(/^\S+Z lifeline-server: broker available again after \d+ ms \{"downMs":\d+\}$/),
     ]);
@@ -134,7 +136,7 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     await waitFor(() => c.msgs('ops').length >= 2, 'both messages live');
     expect(c.msgs('ops').map((m) => m.offset)).toEqual([1, 2]);
     await waitFor(() => r.err.some((l) => l.includes('broker available again')), 'the recovery on stderr');
-    expect(r.err.filter((l) => l.includes('broker')).map((l) => /(WARNING: broker unavailable|broker available again)/.exec(l)?.[1])).toEqual([
+    expect(r.err.filter(aboutBrokerStatus).map((l) => /(WARNING: broker unavailable|broker available again)/.exec(l)?.[1])).toEqual([
       'WARNING: broker unavailable', 'broker available again',
     ]);
     expect(r.child.exitCode).toBe(null);
@@ -179,6 +181,10 @@ describe.skipIf(!available)('lifeline-server --broker redis://', () => {
     expect(r.err.filter((l) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeline-server: /.test(l))).toEqual([]);
     expect(r.err.find((l) => l.includes('does not require a password'))).toMatch(/lifeline-server: WARNING: This Redis server's `default` user does not require a password/);
     expect(r.err.join('\n')).not.toContain('not-needed-pw');
+    // The broker is named at startup, host:port/db and key prefix, credentials as ***.
+    expect(r.err.filter((l) => l.includes('lifeline-server: broker: '))).toEqual([
+      expect.stringContaining(`lifeline-server: broker: redis at redis://***@127.0.0.1:6379/0, key prefix ${prefix} {"broker":"redis","address":"127.0.0.1:6379/0","keyPrefix":"${prefix}"}`),
+    ]);
     r.child.kill('SIGTERM');
     expect(await r.exit).toBe(0);
   }, 30_000);
