@@ -11,7 +11,7 @@ import { parseCliArgs, redactUrl, USAGE } from '../src/cliArgs';
 import { brokerLine } from '../src/cliBrokerLine';
 import { createCliLogger, metaJson } from '../src/cliLogger';
 import { waitFor } from './helpers/waitFor';
-import { TestClient } from './helpers/wsClient';
+import { TestClient, upgradeStatus } from './helpers/wsClient';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 // Inside node_modules so the bundle resolves `ws` like the package does, and git ignores it.
@@ -349,16 +349,6 @@ describe('CLI logger', () => {
     expect(lines[0]!.split('\n')).toHaveLength(2); // one line, then the newline
   });
 });
-
-/** 101 when the WebSocket upgrade at `url` is accepted (the socket is then closed), else the HTTP status. */
-const upgradeStatus = (url: string): Promise<number> =>
-  TestClient.open(url).then(
-    (c) => {
-      c.close();
-      return 101;
-    },
-    (err: Error) => Number(/HTTP (\d+)/.exec(err.message)?.[1] ?? NaN),
-  );
 
 describe('lifeline-server process', () => {
   it('prints exactly one listening line, warns that it is open, serves, and drains on SIGTERM', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createServer, type Logger } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
 import { useServer } from './helpers/serverFixture';
-import { TestClient } from './helpers/wsClient';
+import { TestClient, upgradeStatus } from './helpers/wsClient';
 
 const { start, connect, track } = useServer();
 
@@ -26,15 +26,6 @@ async function drainingGauge(httpUrl: string): Promise<string | undefined> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   return /^lifeline_draining (\d)$/m.exec(text)?.[1];
 }
-
-const upgradeStatus = (url: string): Promise<number> =>
-  TestClient.open(url).then(
-    (c) => {
-      c.close();
-      return 101;
-    },
-    (err: Error) => Number(/HTTP (\d+)/.exec(err.message)?.[1] ?? NaN),
-  );
 
 describe('drainDelayMs: validation', () => {
   it.each([-1, Number.NaN, '500' as unknown as number])('createServer rejects drainDelayMs %s with the TypeError the other options give', async (bad) => {

@@ -84,3 +84,13 @@ export class TestClient {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
   }
 }
+
+/** 101 when the WebSocket upgrade at `url` is accepted (the socket is then closed), else the HTTP status. */
+export const upgradeStatus = (url: string): Promise<number> =>
+  TestClient.open(url).then(
+    (c) => {
+      c.close();
+      return 101;
+    },
+    (err: Error) => Number(/HTTP (\d+)/.exec(err.message)?.[1] ?? NaN),
+  );
