@@ -116,4 +116,28 @@ describe('fileCheckpoint removes temporary files left by a save that was killed'
     }
     expect(await removeStaleTempFiles(target)).toBe(1);
   });
+
+  it('also a stale lock a takeover moved aside and was killed before removing: only a dead (or own) PID\'s, untouched a minute', async () => {
+    const dir = await mkdtemp(join(root, 'aside-'));
+    const target = join(dir, 'cp.json');
+    const dead = await writerMidSave(target);
+    dead.child.kill('SIGKILL');
+    await dead.exited;
+    const live = await writerMidSave(target);
+    const names = {
+      dead: `cp.json.lock.${dead.child.pid}.0123456789ab.stale`,
+      own: `cp.json.lock.${process.pid}.0123456789ab.stale`,
+      live: `cp.json.lock.${live.child.pid}.0123456789ab.stale`,
+      recent: `cp.json.lock.${dead.child.pid}.ba9876543210.stale`,
+      other: `other.json.lock.${dead.child.pid}.0123456789ab.stale`,
+    };
+    for (const [key, name] of Object.entries(names)) {
+      await writeFile(join(dir, name), '{"pid":1}');
+      if (key !== 'recent') await age(join(dir, name), OLD);
+    }
+    await rm(join(dir, dead.name));
+    await age(join(dir, live.name), OLD);
+    await removeStaleTempFiles(target);
+    expect((await readdir(dir)).sort()).toEqual([live.name, names.live, names.recent, names.other].sort());
+  });
 });

@@ -27,7 +27,8 @@ export function tempFileFor(target: string): { path: string; done: () => void } 
 /**
  * Removes the temporary files a save of `target` left behind when its process died between
  * creating and renaming it (`kill -9`, OOM kill, power loss): `.<name>.<pid>.<12 hex>.tmp`
- * next to `target`, not being written by this process, last modified over
+ * next to `target` (and `<name>.lock.<pid>.<12 hex>.stale`, a lock taken over by a process
+ * that died before removing it), not being written by this process, last modified over
  * {@link STALE_TEMP_MS} ago, and whose PID is no running process — or is this process's
  * own PID (a restarted container's PID 1 reuses it). Other files are never touched. Best
  * effort: a file that cannot be read or removed is left. Resolves with the number removed.
@@ -41,9 +42,16 @@ export async function removeStaleTempFiles(target: string, now = Date.now()): Pr
   } catch {
     return 0;
   }
+  // A stale lock another process took over is moved aside to `<name>.lock.<pid>.<12 hex>.stale`
+  // and removed at once; a takeover killed in between left it for good (see takeOver).
+  const aside = `${basename(target)}.lock.`;
   let removed = 0;
   for (const name of names) {
-    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    const match = name.startsWith(prefix)
+      ? /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
+      : name.startsWith(aside)
+        ? /^(\d+)\.[0-9a-f]{12}\.stale$/.exec(name.slice(aside.length))
+        : null;
     if (!match) continue;
     const path = join(dir, name);
     const pid = Number(match[1]);
