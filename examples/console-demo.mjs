@@ -6,10 +6,11 @@
 // The clients speak the wire protocol (PROTOCOL.md) over raw `ws` on purpose: the point
 // is to show the frames. `pnpm demo` shows the same with @lifeline/core and React.
 import { createRequire } from 'node:module';
+import { built } from './built.mjs';
 
 const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
 const WebSocket = require('ws');
-const { createServer } = await import(new URL('../packages/server/dist/index.js', import.meta.url).href);
+const { createServer } = await built(import(new URL('../packages/server/dist/index.js', import.meta.url).href));
 
 const CHANNEL = 'room:demo';
 const say = (who, text) => console.log(`${who.padEnd(8)} ${text}`);

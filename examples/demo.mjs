@@ -2,12 +2,17 @@
 // `pnpm demo`: starts the reference server, builds and serves the React chat, and
 // prints the URL to open. Ctrl-C stops it. When stdin is not a TTY (CI, scripts)
 // or LIFELINE_DEMO_EXIT_AFTER_MS is set, it stops by itself after a while.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from '@lifeline/server';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { built } from './built.mjs';
 import { serveApp } from './react-chat/serve.mjs';
 
+const { createServer } = await built(import('@lifeline/server'));
+// Core is the chat's dependency, not the workspace root's: resolved from there.
 const require = createRequire(new URL('./react-chat/package.json', import.meta.url));
-const { createClient } = require('@lifeline/core');
+const { createClient } = await built(async () => require('@lifeline/core'));
 
 const room = process.env.LIFELINE_DEMO_ROOM ?? 'lobby';
 const appPort = Number(process.env.PORT ?? 5173);
@@ -18,11 +23,14 @@ const exitAfterMs = process.env.LIFELINE_DEMO_EXIT_AFTER_MS
     : 15_000;
 
 console.log('lifeline demo: building the React chat (examples/react-chat)…');
-let outDir;
+// Its own directory, removed on stop: two demos at once (a second terminal, the tests) each
+// emptied and rewrote examples/react-chat/dist under the other one's server.
+const outDir = mkdtempSync(join(tmpdir(), 'lifeline-demo-chat-'));
+process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
 try {
   // Imported here so a broken Vite install still leaves the console demo below.
   const { buildApp } = await import('./react-chat/build.mjs');
-  outDir = await buildApp();
+  await buildApp(outDir);
 } catch (e) {
   console.error(`lifeline demo: could not build the React chat (${e?.message ?? e}); running the console demo instead.`);
   await import('./console-demo.mjs');
@@ -87,7 +95,7 @@ console.log(`
          end with every message sent after both joined, complete and in order.
 
   Reference server  ${server.url}/v1   (health: ${server.httpUrl}/healthz)
-  ${exitAfterMs === null ? 'Press Ctrl-C to stop.' : `Stopping by itself in ${exitAfterMs} ms (stdin is not a TTY or LIFELINE_DEMO_EXIT_AFTER_MS is set).`}
+  ${exitAfterMs === null ? 'Press Ctrl-C to stop.' : `Stopping by itself in ${exitAfterMs / 1000} s (${process.env.LIFELINE_DEMO_EXIT_AFTER_MS ? 'LIFELINE_DEMO_EXIT_AFTER_MS' : 'stdin is not a TTY'}; LIFELINE_DEMO_EXIT_AFTER_MS=<ms> sets how long), or on Ctrl-C.`}
 `);
 
 async function stop(signal) {
@@ -96,7 +104,10 @@ async function stop(signal) {
   console.log(`lifeline demo: stopping${signal ? ` (${signal})` : ''}…`);
   await Promise.allSettled([bot.close(), app.close()]);
   await server.close();
-  console.log('lifeline demo: stopped');
+  // Under `pnpm demo` the terminal's Ctrl-C reaches pnpm too, which then prints
+  // "ELIFECYCLE Command failed" and exits 130 although the demo stopped cleanly.
+  const underPnpm = signal === 'SIGINT' && process.env.npm_lifecycle_event === 'demo';
+  console.log(`lifeline demo: stopped${underPnpm ? ' (pnpm may now say "Command failed": that is its report of the Ctrl-C, not an error)' : ''}`);
   // Not exit(0): a failed self-check set exitCode 1, and an explicit 0 hid it.
   process.exit();
 }

@@ -13,6 +13,8 @@ export function Composer({ room, name }: { room: string; name: string }) {
     e.preventDefault();
     if (!text.trim()) return;
     setText('');
+    // A failure is about one message: the next send starts without it (it stayed forever).
+    setError(null);
     setPending((n) => n + 1);
     publish({ from: name, text })
       .catch((err: Error) => setError(`not sent: "${text}" (${err.message})`))

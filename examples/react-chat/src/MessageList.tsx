@@ -3,7 +3,7 @@ import { useChannelMessages } from '@lifeline/react';
 import { asChatMessage } from './chatMessage';
 
 export function MessageList({ room }: { room: string }) {
-  const { messages, gap, error } = useChannelMessages(room, { limit: 500 });
+  const { messages, gap, error, retry } = useChannelMessages(room, { limit: 500 });
   const end = useRef<HTMLLIElement>(null);
   // Braces matter: newer Chromium returns a Promise from scrollIntoView, and an
   // effect must return nothing or a cleanup function.
@@ -17,7 +17,16 @@ export function MessageList({ room }: { room: string }) {
           Some messages could not be recovered ({gap.reason}); showing what follows.
         </p>
       )}
-      {error && <p className="error">{error.message}</p>}
+      {/* Set while the server refuses the subscription (state 'failed'): core does not
+          retry a refusal for good by itself, so offer it. */}
+      {error && (
+        <p className="error" data-testid="channel-error">
+          Not subscribed to #{room}: {error.message}{' '}
+          <button type="button" data-testid="retry" onClick={retry}>
+            Retry
+          </button>
+        </p>
+      )}
       <ol className="messages" data-testid="messages">
         {messages.map((m) => {
           const { from, text } = asChatMessage(m.data);
