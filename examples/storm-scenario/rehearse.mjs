@@ -6,12 +6,13 @@
 // It prints the comparison, writes the HTML report, and exits 1 if the defaults lost,
 // duplicated or reordered a message, left a client behind, or hit the server at more than
 // two thirds of the fixed delay's peak rate. Everything runs on loopback and stops by itself.
-import { access, constants, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatTable, isStormError, runCompare, toHtml } from '@lifeline/storm';
 
-const clients = Number(process.env.CLIENTS ?? 300);
+// Plain digits, as lifeline-storm's --clients takes them (`" 5"`, `1e3` and `0x10` are refused).
+const clients = process.env.CLIENTS === undefined ? 300 : /^\d+$/.test(process.env.CLIENTS) ? Number(process.env.CLIENTS) : NaN;
 // 100,000 is the simulator's own limit: refused here, before the run says it starts.
 if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) {
   console.error(`rehearsal: CLIENTS must be a whole number of clients from 1 to 100000, got "${process.env.CLIENTS}"`);
@@ -20,9 +21,17 @@ if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) {
 // `pnpm --filter … start` runs this in examples/storm-scenario; INIT_CWD is where the
 // user typed the command, which is what a relative REPORT means to them.
 const report = process.env.REPORT ? resolve(process.env.INIT_CWD ?? '.', process.env.REPORT) : join(tmpdir(), 'lifeline-rehearsal.html');
-// Checked before a run of half a minute, not after it (a missing or read-only directory).
+// Checked before a run of half a minute, not after it: opened as the write will open it
+// (created if missing, never truncated; one this check created is removed again), so a
+// missing or read-only directory and a REPORT that is a directory (EISDIR) are refused
+// here. Checking only that the directory was writable let REPORT=/tmp run the whole
+// rehearsal and then fail to write it.
 try {
-  await access(dirname(report), constants.W_OK);
+  const created = await open(report, 'wx').then((h) => h.close().then(() => true), (err) => {
+    if (err.code !== 'EEXIST') throw err;
+    return open(report, 'r+').then((h) => h.close().then(() => false));
+  });
+  if (created) await rm(report, { force: true });
 } catch (err) {
   console.error(`rehearsal: REPORT ${report} cannot be written (${err.code ?? err.message})`);
   process.exit(1);

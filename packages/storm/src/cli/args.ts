@@ -3,6 +3,7 @@ import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { resolveOptions, type StormOptions } from '../sim/options';
 import { withFlagNames } from './flagErrors';
+import { parseArgsMessage } from './parseErrors';
 import { isPlainDecimal, parseNumber, spellingHint, type NumberKind } from './numberFlag';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
 import { latencyProblem } from '../proxy/latencyRule';
@@ -152,6 +153,17 @@ function joinNegativeValues(argv: string[]): string[] {
 }
 
 /**
+ * `--schedule STEPS`, at least one step. An empty value (an unset `$VAR`) or only commas
+ * started the proxy with `schedule: none`, the chaos the user asked for silently left out,
+ * where every other flag refuses an empty value.
+ */
+function scheduleFlag(text: string): ChaosStep[] {
+  const steps = parseSchedule(text);
+  if (steps.length === 0) throw new StormError('BAD_OPTION', `--schedule needs at least one step (e.g. 1000:cut,3000:latency=200), got "${text}"`);
+  return steps;
+}
+
+/**
  * Turns argv (without node and the script) into a command; throws StormError on bad input.
  * `env`: where {@link TOKEN_ENV} is read when `--token` is not given.
  */
@@ -165,7 +177,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       options: OPTIONS,
     });
   } catch (cause) {
-    throw new StormError('BAD_OPTION', (cause as Error).message, { cause });
+    throw new StormError('BAD_OPTION', parseArgsMessage(cause, Object.keys(OPTIONS)), { cause });
   }
   const v = parsed.values;
   const [first, ...rest] = parsed.positionals;
@@ -188,7 +200,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       target: v.target,
       latencyMs,
       bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : parseNumber('--bandwidth', v.bandwidth, 'bytesPerSec'),
-      schedule: v.schedule ? parseSchedule(v.schedule) : [],
+      schedule: v.schedule === undefined ? [] : scheduleFlag(v.schedule),
     };
   }
   if (!SCENARIOS.includes(first as Scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${first}" (one of ${SCENARIOS.join(', ')}, or proxy)`);

@@ -16,12 +16,18 @@ export function runLabel(r: RunResult): string {
 
 /**
  * Inline SVG: connection attempts per bin over time since the fault, one line per
- * run, with the admission capacity per bin as a dashed line.
+ * run, with the admission capacity per bin as a dashed line. `height` is the chart's
+ * without its legend, whose rows (16 px a run) are added above the plot.
  */
 export function attemptsChart(results: readonly RunResult[], width = 860, height = 320): string {
-  const pad = { left: 56, right: 16, top: 16, bottom: 40 };
+  // The legend gets rows of its own above the plot, the SVG growing by them: drawn inside
+  // the plot's top-left corner, it sat on the early peaks (a `none` restart's first tower
+  // ran through its text).
+  const legendH = results.length * LEGEND_ROW;
+  const pad = { left: 56, right: 16, top: 16 + legendH, bottom: 40 };
+  const fullHeight = height + legendH;
   const w = width - pad.left - pad.right;
-  const h = height - pad.top - pad.bottom;
+  const h = fullHeight - pad.top - pad.bottom;
   const binMs = results[0]?.binMs ?? 100;
   const bins = Math.max(1, ...results.map((r) => r.attemptsPerBin.length));
   const capacity = results.map((r) => (r.admissionRate ? (r.admissionRate * (r.nodes ?? 1) * r.binMs) / 1000 : 0));
@@ -29,8 +35,8 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
   const x = (i: number) => pad.left + (i / bins) * w;
   const y = (v: number) => pad.top + h - (v / yMax) * h;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="connection attempts per ${binMs} ms">`);
-  parts.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${fullHeight}" width="${width}" height="${fullHeight}" role="img" aria-label="connection attempts per ${binMs} ms">`);
+  parts.push(`<rect x="0" y="0" width="${width}" height="${fullHeight}" fill="#fff"/>`);
   for (let k = 0; k <= 4; k++) {
     const v = (yMax * k) / 4;
     parts.push(`<line x1="${pad.left}" x2="${pad.left + w}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
@@ -42,7 +48,7 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
     const px = x(ms / binMs);
     parts.push(`<text x="${px}" y="${pad.top + h + 16}" font-size="11" text-anchor="middle" fill="#555">${ms / 1000}s</text>`);
   }
-  parts.push(`<text x="${pad.left + w / 2}" y="${height - 6}" font-size="12" text-anchor="middle" fill="#333">time since fault</text>`);
+  parts.push(`<text x="${pad.left + w / 2}" y="${fullHeight - 6}" font-size="12" text-anchor="middle" fill="#333">time since fault</text>`);
   parts.push(`<text x="14" y="${pad.top + h / 2}" font-size="12" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${pad.top + h / 2})">attempts / ${binMs} ms</text>`);
   const cap = Math.max(...capacity);
   if (cap > 0) {
@@ -51,15 +57,24 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
   }
   results.forEach((r, i) => {
     const color = COLORS[i % COLORS.length]!;
-    const pts = r.attemptsPerBin.map((v, b) => `${x(b + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+    // The series ends with the bin of the last attempt, so a line drawn through the bins
+    // alone stopped in mid-air at that bin's value (a `none` wave ended at its peak, as if
+    // cut off) and a wave inside one bin was a lone point, which SVG does not draw: the line
+    // goes down to 0 at the end of that bin, where the attempts stopped.
+    const series = r.attemptsPerBin.map((v, b) => [x(b + 0.5), y(v)] as const);
+    if (series.length > 0) series.push([x(r.attemptsPerBin.length), y(0)]);
+    const pts = series.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts}"/>`);
-    const ly = pad.top + 14 + i * 16;
+    const ly = 14 + i * LEGEND_ROW;
     parts.push(`<rect x="${pad.left + 10}" y="${ly - 9}" width="12" height="3" fill="${color}"/>`);
     parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak ${r.peakPerSec}/s, peak÷mean ${r.peakToMean ?? 'n/a'}, ${r.attemptsPerClient} att/client</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
 }
+
+/** Height of one legend row, px. */
+const LEGEND_ROW = 16;
 
 /** Time-axis tick steps, ms: the first that puts at most {@link MAX_TICKS} ticks on the axis is used. */
 const TICK_STEPS_MS = [100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];

@@ -173,7 +173,7 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (!STRATEGIES.includes(strategy)) throw new StormError('BAD_OPTION', `unknown strategy "${strategy}" (one of ${STRATEGIES.join(', ')})`);
   const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, 1, 100_000);
   const client = o.client ?? STORM_DEFAULTS.client;
-  if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got ${client}`);
+  if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got "${client}"`);
   const broker = checkBroker(o.broker ?? STORM_DEFAULTS.broker);
   // Each node would keep its own log while the publisher posts to one of them: clients
   // on the other would report as lost what the harness never sent them.
