@@ -126,7 +126,9 @@ describe('lifeline-storm proxy (the built bin)', () => {
       expect(JSON.parse(await answer('stats'))).toMatchObject({ accepted: 0, active: 0 });
       // A refused value is answered too, and changes nothing.
       expect(await answer('latency -5')).toBe('error: latency must be ≥ 0 ms, got -5\n');
-      expect(await answer('bandwidth 0')).toBe('error: bandwidth must be > 0 bytes/s or null, got 0\n');
+      // In --bandwidth's words (the same parser), not the library's `or null`.
+      expect(await answer('bandwidth 0')).toBe('error: bandwidth wants bytes/s > 0 or off, got "0"\n');
+      expect(await answer('latency 1s')).toBe('latency 1000 ms each way, on every connection\n');
       child.stdin.write('quit\n');
       await waitFor(() => child.exitCode !== null, 10_000, 'proxy exit');
       expect(child.exitCode).toBe(0);

@@ -11,12 +11,12 @@ const refused = (argv: string[]) => refusal(() => parseCommand(argv));
 
 describe('a negative number after a flag gets the flag\'s own BAD_OPTION', () => {
   it.each([
-    [['blip', '--clients', '-5'], '--clients wants a non-negative number, got "-5"'],
-    [['blip', '--workers', '-1'], '--workers wants a non-negative number, got "-1"'],
-    [['blip', '--seed', '-1'], '--seed wants a non-negative number, got "-1"'],
-    [['blip', '--publish-rate', '-0.5'], '--publish-rate wants a non-negative number, got "-0.5"'],
+    [['blip', '--clients', '-5'], '--clients wants a whole number in [1, 100000], got "-5"'],
+    [['blip', '--workers', '-1'], '--workers wants a whole number in [0, 16], got "-1"'],
+    [['blip', '--seed', '-1'], '--seed wants a whole number in [0, 4294967295], got "-1"'],
+    [['blip', '--publish-rate', '-0.5'], '--publish-rate wants a number > 0 and <= 1000, got "-0.5"'],
     [['blip', '--duration', '-1s'], '--duration wants a duration like 30s or 500ms, got "-1s"'],
-    [['proxy', '--listen', '-1', '--target', 'ws://127.0.0.1:9'], '--listen wants a non-negative number, got "-1"'],
+    [['proxy', '--listen', '-1', '--target', 'ws://127.0.0.1:9'], '--listen wants a port in [0, 65535], got "-1"'],
   ])('%j', (argv, message) => {
     expect(refused(argv)).toBe(message);
   });
@@ -34,6 +34,6 @@ describe('a negative number after a flag gets the flag\'s own BAD_OPTION', () =>
     } finally {
       process.stderr.write = write;
     }
-    expect(err.join('')).toBe('lifeline-storm: --clients wants a non-negative number, got "-5" [BAD_OPTION]\nrun lifeline-storm --help for usage\n');
+    expect(err.join('')).toBe('lifeline-storm: --clients wants a whole number in [1, 100000], got "-5" [BAD_OPTION]\nrun lifeline-storm --help for usage\n');
   });
 });

@@ -18,7 +18,7 @@ describe('an out-of-range number is echoed as typed', () => {
     expect(refusal(() => parseCommand(['blip', '--channels', '100000000000000000001']))).toBe('--channels must be an integer in [1, 100], got 100000000000000000001');
     expect(refusal(() => parseCommand(['blip', '--workers', '0017']))).toBe('--workers must be an integer in [0, 16], got 0017');
     expect(refusal(() => parseCommand(['blip', '--admission-rate', '99999999999999999999']))).toBe('--admission-rate must be a number in [1, 9007199254740991], got 99999999999999999999');
-    expect(refusal(() => parseCommand(['blip', '--publish-rate', '1000.5']))).toBe('--publish-rate must be a number in [0, 1000], got 1000.5');
+    expect(refusal(() => parseCommand(['blip', '--publish-rate', '1000.5']))).toBe('--publish-rate must be a number > 0 and <= 1000, got 1000.5');
     // Unchanged where the number is the text, and durations still say ms.
     expect(refusal(() => parseCommand(['blip', '--clients', '0']))).toBe('--clients must be an integer in [1, 100000], got 0');
     expect(refusal(() => parseCommand(['blip', '--duration', '0']))).toBe('--duration must be a number in [100, 3600000], got 0 (ms)');

@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { resolveOptions, type StormOptions } from '../sim/options';
+import { OPTION_RANGES, type NumberRange } from '../sim/optionRanges';
 import { withFlagNames } from './flagErrors';
 import { parseArgsMessage } from './parseErrors';
-import { isPlainDecimal, parseNumber, spellingHint, type NumberKind } from './numberFlag';
+import { parseNumber, parseRanged } from './numberFlag';
+import { parseDuration, parseLatency } from './durationFlag';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
-import { latencyProblem } from '../proxy/latencyRule';
 
 export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos proxy
 
@@ -63,28 +64,10 @@ export type Command =
   | { kind: 'storm'; options: StormOptions; variants: Variant[] | null; json?: string; report?: string }
   | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] };
 
-/** Splits `500ms` into `500` and `ms`; without a unit, `digits` is the whole text. */
-function splitUnit(text: string): { digits: string; unit: string | undefined } {
-  const unit = /(ms|s|m)$/.exec(text)?.[1];
-  return { digits: unit === undefined ? text : text.slice(0, -unit.length), unit };
-}
+export { parseDuration } from './durationFlag';
 
-/**
- * Parses `30s`, `500ms`, `2m` or a bare number of seconds into ms. The number is written
- * as every numeric flag's ({@link isPlainDecimal}): `" 30s"` used to be trimmed to 30 s.
- */
-export function parseDuration(flag: string, text: string): number {
-  const { digits, unit } = splitUnit(text);
-  if (!isPlainDecimal(digits, true)) {
-    const hint = spellingHint(splitUnit(text.trim()).digits, (n) => Number.isFinite(n) && n >= 0);
-    throw new StormError('BAD_OPTION', `--${flag} wants a duration like 30s or 500ms, got "${text}"${hint}`);
-  }
-  const n = Number(digits);
-  return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000);
-}
-
-function optional(flag: string, text: string | undefined, kind: NumberKind): number | undefined {
-  return text === undefined ? undefined : parseNumber(`--${flag}`, text, kind);
+function optional(flag: string, text: string | undefined, range: NumberRange): number | undefined {
+  return text === undefined ? undefined : parseRanged(`--${flag}`, text, range);
 }
 
 /** Parses `all` or `full,none,full:nohint` into variants (hint defaults to `hintDefault`). */
@@ -132,7 +115,7 @@ export const TOKEN_ENV = 'LIFELINE_STORM_TOKEN';
  * `--clients -5` as `--clients=-5`: parseArgs takes a value starting with `-` for an
  * option ("argument is ambiguous", in Node's words and without the flag's own check), so a
  * negative number reached the user as a parser message instead of `--clients wants a
- * non-negative number, got "-5"`. Only a value that reads as a number is joined.
+ * whole number in [1, 100000], got "-5"`. Only a value that reads as a number is joined.
  */
 function joinNegativeValues(argv: string[]): string[] {
   const out: string[] = [];
@@ -190,10 +173,8 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     const runOnly = RUN_ONLY.find((f) => v[f] !== undefined);
     if (runOnly) throw new StormError('BAD_OPTION', `--${runOnly} is an option of a scenario run, not of lifeline-storm proxy`);
     if (v.listen === undefined || v.target === undefined) throw new StormError('BAD_OPTION', 'proxy needs --listen PORT and --target URL');
-    // A bare number (decimals too) is ms, as documented (--latency MS).
-    const latencyMs = v.latency === undefined ? 0 : parseDuration('latency', isPlainDecimal(v.latency, true) ? `${v.latency}ms` : v.latency);
-    const badLatency = latencyProblem(latencyMs);
-    if (badLatency) throw new StormError('BAD_OPTION', `--${badLatency}`);
+    // A bare number (decimals too) is ms, as documented (--latency MS); the console's `latency` takes the same.
+    const latencyMs = v.latency === undefined ? 0 : parseLatency('--latency', v.latency);
     return {
       kind: 'proxy',
       listenPort: parseNumber('--listen', v.listen, 'port'),
@@ -225,21 +206,21 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
   const options: StormOptions = {
     scenario: first as Scenario,
-    clients: optional('clients', v.clients, 'whole'),
-    channels: optional('channels', v.channels, 'whole'),
-    publishRate: optional('publish-rate', v['publish-rate'], 'rate'),
+    clients: optional('clients', v.clients, OPTION_RANGES.clients),
+    channels: optional('channels', v.channels, OPTION_RANGES.channels),
+    publishRate: optional('publish-rate', v['publish-rate'], OPTION_RANGES.publishRate),
     strategy: v.strategy as Strategy | undefined,
     serverHint: hint === undefined ? undefined : hint === 'on',
-    admissionRate: optional('admission-rate', v['admission-rate'], 'rate'),
+    admissionRate: optional('admission-rate', v['admission-rate'], OPTION_RANGES.admissionRate),
     target: v.target,
     token,
-    seed: optional('seed', v.seed, 'whole'),
+    seed: optional('seed', v.seed, OPTION_RANGES.seed),
     durationMs: ms('duration', v.duration),
     downMs: ms('down', v.down),
     initialDelayMs: ms('initial-delay', v['initial-delay']),
     maxDelayMs: ms('max-delay', v['max-delay']),
     heartbeatMs: ms('heartbeat', v.heartbeat),
-    workers: optional('workers', v.workers, 'whole'),
+    workers: optional('workers', v.workers, OPTION_RANGES.workers),
     client: v.client as 'core' | 'lite' | undefined,
     broker: v.broker,
   };

@@ -1,4 +1,5 @@
 import { StormError } from '../errors';
+import { inRange, rangeText, type NumberRange } from '../sim/optionRanges';
 
 /** Appended when a value is refused only for how it is written. */
 export const SPELLING_HINT = ' (plain decimal digits only)';
@@ -22,55 +23,50 @@ export function spellingHint(text: string, takes: (n: number) => boolean): strin
 }
 
 /**
- * - `whole`: clients, channels, seed, workers (`1.5` clients would hang warm-up).
  * - `port`: a TCP port; 0 lets the system pick one.
- * - `rate`: a non-negative number, fractions allowed.
  * - `bytesPerSec`: bandwidth > 0 (0 would read as "unlimited"; `off` is handled by the caller).
- * - `signed`: a console argument whose range the proxy's setter checks (`latency -5` gets its message).
+ * - `signed`: a console argument whose range the proxy's setter checks (`cut -1` gets its message).
+ * Run options (clients, rates, seed …) go through {@link parseRanged} with their range.
  */
-export type NumberKind = 'whole' | 'port' | 'rate' | 'bytesPerSec' | 'signed';
+export type NumberKind = 'port' | 'bytesPerSec' | 'signed';
 
 interface Rule {
   written: (text: string) => boolean;
-  /** What the value should be, said when its spelling is the only problem. */
+  /** What the value should be: said whenever it is refused, so it is the whole rule. */
   wants: string;
-  /** Why a value `Number()` read is out of range (the message these flags always gave), or null. */
-  problem: (n: number) => string | null;
+  takes: (n: number) => boolean;
 }
 
-const nonNegative = (n: number) => (Number.isFinite(n) && n >= 0 ? null : 'a non-negative number');
-const whole = (n: number) => nonNegative(n) ?? (Number.isInteger(n) ? null : 'a whole number');
-
 const RULES: Record<NumberKind, Rule> = {
-  whole: { written: (t) => isPlainDecimal(t, false), wants: 'a whole number', problem: whole },
-  port: {
-    written: (t) => isPlainDecimal(t, false),
-    wants: 'a port in [0, 65535]',
-    problem: (n) => whole(n) ?? (n <= 65535 ? null : 'a port in [0, 65535]'),
-  },
-  rate: { written: (t) => isPlainDecimal(t, true), wants: 'a non-negative number', problem: nonNegative },
-  bytesPerSec: {
-    written: (t) => isPlainDecimal(t, true),
-    wants: 'bytes/s > 0 or off',
-    problem: (n) => nonNegative(n) ?? (n > 0 ? null : 'bytes/s > 0 or off'),
-  },
+  port: { written: (t) => isPlainDecimal(t, false), wants: 'a port in [0, 65535]', takes: (n) => Number.isInteger(n) && n >= 0 && n <= 65535 },
+  bytesPerSec: { written: (t) => isPlainDecimal(t, true), wants: 'bytes/s > 0 or off', takes: (n) => Number.isFinite(n) && n > 0 },
   signed: {
     written: (t) => isPlainDecimal(t.replace(/^-/, ''), true),
     wants: 'a decimal number',
-    problem: (n) => (Number.isFinite(n) ? null : 'a decimal number'),
+    takes: Number.isFinite,
   },
 };
 
 /**
  * The one parser of storm's numeric flags and console arguments. `name` is how the user
- * typed it (`--clients`, or `latency` on the proxy console). Throws `BAD_OPTION`
+ * typed it (`--listen`, or `bandwidth` on the proxy console). Throws `BAD_OPTION`
  * `<name> wants <what>, got "<text>"`, with {@link SPELLING_HINT} when only the spelling is wrong.
  */
 export function parseNumber(name: string, text: string, kind: NumberKind): number {
   const rule = RULES[kind];
   const n = Number(text);
-  const problem = rule.problem(n);
-  if (problem === null && rule.written(text)) return n;
-  const hint = spellingHint(text, (m) => rule.problem(m) === null);
-  throw new StormError('BAD_OPTION', `${name} wants ${problem ?? rule.wants}, got "${text}"${hint}`);
+  if (rule.takes(n) && rule.written(text)) return n;
+  throw new StormError('BAD_OPTION', `${name} wants ${rule.wants}, got "${text}"${spellingHint(text, rule.takes)}`);
+}
+
+/**
+ * A run option's number (`--clients`, `--publish-rate` …) as written: one it cannot read
+ * is refused naming the option's real range (`--clients abc` was told "a non-negative
+ * number", though 0 is refused too). A number outside the range is returned: the options'
+ * check refuses it, echoing the digits typed (`withFlagNames`).
+ */
+export function parseRanged(name: string, text: string, range: NumberRange): number {
+  const n = Number(text);
+  if (Number.isFinite(n) && isPlainDecimal(text, !range.whole)) return n;
+  throw new StormError('BAD_OPTION', `${name} wants ${rangeText(range)}, got "${text}"${spellingHint(text, (m) => inRange(m, range))}`);
 }

@@ -108,7 +108,11 @@ export function parseSchedule(text: string): ChaosStep[] {
         if (raw !== undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": ${action} takes no value (write ${atMs}:${action})`);
         return { atMs, action };
       }
-      if (action === 'latency') return { atMs, action, value: Number(raw ?? 0) };
+      if (action === 'latency') {
+        // `1000:latency` silently set 0 ms: a value forgotten, not a meaning.
+        if (raw === undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": latency needs a value (write ${atMs}:latency=MS, e.g. ${atMs}:latency=200)`);
+        return { atMs, action, value: Number(raw) };
+      }
       if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
       throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);
     });

@@ -1,4 +1,5 @@
 import type { RunResult } from '../result';
+import { num } from './table';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f'];
 
@@ -67,7 +68,7 @@ export function attemptsChart(results: readonly RunResult[], width = 860, height
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts}"/>`);
     const ly = 14 + i * LEGEND_ROW;
     parts.push(`<rect x="${pad.left + 10}" y="${ly - 9}" width="12" height="3" fill="${color}"/>`);
-    parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak ${r.peakPerSec}/s, peak÷mean ${r.peakToMean ?? 'n/a'}, ${r.attemptsPerClient} att/client</text>`);
+    parts.push(`<text x="${pad.left + 28}" y="${ly - 4}" font-size="11">${escapeXml(runLabel(r))}: peak ${num(r.peakPerSec)}/s, peak÷mean ${r.peakToMean === null ? 'n/a' : num(r.peakToMean)}, ${num(r.attemptsPerClient)} att/client</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

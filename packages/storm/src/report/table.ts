@@ -2,7 +2,11 @@ import type { RunResult } from '../result';
 
 type Row = [label: string, get: (r: RunResult) => string];
 
-const num = (x: number | null, digits = 2) => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
+/**
+ * A figure as every report shows it: two decimals, none for a whole number, `—` unknown.
+ * The chart's legend uses it too (it printed peak ÷ mean as 1.201 beside the table's 1.20).
+ */
+export const num = (x: number | null, digits = 2) => (x === null ? '—' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
 const ms = (x: number | null) => (x === null ? 'never' : `${x} ms`);
 
 /**

@@ -3,6 +3,7 @@ import { MAX_TIMER_MS } from '../timerLimit';
 import { isLoopbackHost } from '../proxy/address';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { scenarios } from './scenarios';
+import { OPTION_RANGES, inRange, rangeText, type NumberRange } from './optionRanges';
 
 /** Options of one storm run. CLI flags map 1:1 (`--publish-rate` → publishRate). */
 export interface StormOptions {
@@ -123,14 +124,16 @@ export const STORM_DEFAULTS = {
   broker: 'memory',
 };
 
-function num(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isFinite(v) || v < min || v > max) throw new StormError('BAD_OPTION', `${name} must be a number in [${min}, ${max}], got ${v}`);
+/** A number in `[min, max]`, or in a range of {@link OPTION_RANGES} (whose words the message uses). */
+function num(name: string, v: number, min: number | NumberRange, max = Number.MAX_SAFE_INTEGER): number {
+  const r = typeof min === 'number' ? { min, max } : min;
+  if (!inRange(v, r)) throw new StormError('BAD_OPTION', `${name} must be ${rangeText(r)}, got ${v}`);
   return v;
 }
 
 /** A count: 1.5 clients would never all be ready (warm-up waits for ready === 1.5), seed 1.5 would run as 1. */
-function int(name: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(v) || v < min || v > max) throw new StormError('BAD_OPTION', `${name} must be an integer in [${min}, ${max}], got ${v}`);
+function int(name: string, v: number, r: NumberRange): number {
+  if (!Number.isInteger(v) || !inRange(v, r)) throw new StormError('BAD_OPTION', `${name} must be an integer in [${r.min}, ${r.max}], got ${v}`);
   return v;
 }
 
@@ -171,7 +174,7 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (!SCENARIOS.includes(o.scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${o.scenario}" (one of ${SCENARIOS.join(', ')})`);
   const strategy = o.strategy ?? STORM_DEFAULTS.strategy;
   if (!STRATEGIES.includes(strategy)) throw new StormError('BAD_OPTION', `unknown strategy "${strategy}" (one of ${STRATEGIES.join(', ')})`);
-  const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, 1, 100_000);
+  const clients = int('clients', o.clients ?? STORM_DEFAULTS.clients, OPTION_RANGES.clients);
   const client = o.client ?? STORM_DEFAULTS.client;
   if (client !== 'core' && client !== 'lite') throw new StormError('BAD_OPTION', `client must be core or lite, got "${client}"`);
   const broker = checkBroker(o.broker ?? STORM_DEFAULTS.broker);
@@ -186,9 +189,10 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   if (o.scenario === 'restart' && downMs >= durationMs) {
     throw new StormError('BAD_OPTION', `downMs must be shorter than durationMs (the run stops waiting at durationMs), got ${downMs} and ${durationMs}`);
   }
-  const publishRate = num('publishRate', o.publishRate ?? STORM_DEFAULTS.publishRate, 0, 1000);
+  const publishRate = o.publishRate ?? STORM_DEFAULTS.publishRate;
   // Nothing published is nothing checked: such a run reported "0 lost" and passed.
   if (publishRate === 0) throw new StormError('BAD_OPTION', 'publishRate must be above 0: a run that publishes nothing checks no delivery (try 0.1)');
+  num('publishRate', publishRate, OPTION_RANGES.publishRate);
   if (o.target !== undefined && /^(wss|https):/i.test(o.target)) {
     // The chaos proxy forwards bytes and clients and publisher speak ws/http to it: a TLS
     // server behind it answered nothing the clients or the publisher could read.
@@ -211,21 +215,21 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   return {
     scenario: o.scenario,
     clients,
-    channels: int('channels', o.channels ?? STORM_DEFAULTS.channels, 1, 100),
+    channels: int('channels', o.channels ?? STORM_DEFAULTS.channels, OPTION_RANGES.channels),
     publishRate,
     strategy,
     serverHint: o.serverHint ?? STORM_DEFAULTS.serverHint,
-    admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, 1),
+    admissionRate: num('admissionRate', o.admissionRate ?? STORM_DEFAULTS.admissionRate, OPTION_RANGES.admissionRate),
     target: o.target,
     token: o.token,
-    seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, 0, 2 ** 32 - 1),
+    seed: int('seed', o.seed ?? STORM_DEFAULTS.seed, OPTION_RANGES.seed),
     durationMs,
     downMs,
     initialDelayMs,
     maxDelayMs,
     // Timer delay: above Node's longest timer a heartbeat fired after 1 ms.
     heartbeatMs: num('heartbeatMs', o.heartbeatMs ?? STORM_DEFAULTS.heartbeatMs, 50, MAX_TIMER_MS),
-    workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), 0, 16),
+    workers: int('workers', o.workers ?? (clients >= 1000 ? Math.max(2, Math.ceil(clients / 2500)) : 0), OPTION_RANGES.workers),
     client,
     broker,
   };
