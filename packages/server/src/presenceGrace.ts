@@ -17,6 +17,8 @@ interface Pending {
   /** The token `sub` of the connection that held it: only that user's leave ends its grace. */
   user: string | undefined;
   timer: unknown;
+  /** When the removal is due on the server's clock (`Infinity`: an unbounded grace). */
+  due: number;
   /** Runs before the removal (the held entry's longer TTL being stored): awaited first. */
   before: Promise<unknown> | undefined;
 }
@@ -28,6 +30,8 @@ interface Pending {
  */
 export class PresenceGrace {
   private readonly pending = new Set<Pending>();
+  /** Removals that fired and whose broker call has not answered yet (the entry may still be stored). */
+  private readonly firing = new Set<Pending>();
   /**
    * Entries of closed connections whose enter was still being stored at the close, by
    * connection and channel: `flushed` once a leave of the same client came meanwhile.
@@ -62,9 +66,9 @@ export class PresenceGrace {
    * `sub` the connection held (none: `undefined`), see {@link flush}.
    */
   schedule(channel: string, clientId: string, connId: string, holdMs = 0, before?: Promise<unknown>, user?: string): void {
-    const p: Pending = { channel, clientId, connId, user, timer: undefined, before };
-    this.pending.add(p);
     const delay = this.delayMs(holdMs);
+    const p: Pending = { channel, clientId, connId, user, timer: undefined, due: delay >= MAX_TIMER_MS ? Infinity : this.clock.now() + delay, before };
+    this.pending.add(p);
     if (delay === 0) {
       void this.fire(p);
       return;
@@ -100,6 +104,33 @@ export class PresenceGrace {
     return l?.flushed === true;
   }
 
+  /**
+   * How long the entries `connIds` of `clientId` on `channel` (all the broker lists for it)
+   * are still held by this node's grace alone: the time until the last of their removals
+   * (at least 1 ms), or `undefined` when any of them is not in its grace here (a live
+   * connection, an entry of another node's, or an unbounded grace). An entry whose
+   * connection closed with its enter still being stored is counted with a whole grace
+   * period (its timer starts when it lands), one whose removal already runs (or a leave
+   * flushed) with 1 ms. A hint that proves early costs one more refusal, with a new hint.
+   */
+  heldOnlyFor(channel: string, clientId: string, connIds: readonly string[]): number | undefined {
+    const now = this.clock.now();
+    let left = 1;
+    for (const connId of connIds) {
+      const of = (p: Pending) => p.channel === channel && p.clientId === clientId && p.connId === connId;
+      const p = [...this.pending].find(of);
+      const l = this.landing.get(`${connId}\n${channel}`);
+      let ms: number;
+      if (p) ms = p.due - now;
+      else if ([...this.firing].some(of)) ms = 1;
+      else if (l?.clientId === clientId) ms = l.flushed ? 1 : this.delayMs(0);
+      else return undefined;
+      if (!(ms < MAX_TIMER_MS)) return undefined;
+      left = Math.max(left, Math.ceil(ms));
+    }
+    return left;
+  }
+
   /** Runs every pending removal now (server shutting down). */
   async flushAll(): Promise<void> {
     await Promise.all([...this.pending].map((p) => this.fire(p)));
@@ -131,10 +162,12 @@ export class PresenceGrace {
     if (!this.pending.delete(p)) return; // flushed and fired by its timer in the same turn
     this.clock.clearTimeout(p.timer);
     this.removing++;
+    this.firing.add(p);
     try {
       if (p.before) await p.before.catch(() => undefined);
       await this.remove(p.channel, p.clientId, p.connId);
     } finally {
+      this.firing.delete(p);
       this.removing--;
       this.wakeIfIdle();
     }

@@ -53,14 +53,41 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
     s.presence.set(channel, f.info);
     s.send({ type: 'presence.ok', ref, channel });
   } catch (err) {
-    // Not retryable: no retryAfterMs, so the reference client reports it and stops.
-    if (err instanceof PresenceTakenError) return s.error('FORBIDDEN', `presence.enter: ${err.message}`, { ref, channel });
+    if (err instanceof PresenceTakenError) {
+      const retryAfterMs = await takenUntil(s, channel);
+      // Without retryAfterMs the reference client reports it and stops; with it, enters again then.
+      return s.error('FORBIDDEN', `presence.enter: ${err.message}`, retryAfterMs === undefined ? { ref, channel } : { ref, channel, retryAfterMs });
+    }
     s.error('BROKER_UNAVAILABLE', `presence not stored: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
   } finally {
     s.presenceEntering.delete(channel);
     // Refused or failed after the close: nothing landed, nothing to wait for.
     if (s.state === 'closed') s.ctx.grace.settleLate(channel, s.id);
   }
+}
+
+/**
+ * The hint for an enter of `s` refused as taken on `channel`: when every entry of its clientId
+ * there is a closed connection's in this node's grace (a client whose user changed, say by
+ * `setToken`, reconnects while its old user's member is held), the grace time left, so it
+ * enters once the member is gone; else `undefined`, refused for good (a member held live, or by
+ * entries of another node's, whose end this node cannot know). Gone since the refusal: 1 ms.
+ *
+ * Safe though clientIds are public: the hint only says when to ask again. The grace is not
+ * shortened (only the holder's own leave ends it, PresenceGrace.flush), and the enter sent on
+ * it goes through the broker's check again: refused while the holder's user has any entry,
+ * held live when it came back within the grace (then refused with no hint). What it tells a
+ * stranger (how long a dropped member stays listed) every watcher sees anyway.
+ */
+async function takenUntil(s: Session, channel: string): Promise<number | undefined> {
+  let entries: PresenceEntry[];
+  try {
+    entries = await s.ctx.broker.presenceList(channel);
+  } catch {
+    return undefined; // the broker stopped answering: refused as before, the holder unknown
+  }
+  const connIds = entries.filter((e) => e.clientId === s.clientId).map((e) => e.connId);
+  return s.ctx.grace.heldOnlyFor(channel, s.clientId, connIds);
 }
 
 export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Promise<void> {
