@@ -22,3 +22,13 @@ describe('a latency schedule step without a value', () => {
     ]);
   });
 });
+
+describe('a bandwidth schedule step without a value', () => {
+  it('is BAD_OPTION naming the step and both forms (it lifted the cap, undocumented)', () => {
+    expect(refusal(() => parseSchedule('500:bandwidth'))).toBe('schedule step "500:bandwidth": bandwidth needs a value (write 500:bandwidth=BYTES_PER_S, or 500:bandwidth=off to lift the cap)');
+    expect(parseSchedule('500:bandwidth=off,600:bandwidth=1000')).toEqual([
+      { atMs: 500, action: 'bandwidth', value: null },
+      { atMs: 600, action: 'bandwidth', value: 1000 },
+    ]);
+  });
+});

@@ -113,7 +113,11 @@ export function parseSchedule(text: string): ChaosStep[] {
         if (raw === undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": latency needs a value (write ${atMs}:latency=MS, e.g. ${atMs}:latency=200)`);
         return { atMs, action, value: Number(raw) };
       }
-      if (action === 'bandwidth') return { atMs, action, value: raw === undefined || raw === 'off' ? null : Number(raw) };
+      if (action === 'bandwidth') {
+        // `1000:bandwidth` silently lifted the cap: a value forgotten (the cap meant) as likely as `off`.
+        if (raw === undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": bandwidth needs a value (write ${atMs}:bandwidth=BYTES_PER_S, or ${atMs}:bandwidth=off to lift the cap)`);
+        return { atMs, action, value: raw === 'off' ? null : Number(raw) };
+      }
       throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);
     });
   checkSteps(steps);
