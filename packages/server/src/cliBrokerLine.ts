@@ -1,4 +1,5 @@
 import { REDIS_BROKER_DEFAULTS } from './broker/redisOptions';
+import { redisDbText } from './broker/redisUrl';
 
 /**
  * The startup line naming the broker, message and meta. A node started without its
@@ -17,8 +18,8 @@ export function brokerLine(broker: string, keyPrefix: string | undefined): { msg
   const url = new URL(broker);
   const scheme = url.protocol.replace(/:$/, '');
   const credentials = url.username !== '' || url.password !== '' ? '***@' : '';
-  // ioredis' own defaults: port 6379, database 0 (from the path, else `?db=`).
-  const db = url.pathname.replace(/^\//, '') || (url.searchParams.get('db') ?? '0');
+  // ioredis' own defaults: port 6379, database 0.
+  const db = redisDbText(url) ?? '0';
   const address = `${url.hostname}:${url.port || '6379'}/${db}`;
   const prefix = keyPrefix ?? REDIS_BROKER_DEFAULTS.keyPrefix;
   return {
