@@ -74,6 +74,18 @@ export class PresenceGrace {
       return;
     }
     p.timer = this.clock.setTimeout(() => void this.fire(p), delay);
+    // Other nodes cannot see this timer: the hold's end goes with the entry (on Redis), so an
+    // enter they refuse as taken meanwhile can be told when to ask again. A failure (an
+    // outage) leaves the entry unmarked: refused for good there, as a live one is.
+    if (delay < MAX_TIMER_MS) this.markHeld(channel, clientId, connId, delay);
+  }
+
+  private markHeld(channel: string, clientId: string, connId: string, holdMs: number): void {
+    try {
+      this.broker.presenceHold?.(channel, clientId, connId, holdMs).catch(() => undefined);
+    } catch {
+      // A broker that throws instead of rejecting: the entry stays unmarked all the same.
+    }
   }
 
   /**
@@ -105,30 +117,21 @@ export class PresenceGrace {
   }
 
   /**
-   * How long the entries `connIds` of `clientId` on `channel` (all the broker lists for it)
-   * are still held by this node's grace alone: the time until the last of their removals
-   * (at least 1 ms), or `undefined` when any of them is not in its grace here (a live
-   * connection, an entry of another node's, or an unbounded grace). An entry whose
-   * connection closed with its enter still being stored is counted with a whole grace
+   * How long the entry `connId` of `clientId` on `channel` is still held by this node's
+   * grace: the time until its removal (`Infinity`: an unbounded grace), or `undefined` when
+   * it is not in its grace here (a live connection, or an entry of another node's). An entry
+   * whose connection closed with its enter still being stored is counted with a whole grace
    * period (its timer starts when it lands), one whose removal already runs (or a leave
-   * flushed) with 1 ms. A hint that proves early costs one more refusal, with a new hint.
+   * flushed) with 1 ms.
    */
-  heldOnlyFor(channel: string, clientId: string, connIds: readonly string[]): number | undefined {
-    const now = this.clock.now();
-    let left = 1;
-    for (const connId of connIds) {
-      const of = (p: Pending) => p.channel === channel && p.clientId === clientId && p.connId === connId;
-      const p = [...this.pending].find(of);
-      const l = this.landing.get(`${connId}\n${channel}`);
-      let ms: number;
-      if (p) ms = p.due - now;
-      else if ([...this.firing].some(of)) ms = 1;
-      else if (l?.clientId === clientId) ms = l.flushed ? 1 : this.delayMs(0);
-      else return undefined;
-      if (!(ms < MAX_TIMER_MS)) return undefined;
-      left = Math.max(left, Math.ceil(ms));
-    }
-    return left;
+  heldHereFor(channel: string, clientId: string, connId: string): number | undefined {
+    const of = (p: Pending) => p.channel === channel && p.clientId === clientId && p.connId === connId;
+    const p = [...this.pending].find(of);
+    if (p) return p.due - this.clock.now();
+    if ([...this.firing].some(of)) return 1;
+    const l = this.landing.get(`${connId}\n${channel}`);
+    if (l?.clientId === clientId) return l.flushed ? 1 : this.delayMs(0);
+    return undefined;
   }
 
   /** Runs every pending removal now (server shutting down). */

@@ -5,7 +5,9 @@
 // renews its connection) re-enters under its clientId at once, and was refused for good:
 // its new user never appeared and watchers kept seeing the old one. Now such a refusal
 // carries retryAfterMs = the grace time left, and the reference client enters again then.
-// Held live, or by a connection of another node: refused for good, as before.
+// Held live: refused for good, as before. Held by another node's grace: told when it ends on
+// the Redis broker (presenceTakenGraceNodes.test.ts); on a broker that does not store holds
+// (two servers sharing one memory broker, below) the entry counts as live, refused for good.
 // Real servers on port 0, real sockets, memory broker (the main case on Redis too, when it
 // is up); time on a fake or manual clock.
 import { describe, expect, it } from 'vitest';
@@ -111,7 +113,7 @@ describe('presence.enter refused as taken while the holder is only in its grace 
     expect(events(watcher)).toEqual([['join', 'X', 'ada']]);
   });
 
-  it("keeps: the holder in another node's grace: this node cannot know when it ends, refused for good", async () => {
+  it("keeps: the holder in another node's grace on a broker that does not store holds (memory): refused for good", async () => {
     const broker = memoryBroker();
     const clock = new FakeClock();
     const opts = { port: 0, authSecret: SECRET, broker, clock, presenceGraceMs: GRACE_MS, heartbeatMs: 3_600_000 } as const;

@@ -15,7 +15,7 @@ import { redisDbProblem } from './redisUrl';
 import { RedisPresence, type PresenceCommands } from './redisPresence';
 import { RedisSubscriptions } from './redisSubscriptions';
 import { MAX_TIMER_MS } from '../clock';
-import { PresenceTakenError, publisherIdKey, type Broker, type BrokerStatusChange, type PresenceEntry, type PublishResult, type ReadResult } from './types';
+import { PresenceTakenError, publisherIdKey, type Broker, type BrokerStatusChange, type PresenceEntry, type PresenceHold, type PublishResult, type ReadResult } from './types';
 
 export { BrokerUnavailableError, isBrokerUnavailable, maybeStored, RedisConfigError } from './redisErrors';
 export type { BrokerClock, RedisBrokerOptions } from './redisOptions';
@@ -24,6 +24,8 @@ export { REDIS_BROKER_DEFAULTS } from './redisOptions';
 /** A {@link Broker} backed by Redis, plus Redis-specific extras. */
 export interface RedisBroker extends Broker {
   presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
+  presenceHold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void>;
+  presenceHolds(channel: string, clientId: string): Promise<PresenceHold[] | undefined>;
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
   /**
@@ -394,6 +396,13 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
       if (!(await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true)))) throw taken(channel, entry);
     },
+    async presenceHold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void> {
+      if (!(typeof holdMs === 'number' && holdMs > 0 && Number.isFinite(holdMs))) {
+        throw new RangeError(`redis broker: presenceHold needs a positive finite holdMs, got ${String(holdMs)}`);
+      }
+      await guarded('presenceHold', () => presence.hold(channel, clientId, connId, holdMs));
+    },
+    presenceHolds: (channel, clientId) => guarded('presenceHolds', () => presence.holds(channel, clientId)),
     presenceRemove: (channel, clientId, connId) => guarded('presenceRemove', () => presence.remove(channel, clientId, connId)),
     presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),
     async onPresence(channel, listener) {

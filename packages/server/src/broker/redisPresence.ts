@@ -2,13 +2,15 @@ import type { Redis } from 'ioredis';
 import type { PresenceMember } from '@lifeline/core/protocol';
 import { channelKeys, presenceField } from './redisKeys';
 import type { RedisSubscriptions } from './redisSubscriptions';
-import { toMember, type PresenceChange, type PresenceEntry } from './types';
+import { toMember, type PresenceChange, type PresenceEntry, type PresenceHold } from './types';
 
 /** The presence scripts as ioredis custom commands (see redisScripts.ts). */
 export interface PresenceCommands {
   llPresenceSet(...args: string[]): Promise<unknown>;
   llPresenceRemove(...args: string[]): Promise<unknown>;
   llPresenceList(...args: string[]): Promise<[string[], string[], string, string[]]>;
+  llPresenceHold(...args: string[]): Promise<unknown>;
+  llPresenceHolds(...args: string[]): Promise<[number, string[]]>;
 }
 
 export interface PresenceDeps {
@@ -80,6 +82,35 @@ export class RedisPresence {
     await (await this.deps.redis()).llPresenceRemove(
       ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents, presenceField(clientId, connId),
     );
+  }
+
+  /** See Broker.presenceHold: the hold's end is stored on this node's clock. */
+  async hold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void> {
+    const keys = channelKeys(this.deps.prefix, channel);
+    const now = this.deps.now();
+    await (await this.deps.redis()).llPresenceHold(
+      ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(clientId, connId),
+      clientId, String(now + holdMs), String(holdMs),
+    );
+  }
+
+  /** See Broker.presenceHolds: times left are on this node's clock, the one its expiry sweep runs on. */
+  async holds(channel: string, clientId: string): Promise<PresenceHold[] | undefined> {
+    const keys = channelKeys(this.deps.prefix, channel);
+    const now = this.deps.now();
+    const [count, flat] = await (await this.deps.redis()).llPresenceHolds(
+      ...presenceKeys(keys), String(now), keys.presenceEvents, clientId,
+    );
+    const holds: PresenceHold[] = [];
+    for (let i = 0; i + 3 < flat.length; i += 4) {
+      const h: PresenceHold = { connId: flat[i] as string, ttlLeftMs: Number(flat[i + 1]) - now };
+      const until = Number(flat[i + 2]);
+      const total = Number(flat[i + 3]);
+      // Written by this version only: anything else (empty, unreadable) counts as no hold.
+      if (flat[i + 2] !== '' && Number.isFinite(until) && total > 0 && Number.isFinite(total)) h.hold = { leftMs: until - now, totalMs: total };
+      holds.push(h);
+    }
+    return holds.length < count ? undefined : holds;
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {

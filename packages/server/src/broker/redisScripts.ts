@@ -289,3 +289,51 @@ sweep(ARGV[1])
 dropEntry(ARGV[3])
 return 1
 `;
+
+/**
+ * A node holds an entry in its presence grace (its connection closed): `heldUntil` (ms,
+ * the node's clock) and `holdMs` (the whole hold) go into the entry's element of the
+ * entries list, as its third and fourth items, as text (cjson would round a number). They
+ * leave with the element: a removal, a sweep, or an enter from the same connection drop
+ * them; a refresh (a drain's hold) keeps them. Nodes from before holds existed keep them
+ * too (they copy elements whole) and read only the first two items.
+ * ARGV: now, eventsChannel, field, clientId, heldUntil, holdMs. Returns 1, or 0 when the
+ * entry is gone (nothing written).
+ */
+export const PRESENCE_HOLD_LUA = `${PRESENCE_SWEEP}
+sweep(ARGV[1])
+local field, cid = ARGV[3], ARGV[4]
+if not redis.call('ZSCORE', KEYS[1], field) then return 0 end
+local conn = string.match(field, '^.*%z(.*)$')
+local list = entriesOf(cid)
+for _, e in ipairs(list) do
+  if e[1] == conn then
+    e[3] = ARGV[5]
+    e[4] = ARGV[6]
+    redis.call('HSET', KEYS[4], cid, cjson.encode(list))
+    return 1
+  end
+end
+return 0
+`;
+
+/**
+ * ARGV: now, eventsChannel, clientId. Returns {count of the client's live entries, flat
+ * connId / expiry / heldUntil ('' = none) / holdMs ('' = none) of those in its entries
+ * list}: fewer listed than counted means some were stored by a node from before the list.
+ */
+export const PRESENCE_HOLDS_LUA = `${PRESENCE_SWEEP}
+sweep(ARGV[1])
+local cid = ARGV[3]
+local out = {}
+for _, e in ipairs(entriesOf(cid)) do
+  local expiry = redis.call('ZSCORE', KEYS[1], cid .. string.char(0) .. e[1])
+  if expiry then
+    out[#out + 1] = e[1]
+    out[#out + 1] = expiry
+    out[#out + 1] = e[3] or ''
+    out[#out + 1] = e[4] or ''
+  end
+end
+return {tonumber(redis.call('HGET', KEYS[2], cid) or '0'), out}
+`;

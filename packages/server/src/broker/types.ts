@@ -42,6 +42,23 @@ export interface PresenceEntry extends PresenceMember {
 }
 
 /**
+ * One presence entry of a `clientId` as {@link Broker.presenceHolds} describes it. Times are
+ * left from now on the answering broker's clock (the one its own expiry checks use).
+ */
+export interface PresenceHold {
+  connId: string;
+  /**
+   * Set while a node holds the entry in its presence grace (its connection closed; see
+   * {@link Broker.presenceHold}): `leftMs` until that node's grace removes it (0 or less:
+   * overdue) and `totalMs`, the whole hold that node announced. Absent: a live
+   * connection's entry (or one stored by a node that does not mark its holds).
+   */
+  hold?: { leftMs: number; totalMs: number };
+  /** Until the entry's TTL ends it: this broker removes it on any call once that has passed. */
+  ttlLeftMs: number;
+}
+
+/**
  * A presence set refused because its `clientId` is held on the channel by another user
  * (another token `sub`, or none where the holder has one). The server answers the enter
  * with `FORBIDDEN` (PROTOCOL.md §8).
@@ -141,6 +158,21 @@ export interface Broker {
    * {@link refreshPresence}); the memory and Redis brokers have it.
    */
   presenceRefresh?(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
+  /**
+   * Optional: the connection of entry `connId` closed and this node holds the entry in its
+   * presence grace for `holdMs` more (then removes it). Stored with the entry (and gone with
+   * it), so that every node can tell when the hold ends ({@link presenceHolds}); no event.
+   * Nothing happens when the entry is gone. Rejects with a RangeError unless `holdMs` is a
+   * positive finite number. The Redis broker has it; the memory broker, one node's only,
+   * does not.
+   */
+  presenceHold?(channel: string, clientId: string, connId: string, holdMs: number): Promise<void>;
+  /**
+   * Optional: every live entry of `clientId` on `channel`, with what {@link presenceHold}
+   * stored for it; `undefined` when some entry cannot be described (stored by a node from
+   * before holds existed). The Redis broker has it.
+   */
+  presenceHolds?(channel: string, clientId: string): Promise<PresenceHold[] | undefined>;
   /**
    * Removes one entry; `leave` is emitted only when it was the `clientId`'s last entry.
    * When other entries remain and the removed one was the newest, the member's info is

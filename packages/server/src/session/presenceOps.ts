@@ -1,6 +1,7 @@
 import { CloseCode, type PresenceEnterFrame, type PresenceLeaveFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
-import { PresenceTakenError, type PresenceEntry } from '../broker/types';
+import { PresenceTakenError, type PresenceEntry, type PresenceHold } from '../broker/types';
+import { takenRetryMs } from '../presenceTakenHint';
 import { releasePresence } from './presenceHold';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
@@ -68,10 +69,12 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
 
 /**
  * The hint for an enter of `s` refused as taken on `channel`: when every entry of its clientId
- * there is a closed connection's in this node's grace (a client whose user changed, say by
- * `setToken`, reconnects while its old user's member is held), the grace time left, so it
- * enters once the member is gone; else `undefined`, refused for good (a member held live, or by
- * entries of another node's, whose end this node cannot know). Gone since the refusal: 1 ms.
+ * there is a closed connection's held by a grace period (a client whose user changed, say by
+ * `setToken`, reconnects while its old user's member is held), the time until the last is
+ * gone, so it enters then (presenceTakenHint.ts); else `undefined`, refused for good (a member
+ * held live). This node's grace is known here; another node's only on a broker that stores
+ * the holds (Broker.presenceHolds, Redis): on one that does not (a memory broker shared by
+ * two servers in a test), an entry of another node's counts as live. Gone since the refusal: 1 ms.
  *
  * Safe though clientIds are public: the hint only says when to ask again. The grace is not
  * shortened (only the holder's own leave ends it, PresenceGrace.flush), and the enter sent on
@@ -80,14 +83,15 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
  * stranger (how long a dropped member stays listed) every watcher sees anyway.
  */
 async function takenUntil(s: Session, channel: string): Promise<number | undefined> {
-  let entries: PresenceEntry[];
+  const { broker, grace } = s.ctx;
+  let entries: readonly PresenceHold[] | undefined;
   try {
-    entries = await s.ctx.broker.presenceList(channel);
+    if (broker.presenceHolds) entries = await broker.presenceHolds(channel, s.clientId);
+    else entries = (await broker.presenceList(channel)).filter((e) => e.clientId === s.clientId).map((e) => ({ connId: e.connId, ttlLeftMs: Infinity }));
   } catch {
     return undefined; // the broker stopped answering: refused as before, the holder unknown
   }
-  const connIds = entries.filter((e) => e.clientId === s.clientId).map((e) => e.connId);
-  return s.ctx.grace.heldOnlyFor(channel, s.clientId, connIds);
+  return entries && takenRetryMs(grace, channel, s.clientId, entries);
 }
 
 export async function handlePresenceLeave(s: Session, f: PresenceLeaveFrame): Promise<void> {
