@@ -129,7 +129,8 @@ describe('chaos proxy against a real TCP echo on loopback', () => {
 
   it('refuses non-loopback targets and bad schedules with typed errors', async () => {
     await expect(createChaosProxy({ target: 'ws://10.0.0.1:80' })).rejects.toSatisfy((e) => isStormError(e, 'NON_LOOPBACK'));
-    expect(() => parseSchedule('soon:cut')).toThrow(/bad schedule step/);
+    expect(() => parseSchedule('soon:cut')).toThrow(/^schedule step "soon:cut": time wants ms or a duration/);
+    expect(() => parseSchedule('soon')).toThrow(/bad schedule step "soon"/);
     expect(parseSchedule('0:blackhole, 2000:restore,10:bandwidth=off')).toEqual([
       { atMs: 0, action: 'blackhole' },
       { atMs: 2000, action: 'restore' },

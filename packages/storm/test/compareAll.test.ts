@@ -19,6 +19,6 @@ describe('--compare all goes alone', () => {
     expect(parseVariants('all', false).every((v) => !v.serverHint)).toBe(true);
     expect(parseVariants(' all ', true)).toHaveLength(4);
     // A strategy that does not exist is still named as one.
-    expect(refusal(() => parseVariants('full,nope', true))).toBe('--compare: unknown strategy "nope"');
+    expect(refusal(() => parseVariants('full,nope', true))).toBe('--compare: unknown strategy "nope" (one of full, equal, decorrelated, none, or all)');
   });
 });

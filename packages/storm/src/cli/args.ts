@@ -3,10 +3,11 @@ import { StormError } from '../errors';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { resolveOptions, type StormOptions } from '../sim/options';
 import { OPTION_RANGES, type NumberRange } from '../sim/optionRanges';
+import { checkTargetScenario } from '../sim/targetScenario';
 import { withFlagNames } from './flagErrors';
 import { parseArgsMessage } from './parseErrors';
-import { parseNumber, parseRanged } from './numberFlag';
-import { parseDuration, parseLatency } from './durationFlag';
+import { parseNumber, parseRanged } from '../values/number';
+import { parseDuration, parseLatency } from '../values/duration';
 import { parseSchedule, type ChaosStep } from '../proxy/schedule';
 
 export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos proxy
@@ -49,6 +50,19 @@ Options:
   --report FILE          write a self-contained HTML report (FILE as for --json)
   --help                 this text
 
+Proxy options (lifeline-storm proxy; it runs until SIGINT/SIGTERM or quit, and reads
+commands on stdin: cut, blackhole, restore, latency, bandwidth, stats, quit):
+  --listen PORT          port to listen on, on 127.0.0.1; 0 picks a free one (printed)
+  --target URL           the server to forward to, on loopback: ws://, http:// or host:port
+                         (bytes are forwarded as they are: a client puts the path in its URL)
+  --latency MS           one-way latency added each way; a bare number is ms, 500ms, 1s, 2m
+                         work too (default 0)
+  --bandwidth BYTES_PER_S  cap per connection and direction, or off (default off)
+  --schedule STEPS       timed steps TIME:ACTION or TIME:ACTION=VALUE, comma-separated,
+                         e.g. 2s:cut,5s:latency=300ms,8s:latency=0,10s:bandwidth=16000,12s:blackhole,15s:restore
+                         TIME as --latency (a bare number is ms); latency= takes what --latency
+                         takes, bandwidth= what --bandwidth takes; cut, blackhole, restore no value
+
 Exit status: 0 ok, 1 bad usage, failed run or nothing published, 2 messages were lost, duplicated or reordered,
 3 not every client came back, 130/143 stopped by SIGINT/SIGTERM (after cleaning up)
 (pnpm --filter … exec reports every failure as 1).`;
@@ -64,7 +78,7 @@ export type Command =
   | { kind: 'storm'; options: StormOptions; variants: Variant[] | null; json?: string; report?: string }
   | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] };
 
-export { parseDuration } from './durationFlag';
+export { parseDuration } from '../values/duration';
 
 function optional(flag: string, text: string | undefined, range: NumberRange): number | undefined {
   return text === undefined ? undefined : parseRanged(`--${flag}`, text, range);
@@ -81,9 +95,13 @@ export function parseVariants(text: string, hintDefault: boolean): Variant[] {
   const items = alone ? [...STRATEGIES] : listed;
   if (items.length === 0) throw new StormError('BAD_OPTION', `--compare wants at least one strategy (all, or e.g. full,none), got "${text}"`);
   return items.map((item) => {
-    const [s, h] = item.split(':') as [string, string | undefined];
-    if (!STRATEGIES.includes(s as Strategy)) throw new StormError('BAD_OPTION', `--compare: unknown strategy "${s}"`);
-    if (h !== undefined && h !== 'hint' && h !== 'nohint') throw new StormError('BAD_OPTION', `--compare: "${item}" (suffix :hint or :nohint)`);
+    // Split at the first colon only: `full:hint:x` was read as `full:hint`, the rest dropped.
+    const colon = item.indexOf(':');
+    const [s, h] = colon < 0 ? [item, undefined] : [item.slice(0, colon), item.slice(colon + 1)];
+    if (!STRATEGIES.includes(s as Strategy)) throw new StormError('BAD_OPTION', `--compare: unknown strategy "${s}" (one of ${STRATEGIES.join(', ')}, or all)`);
+    if (h !== undefined && h !== 'hint' && h !== 'nohint') {
+      throw new StormError('BAD_OPTION', `--compare: "${item}" has an unknown suffix ":${h}" (a strategy takes :hint or :nohint, e.g. ${s}:nohint)`);
+    }
     return { strategy: s as Strategy, serverHint: h === undefined ? hintDefault : h === 'hint' };
   });
 }
@@ -191,6 +209,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   if (v.target !== undefined) {
     const unused = (['broker', 'heartbeat'] as const).find((f) => v[f] !== undefined);
     if (unused) throw new StormError('BAD_OPTION', `--${unused} sets up the embedded server, and --target runs against an external one: drop one of them`);
+    checkTargetScenario(first as Scenario, v.target);
   }
   // From the environment when not on the command line, where `ps` shows it to every user.
   const fromEnv = v.token === undefined && env[TOKEN_ENV] !== undefined;
@@ -202,7 +221,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     if (token.trim() === '') throw new StormError('BAD_OPTION', `${source} needs a JWT, got "${token}"`);
   }
   const hint = v['server-hint'];
-  if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint on|off, got "${hint}"`);
+  if (hint !== undefined && hint !== 'on' && hint !== 'off') throw new StormError('BAD_OPTION', `--server-hint must be on or off, got "${hint}"`);
   const ms = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseDuration(flag, text));
   const options: StormOptions = {
     scenario: first as Scenario,

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { parseEndpoint } from '../proxy/address';
 import { createChaosProxy } from '../proxy/chaosProxy';
 import type { ChaosStep } from '../proxy/schedule';
 import { CONSOLE_HELP, consoleAnswer } from './proxyConsole';
@@ -9,6 +10,28 @@ export function proxySettings(o: { latencyMs: number; bytesPerSec: number | null
     ? o.schedule.map((s) => `${s.action === 'latency' ? `latency ${s.value} ms` : s.action === 'bandwidth' ? `bandwidth ${s.value === null ? 'off' : `${s.value} B/s`}` : s.action} at ${s.atMs} ms`).join(', ')
     : 'none';
   return `latency ${o.latencyMs} ms each way, bandwidth ${o.bytesPerSec === null ? 'no cap' : `${o.bytesPerSec} B/s per connection and direction`}, schedule: ${schedule}`;
+}
+
+/**
+ * The banner's first line: where it listens and where traffic goes. The proxy forwards
+ * bytes, so a path (or query) in the target is not used: `→ ws://127.0.0.1:8080/v1` read as
+ * if clients of the bare proxy URL reached /v1, so the banner says where the path goes.
+ */
+export function proxyHeadline(url: string, target: string): string {
+  const head = `lifeline-storm proxy listening on ${url} → `;
+  const path = targetPath(target);
+  if (path === null) return head + target;
+  const { host, port } = parseEndpoint(target);
+  const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return `${head}${hostPort} (it forwards bytes, not paths: "${path}" in --target is not used; a client puts the path in its own URL, e.g. ${url}${path})`;
+}
+
+/** The path and query of a URL target, or null when it has none beyond `/` (or is `host:port`). */
+function targetPath(target: string): string | null {
+  if (!/^[a-z]+:\/\//i.test(target)) return null;
+  const u = new URL(target);
+  const path = `${u.pathname}${u.search}`;
+  return path === '/' || path === '' ? null : path;
 }
 
 /** A schedule step as the stdin command that does the same (`latency 200`, `bandwidth off`). */
@@ -25,7 +48,7 @@ function stepCommand(step: ChaosStep): string {
  */
 export async function proxyCommand(o: { listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] }): Promise<number> {
   const proxy = await createChaosProxy({ listenPort: o.listenPort, target: o.target, latencyMs: o.latencyMs, bytesPerSec: o.bytesPerSec });
-  process.stdout.write(`lifeline-storm proxy listening on ${proxy.url} → ${o.target}\n${proxySettings(o)}\n${CONSOLE_HELP}\n`);
+  process.stdout.write(`${proxyHeadline(proxy.url, o.target)}\n${proxySettings(o)}\n${CONSOLE_HELP}\n`);
   // Each step runs as the console command that does the same and prints its answer: a
   // schedule ran silently, so whether (and when) `2000:cut` had cut anything could not be
   // told. The steps were checked when parsed (parseSchedule).

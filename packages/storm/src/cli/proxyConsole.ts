@@ -1,6 +1,6 @@
 import type { ChaosProxy } from '../proxy/chaosProxy';
-import { parseLatency } from './durationFlag';
-import { parseNumber } from './numberFlag';
+import { parseLatency } from '../values/duration';
+import { parseNumber } from '../values/number';
 
 export const CONSOLE_HELP = 'commands: cut [fraction] | blackhole | restore | latency MS|500ms|1s | bandwidth BYTES_PER_S|off | stats | quit';
 

@@ -2,6 +2,8 @@ import { StormError } from '../errors';
 import { MAX_TIMER_MS, MAX_TIMER_TEXT } from '../timerLimit';
 import type { ChaosProxy } from './chaosProxy';
 import { latencyProblem } from './latencyRule';
+import { parseLatency, parseStepTime } from '../values/duration';
+import { parseNumber } from '../values/number';
 
 /**
  * One timed chaos action, `atMs` after the schedule starts (0 to 2^31−1 ms: Node's
@@ -85,8 +87,22 @@ export function runSchedule(
   return () => handles.forEach((h) => timers.clearTimeout(h));
 }
 
+/** Runs a value parser, its refusal prefixed with the step it is in. */
+function inStep<T>(part: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof StormError) throw new StormError(e.code, `schedule step "${part}": ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /**
- * Parses a compact schedule string: `"500:cut,1000:latency=200,3000:blackhole,4000:restore"`.
+ * Parses a compact schedule string: `"500:cut,1000:latency=200,3s:blackhole,4s:restore"`.
+ * A step's time, and a `latency=` value, take what `proxy --latency` takes (a bare number
+ * is ms; `500ms`, `1s`, `2m`); a `bandwidth=` value what `--bandwidth` takes (bytes/s, or
+ * `off`). The values go through the flags' parsers, so a refusal is in their words, after
+ * the step: `schedule step "5:latency=1h": latency wants ms or a duration like 200, 500ms or 1s, got "1h"`.
  */
 export function parseSchedule(text: string): ChaosStep[] {
   const steps: ChaosStep[] = text
@@ -94,15 +110,11 @@ export function parseSchedule(text: string): ChaosStep[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((part) => {
-      const m = /^(\d+)(?:ms)?:([a-z]+)(?:=(\w+))?$/.exec(part);
+      const m = /^([^:=]+):([a-z]+)(?:=(.*))?$/.exec(part);
       if (!m) throw new StormError('BAD_OPTION', `bad schedule step "${part}" (want e.g. 500:cut or 1000:latency=200)`);
-      const atMs = Number(m[1]);
+      const atMs = inStep(part, () => parseStepTime('time', m[1]!));
       const action = m[2]!;
       const raw = m[3];
-      // `\w+` also matched 0x10 and 1e3, which Number() read as 16 and 1000.
-      if (raw !== undefined && !(action === 'bandwidth' && raw === 'off') && !/^\d+$/.test(raw)) {
-        throw new StormError('BAD_OPTION', `bad value "${raw}" in schedule step "${part}" (plain decimal digits only)`);
-      }
       if (action === 'cut' || action === 'blackhole' || action === 'restore') {
         // `100:cut=1` used to run as `100:cut`, the value silently dropped.
         if (raw !== undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": ${action} takes no value (write ${atMs}:${action})`);
@@ -111,12 +123,12 @@ export function parseSchedule(text: string): ChaosStep[] {
       if (action === 'latency') {
         // `1000:latency` silently set 0 ms: a value forgotten, not a meaning.
         if (raw === undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": latency needs a value (write ${atMs}:latency=MS, e.g. ${atMs}:latency=200)`);
-        return { atMs, action, value: Number(raw) };
+        return { atMs, action, value: inStep(part, () => parseLatency('latency', raw)) };
       }
       if (action === 'bandwidth') {
         // `1000:bandwidth` silently lifted the cap: a value forgotten (the cap meant) as likely as `off`.
         if (raw === undefined) throw new StormError('BAD_OPTION', `schedule step "${part}": bandwidth needs a value (write ${atMs}:bandwidth=BYTES_PER_S, or ${atMs}:bandwidth=off to lift the cap)`);
-        return { atMs, action, value: raw === 'off' ? null : Number(raw) };
+        return { atMs, action, value: raw === 'off' ? null : inStep(part, () => parseNumber('bandwidth', raw, 'bytesPerSec')) };
       }
       throw new StormError('BAD_OPTION', `unknown chaos action "${action}" in "${part}"`);
     });

@@ -9,6 +9,7 @@ import { runChannels } from './channelNames';
 import { resolveOptions, runBroker, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
 import { checkTokenLifetime } from './tokenExpiry';
 import { probeTarget } from './targetProbe';
+import { checkTargetScenario } from './targetScenario';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
@@ -52,7 +53,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   const progress = hooks.progress ?? silentProgress;
   if (o.target !== undefined) {
     parseEndpoint(o.target);
-    if (def.needsEmbedded) throw new StormError('UNSUPPORTED_SCENARIO', `scenario ${o.scenario} restarts the server, so it needs the embedded one (drop --target)`);
+    checkTargetScenario(o.scenario, o.target);
   }
   if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
   // Before anything starts: a token that expires mid-run ended it with 4101 closes.

@@ -1,6 +1,7 @@
+// Outside src/cli/ because the library's parseSchedule takes these values too (see number.ts).
 import { StormError } from '../errors';
 import { latencyProblem } from '../proxy/latencyRule';
-import { isPlainDecimal, spellingHint } from './numberFlag';
+import { isPlainDecimal, spellingHint } from './number';
 
 /** Splits `500ms` into `500` and `ms`; without a unit, `digits` is the whole text. */
 function splitUnit(text: string): { digits: string; unit: string | undefined } {
@@ -30,8 +31,9 @@ export function parseDuration(flag: string, text: string): number {
 }
 
 /**
- * The one parser of a proxy latency, for `proxy --latency` and the console's `latency`
- * (which wanted a bare decimal and refused `latency 1s` that the flag took): a bare
+ * The one parser of a proxy latency, for `proxy --latency`, the console's `latency` (which
+ * wanted a bare decimal and refused `latency 1s` that the flag took) and a schedule's
+ * `latency=` step (which wanted digits and refused `5:latency=1s`): a bare
  * number is ms (decimals rounded to whole ms), `500ms`, `1s`, `2m` work too, and the
  * result is held to the proxy's rule ({@link latencyProblem}). `name` as typed.
  */
@@ -45,4 +47,13 @@ export function parseLatency(name: string, text: string): number {
   const ms = durationMs(name, text, 'ms or a duration like 200, 500ms or 1s', 'ms');
   bad(ms);
   return ms;
+}
+
+/**
+ * A schedule step's time (the `5s` of `5s:cut`): as a latency, a bare number is ms
+ * (decimals rounded to whole ms), `500ms`, `5s` and `2m` work too. Its upper bound
+ * (Node's longest timer) is the step check's (`checkSteps`). `name` as the refusal says it.
+ */
+export function parseStepTime(name: string, text: string): number {
+  return durationMs(name, text, 'ms or a duration like 500, 500ms or 2s', 'ms');
 }

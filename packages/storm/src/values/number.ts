@@ -1,3 +1,5 @@
+// Outside src/cli/ because the library's parseSchedule takes these values too, in the
+// same words as the flags and the proxy console (the layering test keeps cli/ a leaf).
 import { StormError } from '../errors';
 import { inRange, rangeText, type NumberRange } from '../sim/optionRanges';
 
