@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileCheckpoint, isLifelineNodeError } from '../src/index';
 import { takeOver } from '../src/checkpoint/fileLock';
+import { readLockFile } from '../src/checkpoint/lockFiles';
 import { processWide } from '../src/checkpoint/processWide';
 import { LOCK_LEASE_MS, LOCK_REFRESH_MS } from '../src/checkpoint/lockHolder';
 
@@ -14,7 +15,7 @@ import { LOCK_LEASE_MS, LOCK_REFRESH_MS } from '../src/checkpoint/lockHolder';
 
 /**
  * `onTempOpen` runs once, when the next save's temporary file has been opened (the write is
- * under way); `onLockCreate` once, when a lock file has been created, before it is written.
+ * under way); `onLockCreate` once, when a lock file has been created (linked into place).
  */
 const hooks = vi.hoisted(() => ({ onTempOpen: null as null | (() => Promise<void>), onLockCreate: null as null | (() => Promise<void>) }));
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -26,14 +27,17 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       hooks.onTempOpen = null;
       await hook();
     }
+    return handle;
+  };
+  const link: typeof actual.link = async (...args) => {
+    await actual.link(...args);
     const onLock = hooks.onLockCreate;
-    if (onLock && String(args[0]).endsWith('.lock') && args[1] === 'wx') {
+    if (onLock && String(args[1]).endsWith('.lock')) {
       hooks.onLockCreate = null;
       await onLock();
     }
-    return handle;
   };
-  return { ...actual, default: { ...actual, open }, open };
+  return { ...actual, default: { ...actual, open, link }, open, link };
 });
 
 let root: string;
@@ -66,19 +70,22 @@ describe('fileCheckpoint lock races', () => {
     await store.close!();
   });
 
-  it('a takeover finding the lock renewed once it moved it aside (its holder was only frozen) puts it back', async () => {
+  it('a takeover finding the lock renewed once it holds the claim on it (its holder was only frozen) leaves it in place', async () => {
     const lockPath = join(root, 'renewed.json.lock');
     const text = foreign('holder');
     await writeFile(lockPath, text);
     const old = new Date(Date.now() - LOCK_LEASE_MS - 5_000);
     await utimes(lockPath, old, old);
-    const found = { text, mtimeMs: (await stat(lockPath)).mtimeMs }; // read as stale…
+    const found = await readLockFile(lockPath); // read as stale…
     const now = new Date();
-    await utimes(lockPath, now, now); // …then renewed by its holder, before the takeover moved it
-    expect(await takeOver(lockPath, found)).toBe(false);
+    await utimes(lockPath, now, now); // …then renewed by its holder, before the takeover acted
+    const ours = foreign('ours');
+    expect(await takeOver(lockPath, found!, ours)).toBe('changed');
     expect(await readFile(lockPath, 'utf8')).toBe(text);
-    // Not renewed: taken.
-    expect(await takeOver(lockPath, { text, mtimeMs: (await stat(lockPath)).mtimeMs })).toBe(true);
+    // Not renewed: taken, this process's lock in its place, no claim left behind.
+    expect(await takeOver(lockPath, (await readLockFile(lockPath))!, ours)).toBe('held');
+    expect(await readFile(lockPath, 'utf8')).toBe(ours);
+    expect((await readdir(root)).filter((name) => name.startsWith('renewed.json.lock.'))).toEqual([]);
   });
 
   it("a reader whose clock runs a minute ahead does not take another host's fresh lock (the lease is judged on the file system's clock)", async () => {

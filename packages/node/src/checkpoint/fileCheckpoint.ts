@@ -18,13 +18,14 @@ export interface FileCheckpointOptions {
   fsync?: boolean | undefined;
   /**
    * One process per checkpoint file, enforced: the store's first `load` or `save` creates a
-   * lock file next to it, `<path>.lock` (O_EXCL; it names the holder: pid, hostname, start
-   * time), held until `close()`, until every client using the store has ended (`close()`,
+   * lock file next to it, `<path>.lock` (created exclusively, complete, by a hard link; it
+   * names the holder: pid, hostname, start time), held until `close()`, until every client using the store has ended (`close()`,
    * `drain()`), until the store is garbage-collected unclosed, or until the process exits. A
    * second process opening the file is refused with `CHECKPOINT_LOCKED` naming the path and
    * the holder, before it reads a position. A
    * lock whose holder no longer runs on this host (a crash, `kill -9`) is taken over with a
-   * warning (`process.emitWarning`, code `LIFELINE_STALE_CHECKPOINT_LOCK`). Stores of one
+   * warning (`process.emitWarning`, code `LIFELINE_STALE_CHECKPOINT_LOCK`), by exactly one of
+   * the processes racing for it (a `<path>.lock.<key>.<n>.claim` file decides). Stores of one
    * process share the lock.
    * - `true`: refuse at once while another process holds it.
    * - `{ waitMs, pollMs }`: wait up to `waitMs` for it (a rolling deploy), then refuse.

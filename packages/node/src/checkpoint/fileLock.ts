@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, lstat, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { LifelineNodeError } from '../errors';
+import { createComplete } from './atomicCreate';
+import { fileClockNow } from './fileClock';
+import { underClaim, type ClaimOutcome } from './lockClaim';
+import { readLockFile, sameLock, type FoundLock } from './lockFiles';
 import { describeHolder, holderIsGone, holderOf, LOCK_LEASE_MS, LOCK_REFRESH_MS, ownIdentity, pidIsCheckable, parseLockRecord, type LockRecord } from './lockHolder';
 import { processWide } from './processWide';
 import { tempFileFor } from './staleTempFiles';
@@ -45,6 +49,8 @@ const creating = processWide<string>('lockCreating');
 /** `<checkpoint>.lock`: next to the file, so that it lives on the same volume as the file. */
 export const lockPathOf = (target: string): string => `${target}.lock`;
 
+const targetOf = (lockPath: string): string => lockPath.slice(0, -'.lock'.length);
+
 function exclusive<T>(lockPath: string, task: () => Promise<T>): Promise<T> {
   const run = (busy.get(lockPath) ?? Promise.resolve()).then(task);
   const tail = run.catch(() => {});
@@ -66,8 +72,9 @@ function exclusive<T>(lockPath: string, task: () => Promise<T>): Promise<T> {
 export async function acquireLock(target: string, wait: LockWait, shownPath: string, channel: string, closed?: AbortSignal): Promise<HeldLock> {
   const lockPath = lockPathOf(target);
   const started = Date.now();
-  // Known before the create: a file of ours that a racing takeover moved aside and put back
-  // is ours to take. One per acquisition, however long it waits.
+  // Known before the create: a file of ours that a takeover by an earlier release of this
+  // package (it moved lock files aside to check them) put back is ours to take. One per
+  // acquisition, however long it waits.
   let token: Token | undefined;
   for (;;) {
     // One attempt at a time per path; the wait between two attempts is outside it: another
@@ -113,7 +120,8 @@ export async function acquireLock(target: string, wait: LockWait, shownPath: str
 
 /**
  * One acquisition's token. `placed`: a lock file carrying it was created and then found gone
- * from the lock path (see {@link createExclusive}): a takeover under way may still put it back.
+ * from the lock path (see {@link createExclusive}): a takeover by an earlier release of this
+ * package (one that moved lock files aside) may still put it back.
  */
 interface Token {
   readonly value: string;
@@ -147,20 +155,27 @@ export function releaseLock(lock: HeldLock): Promise<void> {
     if (lock.refs > 0) return;
     clearInterval(lock.refresh);
     const token = (JSON.parse(lock.text) as LockRecord).token;
+    let forget = true;
     try {
-      // Lost too: a racing takeover may have put this process's file back since (see takeOver).
-      if ((await readFile(lock.lockPath, 'utf8')) === lock.text) await unlink(lock.lockPath);
-      // Removed: no file carries its token any more. Kept, one per store ever opened, a
-      // process opening stores for weeks grew this map without bound.
-      ownTokens.delete(token);
+      // Lost too: a takeover by an earlier release of this package may have put this process's file back.
+      const found = await readLockFile(lock.lockPath);
+      if (found !== null && found.text === lock.text) {
+        // Under the file's claim, like a takeover: one taking it over from this process (taken
+        // for gone: frozen past its lease) must not have its new lock removed by this unlink.
+        const outcome = await underClaim(lock.lockPath, targetOf(lock.lockPath), found, (now) => sameLock(now, found), () => unlink(lock.lockPath));
+        // Not removed: kept while the file may still be this process's (that taker may find it
+        // renewed and give up, or the claims on it were left by a taker that froze).
+        if (outcome !== 'done') forget = outcome === 'changed' && !sameLock(await readLockFile(lock.lockPath), found);
+      }
     } catch (error) {
       // Gone already (deleted by hand): no file carries its token either. A read-only
       // directory keeps the file, and the token that marks it as this process's own.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') ownTokens.delete(token);
+      forget = (error as NodeJS.ErrnoException).code === 'ENOENT';
     } finally {
-      // A lost lock's file is another process's: nothing of this process carries its token any
-      // more, whether or not the read above worked. It was kept until exit, one per lost lock.
-      if (lock.lost) ownTokens.delete(token);
+      // Removed: no file carries its token any more. Kept, one per store ever opened, a
+      // process opening stores for weeks grew this map without bound. A lost lock's file is
+      // another process's, whether or not the read above worked.
+      if (forget || lock.lost) ownTokens.delete(token);
       // Forgotten only once removed: a process.exit() while this reads the file (not awaiting
       // close()) had its exit hook skip a lock it no longer knew, and the file stayed.
       if (held.get(lock.lockPath) === lock) held.delete(lock.lockPath);
@@ -188,7 +203,7 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
     if ((await createExclusive(lock.lockPath, lock.text)) === 'held') return;
     text = await readFile(lock.lockPath, 'utf8').catch(() => '');
   }
-  // Ours again: put back by a takeover that found it renewed (see takeOver).
+  // Ours again: put back by a takeover of an earlier release of this package that found it renewed.
   if (text === lock.text && (await renewLease(lock.lockPath, lock.text))) return;
   const other = parseLockRecord(text);
   lock.lost = new LifelineNodeError(
@@ -207,8 +222,9 @@ export async function verifyLock(lock: HeldLock, shownPath: string, channel: str
  * bytes are written again in place, so that its modification time is the file system's clock
  * (the one a process on another host compares it with, see {@link fileClockNow}), not this
  * host's. Resolves true only when the renewed file is still the one at `lockPath` afterwards:
- * a takeover moves the file aside before it checks that the lease ran out, so a renewal
- * either lands first (the takeover sees it and puts the file back) or is seen here as lost.
+ * a takeover checks that the lease ran out once it holds the claim on the file, then renames
+ * its own over it, so a renewal either lands first (the takeover sees it and leaves the file)
+ * or is seen here as lost.
  * Rejects when the file cannot be read or written for another reason than its absence (no
  * file descriptor left, EIO): that says nothing of who holds it, and taken as "not ours" it
  * marked the lock lost for good, failing every later save of a process that still held it.
@@ -237,44 +253,21 @@ const missingAsNull = (error: NodeJS.ErrnoException): null => {
 };
 
 /**
- * The file system's clock now, next to `target`: the modification time of a file created
- * there (a temporary file the stale-file sweep also knows). A lease is judged on it, not on
- * `Date.now()`: a holder on another host stamps its lock file with the file system's time,
- * and a reader whose own clock runs 30 s ahead of it took every live holder for dead. Falls
- * back to `Date.now()` where nothing can be created (a read-only directory: nothing to take).
- */
-async function fileClockNow(target: string): Promise<number> {
-  const probe = tempFileFor(target);
-  try {
-    // Not O_EXCL: NFSv3 keeps an exclusive create's verifier in the times. The name is unique.
-    await writeFile(probe.path, '');
-    return (await stat(probe.path)).mtimeMs;
-  } catch {
-    return Date.now();
-  } finally {
-    await unlink(probe.path).catch(() => {});
-    probe.done();
-  }
-}
-
-/**
  * One attempt at the lock file: this process's new lock, or `{ busy }` with the record of the
- * live process holding it. A stale lock is taken over (with a warning) and a torn one waited
- * for (at most {@link TORN_LOCK_MS}) within the attempt.
+ * live process holding it (or taking it over right now). A stale lock is taken over (with a
+ * warning) and a torn one waited for (at most {@link TORN_LOCK_MS}) within the attempt.
  */
 async function takeLock(lockPath: string, token: Token, shownPath: string): Promise<HeldLock | { busy: LockRecord }> {
+  const target = targetOf(lockPath);
+  /** Since when another process has been seen taking the stale lock over. */
+  let claimedSince: number | undefined;
   for (;;) {
     const record: LockRecord = { ...ownIdentity(), acquiredAt: new Date().toISOString(), token: token.value };
     const text = `${JSON.stringify(record)}\n`;
     token.text = text;
     const made = await createExclusive(lockPath, text);
     if (made === 'lost') token.placed = true;
-    if (made === 'held') {
-      const lock: HeldLock = { lockPath, text, refs: 0, lost: null, refresh: keepFresh(lockPath, text) };
-      held.set(lockPath, lock);
-      ensureExitHook();
-      return lock;
-    }
+    if (made === 'held') return hold(lockPath, text);
     const found = await readLockFile(lockPath);
     if (found === null) {
       // A symbolic link to nowhere makes the create fail (EEXIST) and the read find nothing
@@ -285,36 +278,60 @@ async function takeLock(lockPath: string, token: Token, shownPath: string): Prom
       continue; // removed meanwhile: try again at once
     }
     const holder = parseLockRecord(found.text);
+    /** The warning a takeover gives; null for this process's own file. */
+    let warning: string | null;
     if (holder === null) {
-      // Being written right now, or its creator died before writing it.
-      if ((await fileClockNow(lockPath.slice(0, -'.lock'.length))) - found.mtimeMs < TORN_LOCK_MS) {
+      // Being written right now (an earlier release or a file system without hard links), or
+      // its creator died before writing it.
+      if ((await fileClockNow(target)) - found.mtimeMs < TORN_LOCK_MS) {
         await sleep(TORN_RETRY_MS);
         continue;
       }
-      if (await takeOver(lockPath, found)) warn(`removed the unreadable lock file ${lockPath} of checkpoint file ${shownPath} (its writer died while creating it)`);
-      continue;
+      warning = `replaced the unreadable lock file ${lockPath} of checkpoint file ${shownPath} (its writer died while creating it)`;
+    } else if (ownTokens.has(holder.token)) {
+      // This process's own, left by a release that could not remove it (or put back by an
+      // earlier package release's takeover after its acquisition was refused).
+      warning = null;
+    } else {
+      // A lease is judged on the file system's clock; a PID this host checks needs no clock.
+      const now = pidIsCheckable(holder) ? Date.now() : await fileClockNow(target);
+      if (!holderIsGone(holder, found.mtimeMs, now)) return { busy: holder };
+      const age = Math.round((now - found.mtimeMs) / 1000);
+      const why = pidIsCheckable(holder) ? 'no longer runs' : `has not refreshed it for ${age} s (its lease is ${LOCK_LEASE_MS / 1000} s)`;
+      warning =
+        `took over the stale lock ${lockPath} of checkpoint file ${shownPath}: its holder, ${describeHolder(holderOf(holder))}, ` +
+        `${why}: it ended without releasing it (a crash, kill -9)`;
     }
-    if (ownTokens.has(holder.token)) {
-      // This process's own, left by a release that could not remove it (or put back by a
-      // takeover after its acquisition was refused): once removed, no file carries its token.
-      if ((await takeOver(lockPath, found)) && holder.token !== token.value) ownTokens.delete(holder.token);
-      continue;
+    // Known to the exit hook until `held` has it: a process.exit() once it is in place left it.
+    creating.set(lockPath, text);
+    let taken: 'held' | 'lost' | Exclude<ClaimOutcome, 'done'>;
+    try {
+      taken = await takeOver(lockPath, found, text);
+    } finally {
+      if (creating.get(lockPath) === text) creating.delete(lockPath);
     }
-    // A lease is judged on the file system's clock; a PID this host checks needs no clock.
-    const now = pidIsCheckable(holder) ? Date.now() : await fileClockNow(lockPath.slice(0, -'.lock'.length));
-    if (holderIsGone(holder, found.mtimeMs, now)) {
-      if (await takeOver(lockPath, found)) {
-        const age = Math.round((now - found.mtimeMs) / 1000);
-        const why = pidIsCheckable(holder) ? 'no longer runs' : `has not refreshed it for ${age} s (its lease is ${LOCK_LEASE_MS / 1000} s)`;
-        warn(
-          `took over the stale lock ${lockPath} of checkpoint file ${shownPath}: its holder, ${describeHolder(holderOf(holder))}, ` +
-            `${why}: it ended without releasing it (a crash, kill -9)`,
-        );
-      }
-      continue;
+    if (taken === 'held') {
+      // Replaced: no file carries that earlier token of this process any more.
+      if (holder !== null && holder.token !== token.value && ownTokens.has(holder.token)) ownTokens.delete(holder.token);
+      if (warning !== null) warn(warning);
+      return hold(lockPath, text);
     }
-    return { busy: holder };
+    if (taken === 'lost') token.placed = true;
+    if (typeof taken === 'object') {
+      // Another live process is taking it over right now: in a moment it holds the lock.
+      const by = taken.claimedBy ?? holder;
+      claimedSince ??= Date.now();
+      if (by !== null && Date.now() - claimedSince >= TORN_LOCK_MS) return { busy: by };
+      await sleep(TORN_RETRY_MS);
+    }
   }
+}
+
+function hold(lockPath: string, text: string): HeldLock {
+  const lock: HeldLock = { lockPath, text, refs: 0, lost: null, refresh: keepFresh(lockPath, text) };
+  held.set(lockPath, lock);
+  ensureExitHook();
+  return lock;
 }
 
 /**
@@ -330,33 +347,19 @@ function keepFresh(lockPath: string, text: string): ReturnType<typeof setInterva
 }
 
 /**
- * Creates the lock file with `text` unless it exists (`'exists'`: nothing created). `'lost'`
- * when the new file was no longer at `lockPath` once written: a creator slower than
- * {@link TORN_LOCK_MS} between creating and writing it (an event loop blocked) had its empty
- * file taken over as torn, and holds nothing (that takeover may yet put the file back).
+ * Creates the lock file with `text` unless it exists (`'exists'`: nothing created), complete
+ * from its first instant (see {@link createComplete}). `'lost'` when the new file was no longer
+ * at `lockPath` afterwards: replaced by a takeover that took this process for gone (frozen past
+ * the lease; without hard links, also a creator slower than {@link TORN_LOCK_MS} between
+ * creating and writing it, its empty file taken for torn): it holds nothing.
  */
 async function createExclusive(lockPath: string, text: string): Promise<'held' | 'exists' | 'lost'> {
-  // Before the create: the file exists once the open returns, before this process has it.
+  // Before the create: the file exists once it is linked, before this process has it.
   ensureExitHook();
   creating.set(lockPath, text);
   try {
-    let handle;
-    try {
-      handle = await open(lockPath, 'wx', 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw error;
-    }
-    let mine;
-    try {
-      await handle.writeFile(text, 'utf8');
-      mine = await handle.stat();
-    } catch (error) {
-      await handle.close().catch(() => {});
-      await unlink(lockPath).catch(() => {});
-      throw error;
-    }
-    await handle.close();
+    const mine = await createComplete(lockPath, text, targetOf(lockPath));
+    if (mine === 'exists') return 'exists';
     const atPath = await stat(lockPath).catch(() => null);
     return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev ? 'held' : 'lost';
   } finally {
@@ -366,55 +369,46 @@ async function createExclusive(lockPath: string, text: string): Promise<'held' |
 }
 
 /**
- * The lock file's text and modification time, of one and the same file (read through one
- * handle: a path read twice can name two files in a takeover), and fresh on NFS (an open
- * revalidates the attributes a bare stat may answer from its cache).
+ * Replaces the stale lock file `found` with this process's lock `text`, when it is still
+ * `found`: the same file, the same text, not renewed since it was judged stale. Under the
+ * file's claim ({@link underClaim}: of all processes that found this stale lock, one gets to
+ * replace it), with one atomic `rename` of a complete file over it: the lock path is never
+ * empty during a takeover, so no third process creates its lock in between, and nothing is
+ * moved aside and put back. `'held'`: this process's lock is in place; `'lost'`: it was, and
+ * was replaced at once (this process taken for gone); `'changed'`: the lock file is no longer
+ * `found` (renewed, taken or removed): read it again; `claimedBy`: another live process is
+ * taking it over. Exported for tests.
  */
-async function readLockFile(lockPath: string): Promise<{ text: string; mtimeMs: number } | null> {
-  let handle;
-  try {
-    handle = await open(lockPath, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const [text, info] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
-    return { text, mtimeMs: info.mtimeMs };
-  } finally {
-    await handle.close().catch(() => {});
-  }
+export async function takeOver(lockPath: string, found: FoundLock, text: string): Promise<'held' | 'lost' | Exclude<ClaimOutcome, 'done'>> {
+  const target = targetOf(lockPath);
+  let placed: 'held' | 'lost' = 'lost';
+  const outcome = await underClaim(
+    lockPath,
+    target,
+    found,
+    // A holder renewing its lease meanwhile (it was only frozen) keeps it.
+    (now) => sameLock(now, found) && now!.mtimeMs === found.mtimeMs,
+    async () => {
+      placed = await replaceWith(lockPath, text, target);
+    },
+  );
+  return outcome === 'done' ? placed : outcome;
 }
 
-/**
- * Removes the lock file when it is still `expected`: the same text, not renewed since. Moved
- * aside first (a rename is atomic): two processes both finding the same stale lock must not
- * both remove it, the second one removing the first one's new lock. Checked once aside: a
- * holder that renewed its lease meanwhile (it was only frozen) gets it back; one renewing it
- * from now on finds it gone (see renewLease). Resolves true when it removed `expected`.
- * Exported for tests.
- */
-export async function takeOver(lockPath: string, expected: { text: string; mtimeMs: number }): Promise<boolean> {
-  const aside = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
+/** Puts a complete lock file with `text` at `lockPath` in one `rename` over whatever is there. */
+async function replaceWith(lockPath: string, text: string, target: string): Promise<'held' | 'lost'> {
+  const temp = tempFileFor(target);
   try {
-    await rename(lockPath, aside);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+    await writeFile(temp.path, text, { mode: 0o644 });
+    const mine = await stat(temp.path);
+    await rename(temp.path, lockPath);
+    const atPath = await stat(lockPath).catch(() => null);
+    return atPath !== null && atPath.ino === mine.ino && atPath.dev === mine.dev ? 'held' : 'lost';
+  } finally {
+    // Renamed: nothing there any more. Failed before: the temporary file goes.
+    await unlink(temp.path).catch(() => {});
+    temp.done();
   }
-  const moved = await readLockFile(aside).catch(() => null);
-  if (moved !== null && moved.text === expected.text && moved.mtimeMs === expected.mtimeMs) {
-    await unlink(aside).catch(() => {});
-    return true;
-  }
-  // Another process replaced the stale lock with its live one, or the holder renewed it: put it back.
-  try {
-    await link(aside, lockPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rename(aside, lockPath).catch(() => {});
-  }
-  await unlink(aside).catch(() => {});
-  return false;
 }
 
 function warn(message: string): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { generationKey, readLockFile } from './lockFiles';
 import { processRuns } from './processRuns';
 
 /**
@@ -30,8 +31,11 @@ export function tempFileFor(target: string): { path: string; done: () => void } 
  * next to `target` (and `<name>.lock.<pid>.<12 hex>.stale`, a lock taken over by a process
  * that died before removing it), not being written by this process, last modified over
  * {@link STALE_TEMP_MS} ago, and whose PID is no running process — or is this process's
- * own PID (a restarted container's PID 1 reuses it). Other files are never touched. Best
- * effort: a file that cannot be read or removed is left. Resolves with the number removed.
+ * own PID (a restarted container's PID 1 reuses it). Also the claims of a takeover killed
+ * half-way (`<name>.lock.<16 hex>.<n>.claim`), untouched as long and on a lock file no longer
+ * at the lock path (a claim on the lock file still there is part of its takeover: see
+ * lockClaim). Other files are never touched. Best effort: a file that cannot be read or
+ * removed is left. Resolves with the number removed.
  */
 export async function removeStaleTempFiles(target: string, now = Date.now()): Promise<number> {
   const dir = dirname(target);
@@ -42,11 +46,24 @@ export async function removeStaleTempFiles(target: string, now = Date.now()): Pr
   } catch {
     return 0;
   }
-  // A stale lock another process took over is moved aside to `<name>.lock.<pid>.<12 hex>.stale`
-  // and removed at once; a takeover killed in between left it for good (see takeOver).
+  // Earlier releases of this package moved a stale lock aside to `<name>.lock.<pid>.<12 hex>.stale`
+  // and removed it at once; a takeover killed in between left it for good. Claims are this
+  // release's (see lockClaim).
   const aside = `${basename(target)}.lock.`;
   let removed = 0;
+  /** The key of the lock file at the lock path now (read once, when a claim is found): its claims stay. Unknown (unreadable): all stay. */
+  let current: Promise<string | null | undefined> | undefined;
   for (const name of names) {
+    const claim = name.startsWith(aside) ? /^([0-9a-f]{16})\.\d+\.claim$/.exec(name.slice(aside.length)) : null;
+    if (claim) {
+      current ??= readLockFile(join(dir, `${basename(target)}.lock`)).then(
+        (lock) => (lock ? generationKey(lock) : null),
+        () => undefined,
+      );
+      const key = await current;
+      if (key !== undefined && key !== claim[1] && (await removeIfOld(join(dir, name), now))) removed += 1;
+      continue;
+    }
     const match = name.startsWith(prefix)
       ? /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
       : name.startsWith(aside)
@@ -68,3 +85,15 @@ export async function removeStaleTempFiles(target: string, now = Date.now()): Pr
   return removed;
 }
 
+
+/** Removes `path` when it is a file untouched for {@link STALE_TEMP_MS}; false when kept or not removable. */
+async function removeIfOld(path: string, now: number): Promise<boolean> {
+  try {
+    const info = await lstat(path);
+    if (!info.isFile() || now - info.mtimeMs < STALE_TEMP_MS) return false;
+    await unlink(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
