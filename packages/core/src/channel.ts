@@ -117,6 +117,15 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * the same policy may be named again (client.channel checks).
    */
   _skip?: boolean;
+  /**
+   * The last offset handed out (`_seen`) in each of the last 4 epochs this channel left,
+   * oldest first; made on the first epoch change. Coming back to one (a client moved
+   * between servers of different memory brokers: E, F, E again) starts after it: the server
+   * answers `recovered: false` and replays E's retained tail, which was handed out already.
+   * 4: a client moving among 5 such servers still knows each; bounded, as an epoch that never
+   * comes back (a broker restarted) is kept until 4 newer ones pushed it out.
+   */
+  _past?: Map<string, number>;
 
   readonly name: string;
   _host: ChannelHost;
@@ -467,11 +476,23 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // `since` went out iff we had a position; it cannot change while the sub is pending.
     const lost = this._epoch !== null && f.recovered === false;
     const reason = f.reason ?? 'epoch-changed';
+    let back: number | false | undefined;
     if (lost) {
       // The retained tail of the log (the last `replay` messages up to the head) follows
       // (PROTOCOL §5): the gap ends before it. A `replay` that is no count (a hostile
       // server) ends it at the head or, past the head, at 0.
-      const to = f.offset - Math.min(f.replay! >>> 0, f.offset);
+      let to = f.offset - Math.min(f.replay! >>> 0, f.offset);
+      if (f.epoch != this._epoch) {
+        // Back in an epoch it left (see `_past`): the gap ends where it was there, and that
+        // tail is asked for again from there (below), so what it had is not handed twice.
+        // `_seen`: an async handler's message counts as had (a failure on it was said as a gap).
+        const p = (this._past ??= new Map());
+        const r = p.get(f.epoch);
+        p.delete(f.epoch);
+        p.set(this._epoch!, this._seen);
+        if (p.size > 4) p.delete(p.keys().next().value!);
+        back = r! > to && (to = r!);
+      }
       // An async handler busy with a message: whether the loss starts after it or at it is
       // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
       if (this._busy) {
@@ -493,6 +514,10 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     this._subRef = 0;
     this._replayLeft = f.replay;
     this._more = f.more;
+    // Back in a left epoch: the tail from the server's own judgement of where it was
+    // (`recovered: true` with what came after, or a loss it says), a page at most if this
+    // answer was one; what this answer replays is ignored meanwhile.
+    if (back) return this._resync();
     if (lost || !this._busy) this._seen = this._offset;
     this._lastError = null;
     this._setState('subscribed');

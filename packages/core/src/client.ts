@@ -264,7 +264,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     return { ...this._counters, attempt: this._attempt, outboxDepth: p?._size ?? 0, outboxBytes: p?._bytes ?? 0 };
   }
 
-  setToken(token: TokenSource): void {
+  setToken(token: TokenSource | undefined): void {
     this._token = token;
     this._tokenPending = null;
     this._rejectedToken = null;
@@ -453,9 +453,14 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     Promise.resolve(this._ask('refresh')).then(
       // Not an old function's late answer after setToken(): it undid the new token.
       (token) => {
-        if (c == this._conn && src == this._token && typeof token == 'string') {
-          this._authAt = this._clock.now();
-          this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token }));
+        if (c == this._conn && src == this._token) {
+          if (typeof token == 'string') {
+            this._authAt = this._clock.now();
+            this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token }));
+          }
+          // setToken(undefined): no token to send in band, and the connection still runs as
+          // the old token's user (for as long as it lives): renewed without one instead.
+          else if (!src) this._dead(c!, 'reconnect-now');
         }
       },
       (cause) => this._report(new LifelineError('TOKEN_ERROR', 'token function failed', { cause })),

@@ -581,8 +581,15 @@ export interface LifelineClient {
    * `failed` channels subscribe again; a token allowing less than the connection holds
    * makes the server renew the connection (4204). Otherwise it applies from the next
    * connection.
+   *
+   * `undefined` is what the `token` option takes too: no token from now on (the next
+   * hello carries none, which only an open server accepts). While open on a server that
+   * checks tokens there is nothing to send in band, and the connection still runs as the
+   * previous token's user: it is renewed at once (reason `reconnect-now`) without one, which
+   * such a server refuses (4100: the client stops with `AUTH_FAILED` until the next
+   * `setToken()`). To sign a user out, `close()` is the quiet way.
    */
-  setToken(token: TokenSource): void;
+  setToken(token: TokenSource | undefined): void;
   /** Publishes without going through `channel()` (same as `client.channel(name).publish`). */
   publish<T = unknown>(channel: string, data: T, options?: PublishOptions): Promise<PublishResult>;
 }

@@ -14,6 +14,12 @@ export function checks() {
   createClient({ url: 'ws://x/v1', token: () => maybeToken });
   expectTypeOf<() => Promise<string | undefined>>().toMatchTypeOf<TokenSource>();
   client.setToken(async () => undefined);
+  // setToken() takes what the `token` option takes: undefined (no token) too.
+  client.setToken(undefined);
+  client.setToken(maybeToken);
+  expectTypeOf(client.setToken).parameter(0).toEqualTypeOf<NonNullable<Parameters<typeof createClient>[0]['token']> | undefined>();
+  // @ts-expect-error null is not a token (a token function's null fails the attempt, TOKEN_ERROR)
+  client.setToken(null);
 
   // A handler's return value is only awaited when it is a promise: everyday shapes compile.
   const room = client.channel<{ text: string }>('room');
