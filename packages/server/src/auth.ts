@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { utf8Text } from './wireValues';
 
 /** Claims of a Lifeline token (JWT, HS256). PROTOCOL.md §10. */
 export interface TokenClaims {
@@ -59,8 +60,10 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
   let header: unknown;
   let claims: unknown;
   try {
-    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    // Decoded strictly: a lossy decode turned every invalid byte into U+FFFD, so tokens
+    // with different `sub` bytes were one user (one presence owner, dedupe scope, bucket).
+    header = JSON.parse(utf8Text(Buffer.from(head, 'base64url')) ?? '');
+    claims = JSON.parse(utf8Text(Buffer.from(payload, 'base64url')) ?? '');
   } catch {
     return bad('token malformed');
   }

@@ -12,7 +12,7 @@ import { originAllowed, pathOf } from './upgrade';
 import type { RefusalCause } from './opsLog';
 import type { InFlight } from './inFlight';
 import { CHANNEL_NAME } from '@lifeline/core/protocol';
-import { encodable, wellFormed } from './wireValues';
+import { encodable, utf8Text, wellFormed } from './wireValues';
 import { metrics } from './metrics';
 import { brokerAnswers } from './brokerCheck';
 
@@ -92,7 +92,7 @@ async function health(ctx: ServerContext, res: ServerResponse): Promise<void> {
 }
 
 /** Reads at most `limit` bytes; `undefined` as soon as the body is larger (the rest is not read). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -103,7 +103,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
       resolve(undefined);
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -113,14 +113,17 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
   const caller = admit(ctx, publishLimit, 'publishes', req, res);
   if (!caller) return;
   const { claims } = caller;
-  let text: string | undefined;
+  let bytes: Buffer | undefined;
   try {
-    text = await readBody(req, opts.maxFrameBytes);
+    bytes = await readBody(req, opts.maxFrameBytes);
   } catch {
     return fail(res, 400, 'BAD_FRAME', 'could not read the request body');
   }
   // Answer, then drop the connection rather than read an oversized body to its end.
-  if (text === undefined) return refuse(req, res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`);
+  if (bytes === undefined) return refuse(req, res, 413, 'FRAME_TOO_LARGE', `body above ${opts.maxFrameBytes} bytes`);
+  // As a WebSocket text frame that is not UTF-8 is closed 1007 (PROTOCOL.md §2).
+  const text = utf8Text(bytes);
+  if (text === undefined) return fail(res, 400, 'BAD_FRAME', 'body is not valid UTF-8');
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -34,3 +34,18 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * would become one, and the second publish would be acked as a duplicate, never stored.
  */
 export const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
+// `fatal`: Buffer#toString('utf8') and a default TextDecoder replace each invalid
+// sequence with U+FFFD, so a body of raw bytes was stored as something its sender never
+// wrote (and distinct bytes became the same text). `ignoreBOM` keeps a leading BOM in
+// the text, where JSON.parse refuses it, as it did before.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `bytes` as text when they are valid UTF-8, else `undefined` (never a lossy decode). */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
