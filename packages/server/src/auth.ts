@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { utf8Text } from './wireValues';
+import { utf8Text, wellFormed } from './wireValues';
 
 /** Claims of a Lifeline token (JWT, HS256). PROTOCOL.md §10. */
 export interface TokenClaims {
@@ -32,12 +32,14 @@ export const MAX_EXP_SEC = 1e11;
 /**
  * Mints an HS256 JWT signed with `secret` (the server's `authSecret`). For tests, examples
  * and backends; the server only verifies. `exp` (seconds since the epoch) defaults to one
- * hour from now when omitted; one in milliseconds (≥ 1e11) throws a RangeError.
+ * hour from now when omitted; one in milliseconds (≥ 1e11) throws a RangeError, as does a
+ * `sub` with a lone surrogate (verifyToken refuses it: stored as UTF-8 it would be U+FFFD).
  */
 export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>, secret: string): string {
   const body = { ...claims };
   if (body.exp === undefined) body.exp = Math.floor(Date.now() / 1000) + 3600;
   else if (typeof body.exp === 'number' && body.exp >= MAX_EXP_SEC) throw new RangeError(`signToken: exp ${body.exp} is in milliseconds; give seconds since the epoch`);
+  if (typeof body.sub === 'string' && !wellFormed(body.sub)) throw new RangeError('signToken: sub is not well-formed Unicode (a lone surrogate); verifyToken refuses such a token');
   const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(JSON.stringify(body));
   const sig = createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url');
@@ -83,6 +85,9 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
   // Date.now() + 3600_000 as exp made a token valid for millennia, silently.
   if (c.exp >= MAX_EXP_SEC) return bad('token exp is in milliseconds; it is seconds since the epoch');
   if (c.sub !== undefined && typeof c.sub !== 'string') return bad('token sub must be a string');
+  // Stored as UTF-8 (Redis presence, publish-id scopes), a lone surrogate turns into U+FFFD:
+  // two users whose subs differ only there would be one.
+  if (c.sub !== undefined && !wellFormed(c.sub)) return bad('token sub is not well-formed Unicode');
   if (c.subscribe !== undefined && !isStringArray(c.subscribe)) return bad('token subscribe must be string[]');
   if (c.publish !== undefined && !isStringArray(c.publish)) return bad('token publish must be string[]');
   if (c.nbf !== undefined && (typeof c.nbf !== 'number' || !Number.isFinite(c.nbf))) return bad('token nbf must be a number');

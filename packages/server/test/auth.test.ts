@@ -43,6 +43,18 @@ describe('tokens (unit)', () => {
     expect(verifyToken(signToken({ exp: 95_617_584_000 }, SECRET), SECRET, now)).toMatchObject({ ok: true });
   });
 
+  it('a sub with a lone surrogate is refused (stored as UTF-8 it became U+FFFD: two users in one): by verifyToken as bad, by signToken with a RangeError', () => {
+    expect(() => signToken({ sub: 'u\ud800', exp: 2000 }, SECRET)).toThrow(RangeError);
+    const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+    const sign = (sub: string) => {
+      const body = Buffer.from(JSON.stringify({ sub, exp: 2000 })).toString('base64url');
+      return `${head}.${body}.${createHmac('sha256', SECRET).update(`${head}.${body}`).digest('base64url')}`;
+    };
+    expect(verifyToken(sign('u\ud800'), SECRET, 0)).toMatchObject({ ok: false, reason: 'bad', message: expect.stringContaining('well-formed') });
+    expect(verifyToken(sign('u\udfff'), SECRET, 0)).toMatchObject({ ok: false, reason: 'bad' });
+    expect(verifyToken(sign('u\ud83d\ude00'), SECRET, 0)).toMatchObject({ ok: true, claims: { sub: 'u\u{1F600}' } });
+  });
+
   it('channel patterns: * matches any run, everything else is literal', () => {
     expect(matchesPattern('room:*', 'room:1')).toBe(true);
     expect(matchesPattern('room:*', 'room:')).toBe(true);
