@@ -14,6 +14,7 @@ import {
   type PublishOptions,
   type StateChange,
   type Unsubscribe,
+  type WebSocketLike,
 } from '@lifeline/core';
 import { useCheckpointStore } from './checkpoint/storeUse';
 import type { CheckpointStore } from './checkpoint/types';
@@ -21,7 +22,8 @@ import { drainClient, resolveDrainOptions, type DrainOptions, type DrainResult, 
 import { checkOptionsObject, LifelineNodeError } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { NodeChannel } from './nodeChannel';
-import { checkNodeOptions } from './nodeOptions';
+import { coreOptionsView, transportView } from './liveOptions';
+import { checkNodeOptions, checkTransportOptions } from './nodeOptions';
 import { checkKnownKeys, NODE_OPTION_KEYS } from './optionKeys';
 import { createNodeWebSocket, type TransportOptions } from './nodeSocket';
 import { ProcessKeepAlive, unrefClock } from './processLiveness';
@@ -31,7 +33,13 @@ import { SocketFlow, type FlowControlOptions, type FlowStats } from './socketFlo
 /** Core's reasons for a stop with no retry that neither close() nor drain() caused. */
 const GIVE_UP_REASONS: ReadonlySet<string> = new Set(['terminal', 'auth-failed', 'max-attempts']);
 
-/** Options of {@link createNodeClient}: core's options plus Node transport, checkpoints and liveness. */
+/**
+ * Options of {@link createNodeClient}: core's options plus Node transport, checkpoints and
+ * liveness. The object is kept as given, as core keeps its own: `url`, `agent`,
+ * `handshakeTimeoutMs`, `heartbeat.timeoutMs` and the transport options (`headers`, `tls`,
+ * `perMessageDeflate`, `maxPayloadBytes`) are read at each connection attempt (a `state`
+ * listener may assign `options.url`), the rest once at creation.
+ */
 export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'agent'>, Omit<TransportOptions, 'agent'> {
   /**
    * An `http.Agent` for the upgrade request (proxies, keep-alive pools), or a string
@@ -133,8 +141,8 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       "WebSocket is not accepted: the Node adapter supplies its own ws class (it sets the headers, agent and TLS options and pauses the socket); use @lifeline/core's createClient to bring your own WebSocket, or this adapter's headers/agent/tls options",
     );
   }
-  const { checkpoint = null, keepProcessAlive = true, flowControl, headers, agent, tls, perMessageDeflate, maxPayloadBytes, ...core } =
-    options;
+  // Read once. Not `...core`: core must get a view of this object, not a copy (see coreOptionsView).
+  const { checkpoint = null, keepProcessAlive = true, flowControl } = options;
   const clock = unrefClock(options.clock);
   const flow = new SocketFlow(clock, flowControl);
   const keepAlive = new ProcessKeepAlive(keepProcessAlive);
@@ -146,11 +154,12 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
   let lastError: (Error & { code?: string }) | null = null;
   // Core's socket handling is the browser's: an error is a close with 1006, nothing more.
   // Node knows why (a certificate, DNS, a refused port); an operator needs that.
-  const onSocketError = (error: Error & { code?: string }) => {
+  const onSocketError = (socket: WebSocket, error: Error & { code?: string }) => {
     // Closing a socket that is still connecting makes ws report one: not a fault.
     if (closedState !== 'open') return;
     lastError = error;
-    options.logger?.warn('socket-error', { url: options.url, code: error.code, message: error.message });
+    // The socket's own: `options.url` may already name the next attempt's server.
+    options.logger?.warn('socket-error', { url: socket.url, code: error.code, message: error.message });
   };
 
   flow.setBufferedCounter(() => {
@@ -159,28 +168,25 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     return total;
   });
 
-  const WebSocketCtor = createNodeWebSocket(
-    {
-      headers,
-      agent: typeof agent === 'object' ? agent : undefined,
-      tls,
-      perMessageDeflate,
-      handshakeTimeoutMs: options.handshakeTimeoutMs,
-      maxPayloadBytes,
-    },
+  const NodeSocket = createNodeWebSocket(
+    transportView(options),
     (socket) => {
-      socket.on('error', onSocketError);
+      socket.on('error', (error) => onSocketError(socket, error));
       flow.attach(socket);
     },
     (socket, data) => flow.sent(socket, data),
-  );
-  const client = createClient({
-    ...core,
-    agent: typeof agent === 'string' ? agent : 'lifeline-node/0.1.0',
-    clock,
-    WebSocket: WebSocketCtor,
-    lifecycle: options.lifecycle ?? false,
-  });
+  ) as typeof WebSocket;
+  // The url and transport options are read at each attempt: one assigned since creation is
+  // held to the rules it would have met then. A throw here stops core for good (`terminal`,
+  // BAD_ARGUMENT with this BAD_OPTION as its cause), as an invalid url does in core: the
+  // same options would fail the same way on every retry.
+  class CheckedNodeSocket extends NodeSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      checkTransportOptions(url, options);
+      super(url, protocols);
+    }
+  }
+  const client = createClient(coreOptionsView(options, { clock, WebSocket: CheckedNodeSocket as unknown as WebSocketLike }));
   flow.setAwaitingAcksCounter(() => client.stats().outboxDepth);
   // Not once closed: a publish made on a closed core client waits for a connect() that
   // may never come, and must not keep the process up for ever.

@@ -24,10 +24,14 @@ export function checkCount(name: string, value: unknown, max = Number.MAX_SAFE_I
   }
 }
 
-/** What `createNodeClient` checks itself (core checks its own options in `createClient`). */
-export interface CheckedNodeOptions extends Omit<TransportOptions, 'agent'> {
-  url: string;
+/** The transport options with `agent` as given (an `http.Agent` or core's hello text). */
+export interface CheckedTransportOptions extends Omit<TransportOptions, 'agent'> {
   agent?: unknown;
+}
+
+/** What `createNodeClient` checks itself (core checks its own options in `createClient`). */
+export interface CheckedNodeOptions extends CheckedTransportOptions {
+  url: string;
   checkpoint?: unknown;
   keepProcessAlive?: unknown;
   flowControl?: unknown;
@@ -58,15 +62,34 @@ function checkFlowControl(flowControl: unknown): void {
  * and so are checked then, by Node.
  */
 export function checkNodeOptions(options: CheckedNodeOptions): void {
+  checkTransportOptions(options.url, options);
+  if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {
+    throw bad(`keepProcessAlive must be a boolean (got ${String(options.keepProcessAlive)})`);
+  }
+  checkFlowControl(options.flowControl);
+  const store = options.checkpoint as { load?: unknown; save?: unknown } | null | undefined;
+  if (store != null && (typeof store.load !== 'function' || typeof store.save !== 'function')) {
+    throw bad('checkpoint must be a CheckpointStore ({ load(channel), save(channel, position) }) or null');
+  }
+}
+
+/**
+ * The url and transport rules of {@link checkNodeOptions}. createNodeClient also runs them
+ * at each connection attempt, on the url core connects to: these options are read per
+ * attempt, and a value assigned after creation (a `ws://` url with `tls` set) must be
+ * refused as it would have been at creation, not used.
+ */
+export function checkTransportOptions(url: unknown, options: CheckedTransportOptions): void {
+  const shown = typeof url === 'string' ? JSON.stringify(url) : String(url);
   let protocol: string;
   try {
-    protocol = new URL(options.url).protocol;
+    protocol = new URL(url as string).protocol;
   } catch {
-    throw bad(`url ${JSON.stringify(options.url)} is not a URL`);
+    throw bad(`url ${shown} is not a URL`);
   }
   // `ws` accepts http(s) for ws(s).
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(protocol)) {
-    throw bad(`url ${JSON.stringify(options.url)}: use ws:// or wss://`);
+    throw bad(`url ${shown}: use ws:// or wss://`);
   }
   const secure = protocol === 'wss:' || protocol === 'https:';
 
@@ -96,15 +119,6 @@ export function checkNodeOptions(options: CheckedNodeOptions): void {
     // A mistyped key (`rejectUnauthorised`, `serverName`) was passed to tls.connect, which
     // ignores it: the default (verify against the public CAs, SNI from the URL) stayed on.
     checkKnownKeys(tls, TLS_OPTION_KEYS, 'tls');
-  }
-
-  if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {
-    throw bad(`keepProcessAlive must be a boolean (got ${String(options.keepProcessAlive)})`);
-  }
-  checkFlowControl(options.flowControl);
-  const store = options.checkpoint as { load?: unknown; save?: unknown } | null | undefined;
-  if (store != null && (typeof store.load !== 'function' || typeof store.save !== 'function')) {
-    throw bad('checkpoint must be a CheckpointStore ({ load(channel), save(channel, position) }) or null');
   }
 }
 
