@@ -4,6 +4,7 @@
 // Kill it with -9 and start it again: it resumes after the last checkpoint.
 //
 //   LIFELINE_URL=ws://127.0.0.1:8080/v1 CHANNEL=orders CHECKPOINT=./orders.checkpoint.json node worker.mjs
+import { readFile } from 'node:fs/promises';
 import { createNodeClient, fileCheckpoint } from '@lifeline/node';
 
 const url = process.env.LIFELINE_URL ?? 'ws://127.0.0.1:8080/v1';
@@ -13,7 +14,11 @@ const log = (...args) => console.log(`[worker ${process.pid}]`, ...args);
 
 const client = createNodeClient({
   url,
-  token: process.env.LIFELINE_TOKEN,
+  // A token file (LIFELINE_TOKEN_FILE, rotated by your platform) is read again at every
+  // connection and renewal; a fixed LIFELINE_TOKEN stops the worker when its exp passes.
+  token: process.env.LIFELINE_TOKEN_FILE
+    ? async () => (await readFile(process.env.LIFELINE_TOKEN_FILE, 'utf8')).trim()
+    : process.env.LIFELINE_TOKEN,
   checkpoint: fileCheckpoint(checkpointPath),
 });
 client.on('state', ({ from, to, reason, retryInMs }) =>
