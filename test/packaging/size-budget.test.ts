@@ -116,7 +116,15 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // time), 68 B. 10,461 -> 10,468 B: setToken(undefined) while open on a server that checks
 // tokens renews the connection without one (nothing could be sent in band, and the
 // connection ran on as the previous token's user until that token expired), 7 B.
-const CORE_CEILING_BYTES = 10_468;
+// 10,468 -> 10,585 B (session 26, a React user trial): the snapshot's `lastError` says why the
+// client is not open (cleared by a successful handshake, a plain drop and close(); a 4100
+// refusal of a function's token and a 1009 close carry their error in the move to closed):
+// it kept the last error for good, and a badge showed `connecting (TOKEN_ERROR)` at every
+// later network drop, `open (AUTH_FAILED)` after setToken() fixed it, 34 B; a presence enter
+// refused FORBIDDEN is sent again after `authed` and on a connection with another token, as
+// a failed channel subscribes again (usePresence's member list stayed without this client
+// until a remount or a new `info`), with the token taken in band remembered, 83 B.
+const CORE_CEILING_BYTES = 10_585;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -170,7 +178,9 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // negative, 2^31 and more fired at once: everything released on the next tick, unsaid), ~35 B,
 // and core's content moved the difference by 2 B. 2,166 B: react unchanged,
 // core's content (the epochs a channel left, setToken(undefined)) moved it by 2 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_166;
+// 2,162 B (session 26): react's runtime unchanged (its changes are docs and a test), core's
+// content (lastError cleared, FORBIDDEN presence entered again) moved it by -4 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_162;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

@@ -34,6 +34,8 @@ export interface ChannelHost {
   _ref(): number;
   /** The server's limits from the current welcome (presence checks its frame's size). */
   readonly _limits?: ServerLimits | null;
+  /** The token the connection runs under (its hello's, or the last one taken in band). */
+  readonly _tokenLast?: string | undefined;
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Reports a channel error on the client's `error` event too. */
   _report(e: LifelineError, heard?: boolean): void;
@@ -414,6 +416,7 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
     // Not when it went out on this connection already (a listener told during the
     // re-subscription subscribed it): _disconnected cleared the last one.
     if (this._handlers.length && !this._subRef) this._sendSub();
+    this._pres?._again();
     this._pres?._sendEnter(true);
   }
 

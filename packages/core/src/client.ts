@@ -163,9 +163,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _probeRx?: number;
   /** When to renew the token in band (see _renewAt); unset: the server knows no `auth`. */
   _refreshAt?: number;
-  /** The ref of the latest `auth` sent (only its answer counts), and when it was sent. */
+  /** The ref of the latest `auth` sent (only its answer counts), when it was sent, and its token. */
   _authRef?: number;
   _authAt?: number;
+  _authToken?: string;
   /** Until when the server asked for no `auth` (a `RATE_LIMITED` hint): setToken() waits for it. */
   _authHold?: number;
   _onSocketGone?: (() => void) | null;
@@ -347,7 +348,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       retryInMs,
       retryAt: retryInMs === null ? null : this._clock.now() + retryInMs,
       reason,
-      lastError: extra.error ?? prev.lastError,
+      // Why it is not open: the error the move carries, else none after a handshake, a
+      // close() or a move to closed (a plain drop); a wait (connecting, closed -> closed)
+      // keeps it. Kept for good, a token error once fixed was shown at every later drop.
+      lastError: extra.error ?? (to == 'connecting' || (to == prev.state && reason != 'close-requested') ? prev.lastError : null),
       // Only a welcome moves to open, and it passes its session: every other state has none
       // (open → open, a second welcome, is no change and returns above).
       session: extra.session ?? null,
@@ -456,7 +460,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
         if (c == this._conn && src == this._token) {
           if (typeof token == 'string') {
             this._authAt = this._clock.now();
-            this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token }));
+            this._send(JSON.stringify({ type: 'auth', ref: (this._authRef = this._ref()), token: (this._authToken = token) }));
           }
           // setToken(undefined): no token to send in band, and the connection still runs as
           // the old token's user (for as long as it lives): renewed without one instead.
@@ -467,14 +471,18 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     );
   }
 
-  /** The server took the token sent in band: renewed later again; channels it refused may be allowed now. */
+  /**
+   * The server took the token sent in band: renewed later again; channels and presence
+   * enters it refused (`FORBIDDEN`) may be allowed now.
+   */
   _authed(f: { ref?: unknown; tokenExpiresInMs?: unknown }): void {
     if (f.ref !== this._authRef) return;
     // Counted from when the token was sent (the server counted from about then): a Node
     // consumer pausing its socket for backpressure read this answer seconds late, and the
     // next renewal came after the new token had expired (a 4101 and a replay each time).
     this._renewAt(f.tokenExpiresInMs, this._authAt);
-    for (const ch of this._channels) if (ch._state == 'failed') ch._resync();
+    this._tokenLast = this._authToken;
+    for (const ch of this._channels) ch._state == 'failed' && ch._resync(), ch._pres?._again(1);
   }
 
   /**
@@ -496,8 +504,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _attemptFailed(error: LifelineError): void {
     // Reported after the move to closed (as in _stop): an `error` listener calling
     // close() then cancels the retry instead of being undone by it.
-    this._retry('token-error', { error });
-    this._report(error);
+    this._retryWith('token-error', {}, error);
   }
 
   _startSocket(token: string | undefined, g: number): void {
@@ -708,11 +715,9 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (expired && this._expiredInRow++ === 0) return this._retry(why, extra, this._random() * this._reconnect.initialDelayMs);
       // null: nothing to compare (a function's `undefined` refused is, see _startSocket).
       this._rejectedToken = expired ? null : this._tokenLast;
-      this._retry(why, extra);
       // Said, not only in the state's closeCode: a function handing out tokens the server
       // refuses (a wrong signing key) retried for ever without an error event.
-      if (!expired) this._report(new LifelineError('TOKEN_ERROR', `token refused (${code})`));
-      return;
+      return this._retryWith(why, extra, expired ? undefined : new LifelineError('TOKEN_ERROR', `token refused (${code})`));
     }
     if (drain) {
       // A moment in this client's slot, counted from the drain frame, not from the close:
@@ -743,8 +748,16 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (welcomed && why != 'ack-timeout' && this._clock.now() - this._openAt > this._reconnect.maxDelayMs) this._inRow = 0;
       delay = this._rowDelay = backoffDelay(this._reconnect, ++this._inRow, this._inRow > 1 ? this._rowDelay : 0, this._random);
     }
-    this._retry(why, extra, delay);
-    if (tooBig) this._report(new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: frame over maxFrameBytes (server) or maxPayloadBytes (client)`));
+    this._retryWith(why, extra, tooBig ? new LifelineError('MESSAGE_TOO_LARGE', `closed 1009 ${reason}: frame over maxFrameBytes (server) or maxPayloadBytes (client)`) : undefined, delay);
+  }
+
+  /**
+   * _retry() with the error that caused it in the transition (the snapshot's `lastError`),
+   * reported once closed, as _stop() does.
+   */
+  _retryWith(reason: TransitionReason, extra: Extra, error?: LifelineError, delayMs?: number): void {
+    this._retry(reason, { ...extra, error }, delayMs);
+    if (error) this._report(error);
   }
 
   /** Schedules the next attempt (`delayMs` overrides the backoff). */
@@ -771,7 +784,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Nothing to check until setToken(), reconnectNow() or connect() (_open joins again):
     // the shared timer kept a Node process alive for good after the client gave up.
     leaveTicker(this._clock, this._heartbeat.checkIntervalMs, this);
-    this._setState('closed', reason, { ...extra, error });
+    // The error of the retry that gave up (max-attempts, which passes none) stays the reason.
+    this._setState('closed', reason, { error, ...extra });
     // Told once closed: an `error` listener's setToken() (the cure for AUTH_FAILED) met
     // the state before (open: ignored; connecting: an attempt the move to closed then hid).
     if (error) this._report(error);

@@ -21,7 +21,7 @@ interface Waiter {
 export interface PresenceHost {
   readonly name: string;
   /** Its client, which sends the frames (`_welcomed`: they can be sent now). */
-  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref' | '_limits'>;
+  readonly _host: Pick<ChannelHost, '_welcomed' | '_send' | '_ref' | '_limits' | '_tokenLast'>;
   readonly _clock: Clock;
   emit(event: 'presence', members: readonly PresenceMember[]): void;
   /** Settles the enter sent with `ref` (a refusal) and reports the error. */
@@ -67,6 +67,12 @@ export class Presence extends Timed {
    * listed to others until its entry's TTL (or the old connection's grace period) ran out.
    */
   _leave?: number;
+  /**
+   * The wish the server refused `FORBIDDEN`, and the token it was refused under (the client's
+   * `_tokenLast`): entered again once a token may allow it (`_again`), as a `failed` channel
+   * subscribes again. Dropped, it stayed out until the app called enter() again.
+   */
+  _refused?: [wish: [info: unknown], token: string | undefined] | null;
   // `_timer` (Timed): the enter (or the leave) the server refused for now, sent again when it said to.
 
   _host: PresenceHost;
@@ -98,7 +104,7 @@ export class Presence extends Timed {
     this._wanted = [json && JSON.parse(json)];
     // A leave still owed is dropped (sent after this enter, it undid it), as is its retry.
     this._cancel();
-    this._leave = undefined;
+    this._leave = this._refused = undefined;
     // Enters not sent yet go out as one (the latest wish) and settle together: they share a
     // waiter. One each, an app updating its info while offline (a cursor) kept one per call.
     const w = this._waiters[this._waiters.length - 1];
@@ -109,7 +115,7 @@ export class Presence extends Timed {
   }
 
   async leave(): Promise<void> {
-    this._wanted = this._ok = undefined;
+    this._wanted = this._ok = this._refused = undefined;
     this._cancel();
     // Enters not sent yet will never be: they are settled here, as if entered then left
     // (a sent one is answered by the server, before the leave, and its answer confirms
@@ -194,9 +200,27 @@ export class Presence extends Timed {
       // A newer enter still waiting keeps the wish. Otherwise a refusal goes back to the info
       // last confirmed, which the server still holds (a refused update is no leave): dropped,
       // the member vanished at the next reconnect. Unless that very info was refused.
-      else if (!this._waiters.length) this._wanted = this._ok = x == this._ok ? undefined : this._ok;
+      else if (!this._waiters.length) {
+        // Not after a leave() (no wish: `_x` cleared), nor for a refusal no token cures (BAD_FIELD).
+        if (x && error.serverCode == 'FORBIDDEN') this._refused = [x, this._host._host._tokenLast];
+        this._wanted = this._ok = x == this._ok ? undefined : this._ok;
+      }
     }
     return true;
+  }
+
+  /**
+   * Enters again what was refused `FORBIDDEN` (`_refused`) when the token may allow it now:
+   * the server took a new one in band (`any`: its `authed`), or this connection's hello
+   * carried another one than the refusal's.
+   */
+  _again(any?: unknown): void {
+    const r = this._refused;
+    if (r && (any || r[1] !== this._host._host._tokenLast)) {
+      this._refused = null;
+      this._wanted = r[0];
+      this._sendEnter();
+    }
   }
 
   /** The connection dropped: enters in flight will be sent again. */

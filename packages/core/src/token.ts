@@ -5,6 +5,6 @@ export interface TokenHolder {
   _token: TokenSource | undefined;
   /** The token function's answer in flight, shared by concurrent askers. */
   _tokenPending?: Promise<string | undefined> | null;
-  /** The token sent on the last handshake. */
+  /** The token the connection runs under: its handshake's, or the last one the server took in band (`authed`). */
   _tokenLast?: string;
 }

@@ -48,6 +48,11 @@ export interface StateChange {
    */
   closeCode?: number;
   closeReason?: string;
+  /**
+   * The error that caused this move to `closed`, if one did (`TOKEN_ERROR`, `AUTH_FAILED`,
+   * `CONNECTION_REFUSED`, `BAD_ARGUMENT`, `MESSAGE_TOO_LARGE`); it is also told on the
+   * `error` event, right after. A plain drop carries none.
+   */
   error?: LifelineError;
 }
 
@@ -62,7 +67,14 @@ export interface ConnectionSnapshot {
   retryAt: number | null;
   /** Why the last transition happened; null before the first. */
   reason: TransitionReason | null;
-  /** The last error reported with a transition; later transitions (a successful handshake too) keep it until another error replaces it. */
+  /**
+   * Why the client is not (yet) open: the error of the move to `closed` that caused the
+   * current wait (see {@link StateChange.error}), kept while it retries (`connecting`, and
+   * `closed` → `closed`). `null` once a handshake succeeds (while `open`), after a move to
+   * `closed` that carries no error (a plain drop: see `reason` and the `state` event's
+   * `closeCode`), and after `close()`. Every error, also those of an open client, is told
+   * on the `error` event.
+   */
   lastError: LifelineError | null;
   /** The server's session id while `open` (from `welcome`), else null. */
   session: string | null;
