@@ -16,7 +16,7 @@ export type TransitionReason =
   | 'close-requested' // close() called
   | 'socket-closed' // the server or network closed the socket
   | 'token-error' // the token function threw, rejected or timed out, or the token was not a string (error: TOKEN_ERROR); no socket was opened
-  | 'heartbeat-timeout'
+  | 'heartbeat-timeout' // no frame for heartbeat.timeoutMs, or a probe unanswered: the socket was torn down (close code 4202, close reason 'heartbeat-timeout') and a retry scheduled
   | 'ack-timeout' // a publish, sub, unsub or presence.enter got no answer within outbox.ackTimeoutMs: the socket was torn down (close code 4202) and the reconnect sends it again
   | 'handshake-timeout'
   | 'bad-frame' // a malformed answer to a pending sub (BAD_FRAME error event, on its channel too): the socket was torn down (close code 4202) and the reconnect subscribes again
@@ -26,7 +26,7 @@ export type TransitionReason =
   | 'auth-failed' // token refused (4100–4199) with a static token, or the token function returned the refused token again
   | 'terminal' // a stop close code from the server (1000, 4000–4099), an upgrade refused with HTTP 4xx other than 408/429, or a WebSocket constructor that threw
   | 'max-attempts' // reconnect.maxAttempts reached
-  | 'offline' // navigator.onLine === false: waiting for the online event
+  | 'offline' // navigator.onLine === false: no retry scheduled, waiting for the online event. Also the move to closed of a close while offline that would have scheduled one (a liveness kill: closeCode 4202, closeReason 'heartbeat-timeout'; see closeCode/closeReason and stats())
   | 'pagehide'; // bfcache
 
 /** Emitted on every real state change, and held in the snapshot. */
@@ -301,18 +301,27 @@ export interface ClientOptions {
 
 /**
  * A delivered message: the server's `msg` frame itself (not copied, to keep delivery
- * allocation-free), so it also carries `type: 'msg'`.
+ * allocation-free), so it also carries `type: 'msg'`. The optional fields are absent when
+ * the server sent none: core checks `channel`, `offset` and `epoch` only, and passes the
+ * frame on as it came.
  */
 export interface Message<T = unknown> {
-  /** `'msg'` on every delivered message (the frame's own type field). */
-  type?: 'msg';
+  /**
+   * `'msg'` on every delivered message, live or replayed: only a frame whose own `type` is
+   * `'msg'` is routed to a channel (inbound.ts), whatever the server. (It was typed optional:
+   * a hand-made `Message`, in a test or a fake channel, now needs `type: 'msg'` too.)
+   */
+  type: 'msg';
   channel: string;
   /** Per-channel, +1 per message. */
   offset: number;
   /** The channel log's id: changes when its history was lost. */
   epoch: string;
   data: T;
-  /** The publisher's idempotency id. */
+  /**
+   * The publisher's idempotency id. Absent for an HTTP publish sent without one (PROTOCOL.md
+   * §9); a `pub` over the socket always has one.
+   */
   id?: string;
   /**
    * Who published it: the publishing token's `sub`, verified and set by the server (never
@@ -320,7 +329,11 @@ export interface Message<T = unknown> {
    * without `sub`, and from servers older than this field (PROTOCOL.md §5).
    */
   user?: string;
-  /** Server time it was stored, ms since 1970 (PROTOCOL.md §5). */
+  /**
+   * Server time it was stored, ms since 1970 (PROTOCOL.md §5). The reference server always
+   * sets it; core does not require it, so a server that leaves it out delivers messages
+   * without one.
+   */
   ts?: number;
 }
 
@@ -367,7 +380,9 @@ export interface ChannelOptions {
 }
 
 /**
- * `idle`: no handlers; `subscribing`: a `sub` is pending (or waits for a connection);
+ * `idle`: no handlers; `subscribing`: a `sub` is pending, or it waits for a connection: also
+ * while the client is closed, offline, after `close()` or after it gave up (`terminal`,
+ * `auth-failed`, `max-attempts`), until a connection subscribes it (read the client's snapshot too);
  * `subscribed`: live; `unsubscribing`: the last handler left, `unsub` pending; `failed`: the
  * server refused the subscribe for good (see `error`; tried again on the next connection).
  */
@@ -415,6 +430,12 @@ export interface ClientStats {
   attempt: number;
   /** Code of the last socket close, or null before any. */
   lastCloseCode: number | null;
+  /**
+   * Reason of the last socket close, or null before any: the server's, or for a socket the
+   * client tore down 'heartbeat-timeout', 'ack-timeout', 'bad-frame' (4202), 'handshake
+   * timeout' (4200). Not the transition's reason: a liveness kill while offline moves to
+   * `closed` with reason `offline` and leaves 'heartbeat-timeout' here.
+   */
   lastCloseReason: string | null;
   /** Publishes in the outbox: queued plus in flight. */
   outboxDepth: number;

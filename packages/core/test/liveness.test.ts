@@ -103,6 +103,28 @@ describe('liveness', () => {
     expect(h.states.at(-1)).toMatchObject({ to: 'closed', closeCode: 4202 });
   });
 
+  it('a liveness kill while offline: the move to closed says offline (no retry), the close itself says heartbeat-timeout (README Liveness)', () => {
+    const h = setup({ heartbeat: { probeTimeoutMs: 5000 }, reconnect: { jitter: 'none', initialDelayMs: 1000 } });
+    h.accept({ heartbeatMs: 15_000 });
+    h.lifecycle.emit('offline'); // probes; the socket is dead and nothing answers
+    h.clock.advance(5000);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'offline', retryInMs: null, closeCode: 4202, closeReason: 'heartbeat-timeout' });
+    expect(h.client.getSnapshot()).toMatchObject({ state: 'closed', reason: 'offline', retryInMs: null, lastError: null });
+    expect(h.client.stats()).toMatchObject({ lastCloseCode: 4202, lastCloseReason: 'heartbeat-timeout' });
+    h.lifecycle.emit('online'); // a retry within the first delay
+    expect(h.states.at(-1)).toMatchObject({ from: 'closed', to: 'closed', reason: 'reconnect-now' });
+    expect(h.client.getSnapshot().retryInMs).toBeLessThan(1000);
+  });
+
+  it('plain heartbeat silence while navigator.onLine is false (no offline event) says offline too', () => {
+    const h = setup({ reconnect: { jitter: 'none', initialDelayMs: 1000 } });
+    h.accept({ heartbeatMs: 1000 }); // timeout 3000
+    h.lifecycle.setOnline(false);
+    h.clock.advance(3500);
+    expect(h.states.at(-1)).toMatchObject({ to: 'closed', reason: 'offline', retryInMs: null, closeCode: 4202, closeReason: 'heartbeat-timeout' });
+    expect(h.client.stats().lastCloseReason).toBe('heartbeat-timeout');
+  });
+
   it('a signal while a probe is unanswered keeps its deadline (no second ping, not pushed back)', () => {
     const h = setup({ heartbeat: { probeTimeoutMs: 5000 }, reconnect: { jitter: 'none', initialDelayMs: 10_000 } });
     const s = h.accept({ heartbeatMs: 15_000 });

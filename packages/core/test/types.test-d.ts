@@ -29,6 +29,17 @@ export function checks() {
   room.subscribe((m) => {
     expectTypeOf(m).toEqualTypeOf<Message<{ text: string }>>();
   });
+  // Every delivered message is a `msg` frame (only those reach a channel): `type` is there,
+  // as the README's `msg: {type: 'msg', …}` says. It was typed optional, and
+  // `const ty: 'msg' = m.type` did not compile. `id`, `user` and `ts` may be absent.
+  room.subscribe((m) => {
+    const ty: 'msg' = m.type;
+    expectTypeOf(ty).toEqualTypeOf<'msg'>();
+    expectTypeOf<Message>().toHaveProperty('type').toEqualTypeOf<'msg'>();
+    expectTypeOf(m.id).toEqualTypeOf<string | undefined>();
+    expectTypeOf(m.user).toEqualTypeOf<string | undefined>();
+    expectTypeOf(m.ts).toEqualTypeOf<number | undefined>();
+  });
 
   // once() is typed per event, as on().
   client.once('state', (s) => expectTypeOf(s).toEqualTypeOf<StateChange>());

@@ -308,7 +308,7 @@ describe('messages() standalone (no socket to pause)', () => {
     const p = it.next();
     await waitFor(() => ch.handlers.length === 1);
     const handler = ch.handlers[0]!;
-    const returned = [1, 2, 3, 4].map((o) => handler({ channel: 'orders', offset: o, epoch: 'e1', data: o }));
+    const returned = [1, 2, 3, 4].map((o) => handler({ type: 'msg', channel: 'orders', offset: o, epoch: 'e1', data: o }));
     // The push that reaches 3 buffered returns a promise (core waits on it); the next one too.
     expect(returned.slice(0, 2)).toEqual([undefined, undefined]);
     expect(returned[2]).toBeInstanceOf(Promise);

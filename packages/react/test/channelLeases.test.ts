@@ -18,7 +18,7 @@ function captureFanOut(client: FakeClient, name: string) {
   return () => fanOut;
 }
 
-const msg = (offset: number): Message<unknown> => ({ channel: 'room', offset, epoch: 'e', data: offset });
+const msg = (offset: number): Message<unknown> => ({ type: 'msg', channel: 'room', offset, epoch: 'e', data: offset });
 
 describe('channel leases', () => {
   it('channelKey identifies name + options by value', () => {

@@ -199,7 +199,7 @@ describe('useChannel', () => {
     const a = channel.deliver('a');
     let b!: Message<string>;
     expect(() => (b = channel.deliver('b'))).toThrow('flaky');
-    b ??= { channel: 'room', offset: 2, epoch: 'e1', data: 'b' };
+    b ??= { type: 'msg', channel: 'room', offset: 2, epoch: 'e1', data: 'b' };
     // 'redeliver': core asks again from the position (after 'a') and hands b to every handler.
     act(() => {
       channel.redeliver(a);

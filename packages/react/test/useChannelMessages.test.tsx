@@ -92,7 +92,7 @@ describe('useChannelMessages', () => {
     act(() => {
       channel.deliver('a');
       channel.deliver('b');
-      channel.redeliver({ channel: 'room', offset: 1, epoch: 'e2', data: 'new1' });
+      channel.redeliver({ type: 'msg', channel: 'room', offset: 1, epoch: 'e2', data: 'new1' });
     });
     act(() => vi.advanceTimersByTime(16));
     expect(items()).toEqual(['a', 'b', 'new1']);

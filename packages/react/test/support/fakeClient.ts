@@ -97,7 +97,7 @@ export class FakeChannel<T = unknown> extends Emitter implements Channel<T> {
 
   /** Test helper: delivers a message as the server would. */
   deliver(data: T): Message<T> {
-    const msg: Message<T> = { channel: this.name, offset: ++this.offset, epoch: 'e1', data };
+    const msg: Message<T> = { type: 'msg', channel: this.name, offset: ++this.offset, epoch: 'e1', data };
     this.handOver(msg);
     this.setSnapshot({ position: { offset: msg.offset, epoch: msg.epoch } });
     return msg;
