@@ -102,31 +102,60 @@ export function verifyToken(token: unknown, secret: string, nowMs: number): Veri
  * Linear-time glob matching (no regular expressions, so no catastrophic backtracking).
  */
 export function matchesPattern(pattern: string, channel: string): boolean {
-  let p = 0;
-  let c = 0;
-  let star = -1; // position of the last `*` seen in the pattern
-  let resume = 0; // where in the channel that `*` currently stops
-  while (c < channel.length) {
-    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === channel[c]) {
-      p++;
-      c++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      resume = c;
-    } else if (star !== -1) {
-      p = star + 1;
-      c = ++resume;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
+  return matchesRuns(pattern.split('*'), channel);
 }
+
+/**
+ * Whether `channel` is the literal runs of a pattern (split at its stars) with anything
+ * between them: the first run starts it, the last ends it, and each one between is taken
+ * where it first occurs after the one before (with `*` the only wildcard, the leftmost
+ * place is never worse). The backtracking matcher this replaces cost O(pattern × channel)
+ * on patterns like `*x*x*x*x*y`: a token of 900 of them took ~1.3 ms per check.
+ */
+function matchesRuns(runs: readonly string[], channel: string): boolean {
+  const first = runs[0]!;
+  if (runs.length === 1) return first === channel;
+  const last = runs[runs.length - 1]!;
+  const end = channel.length - last.length;
+  if (end < first.length || !channel.startsWith(first) || !channel.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < runs.length - 1; i++) {
+    const run = runs[i]!;
+    if (run === '') continue;
+    const found = channel.indexOf(run, at);
+    if (found === -1 || found + run.length > end) return false;
+    at = found + run.length;
+  }
+  return true;
+}
+
+/** Verdicts remembered per pattern list (one per verified token and action). */
+const VERDICTS_PER_LIST = 256;
+
+interface CompiledList {
+  runs: (readonly string[])[];
+  /** channel → allowed, the most recent {@link VERDICTS_PER_LIST} (oldest first). */
+  verdicts: Map<string, boolean>;
+}
+
+/**
+ * Keyed by the claims' own pattern array, so dropped with the token (an accepted `auth`
+ * brings new claims). A connection asks about the same few channels again and again
+ * (each publish, re-subscribe, enter), and each answer walked every pattern.
+ */
+const compiled = new WeakMap<readonly string[], CompiledList>();
 
 /** Whether `claims` (undefined = open server) allow `action` on `channel`. */
 export function allows(claims: TokenClaims | undefined, action: 'subscribe' | 'publish', channel: string): boolean {
   const patterns = claims?.[action];
   if (patterns === undefined) return true;
-  return (patterns as string[]).some((p) => matchesPattern(p, channel));
+  let list = compiled.get(patterns);
+  if (!list) compiled.set(patterns, (list = { runs: patterns.map((p) => p.split('*')), verdicts: new Map() }));
+  let verdict = list.verdicts.get(channel);
+  if (verdict === undefined) {
+    verdict = list.runs.some((runs) => matchesRuns(runs, channel));
+    if (list.verdicts.size >= VERDICTS_PER_LIST) list.verdicts.delete(list.verdicts.keys().next().value as string);
+    list.verdicts.set(channel, verdict);
+  }
+  return verdict;
 }

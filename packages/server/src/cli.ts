@@ -169,6 +169,7 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   }
   if (cfg.httpTimeoutMs !== undefined) options.httpTimeoutMs = cfg.httpTimeoutMs;
   if (cfg.maxPresenceInfoBytes !== undefined) options.maxPresenceInfoBytes = cfg.maxPresenceInfoBytes;
+  if (cfg.maxPresenceMembers !== undefined) options.maxPresenceMembers = cfg.maxPresenceMembers;
   if (cfg.drainTimeoutMs !== undefined) options.drainTimeoutMs = cfg.drainTimeoutMs;
   if (cfg.drainDelayMs !== undefined) options.drainDelayMs = cfg.drainDelayMs;
   if (cfg.echo !== undefined) options.echo = cfg.echo;
@@ -184,7 +185,7 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   if (cfg.broker === 'memory') {
     // Built here for its dedupe options; owned by the server, so close and drain treat it as
     // the default one (closed with the server, no presence held for other nodes).
-    options.broker = memoryBroker({ retention: cfg.retention, dedupeWindow: cfg.dedupeWindow, dedupeTtlMs: cfg.dedupeTtlMs });
+    options.broker = memoryBroker({ retention: cfg.retention, dedupeWindow: cfg.dedupeWindow, dedupeTtlMs: cfg.dedupeTtlMs, maxRetainedBytes: cfg.maxRetainedBytes });
     options.ownsBroker = true;
   } else {
     const broker = await loadRedisBroker(cfg);

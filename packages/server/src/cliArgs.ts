@@ -12,6 +12,10 @@ export interface CliConfig {
   dedupeTtlMs: number | undefined;
   /** `--dedupe-window`: publish ids kept per channel and publisher, memory broker only (undefined: its 10000). */
   dedupeWindow: number | undefined;
+  /** `--max-retained-bytes`: bytes of messages kept over all channels, memory broker only (undefined: its default, a quarter of the heap limit, at most 256 MiB). */
+  maxRetainedBytes: number | undefined;
+  /** `--max-presence-members`: members one channel's presence may hold (undefined: the library's 1000). */
+  maxPresenceMembers: number | undefined;
   heartbeatMs: number | undefined;
   maxHandshakesPerSec: number | undefined;
   maxConnections: number | undefined;
@@ -46,6 +50,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --retention <n>               messages kept per channel          (default 1000)
   --dedupe-ttl-ms <n>           how long a publish id is remembered (default 600000)
   --dedupe-window <n>           publish ids kept per channel and publisher, memory broker only (default 10000)
+  --max-retained-bytes <n>      bytes of messages kept over all channels, oldest dropped first, memory broker only (default 1/4 of the heap limit, at most 268435456)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
@@ -53,6 +58,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --http-publish-per-sec <n>    POST /v1/publish per token subject or address (default 1000, burst 2x)
   --http-timeout-ms <n>         bound on an HTTP request           (default 30000; headers 10000)
   --max-presence-info-bytes <n> largest presence info, JSON bytes  (default 4096)
+  --max-presence-members <n>    presence members per channel, more refused PRESENCE_FULL (default 1000)
   --drain-timeout-ms <n>        on SIGTERM/SIGINT/SIGHUP, cut clients still connected after it (default 10000)
   --drain-delay-ms <n>          on SIGTERM/SIGINT/SIGHUP, first report not ready (/healthz 503) this long while still serving (default 0)
   --echo | --no-echo            serve /echo, which takes no token  (default on without --auth-secret, off with it)
@@ -216,6 +222,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       retention: { type: 'string' },
       'dedupe-ttl-ms': { type: 'string' },
       'dedupe-window': { type: 'string' },
+      'max-retained-bytes': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -223,6 +230,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'http-publish-per-sec': { type: 'string' },
       'http-timeout-ms': { type: 'string' },
       'max-presence-info-bytes': { type: 'string' },
+      'max-presence-members': { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
       'drain-delay-ms': { type: 'string' },
       // Two flags rather than parseArgs' allowNegative: that needs Node 20.16, the package runs on 18.
@@ -246,6 +254,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
   if (broker === 'memory' && keyPrefix !== undefined) warnings.push('--key-prefix has no effect with the memory broker');
   // Redis keeps each id under its own key until its TTL: there is no per-channel count to bound.
   if (broker !== 'memory' && values['dedupe-window'] !== undefined) warnings.push('--dedupe-window has no effect with the Redis broker (ids expire after --dedupe-ttl-ms)');
+  if (broker !== 'memory' && values['max-retained-bytes'] !== undefined) warnings.push('--max-retained-bytes has no effect with the Redis broker (bound Redis memory with its maxmemory)');
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
   if (values.echo && values['no-echo']) throw new Error('--echo and --no-echo contradict each other; pass one');
   if (values.metrics && values['no-metrics']) throw new Error('--metrics and --no-metrics contradict each other; pass one');
@@ -263,6 +272,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     retention: parseNumberFlag('--retention', values.retention, 'count'),
     dedupeTtlMs: parseNumberFlag('--dedupe-ttl-ms', values['dedupe-ttl-ms'], 'count'),
     dedupeWindow: parseNumberFlag('--dedupe-window', values['dedupe-window'], 'count'),
+    maxRetainedBytes: parseNumberFlag('--max-retained-bytes', values['max-retained-bytes'], 'count'),
+    maxPresenceMembers: parseNumberFlag('--max-presence-members', values['max-presence-members'], 'count'),
     heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),
     maxConnections: parseNumberFlag('--max-connections', values['max-connections'], 'count'),

@@ -66,6 +66,7 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   family('lifeline_frames_out_total', 'counter', 'Frames sent on /v1, by frame type.', typed(stats.framesOut, FRAME_OUT_TYPES));
   family('lifeline_channels', 'gauge', 'Channels this server is attached to for local subscribers.', [['', stats.channels]]);
   family('lifeline_presence_pending', 'gauge', 'Presence entries of closed connections waiting for their grace period to end.', [['', stats.presencePending]]);
+  family('lifeline_replay_bytes', 'gauge', 'Bytes of replay pages read from the broker and not yet written to a socket.', [['', stats.replayBytes]]);
   family('lifeline_draining', 'gauge', '1 from the moment a drain (its pre-drain delay included) or close begins, else 0.', [['', state.draining ? 1 : 0]]);
   family('lifeline_broker_available', 'gauge', `1 when the broker answered its health check (within ${METRICS_BROKER_TIMEOUT_MS} ms), else 0.`, [['', state.brokerAvailable ? 1 : 0]]);
   return `${lines.join('\n')}\n`;

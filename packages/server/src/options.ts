@@ -123,6 +123,16 @@ export interface ServerOptions {
    */
   maxPresenceInfoBytes?: number;
   /**
+   * Presence members (distinct clientIds) one channel may hold; an enter of a client not
+   * yet present beyond it is refused with `PRESENCE_FULL` (no `retryAfterMs`), a member
+   * already present may still update its info. Every `subscribed` reply carries the whole
+   * list: at 1,000 members of `maxPresenceInfoBytes` (4 KiB) it is about 4.3 MB, a quarter of
+   * `maxBufferedBytes`; unbounded, a list above `maxBufferedBytes` closed every new
+   * subscriber with 1013. Exact on the memory broker; on Redis, enters landing at the same
+   * moment on several nodes may pass it by a few. `Infinity`: no bound. @default 1000
+   */
+  maxPresenceMembers?: number;
+  /**
    * A dropped connection's presence is removed only after this many ms (0: at once), so a
    * quick reconnect does not flap. A connection moved by `drain()`: the reconnect window it
    * was given plus this, at most 30 s of it (DRAIN_GRACE_CAP_MS). @default 5000
@@ -182,6 +192,7 @@ export interface ResolvedOptions {
   httpPublishPerSec: number;
   httpPublishBurst: number;
   maxPresenceInfoBytes: number;
+  maxPresenceMembers: number;
   presenceGraceMs: number;
   handshakeTimeoutMs: number;
   httpTimeoutMs: number;
@@ -255,6 +266,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     httpPublishPerSec: positive('httpPublishPerSec', o.httpPublishPerSec, 1000),
     httpPublishBurst: positive('httpPublishBurst', o.httpPublishBurst, 2000),
     maxPresenceInfoBytes: positive('maxPresenceInfoBytes', o.maxPresenceInfoBytes, 4096),
+    maxPresenceMembers: positive('maxPresenceMembers', o.maxPresenceMembers, 1000),
     presenceGraceMs: positive('presenceGraceMs', o.presenceGraceMs, 5000, true),
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
     httpTimeoutMs: positive('httpTimeoutMs', o.httpTimeoutMs, 30_000),

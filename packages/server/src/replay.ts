@@ -2,8 +2,8 @@ import type { Position } from '@lifeline/core/protocol';
 import type { Broker, ReadResult, StoredMessage } from './broker/types';
 
 /**
- * Messages per broker read of a replay, and so about the most a replay holds in memory
- * at once: the next page is read only once the previous one has been written to the
+ * Messages per broker read of a replay (with REPLAY_PAGE_BYTES, about the most a replay
+ * holds in memory at once): the next page is read only once the previous one has been written to the
  * socket. Read whole before sending (pages of 1,000), a reconnect storm held every
  * subscriber's whole backlog at once (1,000 clients owed 1,000 messages: 1,000,000
  * messages; with 64 KiB messages, 64 MiB per client and channel). At 200 a page of the
@@ -11,6 +11,20 @@ import type { Broker, ReadResult, StoredMessage } from './broker/types';
  * queue anyway (`maxBufferedBytes` 16 MiB), and a 1,000-message backlog takes five reads.
  */
 export const REPLAY_PAGE = 200;
+
+/**
+ * Bytes of stored data a replay page stops at (the broker returns at least one message):
+ * pages are bounded by bytes as well as by count. 200 messages of 60 KB were one 12 MB
+ * read, held by the connection until its client read them: 20 clients that never read
+ * held 605 MB, and 120 such reads at once stalled Redis for every client of the node.
+ * The Redis broker honours it; the memory broker's messages are shared, not copied.
+ */
+export const REPLAY_PAGE_BYTES = 1024 * 1024;
+
+/** Runs one log read of a replay (a node-wide gate: replayReads.ts); by default, at once. */
+export type ReplayReadRunner = <T>(read: () => Promise<T>) => Promise<T>;
+
+const atOnce: ReplayReadRunner = (read) => read();
 
 export type ReplayLoss = 'epoch-changed' | 'out-of-retention';
 
@@ -61,13 +75,15 @@ export async function planReplay(
   channel: string,
   since: Position | undefined,
   pageSize: number,
+  runRead: ReplayReadRunner = atOnce,
 ): Promise<ReplayPlan> {
   if (!since) {
     const pos = await broker.position(channel);
     return { epoch: pos.epoch, head: pos.offset, count: 0, pages: NOTHING };
   }
+  const read: PageRead = (from) => runRead(() => broker.read(channel, from, pageSize, REPLAY_PAGE_BYTES));
   let after = since.offset;
-  let r = await broker.read(channel, after, pageSize);
+  let r = await read(after);
   // A read after `since.offset` of another epoch may start past that epoch's earliest:
   // the tail is read again from there. Bounded: a log that keeps changing under the
   // reads (epoch after epoch, or going back) gets the gap without the tail.
@@ -79,7 +95,7 @@ export async function planReplay(
       if (after !== since.offset) {
         if (reads >= MAX_PLAN_READS) return lost('out-of-retention');
         after = since.offset;
-        r = await broker.read(channel, after, pageSize);
+        r = await read(after);
         continue;
       }
       // Ahead of the head in the same epoch: offsets of an epoch only grow, so the log lost
@@ -90,20 +106,23 @@ export async function planReplay(
       // client could claim any offset.
       if (since.offset > head) return lost('out-of-retention');
       if (since.offset === head) return { epoch, head, recovered: true, count: 0, pages: NOTHING };
-      if (since.offset + 1 < earliest) return tail(broker, channel, r, 'out-of-retention', pageSize);
+      if (since.offset + 1 < earliest) return tail(read, r, 'out-of-retention');
       // Before the reply, a hole is still an honest `recovered: false`.
       const page = owed(r.messages, since.offset + 1, head);
       if (!page?.length) return lost('out-of-retention');
-      return { epoch, head, recovered: true, count: head - since.offset, pages: rest(broker, channel, epoch, head, page, pageSize) };
+      return { epoch, head, recovered: true, count: head - since.offset, pages: rest(read, epoch, head, page) };
     }
     // The read's messages start at `earliest` only when it asked for less than that (an
     // empty log has nothing to read again for).
-    if (after < earliest || earliest > head) return tail(broker, channel, r, 'epoch-changed', pageSize);
+    if (after < earliest || earliest > head) return tail(read, r, 'epoch-changed');
     if (reads >= MAX_PLAN_READS) return lost('epoch-changed');
     after = earliest - 1;
-    r = await broker.read(channel, after, pageSize);
+    r = await read(after);
   }
 }
+
+/** One page of the channel's log after `after` (count and byte bounds, through the read gate). */
+type PageRead = (after: number) => Promise<ReadResult>;
 
 /** Most reads that decide a plan: after `since`, from the new epoch's start, once more if the log changed in between. */
 const MAX_PLAN_READS = 3;
@@ -113,29 +132,22 @@ const MAX_PLAN_READS = 3;
  * gap ends where they start, and they follow the reply (with the seam of a recovered
  * replay) instead of being skipped. `r` must have been read from below `r.earliest`.
  */
-function tail(broker: Broker, channel: string, r: ReadResult, reason: ReplayLoss, pageSize: number): ReplayPlan {
+function tail(read: PageRead, r: ReadResult, reason: ReplayLoss): ReplayPlan {
   const { epoch, head, earliest } = r;
   const plan: ReplayPlan = { epoch, head, recovered: false, reason, count: 0, pages: NOTHING };
   if (earliest > head) return plan; // nothing retained
   // A hole in the first page: nothing was promised yet, so the plain gap to the head.
   const page = owed(r.messages, earliest, head);
   if (!page?.length) return plan;
-  return { ...plan, count: head - earliest + 1, pages: rest(broker, channel, epoch, head, page, pageSize) };
+  return { ...plan, count: head - earliest + 1, pages: rest(read, epoch, head, page) };
 }
 
 /** `first`, then one read per page until `head`; a page is read when the previous one was taken. */
-async function* rest(
-  broker: Broker,
-  channel: string,
-  epoch: string,
-  head: number,
-  first: StoredMessage[],
-  pageSize: number,
-): AsyncGenerator<StoredMessage[]> {
+async function* rest(read: PageRead, epoch: string, head: number, first: StoredMessage[]): AsyncGenerator<StoredMessage[]> {
   let last = first[first.length - 1]!.offset;
   yield first;
   while (last < head) {
-    const r = await broker.read(channel, last, pageSize);
+    const r = await read(last);
     if (r.epoch !== epoch) throw new ReplayBrokenError('epoch-changed');
     const page = owed(r.messages, last + 1, head);
     // Retention trimmed between pages (or the log went back): the rest is gone.

@@ -21,12 +21,21 @@ export interface ServerStats {
    * removal to be answered). 0 once every grace period has run out.
    */
   presencePending: number;
+  /**
+   * Bytes of replay pages read from the broker and not yet written to a socket, all
+   * connections together: what replays hold besides the socket queues. Each page stops at
+   * 1 MiB of stored data (REPLAY_PAGE_BYTES, Redis broker), and a connection that takes
+   * nothing for `WRITE_STALL_MS` is closed, so it cannot hold one for good.
+   */
+  replayBytes: number;
 }
 
 export class StatsCounter {
   connections = 0;
   handshakesAccepted = 0;
   handshakesRefused = 0;
+  /** See {@link ServerStats.replayBytes}. */
+  replayBytes = 0;
   readonly framesIn: Record<string, number> = Object.create(null);
   readonly framesOut: Record<string, number> = Object.create(null);
 
@@ -48,6 +57,7 @@ export class StatsCounter {
       framesOut: { ...this.framesOut },
       channels: live.channels,
       presencePending: live.presencePending,
+      replayBytes: this.replayBytes,
     };
   }
 }

@@ -269,6 +269,8 @@ export type ErrorCodeName =
   /** An `auth` frame's token has expired. */
   | 'TOKEN_EXPIRED'
   | 'TOO_MANY_CHANNELS'
+  /** A `presence.enter` of a new member on a channel holding the most members the server allows (final). */
+  | 'PRESENCE_FULL'
   | 'NOT_SUBSCRIBED'
   | 'RATE_LIMITED'
   | 'FRAME_TOO_LARGE'

@@ -3,6 +3,7 @@ import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
 import { BrokerUnavailableError } from './redisErrors';
 import { checkNumeric, COUNT_RULE, type NumericRule } from './numericOption';
+import { defaultMaxRetainedBytes, messageBytes, RetainedBudget } from './retainedBudget';
 import {
   PresenceTakenError,
   toMember,
@@ -25,6 +26,26 @@ export interface MemoryBrokerOptions {
   dedupeWindow?: number;
   /** How long an idempotency id is remembered, ms: a number > 0, or `Infinity`. @default 600000 (10 minutes) */
   dedupeTtlMs?: number;
+  /**
+   * Bytes of messages retained over all channels together, estimated (data's JSON length,
+   * id, user and channel name, plus 128 bytes each): past it the oldest retained messages
+   * of the whole broker are dropped, whatever their channel, so a later subscriber from
+   * before them gets `recovered: false, reason: "out-of-retention"` (PROTOCOL.md §5).
+   * Publishes are never refused for it; a live subscriber gets every message as usual.
+   * An integer >= 1, or `Infinity` (no bound: one token publishing to a new channel each
+   * time then grows memory until the process dies).
+   * @default a quarter of the heap limit (`--max-old-space-size`), at most 268435456 (256 MiB)
+   */
+  maxRetainedBytes?: number;
+  /**
+   * Channels kept for their log alone (a message was stored on them, and nobody on this
+   * broker subscribes or is present there now). Past it the one least recently published
+   * to or read is forgotten, log, position and publish ids: when it is used again it starts
+   * over under a new epoch, so a subscriber with a position there gets `recovered: false,
+   * reason: "epoch-changed"` (PROTOCOL.md §5), and a publish re-sent with an id it had is
+   * stored again (in the new epoch). An integer >= 1, or `Infinity`. @default 50000 (about 70 MB of empty channels)
+   */
+  maxIdleChannels?: number;
   /** Time source for `ts` and dedupe expiry. @default the system clock */
   clock?: Clock;
 }
@@ -55,6 +76,19 @@ export interface MemoryBroker extends ResettableBroker {
    * still waiting for their TTL; kept at most `2 × dedupeIdCount() + 1024`.
    */
   dedupeQueueLength(): number;
+  /**
+   * What {@link MemoryBrokerOptions.maxRetainedBytes} and {@link MemoryBrokerOptions.maxIdleChannels}
+   * count: the estimated `bytes` and the `messages` retained now, `idleChannels` held for
+   * their log alone, and since the start `trimmedMessages` (dropped by the byte bound, not by
+   * per-channel retention) and `forgottenChannels` (dropped by the channel bound).
+   */
+  retainedStats(): { bytes: number; messages: number; idleChannels: number; trimmedMessages: number; forgottenChannels: number };
+  /**
+   * Members (distinct clientIds) present on `channel` now, and whether `clientId` is one of
+   * them: answered at once, so a server can check its `maxPresenceMembers` and store an
+   * enter with nothing in between (PresenceRoom in presenceRoom.ts).
+   */
+  presenceMembers(channel: string, clientId: string): { count: number; member: boolean };
 }
 
 interface ChannelLog {
@@ -62,6 +96,8 @@ interface ChannelLog {
   head: number;
   /** Contiguous retained messages, oldest first. */
   log: StoredMessage[];
+  /** The estimated size of each message of `log` (RetainedBudget). */
+  sizes: number[];
   /**
    * Publisher (token `sub`, `undefined` for none) → id → original result; Map keeps
    * insertion order, so the oldest is first. A window per publisher: with one per channel,
@@ -73,6 +109,12 @@ interface ChannelLog {
   /** clientId → connId → entry. */
   presence: Map<string, Map<string, PresenceEntry>>;
   presenceListeners: Set<(change: PresenceChange) => void>;
+  /**
+   * What presenceList answers while the channel's entries do not change: the same frozen
+   * array, so a server can reuse what it made of it (the reply to each `sub` carried every
+   * member: 16 sockets re-subscribing to a channel of 500 members kept a core busy).
+   */
+  presenceCache: readonly PresenceEntry[] | undefined;
 }
 
 interface DedupeHit {
@@ -86,6 +128,8 @@ const count = (name: string, value: number): number => checkNumeric('memory brok
 // 0, a negative number or NaN forgot every id at once: a re-sent publish was stored twice.
 // A fraction of a ms or more than 2^53 is harmless here (nothing but a comparison uses it).
 const DEDUPE_TTL_RULE: NumericRule = { min: 0, aboveMin: true, integer: false, infinite: true };
+/** A bound that may be turned off: a count, or `Infinity`. */
+const BOUND_RULE: NumericRule = { ...COUNT_RULE, infinite: true };
 
 const newEpoch = (): string => `e_${randomBytes(6).toString('hex')}`;
 
@@ -116,6 +160,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
   const retention = count('retention', options.retention ?? 1000);
   const dedupeWindow = count('dedupeWindow', options.dedupeWindow ?? 10_000);
   const dedupeTtlMs = checkNumeric('memory broker', 'dedupeTtlMs', options.dedupeTtlMs ?? 600_000, DEDUPE_TTL_RULE);
+  const budget = new RetainedBudget(checkNumeric('memory broker', 'maxRetainedBytes', options.maxRetainedBytes ?? defaultMaxRetainedBytes(), BOUND_RULE));
+  const maxIdleChannels = checkNumeric('memory broker', 'maxIdleChannels', options.maxIdleChannels ?? 50_000, BOUND_RULE);
   const clock = options.clock ?? systemClock;
   const channels = new Map<string, ChannelLog>();
   // The epoch of every channel nothing was published on since the start (or reset): such
@@ -137,20 +183,55 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
         epoch: idleEpoch,
         head: 0,
         log: [],
+        sizes: [],
         dedupe: new Map(),
         listeners: new Set(),
         presence: new Map(),
         presenceListeners: new Set(),
+        presenceCache: undefined,
       };
       channels.set(name, ch);
     }
     return ch;
   };
 
-  /** Forgets `name` when it holds nothing a fresh channel would not. */
+  // Channels held for their log alone, least recently used first (re-inserted on use).
+  const idle = new Map<string, ChannelLog>();
+  let forgotten = 0;
+
+  /**
+   * Settles `name` after a use: forgotten when it holds nothing a fresh channel would not,
+   * kept as idle (and the least recently used idle ones forgotten past maxIdleChannels)
+   * when it holds a log alone, out of the idle set while anyone listens or is present.
+   */
   const release = (name: string, ch: ChannelLog): void => {
-    if (ch.head !== 0 || ch.listeners.size || ch.presenceListeners.size || ch.presence.size) return;
-    if (channels.get(name) === ch) channels.delete(name);
+    if (channels.get(name) !== ch) return;
+    if (ch.listeners.size || ch.presenceListeners.size || ch.presence.size) {
+      idle.delete(name);
+      return;
+    }
+    if (ch.head === 0) {
+      idle.delete(name);
+      channels.delete(name);
+      return;
+    }
+    idle.delete(name);
+    idle.set(name, ch);
+    while (idle.size > maxIdleChannels) forget(idle.keys().next().value as string);
+  };
+
+  /** Drops an idle channel whole; made again, it gets an epoch its old one is not. */
+  const forget = (name: string): void => {
+    const ch = idle.get(name)!;
+    idle.delete(name);
+    channels.delete(name);
+    budget.dropAll(ch);
+    for (const ids of ch.dedupe.values()) live -= ids.size;
+    ch.dedupe.clear();
+    // Offsets start again at 1: under the same epoch a subscriber's position would point
+    // into the new log (PROTOCOL.md §5: a server that loses a log replaces its epoch).
+    if (ch.epoch === idleEpoch) idleEpoch = newEpoch();
+    forgotten++;
   };
 
   // Every id stored, in the order stored (so by time), across channels: a publish to any
@@ -194,9 +275,12 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       const msg: StoredMessage = { channel, offset: ch.head + 1, epoch: ch.epoch, data, ts: now };
       if (id !== undefined) msg.id = id;
       if (user !== undefined) msg.user = user;
+      // Sized before anything is stored: data JSON cannot carry fails here, not at delivery.
+      const size = messageBytes(msg);
       ch.head = msg.offset;
-      ch.log.push(msg);
-      if (ch.log.length > retention) ch.log.shift();
+      budget.add(ch, msg, size);
+      if (ch.log.length > retention) budget.dropFirst(ch);
+      budget.trim();
       if (id !== undefined) {
         let ids = ch.dedupe.get(user);
         if (!ids) ch.dedupe.set(user, (ids = new Map()));
@@ -206,6 +290,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
         if (ids.size > dedupeWindow) ids.delete(ids.keys().next().value as string), live--;
       }
       callEach(ch.listeners, msg);
+      release(channel, ch);
       return { offset: msg.offset, epoch: msg.epoch, duplicate: false };
     },
 
@@ -230,6 +315,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       open();
       const ch = channelOf(channel);
       ch.listeners.add(listener);
+      idle.delete(channel);
       return async () => {
         ch.listeners.delete(listener);
         release(channel, ch);
@@ -249,6 +335,8 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
         ch.presence.set(entry.clientId, conns);
       }
       const stored = { ...entry };
+      idle.delete(channel);
+      ch.presenceCache = undefined;
       conns.delete(entry.connId); // re-insert so the newest entry is last
       conns.set(entry.connId, stored);
       const member = toMember(stored);
@@ -271,6 +359,7 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       if (!ch || !conns || !entry) return;
       const current = [...conns.values()].at(-1)!;
       conns.delete(connId);
+      ch.presenceCache = undefined;
       if (conns.size > 0) {
         // The member's info is its newest entry's: removing that one may change it.
         const next = [...conns.values()].at(-1)!;
@@ -286,13 +375,25 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       open();
       const ch = channels.get(channel);
       if (!ch) return [];
-      return [...ch.presence.values()].flatMap((conns) => [...conns.values()].map((e) => ({ ...e })));
+      ch.presenceCache ??= Object.freeze([...ch.presence.values()].flatMap((conns) => [...conns.values()].map((e) => Object.freeze({ ...e }))));
+      // Frozen: callers share it until the channel's presence changes.
+      return ch.presenceCache as PresenceEntry[];
+    },
+
+    presenceMembers(channel, clientId) {
+      const presence = channels.get(channel)?.presence;
+      return { count: presence?.size ?? 0, member: presence?.has(clientId) ?? false };
+    },
+
+    retainedStats() {
+      return { bytes: budget.bytes, messages: budget.count, idleChannels: idle.size, trimmedMessages: budget.trimmed, forgottenChannels: forgotten };
     },
 
     async onPresence(channel, listener) {
       open();
       const ch = channelOf(channel);
       ch.presenceListeners.add(listener);
+      idle.delete(channel);
       return async () => {
         ch.presenceListeners.delete(listener);
         release(channel, ch);
@@ -330,9 +431,10 @@ export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
       for (const [name, ch] of channels) {
         ch.epoch = idleEpoch;
         ch.head = 0;
-        ch.log = [];
+        budget.dropAll(ch);
         ch.dedupe.clear();
         ch.presence.clear();
+        ch.presenceCache = undefined;
         release(name, ch);
       }
     },

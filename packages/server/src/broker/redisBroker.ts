@@ -215,22 +215,24 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     });
   };
 
-  const readOnce = (channel: string, from: number, count: number): Promise<ReadResult> => {
+  const readOnce = (channel: string, from: number, count: number, bytes: string[]): Promise<ReadResult> => {
     const k = channelKeys(prefix, channel);
     return guarded('read', async (redis) => {
-      const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count), idleTtl);
+      const [epoch, head, earliest, entries] = await redis.llRead(k.epoch, k.seq, k.log, newEpoch(), `${from + 1}-0`, String(count), idleTtl, ...bytes);
       return { epoch, head, earliest, messages: entries.map((e) => decodeEntry(channel, epoch, e)) };
     });
   };
-  const read = async (channel: string, after: number, limit: number): Promise<ReadResult> => {
+  const read = async (channel: string, after: number, limit: number, maxBytes?: number): Promise<ReadResult> => {
     const from = Math.min(Math.max(0, Math.floor(after)), Number.MAX_SAFE_INTEGER - 1);
     const count = Math.min(Math.max(0, Math.floor(limit)), MAX_CATCH_UP_BATCH);
+    // Passed only when it bounds anything: without it the script reads as it always did.
+    const bytes = maxBytes !== undefined && Number.isFinite(maxBytes) ? [String(Math.max(1, Math.floor(maxBytes)))] : [];
     const before = marks.before(channel);
-    let r = await readOnce(channel, from, count);
+    let r = await readOnce(channel, from, count, bytes);
     const seen = HighWaterMarks.wentBack(before, r.epoch, r.head, false);
     if (seen !== undefined) {
       await rotate(channel, r.epoch, `head ${r.head} after offset ${seen} was seen`);
-      r = await readOnce(channel, from, count);
+      r = await readOnce(channel, from, count, bytes);
     }
     marks.observe(channel, r.epoch, r.head);
     return r;

@@ -112,10 +112,20 @@ redis.call('PUBLISH', ARGV[8], cjson.encode(header) .. '\\n' .. ARGV[2])
 return {seq, epoch, 0}
 `;
 
+/** Entries per XRANGE of a read bounded by bytes (READ_LUA): what it may copy past its bound. */
+const READ_BATCH = 8;
+
 /**
  * KEYS: epoch, seq, log
- * ARGV: newEpoch, startId ('<after+1>-0'), limit, idleTtlMs (ms; '' keeps them for good)
+ * ARGV: newEpoch, startId ('<after+1>-0'), limit, idleTtlMs (ms; '' keeps them for good),
+ * maxBytes (optional; '' or absent: no byte bound)
  * Returns {epoch, head, earliest, entries}.
+ *
+ * With maxBytes the entries stop once their field values add up to maxBytes (at least one
+ * entry is returned): read READ_BATCH at a time, so Redis copies little more than that. A
+ * replay page of 200 messages of 60 KB was one 12 MB reply: 120 of them at once stalled
+ * Redis past the command timeout for every client of the node, and each connection held
+ * its page while its client did not read.
  *
  * The epoch and counter of a log nothing was published on (counter 0) expire `idleTtlMs`
  * after the last read (the first publish keeps them for good, PUBLISH_LUA): stored for
@@ -142,8 +152,21 @@ if #first > 0 then
 end
 local entries = {}
 local limit = tonumber(ARGV[3])
-if limit > 0 then
+local maxBytes = tonumber(ARGV[5] or '')
+if limit > 0 and maxBytes == nil then
   entries = redis.call('XRANGE', KEYS[3], ARGV[2], '+', 'COUNT', limit)
+elseif limit > 0 then
+  local start, bytes = ARGV[2], 0
+  while #entries < limit and bytes < maxBytes do
+    local batch = redis.call('XRANGE', KEYS[3], start, '+', 'COUNT', math.min(${READ_BATCH}, limit - #entries))
+    if #batch == 0 then break end
+    for _, e in ipairs(batch) do
+      if bytes >= maxBytes then break end
+      entries[#entries + 1] = e
+      for i = 2, #e[2], 2 do bytes = bytes + #e[2][i] end
+    end
+    start = (tonumber(string.match(batch[#batch][1], '^(%d+)')) + 1) .. '-0'
+  end
 end
 return {epoch, seq, earliest, entries}
 `;

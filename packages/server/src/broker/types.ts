@@ -125,8 +125,13 @@ export interface Broker {
   publish(channel: string, data: unknown, id?: string, user?: string): Promise<PublishResult>;
   /** Current head and epoch (creates the channel's epoch if it has none yet). */
   position(channel: string): Promise<Position>;
-  /** Reads retained messages after `after`. */
-  read(channel: string, after: number, limit: number): Promise<ReadResult>;
+  /**
+   * Reads retained messages after `after`. `maxBytes` (optional, a bound for replay pages)
+   * lets the broker stop early once the messages' stored data adds up to it, returning at
+   * least one: the Redis broker honours it (each read is a copy out of Redis); the memory
+   * broker may ignore it (its messages are shared, not copied).
+   */
+  read(channel: string, after: number, limit: number, maxBytes?: number): Promise<ReadResult>;
   /** Live messages of a channel; returns a function that detaches the listener. */
   onMessage(channel: string, listener: (msg: StoredMessage) => void): Promise<() => Promise<void>>;
 

@@ -2,6 +2,8 @@ import { CloseCode, type PresenceEnterFrame, type PresenceLeaveFrame } from '@li
 import { allows } from '../auth';
 import { PresenceTakenError, type PresenceEntry, type PresenceHold } from '../broker/types';
 import { takenRetryMs } from '../presenceTakenHint';
+import { refuseForbidden } from './forbidden';
+import { PRESENCE_FULL, presenceFull } from './presenceRoom';
 import { releasePresence } from './presenceHold';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
@@ -23,7 +25,7 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   // which a leave from the client's next connection, answered meanwhile, did not end.
   if (closed(s)) return;
   if (!allows(s.claims, 'subscribe', channel)) {
-    return s.error('FORBIDDEN', `token does not allow presence on ${channel}`, { ref, channel });
+    return refuseForbidden(s, `token does not allow presence on ${channel}`, { ref, channel });
   }
   const max = s.ctx.opts.maxPresenceInfoBytes;
   if (f.info !== undefined && Buffer.byteLength(JSON.stringify(f.info)) > max) {
@@ -43,6 +45,15 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   }
   s.presenceEntering.add(channel);
   try {
+    const maxMembers = s.ctx.opts.maxPresenceMembers;
+    // On the memory broker answered at once: nothing runs between the check and the store.
+    let full = presenceFull(s.ctx.broker, channel, s.clientId, maxMembers);
+    if (full instanceof Promise) full = await full;
+    if (full !== undefined) {
+      // Every `subscribed` carries every member: unbounded, the list outgrew what a
+      // connection may queue (~4,050 members of 4 KB info: every new subscriber closed 1013).
+      return s.error(PRESENCE_FULL, `presence.enter: ${channel} has ${full} members, the most this server allows (maxPresenceMembers ${maxMembers})`, { ref, channel });
+    }
     await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
       // Closed while entering: cleanup already ran, so release through the grace path, or at

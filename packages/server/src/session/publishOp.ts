@@ -1,6 +1,7 @@
 import { CloseCode, type AckFrame, type PublishFrame } from '@lifeline/core/protocol';
 import { allows } from '../auth';
 import { isBrokerUnavailable } from '../broker/redisErrors';
+import { refuseForbidden } from './forbidden';
 import { PublishBlock, type BlockCode } from './publishBlock';
 import type { Session } from './session';
 import { errorText, unavailablePublishText } from './subscribeOps';
@@ -15,7 +16,7 @@ const BROKER_RETRY_MS = 1000;
 export async function handlePublish(s: Session, f: PublishFrame): Promise<void> {
   const { channel, ref, id } = f;
   if (!allows(s.claims, 'publish', channel)) {
-    return s.error('FORBIDDEN', `token does not allow publish on ${channel}`, { ref, channel });
+    return refuseForbidden(s, `token does not allow publish on ${channel}`, { ref, channel });
   }
   const clock = s.ctx.opts.clock;
   let block = s.publishBlocks.get(channel);

@@ -8,6 +8,9 @@ import { limitPlan, planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan 
 import type { Session } from './session';
 import { ChannelSubscription } from './subscription';
 import { takeSubscribe } from './subscribeRate';
+import { readGateOf } from '../replayReads';
+import { refuseForbidden } from './forbidden';
+import { subscribedText } from './presenceReply';
 
 /**
  * `retry-after-ms` of the close when a replay cannot be finished. A broker failure waits
@@ -21,7 +24,7 @@ const RETRY_AFTER_LOST_MS = 100;
 export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<void> {
   const { channel, ref } = f;
   if (!allows(s.claims, 'subscribe', channel)) {
-    return s.error('FORBIDDEN', `token does not allow subscribe on ${channel}`, { ref, channel });
+    return refuseForbidden(s, `token does not allow subscribe on ${channel}`, { ref, channel });
   }
   const wait = takeSubscribe(s);
   if (wait > 0) {
@@ -45,8 +48,9 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
   try {
     // Attach to the live feed before reading the log: nothing can fall between the two.
     if (isNew) await s.ctx.hub.add(channel, sub);
-    plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE), f.limit);
-    const presence = mergePresence(await s.ctx.broker.presenceList(channel));
+    const gate = readGateOf(s.ctx);
+    plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE, (read) => gate.run(read)), f.limit);
+    const presence = await s.ctx.broker.presenceList(channel);
     const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
     if (plan.recovered !== undefined) {
       reply.recovered = plan.recovered;
@@ -55,8 +59,8 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
       if (plan.recovered || plan.count > 0) reply.replay = plan.count;
       if (plan.more) reply.more = true;
     }
-    reply.presence = presence;
-    s.send(reply);
+    // Members serialized once per unchanged list (presenceReply.ts), not for every `sub`.
+    s.sendRaw(subscribedText(reply, presence), 'subscribed');
   } catch (err) {
     if (isNew) {
       s.subs.delete(channel);
@@ -78,11 +82,20 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
  * connection can take no more, or was closed because the replay could not be finished.
  */
 async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promise<boolean> {
+  const { stats } = s.ctx;
+  // Bytes of the current page not yet handed to the socket (stats.replayBytes), given back
+  // frame by frame and, whatever ends the replay, in `finally`.
+  let held = 0;
   try {
     for await (const page of plan.pages) {
-      for (const m of page) {
+      const frames = page.map(serializeMessage);
+      held = frames.reduce((n, f) => n + f.length, 0);
+      stats.replayBytes += held;
+      for (const frame of frames) {
+        held -= frame.length;
+        stats.replayBytes -= frame.length;
         // Gone (or closing): reading more pages for it would only hold memory.
-        if (!s.sendRaw(serializeMessage(m), 'msg')) return false;
+        if (!s.sendRaw(frame, 'msg')) return false;
         await s.paced();
       }
       // paced() resolves at once below a quarter of maxBufferedBytes, and a memory broker's read
@@ -100,6 +113,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
     else errorText(err, s.ctx.opts.logger, { channel });
     s.close(CloseCode.TRY_AGAIN_LATER, `replay interrupted; retry-after-ms=${lost ? RETRY_AFTER_LOST_MS : RETRY_AFTER_BROKER_MS}`);
     return false;
+  } finally {
+    stats.replayBytes -= held;
   }
 }
 
