@@ -24,8 +24,8 @@ export interface ServerStats {
   /**
    * Bytes of replay pages read from the broker and not yet written to a socket, all
    * connections together: what replays hold besides the socket queues. Each page stops at
-   * 1 MiB of stored data (REPLAY_PAGE_BYTES, Redis broker), and a connection that takes
-   * nothing for `WRITE_STALL_MS` is closed, so it cannot hold one for good.
+   * 1 MiB of stored data (REPLAY_PAGE_BYTES, Redis broker), and a connection holds one page
+   * at a time however many channels it replays (Session.replayTurn).
    */
   replayBytes: number;
 }

@@ -54,25 +54,11 @@ export const MAX_QUEUED_OPS = 256;
  */
 export const CLOSE_STALL_MS = 5000;
 /**
- * How long the socket may take no bytes at all while frames wait for it before the
- * connection is closed 1013 as a slow consumer (it reconnects and replays from its
- * position: nothing is lost). A replay is written at the pace the client reads it, so a
- * client that never read its replay but sent a `ping` now and then was kept, with its
- * replay page and socket queue, for good (20 such clients: +605 MB). Progress is any byte
- * the kernel takes, not an emptied queue: a client that reads slowly but steadily stays.
- * Kernel buffers hide a little reading (roughly the last MB read before the server's side
- * can move again), so the bound is well above the 10 s between the keepalive reads of a
- * paused @lifeline/node consumer and twice the heartbeat.
- */
-export const WRITE_STALL_MS = 60_000;
-/**
  * Most a bulk sender (a replay) queues for the socket before it waits for it (paced): the
  * kernel's own buffers (MBs) keep the pipe full behind it. A quarter of the default
  * maxBufferedBytes, 4 MiB, was what each replaying client that stopped reading held.
  */
 export const PACED_QUEUE_BYTES = 1024 * 1024;
-/** Checks of write progress per WRITE_STALL_MS while frames wait: the close comes 60-75 s after the last byte taken. */
-const WRITE_STALL_CHECKS = 4;
 
 type State = 'handshake' | 'open' | 'closed';
 
@@ -122,8 +108,8 @@ export class Session {
   /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
   private expiryTimer: unknown;
   private corked = false;
-  /** The write-progress watch (WRITE_STALL_MS), armed while frames wait for the socket. */
-  private stallWatch: { timer: unknown; sent: number; partial: number; progressAt: number } | undefined;
+  /** The end of the queue of replay pages waiting for their turn on this connection (replayTurn). */
+  private pageQueue: Promise<void> = Promise.resolve();
   /**
    * Live traffic held by this session's subscriptions while they replay, in bytes: counted
    * with the socket queue against maxBufferedBytes. An upper bound: a subscription dropped
@@ -321,43 +307,6 @@ export class Session {
     this.ctx.stats.countOut(type);
     // A consumer this far behind would hold unbounded memory; it catches up by replay.
     if (this.overLimit()) this.closeSlowConsumer();
-    else if (this.stallWatch === undefined) this.watchWrites();
-  }
-
-  /**
-   * While frames wait for the socket, checks every WRITE_STALL_MS / WRITE_STALL_CHECKS
-   * whether the kernel took any of them; after WRITE_STALL_MS without a byte taken, the
-   * peer is a slow consumer (1013). Stops once the queue is empty (the next write arms it
-   * again), so an idle or reading connection has no timer.
-   */
-  private watchWrites(): void {
-    const raw = socketOf(this.ws) as WritingSocket | undefined;
-    if (!raw || raw.writableLength === 0 || this.state === 'closed' || this.stalled) return;
-    const watch = { timer: undefined as unknown, ...writeProgress(raw), progressAt: this.ctx.opts.clock.now() };
-    this.stallWatch = watch;
-    const check = (): void => {
-      if (this.stallWatch !== watch) return;
-      if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN || raw.writableLength === 0) {
-        this.stallWatch = undefined;
-        return;
-      }
-      const now = writeProgress(raw);
-      // Nothing left with libuv: the kernel is not refusing anything (what waits is corked
-      // until the next tick, or not tried yet). Completed writes grew, or the one in flight
-      // (the same one: no other starts before it completes) shrank.
-      if (now.partial === 0 || now.sent > watch.sent || (now.sent === watch.sent && now.partial > watch.partial)) {
-        watch.progressAt = this.ctx.opts.clock.now();
-      }
-      watch.sent = now.sent;
-      watch.partial = now.partial;
-      if (this.ctx.opts.clock.now() - watch.progressAt >= WRITE_STALL_MS) {
-        this.stallWatch = undefined;
-        this.ctx.opts.logger.warn('slow consumer: no write progress', { session: this.id, queued: raw.writableLength, stalledMs: WRITE_STALL_MS });
-        return this.closeSlowConsumer();
-      }
-      watch.timer = this.after(WRITE_STALL_MS / WRITE_STALL_CHECKS, check);
-    };
-    watch.timer = this.after(WRITE_STALL_MS / WRITE_STALL_CHECKS, check);
   }
 
   /** Closes with 1013: more than `maxBufferedBytes` is waiting for this peer (socket queue and held live traffic together). */
@@ -413,8 +362,10 @@ export class Session {
    * 20 KB) closed a client that was reading at full speed as a slow consumer, every time
    * it came back to catch up. A quarter, not half: the live traffic held meanwhile counts
    * against the same limit (overLimit), and a queue this size keeps the pipe full anyway
-   * (the kernel's buffers hold more). At most PACED_QUEUE_BYTES even so: it is what a
-   * client that stops reading leaves the server holding until WRITE_STALL_MS closes it.
+   * (the kernel's buffers hold more). At most PACED_QUEUE_BYTES even so: with the one page
+   * replayTurn() lets a connection hold, it is what a client that stops reading (a paused
+   * consumer, or one that never reads) leaves the server holding, however many channels it
+   * replays and however long it waits.
    */
   paced(): Promise<void> {
     const raw = socketOf(this.ws);
@@ -436,6 +387,23 @@ export class Session {
       raw.on('close', done);
       this.ws.on('close', done);
     });
+  }
+
+  /**
+   * Waits for this connection's turn to read and write one replay page; resolves to the
+   * function that ends the turn. One page at a time per connection, first come first served:
+   * each replaying subscription held a page while it waited for the socket, so a client
+   * that never read (pinging to stay alive) held one page per channel for as long as it
+   * stayed (on Redis, 200 messages of 60 KB each: 20 such clients, +605 MB). A reading client
+   * loses nothing by it: the socket takes one page at a time anyway.
+   */
+  async replayTurn(): Promise<() => void> {
+    let end!: () => void;
+    const turn = new Promise<void>((resolve) => (end = resolve));
+    const before = this.pageQueue;
+    this.pageQueue = before.then(() => turn);
+    await before;
+    return end;
   }
 
   /**
@@ -656,23 +624,6 @@ export class Session {
     }
     this.presence.clear();
   }
-}
-
-/**
- * What the kernel has taken from `raw`: `sent`, the bytes of completed writes (written to
- * the socket minus those still queued or in flight), and `partial`, the negated bytes the
- * write in flight still has to go. A write of many frames (corked, one writev) completes
- * only once the kernel took all of it; libuv's queue size shows the progress before that.
- */
-function writeProgress(raw: WritingSocket): { sent: number; partial: number } {
-  return { sent: raw.bytesWritten - raw.writableLength, partial: -(raw._handle?.writeQueueSize ?? 0) };
-}
-
-/** The parts of the net.Socket under `ws` that tell how far its writes got. */
-interface WritingSocket {
-  readonly writableLength: number;
-  readonly bytesWritten: number;
-  readonly _handle?: { readonly writeQueueSize?: number } | null;
 }
 
 function rawToString(data: RawData): string {

@@ -86,24 +86,33 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
   // Bytes of the current page not yet handed to the socket (stats.replayBytes), given back
   // frame by frame and, whatever ends the replay, in `finally`.
   let held = 0;
+  const pages = plan.pages[Symbol.asyncIterator]();
   try {
-    for await (const page of plan.pages) {
-      const frames = page.map(serializeMessage);
-      held = frames.reduce((n, f) => n + f.length, 0);
-      stats.replayBytes += held;
-      for (const frame of frames) {
-        held -= frame.length;
-        stats.replayBytes -= frame.length;
-        // Gone (or closing): reading more pages for it would only hold memory.
-        if (!s.sendRaw(frame, 'msg')) return false;
-        await s.paced();
+    for (;;) {
+      // Read and written in the connection's turn (Session.replayTurn): one page held per
+      // connection, not one per replaying channel.
+      const endTurn = await s.replayTurn();
+      try {
+        const next = await pages.next();
+        if (next.done) return true;
+        const frames = next.value.map(serializeMessage);
+        held = frames.reduce((n, f) => n + f.length, 0);
+        stats.replayBytes += held;
+        for (const frame of frames) {
+          held -= frame.length;
+          stats.replayBytes -= frame.length;
+          // Gone (or closing): reading more pages for it would only hold memory.
+          if (!s.sendRaw(frame, 'msg')) return false;
+          await s.paced();
+        }
+      } finally {
+        endTurn();
       }
       // paced() resolves at once below a quarter of maxBufferedBytes, and a memory broker's read
       // at once too: a large replay ran in one synchronous stretch (60,000 messages stalled
       // every other connection of the server 170-394 ms). One turn of the loop per page.
       await new Promise<void>((r) => setImmediate(r));
     }
-    return true;
   } catch (err) {
     // `subscribed` promised the whole gap: going live now would skip the rest silently. A
     // close the client retries makes it subscribe again from what it has, and that
@@ -115,6 +124,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
     return false;
   } finally {
     stats.replayBytes -= held;
+    // Ended early (closed, a failure): the page reader's own cleanup runs now.
+    pages.return?.(undefined).catch(() => undefined);
   }
 }
 
