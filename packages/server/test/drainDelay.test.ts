@@ -84,7 +84,11 @@ describe('drainDelayMs: not ready first, still serving', () => {
     clock.advance(1);
     // Both clients, the one admitted during the delay too, get the drain and 1012.
     for (const c of [early, late]) {
-      expect(await c.next('drain')).toMatchObject({ reconnectWindowMs: 1000 });
+      // What is left of the 1 s window when its frame goes out, counted in real time
+      // (drainClose.ts): a loaded machine spent a millisecond between the two frames.
+      const { reconnectWindowMs } = await c.next('drain');
+      expect(reconnectWindowMs).toBeGreaterThanOrEqual(990);
+      expect(reconnectWindowMs).toBeLessThanOrEqual(1000);
       expect((await c.waitClosed()).code).toBe(1012);
     }
     expect(lines.some((l) => l.startsWith('drain: 2 session(s)'))).toBe(true);

@@ -9,22 +9,37 @@ const SECRET = 'forbidden-limits-secret-0123456789abcdef';
 const fixture = useServer();
 
 describe('FORBIDDEN refusals', () => {
-  it('close the connection 4201 once 1,000 arrive within 10 s, like other refused requests (fake clock)', async () => {
+  it('close the connection 4201 once 1,000 + 2 × maxChannels (1,200 by default) arrive within 10 s (fake clock)', async () => {
     const clock = new FakeClock();
     const exp = Math.floor(clock.now() / 1000) + 3600;
     await fixture.start({ clock, authSecret: SECRET });
     const c = await fixture.connect({ token: signToken({ sub: 'u', exp, publish: ['room:*'], subscribe: ['room:*'] }, SECRET) });
-    for (let i = 0; i < 999; i++) {
+    for (let i = 0; i < 1199; i++) {
       const kind = i % 3;
       if (kind === 0) c.send({ type: 'pub', ref: i + 1, channel: `secret:${i}`, data: 1, id: `p${i}` });
       else if (kind === 1) c.send({ type: 'sub', ref: i + 1, channel: `secret:${i}` });
       else c.send({ type: 'presence.enter', ref: i + 1, channel: `secret:${i}` });
     }
-    await c.next('error', (f) => f.ref === 999);
-    expect(c.frames.filter((f) => f.type === 'error' && f.code === 'FORBIDDEN')).toHaveLength(999);
+    await c.next('error', (f) => f.ref === 1199);
+    expect(c.frames.filter((f) => f.type === 'error' && f.code === 'FORBIDDEN')).toHaveLength(1199);
     expect(c.closed).toBeUndefined();
-    c.send({ type: 'pub', ref: 1000, channel: 'secret:last', data: 1, id: 'last' });
+    c.send({ type: 'pub', ref: 1200, channel: 'secret:last', data: 1, id: 'last' });
     expect(await c.waitClosed()).toMatchObject({ code: 4201 });
+  });
+
+  it('a narrowed token refusing every channel of a server allowing 1,000 (1,000 subs and 1,000 enters) does not close the connection', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    await fixture.start({ authSecret: SECRET, maxChannels: 1000, publishPerSec: 1e6, publishBurst: 1e6 });
+    const c = await fixture.connect({ token: signToken({ sub: 'u', exp, subscribe: ['a.*'] }, SECRET) });
+    for (let i = 0; i < 1000; i++) {
+      c.send({ type: 'sub', ref: 2 * i + 1, channel: `b.${i}` });
+      c.send({ type: 'presence.enter', ref: 2 * i + 2, channel: `b.${i}` });
+    }
+    await c.next('error', (f) => f.ref === 2000);
+    expect(c.frames.filter((f) => f.type === 'error' && f.code === 'FORBIDDEN')).toHaveLength(2000);
+    // Still served afterwards: a subscribe the token allows is answered.
+    expect(await c.subscribe('a.1')).toMatchObject({ type: 'subscribed', channel: 'a.1' });
+    expect(c.closed).toBeUndefined();
   });
 
   it('spread over more than 10 s do not close (fake clock)', async () => {

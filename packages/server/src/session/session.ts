@@ -94,6 +94,8 @@ export class Session {
    */
   readonly presenceBucket: TokenBucket;
   readonly publishRefusals: WindowCounter;
+  /** FORBIDDEN answers (forbidden.ts): 1,000 + 2 × maxChannels within 10 s close 4201. */
+  readonly forbiddenRefusals: WindowCounter;
   private readonly authBucket: TokenBucket;
   /** Per channel: a publish refused with a retryable code, which must be stored before any later one, and those refused behind it (publishBlock.ts). */
   readonly publishBlocks = new Map<string, PublishBlock>();
@@ -133,6 +135,9 @@ export class Session {
     this.publishBucket = new SlottedBucket(publishPerSec, publishBurst, clock);
     this.presenceBucket = new SlottedBucket(publishPerSec, publishBurst, clock);
     this.publishRefusals = new WindowCounter(REFUSAL_LIMIT, ABUSE_WINDOW_MS, clock);
+    // A reconnect's worth on top (every channel it held refused as a `sub` and an enter,
+    // after its token was narrowed): a legitimate client is never closed for that.
+    this.forbiddenRefusals = new WindowCounter(REFUSAL_LIMIT + 2 * ctx.opts.maxChannels, ABUSE_WINDOW_MS, clock);
     this.authBucket = new TokenBucket(AUTH_PER_SEC, AUTH_BURST, clock);
     this.badFrames = new WindowCounter(BAD_FRAME_LIMIT, ABUSE_WINDOW_MS, clock);
     this.after(handshakeTimeoutMs, () => {

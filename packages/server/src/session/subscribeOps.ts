@@ -44,35 +44,49 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     s.subs.set(channel, sub);
   }
   sub.hold();
-  let plan: ReplayPlan & { more?: true };
+  let firstTurn: (() => void) | undefined;
   try {
-    // Attach to the live feed before reading the log: nothing can fall between the two.
-    if (isNew) await s.ctx.hub.add(channel, sub);
-    const gate = readGateOf(s.ctx);
-    plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE, (read) => gate.run(read)), f.limit);
-    const presence = await s.ctx.broker.presenceList(channel);
-    const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
-    if (plan.recovered !== undefined) {
-      reply.recovered = plan.recovered;
-      if (plan.reason) reply.reason = plan.reason;
-      // After a loss, the retained tail that follows (none: no `replay`, as before it was sent).
-      if (plan.recovered || plan.count > 0) reply.replay = plan.count;
-      if (plan.more) reply.more = true;
+    let plan: ReplayPlan & { more?: true };
+    try {
+      // Attach to the live feed before reading the log: nothing can fall between the two.
+      // (What arrives meanwhile is held, and counted against maxBufferedBytes.)
+      if (isNew) await s.ctx.hub.add(channel, sub);
+      // A `since` may be answered with a replay, whose first page planReplay reads: in this
+      // connection's turn (Session.replayTurn), as every later page is. Taken after it, each
+      // replaying channel held its first page while waiting (100 channels: ~100 MiB for a
+      // client that never reads).
+      if (f.since) firstTurn = await s.replayTurn();
+      const gate = readGateOf(s.ctx);
+      plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE, (read) => gate.run(read)), f.limit);
+      const presence = await s.ctx.broker.presenceList(channel);
+      const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
+      if (plan.recovered !== undefined) {
+        reply.recovered = plan.recovered;
+        if (plan.reason) reply.reason = plan.reason;
+        // After a loss, the retained tail that follows (none: no `replay`, as before it was sent).
+        if (plan.recovered || plan.count > 0) reply.replay = plan.count;
+        if (plan.more) reply.more = true;
+      }
+      // Members serialized once per unchanged list (presenceReply.ts), not for every `sub`.
+      s.sendRaw(subscribedText(reply, presence), 'subscribed');
+    } catch (err) {
+      if (isNew) {
+        s.subs.delete(channel);
+        await s.ctx.hub.remove(channel, sub);
+      } else {
+        sub.release();
+      }
+      return s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
     }
-    // Members serialized once per unchanged list (presenceReply.ts), not for every `sub`.
-    s.sendRaw(subscribedText(reply, presence), 'subscribed');
-  } catch (err) {
-    if (isNew) {
-      s.subs.delete(channel);
-      await s.ctx.hub.remove(channel, sub);
-    } else {
-      sub.release();
-    }
-    return s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
+    // The first page is written in the turn it was read in; writeReplay ends that turn.
+    const turn = firstTurn;
+    firstTurn = undefined;
+    // A page of a longer replay: live traffic after it would leave a hole between the two.
+    // The subscription stays (the next `sub` for the channel replaces it) but sends nothing.
+    if (await writeReplay(s, channel, plan, turn)) plan.more ? sub.park() : sub.goLive(plan.epoch, plan.head);
+  } finally {
+    firstTurn?.();
   }
-  // A page of a longer replay: live traffic after it would leave a hole between the two.
-  // The subscription stays (the next `sub` for the channel replaces it) but sends nothing.
-  if (await writeReplay(s, channel, plan)) plan.more ? sub.park() : sub.goLive(plan.epoch, plan.head);
 }
 
 /**
@@ -81,7 +95,7 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
  * maxBufferedBytes closed a healthy client as a slow consumer. False when the
  * connection can take no more, or was closed because the replay could not be finished.
  */
-async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promise<boolean> {
+async function writeReplay(s: Session, channel: string, plan: ReplayPlan, firstTurn?: () => void): Promise<boolean> {
   const { stats } = s.ctx;
   // Bytes of the current page not yet handed to the socket (stats.replayBytes), given back
   // frame by frame and, whatever ends the replay, in `finally`.
@@ -91,7 +105,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
     for (;;) {
       // Read and written in the connection's turn (Session.replayTurn): one page held per
       // connection, not one per replaying channel.
-      const endTurn = await s.replayTurn();
+      const endTurn = firstTurn ?? (await s.replayTurn());
+      firstTurn = undefined;
       try {
         const next = await pages.next();
         if (next.done) return true;
@@ -123,6 +138,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan): Promi
     s.close(CloseCode.TRY_AGAIN_LATER, `replay interrupted; retry-after-ms=${lost ? RETRY_AFTER_LOST_MS : RETRY_AFTER_BROKER_MS}`);
     return false;
   } finally {
+    // Not reached by the loop (a throw before it): the turn it was handed ends here.
+    firstTurn?.();
     stats.replayBytes -= held;
     // Ended early (closed, a failure): the page reader's own cleanup runs now.
     pages.return?.(undefined).catch(() => undefined);
