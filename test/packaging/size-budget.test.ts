@@ -124,7 +124,13 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // refused FORBIDDEN is sent again after `authed` and on a connection with another token, as
 // a failed channel subscribes again (usePresence's member list stayed without this client
 // until a remount or a new `info`), with the token taken in band remembered, 83 B.
-const CORE_CEILING_BYTES = 10_585;
+// 10,585 -> 10,641 B (a review of the session's epoch return): losses said while an async
+// handler is busy are one gap per epoch moved into, in order, each from where the one before
+// it ended (a move E -> F -> E while it ran joined them as one gap from E#5 to E#5, or none:
+// F's retained tail, never handed, went unsaid, and the empty gap stopped node workers whose
+// onGap is 'stop'), 48 B; a tail starting right after the message an async handler finished
+// while the reconnect's `sub` was in flight is no gap (one from it to it, covering nothing), 8 B.
+const CORE_CEILING_BYTES = 10_641;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -179,8 +185,9 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // and core's content moved the difference by 2 B. 2,166 B: react unchanged,
 // core's content (the epochs a channel left, setToken(undefined)) moved it by 2 B.
 // 2,162 B (session 26): react's runtime unchanged (its changes are docs and a test), core's
-// content (lastError cleared, FORBIDDEN presence entered again) moved it by -4 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_162;
+// content (lastError cleared, FORBIDDEN presence entered again) moved it by -4 B. 2,163 B:
+// react unchanged, core's content (one gap per epoch while an async handler is busy) moved it by 1 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_163;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

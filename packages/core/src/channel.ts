@@ -91,12 +91,15 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** The handlers `_inHand` was given to. */
   _inHs?: readonly Handler[];
   /**
-   * A loss reported (`subscribed`, not recovered) while async handlers were on `_inHand`:
-   * said once they are done, from after that message if they completed it, from before
-   * it if they failed (it cannot come back from a lost history). The position moved already.
-   * `low`: the lowest head of the losses joined in it (see `_sayLost`).
+   * Losses reported (`subscribed`, not recovered) while async handlers were on `_inHand`:
+   * said once they are done, the first from after that message if they completed it, from
+   * before it if they failed (it cannot come back from a lost history), each next one from
+   * where the one before it ended. The position moved already. One per epoch moved into, in
+   * order: a loss in the same epoch as the last joins it (one gap), one into another epoch
+   * is its own (E, F, E again joined as one said E#5 to E#5, or nothing: F's promised tail,
+   * never handed, went unsaid). `low`: the lowest head of the losses joined in one (see `_sayLost`).
    */
-  _lost?: [offset: number, epoch: string, reason: GapReason, low: number] | null;
+  _lost?: Array<[offset: number, epoch: string, reason: GapReason, low: number]> | null;
   /** Taken while busy, in order: messages, and holes found among them (said when reached). */
   _buffer?: Array<MessageFrame | HoleMark> | null;
   _overflowed?: boolean;
@@ -336,14 +339,19 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
   /** Says the loss waiting for `m` (see `_lost`), from before `m` when it was not handled. */
   _sayLost(m: MessageFrame, failed?: unknown): unknown {
     const l = this._lost;
-    const o = failed ? m.offset - 1 : m.offset;
+    let o = failed ? m.offset - 1 : m.offset;
+    let e = m.epoch;
     this._lost = null;
     // Not a loss when the retained tail starts right after `m` (the log trimmed up to it):
     // a gap from `m` to `m` covers nothing, and stopped a worker whose onGap is 'stop'.
     // Behind `m` (the store lost writes it had acknowledged, PROTOCOL §5): a loss all the same.
     // Nor when a loss joined meanwhile went below `m` first: the offsets up to the head were
-    // handed out again, and what is at them now was not delivered.
-    if (l && (l[1] != m.epoch || l[0] != o || l[3] < o)) this._gap(l[0], l[1], l[2], false, { offset: o, epoch: m.epoch });
+    // handed out again, and what is at them now was not delivered. Each next one is of
+    // another epoch than the one before it: said from where that one ended.
+    for (const x of l ?? []) {
+      if (x[1] != e || x[0] != o || x[3] < o) this._gap(x[0], x[1], x[2], false, { offset: o, epoch: e });
+      [o, e] = x;
+    }
     return l;
   }
 
@@ -497,11 +505,19 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
         back = r! > to && (to = r!);
       }
       // An async handler busy with a message: whether the loss starts after it or at it is
-      // known when it is done (_sayLost); a later loss meanwhile joins it (one gap).
+      // known when it is done (_sayLost); a later loss meanwhile in the same epoch joins it
+      // (one gap), one into another epoch follows it (see `_lost`). Without one, not when the
+      // tail starts right after the position: an async handler finished the message it had
+      // when the `sub` went out (from before it) meanwhile, and a gap from it to it covers
+      // nothing (see `_sayLost`).
       if (this._busy) {
-        this._lost = [to, f.epoch, reason, Math.min(to, this._lost?.[3] ?? to)];
+        const l = (this._lost ??= []);
+        // The position is at the end of the last one (moved just below, and nothing else
+        // moves it while busy): in the same epoch, this loss joins it.
+        const z = f.epoch == this._epoch && l.pop();
+        l.push([to, f.epoch, reason, z ? Math.min(to, z[3]) : to]);
         this._moveTo(to, f.epoch);
-      } else this._gap(to, f.epoch, reason);
+      } else if (to != this._offset || f.epoch != this._epoch) this._gap(to, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the
       // same offset in a new epoch was taken as unfillable (a gap, not a replay). Nor do the
       // handlers that had a message a failure left half-delivered (`_part`): a head behind
