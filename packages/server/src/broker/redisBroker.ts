@@ -26,6 +26,8 @@ export interface RedisBroker extends Broker {
   presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void>;
   presenceHold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void>;
   presenceHolds(channel: string, clientId: string): Promise<PresenceHold[] | undefined>;
+  /** Members (distinct clientIds) of `channel` and whether `clientId` is one, read without the member list. */
+  presenceCount(channel: string, clientId: string): Promise<{ count: number; member: boolean }>;
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
   /**
@@ -405,6 +407,7 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
       await guarded('presenceHold', () => presence.hold(channel, clientId, connId, holdMs));
     },
     presenceHolds: (channel, clientId) => guarded('presenceHolds', () => presence.holds(channel, clientId)),
+    presenceCount: (channel, clientId) => guarded('presenceCount', () => presence.count(channel, clientId)),
     presenceRemove: (channel, clientId, connId) => guarded('presenceRemove', () => presence.remove(channel, clientId, connId)),
     presenceList: (channel) => guarded('presenceList', () => presence.list(channel)),
     async onPresence(channel, listener) {

@@ -3,7 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import { BrokerUnavailableError } from './redisErrors';
 import type { BrokerClock } from './redisOptions';
 import {
-  PRESENCE_HOLD_LUA, PRESENCE_HOLDS_LUA, PRESENCE_LIST_LUA, PRESENCE_REMOVE_LUA, PRESENCE_SET_LUA, PUBLISH_LUA, READ_LUA, ROTATE_LUA,
+  PRESENCE_COUNT_LUA, PRESENCE_HOLD_LUA, PRESENCE_HOLDS_LUA, PRESENCE_LIST_LUA, PRESENCE_REMOVE_LUA, PRESENCE_SET_LUA, PUBLISH_LUA, READ_LUA, ROTATE_LUA,
 } from './redisScripts';
 
 /** The broker's scripts as ioredis commands (EVALSHA with automatic script loading). */
@@ -51,6 +51,7 @@ export function openConnection(s: ConnectionSettings, role: 'cmd' | 'sub'): Redi
   redis.defineCommand('llPresenceList', { numberOfKeys: 4, lua: PRESENCE_LIST_LUA });
   redis.defineCommand('llPresenceHold', { numberOfKeys: 4, lua: PRESENCE_HOLD_LUA });
   redis.defineCommand('llPresenceHolds', { numberOfKeys: 4, lua: PRESENCE_HOLDS_LUA });
+  redis.defineCommand('llPresenceCount', { numberOfKeys: 4, lua: PRESENCE_COUNT_LUA });
   return redis;
 }
 

@@ -11,6 +11,7 @@ export interface PresenceCommands {
   llPresenceList(...args: string[]): Promise<[string[], string[], string, string[]]>;
   llPresenceHold(...args: string[]): Promise<unknown>;
   llPresenceHolds(...args: string[]): Promise<[number, string[]]>;
+  llPresenceCount(...args: string[]): Promise<[number, number]>;
 }
 
 export interface PresenceDeps {
@@ -111,6 +112,15 @@ export class RedisPresence {
       holds.push(h);
     }
     return holds.length < count ? undefined : holds;
+  }
+
+  /** See Broker.presenceCount. */
+  async count(channel: string, clientId: string): Promise<{ count: number; member: boolean }> {
+    const keys = channelKeys(this.deps.prefix, channel);
+    const [count, member] = await (await this.deps.redis()).llPresenceCount(
+      ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents, clientId,
+    );
+    return { count, member: member === 1 };
   }
 
   async list(channel: string): Promise<PresenceEntry[]> {
