@@ -6,37 +6,17 @@
 // said: nothing, or an empty gap that stopped node workers whose onGap is 'stop'. Said as
 // the non-busy path says them: E -> F, then F -> E.
 import { describe, expect, it } from 'vitest';
-import type { GapEvent, Message } from '../src';
-import { flushPromises, setup } from './support/harness';
+import { flushPromises } from './support/harness';
+import { movingRoom } from './support/movingRoom';
 
 function start(fail = false) {
-  const h = setup({ reconnect: { jitter: 'none' as const, initialDelayMs: 10 } });
-  h.accept();
-  const ch = h.client.channel('room');
-  const got: string[] = [];
-  const gaps: GapEvent[] = [];
-  const errors: unknown[] = [];
   let finish!: () => void;
-  ch.on('gap', (g) => gaps.push(g));
-  ch.on('error', (e) => errors.push(e));
-  ch.subscribe((m: Message) => {
-    got.push(`${m.epoch}#${m.offset}`);
+  const room = movingRoom((m) => {
     if (m.epoch === 'E' && m.offset === 5) return new Promise<void>((r, j) => (finish = () => (fail ? j(new Error('no')) : r())));
   });
-  const lastSub = () => h.sock.frames('sub').at(-1);
-  const answer = (a: Record<string, unknown>) => {
-    const f = lastSub();
-    h.sock.push({ type: 'subscribed', ref: f.ref, channel: 'room', ...a });
-    return f;
-  };
-  const move = () => {
-    h.sock.serverClose(1006);
-    h.clock.advance(1000);
-    h.accept();
-  };
-  const msgs = (epoch: string, from: number, to: number) => {
-    for (let o = from; o <= to; o++) h.msg('room', o, epoch);
-  };
+  const { ch, lastSub, answer, move, msgs } = room;
+  const errors: unknown[] = [];
+  ch.on('error', (e) => errors.push(e));
   /** Busy on E#5, moved to F (tail F#head-replay+1..head, buffered), then back to E (head 7). */
   const roundTrip = (head: number, replay: number) => {
     answer({ offset: 0, epoch: 'E' });
@@ -51,7 +31,7 @@ function start(fail = false) {
     answer({ offset: 7, epoch: 'E', recovered: true, replay: 2 });
     msgs('E', 6, 7);
   };
-  return { h, ch, got, gaps, errors, roundTrip, done: async () => (finish(), await flushPromises()) };
+  return { ...room, errors, roundTrip, done: async () => (finish(), await flushPromises()) };
 }
 
 const gap = (from: [number, string], to: [number, string]) => ({

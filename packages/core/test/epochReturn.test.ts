@@ -4,36 +4,13 @@
 // retained tail, which the channel had handed out before it left: it must not be handed
 // again. The channel remembers where it was in the last 4 epochs it left.
 import { describe, expect, it } from 'vitest';
-import type { GapEvent, Message } from '../src';
-import { flushPromises, setup } from './support/harness';
-
-const opts = { reconnect: { jitter: 'none' as const, initialDelayMs: 10 } };
+import type { Message } from '../src';
+import { flushPromises } from './support/harness';
+import { movingRoom } from './support/movingRoom';
 
 function start(handler?: (m: Message) => unknown) {
-  const h = setup(opts);
-  h.accept();
-  const ch = h.client.channel('room');
-  const got: string[] = [];
-  const gaps: GapEvent[] = [];
-  ch.on('gap', (g) => gaps.push(g));
-  ch.subscribe((m) => (got.push(`${m.epoch}#${m.offset}`), handler?.(m)) as void);
-  /** The newest `sub` on the newest socket. */
-  const lastSub = () => h.sock.frames('sub').at(-1);
-  /** Answers the newest `sub`; returns it. */
-  const answer = (a: Record<string, unknown>) => {
-    const f = lastSub();
-    h.sock.push({ type: 'subscribed', ref: f.ref, channel: 'room', ...a });
-    return f;
-  };
-  /** The connection drops and the next one (to another server, say) is welcomed. */
-  const move = () => {
-    h.sock.serverClose(1006);
-    h.clock.advance(1000);
-    h.accept();
-  };
-  const msgs = (epoch: string, from: number, to: number) => {
-    for (let o = from; o <= to; o++) h.msg('room', o, epoch);
-  };
+  const room = movingRoom(handler);
+  const { answer, move, msgs } = room;
   /** Moved to a server of epoch `epoch` whose log holds 1..head (all retained). */
   const moveTo = (epoch: string, head: number) => {
     move();
@@ -41,7 +18,7 @@ function start(handler?: (m: Message) => unknown) {
     msgs(epoch, 1, head);
     return f;
   };
-  return { h, ch, got, gaps, lastSub, answer, move, msgs, moveTo };
+  return { ...room, moveTo };
 }
 
 const gap = (from: [number, string], to: [number, string]) => ({
