@@ -1,8 +1,7 @@
-import { CloseCode, type PresenceMember, type SubscribeFrame, type SubscribedFrame, type UnsubscribeFrame } from '@lifeline/core/protocol';
+import { CloseCode, type SubscribeFrame, type SubscribedFrame, type UnsubscribeFrame } from '@lifeline/core/protocol';
 import type { Logger } from '@lifeline/core';
 import { allows } from '../auth';
 import { isBrokerUnavailable, maybeStored } from '../broker/redisErrors';
-import { toMember, type PresenceEntry } from '../broker/types';
 import { serializeMessage } from '../channelHub';
 import { limitPlan, planReplay, REPLAY_PAGE, ReplayBrokenError, type ReplayPlan } from '../replay';
 import type { Session } from './session';
@@ -153,13 +152,6 @@ export async function handleUnsubscribe(s: Session, f: UnsubscribeFrame): Promis
     await s.ctx.hub.remove(f.channel, sub);
   }
   s.send({ type: 'unsubscribed', ref: f.ref, channel: f.channel });
-}
-
-/** One wire member per clientId (the broker may hold one entry per connection). */
-export function mergePresence(entries: PresenceEntry[]): PresenceMember[] {
-  const byClient = new Map<string, PresenceMember>();
-  for (const e of entries) byClient.set(e.clientId, toMember(e));
-  return [...byClient.values()];
 }
 
 /**
