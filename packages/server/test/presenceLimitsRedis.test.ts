@@ -1,4 +1,4 @@
-// maxPresenceMembers on the Redis broker: counted by one script call (HLEN of the channel's
+// maxPresenceMembers on the Redis broker: checked by the enter script itself (HLEN of the channel's
 // per-clientId count hash, after the expiry sweep), not by reading the member list, which
 // cost every new member's enter the whole channel's presence (1,000 members of 4 KB info:
 // 4 MB read from Redis per enter, and a refused one could be sent 100 times a second).

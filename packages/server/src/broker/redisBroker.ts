@@ -28,6 +28,15 @@ export interface RedisBroker extends Broker {
   presenceHolds(channel: string, clientId: string): Promise<PresenceHold[] | undefined>;
   /** Members (distinct clientIds) of `channel` and whether `clientId` is one, read without the member list. */
   presenceCount(channel: string, clientId: string): Promise<{ count: number; member: boolean }>;
+  /**
+   * {@link Broker.presenceSet} bounded by `maxMembers` members (distinct clientIds) per
+   * channel, checked atomically with the write (the server's `maxPresenceMembers`): resolves
+   * `undefined` once stored, or, nothing stored, the channel's member count when `entry`'s
+   * clientId is not a member and the channel has `maxMembers` or more. No interleaving of
+   * enters on any number of nodes passes the bound. `Infinity`: unbounded, as presenceSet.
+   * Rejects with PresenceTakenError as presenceSet does.
+   */
+  presenceSetBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined>;
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
   /**
@@ -394,11 +403,18 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     },
     async presenceSet(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
-      if (!(await guarded('presenceSet', () => presence.set(channel, entry, ttl)))) throw taken(channel, entry);
+      if ((await guarded('presenceSet', () => presence.set(channel, entry, ttl))) === 'taken') throw taken(channel, entry);
+    },
+    async presenceSetBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined> {
+      if (!(maxMembers >= 0)) throw new RangeError(`redis broker: presenceSetBounded needs maxMembers >= 0, got ${String(maxMembers)}`);
+      const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
+      const outcome = await guarded('presenceSet', () => presence.set(channel, entry, ttl, false, maxMembers));
+      if (outcome === 'taken') throw taken(channel, entry);
+      return outcome === 'stored' ? undefined : outcome.full;
     },
     async presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
-      if (!(await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true)))) throw taken(channel, entry);
+      if ((await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true))) === 'taken') throw taken(channel, entry);
     },
     async presenceHold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void> {
       if (!(typeof holdMs === 'number' && holdMs > 0 && Number.isFinite(holdMs))) {

@@ -45,6 +45,23 @@ interface Watch {
   nextExpiry: number;
   /** Entries were added since the last sweep: their expiry is not known yet. */
   dirty: boolean;
+  /**
+   * Counts the changes of the channel's presence this node learned of while watching it:
+   * events received (and resync diffs), and this node's own writes, at their start and
+   * once answered. A list read may be shared only while it has not moved (see `list`).
+   */
+  changes: number;
+}
+
+/** What {@link RedisPresence.set} did: stored, refused as held by another user, or refused as full (the member count). */
+export type SetOutcome = 'stored' | 'taken' | { full: number };
+
+/** A list read in flight, which later callers may share (see `list`). */
+interface SharedRead {
+  watch: Watch;
+  /** `watch.changes` when the read was sent. */
+  changes: number;
+  entries: Promise<PresenceEntry[]>;
 }
 
 /**
@@ -55,34 +72,50 @@ interface Watch {
  */
 export class RedisPresence {
   private readonly watches = new Map<string, Watch>();
+  /** The latest list read in flight per channel: one at most each, gone once answered. */
+  private readonly reads = new Map<string, SharedRead>();
   private sweepTimer: unknown;
 
   constructor(private readonly deps: PresenceDeps) {}
 
   /**
    * An enter (the entry becomes its client's newest), or with `refresh` a refresh (see
-   * Broker.presenceRefresh). `false`, nothing stored, when the clientId is held by another
-   * user (the caller throws PresenceTakenError outside its outage accounting).
+   * Broker.presenceRefresh). `'taken'`, nothing stored, when the clientId is held by another
+   * user (the caller throws PresenceTakenError outside its outage accounting). With
+   * `maxMembers` (an enter's bound, maxPresenceMembers), `{ full: count }`, nothing stored,
+   * when the clientId is not a member and the channel has `maxMembers` members already:
+   * checked by the script that writes, so no interleaving of enters passes it.
    */
-  async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false): Promise<boolean> {
+  async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false, maxMembers = Infinity): Promise<SetOutcome> {
     const { connId, ...rest } = entry;
     const member = memberJson(rest);
     const now = this.deps.now();
     const keys = channelKeys(this.deps.prefix, channel);
     const owner = memberJson({ clientId: entry.clientId, user: entry.user }).slice(0, -1);
-    const stored = await (await this.deps.redis()).llPresenceSet(
-      ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(entry.clientId, connId),
-      entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs), refresh ? '1' : '0',
-      owner, entry.user === undefined ? '0' : '1',
-    );
-    return stored !== 0;
+    this.changing(channel);
+    try {
+      const stored = await (await this.deps.redis()).llPresenceSet(
+        ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(entry.clientId, connId),
+        entry.clientId, member, String(now + ttlMs), String(ttlMs + this.deps.keyGraceMs), refresh ? '1' : '0',
+        owner, entry.user === undefined ? '0' : '1', maxMembers === Infinity ? '' : String(maxMembers),
+      );
+      if (Array.isArray(stored) && stored[0] === 'full') return { full: Number(stored[1]) };
+      return stored === 0 ? 'taken' : 'stored';
+    } finally {
+      this.changing(channel);
+    }
   }
 
   async remove(channel: string, clientId: string, connId: string): Promise<void> {
     const keys = channelKeys(this.deps.prefix, channel);
-    await (await this.deps.redis()).llPresenceRemove(
-      ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents, presenceField(clientId, connId),
-    );
+    this.changing(channel);
+    try {
+      await (await this.deps.redis()).llPresenceRemove(
+        ...presenceKeys(keys), String(this.deps.now()), keys.presenceEvents, presenceField(clientId, connId),
+      );
+    } finally {
+      this.changing(channel);
+    }
   }
 
   /** See Broker.presenceHold: the hold's end is stored on this node's clock. */
@@ -123,8 +156,38 @@ export class RedisPresence {
     return { count, member: member === 1 };
   }
 
-  async list(channel: string): Promise<PresenceEntry[]> {
-    return (await this.load(channel)).entries;
+  /**
+   * The channel's live entries, as a frozen array (presenceReply.ts serializes one once for
+   * every `subscribed` it answers). Every `sub` reads the whole list (1,000 members of 4 KB:
+   * 4 MB), so calls while a read of the channel is in flight share it, as long as nothing
+   * this node knows of changed since that read was sent: the channel is watched (so other
+   * nodes' changes reach this node as events) and no event, resync diff or write of this
+   * node's came since. A change that came before a call is therefore always in its answer;
+   * one the shared read missed and that this node had not heard of yet arrives as an event,
+   * as it would after a read of the caller's own. Unwatched channels are read per call.
+   */
+  list(channel: string): Promise<PresenceEntry[]> {
+    const watch = this.watches.get(channel);
+    if (!watch?.loaded) return this.load(channel).then((l) => l.entries);
+    const shared = this.reads.get(channel);
+    if (shared && shared.watch === watch && shared.changes === watch.changes) return shared.entries;
+    const read: SharedRead = {
+      watch,
+      changes: watch.changes,
+      entries: this.load(channel).then((l) => Object.freeze(l.entries) as PresenceEntry[]),
+    };
+    this.reads.set(channel, read);
+    const done = (): void => {
+      if (this.reads.get(channel) === read) this.reads.delete(channel);
+    };
+    read.entries.then(done, done);
+    return read.entries;
+  }
+
+  /** This node is writing `channel`'s presence: a list read sent before must not answer later calls. */
+  private changing(channel: string): void {
+    const watch = this.watches.get(channel);
+    if (watch) watch.changes++;
   }
 
   /** Live entries after a sweep, and when the earliest of them expires (Infinity: none). */
@@ -164,7 +227,7 @@ export class RedisPresence {
     if (!watch) {
       watch = {
         listeners: new Set(), known: new Map(), ready: Promise.resolve(), loaded: false, resyncPending: false,
-        nextExpiry: Infinity, dirty: false,
+        nextExpiry: Infinity, dirty: false, changes: 0,
       };
       watch.ready = this.startWatch(channel, watch);
       this.watches.set(channel, watch);
@@ -252,6 +315,7 @@ export class RedisPresence {
     if (this.sweepTimer !== undefined) this.deps.clearTimer(this.sweepTimer);
     this.sweepTimer = undefined;
     this.watches.clear();
+    this.reads.clear();
   }
 
   private onEvent(watch: Watch, payload: string): void {
@@ -274,6 +338,7 @@ export class RedisPresence {
   }
 
   private emit(watch: Watch, change: PresenceChange): void {
+    watch.changes++;
     for (const l of [...watch.listeners]) {
       try {
         l.fn(change);

@@ -261,7 +261,7 @@ return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), fi
 
 /**
  * ARGV: now, eventsChannel, field, clientId, memberJson, expiresAt, keyTtlMs, refresh,
- * owner, hasUser.
+ * owner, hasUser, maxMembers.
  * An enter (`refresh` '0') makes the entry its client's newest; a refresh ('1') of an
  * entry still held only moves its expiry (its place and info stay, nothing is announced).
  * Returns 1, or 0 (nothing written) when the clientId is held by another user: `owner`
@@ -270,6 +270,12 @@ return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), fi
  * followed by `,"user":` when it has a user and the entry (`hasUser` '0') has none.
  * Compared as text: decoding a member would fail on a `sub` holding a lone surrogate.
  * Without `owner` (a caller from before it existed) nothing is checked.
+ *
+ * `maxMembers` (the server's maxPresenceMembers; '' or absent: no bound) refuses a clientId
+ * that is not a member yet when the channel has that many members (distinct clientIds,
+ * counted after the sweep): returns {'full', count}, nothing written. Checked in the script
+ * that writes: a count by a call of its own before the write let enters landing at once on
+ * several nodes each see room for one more and pass the bound together.
  */
 export const PRESENCE_SET_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])
@@ -278,6 +284,11 @@ if ARGV[8] == '1' and redis.call('ZSCORE', KEYS[1], field) then
   redis.call('ZADD', KEYS[1], ARGV[6], field)
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
   return 1
+end
+local maxMembers = tonumber(ARGV[11] or '')
+if maxMembers and redis.call('HEXISTS', KEYS[2], cid) == 0 then
+  local count = redis.call('HLEN', KEYS[2])
+  if count >= maxMembers then return {'full', count} end
 end
 local owner = ARGV[9]
 if owner and owner ~= '' then
@@ -364,8 +375,8 @@ return {tonumber(redis.call('HGET', KEYS[2], cid) or '0'), out}
 /**
  * How many members (distinct clientIds) the channel has, and whether `clientId` is one,
  * after sweeping expired entries: the count hash holds one field per clientId with entries.
- * For the member cap (maxPresenceMembers): the list read for it cost every new member's
- * enter the whole channel's presence (1,000 members of 4 KB: 4 MB per enter).
+ * (The server's maxPresenceMembers is checked by PRESENCE_SET_LUA's `maxMembers` instead,
+ * in the write itself: a count before the write could be passed by concurrent enters.)
  * ARGV: now, eventsChannel, clientId. Returns {count, 1 | 0}.
  */
 export const PRESENCE_COUNT_LUA = `${PRESENCE_SWEEP}

@@ -3,7 +3,7 @@ import { allows } from '../auth';
 import { PresenceTakenError, type PresenceEntry, type PresenceHold } from '../broker/types';
 import { takenRetryMs } from '../presenceTakenHint';
 import { refuseForbidden } from './forbidden';
-import { PRESENCE_FULL, presenceFull } from './presenceRoom';
+import { enterBounded, PRESENCE_FULL } from './presenceRoom';
 import { releasePresence } from './presenceHold';
 import type { Session } from './session';
 import { errorText } from './subscribeOps';
@@ -46,15 +46,13 @@ export async function handlePresenceEnter(s: Session, f: PresenceEnterFrame): Pr
   s.presenceEntering.add(channel);
   try {
     const maxMembers = s.ctx.opts.maxPresenceMembers;
-    // On the memory broker answered at once: nothing runs between the check and the store.
-    let full = presenceFull(s.ctx.broker, channel, s.clientId, maxMembers);
-    if (full instanceof Promise) full = await full;
+    // The bound is checked with the store (presenceRoom.ts): no other enter runs between the two.
+    const full = await enterBounded(s.ctx.broker, channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs, maxMembers);
     if (full !== undefined) {
       // Every `subscribed` carries every member: unbounded, the list outgrew what a
       // connection may queue (~4,050 members of 4 KB info: every new subscriber closed 1013).
       return s.error(PRESENCE_FULL, `presence.enter: ${channel} has ${full} members, the most this server allows (maxPresenceMembers ${maxMembers})`, { ref, channel });
     }
-    await s.ctx.broker.presenceSet(channel, presenceEntry(s, f.info), s.ctx.presenceTtlMs);
     if (s.state === 'closed') {
       // Closed while entering: cleanup already ran, so release through the grace path, or at
       // once when the client's leave (from its next connection) came meanwhile.

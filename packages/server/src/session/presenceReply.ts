@@ -3,7 +3,8 @@ import { toMember, type PresenceEntry } from '../broker/types';
 
 /**
  * The members' JSON per presence list a broker handed out frozen (the memory broker's,
- * shared until the channel's presence changes). Every `subscribed` carries every member:
+ * shared until the channel's presence changes; the Redis broker's, shared by the `sub`s
+ * that asked while its read was in flight). Every `subscribed` carries every member:
  * built and serialized for each `sub`, a channel of 500 members of 4 KB info cost ~2 MB of
  * JSON per reply, and 16 sockets re-subscribing within their `sub` rate kept a core busy.
  */

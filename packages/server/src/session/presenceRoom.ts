@@ -1,5 +1,5 @@
 // The per-channel bound on presence members (`maxPresenceMembers`, PROTOCOL.md §8, §11).
-import type { Broker } from '../broker/types';
+import type { Broker, PresenceEntry } from '../broker/types';
 
 /** A broker that can say at once how many members a channel has (the memory broker). */
 interface CountsMembers {
@@ -17,6 +17,14 @@ interface CountsMembersAsync {
 const countsMembersAsync = (broker: Broker): broker is Broker & CountsMembersAsync =>
   typeof (broker as Partial<CountsMembersAsync>).presenceCount === 'function';
 
+/** A broker whose enter checks the bound in the same atomic step as the write (Redis: PRESENCE_SET_LUA). */
+interface SetsBounded {
+  presenceSetBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined>;
+}
+
+const setsBounded = (broker: Broker): broker is Broker & SetsBounded =>
+  typeof (broker as Partial<SetsBounded>).presenceSetBounded === 'function';
+
 /**
  * The wire code of an enter refused because the channel holds `maxPresenceMembers`
  * members already. Final (no `retryAfterMs`): the reference client rejects the enter and
@@ -25,16 +33,34 @@ const countsMembersAsync = (broker: Broker): broker is Broker & CountsMembersAsy
 export const PRESENCE_FULL = 'PRESENCE_FULL';
 
 /**
+ * Stores the enter `entry` on `channel` unless the channel has `max` members or more and
+ * `entry.clientId` is not one of them: then nothing is stored and the member count is the
+ * answer (PRESENCE_FULL), else `undefined` once stored. A member already present (an enter
+ * that updates its info) is never refused. Rejects as Broker.presenceSet does.
+ *
+ * Exact on the Redis broker (the script that writes counts, after its expiry sweep: a count
+ * by a call of its own before the write let enters landing at once on several nodes pass the
+ * bound together) and on the memory broker (counted synchronously, the write sent in the same
+ * turn). On another broker, counted by {@link presenceFull} first: enters of different
+ * connections landing at the same moment may pass the bound by as many.
+ */
+export function enterBounded(broker: Broker, channel: string, entry: PresenceEntry, ttlMs: number, max: number): Promise<number | undefined> {
+  if (max !== Infinity && setsBounded(broker)) return broker.presenceSetBounded(channel, entry, ttlMs, max);
+  const full = presenceFull(broker, channel, entry.clientId, max);
+  const store = (count: number | undefined): Promise<number | undefined> =>
+    count !== undefined ? Promise.resolve(count) : broker.presenceSet(channel, entry, ttlMs).then(() => undefined);
+  // Not awaited when known at once: nothing may run between the memory broker's count and its write.
+  return full instanceof Promise ? full.then(store) : store(full);
+}
+
+/**
  * How many members `channel` has when `clientId` is not one of them and there are
  * `max` or more (its enter must be refused), else `undefined`. A member already present
  * (an enter that updates its info) is never refused.
  *
  * Answered synchronously by a broker that counts members (the memory broker), so the
  * caller can store the enter with nothing in between and the bound is exact; by one count
- * call on the Redis broker (the member list it read before cost each new member's enter the
- * whole channel's presence: 1,000 members of 4 KB, 4 MB per enter); on another broker from
- * its member list. Off the memory broker, enters of different connections landing at the
- * same moment may pass the bound by as many.
+ * call on a broker with `presenceCount`; on another broker from its member list.
  */
 export function presenceFull(broker: Broker, channel: string, clientId: string, max: number): number | undefined | Promise<number | undefined> {
   if (max === Infinity) return undefined;
