@@ -14,6 +14,8 @@ export interface CliConfig {
   dedupeWindow: number | undefined;
   /** `--max-retained-bytes`: bytes of messages kept over all channels, memory broker only (undefined: its default, a quarter of the heap limit, at most 256 MiB). */
   maxRetainedBytes: number | undefined;
+  /** `--max-replay-bytes`: bytes of replay pages held at once over all connections (undefined: the server's default, an eighth of the heap limit, at most 256 MiB). */
+  maxReplayBytes: number | undefined;
   /** `--max-presence-members`: members one channel's presence may hold (undefined: the library's 1000). */
   maxPresenceMembers: number | undefined;
   heartbeatMs: number | undefined;
@@ -51,6 +53,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --dedupe-ttl-ms <n>           how long a publish id is remembered (default 600000)
   --dedupe-window <n>           publish ids kept per channel and publisher, memory broker only (default 10000)
   --max-retained-bytes <n>      bytes of messages kept over all channels, oldest dropped first, memory broker only (default 1/4 of the heap limit, at most 268435456)
+  --max-replay-bytes <n>        bytes of replay pages held at once over all connections; past it page reads wait (default 1/8 of the heap limit, at most 268435456)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
@@ -223,6 +226,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'dedupe-ttl-ms': { type: 'string' },
       'dedupe-window': { type: 'string' },
       'max-retained-bytes': { type: 'string' },
+      'max-replay-bytes': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -273,6 +277,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     dedupeTtlMs: parseNumberFlag('--dedupe-ttl-ms', values['dedupe-ttl-ms'], 'count'),
     dedupeWindow: parseNumberFlag('--dedupe-window', values['dedupe-window'], 'count'),
     maxRetainedBytes: parseNumberFlag('--max-retained-bytes', values['max-retained-bytes'], 'count'),
+    maxReplayBytes: parseNumberFlag('--max-replay-bytes', values['max-replay-bytes'], 'count'),
     maxPresenceMembers: parseNumberFlag('--max-presence-members', values['max-presence-members'], 'count'),
     heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),

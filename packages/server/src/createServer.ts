@@ -12,9 +12,11 @@ import { createFaults, type FaultHooks } from './faults';
 import { startHeartbeat } from './heartbeat';
 import { handleHttp, httpRefusal, type HttpBuckets } from './httpRoutes';
 import { OpsLog } from './opsLog';
+import { onListenerError } from './listenerErrors';
 import { resolveOptions, type ServerOptions } from './options';
 import { PresenceGrace } from './presenceGrace';
 import { StatsCounter, type ServerStats } from './stats';
+import { liveGauges } from './liveGauges';
 import { SpreadingBucket } from './refusalSpread';
 import { KeyedBuckets } from './tokenBucket';
 import { InFlight } from './inFlight';
@@ -190,8 +192,12 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     http.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => {
       http.off('error', reject);
       http.off('error', listenFailed);
-      // After listening, an unhandled 'error' (e.g. EMFILE on accept) would crash the process.
-      http.on('error', (err) => opts.logger.error('http server error', { err: String(err) }));
+      // After listening, an unhandled 'error' would crash the process. Accept failures
+      // (EMFILE/ENFILE) are counted and said at most once per OPS_LOG_INTERVAL_MS: Node
+      // reports one per attempt. It rarely reports them at all, though: libuv keeps a spare
+      // descriptor for EMFILE/ENFILE, and with it accepts and closes the waiting connections
+      // itself, telling nobody (README: "Out of file descriptors").
+      http.on('error', (err: NodeJS.ErrnoException) => onListenerError(ctx, ops, err));
       resolve();
     });
   });
@@ -359,7 +365,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Lifelin
     }
   };
 
-  const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot({ channels: ctx.hub.size, presencePending: ctx.grace.size }) };
+  const server: LifelineServer = { url, httpUrl, port, close, drain, stats: () => ctx.stats.snapshot(liveGauges(ctx)) };
   if (faults) server.faults = faults;
   return server;
 }

@@ -3,6 +3,7 @@ import type { ServerContext } from './context';
 import type { ServerStats } from './stats';
 import { CLIENT_FRAME_TYPES } from './session/validate';
 import { BROKER_CHECK_MS, brokerAnswers } from './brokerCheck';
+import { liveGauges } from './liveGauges';
 
 // GET /metrics: the counters of `server.stats()` in the Prometheus text exposition format
 // (0.0.4). Only counts: no channel name, user, token or address is ever a label.
@@ -67,6 +68,9 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   family('lifeline_channels', 'gauge', 'Channels this server is attached to for local subscribers.', [['', stats.channels]]);
   family('lifeline_presence_pending', 'gauge', 'Presence entries of closed connections waiting for their grace period to end.', [['', stats.presencePending]]);
   family('lifeline_replay_bytes', 'gauge', 'Bytes of replay pages read from the broker and not yet written to a socket.', [['', stats.replayBytes]]);
+  family('lifeline_replay_held_bytes', 'gauge', 'Bytes of replay pages held against maxReplayBytes: read and not yet handed to the kernel, plus reservations of reads in progress.', [['', stats.replayHeldBytes]]);
+  family('lifeline_replay_waiting', 'gauge', 'Replay page reads waiting for maxReplayBytes to have room.', [['', stats.replayWaiting]]);
+  family('lifeline_accept_errors_total', 'counter', 'Connections the listening socket failed to accept as Node reports them (EMFILE/ENFILE); libuv hides most such failures.', [['', stats.acceptErrors]]);
   family('lifeline_draining', 'gauge', '1 from the moment a drain (its pre-drain delay included) or close begins, else 0.', [['', state.draining ? 1 : 0]]);
   family('lifeline_broker_available', 'gauge', `1 when the broker answered its health check (within ${METRICS_BROKER_TIMEOUT_MS} ms), else 0.`, [['', state.brokerAvailable ? 1 : 0]]);
   return `${lines.join('\n')}\n`;
@@ -75,7 +79,7 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
 /** Answers GET and HEAD /metrics (Node leaves the body out of a HEAD answer). */
 export async function metrics(ctx: ServerContext, res: ServerResponse): Promise<void> {
   const available = await brokerAnswers(ctx);
-  const stats = ctx.stats.snapshot({ channels: ctx.hub.size, presencePending: ctx.grace.size });
+  const stats = ctx.stats.snapshot(liveGauges(ctx));
   const text = renderMetrics(stats, { draining: ctx.notReady, brokerAvailable: available });
   if (res.destroyed) return;
   res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });

@@ -43,6 +43,8 @@ export class OpsLog {
   private readonly refused = new Map<RefusalCause, number>();
   private heartbeatLogged = 0;
   private heartbeatMore = 0;
+  /** Accept failures of this interval (the first one said at once), by errno code. */
+  private readonly acceptFailures = new Map<string, number>();
   private timer: unknown;
   private stopped = false;
 
@@ -71,6 +73,20 @@ export class OpsLog {
     this.arm();
   }
 
+  /**
+   * The listening socket failed to accept a connection (Node's `'error'` with syscall
+   * `accept`): the first of an interval is said at once, as an error, the rest counted and
+   * said together. Out of file descriptors (EMFILE: this process's `ulimit -n`; ENFILE: the
+   * system's) every waiting client fails the same way, and a line each flooded the log.
+   */
+  acceptFailed(code: string): void {
+    if (this.stopped) return;
+    const first = this.acceptFailures.size === 0;
+    this.acceptFailures.set(code, (this.acceptFailures.get(code) ?? 0) + 1);
+    if (first) this.logger.error(acceptFailedLine(code, 1, 0), { code });
+    this.arm();
+  }
+
   /** Says what was counted and starts a new interval. */
   flush(): void {
     this.clock.clearTimeout(this.timer);
@@ -91,6 +107,13 @@ export class OpsLog {
         { terminated: this.heartbeatLogged + this.heartbeatMore },
       );
     }
+    const failures = [...this.acceptFailures].reduce((n, [, k]) => n + k, 0);
+    // The first one was said when it came; only more of them make another line.
+    if (failures > 1) {
+      const [code] = [...this.acceptFailures].sort((a, b) => b[1] - a[1])[0]!;
+      this.logger.error(acceptFailedLine(code, failures, seconds), { failures: Object.fromEntries(this.acceptFailures) });
+    }
+    this.acceptFailures.clear();
     this.refused.clear();
     this.heartbeatLogged = 0;
     this.heartbeatMore = 0;
@@ -106,4 +129,13 @@ export class OpsLog {
   private arm(): void {
     if (this.timer === undefined) this.timer = this.clock.setTimeout(() => this.flush(), this.intervalMs);
   }
+}
+
+/** One line for accept failures: the first as it comes (`seconds` 0), else the count of an interval. */
+function acceptFailedLine(code: string, n: number, seconds: number): string {
+  const what = code === 'EMFILE' || code === 'ENFILE'
+    ? `out of file descriptors (${code}): raise the limit (ulimit -n, LimitNOFILE) or cap connections (--max-connections)`
+    : `(${code})`;
+  const when = seconds === 0 ? '' : ` ${n} times in the last ${seconds} s`;
+  return `cannot accept connections${when}: ${what}; clients are being dropped`;
 }

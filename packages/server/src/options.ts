@@ -1,6 +1,7 @@
 import type { Logger } from '@lifeline/core';
 import type { Broker } from './broker/types';
 import type { Clock } from './clock';
+import { defaultMaxReplayBytes } from './replayBudget';
 
 export type { Logger };
 
@@ -166,6 +167,19 @@ export interface ServerOptions {
   drainDelayMs?: number;
   /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
   maxBufferedBytes?: number;
+  /**
+   * Bytes of replay pages this node holds at once, all connections together: read from the
+   * broker and not yet handed to the kernel (not yet written, or queued on a socket). A
+   * connection's replay holds about one page (up to 1 MiB) and its paced socket queue (up to
+   * 1 MiB) while its client does not read, so without a node-wide bound 10,000 such
+   * connections held ~20 GB. Past it, further page reads wait, first come first served,
+   * until a client reads or a connection closes; nothing is dropped or reordered (a
+   * `sub` with `since` gets its `subscribed` reply once its first page is read). One page is
+   * always let through when nothing is held, so a value below a page still makes progress.
+   * `Infinity`: no bound. The CLI's `--max-replay-bytes`.
+   * @default an eighth of the heap limit, at most 268435456 (256 MiB)
+   */
+  maxReplayBytes?: number;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
   faults?: boolean;
   /** Time source for heartbeat, grace, timeouts and token buckets. @default the system clock */
@@ -199,6 +213,7 @@ export interface ResolvedOptions {
   drainTimeoutMs: number;
   drainDelayMs: number;
   maxBufferedBytes: number;
+  maxReplayBytes: number;
   faults: boolean;
   clock: Clock;
   logger: Logger;
@@ -273,6 +288,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, true),
     drainDelayMs: positive('drainDelayMs', o.drainDelayMs, 0, true),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
+    maxReplayBytes: positive('maxReplayBytes', o.maxReplayBytes, defaultMaxReplayBytes()),
     faults: o.faults === true,
     clock,
     logger: o.logger ?? silentLogger,

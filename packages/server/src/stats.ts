@@ -28,6 +28,29 @@ export interface ServerStats {
    * at a time however many channels it replays (Session.replayTurn).
    */
   replayBytes: number;
+  /**
+   * Bytes of replay pages this node holds against `maxReplayBytes`, all connections
+   * together: pages read and not yet handed to the kernel (still to be written, or queued on
+   * a socket), and the page-sized reservation of each read in progress.
+   */
+  replayHeldBytes: number;
+  /** Replay page reads waiting for `maxReplayBytes` to have room (their connections' replays pause meanwhile). */
+  replayWaiting: number;
+  /**
+   * Connections the listening socket failed to accept (EMFILE/ENFILE: out of file
+   * descriptors), as Node reports them. libuv usually hides these: it accepts and closes such
+   * connections itself with no report at all, so 0 here does not prove none were lost
+   * (README: "Out of file descriptors").
+   */
+  acceptErrors: number;
+}
+
+/** Gauges read off the server's structures at snapshot time. */
+export interface LiveGauges {
+  channels: number;
+  presencePending: number;
+  replayHeldBytes?: number;
+  replayWaiting?: number;
 }
 
 export class StatsCounter {
@@ -36,6 +59,8 @@ export class StatsCounter {
   handshakesRefused = 0;
   /** See {@link ServerStats.replayBytes}. */
   replayBytes = 0;
+  /** See {@link ServerStats.acceptErrors}. */
+  acceptErrors = 0;
   readonly framesIn: Record<string, number> = Object.create(null);
   readonly framesOut: Record<string, number> = Object.create(null);
 
@@ -48,7 +73,7 @@ export class StatsCounter {
   }
 
   /** `live`: the gauges read off the server's structures at snapshot time. */
-  snapshot(live: { channels: number; presencePending: number } = { channels: 0, presencePending: 0 }): ServerStats {
+  snapshot(live: LiveGauges = { channels: 0, presencePending: 0 }): ServerStats {
     return {
       connections: this.connections,
       handshakesAccepted: this.handshakesAccepted,
@@ -58,6 +83,9 @@ export class StatsCounter {
       channels: live.channels,
       presencePending: live.presencePending,
       replayBytes: this.replayBytes,
+      replayHeldBytes: live.replayHeldBytes ?? 0,
+      replayWaiting: live.replayWaiting ?? 0,
+      acceptErrors: this.acceptErrors,
     };
   }
 }

@@ -25,6 +25,7 @@ import { handleSubscribe, handleUnsubscribe } from './subscribeOps';
 import type { ChannelSubscription } from './subscription';
 import { parseClientFrame } from './validate';
 import { wireNumber } from '../wireValues';
+import { replayBudgetOf, type ReplayAccount } from '../replayBudget';
 
 /** Bad frames (and refused publishes) tolerated per window before close 4201. PROTOCOL.md §11. */
 const BAD_FRAME_LIMIT = 100;
@@ -110,6 +111,7 @@ export class Session {
   /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
   private expiryTimer: unknown;
   private corked = false;
+  private replayHold: ReplayAccount | undefined;
   /** The end of the queue of replay pages waiting for their turn on this connection (replayTurn). */
   private pageQueue: Promise<void> = Promise.resolve();
   /**
@@ -158,14 +160,32 @@ export class Session {
     return this.sendRaw(JSON.stringify(frame), frame.type);
   }
 
-  /** Sends an already serialized frame (fan-out path: one Buffer shared by every subscriber). */
-  sendRaw(text: string | Buffer, type: string): boolean {
+  /**
+   * Sends an already serialized frame (fan-out path: one Buffer shared by every subscriber).
+   * `handedOff` (a replay's budget release) runs once the frame is with the kernel, or
+   * dropped after it was accepted here; not at all when false is returned, nor once the
+   * session closed (its replay account releases everything then).
+   */
+  sendRaw(text: string | Buffer, type: string, handedOff?: () => void): boolean {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return false;
-    if (this.stalled) return true; // half-open: the peer never sees it
+    if (this.stalled) {
+      handedOff?.();
+      return true; // half-open: the peer never sees it
+    }
     const delay = this.ctx.faults.delayMs;
-    if (delay > 0) this.after(delay, () => this.write(text, type));
-    else this.write(text, type);
+    if (delay > 0) this.after(delay, () => this.write(text, type, handedOff));
+    else this.write(text, type, handedOff);
     return true;
+  }
+
+  /** This connection's share of the node's replay byte budget (replayBudget.ts), released when it closes. */
+  get replayAccount(): ReplayAccount {
+    if (this.replayHold === undefined) {
+      this.replayHold = replayBudgetOf(this.ctx).account();
+      // First asked for by an operation still running after cleanup: it holds nothing, ever.
+      if (this.state === 'closed') this.replayHold.close();
+    }
+    return this.replayHold;
   }
 
   error(code: ErrorCodeName, message: string, about: { ref?: number; channel?: string; retryAfterMs?: number } = {}): void {
@@ -305,10 +325,12 @@ export class Session {
     this.lastSeen = this.ctx.opts.clock.now();
   }
 
-  private write(text: string | Buffer, type: string): void {
-    if (this.ws.readyState !== this.ws.OPEN || this.stalled) return;
+  private write(text: string | Buffer, type: string, handedOff?: () => void): void {
+    if (this.ws.readyState !== this.ws.OPEN || this.stalled) return handedOff?.();
     this.corkUntilNextTick();
-    this.ws.send(text, { binary: false });
+    // ws calls back once the socket has written the frame out (or failed to).
+    if (handedOff) this.ws.send(text, { binary: false }, () => handedOff());
+    else this.ws.send(text, { binary: false });
     this.ctx.stats.countOut(type);
     // A consumer this far behind would hold unbounded memory; it catches up by replay.
     if (this.overLimit()) this.closeSlowConsumer();
@@ -597,6 +619,9 @@ export class Session {
     // subscriptions hold now, not once the operations below have settled.
     this.dropHeld();
     this.state = 'closed';
+    // Replay bytes this connection held (pages, frames queued on its socket) go back to the
+    // node's budget now, and a page read waiting for room is not made.
+    this.replayHold?.close();
     for (const handle of this.timers) this.ctx.opts.clock.clearTimeout(handle);
     this.timers.clear();
     // Presence first, in this turn: an explicit leave from the client's next connection ends

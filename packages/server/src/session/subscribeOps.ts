@@ -8,6 +8,7 @@ import type { Session } from './session';
 import { ChannelSubscription } from './subscription';
 import { takeSubscribe } from './subscribeRate';
 import { readGateOf } from '../replayReads';
+import { ReplayClosedError } from '../replayBudget';
 import { refuseForbidden } from './forbidden';
 import { subscribedText } from './presenceReply';
 
@@ -56,7 +57,14 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
       // client that never reads).
       if (f.since) firstTurn = await s.replayTurn();
       const gate = readGateOf(s.ctx);
-      plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE, (read) => gate.run(read)), f.limit);
+      // Every page read first waits for room in the node's replay byte budget (the first
+      // page too: it is held until written like the rest), then for a read slot.
+      const account = s.replayAccount;
+      const runRead = async <T>(read: () => Promise<T>): Promise<T> => {
+        await account.beforeRead();
+        return gate.run(read);
+      };
+      plan = limitPlan(await planReplay(s.ctx.broker, channel, f.since, REPLAY_PAGE, runRead), f.limit);
       const presence = await s.ctx.broker.presenceList(channel);
       const reply: SubscribedFrame = { type: 'subscribed', ref, channel, epoch: plan.epoch, offset: plan.head };
       if (plan.recovered !== undefined) {
@@ -69,12 +77,16 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
       // Members serialized once per unchanged list (presenceReply.ts), not for every `sub`.
       s.sendRaw(subscribedText(reply, presence), 'subscribed');
     } catch (err) {
+      // In this connection's replay turn still (released in `finally`): no other page of it reads meanwhile.
+      s.replayAccount.unreserve();
       if (isNew) {
         s.subs.delete(channel);
         await s.ctx.hub.remove(channel, sub);
       } else {
         sub.release();
       }
+      // Closed while its first page waited for the replay budget: nobody to answer.
+      if (err instanceof ReplayClosedError) return;
       return s.error('BROKER_UNAVAILABLE', `subscribe failed: ${errorText(err, s.ctx.opts.logger, { channel })}`, { ref, channel, retryAfterMs: 1000 });
     }
     // The first page is written in the turn it was read in; writeReplay ends that turn.
@@ -99,6 +111,10 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan, firstT
   // Bytes of the current page not yet handed to the socket (stats.replayBytes), given back
   // frame by frame and, whatever ends the replay, in `finally`.
   let held = 0;
+  // The node's replay budget (replayBudget.ts): a page is charged from its read until each
+  // frame is with the kernel (ws calls back), so frames queued on a socket that is not read
+  // still count; what is never handed over is given back here or when the connection closes.
+  const account = s.replayAccount;
   const pages = plan.pages[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -112,14 +128,22 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan, firstT
         const frames = next.value.map(serializeMessage);
         held = frames.reduce((n, f) => n + f.length, 0);
         stats.replayBytes += held;
+        account.settle(held);
         for (const frame of frames) {
           held -= frame.length;
           stats.replayBytes -= frame.length;
+          const bytes = frame.length;
           // Gone (or closing): reading more pages for it would only hold memory.
-          if (!s.sendRaw(frame, 'msg')) return false;
+          if (!s.sendRaw(frame, 'msg', () => account.release(bytes))) {
+            account.release(bytes); // the rest of the page (`held`) in `finally`
+            return false;
+          }
           await s.paced();
         }
       } finally {
+        // A reservation no page came of (the replay ended, or a read failed) goes back
+        // before the turn passes to another page of this connection.
+        account.unreserve();
         endTurn();
       }
       // paced() resolves at once below a quarter of maxBufferedBytes, and a memory broker's read
@@ -128,6 +152,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan, firstT
       await new Promise<void>((r) => setImmediate(r));
     }
   } catch (err) {
+    // Closed while its next page waited for the replay budget: nothing left to tell it.
+    if (err instanceof ReplayClosedError) return false;
     // `subscribed` promised the whole gap: going live now would skip the rest silently. A
     // close the client retries makes it subscribe again from what it has, and that
     // answer tells the loss (`recovered: false`) or, after a broker failure, replays it.
@@ -140,6 +166,8 @@ async function writeReplay(s: Session, channel: string, plan: ReplayPlan, firstT
     // Not reached by the loop (a throw before it): the turn it was handed ends here.
     firstTurn?.();
     stats.replayBytes -= held;
+    // Frames of the page never handed to the socket (a throw mid-page).
+    account.release(held);
     // Ended early (closed, a failure): the page reader's own cleanup runs now.
     pages.return?.(undefined).catch(() => undefined);
   }

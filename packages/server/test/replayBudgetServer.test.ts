@@ -1,0 +1,162 @@
+// The node-wide replay byte budget (`maxReplayBytes`) on a real server and real sockets.
+// Each connection's replay holds about a page and its paced queue (~2 MiB) while its client
+// does not read, but nothing bounded the sum: 10,000 connections that subscribed with an old
+// `since` and never read held ~20 GB. Now page reads past the budget wait, in arrival order,
+// until a client reads or a connection closes; nothing is dropped or reordered.
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { memoryBroker } from '../src/broker/memoryBroker';
+import { parseCliArgs, USAGE } from '../src/cliArgs';
+import { createServer } from '../src/index';
+import type { Broker, ReadResult } from '../src/broker/types';
+import { REPLAY_PAGE_BYTES } from '../src/replay';
+import { Session } from '../src/session/session';
+import { useServer } from './helpers/serverFixture';
+import { expectContiguous } from './helpers/seam';
+import { waitFor } from './helpers/waitFor';
+import type { TestClient } from './helpers/wsClient';
+
+const { start, connect } = useServer({ dropClients: 'terminate' });
+afterEach(() => vi.restoreAllMocks());
+
+const SIZE = 60_000;
+const COUNT = 200; // 12 MB per replay: more than loopback's socket buffers take
+const MAX = 3 * 1024 * 1024;
+const socketOf = (c: TestClient): Socket => (c.ws as unknown as { _socket: Socket })._socket;
+
+/** A memory broker whose reads return fresh copies bounded by maxBytes, as Redis does; `reads` counts them. */
+async function backlogBroker() {
+  const inner = memoryBroker({ maxRetainedBytes: Infinity });
+  let epoch = '';
+  for (let i = 0; i < COUNT; i++) epoch = (await inner.publish('big', 'y'.repeat(SIZE))).epoch;
+  const counts = { reads: 0 };
+  const broker: Broker = {
+    ...inner,
+    async read(channel, after, limit, maxBytes): Promise<ReadResult> {
+      counts.reads++;
+      const r = await inner.read(channel, after, limit, maxBytes);
+      const out = [];
+      let bytes = 0;
+      for (const m of r.messages) {
+        if (maxBytes !== undefined && bytes >= maxBytes) break;
+        out.push(structuredClone(m));
+        bytes += SIZE;
+      }
+      return { ...r, messages: out };
+    },
+  };
+  return { broker, epoch, counts };
+}
+
+/** Every session that wrote a replay frame, to read what its socket has queued. */
+function watchSessions(): Set<Session> {
+  const sessions = new Set<Session>();
+  const sendRaw = Session.prototype.sendRaw;
+  vi.spyOn(Session.prototype, 'sendRaw').mockImplementation(function (this: Session, ...args: Parameters<Session['sendRaw']>) {
+    if (args[1] === 'msg') sessions.add(this);
+    return sendRaw.apply(this, args);
+  });
+  return sessions;
+}
+
+/** Polls until `read()` has not changed for `quietMs` (real time). */
+async function settled(read: () => number, quietMs = 400): Promise<number> {
+  let last = read();
+  let since = Date.now();
+  await waitFor(() => {
+    const now = read();
+    if (now !== last) [last, since] = [now, Date.now()];
+    return Date.now() - since >= quietMs;
+  }, 'the server to settle', 20_000);
+  return last;
+}
+
+it('clients that never read their replays hold at most maxReplayBytes (about) in all; a later replay waits its turn; reads go on once some close, and every client gets everything in order once it reads', async () => {
+  const { broker, epoch, counts } = await backlogBroker();
+  const server = await start({ broker, maxReplayBytes: MAX, publishPerSec: 1e6, publishBurst: 1e6 });
+  const sessions = watchSessions();
+  const sleepers: TestClient[] = [];
+  for (let i = 0; i < 6; i++) {
+    const c = await connect();
+    socketOf(c).pause(); // never reads (until the end)
+    c.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+    sleepers.push(c);
+  }
+  await waitFor(() => server.stats().framesIn.sub === 6, 'the subscribes');
+  await settled(() => counts.reads * 1e6 + (server.stats().framesOut.msg ?? 0));
+  // What the server holds of replays: pages not yet written, and frames queued on sockets.
+  const held = () => [...sessions].reduce((n, s) => n + s.ws.bufferedAmount, 0) + server.stats().replayBytes;
+  // The budget, plus what a page may pass its reservation by (one message) for each
+  // connection holding one. Unbounded, six clients held ~2 MiB each.
+  const bound = MAX + 6 * SIZE;
+  expect(held()).toBeLessThanOrEqual(bound);
+  expect(server.stats().replayHeldBytes).toBeGreaterThanOrEqual(held() - 6 * 200); // frames' JSON around the data
+  expect(server.stats().replayHeldBytes).toBeLessThanOrEqual(bound + REPLAY_PAGE_BYTES);
+  expect(server.stats().replayWaiting).toBeGreaterThan(0);
+
+  // A newcomer waits in line: its first page is not read, so no `subscribed` yet, and no
+  // read is retried meanwhile (no polling).
+  const late = await connect();
+  late.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+  await waitFor(() => server.stats().framesIn.sub === 7, 'the late subscribe');
+  const reads = counts.reads;
+  await new Promise((r) => setTimeout(r, 500));
+  expect(late.frames.some((f) => f.type === 'subscribed')).toBe(false);
+  expect(counts.reads).toBe(reads);
+
+  // One that gives up while in line leaves it at once: no page is read for it later.
+  const waiting = server.stats().replayWaiting;
+  const quitter = await connect();
+  quitter.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+  await waitFor(() => server.stats().replayWaiting === waiting + 1, 'the quitter to wait in line');
+  quitter.ws.terminate();
+  await waitFor(() => server.stats().replayWaiting === waiting, 'the quitter to leave the line');
+
+  // Sleepers that close give back what they held: page reads go on (the others' next pages,
+  // first in line, take the room as it comes; a client that never reads holds its share).
+  const [gone1, gone2, gone3, ...rest] = sleepers;
+  for (const c of [gone1!, gone2!, gone3!]) c.ws.terminate();
+  await waitFor(() => counts.reads > reads, 'page reads to go on', 20_000);
+
+  // The ones left read at last, and the newcomer's replay follows: every message, once, in order.
+  for (const c of rest) socketOf(c).resume();
+  for (const c of [...rest, late]) await waitFor(() => c.msgs('big').length === COUNT, 'every replay', 30_000);
+  for (const c of [...rest, late]) expectContiguous(c, 'big', 0, COUNT);
+  expect(late.frames.find((f) => f.type === 'subscribed')).toMatchObject({ recovered: true, replay: COUNT, offset: COUNT });
+  await waitFor(() => server.stats().replayHeldBytes === 0 && server.stats().replayWaiting === 0, 'nothing held once done');
+  expect(server.stats().replayBytes).toBe(0);
+}, 90_000);
+
+it('a budget smaller than one page still replays (one page at a time when nothing else is held)', async () => {
+  const { broker, epoch } = await backlogBroker();
+  const server = await start({ broker, maxReplayBytes: 1000, publishPerSec: 1e6, publishBurst: 1e6 });
+  const a = await connect();
+  const b = await connect();
+  expect(await a.subscribe('big', { offset: 0, epoch })).toMatchObject({ recovered: true, replay: COUNT });
+  b.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 150, epoch } });
+  await waitFor(() => a.msgs('big').length === COUNT && b.msgs('big').length === 50, 'both replays', 30_000);
+  expectContiguous(a, 'big', 0, COUNT);
+  expectContiguous(b, 'big', 150, COUNT);
+  await waitFor(() => server.stats().replayHeldBytes === 0, 'nothing held once done');
+}, 60_000);
+
+describe('maxReplayBytes: option and CLI flag', () => {
+  it('createServer takes a positive number or Infinity and refuses 0, negatives and NaN; stats and /metrics tell the held bytes', async () => {
+    for (const bad of [0, -1, NaN]) {
+      await expect(createServer({ maxReplayBytes: bad })).rejects.toThrow(/maxReplayBytes must be a positive number/);
+    }
+    const server = await start({ maxReplayBytes: Infinity });
+    expect(server.stats()).toMatchObject({ replayHeldBytes: 0, replayWaiting: 0, acceptErrors: 0 });
+    const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/^lifeline_replay_held_bytes 0$/m);
+    expect(text).toMatch(/^lifeline_replay_waiting 0$/m);
+  });
+
+  it('--max-replay-bytes takes plain digits >= 1, is in --help, and is left to the default when absent', () => {
+    expect(parseCliArgs(['--max-replay-bytes', '1048576']).maxReplayBytes).toBe(1_048_576);
+    expect(parseCliArgs([]).maxReplayBytes).toBeUndefined();
+    expect(() => parseCliArgs(['--max-replay-bytes', '0'])).toThrow(/--max-replay-bytes must be an integer >= 1/);
+    expect(() => parseCliArgs(['--max-replay-bytes', '1e6'])).toThrow(/--max-replay-bytes/);
+    expect(USAGE).toContain('--max-replay-bytes');
+  });
+});
