@@ -130,7 +130,13 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // F's retained tail, never handed, went unsaid, and the empty gap stopped node workers whose
 // onGap is 'stop'), 48 B; a tail starting right after the message an async handler finished
 // while the reconnect's `sub` was in flight is no gap (one from it to it, covering nothing), 8 B.
-const CORE_CEILING_BYTES = 10_641;
+// 10,641 -> 10,682 B (session 27, a review of the publishing path): a publish whose turn comes
+// while the socket is closing (after a socket error, or the server's close frame) stays never
+// sent, so its ttlMs and drop-oldest apply (it was taken for sent: no TTL, never evicted); a
+// publish sent before and too large for the server reconnected to says it may be stored; and
+// setToken() while close() flushes on an open connection is sent in band (it was ignored, and
+// the flush failed CLIENT_CLOSED at the old token's expiry), 41 B together.
+const CORE_CEILING_BYTES = 10_682;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -187,7 +193,8 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // 2,162 B (session 26): react's runtime unchanged (its changes are docs and a test), core's
 // content (lastError cleared, FORBIDDEN presence entered again) moved it by -4 B. 2,163 B:
 // react unchanged, core's content (one gap per epoch while an async handler is busy) moved it by 1 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_163;
+// 2,162 B (session 27): react unchanged, core's content (the publishing-path fixes) moved it by -1 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_162;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

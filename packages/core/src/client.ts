@@ -269,8 +269,17 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     this._token = token;
     this._tokenPending = null;
     this._rejectedToken = null;
-    if (!this._started || this._closing) return;
     const state = this._snap.state;
+    // Open, on a server that takes a token in band: at once (permissions, expiry), not from
+    // the next connection; also while close() flushes on that connection (the outbox failed
+    // CLIENT_CLOSED at the old token's expiry, long before closeTimeoutMs).
+    // Not during a rate limit's hint: the renewal at its end sends the latest token (each
+    // refusal counts toward the server's bad-frame limit: a setToken() per keystroke got 4201).
+    if (state == 'open') {
+      if (this._refreshAt && !(this._authHold! > this._clock.now())) this._refresh();
+      return;
+    }
+    if (!this._started || this._closing) return;
     if (state === 'connecting') {
       // The attempt in flight carries the old token (or awaits the old function's
       // answer): start it again with the new one, so a refusal of the old token cannot
@@ -280,11 +289,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       old?._kill(1000, 'token changed');
       this._open('connect');
     } else if (state === 'closed' && !this._timer) this._open('connect');
-    // Open, on a server that takes a token in band: at once (permissions, expiry), not from
-    // the next connection.
-    // Not during a rate limit's hint: the renewal at its end sends the latest token (each
-    // refusal counts toward the server's bad-frame limit: a setToken() per keystroke got 4201).
-    else if (state == 'open' && this._refreshAt && !(this._authHold! > this._clock.now())) this._refresh();
   }
 
   channel<T = unknown>(name: string, co?: ChannelOptions): Channel<T> {
@@ -318,8 +322,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
 
   // ---------------------------------------------------------------- plumbing
 
-  _send(text: string): void {
-    this._conn?._send(text);
+  _send(text: string): boolean | undefined {
+    return this._conn?._send(text);
   }
 
   _ref(): number {

@@ -72,9 +72,12 @@ export class Connection implements SocketListener {
     this._owner._closed(this, code, reason, this._hintMs);
   }
 
-  /** Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently). */
-  _send(text: string): void {
-    if (this._ws?.readyState === 1) this._ws.send(text);
+  /**
+   * Only an OPEN socket may send (a CONNECTING one throws; a CLOSING one drops silently):
+   * false when nothing was written, so a publish is not taken for sent.
+   */
+  _send(text: string): boolean | undefined {
+    return this._ws?.readyState === 1 && (this._ws.send(text), true);
   }
 
   /** True when nothing arrived for `timeoutMs` before `now` (as seen by successive checks). */

@@ -16,7 +16,8 @@ export interface PublisherHost {
   readonly _random: () => number;
   /** The server's limits from the current connection's welcome. */
   readonly _limits?: ServerLimits | null;
-  _send(text: string): void;
+  /** False or undefined when nothing was written (no socket, or one closing). */
+  _send(text: string): boolean | undefined;
   _ref(): number;
   /** Set while close() runs: publishes are refused. */
   readonly _closing?: Promise<void> | null;
@@ -51,7 +52,8 @@ const fail = (code: LifelineErrorCode, channel: string, detail: string) =>
   new LifelineError(code, `publish to ${channel}: ${detail}`, { channel });
 const err = (code: LifelineErrorCode, e: Pick<Entry, 'channel' | 'id'>, detail: string) => fail(code, e.channel, `${e.id} ${detail}`);
 /** Said the same before and after the limit is known, with the limit (not only the size). */
-const tooLarge = (e: Entry, max: number, bytes = e._bytes) => err('MESSAGE_TOO_LARGE', e, `${bytes} B > maxFrameBytes ${max}`);
+const tooLarge = (e: Entry, max: number, bytes = e._bytes) =>
+  err('MESSAGE_TOO_LARGE', e, `${bytes} B > maxFrameBytes ${max}${e.ref ? ', sent before: it may be stored' : ''}`);
 
 /**
  * The publishing side and its outbox: builds `pub` frames (data serialised once),
@@ -245,10 +247,14 @@ export class Publisher extends Timed {
         const r = e.ref || h._ref();
         const bytes = e._bytes + String(r).length - 1;
         if (limits && bytes > limits.maxFrameBytes) {
+          // Sent before (to a server allowing more), so perhaps stored: said, or an app
+          // re-publishing it under a new id could store it twice.
           this._drop(e, 'rejected', tooLarge(e, limits.maxFrameBytes, bytes));
           continue;
         }
-        h._send('{"type":"pub","ref":' + r + e._tail);
+        // Not written (the socket is closing; its close event comes next): still never sent,
+        // so its TTL and drop-oldest apply (taken for sent, it waited for the next connection).
+        if (!h._send('{"type":"pub","ref":' + r + e._tail)) break;
         this._bucket--;
         q.shift();
         e.ref = r;
