@@ -158,6 +158,7 @@ async function main(cfg: CliConfig, life: Lifecycle): Promise<void> {
   if (cfg.maxHandshakesPerSec !== undefined) options.maxHandshakesPerSec = cfg.maxHandshakesPerSec;
   if (cfg.maxConnections !== undefined) options.maxConnections = cfg.maxConnections;
   if (cfg.maxReplayBytes !== undefined) options.maxReplayBytes = cfg.maxReplayBytes;
+  if (cfg.replayStallMs !== undefined) options.replayStallMs = cfg.replayStallMs;
   if (cfg.publishPerSec !== undefined) {
     // Burst as the library's defaults have it: two seconds' worth (presence's bucket follows it).
     options.publishPerSec = cfg.publishPerSec;

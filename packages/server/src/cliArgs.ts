@@ -16,6 +16,8 @@ export interface CliConfig {
   maxRetainedBytes: number | undefined;
   /** `--max-replay-bytes`: bytes of replay pages held at once over all connections (undefined: the server's default, an eighth of the heap limit, at most 256 MiB). */
   maxReplayBytes: number | undefined;
+  /** `--replay-stall-ms`: how long a full replay budget stalls others' replays before its stuck holder is closed (undefined: the library's 10000). */
+  replayStallMs: number | undefined;
   /** `--max-presence-members`: members one channel's presence may hold (undefined: the library's 1000). */
   maxPresenceMembers: number | undefined;
   heartbeatMs: number | undefined;
@@ -54,6 +56,7 @@ export const USAGE = `Usage: lifeline-server [options]
   --dedupe-window <n>           publish ids kept per channel and publisher, memory broker only (default 10000)
   --max-retained-bytes <n>      bytes of messages kept over all channels, oldest dropped first, memory broker only (default 1/4 of the heap limit, at most 268435456)
   --max-replay-bytes <n>        bytes of replay pages held at once over all connections; past it page reads wait (default 1/8 of the heap limit, at most 268435456)
+  --replay-stall-ms <n>         with the replay budget full and a read waiting this long, close (1013) the connection holding most of it without reading (default 10000)
   --heartbeat-ms <n>            server ping interval               (default 15000)
   --max-handshakes-per-sec <n>  admission control, upgrades/s      (default off)
   --max-connections <n>         open WebSocket connections cap     (default off)
@@ -227,6 +230,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
       'dedupe-window': { type: 'string' },
       'max-retained-bytes': { type: 'string' },
       'max-replay-bytes': { type: 'string' },
+      'replay-stall-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'max-handshakes-per-sec': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -278,6 +282,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliCo
     dedupeWindow: parseNumberFlag('--dedupe-window', values['dedupe-window'], 'count'),
     maxRetainedBytes: parseNumberFlag('--max-retained-bytes', values['max-retained-bytes'], 'count'),
     maxReplayBytes: parseNumberFlag('--max-replay-bytes', values['max-replay-bytes'], 'count'),
+    replayStallMs: parseNumberFlag('--replay-stall-ms', values['replay-stall-ms'], 'count'),
     maxPresenceMembers: parseNumberFlag('--max-presence-members', values['max-presence-members'], 'count'),
     heartbeatMs: parseNumberFlag('--heartbeat-ms', values['heartbeat-ms'], 'positive'),
     maxHandshakesPerSec: parseNumberFlag('--max-handshakes-per-sec', values['max-handshakes-per-sec'], 'positive'),

@@ -70,6 +70,7 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   family('lifeline_replay_bytes', 'gauge', 'Bytes of replay pages read from the broker and not yet written to a socket.', [['', stats.replayBytes]]);
   family('lifeline_replay_held_bytes', 'gauge', 'Bytes of replay pages held against maxReplayBytes: read and not yet handed to the kernel, plus reservations of reads in progress.', [['', stats.replayHeldBytes]]);
   family('lifeline_replay_waiting', 'gauge', 'Replay page reads waiting for maxReplayBytes to have room.', [['', stats.replayWaiting]]);
+  family('lifeline_replay_evictions_total', 'counter', 'Connections closed with 1013 for holding the most of a full maxReplayBytes without handing any to the kernel for replayStallMs while other replays waited as long.', [['', stats.replayEvictions]]);
   family('lifeline_accept_errors_total', 'counter', 'Connections the listening socket failed to accept as Node reports them (EMFILE/ENFILE); libuv hides most such failures.', [['', stats.acceptErrors]]);
   family('lifeline_draining', 'gauge', '1 from the moment a drain (its pre-drain delay included) or close begins, else 0.', [['', state.draining ? 1 : 0]]);
   family('lifeline_broker_available', 'gauge', `1 when the broker answered its health check (within ${METRICS_BROKER_TIMEOUT_MS} ms), else 0.`, [['', state.brokerAvailable ? 1 : 0]]);

@@ -139,3 +139,58 @@ function acceptFailedLine(code: string, n: number, seconds: number): string {
   const when = seconds === 0 ? '' : ` ${n} times in the last ${seconds} s`;
   return `cannot accept connections${when}: ${what}; clients are being dropped`;
 }
+
+/** Replay evictions logged one by one (with their session id) per interval; the rest are counted. */
+export const EVICTION_LINES_PER_INTERVAL = 5;
+
+/**
+ * Lines for connections closed because their replays held the node's replay byte budget
+ * full while other replays waited (replayBudget.ts). A crowd of clients that never read
+ * would be evicted one after another: the first {@link EVICTION_LINES_PER_INTERVAL} of an
+ * interval are said by id, the rest counted and said together when the next interval's
+ * first one comes or the line of waiting replays empties ({@link flush}). No timer of its
+ * own: the budget's check runs it.
+ */
+export class ReplayEvictionLines {
+  private intervalStart = -Infinity;
+  private logged = 0;
+  private more = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly intervalMs = OPS_LOG_INTERVAL_MS,
+  ) {}
+
+  /** One connection evicted: it held `bytes` and handed none to the kernel for `stalledMs`. */
+  evicted(sessionId: string, bytes: number, stalledMs: number): void {
+    const now = this.clock.now();
+    if (now - this.intervalStart >= this.intervalMs) {
+      this.flush();
+      this.intervalStart = now;
+    }
+    if (this.logged < EVICTION_LINES_PER_INTERVAL) {
+      this.logged++;
+      this.logger.warn('replay stalled: closing (1013) the connection holding the most of maxReplayBytes while other replays wait', {
+        session: sessionId,
+        bytes,
+        stalledMs,
+      });
+    } else {
+      this.more++;
+    }
+  }
+
+  /** Says how many more were evicted than were said by id, and starts a new interval. */
+  flush(): void {
+    if (this.more > 0) {
+      this.logger.warn(
+        `replay stalled: closed ${this.more} more connection(s) holding maxReplayBytes without reading (the first ${this.logged} by id above)`,
+        { evicted: this.logged + this.more },
+      );
+    }
+    this.logged = 0;
+    this.more = 0;
+    this.intervalStart = -Infinity;
+  }
+}

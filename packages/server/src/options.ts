@@ -1,7 +1,7 @@
 import type { Logger } from '@lifeline/core';
 import type { Broker } from './broker/types';
 import type { Clock } from './clock';
-import { defaultMaxReplayBytes } from './replayBudget';
+import { DEFAULT_REPLAY_STALL_MS, defaultMaxReplayBytes } from './replayBudget';
 
 export type { Logger };
 
@@ -180,6 +180,19 @@ export interface ServerOptions {
    * @default an eighth of the heap limit, at most 268435456 (256 MiB)
    */
   maxReplayBytes?: number;
+  /**
+   * When `maxReplayBytes` is full and the first page read in line has waited this many ms,
+   * the connection holding the most replay bytes that has handed none of them to the kernel
+   * for this long is closed with 1013 (`replay stalled: not read while others wait; retry-after-ms=1000`): clients that
+   * never read kept their share until they closed (heartbeats do not cut one that pings),
+   * and a few hundred of them stalled every other replay of the node. One per check, and
+   * the next only once its bytes are back (or this long after): a client that takes its
+   * frames, however slowly, is never closed, and a paused one is closed only under this
+   * pressure (the core client reconnects and resumes from its position). Counted in
+   * `stats().replayEvictions`. Timed on `clock`, one timer per node, armed only while a read
+   * waits. `Infinity`: never. The CLI's `--replay-stall-ms`. @default 10000
+   */
+  replayStallMs?: number;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
   faults?: boolean;
   /** Time source for heartbeat, grace, timeouts and token buckets. @default the system clock */
@@ -214,6 +227,7 @@ export interface ResolvedOptions {
   drainDelayMs: number;
   maxBufferedBytes: number;
   maxReplayBytes: number;
+  replayStallMs: number;
   faults: boolean;
   clock: Clock;
   logger: Logger;
@@ -289,6 +303,7 @@ export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions 
     drainDelayMs: positive('drainDelayMs', o.drainDelayMs, 0, true),
     maxBufferedBytes: positive('maxBufferedBytes', o.maxBufferedBytes, 16 * 1024 * 1024),
     maxReplayBytes: positive('maxReplayBytes', o.maxReplayBytes, defaultMaxReplayBytes()),
+    replayStallMs: positive('replayStallMs', o.replayStallMs, DEFAULT_REPLAY_STALL_MS),
     faults: o.faults === true,
     clock,
     logger: o.logger ?? silentLogger,

@@ -37,6 +37,12 @@ export interface ServerStats {
   /** Replay page reads waiting for `maxReplayBytes` to have room (their connections' replays pause meanwhile). */
   replayWaiting: number;
   /**
+   * Connections closed with 1013 because they held the most of a full `maxReplayBytes`
+   * without handing any of it to the kernel for `replayStallMs` while other replays waited
+   * as long (clients that do not read their replays).
+   */
+  replayEvictions: number;
+  /**
    * Connections the listening socket failed to accept (EMFILE/ENFILE: out of file
    * descriptors), as Node reports them. libuv usually hides these: it accepts and closes such
    * connections itself with no report at all, so 0 here does not prove none were lost
@@ -51,6 +57,7 @@ export interface LiveGauges {
   presencePending: number;
   replayHeldBytes?: number;
   replayWaiting?: number;
+  replayEvictions?: number;
 }
 
 export class StatsCounter {
@@ -85,6 +92,7 @@ export class StatsCounter {
       replayBytes: this.replayBytes,
       replayHeldBytes: live.replayHeldBytes ?? 0,
       replayWaiting: live.replayWaiting ?? 0,
+      replayEvictions: live.replayEvictions ?? 0,
       acceptErrors: this.acceptErrors,
     };
   }

@@ -30,6 +30,7 @@ const FAMILIES: Record<string, string> = {
   lifeline_replay_bytes: 'gauge',
   lifeline_replay_held_bytes: 'gauge',
   lifeline_replay_waiting: 'gauge',
+  lifeline_replay_evictions_total: 'counter',
   lifeline_accept_errors_total: 'counter',
   lifeline_draining: 'gauge',
   lifeline_broker_available: 'gauge',
@@ -112,7 +113,7 @@ describe('GET /metrics', () => {
 
   it('a type outside the fixed lists (should stats() ever count one) is summed under other, never a label of its own', () => {
     const stats = {
-      connections: 0, handshakesAccepted: 0, handshakesRefused: 0, channels: 0, presencePending: 0, replayBytes: 0, replayHeldBytes: 0, replayWaiting: 0, acceptErrors: 0,
+      connections: 0, handshakesAccepted: 0, handshakesRefused: 0, channels: 0, presencePending: 0, replayBytes: 0, replayHeldBytes: 0, replayWaiting: 0, replayEvictions: 0, acceptErrors: 0,
       framesIn: { sub: 2, 'evil"}\n\\': 3, zzz: 4 },
       framesOut: { msg: 1, 'x\\y': 5 },
     };

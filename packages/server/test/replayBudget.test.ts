@@ -4,7 +4,9 @@
 // the sum over connections: 10,000 connections that never read held ~20 GB.
 import { describe, expect, it } from 'vitest';
 import { REPLAY_PAGE_BYTES } from '../src/replay';
-import { defaultMaxReplayBytes, ReplayBudget, ReplayClosedError } from '../src/replayBudget';
+import { DEFAULT_REPLAY_STALL_MS, defaultMaxReplayBytes, ReplayBudget, ReplayClosedError, type ReplayAccount } from '../src/replayBudget';
+import { ReplayEvictionLines, EVICTION_LINES_PER_INTERVAL } from '../src/opsLog';
+import { FakeClock } from './helpers/fakeClock';
 
 const MiB = 1024 * 1024;
 /** Lets every settled promise's callbacks run. */
@@ -158,5 +160,183 @@ describe('ReplayBudget', () => {
     expect(budget.held).toBe(100 * MiB);
     expect(defaultMaxReplayBytes()).toBeGreaterThan(0);
     expect(defaultMaxReplayBytes()).toBeLessThanOrEqual(256 * MiB);
+  });
+});
+
+// Clients that never read keep their share until they close, and heartbeats do not cut one
+// that pings: a few hundred of them stalled every other replay of the node for good. Once
+// the first read in line has waited replayStallMs, the holder of the most bytes that has
+// handed none to the kernel for as long is closed (1013 in the server), one per check.
+describe('ReplayBudget: evicting a holder that stalls the line (replayStallMs)', () => {
+  const STALL = 10_000;
+
+  function setup(max: number) {
+    const clock = new FakeClock();
+    const lines: { msg: string; meta: unknown }[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg: string, meta?: unknown) => lines.push({ msg, meta }) };
+    const budget = new ReplayBudget(max, { clock, stallMs: STALL, lines: new ReplayEvictionLines(logger, clock) });
+    const evicted: string[] = [];
+    const accounts = new Map<string, ReplayAccount>();
+    const account = (id: string) => {
+      // As in the server: the account closes when the socket does, some time after the 1013.
+      const a = budget.account({ id, evict: () => evicted.push(id) });
+      accounts.set(id, a);
+      return a;
+    };
+    /** An account holding `bytes` of a settled page, none of it with the kernel yet. */
+    const holding = async (id: string, bytes: number) => {
+      const a = account(id);
+      await a.beforeRead(MiB);
+      a.settle(bytes);
+      return a;
+    };
+    return { clock, budget, evicted, account, holding, lines };
+  }
+
+  it('the default grace period is 10 s', () => {
+    expect(DEFAULT_REPLAY_STALL_MS).toBe(10_000);
+  });
+
+  it('once a read has waited the grace period, the holder of the most bytes with no write progress for as long is evicted; one that progresses is spared however much it holds', async () => {
+    const { clock, budget, evicted, account, holding, lines } = await setup(6 * MiB);
+    const small = await holding('small', MiB);
+    await holding('stuck', 2 * MiB);
+    const reader = await holding('reader', 3 * MiB - 1); // most bytes of all, but its client reads
+    const w = watch(account('late').beforeRead(MiB));
+    await flush();
+    expect(budget.waiting).toBe(1);
+    // The reader's client takes a frame every 4 s: steady progress, however slow.
+    for (let t = 0; t < STALL - 1; t += 4000) {
+      clock.advance(Math.min(4000, STALL - 1 - t));
+      reader.release(1000);
+    }
+    expect(evicted).toEqual([]); // the read has not waited the grace period yet
+    clock.advance(1);
+    expect(evicted).toEqual(['stuck']); // not `reader` (progressing), not `small` (holds less)
+    expect(budget.evictions).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.meta).toMatchObject({ session: 'stuck', bytes: 2 * MiB, stalledMs: STALL });
+    expect(small.held).toBe(MiB);
+    expect(w.done).toBe(false);
+  });
+
+  it('no eviction while nothing waits, however long holders stall; and no timer at all then', async () => {
+    const { clock, budget, evicted, holding } = await setup(3 * MiB);
+    await holding('a', 1.5 * MiB);
+    await holding('b', 1.5 * MiB);
+    expect(budget.held).toBe(3 * MiB);
+    expect(clock.pending).toBe(0);
+    clock.advance(10 * STALL);
+    expect(evicted).toEqual([]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('one timer for the whole line, cleared when the line empties (admitted, or its reads given up)', async () => {
+    const { clock, budget, account, holding } = await setup(2 * MiB);
+    const holder = await holding('holder', 2 * MiB);
+    const waiters = Array.from({ length: 50 }, (_, i) => account(`w${i}`));
+    for (const w of waiters) w.beforeRead(MiB).catch(() => undefined);
+    await flush();
+    expect(budget.waiting).toBe(50);
+    expect(clock.pending).toBe(1);
+    for (const w of waiters) w.close(); // given up: the line empties
+    expect(budget.waiting).toBe(0);
+    expect(clock.pending).toBe(0);
+    const late = watch(account('late').beforeRead(MiB));
+    await flush();
+    expect(clock.pending).toBe(1);
+    holder.release(MiB); // admitted: the line empties
+    await flush();
+    expect(late.done).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('one eviction per check: the next only once the last one closed (its bytes back) and a read still waited the grace period', async () => {
+    const { clock, budget, evicted, account, holding } = await setup(4 * MiB);
+    const a = await holding('a', 2 * MiB);
+    const b = await holding('b', 1.5 * MiB);
+    const firstIn = watch(account('first').beforeRead(MiB));
+    clock.advance(STALL);
+    expect(evicted).toEqual(['a']);
+    clock.advance(2);
+    const secondIn = watch(account('second').beforeRead(2 * MiB));
+    // a's socket has not closed yet (a client that does not read: up to CLOSE_STALL_MS), and
+    // `first` has waited longer than the grace period: still no second eviction meanwhile.
+    clock.advance(STALL - 3);
+    expect(evicted).toEqual(['a']);
+    expect(firstIn.done).toBe(false);
+    a.close();
+    await flush();
+    expect(firstIn.done).toBe(true); // a's bytes admitted the first in line
+    // The check runs again at once; the second has waited 3 ms short of the grace period: not yet.
+    clock.advance(0);
+    expect(evicted).toEqual(['a']);
+    clock.advance(2);
+    expect(evicted).toEqual(['a']);
+    clock.advance(1);
+    expect(evicted).toEqual(['a', 'b']);
+    b.close();
+    await flush();
+    expect(secondIn.done).toBe(true);
+    expect(budget.waiting).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(budget.evictions).toBe(2);
+  });
+
+  it('an evicted connection whose socket does not close is not picked again; after the grace period the next holder may be', async () => {
+    const { clock, evicted, account, holding } = await setup(4 * MiB);
+    await holding('a', 2 * MiB);
+    await holding('b', 1.5 * MiB);
+    account('late').beforeRead(MiB).catch(() => undefined);
+    clock.advance(STALL);
+    expect(evicted).toEqual(['a']);
+    clock.advance(STALL);
+    expect(evicted).toEqual(['a', 'b']);
+    clock.advance(5 * STALL);
+    expect(evicted).toEqual(['a', 'b']); // nobody else holds anything
+  });
+
+  it('a holder that starts holding is given the whole grace period; a reservation alone (a read waiting on the broker) is never evicted', async () => {
+    const { clock, evicted, account, holding } = await setup(3 * MiB);
+    const reading = account('reading');
+    await reading.beforeRead(MiB); // reserved: its read is in progress
+    clock.advance(STALL);
+    const fresh = await holding('fresh', 2 * MiB); // starts holding now
+    account('late').beforeRead(MiB).catch(() => undefined);
+    clock.advance(STALL - 1);
+    expect(evicted).toEqual([]); // `reading` has held 20 s, but only a reservation; `fresh` 10 s - 1 ms
+    clock.advance(1);
+    expect(evicted).toEqual(['fresh']);
+    expect(fresh.held).toBe(2 * MiB);
+  });
+
+  it('Infinity, or a budget made without stall options, never evicts and arms no timer', async () => {
+    const clock = new FakeClock();
+    const evicted: string[] = [];
+    for (const budget of [new ReplayBudget(MiB, { clock, stallMs: Infinity }), new ReplayBudget(MiB)]) {
+      const a = budget.account({ id: 'a', evict: () => evicted.push('a') });
+      await a.beforeRead(MiB);
+      a.settle(MiB);
+      budget.account().beforeRead(MiB).catch(() => undefined);
+      await flush();
+      expect(clock.pending).toBe(0);
+      clock.advance(10 * STALL);
+    }
+    expect(evicted).toEqual([]);
+  });
+
+  it('evictions are logged a few per interval by id, the rest counted in one line', () => {
+    const clock = new FakeClock();
+    const lines: string[] = [];
+    const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg: string) => lines.push(msg) };
+    const log = new ReplayEvictionLines(logger, clock);
+    for (let i = 0; i < 20; i++) log.evicted(`s${i}`, MiB, STALL);
+    expect(lines).toHaveLength(EVICTION_LINES_PER_INTERVAL);
+    clock.advance(10_000);
+    log.evicted('next', MiB, STALL); // a new interval: the count of the last one first
+    expect(lines).toHaveLength(EVICTION_LINES_PER_INTERVAL + 2);
+    expect(lines.at(-2)).toMatch(/closed 15 more connection/);
+    log.flush();
+    expect(lines).toHaveLength(EVICTION_LINES_PER_INTERVAL + 2);
   });
 });

@@ -12,6 +12,7 @@ import type { Broker, ReadResult } from '../src/broker/types';
 import { REPLAY_PAGE_BYTES } from '../src/replay';
 import { Session } from '../src/session/session';
 import { useServer } from './helpers/serverFixture';
+import { FakeClock } from './helpers/fakeClock';
 import { expectContiguous } from './helpers/seam';
 import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
@@ -140,16 +141,80 @@ it('a budget smaller than one page still replays (one page at a time when nothin
   await waitFor(() => server.stats().replayHeldBytes === 0, 'nothing held once done');
 }, 60_000);
 
+it('clients that never read are evicted (1013) once the full budget has stalled a newcomer for replayStallMs: its subscribe gets its `subscribed` and the whole replay in order', async () => {
+  const { broker, epoch } = await backlogBroker();
+  const clock = new FakeClock();
+  const STALL = 2000;
+  const logged: string[] = [];
+  const logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg: string) => logged.push(msg) };
+  // No heartbeat termination meanwhile: real clients that never read ping, and stay.
+  const server = await start({ broker, clock, logger, maxReplayBytes: MAX, replayStallMs: STALL, heartbeatMs: 3_600_000, publishPerSec: 1e6, publishBurst: 1e6 });
+  const closes: { code: number; reason: string }[] = [];
+  const close = Session.prototype.close;
+  vi.spyOn(Session.prototype, 'close').mockImplementation(function (this: Session, code: number, reason: string) {
+    closes.push({ code, reason });
+    return close.call(this, code, reason);
+  });
+  const sleepers: TestClient[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await connect();
+    socketOf(c).pause(); // never reads
+    c.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+    sleepers.push(c);
+  }
+  await waitFor(() => server.stats().framesIn.sub === 3, 'the subscribes');
+  await settled(() => server.stats().replayHeldBytes + (server.stats().framesOut.msg ?? 0));
+  expect(server.stats().replayWaiting).toBeGreaterThan(0);
+  const late = await connect();
+  late.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+  await waitFor(() => server.stats().framesIn.sub === 4, 'the late subscribe');
+  await new Promise((r) => setTimeout(r, 200));
+  expect(late.frames.some((f) => f.type === 'subscribed')).toBe(false);
+  expect(server.stats().replayEvictions).toBe(0);
+
+  // Server time runs (in small steps, so a reading client's progress is seen between them):
+  // the stuck holders are closed one at a time, each once its predecessor's socket is gone.
+  const ticker = setInterval(() => clock.advance(50), 5);
+  try {
+    await waitFor(() => late.msgs('big').length === COUNT, 'the newcomer\'s whole replay', 60_000);
+    // The evicted ones are gone (cut CLOSE_STALL_MS after their 1013: its frame sat behind what they never read).
+    await waitFor(() => server.stats().connections === 4 - server.stats().replayEvictions, 'the evicted sockets to close', 20_000);
+  } finally {
+    clearInterval(ticker);
+  }
+  expect(late.frames.find((f) => f.type === 'subscribed')).toMatchObject({ recovered: true, replay: COUNT, offset: COUNT });
+  expectContiguous(late, 'big', 0, COUNT);
+  expect(late.closed).toBeUndefined(); // a client that reads is never evicted
+  const evictions = server.stats().replayEvictions;
+  expect(evictions).toBeGreaterThanOrEqual(1);
+  expect(evictions).toBeLessThanOrEqual(3);
+  expect(closes.filter((c) => c.code === 1013 && /^replay stalled: .*retry-after-ms=1000$/.test(c.reason))).toHaveLength(evictions);
+  expect(logged.filter((l) => l.startsWith('replay stalled'))).toHaveLength(evictions);
+  const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+  expect(text).toMatch(new RegExp(`^lifeline_replay_evictions_total ${evictions}$`, 'm'));
+}, 90_000);
+
 describe('maxReplayBytes: option and CLI flag', () => {
   it('createServer takes a positive number or Infinity and refuses 0, negatives and NaN; stats and /metrics tell the held bytes', async () => {
     for (const bad of [0, -1, NaN]) {
       await expect(createServer({ maxReplayBytes: bad })).rejects.toThrow(/maxReplayBytes must be a positive number/);
     }
     const server = await start({ maxReplayBytes: Infinity });
-    expect(server.stats()).toMatchObject({ replayHeldBytes: 0, replayWaiting: 0, acceptErrors: 0 });
+    for (const bad of [0, -1, NaN]) {
+      await expect(createServer({ replayStallMs: bad })).rejects.toThrow(/replayStallMs must be a positive number/);
+    }
+    expect(server.stats()).toMatchObject({ replayHeldBytes: 0, replayWaiting: 0, replayEvictions: 0, acceptErrors: 0 });
     const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
     expect(text).toMatch(/^lifeline_replay_held_bytes 0$/m);
     expect(text).toMatch(/^lifeline_replay_waiting 0$/m);
+    expect(text).toMatch(/^lifeline_replay_evictions_total 0$/m);
+  });
+
+  it('--replay-stall-ms takes plain digits >= 1, is in --help, and is left to the default when absent', () => {
+    expect(parseCliArgs(['--replay-stall-ms', '2500']).replayStallMs).toBe(2500);
+    expect(parseCliArgs([]).replayStallMs).toBeUndefined();
+    expect(() => parseCliArgs(['--replay-stall-ms', '0'])).toThrow(/--replay-stall-ms must be an integer >= 1/);
+    expect(USAGE).toContain('--replay-stall-ms');
   });
 
   it('--max-replay-bytes takes plain digits >= 1, is in --help, and is left to the default when absent', () => {

@@ -181,7 +181,7 @@ export class Session {
   /** This connection's share of the node's replay byte budget (replayBudget.ts), released when it closes. */
   get replayAccount(): ReplayAccount {
     if (this.replayHold === undefined) {
-      this.replayHold = replayBudgetOf(this.ctx).account();
+      this.replayHold = replayBudgetOf(this.ctx).account({ id: this.id, evict: () => this.closeStalledReplay() });
       // First asked for by an operation still running after cleanup: it holds nothing, ever.
       if (this.state === 'closed') this.replayHold.close();
     }
@@ -339,6 +339,15 @@ export class Session {
   /** Closes with 1013: more than `maxBufferedBytes` is waiting for this peer (socket queue and held live traffic together). */
   closeSlowConsumer(): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer; retry-after-ms=1000');
+  }
+
+  /**
+   * Closes with 1013: the node's replay budget is full, others' replays have waited
+   * `replayStallMs`, and this connection holds the most of it without having handed any to
+   * the kernel for as long (replayBudget.ts). Its client resumes from its position.
+   */
+  closeStalledReplay(): void {
+    this.close(CloseCode.TRY_AGAIN_LATER, 'replay stalled: not read while others wait; retry-after-ms=1000');
   }
 
   /** Live traffic held for this connection's replaying subscriptions, in bytes. */
