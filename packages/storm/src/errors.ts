@@ -5,6 +5,7 @@ export type StormErrorCode =
   | 'UNSUPPORTED_SCENARIO' // the scenario needs something the target cannot do
   | 'DEPENDENCY_MISSING' // e.g. the Redis broker or the core client is not available
   | 'INTERRUPTED' // the run was stopped (AbortSignal; the CLI's SIGINT/SIGTERM) and cleaned up
+  | 'FILE_LIMIT' // the open-file limit (ulimit -n) is too low for the run's sockets: refused before it starts, or a process ran out (EMFILE) during it
   | 'RUN_FAILED' // the run could not complete (server would not start, clients never connected…)
   | 'OUTPUT_FAILED'; // the run finished but its --json / --report file could not be written (the CLI prints it on stdout instead)
 

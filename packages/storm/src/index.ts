@@ -2,6 +2,7 @@ export { createChaosProxy, type ChaosProxy, type ChaosProxyOptions, type ChaosPr
 export { parseSchedule, runSchedule, applyStep, type ChaosStep } from './proxy/schedule';
 export { parseEndpoint, isLoopbackHost, type Endpoint } from './proxy/address';
 export { runStorm, type RunHooks } from './sim/runStorm';
+export type { StormAbortSignal } from './sim/abortSignal';
 export { runCompare, CompareError, variantLabel, type CompareVariant } from './sim/compare';
 export { resolveOptions, STORM_DEFAULTS, TAIL_GRACE_MS, type StormOptions, type ResolvedStormOptions } from './sim/options';
 export { MAX_TIMER_MS } from './timerLimit';
@@ -9,11 +10,11 @@ export { liteClientFactory, coreClientFactory, clientFactory } from './sim/clien
 export type { SimClient, SimClientFactory, SimClientHooks, SimClientSpec } from './sim/clients';
 export { seededRandom, deriveSeed } from './sim/rng';
 export * from './metrics';
-export { summarizeRun, SCENARIOS, STRATEGIES, type RunResult, type RawRun, type ChannelResult, type Scenario, type Strategy } from './result';
+export { summarizeRun, SCENARIOS, STRATEGIES, type RunResult, type RawRun, type RunSettings, type ChannelResult, type Scenario, type Strategy } from './result';
 export { formatTable, tableRows } from './report/table';
 export { toJson } from './report/json';
 export { toHtml, type HtmlOptions } from './report/html';
 export { groupNotes, formatNotes, type NoteGroup } from './report/notes';
 export { attemptsChart } from './report/svgChart';
-export { createProgress, silentProgress, type Progress } from './report/progress';
+export { createProgress, silentProgress, type Progress, type ProgressStream } from './report/progress';
 export { StormError, isStormError, type StormErrorCode } from './errors';

@@ -15,6 +15,31 @@ export interface ChannelResult extends DeliveryCounts {
   published: number;
 }
 
+/**
+ * How a run was produced, so a report read on its own can be reproduced: its settings as
+ * resolved (defaults filled in), storm's version and when it started.
+ */
+export interface RunSettings {
+  channels: number;
+  /** Messages per second asked of the publisher on each channel (`--publish-rate`). */
+  publishRate: number;
+  durationMs: number;
+  downMs: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** The embedded server's heartbeat; null with a `target` (the external server's own). */
+  heartbeatMs: number | null;
+  /** The external server, a `user:password@` in it shown as `***@`; null for the embedded one. */
+  target: string | null;
+  workers: number;
+  /** The embedded servers' broker; null with a `target`. */
+  broker: string | null;
+  /** The @lifeline/storm version that ran it. */
+  stormVersion: string;
+  /** When the run started, ISO 8601 (UTC). */
+  startedAt: string;
+}
+
 /** Everything one run measured; the JSON report is an array (or one) of these. */
 export interface RunResult {
   scenario: Scenario;
@@ -59,8 +84,9 @@ export interface RunResult {
    */
   dropped: number | null;
   /**
-   * Per client, from its own drop to its last reconnect (clients that dropped): median and
-   * 99th percentile; null when nobody dropped (`dropped` 0) or too many never came back.
+   * Per client that dropped, its time offline since the fault summed over its outages
+   * (not the time connected between two drops): median and 99th percentile; null when
+   * nobody dropped (`dropped` 0) or too many never came back.
    */
   offlineP50Ms: number | null;
   offlineP99Ms: number | null;
@@ -76,6 +102,19 @@ export interface RunResult {
   serverAcceptedPeakPerSec: number | null;
   /** Messages acknowledged by the server, all channels. */
   published: number;
+  /**
+   * Messages per second asked of the publisher on each channel (`publishRate`; the
+   * run publishes channels × that in all); null when unknown (a `RawRun` without settings).
+   */
+  publishRate: number | null;
+  /**
+   * Messages acknowledged per second on each channel, on average over the time the
+   * publisher ran: below `publishRate` when the server (or one request at a time per
+   * channel) could not keep up; null when unknown.
+   */
+  achievedPublishRate: number | null;
+  /** How the run was produced; null when unknown (a `RawRun` without settings). */
+  settings: RunSettings | null;
   delivered: number;
   /** Messages a subscriber missed with no gap announced, except those `undelivered` to clients not back. */
   lost: number;
@@ -110,7 +149,7 @@ export interface RawRun {
   attemptTimesMs: number[];
   /** Per client: last (re)connect relative to the fault, 0 if never dropped, null if not back. */
   backAtMs: (number | null)[];
-  /** Per client that dropped: from its first drop to its last reconnect, null if not back. */
+  /** Per client that dropped: its time offline since the fault, summed over its outages; null if not back. */
   offlineMs?: (number | null)[];
   refused: number;
   /**
@@ -119,6 +158,10 @@ export interface RawRun {
    */
   serverAccepts?: AcceptSample[] | null;
   channels: { channel: string; published: number; counts: DeliveryCounts }[];
+  /** How long the publisher ran, ms: the span of the achieved publish rate. */
+  publishingMs?: number;
+  /** How the run was produced. */
+  settings?: RunSettings;
   wallMs: number;
   notes: string[];
 }
@@ -133,6 +176,7 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
   const times = reconnectTimes(raw.backAtMs);
   const total = raw.channels.reduce((acc, c) => addCounts(acc, c.counts), ZERO_COUNTS);
   const accepts = raw.serverAccepts ? acceptStats(raw.serverAccepts) : null;
+  const published = raw.channels.reduce((n, c) => n + c.published, 0);
   return {
     scenario: raw.scenario,
     strategy: raw.strategy,
@@ -164,7 +208,10 @@ export function summarizeRun(raw: RawRun, binMs = DEFAULT_BIN_MS): RunResult {
     refused: raw.refused,
     serverAccepted: accepts ? accepts.accepted : null,
     serverAcceptedPeakPerSec: accepts ? round(accepts.peakPerSec) : null,
-    published: raw.channels.reduce((n, c) => n + c.published, 0),
+    published,
+    publishRate: raw.settings?.publishRate ?? null,
+    achievedPublishRate: raw.publishingMs !== undefined && raw.publishingMs > 0 && raw.channels.length > 0 ? round(published / raw.channels.length / (raw.publishingMs / 1000)) : null,
+    settings: raw.settings ?? null,
     delivered: total.delivered,
     lost: total.lost,
     undelivered: total.undelivered,

@@ -23,7 +23,7 @@ describe('attempt bins and burstiness', () => {
 
   it('a perfectly flat wave has peak-to-mean 1; no attempts gives no ratio (null)', () => {
     expect(burstStats(Array(10).fill(5), null)).toEqual({ peak: 5, mean: 5, peakToMean: 1, peakOverCapacity: null, peakPerSec: 50 });
-    expect(burstStats([0, 0], 10)).toEqual({ peak: 0, mean: 0, peakToMean: null, peakOverCapacity: 0, peakPerSec: 0 });
+    expect(burstStats([0, 0], 10)).toEqual({ peak: 0, mean: 0, peakToMean: null, peakOverCapacity: null, peakPerSec: 0 }); // no wave: no ratio against capacity either
   });
 
   it('a stampede into one bin is the burstiest wave, not a flat one', () => {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { parseEndpoint } from '../proxy/address';
+import { redactTarget } from '../proxy/targetText';
 import { createChaosProxy } from '../proxy/chaosProxy';
 import type { ChaosStep } from '../proxy/schedule';
 import { CONSOLE_HELP, consoleAnswer } from './proxyConsole';
@@ -20,7 +21,7 @@ export function proxySettings(o: { latencyMs: number; bytesPerSec: number | null
 export function proxyHeadline(url: string, target: string): string {
   const head = `lifeline-storm proxy listening on ${url} → `;
   const path = targetPath(target);
-  if (path === null) return head + target;
+  if (path === null) return head + redactTarget(target);
   const { host, port } = parseEndpoint(target);
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return `${head}${hostPort} (it forwards bytes, not paths: "${path}" in --target is not used; a client puts the path in its own URL, e.g. ${url}${path})`;

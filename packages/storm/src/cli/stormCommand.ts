@@ -7,6 +7,7 @@ import { formatNotes } from '../report/notes';
 import { CompareError, runCompare, variantLabel } from '../sim/compare';
 import type { StormOptions } from '../sim/options';
 import { runStorm } from '../sim/runStorm';
+import { unusedTargetNote } from '../proxy/targetText';
 import type { Variant } from './args';
 import { checkOutputs, outputFiles, writeOutputs } from './outputFiles';
 import { verdict } from '../verdict';
@@ -21,6 +22,9 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   const files = outputFiles(c);
   await checkOutputs(files); // before the run: an unwritable path is a usage error, not a lost run
   let results: RunResult[];
+  // Said before the run, as the proxy's banner does: a path or user:password in --target is not used.
+  const unused = c.options.target === undefined ? null : unusedTargetNote(c.options.target);
+  if (unused) process.stderr.write(`lifeline-storm: ${unused}\n`);
   const interrupt = catchInterrupt(stoppingWords(c.options));
   try {
     if (c.variants) {

@@ -32,7 +32,7 @@ export interface BurstStats {
    * attempts (0 ÷ 0: it used to be 0, which reads as better than flat).
    */
   peakToMean: number | null;
-  /** peak ÷ what the server admits in one bin (admissionRate × binMs / 1000); null without a rate. */
+  /** peak ÷ what the server admits in one bin (admissionRate × binMs / 1000); null without a rate, or with no attempts (as `peakToMean`). */
   peakOverCapacity: number | null;
   /** The peak bin as a rate: attempts per second (peak × 1000 / binMs). */
   peakPerSec: number;
@@ -52,7 +52,8 @@ export interface BurstStats {
  */
 export function burstStats(bins: readonly number[], admissionRate: number | null, binMs = DEFAULT_BIN_MS): BurstStats {
   const first = 0;
-  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: null, peakOverCapacity: admissionRate ? 0 : null, peakPerSec: 0 };
+  // No wave, no ratio against capacity either: 0 printed beside peak ÷ mean's n/a.
+  if (!bins.some((b) => b > 0)) return { peak: 0, mean: 0, peakToMean: null, peakOverCapacity: null, peakPerSec: 0 };
   let last = bins.length - 1;
   while (bins[last] === 0) last--;
   let sum = 0;

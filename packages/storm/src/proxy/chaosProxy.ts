@@ -7,9 +7,9 @@ import { checkSteps, runSchedule, type ChaosStep } from './schedule';
 
 export interface ChaosProxyOptions {
   /** Port to listen on; 0 picks a free one. @default 0 */
-  listenPort?: number;
+  listenPort?: number | undefined;
   /** Loopback address to listen on. @default '127.0.0.1' */
-  listenHost?: string;
+  listenHost?: string | undefined;
   /**
    * Where to forward: `ws://127.0.0.1:PORT`, `http://…` or `host:port`. Several
    * targets are used round-robin, skipping any that refuse the connection (like a
@@ -19,11 +19,11 @@ export interface ChaosProxyOptions {
    */
   target: string | string[];
   /** One-way delay added in each direction, ms, at most 2^31−1 (Node's longest timer; more is a `BAD_OPTION`). @default 0 */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /** Bandwidth cap per connection and direction, bytes/s; null = unlimited. @default null */
-  bytesPerSec?: number | null;
+  bytesPerSec?: number | null | undefined;
   /** Steps to run on their own, relative to creation (see {@link ChaosStep}). @default [] */
-  schedule?: ChaosStep[];
+  schedule?: ChaosStep[] | undefined;
 }
 
 export interface ChaosProxyStats {
@@ -60,6 +60,10 @@ export interface ChaosProxy {
   restore(): void;
   /** One-way delay from now on, ms: 0 to 2^31−1, else `BAD_OPTION` (nothing changes). */
   setLatency(ms: number): void;
+  /**
+   * Bandwidth cap per connection and direction from now on, bytes/s, or null for none;
+   * it applies to bytes already queued too, in order (lifting the cap sends them at once).
+   */
   setBandwidth(bytesPerSec: number | null): void;
   /** Points new connections at other target(s); existing ones, also those still failing over, are untouched. */
   setTarget(target: string | string[]): void;
@@ -83,6 +87,9 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   const bytesPerSec = options.bytesPerSec ?? null;
   if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
   if (options.schedule) checkSteps(options.schedule);
+  // A fixed port is checked before listening: such a proxy would connect to itself for
+  // every connection, each connect another, until the process ran out of files.
+  if (options.listenPort) refuseSelf(targets, host, options.listenPort);
   const shape = { latencyMs, bytesPerSec };
   const links = new Set<Link>();
   const held = new Set<Socket>();
@@ -163,6 +170,12 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  try {
+    refuseSelf(targets, host, port); // port 0: the one picked could be a target's
+  } catch (e) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw e;
+  }
 
   const proxy: ChaosProxy = {
     port,
@@ -222,9 +235,13 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
     setBandwidth(bytesPerSec) {
       if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
       shape.bytesPerSec = bytesPerSec;
+      // Bytes already queued under the old cap follow the new one (lifting it heals the link).
+      for (const link of links) link.reshape();
     },
     setTarget(target) {
-      targets = toEndpoints(target);
+      const list = toEndpoints(target);
+      refuseSelf(list, host, port);
+      targets = list;
     },
     schedule(steps) {
       const cancel = runSchedule(proxy, steps);
@@ -261,6 +278,25 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   };
   if (options.schedule?.length) proxy.schedule(options.schedule);
   return proxy;
+}
+
+/** 127.0.0.1 and localhost (and ::1 and localhost) are one listener's address to a connect. */
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h.toLowerCase().replace(/^\[|\]$/g, '');
+  const x = norm(a);
+  const y = norm(b);
+  if (x === y) return true;
+  const local = (h: string) => h === '127.0.0.1' || h === '::1';
+  return (x === 'localhost' && local(y)) || (y === 'localhost' && local(x));
+}
+
+/**
+ * Refuses (`BAD_OPTION`) a target that is the proxy's own listen address: it used to
+ * forward to itself, ~10,000 connections in 1.5 s, until EMFILE.
+ */
+function refuseSelf(targets: Endpoint[], host: string, port: number): void {
+  const self = targets.find((t) => t.port === port && sameHost(t.host, host));
+  if (self) throw new StormError('BAD_OPTION', `the proxy's target ${self.host}:${self.port} is the proxy itself (it listens on ${host}:${port}): it would forward every connection to itself; point --target at the server`);
 }
 
 function toEndpoints(target: string | string[]): Endpoint[] {

@@ -17,7 +17,7 @@ export interface LaneShape {
 export class Lane {
   private queue: { at: number; chunk: Buffer }[] = [];
   private timer: NodeJS.Timeout | null = null;
-  /** When the bandwidth budget allows the next byte, ms (performance.now()). */
+  /** When the last slice sent finished crossing the wire, ms (performance.now()): the next one's transmission starts then at the earliest. */
   private nextFree = 0;
   private black = false;
   /** `from` has ended (FIN): pass the FIN on to `to` once the queue has drained. */
@@ -62,6 +62,19 @@ export class Lane {
     this.queue = [];
   }
 
+  /**
+   * The shape changed (a new bandwidth cap, or none): bytes already queued go out at the
+   * new rate from now on. The pace used to be fixed when a chunk arrived, so bytes queued
+   * under 300 B/s kept trickling at 300 B/s after the cap was lifted. Order is kept: the
+   * queue is still sent front to back.
+   */
+  reshape(): void {
+    if (this.black) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.flush();
+  }
+
   private push(chunk: Buffer): void {
     if (this.black) return;
     const { latencyMs, bytesPerSec } = this.shape();
@@ -69,29 +82,35 @@ export class Lane {
       this.write(chunk);
       return;
     }
-    const now = performance.now();
-    const at = now + Math.max(0, latencyMs);
-    if (bytesPerSec === null || bytesPerSec <= 0) {
-      this.queue.push({ at, chunk });
-    } else {
-      // Slices of 1/20 s each, serialised on the wire, so a big chunk trickles out
-      // at the cap instead of arriving in one late lump.
-      const slice = Math.max(1, Math.floor(bytesPerSec / 20));
-      for (let i = 0; i < chunk.length; i += slice) {
-        const part = chunk.subarray(i, i + slice);
-        this.nextFree = Math.max(now, this.nextFree) + (part.length / bytesPerSec) * 1000;
-        this.queue.push({ at: Math.max(at, this.nextFree), chunk: part });
-      }
-    }
+    // Only the latency is fixed now; the bandwidth paces the queue as it is sent (flush),
+    // at the cap in force then.
+    this.queue.push({ at: performance.now() + Math.max(0, latencyMs), chunk });
     this.schedule();
   }
 
+  /**
+   * When the head of the queue is due, ms (performance.now()), and how many of its bytes:
+   * under a cap, a slice of 1/20 s of the rate in force, due once it has crossed the wire
+   * (from its arrival, or from the end of the slice before), so a big chunk trickles out
+   * at the cap instead of arriving in one late lump.
+   */
+  private due(): { at: number; bytes: number } | null {
+    const head = this.queue[0];
+    if (!head) return null;
+    const { bytesPerSec } = this.shape();
+    if (bytesPerSec === null) return { at: head.at, bytes: head.chunk.length };
+    const bytes = Math.min(head.chunk.length, Math.max(1, Math.floor(bytesPerSec / 20)));
+    return { at: Math.max(head.at, this.nextFree) + (bytes / bytesPerSec) * 1000, bytes };
+  }
+
   private schedule(): void {
-    if (this.timer || this.queue.length === 0) return;
+    if (this.timer) return;
+    const next = this.due();
+    if (!next) return;
     // A tiny bandwidth cap can put the next slice beyond Node's longest timer, which would
     // fire after 1 ms and re-arm every 1 ms until then; capped, flush() finds nothing due
     // and re-arms for the rest.
-    const wait = Math.min(MAX_TIMER_MS, Math.max(0, this.queue[0]!.at - performance.now()));
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next.at - performance.now()));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();
@@ -100,8 +119,13 @@ export class Lane {
 
   private flush(): void {
     const now = performance.now();
-    while (this.queue.length > 0 && this.queue[0]!.at <= now + 0.5) {
-      this.write(this.queue.shift()!.chunk);
+    for (let next = this.due(); next && next.at <= now + 0.5; next = this.due()) {
+      const head = this.queue[0]!;
+      const part = head.chunk.subarray(0, next.bytes);
+      if (part.length === head.chunk.length) this.queue.shift();
+      else head.chunk = head.chunk.subarray(next.bytes);
+      this.nextFree = next.at;
+      this.write(part);
     }
     this.schedule();
     this.endIfFlushed();

@@ -61,6 +61,12 @@ export class Link {
     this.finish();
   }
 
+  /** The bandwidth changed: both lanes send what they hold at the new rate. */
+  reshape(): void {
+    this.up.reshape();
+    this.down.reshape();
+  }
+
   /** Stops forwarding both ways without closing either side. */
   blackhole(): void {
     this.up.blackhole();

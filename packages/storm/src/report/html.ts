@@ -12,13 +12,19 @@ export interface HtmlOptions {
    * does, instead of judging the completed runs alone ("Pass … exit status 0").
    * @default undefined (the results are the whole run)
    */
-  failed?: string;
+  failed?: string | undefined;
   /**
    * The exit status the report states with `failed`: a comparison stopped by SIGINT /
    * SIGTERM exits 130 / 143, not 1.
    * @default 1
    */
-  exitStatus?: number;
+  exitStatus?: number | undefined;
+}
+
+/** `, @lifeline/storm 0.1.0, started 2026-…Z` from the first run's settings, '' without them. */
+function produced(results: readonly RunResult[]): string {
+  const s = results[0]?.settings;
+  return s ? `, @lifeline/storm ${escapeXml(s.stormVersion)}, started ${escapeXml(s.startedAt)}` : '';
 }
 
 /**
@@ -56,7 +62,7 @@ th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}thead th{backgroun
 .verdict.pass{color:#1a7f37}.verdict.fail{color:#c62828}</style>
 </head><body>
 <h1>${escapeXml(title)}</h1>
-<p>Scenario <b>${escapeXml(results[0]?.scenario ?? '')}</b>, ${results[0]?.clients ?? 0} clients, seed ${results[0]?.seed ?? ''}.</p>
+<p>Scenario <b>${escapeXml(results[0]?.scenario ?? '')}</b>, ${results[0]?.clients ?? 0} clients, seed ${results[0]?.seed ?? ''}${produced(results)}.</p>
 ${verdictLine}
 ${attemptsChart(results)}
 <h2>Summary</h2>

@@ -7,10 +7,21 @@ export interface Progress {
 export const silentProgress: Progress = { update() {}, done() {} };
 
 /**
+ * Where {@link createProgress} draws: what it uses of a `tty.WriteStream` such as
+ * `process.stderr`. Structural, so the package's types need no @types/node (they said
+ * `NodeJS.WriteStream`, which does not compile without it).
+ */
+export interface ProgressStream {
+  /** Drawn only when true. */
+  isTTY?: boolean | undefined;
+  write(text: string): unknown;
+}
+
+/**
  * A one-line progress bar, only when `stream` is a TTY (logs and CI stay clean).
  * @param stream @default process.stderr
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, width = 30): Progress {
+export function createProgress(stream: ProgressStream = process.stderr, width = 30): Progress {
   if (!stream.isTTY) return silentProgress;
   let last = '';
   return {

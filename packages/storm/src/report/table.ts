@@ -1,4 +1,4 @@
-import type { RunResult } from '../result';
+import type { RunResult, RunSettings } from '../result';
 
 type Row = [label: string, get: (r: RunResult) => string];
 
@@ -35,7 +35,7 @@ const ROWS: Row[] = [
   ['peak rate /s', (r) => num(r.peakPerSec)],
   // No attempts: no ratio (it printed 0, as if flatter than flat); `—` is for unknown.
   ['peak ÷ mean', (r) => (r.peakToMean === null ? 'n/a (no attempts)' : num(r.peakToMean))],
-  ['peak ÷ capacity', (r) => num(r.peakOverCapacity)],
+  ['peak ÷ capacity', (r) => (r.peakToMean === null && r.admissionRate !== null ? 'n/a (no attempts)' : num(r.peakOverCapacity))],
   ['t50', (r) => ms(r.t50Ms)],
   ['t99', (r) => ms(r.t99Ms)],
   ['t100', (r) => ms(r.t100Ms)],
@@ -43,6 +43,8 @@ const ROWS: Row[] = [
   ['not back', (r) => String(r.notBack)],
   ['refused', (r) => String(r.refused)],
   ['server accepted (peak /s)', (r) => (r.serverAccepted === null ? '—' : `${r.serverAccepted} (${num(r.serverAcceptedPeakPerSec)}/s)`)],
+  // Per channel (the run publishes channels × it): the achieved rate beside the one asked.
+  ['publish rate /s per channel', publishRate],
   ['published', (r) => String(r.published)],
   ['delivered', (r) => String(r.delivered)],
   ['lost', (r) => String(r.lost)],
@@ -50,7 +52,33 @@ const ROWS: Row[] = [
   ['duplicated', (r) => String(r.duplicated)],
   ['reordered', (r) => String(r.reordered)],
   ['gaps (msgs in gaps)', (r) => `${r.gaps} (${r.gapped})`],
+  // How the run was produced (a result from before the settings were recorded: —).
+  ['channels', (r) => String(r.channels)],
+  ['duration', (r) => setting(r, (s) => `${s.durationMs} ms`)],
+  ['down (restart)', (r) => setting(r, (s) => `${s.downMs} ms`)],
+  ['backoff base / cap', (r) => setting(r, (s) => `${s.initialDelayMs} / ${s.maxDelayMs} ms`)],
+  ['heartbeat', (r) => setting(r, (s) => (s.heartbeatMs === null ? 'the target\'s' : `${s.heartbeatMs} ms`))],
+  ['target', (r) => setting(r, (s) => s.target ?? 'embedded')],
+  ['broker', (r) => setting(r, (s) => s.broker ?? '—')],
+  ['workers', (r) => setting(r, (s) => String(s.workers))],
+  ['seed', (r) => String(r.seed)],
+  ['storm version', (r) => setting(r, (s) => s.stormVersion)],
+  ['started', (r) => setting(r, (s) => s.startedAt)],
 ];
+
+/** A setting of the run, `—` for a result without settings (from before they were recorded). */
+function setting(r: RunResult, get: (s: RunSettings) => string): string {
+  const s = r.settings as RunSettings | null | undefined;
+  return s ? get(s) : '—';
+}
+
+/** `5 asked, 4.98 achieved`; `—` where unknown. */
+function publishRate(r: RunResult): string {
+  const asked = r.publishRate as number | null | undefined;
+  const achieved = r.achievedPublishRate as number | null | undefined;
+  if (asked === null || asked === undefined) return '—';
+  return `${num(asked)} asked, ${achieved === null || achieved === undefined ? '—' : num(achieved)} achieved`;
+}
 
 /** The summary as rows of label + one value per run (side by side for --compare). */
 export function tableRows(results: readonly RunResult[]): string[][] {

@@ -43,7 +43,7 @@ export class CompareError extends StormError {
 export async function runCompare(
   options: StormOptions,
   variants: CompareVariant[],
-  hooks: RunHooks & { onRun?: (index: number, total: number) => Progress | undefined } = {},
+  hooks: RunHooks & { onRun?: ((index: number, total: number) => Progress | undefined) | undefined } = {},
 ): Promise<RunResult[]> {
   // A token that lasts one run but not all of them: refused before the first (BAD_OPTION),
   // not found out by the run it expires in. Options that do not resolve are the first

@@ -1,6 +1,9 @@
 import { StormError } from '../errors';
 import { MAX_TIMER_MS } from '../timerLimit';
-import { isLoopbackHost } from '../proxy/address';
+import { isLoopbackHost, parseEndpoint } from '../proxy/address';
+import { closest } from '../values/closest';
+import { checkTargetScenario } from './targetScenario';
+import { redactTarget } from '../proxy/targetText';
 import { SCENARIOS, STRATEGIES, type Scenario, type Strategy } from '../result';
 import { scenarios } from './scenarios';
 import { OPTION_RANGES, inRange, rangeText, type NumberRange } from './optionRanges';
@@ -9,30 +12,30 @@ import { OPTION_RANGES, inRange, rangeText, type NumberRange } from './optionRan
 export interface StormOptions {
   scenario: Scenario;
   /** Simulated clients. @default 1000 */
-  clients?: number;
+  clients?: number | undefined;
   /** Channels; client i subscribes to channel i mod channels. @default 4 */
-  channels?: number;
+  channels?: number | undefined;
   /**
    * Messages per second published on each channel during the run, above 0 (a run that
    * publishes nothing checks no delivery, so 0 is refused). @default 5
    */
-  publishRate?: number;
+  publishRate?: number | undefined;
   /** Client backoff jitter. @default 'full' */
-  strategy?: Strategy;
+  strategy?: Strategy | undefined;
   /** Let clients see the server's hints (drain window, Retry-After). @default true */
-  serverHint?: boolean;
+  serverHint?: boolean | undefined;
   /**
    * Server admission rate C, handshakes/s. With `target` it only states the external
    * server's rate: left out, the result's `admissionRate` and `peakOverCapacity` are null.
    * @default 1000
    */
-  admissionRate?: number;
+  admissionRate?: number | undefined;
   /**
    * An external server (`ws://127.0.0.1:PORT`, `http://…` or `host:port`, loopback only)
    * instead of the embedded one. `wss://`/`https://` are refused: the chaos proxy and the
    * publisher speak plain TCP/HTTP. @default undefined
    */
-  target?: string;
+  target?: string | undefined;
   /**
    * A token (JWT) for an external `target` started with a secret (`--auth-secret`): every
    * simulated client sends it in its hello, and the publisher as `Authorization: Bearer`.
@@ -42,28 +45,28 @@ export interface StormOptions {
    * `subscribe` / `publish` claim). Only with `target`: the embedded server has no secret.
    * @default undefined
    */
-  token?: string;
+  token?: string | undefined;
   /** Seed of every random choice in the run. @default 1 */
-  seed?: number;
+  seed?: number | undefined;
   /**
    * How long the run lasts after the fault, ms (100 to 3,600,000): the fault and the wait
    * for the fleet to recover both end by then (flaky: chaos lasts half of it). After it
    * the tail (500 ms of traffic, the last deliveries) takes at most {@link TAIL_GRACE_MS}
    * more, then everything is closed. @default 30000
    */
-  durationMs?: number;
+  durationMs?: number | undefined;
   /** How long the server stays down in `restart`, ms (`rolling` replaces nodes without downtime); shorter than `durationMs`. @default 2000 */
-  downMs?: number;
+  downMs?: number | undefined;
   /** Client backoff base delay, ms, at most 2^31−1 (Node's longest timer). @default 500 */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Client backoff cap, ms, at most 2^31−1 (Node's longest timer). @default 30000 */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Server heartbeat interval (embedded server), ms, at most 2^31−1; half-open is noticed after about 2 intervals + 1 s (core's heartbeat timeout). @default 5000 */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /** Child processes for the clients (each with its own proxy); 0 runs them in this process. @default 0 below 1000 clients, else one per 2,500 clients (at least 2) */
-  workers?: number;
+  workers?: number | undefined;
   /** Client implementation: 'core' (@lifeline/core) or 'lite' (storm's minimal wire client). @default 'core' */
-  client?: 'core' | 'lite';
+  client?: 'core' | 'lite' | undefined;
   /**
    * Broker of the embedded servers: 'memory' (one log shared by every node and restart),
    * 'volatile' (each server process has its own; a restart loses history), 'auto'
@@ -71,7 +74,7 @@ export interface StormOptions {
    * 'volatile' is refused for a scenario that serves clients from several nodes at once (rolling).
    * @default 'memory' ('auto' for rolling)
    */
-  broker?: string;
+  broker?: string | undefined;
 }
 
 /**
@@ -105,7 +108,8 @@ export function longestRunMs(o: ResolvedStormOptions): number {
   return Math.ceil(warmupLimitMs(o) + STEADY_MS + o.durationMs + TAIL_GRACE_MS);
 }
 
-export type ResolvedStormOptions = Required<Omit<StormOptions, 'target' | 'broker' | 'token'>> & { target: string | undefined; broker: string; token: string | undefined };
+/** Every option filled in (`target` and `token` stay undefined when not given). */
+export type ResolvedStormOptions = { [K in Exclude<keyof StormOptions, 'target' | 'broker' | 'token'>]-?: Exclude<StormOptions[K], undefined> } & { target: string | undefined; broker: string; token: string | undefined };
 
 export const STORM_DEFAULTS = {
   clients: 1000,
@@ -169,8 +173,27 @@ export function runBroker(o: StormOptions): string {
   return o.scenario === 'rolling' && o.broker === undefined ? 'auto' : o.broker ?? STORM_DEFAULTS.broker;
 }
 
-/** Fills defaults and validates; throws StormError('BAD_OPTION') with the offending option. */
+/** Every key of {@link StormOptions}: any other is refused (it used to be ignored in silence). */
+const OPTION_KEYS = {
+  scenario: true, clients: true, channels: true, publishRate: true, strategy: true, serverHint: true, admissionRate: true,
+  target: true, token: true, seed: true, durationMs: true, downMs: true, initialDelayMs: true, maxDelayMs: true,
+  heartbeatMs: true, workers: true, client: true, broker: true,
+} satisfies Record<keyof StormOptions, true>;
+
+/**
+ * Fills defaults and validates; throws StormError('BAD_OPTION') with the offending option
+ * (`NON_LOOPBACK` / `UNSUPPORTED_SCENARIO` for a target storm may not or cannot use). Every
+ * check of an option's value `runStorm` makes is made here, so the two cannot disagree
+ * (a `target: ''` passed here and was refused by runStorm; `serverHint: 'off'` passed both
+ * and ran with the hint on).
+ */
 export function resolveOptions(o: StormOptions): ResolvedStormOptions {
+  const known = Object.keys(OPTION_KEYS);
+  for (const key of Object.keys(o ?? {})) {
+    if (known.includes(key)) continue;
+    const near = closest(key, known);
+    throw new StormError('BAD_OPTION', `unknown option "${key}"${near ? ` (did you mean ${near}?)` : ''}`);
+  }
   if (!SCENARIOS.includes(o.scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${o.scenario}" (one of ${SCENARIOS.join(', ')})`);
   const strategy = o.strategy ?? STORM_DEFAULTS.strategy;
   if (!STRATEGIES.includes(strategy)) throw new StormError('BAD_OPTION', `unknown strategy "${strategy}" (one of ${STRATEGIES.join(', ')})`);
@@ -193,10 +216,20 @@ export function resolveOptions(o: StormOptions): ResolvedStormOptions {
   // Nothing published is nothing checked: such a run reported "0 lost" and passed.
   if (publishRate === 0) throw new StormError('BAD_OPTION', 'publishRate must be above 0: a run that publishes nothing checks no delivery (try 0.1)');
   num('publishRate', publishRate, OPTION_RANGES.publishRate);
+  if (o.serverHint !== undefined && typeof o.serverHint !== 'boolean') {
+    throw new StormError('BAD_OPTION', `serverHint must be true or false, got ${JSON.stringify(o.serverHint)}`);
+  }
+  if (o.target !== undefined && (typeof o.target !== 'string' || o.target.trim() === '')) {
+    throw new StormError('BAD_OPTION', `target must be ws://HOST:PORT, http://HOST:PORT or HOST:PORT on loopback, got ${JSON.stringify(o.target)}`);
+  }
   if (o.target !== undefined && /^(wss|https):/i.test(o.target)) {
     // The chaos proxy forwards bytes and clients and publisher speak ws/http to it: a TLS
     // server behind it answered nothing the clients or the publisher could read.
-    throw new StormError('BAD_OPTION', `target must be plain ws://, http:// or host:port (storm does not speak TLS), got "${o.target}"`);
+    throw new StormError('BAD_OPTION', `target must be plain ws://, http:// or host:port (storm does not speak TLS), got "${redactTarget(o.target)}"`);
+  }
+  if (o.target !== undefined) {
+    parseEndpoint(o.target);
+    checkTargetScenario(o.scenario, o.target);
   }
   if (o.token !== undefined) {
     // The embedded server starts without a secret and ignores every token: a token there

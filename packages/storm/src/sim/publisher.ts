@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { PublishedRecord } from '../metrics/delivery';
+import type { StormAbortSignal } from './abortSignal';
 import { MAX_TIMER_MS } from '../timerLimit';
 
 /**
@@ -31,9 +32,20 @@ export class Publisher {
     this.published = channels.map(() => []);
   }
 
+  /** When publishing started and stopped (Date.now()), null before: the achieved rate's span. */
+  startedAt: number | null = null;
+  stoppedAt: number | null = null;
+
+  /** How long it published, ms (until now while it still does; 0 before start). */
+  publishingMs(): number {
+    return this.startedAt === null ? 0 : (this.stoppedAt ?? Date.now()) - this.startedAt;
+  }
+
   start(): void {
     if (this.running || this.ratePerSec <= 0) return;
     this.running = true;
+    this.startedAt = Date.now();
+    this.stoppedAt = null;
     this.wake = new AbortController();
     this.cutoff = new AbortController();
     // Every channel's loop waits on both signals at once (one listener each): past 10
@@ -48,6 +60,7 @@ export class Publisher {
    * it is not in `published`). A loop waiting for its next publish stops at once.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
+    if (this.running) this.stoppedAt = Date.now();
     this.running = false;
     this.deadline = Date.now() + timeoutMs;
     this.wake.abort();
@@ -129,7 +142,7 @@ function abortAfter(ms: number, outer: AbortSignal): { signal: AbortSignal; disp
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */
-export const sleep = (ms: number, signal?: AbortSignal) =>
+export const sleep = (ms: number, signal?: StormAbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {

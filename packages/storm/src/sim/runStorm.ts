@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { StormAbortSignal } from './abortSignal';
 import { StormError } from '../errors';
-import { parseEndpoint } from '../proxy/address';
 import { silentProgress, type Progress } from '../report/progress';
 import { summarizeRun, type RunResult } from '../result';
 import type { SimClientFactory } from './clients/types';
@@ -9,7 +9,8 @@ import { runChannels } from './channelNames';
 import { resolveOptions, runBroker, STEADY_MS, TAIL_GRACE_MS, warmupConnectRate, warmupLimitMs, type ResolvedStormOptions, type StormOptions } from './options';
 import { checkTokenLifetime } from './tokenExpiry';
 import { probeTarget } from './targetProbe';
-import { checkTargetScenario } from './targetScenario';
+import { redactTarget, unusedTargetNote } from '../proxy/targetText';
+import { asFileLimitError, checkOpenFileLimit, readOpenFileLimit } from './fileLimit';
 import { Publisher, sleep } from './publisher';
 import { deriveSeed, seededRandom } from './rng';
 import { scenarios } from './scenarios';
@@ -21,18 +22,19 @@ import { percentileTime } from '../metrics/reconnectTimes';
 import { ZERO_COUNTS, type DeliveryCounts } from '../metrics/delivery';
 import { attemptBins, DEFAULT_BIN_MS } from '../metrics/bins';
 import { stallNote, type ProcessStall } from '../metrics/stalls';
+import { stormVersion } from '../version';
 import { ACCEPT_SAMPLE_MS, AcceptLog } from './acceptLog';
 
 export interface RunHooks {
   /** @default silent */
-  progress?: Progress;
+  progress?: Progress | undefined;
   /** A custom client implementation (runs in this thread; workers need a named client). */
-  clientFactory?: SimClientFactory;
+  clientFactory?: SimClientFactory | undefined;
   /**
    * Stops the run: it rejects with StormError('INTERRUPTED') once everything is closed
    * as at the end of a run (clients, proxies, servers, the run's Redis keys deleted).
    */
-  signal?: AbortSignal;
+  signal?: StormAbortSignal | undefined;
 }
 
 /** After publishing stops, how long clients get to deliver the tail, ms (never past the tail's end, below). */
@@ -51,15 +53,14 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
   const o = resolveOptions(input);
   const def = scenarios[o.scenario];
   const progress = hooks.progress ?? silentProgress;
-  if (o.target !== undefined) {
-    parseEndpoint(o.target);
-    checkTargetScenario(o.scenario, o.target);
-  }
   if (hooks.clientFactory && o.workers > 0) throw new StormError('BAD_OPTION', 'a custom clientFactory runs in this thread: set workers to 0');
   // Before anything starts: a token that expires mid-run ended it with 4101 closes.
   checkTokenLifetime(o);
+  // Before anything starts: a run over the open-file limit used to connect for the whole
+  // warm-up and fail with `connect EMFILE` (or crash with `listen EMFILE`).
+  const fileNote = checkOpenFileLimit(o, readOpenFileLimit());
   const started = Date.now();
-  const notes: string[] = [];
+  const notes: string[] = fileNote === null ? [] : [fileNote];
   // An external server's admission rate is only known when the user states it: the
   // default (a setting of the embedded server) used to be reported as the target's.
   const admissionKnown = o.target === undefined || input.admissionRate !== undefined;
@@ -90,9 +91,12 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     } else {
       // Nothing listening there: said now, not after the warm-up's 30 s as "ECONNRESET".
       await probeTarget(o.target);
+      const shown = redactTarget(o.target);
       notes.push(admissionKnown
-        ? `external target ${o.target}: admission rate as given (${o.admissionRate}/s)`
-        : `external target ${o.target}: admission rate unknown (no --admission-rate given), so no peak ÷ capacity`);
+        ? `external target ${shown}: admission rate as given (${o.admissionRate}/s)`
+        : `external target ${shown}: admission rate unknown (no --admission-rate given), so no peak ÷ capacity`);
+      const unused = unusedTargetNote(o.target);
+      if (unused) notes.push(unused);
     }
     const channels = runChannels(o.seed, o.channels);
     shards = makeShards(o, fleet ? fleet.urls() : [targetBases(o.target!).ws], channels, hooks.clientFactory);
@@ -167,7 +171,9 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     const recovered = await waitUntil(async () => {
       const st = await statusAll(shards);
       const dropped = def.dropsEveryone ? st.dropped : o.clients;
-      progress.update(0.3 + (0.6 * Math.min(st.ready, dropped)) / o.clients, `${o.scenario}: ${st.ready}/${o.clients} back`);
+      // `back` as the result counts it: ready clients that have not noticed the fault yet
+      // made the bar say "300/300 back" right after it, then "23/300".
+      progress.update(0.3 + (0.6 * st.back) / o.clients, `${o.scenario}: ${st.back}/${o.clients} back`);
       return st.ready === o.clients && dropped === o.clients;
     }, deadline);
     // "not back" is counted at the end of the run: clients back during the tail are not in it.
@@ -235,6 +241,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
     }
     const unexpected = raw.counts.reduce((n, c) => n + c.unexpected, 0);
     if (unexpected > 0) notes.push(`${unexpected} deliveries of messages the publisher never saw acknowledged`);
+    const rateNote = publishRateNote(o.publishRate, publisher.published.reduce((n, p) => n + p.length, 0), o.channels, publisher.publishingMs());
+    if (rateNote) notes.push(rateNote);
     if (publisher.failures > 0) notes.push(`${publisher.failures} publish attempts failed and were retried with the same id`);
     const refusedPublishes = Object.entries(publisher.statuses);
     if (refusedPublishes.length) {
@@ -256,12 +264,30 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
       refused: fleet ? fleet.refused() - refusedBefore : raw.refused,
       serverAccepts: acceptLog ? acceptLog.samples() : null,
       channels: channels.map((channel, i) => ({ channel, published: publisher!.published[i]!.length, counts: raw.counts[i]! })),
+      publishingMs: publisher.publishingMs(),
+      settings: {
+        channels: o.channels,
+        publishRate: o.publishRate,
+        durationMs: o.durationMs,
+        downMs: o.downMs,
+        initialDelayMs: o.initialDelayMs,
+        maxDelayMs: o.maxDelayMs,
+        heartbeatMs: o.target ? null : o.heartbeatMs,
+        target: o.target ? redactTarget(o.target) : null,
+        workers: o.workers,
+        broker: o.target ? null : broker,
+        stormVersion: stormVersion(),
+        startedAt: new Date(started).toISOString(),
+      },
       wallMs: Date.now() - started,
       notes,
     });
   };
   try {
     return await untilAborted(body(), signal, interrupted);
+  } catch (e) {
+    // Out of open files mid-run: said as such, not as a Node stack.
+    throw asFileLimitError(e);
   } finally {
     loopDelay.disable();
     acceptLog?.stop();
@@ -275,7 +301,7 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
 }
 
 /** `work`, or a rejection with `interrupted()` as soon as `signal` aborts (`work` then ends on its own). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, interrupted: () => Error): Promise<T> {
+function untilAborted<T>(work: Promise<T>, signal: StormAbortSignal | undefined, interrupted: () => Error): Promise<T> {
   if (!signal) return work;
   if (signal.aborted) {
     work.catch(() => {});
@@ -286,6 +312,19 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, inte
     signal.addEventListener('abort', stop, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
   });
+}
+
+/**
+ * A note when the publisher reached less than 90 % of the rate asked (per channel), else
+ * null: the achieved rate was never reported, so a run that published 39 % of what was
+ * asked looked like the load it was asked for.
+ */
+export function publishRateNote(asked: number, published: number, channels: number, publishingMs: number): string | null {
+  if (publishingMs <= 0 || channels <= 0) return null;
+  const achieved = published / channels / (publishingMs / 1000);
+  if (achieved >= 0.9 * asked) return null;
+  const r = (x: number) => (Math.round(x * 100) / 100).toString();
+  return `the publisher reached ${r(achieved)}/s per channel (${r(achieved * channels)}/s over ${channels} channel(s)) of the ${r(asked)}/s per channel asked (${Math.round((100 * achieved) / asked)} %): each channel publishes one request at a time, so a slow server (or one down) holds it back`;
 }
 
 /** `1006×1500, HTTP 503×560`, or `none`. */
@@ -358,12 +397,13 @@ function makeShards(o: ResolvedStormOptions, targets: string[], channels: string
 async function statusAll(shards: ShardHandle[]) {
   const all = await Promise.all(shards.map((s) => s.status()));
   return all.reduce(
-    (a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped, refusal: a.refusal ?? s.refusal, forbidden: a.forbidden ?? s.forbidden ?? null }),
-    { ready: 0, dropped: 0, refusal: null as string | null, forbidden: null as string | null },
+    (a, s) => ({ ready: a.ready + s.ready, dropped: a.dropped + s.dropped, back: a.back + (s.back ?? s.ready), refusal: a.refusal ?? s.refusal, forbidden: a.forbidden ?? s.forbidden ?? null }),
+    { ready: 0, dropped: 0, back: 0, refusal: null as string | null, forbidden: null as string | null },
   );
 }
 
-function mergeReports(reports: ShardReport[], tFault: number) {
+/** The shards' reports as one fleet's, times relative to the fault (exported for tests). */
+export function mergeReports(reports: ShardReport[], tFault: number) {
   const attempts: number[] = [];
   const backAt: (number | null)[] = [];
   const offline: (number | null)[] = [];
@@ -390,7 +430,9 @@ function mergeReports(reports: ShardReport[], tFault: number) {
       backAt.push(t === null ? null : Math.max(0, t - tFault));
       const d = r.droppedAt[k] ?? null;
       if (d !== null) {
-        offline.push(t === null ? null : Math.max(0, t - d));
+        // Summed over its drops (a shard without the sum: first drop to last reconnect).
+        const summed = r.offlineMs?.[k];
+        offline.push(t === null ? null : summed !== undefined && summed !== null ? summed : Math.max(0, t - d));
         dropAt.push(Math.max(0, d - tFault));
       }
     });

@@ -48,6 +48,11 @@ export interface ShardStatus {
   ready: number;
   /** Clients that lost their connection at least once since `markFault`. */
   dropped: number;
+  /**
+   * Clients back: ready and, where the fault drops everyone (`mustDrop`), dropped since
+   * `markFault` (a client that has not noticed the fault yet is ready but not back).
+   */
+  back: number;
   /** The first error with which a client gave up for good (`CODE: message`), null if none did. */
   refusal: string | null;
   /**
@@ -65,6 +70,13 @@ export interface ShardReport {
   openSince: (number | null)[];
   /** Per client: first drop after the fault (absolute ms), null if it never dropped. */
   droppedAt: (number | null)[];
+  /**
+   * Per client: the time it spent offline since the fault, summed over every drop, ms
+   * (back now), null if it is not back (see `mustDrop`) or never dropped. Time connected
+   * between two drops is not in it: from the first drop to the last reconnect, a client
+   * cut twice was said to be offline while it was connected.
+   */
+  offlineMs?: (number | null)[];
   refused: number;
   /** When each refusal reached its client (absolute ms). */
   refusedAt: number[];
@@ -99,6 +111,10 @@ interface ClientState {
   dropped: boolean;
   /** First drop after the fault (absolute ms). */
   droppedAt: number | null;
+  /** Offline since (absolute ms) while it is down after the fault, else null. */
+  offlineSince: number | null;
+  /** Time offline since the fault in drops it came back from, ms. */
+  offlineTotal: number;
   seqs: number[];
   gaps: GapRecord[];
 }
@@ -170,11 +186,13 @@ export class Shard {
   status(): ShardStatus {
     let ready = 0;
     let dropped = 0;
+    let back = 0;
     for (const s of this.states) {
       if (s.sim?.isReady()) ready++;
       if (s.dropped) dropped++;
+      if (this.isBack(s)) back++;
     }
-    return { created: this.states.length, ready, dropped, refusal: this.refusal, forbidden: this.forbidden };
+    return { created: this.states.length, ready, dropped, back, refusal: this.refusal, forbidden: this.forbidden };
   }
 
   /** Starts counting drops, refusals, closes and errors from now on (those before it are the warm-up's). */
@@ -190,6 +208,8 @@ export class Shard {
     for (const s of this.states) {
       s.dropped = false;
       s.droppedAt = null;
+      s.offlineSince = null;
+      s.offlineTotal = 0;
     }
   }
 
@@ -208,6 +228,7 @@ export class Shard {
       attempts: this.attempts,
       openSince: this.states.map((s) => (this.isBack(s) ? s.openSince : null)),
       droppedAt: this.states.map((s) => s.droppedAt),
+      offlineMs: this.states.map((s) => (s.droppedAt !== null && this.isBack(s) && s.offlineSince === null ? s.offlineTotal : null)),
       refused: this.refusedAt.length,
       refusedAt: this.refusedAt,
       closeCodes: this.closeCodes,
@@ -288,7 +309,7 @@ export class Shard {
   }
 
   private createClient(index: number): void {
-    const state: ClientState = { sim: null, openSince: null, dropped: false, droppedAt: null, seqs: [], gaps: [] };
+    const state: ClientState = { sim: null, openSince: null, dropped: false, droppedAt: null, offlineSince: null, offlineTotal: 0, seqs: [], gaps: [] };
     this.states.push(state);
     const channel = index % this.spec.channels.length;
     state.sim = this.factory({
@@ -304,11 +325,15 @@ export class Shard {
       hooks: {
         onOpen: () => {
           state.openSince = Date.now();
+          if (state.offlineSince !== null) state.offlineTotal += state.openSince - state.offlineSince;
+          state.offlineSince = null;
         },
         onDrop: () => {
+          const now = Date.now();
           state.openSince = null;
-          if (!state.dropped) state.droppedAt = Date.now();
+          if (!state.dropped) state.droppedAt = now;
           state.dropped = true;
+          state.offlineSince ??= now;
         },
         onMessage: (_i, seq) => state.seqs.push(seq),
         onGap: (_i, gap) => state.gaps.push(gap),

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { StormError } from '../errors';
 import { parseEndpoint } from '../proxy/address';
+import { redactTarget } from '../proxy/targetText';
 
 /** How long the probe waits for the TCP connect before it leaves the verdict to the warm-up, ms. */
 export const TARGET_PROBE_MS = 2000;
@@ -25,7 +26,7 @@ export function probeTarget(target: string, timeoutMs = TARGET_PROBE_MS): Promis
       if (!err) return resolve();
       const code = (err as NodeJS.ErrnoException).code ?? err.message;
       const why = code === 'ECONNREFUSED' ? 'nothing is listening there' : 'the connection failed';
-      reject(new StormError('DEPENDENCY_MISSING', `target ${target} does not accept connections: ${code} at ${host}:${port} (${why}): start the server first, or check --target`, { cause: err }));
+      reject(new StormError('DEPENDENCY_MISSING', `target ${redactTarget(target)} does not accept connections: ${code} at ${host}:${port} (${why}): start the server first, or check --target`, { cause: err }));
     };
     const timer = setTimeout(() => done(), timeoutMs);
     socket.once('connect', () => done());
