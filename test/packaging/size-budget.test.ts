@@ -136,7 +136,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // publish sent before and too large for the server reconnected to says it may be stored; and
 // setToken() while close() flushes on an open connection is sent in band (it was ignored, and
 // the flush failed CLIENT_CLOSED at the old token's expiry), 41 B together.
-const CORE_CEILING_BYTES = 10_682;
+// 10,682 -> 10,705 B (a chaos soak): close() rejects the outbox in publish order (in flight
+// first, then queued: one refused with a hint and queued again was rejected after later ones,
+// and an app re-publishing from the callbacks stored them out of order), 23 B.
+const CORE_CEILING_BYTES = 10_705;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -194,7 +197,8 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // content (lastError cleared, FORBIDDEN presence entered again) moved it by -4 B. 2,163 B:
 // react unchanged, core's content (one gap per epoch while an async handler is busy) moved it by 1 B.
 // 2,162 B (session 27): react unchanged, core's content (the publishing-path fixes) moved it by -1 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_162;
+// 2,158 B: react unchanged, core's content (close() rejecting in publish order) moved it by -4 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_158;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

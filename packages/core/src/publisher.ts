@@ -327,7 +327,9 @@ export class Publisher extends Timed {
   }
 
   _failAll(error: LifelineError): void {
-    const all = [...this._inFlight.values(), ...this._queue];
+    // In publish order: one refused with a hint waits in the queue behind later ones in
+    // flight, and an app re-publishing from the rejections' callbacks stored them out of order.
+    const all = [...this._inFlight.values(), ...this._queue].sort((a, b) => a._seq - b._seq);
     this._live = false;
     this._cancel();
     // Emptied in place: a _flush loop that is running holds this array.
