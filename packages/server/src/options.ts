@@ -182,13 +182,14 @@ export interface ServerOptions {
   maxReplayBytes?: number;
   /**
    * When `maxReplayBytes` is full and the first page read in line has waited this many ms,
-   * the connection holding the most replay bytes that has handed none of them to the kernel
-   * for this long is closed with 1013 (`replay stalled: not read while others wait; retry-after-ms=1000`): clients that
-   * never read kept their share until they closed (heartbeats do not cut one that pings),
-   * and a few hundred of them stalled every other replay of the node. One per check, and
-   * the next only once its bytes are back (or this long after): a client that takes its
-   * frames, however slowly, is never closed, and a paused one is closed only under this
-   * pressure (the core client reconnects and resumes from its position). Counted in
+   * of the connections whose replay has handed nothing to the kernel for this long, the one
+   * without progress the longest is closed with 1013 (`replay stalled: not read while others
+   * wait; retry-after-ms=1000`): clients that never read kept their share until they closed
+   * (heartbeats do not cut one that pings), and a few hundred of them stalled every other
+   * replay of the node. One per check, and the next only once its bytes are back (or this
+   * long after). Progress is seen in steps of a socket buffer (~1 MiB), so a client taking
+   * less than that per `replayStallMs` may be closed too, under this pressure only, after
+   * every connection stalled longer (the core client reconnects and resumes from its position). Counted in
    * `stats().replayEvictions`. Timed on `clock`, one timer per node, armed only while a read
    * waits. `Infinity`: never. The CLI's `--replay-stall-ms`. @default 10000
    */

@@ -57,6 +57,13 @@ export interface ReplayOwner {
   readonly id: string;
   /** Closes the connection (1013): its replay stalled the budget. Its account closes when the socket does. */
   evict(): void;
+  /**
+   * Bytes the kernel has taken from this connection so far, where the socket says
+   * (undefined: not known). Write callbacks come a whole batch at a time (~1 MiB corked into
+   * one writev), so a client reading steadily but below ~1 MiB per `stallMs` showed no
+   * progress by them alone and was evicted as stalled.
+   */
+  sent?(): number | undefined;
 }
 
 /**
@@ -74,11 +81,13 @@ export interface ReplayOwner {
  * Connections whose clients never read keep their share until they close (heartbeats do
  * not cut a client that pings), so a few hundred of them stalled every other replay of the
  * node for good. With `stall` options, once the first page read in line has waited
- * `stallMs`, the connection holding the most bytes that has handed none to the kernel for
- * `stallMs` is evicted (closed 1013; its client comes back and resumes from its position).
- * One eviction per check, and none more until its bytes are back (or `stallMs` passed):
- * a client that takes its frames, however slowly, is never a candidate. One timer for the
- * whole budget, armed only while something waits.
+ * `stallMs`, of the connections that have handed nothing to the kernel for `stallMs`, the
+ * one without progress the longest is evicted (closed 1013; its client comes back and
+ * resumes from its position). Progress is seen in steps (write callbacks per corked batch,
+ * the socket's count per freed send buffer), so a client taking less than ~1 MiB per
+ * `stallMs` can be a candidate too, behind every one stalled longer. One eviction per check,
+ * and none more until its bytes are back (or `stallMs` passed). One timer for the whole
+ * budget, armed only while something waits.
  */
 export class ReplayBudget {
   /** Bytes charged now, all connections together (pages, their queued frames, reservations). */
@@ -218,9 +227,13 @@ export class ReplayBudget {
       // Only bytes read and waiting for its client count: a read in progress (a reservation
       // alone) waits on the broker, not on the client.
       if (a.evicted || !a.evictable || a.held <= a.reservedBytes) continue;
-      const due = a.lastProgress + stallMs;
+      // Due by its write callbacks; but the kernel may have taken bytes since (see ReplayOwner.sent).
+      const due = a.tookSince(now) ? now + stallMs : a.lastProgress + stallMs;
       if (due > now) nextDue = Math.min(nextDue, due);
-      else if (!victim || a.held > victim.held) victim = a;
+      // The longest without progress first (progress is seen in steps of a socket buffer, so
+      // a slow reader may look stalled too: one that never reads has waited longer), then
+      // the most bytes.
+      else if (!victim || a.lastProgress < victim.lastProgress || (a.lastProgress === victim.lastProgress && a.held > victim.held)) victim = a;
     }
     if (!victim) return this.armStallCheck(nextDue === Infinity ? stallMs : nextDue - now);
     this.evicting = victim;
@@ -281,6 +294,8 @@ export class ReplayAccount {
   evicted = false;
   private reserved = 0;
   private closed = false;
+  /** What the owner's `sent()` said at the last progress seen. */
+  private mark: number | undefined;
   private cancelWait: (() => void) | undefined;
   private rejectWait: ((err: Error) => void) | undefined;
 
@@ -311,10 +326,28 @@ export class ReplayAccount {
     this.owner.evict();
   }
 
+  /**
+   * @internal At a stall check: whether the kernel took bytes of this connection since the
+   * progress last seen (then that is now).
+   */
+  tookSince(now: number): boolean {
+    const cur = this.owner?.sent?.();
+    if (cur === undefined || cur === this.mark) return false;
+    this.mark = cur;
+    this.lastProgress = now;
+    return true;
+  }
+
+  /** Progress now: a holder is judged from here. */
+  private progressed(): void {
+    this.lastProgress = this.budget.now();
+    this.mark = this.owner?.sent?.();
+  }
+
   /** Keeps the budget's list of holders and this account's progress time in step with `held`. */
   private track(before: number): void {
     if (this.held > 0 && before === 0) {
-      this.lastProgress = this.budget.now();
+      this.progressed();
       this.budget.holders.add(this);
     } else if (this.held <= 0) {
       this.budget.holders.delete(this);
@@ -353,6 +386,9 @@ export class ReplayAccount {
     if (this.closed) return;
     const before = this.held;
     const diff = bytes - this.reserved;
+    // Holding nothing but the reservation, it was waiting on the broker, not on its client:
+    // its grace starts with the page (else a slow read got it evicted as it arrived).
+    if (before === this.reserved) this.progressed();
     this.held += diff;
     this.reserved = 0;
     this.track(before);
@@ -380,7 +416,7 @@ export class ReplayAccount {
     const before = this.held;
     this.held -= n;
     // Progress: the client took these (or they will never be sent), so it is not stalling the line.
-    this.lastProgress = this.budget.now();
+    this.progressed();
     this.track(before);
     this.budget.release(n);
   }

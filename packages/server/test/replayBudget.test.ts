@@ -310,6 +310,73 @@ describe('ReplayBudget: evicting a holder that stalls the line (replayStallMs)',
     expect(fresh.held).toBe(2 * MiB);
   });
 
+  // Found by a review: a reservation alone is a read waiting on the broker; the grace of its
+  // holder starts when the page lands, not when the read was reserved (a slow Redis got a
+  // reader evicted the moment its page arrived, before its client could take a byte).
+  it('a page that lands after a long broker read gets the whole grace period before its holder may be evicted', async () => {
+    const clock = new FakeClock();
+    const budget = new ReplayBudget(2 * MiB, { clock, stallMs: STALL });
+    const evicted: string[] = [];
+    const account = (id: string): ReplayAccount => budget.account({ id, evict: () => evicted.push(id) });
+    const reader = account('reader');
+    await reader.beforeRead(MiB); // its broker read takes ~25 s
+    const stuck = account('stuck');
+    await stuck.beforeRead(MiB);
+    stuck.settle(MiB); // never read
+    account('late').beforeRead(2 * MiB).catch(() => undefined);
+    await flush();
+    expect(budget.waiting).toBe(1);
+    clock.advance(STALL);
+    expect(evicted).toEqual(['stuck']);
+    clock.advance(5000);
+    stuck.close();
+    await flush();
+    clock.advance(STALL - 1);
+    expect(evicted).toEqual(['stuck']); // a reservation alone is never evicted
+    reader.settle(MiB); // the page lands now
+    clock.advance(1);
+    expect(evicted).toEqual(['stuck']);
+    clock.advance(STALL - 1);
+    expect(evicted).toEqual(['stuck', 'reader']); // its own grace, counted from the page
+  });
+
+  it('of the holders stalled past the grace period, the one without progress the longest goes first, even holding less', async () => {
+    const clock = new FakeClock();
+    const budget = new ReplayBudget(3 * MiB, { clock, stallMs: STALL });
+    const evicted: string[] = [];
+    const account = (id: string): ReplayAccount => budget.account({ id, evict: () => evicted.push(id) });
+    const never = account('never');
+    await never.beforeRead(MiB);
+    never.settle(MiB);
+    clock.advance(3000);
+    const slow = account('slow'); // took its last bytes 3 s later, and holds more
+    await slow.beforeRead(MiB);
+    slow.settle(2 * MiB);
+    account('late').beforeRead(MiB).catch(() => undefined);
+    await flush();
+    clock.advance(STALL);
+    expect(evicted).toEqual(['never']);
+  });
+
+  it('progress the socket reports (bytes the kernel took) spares a holder whose write callbacks have not come yet', async () => {
+    const clock = new FakeClock();
+    const budget = new ReplayBudget(MiB, { clock, stallMs: STALL });
+    const evicted: string[] = [];
+    let taken = 0;
+    const reader = budget.account({ id: 'reader', evict: () => evicted.push('reader'), sent: () => taken });
+    await reader.beforeRead(MiB);
+    reader.settle(MiB); // one corked batch: its callbacks come only once all of it is taken
+    budget.account({ id: 'late', evict: () => evicted.push('late') }).beforeRead(MiB).catch(() => undefined);
+    await flush();
+    for (let i = 0; i < 10; i++) {
+      taken += 16 * 1024; // the kernel takes a little at a time
+      clock.advance(STALL / 2);
+    }
+    expect(evicted).toEqual([]);
+    clock.advance(STALL); // it stops taking anything
+    expect(evicted).toEqual(['reader']);
+  });
+
   it('Infinity, or a budget made without stall options, never evicts and arms no timer', async () => {
     const clock = new FakeClock();
     const evicted: string[] = [];

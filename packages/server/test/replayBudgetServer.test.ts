@@ -225,3 +225,36 @@ describe('maxReplayBytes: option and CLI flag', () => {
     expect(USAGE).toContain('--max-replay-bytes');
   });
 });
+
+// Found by a review: write callbacks come a whole corked batch (~1 MiB) at a time, so a
+// client taking its replay steadily showed no progress by them between batches and was
+// evicted as stalled. Progress is also read from the socket (the bytes the kernel took),
+// which moves in smaller steps. Server time is fake: it moves only between the client's
+// reads, a quarter of replayStallMs at a time, each read a quarter of a corked batch.
+it('a client that reads its replay steadily, a corked batch per replayStallMs, is never evicted, however long a newcomer waits', async () => {
+  const { broker, epoch } = await backlogBroker();
+  const clock = new FakeClock();
+  const STALL = 400;
+  const server = await start({ broker, clock, maxReplayBytes: 1000, replayStallMs: STALL, heartbeatMs: 3_600_000, publishPerSec: 1e6, publishBurst: 1e6 });
+  const slow = await connect();
+  const sock = socketOf(slow);
+  sock.pause();
+  slow.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+  await waitFor(() => server.stats().replayHeldBytes > 0, 'the slow client\'s replay to start');
+  const late = await connect();
+  late.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });
+  await waitFor(() => server.stats().replayWaiting > 0, 'the newcomer to wait for the budget');
+  for (let step = 0; step < 60; step++) {
+    sock.read(256 * 1024);
+    await new Promise((r) => setTimeout(r, 15)); // real time for the kernel to move the bytes on
+    clock.advance(100);
+  }
+  expect(server.stats().replayEvictions).toBe(0);
+  expect(slow.closed).toBeUndefined();
+  // It reads on at full speed: everything, in order; the newcomer then gets its turn.
+  sock.resume();
+  await waitFor(() => slow.msgs('big').length === COUNT, 'the slow client\'s whole replay', 60_000);
+  expectContiguous(slow, 'big', 0, COUNT);
+  await waitFor(() => late.msgs('big').length === COUNT, 'the newcomer\'s whole replay', 60_000);
+  expect(server.stats().replayEvictions).toBe(0);
+}, 90_000);

@@ -181,7 +181,7 @@ export class Session {
   /** This connection's share of the node's replay byte budget (replayBudget.ts), released when it closes. */
   get replayAccount(): ReplayAccount {
     if (this.replayHold === undefined) {
-      this.replayHold = replayBudgetOf(this.ctx).account({ id: this.id, evict: () => this.closeStalledReplay() });
+      this.replayHold = replayBudgetOf(this.ctx).account({ id: this.id, evict: () => this.closeStalledReplay(), sent: () => this.kernelBytes() });
       // First asked for by an operation still running after cleanup: it holds nothing, ever.
       if (this.state === 'closed') this.replayHold.close();
     }
@@ -348,6 +348,19 @@ export class Session {
    */
   closeStalledReplay(): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'replay stalled: not read while others wait; retry-after-ms=1000');
+  }
+
+  /**
+   * Bytes the kernel has taken from this socket so far: handed to libuv less what libuv
+   * still queues (Node's net.Socket internals, present in Node 18-22; undefined where
+   * missing). Write callbacks come a whole corked batch at a time; this moves with every
+   * partial write (replayBudget.ts).
+   */
+  kernelBytes(): number | undefined {
+    const sock = (this.ws as unknown as { _socket?: { _bytesDispatched?: unknown; _handle?: { writeQueueSize?: unknown } | null } })._socket;
+    const handed = sock?._bytesDispatched;
+    const queued = sock?._handle?.writeQueueSize;
+    return typeof handed === 'number' && typeof queued === 'number' ? handed - queued : undefined;
   }
 
   /** Live traffic held for this connection's replaying subscriptions, in bytes. */
