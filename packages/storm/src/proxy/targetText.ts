@@ -3,7 +3,9 @@
  * shown as `***@`. Storm sends no credentials from the URL, and reports are shared.
  */
 export function redactTarget(target: string): string {
-  return target.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+  // Up to the LAST `@` before the path, as URL parsers read it: a password holding an `@`
+  // (`bob:s3cr@tPW@host`) kept its tail in view when cut at the first one.
+  return target.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#\\]*@/i, '$1***@');
 }
 
 /**

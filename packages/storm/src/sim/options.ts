@@ -148,8 +148,8 @@ function int(name: string, v: number, r: NumberRange): number {
  */
 function checkBroker(b: string): string {
   if (b === 'memory' || b === 'volatile' || b === 'auto') return b;
-  // A password in the URL is not echoed.
-  const shown = String(b).replace(/\/\/[^@/]*@/, '//***@');
+  // A password in the URL is not echoed (up to the last `@` before the path: one holding an `@` kept its tail).
+  const shown = String(b).replace(/\/\/[^/?#\\]*@/, '//***@');
   if (typeof b === 'string' && /^redis:\/\//.test(b)) {
     let host = '';
     try {
