@@ -6,10 +6,7 @@
 // and Node emits 'error' (syscall 'accept') on the server, once per attempt: that is the one
 // hook there is, and it is counted (`acceptErrors`) and logged at most once per interval.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../src/index';
 import type { ServerContext } from '../src/context';
@@ -17,6 +14,7 @@ import { onListenerError } from '../src/listenerErrors';
 import { OPS_LOG_INTERVAL_MS, OpsLog } from '../src/opsLog';
 import { StatsCounter } from '../src/stats';
 import { FakeClock } from './helpers/fakeClock';
+import { bundleCli } from './helpers/cliBundle';
 import { waitFor } from './helpers/waitFor';
 
 interface Line {
@@ -73,26 +71,9 @@ describe('accept failures Node reports (unit, fake clock)', () => {
   });
 });
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-const outDir = `${pkg}node_modules/.cache/lifeline-accept-test`;
-const cliJs = `${outDir}/cli.mjs`;
-
+let cliJs = '';
 beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [`${pkg}src/cli.ts`],
-    outfile: cliJs,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['ws', 'ioredis'],
-    alias: {
-      '@lifeline/core/protocol': `${pkg}../core/src/protocol/index.ts`,
-      '@lifeline/core': `${pkg}../core/src/index.ts`,
-    },
-    logLevel: 'silent',
-  });
+  cliJs = await bundleCli('lifeline-accept-test');
 }, 30_000);
 
 const sockets: Socket[] = [];

@@ -1,40 +1,20 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
 import { parseCliArgs, redactUrl, USAGE } from '../src/cliArgs';
 import { brokerLine } from '../src/cliBrokerLine';
 import { createCliLogger, metaJson } from '../src/cliLogger';
+import { bundleCli } from './helpers/cliBundle';
 import { waitFor } from './helpers/waitFor';
 import { TestClient, upgradeStatus } from './helpers/wsClient';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-// Inside node_modules so the bundle resolves `ws` like the package does, and git ignores it.
-const outDir = `${pkg}node_modules/.cache/lifeline-cli-test`;
-const cliJs = `${outDir}/cli.mjs`;
-
-/** Bundles the CLI from source (the dist may be stale while tests run from src). */
+let cliJs = '';
 beforeAll(async () => {
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entryPoints: [`${pkg}src/cli.ts`],
-    outfile: cliJs,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['ws', 'ioredis'],
-    alias: {
-      '@lifeline/core/protocol': `${pkg}../core/src/protocol/index.ts`,
-      '@lifeline/core': `${pkg}../core/src/index.ts`,
-    },
-    logLevel: 'silent',
-  });
+  cliJs = await bundleCli('lifeline-cli-test');
 }, 30_000);
 
 interface Run {

@@ -14,6 +14,7 @@ import { Session } from '../src/session/session';
 import { useServer } from './helpers/serverFixture';
 import { FakeClock } from './helpers/fakeClock';
 import { expectContiguous } from './helpers/seam';
+import { settled } from './helpers/settled';
 import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
 
@@ -60,18 +61,6 @@ function watchSessions(): Set<Session> {
   return sessions;
 }
 
-/** Polls until `read()` has not changed for `quietMs` (real time). */
-async function settled(read: () => number, quietMs = 400): Promise<number> {
-  let last = read();
-  let since = Date.now();
-  await waitFor(() => {
-    const now = read();
-    if (now !== last) [last, since] = [now, Date.now()];
-    return Date.now() - since >= quietMs;
-  }, 'the server to settle', 20_000);
-  return last;
-}
-
 it('clients that never read their replays hold at most maxReplayBytes (about) in all; a later replay waits its turn; reads go on once some close, and every client gets everything in order once it reads', async () => {
   const { broker, epoch, counts } = await backlogBroker();
   const server = await start({ broker, maxReplayBytes: MAX, publishPerSec: 1e6, publishBurst: 1e6 });
@@ -84,7 +73,7 @@ it('clients that never read their replays hold at most maxReplayBytes (about) in
     sleepers.push(c);
   }
   await waitFor(() => server.stats().framesIn.sub === 6, 'the subscribes');
-  await settled(() => counts.reads * 1e6 + (server.stats().framesOut.msg ?? 0));
+  await settled(() => counts.reads * 1e6 + (server.stats().framesOut.msg ?? 0), 400);
   // What the server holds of replays: pages not yet written, and frames queued on sockets.
   const held = () => [...sessions].reduce((n, s) => n + s.ws.bufferedAmount, 0) + server.stats().replayBytes;
   // The budget, plus what a page may pass its reservation by (one message) for each
@@ -163,7 +152,7 @@ it('clients that never read are evicted (1013) once the full budget has stalled 
     sleepers.push(c);
   }
   await waitFor(() => server.stats().framesIn.sub === 3, 'the subscribes');
-  await settled(() => server.stats().replayHeldBytes + (server.stats().framesOut.msg ?? 0));
+  await settled(() => server.stats().replayHeldBytes + (server.stats().framesOut.msg ?? 0), 400);
   expect(server.stats().replayWaiting).toBeGreaterThan(0);
   const late = await connect();
   late.send({ type: 'sub', ref: 1, channel: 'big', since: { offset: 0, epoch } });

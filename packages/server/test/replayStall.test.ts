@@ -15,6 +15,7 @@ import { PACED_QUEUE_BYTES, Session } from '../src/session/session';
 import { FakeClock } from './helpers/fakeClock';
 import { useRedisServer } from './helpers/redisServer';
 import { expectContiguous } from './helpers/seam';
+import { settled } from './helpers/settled';
 import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
 
@@ -43,18 +44,6 @@ function watchSessions() {
     return paced.call(this);
   });
   return { closes, pacing };
-}
-
-/** Polls until `read()` has not changed for `quietMs` (real time): the server wrote what it could. */
-async function settled(read: () => number, quietMs = 300): Promise<number> {
-  let last = read();
-  let since = Date.now();
-  await waitFor(() => {
-    const now = read();
-    if (now !== last) [last, since] = [now, Date.now()];
-    return Date.now() - since >= quietMs;
-  }, 'the server to stop writing', 20_000);
-  return last;
 }
 
 async function backlog(broker: Broker, channel: string, n: number): Promise<string> {
