@@ -4,17 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StormError, isStormError } from '../src/errors';
 import { resolveOptions } from '../src/sim/options';
+import { stormRefusal } from './helpers';
 import { asFileLimitError, checkOpenFileLimit, fileNeeds, readOpenFileLimit } from '../src/sim/fileLimit';
 
-const refusal = (f: () => unknown): StormError => {
-  try {
-    f();
-  } catch (e) {
-    if (isStormError(e)) return e;
-    throw e;
-  }
-  throw new Error('not refused');
-};
+const refusal = stormRefusal;
 
 describe('open-file limit preflight (P1-1)', () => {
   it('refuses the default run at the common 1024 limit, naming ulimit -n and --workers', () => {

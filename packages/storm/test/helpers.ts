@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { isStormError, type StormError } from '../src/errors';
 
 /** Polls `cond` until it is true or the deadline passes (generous: shared CPUs). */
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -56,4 +57,15 @@ export async function dial(port: number): Promise<TestSocket> {
     socket.once('error', reject);
   });
   return { socket, received: () => Buffer.concat(chunks), closed: () => isClosed };
+}
+
+/** The StormError `f` throws (any other error is thrown on; no throw fails the test). */
+export function stormRefusal(f: () => unknown): StormError {
+  try {
+    f();
+  } catch (e) {
+    if (isStormError(e)) return e;
+    throw e;
+  }
+  throw new Error('not refused');
 }

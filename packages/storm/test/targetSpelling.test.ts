@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStormError } from '../src/errors';
+import { stormRefusal } from './helpers';
 import { parseEndpoint } from '../src/proxy/address';
 import { resolveOptions } from '../src/sim/options';
 import { summarizeRun, type RawRun } from '../src/result';
@@ -10,15 +10,7 @@ import { ZERO_COUNTS } from '../src/metrics/delivery';
 // P3-12: `--target ftp://…` was accepted; `ws://127.0.0.1:99999` said "not a URL" instead of
 // naming the port; with no attempts, `peak ÷ capacity` printed 0 beside peak ÷ mean's n/a.
 
-function refusal(f: () => unknown): Error & { code?: string } {
-  try {
-    f();
-  } catch (e) {
-    if (isStormError(e)) return e;
-    throw e;
-  }
-  throw new Error('not refused');
-}
+const refusal = stormRefusal;
 
 describe('target spelling', () => {
   it('refuses a scheme storm does not speak', () => {
