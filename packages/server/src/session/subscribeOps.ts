@@ -77,8 +77,10 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
       // Members serialized once per unchanged list (presenceReply.ts), not for every `sub`.
       s.sendRaw(subscribedText(reply, presence), 'subscribed');
     } catch (err) {
-      // In this connection's replay turn still (released in `finally`): no other page of it reads meanwhile.
-      s.replayAccount.unreserve();
+      // A reservation this sub made, in its own replay turn (released in `finally`): no other
+      // page of the connection reads meanwhile. Without a turn (no `since`) it made none, and
+      // the one outstanding is another channel's read in flight.
+      if (firstTurn) s.replayAccount.unreserve();
       if (isNew) {
         s.subs.delete(channel);
         await s.ctx.hub.remove(channel, sub);
