@@ -15,7 +15,7 @@ describe('an upgrade refused with HTTP 404 (a wrong path)', () => {
     client.on('error', (e) => errors.push(e));
     await waitFor(() => client.getSnapshot().reason === 'terminal', 'the client to stop');
     expect(client.getSnapshot()).toMatchObject({ state: 'closed', retryInMs: null });
-    expect(errors.map((e) => [e.code, e.message])).toEqual([['CONNECTION_REFUSED', 'upgrade refused: http 404']]);
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['CONNECTION_REFUSED', 'upgrade refused: http 404 (not the /v1 path?)']]);
   });
 });
 

@@ -139,7 +139,14 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 10,682 -> 10,705 B (a chaos soak): close() rejects the outbox in publish order (in flight
 // first, then queued: one refused with a hint and queued again was rejected after later ones,
 // and an app re-publishing from the callbacks stored them out of order), 23 B.
-const CORE_CEILING_BYTES = 10_705;
+// 10,705 -> 10,666 B (session 27): a size pass with no behaviour change (counters and null
+// fields set in one chained assignment, `==` for comparisons of values of one type, the token
+// failures retried without a one-line helper, `this.state` for the snapshot's state), -39 B.
+// 10,666 -> 10,730 B (a socket.io migrator's trial): errors say why and what to do: AUTH_FAILED
+// carries the server's close reason (every refusal read the same), an upgrade refused 404 asks
+// whether the path is /v1, a refused channel name says what a name may hold (and is cut at 60
+// characters), 64 B.
+const CORE_CEILING_BYTES = 10_730;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -198,7 +205,9 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // react unchanged, core's content (one gap per epoch while an async handler is busy) moved it by 1 B.
 // 2,162 B (session 27): react unchanged, core's content (the publishing-path fixes) moved it by -1 B.
 // 2,158 B: react unchanged, core's content (close() rejecting in publish order) moved it by -4 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_158;
+// 2,164 B: react unchanged, core's size pass moved it by 6 B (core 39 B smaller, the stack
+// of react and core 33 B smaller: 12,863 -> 12,830 B).
+const REACT_ON_TOP_CEILING_BYTES = 2_164;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

@@ -34,8 +34,8 @@ export function createBackoff(options?: ReconnectOptions): BackoffFn {
 export function backoffDelay(o: typeof DEFAULT_RECONNECT, attempt: number, previousDelayMs: number, random: () => number): number {
   const { initialDelayMs: first, maxDelayMs: max, jitter } = o;
   const cap = Math.min(max, first * o.factor ** Math.max(0, attempt - 1));
-  if (jitter === 'none') return cap;
-  if (jitter === 'equal') return cap / 2 + (random() * cap) / 2;
-  if (jitter === 'decorrelated') return Math.min(max, first + random() * (Math.max(previousDelayMs, first) * 3 - first));
+  if (jitter == 'none') return cap;
+  if (jitter == 'equal') return cap / 2 + (random() * cap) / 2;
+  if (jitter == 'decorrelated') return Math.min(max, first + random() * (Math.max(previousDelayMs, first) * 3 - first));
   return random() * cap;
 }

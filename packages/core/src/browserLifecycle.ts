@@ -27,8 +27,8 @@ export const browserLifecycle: LifecycleSource = {
     // One listener for every signal; bfcache events count only when the page is persisted.
     const on = (e: Event) => {
       const t = e.type;
-      if (t === 'visibilitychange') d!.visibilityState === 'visible' && handler('visible');
-      else if (t[0] !== 'p' || (e as PageTransitionEvent).persisted) handler(t as LifecycleEvent);
+      if (t == 'visibilitychange') d!.visibilityState == 'visible' && handler('visible');
+      else if (t[0] != 'p' || (e as PageTransitionEvent).persisted) handler(t as LifecycleEvent);
     };
     const each = (m: 'addEventListener' | 'removeEventListener') => {
       for (const n of ['online', 'offline', 'pagehide', 'pageshow']) w[m](n, on);

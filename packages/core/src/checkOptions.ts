@@ -29,7 +29,7 @@ export function withDefaults<T extends Record<string, unknown>>(defaults: T, giv
       // 0 only where it means "none" (no retry, no queue, no wait at close): a 0 delay cap,
       // timeout or threshold made a loop (every retry at once, every connection dead at its
       // first check).
-      (typeof v === 'number' && (!(v >= +(k === 'factor')) || (!v && !/^(maxA|maxM|maxB|cl)/.test(k)))) ||
+      (typeof v === 'number' && (!(v >= +(k == 'factor')) || (!v && !/^(maxA|maxM|maxB|cl)/.test(k)))) ||
       (typeof v === 'string' && !CHOICES[k]!.includes(v))
     ) {
       // The choices said: 'option jitter: decorelated' left the user guessing the spelling.

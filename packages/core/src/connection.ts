@@ -77,14 +77,14 @@ export class Connection implements SocketListener {
    * false when nothing was written, so a publish is not taken for sent.
    */
   _send(text: string): boolean | undefined {
-    return this._ws?.readyState === 1 && (this._ws.send(text), true);
+    return this._ws?.readyState == 1 && (this._ws.send(text), true);
   }
 
   /** True when nothing arrived for `timeoutMs` before `now` (as seen by successive checks). */
   _silentFor(now: number, timeoutMs: number): boolean {
     // A wall clock stepped back (NTP, a restored VM) restarts the count from now, else
     // a socket dying then would be declared dead only once the clock caught up.
-    if (this._rx !== this._seenRx || now < this._lastRxAt) {
+    if (this._rx != this._seenRx || now < this._lastRxAt) {
       this._seenRx = this._rx;
       this._lastRxAt = now;
     }

@@ -17,9 +17,9 @@ export interface SocketListener {
 export function attachDom(sock: WebSocket, to: SocketListener): void {
   sock.onopen = sock.onmessage = sock.onclose = sock.onerror = (ev: Event) => {
     const t = ev.type;
-    if (t === 'message') to._onMessage((ev as MessageEvent).data);
-    else if (t === 'open') to._onOpen();
-    else if (t === 'close') to._onClose((ev as CloseEvent).code, (ev as CloseEvent).reason);
+    if (t == 'message') to._onMessage((ev as MessageEvent).data);
+    else if (t == 'open') to._onOpen();
+    else if (t == 'close') to._onClose((ev as CloseEvent).code, (ev as CloseEvent).reason);
     else to._onError();
   };
 }

@@ -40,7 +40,7 @@ export class LifelineError extends Error {
     this.code = code;
     // Only the keys given (and defined) become own properties; `cause` is left to Error (an
     // engine without error causes keeps none).
-    for (const k in extra) if (k !== 'cause' && extra[k as keyof typeof extra] !== undefined) (this as any)[k] = extra[k as keyof typeof extra];
+    for (const k in extra) if (k != 'cause' && extra[k as keyof typeof extra] !== undefined) (this as any)[k] = extra[k as keyof typeof extra];
   }
 }
 

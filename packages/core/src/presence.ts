@@ -129,7 +129,7 @@ export class Presence extends Timed {
   _publish(): void {
     const list = [...this._byId.values()];
     const before = new Map(this._list.map((m) => [m.clientId, JSON.stringify(m)]));
-    if (list.length === before.size && list.every((m) => before.get(m.clientId) === JSON.stringify(m))) return;
+    if (list.length == before.size && list.every((m) => before.get(m.clientId) == JSON.stringify(m))) return;
     this._host.emit('presence', (this._list = Object.freeze(list)));
   }
 
@@ -155,7 +155,7 @@ export class Presence extends Timed {
   _sendEnter(again?: boolean): void {
     const c = this._host._host;
     if (!c._welcomed) return;
-    if (this._leave === 0) c._send(JSON.stringify({ type: 'presence.leave', ref: (this._leave = c._ref()), channel: this._host.name }));
+    if (this._leave == 0) c._send(JSON.stringify({ type: 'presence.leave', ref: (this._leave = c._ref()), channel: this._host.name }));
     if (this._wanted && !(again && this._sent)) {
       this._sent = true;
       // From the oldest enter still unanswered: one every few seconds hid it for good.

@@ -2,7 +2,7 @@ import { LifelineError, type LifelineErrorCode } from './errors';
 import type { DEFAULT_OUTBOX, OutboxEvent } from './outbox';
 import type { AckFrame, ErrorFrame, ServerLimits } from './protocol';
 import type { Clock, PublishOptions, PublishResult } from './types';
-import { isChannelName } from './channelName';
+import { CHANNEL_RULE, isChannelName } from './channelName';
 import { randomId } from './options';
 import { isWireId } from './wireId';
 import { utf8Length } from './utf8';
@@ -135,7 +135,7 @@ export class Publisher extends Timed {
         // reported below as not JSON
       }
       if (json === undefined) return bad('data is not JSON');
-      if (!isChannelName(channel)) return bad('invalid channel name');
+      if (!isChannelName(channel)) return bad(`invalid channel name: ${CHANNEL_RULE}`);
       if (!isWireId(id)) return bad('id must be 1-128 well-formed chars');
       const ttl = po?.ttlMs ?? o.ttlMs;
       // typeof: a string '5000' was glued onto the clock's time as text. Not 0: it expired
@@ -149,7 +149,7 @@ export class Publisher extends Timed {
       const max = h._limits?.maxFrameBytes ?? Infinity;
       const full = () => this._size >= o.maxMessages || this._bytes + b > o.maxBytes;
       if (b > max) return reject(tooLarge(e, max));
-      if (o.overflow === 'drop-oldest' && full()) {
+      if (o.overflow == 'drop-oldest' && full()) {
         // Evict only what was never sent, and only when that makes room: a publish sent
         // (in flight, or queued again after a reconnect) may be stored, so it stays until
         // acked (dropping it said OUTBOX_DROPPED for a delivered message); the new one must
@@ -169,7 +169,7 @@ export class Publisher extends Timed {
         }
       }
       if (full()) {
-        return o.overflow === 'drop-newest'
+        return o.overflow == 'drop-newest'
           ? this._refuse(e, 'dropped', err('OUTBOX_DROPPED', e, 'dropped: outbox full'))
           : this._refuse(e, 'rejected', err('OUTBOX_FULL', e, 'outbox full'));
       }
@@ -270,7 +270,7 @@ export class Publisher extends Timed {
     if (this._ttlTimer != null) c.clearTimeout(this._ttlTimer);
     // The timer's handle is not forgotten when it fires: clearing a fired timer is a no-op.
     // Capped as hosts cap timers, so `due` is when it really fires even for a 30-day TTL.
-    const ms = Math.min(at - t, 2 ** 31 - 1);
+    const ms = Math.min(at - t, 2147483647); // 2 ** 31 - 1, written as clock.ts's build writes it (gzip)
     this._ttlTimer = at < Infinity ? c.setTimeout(() => this._flush(t + ms), ms) : null;
   }
 
