@@ -457,8 +457,10 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    * the server still closes at the old token's expiry, and the reconnect asks again.
    */
   _refresh(): void {
-    this._refreshAt = Infinity;
     const c = this._conn;
+    // A snapshot listener told of a drop (the state still 'open') may call setToken(): no socket.
+    if (!c) return;
+    this._refreshAt = Infinity;
     const src = this._token;
     Promise.resolve(this._ask('refresh')).then(
       // Not an old function's late answer after setToken(): it undid the new token.
@@ -470,7 +472,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
           }
           // setToken(undefined): no token to send in band, and the connection still runs as
           // the old token's user (for as long as it lives): renewed without one instead.
-          else if (!src) this._dead(c!, 'reconnect-now');
+          // Not while close() flushes on it: renewing cut the flush, and the rest failed CLIENT_CLOSED.
+          else if (!src && !this._closing) this._dead(c, 'reconnect-now');
         }
       },
       (cause) => this._report(new LifelineError('TOKEN_ERROR', 'token function failed', { cause })),
@@ -502,7 +505,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    */
   _unauthed(e: LifelineError): void {
     if (e.retryAfterMs != null) this._refreshAt = this._authHold = this._clock.now() + hintDelay(e.retryAfterMs);
-    else if (this._conn) this._dead(this._conn, 'reconnect-now');
+    else if (this._conn && !this._closing) this._dead(this._conn, 'reconnect-now');
     this._report(e);
   }
 
@@ -709,7 +712,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
       if (typeof this._token !== 'function') {
-        return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code} ${reason}): call setToken()`), extra);
+        return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}${reason && ' ' + reason}): call setToken()`), extra);
       }
       // At once, but spread over the first delay: tokens issued together expire together, and
       // a fleet retrying at 0 ms put every handshake (and token refresh) in one instant.
