@@ -212,7 +212,10 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // 2,158 B: react unchanged, core's content (close() rejecting in publish order) moved it by -4 B.
 // 2,164 B: react unchanged, core's size pass moved it by 6 B (core 39 B smaller, the stack
 // of react and core 33 B smaller: 12,863 -> 12,830 B).
-const REACT_ON_TOP_CEILING_BYTES = 2_164;
+// 2,192 B (session 27, a socket.io migrator's trial): the Provider's `onError` listens on the
+// client's `error` event from before a `url` Provider connects (an app had no way to listen to
+// a client made inside the Provider: its first refusals were printed whatever it did), 28 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_192;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

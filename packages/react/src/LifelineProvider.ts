@@ -1,5 +1,5 @@
 import { R, type ReactNode } from './reactImports';
-import type { ClientOptions, LifelineClient } from '@lifeline/core';
+import type { ClientOptions, LifelineClient, LifelineError } from '@lifeline/core';
 import { createClient } from './coreImports';
 import { LifelineContext } from './context';
 
@@ -26,6 +26,14 @@ export interface LifelineProviderProps {
    * @default 100
    */
   releaseDelayMs?: number | undefined;
+  /**
+   * Listens on the client's `error` event (`client.on('error', …)`) while the Provider is
+   * mounted, from before it connects a `url` client: refusals, a handler that threw, token
+   * failures. The latest function is called (a new one each render is fine). Any listener
+   * keeps core from printing them.
+   * @default none: core prints an `error` event nothing listens to on `console.error`
+   */
+  onError?: ((error: LifelineError) => void) | undefined;
   children?: ReactNode | undefined;
 }
 
@@ -42,6 +50,7 @@ export function LifelineProvider({
   // released. Long enough to bridge StrictMode's unmount/remount and quick route changes,
   // short enough that a real unmount frees the server promptly.
   releaseDelayMs = 100,
+  onError,
   children,
 }: LifelineProviderProps) {
   if (!given && !url) throw new Error('<LifelineProvider> needs `client` or `url`');
@@ -60,6 +69,12 @@ export function LifelineProvider({
     [given, url],
   );
   const client = given ?? owned![0];
+
+  // Before the connect effect below: an owned client's first errors are heard. A new
+  // function replaces the listener in the commit.
+  R.useEffect(() => {
+    if (onError) return client.on('error', onError), () => void client.off('error', onError);
+  }, [client, onError]);
 
   R.useEffect(() => {
     if (!owned) return;

@@ -53,10 +53,12 @@ import { describe, expect, it } from 'vitest';
  * no behaviour change (namespace import of React, ref-count state on the held value, one memo
  * for the channel's callbacks), 2,602 B; `limit: 0` keeping the same empty list (a render per
  * batch), 2,611 B; a `releaseDelayMs` the timers cannot keep (Infinity, NaN, negative, 2**31 or
- * more: the release fired at once, unsaid) refused with a RangeError during render, 2,653 B.
+ * more: the release fired at once, unsaid) refused with a RangeError during render, 2,653 B;
+ * the Provider's `onError` (a `url` Provider's client errors heard from its first connection:
+ * there was no way to listen before it connected), 2,679 B.
  * It keeps the package from growing unnoticed.
  */
-const STANDALONE_CEILING_BYTES = 2653;
+const STANDALONE_CEILING_BYTES = 2679;
 
 describe('bundle size', () => {
   it(`the whole package, react and @lifeline/core external, stays within its ${STANDALONE_CEILING_BYTES.toLocaleString('en-US')} B min+gzip ceiling`, async () => {
