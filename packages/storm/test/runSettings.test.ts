@@ -61,6 +61,13 @@ describe('how a report was produced', () => {
     expect(html).toContain('<th>down (restart)</th><td>2000 ms</td>');
   });
 
+  // Found by a review: `auto` was recorded as `auto`, not the broker the nodes used.
+  it('a run with broker auto records the broker it resolved to', async () => {
+    const r = await runStorm({ scenario: 'blip', clients: 10, channels: 2, publishRate: 20, durationMs: 3000, workers: 0, seed: 5, broker: 'auto' });
+    const redis = r.notes.some((n) => n.startsWith('broker: Redis'));
+    expect(r.settings!.broker).toBe(redis ? 'redis://127.0.0.1:6379' : 'memory');
+  }, 60_000);
+
   it('a run records its resolved settings, the package version and its start', async () => {
     expect(stormVersion()).toBe(pkg.version);
     const before = Date.now();

@@ -2,6 +2,7 @@ import * as serverPkg from '@lifeline/server';
 import { createServer, memoryBroker, type Broker, type LifelineServer, type ServerStats } from '@lifeline/server';
 import { StormError } from '../errors';
 import { isLoopbackHost } from '../proxy/address';
+import { redactTarget } from '../proxy/targetText';
 import { deleteKeysWithPrefix, redisAnswers } from './redisAdmin';
 
 export interface FleetOptions {
@@ -45,6 +46,8 @@ export class EmbeddedFleet {
   private shared: Broker | null = null;
   private redis: { url: string; prefix: string } | null = null;
   readonly notes: string[] = [];
+  /** The broker the nodes use, as reports show it: `auto` resolved (Redis's url, its password hidden, or `memory`). */
+  brokerUsed = '';
 
   private constructor(private readonly options: FleetOptions) {}
 
@@ -63,6 +66,7 @@ export class EmbeddedFleet {
       b = hasFactory && (await redisAnswers(url)) ? url : 'memory';
       if (b === 'memory') this.notes.push('no Redis broker available (server export or 127.0.0.1:6379): using a shared memory broker');
     }
+    this.brokerUsed = redactTarget(b);
     if (b === 'volatile') {
       this.notes.push('broker: volatile memory (a restart loses the log: explicit gaps expected)');
     } else if (b === 'memory') {

@@ -275,7 +275,8 @@ export async function runStorm(input: StormOptions, hooks: RunHooks = {}): Promi
         heartbeatMs: o.target ? null : o.heartbeatMs,
         target: o.target ? redactTarget(o.target) : null,
         workers: o.workers,
-        broker: o.target ? null : broker,
+        // What the nodes used: `auto` resolved (it said `auto` whichever it was).
+        broker: o.target ? null : fleet?.brokerUsed || broker,
         stormVersion: stormVersion(),
         startedAt: new Date(started).toISOString(),
       },
