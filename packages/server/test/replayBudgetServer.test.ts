@@ -8,13 +8,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryBroker } from '../src/broker/memoryBroker';
 import { parseCliArgs, USAGE } from '../src/cliArgs';
 import { createServer } from '../src/index';
-import type { Broker, ReadResult } from '../src/broker/types';
 import { REPLAY_PAGE_BYTES } from '../src/replay';
 import { Session } from '../src/session/session';
 import { useServer } from './helpers/serverFixture';
 import { FakeClock } from './helpers/fakeClock';
 import { expectContiguous } from './helpers/seam';
 import { settled } from './helpers/settled';
+import { copyingReads } from './helpers/copyingReads';
 import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
 
@@ -31,22 +31,7 @@ async function backlogBroker() {
   const inner = memoryBroker({ maxRetainedBytes: Infinity });
   let epoch = '';
   for (let i = 0; i < COUNT; i++) epoch = (await inner.publish('big', 'y'.repeat(SIZE))).epoch;
-  const counts = { reads: 0 };
-  const broker: Broker = {
-    ...inner,
-    async read(channel, after, limit, maxBytes): Promise<ReadResult> {
-      counts.reads++;
-      const r = await inner.read(channel, after, limit, maxBytes);
-      const out = [];
-      let bytes = 0;
-      for (const m of r.messages) {
-        if (maxBytes !== undefined && bytes >= maxBytes) break;
-        out.push(structuredClone(m));
-        bytes += SIZE;
-      }
-      return { ...r, messages: out };
-    },
-  };
+  const { broker, counts } = copyingReads(inner, SIZE);
   return { broker, epoch, counts };
 }
 

@@ -6,9 +6,9 @@
 import type { Socket } from 'node:net';
 import { expect, it } from 'vitest';
 import { memoryBroker } from '../src/broker/memoryBroker';
-import type { Broker, ReadResult } from '../src/broker/types';
 import { REPLAY_PAGE_BYTES } from '../src/replay';
 import { useServer } from './helpers/serverFixture';
+import { copyingReads } from './helpers/copyingReads';
 import { expectContiguous } from './helpers/seam';
 import { waitFor } from './helpers/waitFor';
 import type { TestClient } from './helpers/wsClient';
@@ -27,22 +27,7 @@ it('a client that never reads the replays of 20 channels holds about one page of
     epochs.push(e);
   }
   // Like Redis: a read returns fresh copies, bounded by maxBytes.
-  let readMsgs = 0;
-  const broker: Broker = {
-    ...inner,
-    async read(channel, after, limit, maxBytes): Promise<ReadResult> {
-      const r = await inner.read(channel, after, limit, maxBytes);
-      const out = [];
-      let bytes = 0;
-      for (const m of r.messages) {
-        if (maxBytes !== undefined && bytes >= maxBytes) break;
-        out.push(structuredClone(m));
-        bytes += SIZE;
-      }
-      readMsgs += out.length;
-      return { ...r, messages: out };
-    },
-  };
+  const { broker, counts } = copyingReads(inner, SIZE);
   const server = await start({ broker, publishPerSec: 1e6, publishBurst: 1e6 });
   const c = await connect();
   epochs.forEach((epoch, i) => c.send({ type: 'sub', ref: i + 1, channel: `big${i}`, since: { offset: 0, epoch } }));
@@ -51,13 +36,13 @@ it('a client that never reads the replays of 20 channels holds about one page of
   let last = -1;
   let since = Date.now();
   await waitFor(() => {
-    const now = readMsgs * 1000 + (server.stats().framesOut.msg ?? 0);
+    const now = counts.messages * 1000 + (server.stats().framesOut.msg ?? 0);
     if (now !== last) [last, since] = [now, Date.now()];
     return Date.now() - since > 500;
   }, 'settle', 20_000);
   const written = server.stats().framesOut.msg ?? 0;
-  const heldBytes = (readMsgs - written) * SIZE;
-  expect(heldBytes, `read ${readMsgs} messages, wrote ${written}`).toBeLessThanOrEqual(REPLAY_PAGE_BYTES + SIZE);
+  const heldBytes = (counts.messages - written) * SIZE;
+  expect(heldBytes, `read ${counts.messages} messages, wrote ${written}`).toBeLessThanOrEqual(REPLAY_PAGE_BYTES + SIZE);
   socketOf(c).resume();
   for (let ch = 0; ch < CHANNELS; ch++) await waitFor(() => c.msgs(`big${ch}`).length === 60, 'every replay', 20_000);
   for (let ch = 0; ch < CHANNELS; ch++) expectContiguous(c, `big${ch}`, 0, 60);

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { programOf } from './typeCheckSource';
 
 // P2-7: every optional option of storm takes `undefined`, as core's, node's and server's do
 // (the root README promises it). Under exactOptionalPropertyTypes an app's
@@ -42,12 +43,7 @@ describe('storm option types under exactOptionalPropertyTypes', () => {
   it('every optional option takes undefined (process.env.X included)', () => {
     const parsed = ts.getParsedCommandLineOfConfigFile(join(here, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
     const options: ts.CompilerOptions = { ...parsed.options, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: true };
-    const host = ts.createCompilerHost(options);
-    const getSourceFile = host.getSourceFile.bind(host);
-    host.getSourceFile = (name, lang, ...rest) => (name === entry ? ts.createSourceFile(name, SOURCE, lang) : getSourceFile(name, lang, ...rest));
-    const fileExists = host.fileExists.bind(host);
-    host.fileExists = (name) => name === entry || fileExists(name);
-    const program = ts.createProgram([entry], options, host);
+    const program = programOf(entry, SOURCE, options);
     const errors = ts.getPreEmitDiagnostics(program, program.getSourceFile(entry)).map((d) => `${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]}`);
     expect(errors).toEqual([]);
   }, 60_000);
