@@ -25,6 +25,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   // Said before the run, as the proxy's banner does: a path or user:password in --target is not used.
   const unused = c.options.target === undefined ? null : unusedTargetNote(c.options.target);
   if (unused) process.stderr.write(`lifeline-storm: ${unused}\n`);
+  const said = unused ? [unused] : [];
   const interrupt = catchInterrupt(stoppingWords(c.options));
   try {
     if (c.variants) {
@@ -43,14 +44,14 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
     if (status === null || !isStormError(e, 'INTERRUPTED')) {
       // The runs a comparison finished before one failed are still reported (and written).
       if (!(e instanceof CompareError) || e.completed.length === 0) throw e;
-      await report(e.completed, files, { compare: true, failed: e.message });
+      await report(e.completed, files, { compare: true, failed: e.message, said });
       process.stderr.write(`lifeline-storm: ${e.message} [${e.code}]; the table shows the ${e.completed.length} run(s) completed before it\n`);
       return 1;
     }
     // Stopped by the signal: the runs a comparison finished before it are reported, as after
     // a failed run (they used to be dropped: minutes of finished runs gone with a Ctrl-C).
     if (e instanceof CompareError && e.completed.length > 0) {
-      await report(e.completed, files, { compare: true, failed: e.message, exitStatus: status });
+      await report(e.completed, files, { compare: true, failed: e.message, exitStatus: status, said });
       process.stderr.write(`lifeline-storm: ${e.message}; the table shows the ${e.completed.length} run(s) completed before it; exit ${status}\n`);
     }
     // Cleaned up; whatever the stopped run still had going must not keep the process alive.
@@ -65,7 +66,7 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
   // `… && deploy` went on.
   const late = interrupt.status();
   const compare = c.variants !== null;
-  const { failures } = await report(results, files, late === null ? { compare } : { compare, failed: 'a signal came while the finished run was closing', exitStatus: late });
+  const { failures } = await report(results, files, late === null ? { compare, said } : { compare, failed: 'a signal came while the finished run was closing', exitStatus: late, said });
   const v = verdict(results);
   if (v.message) process.stderr.write(`${v.message}\n`);
   if (late !== null) {
@@ -80,11 +81,11 @@ export async function stormCommand(c: { options: StormOptions; variants: Variant
  * Prints the table and notes and writes the --json / --report files. `compare`: the JSON is
  * an array, also of one run (a comparison stopped after its first); `failed`: why a
  * comparison stopped early, or a late signal; `exitStatus`: the CLI's status then (1, or a
- * signal's 130 / 143).
+ * signal's 130 / 143); `said`: notes already printed before the run.
  */
-async function report(results: RunResult[], files: ReturnType<typeof outputFiles>, o: { compare: boolean; failed?: string; exitStatus?: number }) {
+async function report(results: RunResult[], files: ReturnType<typeof outputFiles>, o: { compare: boolean; failed?: string; exitStatus?: number; said: string[] }) {
   process.stdout.write(formatTable(results) + '\n');
-  const notes = formatNotes(results);
+  const notes = formatNotes(results, o.said);
   if (notes) process.stdout.write(notes + '\n');
   const html = o.failed === undefined ? {} : { failed: o.failed, exitStatus: o.exitStatus ?? 1 };
   const failures = await writeOutputs(files.map((f) => ({ ...f, text: f.flag === '--json' ? toJson(results, o.compare) : toHtml(results, undefined, html) })));

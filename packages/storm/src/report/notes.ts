@@ -28,9 +28,15 @@ export function groupNotes(results: readonly RunResult[]): NoteGroup[] {
   return groups;
 }
 
-/** The notes as text lines for the terminal (`  · note`, a run's under its label). */
-export function formatNotes(results: readonly RunResult[]): string {
+/**
+ * The notes as text lines for the terminal (`  · note`, a run's under its label). `said`:
+ * notes the terminal already showed before the run (the CLI's unused-target warning), left
+ * out here so they are not printed twice; the JSON and HTML reports keep every note.
+ */
+export function formatNotes(results: readonly RunResult[], said: readonly string[] = []): string {
   return groupNotes(results)
+    .map((g) => ({ ...g, notes: g.notes.filter((n) => !said.includes(n)) }))
+    .filter((g) => g.notes.length > 0)
     .flatMap((g) => (g.run === null ? g.notes.map((n) => `  · ${n}`) : [`  ${g.run}:`, ...g.notes.map((n) => `    · ${n}`)]))
     .join('\n');
 }
