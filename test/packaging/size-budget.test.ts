@@ -151,7 +151,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // and the flush failed the rest CLIENT_CLOSED); a renewal with no socket left (setToken() from a
 // snapshot listener told of a drop) does nothing instead of throwing; AUTH_FAILED without a close
 // reason says the code alone, 11 B.
-const CORE_CEILING_BYTES = 10_741;
+// 10,741 -> 10,762 B (session 28): the losses said while an async handler is busy are at most
+// 4, the newest merged into one `merged` gap (one more was kept per epoch change for as long
+// as a handler never settled: unbounded memory for a stuck consumer of a restarting broker), 21 B.
+const CORE_CEILING_BYTES = 10_762;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a

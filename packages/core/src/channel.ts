@@ -97,7 +97,8 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
    * where the one before it ended. The position moved already. One per epoch moved into, in
    * order: a loss in the same epoch as the last joins it (one gap), one into another epoch
    * is its own (E, F, E again joined as one said E#5 to E#5, or nothing: F's promised tail,
-   * never handed, went unsaid). `low`: the lowest head of the losses joined in one (see `_sayLost`).
+   * never handed, went unsaid). `low`: the lowest head of the losses joined in one (see `_sayLost`),
+   * -1 once merged. At most 4: past that, the newest merge (see `_onSubscribed`).
    */
   _lost?: Array<[offset: number, epoch: string, reason: GapReason, low: number]> | null;
   /** Taken while busy, in order: messages, and holes found among them (said when reached). */
@@ -516,8 +517,14 @@ export class Channel<T = unknown> extends Emitter implements PublicChannel<T> {
         const l = (this._lost ??= []);
         // The position is at the end of the last one (moved just below, and nothing else
         // moves it while busy): in the same epoch, this loss joins it.
-        const z = f.epoch == this._epoch && l.pop();
-        l.push([to, f.epoch, reason, z ? Math.min(to, z[3]) : to]);
+        // Bounded, for a handler that never settles while the client keeps moving into
+        // other epochs (a memory broker restarting again and again): from the fifth on, a loss
+        // into another epoch merges into the last one, said as one 'merged' gap (low -1:
+        // always said, though it may end where it started, E#5 to E#5 through F).
+        const j = f.epoch == this._epoch;
+        const z = (j || l[3]) && l.pop();
+        const low = z ? (j ? Math.min(to, z[3]) : -1) : to;
+        l.push([to, f.epoch, low < 0 ? 'merged' : reason, low]);
         this._moveTo(to, f.epoch);
       } else if (to != this._offset || f.epoch != this._epoch) this._gap(to, f.epoch, reason);
       // A hole asked for in the old history says nothing of the new one: a hole at the

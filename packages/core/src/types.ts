@@ -340,10 +340,13 @@ export interface Message<T = unknown> {
 /**
  * Why continuity was lost: the channel's history was replaced (`epoch-changed`), the
  * messages after the position are no longer retained (`out-of-retention`), the server
- * could not fill a hole in the live stream on a second request (`hole`), or a handler
- * threw with `onHandlerError: 'skip'` (`handler-skipped`: `to` is the skipped message).
+ * could not fill a hole in the live stream on a second request (`hole`), a handler
+ * threw with `onHandlerError: 'skip'` (`handler-skipped`: `to` is the skipped message), or
+ * more than 4 losses while an async handler was on one message, the fourth on said as one
+ * (`merged`: it went through other epochs between `from` and `to`, and may even end in
+ * `from`'s epoch, at `from`; everything it passed through is missing).
  */
-export type GapReason = 'epoch-changed' | 'out-of-retention' | 'hole' | 'handler-skipped';
+export type GapReason = 'epoch-changed' | 'out-of-retention' | 'hole' | 'handler-skipped' | 'merged';
 
 /** A channel's `gap` event (also its snapshot's `lastGap`): messages were skipped. */
 export interface GapEvent {
@@ -351,7 +354,8 @@ export interface GapEvent {
   /**
    * Position of the last message before the gap in delivery order (null if none): the
    * messages after it, up to and including `to`, are missing. In two epochs (a new
-   * history): those after `from` in its epoch, and those up to `to` in the new one.
+   * history): those after `from` in its epoch, and those up to `to` in the new one. A
+   * `merged` gap also covers every epoch it went through between them.
    */
   from: Position | null;
   /** Where the channel goes on from: the next message delivered is the one after it. */
