@@ -1,5 +1,5 @@
 import type { Clock } from '@lifeline/core';
-import { checkOptionsObject, LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError, showValue } from './errors';
 import { MAX_TIMER_MS } from './nodeOptions';
 import { checkKnownKeys, CONSUME_OPTION_KEYS, RETRY_POLICY_KEYS } from './optionKeys';
 import type { AckableMessage, MessageIterator, MessagesOptions } from './messageIterator';
@@ -95,16 +95,16 @@ export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions
       throw bad(`onError.onExhausted must be 'stop' or 'dead-letter' (got ${show(onExhausted)})`);
     }
     if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
-      throw bad(`maxAttempts must be an integer >= 1 (got ${maxAttempts})`);
+      throw bad(`maxAttempts must be an integer >= 1 (got ${show(maxAttempts)})`);
     }
     for (const [name, value] of [['initialDelayMs', initialDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
       // Node's timers fire after 1 ms for a delay that is not a number or above 2^31 - 1.
       if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= MAX_TIMER_MS)) {
-        throw bad(`${name} must be a number of ms between 0 and 2^31 - 1 (got ${value})`);
+        throw bad(`${name} must be a number of ms between 0 and 2^31 - 1 (got ${show(value)})`);
       }
     }
     if (factor !== undefined && !(typeof factor === 'number' && factor >= 1 && Number.isFinite(factor))) {
-      throw bad(`factor must be a finite number >= 1 (got ${factor})`);
+      throw bad(`factor must be a finite number >= 1 (got ${show(factor)})`);
     }
   }
   const wantsDeadLetter =
@@ -116,7 +116,7 @@ export function checkConsumeOptions<T>(handler: unknown, options: ConsumeOptions
 }
 
 const bad = (message: string) => new LifelineNodeError('BAD_OPTION', message);
-const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+const show = showValue;
 
 /**
  * Runs `handler` for every message of `iterator`, in order, acknowledging each one

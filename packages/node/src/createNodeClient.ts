@@ -61,6 +61,14 @@ export interface NodeClientOptions extends Omit<ClientOptions, 'WebSocket' | 'ag
   flowControl?: FlowControlOptions | undefined;
 }
 
+/**
+ * A socket failure as `transport.lastError` tells it: `ws`'s error (`code` such as
+ * `ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`, `BAD_OPTION` for a failing
+ * `headers` function), or an upgrade the server or a gateway answered with an HTTP status
+ * (`code: 'UPGRADE_REFUSED'`, `statusCode`, message `upgrade refused: http 401`).
+ */
+export type TransportError = Error & { code?: string; statusCode?: number };
+
 /** The Node client: core's client wired to `ws`, plus Node-only features. */
 export interface NodeClient {
   /** The underlying core client (state machine, outbox, channels). */
@@ -70,24 +78,33 @@ export interface NodeClient {
   /**
    * Live socket, flow-control counters, and `lastError`: the last error `ws` reported on
    * a socket (TLS verification, DNS, ECONNREFUSED…), which core only sees as a close with
-   * 1006; `null` until one happened. Each one is also logged as `warn('socket-error')`.
+   * 1006, or an upgrade refused with an HTTP status (`UPGRADE_REFUSED`, `statusCode`); `null`
+   * until one happened. Each one is also logged as `warn('socket-error')`. Core closing a
+   * socket that is still connecting (after such a refusal, or at its handshake timeout) is not one.
    */
   readonly transport: {
     readonly socket: WebSocket | null;
     readonly paused: boolean;
     readonly stats: Readonly<FlowStats>;
-    readonly lastError: (Error & { code?: string }) | null;
+    readonly lastError: TransportError | null;
   };
   /**
-   * The Node channel `name` (same object per name: `options` count only on the first call).
-   * It starts reading its checkpoint at once; `since` applies when the store has none.
-   * An invalid name or option is reported by `ready()` and iterations (`BAD_ARGUMENT`), not thrown here.
+   * The Node channel `name`: the same object per name. It starts reading its checkpoint at
+   * once; `since` applies when the store has none. On the first call an invalid name or option
+   * is reported by `ready()` and iterations (`BAD_ARGUMENT`), not thrown here. A later call's
+   * options apply as core's `channel()` applies them: `since` while the channel has no position
+   * yet (made earlier to publish, nothing consumed: a `sub` already sent is sent again from it),
+   * `onHandlerError` while nobody consumes it.
+   * @throws LifelineNodeError `BAD_OPTION` on a later call, nothing changed, for an invalid
+   * `since` or `onHandlerError`, a `since` other than the one in force once the channel has a
+   * position, or the other `onHandlerError` while the channel is consumed.
    */
   channel<T = unknown>(name: string, options?: Omit<ChannelOptions, 'since'> & { since?: Position | undefined }): NodeChannel<T>;
   /**
    * Stops consumers after their current message, flushes outbox and checkpoints, closes
-   * (code 1001 by default). A second call returns the same promise. Rejects with
-   * `BAD_OPTION` for bad options (nothing stopped) or `CLIENT_CLOSED` after `close()`.
+   * (code 1001 by default). A second call returns the same promise, unless `close()` was
+   * called in between. Rejects with `BAD_OPTION` for bad options (nothing stopped) or
+   * `CLIENT_CLOSED` after `close()` (also when a drain ran before it).
    * The client cannot be used afterwards.
    */
   drain(options?: DrainOptions): Promise<DrainResult>;
@@ -151,15 +168,33 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
   const channels = new Map<string, NodeChannel<any>>();
   let closedState: 'open' | 'draining' | 'closed' = 'open';
   let draining: Promise<DrainResult> | null = null;
-  let lastError: (Error & { code?: string }) | null = null;
+  /** close() was called (a finished drain also leaves `closedState` 'closed'). */
+  let closeCalled = false;
+  let lastError: TransportError | null = null;
   // Core's socket handling is the browser's: an error is a close with 1006, nothing more.
   // Node knows why (a certificate, DNS, a refused port); an operator needs that.
-  const onSocketError = (socket: WebSocket, error: Error & { code?: string }) => {
+  // Sockets core closed while still connecting (a refused upgrade, its handshake timeout):
+  // ws then reports "closed before the connection was established", which is core's own
+  // doing, not the cause. It hid the real one (an upgrade refused with HTTP 401).
+  const abortedByCore = new WeakSet<WebSocket>();
+  const onSocketError = (socket: WebSocket, error: TransportError) => {
     // Closing a socket that is still connecting makes ws report one: not a fault.
-    if (closedState !== 'open') return;
+    if (closedState !== 'open' || abortedByCore.has(socket)) return;
     lastError = error;
     // The socket's own: `options.url` may already name the next attempt's server.
-    options.logger?.warn('socket-error', { url: socket.url, code: error.code, message: error.message });
+    options.logger?.warn('socket-error', {
+      url: socket.url,
+      code: error.code,
+      message: error.message,
+      ...(error.statusCode !== undefined ? { statusCode: error.statusCode } : {}),
+    });
+  };
+  // ws reports no error for it when someone listens (core does): the status is the cause.
+  const onUnexpectedResponse = (socket: WebSocket, status: number | undefined) => {
+    const refused: TransportError = new Error(`upgrade refused: http ${status}`);
+    refused.code = 'UPGRADE_REFUSED';
+    if (status !== undefined) refused.statusCode = status;
+    onSocketError(socket, refused);
   };
 
   flow.setBufferedCounter(() => {
@@ -172,6 +207,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     transportView(options),
     (socket) => {
       socket.on('error', (error) => onSocketError(socket, error));
+      socket.on('unexpected-response', (_request, response) => onUnexpectedResponse(socket, response.statusCode));
       flow.attach(socket);
     },
     (socket, data) => flow.sent(socket, data),
@@ -184,6 +220,16 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     constructor(url: string | URL, protocols?: string | string[]) {
       checkTransportOptions(url, options);
       super(url, protocols);
+    }
+
+    override terminate(): void {
+      if (this.readyState === this.CONNECTING) abortedByCore.add(this);
+      super.terminate();
+    }
+
+    override close(code?: number, reason?: string | Buffer): void {
+      if (this.readyState === this.CONNECTING) abortedByCore.add(this);
+      super.close(code, reason);
     }
   }
   const client = createClient(coreOptionsView(options, { clock, WebSocket: CheckedNodeSocket as unknown as WebSocketLike }));
@@ -273,12 +319,17 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       if (!ch) {
         ch = new NodeChannel<T>(name, opts, host);
         channels.set(name, ch);
+      } else {
+        // A later call's options apply as core's channel() applies them, or are refused:
+        // they were dropped, and a consumer asking to replay from `since` started at the head.
+        ch.reuse(opts);
       }
       return ch;
     },
     drain(drainOptions: DrainOptions = {}) {
-      // A second SIGTERM (or call) gets the drain already under way.
-      if (draining) return draining;
+      // A second SIGTERM (or call) gets the drain already under way, or its result; not once
+      // close() was called: a drain then close() then drain() resolved again, as if it had drained.
+      if (draining && !closeCalled) return draining;
       // Bad options are refused before any step of the drain: the client stays usable.
       let resolved: ResolvedDrainOptions;
       try {
@@ -286,7 +337,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (closedState === 'closed') return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
+      if (closedState === 'closed' || closeCalled) return Promise.reject(new LifelineNodeError('CLIENT_CLOSED', 'the client is closed'));
       closedState = 'draining';
       // Its deadline timer is unref'd: without this a drain waiting for an ack with the
       // server down ended with the process, before it returned.
@@ -308,6 +359,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     },
     async close() {
       closedState = 'closed';
+      closeCalled = true;
       const running = [...iterators];
       // terminate() unsubscribes at once and does not wait for checkpoint writes, so the
       // socket closes even while a store hangs; the writes in flight are awaited last.

@@ -1,5 +1,5 @@
 import type { Clock, LifelineClient, Position } from '@lifeline/core';
-import { checkOptionsObject, LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError, showValue } from './errors';
 import type { MessageIterator } from './messageIterator';
 import { MAX_TIMER_MS } from './nodeOptions';
 import { checkKnownKeys, DRAIN_OPTION_KEYS } from './optionKeys';
@@ -95,17 +95,17 @@ export function resolveDrainOptions(options: DrainOptions): ResolvedDrainOptions
   checkKnownKeys(options, DRAIN_OPTION_KEYS, 'drain()');
   const timeoutMs = options.timeoutMs ?? DRAIN_DEFAULTS.timeoutMs;
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-    throw new LifelineNodeError('BAD_OPTION', `drain timeoutMs must be a number >= 0 or Infinity (got ${String(timeoutMs)})`);
+    throw new LifelineNodeError('BAD_OPTION', `drain timeoutMs must be a number >= 0 or Infinity (got ${showValue(timeoutMs)})`);
   }
   const code = options.code ?? DRAIN_DEFAULTS.code;
   // Core's rule (CloseOptions.code), plus integer: a close code is a 16-bit integer.
   if (!(Number.isInteger(code) && (code === 1000 || code === 1001 || (code >= 3000 && code <= 4999)))) {
-    throw new LifelineNodeError('BAD_OPTION', `drain close code ${String(code)}: use 1000, 1001 or 3000-4999`);
+    throw new LifelineNodeError('BAD_OPTION', `drain close code ${showValue(code)}: use 1000, 1001 or 3000-4999`);
   }
   const reason = options.reason ?? DRAIN_DEFAULTS.reason;
   // A number went out as its text; a longer reason is refused by ws at close time, unseen.
   if (typeof reason !== 'string' || Buffer.byteLength(reason, 'utf8') > 123) {
-    throw new LifelineNodeError('BAD_OPTION', `drain reason must be a string of at most 123 UTF-8 bytes (got ${typeof reason === 'string' ? `${Buffer.byteLength(reason, 'utf8')} bytes` : String(reason)})`);
+    throw new LifelineNodeError('BAD_OPTION', `drain reason must be a string of at most 123 UTF-8 bytes (got ${typeof reason === 'string' ? `${Buffer.byteLength(reason, 'utf8')} bytes` : showValue(reason)})`);
   }
   return {
     // Passing such a delay to setTimeout would end the drain at once instead of never.

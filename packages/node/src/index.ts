@@ -1,4 +1,4 @@
-export { createNodeClient, type NodeClient, type NodeClientOptions } from './createNodeClient';
+export { createNodeClient, type NodeClient, type NodeClientOptions, type TransportError } from './createNodeClient';
 export { NodeChannel } from './nodeChannel';
 export { createNodeWebSocket, toWsOptions, TRANSPORT_DEFAULTS, type TransportOptions, type TlsOptions } from './nodeSocket';
 export {
@@ -19,4 +19,11 @@ export type { CheckpointLockHolder } from './checkpoint/lockHolder';
 export { redisCheckpoint, type RedisHashClient } from './checkpoint/redisCheckpoint';
 export { memoryCheckpoint } from './checkpoint/memoryCheckpoint';
 export type { CheckpointStore } from './checkpoint/types';
-export { LifelineNodeError, isLifelineNodeError, type LifelineNodeErrorCode } from './errors';
+export {
+  LifelineNodeError,
+  isLifelineNodeError,
+  type LifelineNodeErrorCode,
+  type LifelineNodeErrorDetails,
+  type LifelineNodeErrorDetailsMap,
+  type LifelineNodeErrorOf,
+} from './errors';

@@ -12,7 +12,7 @@ import {
   type GapItem,
   type MessageItem,
 } from './consumerState';
-import { checkOptionsObject, LifelineNodeError } from './errors';
+import { checkOptionsObject, LifelineNodeError, showValue } from './errors';
 import { checkKnownKeys, MESSAGES_OPTION_KEYS } from './optionKeys';
 import { MESSAGES_DEFAULTS, type AckableMessage, type IteratorDeps, type MessagesOptions } from './messagesOptions';
 
@@ -63,10 +63,10 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
     const highWaterMark = options.highWaterMark ?? MESSAGES_DEFAULTS.highWaterMark;
     // Counts of messages: 1.5 (or '64') passed the queue's range check and meant a count of 2.
     if (!(Number.isSafeInteger(highWaterMark) && highWaterMark >= 1)) {
-      throw new LifelineNodeError('BAD_OPTION', `highWaterMark must be an integer >= 1 (got ${String(highWaterMark)})`);
+      throw new LifelineNodeError('BAD_OPTION', `highWaterMark must be an integer >= 1 (got ${showValue(highWaterMark)})`);
     }
     if (options.lowWaterMark !== undefined && !Number.isSafeInteger(options.lowWaterMark)) {
-      throw new LifelineNodeError('BAD_OPTION', `lowWaterMark must be an integer 0 … highWaterMark − 1 (got ${String(options.lowWaterMark)})`);
+      throw new LifelineNodeError('BAD_OPTION', `lowWaterMark must be an integer 0 … highWaterMark − 1 (got ${showValue(options.lowWaterMark)})`);
     }
     this.opts = {
       highWaterMark,
@@ -76,15 +76,15 @@ export class MessageIterator<T = unknown> implements AsyncIterableIterator<Ackab
       onGap: options.onGap ?? MESSAGES_DEFAULTS.onGap,
     };
     if (!(Number.isInteger(this.opts.maxUncommitted) && this.opts.maxUncommitted >= 1)) {
-      throw new LifelineNodeError('BAD_OPTION', `maxUncommitted must be an integer >= 1 (got ${this.opts.maxUncommitted})`);
+      throw new LifelineNodeError('BAD_OPTION', `maxUncommitted must be an integer >= 1 (got ${showValue(this.opts.maxUncommitted)})`);
     }
     // Checked now: a mistyped onGap would only fail when a gap happens, mid-incident.
     const onGap = this.opts.onGap;
     if (onGap !== 'stop' && onGap !== 'continue' && typeof onGap !== 'function') {
-      throw new LifelineNodeError('BAD_OPTION', `onGap must be 'stop', 'continue' or a function (got ${String(onGap)})`);
+      throw new LifelineNodeError('BAD_OPTION', `onGap must be 'stop', 'continue' or a function (got ${showValue(onGap)})`);
     }
     if (typeof this.opts.autoAck !== 'boolean') {
-      throw new LifelineNodeError('BAD_OPTION', `autoAck must be a boolean (got ${String(this.opts.autoAck)})`);
+      throw new LifelineNodeError('BAD_OPTION', `autoAck must be a boolean (got ${showValue(this.opts.autoAck)})`);
     }
     if (options.signal !== undefined && typeof (options.signal as { addEventListener?: unknown } | null)?.addEventListener !== 'function') {
       throw new LifelineNodeError('BAD_OPTION', 'signal must be an AbortSignal');

@@ -2,10 +2,25 @@ import type { Channel, ChannelOptions, Clock, GapEvent, LifelineError, Position,
 import { onAbort } from './abortListeners';
 import type { CheckpointStore } from './checkpoint/types';
 import { checkConsumeOptions, consumeWith, type ConsumeOptions } from './consume';
-import { LifelineNodeError } from './errors';
+import { LifelineNodeError, showValue } from './errors';
 import { MessageIterator, type AckableMessage, type MessagesOptions } from './messageIterator';
 import type { ProcessKeepAlive } from './processLiveness';
 import type { SocketFlow } from './socketFlow';
+
+/** The options of `client.channel(name, options)`. */
+export type NodeChannelOptions = Omit<ChannelOptions, 'since'> & { since?: Position | undefined };
+
+const isPosition = (p: unknown): p is Position =>
+  typeof p === 'object' &&
+  p !== null &&
+  Number.isSafeInteger((p as Position).offset) &&
+  (p as Position).offset >= 0 &&
+  typeof (p as Position).epoch === 'string';
+
+const samePosition = (a: Position | null | undefined, b: Position | null | undefined) =>
+  a?.offset === b?.offset && a?.epoch === b?.epoch;
+
+const showPosition = (p: Position | null) => (p ? `{ offset: ${p.offset}, epoch: ${JSON.stringify(p.epoch)} }` : 'the head');
 
 /** What a Node channel needs from its client. */
 export interface NodeChannelHost {
@@ -34,10 +49,12 @@ export class NodeChannel<T = unknown> {
   /** The checkpoint read in progress or done; null after a failed one (read again on demand). */
   private opening: Promise<Channel<T>> | null = null;
   private readonly listeners: Array<[string, (...args: any[]) => void]> = [];
+  /** `start` is the store's checkpoint (a `since` does not apply then, on any call). */
+  private startFromStore = false;
 
   constructor(
     readonly name: string,
-    private readonly options: Omit<ChannelOptions, 'since'> & { since?: Position | undefined },
+    private options: NodeChannelOptions,
     private readonly host: NodeChannelHost,
   ) {
     // Read at once, so the subscription starts early; a failure is surfaced by the call
@@ -73,9 +90,78 @@ export class NodeChannel<T = unknown> {
     return this.core?.position ?? null;
   }
 
-  /** The position this channel resumed from (stored checkpoint or `options.since`). */
+  /**
+   * The position this channel resumed from (stored checkpoint or `options.since`), `null` =
+   * the head. Also `null` until the checkpoint was read (`ready()` resolved, `channel` set).
+   */
   get resumedFrom(): Position | null {
     return this.start;
+  }
+
+  /**
+   * @internal `client.channel()` calls it; not for direct use.
+   * The options of a later `client.channel(name, options)` on this channel, as core's
+   * `channel()` takes them. A `since` applies while the channel has no position yet (core's
+   * rule): before the checkpoint was read (the store's checkpoint still wins), or once open while
+   * nothing was delivered (a `sub` already sent is sent again from it). `onHandlerError`: the one
+   * named last applies while nobody consumes; core refuses the other one while someone does.
+   * It was dropped without a word: a channel first made to publish at startup then iterated
+   * from the head, skipping what it was asked to replay, with no gap.
+   * @throws LifelineNodeError `BAD_OPTION`, nothing changed, for an invalid `since` or
+   * `onHandlerError`, a `since` other than the one in force once the channel has a position
+   * (its start or a delivered message: it cannot move back), or the other `onHandlerError` while consumed.
+   */
+  reuse(options: NodeChannelOptions | undefined): void {
+    if (options === undefined) return;
+    const bad = (message: string, cause?: unknown) =>
+      new LifelineNodeError('BAD_OPTION', `channel(${JSON.stringify(this.name)}): ${message}`, {
+        channel: this.name,
+        ...(cause === undefined ? {} : { cause }),
+      });
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw bad(`options must be an object (got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options})`);
+    }
+    const { since, onHandlerError } = options;
+    if (since != null && !isPosition(since)) {
+      throw bad(`since must be { offset: integer >= 0, epoch: string } (got ${showValue(since)})`);
+    }
+    if (onHandlerError !== undefined && onHandlerError !== 'redeliver' && onHandlerError !== 'skip') {
+      throw bad(`onHandlerError must be 'redeliver' or 'skip' (got ${showValue(onHandlerError)})`);
+    }
+    const core = this.core;
+    let applySince = false;
+    // With a stored checkpoint, `since` is only the fallback: it does not apply, on any call.
+    if (since != null && !(core && this.startFromStore)) {
+      // What the channel is bound to: its start once it has a position, else the `since` waiting for the load.
+      const inForce = core ? (core.position === null ? null : this.start) : (this.options.since ?? null);
+      const hasPosition = core ? core.position !== null : inForce !== null;
+      if (!hasPosition) applySince = true;
+      else if (!samePosition(since, inForce)) {
+        throw bad(
+          `since ${showPosition(since)} cannot apply: the channel ${
+            core ? `started from ${showPosition(this.start)} and is at ${showPosition(core.position)}` : `was made with since ${showPosition(inForce)}`
+          }; pass since on the first channel() call of this name (before anything publishes or consumes on it), or use another client`,
+        );
+      }
+    }
+    if (core) {
+      try {
+        // Core's own check (the other policy while consumed), before anything changes here.
+        this.host.coreChannel<T>(this.name, {
+          ...(onHandlerError !== undefined ? { onHandlerError } : {}),
+          ...(applySince ? { since: since! } : {}),
+        });
+      } catch (error) {
+        const refused = onHandlerError === undefined ? 'core refused the options' : `onHandlerError ${showValue(onHandlerError)} conflicts with the channel's`;
+        throw bad(`${refused}: ${(error as Error).message}`, error);
+      }
+      if (applySince) this.start = since!;
+    }
+    this.options = {
+      ...this.options,
+      ...(onHandlerError !== undefined ? { onHandlerError } : {}),
+      ...(applySince ? { since: since! } : {}),
+    };
   }
 
   /**
@@ -183,11 +269,11 @@ export class NodeChannel<T = unknown> {
   }
 
   private async open(): Promise<Channel<T>> {
-    let since = this.options.since ?? null;
+    let stored: Position | null = null;
     const store = this.host.checkpoint;
     if (store) {
       try {
-        since = (await store.load(this.name)) ?? since;
+        stored = (await store.load(this.name)) ?? null;
       } catch (error) {
         throw error instanceof LifelineNodeError
           ? error
@@ -197,7 +283,10 @@ export class NodeChannel<T = unknown> {
             });
       }
     }
+    // Read after the load: a later channel(name, { since }) made meanwhile applies.
+    const since = stored ?? this.options.since ?? null;
     this.start = since;
+    this.startFromStore = stored !== null;
     const { since: _ignored, ...rest } = this.options;
     const core = this.host.coreChannel<T>(this.name, since ? { ...rest, since } : rest);
     this.core = core;

@@ -1,5 +1,5 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { LifelineNodeError } from './errors';
+import { LifelineNodeError, showValue } from './errors';
 import { checkKnownKeys, TLS_OPTION_KEYS } from './optionKeys';
 import type { TransportOptions } from './nodeSocket';
 
@@ -12,7 +12,7 @@ const bad = (message: string) => new LifelineNodeError('BAD_OPTION', message);
 export function checkDelay(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !(value >= 1 && value <= MAX_TIMER_MS)) {
-    throw bad(`${name} must be a number of ms between 1 and 2^31 - 1 (got ${String(value)})`);
+    throw bad(`${name} must be a number of ms between 1 and 2^31 - 1 (got ${showValue(value)})`);
   }
 }
 
@@ -20,7 +20,7 @@ export function checkDelay(name: string, value: unknown): void {
 export function checkCount(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
-    throw bad(`${name} must be an integer between 1 and ${max} (got ${String(value)})`);
+    throw bad(`${name} must be an integer between 1 and ${max} (got ${showValue(value)})`);
   }
 }
 
@@ -48,7 +48,7 @@ const FLOW_CONTROL_KEYS = ['pausedKeepaliveMs', 'maxBufferedMessages'] as const;
 function checkFlowControl(flowControl: unknown): void {
   if (flowControl === undefined) return;
   if (typeof flowControl !== 'object' || flowControl === null || Array.isArray(flowControl)) {
-    const got = flowControl === null ? 'null' : Array.isArray(flowControl) ? 'an array' : `${typeof flowControl} ${String(flowControl)}`;
+    const got = flowControl === null ? 'null' : Array.isArray(flowControl) ? 'an array' : `${typeof flowControl} ${showValue(flowControl)}`;
     throw bad(`flowControl must be an object { pausedKeepaliveMs?, maxBufferedMessages? } (got ${got})`);
   }
   checkKnownKeys(flowControl, FLOW_CONTROL_KEYS, 'flowControl');
@@ -64,7 +64,7 @@ function checkFlowControl(flowControl: unknown): void {
 export function checkNodeOptions(options: CheckedNodeOptions): void {
   checkTransportOptions(options.url, options);
   if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean') {
-    throw bad(`keepProcessAlive must be a boolean (got ${String(options.keepProcessAlive)})`);
+    throw bad(`keepProcessAlive must be a boolean (got ${showValue(options.keepProcessAlive)})`);
   }
   checkFlowControl(options.flowControl);
   const store = options.checkpoint as { load?: unknown; save?: unknown } | null | undefined;
@@ -97,14 +97,14 @@ export function checkTransportOptions(url: unknown, options: CheckedTransportOpt
   checkCount('maxPayloadBytes', options.maxPayloadBytes, MAX_TIMER_MS); // ws keeps it as an int32
   const deflate = options.perMessageDeflate;
   if (deflate !== undefined && typeof deflate !== 'boolean' && (typeof deflate !== 'object' || deflate === null)) {
-    throw bad(`perMessageDeflate must be a boolean or ws's PerMessageDeflateOptions (got ${String(deflate)})`);
+    throw bad(`perMessageDeflate must be a boolean or ws's PerMessageDeflateOptions (got ${showValue(deflate)})`);
   }
   checkHeaders(options.headers);
 
   const { agent, tls } = options;
   if (agent !== undefined && agent !== null && typeof agent !== 'string') {
     if (typeof agent !== 'object' || typeof (agent as { addRequest?: unknown }).addRequest !== 'function') {
-      throw bad(`agent must be an http.Agent/https.Agent or the hello agent text (got ${String(agent)})`);
+      throw bad(`agent must be an http.Agent/https.Agent or the hello agent text (got ${showValue(agent)})`);
     }
     // Node's own check (ClientRequest): an Agent that states its protocol serves only it.
     const agentProtocol = statedProtocol(agent);
@@ -114,7 +114,7 @@ export function checkTransportOptions(url: unknown, options: CheckedTransportOpt
     }
   }
   if (tls !== undefined) {
-    if (typeof tls !== 'object' || tls === null) throw bad(`tls must be an object of TLS options (got ${String(tls)})`);
+    if (typeof tls !== 'object' || tls === null) throw bad(`tls must be an object of TLS options (got ${showValue(tls)})`);
     if (!secure) throw bad('tls options are set but the url is ws:// (plaintext): use wss:// or drop tls');
     // A mistyped key (`rejectUnauthorised`, `serverName`) was passed to tls.connect, which
     // ignores it: the default (verify against the public CAs, SNI from the URL) stayed on.
@@ -157,7 +157,7 @@ export function checkHeaders(headers: unknown, fromFunction = false): void {
     );
   }
   if (typeof headers !== 'object' || headers === null) {
-    throw bad(`headers must be an object or a function returning one (got ${String(headers)})`);
+    throw bad(`headers must be an object or a function returning one (got ${showValue(headers)})`);
   }
   // A Map, a fetch Headers or an array of pairs has no own enumerable entries by name:
   // taken as a record it would send no header at all.

@@ -1,6 +1,7 @@
 import type { ClientOptions } from '@lifeline/core';
 import type { ConsumeOptions, RetryPolicy } from './consume';
 import type { DrainOptions } from './drain';
+import type { FileCheckpointOptions } from './checkpoint/fileCheckpoint';
 import type { NodeClientOptions } from './createNodeClient';
 import { LifelineNodeError } from './errors';
 import type { MessagesOptions } from './messagesOptions';
@@ -74,6 +75,12 @@ export const DRAIN_OPTION_KEYS: readonly string[] = Object.keys({
   code: true,
   reason: true,
 } as const satisfies Record<keyof DrainOptions, true>);
+
+/** The keys of `fileCheckpoint()` options (FileCheckpointOptions). */
+export const FILE_CHECKPOINT_OPTION_KEYS: readonly string[] = Object.keys({
+  fsync: true,
+  lock: true,
+} as const satisfies Record<keyof FileCheckpointOptions, true>);
 
 /** The keys of a `'retry'` error policy (RetryPolicy); `'dead-letter'` and `'stop'` take `policy` only. */
 export const RETRY_POLICY_KEYS: readonly string[] = Object.keys({

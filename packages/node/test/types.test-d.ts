@@ -2,8 +2,17 @@
 // needs `exactOptionalPropertyTypes` (an option given as `undefined`) is checked against
 // the packed declarations in test/packaging/installed-tarballs.test.ts.
 import { expectTypeOf } from 'vitest';
-import type { LifelineError, OutboxEvent, StateChange } from '@lifeline/core';
-import { createNodeClient, isLifelineNodeError, type AckableMessage, type LifelineNodeErrorCode, type NodeClient } from '../src';
+import type { GapEvent, LifelineError, OutboxEvent, StateChange } from '@lifeline/core';
+import {
+  createNodeClient,
+  isLifelineNodeError,
+  type AckableMessage,
+  type CheckpointLockHolder,
+  type LifelineNodeErrorCode,
+  type LifelineNodeErrorOf,
+  type NodeClient,
+  type TransportError,
+} from '../src';
 
 interface Order {
   id: string;
@@ -39,4 +48,29 @@ export async function checks() {
   if (isLifelineNodeError(e)) expectTypeOf(e.code).toEqualTypeOf<LifelineNodeErrorCode>();
   // @ts-expect-error a code that does not exist
   isLifelineNodeError(e, 'GAPS');
+
+  // The documented details, typed by code: no cast (they were Record<string, unknown>).
+  if (isLifelineNodeError(e, 'GAP')) expectTypeOf(e.details.gap).toEqualTypeOf<GapEvent>();
+  if (isLifelineNodeError(e, 'CHECKPOINT_LOCKED')) {
+    expectTypeOf(e.details.holder).toEqualTypeOf<CheckpointLockHolder | null>();
+    expectTypeOf(e.details.lockPath).toEqualTypeOf<string>();
+  }
+  if (isLifelineNodeError(e, 'CLIENT_STOPPED')) {
+    expectTypeOf(e.details.reason).toEqualTypeOf<'terminal' | 'auth-failed' | 'max-attempts'>();
+    expectTypeOf(e.details.closeCode).toEqualTypeOf<number | undefined>();
+    expectTypeOf(e.details.closeReason).toEqualTypeOf<string | undefined>();
+  }
+  if (isLifelineNodeError(e, 'CONSUMER_STOPPED')) expectTypeOf(e.details.attempts).toEqualTypeOf<number>();
+  if (isLifelineNodeError(e, 'BAD_OPTION')) expectTypeOf(e.details?.suggestion).toEqualTypeOf<string | undefined>();
+  // Code that read them as Record<string, unknown> still compiles.
+  if (isLifelineNodeError(e, 'GAP')) expectTypeOf(e.details['other']).toEqualTypeOf<unknown>();
+  if (isLifelineNodeError(e)) expectTypeOf(e.details).toEqualTypeOf<Record<string, unknown> | undefined>();
+  // A union of codes narrows by `code`.
+  const stopped = e as LifelineNodeErrorOf<'GAP' | 'CLIENT_STOPPED'>;
+  if (stopped.code === 'GAP') expectTypeOf(stopped.details.gap).toEqualTypeOf<GapEvent>();
+  else expectTypeOf(stopped.details.reason).toEqualTypeOf<'terminal' | 'auth-failed' | 'max-attempts'>();
+
+  // transport.lastError: an upgrade refused with an HTTP status has it.
+  expectTypeOf(client.transport.lastError).toEqualTypeOf<TransportError | null>();
+  expectTypeOf(client.transport.lastError?.statusCode).toEqualTypeOf<number | undefined>();
 }

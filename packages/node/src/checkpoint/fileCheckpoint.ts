@@ -1,7 +1,8 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Position } from '@lifeline/core';
-import { checkOptionsObject, isLifelineNodeError, LifelineNodeError } from '../errors';
+import { checkOptionsObject, isLifelineNodeError, LifelineNodeError, showValue } from '../errors';
+import { checkKnownKeys, FILE_CHECKPOINT_OPTION_KEYS } from '../optionKeys';
 import { formatCheckpointFile, parseCheckpointFile } from './fileFormat';
 import { acquireLock, lockPathOf, releaseLock, verifyLock, type HeldLock } from './fileLock';
 import { saveTarget } from './fileTarget';
@@ -14,7 +15,7 @@ import { checkChannelArg, checkSaveArgs, type CheckpointStore } from './types';
 
 /** Options of {@link fileCheckpoint}. */
 export interface FileCheckpointOptions {
-  /** fsync the file and its directory on every save (durable across power loss, not only crashes). @default true */
+  /** fsync the file and its directory on every save (durable across power loss, not only crashes); a boolean. @default true */
   fsync?: boolean | undefined;
   /**
    * One process per checkpoint file, enforced: the store's first `load` or `save` creates a
@@ -115,15 +116,22 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
  * file is not JSON of this shape, version 1: it is then never overwritten). `save` rejects with `BAD_OPTION`, writing nothing,
  * for a position `load` would refuse (offset not an integer 0 … 2^53 − 1, epoch not a string);
  * `load` and `save` for a channel that is not a string.
- * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string, `options` is not an object or `lock` is invalid.
+ * @throws LifelineNodeError `BAD_OPTION` when `path` is not a non-empty string, `options` is not an object,
+ * has a key other than `fsync` and `lock`, `fsync` is not a boolean or `lock` is invalid.
  */
 export function fileCheckpoint(path: string, options: FileCheckpointOptions = {}): CheckpointStore {
   // '' resolved to the working directory (every load and save then failed on a directory),
   // undefined (an unset variable) threw Node's raw ERR_INVALID_ARG_TYPE.
   if (typeof path !== 'string' || path.length === 0) {
-    throw new LifelineNodeError('BAD_OPTION', `fileCheckpoint() path must be a non-empty string (got ${path === '' ? "''" : String(path)})`);
+    throw new LifelineNodeError('BAD_OPTION', `fileCheckpoint() path must be a non-empty string (got ${showValue(path)})`);
   }
   checkOptionsObject(options, 'fileCheckpoint()');
+  // A typo (`{ lok: false }`) kept the default without a word; `fsync: 0` turned fsync off
+  // and `fsync: 'false'` kept it on.
+  checkKnownKeys(options, FILE_CHECKPOINT_OPTION_KEYS, 'fileCheckpoint()');
+  if (options.fsync !== undefined && typeof options.fsync !== 'boolean') {
+    throw new LifelineNodeError('BAD_OPTION', `fileCheckpoint() fsync must be a boolean (got ${showValue(options.fsync)})`);
+  }
   const fsync = options.fsync ?? true;
   const lockWait = resolveLockOption(options.lock);
   const resolved = resolve(path);

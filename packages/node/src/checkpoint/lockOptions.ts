@@ -1,4 +1,4 @@
-import { LifelineNodeError } from '../errors';
+import { LifelineNodeError, showValue } from '../errors';
 import type { LockWait } from './fileLock';
 
 /** The `lock` option of {@link fileCheckpoint} as an object: wait for a live holder instead of refusing at once. */
@@ -24,14 +24,14 @@ export function resolveLockOption(lock: unknown): LockWait | null {
   if (lock === false) return null;
   const bad = (what: string) => new LifelineNodeError('BAD_OPTION', `fileCheckpoint() lock ${what}`);
   if (typeof lock !== 'object' || lock === null || Array.isArray(lock)) {
-    throw bad(`must be true, false or { waitMs, pollMs } (got ${lock === null ? 'null' : Array.isArray(lock) ? 'an array' : typeof lock})`);
+    throw bad(`must be true, false or { waitMs, pollMs } (got ${typeof lock === 'object' ? showValue(lock) : `${typeof lock} ${showValue(lock)}`})`);
   }
   const unknown = Object.keys(lock).filter((key) => key !== 'waitMs' && key !== 'pollMs');
   if (unknown.length > 0) throw bad(`has unknown key ${JSON.stringify(unknown[0])} (known: waitMs, pollMs)`);
   const { waitMs = LOCK_DEFAULTS.waitMs, pollMs = LOCK_DEFAULTS.pollMs } = lock as FileCheckpointLockOptions;
-  if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) throw bad(`waitMs must be a number ≥ 0 or Infinity (got ${String(waitMs)})`);
+  if (typeof waitMs !== 'number' || Number.isNaN(waitMs) || waitMs < 0) throw bad(`waitMs must be a number ≥ 0 or Infinity (got ${showValue(waitMs)})`);
   if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs < 1 || pollMs > MAX_DELAY) {
-    throw bad(`pollMs must be an integer 1 … 2^31 − 1 (got ${String(pollMs)})`);
+    throw bad(`pollMs must be an integer 1 … 2^31 − 1 (got ${showValue(pollMs)})`);
   }
   return { waitMs, pollMs };
 }

@@ -1,5 +1,5 @@
 import type { Position } from '@lifeline/core';
-import { LifelineNodeError } from '../errors';
+import { LifelineNodeError, showValue } from '../errors';
 import { checkChannelArg, checkSaveArgs, parsePosition, type CheckpointStore } from './types';
 
 /** The two commands the store needs; an ioredis `Redis` or `Cluster` fits. */
@@ -21,11 +21,11 @@ export interface RedisHashClient {
 export function redisCheckpoint(redis: RedisHashClient, key: string): CheckpointStore {
   const client = redis as Partial<RedisHashClient> | null | undefined;
   if (typeof client?.hget !== 'function' || typeof client.hset !== 'function') {
-    throw new LifelineNodeError('BAD_OPTION', `redisCheckpoint() needs a Redis client with hget() and hset() (an ioredis Redis or Cluster; got ${String(redis)})`);
+    throw new LifelineNodeError('BAD_OPTION', `redisCheckpoint() needs a Redis client with hget() and hset() (an ioredis Redis or Cluster; got ${showValue(redis)})`);
   }
   // An unset variable wrote every channel to the hash "" (or "undefined"), shared by anything else that did.
   if (typeof key !== 'string' || key.length === 0) {
-    throw new LifelineNodeError('BAD_OPTION', `redisCheckpoint() key must be a non-empty string (got ${key === '' ? "''" : String(key)})`);
+    throw new LifelineNodeError('BAD_OPTION', `redisCheckpoint() key must be a non-empty string (got ${showValue(key)})`);
   }
   let chain: Promise<unknown> = Promise.resolve();
   return {
