@@ -1,18 +1,38 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { editDistance } from './broker/optionKeys';
 import { utf8Text, wellFormed } from './wireValues';
 
 /** Claims of a Lifeline token (JWT, HS256). PROTOCOL.md §10. */
 export interface TokenClaims {
   /** User; shown in presence as `user`. */
-  sub?: string;
+  sub?: string | undefined;
   /** Expiry, seconds since the Unix epoch. Required. */
   exp: number;
   /** Not before, seconds since the Unix epoch: until then the token is refused (as malformed). Optional. */
-  nbf?: number;
+  nbf?: number | undefined;
   /** Channel patterns this token may subscribe to (`*` = any run). Missing = all. */
-  subscribe?: string[];
+  subscribe?: string[] | undefined;
   /** Channel patterns this token may publish to. Missing = all. */
-  publish?: string[];
+  publish?: string[] | undefined;
+  [claim: string]: unknown;
+}
+
+/**
+ * What {@link signToken} takes: the {@link TokenClaims}, `exp` optional, each given as
+ * `undefined` the same as left out. Other claims (your own, `iat`, `iss`, …) are signed as
+ * they are, except a name that looks like a misspelt Lifeline claim (see signToken).
+ */
+export interface SignTokenClaims {
+  /** User; shown in presence as `user`. A string of well-formed Unicode. @default none (anonymous) */
+  sub?: string | undefined;
+  /** Expiry, seconds since the Unix epoch (a finite number below 1e11). @default now + 3600 */
+  exp?: number | undefined;
+  /** Not before, seconds since the Unix epoch (a finite number). @default none */
+  nbf?: number | undefined;
+  /** Channel patterns this token may subscribe to (`*` = any run); `[]` = none. @default none: every channel */
+  subscribe?: readonly string[] | undefined;
+  /** Channel patterns this token may publish to; `[]` = none. @default none: every channel */
+  publish?: readonly string[] | undefined;
   [claim: string]: unknown;
 }
 
@@ -29,24 +49,90 @@ const b64url = (input: Buffer | string): string => Buffer.from(input).toString('
  */
 export const MAX_EXP_SEC = 1e11;
 
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** The claims verifyToken reads: a missing `subscribe` or `publish` means every channel. */
+const LIFELINE_CLAIMS = ['sub', 'exp', 'nbf', 'subscribe', 'publish'] as const;
+/** Registered JWT claims (RFC 7519 §4.1) signed as given, never taken for a misspelt Lifeline claim (`aud` is 2 edits from `sub`). */
+const REGISTERED_CLAIMS = new Set(['iss', 'aud', 'iat', 'jti']);
+
+/**
+ * The Lifeline claim `key` looks like a misspelling of, if any: the same name in another
+ * case (`Subscribe`), the start of `subscribe`/`publish` (`pub`, `subs`) or another form of
+ * it (`subscriptions`, `publisher`), jsonwebtoken's option names (`expiresIn`, `subject`,
+ * `notBefore`: signed as claims, they did nothing), or within 2 edits (1 for the
+ * three-letter names, so custom claims like `sid` or `typ` stay custom): `subscibe`, `publsh`, `su`.
+ */
+function misspeltClaim(key: string): string | undefined {
+  if (REGISTERED_CLAIMS.has(key)) return undefined;
+  const lower = key.toLowerCase();
+  const sameCase = LIFELINE_CLAIMS.find((c) => c === lower);
+  if (sameCase !== undefined) return sameCase;
+  for (const [c, stem] of [['subscribe', 'subscri'], ['publish', 'publis'], ['exp', 'expir']] as const) {
+    if ((lower.length >= 3 && c.startsWith(lower)) || lower.startsWith(stem)) return c;
+  }
+  if (lower === 'subject') return 'sub';
+  if (lower === 'notbefore') return 'nbf';
+  return LIFELINE_CLAIMS.find((c) => editDistance(lower, c, 3) <= (c.length <= 3 ? 1 : 2));
+}
+
+/** `claims[name]` when given, checked as verifyToken will check it, so a token that every server would refuse is never minted. */
+function checkClaim(name: (typeof LIFELINE_CLAIMS)[number], value: unknown): void {
+  const shown = JSON.stringify(value) ?? String(value);
+  switch (name) {
+    case 'sub':
+      if (typeof value !== 'string') throw new TypeError(`signToken: sub must be a string, got ${shown}`);
+      if (!wellFormed(value)) throw new RangeError('signToken: sub is not well-formed Unicode (a lone surrogate); verifyToken refuses such a token');
+      return;
+    case 'exp':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`signToken: exp must be a finite number (seconds since the epoch), got ${shown}`);
+      if (value >= MAX_EXP_SEC) throw new RangeError(`signToken: exp ${value} is in milliseconds; give seconds since the epoch`);
+      return;
+    case 'nbf':
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`signToken: nbf must be a finite number (seconds since the epoch), got ${shown}`);
+      return;
+    case 'subscribe':
+    case 'publish':
+      // A string here was signed, then every connection with it was refused ("subscribe must be string[]").
+      if (!isStringArray(value)) throw new TypeError(`signToken: ${name} must be an array of channel patterns (string[]), got ${shown}`);
+  }
+}
+
 /**
  * Mints an HS256 JWT signed with `secret` (the server's `authSecret`). For tests, examples
  * and backends; the server only verifies. `exp` (seconds since the epoch) defaults to one
- * hour from now when omitted; one in milliseconds (≥ 1e11) throws a RangeError, as does a
- * `sub` with a lone surrogate (verifyToken refuses it: stored as UTF-8 it would be U+FFFD).
+ * hour from now when omitted. Each Lifeline claim is checked as verifyToken checks it: one
+ * of the wrong type (`subscribe: 'room:*'`, a non-finite `exp`) throws a TypeError; `exp`
+ * in milliseconds (≥ 1e11) or a `sub` with a lone surrogate a RangeError. A claim whose
+ * name looks like a misspelt `sub`, `exp`, `nbf`, `subscribe` or `publish` (another case,
+ * up to 2 edits, `subscriptions`) throws a TypeError naming the intended one: a token
+ * without `subscribe` or `publish` is allowed on every channel, so `subscibe` minted one.
+ * Other claims are signed as given.
  */
-export function signToken(claims: Partial<TokenClaims> & Record<string, unknown>, secret: string): string {
-  const body = { ...claims };
+export function signToken(claims: SignTokenClaims, secret: string): string {
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new TypeError(`signToken: claims must be an object, got ${Array.isArray(claims) ? 'an array' : String(claims)}`);
+  }
+  const body: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(claims)) {
+    const known = (LIFELINE_CLAIMS as readonly string[]).includes(key);
+    // Refused even when undefined: the same line with a value set minted an unrestricted token.
+    const meant = known ? undefined : misspeltClaim(key);
+    if (meant !== undefined) {
+      const open = meant === 'subscribe' || meant === 'publish' ? `; without ${meant} the token may ${meant} on every channel` : '';
+      throw new TypeError(`signToken: claim ${JSON.stringify(key)} is not a Lifeline claim (did you mean ${meant}?)${open}`);
+    }
+    // Left out of the JSON anyway: `undefined` is "not given", as for options.
+    if (value === undefined) continue;
+    if (known) checkClaim(key as (typeof LIFELINE_CLAIMS)[number], value);
+    body[key] = value;
+  }
   if (body.exp === undefined) body.exp = Math.floor(Date.now() / 1000) + 3600;
-  else if (typeof body.exp === 'number' && body.exp >= MAX_EXP_SEC) throw new RangeError(`signToken: exp ${body.exp} is in milliseconds; give seconds since the epoch`);
-  if (typeof body.sub === 'string' && !wellFormed(body.sub)) throw new RangeError('signToken: sub is not well-formed Unicode (a lone surrogate); verifyToken refuses such a token');
   const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const payload = b64url(JSON.stringify(body));
   const sig = createHmac('sha256', secret).update(`${head}.${payload}`).digest('base64url');
   return `${head}.${payload}.${sig}`;
 }
-
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /**
  * Verifies signature (canonical base64url only), `alg`, claim shapes, expiry and `nbf` (when

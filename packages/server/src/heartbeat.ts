@@ -1,7 +1,8 @@
 import type { ServerContext } from './context';
 import type { OpsLog } from './opsLog';
-import { PresenceTakenError, refreshPresence } from './broker/types';
-import { presenceEntry, presenceTaken } from './session/presenceOps';
+import { PresenceTakenError } from './broker/types';
+import { presenceEntry, presenceRefreshFull, presenceTaken } from './session/presenceOps';
+import { refreshBounded } from './session/presenceRoom';
 import type { Session } from './session/session';
 
 /** Groups the sessions are pinged in, one group per tenth of the interval. */
@@ -31,14 +32,20 @@ export function startHeartbeat(ctx: ServerContext, ops: OpsLog): () => void {
    * last refresh, while its client stayed connected (a leave and a join for everyone).
    */
   const failed = new Map<Session, Set<string>>();
+  /** Recoveries the broker reported (onStatus), to tell a failure that came after one. */
+  let recoveries = 0;
 
   const refresh = (s: Session, channel: string, info: unknown): void => {
+    const sentIn = recoveries;
     // A refresh, not an enter: an enter would make this connection the member's newest,
-    // flipping the info of a client on two connections with different info.
-    refreshPresence(ctx.broker, channel, presenceEntry(s, info), ctx.presenceTtlMs).then(
-      () => {
+    // flipping the info of a client on two connections with different info. Bounded: an
+    // entry the store lost comes back only if the channel has room (maxPresenceMembers).
+    refreshBounded(ctx.broker, channel, presenceEntry(s, info), ctx.presenceTtlMs, ctx.opts.maxPresenceMembers).then(
+      (full) => {
         const set = failed.get(s);
         if (set?.delete(channel) && set.size === 0) failed.delete(s);
+        // Refused: not an outage, and no retry would find room it was not given.
+        if (full !== undefined && s.state === 'open') presenceRefreshFull(s, channel, info, full);
       },
       (err: unknown) => {
         if (s.state !== 'open') return;
@@ -50,6 +57,9 @@ export function startHeartbeat(ctx: ServerContext, ops: OpsLog): () => void {
         }
         const set = failed.get(s) ?? new Set<string>();
         failed.set(s, set.add(channel));
+        // The broker said it was back after this refresh was sent but before its failure was
+        // read: the retry at that recovery did not know of it, so it goes now.
+        if (recoveries !== sentIn && s.presence.has(channel)) refresh(s, channel, s.presence.get(channel));
       },
     );
   };
@@ -68,7 +78,9 @@ export function startHeartbeat(ctx: ServerContext, ops: OpsLog): () => void {
     }
   };
   const offStatus = ctx.broker.onStatus?.((change) => {
-    if (change.available) retryFailed();
+    if (!change.available) return;
+    recoveries++;
+    retryFailed();
   });
 
   const tick = (): void => {

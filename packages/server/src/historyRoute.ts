@@ -124,7 +124,10 @@ export async function history(ctx: ServerContext, historyLimit: KeyedBuckets, in
   }
   const limit = parseLimit(params.getAll('limit'));
   if (limit === undefined) return fail(res, 400, 'BAD_FIELD', `"limit" must be a decimal integer from 0 to ${MAX_HISTORY_LIMIT}`);
-  if (!allows(caller.claims, 'subscribe', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow subscribe on ${channel}`);
+  if (!allows(caller.claims, 'subscribe', channel)) {
+    ctx.stats.forbidden.http++; // as POST /v1/publish refused (stats().forbidden)
+    return fail(res, 403, 'FORBIDDEN', `token does not allow subscribe on ${channel}`);
+  }
   if (!inFlight.enter(caller.key)) {
     return refuse(req, res, 429, 'RATE_LIMITED', 'too many history reads in progress; retry in 1000 ms', retryHeaders(1000));
   }

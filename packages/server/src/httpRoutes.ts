@@ -140,7 +140,12 @@ async function publish(ctx: ServerContext, publishLimit: KeyedBuckets, req: Inco
   if (id !== undefined && (typeof id !== 'string' || id.length < 1 || id.length > 128 || !wellFormed(id))) {
     return fail(res, 400, 'BAD_FIELD', '"id" must be a well-formed string of 1-128 characters');
   }
-  if (!allows(claims, 'publish', channel)) return fail(res, 403, 'FORBIDDEN', `token does not allow publish on ${channel}`);
+  if (!allows(claims, 'publish', channel)) {
+    // Counted as a `pub` refused over /v1 is (stats().forbidden): uncounted, a backend whose
+    // token lost a grant showed up nowhere but in its own logs.
+    ctx.stats.forbidden.http++;
+    return fail(res, 403, 'FORBIDDEN', `token does not allow publish on ${channel}`);
+  }
   try {
     // Stamped with the bearer token's `sub` (none on an open server or without one); a
     // `user` in the body is not read (PROTOCOL.md §9).

@@ -1,7 +1,7 @@
 export { createServer, type LifelineServer } from './createServer';
 export { reconnectWindowMs } from './drainClose';
 export { memoryBroker, isResettable, type MemoryBroker, type MemoryBrokerOptions, type ResettableBroker } from './broker/memoryBroker';
-export { signToken, verifyToken, matchesPattern, type TokenClaims, type VerifyResult } from './auth';
+export { signToken, verifyToken, matchesPattern, type SignTokenClaims, type TokenClaims, type VerifyResult } from './auth';
 export type { ServerOptions, Logger } from './options';
 export type { ServerStats } from './stats';
 export type { FaultHooks } from './faults';

@@ -72,6 +72,10 @@ export function renderMetrics(stats: ServerStats, state: MetricsState): string {
   family('lifeline_replay_waiting', 'gauge', 'Replay page reads waiting for maxReplayBytes to have room.', [['', stats.replayWaiting]]);
   family('lifeline_replay_evictions_total', 'counter', 'Connections closed with 1013 for holding the most of a full maxReplayBytes without handing any to the kernel for replayStallMs while other replays waited as long.', [['', stats.replayEvictions]]);
   family('lifeline_accept_errors_total', 'counter', 'Connections the listening socket failed to accept as Node reports them (EMFILE/ENFILE); libuv hides most such failures.', [['', stats.acceptErrors]]);
+  family('lifeline_forbidden_total', 'counter', 'Requests refused FORBIDDEN because the token does not allow them, by transport (ws: /v1 error frames; http: POST /v1/publish and GET /v1/history answered 403).', [
+    ['{via="ws"}', stats.forbidden.ws],
+    ['{via="http"}', stats.forbidden.http],
+  ]);
   family('lifeline_draining', 'gauge', '1 from the moment a drain (its pre-drain delay included) or close begins, else 0.', [['', state.draining ? 1 : 0]]);
   family('lifeline_broker_available', 'gauge', `1 when the broker answered its health check (within ${METRICS_BROKER_TIMEOUT_MS} ms), else 0.`, [['', state.brokerAvailable ? 1 : 0]]);
   return `${lines.join('\n')}\n`;

@@ -2,62 +2,65 @@ import type { Logger } from '@lifeline/core';
 import type { Broker } from './broker/types';
 import type { Clock } from './clock';
 import { DEFAULT_REPLAY_STALL_MS, defaultMaxReplayBytes } from './replayBudget';
+import { checkKnownKeys } from './broker/optionKeys';
 
 export type { Logger };
 
 /**
- * Options of {@link createServer}. Every field is optional. A numeric option that is not
- * a number, NaN, negative, or 0 where a positive value is needed makes createServer throw a TypeError.
+ * Options of {@link createServer}. Every field is optional, and `undefined` is the same as
+ * leaving it out. A numeric option that is not a number, NaN, negative, or 0 where a
+ * positive value is needed makes createServer throw a TypeError, as does a key that is not
+ * one of these (naming the closest one: `authSecert` ran an open server).
  */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. @default 0 (the CLI defaults to 8080) */
-  port?: number;
+  port?: number | undefined;
   /**
    * Interface to bind. An empty (or blank) string is refused with a TypeError: Node reads
    * `''` as "every interface", the opposite of what a blank value (an unset `$HOST`)
    * usually means. Say `'0.0.0.0'` (every IPv4 interface) or `'::'` (every interface,
    * IPv6 and, on most systems, IPv4) to accept remote clients. @default '127.0.0.1' (loopback only)
    */
-  host?: string;
+  host?: string | undefined;
   /** Where channel logs live. @default memoryBroker({ retention }) */
-  broker?: Broker;
+  broker?: Broker | undefined;
   /**
    * `broker` belongs to this server alone, as the default one does: `close()` and `drain()`
    * close it, and a drain holds no presence for other nodes (none share it). For a memory
    * broker built with options of its own (the CLI's `--dedupe-window`).
    * @default false (a broker passed in may be shared, and is the caller's to close)
    */
-  ownsBroker?: boolean;
+  ownsBroker?: boolean | undefined;
   /** Messages retained per channel, a count (used for the default memory broker only). @default 1000 */
-  retention?: number;
+  retention?: number | undefined;
   /**
    * Interval between server pings, ms; a peer silent for two intervals is terminated. Sent
    * in `welcome`: clients derive their own liveness timeout from it (× 2 + 1000).
    * @default 15000
    */
-  heartbeatMs?: number;
+  heartbeatMs?: number | undefined;
   /**
    * Admission control: WebSocket upgrades per second (burst = one second's worth, at least
    * 1); beyond it an upgrade is refused with HTTP 503 and a retry-after. Also sizes the
    * reconnect window `drain()` announces. @default Infinity (off)
    */
-  maxHandshakesPerSec?: number;
+  maxHandshakesPerSec?: number | undefined;
   /**
    * Open WebSocket connections (`/v1` and `/echo` together) at once; an upgrade beyond
    * it is refused with HTTP 503 and `Retry-After: 1`, like admission control. Without a
    * cap every socket a client opens holds a file descriptor until it times out (4200
    * after `handshakeTimeoutMs` on `/v1`; never on `/echo`). @default Infinity (off)
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /** HS256 secret for tokens. Without it the server is open (and says so). @default undefined */
-  authSecret?: string;
+  authSecret?: string | undefined;
   /**
    * Serve the `/echo` endpoint. It has no handshake, hence no token: with `authSecret` set it
    * would be the one endpoint anyone could hold sockets on, so it is off there unless asked
    * for (and then unauthenticated). When off, `/echo` answers 404 like any unknown path.
    * @default true without `authSecret`, false with it
    */
-  echo?: boolean;
+  echo?: boolean | undefined;
   /**
    * Serve `GET /metrics`: the counters of `stats()` in the Prometheus text format (counts
    * only: no channel name, user or token). Like `/healthz` it takes no token, so anyone who
@@ -65,7 +68,7 @@ export interface ServerOptions {
    * connection and frame counts should not be public. When off, `/metrics` answers 404
    * like any unknown path. A non-boolean is a TypeError. @default true
    */
-  metrics?: boolean;
+  metrics?: boolean | undefined;
   /**
    * Allowed `Origin` values (exact match, e.g. `'https://app.example'`) for WebSocket
    * upgrades, `POST /v1/publish` and `GET /v1/history`. A request whose `Origin` is not listed is refused:
@@ -79,33 +82,33 @@ export interface ServerOptions {
    * `Access-Control-Allow-Origin`, preflights answered 204: PROTOCOL.md §9.2), so their pages
    * can read the answers with `fetch()`; without a list no origin gets CORS. @default undefined (any origin)
    */
-  allowedOrigins?: string[];
+  allowedOrigins?: string[] | undefined;
   /**
    * PEM certificate (chain) and its unencrypted private key: serve wss:// and https://.
    * Checked before anything starts: a certificate or key that cannot be read as one, the
    * two swapped, or a key of another certificate rejects with a TypeError naming
    * `tls.cert` or `tls.key`. @default undefined (plain ws/http)
    */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
   /**
    * Largest accepted frame, bytes; larger closes with 1009. Also the `POST /v1/publish`
    * body limit (413), and sent in `welcome` so clients refuse larger publishes themselves.
    * @default 65536
    */
-  maxFrameBytes?: number;
+  maxFrameBytes?: number | undefined;
   /**
    * Channels one connection may subscribe to at once, and separately channels it may be
    * present on; one more is refused with `TOO_MANY_CHANNELS`. @default 100
    */
-  maxChannels?: number;
+  maxChannels?: number | undefined;
   /**
    * Sustained publishes per second per connection (token bucket, sent in `welcome`); above
    * it a publish is refused with `RATE_LIMITED` and a `retryAfterMs`. `presence.enter` has
    * a separate bucket of the same rate and burst. @default 100
    */
-  publishPerSec?: number;
+  publishPerSec?: number | undefined;
   /** Publish burst per connection: the bucket's size, a count (also the presence bucket's). @default 200 */
-  publishBurst?: number;
+  publishBurst?: number | undefined;
   /**
    * `POST /v1/publish` per second per token subject (`sub`, else the token itself), or per
    * remote address on an open server; above it HTTP 429 `RATE_LIMITED` with `Retry-After`.
@@ -113,16 +116,16 @@ export interface ServerOptions {
    * whole service, while a WebSocket's limit is one browser's. `GET /v1/history` has a
    * separate bucket of the same size (reads never use up publishes). @default 1000
    */
-  httpPublishPerSec?: number;
+  httpPublishPerSec?: number | undefined;
   /** Burst of each HTTP publish bucket, a count. @default 2000 */
-  httpPublishBurst?: number;
+  httpPublishBurst?: number | undefined;
   /**
    * Largest presence `info`, in bytes of its JSON (UTF-8); a larger `presence.enter` is
    * refused with `BAD_FIELD`. Every subscribe reply carries every member's info in one
    * frame: at `maxFrameBytes` each, a few hundred members made that frame larger than
    * `maxBufferedBytes`, and each new subscriber was closed with 1013. @default 4096
    */
-  maxPresenceInfoBytes?: number;
+  maxPresenceInfoBytes?: number | undefined;
   /**
    * Presence members (distinct clientIds) one channel may hold; an enter of a client not
    * yet present beyond it is refused with `PRESENCE_FULL` (no `retryAfterMs`), a member
@@ -132,15 +135,15 @@ export interface ServerOptions {
    * subscriber with 1013. Exact on the memory broker; on Redis, enters landing at the same
    * moment on several nodes may pass it by a few. `Infinity`: no bound. @default 1000
    */
-  maxPresenceMembers?: number;
+  maxPresenceMembers?: number | undefined;
   /**
    * A dropped connection's presence is removed only after this many ms (0: at once), so a
    * quick reconnect does not flap. A connection moved by `drain()`: the reconnect window it
    * was given plus this, at most 30 s of it (DRAIN_GRACE_CAP_MS). @default 5000
    */
-  presenceGraceMs?: number;
+  presenceGraceMs?: number | undefined;
   /** No `hello` within this many ms closes with 4200. @default 10000 */
-  handshakeTimeoutMs?: number;
+  handshakeTimeoutMs?: number | undefined;
   /**
    * Bound on a plain HTTP request (`/healthz`, `POST /v1/publish`, an upgrade's request), ms:
    * its headers must arrive within `min(httpTimeoutMs, 10000)` and all of it within
@@ -149,12 +152,12 @@ export interface ServerOptions {
    * cut. `Infinity`: Node's checks are off. Node's own defaults (60 s for headers, 300 s per
    * request) let a slow client hold a socket for minutes. @default 30000
    */
-  httpTimeoutMs?: number;
+  httpTimeoutMs?: number | undefined;
   /**
    * `drain()` terminates whoever is still connected after this many ms (`Infinity`: no
    * deadline), logging how many it cut (`warn`). The CLI's `--drain-timeout-ms`. @default 10000
    */
-  drainTimeoutMs?: number;
+  drainTimeoutMs?: number | undefined;
   /**
    * Pre-drain delay: `drain()` first reports not ready for this many ms (`/healthz` 503,
    * `lifeline_draining 1`) while still serving everything (new WebSocket upgrades, HTTP
@@ -164,9 +167,9 @@ export interface ServerOptions {
    * `Infinity`: the drain proper never starts on its own (only `close()` ends it). `close()`
    * does not wait for it. The CLI's `--drain-delay-ms`. @default 0 (the drain starts at once)
    */
-  drainDelayMs?: number;
+  drainDelayMs?: number | undefined;
   /** A client (on `/v1` or `/echo`) whose unsent buffer exceeds this many bytes is closed with 1013 (slow consumer). @default 16777216 (16 MiB) */
-  maxBufferedBytes?: number;
+  maxBufferedBytes?: number | undefined;
   /**
    * Bytes of replay pages this node holds at once, all connections together: read from the
    * broker and not yet handed to the kernel (not yet written, or queued on a socket). A
@@ -179,7 +182,7 @@ export interface ServerOptions {
    * `Infinity`: no bound. The CLI's `--max-replay-bytes`.
    * @default an eighth of the heap limit, at most 268435456 (256 MiB)
    */
-  maxReplayBytes?: number;
+  maxReplayBytes?: number | undefined;
   /**
    * When `maxReplayBytes` is full and the first page read in line has waited this many ms,
    * of the connections whose replay has handed nothing to the kernel for this long, the one
@@ -193,13 +196,13 @@ export interface ServerOptions {
    * `stats().replayEvictions`. Timed on `clock`, one timer per node, armed only while a read
    * waits. `Infinity`: never. The CLI's `--replay-stall-ms`. @default 10000
    */
-  replayStallMs?: number;
+  replayStallMs?: number | undefined;
   /** Enables the test-only fault hooks (`server.faults`). Never in production. @default false */
-  faults?: boolean;
+  faults?: boolean | undefined;
   /** Time source for heartbeat, grace, timeouts and token buckets. @default the system clock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Where the server logs. @default silent */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 export interface ResolvedOptions {
@@ -233,6 +236,45 @@ export interface ResolvedOptions {
   clock: Clock;
   logger: Logger;
 }
+
+/**
+ * Every key of ServerOptions. The `satisfies` makes tsc fail when ServerOptions gains a key
+ * this list lacks (it would be refused as unknown).
+ */
+const SERVER_OPTION_KEYS: readonly string[] = Object.keys({
+  port: true,
+  host: true,
+  broker: true,
+  ownsBroker: true,
+  retention: true,
+  heartbeatMs: true,
+  maxHandshakesPerSec: true,
+  maxConnections: true,
+  authSecret: true,
+  echo: true,
+  metrics: true,
+  allowedOrigins: true,
+  tls: true,
+  maxFrameBytes: true,
+  maxChannels: true,
+  publishPerSec: true,
+  publishBurst: true,
+  httpPublishPerSec: true,
+  httpPublishBurst: true,
+  maxPresenceInfoBytes: true,
+  maxPresenceMembers: true,
+  presenceGraceMs: true,
+  handshakeTimeoutMs: true,
+  httpTimeoutMs: true,
+  drainTimeoutMs: true,
+  drainDelayMs: true,
+  maxBufferedBytes: true,
+  maxReplayBytes: true,
+  replayStallMs: true,
+  faults: true,
+  clock: true,
+  logger: true,
+} as const satisfies Record<keyof ServerOptions, true>);
 
 /** `drainTimeoutMs` when not given (also the CLI's `--drain-timeout-ms` default). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -274,6 +316,8 @@ function hostOption(host: string | undefined): string {
 }
 
 export function resolveOptions(o: ServerOptions, clock: Clock): ResolvedOptions {
+  // First: a misspelt `authSecret` must not get as far as an open server.
+  checkKnownKeys('createServer', o, SERVER_OPTION_KEYS);
   const authSecret = o.authSecret || undefined;
   if (o.echo !== undefined && typeof o.echo !== 'boolean') throw new TypeError(`createServer: echo must be a boolean, got ${String(o.echo)}`);
   if (o.metrics !== undefined && typeof o.metrics !== 'boolean') throw new TypeError(`createServer: metrics must be a boolean, got ${String(o.metrics)}`);

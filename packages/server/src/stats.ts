@@ -49,6 +49,14 @@ export interface ServerStats {
    * (README: "Out of file descriptors").
    */
   acceptErrors: number;
+  /**
+   * Requests refused `FORBIDDEN` because the token does not allow them (its grants), by
+   * transport: `ws`, `error` frames on /v1 (a `sub`, `pub` or `presence.enter`; also counted
+   * in `framesOut.error`); `http`, `POST /v1/publish` and `GET /v1/history` answered 403.
+   * Refusals for another reason (an origin not allowed, a presence `clientId` held by
+   * another user) are not counted here.
+   */
+  forbidden: { ws: number; http: number };
 }
 
 /** Gauges read off the server's structures at snapshot time. */
@@ -68,6 +76,8 @@ export class StatsCounter {
   replayBytes = 0;
   /** See {@link ServerStats.acceptErrors}. */
   acceptErrors = 0;
+  /** See {@link ServerStats.forbidden}. */
+  readonly forbidden = { ws: 0, http: 0 };
   readonly framesIn: Record<string, number> = Object.create(null);
   readonly framesOut: Record<string, number> = Object.create(null);
 
@@ -94,6 +104,7 @@ export class StatsCounter {
       replayWaiting: live.replayWaiting ?? 0,
       replayEvictions: live.replayEvictions ?? 0,
       acceptErrors: this.acceptErrors,
+      forbidden: { ...this.forbidden },
     };
   }
 }

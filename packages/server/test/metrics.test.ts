@@ -2,7 +2,7 @@
 // text exposition format 0.0.4, read over real HTTP from a real server. Label values come
 // from fixed lists, so no client can add series by sending frames of made-up types.
 import { describe, expect, it } from 'vitest';
-import { createServer, memoryBroker, type Broker } from '../src/index';
+import { createServer, memoryBroker, signToken, type Broker } from '../src/index';
 import { escapeLabelValue, FRAME_IN_TYPES, FRAME_OUT_TYPES, METRICS_BROKER_TIMEOUT_MS, renderMetrics } from '../src/metrics';
 import { parseExposition } from './helpers/exposition';
 import { FakeClock } from './helpers/fakeClock';
@@ -32,6 +32,7 @@ const FAMILIES: Record<string, string> = {
   lifeline_replay_waiting: 'gauge',
   lifeline_replay_evictions_total: 'counter',
   lifeline_accept_errors_total: 'counter',
+  lifeline_forbidden_total: 'counter',
   lifeline_draining: 'gauge',
   lifeline_broker_available: 'gauge',
 };
@@ -93,6 +94,35 @@ describe('GET /metrics', () => {
     expect(m.value('lifeline_frames_out_total', { type: 'other' })).toBe(0);
   });
 
+  it('FORBIDDEN is counted on both transports: a /v1 pub, sub or enter the token does not allow, and POST /v1/publish or GET /v1/history answered 403', async () => {
+    const secret = 'metrics-forbidden-secret-0123456789abcdef';
+    const server = await start({ authSecret: secret });
+    const token = signToken({ sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600, publish: ['room:*'], subscribe: ['room:*'] }, secret);
+    const fresh = await scrape(server.httpUrl);
+    expect(fresh.value('lifeline_forbidden_total', { via: 'ws' })).toBe(0);
+    expect(fresh.value('lifeline_forbidden_total', { via: 'http' })).toBe(0);
+
+    const c = await connect({ token });
+    expect(await c.request({ type: 'pub', channel: 'secret:1', data: 1, id: 'p1' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.request({ type: 'sub', channel: 'secret:1' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await c.request({ type: 'presence.enter', channel: 'secret:1' })).toMatchObject({ code: 'FORBIDDEN' });
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const pub = await fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', headers: auth, body: JSON.stringify({ channel: 'secret:1', data: 1 }) });
+    expect(pub.status).toBe(403);
+    expect(await pub.json()).toMatchObject({ code: 'FORBIDDEN' });
+    const read = await fetch(`${server.httpUrl}/v1/history?channel=secret:1`, { headers: auth });
+    expect(read.status).toBe(403);
+    await read.arrayBuffer();
+    // Allowed ones are not counted.
+    expect((await fetch(`${server.httpUrl}/v1/publish`, { method: 'POST', headers: auth, body: JSON.stringify({ channel: 'room:1', data: 1 }) })).status).toBe(200);
+
+    expect(server.stats().forbidden).toEqual({ ws: 3, http: 2 });
+    const m = await scrape(server.httpUrl);
+    expect(m.value('lifeline_forbidden_total', { via: 'ws' })).toBe(3);
+    expect(m.value('lifeline_forbidden_total', { via: 'http' })).toBe(2);
+    expect(m.value('lifeline_frames_out_total', { type: 'error' })).toBe(3); // the /v1 ones are error frames too
+  });
+
   it('frames of made-up types add no label value: they are counted as invalid', async () => {
     const server = await start();
     const c = await connect();
@@ -113,7 +143,7 @@ describe('GET /metrics', () => {
 
   it('a type outside the fixed lists (should stats() ever count one) is summed under other, never a label of its own', () => {
     const stats = {
-      connections: 0, handshakesAccepted: 0, handshakesRefused: 0, channels: 0, presencePending: 0, replayBytes: 0, replayHeldBytes: 0, replayWaiting: 0, replayEvictions: 0, acceptErrors: 0,
+      connections: 0, handshakesAccepted: 0, handshakesRefused: 0, channels: 0, presencePending: 0, replayBytes: 0, replayHeldBytes: 0, replayWaiting: 0, replayEvictions: 0, acceptErrors: 0, forbidden: { ws: 0, http: 0 },
       framesIn: { sub: 2, 'evil"}\n\\': 3, zzz: 4 },
       framesOut: { msg: 1, 'x\\y': 5 },
     };

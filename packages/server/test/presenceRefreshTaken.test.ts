@@ -7,7 +7,7 @@
 // enter refused as taken gets (PROTOCOL.md §8), on the channel, without a ref.
 // Real server on port 0, real sockets; time on a fake clock.
 import { describe, expect, it } from 'vitest';
-import { memoryBroker, redisBroker, signToken, type Broker, type BrokerStatusChange } from '../src/index';
+import { memoryBroker, redisBroker, signToken, type Broker, type BrokerStatusChange, type PresenceEntry, type RedisBroker } from '../src/index';
 import { FakeClock } from './helpers/fakeClock';
 import { useRedisServer } from './helpers/redisServer';
 import type { TestClient } from './helpers/wsClient';
@@ -38,6 +38,14 @@ function countingBroker(inner: Broker = memoryBroker()) {
       if (state.down) throw new Error('broker down');
       return inner.presenceRefresh!(channel, entry, ttlMs);
     },
+    // What the server refreshes through on Redis (maxPresenceMembers checked with the write).
+    ...('presenceRefreshBounded' in inner && {
+      async presenceRefreshBounded(channel: string, entry: PresenceEntry, ttlMs: number, max: number) {
+        refreshesOf.set(entry.connId, (refreshesOf.get(entry.connId) ?? 0) + 1);
+        if (state.down) throw new Error('broker down');
+        return (inner as RedisBroker).presenceRefreshBounded(channel, entry, ttlMs, max);
+      },
+    }),
     onStatus(l) {
       listener = l;
       return () => void (listener = undefined);

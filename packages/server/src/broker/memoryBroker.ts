@@ -3,6 +3,7 @@ import type { Position } from '@lifeline/core/protocol';
 import { systemClock, type Clock } from '../clock';
 import { BrokerUnavailableError } from './redisErrors';
 import { checkNumeric, COUNT_RULE, type NumericRule } from './numericOption';
+import { checkKnownKeys } from './optionKeys';
 import { defaultMaxRetainedBytes, messageBytes, RetainedBudget } from './retainedBudget';
 import {
   PresenceTakenError,
@@ -15,17 +16,20 @@ import {
   type StoredMessage,
 } from './types';
 
-/** Options of {@link memoryBroker}. */
+/**
+ * Options of {@link memoryBroker}. Every field is optional (`undefined` = left out); a key
+ * that is not one of these throws a TypeError naming the closest one.
+ */
 export interface MemoryBrokerOptions {
   /** Messages kept per channel: an integer from 1 to `Number.MAX_SAFE_INTEGER`. @default 1000 */
-  retention?: number;
+  retention?: number | undefined;
   /**
    * Idempotency ids remembered per channel and publisher (token `sub`; one window for
    * every publisher without one): an integer from 1 to `Number.MAX_SAFE_INTEGER`. @default 10000
    */
-  dedupeWindow?: number;
+  dedupeWindow?: number | undefined;
   /** How long an idempotency id is remembered, ms: a number > 0, or `Infinity`. @default 600000 (10 minutes) */
-  dedupeTtlMs?: number;
+  dedupeTtlMs?: number | undefined;
   /**
    * Bytes of messages retained over all channels together, estimated (data's JSON length,
    * id, user and channel name, plus 128 bytes each): past it the oldest retained messages
@@ -36,7 +40,7 @@ export interface MemoryBrokerOptions {
    * time then grows memory until the process dies).
    * @default a quarter of the heap limit (`--max-old-space-size`), at most 268435456 (256 MiB)
    */
-  maxRetainedBytes?: number;
+  maxRetainedBytes?: number | undefined;
   /**
    * Channels kept for their log alone (a message was stored on them, and nobody on this
    * broker subscribes or is present there now). Past it the one least recently published
@@ -45,10 +49,20 @@ export interface MemoryBrokerOptions {
    * reason: "epoch-changed"` (PROTOCOL.md §5), and a publish re-sent with an id it had is
    * stored again (in the new epoch). An integer >= 1, or `Infinity`. @default 50000 (about 70 MB of empty channels)
    */
-  maxIdleChannels?: number;
+  maxIdleChannels?: number | undefined;
   /** Time source for `ts` and dedupe expiry. @default the system clock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
+
+/** Every key of MemoryBrokerOptions (tsc fails when the interface gains one this lacks). */
+const MEMORY_BROKER_OPTION_KEYS: readonly string[] = Object.keys({
+  retention: true,
+  dedupeWindow: true,
+  dedupeTtlMs: true,
+  maxRetainedBytes: true,
+  maxIdleChannels: true,
+  clock: true,
+} as const satisfies Record<keyof MemoryBrokerOptions, true>);
 
 /** A broker whose history can be thrown away, as a process restart would. */
 export interface ResettableBroker extends Broker {
@@ -157,6 +171,7 @@ function callEach<T>(listeners: Set<(v: T) => void>, value: T): void {
  * forgotten once it has no listener and no presence entry (it comes back unchanged).
  */
 export function memoryBroker(options: MemoryBrokerOptions = {}): MemoryBroker {
+  checkKnownKeys('memory broker', options, MEMORY_BROKER_OPTION_KEYS);
   const retention = count('retention', options.retention ?? 1000);
   const dedupeWindow = count('dedupeWindow', options.dedupeWindow ?? 10_000);
   const dedupeTtlMs = checkNumeric('memory broker', 'dedupeTtlMs', options.dedupeTtlMs ?? 600_000, DEDUPE_TTL_RULE);

@@ -37,6 +37,17 @@ export interface RedisBroker extends Broker {
    * Rejects with PresenceTakenError as presenceSet does.
    */
   presenceSetBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined>;
+  /**
+   * {@link Broker.presenceRefresh} bounded as {@link presenceSetBounded} is: an entry still
+   * held only has its life extended (never refused); one that is gone (expired at its TTL,
+   * say through an outage longer than it) is stored again only if its clientId is still a
+   * member or the channel has fewer than `maxMembers` members, checked in the same atomic
+   * step as the write. Resolves `undefined` once stored, or, nothing stored, the channel's
+   * member count. Unbounded, a member lost at its TTL came back at its next heartbeat on a
+   * channel that had filled up meanwhile, past the bound. `Infinity`: unbounded, as
+   * presenceRefresh. Rejects with PresenceTakenError as presenceRefresh does.
+   */
+  presenceRefreshBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined>;
   /** Sweeps expired presence entries of the channels this node watches, now (normally done on its own when due). */
   sweepPresence(): Promise<void>;
   /**
@@ -415,6 +426,13 @@ export function redisBroker(options: RedisBrokerOptions = {}): RedisBroker {
     async presenceRefresh(channel: string, entry: PresenceEntry, ttlMs: number): Promise<void> {
       const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
       if ((await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true))) === 'taken') throw taken(channel, entry);
+    },
+    async presenceRefreshBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined> {
+      if (!(maxMembers >= 0)) throw new RangeError(`redis broker: presenceRefreshBounded needs maxMembers >= 0, got ${String(maxMembers)}`);
+      const ttl = Number.isFinite(ttlMs) && ttlMs > 0 ? ttlMs : presenceTtlMs;
+      const outcome = await guarded('presenceRefresh', () => presence.set(channel, entry, ttl, true, maxMembers));
+      if (outcome === 'taken') throw taken(channel, entry);
+      return outcome === 'stored' ? undefined : outcome.full;
     },
     async presenceHold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void> {
       if (!(typeof holdMs === 'number' && holdMs > 0 && Number.isFinite(holdMs))) {

@@ -1,6 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import { MAX_TIMER_MS, systemClock } from '../clock';
 import { checkNumeric, COUNT_RULE, type NumericRule } from './numericOption';
+import { checkKnownKeys } from './optionKeys';
 
 /** Time source and timers of the Redis broker (inject a fake one in tests). */
 export interface BrokerClock {
@@ -9,31 +10,36 @@ export interface BrokerClock {
   clearTimeout(handle: unknown): void;
 }
 
-/** Options of {@link redisBroker}. */
+/**
+ * Options of {@link redisBroker}. Every field is optional (`undefined` = left out); a key
+ * that is not one of these throws a TypeError naming the closest one (`keyprefix` shared
+ * the default `lifeline:` keys with every other app on the database). ioredis' own options
+ * go in `redisOptions`.
+ */
 export interface RedisBrokerOptions {
   /**
    * Redis URL (`redis://[user:pass@]host:port[/db]`, `rediss://` for TLS).
    * @default 'redis://127.0.0.1:6379'
    */
-  url?: string;
+  url?: string | undefined;
   /**
    * Prefix of every key and pub/sub channel this broker uses. Nodes sharing channels
    * must use the same prefix.
    * @default 'lifeline:'
    */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /**
    * Messages retained per channel (stream MAXLEN). Older ones fall out of retention.
    * An integer from 1 to `Number.MAX_SAFE_INTEGER`; others throw a RangeError.
    * @default 1000
    */
-  retention?: number;
+  retention?: number | undefined;
   /**
    * Trim with `MAXLEN ~`: cheaper for Redis, but a stream may keep somewhat more than
    * `retention` entries (Redis trims whole radix-tree nodes, 100 entries by default).
    * @default false
    */
-  approximateRetention?: boolean;
+  approximateRetention?: boolean | undefined;
   /**
    * How long a publish id is remembered for idempotency (a key per id with this TTL):
    * an integer from 1 to `Number.MAX_SAFE_INTEGER`, or `Infinity` to keep every id's key
@@ -41,7 +47,7 @@ export interface RedisBrokerOptions {
    * and larger numbers throw a RangeError.
    * @default 600000
    */
-  dedupeTtlMs?: number;
+  dedupeTtlMs?: number | undefined;
   /**
    * How long the epoch and counter keys of a channel nothing was ever published on outlive
    * its last read (a subscribe or a history read), ms: an integer from 1 to
@@ -51,13 +57,13 @@ export interface RedisBrokerOptions {
    * keeps a channel's keys for good, whatever this says.
    * @default 86400000 (a day)
    */
-  idleChannelTtlMs?: number;
+  idleChannelTtlMs?: number | undefined;
   /**
    * Presence TTL used when `presenceSet` (or `presenceRefresh`) is called with a `ttlMs`
    * that is not a positive number (an integer from 1 to `Number.MAX_SAFE_INTEGER`).
    * @default 30000
    */
-  presenceTtlMs?: number;
+  presenceTtlMs?: number | undefined;
   /**
    * How often a node checks the channels it watches for presence entries that may have
    * expired; it sweeps a channel (one script) only when its earliest entry's expiry has
@@ -65,13 +71,13 @@ export interface RedisBrokerOptions {
    * else calls presence. A number >= 1 (`Infinity`: only presence calls sweep).
    * @default 2000
    */
-  presenceSweepMs?: number;
+  presenceSweepMs?: number | undefined;
   /**
    * How long a call waits for Redis to (re)connect before rejecting with
    * `BROKER_UNAVAILABLE`. A number >= 0 (`Infinity`: wait for as long as it takes).
    * @default 1000
    */
-  readyTimeoutMs?: number;
+  readyTimeoutMs?: number | undefined;
   /**
    * A command without an answer after this long rejects with `BROKER_UNAVAILABLE`.
    * An integer from 1 to 2^31-1 (Node's longest timer), or `Infinity` for no command
@@ -81,25 +87,25 @@ export interface RedisBrokerOptions {
    * With `Infinity` a half-open connection waits for the kernel to notice (minutes to hours).
    * @default 5000
    */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
   /**
    * Delay before reconnect attempt `attempt` (1, 2, …).
    * @default (attempt) => Math.min(attempt * 100, 2000)
    */
-  reconnectDelayMs?: (attempt: number) => number;
+  reconnectDelayMs?: ((attempt: number) => number) | undefined;
   /**
    * Messages fetched per XRANGE when a node catches up after a reconnect or a missed
    * notification: an integer from 1 to 100000.
    * @default 500
    */
-  catchUpBatch?: number;
+  catchUpBatch?: number | undefined;
   /** @default wall clock with global timers */
-  clock?: BrokerClock;
+  clock?: BrokerClock | undefined;
   /**
    * Makes a new epoch id.
    * @default () => 'e_' + 16 random hex characters (crypto)
    */
-  newEpoch?: () => string;
+  newEpoch?: (() => string) | undefined;
   /**
    * Background problems: listener exceptions, reconnects, messages that fell out of
    * retention before a node could deliver them, and a `RedisConfigError` once when Redis
@@ -108,12 +114,12 @@ export interface RedisBrokerOptions {
    * accepted.
    * @default (err) => console.error(err)
    */
-  onError?: (err: Error) => void;
+  onError?: ((err: Error) => void) | undefined;
   /**
    * Extra ioredis options (TLS, password, db, …); the broker's own connection settings win.
    * `connectionName` becomes a prefix: the node's connections are `<name>:cmd` and `<name>:sub`.
    */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisOptions | undefined;
 }
 
 export const REDIS_BROKER_DEFAULTS = {
@@ -129,6 +135,26 @@ export const REDIS_BROKER_DEFAULTS = {
   commandTimeoutMs: 5000,
   catchUpBatch: 500,
 } as const;
+
+/** Every key of RedisBrokerOptions (tsc fails when the interface gains one this lacks). */
+const REDIS_BROKER_OPTION_KEYS: readonly string[] = Object.keys({
+  url: true,
+  keyPrefix: true,
+  retention: true,
+  approximateRetention: true,
+  dedupeTtlMs: true,
+  idleChannelTtlMs: true,
+  presenceTtlMs: true,
+  presenceSweepMs: true,
+  readyTimeoutMs: true,
+  commandTimeoutMs: true,
+  reconnectDelayMs: true,
+  catchUpBatch: true,
+  clock: true,
+  newEpoch: true,
+  onError: true,
+  redisOptions: true,
+} as const satisfies Record<keyof RedisBrokerOptions, true>);
 
 /** Largest `catchUpBatch` (one read returns at most this many messages). */
 export const MAX_CATCH_UP_BATCH = 100_000;
@@ -153,9 +179,12 @@ const NUMERIC_RULES: Record<NumericOption, NumericRule> = {
  * The numeric options with their defaults applied, checked up front: a value Redis or
  * the broker cannot use (`dedupeTtlMs: 0` made every publish fail after storing it,
  * `catchUpBatch: 0.5` lost messages, `retention: 1e20` every publish) throws a RangeError
- * from `redisBroker()`.
+ * from `redisBroker()`. First of all, before any connection opens, a key that is not an
+ * option throws a TypeError.
  */
 export function numericOptions(options: RedisBrokerOptions): Record<NumericOption, number> {
+  // ioredis' own options (`lazyConnect`, `password`, `tls`) were accepted here and did nothing.
+  checkKnownKeys('redis broker', options, REDIS_BROKER_OPTION_KEYS, "ioredis' own options go in redisOptions");
   const out = {} as Record<NumericOption, number>;
   for (const [name, rule] of Object.entries(NUMERIC_RULES) as [NumericOption, (typeof NUMERIC_RULES)[NumericOption]][]) {
     out[name] = checkNumeric('redis broker', name, options[name] ?? REDIS_BROKER_DEFAULTS[name], rule);

@@ -53,6 +53,13 @@ interface Watch {
   changes: number;
 }
 
+/** A presence hold waiting to be sent with the others of its turn. */
+interface PendingHold {
+  args: string[];
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
 /** What {@link RedisPresence.set} did: stored, refused as held by another user, or refused as full (the member count). */
 export type SetOutcome = 'stored' | 'taken' | { full: number };
 
@@ -75,6 +82,8 @@ export class RedisPresence {
   /** The latest list read in flight per channel: one at most each, gone once answered. */
   private readonly reads = new Map<string, SharedRead>();
   private sweepTimer: unknown;
+  /** Holds waiting for the end of the turn, by connection (a replaced connection's go on their own). */
+  private readonly holdBatches = new Map<Redis & PresenceCommands, PendingHold[]>();
 
   constructor(private readonly deps: PresenceDeps) {}
 
@@ -82,9 +91,10 @@ export class RedisPresence {
    * An enter (the entry becomes its client's newest), or with `refresh` a refresh (see
    * Broker.presenceRefresh). `'taken'`, nothing stored, when the clientId is held by another
    * user (the caller throws PresenceTakenError outside its outage accounting). With
-   * `maxMembers` (an enter's bound, maxPresenceMembers), `{ full: count }`, nothing stored,
-   * when the clientId is not a member and the channel has `maxMembers` members already:
-   * checked by the script that writes, so no interleaving of enters passes it.
+   * `maxMembers` (maxPresenceMembers), `{ full: count }`, nothing stored, when the clientId is
+   * not a member and the channel has `maxMembers` members already: checked by the script that
+   * writes, so no interleaving of enters passes it. A refresh is checked only when its entry
+   * is gone (it is stored again then, as an enter): one still held just lives longer.
    */
   async set(channel: string, entry: PresenceEntry, ttlMs: number, refresh = false, maxMembers = Infinity): Promise<SetOutcome> {
     const { connId, ...rest } = entry;
@@ -118,13 +128,54 @@ export class RedisPresence {
     }
   }
 
-  /** See Broker.presenceHold: the hold's end is stored on this node's clock. */
+  /**
+   * See Broker.presenceHold: the hold's end is stored on this node's clock. A closing
+   * connection asks for one per channel it was present on, all in one turn: they go to Redis
+   * as one pipeline (one write; still one script per channel, each atomic on its own
+   * channel's keys) rather than a command and a write each (100 for a client present on 100
+   * channels). Each call still answers, or fails, on its own.
+   */
   async hold(channel: string, clientId: string, connId: string, holdMs: number): Promise<void> {
     const keys = channelKeys(this.deps.prefix, channel);
     const now = this.deps.now();
-    await (await this.deps.redis()).llPresenceHold(
+    const args = [
       ...presenceKeys(keys), String(now), keys.presenceEvents, presenceField(clientId, connId),
       clientId, String(now + holdMs), String(holdMs),
+    ];
+    const redis = await this.deps.redis();
+    await new Promise((resolve, reject) => {
+      let batch = this.holdBatches.get(redis);
+      if (!batch) {
+        this.holdBatches.set(redis, (batch = []));
+        // After the microtasks of this turn: every hold a cleanup loop asked for has reached
+        // here by then (each waits on the same few promises first).
+        process.nextTick(() => this.sendHolds(redis));
+      }
+      batch.push({ args, resolve, reject });
+    });
+  }
+
+  private sendHolds(redis: Redis & PresenceCommands): void {
+    const batch = this.holdBatches.get(redis) ?? [];
+    this.holdBatches.delete(redis);
+    if (batch.length === 1) {
+      const [only] = batch as [PendingHold];
+      redis.llPresenceHold(...only.args).then(only.resolve, only.reject);
+      return;
+    }
+    const pipeline = redis.pipeline() as unknown as PresenceCommands & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const h of batch) void pipeline.llPresenceHold(...h.args);
+    pipeline.exec().then(
+      (results) => {
+        batch.forEach((h, i) => {
+          const [err, value] = results?.[i] ?? [new Error('redis broker: presence hold not answered'), undefined];
+          if (err) h.reject(err);
+          else h.resolve(value);
+        });
+      },
+      (err: unknown) => {
+        for (const h of batch) h.reject(err);
+      },
     );
   }
 

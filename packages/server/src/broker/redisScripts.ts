@@ -275,7 +275,8 @@ return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[3]), fi
  * that is not a member yet when the channel has that many members (distinct clientIds,
  * counted after the sweep): returns {'full', count}, nothing written. Checked in the script
  * that writes: a count by a call of its own before the write let enters landing at once on
- * several nodes each see room for one more and pass the bound together.
+ * several nodes each see room for one more and pass the bound together. A refresh passes it
+ * too once its entry is gone (expired): that refresh stores the entry again, as an enter.
  */
 export const PRESENCE_SET_LUA = `${PRESENCE_SWEEP}
 sweep(ARGV[1])

@@ -12,6 +12,7 @@ import type { Session } from './session';
  * reconnect).
  */
 export function refuseForbidden(s: Session, message: string, about: { ref?: number; channel?: string }): void {
+  s.ctx.stats.forbidden.ws++;
   s.error('FORBIDDEN', message, about);
   if (s.forbiddenRefusals.hit()) s.close(CloseCode.ABUSE, 'too many forbidden requests');
 }

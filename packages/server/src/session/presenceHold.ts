@@ -1,10 +1,10 @@
 // Presence of a drained connection: held for its reconnect window + grace (PresenceGrace),
 // stored again with a TTL that covers that hold, and a warning when the drain timeout cuts it.
 import { MAX_TIMER_MS } from '../clock';
-import { refreshPresence } from '../broker/types';
 import type { Logger } from '../options';
 import type { PresenceGrace } from '../presenceGrace';
 import { presenceEntry } from './presenceOps';
+import { refreshBounded } from './presenceRoom';
 import type { Session } from './session';
 
 /**
@@ -49,8 +49,11 @@ export function releasePresence(s: Session, channel: string, info: unknown): voi
 function extend(s: Session, channel: string, info: unknown): Promise<unknown> | undefined {
   const ttl = heldPresenceTtlMs(s, s.presenceHoldMs);
   if (ttl === undefined) return undefined;
-  // A broker error leaves the entry on its old TTL: the same as a node that stopped.
-  const stored = refreshPresence(s.ctx.broker, channel, presenceEntry(s, info), ttl).catch(() => undefined);
+  // A broker error leaves the entry on its old TTL: the same as a node that stopped. An entry
+  // the store lost is stored again only if the channel has room, as at a heartbeat. Refused,
+  // nothing is said: the drain frame and the close follow at once (nothing sent after them
+  // arrives), and the client's enter on its next connection is answered PRESENCE_FULL.
+  const stored = refreshBounded(s.ctx.broker, channel, presenceEntry(s, info), ttl, s.ctx.opts.maxPresenceMembers).catch(() => undefined);
   s.presenceHolds.set(channel, stored);
   return stored;
 }

@@ -139,3 +139,23 @@ export function presenceTaken(s: Session, channel: string, info: unknown, err: P
     await s.ctx.broker.presenceRemove(channel, s.clientId, s.id).catch(() => undefined);
   });
 }
+
+/**
+ * A refresh of `s`'s entry on `channel` (the heartbeat's, its retry after an outage, or a
+ * drain's hold) was refused as full: the store had lost the entry (on Redis: expired at its TTL
+ * through an outage longer than it), and the channel had `maxPresenceMembers` members without
+ * this client by then. Stored anyway, it took the channel past the bound the enter script
+ * holds; dropped silently, the client believed itself present. As {@link presenceTaken}: the
+ * connection lets the entry go (no longer refreshed) and says so once with the `PRESENCE_FULL`
+ * a new member's enter gets on a full channel, on the channel and without a `ref`.
+ */
+export function presenceRefreshFull(s: Session, channel: string, info: unknown, count: number): void {
+  s.onChannel(channel, async () => {
+    if (s.state !== 'open' || !s.presence.has(channel) || s.presence.get(channel) !== info) return;
+    s.presence.delete(channel);
+    const max = s.ctx.opts.maxPresenceMembers;
+    s.error(PRESENCE_FULL, `presence: ${channel} has ${count} members, the most this server allows (maxPresenceMembers ${max}); no longer present`, { channel });
+    // Nothing of ours was stored by the refused refresh; an enter answered since may have stored one.
+    await s.ctx.broker.presenceRemove(channel, s.clientId, s.id).catch(() => undefined);
+  });
+}

@@ -1,5 +1,5 @@
 // The per-channel bound on presence members (`maxPresenceMembers`, PROTOCOL.md §8, §11).
-import type { Broker, PresenceEntry } from '../broker/types';
+import { refreshPresence, type Broker, type PresenceEntry } from '../broker/types';
 
 /** A broker that can say at once how many members a channel has (the memory broker). */
 interface CountsMembers {
@@ -51,6 +51,37 @@ export function enterBounded(broker: Broker, channel: string, entry: PresenceEnt
     count !== undefined ? Promise.resolve(count) : broker.presenceSet(channel, entry, ttlMs).then(() => undefined);
   // Not awaited when known at once: nothing may run between the memory broker's count and its write.
   return full instanceof Promise ? full.then(store) : store(full);
+}
+
+/** A broker whose refresh of a gone entry checks the bound in the write itself (Redis: PRESENCE_SET_LUA). */
+interface RefreshesBounded {
+  presenceRefreshBounded(channel: string, entry: PresenceEntry, ttlMs: number, maxMembers: number): Promise<number | undefined>;
+}
+
+const refreshesBounded = (broker: Broker): broker is Broker & RefreshesBounded =>
+  typeof (broker as Partial<RefreshesBounded>).presenceRefreshBounded === 'function';
+
+/**
+ * Refreshes `entry` (Broker.presenceRefresh: the heartbeat's, a drain's hold) bounded by `max`
+ * members as {@link enterBounded} is: an entry still held is never refused; one the store lost
+ * (expired at its TTL through an outage longer than it) is stored again, as an enter, only when
+ * its clientId is still a member or there is room. Resolves the member count, nothing stored,
+ * when it is refused (PRESENCE_FULL), else `undefined`. Unbounded, such a refresh put a member
+ * back on a channel that had filled up meanwhile, past the bound.
+ *
+ * Exact on the Redis broker (its refresh script counts, only when the entry is gone) and on the
+ * memory broker (counted synchronously, the refresh sent in the same turn). On another broker
+ * the refresh is not bounded: telling a held entry from a gone one would cost a count or list
+ * read per member per heartbeat.
+ */
+export function refreshBounded(broker: Broker, channel: string, entry: PresenceEntry, ttlMs: number, max: number): Promise<number | undefined> {
+  if (max !== Infinity && refreshesBounded(broker)) return broker.presenceRefreshBounded(channel, entry, ttlMs, max);
+  if (max !== Infinity && countsMembers(broker)) {
+    // A held entry's clientId is a member, so only a gone entry's refresh can be refused here.
+    const { count, member } = broker.presenceMembers(channel, entry.clientId);
+    if (!member && count >= max) return Promise.resolve(count);
+  }
+  return refreshPresence(broker, channel, entry, ttlMs).then(() => undefined);
 }
 
 /**
