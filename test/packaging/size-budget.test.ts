@@ -154,7 +154,17 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 10,741 -> 10,762 B (session 28): the losses said while an async handler is busy are at most
 // 4, the newest merged into one `merged` gap (one more was kept per epoch change for as long
 // as a handler never settled: unbounded memory for a stuck consumer of a restarting broker), 21 B.
-const CORE_CEILING_BYTES = 10_762;
+// 10,762 -> 10,837 B (a Node user trial and a React trial): a 4101 before the welcome (a token
+// function handing out a token already expired, a stale rotated file) is a refusal of that
+// token, a TOKEN_ERROR with the backoff and a stop when the same one comes again (it was taken
+// for a renewal and retried for ever in silence), -19 B; a key createClient does not know, at
+// the top level or in reconnect/heartbeat/outbox, is BAD_ARGUMENT listing the known ones
+// (`outbox: { ttl }` left publishes that never expired, `reconnect: { maxDelay }` the 30 s
+// cap), 61 B; a renewal whose `authed` is read late (a Node consumer paused behind a backlog)
+// is followed by the next one after the last interval (none was sent: a 4101 and a replay), 18 B;
+// a channel keeps one presence.enter in flight and sends only the latest info after its answer
+// (a typing indicator sent one per keystroke and the server refused most RATE_LIMITED), 11 B.
+const CORE_CEILING_BYTES = 10_837;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a
@@ -218,7 +228,9 @@ const REACT_ON_TOP_GOAL_BYTES = 1.5 * 1024;
 // 2,192 B (session 27, a socket.io migrator's trial): the Provider's `onError` listens on the
 // client's `error` event from before a `url` Provider connects (an app had no way to listen to
 // a client made inside the Provider: its first refusals were printed whatever it did), 28 B.
-const REACT_ON_TOP_CEILING_BYTES = 2_192;
+// 2,198 B (session 28): react's runtime unchanged (its changes are types and docs), core's
+// content (the bounded losses, the trials' fixes) moved the difference by 6 B.
+const REACT_ON_TOP_CEILING_BYTES = 2_198;
 const reactExternal = ['react', 'react/jsx-runtime', 'react-dom'];
 
 describe('browser bundle budgets (built dist)', () => {

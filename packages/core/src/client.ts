@@ -120,7 +120,6 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
    * the window's end, however slow the close; null (or unset) when there is none.
    */
   _drainSlot?: [from: number, to: number, end: number] | null;
-  _expiredInRow: number;
   /**
    * Closes in a row with the same code (`_rowCode`) of connections that were welcomed (or
    * closed with 1009), and the last one's delay: their own backoff (see _closed). _rowDelay
@@ -163,6 +162,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   _probeRx?: number;
   /** When to renew the token in band (see _renewAt); unset: the server knows no `auth`. */
   _refreshAt?: number;
+  /** How long after a renewal the next one is due, as the latest expiry said (see _renewAt); unset before one. */
+  _renewMs?: number;
   /** The ref of the latest `auth` sent (only its answer counts), when it was sent, and its token. */
   _authRef?: number;
   _authAt?: number;
@@ -178,7 +179,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
   constructor(options: ClientOptions) {
     super();
     // The counters start at 0 in one chain: ~7 B min+gzip less than an initialiser each.
-    this._attempt = this._gen = this._refSeq = this._prevDelay = this._expiredInRow = this._inRow = this._work = 0;
+    this._attempt = this._gen = this._refSeq = this._prevDelay = this._inRow = this._work = 0;
     checkTypes(options);
     // Every option with its documented default, read once.
     this._opts = options;
@@ -447,20 +448,25 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // a hostile server) renewed on every periodic check.
     // One check early: the periodic check runs it up to checkIntervalMs late, and a token
     // living ~10 s then reached the server after its expiry under a latency spike (a 4101).
-    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? from + Math.max(5e3, (ms as number) * (0.75 + this._random() / 10) - this._heartbeat.checkIntervalMs) : Infinity;
+    this._refreshAt = ms == null ? undefined : typeof this._token == 'function' ? from + (this._renewMs = Math.max(5e3, (ms as number) * (0.75 + this._random() / 10) - this._heartbeat.checkIntervalMs)) : Infinity;
   }
 
   /**
    * Renews the connection's token in band (`auth`, PROTOCOL.md §10): the function's next
    * one, or setToken()'s. The server closed every connection 4101 at its token's expiry,
    * a reconnect (and a replay) per client per token lifetime. A failure changes nothing:
-   * the server still closes at the old token's expiry, and the reconnect asks again.
+   * the server still closes at the old token's expiry (before the next renewal, normally),
+   * and the reconnect asks again.
    */
   _refresh(): void {
     const c = this._conn;
     // A snapshot listener told of a drop (the state still 'open') may call setToken(): no socket.
     if (!c) return;
-    this._refreshAt = Infinity;
+    // Until the answer says when the new token expires, renewed again as if it lived as long
+    // as the last one: a Node consumer pausing its socket for backpressure read the `authed`
+    // only after its backlog, and with short tokens after the new token's expiry (a 4101 and
+    // a replay per lifetime). Without a renewal yet (a static token's connection): none.
+    this._refreshAt = this._clock.now() + (this._renewMs || Infinity);
     const src = this._token;
     Promise.resolve(this._ask('refresh')).then(
       // Not an old function's late answer after setToken(): it undid the new token.
@@ -515,8 +521,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Sent as is, a null (a token function before login) was refused by the server as a
     // bad hello and retried for ever without saying why.
     if (token !== undefined && typeof token != 'string') return this._retryWith('token-error', {}, new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}, not a string`));
-    if (this._tokenReason == 'rejected' && token === this._rejectedToken) {
-      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
+    if (this._tokenReason != 'connect' && token === this._rejectedToken) {
+      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} and not renewed`));
     }
     this._tokenLast = token;
     // Never two live sockets (defensive: _open() only runs from closed, where _conn is null).
@@ -558,7 +564,7 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // from when it read it): from the welcome, a slow link's round trip came off the margin.
     this._renewAt(f.tokenExpiresInMs, c._lastRxAt);
     // A rate limit's hint is the old connection's (its server's count).
-    this._attempt = this._prevDelay = this._expiredInRow = this._authHold = 0;
+    this._attempt = this._prevDelay = this._authHold = 0;
     this._tokenReason = 'connect';
     this._openAt = this._lastPingAt = this._workAt = this._clock.now();
     // At most its deadline, which the host's timers keep: a wall clock stepped forward meanwhile
@@ -714,14 +720,18 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       if (typeof this._token !== 'function') {
         return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}${reason && ' ' + reason}): call setToken()`), extra);
       }
-      // At once, but spread over the first delay: tokens issued together expire together, and
-      // a fleet retrying at 0 ms put every handshake (and token refresh) in one instant.
-      if (expired && this._expiredInRow++ == 0) return this._retry(why, extra, this._random() * this._reconnect.initialDelayMs);
-      // null: nothing to compare (a function's `undefined` refused is, see _startSocket).
-      this._rejectedToken = expired ? null : this._tokenLast;
+      // Expired while connected: at once, but spread over the first delay: tokens issued
+      // together expire together, and a fleet retrying at 0 ms put every handshake (and
+      // token refresh) in one instant. null: nothing to compare (a function's `undefined`
+      // refused is, see _startSocket).
+      if (expired && welcomed) return (this._rejectedToken = null), this._retry(why, extra, this._random() * this._reconnect.initialDelayMs);
+      // Refused at the hello, expired too: the function gave a token already expired (a stale
+      // file a sidecar stopped rotating). Taken as a renewal, the same stale token was sent
+      // again for ever, without an error event nor a stop.
+      this._rejectedToken = this._tokenLast;
       // Said, not only in the state's closeCode: a function handing out tokens the server
       // refuses (a wrong signing key) retried for ever without an error event.
-      return this._retryWith(why, extra, expired ? undefined : new LifelineError('TOKEN_ERROR', `token refused (${code})`));
+      return this._retryWith(why, extra, new LifelineError('TOKEN_ERROR', `token refused (${code}${expired ? ' expired' : ''})`));
     }
     if (drain) {
       // A moment in this client's slot, counted from the drain frame, not from the close:

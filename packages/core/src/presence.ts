@@ -55,9 +55,8 @@ export class Presence extends Timed {
    */
   _sent?: boolean;
   /**
-   * When the oldest enter still unanswered was sent (a waiter with a ref): the client's
-   * ack timeout counts from it (Client._tick). Left as it was when an answer came before a
-   * newer enter: that answer is progress, which the ack timeout also waits out.
+   * When the enter in flight (a waiter with a ref; one at most) was sent: the client's ack
+   * timeout counts from it (Client._tick). Enters waiting behind it are not sent yet.
    */
   _sentAt?: number;
   /**
@@ -103,10 +102,13 @@ export class Presence extends Timed {
     }
     this._wanted = [json && JSON.parse(json)];
     // A leave still owed is dropped (sent after this enter, it undid it), as is its retry.
-    this._cancel();
+    // Not an enter's retry: it sends this info when the server's hint is over (sent now,
+    // a RATE_LIMITED one was refused again).
+    this._leave == 0 && this._cancel();
     this._leave = this._refused = undefined;
-    // Enters not sent yet go out as one (the latest wish) and settle together: they share a
-    // waiter. One each, an app updating its info while offline (a cursor) kept one per call.
+    // Enters not sent yet (offline, or behind the one in flight) go out as one (the latest
+    // wish) and settle together: they share a waiter. One each, an app updating its info
+    // while offline (a cursor) kept one per call.
     const w = this._waiters[this._waiters.length - 1];
     const p = w?._p && !w.ref ? w._p : new Promise<void>((resolve, reject) => void this._waiters.push({ ref: 0, _resolve: resolve, _reject: reject }));
     this._waiters[this._waiters.length - 1]!._p = p;
@@ -150,16 +152,17 @@ export class Presence extends Timed {
   /**
    * Sends the leave still owed (see `_leave`), or the enter when wanted, if the connection
    * is welcomed; else the next welcome sends it. `again` (the welcome's re-entry): not when
-   * it went out on this connection.
+   * it went out on this connection. Nor while an enter is in flight or waits out a hint: its
+   * answer (or the hint's end) sends the latest. One per change, a cursor or typing
+   * indicator sent ~1,000 a second and the server refused most `RATE_LIMITED`.
    */
   _sendEnter(again?: boolean): void {
     const c = this._host._host;
     if (!c._welcomed) return;
     if (this._leave == 0) c._send(JSON.stringify({ type: 'presence.leave', ref: (this._leave = c._ref()), channel: this._host.name }));
-    if (this._wanted && !(again && this._sent)) {
+    if (this._wanted && !(again && this._sent) && this._timer == null && !this._waiters.some((w) => w.ref)) {
       this._sent = true;
-      // From the oldest enter still unanswered: one every few seconds hid it for good.
-      this._waiters.some((w) => w.ref) || (this._sentAt = this._clock.now());
+      this._sentAt = this._clock.now();
       const ref = c._ref();
       const frame = JSON.stringify({ type: 'presence.enter', ref, channel: this._host.name, info: this._wanted[0] });
       const n = utf8Length(frame);
@@ -205,6 +208,8 @@ export class Presence extends Timed {
         if (x && error.serverCode == 'FORBIDDEN') this._refused = [x, this._host._host._tokenLast];
         this._wanted = this._ok = x == this._ok ? undefined : this._ok;
       }
+      // The enters that waited for this answer go out (with the latest info).
+      if (this._waiters.length) this._sendEnter();
     }
     return true;
   }

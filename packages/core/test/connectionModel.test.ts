@@ -16,11 +16,11 @@ import { FakeSocket, welcomeFrame } from './support/fakeSocket';
  *   `open` only on a welcome of the current socket;
  * - never two live sockets, nor two the client still listens to;
  * - every scheduled retry within its bound: the backoff cap, a 1013/503 hint's
- *   [N, 1.5 N), a drain window counted from its frame, the first delay for a 4101 or an
+ *   [N, 1.5 N), a drain window counted from its frame, the first delay for a 4101 after a welcome or an
  *   `online`; a `closed` with no retry scheduled arms none, and one scheduled fires at its
  *   time (not before); attempts while nobody does anything stay few per simulated minute;
  * - the attempt counter goes down only on a welcome (or close());
- * - after a 4100 the refused token is not sent again until setToken() (with a static
+ * - after a 4100 (or a 4101 before a welcome: the token given was already expired) the refused token is not sent again until setToken() (with a static
  *   token the application may ask again itself: connect() / reconnectNow(); `online` may not);
  * - liveness: a silent server is declared dead within the heartbeat timeout and two checks;
  * - listeners that call back into the client (close(), connect(), reconnectNow(),
@@ -191,9 +191,10 @@ async function runModel(o: Opts, cmds: Cmd[]) {
   };
   let source: TokenSource = o.staticToken ? 's1' : tokenFn;
   ModelSocket.expectToken = () => (typeof source === 'function' ? lastGiven : source);
-  // The token last refused with 4100 (the attempt's, hello sent or not), and the command
-  // index of the refusal; forgotten on setToken(), a welcome, or a 4101 (what the client
-  // remembers: a function alternating between two refused tokens is backed off, not stopped).
+  // The token last refused with 4100, or with 4101 before a welcome (already expired when
+  // sent: a refusal too), and the command index of the refusal; forgotten on setToken(), a
+  // welcome, or a 4101 after a welcome (what the client remembers: a function alternating
+  // between two refused tokens is backed off, not stopped).
   const refused = new Map<string | undefined, number>();
   let userKickAt = -1;
   let step = 0;
@@ -224,7 +225,6 @@ async function runModel(o: Opts, cmds: Cmd[]) {
   let passive = false; // inside a clock move with nobody acting
   let closeAsked = false;
   let lastClosedSock: ModelSocket | undefined;
-  let expiredInRow = false;
   const autoAttempts: number[] = [];
   const seenReasons = new Map<string, number>();
   client.on('state', (s: StateChange) => {
@@ -258,8 +258,8 @@ async function runModel(o: Opts, cmds: Cmd[]) {
           if (r < sock.hint || r > sock.hint * 1.5) problems.push(`${where}: 1013 wait ${r} outside [${sock.hint}, 1.5×]`);
         } else if (s.closeReason?.startsWith('http 503') && sock?.hint != null) {
           if (r < sock.hint || r > sock.hint * 1.5) problems.push(`${where}: 503 wait ${r} outside [${sock.hint}, 1.5×]`);
-        } else if (s.closeCode === 4101 && !expiredInRow && r >= init) {
-          problems.push(`${where}: first 4101 waits ${r} >= initialDelayMs ${init}`);
+        } else if (s.closeCode === 4101 && sock?.welcomed && r >= init) {
+          problems.push(`${where}: a 4101 after a welcome waits ${r} >= initialDelayMs ${init}`);
         } else if (r > o.maxDelayMs) problems.push(`${where}: wait ${r} > maxDelayMs ${o.maxDelayMs}`);
       }
     }
@@ -268,8 +268,7 @@ async function runModel(o: Opts, cmds: Cmd[]) {
       if (last.retryAt === null) problems.push(`${where}: attempt while closed with no retry scheduled (${last.reason})`);
       else if (clock.now() < last.retryAt) problems.push(`${where}: attempt at ${clock.now()} before its retryAt ${last.retryAt}`);
     }
-    if (s.to === 'open') (expiredInRow = false), refused.clear();
-    else if (s.to === 'closed' && s.closeCode === 4101) expiredInRow = true;
+    if (s.to === 'open') refused.clear();
     prevTo = s.to;
     prevAttempt = s.attempt;
     last = { ...client.getSnapshot() };
@@ -292,15 +291,15 @@ async function runModel(o: Opts, cmds: Cmd[]) {
       if (opened > 5000) throw new Error('runaway: 5000 sockets');
       const at = refused.get(s.meant);
       if (at !== undefined && (typeof source === 'function' || userKickAt < at)) {
-        problems.push(`step ${step}: a socket for token ${s.meant}, refused (4100) at step ${at}, without setToken()${typeof source === 'function' ? '' : ' or a connect()/reconnectNow()'}`);
+        problems.push(`step ${step}: a socket for token ${s.meant}, refused (4100, or 4101 before a welcome) at step ${at}, without setToken()${typeof source === 'function' ? '' : ' or a connect()/reconnectNow()'}`);
       }
     }
   };
   // Server side of a close: the client's close handler runs here, so its state event sees which socket.
   const serverClose = (s: ModelSocket, code: number, reason = '') => {
     lastClosedSock = s;
-    if (code === 4100) refused.clear(), refused.set(s.meant, step);
-    if (code === 4101) refused.clear();
+    if (code === 4100 || (code === 4101 && !s.welcomed)) refused.clear(), refused.set(s.meant, step);
+    else if (code === 4101) refused.clear();
     s.serverClose(code, reason);
   };
 

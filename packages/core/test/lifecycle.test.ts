@@ -50,7 +50,7 @@ describe('browser lifecycle', () => {
     let r = 0.002; // the 4101 retry: 1 ms
     const h = setup({ token: async () => 't', reconnect: { initialDelayMs: 500 }, random: () => r });
     await flushPromises();
-    h.sock.open();
+    h.accept();
     h.sock.serverClose(4101, 'expired');
     expect(h.client.getSnapshot().retryInMs).toBe(1);
     r = 0.9; // online would wait 450 ms

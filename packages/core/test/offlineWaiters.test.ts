@@ -66,11 +66,14 @@ describe('waiters while offline', () => {
     ch.subscribe(() => {});
     const a = settle(ch.presence.enter({ x: 1 }));
     const b = settle(ch.presence.enter({ x: 2 }));
-    const [fa, fb] = s.frames('presence.enter');
+    // The second waits for the first's answer (one enter in flight: presenceOneInFlight.test.ts).
+    const [fa] = s.frames('presence.enter');
     s.push({ type: 'presence.ok', ref: fa.ref, channel: 'room' });
     await flushPromises();
     expect(a.done).toBe(true);
     expect(b.done).toBe(false);
+    const fb = s.frames('presence.enter')[1];
+    expect(fb.info).toEqual({ x: 2 });
     s.push({ type: 'presence.ok', ref: fb.ref, channel: 'room' });
     await flushPromises();
     expect(b.done).toBe(true);

@@ -40,11 +40,11 @@ describe('token', () => {
     expect(h.sockets.length).toBe(1);
   });
 
-  it('4101 (expired) refreshes and retries within the first delay, once; a second 4101 in a row backs off', async () => {
+  it('4101 (expired while connected) refreshes and retries within the first delay, once; a second 4101 in a row (at the hello) backs off', async () => {
     const fn = vi.fn(async () => `t${fn.mock.calls.length}`);
     const h = setup({ token: fn, reconnect: { jitter: 'none', initialDelayMs: 500 } });
     await flushPromises();
-    h.sock.open();
+    h.accept();
     h.sock.serverClose(4101, 'expired');
     const { state, retryInMs } = h.client.getSnapshot();
     expect(state).toBe('closed');
@@ -123,7 +123,7 @@ describe('token', () => {
       let seq = i + 1;
       const h = setup({ token: async () => 't', random: () => ((seq = (seq * 9301 + 49297) % 233280) / 233280), reconnect: { initialDelayMs: 500 } });
       await flushPromises();
-      h.sock.open();
+      h.accept();
       h.sock.serverClose(4101, 'expired');
       const d = h.client.getSnapshot().retryInMs!;
       expect(d).toBeGreaterThanOrEqual(0);

@@ -3,22 +3,44 @@ import type { ClientOptions, LifelineClient, LifelineError } from '@lifeline/cor
 import { createClient } from './coreImports';
 import { LifelineContext } from './context';
 
-export interface LifelineProviderProps {
-  /** A client you created and own: the Provider never connects or closes it. */
-  client?: LifelineClient | undefined;
-  /**
-   * Without `client`: the Provider creates one client for its tree from `url` +
-   * `options`, connects it after mount (never during render, so SSR opens no
-   * socket) and closes it `releaseDelayMs` after unmount. A new `url` makes a new client.
-   */
-  url?: string | undefined;
-  /**
-   * Options of the client created from `url`; read only when `url` (or `client`) changes,
-   * so a new object each render does not reconnect. `autoConnect` is ignored: the Provider
-   * connects after mount. A new `token` here is ignored too: refresh it with
-   * `useLifeline().setToken(token)` in an effect, or give a token function.
-   */
-  options?: Omit<ClientOptions, 'url'> | undefined;
+/**
+ * The Provider's props: `client`, or `url` (+ `options`). Neither (a throw at render) and
+ * both (`client` was used, `url` ignored in silence) are compile errors. A `url` typed
+ * `string | undefined` (an environment variable) compiles: undefined at run time, it throws.
+ */
+export type LifelineProviderProps = LifelineProviderSharedProps &
+  (
+    | {
+        /** A client you created and own: the Provider never connects or closes it. */
+        client: LifelineClient;
+        /** Not with `client` (give one or the other). */
+        url?: undefined;
+        /** Not with `client`: options are for the client the Provider creates from `url`. */
+        options?: undefined;
+      }
+    | {
+        /** Not with `url` (give one or the other). */
+        client?: undefined;
+        /**
+         * The Provider creates one client for its tree from `url` + `options`, connects it
+         * after mount (never during render, so SSR opens no socket) and closes it
+         * `releaseDelayMs` after unmount. A new `url` makes a new client. Required, but may
+         * be typed `string | undefined` (from the environment): undefined, it throws at render.
+         */
+        url: string | undefined;
+        /**
+         * Options of the client created from `url`; read only when `url` changes, so a new
+         * object each render does not reconnect. `autoConnect` is ignored: the Provider
+         * connects after mount. A new `token` here is ignored too: refresh it with
+         * `useLifeline().setToken(token)` in an effect, or give a token function.
+         * @default none
+         */
+        options?: Omit<ClientOptions, 'url'> | undefined;
+      }
+  );
+
+/** The props of {@link LifelineProviderProps} that go with either `client` or `url`. */
+interface LifelineProviderSharedProps {
   /**
    * Delay in ms before an unused channel subscription, presence or owned client is
    * released; reuse within it causes no wire traffic (StrictMode's double mount). From 0 to
@@ -39,7 +61,8 @@ export interface LifelineProviderProps {
 
 /**
  * Makes a Lifeline client available to the hooks below it.
- * @throws Error during render when neither `client` nor `url` is given; RangeError for a
+ * @throws Error during render when neither `client` nor `url` is given (a compile error too,
+ * kept for untyped callers); RangeError for a
  * `releaseDelayMs` that is not a number of ms from 0 to 2147483647.
  */
 export function LifelineProvider({

@@ -30,7 +30,10 @@ export interface UsePresenceOptions {
 /**
  * The members present on `name`. With `info` (or `enter: true`) this component
  * is a member for its lifetime: it enters on mount, updates when `info` changes
- * by value and leaves `releaseDelayMs` after unmount. Presence needs a subscription, so
+ * by value and leaves `releaseDelayMs` after unmount. `info` is sent and compared as
+ * `JSON.stringify` writes it: a function, `symbol` or `undefined` property is dropped
+ * without an error (a `Map`/`Set` is `{}`, a `Date` a string), and every member, this one
+ * included, sees that. Presence needs a subscription, so
  * the hook holds one of its own (not a `useChannel`'s). A refused enter is reported on the client's and channel's `error`
  * event (the hook does not throw it); an `info` that is not JSON goes to `options.onError`.
  * Empty on the server and during hydration.

@@ -33,7 +33,12 @@ describe('useLifeline', () => {
   it('a provider without client or url throws a clear error', () => {
     const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
-      expect(() => render(<LifelineProvider>x</LifelineProvider>)).toThrow(/needs `client` or `url`/);
+      expect(() =>
+        render(
+          // @ts-expect-error neither `client` nor `url` (a compile error; the throw is for untyped callers)
+          <LifelineProvider>x</LifelineProvider>,
+        ),
+      ).toThrow(/needs `client` or `url`/);
     } finally {
       quiet.mockRestore();
     }
