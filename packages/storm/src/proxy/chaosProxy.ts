@@ -2,6 +2,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { StormError } from '../errors';
 import { parseEndpoint, isLoopbackHost, type Endpoint } from './address';
 import { latencyProblem } from './latencyRule';
+import { DEFAULT_QUEUE_HIGH_WATER_MARK } from './lane';
 import { Link, reset } from './link';
 import { checkSteps, runSchedule, type ChaosStep } from './schedule';
 
@@ -24,6 +25,14 @@ export interface ChaosProxyOptions {
   bytesPerSec?: number | null | undefined;
   /** Steps to run on their own, relative to creation (see {@link ChaosStep}). @default [] */
   schedule?: ChaosStep[] | undefined;
+  /**
+   * Bytes each connection and direction may hold in its latency / bandwidth queue: above
+   * it the proxy stops reading from the sender until the queue is down to half, so a
+   * capped or delayed link pushes back on the sender (its writes back up) as a real slow
+   * link does, and the proxy's memory stays bounded. A positive finite number, else
+   * `BAD_OPTION`. @default 1048576 (1 MiB)
+   */
+  queueHighWaterMark?: number | undefined;
 }
 
 export interface ChaosProxyStats {
@@ -87,6 +96,11 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
   const bytesPerSec = options.bytesPerSec ?? null;
   if (bytesPerSec !== null && !(bytesPerSec > 0)) throw new StormError('BAD_OPTION', `bandwidth must be > 0 bytes/s or null, got ${bytesPerSec}`);
   if (options.schedule) checkSteps(options.schedule);
+  const highWaterMark = options.queueHighWaterMark ?? DEFAULT_QUEUE_HIGH_WATER_MARK;
+  // NaN or Infinity would bring back the unbounded queue; 0 or less would never read.
+  if (typeof highWaterMark !== 'number' || !Number.isFinite(highWaterMark) || !(highWaterMark > 0)) {
+    throw new StormError('BAD_OPTION', `queueHighWaterMark must be a finite number of bytes > 0, got ${String(highWaterMark)}`);
+  }
   // A fixed port is checked before listening: such a proxy would connect to itself for
   // every connection, each connect another, until the process ran out of files.
   if (options.listenPort) refuseSelf(targets, host, options.listenPort);
@@ -141,7 +155,7 @@ export async function createChaosProxy(options: ChaosProxyOptions): Promise<Chao
         counts.bytesUp += l.up.bytes;
         counts.bytesDown += l.down.bytes;
         links.delete(l);
-      });
+      }, highWaterMark);
       links.add(link);
       client.resume();
     });

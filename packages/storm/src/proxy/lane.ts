@@ -10,12 +10,38 @@ export interface LaneShape {
 }
 
 /**
+ * Queued bytes a lane holds before it stops reading from its sender, by default: 1 MiB,
+ * about what a real link holds in flight (socket buffers, a bandwidth-delay product).
+ */
+export const DEFAULT_QUEUE_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
  * One direction of a proxied connection: reads from `from`, writes to `to`, adding
  * latency and a bandwidth cap. A blackholed lane discards everything and never
  * closes `to`, which is exactly what a half-open connection looks like to both peers.
+ *
+ * Backpressure travels as on a real slow link: once more than `highWaterMark` bytes wait
+ * in the latency / bandwidth queue, or `to` is backpressured, the lane stops reading
+ * `from` (its sender's writes then back up: `write()` returns false), and reads again
+ * once the queue is down to half the mark and `to` has drained. Without this a capped
+ * lane read as fast as the sender wrote: 100 MB held in the proxy behind a 10 kB/s cap,
+ * and the server never saw a slow reader.
  */
 export class Lane {
   private queue: { at: number; chunk: Buffer }[] = [];
+  private queued = 0;
+  /** `from` is paused by this lane (queue over the mark, or `to` backpressured). */
+  private holding = false;
+  /** `to.write()` returned false: nothing more is written until its 'drain'. */
+  private blocked = false;
+  private readonly onDrain = () => {
+    this.blocked = false;
+    if (this.black) return;
+    // The wait was not time on the wire: the cap resumes from now, rather than sending
+    // the slices "due" meanwhile in one burst.
+    this.nextFree = Math.max(this.nextFree, performance.now());
+    this.flush();
+  };
   private timer: NodeJS.Timeout | null = null;
   /** When the last slice sent finished crossing the wire, ms (performance.now()): the next one's transmission starts then at the earliest. */
   private nextFree = 0;
@@ -28,16 +54,26 @@ export class Lane {
     private readonly from: Socket,
     private readonly to: Socket,
     private readonly shape: () => LaneShape,
+    private readonly highWaterMark = DEFAULT_QUEUE_HIGH_WATER_MARK,
   ) {
     from.on('data', (chunk: Buffer) => this.push(chunk));
+  }
+
+  /** Bytes read from `from` and not yet handed to `to` (waiting out latency, the cap, or `to`'s drain). */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** Whether the lane has stopped reading `from` (backpressure towards the sender). */
+  get holdingSender(): boolean {
+    return this.holding;
   }
 
   /** Stops forwarding for good (the link is half-open from now on). */
   blackhole(): void {
     this.black = true;
-    this.queue = [];
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.clear();
+    this.holding = false;
     this.from.resume();
   }
 
@@ -57,9 +93,17 @@ export class Lane {
   }
 
   dispose(): void {
+    this.clear();
+  }
+
+  private clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.queue = [];
+    this.queued = 0;
+    // `blocked` is exactly while the once-listener is on `to`.
+    if (this.blocked) this.to.off('drain', this.onDrain);
+    this.blocked = false;
   }
 
   /**
@@ -78,14 +122,31 @@ export class Lane {
   private push(chunk: Buffer): void {
     if (this.black) return;
     const { latencyMs, bytesPerSec } = this.shape();
-    if (latencyMs <= 0 && bytesPerSec === null && this.queue.length === 0) {
+    if (latencyMs <= 0 && bytesPerSec === null && this.queue.length === 0 && !this.blocked) {
       this.write(chunk);
+      this.regulate();
       return;
     }
     // Only the latency is fixed now; the bandwidth paces the queue as it is sent (flush),
     // at the cap in force then.
     this.queue.push({ at: performance.now() + Math.max(0, latencyMs), chunk });
+    this.queued += chunk.length;
+    this.regulate();
     this.schedule();
+  }
+
+  /**
+   * Pauses or resumes `from`. Resuming at half the mark, not just under it, keeps a lane
+   * at its cap from pausing and resuming its sender on every slice.
+   */
+  private regulate(): void {
+    if (this.black) return;
+    const limit = this.holding ? this.highWaterMark / 2 : this.highWaterMark;
+    const hold = this.blocked || this.queued > limit;
+    if (hold === this.holding) return;
+    this.holding = hold;
+    if (hold) this.from.pause();
+    else this.from.resume();
   }
 
   /**
@@ -104,7 +165,8 @@ export class Lane {
   }
 
   private schedule(): void {
-    if (this.timer) return;
+    // 'drain' calls flush(), which schedules the rest.
+    if (this.timer || this.blocked) return;
     const next = this.due();
     if (!next) return;
     // A tiny bandwidth cap can put the next slice beyond Node's longest timer, which would
@@ -119,14 +181,17 @@ export class Lane {
 
   private flush(): void {
     const now = performance.now();
-    for (let next = this.due(); next && next.at <= now + 0.5; next = this.due()) {
+    // Writing on while `to` is backpressured would only move the queue into its buffer.
+    for (let next = this.due(); next && !this.blocked && next.at <= now + 0.5; next = this.due()) {
       const head = this.queue[0]!;
       const part = head.chunk.subarray(0, next.bytes);
       if (part.length === head.chunk.length) this.queue.shift();
       else head.chunk = head.chunk.subarray(next.bytes);
+      this.queued -= part.length;
       this.nextFree = next.at;
       this.write(part);
     }
+    this.regulate();
     this.schedule();
     this.endIfFlushed();
   }
@@ -140,12 +205,11 @@ export class Lane {
   private write(chunk: Buffer): void {
     if (this.to.destroyed || this.to.writableEnded) return;
     this.bytes += chunk.length;
-    // Propagate TCP backpressure instead of buffering without bound.
-    if (!this.to.write(chunk)) {
-      this.from.pause();
-      this.to.once('drain', () => {
-        if (!this.black) this.from.resume();
-      });
+    // One 'drain' listener per backpressured spell: one per write logged
+    // MaxListenersExceededWarning when a capped lane kept writing to a slow reader.
+    if (!this.to.write(chunk) && !this.blocked) {
+      this.blocked = true;
+      this.to.once('drain', this.onDrain);
     }
   }
 }

@@ -18,9 +18,10 @@ export class Link {
     readonly server: Socket,
     shape: () => LaneShape,
     private readonly onClose: (link: Link) => void,
+    highWaterMark?: number,
   ) {
-    this.up = new Lane(client, server, shape);
-    this.down = new Lane(server, client, shape);
+    this.up = new Lane(client, server, shape, highWaterMark);
+    this.down = new Lane(server, client, shape, highWaterMark);
     // Without this Node would answer a peer's FIN with its own at once and then close,
     // and the close would take the other side down before its queue had flushed.
     client.allowHalfOpen = true;
