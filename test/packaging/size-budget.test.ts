@@ -164,7 +164,10 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // is followed by the next one after the last interval (none was sent: a 4101 and a replay), 18 B;
 // a channel keeps one presence.enter in flight and sends only the latest info after its answer
 // (a typing indicator sent one per keystroke and the server refused most RATE_LIMITED), 11 B.
-const CORE_CEILING_BYTES = 10_837;
+// 10,837 -> 10,838 B (a chaos soak): a 4100-4199 close while the token setToken() gave is not
+// yet the connection's (its `auth` unanswered, or a server without `auth`) is a refusal of the
+// old token, and the client reconnects with the new one (it stopped for good, AUTH_FAILED), 1 B.
+const CORE_CEILING_BYTES = 10_838;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a

@@ -717,7 +717,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       const expired = code == 4101;
       this._tokenReason = expired ? 'expired' : 'rejected';
       // A static token cannot be refreshed: retrying it (expired or not) is refused again, for ever.
-      if (typeof this._token !== 'function') {
+      // Only the one refused, the connection's (never a function): a setToken() on this
+      // connection whose `auth` was not yet taken (in flight, read by the server after the old
+      // token's expiry, held by a rate limit, or no `auth` on this server) left it on the old
+      // one. Stopped, the client never tried the new token; it goes on below, as a function's.
+      if (this._token === this._tokenLast) {
         return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} (${code}${reason && ' ' + reason}): call setToken()`), extra);
       }
       // Expired while connected: at once, but spread over the first delay: tokens issued
