@@ -11,7 +11,7 @@ import {
   type ServerFrame,
   type WelcomeFrame,
 } from '@lifeline/core/protocol';
-import { allows, verifyToken, type TokenClaims } from '../auth';
+import { allows, verifyToken, type TokenClaims, type VerifyResult } from '../auth';
 import { MAX_TIMER_MS } from '../clock';
 import { socketOf } from '../rawSocket';
 import type { ServerContext } from '../context';
@@ -102,6 +102,11 @@ export class Session {
   readonly publishBlocks = new Map<string, PublishBlock>();
   private readonly badFrames: WindowCounter;
   private readonly channelOps = new Map<string, Promise<void>>();
+  /**
+   * Per channel, when the last operation queued on it has made its permission decisions
+   * (onChannel's `decided`): what an `auth` waits for, not the operation's end.
+   */
+  private readonly channelDecided = new Map<string, Promise<void>>();
   /**
    * The last `auth` still waiting or running (onAuth is a barrier across channels), or
    * undefined once it has run: channel operations queued after it wait for it.
@@ -254,39 +259,53 @@ export class Session {
 
   /**
    * Runs channel operations of this session one at a time per channel, in arrival order,
-   * and after any `auth` that arrived before them (queueAuth).
+   * and after any `auth` that arrived before them (queueAuth). An operation may call
+   * `decided` once nothing it does later depends on the claims or changes what the
+   * connection holds (a `sub` before its replay): an `auth` queued behind it runs from
+   * then on. Its end counts as decided too.
    */
-  onChannel(channel: string, op: () => Promise<void>): void {
+  onChannel(channel: string, op: (decided: () => void) => Promise<void>): void {
     const prev = this.channelOps.get(channel) ?? Promise.resolve();
     // The gate as it is now, when the op is queued: read when the op starts, it could be
     // an auth queued later, which waits for this op: neither would ever run.
     const gate = this.authGate;
-    const run = (gate === undefined ? prev : Promise.all([prev, gate])).then(op).catch((err: unknown) => {
-      this.ctx.opts.logger.error('channel operation failed', { channel, err: String(err) });
-    });
+    let decide!: () => void;
+    const decided = new Promise<void>((resolve) => (decide = resolve));
+    const run = (gate === undefined ? prev : Promise.all([prev, gate]))
+      .then(() => op(decide))
+      .catch((err: unknown) => {
+        this.ctx.opts.logger.error('channel operation failed', { channel, err: String(err) });
+      })
+      .then(decide);
     this.channelOps.set(channel, run);
+    this.channelDecided.set(channel, decided);
     this.track(run, () => {
       if (this.channelOps.get(channel) === run) this.channelOps.delete(channel);
+      if (this.channelDecided.get(channel) === decided) this.channelDecided.delete(channel);
     });
   }
 
   /**
    * Handles `auth` in order with the channel operations: after every one queued before it
-   * (and the previous auth), before every one queued after it (onChannel waits for the
-   * gate). Run at once, the auth overtook an unsub read in the same chunk and saw the
-   * channel still held (a false 4204), and an enter sent before it was judged by the new
-   * token.
+   * has made its permission decisions (and after the previous auth), before every one
+   * queued after it (onChannel waits for the gate). Run at once, the auth overtook an
+   * unsub read in the same chunk and saw the channel still held (a false 4204), and an
+   * enter sent before it was judged by the new token. It waits for decisions, not for
+   * whole operations: behind a `sub` whose replay the client reads slowly (or which waits
+   * for the node's replay budget) it was answered only after that replay, and the
+   * connection was closed 4101 at the old token's expiry although renewed in time.
    */
   private queueAuth(frame: AuthFrame): void {
     // Refused before it waits or costs anything; counted as a bad frame, so a peer that goes
     // on regardless is closed 4201 like one sending garbage.
     const wait = this.authBucket.take();
     if (wait > 0) return this.bad('RATE_LIMITED', 'auth rate limit reached', { ref: frame.ref, retryAfterMs: wait });
-    const before = [...this.channelOps.values()];
+    const verdict = this.verifyAuth(frame);
+    const before = [...this.channelDecided.values()];
     if (this.authGate !== undefined) before.push(this.authGate);
-    if (before.length === 0) return this.onAuth(frame);
+    if (before.length === 0) return this.onAuth(frame, verdict);
     const run = Promise.all(before)
-      .then(() => this.onAuth(frame))
+      .then(() => this.onAuth(frame, verdict))
       .catch((err: unknown) => {
         this.ctx.opts.logger.error('auth failed', { err: String(err) });
       });
@@ -548,36 +567,56 @@ export class Session {
   }
 
   /**
-   * In-band re-authentication (PROTOCOL.md §10.1): the new token replaces the current one
-   * for every later request and moves the 4101 close to its own `exp`. A refused one
-   * leaves the connection on its current token, expiry included, and counts as a bad
-   * frame: each costs an HMAC over up to maxFrameBytes, and unbounded they let a peer
-   * keep the server verifying tokens.
+   * Verifies an `auth`'s token when it arrives (undefined: an open server checks nothing)
+   * and, accepted, moves the 4101 close to its `exp` at once. Moved only when the auth's
+   * turn came (onAuth), a renewal sent in time waited behind earlier requests (a replay
+   * the client reads slowly, a wait for the replay budget) and the old token's expiry
+   * closed the connection first. The claims themselves change in order (onAuth): requests
+   * sent before the auth are still judged by the old ones. A token that is valid now and
+   * names this subject can only be taken (authed) or close the connection (4204), so
+   * moving the expiry early never outlives what it would have.
    */
-  private onAuth(frame: AuthFrame): void {
+  private verifyAuth(frame: AuthFrame): VerifyResult | undefined {
+    const { authSecret, clock } = this.ctx.opts;
+    if (authSecret === undefined) return undefined;
+    const verdict = verifyToken(frame.token, authSecret, clock.now());
+    // The subject is shown to others as the presence `user` and keys the HTTP rate limit:
+    // a new identity (anonymous → named too) takes a new connection, so everyone sees it
+    // leave and join. Every token this connection took names the hello's subject, so the
+    // current one is as good as the one in force at the auth's turn.
+    if (verdict.ok && verdict.claims.sub !== this.claims?.sub) {
+      return { ok: false, reason: 'bad', message: 'token names another subject' };
+    }
+    // Arrival order: of two renewals queued together the later one's exp stands, as when
+    // each moved it in its turn.
+    if (verdict.ok) this.closeAtExpiry(verdict.claims.exp * 1000);
+    return verdict;
+  }
+
+  /**
+   * In-band re-authentication (PROTOCOL.md §10.1), in its turn among the channel requests:
+   * the new token (verified on arrival, verifyAuth) replaces the current one for every
+   * later request. A refused one leaves the connection on its current token, expiry
+   * included, and counts as a bad frame: each costs an HMAC over up to maxFrameBytes, and
+   * unbounded they let a peer keep the server verifying tokens.
+   */
+  private onAuth(frame: AuthFrame, verdict: VerifyResult | undefined): void {
     // Queued behind channel operations, it may run after the session closed (4101, 4201,
-    // 4204 by an earlier auth): nothing more is acted on then, and an expiry timer armed
-    // after cleanup would never be cleared.
+    // 4204 by an earlier auth): nothing more is acted on then.
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     const { ref } = frame;
-    const { authSecret, clock } = this.ctx.opts;
-    if (authSecret === undefined) {
+    if (verdict === undefined) {
       this.send({ type: 'authed', ref });
       return;
     }
-    const verdict = verifyToken(frame.token, authSecret, clock.now());
     if (!verdict.ok) {
       return this.bad(verdict.reason === 'expired' ? 'TOKEN_EXPIRED' : 'BAD_TOKEN', verdict.message, { ref });
     }
     const next = verdict.claims;
-    // The subject is shown to others as the presence `user` and keys the HTTP rate limit:
-    // a new identity (anonymous → named too) takes a new connection, so everyone sees it leave and join.
-    if (next.sub !== this.claims?.sub) {
-      return this.bad('BAD_TOKEN', 'token names another subject', { ref });
-    }
     // Subscriptions and presence are permissions held over time, checked when taken: one
     // the new token would refuse cannot be kept. Every operation sent before this auth
-    // has run (queueAuth); one sent after it and already queued runs after this and is
+    // has decided (queueAuth): a `sub` whose replay is still being written holds its
+    // channel already. One sent after it and already queued runs after this and is
     // judged by the claims it finds, so those are the new ones even when closing: on the
     // old ones an enter read behind a narrowing auth was stored and announced.
     const held = [...this.subs.keys(), ...this.presence.keys(), ...this.presenceEntering];
@@ -586,7 +625,8 @@ export class Session {
       return this.close(CloseCode.PERMISSIONS_NARROWED, 'permissions narrowed');
     }
     this.claims = next;
-    this.closeAtExpiry(next.exp * 1000);
+    // The 4101 close moved when the token was verified (verifyAuth), in arrival order: set
+    // again here, an earlier auth's turn put back its exp over a later one's.
     this.send({ type: 'authed', ref, tokenExpiresInMs: this.expiresInMs(next) });
   }
 
@@ -615,7 +655,7 @@ export class Session {
       case 'pong':
         return;
       case 'sub':
-        return this.onChannel(frame.channel, () => handleSubscribe(this, frame));
+        return this.onChannel(frame.channel, (decided) => handleSubscribe(this, frame, decided));
       case 'unsub':
         return this.onChannel(frame.channel, () => handleUnsubscribe(this, frame));
       case 'pub':

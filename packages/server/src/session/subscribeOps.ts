@@ -21,7 +21,13 @@ import { subscribedText } from './presenceReply';
 const RETRY_AFTER_BROKER_MS = 1000;
 const RETRY_AFTER_LOST_MS = 100;
 
-export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<void> {
+/**
+ * Handles one `sub`. `decided` (Session.onChannel) is called once the token has been
+ * checked and the channel is held: an `auth` sent after this `sub` is handled from then
+ * on, not after the replay, which goes at the client's reading pace or waits for the
+ * node's replay budget (a renewal behind it was answered too late, and 4101 came first).
+ */
+export async function handleSubscribe(s: Session, f: SubscribeFrame, decided: () => void = () => undefined): Promise<void> {
   const { channel, ref } = f;
   if (!allows(s.claims, 'subscribe', channel)) {
     return refuseForbidden(s, `token does not allow subscribe on ${channel}`, { ref, channel });
@@ -44,6 +50,9 @@ export async function handleSubscribe(s: Session, f: SubscribeFrame): Promise<vo
     s.subs.set(channel, sub);
   }
   sub.hold();
+  // Nothing below reads the claims; an `auth` now finds the channel held (or being
+  // subscribed to), as PROTOCOL.md §10.1 judges it.
+  decided();
   let firstTurn: (() => void) | undefined;
   try {
     let plan: ReplayPlan & { more?: true };
