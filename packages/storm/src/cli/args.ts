@@ -14,7 +14,7 @@ export const USAGE = `lifeline-storm — reconnect-storm simulator and chaos pro
 
 Usage:
   lifeline-storm <scenario> [options]
-  lifeline-storm proxy --listen PORT --target URL [--latency MS] [--bandwidth BYTES_PER_S] [--schedule STEPS]
+  lifeline-storm proxy --listen PORT --target URL [--latency MS] [--bandwidth BYTES_PER_S] [--queue-bytes BYTES] [--schedule STEPS]
 
 Scenarios: ${SCENARIOS.join(', ')}
 
@@ -58,6 +58,8 @@ commands on stdin: cut, blackhole, restore, latency, bandwidth, stats, quit):
   --latency MS           one-way latency added each way; a bare number is ms, 500ms, 1s, 2m
                          work too (default 0)
   --bandwidth BYTES_PER_S  cap per connection and direction, or off (default off)
+  --queue-bytes BYTES    bytes a connection queues per direction (latency, a cap) before
+                         it stops reading from the sender, as a slow link does (default 1048576)
   --schedule STEPS       timed steps TIME:ACTION or TIME:ACTION=VALUE, comma-separated,
                          e.g. 2s:cut,5s:latency=300ms,8s:latency=0,10s:bandwidth=16000,12s:blackhole,15s:restore
                          TIME as --latency (a bare number is ms); latency= takes what --latency
@@ -76,7 +78,7 @@ export interface Variant {
 export type Command =
   | { kind: 'help' }
   | { kind: 'storm'; options: StormOptions; variants: Variant[] | null; json?: string; report?: string }
-  | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] };
+  | { kind: 'proxy'; listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[]; queueHighWaterMark?: number };
 
 export { parseDuration } from '../values/duration';
 
@@ -114,11 +116,11 @@ const OPTIONS = {
   'initial-delay': { type: 'string' }, 'max-delay': { type: 'string' }, heartbeat: { type: 'string' },
   workers: { type: 'string' }, client: { type: 'string' }, broker: { type: 'string' }, compare: { type: 'string' },
   json: { type: 'string' }, report: { type: 'string' },
-  listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' },
+  listen: { type: 'string' }, latency: { type: 'string' }, bandwidth: { type: 'string' }, schedule: { type: 'string' }, 'queue-bytes': { type: 'string' },
 } as const;
 
 /** Flags of `lifeline-storm proxy` alone: a scenario run refuses them. */
-const PROXY_ONLY = ['listen', 'latency', 'bandwidth', 'schedule'] as const;
+const PROXY_ONLY = ['listen', 'latency', 'bandwidth', 'schedule', 'queue-bytes'] as const;
 /**
  * Flags of a scenario run alone (every flag but the proxy's, `--target` and `--help`): `proxy`
  * refuses them, as a run refuses the proxy's (`proxy --token x` used to start a proxy that
@@ -200,6 +202,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       latencyMs,
       bytesPerSec: v.bandwidth === undefined || v.bandwidth === 'off' ? null : parseNumber('--bandwidth', v.bandwidth, 'bytesPerSec'),
       schedule: v.schedule === undefined ? [] : scheduleFlag(v.schedule),
+      ...(v['queue-bytes'] === undefined ? {} : { queueHighWaterMark: parseNumber('--queue-bytes', v['queue-bytes'], 'bytes') }),
     };
   }
   if (!SCENARIOS.includes(first as Scenario)) throw new StormError('BAD_OPTION', `unknown scenario "${first}" (one of ${SCENARIOS.join(', ')}, or proxy)`);

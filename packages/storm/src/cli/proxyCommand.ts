@@ -47,8 +47,8 @@ function stepCommand(step: ChaosStep): string {
  * taking commands on stdin (one per line) on top of the optional schedule. Exits 0 either
  * way: a signal is how this long-running command is meant to stop.
  */
-export async function proxyCommand(o: { listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[] }): Promise<number> {
-  const proxy = await createChaosProxy({ listenPort: o.listenPort, target: o.target, latencyMs: o.latencyMs, bytesPerSec: o.bytesPerSec });
+export async function proxyCommand(o: { listenPort: number; target: string; latencyMs: number; bytesPerSec: number | null; schedule: ChaosStep[]; queueHighWaterMark?: number }): Promise<number> {
+  const proxy = await createChaosProxy({ listenPort: o.listenPort, target: o.target, latencyMs: o.latencyMs, bytesPerSec: o.bytesPerSec, ...(o.queueHighWaterMark === undefined ? {} : { queueHighWaterMark: o.queueHighWaterMark }) });
   process.stdout.write(`${proxyHeadline(proxy.url, o.target)}\n${proxySettings(o)}\n${CONSOLE_HELP}\n`);
   // Each step runs as the console command that does the same and prints its answer: a
   // schedule ran silently, so whether (and when) `2000:cut` had cut anything could not be

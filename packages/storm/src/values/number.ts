@@ -27,10 +27,11 @@ export function spellingHint(text: string, takes: (n: number) => boolean): strin
 /**
  * - `port`: a TCP port; 0 lets the system pick one.
  * - `bytesPerSec`: bandwidth > 0 (0 would read as "unlimited"; `off` is handled by the caller).
+ * - `bytes`: a whole number of bytes > 0 (the proxy's `--queue-bytes`).
  * - `signed`: a console argument whose range the proxy's setter checks (`cut -1` gets its message).
  * Run options (clients, rates, seed …) go through {@link parseRanged} with their range.
  */
-export type NumberKind = 'port' | 'bytesPerSec' | 'signed';
+export type NumberKind = 'port' | 'bytesPerSec' | 'bytes' | 'signed';
 
 interface Rule {
   written: (text: string) => boolean;
@@ -42,6 +43,7 @@ interface Rule {
 const RULES: Record<NumberKind, Rule> = {
   port: { written: (t) => isPlainDecimal(t, false), wants: 'a port in [0, 65535]', takes: (n) => Number.isInteger(n) && n >= 0 && n <= 65535 },
   bytesPerSec: { written: (t) => isPlainDecimal(t, true), wants: 'bytes/s > 0 or off', takes: (n) => Number.isFinite(n) && n > 0 },
+  bytes: { written: (t) => isPlainDecimal(t, false), wants: 'a whole number of bytes > 0', takes: (n) => Number.isSafeInteger(n) && n > 0 },
   signed: {
     written: (t) => isPlainDecimal(t.replace(/^-/, ''), true),
     wants: 'a decimal number',
