@@ -60,8 +60,9 @@ const REGISTERED_CLAIMS = new Set(['iss', 'aud', 'iat', 'jti']);
  * The Lifeline claim `key` looks like a misspelling of, if any: the same name in another
  * case (`Subscribe`), the start of `subscribe`/`publish` (`pub`, `subs`) or another form of
  * it (`subscriptions`, `publisher`), jsonwebtoken's option names (`expiresIn`, `subject`,
- * `notBefore`: signed as claims, they did nothing), or within 2 edits (1 for the
- * three-letter names, so custom claims like `sid` or `typ` stay custom): `subscibe`, `publsh`, `su`.
+ * `notBefore`: signed as claims, they did nothing), or within 2 edits of `subscribe` or
+ * `publish` (`subscibe`, `publsh`); the three-letter names by case alone, so custom claims
+ * like `sid`, `hub` or `ext` stay custom.
  */
 function misspeltClaim(key: string): string | undefined {
   if (REGISTERED_CLAIMS.has(key)) return undefined;
@@ -73,7 +74,8 @@ function misspeltClaim(key: string): string | undefined {
   }
   if (lower === 'subject') return 'sub';
   if (lower === 'notbefore') return 'nbf';
-  return LIFELINE_CLAIMS.find((c) => editDistance(lower, c, 3) <= (c.length <= 3 ? 1 : 2));
+  // Three-letter names by case alone (above): one edit away are custom claims (`hub`, `ext`).
+  return LIFELINE_CLAIMS.find((c) => c.length > 3 && editDistance(lower, c, 3) <= 2);
 }
 
 /** `claims[name]` when given, checked as verifyToken will check it, so a token that every server would refuse is never minted. */
@@ -105,9 +107,10 @@ function checkClaim(name: (typeof LIFELINE_CLAIMS)[number], value: unknown): voi
  * of the wrong type (`subscribe: 'room:*'`, a non-finite `exp`) throws a TypeError; `exp`
  * in milliseconds (≥ 1e11) or a `sub` with a lone surrogate a RangeError. A claim whose
  * name looks like a misspelt `sub`, `exp`, `nbf`, `subscribe` or `publish` (another case,
- * up to 2 edits, `subscriptions`) throws a TypeError naming the intended one: a token
- * without `subscribe` or `publish` is allowed on every channel, so `subscibe` minted one.
- * Other claims are signed as given.
+ * up to 2 edits of the long ones, `subscriptions`) while that claim is not given throws a
+ * TypeError naming the intended one: a token without `subscribe` or `publish` is allowed on
+ * every channel, so `subscibe` minted one. Other claims (and those, beside the claim they
+ * resemble: `subscriptionId` with `subscribe`) are signed as given.
  */
 export function signToken(claims: SignTokenClaims, secret: string): string {
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
@@ -117,10 +120,12 @@ export function signToken(claims: SignTokenClaims, secret: string): string {
   for (const [key, value] of Object.entries(claims)) {
     const known = (LIFELINE_CLAIMS as readonly string[]).includes(key);
     // Refused even when undefined: the same line with a value set minted an unrestricted token.
+    // Only while the claim it looks like is not given itself: beside a `subscribe`, a
+    // `subscriptionId` is the app's own claim, not a misspelling of it.
     const meant = known ? undefined : misspeltClaim(key);
-    if (meant !== undefined) {
+    if (meant !== undefined && claims[meant] === undefined) {
       const open = meant === 'subscribe' || meant === 'publish' ? `; without ${meant} the token may ${meant} on every channel` : '';
-      throw new TypeError(`signToken: claim ${JSON.stringify(key)} is not a Lifeline claim (did you mean ${meant}?)${open}`);
+      throw new TypeError(`signToken: claim ${JSON.stringify(key)} is not a Lifeline claim (did you mean ${meant}?)${open}; to sign it as a claim of your own, give ${meant} too`);
     }
     // Left out of the JSON anyway: `undefined` is "not given", as for options.
     if (value === undefined) continue;

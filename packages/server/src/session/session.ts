@@ -115,6 +115,9 @@ export class Session {
   private readonly timers = new Set<unknown>();
   /** The pending step of closeAtExpiry: an accepted `auth` cancels it and arms its own. */
   private expiryTimer: unknown;
+  /** Arrival number of the last `auth` (verifyAuth), and of the one whose exp the 4101 close is at (moveExpiry). */
+  private authSeq = 0;
+  private expirySeq = 0;
   private corked = false;
   private replayHold: ReplayAccount | undefined;
   /** The end of the queue of replay pages waiting for their turn on this connection (replayTurn). */
@@ -300,12 +303,12 @@ export class Session {
     // on regardless is closed 4201 like one sending garbage.
     const wait = this.authBucket.take();
     if (wait > 0) return this.bad('RATE_LIMITED', 'auth rate limit reached', { ref: frame.ref, retryAfterMs: wait });
-    const verdict = this.verifyAuth(frame);
+    const [verdict, seq] = this.verifyAuth(frame);
     const before = [...this.channelDecided.values()];
     if (this.authGate !== undefined) before.push(this.authGate);
-    if (before.length === 0) return this.onAuth(frame, verdict);
+    if (before.length === 0) return this.onAuth(frame, verdict, seq);
     const run = Promise.all(before)
-      .then(() => this.onAuth(frame, verdict))
+      .then(() => this.onAuth(frame, verdict, seq))
       .catch((err: unknown) => {
         this.ctx.opts.logger.error('auth failed', { err: String(err) });
       });
@@ -572,25 +575,41 @@ export class Session {
    * turn came (onAuth), a renewal sent in time waited behind earlier requests (a replay
    * the client reads slowly, a wait for the replay budget) and the old token's expiry
    * closed the connection first. The claims themselves change in order (onAuth): requests
-   * sent before the auth are still judged by the old ones. A token that is valid now and
-   * names this subject can only be taken (authed) or close the connection (4204), so
-   * moving the expiry early never outlives what it would have.
+   * sent before the auth are still judged by the old ones. Moved early only when the new
+   * token allows every channel the connection holds or has a request queued on: one that
+   * narrows closes 4204 at its turn, and a request on that channel queued before it (a
+   * `pub` behind a replay) kept the connection on the forbidden channel past the old
+   * token's expiry; such an auth moves it at its turn (onAuth), unless a later auth did.
+   * Returns the verdict and the auth's arrival number (`seq`).
    */
-  private verifyAuth(frame: AuthFrame): VerifyResult | undefined {
+  private verifyAuth(frame: AuthFrame): [VerifyResult | undefined, number] {
+    const seq = ++this.authSeq;
     const { authSecret, clock } = this.ctx.opts;
-    if (authSecret === undefined) return undefined;
+    if (authSecret === undefined) return [undefined, seq];
     const verdict = verifyToken(frame.token, authSecret, clock.now());
     // The subject is shown to others as the presence `user` and keys the HTTP rate limit:
     // a new identity (anonymous → named too) takes a new connection, so everyone sees it
     // leave and join. Every token this connection took names the hello's subject, so the
     // current one is as good as the one in force at the auth's turn.
     if (verdict.ok && verdict.claims.sub !== this.claims?.sub) {
-      return { ok: false, reason: 'bad', message: 'token names another subject' };
+      return [{ ok: false, reason: 'bad', message: 'token names another subject' }, seq];
     }
-    // Arrival order: of two renewals queued together the later one's exp stands, as when
-    // each moved it in its turn.
-    if (verdict.ok) this.closeAtExpiry(verdict.claims.exp * 1000);
-    return verdict;
+    if (verdict.ok) {
+      const held = [...this.subs.keys(), ...this.presence.keys(), ...this.presenceEntering, ...this.channelOps.keys()];
+      if (held.every((channel) => allows(verdict.claims, 'subscribe', channel))) this.moveExpiry(verdict.claims, seq);
+    }
+    return [verdict, seq];
+  }
+
+  /**
+   * Moves the 4101 close to `claims`' exp for the auth that arrived `seq`-th, unless a later
+   * one moved it already: of two renewals the later one's exp stands, in whichever order
+   * they move it (one early on arrival, one at its turn).
+   */
+  private moveExpiry(claims: TokenClaims, seq: number): void {
+    if (seq <= this.expirySeq) return;
+    this.expirySeq = seq;
+    this.closeAtExpiry(claims.exp * 1000);
   }
 
   /**
@@ -600,7 +619,7 @@ export class Session {
    * included, and counts as a bad frame: each costs an HMAC over up to maxFrameBytes, and
    * unbounded they let a peer keep the server verifying tokens.
    */
-  private onAuth(frame: AuthFrame, verdict: VerifyResult | undefined): void {
+  private onAuth(frame: AuthFrame, verdict: VerifyResult | undefined, seq: number): void {
     // Queued behind channel operations, it may run after the session closed (4101, 4201,
     // 4204 by an earlier auth): nothing more is acted on then.
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
@@ -625,8 +644,8 @@ export class Session {
       return this.close(CloseCode.PERMISSIONS_NARROWED, 'permissions narrowed');
     }
     this.claims = next;
-    // The 4101 close moved when the token was verified (verifyAuth), in arrival order: set
-    // again here, an earlier auth's turn put back its exp over a later one's.
+    // Moved when the token was verified (verifyAuth) if it narrowed nothing then; else now.
+    this.moveExpiry(next, seq);
     this.send({ type: 'authed', ref, tokenExpiresInMs: this.expiresInMs(next) });
   }
 
