@@ -167,7 +167,11 @@ const CORE_GOAL_BYTES = 6 * 1024;
 // 10,837 -> 10,838 B (a chaos soak): a 4100-4199 close while the token setToken() gave is not
 // yet the connection's (its `auth` unanswered, or a server without `auth`) is a refusal of the
 // old token, and the client reconnects with the new one (it stopped for good, AUTH_FAILED), 1 B.
-const CORE_CEILING_BYTES = 10_838;
+// 10,838 -> 10,852 B (a review of the session's core changes): a 4101 before the welcome no
+// longer stops the client when the token function gives the same token again (a file rotated a
+// second after `exp`, or a clock a second behind, gave the old one once more, and a fleet
+// stopped for good, AUTH_FAILED): backed off with a TOKEN_ERROR each time, 14 B.
+const CORE_CEILING_BYTES = 10_852;
 // Issue goal: react ≤ 1.5 KB on top of core. Met until session 15 (1,528 B); not met since
 // the fixes of a React user trial (1,673 B): a message arriving while a kept subscription
 // had no component (a remount within releaseDelayMs) was counted handled and lost without a

@@ -521,8 +521,8 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
     // Sent as is, a null (a token function before login) was refused by the server as a
     // bad hello and retried for ever without saying why.
     if (token !== undefined && typeof token != 'string') return this._retryWith('token-error', {}, new LifelineError('TOKEN_ERROR', `token is ${token === null ? 'null' : typeof token}, not a string`));
-    if (this._tokenReason != 'connect' && token === this._rejectedToken) {
-      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', `token ${this._tokenReason} and not renewed`));
+    if (this._tokenReason == 'rejected' && token === this._rejectedToken) {
+      return this._stop('auth-failed', new LifelineError('AUTH_FAILED', 'token rejected and not renewed'));
     }
     this._tokenLast = token;
     // Never two live sockets (defensive: _open() only runs from closed, where _conn is null).
@@ -730,9 +730,11 @@ export class Client extends Emitter implements LifelineClient, ChannelHost, Publ
       // refused is, see _startSocket).
       if (expired && welcomed) return (this._rejectedToken = null), this._retry(why, extra, this._random() * this._reconnect.initialDelayMs);
       // Refused at the hello, expired too: the function gave a token already expired (a stale
-      // file a sidecar stopped rotating). Taken as a renewal, the same stale token was sent
-      // again for ever, without an error event nor a stop.
-      this._rejectedToken = this._tokenLast;
+      // file). Taken as a renewal, it was retried at once for ever without an error event: now
+      // with the backoff and a TOKEN_ERROR each time. Not a stop when the same one comes back
+      // (as for a 4100): a file rotated a second after `exp`, or a clock a second behind,
+      // gives the old token once more, and a whole fleet stopped for good.
+      this._rejectedToken = expired ? null : this._tokenLast;
       // Said, not only in the state's closeCode: a function handing out tokens the server
       // refuses (a wrong signing key) retried for ever without an error event.
       return this._retryWith(why, extra, new LifelineError('TOKEN_ERROR', `token refused (${code}${expired ? ' expired' : ''})`));

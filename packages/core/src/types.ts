@@ -212,8 +212,9 @@ export interface TokenContext {
 
 /**
  * A static token, or a function asked for one on each connection attempt (at most one
- * call in flight). A function must not return the token just refused (4100, or 4101 before
- * the welcome: it was already expired): the client then stops with `AUTH_FAILED`.
+ * call in flight). A function must not return the token just refused (4100): the client
+ * then stops with `AUTH_FAILED`. One already expired (4101 before the welcome) is backed off
+ * with a `TOKEN_ERROR` each time and asked for again, without a stop (a source rotated late).
  * `undefined` (from a function too) sends no token, which only an open server accepts.
  * One that throws, rejects, times out or gives anything but a string or `undefined` (say
  * `null` before login) fails the attempt with `TOKEN_ERROR` and the client retries with

@@ -20,7 +20,7 @@ import { FakeSocket, welcomeFrame } from './support/fakeSocket';
  *   `online`; a `closed` with no retry scheduled arms none, and one scheduled fires at its
  *   time (not before); attempts while nobody does anything stay few per simulated minute;
  * - the attempt counter goes down only on a welcome (or close());
- * - after a 4100 (or a 4101 before a welcome: the token given was already expired) the refused token is not sent again until setToken() (with a static
+ * - after a 4100 the refused token is not sent again until setToken() (with a static
  *   token the application may ask again itself: connect() / reconnectNow(); `online` may not);
  * - liveness: a silent server is declared dead within the heartbeat timeout and two checks;
  * - listeners that call back into the client (close(), connect(), reconnectNow(),
@@ -191,10 +191,9 @@ async function runModel(o: Opts, cmds: Cmd[]) {
   };
   let source: TokenSource = o.staticToken ? 's1' : tokenFn;
   ModelSocket.expectToken = () => (typeof source === 'function' ? lastGiven : source);
-  // The token last refused with 4100, or with 4101 before a welcome (already expired when
-  // sent: a refusal too), and the command index of the refusal; forgotten on setToken(), a
-  // welcome, or a 4101 after a welcome (what the client remembers: a function alternating
-  // between two refused tokens is backed off, not stopped).
+  // The token last refused with 4100 (the attempt's, hello sent or not), and the command
+  // index of the refusal; forgotten on setToken(), a welcome, or a 4101 (what the client
+  // remembers: a function alternating between two refused tokens is backed off, not stopped).
   const refused = new Map<string | undefined, number>();
   let userKickAt = -1;
   let step = 0;
@@ -291,15 +290,17 @@ async function runModel(o: Opts, cmds: Cmd[]) {
       if (opened > 5000) throw new Error('runaway: 5000 sockets');
       const at = refused.get(s.meant);
       if (at !== undefined && (typeof source === 'function' || userKickAt < at)) {
-        problems.push(`step ${step}: a socket for token ${s.meant}, refused (4100, or 4101 before a welcome) at step ${at}, without setToken()${typeof source === 'function' ? '' : ' or a connect()/reconnectNow()'}`);
+        problems.push(`step ${step}: a socket for token ${s.meant}, refused (4100) at step ${at}, without setToken()${typeof source === 'function' ? '' : ' or a connect()/reconnectNow()'}`);
       }
     }
   };
   // Server side of a close: the client's close handler runs here, so its state event sees which socket.
   const serverClose = (s: ModelSocket, code: number, reason = '') => {
     lastClosedSock = s;
-    if (code === 4100 || (code === 4101 && !s.welcomed)) refused.clear(), refused.set(s.meant, step);
-    else if (code === 4101) refused.clear();
+    if (code === 4100) refused.clear(), refused.set(s.meant, step);
+    // A 4101 before a welcome is backed off, not a stop: the same token may come again (a
+    // file rotated a second late).
+    if (code === 4101) refused.clear();
     s.serverClose(code, reason);
   };
 
