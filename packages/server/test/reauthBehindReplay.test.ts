@@ -151,4 +151,27 @@ describe('auth while a replay of the same connection is in progress', () => {
     expect(c.frames.some((f) => f.type === 'authed')).toBe(false);
     expect(c.msgs('jobs').length).toBeLessThan(COUNT);
   }, 60_000);
+
+  // The review of moving the close on arrival: a renewal that narrows, queued behind a `pub`
+  // on a channel still replaying, moved it to the new token's exp at once, and the
+  // connection went on receiving the channel the new token forbids past the old expiry.
+  it('a renewal that narrows, queued behind a pub behind a replay, leaves the 4101 at the old expiry: nothing of the forbidden channel after it', async () => {
+    const COUNT = 3000;
+    const { broker, epoch } = await backlog('jobs', COUNT, 8000);
+    const clock = new FakeClock(T0);
+    const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
+    const c = await connect({ token: token({ subscribe: ['jobs', 'other'] }) });
+    rawOf(c).pause();
+    c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
+    await waitFor(() => out(server, 'msg') > 0, 'the replay to start');
+    c.send({ type: 'pub', ref: c.nextRef(), channel: 'jobs', data: 'x', id: 'p1' });
+    c.send({ type: 'auth', ref: c.nextRef(), token: token({ exp: T0_SEC + 120, subscribe: ['other'] }) });
+    await waitFor(() => inCount(server, 'auth') === 1, 'the server to read the auth');
+    clock.advance(61_000); // past the old token's exp; the new one forbids 'jobs'
+    await broker.publish('jobs', { secret: 'published after the old token expired' }, 'late');
+    rawOf(c).resume();
+    const closed = await c.waitClosed(30_000);
+    expect(c.msgs('jobs').filter((m) => (m.data as { secret?: string })?.secret !== undefined)).toHaveLength(0);
+    expect(closed.code).toBe(4101);
+  }, 60_000);
 });
