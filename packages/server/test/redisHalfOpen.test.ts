@@ -128,7 +128,9 @@ describe.skipIf(!available)('redisBroker: a half-open Redis connection is replac
     expect((await direct.read(ch, 0, 10)).messages.map((m) => m.id)).toEqual(['p1', 'p2']);
     await waitFor(() => status.length === 2, 'the recovery on the status', 2000);
     expect(status).toEqual([
-      { available: false, reason: expect.stringMatching(/^redis broker: publish failed: Command timed out/) },
+      // Whichever of its two connections times out first says it (the publish's, or the
+      // pub/sub link's own check when the machine is slow): either is the half-open link found.
+      { available: false, reason: expect.stringMatching(/^redis broker: (publish failed|pub\/sub connection lost): Command timed out/) },
       { available: true, downMs: expect.any(Number) },
     ]);
   });
