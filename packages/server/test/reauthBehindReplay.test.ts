@@ -17,6 +17,7 @@ const SECRET = 'reauth-behind-replay-secret-0123456789abcdef';
 const T0 = 1_800_000_000_000;
 const T0_SEC = T0 / 1000;
 const { start, connect } = useServer();
+const COUNT = 3000;
 
 const token = (claims: Record<string, unknown> = {}): string => signToken({ sub: 'ada', exp: T0_SEC + 60, ...claims }, SECRET);
 const rawOf = (c: TestClient) => (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
@@ -39,18 +40,26 @@ async function alive(c: TestClient): Promise<void> {
   expect(c.closed).toBeUndefined();
 }
 
+/**
+ * A server on a fake clock whose `jobs` holds COUNT messages of 8 KB, and a client (token
+ * `claims` over the defaults) that subscribed from the start and reads nothing: 24 MB, far
+ * more than the server queues for a socket (PACED_QUEUE_BYTES) and the kernel buffers of a
+ * loopback pair never read, so its replay stays in progress. Resolves once it started.
+ */
+async function replayingClient(claims: Record<string, unknown>) {
+  const { broker, epoch } = await backlog('jobs', COUNT, 8000);
+  const clock = new FakeClock(T0);
+  const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
+  const c = await connect({ token: token(claims) });
+  rawOf(c).pause();
+  c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
+  await waitFor(() => out(server, 'subscribed') === 1 && out(server, 'msg') > 0, 'the replay to start');
+  return { broker, clock, server, c };
+}
+
 describe('auth while a replay of the same connection is in progress', () => {
   it('a consumer that does not read its replay: the auth is answered mid-replay and the old token’s expiry closes nothing', async () => {
-    // 3,000 × 8 KB = 24 MB: far more than the server queues for a socket (PACED_QUEUE_BYTES)
-    // and the kernel buffers of a loopback pair that was never read.
-    const COUNT = 3000;
-    const { broker, epoch } = await backlog('jobs', COUNT, 8000);
-    const clock = new FakeClock(T0);
-    const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
-    const c = await connect({ token: token({ exp: T0_SEC + 60 }) });
-    rawOf(c).pause();
-    c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
-    await waitFor(() => out(server, 'subscribed') === 1 && out(server, 'msg') > 0, 'the replay to start');
+    const { clock, server, c } = await replayingClient({ exp: T0_SEC + 60 });
     clock.advance(50_000);
     const ar = c.nextRef();
     c.send({ type: 'auth', ref: ar, token: token({ exp: T0_SEC + 120 }) });
@@ -103,14 +112,7 @@ describe('auth while a replay of the same connection is in progress', () => {
   });
 
   it('an auth that must wait (behind a pub queued behind the replay on its channel) moves the 4101 close when it arrives; it is answered in order', async () => {
-    const COUNT = 3000;
-    const { broker, epoch } = await backlog('jobs', COUNT, 8000);
-    const clock = new FakeClock(T0);
-    const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
-    const c = await connect({ token: token({ exp: T0_SEC + 60 }) });
-    rawOf(c).pause();
-    c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
-    await waitFor(() => out(server, 'msg') > 0, 'the replay to start');
+    const { clock, server, c } = await replayingClient({ exp: T0_SEC + 60 });
     const pr = c.nextRef();
     const ar = c.nextRef();
     // The pub is judged by the old token after the replay (one request at a time per
@@ -134,14 +136,7 @@ describe('auth while a replay of the same connection is in progress', () => {
   }, 60_000);
 
   it('a narrowing auth behind a sub still replaying finds that channel held: closed 4204 mid-replay, no authed', async () => {
-    const COUNT = 3000;
-    const { broker, epoch } = await backlog('jobs', COUNT, 8000);
-    const clock = new FakeClock(T0);
-    const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
-    const c = await connect({ token: token({ subscribe: ['jobs', 'other'] }) });
-    rawOf(c).pause();
-    c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
-    await waitFor(() => out(server, 'msg') > 0, 'the replay to start');
+    const { server, c } = await replayingClient({ subscribe: ['jobs', 'other'] });
     c.send({ type: 'auth', ref: c.nextRef(), token: token({ subscribe: ['other'], exp: T0_SEC + 120 }) });
     await waitFor(() => inCount(server, 'auth') === 1, 'the server to read the auth');
     // Handled in the same turn as read (the sub decided long ago): the close is queued now.
@@ -156,14 +151,7 @@ describe('auth while a replay of the same connection is in progress', () => {
   // on a channel still replaying, moved it to the new token's exp at once, and the
   // connection went on receiving the channel the new token forbids past the old expiry.
   it('a renewal that narrows, queued behind a pub behind a replay, leaves the 4101 at the old expiry: nothing of the forbidden channel after it', async () => {
-    const COUNT = 3000;
-    const { broker, epoch } = await backlog('jobs', COUNT, 8000);
-    const clock = new FakeClock(T0);
-    const server = await start({ authSecret: SECRET, clock, broker, heartbeatMs: 3_600_000 });
-    const c = await connect({ token: token({ subscribe: ['jobs', 'other'] }) });
-    rawOf(c).pause();
-    c.send({ type: 'sub', ref: c.nextRef(), channel: 'jobs', since: { offset: 0, epoch } });
-    await waitFor(() => out(server, 'msg') > 0, 'the replay to start');
+    const { broker, clock, server, c } = await replayingClient({ subscribe: ['jobs', 'other'] });
     c.send({ type: 'pub', ref: c.nextRef(), channel: 'jobs', data: 'x', id: 'p1' });
     c.send({ type: 'auth', ref: c.nextRef(), token: token({ exp: T0_SEC + 120, subscribe: ['other'] }) });
     await waitFor(() => inCount(server, 'auth') === 1, 'the server to read the auth');
